@@ -1,0 +1,3 @@
+import * as core from '@actions/core';
+import { KubeConfig } from '@kubernetes/client-node';
+core.info(`hello ${typeof KubeConfig}`);

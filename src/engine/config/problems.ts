@@ -1,0 +1,41 @@
+/**
+ * Config problems: every problem found in a project is collected and reported at once,
+ * compiler-style, as `path:line[:col]: message`, with `path` relative to the project directory.
+ */
+export type Severity = 'error' | 'warning';
+
+export interface ConfigProblem {
+  severity: Severity;
+  /** File relative to the project directory, with forward slashes. */
+  file: string;
+  /** 1-based line, when the problem has a position. */
+  line?: number;
+  /** 1-based column, when known. */
+  column?: number;
+  message: string;
+}
+
+/** Renders one problem as `path:line[:col]: message` (warnings say so). */
+export function formatProblem(p: ConfigProblem): string {
+  const where = [p.file, p.line, p.line !== undefined ? p.column : undefined].filter((x) => x !== undefined).join(':');
+  return `${where}: ${p.severity === 'warning' ? 'warning: ' : ''}${p.message}`;
+}
+
+/** Sorts problems by file, then line, then column, so output is stable and reads top to bottom. */
+export function sortProblems(problems: ConfigProblem[]): ConfigProblem[] {
+  return [...problems].sort(
+    (a, b) =>
+      a.file.localeCompare(b.file) || (a.line ?? 0) - (b.line ?? 0) || (a.column ?? 0) - (b.column ?? 0) || a.message.localeCompare(b.message),
+  );
+}
+
+/** Thrown when a project has at least one error; carries every problem found (warnings included). */
+export class ConfigError extends Error {
+  readonly problems: ConfigProblem[];
+  constructor(problems: ConfigProblem[]) {
+    const errors = problems.filter((p) => p.severity === 'error');
+    super(`${errors.length} configuration problem${errors.length === 1 ? '' : 's'}:\n${sortProblems(errors).map(formatProblem).join('\n')}`);
+    this.name = 'ConfigError';
+    this.problems = sortProblems(problems);
+  }
+}

@@ -1,0 +1,78 @@
+/**
+ * The typed model of a Bodywork project, whichever format it was written in
+ * (`bodywork.ini` + per-stage `config.ini`, or `bodywork.yaml` schema 1.0/1.1).
+ * Everything downstream (plan, deploy, action, CLI) works from this model only.
+ */
+
+/** Where something was written: a file relative to the project directory, and a 1-based line. */
+export interface SourceRef {
+  file: string;
+  line?: number;
+  column?: number;
+}
+
+export interface BatchSpec {
+  /** Upper bound of one attempt (Job activeDeadlineSeconds is per Job, so the deployer bounds attempts). */
+  maxCompletionTimeSeconds: number;
+  /** Retries after the first attempt (Job backoffLimit). */
+  retries: number;
+}
+
+export interface ServiceSpec {
+  maxStartupTimeSeconds: number;
+  replicas: number;
+  port: number;
+  ingress: boolean;
+}
+
+/** A stage's reference to a key of a Kubernetes Secret, exposed as an environment variable. */
+export interface SecretRef {
+  /** Environment variable name inside the container. */
+  env: string;
+  /** Name of the Kubernetes Secret in the target namespace. */
+  secret: string;
+  /** Key inside the Secret (Bodywork uses the variable name as the key). */
+  key: string;
+  source: SourceRef;
+}
+
+export interface StageSpec {
+  name: string;
+  type: 'batch' | 'service';
+  /** Script to run, relative to the project root, forward slashes (e.g. `stage-1-train-model/train_model.py`). */
+  executable: string;
+  args: string[];
+  cpuRequest: number;
+  memoryRequestMb: number;
+  /** pip requirement specifiers (YAML `requirements`, or the lines of `requirements.txt`). */
+  requirements: string[];
+  /** `requirements.txt` relative to the project root, when the stage has one (INI layout). */
+  requirementsFile?: string;
+  secrets: SecretRef[];
+  batch?: BatchSpec;
+  service?: ServiceSpec;
+  /** Where the stage is configured (its `config.ini`, or its key in `bodywork.yaml`). */
+  source: SourceRef;
+}
+
+export interface ProjectSpec {
+  format: 'ini' | 'yaml';
+  /** YAML schema version ('1.0' uses `project:`, '1.1' uses `pipeline:`); absent for INI. */
+  schemaVersion?: '1.0' | '1.1';
+  /** Absolute path of the project directory. */
+  root: string;
+  /** The project file relative to root: `bodywork.ini` or `bodywork.yaml`. */
+  configFile: string;
+  name: string;
+  image: string;
+  /** Namespace from the config (YAML `pipeline.namespace`), if any. */
+  namespace?: string;
+  /** Steps in order; the stages of a step run concurrently. */
+  dag: string[][];
+  dagSource: SourceRef;
+  /** Every configured stage, including ones the DAG does not use. */
+  stages: Record<string, StageSpec>;
+  /** Batch stage to run when a stage fails (YAML `run_on_failure`). */
+  runOnFailure?: string;
+  logLevel: string;
+}

@@ -1,0 +1,125 @@
+/**
+ * Contracts shared by the sandbox's parts: the API server's storage layer (apiserver/),
+ * the controllers (controllers/) and the pod runtime (kubelet/).
+ *
+ * Controllers and the kubelet run in-process and talk to the same registry the HTTP handlers use,
+ * so every write from them gets the same defaulting, validation, resourceVersion and watch events
+ * as a write from a client — as kube-controller-manager and the kubelet get through the API server.
+ */
+
+/** Any Kubernetes object as stored and served (JSON). */
+export interface KubeObject {
+  apiVersion: string;
+  kind: string;
+  metadata: ObjectMeta;
+  [field: string]: any;
+}
+
+export interface OwnerReference {
+  apiVersion: string;
+  kind: string;
+  name: string;
+  uid: string;
+  controller?: boolean;
+  blockOwnerDeletion?: boolean;
+}
+
+export interface ObjectMeta {
+  name?: string;
+  generateName?: string;
+  namespace?: string;
+  uid?: string;
+  resourceVersion?: string;
+  generation?: number;
+  creationTimestamp?: string;
+  deletionTimestamp?: string;
+  deletionGracePeriodSeconds?: number;
+  labels?: Record<string, string>;
+  annotations?: Record<string, string>;
+  ownerReferences?: OwnerReference[];
+  finalizers?: string[];
+  managedFields?: any[];
+}
+
+/** One served resource type (a row of discovery). */
+export interface ResourceType {
+  /** '' for the core group. */
+  group: string;
+  version: string;
+  /** Plural, lower-case: 'pods', 'deployments'. */
+  resource: string;
+  singular: string;
+  kind: string;
+  listKind: string;
+  namespaced: boolean;
+  shortNames?: string[];
+  /** Subresources served, e.g. ['status', 'log'] for pods. */
+  subresources: string[];
+  verbs: string[];
+}
+
+/** How a resource is addressed inside the sandbox: 'pods', 'apps/deployments', 'batch/jobs'. */
+export type ResourceKey = string;
+
+export type PatchType = 'json' | 'merge' | 'strategic' | 'apply';
+
+export interface WriteOptions {
+  dryRun?: boolean;
+  fieldManager?: string;
+  /** 'status' or 'scale' writes go to the subresource (spec changes are ignored for 'status'). */
+  subresource?: string;
+}
+
+export interface PatchOptions extends WriteOptions {
+  /** Server-side apply: take ownership of conflicting fields. */
+  force?: boolean;
+}
+
+export interface DeleteOptions {
+  propagationPolicy?: 'Background' | 'Foreground' | 'Orphan';
+  gracePeriodSeconds?: number;
+  preconditions?: { uid?: string; resourceVersion?: string };
+  dryRun?: boolean;
+}
+
+export interface ListOptions {
+  labelSelector?: string;
+  fieldSelector?: string;
+}
+
+export type StoreEventType = 'ADDED' | 'MODIFIED' | 'DELETED';
+
+/** A change in the store, delivered to in-process subscribers (controllers, kubelet) after it is committed. */
+export interface StoreEvent {
+  type: StoreEventType;
+  key: ResourceKey;
+  resource: ResourceType;
+  object: KubeObject;
+  /** The object before the change (MODIFIED, DELETED). */
+  old?: KubeObject;
+}
+
+/**
+ * The registry: the API server's storage with Kubernetes semantics. Methods throw `StatusError`
+ * (apiserver/errors.ts) exactly where the REST API would answer with a Status failure.
+ */
+export interface ClusterStore {
+  readonly resources: readonly ResourceType[];
+  resourceFor(key: ResourceKey): ResourceType;
+  create(key: ResourceKey, namespace: string | undefined, obj: KubeObject, opts?: WriteOptions): KubeObject;
+  get(key: ResourceKey, namespace: string | undefined, name: string): KubeObject;
+  /** `get` that answers undefined instead of throwing NotFound. */
+  find(key: ResourceKey, namespace: string | undefined, name: string): KubeObject | undefined;
+  list(key: ResourceKey, namespace: string | undefined, opts?: ListOptions): { items: KubeObject[]; resourceVersion: string };
+  update(key: ResourceKey, namespace: string | undefined, name: string, obj: KubeObject, opts?: WriteOptions): KubeObject;
+  patch(key: ResourceKey, namespace: string | undefined, name: string, type: PatchType, patch: unknown, opts?: PatchOptions): KubeObject;
+  /** Returns the object as it is after the call (with deletionTimestamp when deletion is pending), or undefined when gone. */
+  delete(key: ResourceKey, namespace: string | undefined, name: string, opts?: DeleteOptions): KubeObject | undefined;
+  /** In-process subscription to every committed change, in commit order. Returns an unsubscribe function. */
+  subscribe(listener: (event: StoreEvent) => void): () => void;
+}
+
+/** Records a core/v1 Event, as controllers and the kubelet do (best effort, never throws). */
+export interface EventRecorder {
+  record(involved: KubeObject, type: 'Normal' | 'Warning', reason: string, message: string, source: string): void;
+}
