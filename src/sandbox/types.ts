@@ -123,3 +123,28 @@ export interface ClusterStore {
 export interface EventRecorder {
   record(involved: KubeObject, type: 'Normal' | 'Warning', reason: string, message: string, source: string): void;
 }
+
+/** Query of `GET /api/v1/namespaces/{ns}/pods/{name}/log`. */
+export interface PodLogOptions {
+  container?: string;
+  previous?: boolean;
+  follow?: boolean;
+  tailLines?: number;
+  sinceSeconds?: number;
+  sinceTime?: string;
+  timestamps?: boolean;
+  limitBytes?: number;
+}
+
+/**
+ * Where pod logs come from: implemented by the kubelet (which captures container output),
+ * consumed by the API server's `pods/log` handler.
+ */
+export interface PodLogSource {
+  /**
+   * Opens a container's log as a stream of UTF-8 text. With `follow`, the stream stays open until the
+   * container instance ends (or the caller destroys it). Throws `StatusError` (BadRequest/NotFound)
+   * with the API server's wording when the pod, container or previous instance does not exist.
+   */
+  open(namespace: string, pod: string, opts: PodLogOptions): import('node:stream').Readable;
+}
