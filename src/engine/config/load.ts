@@ -1,4 +1,10 @@
-import type { ConfigProblem } from './problems.js';
+import path from 'node:path';
+
+import { ProblemList } from './collect.js';
+import { isDirectory, isFile } from './files.js';
+import { INI_PROJECT_FILE, loadIniProject } from './load-ini.js';
+import { loadYamlProject } from './load-yaml.js';
+import { type ConfigProblem, sortProblems } from './problems.js';
 import type { ProjectSpec } from './spec.js';
 
 export interface LoadResult {
@@ -8,10 +14,37 @@ export interface LoadResult {
   problems: ConfigProblem[];
 }
 
+/** Project files in order of preference: YAML (Bodywork 2–3) before the older INI layout. */
+const YAML_FILES = ['bodywork.yaml', 'bodywork.yml'];
+
 /**
  * Loads and validates the Bodywork project in `dir` (`bodywork.yaml` if present, else `bodywork.ini`).
  * Never throws for a bad project: every problem is returned at once.
  */
 export async function loadProject(dir: string): Promise<LoadResult> {
-  throw new Error(`not implemented yet: ${dir}`);
+  const root = path.resolve(dir);
+  const problems = new ProblemList();
+  if (!(await isDirectory(root))) {
+    problems.error({ file: '.' }, `project directory "${dir}" does not exist or is not a directory`);
+    return { problems: problems.items };
+  }
+
+  const present: string[] = [];
+  for (const file of [...YAML_FILES, INI_PROJECT_FILE]) {
+    if (await isFile(path.join(root, file))) present.push(file);
+  }
+  const [chosen, ...ignored] = present;
+  for (const file of ignored) problems.warning({ file }, `ignored: the project is read from ${chosen} (only one project file is used)`);
+
+  let spec: ProjectSpec | undefined;
+  if (chosen === undefined) {
+    problems.error({ file: '.' }, `no Bodywork project file found; expected bodywork.yaml, bodywork.yml or bodywork.ini in the project directory`);
+  } else if (chosen === INI_PROJECT_FILE) {
+    spec = await loadIniProject(root, problems);
+  } else {
+    spec = await loadYamlProject(root, chosen, problems);
+  }
+
+  const sorted = sortProblems(problems.items);
+  return problems.hasErrors || spec === undefined ? { problems: sorted } : { spec, problems: sorted };
 }

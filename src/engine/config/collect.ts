@@ -1,0 +1,80 @@
+/** Internal: the list every loader adds problems to, so all of them are reported at once. */
+import type { ConfigProblem, Severity } from './problems.js';
+import type { SourceRef } from './spec.js';
+import { KUBERNETES_NAME_EXPECTED, toKubernetesName } from './rules.js';
+
+export class ProblemList {
+  readonly items: ConfigProblem[] = [];
+
+  error(at: SourceRef, message: string): void {
+    this.add('error', at, message);
+  }
+
+  warning(at: SourceRef, message: string): void {
+    this.add('warning', at, message);
+  }
+
+  get hasErrors(): boolean {
+    return this.items.some((p) => p.severity === 'error');
+  }
+
+  private add(severity: Severity, at: SourceRef, message: string): void {
+    const problem: ConfigProblem = { severity, file: at.file, message };
+    if (at.line !== undefined) problem.line = at.line;
+    if (at.line !== undefined && at.column !== undefined) problem.column = at.column;
+    this.items.push(problem);
+  }
+}
+
+/** Number rules of the config keys, so both formats say the same thing. */
+export interface NumberRule {
+  whole: boolean;
+  min: number;
+  /** The minimum itself is not allowed (`> min` instead of `>= min`). */
+  exclusive?: boolean;
+  max?: number;
+}
+
+export const NUMBER_RULES = {
+  cpuRequest: { whole: false, min: 0, exclusive: true },
+  memoryRequestMb: { whole: true, min: 1 },
+  retries: { whole: true, min: 0 },
+  seconds: { whole: true, min: 1 },
+  replicas: { whole: true, min: 1 },
+  port: { whole: true, min: 1, max: 65535 },
+} satisfies Record<string, NumberRule>;
+
+/** "a whole number >= 1", "a number > 0", "a whole number from 1 to 65535". */
+export function describeNumberRule(rule: NumberRule): string {
+  const kind = rule.whole ? 'a whole number' : 'a number';
+  if (rule.max !== undefined) return `${kind} from ${rule.min} to ${rule.max}`;
+  return `${kind} ${rule.exclusive ? '>' : '>='} ${rule.min}`;
+}
+
+export function satisfiesNumberRule(rule: NumberRule, value: number): boolean {
+  if (!Number.isFinite(value)) return false;
+  if (rule.whole && !Number.isInteger(value)) return false;
+  if (rule.exclusive ? value <= rule.min : value < rule.min) return false;
+  return rule.max === undefined || value <= rule.max;
+}
+
+/**
+ * Checks that every stage name can become a Kubernetes name and that no two stages become the
+ * same one (`stage_1` and `stage-1` would both be `stage-1`). `where` says where a stage is named.
+ */
+export function checkStageNames(names: string[], where: (name: string) => SourceRef, problems: ProblemList): void {
+  const byKubernetesName = new Map<string, string>();
+  for (const name of names) {
+    const converted = toKubernetesName(name);
+    if (converted === undefined) {
+      problems.error(where(name), `stage name must be ${KUBERNETES_NAME_EXPECTED}, got "${name}"`);
+      continue;
+    }
+    const other = byKubernetesName.get(converted);
+    if (other !== undefined) {
+      problems.error(where(name), `stages "${other}" and "${name}" would both become the Kubernetes name "${converted}"; rename one of them`);
+      continue;
+    }
+    byKubernetesName.set(converted, name);
+  }
+}

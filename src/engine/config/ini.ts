@@ -1,0 +1,148 @@
+/**
+ * A small INI tokenizer that follows Python's `configparser` (which Bodywork used) and keeps
+ * the line of every section and key.
+ *
+ * Why not the npm `ini` package: it drops line numbers (it splits on `/[\r\n]+/`, so blank lines
+ * collapse and positions cannot be recovered), silently cuts unquoted values at `#` or `;`, turns a
+ * line without `=` into `key = true`, and lets a duplicate key overwrite the earlier one. Each of
+ * those hides a mistake we want to report at its line, so we tokenize ourselves.
+ *
+ * configparser rules kept here (defaults, strict mode):
+ * - `[section]` headers; section names are case-sensitive, keys are case-insensitive (lower-cased);
+ * - `key = value` or `key: value`, split at the first `=` or `:`; key and value are trimmed;
+ * - full-line comments start with `#` or `;` (after optional indentation); there are no inline comments;
+ * - a line indented deeper than its key line continues the value (joined with a newline);
+ * - a duplicate section or a duplicate key within a section is an error;
+ * - a key before any section header, and a line that is neither header, key, comment nor blank, are errors.
+ * Not kept: `${section:key}` interpolation and the special `[DEFAULT]` section.
+ */
+
+export interface IniEntry {
+  /** The key as written (trimmed), for messages. */
+  rawKey: string;
+  /** The key lower-cased, as configparser stores it. */
+  key: string;
+  /** The value, trimmed; continuation lines are joined with `\n`. Quotes are kept. */
+  value: string;
+  /** 1-based line of the key. */
+  line: number;
+}
+
+export interface IniSection {
+  name: string;
+  /** 1-based line of the `[section]` header. */
+  line: number;
+  entries: IniEntry[];
+}
+
+export interface IniSyntaxProblem {
+  line: number;
+  message: string;
+}
+
+export interface IniDocument {
+  sections: IniSection[];
+  problems: IniSyntaxProblem[];
+}
+
+const SECTION_HEADER = /^\[([^\]]*)\](.*)$/;
+
+/** Tokenizes INI text; never throws, every malformed line becomes a problem at its line. */
+export function parseIni(text: string): IniDocument {
+  const sections: IniSection[] = [];
+  const problems: IniSyntaxProblem[] = [];
+  const lines = text.replace(/^\uFEFF/, '').split(/\r\n|\n|\r/);
+
+  let current: IniSection | undefined;
+  // The entry that an indented line would continue, and the indentation of its key line.
+  let open: { entry: IniEntry; indent: number; pending: string[] } | undefined;
+
+  // After a malformed header, its keys are skipped: the header itself was reported.
+  let skipping = false;
+
+  lines.forEach((raw, index) => {
+    const line = index + 1;
+    const trimmed = raw.trim();
+    const indent = raw.length - raw.trimStart().length;
+
+    if (trimmed.startsWith('#') || trimmed.startsWith(';')) return; // full-line comment
+    if (trimmed === '') {
+      // configparser keeps empty lines inside a multi-line value if more indented lines follow.
+      if (open) open.pending.push('');
+      return;
+    }
+    if (open && indent > open.indent) {
+      open.entry.value = [open.entry.value, ...open.pending, trimmed].join('\n').replace(/^\n+/, '');
+      open.pending = [];
+      return;
+    }
+    open = undefined;
+
+    const header = SECTION_HEADER.exec(trimmed);
+    if (header) {
+      const name = header[1].trim();
+      if (header[2].trim() !== '') {
+        problems.push({ line, message: `malformed section header: expected "[name]" alone on the line, got "${trimmed}"` });
+        current = undefined;
+        skipping = true;
+        return;
+      }
+      if (name === '') {
+        problems.push({ line, message: `malformed section header: the section name is empty, got "${trimmed}"` });
+        current = undefined;
+        skipping = true;
+        return;
+      }
+      const earlier = sections.find((s) => s.name === name);
+      if (earlier) {
+        problems.push({ line, message: `duplicate section [${name}]; it was already defined at line ${earlier.line}` });
+        skipping = false;
+        current = earlier; // keep collecting keys so they are still checked (and duplicates reported)
+        return;
+      }
+      skipping = false;
+      current = { name, line, entries: [] };
+      sections.push(current);
+      return;
+    }
+    if (trimmed.startsWith('[')) {
+      problems.push({ line, message: `malformed section header: expected "[name]", got "${trimmed}"` });
+      current = undefined;
+      skipping = true;
+      return;
+    }
+
+    const delimiter = trimmed.search(/[=:]/);
+    if (delimiter === -1) {
+      problems.push({ line, message: `malformed line: expected "KEY = value", "[section]" or a comment starting with # or ;, got "${trimmed}"` });
+      return;
+    }
+    const rawKey = trimmed.slice(0, delimiter).trim();
+    if (rawKey === '') {
+      problems.push({ line, message: `malformed line: the key before "${trimmed[delimiter]}" is empty, got "${trimmed}"` });
+      return;
+    }
+    if (!current) {
+      if (!skipping) {
+        problems.push({ line, message: `key ${rawKey} appears before any [section] header; put it under a section such as [default]` });
+      }
+      return;
+    }
+    const entry: IniEntry = { rawKey, key: rawKey.toLowerCase(), value: trimmed.slice(delimiter + 1).trim(), line };
+    const earlier = current.entries.find((e) => e.key === entry.key);
+    if (earlier) {
+      problems.push({ line, message: `duplicate key ${rawKey} in [${current.name}]; it was already set at line ${earlier.line}` });
+      return;
+    }
+    current.entries.push(entry);
+    open = { entry, indent, pending: [] };
+  });
+
+  return { sections, problems };
+}
+
+/** Strips one pair of matching surrounding quotes (`"x"` or `'x'`), as the tutorial's quoted values need. */
+export function unquote(value: string): string {
+  if (value.length >= 2 && (value[0] === '"' || value[0] === "'") && value.at(-1) === value[0]) return value.slice(1, -1);
+  return value;
+}

@@ -1,0 +1,325 @@
+/**
+ * The INI layout of Bodywork 0.2–1.0 (the tutorial's): `bodywork.ini` at the project root, and one
+ * directory per stage, named like the stage, holding `config.ini`, the script and an optional
+ * `requirements.txt`. Values may be quoted (the tutorial quotes them); one pair of quotes is stripped.
+ */
+import { readdir } from 'node:fs/promises';
+import path from 'node:path';
+
+import { checkDagStages, parseDag } from './dag.js';
+import { isDirectory, isFile, projectPath, readText, requirementLines } from './files.js';
+import { checkStageNames, describeNumberRule, NUMBER_RULES, type NumberRule, ProblemList, satisfiesNumberRule } from './collect.js';
+import { type IniDocument, type IniEntry, type IniSection, parseIni, unquote } from './ini.js';
+import {
+  ENV_NAME_EXPECTED,
+  IMAGE_EXPECTED,
+  isDns1123Subdomain,
+  isEnvVarName,
+  isImageReference,
+  KUBERNETES_NAME_EXPECTED,
+  LOG_LEVELS,
+  parseDecimal,
+  parseIniBoolean,
+  parseWholeNumber,
+  SECRET_NAME_EXPECTED,
+  toKubernetesName,
+} from './rules.js';
+import type { ProjectSpec, SecretRef, SourceRef, StageSpec } from './spec.js';
+import { nearest } from './suggest.js';
+
+/** Known keys per section (upper case, as documented); `'any'` = free-form keys (`[secrets]`). */
+type IniSchema = Record<string, readonly string[] | 'any'>;
+
+const PROJECT_SCHEMA: IniSchema = {
+  default: ['PROJECT_NAME', 'DOCKER_IMAGE'],
+  workflow: ['DAG'],
+  logging: ['LOG_LEVEL'],
+};
+
+const STAGE_SCHEMA: IniSchema = {
+  default: ['STAGE_TYPE', 'EXECUTABLE_SCRIPT', 'CPU_REQUEST', 'MEMORY_REQUEST_MB'],
+  batch: ['MAX_COMPLETION_TIME_SECONDS', 'RETRIES'],
+  service: ['MAX_STARTUP_TIME_SECONDS', 'REPLICAS', 'PORT', 'INGRESS'],
+  secrets: 'any',
+};
+
+/** Keys that may be left out (with their default). */
+const OPTIONAL_KEYS = new Set(['INGRESS']);
+
+export const INI_PROJECT_FILE = 'bodywork.ini';
+const STAGE_CONFIG = 'config.ini';
+const REQUIREMENTS = 'requirements.txt';
+
+/** One parsed INI file with the lookups the loaders need; it reports what is missing or unknown. */
+class IniFile {
+  private readonly reportedMissing = new Set<string>();
+
+  constructor(
+    readonly file: string,
+    private readonly doc: IniDocument,
+    private readonly schema: IniSchema,
+    private readonly problems: ProblemList,
+  ) {
+    for (const p of doc.problems) problems.error(this.at(p.line), p.message);
+    this.warnUnknown();
+  }
+
+  at(line?: number): SourceRef {
+    return line === undefined ? { file: this.file } : { file: this.file, line };
+  }
+
+  section(name: string): IniSection | undefined {
+    return this.doc.sections.find((s) => s.name === name);
+  }
+
+  entry(section: string, key: string): IniEntry | undefined {
+    return this.section(section)?.entries.find((e) => e.key === key.toLowerCase());
+  }
+
+  /** The unquoted value of a required key, reporting a missing section (once) or key. */
+  required(sectionName: string, key: string): { value: string; line: number } | undefined {
+    const section = this.section(sectionName);
+    if (!section) {
+      if (!this.reportedMissing.has(sectionName)) {
+        this.reportedMissing.add(sectionName);
+        const keys = this.schema[sectionName];
+        const needed = keys === 'any' ? [] : keys.filter((k) => !OPTIONAL_KEYS.has(k));
+        this.problems.error(this.at(), `missing section [${sectionName}]; expected it to set ${joinAnd(needed)}`);
+      }
+      return undefined;
+    }
+    const entry = this.entry(sectionName, key);
+    if (!entry) {
+      this.problems.error(this.at(section.line), `missing key ${key} in [${sectionName}]`);
+      return undefined;
+    }
+    return { value: unquote(entry.value), line: entry.line };
+  }
+
+  /** Unknown sections and keys are warnings (configparser ignored them), with the nearest known name. */
+  private warnUnknown(): void {
+    const known = Object.keys(this.schema);
+    for (const section of this.doc.sections) {
+      const keys = this.schema[section.name];
+      if (keys === undefined) {
+        const close = nearest(section.name, known);
+        this.problems.warning(
+          this.at(section.line),
+          close !== undefined
+            ? `unknown section [${section.name}]; did you mean [${close}]?`
+            : `unknown section [${section.name}] is ignored (known sections: ${known.map((k) => `[${k}]`).join(', ')})`,
+        );
+        continue;
+      }
+      if (keys === 'any') continue;
+      for (const entry of section.entries) {
+        if (keys.some((k) => k.toLowerCase() === entry.key)) continue;
+        const close = nearest(entry.rawKey, keys);
+        this.problems.warning(
+          this.at(entry.line),
+          close !== undefined
+            ? `unknown key ${entry.rawKey} in [${section.name}]; did you mean ${close}?`
+            : `unknown key ${entry.rawKey} in [${section.name}] is ignored (known keys: ${keys.join(', ')})`,
+        );
+      }
+    }
+  }
+}
+
+function joinAnd(items: readonly string[]): string {
+  return items.length <= 1 ? items.join('') : `${items.slice(0, -1).join(', ')} and ${items.at(-1)}`;
+}
+
+/** Reads a number under `rule`, reporting `KEY must be <rule>, got "<text>"` at its line. */
+function numberValue(file: IniFile, found: { value: string; line: number } | undefined, key: string, rule: NumberRule, problems: ProblemList): number {
+  if (!found) return Number.NaN;
+  const parsed = rule.whole ? parseWholeNumber(found.value) : parseDecimal(found.value);
+  if (parsed === undefined || !satisfiesNumberRule(rule, parsed)) {
+    problems.error(file.at(found.line), `${key} must be ${describeNumberRule(rule)}, got "${found.value}"`);
+    return Number.NaN;
+  }
+  return parsed;
+}
+
+/** Loads `bodywork.ini` and the `config.ini` of every stage in its DAG. */
+export async function loadIniProject(root: string, problems: ProblemList): Promise<ProjectSpec | undefined> {
+  const text = await readText(path.join(root, INI_PROJECT_FILE));
+  if (text === undefined) {
+    problems.error({ file: INI_PROJECT_FILE }, 'cannot read the file');
+    return undefined;
+  }
+  const project = new IniFile(INI_PROJECT_FILE, parseIni(text), PROJECT_SCHEMA, problems);
+
+  // [default]
+  const name = project.required('default', 'PROJECT_NAME');
+  if (name && toKubernetesName(name.value) === undefined) {
+    problems.error(project.at(name.line), `PROJECT_NAME must be ${KUBERNETES_NAME_EXPECTED}, got "${name.value}"`);
+  }
+  const image = project.required('default', 'DOCKER_IMAGE');
+  if (image && !isImageReference(image.value)) {
+    problems.error(project.at(image.line), `DOCKER_IMAGE must be ${IMAGE_EXPECTED}, got "${image.value}"`);
+  }
+
+  // [logging]
+  const logLevel = project.required('logging', 'LOG_LEVEL');
+  if (logLevel && !(LOG_LEVELS as readonly string[]).includes(logLevel.value.toUpperCase())) {
+    problems.error(project.at(logLevel.line), `LOG_LEVEL must be one of ${LOG_LEVELS.join(', ')}, got "${logLevel.value}"`);
+  }
+
+  // [workflow] DAG: every stage must be a directory of the project.
+  const dag = project.required('workflow', 'DAG');
+  const dagSource = project.at(dag?.line);
+  const parsed = dag ? parseDag(dag.value) : { steps: [], problems: [] };
+  for (const message of parsed.problems) problems.error(dagSource, message);
+
+  const names = [...new Set(parsed.steps.flat())];
+  const existing = new Set<string>();
+  for (const stage of names) {
+    if (isPlainDirectoryName(stage) && (await isDirectory(path.join(root, stage)))) existing.add(stage);
+  }
+  const known = await stageDirectories(root);
+  for (const message of checkDagStages(
+    parsed.steps,
+    (stage) => existing.has(stage),
+    known,
+    (stage, hint) => `DAG names stage "${stage}", but the project has no stage directory ${stage}/${hint}`,
+  )) {
+    problems.error(dagSource, message);
+  }
+  checkStageNames([...existing], () => dagSource, problems);
+
+  const stages: Record<string, StageSpec> = {};
+  for (const stage of existing) {
+    const spec = await loadIniStage(root, stage, problems);
+    if (spec) stages[stage] = spec;
+  }
+
+  if (!name || !image || !logLevel || !dag) return undefined;
+  return {
+    format: 'ini',
+    root,
+    configFile: INI_PROJECT_FILE,
+    name: name.value,
+    image: image.value,
+    dag: parsed.steps,
+    dagSource,
+    stages,
+    logLevel: logLevel.value.toUpperCase(),
+  };
+}
+
+/** A stage name that can be a single directory of the project root. */
+function isPlainDirectoryName(name: string): boolean {
+  return name !== '.' && name !== '..' && !/[/\\]/.test(name);
+}
+
+/** Directories of the project root that hold a `config.ini`: the stages a DAG could name. */
+async function stageDirectories(root: string): Promise<string[]> {
+  const entries = await readdir(root, { withFileTypes: true }).catch(() => []);
+  const dirs: string[] = [];
+  for (const entry of entries) {
+    if (entry.isDirectory() && !entry.name.startsWith('.') && (await isFile(path.join(root, entry.name, STAGE_CONFIG)))) dirs.push(entry.name);
+  }
+  return dirs.sort();
+}
+
+/** Loads one stage directory's `config.ini` (and `requirements.txt`, if any). */
+async function loadIniStage(root: string, stage: string, problems: ProblemList): Promise<StageSpec | undefined> {
+  const file = `${stage}/${STAGE_CONFIG}`;
+  const text = await readText(path.join(root, stage, STAGE_CONFIG));
+  if (text === undefined) {
+    problems.error({ file }, `file not found; stage "${stage}" needs a ${STAGE_CONFIG} in its directory ${stage}/`);
+    return undefined;
+  }
+  const config = new IniFile(file, parseIni(text), STAGE_SCHEMA, problems);
+
+  // [default]
+  const typeFound = config.required('default', 'STAGE_TYPE');
+  const type = typeFound?.value.toLowerCase();
+  if (typeFound && type !== 'batch' && type !== 'service') {
+    problems.error(config.at(typeFound.line), `STAGE_TYPE must be "batch" or "service", got "${typeFound.value}"`);
+  }
+
+  const script = config.required('default', 'EXECUTABLE_SCRIPT');
+  let executable = '';
+  if (script) {
+    const relative = projectPath(`${stage}/${script.value}`);
+    if (script.value === '' || relative === undefined) {
+      problems.error(config.at(script.line), `EXECUTABLE_SCRIPT must name a file in ${stage}/, got "${script.value}"`);
+    } else if (!(await isFile(path.join(root, relative)))) {
+      problems.error(config.at(script.line), `EXECUTABLE_SCRIPT must name a file in ${stage}/, got "${script.value}" (${relative} does not exist)`);
+    } else {
+      executable = relative;
+    }
+  }
+
+  const cpuRequest = numberValue(config, config.required('default', 'CPU_REQUEST'), 'CPU_REQUEST', NUMBER_RULES.cpuRequest, problems);
+  const memoryRequestMb = numberValue(config, config.required('default', 'MEMORY_REQUEST_MB'), 'MEMORY_REQUEST_MB', NUMBER_RULES.memoryRequestMb, problems);
+
+  const spec: StageSpec = {
+    name: stage,
+    type: type === 'service' ? 'service' : 'batch',
+    executable,
+    args: [],
+    cpuRequest,
+    memoryRequestMb,
+    requirements: [],
+    secrets: [],
+    source: { file, line: 1 },
+  };
+
+  // [batch] / [service]: only the section of the stage's type is read; the other one is ignored.
+  if (type === 'batch') {
+    spec.batch = {
+      maxCompletionTimeSeconds: numberValue(config, config.required('batch', 'MAX_COMPLETION_TIME_SECONDS'), 'MAX_COMPLETION_TIME_SECONDS', NUMBER_RULES.seconds, problems),
+      retries: numberValue(config, config.required('batch', 'RETRIES'), 'RETRIES', NUMBER_RULES.retries, problems),
+    };
+    warnIgnoredSection(config, 'service', 'batch', problems);
+  } else if (type === 'service') {
+    spec.service = {
+      maxStartupTimeSeconds: numberValue(config, config.required('service', 'MAX_STARTUP_TIME_SECONDS'), 'MAX_STARTUP_TIME_SECONDS', NUMBER_RULES.seconds, problems),
+      replicas: numberValue(config, config.required('service', 'REPLICAS'), 'REPLICAS', NUMBER_RULES.replicas, problems),
+      port: numberValue(config, config.required('service', 'PORT'), 'PORT', NUMBER_RULES.port, problems),
+      ingress: false,
+    };
+    const ingress = config.entry('service', 'INGRESS');
+    if (ingress) {
+      const value = unquote(ingress.value);
+      const parsed = parseIniBoolean(value);
+      if (parsed === undefined) {
+        problems.error(config.at(ingress.line), `INGRESS must be True or False (or yes/no, on/off, 1/0), got "${value}"`);
+      } else {
+        spec.service.ingress = parsed;
+      }
+    }
+    warnIgnoredSection(config, 'batch', 'service', problems);
+  }
+
+  // [secrets] ENV_VAR = secret-name: the variable (also the key inside the Secret) is upper-cased
+  // and the Secret name lower-cased, as Bodywork did.
+  for (const entry of config.section('secrets')?.entries ?? []) {
+    const env = entry.rawKey.toUpperCase();
+    const secret = unquote(entry.value).toLowerCase();
+    if (!isEnvVarName(env)) {
+      problems.error(config.at(entry.line), `[secrets] key must be ${ENV_NAME_EXPECTED}, got "${entry.rawKey}"`);
+    }
+    if (!isDns1123Subdomain(secret)) {
+      problems.error(config.at(entry.line), `[secrets] ${entry.rawKey} must be ${SECRET_NAME_EXPECTED}, got "${unquote(entry.value)}"`);
+    }
+    const ref: SecretRef = { env, secret, key: env, source: config.at(entry.line) };
+    spec.secrets.push(ref);
+  }
+
+  // requirements.txt (optional here; Bodywork required it, even empty).
+  const requirements = await readText(path.join(root, stage, REQUIREMENTS));
+  if (requirements !== undefined) {
+    spec.requirements = requirementLines(requirements);
+    spec.requirementsFile = `${stage}/${REQUIREMENTS}`;
+  }
+  return spec;
+}
+
+function warnIgnoredSection(config: IniFile, section: string, type: string, problems: ProblemList): void {
+  const found = config.section(section);
+  if (found) problems.warning(config.at(found.line), `section [${section}] is ignored: STAGE_TYPE is "${type}"`);
+}
