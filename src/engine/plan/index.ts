@@ -1,0 +1,22 @@
+/** The deploy plan: Bodywork project → Kubernetes objects, step by step. */
+export * from './types.js';
+export * from './names.js';
+export * from './labels.js';
+export { PROJECT_MOUNT_PATH, shellQuote, stageCommand, stageScript } from './command.js';
+export {
+  CONTAINER_NAME,
+  MAX_SURGE,
+  PlanError,
+  PROGRESS_DEADLINE_GRACE_SECONDS,
+  SHORT_SHA_LENGTH,
+  STAGE_SERVICE_ACCOUNT,
+  STARTUP_PROBE_PERIOD_SECONDS,
+  cpuQuantity,
+  memoryQuantity,
+  planNamespace,
+  planObjects,
+  planProject,
+  stageObjectName,
+} from './plan.js';
+export { BUNDLE_LIMIT_BYTES, BundleError, CODE_VOLUME_NAME, CONFIGMAP_BUDGET_BYTES, bundleProject, configMapKeys, listProjectFiles } from './bundle.js';
+export { renderPlanYaml } from './render.js';

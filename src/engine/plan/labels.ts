@@ -1,0 +1,63 @@
+/**
+ * Labels and annotations on planned objects.
+ *
+ * Labels (all values valid label values, at most 63 characters):
+ * - `app.kubernetes.io/managed-by: bodywork-deploy` and `app.kubernetes.io/part-of: <project>` on every
+ *   object, the Namespace included (the recommended labels,
+ *   https://kubernetes.io/docs/concepts/overview/working-with-objects/common-labels/): this tool's objects
+ *   of one project are exactly those matching both.
+ * - `app.kubernetes.io/component: batch|service` on stage objects and their pods.
+ * - Bodywork's own labels, so its tooling and habits keep working (bodywork-behaviour.md §2.2):
+ *   `app: bodywork`, `stage: <object name>`, `deployment-name: <project>`, and `git-commit-hash: <short sha>`
+ *   when the commit is known.
+ * Selectors use `stage` only, exactly as Bodywork 3 did, so a Deployment Bodywork created can be
+ * updated in place (selectors are immutable) and a commit or run never changes a selector.
+ *
+ * Annotations (free text): `bodywork.dev/stage` (the stage's name as configured, which may not be a
+ * valid label value), `bodywork.dev/git-commit` (full sha) and `bodywork.dev/run-id`.
+ */
+
+export const MANAGED_BY = 'bodywork-deploy';
+
+export const LABEL_MANAGED_BY = 'app.kubernetes.io/managed-by';
+export const LABEL_PART_OF = 'app.kubernetes.io/part-of';
+export const LABEL_COMPONENT = 'app.kubernetes.io/component';
+/** Bodywork's per-stage label: the stage's object name. Selectors use this label only. */
+export const LABEL_STAGE = 'stage';
+export const LABEL_APP = 'app';
+export const LABEL_DEPLOYMENT_NAME = 'deployment-name';
+export const LABEL_GIT_COMMIT = 'git-commit-hash';
+
+export const ANNOTATION_STAGE = 'bodywork.dev/stage';
+export const ANNOTATION_GIT_COMMIT = 'bodywork.dev/git-commit';
+export const ANNOTATION_RUN_ID = 'bodywork.dev/run-id';
+
+/** Labels on every object of the project. */
+export function projectLabels(project: string): Record<string, string> {
+  return { [LABEL_MANAGED_BY]: MANAGED_BY, [LABEL_PART_OF]: project };
+}
+
+/** The stable labels that select one stage's pods. */
+export function stageSelector(name: string): Record<string, string> {
+  return { [LABEL_STAGE]: name };
+}
+
+/** Labels on a stage's objects and pods; `shortSha` only when the commit is known. */
+export function stageLabels(project: string, name: string, type: 'batch' | 'service', shortSha?: string): Record<string, string> {
+  return {
+    ...projectLabels(project),
+    [LABEL_COMPONENT]: type,
+    [LABEL_APP]: 'bodywork',
+    [LABEL_DEPLOYMENT_NAME]: project,
+    ...stageSelector(name),
+    ...(shortSha !== undefined ? { [LABEL_GIT_COMMIT]: shortSha } : {}),
+  };
+}
+
+/** Annotations recording what was deployed: the commit and the run, when known. */
+export function runAnnotations(commitSha?: string, runId?: string): Record<string, string> {
+  return {
+    ...(commitSha !== undefined ? { [ANNOTATION_GIT_COMMIT]: commitSha } : {}),
+    ...(runId !== undefined ? { [ANNOTATION_RUN_ID]: runId } : {}),
+  };
+}

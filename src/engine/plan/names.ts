@@ -1,0 +1,84 @@
+/**
+ * Kubernetes names and label values for Bodywork objects.
+ *
+ * Every stage object (Job, Deployment, Service, Ingress) gets one name that is valid for all of them:
+ * a DNS-1035 label (RFC 1035: lower-case alphanumerics and `-`, starting with a letter, ending with an
+ * alphanumeric, at most 63 characters). Services require exactly that
+ * (https://kubernetes.io/docs/concepts/overview/working-with-objects/names/#rfc-1035-label-names), and a
+ * Job's name becomes the `job-name` label of its pods, so it must fit a label value too.
+ * Bodywork never lower-cased or truncated (bodywork-behaviour.md §7.9); this module does both.
+ */
+import { createHash } from 'node:crypto';
+
+/** Longest DNS label, label value and Service name. */
+export const MAX_NAME_LENGTH = 63;
+/** Hex characters of the hash suffix appended to names that had to be shortened. */
+const HASH_LENGTH = 8;
+/** Prefix for names that would otherwise start with a digit (Service names must start with a letter). */
+const LEADING_DIGIT_PREFIX = 'bw-';
+
+const DNS_1035_LABEL = /^[a-z]([-a-z0-9]*[a-z0-9])?$/;
+const DNS_1123_LABEL = /^[a-z0-9]([-a-z0-9]*[a-z0-9])?$/;
+const LABEL_VALUE = /^(([A-Za-z0-9][-A-Za-z0-9_.]*)?[A-Za-z0-9])?$/;
+
+/** A short, stable hex digest of `text` (SHA-256), `length` characters long. */
+export function shortHash(text: string | Buffer, length = HASH_LENGTH): string {
+  return createHash('sha256').update(text).digest('hex').slice(0, length);
+}
+
+/** True when `name` is a DNS-1035 label: valid for every stage object, Services included. */
+export function isDns1035Label(name: string): boolean {
+  return name.length <= MAX_NAME_LENGTH && DNS_1035_LABEL.test(name);
+}
+
+/** True when `name` is a DNS-1123 label (namespaces): like DNS-1035 but may start with a digit. */
+export function isDns1123Label(name: string): boolean {
+  return name.length <= MAX_NAME_LENGTH && DNS_1123_LABEL.test(name);
+}
+
+/** True when `value` is a valid label value (at most 63 characters of `[A-Za-z0-9_.-]`, alphanumeric at both ends, or empty). */
+export function isLabelValue(value: string): boolean {
+  return value.length <= MAX_NAME_LENGTH && LABEL_VALUE.test(value);
+}
+
+/** Lower-cases and replaces every run of characters other than `[a-z0-9-]` with `-`, trimming `-` at both ends. */
+function sanitize(raw: string): string {
+  return raw
+    .toLowerCase()
+    .replace(/[^a-z0-9-]+/g, '-')
+    .replace(/^-+|-+$/g, '');
+}
+
+/**
+ * Cuts `name` to at most `max` characters, replacing the cut part with `-<hash>` of the whole name,
+ * so two long names sharing a prefix stay distinct and the same name always shortens the same way.
+ */
+export function shorten(name: string, max = MAX_NAME_LENGTH): string {
+  if (name.length <= max) return name;
+  const hash = shortHash(name);
+  const head = name.slice(0, max - HASH_LENGTH - 1).replace(/-+$/, '');
+  return `${head}-${hash}`;
+}
+
+/**
+ * Turns any text into a DNS-1035 label: lower-cased, every run of characters other than `[a-z0-9-]`
+ * replaced by one `-` (so `--` written on purpose, as in `project--stage`, survives), `-` trimmed
+ * from both ends, `bw-` put in front of a leading digit, and shortened with a hash suffix past 63 characters.
+ */
+export function toDnsName(raw: string, max = MAX_NAME_LENGTH): string {
+  let name = sanitize(raw);
+  if (name === '') return `${LEADING_DIGIT_PREFIX}${shortHash(raw)}`;
+  if (/^[0-9]/.test(name)) name = `${LEADING_DIGIT_PREFIX}${name}`;
+  return shorten(name, max);
+}
+
+/**
+ * Appends `-<suffix>` to a planned object name, shortening the base (with its hash) so the result
+ * still fits in 63 characters: for per-run Job names such as `<base>-<run>`.
+ */
+export function withSuffix(base: string, suffix: string): string {
+  const clean = sanitize(suffix).slice(0, 20).replace(/-+$/, '');
+  if (clean === '') return base;
+  const tail = `-${clean}`;
+  return `${shorten(base, MAX_NAME_LENGTH - tail.length)}${tail}`;
+}

@@ -1,0 +1,332 @@
+import { describe, expect, it } from 'vitest';
+import { parse, parseAllDocuments } from 'yaml';
+import type { ProjectSpec } from '../../../src/engine/config/spec.js';
+import {
+  PlanError,
+  planObjects,
+  planProject,
+  renderPlanYaml,
+  type CodeBundle,
+  type PlannedBatchStage,
+  type PlannedServiceStage,
+} from '../../../src/engine/plan/index.js';
+import { apiServerProblems } from './k8s-validate.js';
+import { irisPipelineSpec, yamlTestProjectSpec } from './specs.js';
+
+const SHA = '951d01c6f0a1e2b3c4d5e6f708192a3b4c5d6e7f';
+
+function batchStage(plan: ReturnType<typeof planProject>, stage: string): PlannedBatchStage {
+  const found = plan.steps.flatMap((s) => s.stages).find((s) => s.stage === stage);
+  if (found?.type !== 'batch') throw new Error(`no batch stage ${stage}`);
+  return found;
+}
+
+function serviceStage(plan: ReturnType<typeof planProject>, stage: string): PlannedServiceStage {
+  const found = plan.steps.flatMap((s) => s.stages).find((s) => s.stage === stage);
+  if (found?.type !== 'service') throw new Error(`no service stage ${stage}`);
+  return found;
+}
+
+const fakeBundle: CodeBundle = {
+  hash: 'ab'.repeat(32),
+  files: ['bodywork.ini'],
+  totalBytes: 10,
+  configMaps: [
+    { apiVersion: 'v1', kind: 'ConfigMap', metadata: { name: 'bodywork-ml-pipeline-project-code-abababab', labels: {} }, immutable: true, data: { 'bodywork.ini': '[default]\n' } },
+  ],
+  volume: {
+    name: 'bodywork-project',
+    projected: { sources: [{ configMap: { name: 'bodywork-ml-pipeline-project-code-abababab', items: [{ key: 'bodywork.ini', path: 'bodywork.ini' }] } }] },
+  },
+};
+
+describe('planProject on the tutorial pipeline', () => {
+  const plan = planProject(irisPipelineSpec(), { namespace: 'ml-pipeline', commitSha: SHA, runId: '42', codeBundle: fakeBundle });
+
+  it('plans the training stage as a Job named like Bodywork 1 did, retried twice, with the tutorial requests', () => {
+    const { job, baseName } = batchStage(plan, 'stage-1-train-model');
+    expect(baseName).toBe('bodywork-ml-pipeline-project--stage-1-train-model');
+    expect(job.metadata?.name).toBe('bodywork-ml-pipeline-project--stage-1-train-model');
+    expect(job.metadata?.namespace).toBe('ml-pipeline');
+    expect(job.spec?.backoffLimit).toBe(2);
+    const pod = job.spec?.template.spec;
+    expect(pod?.restartPolicy).toBe('Never');
+    expect(pod?.containers[0]?.resources?.requests).toEqual({ cpu: '500m', memory: '100M' });
+    expect(pod?.serviceAccountName).toBe('bodywork-stage');
+  });
+
+  it('bounds each attempt of a batch stage on the pod, not the whole Job', () => {
+    const { job } = batchStage(plan, 'stage-1-train-model');
+    expect(job.spec?.template.spec?.activeDeadlineSeconds).toBe(30);
+    expect(job.spec?.activeDeadlineSeconds).toBeUndefined();
+  });
+
+  it('plans the scoring service as a Deployment of 2 replicas on port 5000 behind a Service on port 5000', () => {
+    const { deployment, service, url } = serviceStage(plan, 'stage-2-deploy-scoring-service');
+    const name = 'bodywork-ml-pipeline-project--stage-2-deploy-scoring-service';
+    expect(deployment.metadata?.name).toBe(name);
+    expect(deployment.spec?.replicas).toBe(2);
+    const main = deployment.spec?.template.spec?.containers[0];
+    expect(main?.ports).toEqual([{ name: 'http', containerPort: 5000, protocol: 'TCP' }]);
+    expect(main?.resources?.requests).toEqual({ cpu: '250m', memory: '100M' });
+    expect(service.metadata?.name).toBe(name);
+    expect(service.spec?.type).toBe('ClusterIP');
+    expect(service.spec?.ports).toEqual([{ name: 'http', protocol: 'TCP', port: 5000, targetPort: 5000 }]);
+    expect(url).toBe(`http://${name}.ml-pipeline.svc.cluster.local:5000`);
+  });
+
+  it('gives services TCP startup and readiness probes sized from MAX_STARTUP_TIME_SECONDS', () => {
+    const { deployment } = serviceStage(plan, 'stage-2-deploy-scoring-service');
+    const main = deployment.spec?.template.spec?.containers[0];
+    expect(main?.startupProbe).toMatchObject({ tcpSocket: { port: 5000 }, periodSeconds: 2, failureThreshold: 15 });
+    expect(main?.readinessProbe).toMatchObject({ tcpSocket: { port: 5000 } });
+    expect(deployment.spec?.progressDeadlineSeconds).toBe(90);
+  });
+
+  it('rolls services out without ever dropping below the desired ready replicas', () => {
+    const { deployment } = serviceStage(plan, 'stage-2-deploy-scoring-service');
+    expect(deployment.spec?.strategy).toEqual({ type: 'RollingUpdate', rollingUpdate: { maxSurge: 2, maxUnavailable: 0 } });
+  });
+
+  it('selects service pods on the stable stage label only, never on the commit or run', () => {
+    const { deployment, service } = serviceStage(plan, 'stage-2-deploy-scoring-service');
+    const selector = { stage: 'bodywork-ml-pipeline-project--stage-2-deploy-scoring-service' };
+    expect(deployment.spec?.selector).toEqual({ matchLabels: selector });
+    expect(service.spec?.selector).toEqual(selector);
+    const other = planProject(irisPipelineSpec(), { namespace: 'ml-pipeline', commitSha: 'f'.repeat(40), runId: '43' });
+    expect(serviceStage(other, 'stage-2-deploy-scoring-service').deployment.spec?.selector).toEqual(deployment.spec?.selector);
+  });
+
+  it('annotates the pod template with the run id, so every run rolls the pods', () => {
+    const { deployment } = serviceStage(plan, 'stage-2-deploy-scoring-service');
+    expect(deployment.spec?.template.metadata?.annotations).toEqual({ 'bodywork.dev/git-commit': SHA, 'bodywork.dev/run-id': '42' });
+    const next = planProject(irisPipelineSpec(), { namespace: 'ml-pipeline', commitSha: SHA, runId: '43' });
+    expect(serviceStage(next, 'stage-2-deploy-scoring-service').deployment.spec?.template.metadata?.annotations?.['bodywork.dev/run-id']).toBe('43');
+  });
+
+  it('routes the ingress at /<namespace>/<service> with the nginx rewrite Bodywork used', () => {
+    const { ingress, ingressPath } = serviceStage(plan, 'stage-2-deploy-scoring-service');
+    const name = 'bodywork-ml-pipeline-project--stage-2-deploy-scoring-service';
+    expect(ingressPath).toBe(`/ml-pipeline/${name}`);
+    expect(ingress?.metadata?.annotations).toMatchObject({ 'nginx.ingress.kubernetes.io/rewrite-target': '/$2', 'nginx.ingress.kubernetes.io/use-regex': 'true' });
+    expect(ingress?.spec?.rules?.[0]?.http?.paths).toEqual([
+      { path: `/ml-pipeline/${name}(/|$)(.*)`, pathType: 'ImplementationSpecific', backend: { service: { name, port: { number: 5000 } } } },
+    ]);
+    expect(ingress?.spec?.ingressClassName).toBeUndefined();
+    const withClass = planProject(irisPipelineSpec(), { ingressClass: 'nginx' });
+    expect(serviceStage(withClass, 'stage-2-deploy-scoring-service').ingress?.spec?.ingressClassName).toBe('nginx');
+  });
+
+  it('sets the stage environment: stage name, short commit, project root on PYTHONPATH', () => {
+    const env = batchStage(plan, 'stage-1-train-model').job.spec?.template.spec?.containers[0]?.env;
+    expect(env).toEqual([
+      { name: 'BODYWORK_STAGE', value: 'stage-1-train-model' },
+      { name: 'GIT_COMMIT_HASH', value: '951d01c' },
+      { name: 'PYTHONPATH', value: '/bodywork/project' },
+      { name: 'PYTHONUNBUFFERED', value: '1' },
+    ]);
+  });
+
+  it('installs the requirements file, then runs the script from its directory', () => {
+    const container = batchStage(plan, 'stage-1-train-model').job.spec?.template.spec?.containers[0];
+    expect(container?.image).toBe('bodyworkml/bodywork-core:latest');
+    expect(container?.command).toEqual([
+      '/bin/sh',
+      '-c',
+      [
+        'set -e',
+        'python -m pip install --no-cache-dir --disable-pip-version-check -r /bodywork/project/stage-1-train-model/requirements.txt',
+        'cd /bodywork/project/stage-1-train-model',
+        'exec python train_model.py',
+      ].join('\n'),
+    ]);
+  });
+
+  it('mounts the code bundle read-only at the project root', () => {
+    const pod = batchStage(plan, 'stage-1-train-model').job.spec?.template.spec;
+    expect(pod?.volumes).toEqual([fakeBundle.volume]);
+    expect(pod?.containers[0]?.volumeMounts).toEqual([{ name: 'bodywork-project', mountPath: '/bodywork/project', readOnly: true }]);
+    expect(plan.setup.map((o) => `${o.kind}/${o.metadata?.name}`)).toEqual([
+      'Namespace/ml-pipeline',
+      'ServiceAccount/bodywork-stage',
+      'Role/bodywork-stage',
+      'RoleBinding/bodywork-stage',
+      'ConfigMap/bodywork-ml-pipeline-project-code-abababab',
+    ]);
+    expect(plan.setup[4]?.metadata?.namespace).toBe('ml-pipeline');
+  });
+
+  it('limits the stage Role to reading secrets and config maps', () => {
+    const role = plan.setup.find((o) => o.kind === 'Role') as { rules: unknown };
+    expect(role.rules).toEqual([{ apiGroups: [''], resources: ['secrets', 'configmaps'], verbs: ['get', 'list'] }]);
+  });
+
+  it('plans only objects a real API server accepts', () => {
+    for (const object of planObjects(plan)) expect(apiServerProblems(object), `${object.kind}/${object.metadata?.name}`).toEqual([]);
+  });
+
+  it('orders the steps as the DAG does', () => {
+    expect(plan.steps.map((s) => [s.index, s.stages.map((st) => st.stage)])).toEqual([
+      [1, ['stage-1-train-model']],
+      [2, ['stage-2-deploy-scoring-service']],
+    ]);
+  });
+});
+
+describe('planProject on a YAML project', () => {
+  const spec = yamlTestProjectSpec();
+  const plan = planProject(spec, {});
+
+  it('names objects after the stage alone, as Bodywork 3 does, so stages can call http://stage-4:5000', () => {
+    expect(serviceStage(plan, 'stage_4').service.metadata?.name).toBe('stage-4');
+    expect(batchStage(plan, 'stage_1').job.metadata?.name).toBe('stage-1');
+  });
+
+  it('defaults the namespace to the project name', () => {
+    expect(plan.namespace).toBe('bodywork-test-project');
+    expect(serviceStage(plan, 'stage_3').url).toBe('http://stage-3.bodywork-test-project.svc.cluster.local:5000');
+  });
+
+  it("uses the config's namespace over the project name, and the option over both", () => {
+    expect(planProject({ ...spec, namespace: 'Team_A' }).namespace).toBe('team-a');
+    expect(planProject({ ...spec, namespace: 'team-a' }, { namespace: 'team-b' }).namespace).toBe('team-b');
+  });
+
+  it('refuses a namespace option that is not a valid name instead of changing it', () => {
+    expect(() => planProject(spec, { namespace: 'Team_B' })).toThrow(PlanError);
+    expect(() => planProject(spec, { namespace: 'Team_B' })).toThrow(/namespace 'Team_B' is not a valid Kubernetes namespace name/);
+  });
+
+  it('runs the stages of one step side by side', () => {
+    expect(plan.steps.map((s) => s.stages.map((st) => st.baseName))).toEqual([['stage-1'], ['stage-2'], ['stage-3', 'stage-4'], ['stage-5']]);
+  });
+
+  it('passes secrets as secretKeyRef environment variables', () => {
+    const env = serviceStage(plan, 'stage_4').deployment.spec?.template.spec?.containers[0]?.env ?? [];
+    expect(env.filter((e) => e.valueFrom !== undefined)).toEqual([
+      { name: 'USERNAME', valueFrom: { secretKeyRef: { name: 'bodywork-test-project-credentials', key: 'USERNAME' } } },
+      { name: 'PASSWORD', valueFrom: { secretKeyRef: { name: 'bodywork-test-project-credentials', key: 'PASSWORD' } } },
+    ]);
+  });
+
+  it('installs a requirements list quoted for the shell and passes args', () => {
+    const script = batchStage(plan, 'stage_1').job.spec?.template.spec?.containers[0]?.command?.[2];
+    expect(script).toBe('set -e\ncd /bodywork/project/stage_one\nexec python main.py Hello World');
+    const withReqs = planProject({
+      ...spec,
+      stages: { ...spec.stages, stage_1: { ...spec.stages.stage_1!, requirements: ['requests>=2', "it's"], args: ['a b', '$HOME'] } },
+    });
+    expect(batchStage(withReqs, 'stage_1').job.spec?.template.spec?.containers[0]?.command?.[2]).toBe(
+      "set -e\npython -m pip install --no-cache-dir --disable-pip-version-check 'requests>=2' 'it'\\''s'\ncd /bodywork/project/stage_one\nexec python main.py 'a b' '$HOME'",
+    );
+  });
+
+  it('gives no ingress to a service stage without ingress', () => {
+    expect(serviceStage(plan, 'stage_4').ingress).toBeUndefined();
+    expect(serviceStage(plan, 'stage_4').objects.map((o) => o.kind)).toEqual(['Deployment', 'Service']);
+  });
+
+  it('leaves out the commit and run metadata when they are not known', () => {
+    const job = batchStage(plan, 'stage_1').job;
+    expect(job.metadata?.labels?.['git-commit-hash']).toBeUndefined();
+    expect(job.spec?.template.metadata?.annotations).toBeUndefined();
+    expect(job.spec?.template.spec?.containers[0]?.env?.map((e) => e.name)).not.toContain('GIT_COMMIT_HASH');
+  });
+
+  it('labels every object as managed by bodywork-deploy and part of the project, with valid label values', () => {
+    for (const object of planObjects(plan)) {
+      expect(object.metadata?.labels).toMatchObject({ 'app.kubernetes.io/managed-by': 'bodywork-deploy', 'app.kubernetes.io/part-of': 'bodywork-test-project' });
+      expect(apiServerProblems(object), `${object.kind}/${object.metadata?.name}`).toEqual([]);
+    }
+    expect(serviceStage(plan, 'stage_3').deployment.metadata?.labels).toEqual({
+      'app.kubernetes.io/managed-by': 'bodywork-deploy',
+      'app.kubernetes.io/part-of': 'bodywork-test-project',
+      'app.kubernetes.io/component': 'service',
+      app: 'bodywork',
+      'deployment-name': 'bodywork-test-project',
+      stage: 'stage-3',
+    });
+  });
+
+  it('plans a subset of stages, keeping their DAG step numbers', () => {
+    const subset = planProject(spec, { stages: ['stage_4', 'stage_5'] });
+    expect(subset.steps.map((s) => [s.index, s.stages.map((st) => st.stage)])).toEqual([
+      [3, ['stage_4']],
+      [4, ['stage_5']],
+    ]);
+    expect(() => planProject(spec, { stages: ['stage_9'] })).toThrow("unknown stage 'stage_9': the DAG has stage_1, stage_2, stage_3, stage_4, stage_5");
+  });
+
+  it('uses the image option over the configured image', () => {
+    const other = planProject(spec, { image: 'ghcr.io/acme/stages:1.2' });
+    expect(other.image).toBe('ghcr.io/acme/stages:1.2');
+    for (const object of planObjects(other)) {
+      const pod = (object as { spec?: { template?: { spec?: { containers: { image: string }[] } } } }).spec?.template?.spec;
+      if (pod) expect(pod.containers[0]?.image).toBe('ghcr.io/acme/stages:1.2');
+    }
+  });
+
+  it('plans the run_on_failure stage apart from the steps', () => {
+    const onFail = planProject({ ...spec, runOnFailure: 'stage_5', dag: [['stage_1']] });
+    expect(onFail.onFailure?.job.metadata?.name).toBe('stage-5');
+    expect(onFail.steps.flatMap((s) => s.stages.map((st) => st.stage))).toEqual(['stage_1']);
+    expect(renderPlanYaml(onFail)).not.toContain('name: stage-5');
+  });
+
+  it('refuses two stages that would share a Kubernetes name', () => {
+    const clash = { ...spec, stages: { ...spec.stages, 'stage-1': { ...spec.stages.stage_1!, name: 'stage-1' } } };
+    expect(() => planProject(clash)).toThrow("stages 'stage_1' and 'stage-1' would all be named 'stage-1' in Kubernetes; rename one");
+  });
+
+  it('refuses a commit option that is not a hash', () => {
+    expect(() => planProject(spec, { commitSha: 'main' })).toThrow("commit 'main' is not a git commit hash");
+  });
+
+  it('is a pure function: the same input gives the same plan', () => {
+    expect(planProject(spec, { commitSha: SHA })).toEqual(planProject(spec, { commitSha: SHA }));
+  });
+});
+
+describe('planProject on awkward names', () => {
+  const long = 'a-really-long-project-name-for-the-iris-classification-pipeline';
+  const spec: ProjectSpec = { ...irisPipelineSpec(), name: long };
+
+  it('shortens names past 63 characters with a stable hash suffix, keeping them distinct', () => {
+    const plan = planProject(spec, { namespace: 'ml' });
+    const names = plan.steps.flatMap((s) => s.stages.map((st) => st.baseName));
+    for (const name of names) {
+      expect(name.length).toBeLessThanOrEqual(63);
+      expect(name).toMatch(/^a-really-long-project-name-for-the-iris-classificat.*-[0-9a-f]{8}$/);
+    }
+    expect(new Set(names).size).toBe(2);
+    expect(planProject(spec, { namespace: 'ml' }).steps[0]?.stages[0]?.baseName).toBe(names[0]);
+    for (const object of planObjects(plan)) expect(apiServerProblems(object), `${object.kind}/${object.metadata?.name}`).toEqual([]);
+  });
+
+  it('makes a project name with upper case and underscores into a valid namespace and label value', () => {
+    const plan = planProject({ ...spec, name: 'My_Project.v2' });
+    expect(plan.namespace).toBe('my-project-v2');
+    expect(plan.labels['app.kubernetes.io/part-of']).toBe('my-project-v2');
+  });
+});
+
+describe('renderPlanYaml', () => {
+  const plan = planProject(irisPipelineSpec(), { namespace: 'ml-pipeline', commitSha: SHA });
+  const yaml = renderPlanYaml(plan);
+
+  it('renders every object in apply order as one YAML stream', () => {
+    const docs = parseAllDocuments(yaml).map((d) => d.toJS() as { kind: string });
+    expect(docs.map((d) => d.kind)).toEqual(['Namespace', 'ServiceAccount', 'Role', 'RoleBinding', 'Job', 'Deployment', 'Service', 'Ingress']);
+    expect(docs).toEqual(JSON.parse(JSON.stringify(planObjects(plan))));
+  });
+
+  it('heads each step with a comment naming its stages', () => {
+    expect(yaml).toContain('---\n# step 1/2 (DAG step 1): stage-1-train-model (batch)\napiVersion: batch/v1\nkind: Job\n');
+    expect(yaml).toContain('# step 2/2 (DAG step 2): stage-2-deploy-scoring-service (service)\n');
+  });
+
+  it('keeps the stage script intact through YAML', () => {
+    const job = parse(yaml.split('---\n')[5] as string) as { spec: { template: { spec: { containers: { command: string[] }[] } } } };
+    expect(job.spec.template.spec.containers[0]?.command).toEqual(batchStage(plan, 'stage-1-train-model').job.spec?.template.spec?.containers[0]?.command);
+  });
+});
