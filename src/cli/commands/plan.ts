@@ -1,0 +1,48 @@
+/** `bodywork-deploy plan [DIR]`: the Kubernetes objects a deployment would apply, as a YAML stream on stdout. */
+import type { Command } from 'commander';
+import { BundleError, PlanError, bundleProject, planObjects, planProject, renderPlanYaml } from '../../engine/plan/index.js';
+import { CliExit, type CliIo, EXIT_USAGE, plural } from '../io.js';
+import { loadProjectOrExit } from '../project.js';
+
+interface PlanFlags {
+  namespace?: string;
+  image?: string;
+  commit?: string;
+  runId?: string;
+  ingressClass?: string;
+}
+
+export function registerPlan(program: Command, io: CliIo): void {
+  program
+    .command('plan')
+    .description('print the Kubernetes objects that deploying the project would apply, as a YAML stream (messages go to stderr)')
+    .argument('[dir]', 'project directory', '.')
+    .option('-n, --namespace <ns>', 'target namespace (default: the project namespace, else the project name)')
+    .option('--image <image>', "image for every stage, instead of the project's")
+    .option('--commit <sha>', 'git commit being deployed (GIT_COMMIT_HASH, labels and annotations)')
+    .option('--run-id <id>', 'id of this deployment run (pod annotation)')
+    .option('--ingress-class <class>', 'ingressClassName for service stages with ingress')
+    .action(async (dir: string, flags: PlanFlags) => {
+      const spec = await loadProjectOrExit(dir, io);
+      try {
+        const codeBundle = await bundleProject(spec);
+        const plan = planProject(spec, {
+          ...(flags.namespace !== undefined ? { namespace: flags.namespace } : {}),
+          ...(flags.image !== undefined ? { image: flags.image } : {}),
+          ...(flags.commit !== undefined ? { commitSha: flags.commit } : {}),
+          ...(flags.runId !== undefined ? { runId: flags.runId } : {}),
+          ...(flags.ingressClass !== undefined ? { ingressClass: flags.ingressClass } : {}),
+          codeBundle,
+        });
+        io.stdout(renderPlanYaml(plan));
+        const stages = plan.steps.reduce((n, step) => n + step.stages.length, 0);
+        io.stderr(
+          `planned ${plural(stages, 'stage')} in ${plural(plan.steps.length, 'step')} into namespace ${plan.namespace}: ` +
+            `${plural(planObjects(plan).length, 'object')}, code ${codeBundle.hash.slice(0, 10)} (${plural(codeBundle.files.length, 'file')})\n`,
+        );
+      } catch (error) {
+        if (error instanceof PlanError || error instanceof BundleError) throw new CliExit(EXIT_USAGE, `error: ${error.message}`);
+        throw error;
+      }
+    });
+}

@@ -1,0 +1,61 @@
+/**
+ * What a CLI command may touch: its two output streams. Commands write results to stdout and every
+ * message to stderr, so stdout can be piped (`bodywork-deploy plan | kubectl apply -f -`).
+ */
+import path from 'node:path';
+import { type ConfigProblem, formatProblem } from '../engine/config/problems.js';
+import type { Logger } from '../engine/logger.js';
+
+/** Success. */
+export const EXIT_OK = 0;
+/** The command ran and failed (a deployment failed, an unexpected error). */
+export const EXIT_FAILURE = 1;
+/** Bad usage or a bad project: nothing was attempted. */
+export const EXIT_USAGE = 2;
+
+export interface CliIo {
+  stdout(text: string): void;
+  stderr(text: string): void;
+}
+
+export const processIo: CliIo = {
+  stdout: (text) => process.stdout.write(text),
+  stderr: (text) => process.stderr.write(text),
+};
+
+/** Thrown by a command to end with `code` after printing `message` (if any) to stderr. */
+export class CliExit extends Error {
+  constructor(
+    readonly code: number,
+    message = '',
+  ) {
+    super(message);
+    this.name = 'CliExit';
+  }
+}
+
+/** A problem as `<dir>/<file>:line: message`, so the path works from where the command was run. */
+export function formatProblemIn(dir: string, problem: ConfigProblem): string {
+  return formatProblem({ ...problem, file: path.join(dir, problem.file) });
+}
+
+/** `1 problem`, `3 problems`. */
+export function plural(n: number, word: string): string {
+  return `${n} ${word}${n === 1 ? '' : 's'}`;
+}
+
+/** A logger printing to stderr: warnings and errors always, info unless quiet, debug when verbose. */
+export function stderrLogger(io: CliIo, verbose = false): Logger {
+  return {
+    debug: (m) => {
+      if (verbose) io.stderr(`debug: ${m}\n`);
+    },
+    info: (m) => io.stderr(`${m}\n`),
+    warn: (m) => io.stderr(`warning: ${m}\n`),
+    error: (m) => io.stderr(`error: ${m}\n`),
+    group: async (name, fn) => {
+      io.stderr(`${name}\n`);
+      return fn();
+    },
+  };
+}

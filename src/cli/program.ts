@@ -1,0 +1,45 @@
+/**
+ * The `bodywork-deploy` command line: a thin shell over the engine. Each subcommand lives in
+ * `commands/<name>.ts` and registers itself here. Exit codes: 0 success, 1 failure, 2 usage or project problems.
+ */
+import { Command, CommanderError } from 'commander';
+import { registerPlan } from './commands/plan.js';
+import { registerValidate } from './commands/validate.js';
+import { CliExit, type CliIo, EXIT_FAILURE, EXIT_OK, EXIT_USAGE } from './io.js';
+import { VERSION } from './version.js';
+
+/** Builds the program; output goes through `io`, and commander never exits the process itself. */
+export function createProgram(io: CliIo): Command {
+  const program = new Command('bodywork-deploy')
+    .description('Deploy Bodywork ML projects (batch stages as Jobs, service stages as Deployments) to Kubernetes.')
+    .version(VERSION, '-V, --version', 'print the version')
+    .helpOption('-h, --help', 'print help')
+    .helpCommand('help [command]', 'print help for a command')
+    .showHelpAfterError('(run bodywork-deploy --help for usage)')
+    // Inherited by the subcommands created below.
+    .exitOverride()
+    .configureOutput({ writeOut: io.stdout, writeErr: io.stderr });
+  registerValidate(program, io);
+  registerPlan(program, io);
+  return program;
+}
+
+/** Runs the command line `args` (without node and script) and resolves to the exit code. */
+export async function run(args: string[], io: CliIo): Promise<number> {
+  const program = createProgram(io);
+  try {
+    await program.parseAsync(args, { from: 'user' });
+    return EXIT_OK;
+  } catch (error) {
+    if (error instanceof CliExit) {
+      if (error.message !== '') io.stderr(`${error.message}\n`);
+      return error.code;
+    }
+    if (error instanceof CommanderError) {
+      // --help and --version end with 0; every parse error (and a missing command) is a usage error.
+      return error.exitCode === 0 ? EXIT_OK : EXIT_USAGE;
+    }
+    io.stderr(`error: ${error instanceof Error ? error.message : String(error)}\n`);
+    return EXIT_FAILURE;
+  }
+}

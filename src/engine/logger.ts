@@ -1,0 +1,58 @@
+/**
+ * How the engine reports progress: through this interface only, so the same engine serves the action
+ * (over @actions/core), the CLI (stderr) and tests (recording or silent). The engine never writes to the console.
+ */
+import type { ConfigProblem } from './config/problems.js';
+
+export interface Logger {
+  /** Every resolved setting and API call; shown only when asked for (--verbose, ACTIONS_STEP_DEBUG). */
+  debug(message: string): void;
+  /** Milestones: "Created Job stage-1 in ml-pipeline". */
+  info(message: string): void;
+  /** Degraded paths and config warnings; `problem` lets the action annotate the file. */
+  warn(message: string, problem?: ConfigProblem): void;
+  /** Failures; `problem` lets the action annotate the file. */
+  error(message: string, problem?: ConfigProblem): void;
+  /** Runs `fn` inside a named, collapsible group of output (a DAG step, a stage's logs). */
+  group<T>(name: string, fn: () => Promise<T>): Promise<T>;
+}
+
+/** A logger that drops everything. */
+export const nullLogger: Logger = {
+  debug() {},
+  info() {},
+  warn() {},
+  error() {},
+  group: (_name, fn) => fn(),
+};
+
+export interface LogEntry {
+  level: 'debug' | 'info' | 'warn' | 'error' | 'group';
+  message: string;
+  problem?: ConfigProblem;
+}
+
+/** A logger that keeps every entry, for tests. */
+export class RecordingLogger implements Logger {
+  readonly entries: LogEntry[] = [];
+  debug(message: string): void {
+    this.entries.push({ level: 'debug', message });
+  }
+  info(message: string): void {
+    this.entries.push({ level: 'info', message });
+  }
+  warn(message: string, problem?: ConfigProblem): void {
+    this.entries.push({ level: 'warn', message, ...(problem ? { problem } : {}) });
+  }
+  error(message: string, problem?: ConfigProblem): void {
+    this.entries.push({ level: 'error', message, ...(problem ? { problem } : {}) });
+  }
+  async group<T>(name: string, fn: () => Promise<T>): Promise<T> {
+    this.entries.push({ level: 'group', message: name });
+    return fn();
+  }
+  /** The messages logged at `level`. */
+  messages(level: LogEntry['level']): string[] {
+    return this.entries.filter((e) => e.level === level).map((e) => e.message);
+  }
+}
