@@ -56,6 +56,8 @@ export interface ResourceType {
   /** Subresources served, e.g. ['status', 'log'] for pods. */
   subresources: string[];
   verbs: string[];
+  /** Discovery categories, e.g. ['all'] (what `kubectl get all` expands). */
+  categories?: string[];
 }
 
 /** How a resource is addressed inside the sandbox: 'pods', 'apps/deployments', 'batch/jobs'. */
