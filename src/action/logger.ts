@@ -1,0 +1,32 @@
+/** The engine's Logger over @actions/core: groups, debug lines, and config problems as file annotations. */
+import * as core from '@actions/core';
+import type { ConfigProblem } from '../engine/config/problems.js';
+import type { Logger } from '../engine/logger.js';
+
+/** GitHub shows at most 10 error and 10 warning annotations per step; the rest go to the log only. */
+export const ANNOTATION_LIMIT = 10;
+
+export function actionLogger(projectDir: string): Logger {
+  const counts = { error: 0, warning: 0 };
+  const annotate = (kind: 'error' | 'warning', message: string, problem?: ConfigProblem): void => {
+    if (problem && counts[kind] < ANNOTATION_LIMIT) {
+      counts[kind]++;
+      const props = { file: joinPath(projectDir, problem.file), startLine: problem.line, startColumn: problem.column, title: 'Bodywork config' };
+      if (kind === 'error') core.error(problem.message, props);
+      else core.warning(problem.message, props);
+    } else {
+      core.info(`${kind}: ${message}`);
+    }
+  };
+  return {
+    debug: (m) => core.debug(m),
+    info: (m) => core.info(m),
+    warn: (m, problem) => annotate('warning', m, problem),
+    error: (m, problem) => annotate('error', m, problem),
+    group: (name, fn) => core.group(name, fn),
+  };
+}
+
+function joinPath(dir: string, file: string): string {
+  return dir === '.' || dir === '' ? file : `${dir.replace(/\/+$/, '')}/${file}`;
+}

@@ -1,0 +1,45 @@
+/** The job summary for `command: plan`: what a deploy would create, step by step, and the objects as YAML. */
+import type { DeployPlan } from '../engine/plan/index.js';
+import { planObjects, renderPlanYaml } from '../engine/plan/index.js';
+import { code, details, escapeHtml, SUMMARY_LIMIT_BYTES, table, truncateBytes } from './markdown.js';
+import type { RunContext } from './run-context.js';
+
+export function renderPlanSummary(plan: DeployPlan, context: RunContext): string {
+  const parts: string[] = [];
+  parts.push(`## Bodywork plan: ${escapeHtml(plan.project)}\n`);
+  parts.push(header(plan, context));
+  parts.push(`### DAG\n\n${plan.steps.map((s) => `${s.index}. ${s.stages.map((st) => code(st.stage)).join(', ')}`).join('\n')}\n`);
+  parts.push('### Stages\n');
+  parts.push(
+    table(
+      ['Step', 'Stage', 'Type', 'Objects', 'In-cluster URL'],
+      plan.steps.flatMap((step) =>
+        step.stages.map((stage) => [
+          String(step.index),
+          code(stage.stage),
+          stage.type,
+          stage.objects.map((o) => `${escapeHtml(o.kind ?? '')} ${code(o.metadata?.name ?? '')}`).join('<br>'),
+          stage.type === 'service' ? code(stage.url) : '',
+        ]),
+      ),
+    ),
+  );
+  const setup = plan.setup.map((o) => `${escapeHtml(o.kind ?? '')} ${code(o.metadata?.name ?? '')}`).join(', ');
+  parts.push(`Set-up objects: ${setup}. ${planObjects(plan).length} objects in all.\n`);
+  const head = parts.join('\n');
+  // The YAML goes last and is cut to what the size limit leaves.
+  const yamlBudget = SUMMARY_LIMIT_BYTES - Buffer.byteLength(head) - 1024;
+  return `${head}\n${details('Plan as YAML', truncateBytes(renderPlanYaml(plan), Math.max(yamlBudget, 0)))}`;
+}
+
+function header(plan: DeployPlan, context: RunContext): string {
+  const rows: string[][] = [
+    ['Project', code(plan.project)],
+    ['Namespace', code(plan.namespace)],
+    ['Image', code(plan.image)],
+  ];
+  if (context.sha) rows.push(['Commit', code(context.sha.slice(0, 12))]);
+  if (context.eventName) rows.push(['Trigger', code(context.eventName)]);
+  if (context.runUrl) rows.push(['Run', `<a href="${escapeHtml(context.runUrl)}">${escapeHtml(context.runUrl)}</a>`]);
+  return table(['', ''], rows);
+}
