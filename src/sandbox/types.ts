@@ -115,7 +115,29 @@ export interface ClusterStore {
   list(key: ResourceKey, namespace: string | undefined, opts?: ListOptions): { items: KubeObject[]; resourceVersion: string };
   update(key: ResourceKey, namespace: string | undefined, name: string, obj: KubeObject, opts?: WriteOptions): KubeObject;
   patch(key: ResourceKey, namespace: string | undefined, name: string, type: PatchType, patch: unknown, opts?: PatchOptions): KubeObject;
-  /** Returns the object as it is after the call (with deletionTimestamp when deletion is pending), or undefined when gone. */
+  /**
+   * Returns the object as it is after the call (with deletionTimestamp when deletion is pending), or undefined when gone.
+   *
+   * Deletion semantics (apiserver/registry.ts):
+   * - Objects with `metadata.finalizers` get `deletionTimestamp` (+ `deletionGracePeriodSeconds: 0`) and stay (MODIFIED)
+   *   until the last finalizer is removed by an update/patch, which removes them (DELETED). No finalizer may be added then.
+   * - `propagationPolicy` (default Background; batch/v1 Jobs default to Orphan): Orphan adds the `orphan` finalizer and
+   *   the GC strips this owner's ownerReference from dependents; Foreground adds `foregroundDeletion` and the GC deletes
+   *   dependents first (the owner goes when no dependent with `blockOwnerDeletion` remains); Background removes the owner
+   *   now and the GC deletes dependents whose owners are all gone. GC runs asynchronously a few ms after a change.
+   * - POD GRACEFUL DELETION (the kubelet's contract): a pod with `spec.nodeName` that is not Succeeded/Failed is not
+   *   removed by DELETE: it gets `deletionTimestamp = now + grace` and `deletionGracePeriodSeconds = grace`
+   *   (grace = opts.gracePeriodSeconds ?? spec.terminationGracePeriodSeconds ?? 30), one MODIFIED event, and stays.
+   *   The kubelet, seeing a pod of its node with `deletionTimestamp`, stops the containers (SIGTERM, then SIGKILL after
+   *   `deletionGracePeriodSeconds`), may write final container states through the status subresource, then confirms
+   *   with `store.delete('pods', ns, name, { gracePeriodSeconds: 0, preconditions: { uid } })`, which removes the pod
+   *   (DELETED) unless it still has finalizers (then it goes when they are removed). A later DELETE with a shorter grace
+   *   period shortens it; a longer one changes nothing. Pods without `spec.nodeName`, or in a terminal phase, are
+   *   removed at once.
+   * - Namespaces: DELETE sets `deletionTimestamp` and `status.phase: Terminating` (creates inside get 403); the registry
+   *   then deletes everything in it (pods gracefully, so the kubelet still confirms), removes the `kubernetes`
+   *   finalizer and the namespace. `default`, `kube-system`, `kube-public` cannot be deleted (403).
+   */
   delete(key: ResourceKey, namespace: string | undefined, name: string, opts?: DeleteOptions): KubeObject | undefined;
   /** In-process subscription to every committed change, in commit order. Returns an unsubscribe function. */
   subscribe(listener: (event: StoreEvent) => void): () => void;
