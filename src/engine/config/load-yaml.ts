@@ -191,6 +191,12 @@ function isEmpty(node: Node | null): boolean {
   return node === null || (isScalar(node) && node.value === null);
 }
 
+/** The key written at `offset` (the parser only gives its first character's position). */
+function duplicateKeyAt(text: string, offset: number): string {
+  const rest = text.slice(offset).split(/\r?\n/)[0];
+  return /^("[^"]*"|'[^']*'|[^:#]+?)\s*:/.exec(rest)?.[1] ?? rest.trim();
+}
+
 /** Loads `bodywork.yaml` (or `bodywork.yml`): `file` is its name relative to the project root. */
 export async function loadYamlProject(root: string, file: string, problems: ProblemList): Promise<ProjectSpec | undefined> {
   const text = await readText(path.join(root, file));
@@ -202,12 +208,17 @@ export async function loadYamlProject(root: string, file: string, problems: Prob
   const doc = parseDocument(text, { lineCounter: lines, prettyErrors: false, uniqueKeys: true });
   const yaml = new YamlFile(file, lines, doc, problems);
 
-  // Syntax errors at their position; duplicate keys are among them. Anything else would guess.
+  // Syntax errors at their position. After one, the document is a guess, so we stop there; a
+  // duplicate key leaves a usable document (the first value is kept), so checking goes on.
   for (const e of doc.errors) {
     const { line, col } = lines.linePos(e.pos[0]);
-    problems.error({ file, line, column: col }, `YAML syntax error: ${e.message.replace(/ at line \d+, column \d+:?[\s\S]*$/, '')}`);
+    const message =
+      e.code === 'DUPLICATE_KEY'
+        ? `duplicate key ${duplicateKeyAt(text, e.pos[0])}; a key may appear only once in a mapping`
+        : `YAML syntax error: ${e.message}`;
+    problems.error({ file, line, column: col }, message);
   }
-  if (doc.errors.length > 0) return undefined;
+  if (doc.errors.some((e) => e.code !== 'DUPLICATE_KEY')) return undefined;
 
   for (const w of doc.warnings) {
     const { line, col } = lines.linePos(w.pos[0]);
@@ -238,7 +249,7 @@ export async function loadYamlProject(root: string, file: string, problems: Prob
     } else {
       problems.error(
         yaml.at(node, yaml.at(versionEntry.key)),
-        `version must be one of the supported schema versions "1.1" (section pipeline) or "1.0" (section project), written as a quoted string, got ${describe(node)}`,
+        `version must be one of the supported schema versions "1.1" (with section pipeline) or "1.0" (with section project), got ${describe(node, 'string')}`,
       );
     }
   }
