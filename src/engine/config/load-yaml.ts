@@ -48,7 +48,9 @@ class YamlFile {
   ) {}
 
   at(node: Node | null | undefined, fallback?: SourceRef): SourceRef {
-    const offset = node?.range?.[0];
+    // A key written without a value has an empty null scalar after the colon; point at the key instead.
+    const blank = isScalar(node) && node.value === null && !node.source;
+    const offset = blank ? undefined : node?.range?.[0];
     if (offset === undefined) return fallback ?? { file: this.file };
     const { line, col } = this.lines.linePos(offset);
     return { file: this.file, line, column: col };

@@ -18,7 +18,8 @@ export interface LoadResult {
 const YAML_FILES = ['bodywork.yaml', 'bodywork.yml'];
 
 /**
- * Loads and validates the Bodywork project in `dir` (`bodywork.yaml` if present, else `bodywork.ini`).
+ * Loads and validates the Bodywork project in `dir` (`bodywork.yaml`, else `bodywork.yml`, else `bodywork.ini`;
+ * when several exist the first is read and the others get a warning).
  * Never throws for a bad project: every problem is returned at once.
  */
 export async function loadProject(dir: string): Promise<LoadResult> {

@@ -61,7 +61,7 @@ export interface ProjectSpec {
   schemaVersion?: '1.0' | '1.1';
   /** Absolute path of the project directory. */
   root: string;
-  /** The project file relative to root: `bodywork.ini` or `bodywork.yaml`. */
+  /** The project file relative to root: `bodywork.yaml`, `bodywork.yml` or `bodywork.ini`. */
   configFile: string;
   name: string;
   image: string;

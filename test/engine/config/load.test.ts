@@ -578,6 +578,16 @@ describe('loadProject on broken projects reports every problem, rendered as path
         'bodywork.yaml:1:10: version must be one of the supported schema versions "1.1" (with section pipeline) or "1.0" (with section project), got "2.0"',
       ],
     ],
+    [
+      'sections and stages that are not mappings, each at its position',
+      'yaml-wrong-shapes',
+      [
+        'bodywork.yaml:2:11: pipeline must be a mapping, got "iris"',
+        'bodywork.yaml:4:3: stages.stage_1_train must be a mapping, got nothing',
+        'bodywork.yaml:5:18: stages.stage_2_serve must be a mapping, got "serve.py"',
+        'bodywork.yaml:6:10: logging must be a mapping, got a list',
+      ],
+    ],
   ])('reports %s', async (_behaviour, name, expected) => {
     const result = await loadProject(fixture(name));
 
