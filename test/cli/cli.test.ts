@@ -1,5 +1,9 @@
 import { execFile } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
 import { readFileSync } from 'node:fs';
+import { cp, mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
 import { parseAllDocuments } from 'yaml';
@@ -54,6 +58,21 @@ describe('bodywork-deploy validate', () => {
     expect(r.code).toBe(0);
     expect(r.stderr).toMatch(/^test\/cli\/fixtures\/warnings\/bodywork\.ini: warning: /);
     expect(r.stdout).toBe('test/cli/fixtures/warnings/bodywork.yaml is a valid Bodywork project (1 stage in 1 step)\n');
+  });
+
+  it('reports a project too large to ship in ConfigMaps', async () => {
+    const dir = await mkdtemp(join(tmpdir(), 'bodywork-cli-'));
+    try {
+      await cp(join(repo, WARNINGS), dir, { recursive: true });
+      await writeFile(join(dir, 'model.bin'), randomBytes(2 * 1024 * 1024));
+      const r = await cli('validate', dir);
+      expect(r.code).toBe(2);
+      expect(r.stdout).toBe('');
+      expect(r.stderr).toContain(`${dir}: model.bin (2.7 MiB) is larger than one ConfigMap holds (900 KiB)`);
+      expect(r.stderr.trimEnd().split('\n').at(-1)).toBe(`1 problem in ${dir}`);
+    } finally {
+      await rm(dir, { recursive: true, force: true });
+    }
   });
 
   it('reports a directory that does not exist as a problem', async () => {

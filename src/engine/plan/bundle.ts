@@ -12,8 +12,8 @@
  *   `BUNDLE_LIMIT_BYTES` in all: larger projects should use the `git` code source.
  */
 import { createHash } from 'node:crypto';
-import { readFile, readdir, stat } from 'node:fs/promises';
-import { join } from 'node:path';
+import { readFile, readdir, realpath, stat } from 'node:fs/promises';
+import { join, sep } from 'node:path';
 import type { V1ConfigMap, V1Volume } from '@kubernetes/client-node';
 import type { ProjectSpec } from '../config/spec.js';
 import { projectLabels } from './labels.js';
@@ -82,9 +82,14 @@ function formatMiB(bytes: number): string {
   return `${(bytes / MIB).toFixed(1)} MiB`;
 }
 
-/** Lists the project's files (relative, forward slashes, sorted), skipping excluded folders and files and symlinked folders. */
+/**
+ * Lists the project's files (relative, forward slashes, sorted), skipping excluded folders and files,
+ * symlinked folders and dangling links. A symlinked file is bundled only when it points inside the
+ * project: a link to `~/.kube/config` must not end up in a ConfigMap (or a job summary).
+ */
 export async function listProjectFiles(root: string): Promise<string[]> {
   const files: string[] = [];
+  const realRoot = await realpath(root);
   async function walk(dir: string, prefix: string): Promise<void> {
     const entries = await readdir(dir, { withFileTypes: true });
     for (const entry of entries) {
@@ -92,8 +97,18 @@ export async function listProjectFiles(root: string): Promise<string[]> {
       const abs = join(dir, entry.name);
       if (entry.isDirectory()) {
         if (!EXCLUDED_DIRS.has(entry.name)) await walk(abs, rel);
-      } else if (entry.isFile() || (entry.isSymbolicLink() && (await stat(abs).catch(() => undefined))?.isFile() === true)) {
-        if (!EXCLUDED_FILES.some((re) => re.test(entry.name))) files.push(rel);
+        continue;
+      }
+      if (EXCLUDED_FILES.some((re) => re.test(entry.name))) continue;
+      if (entry.isSymbolicLink()) {
+        if ((await stat(abs).catch(() => undefined))?.isFile() !== true) continue;
+        const target = await realpath(abs);
+        if (!target.startsWith(realRoot + sep)) {
+          throw new BundleError(`${rel} links to ${target}, outside the project directory; refusing to ship it to the cluster (copy the file into the project instead)`);
+        }
+        files.push(rel);
+      } else if (entry.isFile()) {
+        files.push(rel);
       }
     }
   }

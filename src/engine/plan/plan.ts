@@ -276,6 +276,8 @@ function planBatchStage(ctx: Context, stage: StageSpec, name: string): PlannedBa
     spec: {
       // RETRIES are the attempts after the first; the Job controller counts failed pods against backoffLimit.
       backoffLimit: batch.retries,
+      // A pod evicted or preempted (node drain, scale-down) did not fail: retry it without spending one of the stage's retries.
+      podFailurePolicy: { rules: [{ action: 'Ignore', onPodConditions: [{ type: 'DisruptionTarget', status: 'True' }] }] },
       template: {
         metadata: podMeta(ctx, stage, name),
         // The pod's activeDeadlineSeconds bounds each attempt; the Job's would bound all attempts together.

@@ -89,10 +89,22 @@ describe('bundleProject', () => {
     expect(bundle.files).toEqual(Object.keys(tutorialFiles).sort());
   });
 
-  it('follows symlinked files', async () => {
+  it('follows symlinked files inside the project and skips dangling links', async () => {
     const root = await project(tutorialFiles);
     await symlink(join(root, 'bodywork.ini'), join(root, 'linked.ini'));
-    expect((await bundleProject({ root, name: 'p' })).files).toContain('linked.ini');
+    await symlink(join(root, 'missing.txt'), join(root, 'dangling.txt'));
+    const bundle = await bundleProject({ root, name: 'p' });
+    expect(bundle.files).toContain('linked.ini');
+    expect(bundle.files).not.toContain('dangling.txt');
+  });
+
+  it('refuses a symlink to a file outside the project, so no file of the machine leaks into the cluster', async () => {
+    const outside = await project({ 'secret.txt': 'token' });
+    const root = await project(tutorialFiles);
+    await symlink(join(outside, 'secret.txt'), join(root, 'innocent.txt'));
+    const error = await bundleProject({ root, name: 'p' }).catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(BundleError);
+    expect((error as Error).message).toMatch(/^innocent\.txt links to .*secret\.txt, outside the project directory/);
   });
 
   it('stores non-UTF-8 files base64-encoded in binaryData', async () => {

@@ -221,6 +221,22 @@ describe('planProject on a YAML project', () => {
     );
   });
 
+  it('runs a script at the project root from the root, and a notebook with nbconvert', () => {
+    const script = (executable: string) =>
+      batchStage(planProject({ ...spec, stages: { ...spec.stages, stage_1: { ...spec.stages.stage_1!, executable, args: [] } } }), 'stage_1').job.spec?.template.spec
+        ?.containers[0]?.command?.[2];
+    expect(script('main.py')).toBe('set -e\ncd /bodywork/project\nexec python main.py');
+    expect(script('notebooks/train model.ipynb')).toBe(
+      "set -e\ncd /bodywork/project/notebooks\nexec python -m nbconvert --to notebook --execute --stdout 'train model.ipynb' >/dev/null",
+    );
+  });
+
+  it('does not spend a retry on a pod that was evicted or preempted', () => {
+    expect(batchStage(plan, 'stage_1').job.spec?.podFailurePolicy).toEqual({
+      rules: [{ action: 'Ignore', onPodConditions: [{ type: 'DisruptionTarget', status: 'True' }] }],
+    });
+  });
+
   it('gives no ingress to a service stage without ingress', () => {
     expect(serviceStage(plan, 'stage_4').ingress).toBeUndefined();
     expect(serviceStage(plan, 'stage_4').objects.map((o) => o.kind)).toEqual(['Deployment', 'Service']);
