@@ -1,0 +1,92 @@
+/**
+ * core/v1 Event recorder, modelled on client-go's recorder (CG tools/record/event.go makeEvent,
+ * events_cache.go EventCorrelator): the first occurrence creates an Event named
+ * `<involved.name>.<hex UnixNano>` in the involved object's namespace; an identical repeat (same source,
+ * involved object, type, reason and message) bumps `count` and `lastTimestamp` on the existing Event.
+ * Best effort: recording never throws, as upstream.
+ */
+import type { ClusterStore, EventRecorder, KubeObject } from '../types.js';
+import { errorMessage, isNotFound, nowRFC3339, type LogFn } from './util.js';
+
+export interface EventRecorderOptions {
+  /** `source.host` for kubelet events (upstream: the node name). */
+  host?: string;
+  log?: LogFn;
+  /** Aggregation cache size (client-go keeps an LRU of 4096). */
+  cacheSize?: number;
+}
+
+let lastNanos = 0n;
+/** Unique, increasing UnixNano (upstream GenerateEventName uses time.Now().UnixNano()). */
+function unixNano(): bigint {
+  let n = BigInt(Date.now()) * 1_000_000n + (process.hrtime.bigint() % 1_000_000n);
+  if (n <= lastNanos) n = lastNanos + 1n;
+  lastNanos = n;
+  return n;
+}
+
+function fieldPathOf(_involved: KubeObject): string | undefined {
+  return undefined;
+}
+
+export function createEventRecorder(store: ClusterStore, opts: EventRecorderOptions = {}): EventRecorder {
+  const cache = new Map<string, { namespace: string; name: string }>();
+  const max = opts.cacheSize ?? 4096;
+  return {
+    record(involved, type, reason, message, source) {
+      try {
+        const namespace = involved.metadata.namespace || 'default';
+        const ref: Record<string, unknown> = {
+          kind: involved.kind,
+          namespace: involved.metadata.namespace,
+          name: involved.metadata.name,
+          uid: involved.metadata.uid,
+          apiVersion: involved.apiVersion,
+          resourceVersion: involved.metadata.resourceVersion,
+        };
+        const fp = fieldPathOf(involved);
+        if (fp) ref.fieldPath = fp;
+        const key = [source, involved.metadata.uid, involved.kind, namespace, involved.metadata.name, type, reason, message].join('\u0000');
+        const now = nowRFC3339();
+        const hit = cache.get(key);
+        if (hit) {
+          const ev = store.find('events', hit.namespace, hit.name);
+          if (ev) {
+            ev.count = (ev.count ?? 1) + 1;
+            ev.lastTimestamp = now;
+            store.update('events', hit.namespace, hit.name, ev);
+            cache.delete(key); // LRU refresh
+            cache.set(key, hit);
+            return;
+          }
+          cache.delete(key);
+        }
+        const name = `${involved.metadata.name}.${unixNano().toString(16)}`;
+        const src: Record<string, string> = { component: source };
+        if (opts.host && source === 'kubelet') src.host = opts.host;
+        const event: KubeObject = {
+          apiVersion: 'v1',
+          kind: 'Event',
+          metadata: { name, namespace },
+          involvedObject: ref,
+          reason,
+          message,
+          source: src,
+          firstTimestamp: now,
+          lastTimestamp: now,
+          count: 1,
+          type,
+          eventTime: null,
+          reportingComponent: source,
+          reportingInstance: opts.host && source === 'kubelet' ? opts.host : '',
+        };
+        store.create('events', namespace, event);
+        cache.set(key, { namespace, name });
+        if (cache.size > max) cache.delete(cache.keys().next().value as string);
+      } catch (err) {
+        // A namespace being deleted, a store shutting down: events are best effort.
+        if (!isNotFound(err)) opts.log?.(`event ${reason} for ${involved.kind} ${involved.metadata.name}: ${errorMessage(err)}`);
+      }
+    },
+  };
+}

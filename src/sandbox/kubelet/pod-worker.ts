@@ -1,0 +1,762 @@
+/**
+ * One pod on the sandbox node: runs its containers as local process groups and reports status as the kubelet does.
+ *
+ * Upstream references: K pkg/kubelet/kuberuntime/kuberuntime_manager.go (SyncPod: init containers first, one at a
+ * time; restarts per restartPolicy), kuberuntime_container.go (doBackOff, killContainer), K pkg/kubelet/kubelet_pods.go
+ * (getPhase, generateAPIPodStatus, convertToAPIContainerStatuses), K pkg/kubelet/status/generate.go (conditions),
+ * K pkg/kubelet/util/flowcontrol backoff (the first restart is immediate, later ones wait base·2^n up to the cap,
+ * measured from the last exit; the entry resets after 2×cap without a crash).
+ *
+ * `sync()` never blocks: it starts what must start, begins kills, and returns. Process exits, probe changes and
+ * timers ask the kubelet's queue for another sync.
+ */
+import { spawn, type ChildProcess } from 'node:child_process';
+import crypto from 'node:crypto';
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { errorMessage, isNotFound, nowRFC3339, parseTime, podCondition } from '../controllers/util.js';
+import type { ClusterStore, EventRecorder, KubeObject } from '../types.js';
+import { buildEnv, ConfigError, expand, materializeVolumes, mountMap, rewritePaths, type EnvContext } from './config.js';
+import { LogWriter } from './logs.js';
+import { ProbeWorker, type ProbeKind } from './probes.js';
+
+export interface PodWorkerTimings {
+  /** Crash-loop back-off base (upstream 10 s). */
+  crashLoopBackOffBaseMs: number;
+  /** Crash-loop back-off cap (upstream MaxContainerBackOff 300 s). */
+  crashLoopBackOffMaxMs: number;
+  /** How often a container stuck on configuration (missing Secret/ConfigMap) is retried besides store events. */
+  configRetryMs: number;
+  /** Upper bound on a termination grace period (tests may shorten upstream's 30 s default). */
+  maxGracePeriodMs?: number;
+}
+
+export interface PodWorkerEnv {
+  store: ClusterStore;
+  events: EventRecorder;
+  nodeName: string;
+  hostIP: string;
+  dataDir: string;
+  timings: PodWorkerTimings;
+  /** Host environment every container inherits (PATH, HOME, …). */
+  baseEnv: Record<string, string>;
+  /** Ask for another sync of this pod, now or after `ms`. */
+  requeue: (ms?: number) => void;
+  log: (message: string) => void;
+  /** Every process group started, for stop(). */
+  pids: Set<number>;
+}
+
+interface Instance {
+  n: number;
+  containerID: string;
+  proc?: ChildProcess;
+  pid?: number;
+  startedAt: string;
+  finishedAt?: string;
+  exitCode?: number;
+  reason?: string;
+  message?: string;
+  logFile: string;
+  writer: LogWriter;
+  /** Set once the process and its output are finished. */
+  done: boolean;
+  killTimer?: NodeJS.Timeout;
+  killing: boolean;
+}
+
+interface ContainerState {
+  spec: any;
+  init: boolean;
+  restartCount: number;
+  current?: Instance;
+  previous?: Instance;
+  /** Waiting reason/message while no instance runs (ContainerCreating, CrashLoopBackOff, CreateContainerConfigError…). */
+  waiting?: { reason: string; message?: string };
+  backoff?: { durationMs: number; lastUpdate: number };
+  probes: ProbeWorker[];
+  /** Ready from the readiness probe (true without one once started). */
+  ready: boolean;
+  started: boolean;
+}
+
+const SIGNALS: Record<string, number> = os.constants.signals as unknown as Record<string, number>;
+
+/** Go's time.Duration.String() for the back-off message (10s, 1m20s, 5m0s, 200ms). */
+export function goDuration(ms: number): string {
+  if (ms < 1000) return `${ms}ms`;
+  const totalS = ms / 1000;
+  const h = Math.floor(totalS / 3600);
+  const m = Math.floor((totalS % 3600) / 60);
+  const s = +(totalS % 60).toFixed(3);
+  if (h) return `${h}h${m}m${s}s`;
+  if (m) return `${m}m${s}s`;
+  return `${s}s`;
+}
+
+/** How the runtime reports an image reference (`busybox` -> `docker.io/library/busybox:latest`). */
+export function normalizeImage(image: string): string {
+  if (!image) return image;
+  let ref = image;
+  const first = ref.split('/')[0];
+  if (!ref.includes('/')) ref = `docker.io/library/${ref}`;
+  else if (!first.includes('.') && !first.includes(':') && first !== 'localhost') ref = `docker.io/${ref}`;
+  const last = ref.slice(ref.lastIndexOf('/') + 1);
+  if (!last.includes(':') && !ref.includes('@')) ref = `${ref}:latest`;
+  return ref;
+}
+
+function imageID(image: string): string {
+  const ref = normalizeImage(image);
+  const slash = ref.lastIndexOf('/');
+  const at = ref.indexOf('@');
+  const colon = ref.indexOf(':', slash);
+  const repo = at >= 0 ? ref.slice(0, at) : colon >= 0 ? ref.slice(0, colon) : ref;
+  return `${repo}@sha256:${crypto.createHash('sha256').update(ref).digest('hex')}`;
+}
+
+function qosClass(pod: KubeObject): string {
+  const cs: any[] = [...(pod.spec?.initContainers ?? []), ...(pod.spec?.containers ?? [])];
+  let any = false;
+  let guaranteed = true;
+  for (const c of cs) {
+    const req = c.resources?.requests ?? {};
+    const lim = c.resources?.limits ?? {};
+    if (Object.keys(req).length || Object.keys(lim).length) any = true;
+    for (const r of ['cpu', 'memory']) {
+      if (lim[r] === undefined) guaranteed = false;
+      else if (req[r] !== undefined && String(req[r]) !== String(lim[r])) guaranteed = false;
+    }
+  }
+  if (!any) return 'BestEffort';
+  return guaranteed ? 'Guaranteed' : 'Burstable';
+}
+
+export class PodWorker {
+  readonly uid: string;
+  readonly namespace: string;
+  readonly name: string;
+  private pod: KubeObject;
+  private readonly containers = new Map<string, ContainerState>();
+  private readonly podDir: string;
+  private volumeDirs: Map<string, string> | undefined;
+  private volumeError: string | undefined;
+  private startTime: string | undefined;
+  /** Terminal phase once reached (never reverts). */
+  private terminalPhase: 'Succeeded' | 'Failed' | undefined;
+  private statusReason: string | undefined;
+  private statusMessage: string | undefined;
+  private killingAll = false;
+  private deleteRequested = false;
+  private deadlineTimer: NodeJS.Timeout | undefined;
+  private configRetryTimer: NodeJS.Timeout | undefined;
+  private torndown = false;
+
+  constructor(
+    pod: KubeObject,
+    private readonly env: PodWorkerEnv,
+  ) {
+    this.pod = pod;
+    this.uid = pod.metadata.uid!;
+    this.namespace = pod.metadata.namespace!;
+    this.name = pod.metadata.name!;
+    this.podDir = path.join(env.dataDir, 'pods', this.uid);
+    for (const c of pod.spec?.initContainers ?? []) this.containers.set(c.name, this.newState(c, true));
+    for (const c of pod.spec?.containers ?? []) this.containers.set(c.name, this.newState(c, false));
+    // A pod already terminal in the store (kubelet restart) stays terminal.
+    if (pod.status?.phase === 'Succeeded' || pod.status?.phase === 'Failed') this.terminalPhase = pod.status.phase;
+  }
+
+  private newState(spec: any, init: boolean): ContainerState {
+    return { spec, init, restartCount: 0, probes: [], ready: false, started: false };
+  }
+
+  get waitingOnConfig(): boolean {
+    if (this.volumeError) return true;
+    for (const c of this.containers.values()) if (c.waiting?.reason === 'CreateContainerConfigError') return true;
+    return false;
+  }
+
+  /** Log file of a container instance by containerID (for `previous` and terminated containers). */
+  logFor(container: string, containerID: string | undefined): { file: string; writer: LogWriter } | undefined {
+    const c = this.containers.get(container);
+    if (!c) return undefined;
+    for (const inst of [c.current, c.previous]) if (inst && (!containerID || inst.containerID === containerID)) return { file: inst.logFile, writer: inst.writer };
+    return undefined;
+  }
+
+  private get restartPolicy(): string {
+    return this.pod.spec?.restartPolicy ?? 'Always';
+  }
+
+  private podRef(): string {
+    return `${this.name}_${this.namespace}(${this.uid})`;
+  }
+
+  private event(type: 'Normal' | 'Warning', reason: string, message: string): void {
+    this.env.events.record(this.pod, type, reason, message, 'kubelet');
+  }
+
+  // -------------------------------------------------------------------------------------------------------------
+
+  sync(pod: KubeObject): void {
+    if (this.torndown) return;
+    this.pod = pod;
+    if (!this.startTime) this.startTime = pod.status?.startTime ?? nowRFC3339();
+
+    if (pod.metadata.deletionTimestamp) {
+      this.terminateForDeletion();
+      this.writeStatus();
+      return;
+    }
+    if (this.terminalPhase) {
+      this.killAll('terminal');
+      this.writeStatus();
+      return;
+    }
+    this.checkActiveDeadline();
+    if (this.terminalPhase) {
+      this.writeStatus();
+      return;
+    }
+
+    if (!this.volumeDirs) this.setupVolumes();
+    if (this.volumeDirs) this.syncContainers();
+    this.computeTerminal();
+    this.writeStatus();
+  }
+
+  private setupVolumes(): void {
+    try {
+      this.volumeDirs = materializeVolumes(this.envContext(), path.join(this.podDir, 'volumes'));
+      this.volumeError = undefined;
+    } catch (err) {
+      if (!(err instanceof ConfigError)) throw err;
+      const vol = (err as ConfigError & { volume?: string }).volume ?? '';
+      const msg = `MountVolume.SetUp failed for volume "${vol}" : ${err.message}`;
+      if (msg !== this.volumeError) this.event('Warning', 'FailedMount', msg);
+      this.volumeError = msg;
+      this.scheduleConfigRetry();
+    }
+  }
+
+  private scheduleConfigRetry(): void {
+    if (this.configRetryTimer) return;
+    this.configRetryTimer = setTimeout(() => {
+      this.configRetryTimer = undefined;
+      this.env.requeue();
+    }, this.env.timings.configRetryMs);
+  }
+
+  private envContext(): EnvContext {
+    return { store: this.env.store, pod: this.pod, hostIP: this.env.hostIP, podIP: this.env.hostIP, hostCpus: os.cpus().length, hostMem: os.totalmem() };
+  }
+
+  private syncContainers(): void {
+    const inits = [...this.containers.values()].filter((c) => c.init);
+    const regular = [...this.containers.values()].filter((c) => !c.init);
+    for (const c of inits) {
+      const cur = c.current;
+      if (cur?.done && cur.exitCode === 0) continue;
+      if (cur && !cur.done) return; // running: wait for it
+      if (!cur) {
+        this.startContainer(c);
+        return;
+      }
+      // Failed init container: Never -> the pod fails (computeTerminal); otherwise retried with back-off.
+      if (this.restartPolicy !== 'Never') this.restartWithBackoff(c);
+      return;
+    }
+    for (const c of regular) {
+      const cur = c.current;
+      if (!cur) {
+        this.startContainer(c);
+        continue;
+      }
+      if (!cur.done) continue;
+      const restart = this.restartPolicy === 'Always' || (this.restartPolicy === 'OnFailure' && cur.exitCode !== 0);
+      if (restart) this.restartWithBackoff(c);
+    }
+  }
+
+  private restartWithBackoff(c: ContainerState): void {
+    const cur = c.current!;
+    const now = Date.now();
+    const finished = parseTime(cur.finishedAt) ?? now;
+    const finishedMs = (cur as Instance & { finishedMs?: number }).finishedMs ?? finished;
+    const { crashLoopBackOffBaseMs: base, crashLoopBackOffMaxMs: max } = this.env.timings;
+    const b = c.backoff;
+    const expired = b !== undefined && now - b.lastUpdate > 2 * max;
+    if (b && !expired && now - finishedMs < b.durationMs) {
+      const message = `back-off ${goDuration(b.durationMs)} restarting failed container=${c.spec.name} pod=${this.podRef()}`;
+      if (c.waiting?.reason !== 'CrashLoopBackOff' || c.waiting.message !== message) {
+        c.waiting = { reason: 'CrashLoopBackOff', message };
+        this.event('Warning', 'BackOff', `Back-off restarting failed container ${c.spec.name} in pod ${this.podRef()}`);
+      }
+      this.env.requeue(finishedMs + b.durationMs - now + 1);
+      return;
+    }
+    c.backoff = !b || expired ? { durationMs: base, lastUpdate: now } : { durationMs: Math.min(b.durationMs * 2, max), lastUpdate: now };
+    c.previous = cur;
+    c.current = undefined;
+    c.restartCount++;
+    this.startContainer(c);
+  }
+
+  private startContainer(c: ContainerState): void {
+    const spec = c.spec;
+    const cmd: string[] = spec.command ?? [];
+    if (!cmd.length) {
+      if (c.waiting?.reason === 'CreateContainerError') return;
+      c.waiting = {
+        reason: 'CreateContainerError',
+        message: `container "${spec.name}" has no command: the sandbox runs command+args as a local process and has no image entrypoint to fall back on`,
+      };
+      this.event('Warning', 'Failed', `Error: ${c.waiting.message}`);
+      return;
+    }
+    let vars: Map<string, string>;
+    try {
+      vars = buildEnv(this.envContext(), spec);
+    } catch (err) {
+      if (!(err instanceof ConfigError)) throw err;
+      if (c.waiting?.message !== err.message) this.event('Warning', 'Failed', `Error: ${err.message}`);
+      c.waiting = { reason: 'CreateContainerConfigError', message: err.message };
+      this.scheduleConfigRetry();
+      return;
+    }
+    const mm = mountMap(spec, this.volumeDirs ?? new Map());
+    const rw = (s: string): string => rewritePaths(s, mm);
+    const env: Record<string, string> = { ...this.env.baseEnv, HOSTNAME: this.pod.spec?.hostname ?? this.name };
+    for (const [k, v] of vars) env[k] = rw(v);
+    // $(VAR) references in command and args are expanded from the container env (K pkg/kubelet/container/helpers.go ExpandContainerCommandAndArgs).
+    const argv = [...cmd, ...(spec.args ?? [])].map((a: string) => rw(expand(a, vars)));
+    const cwd = spec.workingDir ? rw(spec.workingDir) : undefined;
+
+    const image = spec.image ?? '';
+    this.event('Normal', 'Pulled', `Container image "${image}" already present on machine`);
+    const n = c.restartCount;
+    const containerID = `sandbox://${crypto.createHash('sha256').update(`${this.uid}/${spec.name}/${n}/${Date.now()}`).digest('hex')}`;
+    const logFile = path.join(this.podDir, 'logs', spec.name, `${n}.log`);
+    try {
+      fs.rmSync(logFile, { force: true });
+    } catch {
+      /* ignore */
+    }
+    const inst: Instance = { n, containerID, startedAt: nowRFC3339(), logFile, writer: new LogWriter(logFile), done: false, killing: false };
+    c.current = inst;
+    c.waiting = undefined;
+    c.ready = false;
+    c.started = false;
+    this.event('Normal', 'Created', `Created container: ${spec.name}`);
+
+    if (cwd && !fs.existsSync(cwd)) {
+      this.finishInstance(c, inst, 128, 'StartError', `failed to start container: chdir to cwd ("${cwd}") set in config.json failed: no such file or directory`);
+      this.event('Warning', 'Failed', `Error: ${inst.message}`);
+      return;
+    }
+    let child: ChildProcess;
+    try {
+      child = spawn(argv[0], argv.slice(1), { cwd, env, detached: true, stdio: ['ignore', 'pipe', 'pipe'] });
+    } catch (err) {
+      this.finishInstance(c, inst, 128, 'StartError', `failed to start container: ${errorMessage(err)}`);
+      this.event('Warning', 'Failed', `Error: ${inst.message}`);
+      return;
+    }
+    inst.proc = child;
+    inst.pid = child.pid;
+    if (child.pid) this.env.pids.add(child.pid);
+    child.stdout!.on('data', (d: Buffer) => inst.writer.write('stdout', d));
+    child.stderr!.on('data', (d: Buffer) => inst.writer.write('stderr', d));
+    let exitCode: number | undefined;
+    child.on('error', (err: NodeJS.ErrnoException) => {
+      if (inst.done) return;
+      const msg =
+        err.code === 'ENOENT'
+          ? `failed to start container: exec: ${JSON.stringify(argv[0])}: executable file not found in $PATH`
+          : `failed to start container: ${err.message}`;
+      if (child.pid === undefined) {
+        this.finishInstance(c, inst, 128, 'StartError', msg);
+        this.event('Warning', 'Failed', `Error: ${msg}`);
+      }
+    });
+    child.on('exit', (code, signal) => {
+      exitCode = code ?? 128 + (signal ? (SIGNALS[signal] ?? 9) : 9);
+      // The container's PID 1 is gone: like a PID namespace, take the rest of the group with it.
+      if (child.pid) {
+        try {
+          process.kill(-child.pid, 'SIGKILL');
+        } catch {
+          /* already gone */
+        }
+      }
+    });
+    child.on('close', () => {
+      if (child.pid) this.env.pids.delete(child.pid);
+      if (inst.done) return;
+      const code = exitCode ?? 137;
+      this.finishInstance(c, inst, code, code === 0 ? 'Completed' : 'Error');
+    });
+    if (child.pid !== undefined) {
+      this.event('Normal', 'Started', `Started container ${spec.name}`);
+      this.startProbes(c, inst, env, cwd, rw);
+    }
+  }
+
+  private finishInstance(c: ContainerState, inst: Instance, exitCode: number, reason: string, message?: string): void {
+    inst.done = true;
+    inst.exitCode = exitCode;
+    inst.reason = reason;
+    inst.message = message;
+    inst.finishedAt = nowRFC3339();
+    (inst as Instance & { finishedMs?: number }).finishedMs = Date.now();
+    if (inst.killTimer) clearTimeout(inst.killTimer);
+    inst.writer.close();
+    if (c.current === inst) {
+      for (const p of c.probes) p.stop();
+      c.probes = [];
+      c.ready = false;
+      c.started = false;
+    }
+    this.env.requeue();
+  }
+
+  private startProbes(c: ContainerState, inst: Instance, env: Record<string, string>, cwd: string | undefined, rw: (s: string) => string): void {
+    const spec = c.spec;
+    const ports = new Map<string, number>();
+    for (const p of spec.ports ?? []) if (p.name) ports.set(p.name, p.containerPort);
+    const ctx = { host: this.env.hostIP, ports, env, cwd, rewrite: rw };
+    const alive = (): boolean => c.current === inst && !inst.done && !inst.killing;
+    if (!spec.startupProbe) c.started = true;
+    if (!spec.readinessProbe && c.started) c.ready = true;
+    const label: Record<ProbeKind, string> = { startup: 'Startup', readiness: 'Readiness', liveness: 'Liveness' };
+    const onChange = (w: ProbeWorker, failed?: string): void => {
+      if (!alive()) return;
+      if (failed !== undefined) this.event('Warning', 'Unhealthy', `${label[w.kind]} probe failed: ${failed}`);
+      if (w.kind === 'startup' && w.result === true && !c.started) {
+        c.started = true;
+        if (!spec.readinessProbe) c.ready = true;
+        this.env.requeue();
+      } else if (w.kind === 'readiness' && c.ready !== (w.result === true)) {
+        c.ready = w.result === true;
+        this.env.requeue();
+      } else if ((w.kind === 'liveness' || w.kind === 'startup') && w.result === false) {
+        this.event('Normal', 'Killing', `Container ${spec.name} failed ${w.kind} probe, will be restarted`);
+        const probeGrace = (w.kind === 'liveness' ? spec.livenessProbe : spec.startupProbe)?.terminationGracePeriodSeconds;
+        this.killInstance(inst, this.graceMs(probeGrace));
+      }
+    };
+    if (spec.startupProbe) c.probes.push(new ProbeWorker('startup', spec.startupProbe, ctx, alive, onChange));
+    if (spec.readinessProbe) c.probes.push(new ProbeWorker('readiness', spec.readinessProbe, ctx, () => alive() && c.started, onChange));
+    if (spec.livenessProbe) c.probes.push(new ProbeWorker('liveness', spec.livenessProbe, ctx, () => alive() && c.started, onChange));
+  }
+
+  private graceMs(seconds: number | undefined): number {
+    const s = seconds ?? this.pod.spec?.terminationGracePeriodSeconds ?? 30;
+    const ms = s * 1000;
+    return this.env.timings.maxGracePeriodMs !== undefined ? Math.min(ms, this.env.timings.maxGracePeriodMs) : ms;
+  }
+
+  /** SIGTERM to the process group, SIGKILL after the grace period (K kuberuntime_container.go killContainer). */
+  private killInstance(inst: Instance, graceMs: number): void {
+    if (inst.done || inst.killing) return;
+    inst.killing = true;
+    const pid = inst.pid;
+    if (pid === undefined) return;
+    const sig = (s: NodeJS.Signals): void => {
+      try {
+        process.kill(-pid, s);
+      } catch {
+        /* already gone */
+      }
+    };
+    if (graceMs <= 0) sig('SIGKILL');
+    else {
+      sig('SIGTERM');
+      inst.killTimer = setTimeout(() => sig('SIGKILL'), graceMs);
+    }
+  }
+
+  private killAll(why: 'deletion' | 'deadline' | 'terminal', graceMs?: number): void {
+    for (const c of this.containers.values()) {
+      for (const p of c.probes) p.stop();
+      const cur = c.current;
+      if (cur && !cur.done && !cur.killing) {
+        if (why === 'deletion') this.event('Normal', 'Killing', `Stopping container ${c.spec.name}`);
+        this.killInstance(cur, graceMs ?? this.graceMs(undefined));
+      }
+    }
+  }
+
+  private allStopped(): boolean {
+    for (const c of this.containers.values()) if (c.current && !c.current.done) return false;
+    return true;
+  }
+
+  private checkActiveDeadline(): void {
+    const ads = this.pod.spec?.activeDeadlineSeconds;
+    if (ads === undefined || ads === null) return;
+    const start = parseTime(this.startTime) ?? Date.now();
+    const left = start + ads * 1000 - Date.now();
+    if (left > 0) {
+      if (!this.deadlineTimer) this.deadlineTimer = setTimeout(() => this.env.requeue(), left + 5);
+      return;
+    }
+    // K pkg/kubelet/active_deadline.go: reason DeadlineExceeded.
+    const message = 'Pod was active on the node longer than the specified deadline';
+    this.event('Normal', 'DeadlineExceeded', message);
+    this.statusReason = 'DeadlineExceeded';
+    this.statusMessage = message;
+    this.terminalPhase = 'Failed';
+    this.killAll('deadline');
+  }
+
+  private terminateForDeletion(): void {
+    const graceS = this.pod.metadata.deletionGracePeriodSeconds;
+    if (!this.killingAll) {
+      this.killingAll = true;
+      this.killAll('deletion', this.graceMs(graceS ?? undefined));
+      for (const c of this.containers.values()) if (!c.current) c.waiting = c.waiting ?? { reason: 'ContainerCreating' };
+    } else if (graceS === 0) {
+      for (const c of this.containers.values()) {
+        const cur = c.current;
+        if (cur && !cur.done && cur.pid) {
+          try {
+            process.kill(-cur.pid, 'SIGKILL');
+          } catch {
+            /* gone */
+          }
+        }
+      }
+    }
+    if (!this.allStopped()) return;
+    // Once stopped, a deleted pod ends in a terminal phase (K kubelet_pods.go getPhase with podIsTerminal).
+    if (!this.terminalPhase) this.terminalPhase = this.phaseOf(true) as 'Succeeded' | 'Failed';
+    if (this.deleteRequested) return;
+    this.deleteRequested = true;
+    setImmediate(() => {
+      try {
+        this.writeStatus();
+        this.env.store.delete('pods', this.namespace, this.name, { gracePeriodSeconds: 0, preconditions: { uid: this.uid } });
+      } catch (err) {
+        if (!isNotFound(err) && (err as { code?: number }).code !== 409) {
+          this.env.log(`kubelet: deleting pod ${this.namespace}/${this.name}: ${errorMessage(err)}`);
+          this.deleteRequested = false;
+          this.env.requeue(200);
+        }
+      }
+    });
+  }
+
+  private computeTerminal(): void {
+    if (this.terminalPhase) return;
+    const phase = this.phaseOf(false);
+    if (phase === 'Succeeded' || phase === 'Failed') {
+      this.terminalPhase = phase;
+      this.killAll('terminal');
+    }
+  }
+
+  // -------------------------------------------------------------------------------------------------------------
+  // Status (K pkg/kubelet/kubelet_pods.go generateAPIPodStatus)
+
+  private containerStatus(c: ContainerState, podInitializing: boolean): any {
+    const term = (i: Instance): any => {
+      const t: any = { exitCode: i.exitCode, reason: i.reason, startedAt: i.startedAt, finishedAt: i.finishedAt, containerID: i.containerID };
+      if (i.message) t.message = i.message;
+      return t;
+    };
+    const cur = c.current;
+    let state: any;
+    let lastState: any = {};
+    if (cur && !cur.done) {
+      state = { running: { startedAt: cur.startedAt } };
+      if (c.previous) lastState = { terminated: term(c.previous) };
+    } else if (cur && cur.done && !c.waiting) {
+      state = { terminated: term(cur) };
+      if (c.previous) lastState = { terminated: term(c.previous) };
+    } else {
+      const w = c.waiting ?? { reason: podInitializing ? 'PodInitializing' : 'ContainerCreating' };
+      state = { waiting: w.message ? { reason: w.reason, message: w.message } : { reason: w.reason } };
+      const last = cur?.done ? cur : c.previous;
+      if (last) lastState = { terminated: term(last) };
+    }
+    const st: any = {
+      name: c.spec.name,
+      state,
+      lastState,
+      ready: !!(cur && !cur.done && c.ready),
+      restartCount: c.restartCount,
+      image: normalizeImage(c.spec.image ?? ''),
+      imageID: c.current || c.previous ? imageID(c.spec.image ?? '') : '',
+      started: !!(cur && !cur.done && c.started),
+    };
+    const id = (cur ?? c.previous)?.containerID;
+    if (id) st.containerID = id;
+    return st;
+  }
+
+  private phaseOf(podIsTerminal: boolean): string {
+    let pendingInit = 0;
+    let failedInit = 0;
+    for (const c of this.containers.values()) {
+      if (!c.init) continue;
+      const cur = c.current;
+      if (!cur) {
+        if (c.previous?.done && c.previous.exitCode !== 0) failedInit++;
+        else pendingInit++;
+      } else if (!cur.done) pendingInit++;
+      else if (cur.exitCode !== 0) failedInit++;
+    }
+    let unknown = 0;
+    let running = 0;
+    let waiting = 0;
+    let stopped = 0;
+    let succeeded = 0;
+    for (const c of this.containers.values()) {
+      if (c.init) continue;
+      const cur = c.current;
+      if (cur && !cur.done) running++;
+      else if (cur?.done && !c.waiting) {
+        stopped++;
+        if (cur.exitCode === 0) succeeded++;
+      } else if (cur?.done || c.previous) stopped++;
+      else if (c.waiting || podIsTerminal === false) waiting++;
+      else unknown++;
+    }
+    if (failedInit > 0 && this.restartPolicy === 'Never') return 'Failed';
+    if (podIsTerminal && running === 0) {
+      // Stopped for deletion: never-started containers count as not succeeded.
+      const total = [...this.containers.values()].filter((c) => !c.init).length;
+      return succeeded === total ? 'Succeeded' : 'Failed';
+    }
+    if (pendingInit > 0 || failedInit > 0 || waiting > 0) return 'Pending';
+    if (running > 0 && unknown === 0) return 'Running';
+    if (running === 0 && stopped > 0 && unknown === 0) {
+      if (this.restartPolicy === 'Always') return 'Running';
+      if (stopped === succeeded) return 'Succeeded';
+      if (this.restartPolicy === 'Never') return 'Failed';
+      return 'Running';
+    }
+    return 'Pending';
+  }
+
+  private buildStatus(): any {
+    const old = this.pod.status ?? {};
+    const inits = [...this.containers.values()].filter((c) => c.init);
+    const regular = [...this.containers.values()].filter((c) => !c.init);
+    const initDone = inits.every((c) => c.current?.done && c.current.exitCode === 0);
+    const phase = this.terminalPhase ?? this.phaseOf(false);
+    const initStatuses = inits.map((c) => this.containerStatus(c, false));
+    const statuses = regular.map((c) => this.containerStatus(c, !initDone));
+
+    const now = nowRFC3339();
+    const cond = (type: string, status: string, reason?: string, message?: string): any => {
+      const prev = (old.conditions as any[] | undefined)?.find((x) => x.type === type);
+      const c: any = { type, status, lastProbeTime: null, lastTransitionTime: prev?.status === status ? prev.lastTransitionTime : now };
+      if (reason) c.reason = reason;
+      if (message) c.message = message;
+      return c;
+    };
+    const terminal = phase === 'Succeeded' || phase === 'Failed';
+    const incompleteInit = inits.filter((c) => !(c.current?.done && c.current.exitCode === 0)).map((c) => c.spec.name);
+    const initialized =
+      phase === 'Succeeded' && incompleteInit.length === 0 && inits.length > 0
+        ? cond('Initialized', 'True', 'PodCompleted')
+        : incompleteInit.length === 0
+          ? cond('Initialized', 'True')
+          : cond('Initialized', 'False', 'ContainersNotInitialized', `containers with incomplete status: [${incompleteInit.join(' ')}]`);
+    const unready = regular.filter((_c, i) => !statuses[i].ready).map((c) => c.spec.name);
+    let containersReady: any;
+    if (unready.length === 0) containersReady = cond('ContainersReady', 'True');
+    else if (phase === 'Succeeded') containersReady = cond('ContainersReady', 'False', 'PodCompleted');
+    else containersReady = cond('ContainersReady', 'False', 'ContainersNotReady', `containers with unready status: [${unready.join(' ')}]`);
+    const gates: string[] = (this.pod.spec?.readinessGates ?? []).map((g: any) => g.conditionType);
+    const gatesFalse = gates.filter((g) => podCondition(this.pod, g)?.status !== 'True');
+    let ready: any;
+    if (containersReady.status !== 'True') ready = cond('Ready', 'False', containersReady.reason, containersReady.message);
+    else if (gatesFalse.length) ready = cond('Ready', 'False', 'ReadinessGatesNotReady', `corresponding condition of pod readiness gate "${gatesFalse[0]}" does not exist.`);
+    else ready = cond('Ready', 'True');
+
+    const conditions = [cond('PodReadyToStartContainers', terminal && this.allStopped() ? 'False' : 'True'), initialized, ready, containersReady];
+    const scheduled = (old.conditions as any[] | undefined)?.find((x) => x.type === 'PodScheduled') ?? cond('PodScheduled', 'True');
+    conditions.push(scheduled);
+    for (const c of (old.conditions as any[] | undefined) ?? []) if (gates.includes(c.type)) conditions.push(c);
+
+    const st: any = {
+      phase,
+      conditions,
+      hostIP: this.env.hostIP,
+      hostIPs: [{ ip: this.env.hostIP }],
+      podIP: this.env.hostIP,
+      podIPs: [{ ip: this.env.hostIP }],
+      startTime: this.startTime,
+    };
+    if (this.statusReason) st.reason = this.statusReason;
+    if (this.statusMessage) st.message = this.statusMessage;
+    if (inits.length) st.initContainerStatuses = initStatuses;
+    st.containerStatuses = statuses;
+    st.qosClass = old.qosClass ?? qosClass(this.pod);
+    if (this.pod.metadata.generation !== undefined) st.observedGeneration = this.pod.metadata.generation;
+    return st;
+  }
+
+  private lastWritten: string | undefined;
+
+  writeStatus(): void {
+    if (this.torndown) return;
+    const status = this.buildStatus();
+    const json = JSON.stringify(status);
+    if (json === this.lastWritten && JSON.stringify(this.pod.status) === json) return;
+    try {
+      const cur = this.env.store.find('pods', this.namespace, this.name);
+      if (!cur || cur.metadata.uid !== this.uid) return;
+      if (JSON.stringify(cur.status) === json) {
+        this.lastWritten = json;
+        return;
+      }
+      cur.status = status;
+      this.pod = this.env.store.update('pods', this.namespace, this.name, cur, { subresource: 'status' });
+      this.lastWritten = json;
+    } catch (err) {
+      if (!isNotFound(err)) {
+        this.env.log(`kubelet: status of ${this.namespace}/${this.name}: ${errorMessage(err)}`);
+        this.env.requeue(100);
+      }
+    }
+  }
+
+  // -------------------------------------------------------------------------------------------------------------
+
+  /** Kills everything at once (kubelet stop or pod gone) and resolves when the processes are gone. */
+  async teardown(removeFiles: boolean): Promise<void> {
+    this.torndown = true;
+    if (this.deadlineTimer) clearTimeout(this.deadlineTimer);
+    if (this.configRetryTimer) clearTimeout(this.configRetryTimer);
+    const waits: Promise<void>[] = [];
+    for (const c of this.containers.values()) {
+      for (const p of c.probes) p.stop();
+      const cur = c.current;
+      if (cur && !cur.done && cur.proc) {
+        const proc = cur.proc;
+        waits.push(
+          new Promise<void>((resolve) => {
+            if (proc.exitCode !== null || proc.signalCode !== null) {
+              // exited; 'close' may still be pending
+            }
+            proc.once('close', () => resolve());
+            setTimeout(resolve, 2000).unref();
+          }),
+        );
+        try {
+          process.kill(-cur.pid!, 'SIGKILL');
+        } catch {
+          /* gone */
+        }
+      }
+    }
+    await Promise.all(waits);
+    if (removeFiles) fs.rmSync(this.podDir, { recursive: true, force: true });
+  }
+}

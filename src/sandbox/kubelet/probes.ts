@@ -1,0 +1,185 @@
+/**
+ * Container probes (K pkg/kubelet/prober/{prober.go,worker.go}; K pkg/probe/{exec,http,tcp}).
+ *
+ * A worker per probe and container instance: first run after initialDelaySeconds, then every periodSeconds; the
+ * result flips to failure after failureThreshold consecutive failures and to success after successThreshold
+ * consecutive successes. Initial results as upstream: readiness starts as failure, liveness as success, startup as
+ * unknown (not started). Liveness and readiness are not run until the startup probe succeeded.
+ */
+import { spawn } from 'node:child_process';
+import http from 'node:http';
+import https from 'node:https';
+import net from 'node:net';
+
+export type ProbeKind = 'startup' | 'readiness' | 'liveness';
+
+export interface ProbeOutcome {
+  ok: boolean;
+  /** Why it failed, in upstream wording (goes into the Unhealthy event). */
+  output: string;
+}
+
+export interface ProbeContext {
+  host: string;
+  /** Named container ports -> numbers. */
+  ports: Map<string, number>;
+  env: Record<string, string>;
+  cwd?: string;
+  /** Rewrites mount paths inside exec probe commands (see config.ts). */
+  rewrite: (s: string) => string;
+}
+
+function resolvePort(port: number | string, ctx: ProbeContext): number {
+  if (typeof port === 'number') return port;
+  const named = ctx.ports.get(port);
+  if (named !== undefined) return named;
+  const n = Number(port);
+  if (Number.isInteger(n)) return n;
+  throw new Error(`invalid port ${JSON.stringify(port)}: no container port named so`);
+}
+
+function execProbe(cmd: string[], timeoutMs: number, ctx: ProbeContext): Promise<ProbeOutcome> {
+  return new Promise((resolve) => {
+    if (!cmd?.length) return resolve({ ok: false, output: 'exec probe has no command' });
+    const argv = cmd.map(ctx.rewrite);
+    let out = '';
+    let settled = false;
+    const child = spawn(argv[0], argv.slice(1), { env: ctx.env, cwd: ctx.cwd, detached: true, stdio: ['ignore', 'pipe', 'pipe'] });
+    const finish = (o: ProbeOutcome): void => {
+      if (settled) return;
+      settled = true;
+      clearTimeout(timer);
+      resolve(o);
+    };
+    const timer = setTimeout(() => {
+      try {
+        if (child.pid) process.kill(-child.pid, 'SIGKILL');
+      } catch {
+        /* gone */
+      }
+      finish({ ok: false, output: `command ${JSON.stringify(cmd.join(' '))} timed out` });
+    }, timeoutMs);
+    child.stdout.on('data', (d: Buffer) => (out += d.toString()));
+    child.stderr.on('data', (d: Buffer) => (out += d.toString()));
+    child.on('error', (err: NodeJS.ErrnoException) =>
+      finish({ ok: false, output: err.code === 'ENOENT' ? `exec: ${JSON.stringify(argv[0])}: executable file not found in $PATH` : err.message }),
+    );
+    child.on('close', (code) => finish({ ok: code === 0, output: out.trimEnd() }));
+  });
+}
+
+function dialError(err: NodeJS.ErrnoException, host: string, port: number): string {
+  const what = err.code === 'ECONNREFUSED' ? 'connect: connection refused' : err.code === 'ETIMEDOUT' ? 'i/o timeout' : err.message;
+  return `dial tcp ${host}:${port}: ${what}`;
+}
+
+function tcpProbe(host: string, port: number, timeoutMs: number): Promise<ProbeOutcome> {
+  return new Promise((resolve) => {
+    const sock = net.connect({ host, port });
+    const done = (o: ProbeOutcome): void => {
+      sock.destroy();
+      resolve(o);
+    };
+    sock.setTimeout(timeoutMs, () => done({ ok: false, output: `dial tcp ${host}:${port}: i/o timeout` }));
+    sock.once('connect', () => done({ ok: true, output: '' }));
+    sock.once('error', (err) => done({ ok: false, output: dialError(err, host, port) }));
+  });
+}
+
+function httpProbe(spec: any, port: number, timeoutMs: number, ctx: ProbeContext): Promise<ProbeOutcome> {
+  return new Promise((resolve) => {
+    const scheme = String(spec.scheme ?? 'HTTP').toLowerCase();
+    const host = spec.host || ctx.host;
+    let p = spec.path ?? '/';
+    if (!p.startsWith('/')) p = `/${p}`;
+    const url = `${scheme}://${host}:${port}${p}`;
+    const headers: Record<string, string> = { 'User-Agent': 'kube-probe/1.33', Accept: '*/*' };
+    for (const h of spec.httpHeaders ?? []) headers[h.name] = h.value;
+    const mod = scheme === 'https' ? https : http;
+    const req = mod.get(url, { headers, timeout: timeoutMs, rejectUnauthorized: false }, (res) => {
+      let body = '';
+      res.setEncoding('utf8');
+      res.on('data', (d: string) => {
+        if (body.length < 10 * 1024) body += d;
+      });
+      res.on('end', () => {
+        const code = res.statusCode ?? 0;
+        // K pkg/probe/http/http.go: 200 <= code < 400 is success.
+        if (code >= 200 && code < 400) resolve({ ok: true, output: '' });
+        else resolve({ ok: false, output: `HTTP probe failed with statuscode: ${code}` });
+      });
+    });
+    req.on('timeout', () => {
+      req.destroy();
+      resolve({ ok: false, output: `Get "${url}": context deadline exceeded (Client.Timeout exceeded while awaiting headers)` });
+    });
+    req.on('error', (err: NodeJS.ErrnoException) => resolve({ ok: false, output: `Get "${url}": ${dialError(err, host, port)}` }));
+  });
+}
+
+export async function runProbe(probe: any, ctx: ProbeContext): Promise<ProbeOutcome> {
+  const timeoutMs = (probe.timeoutSeconds ?? 1) * 1000;
+  try {
+    if (probe.exec) return await execProbe(probe.exec.command, timeoutMs, ctx);
+    if (probe.httpGet) return await httpProbe(probe.httpGet, resolvePort(probe.httpGet.port, ctx), timeoutMs, ctx);
+    if (probe.tcpSocket) return await tcpProbe(probe.tcpSocket.host || ctx.host, resolvePort(probe.tcpSocket.port, ctx), timeoutMs);
+    if (probe.grpc) return { ok: false, output: 'grpc probes are not supported by the sandbox kubelet' };
+    return { ok: false, output: 'probe has no handler' };
+  } catch (err) {
+    return { ok: false, output: err instanceof Error ? err.message : String(err) };
+  }
+}
+
+/** Result as the prober manager keeps it: undefined = unknown. */
+export type ProbeState = boolean | undefined;
+
+export class ProbeWorker {
+  private timer: NodeJS.Timeout | undefined;
+  private stopped = false;
+  private successes = 0;
+  private failures = 0;
+  result: ProbeState;
+
+  constructor(
+    readonly kind: ProbeKind,
+    private readonly probe: any,
+    private readonly ctx: ProbeContext,
+    /** Whether the probe may run now (liveness/readiness wait for startup). */
+    private readonly gate: () => boolean,
+    /** Called when `result` changes, or on every failed run (for the Unhealthy event) with `failedOutput`. */
+    private readonly onChange: (worker: ProbeWorker, failedOutput?: string) => void,
+  ) {
+    this.result = kind === 'readiness' ? false : kind === 'liveness' ? true : undefined;
+    this.timer = setTimeout(() => void this.tick(), (probe.initialDelaySeconds ?? 0) * 1000);
+  }
+
+  private async tick(): Promise<void> {
+    if (this.stopped) return;
+    if (this.gate()) {
+      const o = await runProbe(this.probe, this.ctx);
+      if (this.stopped) return;
+      const before = this.result;
+      if (o.ok) {
+        this.failures = 0;
+        this.successes++;
+        if (this.result !== true && this.successes >= (this.probe.successThreshold ?? 1)) this.result = true;
+      } else {
+        this.successes = 0;
+        this.failures++;
+        if (this.result !== false && this.failures >= (this.probe.failureThreshold ?? 3)) this.result = false;
+      }
+      if (!o.ok) this.onChange(this, o.output || '(no output)');
+      else if (before !== this.result) this.onChange(this);
+      // A startup probe stops once it succeeded (K pkg/kubelet/prober/worker.go).
+      if (this.kind === 'startup' && this.result === true) return;
+      // After a liveness/startup failure the container is restarted and gets new workers.
+      if (this.kind !== 'readiness' && this.result === false) return;
+    }
+    if (!this.stopped) this.timer = setTimeout(() => void this.tick(), (this.probe.periodSeconds ?? 10) * 1000);
+  }
+
+  stop(): void {
+    this.stopped = true;
+    if (this.timer) clearTimeout(this.timer);
+  }
+}

@@ -1,0 +1,115 @@
+/** Test harness: the real store, the controllers and the kubelet, plus a store-driven waitFor. */
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { createClusterStore } from '../../../src/sandbox/apiserver/registry.js';
+import { startControllers, type ControllerOptions } from '../../../src/sandbox/controllers/index.js';
+import { startKubelet, type Kubelet, type KubeletOptions } from '../../../src/sandbox/kubelet/index.js';
+import type { ClusterStore, KubeObject } from '../../../src/sandbox/types.js';
+
+export interface Harness {
+  store: ClusterStore;
+  kubelet: Kubelet;
+  dataDir: string;
+  logs: string[];
+  stop(): Promise<void>;
+}
+
+export function startHarness(opts: { controllers?: Partial<ControllerOptions>; kubelet?: Partial<KubeletOptions>; noKubelet?: boolean } = {}): Harness {
+  const store = createClusterStore();
+  const dataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'sandbox-test-'));
+  const logs: string[] = [];
+  const log = (m: string): void => {
+    logs.push(m);
+  };
+  const controllers = startControllers(store, { nodeName: 'sandbox', jobBackoffBaseMs: 50, log, ...opts.controllers });
+  const kubelet = startKubelet(store, {
+    nodeName: 'sandbox',
+    dataDir,
+    crashLoopBackOffBaseMs: 300,
+    crashLoopBackOffMaxMs: 2000,
+    configRetryMs: 200,
+    maxGracePeriodMs: 2000,
+    log,
+    events: controllers.events,
+    ...opts.kubelet,
+  });
+  return {
+    store,
+    kubelet,
+    dataDir,
+    logs,
+    async stop() {
+      await controllers.stop();
+      await kubelet.stop();
+      fs.rmSync(dataDir, { recursive: true, force: true });
+    },
+  };
+}
+
+/**
+ * Resolves with the predicate's first truthy value, re-evaluated after every store change (and every `pollMs` for
+ * conditions outside the store); rejects after `timeoutMs` with the description and the last value seen.
+ */
+export function waitFor<T>(store: ClusterStore, predicate: () => T | undefined | false | null, what: string, timeoutMs = 20_000, pollMs?: number): Promise<T> {
+  return new Promise((resolve, reject) => {
+    let done = false;
+    let last: unknown;
+    const check = (): void => {
+      if (done) return;
+      try {
+        const v = predicate();
+        last = v;
+        if (v) {
+          finish();
+          resolve(v);
+        }
+      } catch (err) {
+        last = err;
+      }
+    };
+    const unsubscribe = store.subscribe(() => setImmediate(check));
+    const poll = pollMs ? setInterval(check, pollMs) : undefined;
+    const timer = setTimeout(() => {
+      finish();
+      reject(new Error(`timed out after ${timeoutMs}ms waiting for ${what} (last: ${JSON.stringify(last)?.slice(0, 2000)})`));
+    }, timeoutMs);
+    function finish(): void {
+      done = true;
+      unsubscribe();
+      if (poll) clearInterval(poll);
+      clearTimeout(timer);
+    }
+    check();
+  });
+}
+
+export function podsOf(store: ClusterStore, ns: string, ownerUid: string): KubeObject[] {
+  return store.list('pods', ns).items.filter((p) => p.metadata.ownerReferences?.some((r) => r.uid === ownerUid));
+}
+
+export function eventsFor(store: ClusterStore, ns: string, name: string): KubeObject[] {
+  return store.list('events', ns).items.filter((e) => e.involvedObject?.name === name);
+}
+
+export function job(name: string, script: string, spec: Record<string, unknown> = {}, podSpec: Record<string, unknown> = {}): KubeObject {
+  return {
+    apiVersion: 'batch/v1',
+    kind: 'Job',
+    metadata: { name, namespace: 'default' },
+    spec: {
+      backoffLimit: 2,
+      ...spec,
+      template: { spec: { restartPolicy: 'Never', terminationGracePeriodSeconds: 1, containers: [{ name: 'main', image: 'busybox', command: ['sh', '-c', script] }], ...podSpec } },
+    },
+  };
+}
+
+export function pidAlive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch {
+    return false;
+  }
+}
