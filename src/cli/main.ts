@@ -1,6 +1,8 @@
-#!/usr/bin/env node
-/** Entry point of the `bodywork-deploy` CLI (bundled by ncc into dist/cli/index.js). */
+/** Entry point of the `bodywork-deploy` CLI (bundled by ncc into dist/cli/index.js, which gets the shebang). */
 import { processIo } from './io.js';
 import { run } from './program.js';
 
-process.exitCode = await run(process.argv.slice(2), processIo);
+void run(process.argv.slice(2), processIo).then((code) => {
+  // Not process.exit(): stdout may still be flushing a large plan into a pipe.
+  process.exitCode = code;
+});
