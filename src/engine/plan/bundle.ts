@@ -17,7 +17,7 @@ import { join, sep } from 'node:path';
 import type { V1ConfigMap, V1Volume } from '@kubernetes/client-node';
 import type { ProjectSpec } from '../config/spec.js';
 import { projectLabels } from './labels.js';
-import { shortHash, toDnsName } from './names.js';
+import { shortHash, toDnsLabel } from './names.js';
 import type { CodeBundle } from './types.js';
 
 /** Name of the projected volume holding the project. */
@@ -182,7 +182,7 @@ export async function bundleProject(spec: Pick<ProjectSpec, 'root' | 'name'>): P
   }
 
   // Room for `-code-<hash10>-<n>` within 63 characters.
-  const base = `${toDnsName(spec.name, 40)}-code-${hash.slice(0, 10)}`;
+  const base = `${toDnsLabel(spec.name, 40)}-code-${hash.slice(0, 10)}`;
   const configMaps: V1ConfigMap[] = chunks.map((chunk, i) => {
     const data: Record<string, string> = {};
     const binaryData: Record<string, string> = {};
@@ -193,7 +193,7 @@ export async function bundleProject(spec: Pick<ProjectSpec, 'root' | 'name'>): P
     return {
       apiVersion: 'v1',
       kind: 'ConfigMap',
-      metadata: { name: chunks.length === 1 ? base : `${base}-${i + 1}`, labels: { ...projectLabels(toDnsName(spec.name)), [LABEL_CODE_HASH]: hash.slice(0, 10) } },
+      metadata: { name: chunks.length === 1 ? base : `${base}-${i + 1}`, labels: { ...projectLabels(toDnsLabel(spec.name)), [LABEL_CODE_HASH]: hash.slice(0, 10) } },
       immutable: true,
       ...(Object.keys(data).length > 0 ? { data } : {}),
       ...(Object.keys(binaryData).length > 0 ? { binaryData } : {}),

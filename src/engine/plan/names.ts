@@ -73,6 +73,15 @@ export function toDnsName(raw: string, max = MAX_NAME_LENGTH): string {
 }
 
 /**
+ * Turns any text into a DNS-1123 label, for namespaces and label values: as `toDnsName`, but a leading
+ * digit is kept (`2021-forecast` stays `2021-forecast`, as Bodywork would name its namespace).
+ */
+export function toDnsLabel(raw: string, max = MAX_NAME_LENGTH): string {
+  const name = sanitize(raw);
+  return name === '' ? toDnsName(raw, max) : shorten(name, max);
+}
+
+/**
  * Appends `-<suffix>` to a planned object name, shortening the base (with its hash) so the result
  * still fits in 63 characters: for per-run Job names such as `<base>-<run>`.
  */

@@ -21,7 +21,7 @@ import type {
 import type { ProjectSpec, StageSpec } from '../config/spec.js';
 import { PROJECT_MOUNT_PATH, stageCommand } from './command.js';
 import { ANNOTATION_STAGE, projectLabels, runAnnotations, stageLabels, stageSelector } from './labels.js';
-import { isDns1123Label, toDnsName } from './names.js';
+import { isDns1123Label, toDnsLabel, toDnsName } from './names.js';
 import type {
   CodeBundle,
   DeployPlan,
@@ -69,7 +69,7 @@ export function planNamespace(spec: Pick<ProjectSpec, 'namespace' | 'name'>, opt
     }
     return option;
   }
-  return toDnsName(spec.namespace ?? spec.name);
+  return toDnsLabel(spec.namespace ?? spec.name);
 }
 
 /** CPU cores as a quantity: millicores (`500m`), or whole cores (`2`). Undefined when zero, as Bodywork omits it. */
@@ -113,7 +113,7 @@ export function planProject(spec: ProjectSpec, options: PlanOptions = {}): Deplo
   if (image.trim() === '' || /\s/.test(image)) throw new PlanError(`image '${image}' is not a valid image reference`);
   const ctx: Context = {
     spec,
-    project: toDnsName(spec.name),
+    project: toDnsLabel(spec.name),
     namespace: planNamespace(spec, options.namespace),
     image,
     ...(commitSha !== undefined ? { commitSha, shortSha: commitSha.slice(0, SHORT_SHA_LENGTH) } : {}),

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { isDns1035Label, isLabelValue, shorten, stageObjectName, toDnsName, withSuffix } from '../../../src/engine/plan/index.js';
+import { isDns1035Label, isDns1123Label, isLabelValue, shorten, stageObjectName, toDnsLabel, toDnsName, withSuffix } from '../../../src/engine/plan/index.js';
 
 describe('toDnsName', () => {
   it.each([
@@ -31,6 +31,17 @@ describe('toDnsName', () => {
   it('never ends a shortened name with a hyphen before the hash', () => {
     const name = shorten(`${'a'.repeat(53)}--${'b'.repeat(20)}`);
     expect(name).toMatch(/^a{53}-[0-9a-f]{8}$/);
+  });
+});
+
+describe('toDnsLabel', () => {
+  it('keeps a leading digit, which namespaces and label values allow', () => {
+    expect(toDnsLabel('2021_Forecast')).toBe('2021-forecast');
+    expect(isDns1123Label(toDnsLabel('2021_Forecast'))).toBe(true);
+  });
+
+  it('shortens like toDnsName', () => {
+    expect(toDnsLabel('9'.repeat(80))).toMatch(/^9{54}-[0-9a-f]{8}$/);
   });
 });
 

@@ -319,6 +319,12 @@ describe('planProject on awkward names', () => {
     for (const object of planObjects(plan)) expect(apiServerProblems(object), `${object.kind}/${object.metadata?.name}`).toEqual([]);
   });
 
+  it('keeps a leading digit in the namespace but not in Service names', () => {
+    const plan = planProject({ ...yamlTestProjectSpec(), name: '2021-forecast', stages: { '1st': { ...yamlTestProjectSpec().stages.stage_1!, name: '1st' } }, dag: [['1st']] });
+    expect(plan.namespace).toBe('2021-forecast');
+    expect(plan.steps[0]?.stages[0]?.baseName).toBe('bw-1st');
+  });
+
   it('makes a project name with upper case and underscores into a valid namespace and label value', () => {
     const plan = planProject({ ...spec, name: 'My_Project.v2' });
     expect(plan.namespace).toBe('my-project-v2');
