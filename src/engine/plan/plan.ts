@@ -165,14 +165,15 @@ function stageSpec(spec: ProjectSpec, name: string): StageSpec {
 /** Two stages whose names differ only in characters a Kubernetes name cannot hold (`stage_1`, `stage-1`) would share objects. */
 function checkDistinctNames(spec: ProjectSpec): void {
   const byName = new Map<string, string[]>();
-  for (const stage of Object.keys(spec.stages)) {
+  const deployed = new Set([...spec.dag.flat(), ...(spec.runOnFailure !== undefined ? [spec.runOnFailure] : [])]);
+  for (const stage of deployed) {
     const name = stageObjectName(spec, stage);
     byName.set(name, [...(byName.get(name) ?? []), stage]);
   }
   const clashes = [...byName].filter(([, stages]) => stages.length > 1);
   if (clashes.length > 0) {
     throw new PlanError(
-      clashes.map(([name, stages]) => `stages ${stages.map((s) => `'${s}'`).join(' and ')} would all be named '${name}' in Kubernetes; rename one`).join('; '),
+      clashes.map(([name, stages]) => `stages ${stages.map((s) => `'${s}'`).join(' and ')} would share the Kubernetes name '${name}'; rename one`).join('; '),
     );
   }
 }
