@@ -259,7 +259,7 @@ export function startDeploymentController(store: ClusterStore, opts: DeploymentC
         const cur = store.get('apps/deployments', ns, d.metadata.name!);
         cur.status = { ...(cur.status ?? {}), collisionCount: (cur.status?.collisionCount ?? 0) + 1 };
         store.update('apps/deployments', ns, d.metadata.name!, cur, { subresource: 'status' });
-        throw new Error(`hash collision for ReplicaSet ${rs.metadata.name}, collisionCount bumped`);
+        throw new Error(`hash collision for ReplicaSet ${rs.metadata.name}, collisionCount bumped`, { cause: err });
       }
       const msg = `Failed to create new replica set "${rs.metadata.name}": ${errorMessage(err)}`;
       setCondition(ctx.status, newCondition('ReplicaFailure', 'True', 'FailedCreate', msg));

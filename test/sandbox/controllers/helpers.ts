@@ -105,11 +105,17 @@ export function job(name: string, script: string, spec: Record<string, unknown> 
   };
 }
 
+/** Whether a process still runs (a zombie waiting for its reaper counts as gone). */
 export function pidAlive(pid: number): boolean {
   try {
     process.kill(pid, 0);
-    return true;
   } catch {
     return false;
+  }
+  try {
+    const stat = fs.readFileSync(`/proc/${pid}/stat`, 'utf8');
+    return stat.slice(stat.lastIndexOf(')') + 2)[0] !== 'Z';
+  } catch {
+    return process.platform !== 'linux';
   }
 }

@@ -6,6 +6,7 @@ beforeEach(() => {
   h = startHarness();
 });
 afterEach(async () => {
+  if (h.logs.length) console.log(h.logs.join("\n"));
   await h.stop();
 });
 

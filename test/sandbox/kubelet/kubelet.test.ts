@@ -1,0 +1,296 @@
+import net from 'node:net';
+import type { Readable } from 'node:stream';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import type { KubeObject } from '../../../src/sandbox/types.js';
+import { eventsFor, pidAlive, startHarness, waitFor, type Harness } from '../controllers/helpers.js';
+
+let h: Harness;
+beforeEach(() => {
+  h = startHarness();
+});
+afterEach(async () => {
+  if (h.logs.length) console.log(h.logs.join('\n'));
+  await h.stop();
+});
+
+function pod(name: string, containers: any[], spec: Record<string, unknown> = {}): KubeObject {
+  return {
+    apiVersion: 'v1',
+    kind: 'Pod',
+    metadata: { name, namespace: 'default' },
+    spec: { terminationGracePeriodSeconds: 2, containers: containers.map((c) => ({ image: 'busybox', ...c })), ...spec },
+  };
+}
+
+const getPod = (name: string) => h.store.get('pods', 'default', name);
+const status = (name: string, c = 0) => getPod(name).status?.containerStatuses?.[c];
+const cond = (p: KubeObject, type: string) => (p.status?.conditions ?? []).find((c: any) => c.type === type);
+
+async function readAll(s: Readable): Promise<string> {
+  let out = '';
+  for await (const chunk of s) out += chunk.toString();
+  return out;
+}
+
+async function freePort(): Promise<number> {
+  return new Promise((resolve) => {
+    const srv = net.createServer();
+    srv.listen(0, '127.0.0.1', () => {
+      const port = (srv.address() as net.AddressInfo).port;
+      srv.close(() => resolve(port));
+    });
+  });
+}
+
+function logError(name: string, opts: any): string {
+  try {
+    h.kubelet.logs.open('default', name, opts);
+  } catch (err: any) {
+    return `${err.code} ${err.message}`;
+  }
+  return 'no error';
+}
+
+describe('kubelet', () => {
+  it('runs a pod to Succeeded with kubelet-shaped status and events', async () => {
+    h.store.create('pods', 'default', pod('once', [{ name: 'c', command: ['sh', '-c', 'echo "hello $MY_NAME from $POD_NS"'], env: [
+      { name: 'MY_NAME', valueFrom: { fieldRef: { fieldPath: 'metadata.name' } } },
+      { name: 'POD_NS', valueFrom: { fieldRef: { fieldPath: 'metadata.namespace' } } },
+    ] }], { restartPolicy: 'Never' }));
+    const p = await waitFor(h.store, () => getPod('once').status?.phase === 'Succeeded' && getPod('once'), 'Succeeded');
+    expect(p.spec.nodeName).toBe('sandbox');
+    expect(p.status.conditions.map((c: any) => [c.type, c.status, c.reason ?? ''])).toEqual([
+      ['PodReadyToStartContainers', 'False', ''],
+      ['Initialized', 'True', ''],
+      ['Ready', 'False', 'PodCompleted'],
+      ['ContainersReady', 'False', 'PodCompleted'],
+      ['PodScheduled', 'True', ''],
+    ]);
+    expect(p.status).toMatchObject({ hostIP: '127.0.0.1', podIP: '127.0.0.1', qosClass: 'BestEffort' });
+    expect(p.status.startTime).toMatch(/Z$/);
+    const cs = p.status.containerStatuses[0];
+    expect(cs).toMatchObject({ name: 'c', ready: false, started: false, restartCount: 0, image: 'docker.io/library/busybox:latest', lastState: {} });
+    expect(cs.state.terminated).toMatchObject({ exitCode: 0, reason: 'Completed' });
+    expect(cs.containerID).toMatch(/^sandbox:\/\/[0-9a-f]{64}$/);
+    expect(await readAll(h.kubelet.logs.open('default', 'once', {}))).toBe('hello once from default\n');
+    const reasons = eventsFor(h.store, 'default', 'once').map((e) => `${e.reason}:${e.message}`);
+    expect(reasons).toEqual(
+      expect.arrayContaining([
+        'Scheduled:Successfully assigned default/once to sandbox',
+        'Pulled:Container image "busybox" already present on machine',
+        'Created:Created container: c',
+        'Started:Started container c',
+      ]),
+    );
+  });
+
+  it('CrashLoopBackOff: restartCount, back-off message, lastState and previous logs', async () => {
+    h.store.create('pods', 'default', pod('crash', [{ name: 'c', command: ['sh', '-c', 'echo "run at $(date +%s%N)"; exit 3'] }]));
+    const p = await waitFor(h.store, () => {
+      const x = getPod('crash');
+      const cs = x.status?.containerStatuses?.[0];
+      return cs?.state?.waiting?.reason === 'CrashLoopBackOff' && cs.restartCount >= 1 && x;
+    }, 'CrashLoopBackOff');
+    const cs = p.status.containerStatuses[0];
+    expect(cs.state.waiting.message).toMatch(new RegExp(`^back-off \\d+ms restarting failed container=c pod=crash_default\\(${p.metadata.uid}\\)$`));
+    expect(cs.lastState.terminated).toMatchObject({ exitCode: 3, reason: 'Error' });
+    expect(p.status.phase).toBe('Running');
+    expect(cond(p, 'Ready')).toMatchObject({ status: 'False', reason: 'ContainersNotReady', message: 'containers with unready status: [c]' });
+    // The current (waiting) container shows the last run; --previous shows the one before it.
+    const current = await readAll(h.kubelet.logs.open('default', 'crash', {}));
+    const previous = await readAll(h.kubelet.logs.open('default', 'crash', { previous: true }));
+    expect(current).toMatch(/^run at \d+\n$/);
+    expect(previous).toMatch(/^run at \d+\n$/);
+    expect(eventsFor(h.store, 'default', 'crash').some((e) => e.reason === 'BackOff' && e.message === `Back-off restarting failed container c in pod crash_default(${p.metadata.uid})`)).toBe(true);
+    // It keeps restarting with a growing back-off.
+    await waitFor(h.store, () => (status('crash')?.restartCount ?? 0) >= 3, 'restartCount 3');
+  });
+
+  it('logs: tail, timestamps, limitBytes, follow, and the API server error wording', async () => {
+    h.store.create(
+      'pods',
+      'default',
+      pod('talk', [
+        { name: 'a', command: ['sh', '-c', 'for i in 1 2 3 4 5; do echo line$i; done; echo err >&2; sleep 1; echo late; sleep 300'] },
+        { name: 'b', command: ['sleep', '300'] },
+      ]),
+    );
+    expect(logError('nope', {})).toBe('404 pods "nope" not found');
+    await waitFor(h.store, () => getPod('talk').status?.phase === 'Running', 'Running');
+    expect(logError('talk', {})).toBe('400 a container name must be specified for pod talk, choose one of: [a b]');
+    expect(logError('talk', { container: 'zz' })).toBe('400 container zz is not valid for pod talk');
+    expect(logError('talk', { container: 'a', previous: true })).toBe('400 previous terminated container "a" in pod "talk" not found');
+    await waitFor(h.store, () => readAllSync('talk', 'a').includes('err'), 'output', 5000, 50);
+    expect(await readAll(h.kubelet.logs.open('default', 'talk', { container: 'a', tailLines: 2 }))).toBe('line5\nerr\n');
+    const ts = await readAll(h.kubelet.logs.open('default', 'talk', { container: 'a', timestamps: true, tailLines: 1 }));
+    expect(ts).toMatch(/^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(\.\d{1,9})?Z err\n$/);
+    expect(await readAll(h.kubelet.logs.open('default', 'talk', { container: 'a', limitBytes: 8 }))).toBe('line1\nli');
+    // follow: the stream delivers what is written later.
+    const follow = h.kubelet.logs.open('default', 'talk', { container: 'a', follow: true, tailLines: 1 });
+    let seen = '';
+    await new Promise<void>((resolve, reject) => {
+      const t = setTimeout(() => reject(new Error(`follow saw only ${JSON.stringify(seen)}`)), 5000);
+      follow.on('data', (d: Buffer) => {
+        seen += d.toString();
+        if (seen.includes('late\n')) {
+          clearTimeout(t);
+          resolve();
+        }
+      });
+    });
+    follow.destroy();
+    expect(seen.startsWith('err\n') || seen.startsWith('late\n')).toBe(true);
+
+    h.store.create('pods', 'default', pod('nocmd', [{ name: 'x' }]));
+    await waitFor(h.store, () => status('nocmd')?.state?.waiting?.reason === 'CreateContainerError', 'CreateContainerError');
+    expect(logError('nocmd', {})).toBe('400 container "x" in pod "nocmd" is waiting to start: CreateContainerError');
+  });
+
+  it('deleting a pod stops its process group (SIGTERM, then gone) and removes the pod', async () => {
+    // `$$` is Kubernetes' escape for `$` in command/args: the shell gets `$$` only when written `$$$$`.
+    h.store.create('pods', 'default', pod('victim', [{ name: 'c', command: ['sh', '-c', 'sleep 300 & echo "pids $$$$ $!"; wait'] }]));
+    await waitFor(h.store, () => readAllSync('victim', 'c').startsWith('pids'), 'pid printed', 5000, 50);
+    const [, shPid, sleepPid] = readAllSync('victim', 'c').trim().split(' ').map(Number);
+    expect(pidAlive(shPid)).toBe(true);
+    expect(pidAlive(sleepPid)).toBe(true);
+    const deleting = h.store.delete('pods', 'default', 'victim');
+    expect(deleting?.metadata.deletionTimestamp).toBeTruthy();
+    await waitFor(h.store, () => !h.store.find('pods', 'default', 'victim'), 'pod removed');
+    expect(pidAlive(shPid)).toBe(false);
+    // The backgrounded child is in the same process group: killed too (allow its exit to be reaped).
+    await waitFor(h.store, () => !pidAlive(sleepPid), 'grandchild gone', 2000, 20);
+    expect(eventsFor(h.store, 'default', 'victim').some((e) => e.reason === 'Killing' && e.message === 'Stopping container c')).toBe(true);
+  });
+
+  it('probes: readiness over HTTP and TCP, liveness restarts, startup gates readiness', async () => {
+    const port = await freePort();
+    const closed = await freePort();
+    const server = `require('http').createServer((q,s)=>{s.writeHead(q.url==='/healthz'?200:500);s.end('ok')}).listen(+process.env.PORT,'127.0.0.1')`;
+    h.store.create(
+      'pods',
+      'default',
+      pod('probed', [
+        {
+          name: 'web',
+          command: ['node', '-e', server],
+          env: [{ name: 'PORT', value: String(port) }],
+          ports: [{ name: 'http', containerPort: port }],
+          startupProbe: { tcpSocket: { port: 'http' }, periodSeconds: 1, failureThreshold: 30 },
+          readinessProbe: { httpGet: { path: '/healthz', port: 'http' }, periodSeconds: 1 },
+        },
+      ]),
+    );
+    const ready = await waitFor(h.store, () => cond(getPod('probed'), 'Ready')?.status === 'True' && getPod('probed'), 'Ready');
+    expect(ready.status.containerStatuses[0]).toMatchObject({ ready: true, started: true });
+    expect(cond(ready, 'ContainersReady')?.status).toBe('True');
+
+    h.store.create('pods', 'default', pod('tcpfail', [{ name: 'c', command: ['sleep', '300'], readinessProbe: { tcpSocket: { port: closed }, periodSeconds: 1 } }]));
+    await waitFor(h.store, () => eventsFor(h.store, 'default', 'tcpfail').some((e) => e.reason === 'Unhealthy'), 'Unhealthy');
+    const ev = eventsFor(h.store, 'default', 'tcpfail').find((e) => e.reason === 'Unhealthy')!;
+    expect(ev.message).toBe(`Readiness probe failed: dial tcp 127.0.0.1:${closed}: connect: connection refused`);
+    expect(ev.type).toBe('Warning');
+    expect(status('tcpfail').ready).toBe(false);
+    expect(getPod('tcpfail').status.phase).toBe('Running');
+
+    h.store.create('pods', 'default', pod('live', [{ name: 'c', command: ['sleep', '300'], livenessProbe: { exec: { command: ['false'] }, periodSeconds: 1, failureThreshold: 1 } }]));
+    await waitFor(h.store, () => (status('live')?.restartCount ?? 0) >= 1, 'liveness restart');
+    expect(eventsFor(h.store, 'default', 'live').some((e) => e.reason === 'Killing' && e.message === 'Container c failed liveness probe, will be restarted')).toBe(true);
+    expect(status('live').lastState.terminated).toMatchObject({ exitCode: 143, reason: 'Error' });
+  });
+
+  it('env and volumes from Secrets/ConfigMaps: CreateContainerConfigError until the secret appears', async () => {
+    h.store.create('configmaps', 'default', { apiVersion: 'v1', kind: 'ConfigMap', metadata: { name: 'cfg' }, data: { 'greeting.txt': 'hi from a volume' } });
+    h.store.create(
+      'pods',
+      'default',
+      pod(
+        'cfgpod',
+        [
+          {
+            name: 'c',
+            command: ['sh', '-c', 'cat /etc/cfg/greeting.txt; echo; echo "token=$TOKEN"; cd $(DATA) && pwd >/dev/null && echo ok > /data/out && cat /data/out'],
+            env: [
+              { name: 'TOKEN', valueFrom: { secretKeyRef: { name: 'creds', key: 'token' } } },
+              { name: 'DATA', value: '/data' },
+            ],
+            volumeMounts: [
+              { name: 'cfg', mountPath: '/etc/cfg' },
+              { name: 'scratch', mountPath: '/data' },
+            ],
+          },
+        ],
+        { restartPolicy: 'Never', volumes: [{ name: 'cfg', configMap: { name: 'cfg' } }, { name: 'scratch', emptyDir: {} }] },
+      ),
+    );
+    await waitFor(h.store, () => status('cfgpod')?.state?.waiting?.reason === 'CreateContainerConfigError', 'config error');
+    expect(status('cfgpod').state.waiting.message).toBe('secret "creds" not found');
+    expect(getPod('cfgpod').status.phase).toBe('Pending');
+    expect(eventsFor(h.store, 'default', 'cfgpod').some((e) => e.reason === 'Failed' && e.message === 'Error: secret "creds" not found')).toBe(true);
+    h.store.create('secrets', 'default', { apiVersion: 'v1', kind: 'Secret', metadata: { name: 'creds' }, data: { token: Buffer.from('s3cret').toString('base64') } });
+    await waitFor(h.store, () => getPod('cfgpod').status?.phase === 'Succeeded', 'Succeeded');
+    expect(await readAll(h.kubelet.logs.open('default', 'cfgpod', {}))).toBe('hi from a volume\ntoken=s3cret\nok\n');
+  });
+
+  it('init containers run first and in order; a failing one fails a Never pod', async () => {
+    h.store.create(
+      'pods',
+      'default',
+      pod('inits', [{ name: 'main', command: ['sh', '-c', 'echo main'] }], {
+        restartPolicy: 'Never',
+        initContainers: [
+          { name: 'one', image: 'busybox', command: ['sh', '-c', 'sleep 0.3; echo one'] },
+          { name: 'two', image: 'busybox', command: ['sh', '-c', 'echo two'] },
+        ],
+      }),
+    );
+    const during = await waitFor(h.store, () => getPod('inits').status?.initContainerStatuses?.[0]?.state?.running && getPod('inits'), 'init one running');
+    expect(during.status.phase).toBe('Pending');
+    expect(cond(during, 'Initialized')).toMatchObject({ status: 'False', reason: 'ContainersNotInitialized', message: 'containers with incomplete status: [one two]' });
+    expect(during.status.containerStatuses[0].state.waiting.reason).toBe('PodInitializing');
+    const done = await waitFor(h.store, () => getPod('inits').status?.phase === 'Succeeded' && getPod('inits'), 'Succeeded');
+    const one = Date.parse(done.status.initContainerStatuses[0].state.terminated.finishedAt);
+    const two = Date.parse(done.status.initContainerStatuses[1].state.terminated.startedAt);
+    expect(two).toBeGreaterThanOrEqual(one);
+
+    h.store.create(
+      'pods',
+      'default',
+      pod('badinit', [{ name: 'main', command: ['sh', '-c', 'echo never'] }], {
+        restartPolicy: 'Never',
+        initContainers: [{ name: 'boom', image: 'busybox', command: ['sh', '-c', 'exit 2'] }],
+      }),
+    );
+    const failed = await waitFor(h.store, () => getPod('badinit').status?.phase === 'Failed' && getPod('badinit'), 'Failed');
+    expect(failed.status.initContainerStatuses[0].state.terminated).toMatchObject({ exitCode: 2, reason: 'Error' });
+    expect(failed.status.containerStatuses[0].state.waiting.reason).toBe('PodInitializing');
+  });
+
+  it('pod activeDeadlineSeconds fails the pod with DeadlineExceeded', async () => {
+    h.store.create('pods', 'default', pod('deadline', [{ name: 'c', command: ['sleep', '300'] }], { activeDeadlineSeconds: 1 }));
+    const p = await waitFor(h.store, () => getPod('deadline').status?.phase === 'Failed' && getPod('deadline'), 'Failed');
+    expect(p.status).toMatchObject({ reason: 'DeadlineExceeded', message: 'Pod was active on the node longer than the specified deadline' });
+  });
+
+  it('stop() kills every process it started', async () => {
+    h.store.create('pods', 'default', pod('orphan', [{ name: 'c', command: ['sh', '-c', 'echo "pid $$$$"; sleep 300'] }]));
+    await waitFor(h.store, () => readAllSync('orphan', 'c').startsWith('pid'), 'pid printed', 5000, 50);
+    const pid = Number(readAllSync('orphan', 'c').trim().split(' ')[1]);
+    expect(pidAlive(pid)).toBe(true);
+    await h.kubelet.stop();
+    await waitFor(h.store, () => !pidAlive(pid), 'process gone', 3000, 20);
+  });
+});
+
+/** Current log text of a container, or '' while it cannot be read. */
+function readAllSync(pod: string, container: string): string {
+  try {
+    const s = h.kubelet.logs.open('default', pod, { container });
+    let out = '';
+    let chunk: Buffer | null;
+    while ((chunk = s.read()) !== null) out += chunk.toString();
+    s.destroy();
+    return out;
+  } catch {
+    return '';
+  }
+}
