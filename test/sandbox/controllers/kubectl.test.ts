@@ -1,0 +1,126 @@
+/**
+ * The controllers and kubelet seen through the real HTTP API server by the real kubectl: rollout status, rollout
+ * undo, wait --for=condition=complete and logs must behave as on a cluster.
+ */
+import { execFile } from 'node:child_process';
+import fs from 'node:fs';
+import path from 'node:path';
+import { promisify } from 'node:util';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { startApiServer, type ApiServer } from '../../../src/sandbox/apiserver/index.js';
+import { job, startHarness, type Harness } from './helpers.js';
+
+const run = promisify(execFile);
+let kubectl: string | undefined;
+for (const dir of (process.env.PATH ?? '').split(path.delimiter)) {
+  if (dir && fs.existsSync(path.join(dir, 'kubectl'))) {
+    kubectl = path.join(dir, 'kubectl');
+    break;
+  }
+}
+
+let h: Harness;
+let server: ApiServer;
+let kubeconfig: string;
+
+async function k(...args: string[]): Promise<{ code: number; out: string }> {
+  try {
+    const r = await run(kubectl!, ['--kubeconfig', kubeconfig, ...args], { timeout: 60_000 });
+    return { code: 0, out: r.stdout + r.stderr };
+  } catch (err: any) {
+    return { code: err.code ?? 1, out: `${err.stdout ?? ''}${err.stderr ?? ''}` };
+  }
+}
+
+function manifest(name: string, obj: unknown): string {
+  const f = path.join(h.dataDir, `${name}.json`);
+  fs.writeFileSync(f, JSON.stringify(obj));
+  return f;
+}
+
+const deployment = (name: string, extra: Record<string, unknown> = {}, probe: string[] = ['true']) => ({
+  apiVersion: 'apps/v1',
+  kind: 'Deployment',
+  metadata: { name, namespace: 'default' },
+  spec: {
+    replicas: 2,
+    selector: { matchLabels: { app: name } },
+    ...extra,
+    template: {
+      metadata: { labels: { app: name } },
+      spec: {
+        terminationGracePeriodSeconds: 1,
+        containers: [{ name: 'web', image: 'nginx:1.27', command: ['sh', '-c', 'echo up; exec sleep 300'], readinessProbe: { exec: { command: probe }, periodSeconds: 1 } }],
+      },
+    },
+  },
+});
+
+describe.skipIf(!kubectl)('kubectl against the sandbox', () => {
+  beforeAll(async () => {
+    h = startHarness();
+    server = await startApiServer({ store: h.store, logs: h.kubelet.logs });
+    kubeconfig = path.join(h.dataDir, 'kubeconfig');
+    fs.writeFileSync(
+      kubeconfig,
+      JSON.stringify({
+        apiVersion: 'v1',
+        kind: 'Config',
+        clusters: [{ name: 's', cluster: { server: server.url, 'insecure-skip-tls-verify': true } }],
+        users: [{ name: 's', user: { token: 't' } }],
+        contexts: [{ name: 's', context: { cluster: 's', user: 's', namespace: 'default' } }],
+        'current-context': 's',
+      }),
+    );
+  });
+  afterAll(async () => {
+    await server?.close();
+    await h?.stop();
+  });
+
+  it('rollout status, a template change, rollout undo', async () => {
+    expect((await k('apply', '--validate=false', '-f', manifest('web', deployment('web')))).code).toBe(0);
+    let r = await k('rollout', 'status', 'deployment/web', '--timeout=40s');
+    expect(r).toMatchObject({ code: 0 });
+    expect(r.out).toContain('deployment "web" successfully rolled out');
+
+    r = await k('set', 'env', 'deployment/web', 'VERSION=2');
+    expect(r.code).toBe(0);
+    r = await k('rollout', 'status', 'deployment/web', '--timeout=40s');
+    expect(r.out).toContain('deployment "web" successfully rolled out');
+    expect(h.store.get('apps/deployments', 'default', 'web').metadata.annotations?.['deployment.kubernetes.io/revision']).toBe('2');
+
+    r = await k('rollout', 'undo', 'deployment/web');
+    expect(r).toMatchObject({ code: 0 });
+    expect(r.out).toContain('deployment.apps/web rolled back');
+    r = await k('rollout', 'status', 'deployment/web', '--timeout=40s');
+    expect(r.out).toContain('deployment "web" successfully rolled out');
+    const d = h.store.get('apps/deployments', 'default', 'web');
+    expect(d.metadata.annotations?.['deployment.kubernetes.io/revision']).toBe('3');
+    expect(d.spec.template.spec.containers[0].env).toBeUndefined();
+    r = await k('rollout', 'history', 'deployment/web');
+    expect(r.out).toMatch(/2\s+<none>[\s\S]*3\s+<none>/);
+  });
+
+  it('rollout status fails on a progress deadline', async () => {
+    expect((await k('apply', '--validate=false', '-f', manifest('stuck', deployment('stuck', { progressDeadlineSeconds: 2 }, ['false'])))).code).toBe(0);
+    const r = await k('rollout', 'status', 'deployment/stuck', '--timeout=40s');
+    expect(r.code).toBe(1);
+    expect(r.out).toContain('error: deployment "stuck" exceeded its progress deadline');
+  });
+
+  it('wait --for=condition=complete and logs of a job', async () => {
+    expect((await k('apply', '--validate=false', '-f', manifest('hello', job('hello', 'echo hello from the job')))).code).toBe(0);
+    const r = await k('wait', '--for=condition=complete', 'job/hello', '--timeout=40s');
+    expect(r).toMatchObject({ code: 0 });
+    expect(r.out).toContain('job.batch/hello condition met');
+    const pods = h.store.list('pods', 'default', { labelSelector: 'job-name=hello' }).items;
+    expect(pods).toHaveLength(1);
+    const logs = await k('logs', pods[0].metadata.name!);
+    expect(logs.out).toBe('hello from the job\n');
+    const failed = await k('apply', '--validate=false', '-f', manifest('boom', job('boom', 'exit 1', { backoffLimit: 0 })));
+    expect(failed.code).toBe(0);
+    const w = await k('wait', '--for=condition=failed', 'job/boom', '--timeout=40s');
+    expect(w.out).toContain('job.batch/boom condition met');
+  });
+});
