@@ -25,8 +25,19 @@ function unixNano(): bigint {
   return n;
 }
 
-function fieldPathOf(_involved: KubeObject): string | undefined {
-  return undefined;
+/**
+ * The kubelet records container events against `spec.containers{name}` (K pkg/kubelet/container/ref.go
+ * GenerateContainerRef). EventRecorder.record takes only the object, so the path travels on it under this symbol.
+ */
+export const FIELD_PATH = Symbol('involvedObject.fieldPath');
+
+/** The pod as an event target for one of its containers. */
+export function containerRef(pod: KubeObject, container: string, init = false): KubeObject {
+  return Object.assign({ ...pod }, { [FIELD_PATH]: `spec.${init ? 'initContainers' : 'containers'}{${container}}` });
+}
+
+function fieldPathOf(involved: KubeObject): string | undefined {
+  return (involved as KubeObject & { [FIELD_PATH]?: string })[FIELD_PATH];
 }
 
 export function createEventRecorder(store: ClusterStore, opts: EventRecorderOptions = {}): EventRecorder {
@@ -46,7 +57,7 @@ export function createEventRecorder(store: ClusterStore, opts: EventRecorderOpti
         };
         const fp = fieldPathOf(involved);
         if (fp) ref.fieldPath = fp;
-        const key = [source, involved.metadata.uid, involved.kind, namespace, involved.metadata.name, type, reason, message].join('\u0000');
+        const key = [source, involved.metadata.uid, involved.kind, namespace, involved.metadata.name, fp ?? '', type, reason, message].join('\u0000');
         const now = nowRFC3339();
         const hit = cache.get(key);
         if (hit) {

@@ -171,6 +171,21 @@ export function startJobController(store: ClusterStore, opts: JobControllerOptio
       conditions = [...conditions.filter((c) => c.type !== type), { type, status: 'True', lastProbeTime: t, lastTransitionTime: t, reason, message }];
     };
 
+    // Suspension (syncJob): condition Suspended True/JobSuspended; resuming flips it to False/JobResumed and restarts
+    // the active-deadline clock by resetting startTime.
+    const suspended = job.spec?.suspend === true;
+    const susCond = conditions.find((c) => c.type === 'Suspended');
+    if (suspended && susCond?.status !== 'True') {
+      const t = nowRFC3339(now);
+      conditions = [...conditions.filter((c) => c.type !== 'Suspended'), { type: 'Suspended', status: 'True', lastProbeTime: t, lastTransitionTime: t, reason: 'JobSuspended', message: 'Job suspended' }];
+      event(job, 'Normal', 'Suspended', 'Job suspended');
+    } else if (!suspended && susCond?.status === 'True') {
+      const t = nowRFC3339(now);
+      conditions = conditions.map((c) => (c.type === 'Suspended' ? { ...c, status: 'False', lastProbeTime: t, lastTransitionTime: t, reason: 'JobResumed', message: 'Job resumed' } : c));
+      status.startTime = t;
+      event(job, 'Normal', 'Resumed', 'Job resumed');
+    }
+
     let failureTarget = conditions.find((c) => c.type === 'FailureTarget' && c.status === 'True');
     let successCriteria = conditions.find((c) => c.type === 'SuccessCriteriaMet' && c.status === 'True');
     let nextWake: number | undefined;
@@ -189,7 +204,7 @@ export function startJobController(store: ClusterStore, opts: JobControllerOptio
       if ((newFailed > 0 && status.failed > backoffLimit) || pastOnFailure) {
         failReason = 'BackoffLimitExceeded';
         failMessage = 'Job has reached the specified backoff limit';
-      } else if (job.spec?.activeDeadlineSeconds !== undefined && job.spec?.activeDeadlineSeconds !== null && status.startTime) {
+      } else if (!suspended && job.spec?.activeDeadlineSeconds !== undefined && job.spec?.activeDeadlineSeconds !== null && status.startTime) {
         const deadline = (parseTime(status.startTime) ?? now) + job.spec.activeDeadlineSeconds * 1000;
         if (now >= deadline) {
           failReason = 'DeadlineExceeded';
@@ -222,7 +237,9 @@ export function startJobController(store: ClusterStore, opts: JobControllerOptio
           event(job, 'Normal', 'Completed', 'Job completed');
         }
       }
-    } else if (!job.spec?.suspend) {
+    } else if (suspended) {
+      for (const p of active) deletePod(job, p);
+    } else {
       // manageJob
       const wantActive = completions === undefined ? (status.succeeded > 0 ? 0 : parallelism) : Math.min(parallelism, completions - status.succeeded);
       const diff = wantActive - active.length;

@@ -15,6 +15,7 @@ import crypto from 'node:crypto';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
+import { containerRef } from '../controllers/events.js';
 import { errorMessage, isNotFound, nowRFC3339, parseTime, podCondition } from '../controllers/util.js';
 import type { ClusterStore, EventRecorder, KubeObject } from '../types.js';
 import { buildEnv, ConfigError, expand, materializeVolumes, mountMap, rewritePaths, type EnvContext } from './config.js';
@@ -194,8 +195,8 @@ export class PodWorker {
     return `${this.name}_${this.namespace}(${this.uid})`;
   }
 
-  private event(type: 'Normal' | 'Warning', reason: string, message: string): void {
-    this.env.events.record(this.pod, type, reason, message, 'kubelet');
+  private event(type: 'Normal' | 'Warning', reason: string, message: string, c?: ContainerState): void {
+    this.env.events.record(c ? containerRef(this.pod, c.spec.name, c.init) : this.pod, type, reason, message, 'kubelet');
   }
 
   // -------------------------------------------------------------------------------------------------------------
@@ -292,7 +293,7 @@ export class PodWorker {
       const message = `back-off ${goDuration(b.durationMs)} restarting failed container=${c.spec.name} pod=${this.podRef()}`;
       if (c.waiting?.reason !== 'CrashLoopBackOff' || c.waiting.message !== message) {
         c.waiting = { reason: 'CrashLoopBackOff', message };
-        this.event('Warning', 'BackOff', `Back-off restarting failed container ${c.spec.name} in pod ${this.podRef()}`);
+        this.event('Warning', 'BackOff', `Back-off restarting failed container ${c.spec.name} in pod ${this.podRef()}`, c);
       }
       this.env.requeue(finishedMs + b.durationMs - now + 1);
       return;
@@ -313,7 +314,7 @@ export class PodWorker {
         reason: 'CreateContainerError',
         message: `container "${spec.name}" has no command: the sandbox runs command+args as a local process and has no image entrypoint to fall back on`,
       };
-      this.event('Warning', 'Failed', `Error: ${c.waiting.message}`);
+      this.event('Warning', 'Failed', `Error: ${c.waiting.message}`, c);
       return;
     }
     let vars: Map<string, string>;
@@ -321,7 +322,7 @@ export class PodWorker {
       vars = buildEnv(this.envContext(), spec);
     } catch (err) {
       if (!(err instanceof ConfigError)) throw err;
-      if (c.waiting?.message !== err.message) this.event('Warning', 'Failed', `Error: ${err.message}`);
+      if (c.waiting?.message !== err.message) this.event('Warning', 'Failed', `Error: ${err.message}`, c);
       c.waiting = { reason: 'CreateContainerConfigError', message: err.message };
       this.scheduleConfigRetry();
       return;
@@ -335,7 +336,7 @@ export class PodWorker {
     const cwd = spec.workingDir ? rw(spec.workingDir) : undefined;
 
     const image = spec.image ?? '';
-    this.event('Normal', 'Pulled', `Container image "${image}" already present on machine`);
+    this.event('Normal', 'Pulled', `Container image "${image}" already present on machine`, c);
     const n = c.restartCount;
     const containerID = `sandbox://${crypto.createHash('sha256').update(`${this.uid}/${spec.name}/${n}/${Date.now()}`).digest('hex')}`;
     const logFile = path.join(this.podDir, 'logs', spec.name, `${n}.log`);
@@ -349,11 +350,11 @@ export class PodWorker {
     c.waiting = undefined;
     c.ready = false;
     c.started = false;
-    this.event('Normal', 'Created', `Created container: ${spec.name}`);
+    this.event('Normal', 'Created', `Created container: ${spec.name}`, c);
 
     if (cwd && !fs.existsSync(cwd)) {
       this.finishInstance(c, inst, 128, 'StartError', `failed to start container: chdir to cwd ("${cwd}") set in config.json failed: no such file or directory`);
-      this.event('Warning', 'Failed', `Error: ${inst.message}`);
+      this.event('Warning', 'Failed', `Error: ${inst.message}`, c);
       return;
     }
     let child: ChildProcess;
@@ -361,7 +362,7 @@ export class PodWorker {
       child = spawn(argv[0], argv.slice(1), { cwd, env, detached: true, stdio: ['ignore', 'pipe', 'pipe'] });
     } catch (err) {
       this.finishInstance(c, inst, 128, 'StartError', `failed to start container: ${errorMessage(err)}`);
-      this.event('Warning', 'Failed', `Error: ${inst.message}`);
+      this.event('Warning', 'Failed', `Error: ${inst.message}`, c);
       return;
     }
     inst.proc = child;
@@ -378,7 +379,7 @@ export class PodWorker {
           : `failed to start container: ${err.message}`;
       if (child.pid === undefined) {
         this.finishInstance(c, inst, 128, 'StartError', msg);
-        this.event('Warning', 'Failed', `Error: ${msg}`);
+        this.event('Warning', 'Failed', `Error: ${msg}`, c);
       }
     });
     child.on('exit', (code, signal) => {
@@ -399,7 +400,7 @@ export class PodWorker {
       this.finishInstance(c, inst, code, code === 0 ? 'Completed' : 'Error');
     });
     if (child.pid !== undefined) {
-      this.event('Normal', 'Started', `Started container ${spec.name}`);
+      this.event('Normal', 'Started', `Started container ${spec.name}`, c);
       this.startProbes(c, inst, env, cwd, rw);
     }
   }
@@ -433,7 +434,7 @@ export class PodWorker {
     const label: Record<ProbeKind, string> = { startup: 'Startup', readiness: 'Readiness', liveness: 'Liveness' };
     const onChange = (w: ProbeWorker, failed?: string): void => {
       if (!alive()) return;
-      if (failed !== undefined) this.event('Warning', 'Unhealthy', `${label[w.kind]} probe failed: ${failed}`);
+      if (failed !== undefined) this.event('Warning', 'Unhealthy', `${label[w.kind]} probe failed: ${failed}`, c);
       if (w.kind === 'startup' && w.result === true && !c.started) {
         c.started = true;
         if (!spec.readinessProbe) c.ready = true;
@@ -442,7 +443,7 @@ export class PodWorker {
         c.ready = w.result === true;
         this.env.requeue();
       } else if ((w.kind === 'liveness' || w.kind === 'startup') && w.result === false) {
-        this.event('Normal', 'Killing', `Container ${spec.name} failed ${w.kind} probe, will be restarted`);
+        this.event('Normal', 'Killing', `Container ${spec.name} failed ${w.kind} probe, will be restarted`, c);
         const probeGrace = (w.kind === 'liveness' ? spec.livenessProbe : spec.startupProbe)?.terminationGracePeriodSeconds;
         this.killInstance(inst, this.graceMs(probeGrace));
       }
@@ -483,7 +484,7 @@ export class PodWorker {
       for (const p of c.probes) p.stop();
       const cur = c.current;
       if (cur && !cur.done && !cur.killing) {
-        if (why === 'deletion') this.event('Normal', 'Killing', `Stopping container ${c.spec.name}`);
+        if (why === 'deletion') this.event('Normal', 'Killing', `Stopping container ${c.spec.name}`, c);
         this.killInstance(cur, graceMs ?? this.graceMs(undefined));
       }
     }

@@ -145,3 +145,34 @@ describe('controllers with the kubelet', () => {
     expect(st.status).toMatchObject({ replicas: 2, fullyLabeledReplicas: 2, readyReplicas: 2, availableReplicas: 2, observedGeneration: 1 });
   });
 });
+
+describe('job suspension', () => {
+  let h: Harness;
+  beforeEach(() => {
+    h = startHarness();
+  });
+  afterEach(async () => {
+    await h.stop();
+  });
+  it('a suspended job runs no pods until resumed, with Suspended conditions', async () => {
+    const j = h.store.create('batch/jobs', 'default', job('sus', 'echo done', { suspend: true }));
+    const s = await waitFor(h.store, () => {
+      const x = h.store.get('batch/jobs', 'default', 'sus');
+      return x.status?.conditions?.some((c: any) => c.type === 'Suspended' && c.status === 'True') && x;
+    }, 'Suspended');
+    expect(s.status.conditions[0]).toMatchObject({ type: 'Suspended', status: 'True', reason: 'JobSuspended', message: 'Job suspended' });
+    expect(s.status.startTime).toBeUndefined();
+    expect(podsOf(h.store, 'default', j.metadata.uid!)).toHaveLength(0);
+    h.store.patch('batch/jobs', 'default', 'sus', 'merge', { spec: { suspend: false } });
+    const done = await waitFor(h.store, () => {
+      const x = h.store.get('batch/jobs', 'default', 'sus');
+      return x.status?.conditions?.some((c: any) => c.type === 'Complete') && x;
+    }, 'Complete');
+    expect(done.status.conditions.map((c: any) => `${c.type}/${c.status}/${c.reason}`)).toEqual([
+      'Suspended/False/JobResumed',
+      'SuccessCriteriaMet/True/CompletionsReached',
+      'Complete/True/CompletionsReached',
+    ]);
+    expect(done.status.startTime).toBeTruthy();
+  });
+});

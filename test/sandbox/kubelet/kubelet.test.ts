@@ -82,6 +82,10 @@ describe('kubelet', () => {
         'Started:Started container c',
       ]),
     );
+    const started = eventsFor(h.store, 'default', 'once').find((e) => e.reason === 'Started')!;
+    expect(started.involvedObject).toMatchObject({ kind: 'Pod', name: 'once', namespace: 'default', fieldPath: 'spec.containers{c}' });
+    expect(started.source).toMatchObject({ component: 'kubelet' });
+    expect(started).toMatchObject({ type: 'Normal', count: 1, reportingComponent: 'kubelet' });
   });
 
   it('CrashLoopBackOff: restartCount, back-off message, lastState and previous logs', async () => {
