@@ -170,7 +170,10 @@ describe('namespaces', () => {
       code: 403,
     });
     // The scheduled pod waits for the kubelet's confirmation; play the kubelet.
-    const pod = await until(() => h.store.find('pods', 'doomed', 'inner-pod')?.metadata.deletionTimestamp && h.store.find('pods', 'doomed', 'inner-pod'));
+    const pod = await until(() => {
+      const p = h.store.find('pods', 'doomed', 'inner-pod');
+      return p?.metadata.deletionTimestamp ? p : undefined;
+    });
     expect(h.store.find('namespaces', undefined, 'doomed')).toBeDefined();
     h.store.delete('pods', 'doomed', 'inner-pod', { gracePeriodSeconds: 0, preconditions: { uid: pod.metadata.uid } });
     const k = await kubectlDone;

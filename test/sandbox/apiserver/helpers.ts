@@ -95,3 +95,10 @@ export const job = (name: string, restartPolicy = 'Never') => ({
   metadata: { name },
   spec: { template: { spec: { restartPolicy, containers: [{ name: 'main', image: 'python:3.12', command: ['python', '-c', 'print(1)'] }] } } },
 });
+
+declare global {
+  // Test convenience: read JSON bodies untyped (Node's fetch types say `unknown`).
+  interface Response {
+    json(): Promise<any>;
+  }
+}

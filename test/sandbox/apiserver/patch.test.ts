@@ -93,10 +93,10 @@ describe('server-side apply', () => {
       body: 'apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: ssa-raw\ndata:\n  k: v\n',
     });
     expect(res.status).toBe(201);
-    const a = await objects.patch(cm({ a: '1', b: '2' }, { team: 'ml' }), undefined, undefined, 'deployer', true, PatchStrategy.ServerSideApply);
-    const b = await objects.patch(cm({ a: '1', b: '2' }, { team: 'ml' }), undefined, undefined, 'deployer', true, PatchStrategy.ServerSideApply);
+    const a: any = await objects.patch(cm({ a: '1', b: '2' }, { team: 'ml' }), undefined, undefined, 'deployer', true, PatchStrategy.ServerSideApply);
+    const b: any = await objects.patch(cm({ a: '1', b: '2' }, { team: 'ml' }), undefined, undefined, 'deployer', true, PatchStrategy.ServerSideApply);
     expect(b.metadata!.resourceVersion).toBe(a.metadata!.resourceVersion);
-    const mf = b.metadata!.managedFields!.find((m) => m.manager === 'deployer')!;
+    const mf = b.metadata.managedFields.find((m: any) => m.manager === 'deployer')!;
     expect(mf.operation).toBe('Apply');
     expect(mf.fieldsV1).toEqual({ 'f:data': { '.': {}, 'f:a': {}, 'f:b': {} }, 'f:metadata': { 'f:labels': { '.': {}, 'f:team': {} } } });
   });
