@@ -19,7 +19,7 @@ import { containerRef } from '../controllers/events.js';
 import { errorMessage, isNotFound, nowRFC3339, parseTime, podCondition } from '../controllers/util.js';
 import type { ClusterStore, EventRecorder, KubeObject } from '../types.js';
 import { buildEnv, ConfigError, expand, materializeVolumes, mountMap, rewritePaths, type EnvContext } from './config.js';
-import { LogWriter } from './logs.js';
+import { LogWriter, readLogFile } from './logs.js';
 import { ProbeWorker, type ProbeKind } from './probes.js';
 
 export interface PodWorkerTimings {
@@ -411,6 +411,16 @@ export class PodWorker {
     inst.reason = reason;
     inst.message = message;
     inst.finishedAt = nowRFC3339();
+    // terminationMessagePolicy FallbackToLogsOnError: the message is the log tail (80 lines, 2048 bytes at most;
+    // K kuberuntime_container.go readLastStringFromContainerLogs). terminationMessagePath cannot be honoured without
+    // mount namespaces (part-1 limitation): nothing maps /dev/termination-log.
+    if (!message && exitCode !== 0 && c.spec.terminationMessagePolicy === 'FallbackToLogsOnError' && reason !== 'StartError') {
+      inst.writer.close();
+      const tail = readLogFile(inst.logFile).slice(-80).map((l) => l.text).join('');
+      const buf = Buffer.from(tail, 'utf8');
+      const msg = buf.length > 2048 ? buf.subarray(buf.length - 2048).toString('utf8') : tail;
+      if (msg) inst.message = msg;
+    }
     (inst as Instance & { finishedMs?: number }).finishedMs = Date.now();
     if (inst.killTimer) clearTimeout(inst.killTimer);
     inst.writer.close();
@@ -587,7 +597,8 @@ export class PodWorker {
       name: c.spec.name,
       state,
       lastState,
-      ready: !!(cur && !cur.done && c.ready),
+      // convertToAPIContainerStatuses: a regular init container is ready once it terminated with exit code 0.
+      ready: c.init ? !!(cur?.done && cur.exitCode === 0 && !c.waiting) : !!(cur && !cur.done && c.ready),
       restartCount: c.restartCount,
       image: normalizeImage(c.spec.image ?? ''),
       imageID: c.current || c.previous ? imageID(c.spec.image ?? '') : '',
@@ -663,7 +674,8 @@ export class PodWorker {
     const terminal = phase === 'Succeeded' || phase === 'Failed';
     const incompleteInit = inits.filter((c) => !(c.current?.done && c.current.exitCode === 0)).map((c) => c.spec.name);
     const initialized =
-      phase === 'Succeeded' && incompleteInit.length === 0 && inits.length > 0
+      // status/generate.go: a Succeeded pod whose init containers all have a status is Initialized/PodCompleted.
+      phase === 'Succeeded'
         ? cond('Initialized', 'True', 'PodCompleted')
         : incompleteInit.length === 0
           ? cond('Initialized', 'True')
@@ -680,10 +692,12 @@ export class PodWorker {
     else if (gatesFalse.length) ready = cond('Ready', 'False', 'ReadinessGatesNotReady', `corresponding condition of pod readiness gate "${gatesFalse[0]}" does not exist.`);
     else ready = cond('Ready', 'True');
 
-    const conditions = [cond('PodReadyToStartContainers', terminal && this.allStopped() ? 'False' : 'True'), initialized, ready, containersReady];
-    const scheduled = (old.conditions as any[] | undefined)?.find((x) => x.type === 'PodScheduled') ?? cond('PodScheduled', 'True');
-    conditions.push(scheduled);
-    for (const c of (old.conditions as any[] | undefined) ?? []) if (gates.includes(c.type)) conditions.push(c);
+    // generateAPIPodStatus: conditions the kubelet does not own (readiness gates, DisruptionTarget…) come first,
+    // then PodReadyToStartContainers, Initialized, Ready, ContainersReady, PodScheduled.
+    const kubeletOwned = new Set(['PodReadyToStartContainers', 'Initialized', 'Ready', 'ContainersReady', 'PodScheduled']);
+    const conditions: any[] = ((old.conditions as any[] | undefined) ?? []).filter((c) => !kubeletOwned.has(c.type));
+    conditions.push(cond('PodReadyToStartContainers', terminal && this.allStopped() ? 'False' : 'True'), initialized, ready, containersReady);
+    conditions.push(cond('PodScheduled', 'True'));
 
     const st: any = {
       phase,

@@ -61,7 +61,7 @@ describe('kubelet', () => {
     expect(p.spec.nodeName).toBe('sandbox');
     expect(p.status.conditions.map((c: any) => [c.type, c.status, c.reason ?? ''])).toEqual([
       ['PodReadyToStartContainers', 'False', ''],
-      ['Initialized', 'True', ''],
+      ['Initialized', 'True', 'PodCompleted'],
       ['Ready', 'False', 'PodCompleted'],
       ['ContainersReady', 'False', 'PodCompleted'],
       ['PodScheduled', 'True', ''],
@@ -255,17 +255,19 @@ describe('kubelet', () => {
     const one = Date.parse(done.status.initContainerStatuses[0].state.terminated.finishedAt);
     const two = Date.parse(done.status.initContainerStatuses[1].state.terminated.startedAt);
     expect(two).toBeGreaterThanOrEqual(one);
+    expect(done.status.initContainerStatuses.map((x: any) => x.ready)).toEqual([true, true]);
 
     h.store.create(
       'pods',
       'default',
       pod('badinit', [{ name: 'main', command: ['sh', '-c', 'echo never'] }], {
         restartPolicy: 'Never',
-        initContainers: [{ name: 'boom', image: 'busybox', command: ['sh', '-c', 'exit 2'] }],
+        initContainers: [{ name: 'boom', image: 'busybox', command: ['sh', '-c', 'echo oops; exit 2'], terminationMessagePolicy: 'FallbackToLogsOnError' }],
       }),
     );
     const failed = await waitFor(h.store, () => getPod('badinit').status?.phase === 'Failed' && getPod('badinit'), 'Failed');
-    expect(failed.status.initContainerStatuses[0].state.terminated).toMatchObject({ exitCode: 2, reason: 'Error' });
+    expect(failed.status.initContainerStatuses[0].state.terminated).toMatchObject({ exitCode: 2, reason: 'Error', message: 'oops\n' });
+    expect(failed.status.initContainerStatuses[0].ready).toBe(false);
     expect(failed.status.containerStatuses[0].state.waiting.reason).toBe('PodInitializing');
   });
 
