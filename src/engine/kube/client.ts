@@ -1,0 +1,450 @@
+/**
+ * The deploy engine's only door to the cluster: client-node's typed APIs and `KubernetesObjectApi`, with retries
+ * (retry.ts), error translation (errors.ts), abort signals and a count of API requests per verb applied to every
+ * call.
+ *
+ * All requests share one client-node `Configuration` carrying two middlewares: one sets our User-Agent (the server
+ * attributes writes without a fieldManager to its first word) and the abort signal of the current call; the other
+ * counts and logs each HTTP request, retries and discovery included. Both learn the call they belong to from an
+ * AsyncLocalStorage, because `KubernetesObjectApi` ignores per-call configuration for middleware.
+ */
+import { AsyncLocalStorage } from 'node:async_hooks';
+import {
+  AppsV1Api,
+  BatchV1Api,
+  CoordinationV1Api,
+  CoreV1Api,
+  HttpMethod,
+  KubernetesObjectApi,
+  NetworkingV1Api,
+  PatchStrategy,
+  RbacAuthorizationV1Api,
+  ServerConfiguration,
+  ApiException,
+  createConfiguration,
+  type Configuration,
+  type KubeConfig,
+  type KubernetesListObject,
+  type KubernetesObject,
+  type RequestContext,
+  type ResponseContext,
+} from '@kubernetes/client-node';
+// Not re-exported by the package index; the package has no `exports` map, so the deep import is allowed.
+import { ObjectSerializer } from '@kubernetes/client-node/dist/serializer.js';
+import { nullLogger, type Logger } from '../logger.js';
+import { KubeApiError, pluralOf, type KubeTarget, type KubeVerb } from './errors.js';
+import { withRetry } from './retry.js';
+
+/** `apiVersion` + `kind` of a resource type, or the kind alone for the types the engine deploys. */
+export type KindRef = string | { apiVersion: string; kind: string };
+
+/** API versions of the kinds the engine uses, so callers can say `'Job'`. */
+export const KNOWN_KINDS: Readonly<Record<string, string>> = {
+  Namespace: 'v1',
+  ConfigMap: 'v1',
+  Secret: 'v1',
+  Service: 'v1',
+  ServiceAccount: 'v1',
+  Pod: 'v1',
+  Event: 'v1',
+  Endpoints: 'v1',
+  PersistentVolumeClaim: 'v1',
+  Job: 'batch/v1',
+  CronJob: 'batch/v1',
+  Deployment: 'apps/v1',
+  ReplicaSet: 'apps/v1',
+  StatefulSet: 'apps/v1',
+  Ingress: 'networking.k8s.io/v1',
+  NetworkPolicy: 'networking.k8s.io/v1',
+  Role: 'rbac.authorization.k8s.io/v1',
+  RoleBinding: 'rbac.authorization.k8s.io/v1',
+  ClusterRole: 'rbac.authorization.k8s.io/v1',
+  ClusterRoleBinding: 'rbac.authorization.k8s.io/v1',
+  Lease: 'coordination.k8s.io/v1',
+};
+
+/** Resolves a `KindRef` to apiVersion + kind. */
+export function resolveKind(ref: KindRef): { apiVersion: string; kind: string } {
+  if (typeof ref !== 'string') return ref;
+  const apiVersion = KNOWN_KINDS[ref];
+  if (!apiVersion) throw new Error(`unknown kind '${ref}': pass { apiVersion, kind }`);
+  return { apiVersion, kind: ref };
+}
+
+export interface KubeClientOptions {
+  /** Retry tuning for every call (attempts default 5, base 250 ms, cap 10 s). */
+  retry?: { maxAttempts?: number; baseMs?: number; capMs?: number };
+  /** User-Agent (default `bodywork-deploy`); its first word is the field manager of writes that name none. */
+  userAgent?: string;
+}
+
+export interface CallOptions {
+  signal?: AbortSignal;
+}
+
+export interface ApplyOptions extends CallOptions {
+  /** Field manager of the server-side apply (default `bodywork-deploy`). */
+  fieldManager?: string;
+  /** Take over fields owned by other managers (default true). */
+  force?: boolean;
+}
+
+export interface ListOptions extends CallOptions {
+  labelSelector?: string;
+  fieldSelector?: string;
+}
+
+export interface DeleteOptions extends CallOptions {
+  /** Default `Background`: batch/v1 Jobs would orphan their pods otherwise. */
+  propagationPolicy?: 'Background' | 'Foreground' | 'Orphan';
+  gracePeriodSeconds?: number;
+}
+
+/** A list as the API returns it: items plus the collection's resourceVersion. */
+export interface ObjectList<T> {
+  items: T[];
+  resourceVersion: string;
+}
+
+/** Typed API clients, for calls through `KubeClient.call`. */
+export interface KubeApis {
+  core: CoreV1Api;
+  apps: AppsV1Api;
+  batch: BatchV1Api;
+  networking: NetworkingV1Api;
+  rbac: RbacAuthorizationV1Api;
+  coordination: CoordinationV1Api;
+  objects: KubernetesObjectApi;
+}
+
+interface CallContext {
+  verb: KubeVerb;
+  signal?: AbortSignal;
+}
+
+const DEFAULT_FIELD_MANAGER = 'bodywork-deploy';
+
+/** Built-in API groups, whose kinds client-node has typed models for (`V1Job`, …). */
+function modelType(apiVersion: string | undefined, kind: string | undefined): string | undefined {
+  if (!apiVersion || !kind) return undefined;
+  const [group, version] = apiVersion.includes('/') ? apiVersion.split('/') : ['', apiVersion];
+  if (group !== '' && !group.endsWith('.k8s.io') && !['apps', 'batch', 'autoscaling', 'policy'].includes(group)) return undefined;
+  return version.charAt(0).toUpperCase() + version.slice(1) + kind;
+}
+
+/**
+ * Turns a JSON object from the wire into client-node's typed model (dates as `Date`, as the typed APIs return),
+ * so objects from lists and watches look like objects from `get`.
+ */
+export function toModel<T>(raw: unknown, apiVersion?: string, kind?: string): T {
+  const o = raw as KubernetesObject;
+  const type = modelType(o?.apiVersion ?? apiVersion, o?.kind ?? kind);
+  const model = type ? ObjectSerializer.deserialize(raw, type) : raw;
+  if (model && typeof model === 'object') {
+    // List items come without apiVersion/kind; fill them in.
+    if (!model.apiVersion && apiVersion) model.apiVersion = apiVersion;
+    if (!model.kind && kind) model.kind = kind;
+  }
+  return model as T;
+}
+
+/** Kubernetes API access with retries, error translation and request counting. */
+export class KubeClient {
+  /** Typed API clients (call them through `call` to get retries and translated errors). */
+  readonly apis: KubeApis;
+  /** The API server URL. */
+  readonly server: string;
+  /** The kubeconfig context's namespace, or `default`. */
+  readonly defaultNamespace: string;
+  private readonly config: Configuration;
+  private readonly als = new AsyncLocalStorage<CallContext>();
+  private readonly counts = new Map<string, number>();
+
+  private constructor(
+    readonly kc: KubeConfig,
+    readonly logger: Logger,
+    private readonly options: KubeClientOptions,
+  ) {
+    const cluster = kc.getCurrentCluster();
+    if (!cluster) throw new Error('the kubeconfig has no current cluster');
+    this.server = cluster.server;
+    this.defaultNamespace = kc.getContextObject(kc.getCurrentContext())?.namespace || 'default';
+    const userAgent = options.userAgent ?? DEFAULT_FIELD_MANAGER;
+    this.config = createConfiguration({
+      baseServer: new ServerConfiguration<Record<string, string>>(cluster.server, {}),
+      authMethods: { default: kc },
+      promiseMiddleware: [
+        {
+          pre: async (ctx: RequestContext) => {
+            ctx.setHeaderParam('User-Agent', userAgent);
+            const call = this.als.getStore();
+            if (call?.signal) ctx.setSignal(call.signal);
+            this.noteRequest(ctx.getHttpMethod(), ctx.getUrl(), call?.verb);
+            return ctx;
+          },
+          post: async (rsp: ResponseContext) => rsp,
+        },
+      ],
+    });
+    this.apis = {
+      core: new CoreV1Api(this.config),
+      apps: new AppsV1Api(this.config),
+      batch: new BatchV1Api(this.config),
+      networking: new NetworkingV1Api(this.config),
+      rbac: new RbacAuthorizationV1Api(this.config),
+      coordination: new CoordinationV1Api(this.config),
+      objects: new KubernetesObjectApi(this.config),
+    };
+  }
+
+  /** A client for the kubeconfig's current context. */
+  static create(kc: KubeConfig, logger: Logger = nullLogger, options: KubeClientOptions = {}): KubeClient {
+    return new KubeClient(kc, logger, options);
+  }
+
+  // -------------------------------------------------------------------------------------------------------------
+  // Request accounting
+
+  private noteRequest(method: string, url: string, verb: KubeVerb | undefined): void {
+    const path = url.startsWith(this.server) ? url.slice(this.server.length) : url;
+    const pathOnly = path.split('?')[0];
+    const key = /^\/(api|apis\/[^/]+)\/[^/]+$/.test(pathOnly) || pathOnly === '/api' || pathOnly === '/apis' ? 'discover' : (verb ?? method.toLowerCase());
+    this.counts.set(key, (this.counts.get(key) ?? 0) + 1);
+    this.logger.debug(`${method} ${path}`);
+  }
+
+  /** Counts one request made outside client-node's request pipeline (watches). */
+  countRequest(verb: KubeVerb): void {
+    this.counts.set(verb, (this.counts.get(verb) ?? 0) + 1);
+  }
+
+  /** HTTP requests sent so far per verb (`get`, `list`, `apply`, `create`, `delete`, `watch`, `discover`, …), retries included. */
+  requestCounts(): Record<string, number> {
+    return Object.fromEntries([...this.counts.entries()].sort(([a], [b]) => a.localeCompare(b)));
+  }
+
+  /** All requests sent so far. */
+  totalRequests(): number {
+    let n = 0;
+    for (const v of this.counts.values()) n += v;
+    return n;
+  }
+
+  resetRequestCounts(): void {
+    this.counts.clear();
+  }
+
+  // -------------------------------------------------------------------------------------------------------------
+  // The generic wrapper
+
+  /**
+   * Runs `fn` against the typed APIs with retries and error translation: the one way every call goes.
+   * `idempotent: false` retries only failures that surely never reached the server.
+   */
+  async call<T>(verb: KubeVerb, target: KubeTarget, fn: (apis: KubeApis, attempt: number) => Promise<T>, opts: CallOptions & { idempotent?: boolean } = {}): Promise<T> {
+    return withRetry((attempt) => this.als.run({ verb, signal: opts.signal }, () => fn(this.apis, attempt)), {
+      context: { verb, ...target, server: this.server },
+      idempotent: opts.idempotent ?? verb !== 'create',
+      signal: opts.signal,
+      logger: this.logger,
+      ...this.options.retry,
+    });
+  }
+
+  // -------------------------------------------------------------------------------------------------------------
+  // Generic verbs
+
+  /**
+   * Server-side apply (`PATCH` with `application/apply-patch+yaml`, `fieldManager`, `force`): creates or updates
+   * `obj` to the given fields and returns the object as stored. Applying the same object again changes nothing
+   * (same resourceVersion). A namespaced object without namespace goes to the context's namespace.
+   */
+  async apply<T extends KubernetesObject>(obj: T, opts: ApplyOptions = {}): Promise<T> {
+    const spec = this.withNamespace(obj);
+    return this.call('apply', targetOf(spec), ({ objects }) =>
+      objects.patch<T>(structuredClone(spec), undefined, undefined, opts.fieldManager ?? DEFAULT_FIELD_MANAGER, opts.force ?? true, PatchStrategy.ServerSideApply),
+      opts,
+    );
+  }
+
+  /**
+   * Creates `obj`. Retried like an idempotent call: when a retry meets AlreadyExists, the earlier attempt reached
+   * the server, so the object is read back and returned. AlreadyExists on the first attempt is an error.
+   */
+  async create<T extends KubernetesObject>(obj: T, opts: CallOptions = {}): Promise<T> {
+    const spec = this.withNamespace(obj);
+    const target = targetOf(spec);
+    return this.call(
+      'create',
+      target,
+      async ({ objects }, attempt) => {
+        try {
+          return await objects.create<T>(structuredClone(spec));
+        } catch (e) {
+          if (attempt > 1 && e instanceof ApiException && e.code === 409 && target.name) {
+            this.logger.debug(`${target.kind} '${target.name}' exists after a retried create; reading it back`);
+            return objects.read<T>({ apiVersion: spec.apiVersion!, kind: spec.kind!, metadata: { name: target.name, namespace: target.namespace } });
+          }
+          throw e;
+        }
+      },
+      { ...opts, idempotent: true },
+    );
+  }
+
+  /** Reads one object; a missing one is a 404 `KubeApiError`. */
+  async get<T extends KubernetesObject>(kind: KindRef, namespace: string | undefined, name: string, opts: CallOptions = {}): Promise<T> {
+    const k = resolveKind(kind);
+    return this.call('get', { kind: k.kind, namespace, name }, ({ objects }) => objects.read<T>({ ...k, metadata: { name, namespace } }), opts);
+  }
+
+  /** Reads one object, or `undefined` when it does not exist. */
+  async find<T extends KubernetesObject>(kind: KindRef, namespace: string | undefined, name: string, opts: CallOptions = {}): Promise<T | undefined> {
+    try {
+      return await this.get<T>(kind, namespace, name, opts);
+    } catch (e) {
+      if (e instanceof KubeApiError && e.statusCode === 404) return undefined;
+      throw e;
+    }
+  }
+
+  /** Whether the object exists. */
+  async exists(kind: KindRef, namespace: string | undefined, name: string, opts: CallOptions = {}): Promise<boolean> {
+    return (await this.find(kind, namespace, name, opts)) !== undefined;
+  }
+
+  /** Lists objects of a kind (in `namespace`, or cluster-wide when undefined), with selectors. */
+  async list<T extends KubernetesObject>(kind: KindRef, namespace: string | undefined, opts: ListOptions = {}): Promise<ObjectList<T>> {
+    const k = resolveKind(kind);
+    const list: KubernetesListObject<T> = await this.call(
+      'list',
+      { kind: k.kind, namespace },
+      ({ objects }) => objects.list<T>(k.apiVersion, k.kind, namespace, undefined, undefined, undefined, opts.fieldSelector, opts.labelSelector),
+      opts,
+    );
+    return {
+      items: list.items.map((i) => {
+        if (!i.apiVersion) i.apiVersion = k.apiVersion;
+        if (!i.kind) i.kind = k.kind;
+        return i;
+      }),
+      resourceVersion: list.metadata?.resourceVersion ?? '',
+    };
+  }
+
+  /**
+   * Deletes an object (propagation `Background` unless told otherwise). Resolves `true` when the API accepted the
+   * deletion, `false` when there was nothing to delete. The object may still exist afterwards (finalizers,
+   * graceful pod deletion): wait for it with a watch when that matters.
+   */
+  async delete(kind: KindRef, namespace: string | undefined, name: string, opts: DeleteOptions = {}): Promise<boolean> {
+    const k = resolveKind(kind);
+    try {
+      await this.call(
+        'delete',
+        { kind: k.kind, namespace, name },
+        async ({ objects }, attempt) => {
+          try {
+            return await objects.delete({ ...k, metadata: { name, namespace } }, undefined, undefined, opts.gracePeriodSeconds, undefined, opts.propagationPolicy ?? 'Background');
+          } catch (e) {
+            // A retry that finds nothing: the earlier attempt did delete it.
+            if (attempt > 1 && e instanceof ApiException && e.code === 404) return undefined;
+            throw e;
+          }
+        },
+        opts,
+      );
+      return true;
+    } catch (e) {
+      if (e instanceof KubeApiError && e.statusCode === 404) return false;
+      throw e;
+    }
+  }
+
+  /**
+   * Lists a collection by URL path (`/apis/batch/v1/namespaces/ns/jobs`), returning typed models and the list's
+   * resourceVersion: what a watch resumes from.
+   */
+  async listPath<T extends KubernetesObject>(path: string, opts: ListOptions = {}): Promise<ObjectList<T> & { apiVersion?: string; kind?: string }> {
+    const target = targetOfPath(path);
+    return this.call(
+      'list',
+      target,
+      async () => {
+        const query = new URLSearchParams();
+        if (opts.labelSelector) query.set('labelSelector', opts.labelSelector);
+        if (opts.fieldSelector) query.set('fieldSelector', opts.fieldSelector);
+        const qs = query.toString();
+        const raw = (await this.rawRequest(HttpMethod.GET, qs ? `${path}?${qs}` : path)) as {
+          apiVersion?: string;
+          kind?: string;
+          metadata?: { resourceVersion?: string };
+          items?: unknown[];
+        };
+        const itemKind = raw.kind?.replace(/List$/, '');
+        return {
+          apiVersion: raw.apiVersion,
+          kind: itemKind,
+          items: (raw.items ?? []).map((i) => toModel<T>(i, raw.apiVersion, itemKind)),
+          resourceVersion: raw.metadata?.resourceVersion ?? '',
+        };
+      },
+      opts,
+    );
+  }
+
+  /** A pod's log (the last `tailLines` lines, or the previous container's with `previous`). */
+  async podLog(namespace: string, pod: string, opts: CallOptions & { container?: string; tailLines?: number; previous?: boolean } = {}): Promise<string> {
+    return this.call(
+      'read logs of',
+      { kind: 'Pod', namespace, name: pod },
+      ({ core }) => core.readNamespacedPodLog({ name: pod, namespace, container: opts.container, tailLines: opts.tailLines, previous: opts.previous }),
+      opts,
+    );
+  }
+
+  // -------------------------------------------------------------------------------------------------------------
+  // Plumbing
+
+  /** One HTTP request through client-node's transport and auth; JSON in and out; non-2xx as `ApiException`. */
+  private async rawRequest(method: HttpMethod, pathAndQuery: string, body?: unknown): Promise<unknown> {
+    const ctx = this.config.baseServer.makeRequestContext(pathAndQuery, method);
+    ctx.setHeaderParam('Accept', 'application/json');
+    if (body !== undefined) {
+      ctx.setHeaderParam('Content-Type', 'application/json');
+      ctx.setBody(JSON.stringify(body));
+    }
+    await this.kc.applySecurityAuthentication(ctx);
+    for (const m of this.config.middleware) await m.pre(ctx).toPromise();
+    const rsp = await this.config.httpApi.send(ctx).toPromise();
+    const text = await rsp.body.text();
+    if (rsp.httpStatusCode < 200 || rsp.httpStatusCode > 299) throw new ApiException(rsp.httpStatusCode, 'Unsuccessful HTTP Request', text, rsp.headers);
+    return text ? JSON.parse(text) : undefined;
+  }
+
+  private withNamespace<T extends KubernetesObject>(obj: T): T {
+    if (!obj.kind) throw new Error('object has no kind');
+    const apiVersion = obj.apiVersion ?? KNOWN_KINDS[obj.kind];
+    const clusterScoped = ['Namespace', 'ClusterRole', 'ClusterRoleBinding', 'Node', 'PersistentVolume', 'StorageClass', 'CustomResourceDefinition'].includes(obj.kind);
+    if (clusterScoped || obj.metadata?.namespace) return { ...obj, apiVersion };
+    return { ...obj, apiVersion, metadata: { ...obj.metadata, namespace: this.defaultNamespace } };
+  }
+}
+
+function targetOf(obj: KubernetesObject): KubeTarget {
+  return { kind: obj.kind ?? 'object', namespace: obj.metadata?.namespace, name: obj.metadata?.name };
+}
+
+/** `/apis/batch/v1/namespaces/ns/jobs` -> `{ kind: 'jobs', namespace: 'ns' }` (the resource plural stands for the kind). */
+export function targetOfPath(path: string): KubeTarget {
+  const segs = path.split('?')[0].split('/').filter(Boolean);
+  const rest = segs[0] === 'api' ? segs.slice(2) : segs.slice(3);
+  if (rest[0] === 'namespaces' && rest.length >= 3) return { kind: kindForResource(rest[2]), namespace: rest[1] };
+  return { kind: kindForResource(rest[0] ?? path) };
+}
+
+/** `jobs` -> `Job` for the known kinds; other resources keep their plural. */
+function kindForResource(resource: string): string {
+  for (const kind of Object.keys(KNOWN_KINDS)) if (pluralOf(kind).toLowerCase() === resource) return kind;
+  return resource;
+}

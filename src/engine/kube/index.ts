@@ -1,0 +1,30 @@
+/** Cluster access for the deploy engine: kubeconfig loading, the API client, retries, errors and watches. */
+export { loadKubeConfig, kubeconfigSecrets, decodeContent, KubeConfigError, type LoadKubeConfigOptions, type LoadedKubeConfig, type KubeConfigSource } from './kubeconfig.js';
+export {
+  KubeApiError,
+  toKubeApiError,
+  isKubeStatus,
+  describeTarget,
+  type KubeVerb,
+  type KubeTarget,
+  type KubeErrorCause,
+  type KubeApiErrorFields,
+  type FailureContext,
+  type RequestDelivery,
+} from './errors.js';
+export { withRetry, shouldRetry, backoffMs, type RetryOptions } from './retry.js';
+export {
+  KubeClient,
+  KNOWN_KINDS,
+  resolveKind,
+  toModel,
+  type KindRef,
+  type KubeApis,
+  type KubeClientOptions,
+  type CallOptions,
+  type ApplyOptions,
+  type ListOptions,
+  type DeleteOptions,
+  type ObjectList,
+} from './client.js';
+export { watchObjects, waitFor, waitForObject, WaitTimeoutError, type WatchArgs, type WatchEvent, type WatchEventType, type WatchObjectsOptions, type WaitOptions } from './watch.js';

@@ -1,0 +1,203 @@
+/**
+ * Loading the cluster credentials: a kubeconfig from a path, from content (YAML/JSON, plain or base64, which is how
+ * the action receives it from a secret), from `KUBECONFIG` / `~/.kube/config`, or the in-cluster service account.
+ *
+ * Exec plugins (EKS `aws eks get-token`, GKE `gke-gcloud-auth-plugin`) and auth providers are left to client-node,
+ * which runs them when a request is made.
+ */
+import { existsSync, readFileSync } from 'node:fs';
+import { homedir } from 'node:os';
+import { delimiter, join } from 'node:path';
+import { KubeConfig, type Cluster, type Context, type User } from '@kubernetes/client-node';
+
+export interface LoadKubeConfigOptions {
+  /** A kubeconfig file. */
+  path?: string;
+  /** Kubeconfig content: YAML or JSON, or the same base64-encoded. Wins over `path`. */
+  content?: string;
+  /** Context to use instead of the file's current-context. */
+  context?: string;
+  /** Environment to read `KUBECONFIG`, `HOME` and `KUBERNETES_SERVICE_HOST` from (default process.env). */
+  env?: NodeJS.ProcessEnv;
+}
+
+/** Where the kubeconfig came from, for logs. */
+export type KubeConfigSource = 'content' | 'path' | 'KUBECONFIG' | '~/.kube/config' | 'in-cluster';
+
+export interface LoadedKubeConfig {
+  kc: KubeConfig;
+  source: KubeConfigSource;
+  /** The file(s) read, when any. */
+  files: string[];
+  context: string;
+  /** The context's namespace, if it names one. */
+  namespace?: string;
+  /** The cluster server URL. */
+  server: string;
+}
+
+/** A kubeconfig that cannot be used; the message says what to fix. */
+export class KubeConfigError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = 'KubeConfigError';
+  }
+}
+
+/**
+ * Loads a kubeconfig, in this order: `content`, `path`, `KUBECONFIG` (a `:`-separated list, merged as kubectl does:
+ * the first file to name a context, cluster, user or current-context wins), `~/.kube/config`, and last the
+ * in-cluster service account (`KUBERNETES_SERVICE_HOST`). Then selects `context` (or the current context) and checks
+ * that it points at a cluster and a user.
+ */
+export function loadKubeConfig(opts: LoadKubeConfigOptions = {}): LoadedKubeConfig {
+  const env = opts.env ?? process.env;
+  const kc = new KubeConfig();
+  let source: KubeConfigSource;
+  let files: string[] = [];
+
+  if (opts.content !== undefined && opts.content.trim() !== '') {
+    loadString(kc, decodeContent(opts.content), 'the kubeconfig content');
+    source = 'content';
+  } else if (opts.path) {
+    loadFile(kc, opts.path);
+    source = 'path';
+    files = [opts.path];
+  } else if (env.KUBECONFIG && env.KUBECONFIG.trim() !== '') {
+    files = env.KUBECONFIG.split(delimiter).filter((f) => f !== '');
+    const present = files.filter((f) => existsSync(f));
+    if (present.length === 0) throw new KubeConfigError(`KUBECONFIG names no existing file ('${env.KUBECONFIG}')`);
+    files = present;
+    loadMerged(kc, present);
+    source = 'KUBECONFIG';
+  } else {
+    const home = env.HOME || env.USERPROFILE || homedir();
+    const def = join(home, '.kube', 'config');
+    if (existsSync(def)) {
+      loadFile(kc, def);
+      source = '~/.kube/config';
+      files = [def];
+    } else if (env.KUBERNETES_SERVICE_HOST) {
+      kc.loadFromCluster();
+      source = 'in-cluster';
+    } else {
+      throw new KubeConfigError(
+        `no kubeconfig found: pass one (the 'kubeconfig' input, or --kubeconfig), set KUBECONFIG, create ${def}, or run inside a cluster`,
+      );
+    }
+  }
+
+  if (opts.context) {
+    if (!kc.getContextObject(opts.context)) {
+      throw new KubeConfigError(`context '${opts.context}' is not in the kubeconfig (available contexts: ${listContexts(kc)})`);
+    }
+    kc.setCurrentContext(opts.context);
+  }
+  const contextName = kc.getCurrentContext();
+  if (!contextName) {
+    throw new KubeConfigError(`the kubeconfig sets no current-context; choose one of: ${listContexts(kc)}`);
+  }
+  const ctx = kc.getContextObject(contextName);
+  if (!ctx) {
+    throw new KubeConfigError(`current-context '${contextName}' is not in the kubeconfig (available contexts: ${listContexts(kc)})`);
+  }
+  const cluster = kc.getCluster(ctx.cluster);
+  if (!cluster) throw new KubeConfigError(`context '${contextName}' refers to cluster '${ctx.cluster}', which the kubeconfig does not define`);
+  if (!cluster.server) throw new KubeConfigError(`cluster '${cluster.name}' has no server URL`);
+  if (ctx.user && !kc.getUser(ctx.user)) {
+    throw new KubeConfigError(`context '${contextName}' refers to user '${ctx.user}', which the kubeconfig does not define`);
+  }
+  const out: LoadedKubeConfig = { kc, source, files, context: contextName, server: cluster.server };
+  if (ctx.namespace) out.namespace = ctx.namespace;
+  return out;
+}
+
+function listContexts(kc: KubeConfig): string {
+  const names = kc.getContexts().map((c) => c.name);
+  return names.length > 0 ? names.map((n) => `'${n}'`).join(', ') : 'none';
+}
+
+/** Plain YAML/JSON as is; otherwise base64 (standard or URL-safe, whitespace allowed) decoded. */
+export function decodeContent(content: string): string {
+  const trimmed = content.trim();
+  if (/^[A-Za-z0-9+/=_\-\s]+$/.test(trimmed) && !/[:{]/.test(trimmed)) {
+    const decoded = Buffer.from(trimmed.replace(/\s+/g, ''), 'base64').toString('utf8');
+    if (/^\s*(apiVersion|kind|clusters|contexts|users|current-context|preferences|\{|---)/m.test(decoded)) return decoded;
+    throw new KubeConfigError('the kubeconfig content is neither YAML nor base64-encoded YAML');
+  }
+  return content;
+}
+
+function loadString(kc: KubeConfig, text: string, what: string): void {
+  try {
+    kc.loadFromString(text);
+  } catch (e) {
+    throw new KubeConfigError(`${what} is not a valid kubeconfig: ${(e as Error).message.split('\n')[0]}`);
+  }
+  // A YAML scalar or an empty document loads "successfully" into nothing.
+  if (kc.getContexts().length === 0 && kc.getClusters().length === 0) {
+    throw new KubeConfigError(`${what} is not a valid kubeconfig: it defines no clusters and no contexts`);
+  }
+}
+
+function loadFile(kc: KubeConfig, file: string): void {
+  if (!existsSync(file)) throw new KubeConfigError(`kubeconfig file '${file}' does not exist`);
+  try {
+    kc.loadFromFile(file);
+  } catch (e) {
+    throw new KubeConfigError(`kubeconfig file '${file}' is not a valid kubeconfig: ${(e as Error).message.split('\n')[0]}`);
+  }
+}
+
+/** kubectl's merge of several files: the first definition of each name, and the first current-context, win. */
+function loadMerged(kc: KubeConfig, files: string[]): void {
+  const clusters: Cluster[] = [];
+  const users: User[] = [];
+  const contexts: Context[] = [];
+  let current: string | undefined;
+  for (const f of files) {
+    const one = new KubeConfig();
+    loadFile(one, f);
+    for (const c of one.getClusters()) if (!clusters.some((x) => x.name === c.name)) clusters.push(c);
+    for (const u of one.getUsers()) if (!users.some((x) => x.name === u.name)) users.push(u);
+    for (const c of one.getContexts()) if (!contexts.some((x) => x.name === c.name)) contexts.push(c);
+    current ||= one.getCurrentContext() || undefined;
+  }
+  kc.loadFromOptions({ clusters, users, contexts, currentContext: current ?? '' });
+}
+
+/**
+ * Every credential string in the kubeconfig, for the action to mask in logs: tokens (also token files' contents),
+ * passwords, client certificate and key data, exec plugin env values, and auth-provider config values that are
+ * secrets (tokens, client secrets). Values shorter than 4 characters are left out (masking them would garble logs).
+ */
+export function kubeconfigSecrets(kc: KubeConfig): string[] {
+  const out = new Set<string>();
+  const add = (v: unknown) => {
+    if (typeof v === 'string' && v.trim().length >= 4) out.add(v.trim());
+  };
+  for (const u of kc.getUsers()) {
+    add(u.token);
+    add(u.password);
+    add(u.keyData);
+    add(u.certData);
+    // Raw user entries keep unknown keys (e.g. token-file); FileAuth reads authProvider.config.tokenFile.
+    const exec = u.exec as { env?: { name?: string; value?: unknown }[] | null } | undefined;
+    for (const e of exec?.env ?? []) add(e?.value);
+    const ap = u.authProvider as { config?: Record<string, unknown> } | undefined;
+    for (const [k, v] of Object.entries(ap?.config ?? {})) {
+      if (/token|secret|password|key/i.test(k) && !/file|path|cmd|command|url|expiry|name/i.test(k)) add(v);
+      if (/tokenfile|token-file/i.test(k) && typeof v === 'string') add(readQuietly(v));
+    }
+    if (u.keyFile) add(readQuietly(u.keyFile));
+  }
+  return [...out];
+}
+
+function readQuietly(file: string): string | undefined {
+  try {
+    return readFileSync(file, 'utf8');
+  } catch {
+    return undefined;
+  }
+}
