@@ -6,7 +6,7 @@
  * Best effort: recording never throws, as upstream.
  */
 import type { ClusterStore, EventRecorder, KubeObject } from '../types.js';
-import { errorMessage, isNotFound, nowRFC3339, type LogFn } from './util.js';
+import { errorMessage, httpCode, isNotFound, nowRFC3339, type LogFn } from './util.js';
 
 export interface EventRecorderOptions {
   /** `source.host` for kubelet events (upstream: the node name). */
@@ -96,7 +96,7 @@ export function createEventRecorder(store: ClusterStore, opts: EventRecorderOpti
         if (cache.size > max) cache.delete(cache.keys().next().value as string);
       } catch (err) {
         // A namespace being deleted, a store shutting down: events are best effort.
-        if (!isNotFound(err)) opts.log?.(`event ${reason} for ${involved.kind} ${involved.metadata.name}: ${errorMessage(err)}`);
+        if (!isNotFound(err) && httpCode(err) !== 403) opts.log?.(`event ${reason} for ${involved.kind} ${involved.metadata.name}: ${errorMessage(err)}`);
       }
     },
   };

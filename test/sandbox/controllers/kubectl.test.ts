@@ -109,6 +109,34 @@ describe.skipIf(!kubectl)('kubectl against the sandbox', () => {
     expect(r.out).toContain('error: deployment "stuck" exceeded its progress deadline');
   });
 
+  it('logs: container choice, --previous, --tail and -f through the API server', async () => {
+    const pod = {
+      apiVersion: 'v1',
+      kind: 'Pod',
+      metadata: { name: 'two', namespace: 'default' },
+      spec: {
+        terminationGracePeriodSeconds: 1,
+        containers: [
+          { name: 'a', image: 'busybox', command: ['sh', '-c', 'echo first; echo second; exit 1'] },
+          { name: 'b', image: 'busybox', command: ['sh', '-c', 'echo b-out; sleep 1; echo b-late; sleep 300'] },
+        ],
+      },
+    };
+    expect((await k('apply', '--validate=false', '-f', manifest('two', pod))).code).toBe(0);
+    expect((await k('wait', '--for=jsonpath={.status.containerStatuses[0].restartCount}=1', 'pod/two', '--timeout=40s')).code).toBe(0);
+    // kubectl picks the first container itself; the server's 400 shows on a raw request.
+    let r = await k('logs', 'two');
+    expect(r.out).toContain('Defaulted container "a" out of: a, b');
+    r = await k('get', '--raw', '/api/v1/namespaces/default/pods/two/log');
+    expect(r.code).toBe(1);
+    expect(r.out).toContain('a container name must be specified for pod two, choose one of: [a b]');
+    r = await k('logs', 'two', '-c', 'a', '--previous', '--tail=1');
+    expect(r).toMatchObject({ code: 0, out: 'second\n' });
+    r = await k('logs', 'two', '-c', 'b', '-f', '--tail=1', '--request-timeout=3s');
+    // -f streams until the request times out; b-late arrived while following.
+    expect(r.out).toContain('b-late');
+  });
+
   it('wait --for=condition=complete and logs of a job', async () => {
     expect((await k('apply', '--validate=false', '-f', manifest('hello', job('hello', 'echo hello from the job')))).code).toBe(0);
     const r = await k('wait', '--for=condition=complete', 'job/hello', '--timeout=40s');

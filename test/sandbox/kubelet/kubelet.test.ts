@@ -271,6 +271,19 @@ describe('kubelet', () => {
     expect(failed.status.containerStatuses[0].state.waiting.reason).toBe('PodInitializing');
   });
 
+  it('a command missing on the machine ends as StartError (exit 128) and crash-loops', async () => {
+    h.store.create('pods', 'default', pod('nobin', [{ name: 'c', command: ['no-such-binary-for-the-sandbox'] }]));
+    const p = await waitFor(h.store, () => status('nobin')?.state?.waiting?.reason === 'CrashLoopBackOff' && getPod('nobin'), 'CrashLoopBackOff');
+    expect(p.status.containerStatuses[0].lastState.terminated).toMatchObject({
+      exitCode: 128,
+      reason: 'StartError',
+      message: 'failed to start container: exec: "no-such-binary-for-the-sandbox": executable file not found in $PATH',
+    });
+    const reasons = eventsFor(h.store, 'default', 'nobin').map((e) => e.reason);
+    expect(reasons).toContain('Failed');
+    expect(reasons).not.toContain('Started');
+  });
+
   it('pod activeDeadlineSeconds fails the pod with DeadlineExceeded', async () => {
     h.store.create('pods', 'default', pod('deadline', [{ name: 'c', command: ['sleep', '300'] }], { activeDeadlineSeconds: 1 }));
     const p = await waitFor(h.store, () => getPod('deadline').status?.phase === 'Failed' && getPod('deadline'), 'Failed');
