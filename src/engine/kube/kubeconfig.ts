@@ -78,7 +78,7 @@ export function loadKubeConfig(opts: LoadKubeConfigOptions = {}): LoadedKubeConf
       source = '~/.kube/config';
       files = [def];
     } else if (env.KUBERNETES_SERVICE_HOST) {
-      kc.loadFromCluster();
+      loadInCluster(kc, env);
       source = 'in-cluster';
     } else {
       throw new KubeConfigError(
@@ -110,6 +110,20 @@ export function loadKubeConfig(opts: LoadKubeConfigOptions = {}): LoadedKubeConf
   const out: LoadedKubeConfig = { kc, source, files, context: contextName, server: cluster.server };
   if (ctx.namespace) out.namespace = ctx.namespace;
   return out;
+}
+
+/** client-node's in-cluster config (service account token file and CA), with host and port from `env`. */
+function loadInCluster(kc: KubeConfig, env: NodeJS.ProcessEnv): void {
+  kc.loadFromCluster();
+  const host = env.KUBERNETES_SERVICE_HOST ?? '';
+  const port = env.KUBERNETES_SERVICE_PORT || '443';
+  const server = `${['80', '8080', '8001'].includes(port) ? 'http' : 'https'}://${host.includes(':') ? `[${host}]` : host}:${port}`;
+  kc.loadFromOptions({
+    clusters: kc.getClusters().map((c) => ({ ...c, server })),
+    users: kc.getUsers(),
+    contexts: kc.getContexts(),
+    currentContext: kc.getCurrentContext(),
+  });
 }
 
 function listContexts(kc: KubeConfig): string {

@@ -81,6 +81,7 @@ export async function watchObjects<T extends KubernetesObject>(opts: WatchObject
   let listApiVersion: string | undefined;
   let listKind: string | undefined;
   let failures = 0;
+  let expiredInARow = 0;
 
   const emit = (type: WatchEventType, object: T, synthetic: boolean) => opts.onEvent?.({ type, object, synthetic }, cache);
 
@@ -189,11 +190,16 @@ export async function watchObjects<T extends KubernetesObject>(opts: WatchObject
       if (signal.aborted) return;
       const started = Date.now();
       const { end, events } = await watchOnce();
+      if (end.kind !== 'expired') expiredInARow = 0;
+      if (events > 0) failures = 0;
       switch (end.kind) {
         case 'aborted':
           return;
         case 'expired':
           logger.debug(`Watch of ${path} expired at resourceVersion ${rv}; listing again`);
+          // Expired again straight after a re-list: do not hammer the server with list+watch pairs.
+          if (events === 0 && expiredInARow > 0) await backoff(new KubeApiError({ verb: 'watch', ...target, statusCode: 410, reason: 'Expired', causes: [], retryable: true, delivery: 'yes', serverMessage: 'the watch expired again right after a list' }));
+          expiredInARow++;
           for (;;) {
             try {
               await relist();
@@ -203,7 +209,6 @@ export async function watchObjects<T extends KubernetesObject>(opts: WatchObject
               await backoff(toKubeApiError(e, { verb: 'list', ...target, server: client.server }));
             }
           }
-          failures = 0;
           break;
         case 'timeout':
           failures = 0;

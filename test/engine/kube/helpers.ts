@@ -1,0 +1,61 @@
+/** A sandbox API server on 127.0.0.1 (fresh store) and a KubeClient talking to it over HTTP. */
+import { createClusterStore } from '../../../src/sandbox/apiserver/registry.js';
+import { startApiServer, type ApiServer, type FaultOptions } from '../../../src/sandbox/apiserver/index.js';
+import { KubeClient, loadKubeConfig, type KubeClientOptions } from '../../../src/engine/kube/index.js';
+import { RecordingLogger } from '../../../src/engine/logger.js';
+
+export interface TestCluster {
+  server: ApiServer;
+  store: ReturnType<typeof createClusterStore>;
+  client: KubeClient;
+  logger: RecordingLogger;
+  kubeconfig: string;
+  /** A new client (own counters) for the same server. */
+  newClient(options?: KubeClientOptions): KubeClient;
+  stop(): Promise<void>;
+}
+
+/** The kubeconfig the sandbox needs: a token user and insecure-skip-tls-verify (client-node refuses http:// without it). */
+export function kubeconfigFor(url: string, namespace = 'default'): string {
+  return [
+    'apiVersion: v1',
+    'kind: Config',
+    'clusters:',
+    '- name: sandbox',
+    '  cluster:',
+    `    server: ${url}`,
+    '    insecure-skip-tls-verify: true',
+    'users:',
+    '- name: sandbox',
+    '  user:',
+    '    token: sandbox-token-1234',
+    'contexts:',
+    '- name: sandbox',
+    '  context:',
+    '    cluster: sandbox',
+    '    user: sandbox',
+    `    namespace: ${namespace}`,
+    'current-context: sandbox',
+    '',
+  ].join('\n');
+}
+
+export async function startTestCluster(faults?: FaultOptions, options: KubeClientOptions = {}): Promise<TestCluster> {
+  const store = createClusterStore();
+  const server = await startApiServer({ store, port: 0, host: '127.0.0.1', faults });
+  const kubeconfig = kubeconfigFor(server.url);
+  const logger = new RecordingLogger();
+  const newClient = (o: KubeClientOptions = options) => KubeClient.create(loadKubeConfig({ content: kubeconfig }).kc, logger, { retry: { baseMs: 20, capMs: 200 }, ...o });
+  return { server, store, client: newClient(), logger, kubeconfig, newClient, stop: () => server.close() };
+}
+
+let counter = 0;
+/** A name no other test in the file uses. */
+export function uniqueName(prefix: string): string {
+  counter++;
+  return `${prefix}-${counter}-${Math.random().toString(36).slice(2, 7)}`;
+}
+
+export function configMap(namespace: string, name: string, data: Record<string, string> = {}) {
+  return { apiVersion: 'v1', kind: 'ConfigMap', metadata: { name, namespace }, data };
+}
