@@ -4,6 +4,7 @@
  */
 import { Command, CommanderError } from 'commander';
 import { registerPlan } from './commands/plan.js';
+import { registerSandbox } from './commands/sandbox.js';
 import { registerValidate } from './commands/validate.js';
 import { CliExit, type CliIo, EXIT_FAILURE, EXIT_OK, EXIT_USAGE } from './io.js';
 import { VERSION } from './version.js';
@@ -21,6 +22,7 @@ export function createProgram(io: CliIo): Command {
     .configureOutput({ writeOut: io.stdout, writeErr: io.stderr });
   registerValidate(program, io);
   registerPlan(program, io);
+  registerSandbox(program, io);
   return program;
 }
 
