@@ -70,6 +70,8 @@ interface Instance {
 interface ContainerState {
   spec: any;
   init: boolean;
+  /** A restartable init container (`restartPolicy: Always`): a sidecar, KEP-753. */
+  sidecar: boolean;
   restartCount: number;
   current?: Instance;
   previous?: Instance;
@@ -170,7 +172,7 @@ export class PodWorker {
   }
 
   private newState(spec: any, init: boolean): ContainerState {
-    return { spec, init, restartCount: 0, probes: [], ready: false, started: false };
+    return { spec, init, sidecar: init && spec.restartPolicy === 'Always', restartCount: 0, probes: [], ready: false, started: false };
   }
 
   get waitingOnConfig(): boolean {
@@ -259,6 +261,21 @@ export class PodWorker {
     const regular = [...this.containers.values()].filter((c) => !c.init);
     for (const c of inits) {
       const cur = c.current;
+      if (c.sidecar) {
+        // Sidecars: the next init container starts once this one is started (startupProbe passed); it is
+        // restarted whenever it exits, whatever the pod's restartPolicy (kuberuntime_manager.go computeInitContainerActions).
+        if (!cur) {
+          this.startContainer(c);
+          if (!c.started) return;
+          continue;
+        }
+        if (cur.done) {
+          this.restartWithBackoff(c);
+          return;
+        }
+        if (!c.started) return;
+        continue;
+      }
       if (cur?.done && cur.exitCode === 0) continue;
       if (cur && !cur.done) return; // running: wait for it
       if (!cur) {
@@ -269,6 +286,8 @@ export class PodWorker {
       if (this.restartPolicy !== 'Never') this.restartWithBackoff(c);
       return;
     }
+    // Sidecars keep being restarted while the regular containers run.
+    for (const c of inits) if (c.sidecar && c.current?.done) this.restartWithBackoff(c);
     for (const c of regular) {
       const cur = c.current;
       if (!cur) {
@@ -562,6 +581,7 @@ export class PodWorker {
 
   private computeTerminal(): void {
     if (this.terminalPhase) return;
+    // With sidecars running, the pod is finished once its regular containers are: the sidecars are then stopped.
     const phase = this.phaseOf(false);
     if (phase === 'Succeeded' || phase === 'Failed') {
       this.terminalPhase = phase;
@@ -598,7 +618,7 @@ export class PodWorker {
       state,
       lastState,
       // convertToAPIContainerStatuses: a regular init container is ready once it terminated with exit code 0.
-      ready: c.init ? !!(cur?.done && cur.exitCode === 0 && !c.waiting) : !!(cur && !cur.done && c.ready),
+      ready: c.init && !c.sidecar ? !!(cur?.done && cur.exitCode === 0 && !c.waiting) : !!(cur && !cur.done && c.ready),
       restartCount: c.restartCount,
       image: normalizeImage(c.spec.image ?? ''),
       imageID: c.current || c.previous ? imageID(c.spec.image ?? '') : '',
@@ -612,9 +632,15 @@ export class PodWorker {
   private phaseOf(podIsTerminal: boolean): string {
     let pendingInit = 0;
     let failedInit = 0;
+    const anyRegularStarted = [...this.containers.values()].some((c) => !c.init && (c.current || c.previous));
     for (const c of this.containers.values()) {
       if (!c.init) continue;
       const cur = c.current;
+      if (c.sidecar) {
+        // Terminated sidecars do not count; one not started yet keeps the pod initializing.
+        if (!(cur && !cur.done && c.started) && !anyRegularStarted) pendingInit++;
+        continue;
+      }
       if (!cur) {
         if (c.previous?.done && c.previous.exitCode !== 0) failedInit++;
         else pendingInit++;
@@ -658,7 +684,7 @@ export class PodWorker {
     const old = this.pod.status ?? {};
     const inits = [...this.containers.values()].filter((c) => c.init);
     const regular = [...this.containers.values()].filter((c) => !c.init);
-    const initDone = inits.every((c) => c.current?.done && c.current.exitCode === 0);
+    const initDone = inits.every((c) => (c.sidecar ? c.started || !!c.previous : c.current?.done && c.current.exitCode === 0));
     const phase = this.terminalPhase ?? this.phaseOf(false);
     const initStatuses = inits.map((c) => this.containerStatus(c, false));
     const statuses = regular.map((c) => this.containerStatus(c, !initDone));
@@ -672,7 +698,10 @@ export class PodWorker {
       return c;
     };
     const terminal = phase === 'Succeeded' || phase === 'Failed';
-    const incompleteInit = inits.filter((c) => !(c.current?.done && c.current.exitCode === 0)).map((c) => c.spec.name);
+    // status/generate.go isInitContainerInitialized: sidecars once started, others once exited 0.
+    const incompleteInit = inits
+      .filter((c) => (c.sidecar ? !(c.current && !c.current.done && c.started) && !regular.some((r) => r.current || r.previous) : !(c.current?.done && c.current.exitCode === 0)))
+      .map((c) => c.spec.name);
     const initialized =
       // status/generate.go: a Succeeded pod whose init containers all have a status is Initialized/PodCompleted.
       phase === 'Succeeded'
@@ -680,7 +709,11 @@ export class PodWorker {
         : incompleteInit.length === 0
           ? cond('Initialized', 'True')
           : cond('Initialized', 'False', 'ContainersNotInitialized', `containers with incomplete status: [${incompleteInit.join(' ')}]`);
-    const unready = regular.filter((_c, i) => !statuses[i].ready).map((c) => c.spec.name);
+    // Sidecars count for ContainersReady (GenerateContainersReadyCondition) while the pod is not finished.
+    const unready = [
+      ...inits.filter((c, i) => c.sidecar && !terminal && !initStatuses[i].ready).map((c) => c.spec.name),
+      ...regular.filter((_c, i) => !statuses[i].ready).map((c) => c.spec.name),
+    ];
     let containersReady: any;
     if (unready.length === 0) containersReady = cond('ContainersReady', 'True');
     else if (phase === 'Succeeded') containersReady = cond('ContainersReady', 'False', 'PodCompleted');

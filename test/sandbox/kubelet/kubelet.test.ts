@@ -284,6 +284,24 @@ describe('kubelet', () => {
     expect(reasons).not.toContain('Started');
   });
 
+  it('a sidecar (restartable init container) starts before the main container and is stopped when it finishes', async () => {
+    h.store.create(
+      'pods',
+      'default',
+      pod('withsidecar', [{ name: 'main', command: ['sh', '-c', 'sleep 0.5; echo main done'] }], {
+        restartPolicy: 'Never',
+        initContainers: [{ name: 'proxy', image: 'envoy', restartPolicy: 'Always', command: ['sleep', '300'] }],
+      }),
+    );
+    const running = await waitFor(h.store, () => getPod('withsidecar').status?.containerStatuses?.[0]?.state?.running && getPod('withsidecar'), 'main running');
+    expect(running.status.phase).toBe('Running');
+    expect(running.status.initContainerStatuses[0]).toMatchObject({ name: 'proxy', ready: true, started: true, state: { running: {} } });
+    expect(cond(running, 'Initialized')?.status).toBe('True');
+    const done = await waitFor(h.store, () => getPod('withsidecar').status?.phase === 'Succeeded' && getPod('withsidecar'), 'Succeeded');
+    expect(done.status.containerStatuses[0].state.terminated).toMatchObject({ exitCode: 0, reason: 'Completed' });
+    await waitFor(h.store, () => getPod('withsidecar').status?.initContainerStatuses?.[0]?.state?.terminated, 'sidecar stopped');
+  });
+
   it('pod activeDeadlineSeconds fails the pod with DeadlineExceeded', async () => {
     h.store.create('pods', 'default', pod('deadline', [{ name: 'c', command: ['sleep', '300'] }], { activeDeadlineSeconds: 1 }));
     const p = await waitFor(h.store, () => getPod('deadline').status?.phase === 'Failed' && getPod('deadline'), 'Failed');
