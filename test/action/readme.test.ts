@@ -1,0 +1,30 @@
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { renderActionTables, withActionTables } from '../../scripts/action-docs.js';
+
+const root = join(import.meta.dirname, '..', '..');
+const read = (f: string) => readFileSync(join(root, f), 'utf8');
+
+describe('the README', () => {
+  it('lists exactly the inputs and outputs of action.yml (run `npm run docs` to regenerate)', () => {
+    const readme = read('README.md');
+    expect(withActionTables(readme, read('action.yml'))).toBe(readme);
+  });
+
+  it('renders defaults, required inputs and pipes in descriptions', () => {
+    const tables = renderActionTables(
+      'inputs:\n  a:\n    description: one | two\n    default: x\n  b:\n    description: multi\n      line\n    required: true\noutputs:\n  o:\n    description: out\n',
+    );
+    expect(tables.split('\n')).toEqual([
+      '| Input | Description | Default |',
+      '| --- | --- | --- |',
+      '| `a` | one \\| two | `x` |',
+      '| `b` | multi line | required |',
+      '',
+      '| Output | Description |',
+      '| --- | --- |',
+      '| `o` | out |',
+    ]);
+  });
+});
