@@ -16,6 +16,7 @@ import type { ClusterStore, DeleteOptions, KubeObject, PatchType, PodLogOptions,
 import { FaultInjector, type FaultOptions } from './faults.js';
 import { StatusError, badRequest, field, internalError, invalid, methodNotAllowed, notFound, serviceUnavailable, tooManyRequests, unsupportedMediaType } from './errors.js';
 import { jsonPatch, mergePatch, strategicMerge } from './patch.js';
+import { decodeProtobufObject } from './protobuf.js';
 import { RETURNS_DELETED_OBJECT } from './registry.js';
 import { RESOURCE_TYPES, apiVersionOf, keyOf, subresourceKind, subresourceVerbs } from './resources.js';
 import { compileFilter, fromLabelSelector } from './selectors.js';
@@ -111,7 +112,7 @@ function mediaType(req: IncomingMessage): string {
 /** Decodes a JSON or YAML object body (create/update). */
 function decodeObject(buf: Buffer, media: string, accepted = BODY_MEDIA): any {
   if (media && !accepted.includes(media)) throw unsupportedMediaType(accepted);
-  if (media === 'application/vnd.kubernetes.protobuf') throw unsupportedMediaType(accepted.filter((m) => !m.includes('protobuf')));
+  if (media === 'application/vnd.kubernetes.protobuf') return decodeProtobufObject(buf);
   const text = buf.toString('utf8');
   if (!text.trim()) throw badRequest('Object \'Kind\' is missing in \'\'');
   try {
