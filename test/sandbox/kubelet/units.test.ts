@@ -1,0 +1,81 @@
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import type { Readable } from 'node:stream';
+import { afterEach, describe, expect, it } from 'vitest';
+import { expand, mountMap, rewritePaths } from '../../../src/sandbox/kubelet/config.js';
+import { LogWriter, openLogStream } from '../../../src/sandbox/kubelet/logs.js';
+import { goDuration, normalizeImage } from '../../../src/sandbox/kubelet/pod-worker.js';
+
+const dirs: string[] = [];
+afterEach(() => {
+  for (const d of dirs.splice(0)) fs.rmSync(d, { recursive: true, force: true });
+});
+function tmp(): string {
+  const d = fs.mkdtempSync(path.join(os.tmpdir(), 'kubelet-unit-'));
+  dirs.push(d);
+  return d;
+}
+async function readAll(s: Readable): Promise<string> {
+  let out = '';
+  for await (const c of s) out += c.toString();
+  return out;
+}
+
+describe('container logs', () => {
+  it('keeps partial lines, interleaves streams in order and filters by time', async () => {
+    const file = path.join(tmp(), 'c', '0.log');
+    const w = new LogWriter(file);
+    w.write('stdout', Buffer.from('a1\na'));
+    w.write('stderr', Buffer.from('e1\n'));
+    w.write('stdout', Buffer.from('2\nno newline'));
+    w.close();
+    expect(await readAll(openLogStream(file, w, {}))).toBe('a1\ne1\na2\nno newline');
+    expect(await readAll(openLogStream(file, w, { tailLines: 2 }))).toBe('a2\nno newline');
+    expect(await readAll(openLogStream(file, w, { sinceTime: new Date(Date.now() + 60_000).toISOString() }))).toBe('');
+    expect(await readAll(openLogStream(file, w, { sinceSeconds: 60 }))).toBe('a1\ne1\na2\nno newline');
+    expect(fs.readFileSync(file, 'utf8').split('\n')[0]).toMatch(/^\S+Z stdout F a1$/);
+  });
+
+  it('follow ends with the instance and honours limitBytes', async () => {
+    const file = path.join(tmp(), 'c', '0.log');
+    const w = new LogWriter(file);
+    w.write('stdout', Buffer.from('before\n'));
+    const s = openLogStream(file, w, { follow: true });
+    const limited = openLogStream(file, w, { follow: true, limitBytes: 10 });
+    const all = readAll(s);
+    const cut = readAll(limited);
+    w.write('stdout', Buffer.from('after\n'));
+    w.close();
+    expect(await all).toBe('before\nafter\n');
+    expect(await cut).toBe('before\naft');
+  });
+});
+
+describe('container config', () => {
+  it('expands $(VAR) like the kubelet, $$ escapes', () => {
+    const vars = new Map([['A', 'x'], ['B', 'y']]);
+    expect(expand('$(A)-$(B)-$(C)-$$(A)-$$-$1', vars)).toBe('x-y-$(C)-$(A)-$-$1');
+  });
+  it('rewrites mount paths by prefix only where a path starts', () => {
+    const dir = tmp();
+    const mm = mountMap(
+      { volumeMounts: [{ name: 'cfg', mountPath: '/etc/cfg' }, { name: 'data', mountPath: '/data' }, { name: 'sub', mountPath: '/etc/cfg/inner', subPath: 'x' }] },
+      new Map([['cfg', `${dir}/cfg`], ['data', `${dir}/data`], ['sub', `${dir}/sub`]]),
+    );
+    expect(rewritePaths('cat /etc/cfg/a.ini', mm)).toBe(`cat ${dir}/cfg/a.ini`);
+    expect(rewritePaths('--config=/etc/cfg', mm)).toBe(`--config=${dir}/cfg`);
+    expect(rewritePaths('/etc/cfg/inner/f', mm)).toBe(`${dir}/sub/x/f`);
+    expect(rewritePaths('/etc/cfgx /database /data:/data/y', mm)).toBe(`/etc/cfgx /database ${dir}/data:${dir}/data/y`);
+  });
+  it('formats durations and image references as Go and the runtime do', () => {
+    expect(goDuration(10_000)).toBe('10s');
+    expect(goDuration(80_000)).toBe('1m20s');
+    expect(goDuration(300_000)).toBe('5m0s');
+    expect(goDuration(200)).toBe('200ms');
+    expect(normalizeImage('busybox')).toBe('docker.io/library/busybox:latest');
+    expect(normalizeImage('bodyworkml/bodywork-core:3.1')).toBe('docker.io/bodyworkml/bodywork-core:3.1');
+    expect(normalizeImage('ghcr.io/org/img')).toBe('ghcr.io/org/img:latest');
+    expect(normalizeImage('localhost:5000/img:1')).toBe('localhost:5000/img:1');
+  });
+});
