@@ -403,7 +403,7 @@ export function createClusterStore(opts: ClusterStoreOptions = {}): SandboxStore
       obj.spec.replicas = input.spec?.replicas;
     } else {
       obj = structuredClone(input);
-      if (hasStatusSubresource(r) && key !== 'nodes') {
+      if (hasStatusSubresource(r)) {
         obj.status = structuredClone(existing.status);
         if (existing.status === undefined) delete obj.status;
       }

@@ -149,6 +149,28 @@ describe('server-side apply', () => {
     expect(h.store.get('apps/deployments', 'default', 'kapply').spec.replicas).toBe(5);
   });
 
+  it('merges keyed lists by key and drops list items the manager stopped applying', async () => {
+    const d = (containers: { name: string; image: string }[], replicas?: number) => {
+      const o: any = deployment('lists');
+      o.metadata.namespace = 'default';
+      o.spec.template.spec.containers = containers;
+      if (replicas !== undefined) o.spec.replicas = replicas;
+      return o;
+    };
+    await objects.patch(d([{ name: 'a', image: 'x:1' }, { name: 'b', image: 'y:1' }], 2), undefined, undefined, 'm1', false, PatchStrategy.ServerSideApply);
+    // Another manager adds a sidecar to the same list: a different key, no conflict, both survive.
+    await objects.patch(d([{ name: 'c', image: 'z:1' }]), undefined, undefined, 'm2', false, PatchStrategy.ServerSideApply);
+    let live = h.store.get('apps/deployments', 'default', 'lists');
+    expect(live.spec.template.spec.containers.map((c: any) => c.name)).toEqual(['a', 'b', 'c']);
+    expect(live.spec.replicas).toBe(2);
+    await objects.patch(d([{ name: 'a', image: 'x:2' }]), undefined, undefined, 'm1', false, PatchStrategy.ServerSideApply);
+    live = h.store.get('apps/deployments', 'default', 'lists');
+    expect(live.spec.template.spec.containers.map((c: any) => `${c.name}=${c.image}`)).toEqual(['a=x:2', 'c=z:1']);
+    // m1 stopped applying replicas: the field is gone from its set and defaulting brings it back to 1.
+    expect(live.spec.replicas).toBe(1);
+    expect(live.metadata.generation).toBe(3);
+  });
+
   it('scale subresource reads and writes spec.replicas', async () => {
     const s = await apps.readNamespacedDeploymentScale({ name: 'kapply', namespace: 'default' });
     expect(s.spec!.replicas).toBe(5);

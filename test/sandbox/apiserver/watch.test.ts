@@ -70,6 +70,13 @@ describe('watch', () => {
     expect(w.events.map((e) => e.type)).toEqual(['DELETED', 'ADDED']);
     // The DELETED event carries the previous object (still matching) at the event's resourceVersion.
     expect(w.events[0].obj.metadata.labels.stage).toBe('train');
+    // Deletions are filtered too: only the matching object's DELETED reaches this watcher.
+    await core.createNamespacedConfigMap({ namespace: 'default', body: cm('sel-y', { stage: 'serve' }) });
+    await core.deleteNamespacedConfigMap({ name: 'sel-y', namespace: 'default' });
+    await core.deleteNamespacedConfigMap({ name: 'sel-x', namespace: 'default' });
+    await until(() => w.events.length >= 3);
+    await new Promise((r) => setTimeout(r, 50));
+    expect(w.events.map((e) => `${e.type} ${e.name}`)).toEqual(['DELETED sel-x', 'ADDED sel-x', 'DELETED sel-x']);
     w.abort.abort();
   });
 
