@@ -336,8 +336,23 @@ export function startJobController(store: ClusterStore, opts: JobControllerOptio
           });
         }
       } else if (!ref && ev.type !== 'DELETED') {
+        let adoptable = false;
         for (const j of store.list('batch/jobs', ev.object.metadata.namespace).items)
-          if (selectorMatches(j.spec?.selector, ev.object.metadata.labels)) queue.add(`${j.metadata.namespace}/${j.metadata.name}`);
+          if (selectorMatches(j.spec?.selector, ev.object.metadata.labels) && !isJobFinished(j) && !j.metadata.deletionTimestamp) {
+            adoptable = true;
+            queue.add(`${j.metadata.namespace}/${j.metadata.name}`);
+          }
+        // job_controller.go syncOrphanPod: an orphaned pod (job deleted with orphan propagation) that no job can
+        // adopt loses the tracking finalizer, or it could never be deleted.
+        if (!adoptable && ev.object.metadata.finalizers?.includes(JOB_TRACKING_FINALIZER)) {
+          setImmediate(() => {
+            try {
+              removeFinalizer(ev.object);
+            } catch (err) {
+              opts.log?.(`job-controller: orphan finalizer ${ev.object.metadata.name}: ${errorMessage(err)}`);
+            }
+          });
+        }
       }
     }
   });

@@ -176,3 +176,32 @@ describe('job suspension', () => {
     expect(done.status.startTime).toBeTruthy();
   });
 });
+
+describe('job deletion', () => {
+  let h: Harness;
+  beforeEach(() => {
+    h = startHarness();
+  });
+  afterEach(async () => {
+    await h.stop();
+  });
+  it('deleting a job without a policy orphans its pods (batch/v1 default) and they lose the tracking finalizer', async () => {
+    const j = h.store.create('batch/jobs', 'default', job('orph', 'sleep 300'));
+    const pod = await waitFor(h.store, () => podsOf(h.store, 'default', j.metadata.uid!).find((p) => p.status?.phase === 'Running'), 'pod running');
+    expect(pod.metadata.finalizers).toContain('batch.kubernetes.io/job-tracking');
+    h.store.delete('batch/jobs', 'default', 'orph');
+    const orphan = await waitFor(h.store, () => {
+      const p = h.store.find('pods', 'default', pod.metadata.name!);
+      return p && !p.metadata.ownerReferences?.length && !(p.metadata.finalizers ?? []).includes('batch.kubernetes.io/job-tracking') && p;
+    }, 'orphaned pod without finalizer');
+    expect(orphan.status.phase).toBe('Running');
+    h.store.delete('pods', 'default', pod.metadata.name!);
+    await waitFor(h.store, () => !h.store.find('pods', 'default', pod.metadata.name!), 'pod deleted');
+  });
+  it('deleting a job with Background propagation removes its running pods', async () => {
+    const j = h.store.create('batch/jobs', 'default', job('bg', 'sleep 300'));
+    await waitFor(h.store, () => podsOf(h.store, 'default', j.metadata.uid!).some((p) => p.status?.phase === 'Running'), 'pod running');
+    h.store.delete('batch/jobs', 'default', 'bg', { propagationPolicy: 'Background' });
+    await waitFor(h.store, () => podsOf(h.store, 'default', j.metadata.uid!).length === 0, 'pods gone');
+  });
+});
