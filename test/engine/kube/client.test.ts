@@ -1,0 +1,177 @@
+import { ApiException, type V1ConfigMap, type V1Job } from '@kubernetes/client-node';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { KubeApiError, shouldRetry, toKubeApiError, withRetry } from '../../../src/engine/kube/index.js';
+import { RecordingLogger } from '../../../src/engine/logger.js';
+import { configMap, startTestCluster, type TestCluster } from './helpers.js';
+
+describe('KubeClient verbs', () => {
+  let c: TestCluster;
+  beforeAll(async () => {
+    c = await startTestCluster();
+    await c.client.apply({ apiVersion: 'v1', kind: 'Namespace', metadata: { name: 'verbs' } });
+  });
+  afterAll(() => c.stop());
+
+  it('apply is idempotent: applying the same object again keeps its resourceVersion', async () => {
+    const first = await c.client.apply(configMap('verbs', 'settings', { MODEL: 'iris' }));
+    const again = await c.client.apply(configMap('verbs', 'settings', { MODEL: 'iris' }));
+    expect(again.metadata?.resourceVersion).toBe(first.metadata?.resourceVersion);
+    const changed = await c.client.apply(configMap('verbs', 'settings', { MODEL: 'wine' }));
+    expect(changed.metadata?.resourceVersion).not.toBe(first.metadata?.resourceVersion);
+    expect((changed as V1ConfigMap).data).toEqual({ MODEL: 'wine' });
+    expect(changed.metadata?.managedFields?.map((f) => [f.manager, f.operation])).toEqual([['bodywork-deploy', 'Apply']]);
+  });
+
+  it('apply puts a namespaced object without namespace into the context namespace', async () => {
+    const cm = await c.client.apply({ apiVersion: 'v1', kind: 'ConfigMap', metadata: { name: 'no-ns' }, data: {} });
+    expect(cm.metadata?.namespace).toBe('default');
+  });
+
+  it('returns typed models, with dates as Date objects, from get and list alike', async () => {
+    await c.client.apply({
+      apiVersion: 'batch/v1',
+      kind: 'Job',
+      metadata: { name: 'typed', namespace: 'verbs', labels: { stage: 'train' } },
+      spec: { template: { spec: { restartPolicy: 'Never', containers: [{ name: 'main', image: 'python:3.12', command: ['true'] }] } } },
+    });
+    const job = await c.client.get<V1Job>('Job', 'verbs', 'typed');
+    expect(job.metadata?.creationTimestamp).toBeInstanceOf(Date);
+    const listed = await c.client.list<V1Job>('Job', 'verbs', { labelSelector: 'stage=train' });
+    expect(listed.items.map((j) => j.metadata?.name)).toEqual(['typed']);
+    expect(listed.items[0].metadata?.creationTimestamp).toBeInstanceOf(Date);
+    expect(listed.items[0]).toMatchObject({ apiVersion: 'batch/v1', kind: 'Job' });
+    expect(Number(listed.resourceVersion)).toBeGreaterThanOrEqual(Number(job.metadata?.resourceVersion));
+    const byPath = await c.client.listPath<V1Job>('/apis/batch/v1/namespaces/verbs/jobs', { labelSelector: 'stage=train' });
+    expect(byPath.items[0].metadata?.creationTimestamp).toBeInstanceOf(Date);
+    expect(byPath.items[0].spec?.template.spec?.containers[0].command).toEqual(['true']);
+    expect((await c.client.list('Job', 'verbs', { labelSelector: 'stage=serve' })).items).toEqual([]);
+  });
+
+  it('create, exists, find and delete (true when deleted, false when nothing was there)', async () => {
+    await c.client.create(configMap('verbs', 'temp'));
+    expect(await c.client.exists('ConfigMap', 'verbs', 'temp')).toBe(true);
+    expect(await c.client.delete('ConfigMap', 'verbs', 'temp')).toBe(true);
+    expect(await c.client.exists('ConfigMap', 'verbs', 'temp')).toBe(false);
+    expect(await c.client.find('ConfigMap', 'verbs', 'temp')).toBeUndefined();
+    expect(await c.client.delete('ConfigMap', 'verbs', 'temp')).toBe(false);
+  });
+
+  it('counts API requests per verb, discovery apart', async () => {
+    const client = c.newClient();
+    await client.apply(configMap('verbs', 'counted'));
+    await client.get('ConfigMap', 'verbs', 'counted');
+    await client.list('ConfigMap', 'verbs');
+    await client.delete('ConfigMap', 'verbs', 'counted');
+    // KubernetesObjectApi caches discovery per apiVersion: one GET /api/v1 for the four calls.
+    expect(client.requestCounts()).toEqual({ apply: 1, delete: 1, discover: 1, get: 1, list: 1 });
+    expect(client.totalRequests()).toBe(5);
+  });
+
+  it('rejects an unknown kind name before any request', async () => {
+    const client = c.newClient();
+    await expect(client.get('Widget', 'verbs', 'x')).rejects.toThrow("unknown kind 'Widget': pass { apiVersion, kind }");
+    expect(client.totalRequests()).toBe(0);
+  });
+
+  it('an aborted signal stops a call before its request', async () => {
+    const client = c.newClient();
+    const ac = new AbortController();
+    ac.abort();
+    await expect(client.get('ConfigMap', 'verbs', 'x', { signal: ac.signal })).rejects.toMatchObject({ name: 'AbortError' });
+    expect(client.totalRequests()).toBe(0);
+  });
+});
+
+describe('retries against injected faults', () => {
+  it('survives seeded 500s: every call succeeds and the counter shows the retries', async () => {
+    const c = await startTestCluster({ seed: 11, errorRate: 0.3, pathPattern: /\/configmaps/ });
+    try {
+      await c.client.apply({ apiVersion: 'v1', kind: 'Namespace', metadata: { name: 'flaky' } });
+      for (let i = 0; i < 10; i++) await c.client.apply(configMap('flaky', `cm-${i}`, { i: String(i) }));
+      const injected = c.server.faultLog.filter((l) => l.includes(' error ')).length;
+      expect(injected).toBeGreaterThan(0);
+      expect(c.client.requestCounts().apply).toBe(11 + injected);
+      const retries = c.logger.messages('debug').filter((m) => m.startsWith('Retrying apply'));
+      expect(retries).toHaveLength(injected);
+      expect(retries[0]).toMatch(/^Retrying apply \(attempt 2\/5\) in \d+ ms after: Kubernetes API refused to apply ConfigMap 'cm-\d' in namespace 'flaky': 500 InternalError — Internal error occurred: injected fault; the API server failed to answer, which is usually temporary: try again$/);
+      const names = (await c.client.list('ConfigMap', 'flaky')).items.map((i) => i.metadata?.name).filter((n) => n?.startsWith('cm-'));
+      expect(names).toHaveLength(10);
+    } finally {
+      await c.stop();
+    }
+  });
+
+  it('honours Retry-After of 429s', async () => {
+    const c = await startTestCluster({ seed: 1, throttleRate: 0.5, retryAfterSeconds: 1, pathPattern: /\/configmaps\// });
+    try {
+      await c.client.create(configMap('default', 'throttled'));
+      const started = Date.now();
+      for (let i = 0; i < 3; i++) await c.client.get('ConfigMap', 'default', 'throttled');
+      const elapsed = Date.now() - started;
+      const throttled = c.server.faultLog.filter((l) => l.startsWith('GET') && l.includes(' throttle ')).length;
+      expect(throttled).toBeGreaterThan(0);
+      expect(c.client.requestCounts().get).toBe(3 + throttled);
+      expect(elapsed).toBeGreaterThanOrEqual(throttled * 1000);
+      expect(c.logger.messages('debug').filter((m) => m.includes('429 TooManyRequests'))[0]).toMatch(/^Retrying get \(attempt 2\/5\) in 1000 ms after: .*\(retry after 1 s\)$/);
+    } finally {
+      await c.stop();
+    }
+  });
+
+  it('does not retry a 422', async () => {
+    const c = await startTestCluster();
+    try {
+      await expect(c.client.create(configMap('default', 'Not_Valid'))).rejects.toMatchObject({ statusCode: 422 });
+      expect(c.client.requestCounts().create).toBe(1);
+      expect(c.logger.messages('debug').some((m) => m.startsWith('Retrying'))).toBe(false);
+    } finally {
+      await c.stop();
+    }
+  });
+
+  it('an abort during the back-off ends the wait at once', async () => {
+    const ac = new AbortController();
+    const logger = new RecordingLogger();
+    let attempts = 0;
+    const started = Date.now();
+    const p = withRetry(
+      async () => {
+        attempts++;
+        queueMicrotask(() => ac.abort());
+        throw new ApiException(503, 'x', '{"kind":"Status","code":503,"message":"etcd leader changed"}', {});
+      },
+      { context: { verb: 'get', kind: 'Job', namespace: 'ml', name: 'x' }, idempotent: true, signal: ac.signal, logger, baseMs: 30_000, capMs: 30_000 },
+    );
+    await expect(p).rejects.toMatchObject({ name: 'AbortError' });
+    expect(attempts).toBe(1);
+    expect(Date.now() - started).toBeLessThan(5_000);
+  });
+});
+
+describe('shouldRetry', () => {
+  const ctx = { verb: 'create' as const, kind: 'Job', namespace: 'ml', name: 'x' };
+  const conn = (code: string) => toKubeApiError(Object.assign(new TypeError('fetch failed'), { cause: Object.assign(new Error(code), { code }) }), ctx);
+  const http = (code: number) => toKubeApiError(new ApiException(code, 'x', '', {}), ctx);
+
+  it.each([
+    ['500', true, false, http(500)],
+    ['502', true, false, http(502)],
+    ['503', true, false, http(503)],
+    ['504', true, false, http(504)],
+    ['429', true, true, http(429)],
+    ['400', false, false, http(400)],
+    ['403', false, false, http(403)],
+    ['404', false, false, http(404)],
+    ['409', false, false, http(409)],
+    ['422', false, false, http(422)],
+    ['ECONNREFUSED', true, true, conn('ECONNREFUSED')],
+    ['ECONNRESET', true, false, conn('ECONNRESET')],
+    ['ETIMEDOUT', true, false, conn('ETIMEDOUT')],
+    ['UND_ERR_SOCKET', true, false, conn('UND_ERR_SOCKET')],
+    ['ENOTFOUND', false, false, conn('ENOTFOUND')],
+    ['DEPTH_ZERO_SELF_SIGNED_CERT', false, false, conn('DEPTH_ZERO_SELF_SIGNED_CERT')],
+  ])('%s: retried when idempotent: %s, when not: %s', (_name, idempotent, notIdempotent, err: KubeApiError) => {
+    expect(shouldRetry(err, true)).toBe(idempotent);
+    expect(shouldRetry(err, false)).toBe(notIdempotent);
+  });
+});
