@@ -35,6 +35,9 @@ import { nullLogger, type Logger } from '../logger.js';
 import { KubeApiError, pluralOf, type KubeTarget, type KubeVerb } from './errors.js';
 import { withRetry } from './retry.js';
 
+/** Any object to send: apiVersion, kind, metadata and whatever else its kind has. */
+export type Manifest = KubernetesObject & { [field: string]: unknown };
+
 /** `apiVersion` + `kind` of a resource type, or the kind alone for the types the engine deploys. */
 export type KindRef = string | { apiVersion: string; kind: string };
 
@@ -259,10 +262,10 @@ export class KubeClient {
    * `obj` to the given fields and returns the object as stored. Applying the same object again changes nothing
    * (same resourceVersion). A namespaced object without namespace goes to the context's namespace.
    */
-  async apply<T extends KubernetesObject>(obj: T, opts: ApplyOptions = {}): Promise<T> {
+  async apply<T extends KubernetesObject = KubernetesObject>(obj: Manifest, opts: ApplyOptions = {}): Promise<T> {
     const spec = this.withNamespace(obj);
     return this.call('apply', targetOf(spec), ({ objects }) =>
-      objects.patch<T>(structuredClone(spec), undefined, undefined, opts.fieldManager ?? DEFAULT_FIELD_MANAGER, opts.force ?? true, PatchStrategy.ServerSideApply),
+      objects.patch(structuredClone(spec) as T, undefined, undefined, opts.fieldManager ?? DEFAULT_FIELD_MANAGER, opts.force ?? true, PatchStrategy.ServerSideApply),
       opts,
     );
   }
@@ -271,7 +274,7 @@ export class KubeClient {
    * Creates `obj`. Retried like an idempotent call: when a retry meets AlreadyExists, the earlier attempt reached
    * the server, so the object is read back and returned. AlreadyExists on the first attempt is an error.
    */
-  async create<T extends KubernetesObject>(obj: T, opts: CallOptions = {}): Promise<T> {
+  async create<T extends KubernetesObject = KubernetesObject>(obj: Manifest, opts: CallOptions = {}): Promise<T> {
     const spec = this.withNamespace(obj);
     const target = targetOf(spec);
     return this.call(
@@ -279,7 +282,7 @@ export class KubeClient {
       target,
       async ({ objects }, attempt) => {
         try {
-          return await objects.create<T>(structuredClone(spec));
+          return await objects.create(structuredClone(spec) as T);
         } catch (e) {
           if (attempt > 1 && e instanceof ApiException && e.code === 409 && target.name) {
             this.logger.debug(`${target.kind} '${target.name}' exists after a retried create; reading it back`);

@@ -19,6 +19,7 @@ export {
   resolveKind,
   toModel,
   type KindRef,
+  type Manifest,
   type KubeApis,
   type KubeClientOptions,
   type CallOptions,
