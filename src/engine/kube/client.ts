@@ -265,7 +265,7 @@ export class KubeClient {
   async apply<T extends KubernetesObject = KubernetesObject>(obj: Manifest, opts: ApplyOptions = {}): Promise<T> {
     const spec = this.withNamespace(obj);
     return this.call('apply', targetOf(spec), ({ objects }) =>
-      objects.patch(structuredClone(spec) as T, undefined, undefined, opts.fieldManager ?? DEFAULT_FIELD_MANAGER, opts.force ?? true, PatchStrategy.ServerSideApply),
+      objects.patch(structuredClone(spec) as unknown as T, undefined, undefined, opts.fieldManager ?? DEFAULT_FIELD_MANAGER, opts.force ?? true, PatchStrategy.ServerSideApply),
       opts,
     );
   }
@@ -282,7 +282,7 @@ export class KubeClient {
       target,
       async ({ objects }, attempt) => {
         try {
-          return await objects.create(structuredClone(spec) as T);
+          return await objects.create(structuredClone(spec) as unknown as T);
         } catch (e) {
           if (attempt > 1 && e instanceof ApiException && e.code === 409 && target.name) {
             this.logger.debug(`${target.kind} '${target.name}' exists after a retried create; reading it back`);
