@@ -33,7 +33,8 @@ export interface Controllers {
 
 export function startControllers(store: ClusterStore, opts: Partial<ControllerOptions> = {}): Controllers {
   const log = opts.log;
-  const events = opts.events ?? createEventRecorder(store, { log });
+  // Shared with the kubelet in the sandbox: kubelet events carry `source.host` = the (single) node.
+  const events = opts.events ?? createEventRecorder(store, { log, host: opts.nodeName ?? 'sandbox' });
   const on = new Set(opts.enabled ?? ['scheduler', 'replicaset', 'deployment', 'job', 'endpoints']);
   const running: { stop(): Promise<void> }[] = [];
   if (on.has('scheduler')) running.push(startScheduler(store, { nodeName: opts.nodeName ?? 'sandbox', events, log, fits: opts.schedulerFits }));
