@@ -20,6 +20,7 @@ import { decodeProtobufObject } from './protobuf.js';
 import { RETURNS_DELETED_OBJECT } from './registry.js';
 import { RESOURCE_TYPES, apiVersionOf, keyOf, subresourceKind, subresourceVerbs } from './resources.js';
 import { compileFilter, fromLabelSelector } from './selectors.js';
+import { type IncludeObject, toTable, wantsTable } from './tables.js';
 import { WatchHub, type WatchEventType } from './watch.js';
 
 export type { FaultOptions } from './faults.js';
@@ -120,6 +121,11 @@ function decodeObject(buf: Buffer, media: string, accepted = BODY_MEDIA): any {
   } catch (e) {
     throw badRequest(`the object provided is unrecognized: ${(e as Error).message.split('\n')[0]}`);
   }
+}
+
+function includeObject(q: URLSearchParams): IncludeObject {
+  const v = q.get('includeObject');
+  return v === 'None' || v === 'Object' ? v : 'Metadata';
 }
 
 function boolParam(q: URLSearchParams, name: string): boolean | undefined {
@@ -302,7 +308,7 @@ export async function startApiServer(opts: ApiServerOptions): Promise<ApiServer>
       // Collection
       if (method === 'GET') {
         if (route.watchPrefix || boolParam(q, 'watch')) return watch(req, res, route, q);
-        return list(res, route, q);
+        return list(req, res, route, q);
       }
       if (method === 'POST') {
         if (!r.verbs.includes('create')) throw methodNotAllowed({ group: r.group, resource: r.resource }, 'create');
@@ -339,8 +345,11 @@ export async function startApiServer(opts: ApiServerOptions): Promise<ApiServer>
       return sendJson(res, 200, store.update(key(r), ns, name, body, { dryRun: dryRun(q), fieldManager: manager(req, q), subresource: 'finalize' }));
     }
     switch (method) {
-      case 'GET':
-        return sendJson(res, 200, store.get(key(r), ns, name));
+      case 'GET': {
+        const obj = store.get(key(r), ns, name);
+        if (!sub && wantsTable(req.headers.accept)) return sendJson(res, 200, toTable(r, [obj], { includeObject: includeObject(q) }));
+        return sendJson(res, 200, obj);
+      }
       case 'PUT': {
         const body = decodeObject(await readBody(req), mediaType(req));
         return sendJson(res, 200, store.update(key(r), ns, name, body, { dryRun: dryRun(q), fieldManager: manager(req, q), subresource: sub }));
@@ -414,12 +423,13 @@ export async function startApiServer(opts: ApiServerOptions): Promise<ApiServer>
     return d;
   }
 
-  function list(res: ServerResponse, route: Route, q: URLSearchParams): void {
+  function list(req: IncomingMessage, res: ServerResponse, route: Route, q: URLSearchParams): void {
     const r = route.resource;
     if (q.get('sendInitialEvents') !== null) {
       throw invalid({ group: 'meta.k8s.io', kind: 'ListOptions' }, '', [field.forbidden('sendInitialEvents', 'sendInitialEvents is forbidden for list')]);
     }
     const { items, resourceVersion } = store.list(key(r), route.namespace, { labelSelector: q.get('labelSelector') ?? undefined, fieldSelector: q.get('fieldSelector') ?? undefined });
+    if (wantsTable(req.headers.accept)) return sendJson(res, 200, toTable(r, items, { includeObject: includeObject(q), resourceVersion }));
     sendJson(res, 200, { kind: r.listKind, apiVersion: apiVersionOf(r), metadata: { resourceVersion }, items });
   }
 
@@ -452,8 +462,13 @@ export async function startApiServer(opts: ApiServerOptions): Promise<ApiServer>
     openWatches.add(res);
     let closed = false;
     const timers: NodeJS.Timeout[] = [];
+    const asTable = wantsTable(req.headers.accept);
+    const include = includeObject(q);
     const write = (type: WatchEventType, object: unknown) => {
-      if (!closed) res.write(JSON.stringify({ type, object }) + '\n');
+      if (closed) return;
+      // Table watches carry one-row Tables (bookmarks and errors stay as they are).
+      const out = asTable && type !== 'BOOKMARK' && type !== 'ERROR' ? toTable(r, [object as KubeObject], { includeObject: include }) : object;
+      res.write(JSON.stringify({ type, object: out }) + '\n');
     };
     const bookmark = (rv: number, initialEnd = false) => {
       const metadata: Record<string, unknown> = { resourceVersion: String(rv) };
