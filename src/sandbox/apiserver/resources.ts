@@ -41,7 +41,7 @@ export const RESOURCE_TYPES: readonly ResourceType[] = [
   rt('', 'v1', 'configmaps', 'ConfigMap', true, { shortNames: ['cm'] }),
   rt('', 'v1', 'services', 'Service', true, { shortNames: ['svc'], subresources: ['proxy', 'status'], categories: ['all'] }),
   rt('', 'v1', 'endpoints', 'Endpoints', true, { singular: 'endpoints', shortNames: ['ep'] }),
-  rt('', 'v1', 'pods', 'Pod', true, { shortNames: ['po'], subresources: ['log', 'proxy', 'status'], categories: ['all'] }),
+  rt('', 'v1', 'pods', 'Pod', true, { shortNames: ['po'], subresources: ['binding', 'log', 'proxy', 'status'], categories: ['all'] }),
   rt('', 'v1', 'events', 'Event', true, { shortNames: ['ev'] }),
   rt('rbac.authorization.k8s.io', 'v1', 'roles', 'Role', true),
   rt('rbac.authorization.k8s.io', 'v1', 'rolebindings', 'RoleBinding', true),
@@ -69,6 +69,8 @@ export function subresourceVerbs(sub: string): string[] {
       return ['get'];
     case 'finalize':
       return ['update'];
+    case 'binding':
+      return ['create'];
     case 'proxy':
       return ['create', 'delete', 'get', 'patch', 'update'];
     default:
@@ -79,6 +81,7 @@ export function subresourceVerbs(sub: string): string[] {
 /** Kind (and group/version when not the parent's) of a subresource row. */
 export function subresourceKind(parent: ResourceType, sub: string): { kind: string; group?: string; version?: string } {
   if (sub === 'scale') return { kind: 'Scale', group: 'autoscaling', version: 'v1' };
+  if (sub === 'binding') return { kind: 'Binding' };
   if (sub === 'proxy') return { kind: parent.resource === 'pods' ? 'PodProxyOptions' : 'ServiceProxyOptions' };
   return { kind: parent.kind };
 }

@@ -14,7 +14,7 @@ import type { AddressInfo } from 'node:net';
 import { parse as parseYaml } from 'yaml';
 import type { ClusterStore, DeleteOptions, KubeObject, PatchType, PodLogOptions, PodLogSource, ResourceType } from '../types.js';
 import { FaultInjector, type FaultOptions } from './faults.js';
-import { StatusError, badRequest, field, internalError, invalid, methodNotAllowed, notFound, serviceUnavailable, tooManyRequests, unsupportedMediaType } from './errors.js';
+import { StatusError, badRequest, conflict, field, internalError, invalid, methodNotAllowed, notFound, serviceUnavailable, tooManyRequests, unsupportedMediaType } from './errors.js';
 import { jsonPatch, mergePatch, strategicMerge } from './patch.js';
 import { decodeProtobufObject } from './protobuf.js';
 import { RETURNS_DELETED_OBJECT } from './registry.js';
@@ -339,6 +339,27 @@ export async function startApiServer(opts: ApiServerOptions): Promise<ApiServer>
     const name = route.name;
     const sub = route.subresource;
     if (sub === 'scale') return scale(req, res, route, q, method);
+    if (sub === 'binding') {
+      // K pkg/registry/core/pod/storage/storage.go BindingREST: sets spec.nodeName once, answers 201 Success.
+      if (method !== 'POST') throw methodNotAllowed({ group: r.group, resource: 'pods/binding' }, method);
+      const body = decodeObject(await readBody(req), mediaType(req));
+      const target = body?.target;
+      if (!target?.name) throw invalid({ group: '', kind: 'Binding' }, body?.metadata?.name ?? name, [field.required('target.name')]);
+      if (body?.metadata?.name && body.metadata.name !== name) {
+        throw badRequest(`the name of the object (${body.metadata.name}) does not match the name on the URL (${name})`);
+      }
+      const pod = store.get('pods', ns, name);
+      if (pod.spec?.nodeName) {
+        throw conflict({ group: '', resource: 'pods/binding' }, name, `pod ${name} is already assigned to node ${JSON.stringify(pod.spec.nodeName)}`);
+      }
+      if (pod.metadata.deletionTimestamp) throw conflict({ group: '', resource: 'pods/binding' }, name, `pod ${name} is being deleted, cannot be assigned to a host`);
+      const uid = body?.metadata?.uid;
+      if (uid && uid !== pod.metadata.uid) {
+        throw conflict({ group: '', resource: 'pods/binding' }, name, `Precondition failed: UID in precondition: ${uid}, UID in object meta: ${pod.metadata.uid}`);
+      }
+      store.patch('pods', ns, name, 'merge', { metadata: { resourceVersion: pod.metadata.resourceVersion }, spec: { nodeName: target.name } }, { fieldManager: manager(req, q), dryRun: dryRun(q) });
+      return sendJson(res, 201, { kind: 'Status', apiVersion: 'v1', metadata: {}, status: 'Success', code: 201 });
+    }
     if (sub === 'finalize') {
       if (method !== 'PUT') throw methodNotAllowed({ group: r.group, resource: r.resource }, method);
       const body = decodeObject(await readBody(req), mediaType(req));

@@ -188,6 +188,14 @@ describe('CRUD and defaults', () => {
     expect(patch.status).toBe(415);
   });
 
+  it('pods/binding assigns a node once', async () => {
+    await core.createNamespacedPod({ namespace: 'default', body: { metadata: { name: 'tobind' }, spec: { containers: [{ name: 'c', image: 'busybox' }] } } });
+    await core.createNamespacedPodBinding({ name: 'tobind', namespace: 'default', body: { metadata: { name: 'tobind' }, target: { kind: 'Node', name: 'sandbox' } } });
+    expect((await core.readNamespacedPod({ name: 'tobind', namespace: 'default' })).spec!.nodeName).toBe('sandbox');
+    const again = await expectStatus(core.createNamespacedPodBinding({ name: 'tobind', namespace: 'default', body: { metadata: { name: 'tobind' }, target: { kind: 'Node', name: 'other' } } }));
+    expect(again).toMatchObject({ code: 409, message: 'Operation cannot be fulfilled on pods/binding "tobind": pod tobind is already assigned to node "sandbox"' });
+  });
+
   it('dryRun=All validates without storing', async () => {
     const d = await apps.createNamespacedDeployment({ namespace: 'default', body: deployment('dry') as any, dryRun: 'All' });
     expect(d.metadata!.name).toBe('dry');
