@@ -250,7 +250,7 @@ export class WaitTimeoutError<T = unknown> extends Error {
 
 /**
  * Watches until `predicate` returns something other than `undefined`/`false`/`null` for the current objects
- * (checked after the first list and after every event), and resolves with that value. Rejects on timeout
+ * (checked after every list and after every live event), and resolves with that value. Rejects on timeout
  * (`WaitTimeoutError`), with the signal's reason on abort, and with the watch's error when it fails for good.
  */
 export async function waitFor<T extends KubernetesObject, R>(
@@ -298,7 +298,8 @@ export async function waitFor<T extends KubernetesObject, R>(
         finish(() => resolve(value));
       }
     };
-    watchObjects<T>({ ...args, signal: inner.signal, onSync: check, onEvent: (_e, objects) => check(objects) }).then(
+    // A re-list's synthetic events pass through a half-updated cache: judge its state once, after the list.
+    watchObjects<T>({ ...args, signal: inner.signal, onSync: check, onEvent: (e, objects) => e.synthetic || check(objects) }).then(
       () => finish(() => reject(new Error(`watch of ${args.path} ended`))),
       (e: unknown) => finish(() => reject(e)),
     );

@@ -8,7 +8,7 @@ export interface TestCluster {
   server: ApiServer;
   store: ReturnType<typeof createClusterStore>;
   client: KubeClient;
-  logger: RecordingLogger;
+  logger: WaitableLogger;
   kubeconfig: string;
   /** A new client (own counters) for the same server. */
   newClient(options?: KubeClientOptions): KubeClient;
@@ -44,7 +44,7 @@ export async function startTestCluster(faults?: FaultOptions, options: KubeClien
   const store = createClusterStore();
   const server = await startApiServer({ store, port: 0, host: '127.0.0.1', faults });
   const kubeconfig = kubeconfigFor(server.url);
-  const logger = new RecordingLogger();
+  const logger = new WaitableLogger();
   const newClient = (o: KubeClientOptions = options) => KubeClient.create(loadKubeConfig({ content: kubeconfig }).kc, logger, { retry: { baseMs: 20, capMs: 200 }, ...o });
   return { server, store, client: newClient(), logger, kubeconfig, newClient, stop: () => server.close() };
 }
@@ -58,4 +58,51 @@ export function uniqueName(prefix: string): string {
 
 export function configMap(namespace: string, name: string, data: Record<string, string> = {}) {
   return { apiVersion: 'v1', kind: 'ConfigMap', metadata: { name, namespace }, data };
+}
+
+/** A RecordingLogger that lets a test wait for a message (event-driven, no polling). */
+export class WaitableLogger extends RecordingLogger {
+  private waiters: { pred: (messages: string[]) => boolean; resolve: () => void }[] = [];
+  override debug(message: string): void {
+    super.debug(message);
+    const msgs = this.messages('debug');
+    this.waiters = this.waiters.filter((w) => {
+      if (!w.pred(msgs)) return true;
+      w.resolve();
+      return false;
+    });
+  }
+  /** Resolves once the debug messages satisfy `pred`; rejects after `timeoutMs`. */
+  until(pred: (messages: string[]) => boolean, timeoutMs = 10_000, what = 'a log message'): Promise<void> {
+    if (pred(this.messages('debug'))) return Promise.resolve();
+    return new Promise((resolve, reject) => {
+      const timer = setTimeout(() => reject(new Error(`timed out waiting for ${what}`)), timeoutMs);
+      this.waiters.push({ pred, resolve: () => (clearTimeout(timer), resolve()) });
+    });
+  }
+  /** Debug messages starting with `prefix`. */
+  count(prefix: string): number {
+    return this.messages('debug').filter((m) => m.startsWith(prefix)).length;
+  }
+}
+
+/** Collects values and lets a test wait until they satisfy a condition. */
+export class Collector<T> {
+  readonly items: T[] = [];
+  private waiters: { pred: (items: T[]) => boolean; resolve: () => void }[] = [];
+  push(item: T): void {
+    this.items.push(item);
+    this.waiters = this.waiters.filter((w) => {
+      if (!w.pred(this.items)) return true;
+      w.resolve();
+      return false;
+    });
+  }
+  until(pred: (items: T[]) => boolean, timeoutMs = 10_000): Promise<void> {
+    if (pred(this.items)) return Promise.resolve();
+    return new Promise((resolve, reject) => {
+      const timer = setTimeout(() => reject(new Error(`timed out; collected ${JSON.stringify(this.items)}`)), timeoutMs);
+      this.waiters.push({ pred, resolve: () => (clearTimeout(timer), resolve()) });
+    });
+  }
 }
