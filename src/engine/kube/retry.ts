@@ -7,11 +7,13 @@
  * idempotent themselves (on AlreadyExists after a retry, read the object back) pass `idempotent: true` and handle it.
  */
 import type { Logger } from '../logger.js';
-import { KubeApiError, toKubeApiError, type FailureContext } from './errors.js';
+import { KubeApiError, toKubeApiError, type FailureContext, type KubeVerb } from './errors.js';
 
 export interface RetryOptions {
-  /** What is being done, for messages and for translating raw failures. */
-  context: FailureContext;
+  /** What is being done (verb and object), for messages and for translating raw failures. */
+  context?: FailureContext;
+  /** Shorthand when there is no object to name: `context` = `{ verb, kind: 'object' }`. */
+  verb?: KubeVerb;
   /** The call may be repeated safely (get, list, apply, delete; create only when the caller handles AlreadyExists). */
   idempotent: boolean;
   signal?: AbortSignal;
@@ -78,16 +80,17 @@ export function abortReason(signal: AbortSignal): unknown {
  */
 export async function withRetry<T>(fn: (attempt: number) => Promise<T>, opts: RetryOptions): Promise<T> {
   const max = Math.max(1, opts.maxAttempts ?? 5);
+  const context: FailureContext = opts.context ?? { verb: opts.verb ?? 'get', kind: 'object' };
   for (let attempt = 1; ; attempt++) {
     if (opts.signal?.aborted) throw abortReason(opts.signal);
     try {
       return await fn(attempt);
     } catch (raw) {
       if (opts.signal?.aborted) throw abortReason(opts.signal);
-      const err = toKubeApiError(raw, opts.context);
+      const err = toKubeApiError(raw, context);
       if (attempt >= max || !shouldRetry(err, opts.idempotent)) throw err;
       const delay = backoffMs(attempt, { ...opts, retryAfterSeconds: err.retryAfterSeconds });
-      opts.logger?.debug(`Retrying ${opts.context.verb} (attempt ${attempt + 1}/${max}) in ${delay} ms after: ${err.message}`);
+      opts.logger?.debug(`Retrying ${context.verb} (attempt ${attempt + 1}/${max}) in ${delay} ms after: ${err.message}`);
       opts.onRetry?.(err, attempt, delay);
       await abortableSleep(delay, opts.signal);
     }

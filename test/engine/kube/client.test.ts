@@ -129,6 +129,22 @@ describe('retries against injected faults', () => {
     }
   });
 
+  it('does not retry a 500 of a call that is not idempotent', async () => {
+    const c = await startTestCluster({ errorRate: 1, pathPattern: /\/configmaps$/ });
+    try {
+      const call = c.client.call(
+        'create',
+        { kind: 'ConfigMap', namespace: 'default', name: 'once' },
+        ({ core }) => core.createNamespacedConfigMap({ namespace: 'default', body: configMap('default', 'once') }),
+        { idempotent: false },
+      );
+      await expect(call).rejects.toMatchObject({ statusCode: 500, retryable: true });
+      expect(c.client.requestCounts()).toEqual({ create: 1 });
+    } finally {
+      await c.stop();
+    }
+  });
+
   it('an abort during the back-off ends the wait at once', async () => {
     const ac = new AbortController();
     const logger = new RecordingLogger();

@@ -1,6 +1,6 @@
 /** A sandbox API server on 127.0.0.1 (fresh store) and a KubeClient talking to it over HTTP. */
 import { createClusterStore } from '../../../src/sandbox/apiserver/registry.js';
-import { startApiServer, type ApiServer, type FaultOptions } from '../../../src/sandbox/apiserver/index.js';
+import { startApiServer, type ApiServer, type ApiServerOptions, type FaultOptions } from '../../../src/sandbox/apiserver/index.js';
 import { KubeClient, loadKubeConfig, type KubeClientOptions } from '../../../src/engine/kube/index.js';
 import { RecordingLogger } from '../../../src/engine/logger.js';
 
@@ -40,9 +40,9 @@ export function kubeconfigFor(url: string, namespace = 'default'): string {
   ].join('\n');
 }
 
-export async function startTestCluster(faults?: FaultOptions, options: KubeClientOptions = {}): Promise<TestCluster> {
+export async function startTestCluster(faults?: FaultOptions, options: KubeClientOptions = {}, serverOptions: Partial<ApiServerOptions> = {}): Promise<TestCluster> {
   const store = createClusterStore();
-  const server = await startApiServer({ store, port: 0, host: '127.0.0.1', faults });
+  const server = await startApiServer({ store, port: 0, host: '127.0.0.1', faults, ...serverOptions });
   const kubeconfig = kubeconfigFor(server.url);
   const logger = new WaitableLogger();
   const newClient = (o: KubeClientOptions = options) => KubeClient.create(loadKubeConfig({ content: kubeconfig }).kc, logger, { retry: { baseMs: 20, capMs: 200 }, ...o });

@@ -151,6 +151,47 @@ describe('watchObjects', () => {
     await w.done;
   });
 
+  it("resumes at once after client-node's idle timeout, without listing again", async () => {
+    // No bookmarks for a minute and a 300 ms client idle timeout: every quiet watch ends with a TimeoutError.
+    cluster = await startTestCluster(undefined, {}, { bookmarkIntervalMs: 60_000 });
+    const c = cluster;
+    await c.client.apply({ apiVersion: 'v1', kind: 'Namespace', metadata: { name: 'w6' } });
+    const ac = new AbortController();
+    const events = new Collector<Seen>();
+    const done = watchObjects<V1ConfigMap>({
+      client: c.client,
+      path: '/api/v1/namespaces/w6/configmaps',
+      signal: ac.signal,
+      idleTimeoutMs: 300,
+      onEvent: (e) => events.push(seen(e)),
+    });
+    await c.logger.until((m) => m.filter((x) => x.includes('idle for too long')).length >= 2, 10_000, 'two idle timeouts');
+    await c.client.apply(cm('w6', 'late', { v: '1' }));
+    await events.until((e) => e.some((x) => x.name === 'late'));
+    expect(events.items.filter((e) => e.name === 'late')).toEqual([expect.objectContaining({ type: 'ADDED', synthetic: false })]);
+    expect(c.client.requestCounts().list).toBe(1);
+    expect(c.client.requestCounts().watch).toBeGreaterThanOrEqual(3);
+    expect(c.logger.messages('debug').some((m) => m.startsWith('Re-watching'))).toBe(false);
+    ac.abort();
+    await done;
+  });
+
+  it('backs off and re-watches when watch requests fail with 500s', async () => {
+    const c = await freshCluster({ seed: 4, errorRate: 0.4, watchCutAfterSeconds: 1, pathPattern: /\/namespaces\/w7\/configmaps$/ });
+    await c.client.apply({ apiVersion: 'v1', kind: 'Namespace', metadata: { name: 'w7' } });
+    const p = waitForObject<V1ConfigMap, string>(
+      { client: c.client, path: '/api/v1/namespaces/w7/configmaps', name: 'result', backoff: { baseMs: 20, capMs: 100 } },
+      (o) => o?.data?.v,
+      { timeoutMs: 20_000 },
+    );
+    await c.logger.until((m) => m.some((x) => x.startsWith('Re-watching /api/v1/namespaces/w7/configmaps')), 15_000, 'a failed watch');
+    await c.client.apply(cm('w7', 'result', { v: 'done' }));
+    await expect(p).resolves.toBe('done');
+    expect(c.logger.messages('debug').find((m) => m.startsWith('Re-watching'))).toMatch(
+      /^Re-watching \/api\/v1\/namespaces\/w7\/configmaps in \d+ ms \(failure 1\/10\): Kubernetes API refused to watch ConfigMaps in namespace 'w7': 500 InternalError; /,
+    );
+  });
+
   it('starting from an explicit, compacted resourceVersion lists instead', async () => {
     const c = await freshCluster();
     await c.client.apply({ apiVersion: 'v1', kind: 'Namespace', metadata: { name: 'w4' } });
