@@ -7,7 +7,8 @@
  *
  * Row: [field number, JSON name, type, 1 = repeated | 0 = map, map key type]. Types are proto scalars, another message
  * of this table, or `@time|@microtime|@intstr|@quantity|@fieldsv1|@raw|@duration` for apimachinery types with a custom
- * JSON form. Fields referring to messages of groups the sandbox does not serve are left out (skipped when decoding).
+ * JSON form. Fields referring to messages of groups the sandbox does not serve have type `?` (skipped when decoding, any value
+ * accepted by strict field validation).
  */
 export type ProtoRow = [number, string, string, (0 | 1)?, string?];
 
@@ -209,7 +210,7 @@ export const PROTO_SCHEMA: Record<string, ProtoRow[]> = {
   "batch.v1.SuccessPolicyRule": [[1,"succeededIndexes","string"],[2,"succeededCount","int32"]],
   "batch.v1.SuccessPolicy": [[1,"rules","batch.v1.SuccessPolicyRule",1]],
   "core.v1.PodTemplateSpec": [[1,"metadata","apis.meta.v1.ObjectMeta"],[2,"spec","core.v1.PodSpec"]],
-  "batch.v1.JobSchedulingConfiguration": [],
+  "batch.v1.JobSchedulingConfiguration": [[1,"schedulingPolicy","?"],[2,"schedulingConstraints","?"],[3,"disruptionMode","?"],[4,"resourceClaims","?",1]],
   "batch.v1.JobSpec": [[1,"parallelism","int32"],[2,"completions","int32"],[3,"activeDeadlineSeconds","int64"],[11,"podFailurePolicy","batch.v1.PodFailurePolicy"],[16,"successPolicy","batch.v1.SuccessPolicy"],[7,"backoffLimit","int32"],[12,"backoffLimitPerIndex","int32"],[13,"maxFailedIndexes","int32"],[4,"selector","apis.meta.v1.LabelSelector"],[5,"manualSelector","bool"],[6,"template","core.v1.PodTemplateSpec"],[8,"ttlSecondsAfterFinished","int32"],[9,"completionMode","string"],[10,"suspend","bool"],[14,"podReplacementPolicy","string"],[15,"managedBy","string"],[17,"scheduling","batch.v1.JobSchedulingConfiguration"]],
   "batch.v1.JobCondition": [[1,"type","string"],[2,"status","string"],[3,"lastProbeTime","@time"],[4,"lastTransitionTime","@time"],[5,"reason","string"],[6,"message","string"]],
   "batch.v1.UncountedTerminatedPods": [[1,"succeeded","string",1],[2,"failed","string",1]],

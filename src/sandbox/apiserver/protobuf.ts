@@ -50,7 +50,7 @@ const KEEP_ZERO = new Set([
 ]);
 
 /** proto package (short) of a group. */
-const PACKAGES: Record<string, string> = {
+export const PACKAGES: Record<string, string> = {
   '': 'core.v1',
   apps: 'apps.v1',
   batch: 'batch.v1',
@@ -194,6 +194,10 @@ export function decodeMessage(name: string, buf: Uint8Array): Record<string, unk
       continue;
     }
     const [, fname, type, flag, keyType] = row;
+    if (type === '?') {
+      r.skip(wire);
+      continue;
+    }
     if (flag === 0 && keyType) {
       // map entry: key = 1, value = 2
       const entry = new Reader(r.bytes());

@@ -5,9 +5,9 @@
  * POST 201, PUT 200, PATCH 200 (201 when apply created), DELETE 200 with the object (pending deletion, or kinds
  * whose registries return the deleted object) or a Success Status; errors are meta/v1 Status bodies.
  *
- * OpenAPI: `/openapi/v2` and `/openapi/v3` answer 404, so kubectl needs `--validate=false` for apply/create
- * (its client-side schema validation needs the documents). Serving real documents would mean shipping the
- * upstream spec; the sandbox does not.
+ * OpenAPI: `/openapi/v2` answers 404; `/openapi/v3` serves schema-less documents that tell kubectl to leave field
+ * validation to the server (`fieldValidation=Strict`), which checks unknown fields itself — see openapi.ts. So
+ * `kubectl apply -f` works without `--validate=false`; `kubectl explain` does not.
  */
 import http, { type IncomingMessage, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
@@ -15,6 +15,7 @@ import { parse as parseYaml } from 'yaml';
 import type { ClusterStore, DeleteOptions, KubeObject, PatchType, PodLogOptions, PodLogSource, ResourceType } from '../types.js';
 import { FaultInjector, type FaultOptions } from './faults.js';
 import { StatusError, badRequest, conflict, field, internalError, invalid, methodNotAllowed, notFound, serviceUnavailable, tooManyRequests, unsupportedMediaType } from './errors.js';
+import { openapiDocument, openapiIndex, unknownFields } from './openapi.js';
 import { jsonPatch, mergePatch, strategicMerge } from './patch.js';
 import { decodeProtobufObject } from './protobuf.js';
 import { RETURNS_DELETED_OBJECT } from './registry.js';
@@ -123,9 +124,39 @@ function decodeObject(buf: Buffer, media: string, accepted = BODY_MEDIA): any {
   }
 }
 
+/** The body's apiVersion/kind must be the endpoint's (AS handlers/create.go, update.go). */
+function checkKind(r: ResourceType, body: any): void {
+  const want = apiVersionOf(r);
+  if (body?.apiVersion && body.apiVersion !== want) {
+    throw badRequest(`the API version in the data (${body.apiVersion}) does not match the expected API version (${want})`);
+  }
+  if (body?.kind && body.kind !== r.kind) {
+    throw badRequest(`the kind in the data (${body.kind}) does not match the expected kind (${r.kind})`);
+  }
+}
+
 function includeObject(q: URLSearchParams): IncludeObject {
   const v = q.get('includeObject');
   return v === 'None' || v === 'Object' ? v : 'Metadata';
+}
+
+/**
+ * fieldValidation (Strict | Warn | Ignore; Warn when unset): unknown fields fail the request (400) or come back as
+ * Warning headers. See openapi.ts.
+ */
+function checkFields(res: ServerResponse, q: URLSearchParams, r: ResourceType, body: unknown): void {
+  const mode = q.get('fieldValidation') ?? 'Warn';
+  if (!['Strict', 'Warn', 'Ignore'].includes(mode)) {
+    throw badRequest(`fieldValidation: Unsupported value: ${JSON.stringify(mode)}: supported values: "Ignore", "Strict", "Warn"`);
+  }
+  if (mode === 'Ignore') return;
+  const unknown = unknownFields(body, r).map((f) => `unknown field ${JSON.stringify(f)}`);
+  if (!unknown.length) return;
+  if (mode === 'Strict') throw badRequest(`strict decoding error: ${unknown.join(', ')}`);
+  res.setHeader(
+    'Warning',
+    unknown.map((u) => `299 - ${JSON.stringify(u)}`),
+  );
 }
 
 function boolParam(q: URLSearchParams, name: string): boolean | undefined {
@@ -219,6 +250,12 @@ export async function startApiServer(opts: ApiServerOptions): Promise<ApiServer>
     if (path === '/api/v1') return resourceList('v1');
     const m = path.match(/^\/apis\/([^/]+)\/([^/]+)$/);
     if (m && groups.has(`${m[1]}/${m[2]}`)) return resourceList(`${m[1]}/${m[2]}`);
+    if (path === '/openapi/v3') return openapiIndex([...groups.keys()]);
+    const o = path.match(/^\/openapi\/v3\/(?:api\/(v1)|apis\/([^/]+\/[^/]+))$/);
+    if (o) {
+      const gv = o[1] ?? o[2];
+      if (groups.has(gv)) return openapiDocument(groups.get(gv)!);
+    }
     const g = path.match(/^\/apis\/([^/]+)$/);
     if (g) {
       const gv = [...groups.keys()].find((x) => x.startsWith(`${g[1]}/`));
@@ -314,6 +351,8 @@ export async function startApiServer(opts: ApiServerOptions): Promise<ApiServer>
         if (!r.verbs.includes('create')) throw methodNotAllowed({ group: r.group, resource: r.resource }, 'create');
         const body = decodeObject(await readBody(req), mediaType(req));
         if (route.namespace === undefined && r.namespaced) throw notFound({ group: '', resource: 'namespaces' }, '');
+        checkKind(r, body);
+        checkFields(res, q, r, body);
         const created = store.create(key(r), route.namespace, body, { dryRun: dryRun(q), fieldManager: manager(req, q) });
         return sendJson(res, 201, created);
       }
@@ -373,6 +412,8 @@ export async function startApiServer(opts: ApiServerOptions): Promise<ApiServer>
       }
       case 'PUT': {
         const body = decodeObject(await readBody(req), mediaType(req));
+        checkKind(r, body);
+        checkFields(res, q, r, body);
         return sendJson(res, 200, store.update(key(r), ns, name, body, { dryRun: dryRun(q), fieldManager: manager(req, q), subresource: sub }));
       }
       case 'PATCH': {
@@ -386,6 +427,7 @@ export async function startApiServer(opts: ApiServerOptions): Promise<ApiServer>
         } catch (e) {
           throw badRequest(`error decoding patch: ${(e as Error).message.split('\n')[0]}`);
         }
+        if (type !== 'json') checkFields(res, q, r, patch);
         const force = boolParam(q, 'force');
         const existed = store.find(key(r), ns, name) !== undefined;
         const out = store.patch(key(r), ns, name, type, patch, {

@@ -40,3 +40,45 @@ describe('kubectl typed commands (protobuf bodies)', () => {
     expect(dup.stderr).toContain('Error from server (AlreadyExists): namespaces "typed" already exists');
   });
 });
+
+describe('OpenAPI v3 discovery and server-side field validation', () => {
+  const manifest = (extra: Record<string, unknown> = {}) =>
+    JSON.stringify({
+      apiVersion: 'apps/v1',
+      kind: 'Deployment',
+      metadata: { name: 'validated' },
+      spec: { selector: { matchLabels: { app: 'v' } }, template: { metadata: { labels: { app: 'v' } }, spec: { containers: [{ name: 'c', image: 'nginx', ...extra }] } } },
+    });
+
+  it('kubectl apply works without --validate=false and unknown fields fail like on a real server', async () => {
+    const bad = await h.kubectl(['apply', '-f', '-'], manifest({ imagee: 'typo' }));
+    expect(bad.code).not.toBe(0);
+    expect(bad.stderr).toContain('Error from server (BadRequest): error when creating "STDIN": strict decoding error: unknown field "spec.template.spec.containers[0].imagee"');
+    const ok = await h.kubectl(['apply', '-f', '-'], manifest());
+    expect(ok.code, ok.stderr).toBe(0);
+    expect(ok.stdout).toContain('deployment.apps/validated created');
+    const warn = await h.kubectl(['apply', '--validate=warn', '-f', '-'], manifest({ imagee: 'typo' }));
+    expect(warn.code, warn.stderr).toBe(0);
+    expect(warn.stderr).toContain('Warning: unknown field "spec.template.spec.containers[0].imagee"');
+  });
+
+  it('serves an index and per-group documents; field validation modes over HTTP', async () => {
+    const index = await (await fetch(`${h.url}/openapi/v3`)).json();
+    expect(Object.keys(index.paths)).toEqual(expect.arrayContaining(['api/v1', 'apis/apps/v1', 'apis/batch/v1']));
+    const doc = await (await fetch(`${h.url}${index.paths['apis/batch/v1'].serverRelativeURL}`)).json();
+    const patch = doc.paths['/apis/batch/v1/namespaces/{namespace}/jobs/{name}'].patch;
+    expect(patch['x-kubernetes-group-version-kind']).toEqual({ group: 'batch', version: 'v1', kind: 'Job' });
+    expect(patch.parameters.map((p: any) => p.name)).toContain('fieldValidation');
+    const body = JSON.stringify({ apiVersion: 'v1', kind: 'ConfigMap', metadata: { name: 'fv', bogus: 1 }, data: { a: 'b' }, extra: true });
+    const post = (mode?: string) =>
+      fetch(`${h.url}/api/v1/namespaces/default/configmaps${mode ? `?fieldValidation=${mode}` : ''}`, { method: 'POST', headers: { 'content-type': 'application/json' }, body });
+    const strict = await post('Strict');
+    expect(strict.status).toBe(400);
+    expect((await strict.json()).message).toBe('strict decoding error: unknown field "metadata.bogus", unknown field "extra"');
+    const warn = await post();
+    expect(warn.status).toBe(201);
+    expect(warn.headers.get('warning')).toBe('299 - "unknown field \\"metadata.bogus\\"", 299 - "unknown field \\"extra\\""');
+    const wrongKind = await fetch(`${h.url}/api/v1/namespaces/default/configmaps`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ apiVersion: 'v1', kind: 'Secret', metadata: { name: 'x' } }) });
+    expect(wrongKind.status).toBe(400);
+  });
+});
