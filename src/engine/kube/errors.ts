@@ -323,8 +323,9 @@ function renderMessage(f: KubeApiErrorFields): string {
   const action = `${f.verb} ${describeTarget(f)}`;
   if (f.statusCode !== undefined) {
     const head = `Kubernetes API refused to ${action}: ${f.statusCode} ${f.reason ?? defaultReason(f.statusCode)}`;
+    const hint = hintForStatus(f);
     const msg = f.serverMessage ? ` — ${f.serverMessage}` : '';
-    return head + msg + hintForStatus(f);
+    return head + msg + (hint ? (msg ? '; ' : ' — ') + hint : '');
   }
   if (f.errorCode) {
     const server = f.server ? ` ${f.server}` : ' the API server';
@@ -337,30 +338,37 @@ function hintForStatus(f: KubeApiErrorFields): string {
   const causes = f.causes;
   switch (f.statusCode) {
     case 401:
-      return ' — the credentials in the kubeconfig are missing, invalid or expired; refresh the token or kubeconfig';
+      return 'the credentials in the kubeconfig are missing, invalid or expired; refresh the token or kubeconfig';
     case 403: {
-      if (causes.some((c) => c.reason === 'NamespaceTerminating')) return `; namespace '${f.namespace ?? ''}' is being deleted: wait for it to go or deploy to another namespace`;
-      return '; the deploying identity lacks this permission: grant it with a Role and RoleBinding (RBAC)';
+      if (causes.some((c) => c.reason === 'NamespaceTerminating')) return `namespace '${f.namespace ?? ''}' is being deleted: wait for it to go or deploy to another namespace`;
+      return 'the deploying identity lacks this permission: grant it with a Role and RoleBinding (RBAC)';
     }
     case 404:
-      if (f.serverMessage?.startsWith('namespaces ') && f.kind !== 'Namespace') return `; create namespace '${f.namespace ?? ''}' first or deploy to an existing one`;
-      if (f.serverMessage === 'the server could not find the requested resource') return `; the cluster does not serve ${f.kind} at this API version`;
-      return '; it does not exist (yet, or any more)';
+      if (f.serverMessage?.startsWith('namespaces ') && f.kind !== 'Namespace') return `create namespace '${f.namespace ?? ''}' first or deploy to an existing one`;
+      if (f.serverMessage === 'the server could not find the requested resource') return `the cluster does not serve ${f.kind} at this API version`;
+      return 'it does not exist (yet, or any more)';
     case 409:
-      if (f.reason === 'AlreadyExists') return '; an object with this name exists already';
-      if (causes.some((c) => c.reason === 'FieldManagerConflict')) return '; another field manager owns these fields: apply with force to take them over';
-      return '; the object changed while it was being updated: read it again and retry';
+      if (f.reason === 'AlreadyExists') return 'an object with this name exists already';
+      if (causes.some((c) => c.reason === 'FieldManagerConflict')) return 'another field manager owns these fields: apply with force to take them over';
+      return 'the object changed while it was being updated: read it again and retry';
     case 410:
-      return '; the resourceVersion is too old: list again';
-    case 422:
-      return causes.length > 0 && !f.serverMessage?.includes(renderCauses(causes)) ? ` (${renderCauses(causes)})` : '';
+      return 'the resourceVersion is too old: list again';
+    case 400:
+      // client-node lower-cases the whole request path (src/object.ts specUriPath).
+      if (f.serverMessage?.includes('does not match the name on the URL')) return 'object names must be lower case (DNS-1123), and client-node lower-cases request paths';
+      return '';
+    case 422: {
+      // The Status message usually lists every cause already; name the ones it does not.
+      const unmentioned = causes.filter((c) => !f.serverMessage?.includes(c.field ? `${c.field}: ${c.message}` : c.message));
+      return unmentioned.length > 0 ? `invalid: ${renderCauses(unmentioned)}` : '';
+    }
     case 429:
-      return `; the API server is throttling requests${f.retryAfterSeconds ? ` (retry after ${f.retryAfterSeconds} s)` : ''}`;
+      return `the API server is throttling requests${f.retryAfterSeconds ? ` (retry after ${f.retryAfterSeconds} s)` : ''}`;
     case 500:
     case 502:
     case 503:
     case 504:
-      return '; the API server failed to answer, which is usually temporary: try again';
+      return 'the API server failed to answer, which is usually temporary: try again';
     default:
       return '';
   }

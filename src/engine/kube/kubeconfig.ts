@@ -183,12 +183,16 @@ function loadMerged(kc: KubeConfig, files: string[]): void {
 /**
  * Every credential string in the kubeconfig, for the action to mask in logs: tokens (also token files' contents),
  * passwords, client certificate and key data, exec plugin env values, and auth-provider config values that are
- * secrets (tokens, client secrets). Values shorter than 4 characters are left out (masking them would garble logs).
+ * secrets (tokens, client secrets). Values shorter than 4 characters are left out (masking them would garble logs);
+ * multi-line values (key files) come whole and line by line.
  */
 export function kubeconfigSecrets(kc: KubeConfig): string[] {
   const out = new Set<string>();
   const add = (v: unknown) => {
-    if (typeof v === 'string' && v.trim().length >= 4) out.add(v.trim());
+    if (typeof v !== 'string' || v.trim().length < 4) return;
+    out.add(v.trim());
+    // Log masking works line by line: also give each line of a multi-line secret (a PEM key), minus PEM armour.
+    if (v.includes('\n')) for (const line of v.split(/\r?\n/)) if (line.trim().length >= 4 && !line.startsWith('-----')) out.add(line.trim());
   };
   for (const u of kc.getUsers()) {
     add(u.token);

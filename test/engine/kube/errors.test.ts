@@ -91,6 +91,13 @@ describe('KubeApiError from the API server', () => {
     expect(e.message).toMatch(/^Kubernetes API refused to apply Job 'immutable' in namespace 'errs': 422 Invalid — Job\.batch "immutable" is invalid: spec\.template: Invalid value: .*field is immutable/);
   });
 
+  it('400 for an upper-case name in apply explains that names must be lower case', async () => {
+    const e = await failure(c.client.apply(configMap('errs', 'Stage_1')));
+    expect(e.message).toBe(
+      `Kubernetes API refused to apply ConfigMap 'Stage_1' in namespace 'errs': 400 BadRequest — the name of the object (Stage_1) does not match the name on the URL (stage_1); object names must be lower case (DNS-1123), and client-node lower-cases request paths`,
+    );
+  });
+
   it('403 in a terminating namespace quotes the Status message', async () => {
     await c.client.apply({ apiVersion: 'v1', kind: 'Namespace', metadata: { name: 'doomed' } });
     // A finalizer nobody removes keeps the namespace Terminating.
@@ -205,6 +212,33 @@ describe('toKubeApiError for failures the sandbox cannot produce', () => {
     );
   });
 
+  it('401 with a Status body (KubernetesObjectApi reads it) keeps one dash', () => {
+    const e = toKubeApiError(new ApiException(401, 'x', '{"kind":"Status","code":401,"reason":"Unauthorized","message":"Unauthorized"}', {}), ctx);
+    expect(e.message).toBe(
+      `Kubernetes API refused to create Job 'stage-1' in namespace 'ml': 401 Unauthorized — Unauthorized; the credentials in the kubeconfig are missing, invalid or expired; refresh the token or kubeconfig`,
+    );
+  });
+
+  it('422 lists the causes its message does not mention', () => {
+    const status = {
+      kind: 'Status',
+      code: 422,
+      reason: 'Invalid',
+      message: 'Job.batch "stage-1" is invalid',
+      details: {
+        causes: [
+          { reason: 'FieldValueRequired', field: 'spec.template.spec.containers[0].image', message: 'Required value' },
+          { reason: 'FieldValueNotSupported', field: 'spec.template.spec.restartPolicy', message: 'Unsupported value: "Always": supported values: "OnFailure", "Never"' },
+        ],
+      },
+    };
+    const e = toKubeApiError(new ApiException(422, 'x', JSON.stringify(status), {}), ctx);
+    expect(e.message).toBe(
+      `Kubernetes API refused to create Job 'stage-1' in namespace 'ml': 422 Invalid — Job.batch "stage-1" is invalid; invalid: spec.template.spec.containers[0].image: Required value; spec.template.spec.restartPolicy: Unsupported value: "Always": supported values: "OnFailure", "Never"`,
+    );
+    expect(e.causes.map((x) => x.field)).toEqual(['spec.template.spec.containers[0].image', 'spec.template.spec.restartPolicy']);
+  });
+
   it('429 keeps Retry-After; 503 is retryable', () => {
     const e = toKubeApiError(new ApiException(429, 'x', '{"kind":"Status","code":429,"reason":"TooManyRequests","message":"slow down"}', { 'retry-after': '3' }), ctx);
     expect(e).toMatchObject({ statusCode: 429, retryAfterSeconds: 3, retryable: true });
@@ -223,7 +257,7 @@ describe('toKubeApiError for failures the sandbox cannot produce', () => {
 
   it('a watch failure (statusCode, no body) and a watch ERROR event (Status object)', () => {
     const w = toKubeApiError(Object.assign(new Error('Service Unavailable'), { statusCode: 503 }), { verb: 'watch', kind: 'Job', namespace: 'ml' });
-    expect(w.message).toBe(`Kubernetes API refused to watch Jobs in namespace 'ml': 503 ServiceUnavailable; the API server failed to answer, which is usually temporary: try again`);
+    expect(w.message).toBe(`Kubernetes API refused to watch Jobs in namespace 'ml': 503 ServiceUnavailable — the API server failed to answer, which is usually temporary: try again`);
     const ev = toKubeApiError({ kind: 'Status', code: 410, reason: 'Expired', message: 'too old resource version: 5 (10)' }, { verb: 'watch', kind: 'Job', namespace: 'ml' });
     expect(ev).toMatchObject({ statusCode: 410, isExpired: true });
   });

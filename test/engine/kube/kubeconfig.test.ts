@@ -152,6 +152,14 @@ describe('loadKubeConfig', () => {
 });
 
 describe('kubeconfigSecrets', () => {
+  it('gives a client key file whole and line by line, without the PEM armour', () => {
+    const keyFile = join(dir, 'client.key');
+    writeFileSync(keyFile, '-----BEGIN PRIVATE KEY-----\nMIGHAgEAMBMGByqGSM49AgEGCCqGSM49\nAwEHBG0wawIBAQQg\n-----END PRIVATE KEY-----\n');
+    const content = ['apiVersion: v1', 'clusters: [{ name: c, cluster: { server: https://k.example } }]', `users: [{ name: u, user: { client-key: ${keyFile} } }]`, 'contexts: [{ name: x, context: { cluster: c, user: u } }]', 'current-context: x'].join('\n');
+    const secrets = kubeconfigSecrets(loadKubeConfig({ content, env: {} }).kc);
+    expect(secrets).toEqual(['-----BEGIN PRIVATE KEY-----\nMIGHAgEAMBMGByqGSM49AgEGCCqGSM49\nAwEHBG0wawIBAQQg\n-----END PRIVATE KEY-----', 'MIGHAgEAMBMGByqGSM49AgEGCCqGSM49', 'AwEHBG0wawIBAQQg']);
+  });
+
   it('finds tokens, client key and cert data, passwords, exec env values and auth-provider secrets', () => {
     const { kc } = loadKubeConfig({ content: TWO_CONTEXTS, env: {} });
     const secrets = kubeconfigSecrets(kc);

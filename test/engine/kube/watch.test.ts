@@ -188,7 +188,7 @@ describe('watchObjects', () => {
     await c.client.apply(cm('w7', 'result', { v: 'done' }));
     await expect(p).resolves.toBe('done');
     expect(c.logger.messages('debug').find((m) => m.startsWith('Re-watching'))).toMatch(
-      /^Re-watching \/api\/v1\/namespaces\/w7\/configmaps in \d+ ms \(failure 1\/10\): Kubernetes API refused to watch ConfigMaps in namespace 'w7': 500 InternalError; /,
+      /^Re-watching \/api\/v1\/namespaces\/w7\/configmaps in \d+ ms \(failure 1\/10\): Kubernetes API refused to watch ConfigMaps in namespace 'w7': 500 InternalError — the API server failed to answer, which is usually temporary: try again$/,
     );
   });
 
