@@ -45,6 +45,12 @@ const STRIPPED_META = new Set([
 /** Map-typed fields whose node itself is recorded (`.`), as structured-merge-diff does for maps. */
 const MAP_FIELDS = new Set(['labels', 'annotations', 'matchLabels', 'nodeSelector', 'data', 'binaryData', 'limits', 'requests']);
 
+/**
+ * Atomic structs/maps (owned and replaced whole by apply): metav1.LabelSelector is `+structType=atomic`, Service
+ * `spec.selector` and PodSpec `nodeSelector` are `+mapType=atomic`.
+ */
+const ATOMIC_FIELDS = new Set(['selector', 'nodeSelector', 'labelSelector', 'namespaceSelector']);
+
 const enc = (p: FieldPath) => JSON.stringify(p);
 const dec = (s: string) => JSON.parse(s) as FieldPath;
 
@@ -68,6 +74,10 @@ export function fieldSetOf(obj: KubeObject | Record<string, any>, scope: Ownersh
 }
 
 function walk(v: unknown, path: FieldPath, names: string[], out: FieldSet): void {
+  if (isPlainObject(v) && ATOMIC_FIELDS.has(names[names.length - 1])) {
+    out.add(enc(path));
+    return;
+  }
   if (isPlainObject(v)) {
     const entries = Object.entries(v).filter(([, x]) => x !== undefined);
     if (entries.length === 0) {
@@ -347,6 +357,7 @@ export function applyConfig(
   const { apiVersion: _a, kind: _k, metadata: appliedMeta, ...rest } = applied;
   const metaPatch: Record<string, any> = {};
   for (const [k, v] of Object.entries(appliedMeta ?? {})) if (!STRIPPED_META.has(k) || k === 'name' || k === 'namespace') metaPatch[k] = v;
+  dropAtomic(base, rest, []);
   const merged = strategicMerge(base, { ...rest, metadata: metaPatch }) as KubeObject;
   merged.apiVersion = applied.apiVersion;
   merged.kind = applied.kind;
@@ -368,6 +379,28 @@ export function applyConfig(
     else out.push(e);
   }
   return { object: merged, managedFields: out };
+}
+
+/** Removes from `base` the atomic values `applied` sets, so the merge replaces them whole. */
+function dropAtomic(base: unknown, applied: unknown, names: string[]): void {
+  if (!isPlainObject(base) || !isPlainObject(applied)) return;
+  for (const [k, v] of Object.entries(applied)) {
+    if (v === undefined || v === null) continue;
+    if (ATOMIC_FIELDS.has(k) && isPlainObject(v)) {
+      delete base[k];
+      continue;
+    }
+    if (isPlainObject(v)) dropAtomic(base[k], v, [...names, k]);
+    else if (Array.isArray(v) && Array.isArray(base[k])) {
+      const schema = listSchema([...names, k]);
+      if (schema.type !== 'map') continue;
+      for (const item of v) {
+        const key = JSON.stringify(itemKey(item, schema.keys));
+        const match = (base[k] as unknown[]).find((x) => JSON.stringify(itemKey(x, schema.keys)) === key);
+        if (match) dropAtomic(match, item, [...names, k]);
+      }
+    }
+  }
 }
 
 /** Compares two sets. */

@@ -171,6 +171,15 @@ describe('server-side apply', () => {
     expect(live.metadata.generation).toBe(3);
   });
 
+  it('treats selectors as atomic: owned whole, replaced whole', async () => {
+    const svc = (selector: Record<string, string>) => ({ apiVersion: 'v1', kind: 'Service', metadata: { name: 'atomic', namespace: 'default' }, spec: { selector, ports: [{ port: 80 }] } });
+    await objects.patch(svc({ app: 'a', tier: 'web' }), undefined, undefined, 'one', false, PatchStrategy.ServerSideApply);
+    const st = await expectStatus(objects.patch(svc({ app: 'b' }), undefined, undefined, 'two', false, PatchStrategy.ServerSideApply));
+    expect(st.message).toBe('Apply failed with 1 conflict: conflict with "one": .spec.selector');
+    const forced = (await objects.patch(svc({ app: 'b' }), undefined, undefined, 'two', true, PatchStrategy.ServerSideApply)) as any;
+    expect(forced.spec.selector).toEqual({ app: 'b' });
+  });
+
   it('scale subresource reads and writes spec.replicas', async () => {
     const s = await apps.readNamespacedDeploymentScale({ name: 'kapply', namespace: 'default' });
     expect(s.spec!.replicas).toBe(5);
