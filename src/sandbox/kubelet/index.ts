@@ -31,6 +31,13 @@ export interface KubeletOptions {
   maxGracePeriodMs?: number;
   /** Environment every container inherits (default: PATH, HOME, LANG, TMPDIR, USER of this process). */
   baseEnv?: Record<string, string>;
+  /**
+   * Extra environment for one container, like an image's ENV: applied over baseEnv, under the container's own `env`
+   * (the sandbox's Python environments prepend their venv to PATH here). Called synchronously at each container start.
+   */
+  containerEnv?: (pod: KubeObject, container: any, baseEnv: Readonly<Record<string, string>>) => Record<string, string> | undefined;
+  /** The Node's status.capacity/allocatable cpu and memory (default: this machine's, os.cpus().length and os.totalmem()). */
+  nodeCapacity?: { cpu?: string; memory?: string };
   /** Create/refresh the Node object (default true). */
   registerNode?: boolean;
   events?: EventRecorder;
@@ -52,9 +59,14 @@ function defaultBaseEnv(): Record<string, string> {
   return out;
 }
 
-function nodeObject(name: string, hostIP: string): KubeObject {
+function nodeObject(name: string, hostIP: string, capacity: KubeletOptions['nodeCapacity']): KubeObject {
   const now = nowRFC3339();
-  const cap = { cpu: String(os.cpus().length), memory: `${Math.floor(os.totalmem() / 1024)}Ki`, pods: '110', 'ephemeral-storage': '0' };
+  const cap = {
+    cpu: capacity?.cpu ?? String(os.cpus().length),
+    memory: capacity?.memory ?? `${Math.floor(os.totalmem() / 1024)}Ki`,
+    pods: '110',
+    'ephemeral-storage': '0',
+  };
   return {
     apiVersion: 'v1',
     kind: 'Node',
@@ -103,7 +115,7 @@ export function startKubelet(store: ClusterStore, opts: KubeletOptions): Kubelet
 
   if (opts.registerNode !== false) {
     try {
-      if (!store.find('nodes', undefined, nodeName)) store.create('nodes', undefined, nodeObject(nodeName, hostIP));
+      if (!store.find('nodes', undefined, nodeName)) store.create('nodes', undefined, nodeObject(nodeName, hostIP, opts.nodeCapacity));
     } catch (err) {
       log(`kubelet: registering node ${nodeName}: ${errorMessage(err)}`);
     }
@@ -129,6 +141,7 @@ export function startKubelet(store: ClusterStore, opts: KubeletOptions): Kubelet
           dataDir: opts.dataDir,
           timings,
           baseEnv,
+          containerEnv: opts.containerEnv,
           pids,
           log,
           requeue: (ms) => (ms ? queue.addAfter(key, ms) : queue.add(key)),

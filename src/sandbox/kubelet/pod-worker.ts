@@ -42,6 +42,8 @@ export interface PodWorkerEnv {
   timings: PodWorkerTimings;
   /** Host environment every container inherits (PATH, HOME, …). */
   baseEnv: Record<string, string>;
+  /** Extra environment for one container, applied over baseEnv and under the pod's own env (KubeletOptions.containerEnv). */
+  containerEnv?: (pod: KubeObject, container: any, baseEnv: Readonly<Record<string, string>>) => Record<string, string> | undefined;
   /** Ask for another sync of this pod, now or after `ms`. */
   requeue: (ms?: number) => void;
   log: (message: string) => void;
@@ -348,7 +350,7 @@ export class PodWorker {
     }
     const mm = mountMap(spec, this.volumeDirs ?? new Map());
     const rw = (s: string): string => rewritePaths(s, mm);
-    const env: Record<string, string> = { ...this.env.baseEnv, HOSTNAME: this.pod.spec?.hostname ?? this.name };
+    const env: Record<string, string> = { ...this.env.baseEnv, ...this.env.containerEnv?.(this.pod, spec, this.env.baseEnv), HOSTNAME: this.pod.spec?.hostname ?? this.name };
     for (const [k, v] of vars) env[k] = rw(v);
     // $(VAR) references in command and args are expanded from the container env (K pkg/kubelet/container/helpers.go ExpandContainerCommandAndArgs).
     const argv = [...cmd, ...(spec.args ?? [])].map((a: string) => rw(expand(a, vars)));
