@@ -286,7 +286,8 @@ export class KubeClient {
         } catch (e) {
           if (attempt > 1 && e instanceof ApiException && e.code === 409 && target.name) {
             this.logger.debug(`${target.kind} '${target.name}' exists after a retried create; reading it back`);
-            return objects.read<T>({ apiVersion: spec.apiVersion!, kind: spec.kind!, metadata: { name: target.name, namespace: target.namespace } });
+            const ref = { apiVersion: spec.apiVersion!, kind: spec.kind!, metadata: { name: target.name, namespace: target.namespace } };
+            return this.als.run({ verb: 'get', signal: opts.signal }, () => objects.read<T>(ref));
           }
           throw e;
         }

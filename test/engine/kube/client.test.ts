@@ -1,8 +1,12 @@
+import { createServer as createHttpServer, request as httpRequest } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { Readable } from 'node:stream';
 import { ApiException, type V1ConfigMap, type V1Job } from '@kubernetes/client-node';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { KubeApiError, shouldRetry, toKubeApiError, withRetry } from '../../../src/engine/kube/index.js';
+import { KubeApiError, KubeClient, loadKubeConfig, shouldRetry, toKubeApiError, withRetry } from '../../../src/engine/kube/index.js';
+import type { PodLogOptions } from '../../../src/sandbox/types.js';
 import { RecordingLogger } from '../../../src/engine/logger.js';
-import { configMap, startTestCluster, type TestCluster } from './helpers.js';
+import { configMap, kubeconfigFor, startTestCluster, type TestCluster } from './helpers.js';
 
 describe('KubeClient verbs', () => {
   let c: TestCluster;
@@ -189,5 +193,76 @@ describe('shouldRetry', () => {
   ])('%s: retried when idempotent: %s, when not: %s', (_name, idempotent, notIdempotent, err: KubeApiError) => {
     expect(shouldRetry(err, true)).toBe(idempotent);
     expect(shouldRetry(err, false)).toBe(notIdempotent);
+  });
+});
+
+describe('pod logs', () => {
+  it('reads a container log through CoreV1Api as text', async () => {
+    const opened: PodLogOptions[] = [];
+    const c = await startTestCluster(undefined, {}, {
+      logs: {
+        open: (_ns, pod, opts) => {
+          opened.push(opts);
+          const lines = [`${pod} line 1\n`, `${pod} line 2\n`, `${pod} line 3\n`];
+          return Readable.from(opts.tailLines !== undefined ? lines.slice(-opts.tailLines) : lines);
+        },
+      },
+    });
+    try {
+      const container = { name: 'main', image: 'python:3.12', command: ['python', 'train.py'] };
+      await c.client.apply({ apiVersion: 'v1', kind: 'Pod', metadata: { name: 'trainer', namespace: 'default' }, spec: { restartPolicy: 'Never', containers: [container] } });
+      expect(await c.client.podLog('default', 'trainer', { tailLines: 2 })).toBe('trainer line 2\ntrainer line 3\n');
+      expect(opened.at(-1)).toMatchObject({ container: 'main', tailLines: 2, previous: false });
+      await c.client.apply({
+        apiVersion: 'v1',
+        kind: 'Pod',
+        metadata: { name: 'two', namespace: 'default' },
+        spec: { restartPolicy: 'Never', containers: [container, { ...container, name: 'sidecar' }] },
+      });
+      await expect(c.client.podLog('default', 'two')).rejects.toThrow(
+        "Kubernetes API refused to read logs of Pod 'two' in namespace 'default': 400 BadRequest — a container name must be specified for pod two, choose one of: [main sidecar]",
+      );
+      expect(c.client.requestCounts()['read logs of']).toBe(2);
+    } finally {
+      await c.stop();
+    }
+  });
+});
+
+describe('create after a lost response', () => {
+  it('reads the object back when the retry meets AlreadyExists', async () => {
+    const c = await startTestCluster();
+    // A proxy that lets the first POST reach the server but cuts the connection instead of returning the answer.
+    let cut = 0;
+    const proxy = createHttpServer((req, res) => {
+      const upstream = httpRequest(new URL(req.url ?? '/', c.server.url), { method: req.method, headers: req.headers }, (up) => {
+        if (req.method === 'POST' && cut === 0) {
+          cut++;
+          up.resume();
+          req.socket.destroy();
+          return;
+        }
+        res.writeHead(up.statusCode ?? 502, up.headers);
+        up.pipe(res);
+      });
+      req.pipe(upstream);
+    });
+    await new Promise<void>((r) => proxy.listen(0, '127.0.0.1', () => r()));
+    try {
+      const logger = new RecordingLogger();
+      const url = `http://127.0.0.1:${(proxy.address() as AddressInfo).port}`;
+      const client = KubeClient.create(loadKubeConfig({ content: kubeconfigFor(url) }).kc, logger, { retry: { baseMs: 5, capMs: 20 } });
+      const created = await client.create<V1ConfigMap>(configMap('default', 'exactly-once', { v: '1' }));
+      expect(created.metadata?.uid).toBeTruthy();
+      expect(created.data).toEqual({ v: '1' });
+      expect(cut).toBe(1);
+      expect(client.requestCounts()).toMatchObject({ create: 2, get: 1 });
+      expect(logger.messages('debug')).toContain("ConfigMap 'exactly-once' exists after a retried create; reading it back");
+      expect(logger.messages('debug').find((m) => m.startsWith('Retrying create'))).toMatch(/the connection to http:\/\/127\.0\.0\.1:\d+ was reset \((UND_ERR_SOCKET|ECONNRESET)\)/);
+    } finally {
+      proxy.closeAllConnections();
+      await new Promise((r) => proxy.close(r));
+      await c.stop();
+    }
   });
 });
