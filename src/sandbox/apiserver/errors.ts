@@ -175,6 +175,9 @@ export const field = {
   duplicate(path: string, value: unknown): FieldError {
     return { type: 'FieldValueDuplicate', field: path, body: `Duplicate value: ${formatValue(value)}` };
   },
+  notFound(path: string, value: unknown): FieldError {
+    return { type: 'FieldValueNotFound', field: path, body: `Not found: ${formatValue(value)}` };
+  },
   forbidden(path: string, detail = ''): FieldError {
     return { type: 'FieldValueForbidden', field: path, body: 'Forbidden' + (detail ? `: ${detail}` : '') };
   },

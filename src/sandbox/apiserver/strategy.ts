@@ -321,11 +321,46 @@ function validateContainers(list: unknown, path: string, errs: FieldError[], req
   });
 }
 
+const VOLUME_SOURCES = [
+  'hostPath', 'emptyDir', 'gcePersistentDisk', 'awsElasticBlockStore', 'gitRepo', 'secret', 'nfs', 'iscsi', 'glusterfs',
+  'persistentVolumeClaim', 'rbd', 'flexVolume', 'cinder', 'cephfs', 'flocker', 'downwardAPI', 'fc', 'azureFile', 'configMap',
+  'vsphereVolume', 'quobyte', 'azureDisk', 'photonPersistentDisk', 'projected', 'portworxVolume', 'scaleIO', 'storageos',
+  'csi', 'ephemeral', 'image',
+];
+
+/** Volumes (names unique, exactly one source) and volumeMounts referring to them (K ValidateVolumes, validateVolumeMounts). */
+function validateVolumes(spec: any, path: string, errs: FieldError[]): void {
+  const names = new Set<string>();
+  (spec.volumes ?? []).forEach((v: any, i: number) => {
+    const p = `${path}.volumes[${i}]`;
+    if (!v?.name) errs.push(field.required(`${p}.name`));
+    else {
+      for (const m of isDNS1123Label(v.name)) errs.push(field.invalid(`${p}.name`, v.name, m));
+      if (names.has(v.name)) errs.push(field.duplicate(`${p}.name`, v.name));
+      names.add(v.name);
+    }
+    const sources = VOLUME_SOURCES.filter((s) => v?.[s] !== undefined && v?.[s] !== null);
+    if (sources.length === 0) errs.push(field.required(p, 'must specify a volume type'));
+    else if (sources.length > 1) errs.push(field.forbidden(`${p}.${sources[1]}`, 'may not specify more than 1 volume type'));
+  });
+  for (const list of ['initContainers', 'containers']) {
+    (spec[list] ?? []).forEach((c: any, i: number) => {
+      (c?.volumeMounts ?? []).forEach((m: any, j: number) => {
+        const p = `${path}.${list}[${i}].volumeMounts[${j}]`;
+        if (!m?.name) errs.push(field.required(`${p}.name`));
+        else if (!names.has(m.name)) errs.push(field.notFound(`${p}.name`, m.name));
+        if (!m?.mountPath) errs.push(field.required(`${p}.mountPath`));
+      });
+    });
+  }
+}
+
 function validatePodSpec(spec: any, path: string, errs: FieldError[]): void {
   if (!isPlainObject(spec)) {
     errs.push(field.required(path));
     return;
   }
+  validateVolumes(spec, path, errs);
   validateContainers(spec.containers, `${path}.containers`, errs, true);
   validateContainers(spec.initContainers, `${path}.initContainers`, errs, false);
   if (!['Always', 'OnFailure', 'Never'].includes(spec.restartPolicy)) {
@@ -410,6 +445,20 @@ export function validate(r: ResourceType, obj: KubeObject, old?: KubeObject): vo
       }
       if (old && !deepEqual(spec?.selector, old.spec?.selector)) {
         errs.push(invalidRaw('spec.selector', goLabelSelector(spec?.selector), 'field is immutable'));
+      }
+      const strategy = spec?.strategy;
+      if (kind === 'deployment' && strategy) {
+        // ValidateDeploymentStrategy / ValidateRollingUpdateDeployment (K pkg/apis/apps/validation/validation.go).
+        if (!['RollingUpdate', 'Recreate'].includes(strategy.type)) errs.push(field.notSupported('spec.strategy.type', strategy.type, ['Recreate', 'RollingUpdate']));
+        if (strategy.type === 'Recreate' && strategy.rollingUpdate) {
+          errs.push(field.forbidden('spec.strategy.rollingUpdate', "may not be specified when strategy `type` is 'Recreate'"));
+        }
+        const ru = strategy.rollingUpdate;
+        const zero = (v: unknown) => v === 0 || v === '0%' || v === '0';
+        if (strategy.type === 'RollingUpdate' && ru && zero(ru.maxUnavailable) && zero(ru.maxSurge)) {
+          const v = typeof ru.maxUnavailable === 'number' ? `intstr.IntOrString{Type:0, IntVal:0, StrVal:""}` : `intstr.IntOrString{Type:1, IntVal:0, StrVal:${JSON.stringify(ru.maxUnavailable)}}`;
+          errs.push(invalidRaw('spec.strategy.rollingUpdate.maxUnavailable', v, 'may not be 0 when `maxSurge` is 0'));
+        }
       }
       break;
     }

@@ -146,6 +146,17 @@ describe('CRUD and defaults', () => {
     expect(imm.message).toMatch(/^Job\.batch "j1" is invalid: spec\.template: Invalid value: .*: field is immutable$/);
   });
 
+  it('422 Invalid: volume mounts must name a volume; several errors are joined', async () => {
+    const st = await expectStatus(
+      core.createNamespacedPod({
+        namespace: 'default',
+        body: { metadata: { name: 'vols' }, spec: { volumes: [{ name: 'cfg' } as any], containers: [{ name: 'c', image: 'i', volumeMounts: [{ name: 'data', mountPath: '/d' }] }] } },
+      }),
+    );
+    expect(st.message).toBe('Pod "vols" is invalid: [spec.volumes[0]: Required value: must specify a volume type, spec.containers[0].volumeMounts[0].name: Not found: "data"]');
+    expect(st.details.causes.map((c: any) => c.reason)).toEqual(['FieldValueRequired', 'FieldValueNotFound']);
+  });
+
   it('generateName gives 5 lowercase alphanumerics', async () => {
     const cm = await core.createNamespacedConfigMap({ namespace: 'default', body: { metadata: { generateName: 'gen-' }, data: { a: 'b' } } });
     expect(cm.metadata!.name).toMatch(/^gen-[bcdfghjklmnpqrstvwxz2456789]{5}$/);
