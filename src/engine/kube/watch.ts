@@ -128,13 +128,15 @@ export async function watchObjects<T extends KubernetesObject>(opts: WatchObject
     if (opts.fieldSelector) query.fieldSelector = opts.fieldSelector;
     client.countRequest('watch');
     logger.debug(`WATCH ${path} from resourceVersion ${rv ?? '(none)'}`);
+    // Not awaited: watch() resolves only once the response headers arrive, and an abort must not wait for that.
+    let finished = false;
     let controller: AbortController | undefined;
-    try {
-      controller = await watch.watch(
+    watch
+      .watch(
         path,
         query,
         (type: string, obj: unknown) => {
-          if (signal.aborted) return;
+          if (finished || signal.aborted) return;
           if (type === 'ERROR') {
             const status = parseStatus(obj);
             if (status?.code === 410) expired = true;
@@ -152,7 +154,6 @@ export async function watchObjects<T extends KubernetesObject>(opts: WatchObject
           const k = keyOf(path, o);
           if (newRV) rv = newRV;
           if (type === 'DELETED') {
-            if (!cache.has(k)) return;
             cache.delete(k);
             emit('DELETED', o, false);
             return;
@@ -171,12 +172,17 @@ export async function watchObjects<T extends KubernetesObject>(opts: WatchObject
           else if ((err as { name?: string }).name === 'TimeoutError') settle({ kind: 'timeout' });
           else settle({ kind: 'failed', error: toKubeApiError(err, { verb: 'watch', ...target, server: client.server }) });
         },
+      )
+      .then(
+        (c) => {
+          controller = c;
+          if (finished) c.abort();
+        },
+        // watch() rejects only for kubeconfig problems (no cluster, HTTP without insecure-skip-tls-verify, exec plugin).
+        (err: unknown) => settle({ kind: 'failed', error: toKubeApiError(err, { verb: 'watch', ...target, server: client.server }) }),
       );
-    } catch (err) {
-      // watch() rejects only for kubeconfig problems (no cluster, HTTP without insecure-skip-tls-verify, exec plugin).
-      settle({ kind: 'failed', error: toKubeApiError(err, { verb: 'watch', ...target, server: client.server }) });
-    }
     const end = await ended;
+    finished = true;
     signal.removeEventListener('abort', onAbort);
     controller?.abort();
     return { end, events };
