@@ -4,7 +4,7 @@ import { createServer as createHttpsServer, type Server as HttpsServer } from 'n
 import { createServer as createNetServer, type AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { ApiException } from '@kubernetes/client-node';
+import { ApiException, type V1ConfigMap } from '@kubernetes/client-node';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { KubeApiError, KubeClient, loadKubeConfig, toKubeApiError } from '../../../src/engine/kube/index.js';
 import { RecordingLogger } from '../../../src/engine/logger.js';
@@ -73,6 +73,17 @@ describe('KubeApiError from the API server', () => {
       `Kubernetes API refused to update ConfigMap 'versioned' in namespace 'errs': 409 Conflict — Operation cannot be fulfilled on configmaps "versioned": the object has been modified; please apply your changes to the latest version and try again; the object changed while it was being updated: read it again and retry`,
     );
     expect(e.isConflict).toBe(true);
+  });
+
+  it('409 Conflict of a server-side apply without force names the other manager and hints at force', async () => {
+    await c.client.apply(configMap('errs', 'owned', { MODEL: 'iris' }), { fieldManager: 'someone-else' });
+    const e = await failure(c.client.apply(configMap('errs', 'owned', { MODEL: 'wine' }), { force: false }));
+    expect(e.message).toBe(
+      `Kubernetes API refused to apply ConfigMap 'owned' in namespace 'errs': 409 Conflict — Apply failed with 1 conflict: conflict with "someone-else": .data.MODEL; another field manager owns these fields: apply with force to take them over`,
+    );
+    expect(e.causes).toEqual([{ reason: 'FieldManagerConflict', field: '.data.MODEL', message: 'conflict with "someone-else"' }]);
+    // With force (the default) the apply takes the field over.
+    expect((await c.client.apply<V1ConfigMap>(configMap('errs', 'owned', { MODEL: 'wine' }))).data).toEqual({ MODEL: 'wine' });
   });
 
   it('422 for an invalid name lists the field and the problem', async () => {
