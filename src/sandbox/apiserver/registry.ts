@@ -709,9 +709,22 @@ export function createClusterStore(opts: ClusterStoreOptions = {}): SandboxStore
         }
       }
       if (remaining > 0) {
-        let still = 0;
-        for (const [key, b] of buckets) if (types.get(key)!.namespaced) for (const o of b.values()) if (o.metadata.namespace === ns) still++;
-        if (still > 0) continue;
+        const counts = new Map<string, number>();
+        const finalizers = new Map<string, number>();
+        for (const [key, b] of buckets) {
+          const r = types.get(key)!;
+          if (!r.namespaced) continue;
+          for (const o of b.values()) {
+            if (o.metadata.namespace !== ns) continue;
+            const gr = `${r.resource}.${r.group}`;
+            counts.set(gr, (counts.get(gr) ?? 0) + 1);
+            for (const f of o.metadata.finalizers ?? []) finalizers.set(f, (finalizers.get(f) ?? 0) + 1);
+          }
+        }
+        if (counts.size > 0) {
+          safe(() => reportNamespaceConditions(ns, counts, finalizers));
+          continue;
+        }
       }
       safe(() => {
         const cur = raw('namespaces', undefined, ns);
@@ -723,6 +736,34 @@ export function createClusterStore(opts: ClusterStoreOptions = {}): SandboxStore
         if (after && !(after.spec?.finalizers ?? []).length && !(after.metadata.finalizers ?? []).length) commit('DELETED', 'namespaces', after, after);
       });
     }
+  }
+
+  /** The namespace controller's status conditions while content remains (K pkg/controller/namespace/deletion). */
+  function reportNamespaceConditions(ns: string, counts: Map<string, number>, finalizers: Map<string, number>): void {
+    const cur = raw('namespaces', undefined, ns);
+    if (!cur) return;
+    const old: any[] = cur.status?.conditions ?? [];
+    const cond = (type: string, status: string, reason: string, message: string) => {
+      const prev = old.find((c) => c.type === type);
+      const lastTransitionTime = prev && prev.status === status ? prev.lastTransitionTime : ts(now());
+      return { type, status, lastTransitionTime, reason, message };
+    };
+    const list = (m: Map<string, number>, fmt: (k: string, n: number) => string) =>
+      [...m.entries()]
+        .sort(([a], [b]) => a.localeCompare(b))
+        .map(([k, n]) => fmt(k, n))
+        .join(', ');
+    const conditions = [
+      cond('NamespaceDeletionDiscoveryFailure', 'False', 'ResourcesDiscovered', 'All resources successfully discovered'),
+      cond('NamespaceDeletionGroupVersionParsingFailure', 'False', 'ParsedGroupVersions', 'All legacy kube types successfully parsed'),
+      cond('NamespaceDeletionContentFailure', 'False', 'ContentDeleted', 'All content successfully deleted, may be waiting on finalization'),
+      cond('NamespaceContentRemaining', 'True', 'SomeResourcesRemain', `Some resources are remaining: ${list(counts, (k, n) => `${k} has ${n} resource instances`)}`),
+      finalizers.size
+        ? cond('NamespaceFinalizersRemaining', 'True', 'SomeFinalizersRemain', `Some content in the namespace has finalizers remaining: ${list(finalizers, (k, n) => `${k} in ${n} resource instances`)}`)
+        : cond('NamespaceFinalizersRemaining', 'False', 'ContentHasNoFinalizers', 'All content-preserving finalizers finished'),
+    ];
+    if (deepEqual(conditions, old)) return;
+    updateInternal('namespaces', undefined, ns, { ...cur, status: { ...cur.status, conditions } }, { fieldManager: 'kube-controller-manager', subresource: 'status' });
   }
 
   function removeFinalizer(key: ResourceKey, ns: string | undefined, name: string, fin: string): void {

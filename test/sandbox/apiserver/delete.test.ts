@@ -174,7 +174,15 @@ describe('namespaces', () => {
       const p = h.store.find('pods', 'doomed', 'inner-pod');
       return p?.metadata.deletionTimestamp ? p : undefined;
     });
-    expect(h.store.find('namespaces', undefined, 'doomed')).toBeDefined();
+    const stuck = await until(() => {
+      const n = h.store.find('namespaces', undefined, 'doomed');
+      return n?.status?.conditions ? n : undefined;
+    });
+    expect(stuck.status.conditions.find((c: any) => c.type === 'NamespaceContentRemaining')).toMatchObject({
+      status: 'True',
+      reason: 'SomeResourcesRemain',
+      message: 'Some resources are remaining: pods. has 1 resource instances',
+    });
     h.store.delete('pods', 'doomed', 'inner-pod', { gracePeriodSeconds: 0, preconditions: { uid: pod.metadata.uid } });
     const k = await kubectlDone;
     expect(k.code, k.stderr).toBe(0);
