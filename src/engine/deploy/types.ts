@@ -1,0 +1,69 @@
+/**
+ * The deploy engine's shared model: what a run is given (DeployContext), and what it reports
+ * (StageResult, DeployResult). The action's summary and outputs and the CLI all render DeployResult.
+ */
+import type { ProjectSpec } from '../config/spec.js';
+import type { KubeClient } from '../kube/index.js';
+import type { Logger } from '../logger.js';
+import type { DeployPlan, PlannedBatchStage, PlannedServiceStage } from '../plan/index.js';
+
+export type StageStatus = 'succeeded' | 'failed' | 'rolled-back' | 'skipped' | 'cancelled';
+
+export interface StageResult {
+  /** The stage's name in the config. */
+  stage: string;
+  type: 'batch' | 'service';
+  /** 1-based DAG step (0 for the run_on_failure stage). */
+  step: number;
+  status: StageStatus;
+  /** Batch: pods run (1 + retries used). Service: 1. 0 when skipped. */
+  attempts: number;
+  /** When the stage started (ISO 8601), absent when skipped. */
+  startedAt?: string;
+  durationMs?: number;
+  /** The Kubernetes object that ran the stage: `Job/<name>` or `Deployment/<name>`. */
+  object?: string;
+  /** Service stages: `http://<service>.<namespace>.svc.cluster.local:<port>`. */
+  url?: string;
+  /** Service stages with an ingress: the public URL, when one is known. */
+  publicUrl?: string;
+  /** Service stages: ready/desired replicas at the end of the stage. */
+  readyReplicas?: number;
+  replicas?: number;
+  /** Why it failed, was rolled back, skipped or cancelled: one line. */
+  reason?: string;
+  /** The last log lines of the failing pod(s) (or of the stage), oldest first, prefixed with the pod name. */
+  logTail?: string[];
+}
+
+export interface DeployResult {
+  project: string;
+  namespace: string;
+  status: 'success' | 'failure';
+  /** Every stage of the plan in DAG order (plus the run_on_failure stage, if it ran). */
+  stages: StageResult[];
+  startedAt: string;
+  durationMs: number;
+  /** The run-level failure (config, cluster access, lock, timeout), when not a stage's. */
+  reason?: string;
+}
+
+/** Everything a stage runner needs; one per run. */
+export interface DeployContext {
+  client: KubeClient;
+  logger: Logger;
+  spec: ProjectSpec;
+  plan: DeployPlan;
+  namespace: string;
+  /** This run's id: per-run Job names and the pod-template annotation derive from it. */
+  runId: string;
+  /** Aborted on cancellation (SIGINT/SIGTERM, the action's cancel) or the overall timeout. */
+  signal: AbortSignal;
+  /** Stage log lines as they arrive, already prefixed with the stage (`[stage-1] ...`). */
+  onLogLine?: (stage: string, line: string) => void;
+}
+
+/** Runs one batch stage's Job to completion: never throws for a stage failure, only reports it. */
+export type BatchStageRunner = (ctx: DeployContext, stage: PlannedBatchStage, step: number) => Promise<StageResult>;
+/** Rolls one service stage out (and back, on failure): never throws for a stage failure, only reports it. */
+export type ServiceStageRunner = (ctx: DeployContext, stage: PlannedServiceStage, step: number) => Promise<StageResult>;
