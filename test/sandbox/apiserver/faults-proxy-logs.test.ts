@@ -103,6 +103,11 @@ describe('service proxy', () => {
     expect(await res.json()).toEqual({ method: 'POST', url: '/score/v1?x=1', body: '{"a":1}' });
     const plain = await fetch(`${h.url}/api/v1/namespaces/default/services/model/proxy/`);
     expect((await plain.json()).url).toBe('/');
+    h.store.create('pods', 'default', { apiVersion: 'v1', kind: 'Pod', metadata: { name: 'model-0' }, spec: { containers: [{ name: 'c', image: 'i', ports: [{ name: 'http', containerPort: port }] }] } } as KubeObject);
+    const pod = h.store.get('pods', 'default', 'model-0');
+    h.store.update('pods', 'default', 'model-0', { ...pod, status: { ...pod.status, podIP: '127.0.0.1' } }, { subresource: 'status' });
+    const viaPod = await fetch(`${h.url}/api/v1/namespaces/default/pods/model-0:http/proxy/healthz`);
+    expect(await viaPod.json()).toMatchObject({ method: 'GET', url: '/healthz' });
     const svcs = h.kc.makeApiClient(CoreV1Api);
     const nf = await expectStatus(svcs.readNamespacedService({ name: 'nope', namespace: 'default' }));
     expect(nf.code).toBe(404);
