@@ -11,14 +11,13 @@
  * as it does without OpenAPI, and `kubectl explain` has nothing to show. `/openapi/v2` answers 404.
  *
  * Field validation (AS pkg/endpoints/handlers/create.go, update.go, patch.go with fieldValidation Strict|Warn|Ignore):
- * unknown fields are found by walking the body along the field tables of the protobuf schema (protobuf-schema.ts, the
- * JSON names of every field of the served kinds). Strict -> 400 `strict decoding error: unknown field "spec.foo"`;
+ * unknown fields are found by walking the body along the field tables of the protobuf schema (protobuf/schema.ts, the
+ * JSON names of every field of the served kinds, inlined structs such as Volume.volumeSource flattened, see
+ * protobuf/fields.ts). Strict -> 400 `strict decoding error: unknown field "spec.foo"`;
  * Warn (the default) -> `Warning: 299 - "unknown field \"spec.foo\""` headers; Ignore -> nothing.
  */
 import type { ResourceType } from '../types.js';
-import { isPlainObject } from './patch.js';
-import { PACKAGES } from './protobuf.js';
-import { PROTO_SCHEMA } from './protobuf-schema.js';
+import { unknownFieldPaths } from './protobuf/fields.js';
 import { apiVersionOf } from './resources.js';
 
 function gvPath(gv: string): string {
@@ -66,32 +65,5 @@ export function openapiDocument(resources: ResourceType[]): unknown {
 
 /** JSON paths of fields the kind does not have, e.g. `spec.replica`, `spec.template.spec.containers[0].imagee`. */
 export function unknownFields(obj: unknown, r: ResourceType): string[] {
-  const msg = `${PACKAGES[r.group] ?? ''}.${r.kind}`;
-  if (!PROTO_SCHEMA[msg] || !isPlainObject(obj)) return [];
-  const out: string[] = [];
-  walk(obj, msg, '', out, true);
-  return out;
-}
-
-function walk(obj: Record<string, unknown>, msg: string, path: string, out: string[], top = false): void {
-  const rows = PROTO_SCHEMA[msg];
-  for (const [k, v] of Object.entries(obj)) {
-    if (top && (k === 'apiVersion' || k === 'kind')) continue;
-    if (k.startsWith('$')) continue; // strategic merge patch directives
-    const p = path ? `${path}.${k}` : k;
-    const row = rows.find((x) => x[1] === k);
-    if (!row) {
-      out.push(p);
-      continue;
-    }
-    const [, , type, flag, keyType] = row;
-    if (v === null || v === undefined || !PROTO_SCHEMA[type]) continue;
-    if (flag === 1 && Array.isArray(v)) {
-      v.forEach((item, i) => {
-        if (isPlainObject(item)) walk(item, type, `${p}[${i}]`, out);
-      });
-    } else if (flag === 0 && keyType && isPlainObject(v)) {
-      for (const [mk, mv] of Object.entries(v)) if (isPlainObject(mv)) walk(mv, type, `${p}.${mk}`, out);
-    } else if (isPlainObject(v)) walk(v, type, p, out);
-  }
+  return unknownFieldPaths(obj, apiVersionOf(r), r.kind);
 }

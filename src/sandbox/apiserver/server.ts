@@ -17,7 +17,7 @@ import { FaultInjector, type FaultOptions } from './faults.js';
 import { StatusError, badRequest, conflict, field, internalError, invalid, methodNotAllowed, notFound, serviceUnavailable, tooManyRequests, unsupportedMediaType } from './errors.js';
 import { openapiDocument, openapiIndex, unknownFields } from './openapi.js';
 import { jsonPatch, mergePatch, strategicMerge } from './patch.js';
-import { decodeProtobufObject } from './protobuf.js';
+import { decodeProtobufObject } from './protobuf/decode.js';
 import { RETURNS_DELETED_OBJECT } from './registry.js';
 import { RESOURCE_TYPES, apiVersionOf, keyOf, subresourceKind, subresourceVerbs } from './resources.js';
 import { compileFilter, fromLabelSelector } from './selectors.js';

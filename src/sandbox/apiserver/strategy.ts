@@ -479,7 +479,10 @@ export function validate(r: ResourceType, obj: KubeObject, old?: KubeObject): vo
         if (!deepEqual(spec?.selector, old.spec?.selector)) errs.push(invalidRaw('spec.selector', goLabelSelector(spec?.selector), 'field is immutable'));
         if (!deepEqual(spec?.template, old.spec?.template)) errs.push(invalidRaw('spec.template', `core.PodTemplateSpec${JSON.stringify(spec?.template ?? {})}`, 'field is immutable'));
         if (spec?.completionMode !== old.spec?.completionMode) errs.push(field.invalid('spec.completionMode', spec?.completionMode, 'field is immutable'));
-        if (old.spec?.completionMode === 'Indexed' && spec?.completions !== old.spec?.completions) errs.push(field.invalid('spec.completions', spec?.completions, 'field is immutable'));
+        // completions is immutable, except for elastic Indexed Jobs scaling completions together with parallelism.
+        if (spec?.completions !== old.spec?.completions && !(spec?.completionMode === 'Indexed' && spec?.completions === spec?.parallelism)) {
+          errs.push(field.invalid('spec.completions', spec?.completions ?? null, 'field is immutable'));
+        }
       }
       break;
     }
