@@ -1,5 +1,5 @@
 /**
- * The in-process controller manager: scheduler stub, ReplicaSet, Deployment, Job (+ TTL after finished) and
+ * The in-process controller manager: scheduler (resource fit), ReplicaSet, Deployment, Job (+ TTL after finished) and
  * Endpoints controllers, all reacting to the store's change stream through keyed work queues.
  */
 import type { ClusterStore, EventRecorder } from '../types.js';
@@ -8,7 +8,7 @@ import { startEndpointsController } from './endpoints.js';
 import { createEventRecorder } from './events.js';
 import { startJobController } from './job.js';
 import { startReplicaSetController } from './replicaset.js';
-import { startScheduler } from './scheduler.js';
+import { startScheduler, type NodeCapacity } from './scheduler.js';
 import type { LogFn } from './util.js';
 
 export interface ControllerOptions {
@@ -18,7 +18,12 @@ export interface ControllerOptions {
   jobBackoffBaseMs?: number;
   /** Job pod-failure back-off cap in ms (default 600 000, upstream MaxJobPodFailureBackOff). */
   jobBackoffMaxMs?: number;
-  /** Part-2 hook: capacity check for the scheduler (undefined = fits, else the reason). */
+  /**
+   * The node's capacity as the scheduler sees it when the Node object has no status.allocatable (default: this
+   * machine's). The Node the kubelet registers normally carries the same values (startSandbox passes both).
+   */
+  nodeCapacity?: NodeCapacity;
+  /** An extra scheduler filter besides the resource fit (undefined = fits, else the reason, e.g. `node(s) were unschedulable`). */
   schedulerFits?: Parameters<typeof startScheduler>[1]['fits'];
   /** Controllers to run (default all). */
   enabled?: ('scheduler' | 'replicaset' | 'deployment' | 'job' | 'endpoints')[];
@@ -37,7 +42,7 @@ export function startControllers(store: ClusterStore, opts: Partial<ControllerOp
   const events = opts.events ?? createEventRecorder(store, { log, host: opts.nodeName ?? 'sandbox' });
   const on = new Set(opts.enabled ?? ['scheduler', 'replicaset', 'deployment', 'job', 'endpoints']);
   const running: { stop(): Promise<void> }[] = [];
-  if (on.has('scheduler')) running.push(startScheduler(store, { nodeName: opts.nodeName ?? 'sandbox', events, log, fits: opts.schedulerFits }));
+  if (on.has('scheduler')) running.push(startScheduler(store, { nodeName: opts.nodeName ?? 'sandbox', events, log, capacity: opts.nodeCapacity, fits: opts.schedulerFits }));
   if (on.has('replicaset')) running.push(startReplicaSetController(store, { events, log }));
   if (on.has('deployment')) running.push(startDeploymentController(store, { events, log }));
   if (on.has('job')) running.push(startJobController(store, { events, log, jobBackoffBaseMs: opts.jobBackoffBaseMs, jobBackoffMaxMs: opts.jobBackoffMaxMs }));

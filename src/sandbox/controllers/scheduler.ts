@@ -1,45 +1,215 @@
 /**
- * Scheduler stub: binds every pending, unbound pod whose schedulerName is ours to the single sandbox node,
+ * The sandbox scheduler: binds every pending, unbound pod whose schedulerName is ours to the single sandbox node,
  * as kube-scheduler would after its filter/score cycle (K pkg/scheduler/schedule_one.go): `spec.nodeName` is set,
  * condition `PodScheduled=True` is added and the event `Scheduled` "Successfully assigned ns/pod to node" recorded.
  *
- * `fits` is the hook for part 2's capacity checks: when it answers a reason, the pod stays pending with
- * PodScheduled=False reason Unschedulable and a FailedScheduling event, and is retried on the next change.
+ * Filter: the NodeResourcesFit plugin (K pkg/scheduler/framework/plugins/noderesources/fit.go). A pod fits when, for
+ * cpu and memory, its requests (K component-helpers resource.PodRequests: regular containers summed, init containers
+ * as a max, sidecars added; a limit without a request counts as the request, as API defaulting makes it) plus the
+ * requests of the non-terminal pods already bound to the node do not exceed the node's allocatable, and the node's
+ * `pods` count is not exhausted. Allocatable is the Node object's `status.allocatable` (the kubelet registers it from
+ * the configured capacity), else `capacity`, else this machine's (os.cpus(), os.totalmem()).
+ *
+ * A pod that does not fit stays Pending with PodScheduled=False reason Unschedulable and the upstream message
+ * (K pkg/scheduler/framework/types.go FitError.Error: "0/1 nodes are available: 1 Insufficient cpu." plus the
+ * DefaultPreemption post-filter message), and a FailedScheduling Warning event. Unschedulable pods are retried, oldest
+ * (highest priority) first, when capacity may have freed up: a pod on the node terminates or is deleted, or the Node
+ * changes - as upstream's scheduling queue moves them back to the active queue on those cluster events.
  */
+import os from 'node:os';
 import type { ClusterStore, EventRecorder, KubeObject, StoreEvent } from '../types.js';
 import { errorMessage, isNotFound, nowRFC3339, splitKey, WorkQueue, type LogFn } from './util.js';
+
+export interface NodeCapacity {
+  cpu?: string | number;
+  memory?: string | number;
+  pods?: string | number;
+}
 
 export interface SchedulerOptions {
   nodeName: string;
   events: EventRecorder;
   log?: LogFn;
-  /** Answers undefined when the pod fits the node, or the reason it does not (e.g. `Insufficient cpu`). */
+  /** Fallback allocatable when the Node object does not exist or lacks status.allocatable (default: this machine's). */
+  capacity?: NodeCapacity;
+  /** An extra filter: undefined when the pod fits the node, else the reason (e.g. `node(s) had untolerated taint`). */
   fits?: (pod: KubeObject, nodeName: string) => string | undefined;
   /** Scheduler names handled (default: `default-scheduler`; pods without schedulerName too). */
   schedulerNames?: string[];
 }
 
+// ---------------------------------------------------------------------------------------------------------------
+// Quantities (K staging/src/k8s.io/apimachinery/pkg/api/resource/quantity.go)
+
+const BINARY: Record<string, number> = { Ki: 10, Mi: 20, Gi: 30, Ti: 40, Pi: 50, Ei: 60 };
+const DECIMAL: Record<string, number> = { n: -9, u: -6, m: -3, '': 0, k: 3, M: 6, G: 9, T: 12, P: 15, E: 18 };
+const QUANTITY = /^([+-]?)(\d+(?:\.\d*)?|\.\d+)(?:(Ki|Mi|Gi|Ti|Pi|Ei|[numkMGTPE])|[eE]([+-]?\d+))?$/;
+
+/**
+ * Parses a Kubernetes quantity (`500m`, `0.5`, `100M`, `100Mi`, `1Gi`, `1e3`, or a number) exactly and answers
+ * `ceil(value * 10^scale)`: scale 3 gives milli-units (cpu, upstream MilliValue), scale 0 whole units (memory bytes,
+ * upstream Value) - both round up as upstream does. Throws on a malformed quantity.
+ */
+export function parseQuantity(q: string | number, scale = 0): number {
+  const s = typeof q === 'number' ? numberText(q) : q.trim();
+  const m = QUANTITY.exec(s);
+  if (!m) throw new Error(`quantities must match the regular expression '^([+-]?[0-9.]+)([eEinumkKMGTP]*[-+]?[0-9]*)$': ${JSON.stringify(s)}`);
+  const [, sign, mantissa, suffix, exp] = m;
+  const [int, frac = ''] = mantissa.split('.');
+  let num = BigInt((int || '0') + frac);
+  let den = 10n ** BigInt(frac.length);
+  let ten = scale;
+  if (suffix !== undefined && suffix in BINARY) num *= 2n ** BigInt(BINARY[suffix]);
+  else if (suffix !== undefined) ten += DECIMAL[suffix];
+  if (exp !== undefined) ten += Number(exp);
+  if (ten >= 0) num *= 10n ** BigInt(ten);
+  else den *= 10n ** BigInt(-ten);
+  // ceil toward +inf for positive values; negative quantities are invalid requests anyway.
+  const v = sign === '-' ? -(num / den) : (num + den - 1n) / den;
+  return Number(v);
+}
+
+function numberText(n: number): string {
+  if (!Number.isFinite(n)) throw new Error(`invalid quantity ${n}`);
+  return String(n);
+}
+
+/** Formats milli-cpu the way a Node's capacity reads (`2`, `1500m`). */
+export function formatCpu(milli: number): string {
+  return milli % 1000 === 0 ? String(milli / 1000) : `${milli}m`;
+}
+
+/** Formats bytes the way a kubelet reports memory (`<n>Ki` when whole kibibytes, else bytes). */
+export function formatMemory(bytes: number): string {
+  return bytes % 1024 === 0 ? `${bytes / 1024}Ki` : String(bytes);
+}
+
+/** The Node capacity strings for the sandbox node (defaults: this machine's cpus and memory). */
+export function nodeCapacity(c: NodeCapacity = {}): { cpu: string; memory: string } {
+  return {
+    cpu: c.cpu === undefined ? String(os.cpus().length) : formatCpu(parseQuantity(c.cpu, 3)),
+    memory: c.memory === undefined ? formatMemory(Math.floor(os.totalmem() / 1024) * 1024) : formatMemory(parseQuantity(c.memory)),
+  };
+}
+
+// ---------------------------------------------------------------------------------------------------------------
+// Requests (K staging/src/k8s.io/component-helpers/resource/helpers.go PodRequests)
+
+export interface Requests {
+  /** milli-cpu */
+  cpu: number;
+  /** bytes */
+  memory: number;
+}
+
+function containerRequests(c: any): Requests {
+  const get = (r: 'cpu' | 'memory', scale: number): number => {
+    const q = c?.resources?.requests?.[r] ?? c?.resources?.limits?.[r];
+    if (q === undefined || q === null || q === '') return 0;
+    try {
+      return Math.max(0, parseQuantity(q, scale));
+    } catch {
+      return 0;
+    }
+  };
+  return { cpu: get('cpu', 3), memory: get('memory', 0) };
+}
+
+/** A pod's effective requests: max(sum of containers + sidecars, each init container + the sidecars before it) + overhead. */
+export function podRequests(pod: KubeObject): Requests {
+  const reqs: Requests = { cpu: 0, memory: 0 };
+  for (const c of pod.spec?.containers ?? []) add(reqs, containerRequests(c));
+  const sidecars: Requests = { cpu: 0, memory: 0 };
+  const initMax: Requests = { cpu: 0, memory: 0 };
+  for (const ic of pod.spec?.initContainers ?? []) {
+    const r = containerRequests(ic);
+    let cur: Requests;
+    if (ic.restartPolicy === 'Always') {
+      add(reqs, r);
+      add(sidecars, r);
+      cur = { ...sidecars };
+    } else cur = { cpu: r.cpu + sidecars.cpu, memory: r.memory + sidecars.memory };
+    initMax.cpu = Math.max(initMax.cpu, cur.cpu);
+    initMax.memory = Math.max(initMax.memory, cur.memory);
+  }
+  reqs.cpu = Math.max(reqs.cpu, initMax.cpu);
+  reqs.memory = Math.max(reqs.memory, initMax.memory);
+  add(reqs, containerRequests({ resources: { requests: pod.spec?.overhead } }));
+  return reqs;
+}
+
+function add(into: Requests, r: Requests): void {
+  into.cpu += r.cpu;
+  into.memory += r.memory;
+}
+
+const terminal = (p: KubeObject): boolean => p.status?.phase === 'Succeeded' || p.status?.phase === 'Failed';
+
+/** Why `pod` does not fit next to the pods already on the node (upstream reason strings), empty when it fits. */
+export function insufficientResources(pod: KubeObject, onNode: KubeObject[], allocatable: { cpu: number; memory: number; pods: number }): string[] {
+  const want = podRequests(pod);
+  const used: Requests = { cpu: 0, memory: 0 };
+  for (const p of onNode) add(used, podRequests(p));
+  const reasons: string[] = [];
+  // K noderesources/fit.go fitsRequest: pods first, then cpu, memory (a zero request always fits).
+  if (onNode.length + 1 > allocatable.pods) reasons.push('Too many pods');
+  if (want.cpu > 0 && want.cpu > allocatable.cpu - used.cpu) reasons.push('Insufficient cpu');
+  if (want.memory > 0 && want.memory > allocatable.memory - used.memory) reasons.push('Insufficient memory');
+  return reasons;
+}
+
+/** The FitError message for one node (K framework/types.go) with DefaultPreemption's post-filter message. */
+export function unschedulableMessage(reasons: string[]): string {
+  const hist = reasons.map((r) => `1 ${r}`).sort();
+  return `0/1 nodes are available: ${hist.join(', ')}. preemption: 0/1 nodes are available: 1 No preemption victims found for incoming pod.`;
+}
+
+// ---------------------------------------------------------------------------------------------------------------
+
 export function startScheduler(store: ClusterStore, opts: SchedulerOptions): { stop(): Promise<void> } {
   const names = opts.schedulerNames ?? ['default-scheduler'];
   const wants = (p: KubeObject): boolean =>
-    !p.spec?.nodeName &&
-    !p.metadata.deletionTimestamp &&
-    p.status?.phase !== 'Succeeded' &&
-    p.status?.phase !== 'Failed' &&
-    names.includes(p.spec?.schedulerName ?? 'default-scheduler');
+    !p.spec?.nodeName && !p.metadata.deletionTimestamp && !terminal(p) && names.includes(p.spec?.schedulerName ?? 'default-scheduler');
+  const fallback = nodeCapacity(opts.capacity);
+  const fallbackPods = opts.capacity?.pods === undefined ? 110 : parseQuantity(opts.capacity.pods);
+  /** Pods found unschedulable: retried on cluster events that may free capacity. */
+  const unschedulable = new Set<string>();
+  const keyOf = (p: KubeObject): string => `${p.metadata.namespace}/${p.metadata.name}`;
+
+  const allocatable = (): { cpu: number; memory: number; pods: number } => {
+    const node = store.find('nodes', undefined, opts.nodeName);
+    const a = node?.status?.allocatable ?? node?.status?.capacity ?? {};
+    const q = (v: unknown, dflt: string | number, scale: number): number => {
+      try {
+        return parseQuantity(typeof v === 'string' || typeof v === 'number' ? v : dflt, scale);
+      } catch (err) {
+        opts.log?.(`scheduler: node ${opts.nodeName} allocatable ${JSON.stringify(v)}: ${errorMessage(err)}`);
+        return parseQuantity(dflt, scale);
+      }
+    };
+    return { cpu: q(a.cpu, fallback.cpu, 3), memory: q(a.memory, fallback.memory, 0), pods: q(a.pods, fallbackPods, 0) };
+  };
 
   const queue = new WorkQueue(
     (key) => {
       const [ns, name] = splitKey(key);
       const pod = store.find('pods', ns, name);
-      if (!pod || !wants(pod)) return;
-      const why = opts.fits?.(pod, opts.nodeName);
-      if (why) {
-        const msg = `0/1 nodes are available: 1 ${why}. preemption: 0/1 nodes are available: 1 No preemption victims found for incoming pod.`;
+      if (!pod || !wants(pod)) {
+        unschedulable.delete(key);
+        return;
+      }
+      const onNode = store.list('pods', undefined).items.filter((p) => p.spec?.nodeName === opts.nodeName && !terminal(p));
+      const reasons = insufficientResources(pod, onNode, allocatable());
+      const extra = opts.fits?.(pod, opts.nodeName);
+      if (extra) reasons.push(extra);
+      if (reasons.length) {
+        unschedulable.add(key);
+        const msg = unschedulableMessage(reasons);
         setScheduledCondition(store, pod, 'False', 'Unschedulable', msg);
         opts.events.record(pod, 'Warning', 'FailedScheduling', msg, 'default-scheduler');
         return;
       }
+      unschedulable.delete(key);
       // Binding (pods/binding upstream): the store takes spec.nodeName through a merge patch.
       const bound = store.patch('pods', ns, name, 'merge', { spec: { nodeName: opts.nodeName } }, { fieldManager: 'default-scheduler' });
       setScheduledCondition(store, bound, 'True');
@@ -47,17 +217,52 @@ export function startScheduler(store: ClusterStore, opts: SchedulerOptions): { s
     },
     { name: 'scheduler', log: opts.log },
   );
+
+  /** Moves every unschedulable pod back to the queue, highest priority then oldest first (K PrioritySort). */
+  const retryUnschedulable = (): void => {
+    const pods = [...unschedulable].map((k) => store.find('pods', ...splitKey(k))).filter((p): p is KubeObject => !!p);
+    pods.sort(
+      (a, b) =>
+        (b.spec?.priority ?? 0) - (a.spec?.priority ?? 0) ||
+        String(a.metadata.creationTimestamp ?? '').localeCompare(String(b.metadata.creationTimestamp ?? '')) ||
+        keyOf(a).localeCompare(keyOf(b)),
+    );
+    for (const p of pods) queue.add(keyOf(p));
+  };
+
   const unsubscribe = store.subscribe((ev: StoreEvent) => {
-    if (ev.key !== 'pods' || ev.type === 'DELETED') return;
-    if (wants(ev.object)) queue.add(`${ev.object.metadata.namespace}/${ev.object.metadata.name}`);
+    if (ev.key === 'nodes') {
+      if (ev.object.metadata.name === opts.nodeName && unschedulable.size) retryUnschedulable();
+      return;
+    }
+    if (ev.key !== 'pods') return;
+    const p = ev.object;
+    const key = keyOf(p);
+    // Capacity may have freed up: a pod on the node went away, finished, or (in-place resize) changed its spec.
+    const wasOnNode = (ev.old ?? p).spec?.nodeName === opts.nodeName;
+    if (unschedulable.size && wasOnNode && (ev.type === 'DELETED' || (terminal(p) && !(ev.old && terminal(ev.old))) || specChanged(ev))) {
+      retryUnschedulable();
+    }
+    if (ev.type === 'DELETED') {
+      unschedulable.delete(key);
+      return;
+    }
+    if (!wants(p)) return;
+    // An unschedulable pod is retried on its own spec changes only, not on our status writes (no event storm).
+    if (unschedulable.has(key) && ev.type === 'MODIFIED' && !specChanged(ev)) return;
+    queue.add(key);
   });
-  for (const p of store.list('pods', undefined).items) if (wants(p)) queue.add(`${p.metadata.namespace}/${p.metadata.name}`);
+  for (const p of store.list('pods', undefined).items) if (wants(p)) queue.add(keyOf(p));
   return {
     async stop() {
       unsubscribe();
       await queue.stop();
     },
   };
+
+  function specChanged(ev: StoreEvent): boolean {
+    return !!ev.old && JSON.stringify(ev.old.spec) !== JSON.stringify(ev.object.spec);
+  }
 
   function setScheduledCondition(s: ClusterStore, pod: KubeObject, status: string, reason?: string, message?: string): void {
     try {
