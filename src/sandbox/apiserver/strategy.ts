@@ -390,18 +390,74 @@ function validateMeta(r: ResourceType, obj: KubeObject, errs: FieldError[]): voi
   } else {
     for (const m of nameValidator(r)(name)) errs.push(field.invalid('metadata.name', name, m));
   }
-  for (const [k, v] of Object.entries(obj.metadata?.labels ?? {})) {
-    if (typeof v !== 'string' || v.length > 63 || !/^(([A-Za-z0-9][-A-Za-z0-9_.]*)?[A-Za-z0-9])?$/.test(v)) {
-      errs.push(
-        field.invalid(
-          'metadata.labels',
-          v,
-          "a valid label must be an empty string or consist of alphanumeric characters, '-', '_' or '.', and must start and end with an alphanumeric character (e.g. 'MyValue',  or 'my_value',  or '12345', regex used for validation is '(([A-Za-z0-9][-A-Za-z0-9_.]*)?[A-Za-z0-9])?')",
-        ),
-      );
-    }
-    void k;
+  const meta = obj.metadata ?? {};
+  for (const [k, v] of Object.entries(meta.labels ?? {})) {
+    for (const m of isQualifiedName(k)) errs.push(field.invalid('metadata.labels', k, m));
+    for (const m of isValidLabelValue(String(v))) errs.push(field.invalid('metadata.labels', v, m));
   }
+  for (const k of Object.keys(meta.annotations ?? {})) {
+    for (const m of isQualifiedName(k.toLowerCase())) errs.push(field.invalid('metadata.annotations', k, m));
+  }
+  const annSize = Object.entries(meta.annotations ?? {}).reduce((n, [k, v]) => n + k.length + String(v).length, 0);
+  if (annSize > 262144) errs.push({ type: 'FieldValueTooLong', field: 'metadata.annotations', body: 'Too long: must have at most 262144 bytes' });
+  const fins: string[] = meta.finalizers ?? [];
+  for (const f of fins) for (const m of isQualifiedName(f)) errs.push(field.invalid('metadata.finalizers', f, m));
+  if (fins.includes('orphan') && fins.includes('foregroundDeletion')) {
+    errs.push(field.invalid('metadata.finalizers', fins, 'finalizer orphan and foregroundDeletion cannot be both set'));
+  }
+  // ValidateOwnerReferences (AM pkg/api/validation/objectmeta.go).
+  let controllers = 0;
+  for (const ref of meta.ownerReferences ?? []) {
+    if (!ref?.apiVersion) errs.push(field.invalid('metadata.ownerReferences.apiVersion', '', 'version must not be empty'));
+    if (!ref?.kind) errs.push(field.invalid('metadata.ownerReferences.kind', '', 'kind must not be empty'));
+    if (!ref?.name) errs.push(field.invalid('metadata.ownerReferences.name', '', 'name must not be empty'));
+    if (!ref?.uid) errs.push(field.invalid('metadata.ownerReferences.uid', '', 'uid must not be empty'));
+    if (ref?.controller) controllers++;
+  }
+  if (controllers > 1) {
+    const names = (meta.ownerReferences ?? []).filter((x) => x.controller).map((x) => `${x.kind}/${x.name}`);
+    errs.push({ type: 'FieldValueInvalid', field: 'metadata.ownerReferences', body: `Invalid value: ${JSON.stringify(meta.ownerReferences)}: Only one reference can have Controller set to true. Found "true" in references for ${names[0]} and ${names[1]}` });
+  }
+}
+
+const QUALIFIED_NAME = '([A-Za-z0-9][-A-Za-z0-9_.]*)?[A-Za-z0-9]';
+const QUALIFIED_NAME_MSG = "must consist of alphanumeric characters, '-', '_' or '.', and must start and end with an alphanumeric character";
+
+/** IsQualifiedName: `[prefix/]name` (label keys, annotation keys, finalizers). */
+export function isQualifiedName(v: string): string[] {
+  const errs: string[] = [];
+  const parts = v.split('/');
+  let name: string;
+  if (parts.length === 1) name = parts[0];
+  else if (parts.length === 2) {
+    name = parts[1];
+    if (!parts[0]) errs.push('prefix part must be non-empty');
+    else errs.push(...isDNS1123Subdomain(parts[0]).map((m) => `prefix part ${m}`));
+  } else {
+    return [`a qualified name ${regexError(QUALIFIED_NAME_MSG, QUALIFIED_NAME, 'MyName', 'my.name', '123-abc')} with an optional DNS subdomain prefix and '/' (e.g. 'example.com/MyName')`];
+  }
+  if (!name) errs.push('name part must be non-empty');
+  else if (name.length > 63) errs.push('name part must be no more than 63 characters');
+  if (!new RegExp(`^${QUALIFIED_NAME}$`).test(name)) errs.push(`name part ${regexError(QUALIFIED_NAME_MSG, QUALIFIED_NAME, 'MyName', 'my.name', '123-abc')}`);
+  return errs;
+}
+
+/** IsValidLabelValue. */
+export function isValidLabelValue(v: string): string[] {
+  const errs: string[] = [];
+  if (v.length > 63) errs.push('must be no more than 63 characters');
+  if (!new RegExp(`^(${QUALIFIED_NAME})?$`).test(v)) {
+    errs.push(
+      regexError(
+        "a valid label must be an empty string or consist of alphanumeric characters, '-', '_' or '.', and must start and end with an alphanumeric character",
+        `(${QUALIFIED_NAME})?`,
+        'MyValue',
+        'my_value',
+        '12345',
+      ),
+    );
+  }
+  return errs;
 }
 
 /** Create/update validation. Throws 422 Invalid with every problem found. */
