@@ -157,6 +157,23 @@ describe('CRUD and defaults', () => {
     expect(st.details.causes.map((c: any) => c.reason)).toEqual(['FieldValueRequired', 'FieldValueNotFound']);
   });
 
+  it('422 Invalid: label keys and values', async () => {
+    const st = await expectStatus(core.createNamespacedConfigMap({ namespace: 'default', body: { metadata: { name: 'lbl', labels: { 'bad key!': 'bad value!' } } } }));
+    expect(st.details.causes.map((c: any) => c.field)).toEqual(['metadata.labels', 'metadata.labels']);
+    expect(st.details.causes[1].message).toBe(
+      "Invalid value: \"bad value!\": a valid label must be an empty string or consist of alphanumeric characters, '-', '_' or '.', and must start and end with an alphanumeric character (e.g. 'MyValue',  or 'my_value',  or '12345', regex used for validation is '(([A-Za-z0-9][-A-Za-z0-9_.]*)?[A-Za-z0-9])?')",
+    );
+  });
+
+  it('unknown paths are 404, unsupported verbs 405', async () => {
+    const nf = await fetch(`${h.url}/apis/apps/v1/namespaces/default/statefulsets`);
+    expect(nf.status).toBe(404);
+    expect((await nf.json()).message).toBe('the server could not find the requested resource');
+    const na = await fetch(`${h.url}/api/v1/namespaces`, { method: 'DELETE' });
+    expect(na.status).toBe(405);
+    expect((await na.json()).reason).toBe('MethodNotAllowed');
+  });
+
   it('generateName gives 5 lowercase alphanumerics', async () => {
     const cm = await core.createNamespacedConfigMap({ namespace: 'default', body: { metadata: { generateName: 'gen-' }, data: { a: 'b' } } });
     expect(cm.metadata!.name).toMatch(/^gen-[bcdfghjklmnpqrstvwxz2456789]{5}$/);
