@@ -106,6 +106,18 @@ describe('typed kubectl commands (protobuf bodies)', () => {
     expect(Buffer.from(s.data.token, 'base64').toString()).toBe('s3cr3t');
     expect(s.data.empty).toBe('');
     expect(await ok('get', 'secret', 'sec', '-o', 'jsonpath={.data.token}')).toBe(Buffer.from('s3cr3t').toString('base64'));
+    // non-UTF-8 file content goes to binaryData (protobuf bytes -> base64)
+    const bin = Buffer.from([0, 0xff, 0xfe, 0x80, 0x7f, 10]);
+    writeFileSync(join(dir, 'blob.bin'), bin);
+    writeFileSync(join(dir, 'text.txt'), 'line\n');
+    await ok('create', 'configmap', 'files', `--from-file=${join(dir, 'blob.bin')}`, `--from-file=${join(dir, 'text.txt')}`);
+    const files = await getJson('configmap', 'files');
+    expect(files.binaryData).toEqual({ 'blob.bin': bin.toString('base64') });
+    expect(files.data).toEqual({ 'text.txt': 'line\n' });
+    await ok('create', 'secret', 'docker-registry', 'pull', '--docker-server=r.example', '--docker-username=u', '--docker-password=p');
+    const pull = await getJson('secret', 'pull');
+    expect(pull.type).toBe('kubernetes.io/dockerconfigjson');
+    expect(JSON.parse(Buffer.from(pull.data['.dockerconfigjson'], 'base64').toString()).auths['r.example']).toMatchObject({ username: 'u', password: 'p' });
   });
 
   it('create serviceaccount, role, rolebinding', async () => {
@@ -124,6 +136,15 @@ describe('typed kubectl commands (protobuf bodies)', () => {
       { kind: 'User', apiGroup: 'rbac.authorization.k8s.io', name: 'alice' },
       { kind: 'ServiceAccount', name: 'robot', namespace: 'pb' },
     ]);
+  });
+
+  it('create clusterrole and clusterrolebinding', async () => {
+    await ok('create', 'clusterrole', 'logs-reader', '--verb=get', '--non-resource-url=/logs/*');
+    expect((await getJson('clusterrole', 'logs-reader')).rules).toEqual([{ verbs: ['get'], nonResourceURLs: ['/logs/*'] }]);
+    await ok('create', 'clusterrolebinding', 'logs-readers', '--clusterrole=logs-reader', '--group=devs');
+    const crb = await getJson('clusterrolebinding', 'logs-readers');
+    expect(crb.subjects).toEqual([{ kind: 'Group', apiGroup: 'rbac.authorization.k8s.io', name: 'devs' }]);
+    expect(crb.roleRef).toEqual({ apiGroup: 'rbac.authorization.k8s.io', kind: 'ClusterRole', name: 'logs-reader' });
   });
 
   it('create service clusterip and ingress', async () => {
