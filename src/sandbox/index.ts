@@ -10,7 +10,9 @@ import { stringify } from 'yaml';
 import { createClusterStore } from './apiserver/registry.js';
 import { startApiServer, type FaultOptions } from './apiserver/index.js';
 import { startControllers, type ControllerOptions } from './controllers/index.js';
+import { nodeCapacity } from './controllers/scheduler.js';
 import { startKubelet, type KubeletOptions } from './kubelet/index.js';
+import { createPythonEnvironments } from './python/index.js';
 import type { ClusterStore } from './types.js';
 
 export interface SandboxOptions {
@@ -23,6 +25,15 @@ export interface SandboxOptions {
   /** Namespace the kubeconfig's context points at. */
   namespace?: string;
   faults?: FaultOptions;
+  /**
+   * Python environments (python/index.ts): every container, whatever its image label, gets its image's venv
+   * (`python3 -m venv --system-site-packages`, cached by image) first on PATH, so its python/pip never touch the host's
+   * Python. `executable`: the system interpreter (default /usr/bin/python3, else python3 on PATH); `cacheDir`: where
+   * venvs live (default `<dataDir>/python`; a persistent one reuses them across sandboxes). false: PATH as the host has it.
+   */
+  python?: { executable?: string; cacheDir?: string } | false;
+  /** The node's cpu and memory (default this machine's: os.cpus().length, os.totalmem()): its Node object and the scheduler's resource fit. */
+  capacity?: { cpu?: string | number; memory?: string | number };
   controllers?: Partial<ControllerOptions>;
   kubelet?: Partial<Omit<KubeletOptions, 'dataDir' | 'nodeName' | 'events'>>;
 }
@@ -61,9 +72,21 @@ export async function startSandbox(options: SandboxOptions = {}): Promise<Sandbo
   const dataDir = options.dataDir ?? mkdtempSync(join(tmpdir(), 'bodywork-sandbox-'));
   mkdirSync(dataDir, { recursive: true });
   const store = createClusterStore();
-  const controllers = startControllers(store, { nodeName: SANDBOX_NODE_NAME, ...options.controllers });
+  const capacity = nodeCapacity(options.capacity);
+  const python =
+    options.python === false
+      ? undefined
+      : createPythonEnvironments({ dataDir: options.python?.cacheDir ?? join(dataDir, 'python'), python: options.python?.executable, log: options.kubelet?.log });
+  const ownEnv = options.kubelet?.containerEnv;
+  const containerEnv: KubeletOptions['containerEnv'] = python
+    ? (pod, c, base) => {
+        const env = python.containerEnv(typeof c?.image === 'string' ? c.image : '', base);
+        return ownEnv ? { ...env, ...ownEnv(pod, c, { ...base, ...env }) } : env;
+      }
+    : ownEnv;
+  const controllers = startControllers(store, { nodeName: SANDBOX_NODE_NAME, nodeCapacity: capacity, ...options.controllers });
   // One event recorder, so the kubelet's events aggregate with the controllers' as on a cluster.
-  const kubelet = startKubelet(store, { ...options.kubelet, nodeName: SANDBOX_NODE_NAME, dataDir, events: controllers.events });
+  const kubelet = startKubelet(store, { nodeCapacity: capacity, ...options.kubelet, containerEnv, nodeName: SANDBOX_NODE_NAME, dataDir, events: controllers.events });
   const server = await startApiServer({ store, logs: kubelet.logs, port: options.port ?? 0, host: '127.0.0.1', faults: options.faults });
   const kubeconfig = sandboxKubeconfig(server.url, options.namespace);
   if (options.kubeconfigPath) {
@@ -80,6 +103,7 @@ export async function startSandbox(options: SandboxOptions = {}): Promise<Sandbo
       (stopped ??= (async () => {
         // Kubelet first: no process may outlive the sandbox, whatever else fails.
         await kubelet.stop();
+        await python?.close();
         await controllers.stop();
         await server.close();
         if (ownDataDir) rmSync(dataDir, { recursive: true, force: true });

@@ -1,0 +1,228 @@
+/**
+ * Python environments for the sandbox's containers. Stage containers run `pip install …` and `python …`; on a cluster
+ * they do so inside their image. In the sandbox images are labels, so each image gets a virtual environment instead,
+ * and a container's `python`, `python3`, `pip`, `pip3` resolve to it - never to the host's own Python:
+ *
+ * - **One venv per image** (`<dataDir>/venvs/<image-slug>-<hash of image + interpreter>`), created with
+ *   `python3 -m venv --system-site-packages` from the system interpreter (default Debian's `/usr/bin/python3`, which
+ *   CI provisions with python3-flask, python3-sklearn, … ; the pyenv `python3` first on PATH lacks them). A requirement
+ *   the system already satisfies installs nothing and needs no network: pip sees the system site-packages.
+ * - **Installs go into the image's venv and stay there** (cached and reused by every later pod of the image), rather
+ *   than one venv per requirement set: the requirements are only known inside the container's shell script (`pip
+ *   install -r <mounted file>`, several pip calls, …), so the kubelet cannot pick a venv before the container starts,
+ *   and whatever the script installs must be what its later `python` sees. pip's own records in the venv
+ *   (`<venv>/bin/pip list --local`) say what was installed. The trade-off: pods of one image share installs (like a
+ *   node whose image cache was warmed), and conflicting pins of two stages reinstall over each other.
+ * - **Locks**: creation takes an flock and renames a complete temporary venv into place (a venv directory that exists
+ *   is complete); every pip run in a venv holds that venv's pip flock (a site hook), so concurrent pods never install
+ *   into one venv at once.
+ * - **Lazy creation**: the container env (KubeletOptions.containerEnv, applied like an image's ENV) puts `<venv>/bin`
+ *   then a shim directory first on PATH. Until the venv exists, the shims' `python`/`pip` create it (output in the pod
+ *   log; a failure fails the container) and run the venv's. Pods that never run Python never create one.
+ *   `environmentFor(image)` creates it up front.
+ * - **Every image** gets the environment (images are labels). A container whose own `env` sets PATH overrides it, as a
+ *   pod's env overrides an image's ENV on a cluster.
+ * - **Offline**: `PIP_DEFAULT_TIMEOUT` (5 s) and `PIP_RETRIES` (1) make a requirement that cannot be installed fail in
+ *   seconds instead of minutes (pip's defaults: 15 s, 5 retries with back-off); pip's error is in the pod log and the
+ *   failing `pip install` fails the container as on a cluster. `PIP_REQUIRE_VIRTUALENV=1` makes any pip outside a venv
+ *   (e.g. `/usr/bin/python3 -m pip install`) refuse to install; `PYTHONNOUSERSITE=1` keeps `~/.local` out.
+ */
+import { execFile } from 'node:child_process';
+import crypto from 'node:crypto';
+import fs from 'node:fs';
+import path from 'node:path';
+import { PIP_HOOK_PTH, PIP_HOOK_PY, shimScript, VENV_HELPER } from './scripts.js';
+
+export interface PythonEnvironmentsOptions {
+  /** Where the venvs, shims and helper live (a cache: reused across sandboxes when it persists). */
+  dataDir: string;
+  /** The system interpreter venvs are made from: a path, or a command looked up on PATH (default `/usr/bin/python3`, else `python3`). */
+  python?: string;
+  /** pip's socket timeout in seconds (`PIP_DEFAULT_TIMEOUT`, default 5). */
+  pipTimeoutSeconds?: number;
+  /** pip's retries per request (`PIP_RETRIES`, default 1). */
+  pipRetries?: number;
+  log?: (message: string) => void;
+}
+
+export interface PythonEnvironment {
+  image: string;
+  /** The venv (`VIRTUAL_ENV`). */
+  venvDir: string;
+  /** `<venvDir>/bin`. */
+  binDir: string;
+  /** What a container of this image gets over the base environment (PATH, VIRTUAL_ENV, PIP_*, PYTHONNOUSERSITE). */
+  env: Record<string, string>;
+}
+
+export interface VenvCreation {
+  image: string;
+  dir: string;
+  python: string;
+  version: string;
+  created: string;
+  seconds: number;
+}
+
+export interface PythonEnvironments {
+  /** The system interpreter (absolute path). */
+  readonly python: string;
+  /**
+   * The environment of a container of `image` over `baseEnv` (its PATH is prefixed). Synchronous and cheap: the venv
+   * is created by the first python/pip the container runs, when it does not exist yet.
+   */
+  containerEnv(image: string, baseEnv?: Readonly<Record<string, string>>): Record<string, string>;
+  /** Creates the image's venv now if needed (shared with concurrent callers and pods), and describes it. */
+  environmentFor(image: string, baseEnv?: Readonly<Record<string, string>>): Promise<PythonEnvironment>;
+  /** The venv creations recorded in this cache, oldest first. */
+  creations(): VenvCreation[];
+  /** Waits for creations started by environmentFor. */
+  close(): Promise<void>;
+}
+
+const DEFAULT_PATH = '/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin';
+const SHIM_NAMES = ['python', 'python3', 'pip', 'pip3'];
+
+/** Image labels that name the same image share a venv: a missing tag means `latest`. */
+export function normalizeImage(image: string): string {
+  const s = image.trim();
+  if (!s) return '';
+  if (s.includes('@')) return s;
+  const lastSlash = s.lastIndexOf('/');
+  return s.slice(lastSlash + 1).includes(':') ? s : `${s}:latest`;
+}
+
+/** Resolves the system interpreter: an explicit path or command, else Debian's /usr/bin/python3, else python3 on PATH. */
+export function resolvePython(python: string | undefined, searchPath = process.env.PATH ?? DEFAULT_PATH): string {
+  const candidates = python !== undefined ? [python] : ['/usr/bin/python3', 'python3'];
+  for (const c of candidates) {
+    if (c.includes('/')) {
+      if (isExecutable(c)) return path.resolve(c);
+      continue;
+    }
+    for (const dir of searchPath.split(path.delimiter)) {
+      if (!dir) continue;
+      const p = path.join(dir, c);
+      if (isExecutable(p)) return p;
+    }
+  }
+  // Not found: the shims report it in the pod log and fail the container.
+  return path.resolve(candidates[0].includes('/') ? candidates[0] : `/usr/bin/${candidates[0]}`);
+}
+
+function isExecutable(p: string): boolean {
+  try {
+    fs.accessSync(p, fs.constants.X_OK);
+    return fs.statSync(p).isFile();
+  } catch {
+    return false;
+  }
+}
+
+export function createPythonEnvironments(opts: PythonEnvironmentsOptions): PythonEnvironments {
+  const root = path.resolve(opts.dataDir);
+  const python = resolvePython(opts.python);
+  const log = opts.log ?? (() => {});
+  const helper = path.join(root, 'venv-helper.py');
+  const hookPth = path.join(root, 'hooks', '_bodywork_sandbox.pth');
+  const hookPy = path.join(root, 'hooks', '_bodywork_sandbox_pip.py');
+  const ledger = path.join(root, 'created.jsonl');
+  fs.mkdirSync(path.join(root, 'hooks'), { recursive: true });
+  fs.mkdirSync(path.join(root, 'venvs'), { recursive: true });
+  writeAtomic(helper, VENV_HELPER);
+  writeAtomic(hookPth, PIP_HOOK_PTH);
+  writeAtomic(hookPy, PIP_HOOK_PY);
+
+  const pipEnv: Record<string, string> = {
+    PIP_DEFAULT_TIMEOUT: String(opts.pipTimeoutSeconds ?? 5),
+    PIP_RETRIES: String(opts.pipRetries ?? 1),
+    PIP_DISABLE_PIP_VERSION_CHECK: '1',
+    PIP_REQUIRE_VIRTUALENV: '1',
+    PIP_NO_INPUT: '1',
+    PYTHONNOUSERSITE: '1',
+  };
+  const layouts = new Map<string, { venvDir: string; shimDir: string }>();
+  const creating = new Map<string, Promise<void>>();
+
+  const layout = (image: string): { venvDir: string; shimDir: string } => {
+    const img = normalizeImage(image);
+    let l = layouts.get(img);
+    if (l) return l;
+    const hash = crypto.createHash('sha256').update(`${img}\0${python}`).digest('hex').slice(0, 12);
+    const slug = (img.replace(/[^A-Za-z0-9._-]+/g, '_').replace(/^[._-]+/, '') || 'image').slice(0, 48);
+    const key = `${slug}-${hash}`;
+    l = { venvDir: path.join(root, 'venvs', key), shimDir: path.join(root, 'shims', key) };
+    fs.mkdirSync(l.shimDir, { recursive: true });
+    for (const name of SHIM_NAMES) {
+      writeAtomic(path.join(l.shimDir, name), shimScript({ name, venvDir: l.venvDir, python, helper, image: img, ledger, hookPth, hookPy }), 0o755);
+    }
+    layouts.set(img, l);
+    return l;
+  };
+
+  const containerEnv = (image: string, baseEnv: Readonly<Record<string, string>> = {}): Record<string, string> => {
+    const { venvDir, shimDir } = layout(image);
+    const base = baseEnv.PATH ?? DEFAULT_PATH;
+    return { ...pipEnv, VIRTUAL_ENV: venvDir, PATH: [path.join(venvDir, 'bin'), shimDir, base].filter(Boolean).join(path.delimiter) };
+  };
+
+  return {
+    python,
+    containerEnv,
+    async environmentFor(image, baseEnv) {
+      const env = containerEnv(image, baseEnv);
+      const { venvDir } = layout(image);
+      if (!fs.existsSync(venvDir)) {
+        let p = creating.get(venvDir);
+        if (!p) {
+          p = runHelper(venvDir, normalizeImage(image)).finally(() => creating.delete(venvDir));
+          creating.set(venvDir, p);
+        }
+        await p;
+      }
+      return { image: normalizeImage(image), venvDir, binDir: path.join(venvDir, 'bin'), env };
+    },
+    creations() {
+      let text: string;
+      try {
+        text = fs.readFileSync(ledger, 'utf8');
+      } catch {
+        return [];
+      }
+      const out: VenvCreation[] = [];
+      for (const line of text.split('\n')) {
+        if (!line.trim()) continue;
+        try {
+          out.push(JSON.parse(line) as VenvCreation);
+        } catch {
+          /* a torn line */
+        }
+      }
+      return out;
+    },
+    async close() {
+      await Promise.allSettled([...creating.values()]);
+    },
+  };
+
+  function runHelper(venvDir: string, image: string): Promise<void> {
+    log(`python: creating the environment of image ${image} in ${venvDir}`);
+    return new Promise((resolve, reject) => {
+      execFile(python, ['-I', helper, venvDir, image, ledger, hookPth, hookPy], { timeout: 600_000 }, (err, _stdout, stderr) => {
+        if (err) reject(new Error(`creating the Python environment of image ${image} failed: ${String(stderr).trim() || err.message}`));
+        else resolve();
+      });
+    });
+  }
+}
+
+function writeAtomic(file: string, text: string, mode = 0o644): void {
+  try {
+    if (fs.readFileSync(file, 'utf8') === text) return;
+  } catch {
+    /* absent */
+  }
+  const tmp = `${file}.${process.pid}.${crypto.randomBytes(4).toString('hex')}`;
+  fs.writeFileSync(tmp, text, { mode });
+  fs.renameSync(tmp, file);
+}

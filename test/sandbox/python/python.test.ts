@@ -1,0 +1,283 @@
+/**
+ * The sandbox's Python environments. Needs Debian's /usr/bin/python3 with python3-venv, python3-pip and python3-flask
+ * (CI: apt-get install python3-venv python3-pip python3-flask). No network: this machine has no PyPI access.
+ */
+import { execFileSync, spawn } from 'node:child_process';
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { startSandbox, type Sandbox } from '../../../src/sandbox/index.js';
+import { createPythonEnvironments, normalizeImage, type PythonEnvironments } from '../../../src/sandbox/python/index.js';
+import type { KubeObject } from '../../../src/sandbox/types.js';
+import { job, startHarness, waitFor, type Harness } from '../controllers/helpers.js';
+
+const SYS_PY = '/usr/bin/python3';
+const IMAGE = 'bodyworkml/bodywork-core:latest';
+
+function sysPy(args: string[]): string {
+  return execFileSync(SYS_PY, args, { encoding: 'utf8', env: { PATH: process.env.PATH ?? '', HOME: os.homedir() }, stdio: ['ignore', 'pipe', 'pipe'] });
+}
+
+/** What the host's own Python has installed: pip's view and the site directories' listings. */
+function hostSnapshot(): string {
+  const dirs = JSON.parse(sysPy(['-c', 'import json, site, sys; print(json.dumps(sorted(set(site.getsitepackages() + [site.getusersitepackages()]))))'])) as string[];
+  const listing = dirs.map((d) => `${d}: ${fs.existsSync(d) ? fs.readdirSync(d).sort().join(',') : '-'}`);
+  return [sysPy(['-m', 'pip', 'list', '--format=freeze', '--disable-pip-version-check']), ...listing].join('\n');
+}
+
+/** A minimal pure-Python wheel, so a test can really install something offline. */
+function buildWheel(dir: string): string {
+  const script = String.raw`
+import base64, hashlib, sys, zipfile
+out = sys.argv[1]
+files = {
+  'bwsbx_probe/__init__.py': 'VALUE = "probe"\n',
+  'bwsbx_probe-1.0.dist-info/METADATA': 'Metadata-Version: 2.1\nName: bwsbx-probe\nVersion: 1.0\n',
+  'bwsbx_probe-1.0.dist-info/WHEEL': 'Wheel-Version: 1.0\nGenerator: test\nRoot-Is-Purelib: true\nTag: py3-none-any\n',
+}
+record = []
+with zipfile.ZipFile(out, 'w') as z:
+  for name, text in files.items():
+    data = text.encode()
+    z.writestr(name, data)
+    digest = base64.urlsafe_b64encode(hashlib.sha256(data).digest()).rstrip(b'=').decode()
+    record.append('%s,sha256=%s,%d' % (name, digest, len(data)))
+  record.append('bwsbx_probe-1.0.dist-info/RECORD,,')
+  z.writestr('bwsbx_probe-1.0.dist-info/RECORD', '\n'.join(record) + '\n')
+`;
+  const whl = path.join(dir, 'bwsbx_probe-1.0-py3-none-any.whl');
+  execFileSync(SYS_PY, ['-c', script, whl]);
+  return whl;
+}
+
+function pod(name: string, script: string, image = IMAGE): KubeObject {
+  return {
+    apiVersion: 'v1',
+    kind: 'Pod',
+    metadata: { name, namespace: 'default' },
+    spec: { restartPolicy: 'Never', terminationGracePeriodSeconds: 1, containers: [{ name: 'main', image, command: ['/bin/sh', '-c', script] }] },
+  };
+}
+
+async function podLog(h: { kubelet?: Harness['kubelet'] }, name: string, open?: (name: string) => NodeJS.ReadableStream): Promise<string> {
+  const stream = open ? open(name) : h.kubelet!.logs.open('default', name, {});
+  let text = '';
+  for await (const chunk of stream) text += String(chunk);
+  return text;
+}
+
+const finished = (h: Harness, name: string) => (): KubeObject | undefined => {
+  const p = h.store.find('pods', 'default', name);
+  return p && (p.status?.phase === 'Succeeded' || p.status?.phase === 'Failed') ? p : undefined;
+};
+
+beforeAll(() => {
+  try {
+    sysPy(['-c', 'import flask, pip, venv']);
+  } catch (err) {
+    throw new Error(`these tests need ${SYS_PY} with python3-venv, python3-pip and python3-flask (apt-get install -y python3-venv python3-pip python3-flask): ${String(err)}`, { cause: err });
+  }
+});
+
+describe('python environments (unit)', () => {
+  let dir: string;
+  let envs: PythonEnvironments;
+  beforeAll(() => {
+    dir = fs.mkdtempSync(path.join(os.tmpdir(), 'sandbox-python-'));
+    envs = createPythonEnvironments({ dataDir: path.join(dir, 'cache') });
+  });
+  afterAll(async () => {
+    await envs.close();
+    fs.rmSync(dir, { recursive: true, force: true });
+  });
+
+  it('defaults to Debian python3 and builds a container env with the venv first on PATH', () => {
+    expect(envs.python).toBe(SYS_PY);
+    const env = envs.containerEnv('busybox', { PATH: '/usr/bin:/bin' });
+    expect(env.VIRTUAL_ENV).toMatch(new RegExp(`^${dir}/cache/venvs/busybox_latest-[0-9a-f]{12}$`));
+    const parts = env.PATH.split(':');
+    expect(parts[0]).toBe(`${env.VIRTUAL_ENV}/bin`);
+    expect(parts[1]).toMatch(/\/shims\//);
+    expect(parts.slice(2)).toEqual(['/usr/bin', '/bin']);
+    expect(env).toMatchObject({ PIP_DEFAULT_TIMEOUT: '5', PIP_RETRIES: '1', PIP_REQUIRE_VIRTUALENV: '1', PYTHONNOUSERSITE: '1' });
+    // Same image label, same venv; another image, another venv.
+    expect(envs.containerEnv('busybox:latest').VIRTUAL_ENV).toBe(env.VIRTUAL_ENV);
+    expect(envs.containerEnv('busybox:1.36').VIRTUAL_ENV).not.toBe(env.VIRTUAL_ENV);
+    expect(normalizeImage('registry:5000/x')).toBe('registry:5000/x:latest');
+    expect(normalizeImage('x@sha256:abc')).toBe('x@sha256:abc');
+    expect(fs.existsSync(env.VIRTUAL_ENV)).toBe(false); // lazy
+  });
+
+  it('environmentFor creates the venv once, with the system site-packages, even for concurrent callers', async () => {
+    const [a, b] = await Promise.all([envs.environmentFor('img-a'), envs.environmentFor('img-a')]);
+    expect(a.venvDir).toBe(b.venvDir);
+    expect(fs.readFileSync(path.join(a.venvDir, 'pyvenv.cfg'), 'utf8')).toMatch(/include-system-site-packages = true/);
+    const out = execFileSync(path.join(a.binDir, 'python'), ['-c', 'import sys, flask; print(sys.prefix); print(flask.__file__)'], { encoding: 'utf8' });
+    expect(out.split('\n')[0]).toBe(a.venvDir);
+    expect(out.split('\n')[1]).toMatch(/^\/usr\/lib\/python3\/dist-packages\/flask\//);
+    await envs.environmentFor('img-a');
+    expect(envs.creations().filter((c) => c.image === 'img-a:latest')).toHaveLength(1);
+    expect(fs.readdirSync(path.dirname(a.venvDir)).filter((n) => n.includes('.tmp-'))).toEqual([]);
+  });
+
+  it('serializes pip runs in one venv with a lock', async () => {
+    const e = await envs.environmentFor('img-lock');
+    // Another "pod" holds the venv's pip lock for 1.5 s.
+    const holder = spawn(
+      SYS_PY,
+      ['-c', `import fcntl, os, sys, time\nfd = os.open(sys.argv[1], os.O_RDWR | os.O_CREAT)\nfcntl.flock(fd, fcntl.LOCK_EX)\nprint('held', flush=True)\ntime.sleep(1.5)`, path.join(e.venvDir, '.bodywork-sandbox-pip.lock')],
+      { stdio: ['ignore', 'pipe', 'inherit'] },
+    );
+    await new Promise<void>((resolve) => holder.stdout!.once('data', () => resolve()));
+    const t0 = Date.now();
+    const out = execFileSync(path.join(e.binDir, 'pip'), ['--version'], { encoding: 'utf8', env: { ...e.env, HOME: os.homedir() }, stdio: ['ignore', 'pipe', 'pipe'] });
+    const waited = Date.now() - t0;
+    expect(out).toMatch(/^pip \d/);
+    expect(waited).toBeGreaterThan(900);
+    // python itself does not take the lock.
+    const t1 = Date.now();
+    execFileSync(path.join(e.binDir, 'python'), ['-c', 'pass']);
+    expect(Date.now() - t1).toBeLessThan(900);
+    await new Promise((r) => holder.once('exit', r));
+  });
+});
+
+describe('python environments in pods', () => {
+  let h: Harness;
+  let dir: string;
+  let envs: PythonEnvironments;
+  beforeAll(() => {
+    dir = fs.mkdtempSync(path.join(os.tmpdir(), 'sandbox-python-pods-'));
+  });
+  afterAll(() => {
+    fs.rmSync(dir, { recursive: true, force: true });
+  });
+  const start = (cache: string): void => {
+    envs = createPythonEnvironments({ dataDir: path.join(dir, cache) });
+    h = startHarness({ kubelet: { containerEnv: (_pod, c, base) => envs.containerEnv(c.image ?? '', base) } });
+  };
+  afterEach(async () => {
+    await h?.stop();
+    await envs?.close();
+  });
+
+  it('pip install of a system-satisfied requirement works offline in the venv; a real install lands in the venv; the host Python is untouched', async () => {
+    start('offline');
+    const whl = buildWheel(dir);
+    const before = hostSnapshot();
+    const script = [
+      'set -e',
+      'pip install flask',
+      `pip install --no-index ${whl}`,
+      `python -c "import flask, sys, bwsbx_probe; print('prefix=' + sys.prefix); print('flask=' + flask.__file__); print('probe=' + bwsbx_probe.__file__)"`,
+      'echo "which=$(command -v python)"',
+      // pip outside a venv refuses to install (PIP_REQUIRE_VIRTUALENV), whatever the host allows.
+      `if ${SYS_PY} -m pip install --no-index ${whl} >/dev/null 2>&1; then echo host-install=yes; else echo host-install=refused; fi`,
+    ].join('\n');
+    h.store.create('pods', 'default', pod('offline', script));
+    const p = await waitFor(h.store, finished(h, 'offline'), 'offline pod finished', 60_000);
+    const log = await podLog(h, 'offline');
+    expect(p.status.phase, log).toBe('Succeeded');
+    const venv = envs.containerEnv(IMAGE).VIRTUAL_ENV;
+    expect(venv.startsWith(`${dir}/offline/venvs/bodyworkml_bodywork-core_latest-`)).toBe(true);
+    expect(log).toMatch(/Requirement already satisfied: flask in \/usr\/lib\/python3\/dist-packages/);
+    expect(log).toContain(`prefix=${venv}\n`);
+    expect(log).toMatch(/flask=\/usr\/lib\/python3\/dist-packages\/flask\/__init__\.py/);
+    expect(log).toMatch(new RegExp(`probe=${venv}/lib/python3\\.\\d+/site-packages/bwsbx_probe/__init__\\.py`));
+    expect(log).toContain(`which=${venv}/bin/python\n`);
+    expect(log).toContain('host-install=refused');
+    expect(log).toContain('sandbox: creating the Python environment of image bodyworkml/bodywork-core:latest');
+    expect(hostSnapshot()).toBe(before);
+    expect(() => sysPy(['-c', 'import bwsbx_probe'])).toThrow();
+  });
+
+  it('a requirement that cannot be installed fails the Job quickly, with pip error in the pod log', async () => {
+    start('failing');
+    await envs.environmentFor('busybox'); // the harness's job() image
+    const t0 = Date.now();
+    const j = h.store.create('batch/jobs', 'default', job('nopkg', 'set -e\npip install some-package-that-does-not-exist-xyz\necho not-reached', { backoffLimit: 0 }));
+    const failed = await waitFor(
+      h.store,
+      () => h.store.get('batch/jobs', 'default', 'nopkg').status?.conditions?.find((c: any) => c.type === 'Failed' && c.status === 'True'),
+      'job failed',
+      60_000,
+    );
+    const elapsed = Date.now() - t0;
+    expect(failed.reason).toBe('BackoffLimitExceeded');
+    const [p] = h.store.list('pods', 'default').items.filter((x) => x.metadata.ownerReferences?.some((r: any) => r.uid === j.metadata.uid));
+    const term = p.status.containerStatuses[0].state.terminated;
+    expect(term.exitCode).not.toBe(0);
+    const log = await podLog(h, p.metadata.name!);
+    expect(log).toMatch(/No matching distribution found for some-package-that-does-not-exist-xyz/);
+    expect(log).not.toContain('not-reached');
+    expect(elapsed).toBeLessThan(20_000);
+  });
+
+  it('pods of one image reuse its cached venv (created once, also when started together); another image gets its own', async () => {
+    start('reuse');
+    const script = 'python -c "import sys; print(\'prefix=\' + sys.prefix)"';
+    h.store.create('pods', 'default', pod('one', script));
+    h.store.create('pods', 'default', pod('two', `pip --version >/dev/null && ${script}`));
+    await waitFor(h.store, () => finished(h, 'one')() && finished(h, 'two')(), 'first pods finished', 60_000);
+    const t0 = Date.now();
+    h.store.create('pods', 'default', pod('three', script));
+    h.store.create('pods', 'default', pod('other', script, 'python:3.11'));
+    await waitFor(h.store, () => finished(h, 'three')() && finished(h, 'other')(), 'later pods finished', 60_000);
+    const logs = Object.fromEntries(await Promise.all(['one', 'two', 'three', 'other'].map(async (n) => [n, await podLog(h, n)] as const)));
+    for (const n of ['one', 'two', 'three', 'other']) expect(h.store.get('pods', 'default', n).status.phase, logs[n]).toBe('Succeeded');
+    const prefix = (s: string): string | undefined => /prefix=(.*)\n/.exec(s)?.[1];
+    expect(prefix(logs.one)).toBe(envs.containerEnv(IMAGE).VIRTUAL_ENV);
+    expect(prefix(logs.two)).toBe(prefix(logs.one));
+    expect(prefix(logs.three)).toBe(prefix(logs.one));
+    expect(prefix(logs.other)).toBe(envs.containerEnv('python:3.11').VIRTUAL_ENV);
+    expect(prefix(logs.other)).not.toBe(prefix(logs.one));
+    // Created once per image; the third pod found it ready (no creation message, quick).
+    expect(envs.creations().map((c) => c.image).sort()).toEqual([IMAGE, 'python:3.11'].sort());
+    expect(logs.three).not.toContain('sandbox: creating');
+    expect([logs.one, logs.two].filter((l) => l.includes('sandbox: creating the Python environment'))).toHaveLength(1);
+    expect(Date.now() - t0).toBeLessThan(15_000);
+  });
+});
+
+describe('startSandbox wiring', () => {
+  let sb: Sandbox | undefined;
+  let dir: string;
+  beforeAll(() => {
+    dir = fs.mkdtempSync(path.join(os.tmpdir(), 'sandbox-python-sb-'));
+  });
+  afterEach(async () => {
+    await sb?.stop();
+    sb = undefined;
+  });
+  afterAll(() => {
+    fs.rmSync(dir, { recursive: true, force: true });
+  });
+  const run = async (s: Sandbox, name: string, script: string): Promise<string> => {
+    s.store.create('pods', 'default', pod(name, script));
+    await waitFor(s.store, () => ['Succeeded', 'Failed'].includes(s.store.find('pods', 'default', name)?.status?.phase), `${name} finished`, 60_000);
+    const res = await fetch(`${s.url}/api/v1/namespaces/default/pods/${name}/log`, { headers: { authorization: 'Bearer sandbox' } });
+    return res.text();
+  };
+
+  it('gives pods the Python environment by default (cacheDir option) and the node the configured capacity', async () => {
+    sb = await startSandbox({ python: { cacheDir: path.join(dir, 'cache') }, capacity: { cpu: '1500m', memory: '2Gi' } });
+    const node = sb.store.get('nodes', undefined, 'sandbox');
+    expect(node.status.capacity).toMatchObject({ cpu: '1500m', memory: '2097152Ki' });
+    expect(node.status.allocatable).toMatchObject({ cpu: '1500m', memory: '2097152Ki' });
+    const log = await run(sb, 'py', 'python -c "import sys; print(sys.prefix)"');
+    expect(log.trim().split('\n').pop()).toMatch(new RegExp(`^${dir}/cache/venvs/bodyworkml_bodywork-core_latest-[0-9a-f]{12}$`));
+    // The capacity reaches the scheduler: 2 cpus do not fit on 1.5.
+    const big = pod('big', 'echo never');
+    big.spec.containers[0].resources = { requests: { cpu: '2' } };
+    sb.store.create('pods', 'default', big);
+    const cond = await waitFor(sb.store, () => sb!.store.get('pods', 'default', 'big').status?.conditions?.find((c: any) => c.type === 'PodScheduled'), 'big PodScheduled');
+    expect(cond).toMatchObject({ status: 'False', reason: 'Unschedulable', message: expect.stringMatching(/^0\/1 nodes are available: 1 Insufficient cpu\. /) });
+  });
+
+  it('python: false leaves PATH as the host has it', async () => {
+    sb = await startSandbox({ python: false });
+    const log = await run(sb, 'nopy', 'echo "venv=${VIRTUAL_ENV:-none}"');
+    expect(log).toContain('venv=none');
+  });
+});
