@@ -425,6 +425,10 @@ export function createClusterStore(opts: ClusterStoreOptions = {}): SandboxStore
     if (em.deletionGracePeriodSeconds !== undefined) m.deletionGracePeriodSeconds = em.deletionGracePeriodSeconds;
     else delete m.deletionGracePeriodSeconds;
     if (em.generateName && !m.generateName) m.generateName = em.generateName;
+    // managedFields in a write replace the stored ones when they differ (kubectl's client-side-apply -> SSA upgrade
+    // patches them this way); `[{}]` clears them; absent or unchanged keeps the stored ones (AM managedfields).
+    const requestedMF =
+      Array.isArray(m.managedFields) && m.managedFields.length > 0 && !deepEqual(m.managedFields, em.managedFields ?? []) ? (m.managedFields as ManagedFieldsEntry[]) : undefined;
     delete m.managedFields;
     if (m.finalizers && !m.finalizers.length) delete m.finalizers;
     if (m.ownerReferences && !m.ownerReferences.length) delete m.ownerReferences;
@@ -448,7 +452,8 @@ export function createClusterStore(opts: ClusterStoreOptions = {}): SandboxStore
     validate(r, obj, existing);
 
     const manager = wopts.fieldManager || defaultManager;
-    m.managedFields = applied ?? recordUpdate(existing, obj, manager, apiVersionOf(r), scopeOf(r, sub), sub === 'status' ? 'status' : sub === 'scale' ? 'scale' : undefined);
+    const base = requestedMF ? { ...existing, metadata: { ...existing.metadata, managedFields: requestedMF.filter((e) => e && e.manager) } } : existing;
+    m.managedFields = applied ?? recordUpdate(base, obj, manager, apiVersionOf(r), scopeOf(r, sub), sub === 'status' ? 'status' : sub === 'scale' ? 'scale' : undefined);
     if (!m.managedFields.length) delete m.managedFields;
 
     // A write that changes nothing (timestamps of managedFields aside) is not a write: same resourceVersion, no event.

@@ -180,6 +180,19 @@ describe('server-side apply', () => {
     expect(forced.spec.selector).toEqual({ app: 'b' });
   });
 
+  it('managedFields sent in a write replace the stored ones; [{}] clears them', async () => {
+    await core.createNamespacedConfigMap({ namespace: 'default', body: { metadata: { name: 'mf' }, data: { a: '1' } }, fieldManager: 'creator' });
+    const cur = h.store.get('configmaps', 'default', 'mf');
+    const moved = cur.metadata.managedFields!.map((e: any) => ({ ...e, manager: 'adopter', operation: 'Apply' }));
+    await core.patchNamespacedConfigMap({ name: 'mf', namespace: 'default', body: [{ op: 'replace', path: '/metadata/managedFields', value: moved }] });
+    expect(h.store.get('configmaps', 'default', 'mf').metadata.managedFields!.map((e: any) => `${e.manager}/${e.operation}`)).toEqual(['adopter/Apply']);
+    // The adopter now owns data.a through Apply: applying it without data.a removes the field.
+    const after = (await objects.patch({ apiVersion: 'v1', kind: 'ConfigMap', metadata: { name: 'mf', namespace: 'default' }, data: { b: '2' } } as any, undefined, undefined, 'adopter', false, PatchStrategy.ServerSideApply)) as any;
+    expect(after.data).toEqual({ b: '2' });
+    await core.patchNamespacedConfigMap({ name: 'mf', namespace: 'default', body: { metadata: { managedFields: [{}] } } }, setHeaderOptions('Content-Type', PatchStrategy.MergePatch));
+    expect(h.store.get('configmaps', 'default', 'mf').metadata.managedFields).toBeUndefined();
+  });
+
   it('scale subresource reads and writes spec.replicas', async () => {
     const s = await apps.readNamespacedDeploymentScale({ name: 'kapply', namespace: 'default' });
     expect(s.spec!.replicas).toBe(5);
