@@ -341,6 +341,12 @@ export async function startApiServer(opts: ApiServerOptions): Promise<ApiServer>
       if (method !== 'GET') throw methodNotAllowed({ group: r.group, resource: r.resource }, method);
       return podLog(req, res, route, q);
     }
+    if (route.watchPrefix && route.name && !route.subresource && method === 'GET') {
+      // Legacy `/watch/…/{name}`: a watch of the collection narrowed to one name.
+      const fs = q.get('fieldSelector');
+      q.set('fieldSelector', fs ? `${fs},metadata.name=${route.name}` : `metadata.name=${route.name}`);
+      return watch(req, res, { ...route, name: undefined }, q);
+    }
     if (!route.name) {
       // Collection
       if (method === 'GET') {
