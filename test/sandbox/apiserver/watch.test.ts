@@ -152,3 +152,27 @@ describe('watch', () => {
     ac.abort();
   });
 });
+
+describe('in-process subscribers', () => {
+  it('see every commit once, in commit order, even when a subscriber writes from its callback', async () => {
+    const a: string[] = [];
+    const b: string[] = [];
+    const offA = h.store.subscribe((ev) => {
+      a.push(`${ev.type} ${ev.object.metadata.name} ${ev.object.metadata.resourceVersion}`);
+      // A controller reacting to ADDED by writing (nested commit).
+      if (ev.type === 'ADDED' && ev.object.metadata.name === 'sub-1') {
+        h.store.create('configmaps', 'default', { apiVersion: 'v1', kind: 'ConfigMap', metadata: { name: 'sub-2' } });
+      }
+    });
+    const offB = h.store.subscribe((ev) => b.push(`${ev.type} ${ev.object.metadata.name} ${ev.object.metadata.resourceVersion}`));
+    await core.createNamespacedConfigMap({ namespace: 'default', body: cm('sub-1') });
+    await core.deleteNamespacedConfigMap({ name: 'sub-1', namespace: 'default' });
+    offA();
+    offB();
+    const mine = (l: string[]) => l.filter((x) => x.includes(' sub-'));
+    expect(mine(a).map((x) => x.split(' ').slice(0, 2).join(' '))).toEqual(['ADDED sub-1', 'ADDED sub-2', 'DELETED sub-1']);
+    expect(mine(b)).toEqual(mine(a));
+    const rvs = mine(a).map((x) => Number(x.split(' ')[2]));
+    expect([...rvs].sort((x, y) => x - y)).toEqual(rvs);
+  });
+});
