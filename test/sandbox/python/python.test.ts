@@ -7,6 +7,8 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import type { StageSpec } from '../../../src/engine/config/spec.js';
+import { stageCommand } from '../../../src/engine/plan/command.js';
 import { startSandbox, type Sandbox } from '../../../src/sandbox/index.js';
 import { createPythonEnvironments, normalizeImage, type PythonEnvironments } from '../../../src/sandbox/python/index.js';
 import type { KubeObject } from '../../../src/sandbox/types.js';
@@ -192,6 +194,28 @@ describe('python environments in pods', () => {
     expect(() => sysPy(['-c', 'import bwsbx_probe'])).toThrow();
   });
 
+  it("runs a Bodywork stage's command (python -m pip install -r requirements.txt; exec python train_model.py) offline", async () => {
+    start('stage');
+    const root = path.join(dir, 'project');
+    fs.mkdirSync(path.join(root, 'stage-1'), { recursive: true });
+    fs.writeFileSync(path.join(root, 'stage-1', 'requirements.txt'), 'scikit-learn\njoblib\nnumpy\npandas\nflask\n');
+    fs.writeFileSync(
+      path.join(root, 'stage-1', 'train_model.py'),
+      'import sys, flask, joblib, numpy, pandas, sklearn\nprint("prefix=" + sys.prefix)\nprint("sklearn=" + sklearn.__file__)\nprint("args=" + ",".join(sys.argv[1:]))\n',
+    );
+    const stage = { name: 'stage-1', executable: 'stage-1/train_model.py', args: ['a b'], requirements: ['scikit-learn'], requirementsFile: 'stage-1/requirements.txt' } as StageSpec;
+    const p0 = pod('stage', '');
+    p0.spec.containers[0].command = stageCommand(stage, root);
+    h.store.create('pods', 'default', p0);
+    const p = await waitFor(h.store, finished(h, 'stage'), 'stage pod finished', 60_000);
+    const log = await podLog(h, 'stage');
+    expect(p.status.phase, log).toBe('Succeeded');
+    expect(log).toMatch(/Requirement already satisfied: scikit-learn in \/usr\/lib\/python3\/dist-packages/);
+    expect(log).toContain(`prefix=${envs.containerEnv(IMAGE).VIRTUAL_ENV}\n`);
+    expect(log).toMatch(/sklearn=\/usr\/lib\/python3\/dist-packages\/sklearn\//);
+    expect(log).toContain('args=a b\n');
+  });
+
   it('a requirement that cannot be installed fails the Job quickly, with pip error in the pod log', async () => {
     start('failing');
     await envs.environmentFor('busybox'); // the harness's job() image
@@ -212,6 +236,8 @@ describe('python environments in pods', () => {
     expect(log).toMatch(/No matching distribution found for some-package-that-does-not-exist-xyz/);
     expect(log).not.toContain('not-reached');
     expect(elapsed).toBeLessThan(20_000);
+    // PIP_RETRIES=1: at most one retry per request (pip's default, 5 with back-off, takes ~10 s offline here).
+    expect(log).not.toMatch(/Retry\(total=[1-9]/);
   });
 
   it('pods of one image reuse its cached venv (created once, also when started together); another image gets its own', async () => {
