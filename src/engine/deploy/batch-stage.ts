@@ -1,0 +1,276 @@
+/**
+ * `runBatchStage`: one batch stage as one Job per run, watched until its conditions say Complete or Failed.
+ *
+ * What Bodywork got wrong and this does not (bodywork-behaviour.md §2.8, §2.11, §2.12, §7.5): the outcome is read
+ * from the Job's `Complete`/`Failed` conditions (with their reason), never from `status.succeeded/failed` counters,
+ * so retries are honoured; every attempt's log is streamed while it runs, not printed after the step; nothing
+ * sleeps or polls: the Job and its pods are watched.
+ */
+import type { V1ContainerStatus, V1Job, V1JobCondition, V1Pod } from '@kubernetes/client-node';
+import { type Manifest, watchObjects, waitForObject } from '../kube/index.js';
+import { CONTAINER_NAME, LABEL_MANAGED_BY, LABEL_STAGE, MANAGED_BY, type PlannedBatchStage, withSuffix } from '../plan/index.js';
+import { followPodLog } from './log-stream.js';
+import type { BatchStageRunner, DeployContext, StageResult } from './types.js';
+
+/** Lines kept per attempt for a failed stage's `logTail`. */
+export const LOG_TAIL_LINES = 20;
+/** How long a finished Job's log streams may take to deliver their last lines. */
+export const LOG_DRAIN_MS = 10_000;
+
+/** The Job of `stage` for run `runId`: `<baseName>-<run id>` (a new Job per run: Job templates are immutable). */
+export function jobNameFor(stage: Pick<PlannedBatchStage, 'baseName'>, runId: string): string {
+  return withSuffix(stage.baseName, runId);
+}
+
+/** A Job's terminal condition (`Complete` or `Failed` with status True), if it has one. */
+export function jobOutcome(job: V1Job | undefined): { complete: boolean; condition: V1JobCondition } | undefined {
+  for (const c of job?.status?.conditions ?? []) {
+    if (c.status !== 'True') continue;
+    if (c.type === 'Complete') return { complete: true, condition: c };
+    if (c.type === 'Failed') return { complete: false, condition: c };
+  }
+  return undefined;
+}
+
+/** A reason, for messages, of why the run was aborted. */
+export function abortMessage(signal: AbortSignal): string {
+  const r: unknown = signal.reason;
+  if (r instanceof Error && r.name !== 'AbortError') return r.message;
+  if (typeof r === 'string' && r !== '') return r;
+  return 'cancelled';
+}
+
+function containerStatus(pod: V1Pod): V1ContainerStatus | undefined {
+  const all = pod.status?.containerStatuses ?? [];
+  return all.find((c) => c.name === CONTAINER_NAME) ?? all[0];
+}
+
+function containerStarted(pod: V1Pod): boolean {
+  const s = containerStatus(pod)?.state;
+  return s?.running !== undefined || s?.terminated !== undefined;
+}
+
+function podFinished(pod: V1Pod): boolean {
+  return pod.status?.phase === 'Succeeded' || pod.status?.phase === 'Failed' || containerStatus(pod)?.state?.terminated !== undefined;
+}
+
+/** Why one attempt failed: `exit code 1`, `DeadlineExceeded: Pod was active on the node longer than ...`. */
+export function attemptFailure(pod: V1Pod): string | undefined {
+  if (pod.status?.phase !== 'Failed') return pod.metadata?.deletionTimestamp && pod.status?.phase !== 'Succeeded' ? 'deleted before it finished' : undefined;
+  if (pod.status.reason) return `${pod.status.reason}${pod.status.message ? `: ${pod.status.message}` : ''}`;
+  const t = containerStatus(pod)?.state?.terminated;
+  if (t) return `exit code ${t.exitCode}${t.reason && t.reason !== 'Error' ? ` (${t.reason})` : ''}${t.message ? `: ${t.message.trim()}` : ''}`;
+  const w = containerStatus(pod)?.state?.waiting;
+  if (w) return `${w.reason ?? 'waiting'}${w.message ? `: ${w.message}` : ''}`;
+  return 'failed';
+}
+
+interface Attempt {
+  number: number;
+  pod: V1Pod;
+  tail: string[];
+  follow?: Promise<void>;
+}
+
+/** The pods of one Job: attempts in creation order, each one's log followed once its container started. */
+class Attempts {
+  readonly byName = new Map<string, Attempt>();
+  private waiters: (() => void)[] = [];
+  private readonly follows = new AbortController();
+
+  constructor(
+    private readonly ctx: DeployContext,
+    private readonly stage: PlannedBatchStage,
+    private readonly maxAttempts: number,
+    signal: AbortSignal,
+  ) {
+    signal.addEventListener('abort', () => this.follows.abort(), { once: true });
+  }
+
+  /** A pod was added or changed. */
+  update(pod: V1Pod): void {
+    const name = pod.metadata?.name ?? '';
+    let a = this.byName.get(name);
+    if (!a) {
+      a = { number: this.byName.size + 1, pod, tail: [] };
+      this.byName.set(name, a);
+      this.ctx.logger.info(`[${this.stage.stage}] attempt ${a.number}/${this.maxAttempts}: pod ${name}`);
+    }
+    a.pod = pod;
+    if (!a.follow && containerStarted(pod)) this.follow(a);
+    this.changed();
+  }
+
+  changed(): void {
+    const w = this.waiters;
+    this.waiters = [];
+    for (const resolve of w) resolve();
+  }
+
+  private follow(a: Attempt): void {
+    const name = a.pod.metadata?.name ?? '';
+    const prefix = `[${this.stage.stage}]`;
+    a.follow = followPodLog({
+      client: this.ctx.client,
+      namespace: this.ctx.namespace,
+      pod: name,
+      container: CONTAINER_NAME,
+      signal: this.follows.signal,
+      terminated: () => podFinished(a.pod),
+      nextChange: () => new Promise<void>((resolve) => this.waiters.push(resolve)),
+      onError: (m) => this.ctx.logger.debug(m),
+      onLine: (line) => {
+        const prefixed = `${prefix} ${line}`;
+        this.ctx.onLogLine?.(this.stage.stage, prefixed);
+        this.ctx.logger.info(prefixed);
+        a.tail.push(`${name}: ${line}`);
+        if (a.tail.length > LOG_TAIL_LINES) a.tail.shift();
+      },
+    });
+  }
+
+  /** Waits (at most `ms`) for every followed log to be read to its end, then stops following. */
+  async drain(ms: number): Promise<void> {
+    let timer: NodeJS.Timeout | undefined;
+    await Promise.race([
+      Promise.all([...this.byName.values()].map((a) => a.follow)),
+      new Promise<void>((resolve) => {
+        timer = setTimeout(resolve, ms);
+      }),
+    ]);
+    clearTimeout(timer);
+    this.stop();
+  }
+
+  stop(): void {
+    this.follows.abort();
+    this.changed();
+  }
+
+  list(): Attempt[] {
+    return [...this.byName.values()].sort((a, b) => a.number - b.number);
+  }
+}
+
+/**
+ * Runs one batch stage: creates its Job (`<baseName>-<run id>`), follows every attempt's log (each line
+ * `[<stage>] ...` through `ctx.onLogLine` and `ctx.logger.info`), and waits for the Job's Complete or Failed
+ * condition. Never throws: API failures, like stage failures, end as a `failed` result with the reason. On
+ * `ctx.signal` the Job is deleted (Background propagation: its pods go with it) and the result is `cancelled`.
+ */
+export const runBatchStage: BatchStageRunner = async (ctx, stage, step) => {
+  const started = Date.now();
+  const jobName = jobNameFor(stage, ctx.runId);
+  const ns = ctx.namespace;
+  const retries = stage.job.spec?.backoffLimit ?? 0;
+  const base: StageResult = { stage: stage.stage, type: 'batch', step, status: 'failed', attempts: 0, startedAt: new Date(started).toISOString(), object: `Job/${jobName}` };
+  const local = new AbortController();
+  const signal = AbortSignal.any([ctx.signal, local.signal]);
+  const attempts = new Attempts(ctx, stage, retries + 1, signal);
+  const result = (r: Partial<StageResult>): StageResult => ({ ...base, attempts: attempts.byName.size, ...r, durationMs: Date.now() - started });
+  let created = false;
+
+  const cancelled = async (): Promise<StageResult> => {
+    attempts.stop();
+    if (created) {
+      try {
+        await ctx.client.delete('Job', ns, jobName, { propagationPolicy: 'Background' });
+        ctx.logger.info(`[${stage.stage}] cancelled: deleted Job ${jobName}`);
+      } catch (e) {
+        ctx.logger.warn(`[${stage.stage}] could not delete Job ${jobName}: ${e instanceof Error ? e.message : String(e)}`);
+      }
+    }
+    return result({ status: 'cancelled', reason: abortMessage(ctx.signal) });
+  };
+
+  if (ctx.signal.aborted) return cancelled();
+  const job: V1Job = structuredClone(stage.job);
+  job.metadata = { ...job.metadata, name: jobName, namespace: ns };
+
+  // The pod watch lists first, so pods created before it started are not missed.
+  let watchError: unknown;
+  const podWatch = watchObjects<V1Pod>({
+    client: ctx.client,
+    path: `/api/v1/namespaces/${ns}/pods`,
+    labelSelector: `job-name=${jobName}`,
+    signal,
+    onEvent: (e) => {
+      if (e.type !== 'DELETED') attempts.update(e.object);
+      else {
+        const a = attempts.byName.get(e.object.metadata?.name ?? '');
+        if (a) a.pod = { ...e.object, metadata: { ...e.object.metadata, deletionTimestamp: e.object.metadata?.deletionTimestamp ?? new Date() } };
+        attempts.changed();
+      }
+    },
+  }).catch((e: unknown) => {
+    watchError = e;
+    ctx.logger.debug(`[${stage.stage}] pod watch of Job ${jobName} failed: ${e instanceof Error ? e.message : String(e)}`);
+  });
+
+  try {
+    await ctx.client.create(job as unknown as Manifest, { signal: ctx.signal });
+    created = true;
+    ctx.logger.info(`[${stage.stage}] created Job ${jobName} in namespace=${ns} (${retries + 1} attempt${retries === 0 ? '' : 's'} at most)`);
+    let seen = false;
+    const outcome = await waitForObject<V1Job, { complete: boolean; condition?: V1JobCondition; gone?: true }>(
+      { client: ctx.client, path: `/apis/batch/v1/namespaces/${ns}/jobs`, name: jobName },
+      (j) => {
+        if (j === undefined) return seen ? { complete: false, gone: true } : undefined;
+        seen = true;
+        return jobOutcome(j);
+      },
+      { signal: ctx.signal, description: `Job '${jobName}' to complete or fail` },
+    );
+    await attempts.drain(LOG_DRAIN_MS);
+    if (ctx.signal.aborted) return await cancelled();
+    const list = attempts.list();
+    if (outcome.complete) {
+      ctx.logger.info(`[${stage.stage}] Job ${jobName} completed (${list.length} attempt${list.length === 1 ? '' : 's'})`);
+      return result({ status: 'succeeded' });
+    }
+    const failed = list.filter((a) => attemptFailure(a.pod) !== undefined);
+    const last = failed.at(-1);
+    const why = outcome.gone
+      ? `Job ${jobName} was deleted before it finished`
+      : `${outcome.condition?.reason ?? 'Failed'}: ${outcome.condition?.message ?? 'the Job failed'}`;
+    const detail = last ? `; attempt ${last.number} (pod ${last.pod.metadata?.name}): ${attemptFailure(last.pod)}` : '';
+    const reason = `${why} after ${list.length} attempt${list.length === 1 ? '' : 's'}${detail}`;
+    const logTail = failed.flatMap((a) => a.tail).slice(-LOG_TAIL_LINES);
+    ctx.logger.error(`[${stage.stage}] Job ${jobName} failed: ${reason}`);
+    return result({ status: 'failed', reason, ...(logTail.length > 0 ? { logTail } : {}) });
+  } catch (e) {
+    if (ctx.signal.aborted) return await cancelled();
+    attempts.stop();
+    const message = e instanceof Error ? e.message : String(e);
+    ctx.logger.error(`[${stage.stage}] ${message}`);
+    return result({ status: 'failed', reason: message });
+  } finally {
+    local.abort();
+    await podWatch;
+    if (watchError !== undefined) ctx.logger.debug(`[${stage.stage}] pod watch ended with an error`);
+  }
+};
+
+/**
+ * Deletes the stage's finished Jobs (Background propagation) except the most recent one, so
+ * `kubectl logs job/<name>` still shows the last run. Jobs still running (another run's) are left alone.
+ * Resolves with the names deleted; failures are logged as warnings, never thrown.
+ */
+export async function cleanupStageJobs(ctx: Pick<DeployContext, 'client' | 'logger' | 'namespace'>, stage: Pick<PlannedBatchStage, 'baseName' | 'stage'>): Promise<string[]> {
+  try {
+    const { items } = await ctx.client.list<V1Job>('Job', ctx.namespace, { labelSelector: `${LABEL_STAGE}=${stage.baseName},${LABEL_MANAGED_BY}=${MANAGED_BY}` });
+    const time = (j: V1Job) => new Date(j.metadata?.creationTimestamp ?? 0).getTime();
+    const sorted = [...items].sort((a, b) => time(b) - time(a) || (b.metadata?.name ?? '').localeCompare(a.metadata?.name ?? ''));
+    const old = sorted.slice(1).filter((j) => jobOutcome(j) !== undefined && !j.metadata?.deletionTimestamp);
+    const deleted: string[] = [];
+    for (const j of old) {
+      const name = j.metadata?.name ?? '';
+      if (await ctx.client.delete('Job', ctx.namespace, name, { propagationPolicy: 'Background' })) deleted.push(name);
+    }
+    if (deleted.length > 0) ctx.logger.debug(`[${stage.stage}] deleted finished Jobs of earlier runs: ${deleted.join(', ')}`);
+    return deleted;
+  } catch (e) {
+    ctx.logger.warn(`[${stage.stage}] could not clean up earlier Jobs: ${e instanceof Error ? e.message : String(e)}`);
+    return [];
+  }
+}

@@ -1,0 +1,146 @@
+/**
+ * Following a container's log live (`GET .../pods/<pod>/log?follow=true&timestamps=true`), with resumption.
+ *
+ * client-node's `Log` pipes the response into a Writable and never tells when the response broke off (a network
+ * cut, a proxy's or undici's body timeout): the Writable just stops. So this opens the stream itself with
+ * node:http(s) and the kubeconfig's TLS and auth options (`applyToHTTPSOptions`, exec plugins included), and
+ * when a stream ends while the container still runs it follows again from the last line's timestamp, skipping
+ * the lines it already delivered. It waits for the pod's next change (the caller's watch) instead of reconnecting
+ * in a loop when a stream ends without new lines.
+ */
+import http, { type IncomingMessage } from 'node:http';
+import https from 'node:https';
+import type { KubeClient } from '../kube/index.js';
+
+export interface FollowLogOptions {
+  client: KubeClient;
+  namespace: string;
+  pod: string;
+  container: string;
+  /** Stops following (the promise then resolves). */
+  signal: AbortSignal;
+  /** Each complete line, without its newline (a last partial line is delivered at the end). */
+  onLine: (line: string) => void;
+  /** Whether the container has terminated, by the caller's latest view of the pod (then one last read ends it). */
+  terminated: () => boolean;
+  /** Resolves at the pod's next change (the caller's watch); used before following again after an empty stream. */
+  nextChange: () => Promise<void>;
+  /** Consecutive failed requests tolerated (default 5). */
+  maxFailures?: number;
+  /** Told about failed requests (debug). */
+  onError?: (message: string) => void;
+}
+
+/** `2024-01-02T03:04:05.123Z` -> a key that sorts by time, fractions padded to nanoseconds. */
+function timeKey(ts: string): string {
+  const m = /^(.*T\d\d:\d\d:\d\d)(?:\.(\d+))?(Z|[+-]\d\d:\d\d)$/.exec(ts);
+  if (!m) return ts;
+  return `${m[1]}.${(m[2] ?? '').padEnd(9, '0')}${m[3]}`;
+}
+
+/** Opens one log request; resolves with the 200 response, rejects with the status and body otherwise. */
+async function openLog(client: KubeClient, path: string, query: URLSearchParams, signal: AbortSignal): Promise<IncomingMessage> {
+  const url = new URL(client.server.replace(/\/+$/, '') + path);
+  url.search = query.toString();
+  const opts: https.RequestOptions = { headers: {} };
+  await client.kc.applyToHTTPSOptions(opts);
+  const secure = url.protocol === 'https:';
+  if (!secure) delete opts.agent;
+  client.countRequest('read logs of');
+  return new Promise((resolve, reject) => {
+    const req = (secure ? https : http).request(url, { ...opts, method: 'GET', signal }, (res) => {
+      if (res.statusCode === 200) {
+        resolve(res);
+        return;
+      }
+      let body = '';
+      res.setEncoding('utf8');
+      res.on('data', (c: string) => (body += c));
+      res.on('end', () => reject(new Error(`HTTP ${res.statusCode}: ${body.slice(0, 300)}`)));
+      res.on('error', reject);
+    });
+    req.on('error', reject);
+    req.end();
+  });
+}
+
+/**
+ * Follows the container's log until it has terminated and every line was read, or until `signal` aborts.
+ * Never rejects: failures (after `maxFailures` in a row) end the follow early, reported through `onError`.
+ */
+export async function followPodLog(opts: FollowLogOptions): Promise<void> {
+  const { client, namespace, pod, container, signal } = opts;
+  const path = `/api/v1/namespaces/${encodeURIComponent(namespace)}/pods/${encodeURIComponent(pod)}/log`;
+  const maxFailures = opts.maxFailures ?? 5;
+  let lastKey: string | undefined;
+  let lastTs: string | undefined;
+  /** Lines delivered whose timestamp equals lastKey. */
+  let atLast = 0;
+  let failures = 0;
+
+  for (;;) {
+    if (signal.aborted) return;
+    const finalRead = opts.terminated();
+    const query = new URLSearchParams({ container, timestamps: 'true', follow: String(!finalRead) });
+    // sinceTime is RFC 3339 (whole seconds are accepted everywhere); lines before lastTs are skipped below.
+    if (lastTs !== undefined) query.set('sinceTime', lastTs.replace(/\.\d+/, ''));
+    let delivered = 0;
+    let partial = '';
+    // What this request repeats: lines before startKey, and the first skipAtStart lines at startKey.
+    const startKey = lastKey;
+    const skipAtStart = atLast;
+    let seenAtStart = 0;
+    const deliver = (raw: string) => {
+      const space = raw.indexOf(' ');
+      const ts = space > 0 ? raw.slice(0, space) : '';
+      const text = space > 0 ? raw.slice(space + 1) : raw;
+      const key = timeKey(ts);
+      if (startKey !== undefined) {
+        if (key < startKey) return;
+        if (key === startKey && seenAtStart < skipAtStart) {
+          seenAtStart++;
+          return;
+        }
+      }
+      if (key === lastKey) atLast++;
+      else {
+        lastKey = key;
+        lastTs = ts;
+        atLast = 1;
+      }
+      delivered++;
+      opts.onLine(text);
+    };
+    try {
+      const res = await openLog(client, path, query, signal);
+      res.setEncoding('utf8');
+      await new Promise<void>((resolve, reject) => {
+        res.on('data', (chunk: string) => {
+          const lines = (partial + chunk).split('\n');
+          partial = lines.pop() ?? '';
+          for (const l of lines) deliver(l);
+        });
+        res.on('end', resolve);
+        res.on('error', reject);
+        res.on('aborted', () => reject(new Error('the log stream was cut')));
+      });
+      if (partial !== '') deliver(partial);
+      failures = 0;
+    } catch (e) {
+      if (signal.aborted) return;
+      if (partial !== '') deliver(partial);
+      failures++;
+      opts.onError?.(`log of pod ${pod}: ${e instanceof Error ? e.message : String(e)} (failure ${failures}/${maxFailures})`);
+      if (failures >= maxFailures) return;
+    }
+    if (finalRead) {
+      if (failures === 0) return;
+      // The last read failed: try again at once (bounded by maxFailures); the pod will not change any more.
+      continue;
+    }
+    if ((delivered === 0 || failures > 0) && !opts.terminated()) {
+      // Nothing new (or a failure) while the container runs: wait for the pod to change before asking again, never in a tight loop.
+      await Promise.race([opts.nextChange(), new Promise<void>((resolve) => signal.addEventListener('abort', () => resolve(), { once: true }))]);
+    }
+  }
+}

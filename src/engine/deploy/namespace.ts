@@ -1,0 +1,100 @@
+/**
+ * `setupNamespace`: what Bodywork's `setup-namespace` did (bodywork-behaviour.md §2.1), idempotently:
+ * the namespace is created when missing (with our project labels) and otherwise left as it is; the stage
+ * ServiceAccount, Role and RoleBinding are applied (server-side apply: re-applying changes nothing); the code
+ * ConfigMaps, immutable and named by content hash, are created only when missing (an immutable ConfigMap
+ * cannot be changed, and one with that name already holds exactly that content).
+ */
+import type { KubernetesObject } from '@kubernetes/client-node';
+import { KubeApiError, type Manifest } from '../kube/index.js';
+import type { PlannedObject } from '../plan/index.js';
+import type { DeployContext } from './types.js';
+
+/** A namespace that cannot be used (being deleted). */
+export class NamespaceError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = 'NamespaceError';
+  }
+}
+
+export type NamespaceSetupContext = Pick<DeployContext, 'client' | 'logger' | 'plan' | 'namespace' | 'signal'>;
+
+/** What `setupNamespace` did, for tests and summaries. */
+export interface NamespaceSetupResult {
+  namespaceCreated: boolean;
+  serviceAccountCreated: boolean;
+  /** Names of the code ConfigMaps created by this call (those already present are left alone). */
+  configMapsCreated: string[];
+}
+
+function inNamespace<T extends PlannedObject>(obj: T, namespace: string): T {
+  return { ...obj, metadata: { ...obj.metadata, namespace } } as T;
+}
+
+/** Creates `obj`; AlreadyExists (someone else created it meanwhile) counts as done. Resolves true when this call created it. */
+async function createIfMissing(ctx: NamespaceSetupContext, obj: PlannedObject): Promise<boolean> {
+  try {
+    await ctx.client.create(obj as unknown as Manifest, { signal: ctx.signal });
+    return true;
+  } catch (e) {
+    if (e instanceof KubeApiError && e.statusCode === 409) return false;
+    throw e;
+  }
+}
+
+/**
+ * Prepares the namespace for the plan's stages. Logs the tutorial's lines: `creating namespace=NS` /
+ * `namespace=NS already exists`, `creating service-account=bodywork-stage in namespace=NS` /
+ * `service-account=bodywork-stage already exists in namespace=NS`. Throws `KubeApiError` on API failures and
+ * `NamespaceError` when the namespace is being deleted.
+ */
+export async function setupNamespace(ctx: NamespaceSetupContext): Promise<NamespaceSetupResult> {
+  const ns = ctx.namespace;
+  const { client, logger, signal } = ctx;
+  const planned = ctx.plan.setup;
+  const namespaceObj = planned.find((o) => o.kind === 'Namespace') ?? { apiVersion: 'v1', kind: 'Namespace', metadata: { name: ns, labels: ctx.plan.labels } };
+  const result: NamespaceSetupResult = { namespaceCreated: false, serviceAccountCreated: false, configMapsCreated: [] };
+
+  const existing = await client.find<KubernetesObject>('Namespace', undefined, ns, { signal });
+  if (existing?.metadata?.deletionTimestamp) {
+    throw new NamespaceError(`namespace=${ns} is being deleted; wait until it is gone (kubectl get namespace ${ns}) and deploy again`);
+  }
+  if (existing === undefined) {
+    logger.info(`creating namespace=${ns}`);
+    result.namespaceCreated = await createIfMissing(ctx, { ...namespaceObj, metadata: { ...namespaceObj.metadata, name: ns } });
+  } else {
+    logger.info(`namespace=${ns} already exists`);
+  }
+
+  for (const obj of planned.filter((o) => o.kind === 'ServiceAccount' || o.kind === 'Role' || o.kind === 'RoleBinding')) {
+    const name = obj.metadata?.name ?? '';
+    if (obj.kind === 'ServiceAccount') {
+      if (await client.exists('ServiceAccount', ns, name, { signal })) {
+        logger.info(`service-account=${name} already exists in namespace=${ns}`);
+      } else {
+        logger.info(`creating service-account=${name} in namespace=${ns}`);
+        result.serviceAccountCreated = true;
+      }
+    }
+    const manifest =
+      obj.kind === 'RoleBinding'
+        ? { ...obj, subjects: (obj as { subjects?: { namespace?: string }[] }).subjects?.map((s) => ({ ...s, namespace: ns })) }
+        : obj;
+    await client.apply(inNamespace(manifest as PlannedObject, ns) as unknown as Manifest, { signal });
+    logger.debug(`applied ${obj.kind} ${name} in namespace=${ns}`);
+  }
+
+  for (const cm of planned.filter((o) => o.kind === 'ConfigMap')) {
+    const name = cm.metadata?.name ?? '';
+    if (await client.exists('ConfigMap', ns, name, { signal })) {
+      logger.debug(`code config-map=${name} already exists in namespace=${ns}`);
+      continue;
+    }
+    if (await createIfMissing(ctx, inNamespace(cm, ns))) {
+      logger.info(`creating code config-map=${name} in namespace=${ns}`);
+      result.configMapsCreated.push(name);
+    }
+  }
+  return result;
+}

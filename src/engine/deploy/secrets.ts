@@ -1,0 +1,69 @@
+/**
+ * `checkSecrets`: before any stage starts, every Secret key a stage of the run references must exist in the
+ * namespace. Bodywork found a missing secret only when the stage's pod failed to start (or never said why);
+ * here every missing secret and key is reported at once, with the config line that references it.
+ */
+import type { V1Secret } from '@kubernetes/client-node';
+import type { ConfigProblem } from '../config/problems.js';
+import type { SecretRef } from '../config/spec.js';
+import type { PlannedStage } from '../plan/index.js';
+import type { DeployContext } from './types.js';
+
+/** One missing secret or key. */
+export interface SecretProblem {
+  /** The stage's config name. */
+  stage: string;
+  secret: string;
+  key: string;
+  namespace: string;
+  /** `stage-2/config.ini:12: secret "db-creds" has no key "PASSWORD" in namespace "ml-pipeline"` */
+  message: string;
+  /** The same as a config problem (error), so the action can annotate the line. */
+  problem: ConfigProblem;
+}
+
+export type SecretCheckContext = Pick<DeployContext, 'client' | 'plan' | 'namespace' | 'signal'>;
+
+/** The stages of the run: the plan's steps and the run_on_failure stage. */
+export function runStages(plan: SecretCheckContext['plan']): PlannedStage[] {
+  return [...plan.steps.flatMap((s) => s.stages), ...(plan.onFailure ? [plan.onFailure] : [])];
+}
+
+function where(ref: SecretRef): string {
+  return ref.source.line !== undefined ? `${ref.source.file}:${ref.source.line}` : ref.source.file;
+}
+
+/**
+ * Reads every Secret the run's stages reference (each once) and returns one problem per missing secret or key,
+ * in stage order; an empty list when all exist. API errors other than 404 (no permission to read secrets, …)
+ * are thrown.
+ */
+export async function checkSecrets(ctx: SecretCheckContext): Promise<SecretProblem[]> {
+  const refs = runStages(ctx.plan).flatMap((stage) => stage.spec.secrets.map((ref) => ({ stage: stage.stage, ref })));
+  const names = [...new Set(refs.map((r) => r.ref.secret))];
+  const found = new Map<string, V1Secret | undefined>();
+  await Promise.all(
+    names.map(async (name) => {
+      found.set(name, await ctx.client.find<V1Secret>('Secret', ctx.namespace, name, { signal: ctx.signal }));
+    }),
+  );
+  const problems: SecretProblem[] = [];
+  for (const { stage, ref } of refs) {
+    const secret = found.get(ref.secret);
+    let text: string | undefined;
+    if (secret === undefined) text = `secret "${ref.secret}" (for key "${ref.key}") does not exist in namespace "${ctx.namespace}"`;
+    else if (!Object.hasOwn(secret.data ?? {}, ref.key) && !Object.hasOwn(secret.stringData ?? {}, ref.key)) {
+      text = `secret "${ref.secret}" has no key "${ref.key}" in namespace "${ctx.namespace}"`;
+    }
+    if (text === undefined) continue;
+    problems.push({
+      stage,
+      secret: ref.secret,
+      key: ref.key,
+      namespace: ctx.namespace,
+      message: `${where(ref)}: ${text}`,
+      problem: { severity: 'error', file: ref.source.file, ...(ref.source.line !== undefined ? { line: ref.source.line } : {}), message: text },
+    });
+  }
+  return problems;
+}
