@@ -497,9 +497,46 @@ export async function startApiServer(opts: ApiServerOptions): Promise<ApiServer>
     if (q.get('sendInitialEvents') !== null) {
       throw invalid({ group: 'meta.k8s.io', kind: 'ListOptions' }, '', [field.forbidden('sendInitialEvents', 'sendInitialEvents is forbidden for list')]);
     }
-    const { items, resourceVersion } = store.list(key(r), route.namespace, { labelSelector: q.get('labelSelector') ?? undefined, fieldSelector: q.get('fieldSelector') ?? undefined });
-    if (wantsTable(req.headers.accept)) return sendJson(res, 200, toTable(r, items, { includeObject: includeObject(q), resourceVersion }));
-    sendJson(res, 200, { kind: r.listKind, apiVersion: apiVersionOf(r), metadata: { resourceVersion }, items });
+    const listed = store.list(key(r), route.namespace, { labelSelector: q.get('labelSelector') ?? undefined, fieldSelector: q.get('fieldSelector') ?? undefined });
+    let items = listed.items;
+    let resourceVersion = listed.resourceVersion;
+    const metadata: Record<string, unknown> = {};
+    // Chunking (limit/continue): the token carries the list's resourceVersion and the key to start after, like
+    // upstream's (AS pkg/storage/continue.go); pages come from the current state, and a token older than the watch
+    // history answers 410 as a compacted etcd revision would.
+    const cont = q.get('continue');
+    if (cont) {
+      let token: { rv: number; start: string };
+      try {
+        token = JSON.parse(Buffer.from(cont, 'base64').toString('utf8'));
+        if (typeof token.rv !== 'number' || typeof token.start !== 'string') throw new Error('bad token');
+      } catch {
+        throw badRequest('continue key is not valid: incorrect encoded start resourceVersion (version meta.k8s.io/v1)');
+      }
+      if (token.rv < hub.oldestResumable) {
+        throw new StatusError(
+          410,
+          'Expired',
+          'The provided continue parameter is too old to display a consistent list result. You can start a new list without the continue parameter, or use the continue token in this response to retrieve the remainder of the results. Continuing with the provided token results in an inconsistent list - objects that were created, modified, or deleted between the time the first chunk was returned and now may show up in the list.',
+        );
+      }
+      items = items.filter((o) => `${o.metadata.namespace ?? ''}/${o.metadata.name}` > token.start);
+      resourceVersion = String(token.rv);
+    }
+    const limit = Number(q.get('limit') ?? 0);
+    if (Number.isInteger(limit) && limit > 0 && items.length > limit) {
+      const last = items[limit - 1];
+      const remaining = items.length - limit;
+      items = items.slice(0, limit);
+      metadata.continue = Buffer.from(JSON.stringify({ rv: Number(resourceVersion), start: `${last.metadata.namespace ?? ''}/${last.metadata.name}` })).toString('base64');
+      if (!q.get('labelSelector') && !q.get('fieldSelector')) metadata.remainingItemCount = remaining;
+    }
+    if (wantsTable(req.headers.accept)) {
+      const t = toTable(r, items, { includeObject: includeObject(q), resourceVersion });
+      Object.assign(t.metadata, metadata);
+      return sendJson(res, 200, t);
+    }
+    sendJson(res, 200, { kind: r.listKind, apiVersion: apiVersionOf(r), metadata: { resourceVersion, ...metadata }, items });
   }
 
   function watch(req: IncomingMessage, res: ServerResponse, route: Route, q: URLSearchParams): void {

@@ -202,6 +202,23 @@ describe('CRUD and defaults', () => {
     expect(all.items).toEqual([]);
   });
 
+  it('pages lists with limit/continue', async () => {
+    for (let i = 0; i < 5; i++) await core.createNamespacedSecret({ namespace: 'default', body: { metadata: { name: `page-${i}`, labels: { paged: 'yes' } } } });
+    const seen: string[] = [];
+    let cont: string | undefined;
+    let pages = 0;
+    do {
+      const page = await core.listNamespacedSecret({ namespace: 'default', labelSelector: 'paged=yes', limit: 2, _continue: cont });
+      seen.push(...page.items.map((x) => x.metadata!.name!));
+      cont = page.metadata!._continue;
+      pages++;
+    } while (cont);
+    expect(pages).toBe(3);
+    expect(seen).toEqual(['page-0', 'page-1', 'page-2', 'page-3', 'page-4']);
+    const first = await core.listNamespacedSecret({ namespace: 'default', limit: 1 });
+    expect(first.metadata!.remainingItemCount).toBeGreaterThan(0);
+  });
+
   it('serves lists with kind, apiVersion and resourceVersion; 415 on unknown media types', async () => {
     const res = await fetch(`${h.url}/apis/apps/v1/namespaces/default/deployments`);
     const body = await res.json();
