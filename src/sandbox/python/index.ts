@@ -25,7 +25,11 @@
  * - **Offline**: `PIP_DEFAULT_TIMEOUT` (5 s) and `PIP_RETRIES` (1) make a requirement that cannot be installed fail in
  *   seconds instead of minutes (pip's defaults: 15 s, 5 retries with back-off); pip's error is in the pod log and the
  *   failing `pip install` fails the container as on a cluster. `PIP_REQUIRE_VIRTUALENV=1` makes any pip outside a venv
- *   (e.g. `/usr/bin/python3 -m pip install`) refuse to install; `PYTHONNOUSERSITE=1` keeps `~/.local` out.
+ *   (e.g. `/usr/bin/python3 -m pip install`) refuse to install; `PYTHONNOUSERSITE=1` keeps `~/.local` out;
+ *   `PIP_CACHE_DIR` is `<dataDir>/pip-cache`, not the user's ~/.cache/pip.
+ * - Only `python`, `python3`, `pip`, `pip3` are shimmed: `python3.X` reaches the venv once it exists (its bin is first
+ *   on PATH), before that the host's. A script with an absolute shebang (`#!/usr/bin/python3`) runs the host
+ *   interpreter, but any pip there refuses to install (PIP_REQUIRE_VIRTUALENV).
  */
 import { execFile } from 'node:child_process';
 import crypto from 'node:crypto';
@@ -139,6 +143,7 @@ export function createPythonEnvironments(opts: PythonEnvironmentsOptions): Pytho
     PIP_DISABLE_PIP_VERSION_CHECK: '1',
     PIP_REQUIRE_VIRTUALENV: '1',
     PIP_NO_INPUT: '1',
+    PIP_CACHE_DIR: path.join(root, 'pip-cache'),
     PYTHONNOUSERSITE: '1',
   };
   const layouts = new Map<string, { venvDir: string; shimDir: string }>();

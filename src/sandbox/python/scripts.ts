@@ -109,7 +109,6 @@ export const PIP_HOOK_PTH = 'import _bodywork_sandbox_pip\n';
  */
 export const PIP_HOOK_PY = String.raw`"""Bodywork sandbox: one pip at a time in this Python environment (shared by the pods of an image)."""
 import os
-import re
 import sys
 
 _held = None
@@ -127,7 +126,8 @@ def _is_pip(argv):
         if a == '-c' or a == '-':
             return False
         if not a.startswith('-'):
-            return re.fullmatch(r'pip[0-9.]*', os.path.basename(a)) is not None
+            name = os.path.basename(a)
+            return name.startswith('pip') and all(ch in '0123456789.' for ch in name[3:])
         if a in ('-W', '-X', '--check-hash-based-pycs'):
             i += 1
         i += 1

@@ -102,7 +102,7 @@ describe('python environments (unit)', () => {
     expect(parts[0]).toBe(`${env.VIRTUAL_ENV}/bin`);
     expect(parts[1]).toMatch(/\/shims\//);
     expect(parts.slice(2)).toEqual(['/usr/bin', '/bin']);
-    expect(env).toMatchObject({ PIP_DEFAULT_TIMEOUT: '5', PIP_RETRIES: '1', PIP_REQUIRE_VIRTUALENV: '1', PYTHONNOUSERSITE: '1' });
+    expect(env).toMatchObject({ PIP_DEFAULT_TIMEOUT: '5', PIP_RETRIES: '1', PIP_REQUIRE_VIRTUALENV: '1', PYTHONNOUSERSITE: '1', PIP_CACHE_DIR: `${dir}/cache/pip-cache` });
     // Same image label, same venv; another image, another venv.
     expect(envs.containerEnv('busybox:latest').VIRTUAL_ENV).toBe(env.VIRTUAL_ENV);
     expect(envs.containerEnv('busybox:1.36').VIRTUAL_ENV).not.toBe(env.VIRTUAL_ENV);
