@@ -139,7 +139,16 @@ export function createClusterStore(opts: ClusterStoreOptions = {}): SandboxStore
     }
     queue.push({ type, key, resource: r, object: stored, old });
     drain();
-    scheduleMaintenance();
+    // The GC / namespace pass only has work after removals, pending deletions, dangling owner references, or while a
+    // namespace terminates; skipping it otherwise keeps status-heavy workloads cheap.
+    if (
+      type === 'DELETED' ||
+      stored.metadata.deletionTimestamp ||
+      (stored.metadata.ownerReferences ?? []).some((ref) => !byUid.has(ref.uid)) ||
+      [...buckets.get('namespaces')!.values()].some((n) => n.metadata.deletionTimestamp)
+    ) {
+      scheduleMaintenance();
+    }
     return structuredClone(stored);
   }
 
