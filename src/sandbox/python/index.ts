@@ -3,7 +3,7 @@
  * they do so inside their image. In the sandbox images are labels, so each image gets a virtual environment instead,
  * and a container's `python`, `python3`, `pip`, `pip3` resolve to it - never to the host's own Python:
  *
- * - **One venv per image** (`<dataDir>/venvs/<image-slug>-<hash of image + interpreter>`), created with
+ * - **One venv per image** (`<dataDir>/venvs/<image-slug>-<hash of image + interpreter's real path>`), created with
  *   `python3 -m venv --system-site-packages` from the system interpreter (default Debian's `/usr/bin/python3`, which
  *   CI provisions with python3-flask, python3-sklearn, … ; the pyenv `python3` first on PATH lacks them). A requirement
  *   the system already satisfies installs nothing and needs no network: pip sees the system site-packages.
@@ -126,6 +126,7 @@ function isExecutable(p: string): boolean {
 export function createPythonEnvironments(opts: PythonEnvironmentsOptions): PythonEnvironments {
   const root = path.resolve(opts.dataDir);
   const python = resolvePython(opts.python);
+  const realInterpreter = realpathOr(python);
   const log = opts.log ?? (() => {});
   const helper = path.join(root, 'venv-helper.py');
   const hookPth = path.join(root, 'hooks', '_bodywork_sandbox.pth');
@@ -153,7 +154,8 @@ export function createPythonEnvironments(opts: PythonEnvironmentsOptions): Pytho
     const img = normalizeImage(image);
     let l = layouts.get(img);
     if (l) return l;
-    const hash = crypto.createHash('sha256').update(`${img}\0${python}`).digest('hex').slice(0, 12);
+    // The interpreter's real path (python3 -> python3.11) is in the key: a new Python version gets new venvs.
+    const hash = crypto.createHash('sha256').update(`${img}\0${realInterpreter}`).digest('hex').slice(0, 12);
     const slug = (img.replace(/[^A-Za-z0-9._-]+/g, '_').replace(/^[._-]+/, '') || 'image').slice(0, 48);
     const key = `${slug}-${hash}`;
     l = { venvDir: path.join(root, 'venvs', key), shimDir: path.join(root, 'shims', key) };
@@ -218,6 +220,14 @@ export function createPythonEnvironments(opts: PythonEnvironmentsOptions): Pytho
         else resolve();
       });
     });
+  }
+}
+
+function realpathOr(p: string): string {
+  try {
+    return fs.realpathSync(p);
+  } catch {
+    return p;
   }
 }
 

@@ -10,7 +10,7 @@ import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import type { StageSpec } from '../../../src/engine/config/spec.js';
 import { stageCommand } from '../../../src/engine/plan/command.js';
 import { startSandbox, type Sandbox } from '../../../src/sandbox/index.js';
-import { createPythonEnvironments, normalizeImage, type PythonEnvironments } from '../../../src/sandbox/python/index.js';
+import { createPythonEnvironments, normalizeImage, resolvePython, type PythonEnvironments } from '../../../src/sandbox/python/index.js';
 import type { KubeObject } from '../../../src/sandbox/types.js';
 import { job, startHarness, waitFor, type Harness } from '../controllers/helpers.js';
 
@@ -109,6 +109,26 @@ describe('python environments (unit)', () => {
     expect(normalizeImage('registry:5000/x')).toBe('registry:5000/x:latest');
     expect(normalizeImage('x@sha256:abc')).toBe('x@sha256:abc');
     expect(fs.existsSync(env.VIRTUAL_ENV)).toBe(false); // lazy
+  });
+
+  it('chooses the interpreter: an explicit path, a command on PATH, else Debian python3', () => {
+    expect(resolvePython(undefined, '/nowhere')).toBe(SYS_PY);
+    expect(resolvePython('python3', `/nowhere:${path.dirname(SYS_PY)}`)).toBe(SYS_PY);
+    expect(resolvePython('/nonexistent/python9')).toBe('/nonexistent/python9');
+    const other = createPythonEnvironments({ dataDir: path.join(dir, 'other'), python: '/nonexistent/python9' });
+    expect(other.python).toBe('/nonexistent/python9');
+    // Another interpreter, other venvs.
+    expect(other.containerEnv('busybox').VIRTUAL_ENV).not.toBe(envs.containerEnv('busybox').VIRTUAL_ENV.replace('/cache/', '/other/'));
+    // Its shims fail like a missing command, saying why.
+    const shim = other.containerEnv('busybox').PATH.split(':')[1];
+    let failure: { status?: number; stderr?: string } = {};
+    try {
+      execFileSync(path.join(shim, 'python'), ['-c', 'pass'], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'] });
+    } catch (err) {
+      failure = err as typeof failure;
+    }
+    expect(failure.status).toBe(127);
+    expect(failure.stderr).toContain("sandbox: no Python interpreter at /nonexistent/python9 (the sandbox's python.executable option)");
   });
 
   it('environmentFor creates the venv once, with the system site-packages, even for concurrent callers', async () => {
