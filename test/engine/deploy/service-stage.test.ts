@@ -1,0 +1,239 @@
+/**
+ * runServiceStage end to end: the sandbox (API server, controllers, kubelet running `sleep` processes) reached over
+ * HTTP through client-node, with a plan made runnable there by `sandboxPlan` (see its comment for the overrides).
+ */
+import type { V1Deployment, V1ReplicaSet } from '@kubernetes/client-node';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { createServiceStageRunner, runServiceStage } from '../../../src/engine/deploy/service-stage.js';
+import { startSandbox, type Sandbox } from '../../../src/sandbox/index.js';
+import { waitForObject, type KubeClient } from '../../../src/engine/kube/index.js';
+import { rolloutStatus } from '../../../src/engine/deploy/rollout.js';
+import {
+  STAGE,
+  ServiceTestLogger,
+  applySetup,
+  deployContext,
+  recordReplicaSets,
+  sandboxClient,
+  sandboxPlan,
+  serviceProjectSpec,
+  type ServiceSpecOptions,
+} from './support/service-sandbox.js';
+
+let sandbox: Sandbox;
+let client: KubeClient;
+let logger: ServiceTestLogger;
+let nsCounter = 0;
+
+beforeAll(async () => {
+  sandbox = await startSandbox({ kubelet: { maxGracePeriodMs: 1000 } });
+  logger = new ServiceTestLogger();
+  client = sandboxClient(sandbox.kubeconfig, logger);
+});
+
+afterAll(async () => {
+  await sandbox?.stop();
+});
+
+/** A fresh namespace (with the plan's ServiceAccount) and a project in it. */
+async function project(o: ServiceSpecOptions = {}) {
+  nsCounter++;
+  const namespace = `svc-${nsCounter}`;
+  const spec = serviceProjectSpec(`svc-project-${nsCounter}`, o);
+  await applySetup(client, sandboxPlan(spec, namespace, 'setup').plan);
+  return { spec, namespace };
+}
+
+async function deployment(namespace: string, name: string): Promise<V1Deployment> {
+  return client.get<V1Deployment>('Deployment', namespace, name);
+}
+
+async function replicaSets(namespace: string): Promise<V1ReplicaSet[]> {
+  return (await client.list<V1ReplicaSet>('ReplicaSet', namespace)).items;
+}
+
+const rev = (o: { metadata?: { annotations?: Record<string, string> } }) => o.metadata?.annotations?.['deployment.kubernetes.io/revision'];
+
+describe('runServiceStage', () => {
+  it('rolls out a first deployment and reports it', async () => {
+    const { spec, namespace } = await project({ replicas: 2 });
+    const { plan, stage } = sandboxPlan(spec, namespace, 'run-1');
+    const log = new ServiceTestLogger();
+    const result = await runServiceStage(deployContext(client, log, spec, plan, 'run-1'), stage, 2);
+    expect(result).toMatchObject({
+      stage: STAGE,
+      type: 'service',
+      step: 2,
+      status: 'succeeded',
+      attempts: 1,
+      object: `Deployment/${STAGE}`,
+      url: `http://${STAGE}.${namespace}.svc.cluster.local:5000`,
+      readyReplicas: 2,
+      replicas: 2,
+    });
+    expect(result.reason).toBeUndefined();
+    expect(result.durationMs).toBeGreaterThan(0);
+    expect(log.messages('info')).toEqual([`${STAGE}: rolling out Deployment ${STAGE} (2 replicas)`, `${STAGE}: 2/2 replicas ready`]);
+    const d = await deployment(namespace, STAGE);
+    expect(rev(d)).toBe('1');
+    expect(d.status?.availableReplicas).toBe(2);
+    expect(await client.exists('Service', namespace, STAGE)).toBe(true);
+  });
+
+  it('rolls the pods on a new run id: a new ReplicaSet at revision 2', async () => {
+    const { spec, namespace } = await project({ replicas: 2 });
+    const first = sandboxPlan(spec, namespace, 'run-1');
+    expect((await runServiceStage(deployContext(client, logger, spec, first.plan, 'run-1'), first.stage, 1)).status).toBe('succeeded');
+    const [rs1] = await replicaSets(namespace);
+    const second = sandboxPlan(spec, namespace, 'run-2');
+    const result = await runServiceStage(deployContext(client, logger, spec, second.plan, 'run-2'), second.stage, 1);
+    expect(result).toMatchObject({ status: 'succeeded', readyReplicas: 2, replicas: 2 });
+    const d = await deployment(namespace, STAGE);
+    expect(rev(d)).toBe('2');
+    expect(d.spec?.template.metadata?.annotations?.['bodywork.dev/run-id']).toBe('run-2');
+    const all = await replicaSets(namespace);
+    expect(all).toHaveLength(2);
+    const rs2 = all.find((rs) => rs.metadata?.name !== rs1.metadata?.name)!;
+    expect(rev(rs2)).toBe('2');
+    expect(rs2.status?.readyReplicas).toBe(2);
+    // The old ReplicaSet is scaled down once the new one is available.
+    expect(all.find((rs) => rs.metadata?.name === rs1.metadata?.name)?.spec?.replicas).toBe(0);
+  });
+
+  it('fails fast on crash-looping pods, rolls back to the previous revision (10, not 9) and waits for it; old pods keep serving', async () => {
+    const { spec, namespace } = await project({ replicas: 2, maxStartupTimeSeconds: 60 });
+    const extra = [{ name: 'EXTRA', value: '1' }];
+    const run = (runId: string, o: Parameters<typeof sandboxPlan>[3] = {}) => {
+      const p = sandboxPlan(spec, namespace, runId, o);
+      return runServiceStage(deployContext(client, logger, spec, p.plan, runId), p.stage, 1);
+    };
+    expect((await run('good-1', { env: extra })).status).toBe('succeeded');
+    // Revisions 2-9 straight through the API (each observed before the next, so each gets its own ReplicaSet).
+    for (let i = 2; i <= 9; i++) {
+      const applied = await client.apply<V1Deployment>(sandboxPlan(spec, namespace, `quick-${i}`, { env: extra }).stage.deployment as never);
+      await waitForObject<V1Deployment, boolean>({ client, path: `/apis/apps/v1/namespaces/${namespace}/deployments`, name: STAGE }, (d) => (d?.status?.observedGeneration ?? 0) >= applied.metadata!.generation! && rev(d!) === String(i));
+    }
+    expect((await run('good-10', { env: extra })).status).toBe('succeeded');
+    const good = (await replicaSets(namespace)).find((rs) => rev(rs) === '10')!;
+    expect(good.status?.readyReplicas).toBe(2);
+
+    const recorder = await recordReplicaSets(client, namespace);
+    // The readiness probe fails as the planned TCP probe would for a server that never listens (an exec `true` could pass
+    // in the instant before the crash and count the pod available).
+    const result = await run('bad-11', { command: ['sh', '-c', 'echo starting on $HOSTNAME; echo boom >&2; exit 1'], ready: ['false'] });
+    recorder.stop();
+
+    expect(result.status).toBe('rolled-back');
+    expect(result.reason).toMatch(/CrashLoopBackOff: container "bodywork" crashed/);
+    expect(result.reason).toMatch(/exit code 1 \(Error\)/);
+    expect(result.reason).toMatch(/; rolled back to revision 10$/);
+    // Fast: well within the 60 s startup budget (two crashes; the kubelet's first restart is immediate).
+    expect(result.durationMs).toBeLessThan(20_000);
+    expect(result.readyReplicas).toBe(2);
+    const badPod = /pod (\S+):/.exec(result.reason!)![1];
+    expect(result.logTail).toEqual(expect.arrayContaining([`${badPod}: starting on ${badPod}`, `${badPod}: boom`]));
+
+    // Rolled back to revision 10's template (the old ReplicaSet is the new one again, at revision 12), and finished.
+    const d = await deployment(namespace, STAGE);
+    expect(rolloutStatus(d).state).toBe('complete');
+    expect(rev(d)).toBe('12');
+    expect(d.spec?.template.metadata?.annotations?.['bodywork.dev/run-id']).toBe('good-10');
+    expect(d.spec?.template.metadata?.labels?.['pod-template-hash']).toBeUndefined();
+    expect(d.metadata?.annotations?.['bodywork.dev/run-id']).toBe('good-10');
+    expect(d.spec?.template.spec?.containers[0].env).toEqual(expect.arrayContaining(extra));
+    const after = await replicaSets(namespace);
+    const restored = after.find((rs) => rs.metadata?.name === good.metadata?.name)!;
+    expect(rev(restored)).toBe('12');
+    expect(restored.metadata?.annotations?.['deployment.kubernetes.io/revision-history']).toBe('10');
+
+    // The failed rollout did happen (new pods were created), and the old ReplicaSet never dropped below 2 ready.
+    const bad = recorder.samples.filter((s) => s.revision === '11');
+    expect(Math.max(...bad.map((s) => s.replicas))).toBeGreaterThanOrEqual(1);
+    const old = recorder.samples.filter((s) => s.name === good.metadata?.name);
+    expect(old.length).toBeGreaterThan(0);
+    expect(Math.min(...old.map((s) => s.ready))).toBeGreaterThanOrEqual(2);
+
+    // The next apply still owns the template: an env var it drops is really gone.
+    const next = await run('good-13');
+    expect(next.status).toBe('succeeded');
+    const d2 = await deployment(namespace, STAGE);
+    expect(d2.spec?.template.spec?.containers[0].env?.map((e) => e.name)).not.toContain('EXTRA');
+    // Only our apply owns spec fields (the controllers own the revision annotation and the status).
+    const specOwners = (d2.metadata?.managedFields ?? []).filter((f) => JSON.stringify(f.fieldsV1 ?? {}).includes('"f:spec"')).map((f) => `${f.manager}/${f.operation}`);
+    expect(specOwners).toEqual(['bodywork-deploy/Apply']);
+  });
+
+  it('deletes the Deployment, Service and Ingress when a first-ever deployment fails', async () => {
+    const { spec, namespace } = await project({ replicas: 1, ingress: true });
+    const { plan, stage } = sandboxPlan(spec, namespace, 'run-1', { command: ['sh', '-c', 'echo no model found; exit 3'], ready: ['false'] });
+    expect(stage.ingress).toBeDefined();
+    const result = await runServiceStage(deployContext(client, logger, spec, plan, 'run-1'), stage, 1);
+    expect(result.status).toBe('failed');
+    expect(result.reason).toMatch(/CrashLoopBackOff: .*exit code 3 \(Error\)/);
+    expect(result.logTail?.some((l) => l.endsWith(': no model found'))).toBe(true);
+    expect(await client.exists('Deployment', namespace, STAGE)).toBe(false);
+    expect(await client.exists('Service', namespace, STAGE)).toBe(false);
+    expect(await client.exists('Ingress', namespace, STAGE)).toBe(false);
+  });
+
+  it('reports a missing secret key with the kubelet\'s message (CreateContainerConfigError)', async () => {
+    const { spec, namespace } = await project({ replicas: 1, secrets: [{ env: 'PASSWORD', secret: 'creds', key: 'PASSWORD', source: { file: 'bodywork.yaml', line: 12 } }] });
+    await client.apply({ apiVersion: 'v1', kind: 'Secret', metadata: { name: 'creds', namespace }, stringData: { USERNAME: 'alice' } });
+    const { plan, stage } = sandboxPlan(spec, namespace, 'run-1');
+    const result = await runServiceStage(deployContext(client, logger, spec, plan, 'run-1'), stage, 1);
+    expect(result.status).toBe('failed');
+    expect(result.reason).toMatch(/^pod \S+: CreateContainerConfigError: container "bodywork": couldn't find key PASSWORD in Secret svc-\d+\/creds$/);
+    expect(await client.exists('Deployment', namespace, STAGE)).toBe(false);
+  });
+
+  it('reports an unschedulable pod with the scheduler\'s message', async () => {
+    const { spec, namespace } = await project({ replicas: 1 });
+    const { plan, stage } = sandboxPlan(spec, namespace, 'run-1', { requests: { cpu: '1000' } });
+    const result = await runServiceStage(deployContext(client, logger, spec, plan, 'run-1'), stage, 1);
+    expect(result.status).toBe('failed');
+    expect(result.reason).toMatch(/Unschedulable: 0\/1 nodes are available: 1 Insufficient cpu/);
+    expect(result.logTail).toBeUndefined();
+  });
+
+  it('on cancellation stops waiting, rolls back and leaves the previous version serving', async () => {
+    const { spec, namespace } = await project({ replicas: 2 });
+    const v1 = sandboxPlan(spec, namespace, 'v1');
+    expect((await runServiceStage(deployContext(client, logger, spec, v1.plan, 'v1'), v1.stage, 1)).status).toBe('succeeded');
+    const [old] = await replicaSets(namespace);
+    const recorder = await recordReplicaSets(client, namespace);
+    // v2's pods run but never become ready.
+    const v2 = sandboxPlan(spec, namespace, 'v2', { ready: ['false'] });
+    const ac = new AbortController();
+    const log = new ServiceTestLogger();
+    const started = log.next((m) => m === `${STAGE}: 0/2 new replicas ready`);
+    const running = runServiceStage(deployContext(client, log, spec, v2.plan, 'v2', ac.signal), v2.stage, 1);
+    await started;
+    ac.abort();
+    const result = await running;
+    expect(result.status).toBe('cancelled');
+    expect(result.reason).toBe('cancelled during the rollout; rolling back to revision 1 (not awaited)');
+    // The rollback completes on its own: v1's template, all replicas available.
+    const d = await waitForObject<V1Deployment, V1Deployment>(
+      { client, path: `/apis/apps/v1/namespaces/${namespace}/deployments`, name: STAGE },
+      (o) => (o && rolloutStatus(o).state === 'complete' && o.spec?.template.metadata?.annotations?.['bodywork.dev/run-id'] === 'v1' ? o : undefined),
+      { timeoutMs: 20_000 },
+    );
+    expect(d.status?.availableReplicas).toBe(2);
+    recorder.stop();
+    expect(recorder.samples.some((s) => s.revision === '2' && s.replicas > 0)).toBe(true);
+    const oldSamples = recorder.samples.filter((s) => s.name === old.metadata?.name);
+    expect(Math.min(...oldSamples.map((s) => s.ready))).toBeGreaterThanOrEqual(2);
+  });
+
+  it('gives up after the time budget and rolls back (pods that never become ready)', async () => {
+    const { spec, namespace } = await project({ replicas: 1 });
+    const v1 = sandboxPlan(spec, namespace, 'v1');
+    expect((await runServiceStage(deployContext(client, logger, spec, v1.plan, 'v1'), v1.stage, 1)).status).toBe('succeeded');
+    const v2 = sandboxPlan(spec, namespace, 'v2', { command: ['sh', '-c', 'echo warming up; exec sleep 600'], ready: ['false'] });
+    const runner = createServiceStageRunner({ timeoutMs: 3000, rollbackTimeoutMs: 20_000 });
+    const result = await runner(deployContext(client, logger, spec, v2.plan, 'v2'), v2.stage, 1);
+    expect(result.status).toBe('rolled-back');
+    expect(result.reason).toMatch(/^the rollout of Deployment stage-2-serve did not finish within 3 s: 1 old replicas are pending termination; container "bodywork" is running but not ready; rolled back to revision 1$/);
+    expect(result.logTail?.some((l) => /^stage-2-serve-\S+: warming up$/.test(l))).toBe(true);
+  });
+});
