@@ -49,7 +49,8 @@ function diagnoseContainer(st: V1ContainerStatus, init: boolean): PodDiagnosis |
   if (waiting?.reason && FATAL_WAITING.has(waiting.reason)) {
     if (waiting.reason === 'CrashLoopBackOff') {
       const crashes = last ? `, last with ${describeExit(last)}` : '';
-      return { fatal: true, reason: `CrashLoopBackOff: ${what} crashed ${plural(restarts + (last ? 0 : 1), 'time')}${crashes}` };
+      // In back-off the instance that just crashed has not been restarted yet: crashes = restarts + 1.
+      return { fatal: true, reason: `CrashLoopBackOff: ${what} crashed ${plural(restarts + 1, 'time')}${crashes}` };
     }
     const message = waiting.message ? `: ${oneLine(waiting.message)}` : '';
     return { fatal: true, reason: `${waiting.reason}: ${what}${message}` };

@@ -52,6 +52,18 @@ export function rolloutStatus(d: V1Deployment): RolloutStatus {
   return { state: 'complete', message: `deployment "${name}" successfully rolled out` };
 }
 
+/**
+ * The controller could not create (or delete) the new ReplicaSet's pods: the `ReplicaFailure` condition it mirrors from
+ * the ReplicaSet (quota exceeded, a missing ServiceAccount, an admission webhook's refusal). Not a `kubectl rollout
+ * status` rule, but no pod will come until something else changes, so a rollout fails on it at once.
+ */
+export function replicaFailure(d: V1Deployment): string | undefined {
+  if ((d.metadata?.generation ?? 0) > (d.status?.observedGeneration ?? 0)) return undefined;
+  const c = (d.status?.conditions ?? []).find((x) => x.type === 'ReplicaFailure' && x.status === 'True');
+  if (!c) return undefined;
+  return `ReplicaFailure${c.reason ? ` (${c.reason})` : ''}: ${(c.message ?? 'the controller could not create the pods').replace(/\s+/g, ' ').trim()}`;
+}
+
 function controlledBy(rs: V1ReplicaSet, uid: string | undefined): boolean {
   return uid !== undefined && (rs.metadata?.ownerReferences ?? []).some((r) => r.controller === true && r.uid === uid);
 }
@@ -241,6 +253,11 @@ export async function waitForRollout(opts: WaitForRolloutOptions): Promise<Rollo
           lastReady = ready;
           opts.onProgress?.(ready, deployment.spec?.replicas ?? 1);
         }
+      }
+      const failure = replicaFailure(deployment);
+      if (failure) {
+        finish(() => resolve({ kind: 'failed', reason: failure, deployment, pods: [] }));
+        return;
       }
       const status = rolloutStatus(deployment);
       if (status.state === 'complete') {

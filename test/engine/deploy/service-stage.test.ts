@@ -4,10 +4,10 @@
  */
 import type { V1Deployment, V1ReplicaSet } from '@kubernetes/client-node';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createServiceStageRunner, runServiceStage } from '../../../src/engine/deploy/service-stage.js';
+import { createServiceStageRunner, rolloutTimeoutMs, runServiceStage } from '../../../src/engine/deploy/service-stage.js';
 import { startSandbox, type Sandbox } from '../../../src/sandbox/index.js';
 import { waitForObject, type KubeClient } from '../../../src/engine/kube/index.js';
-import { rolloutStatus } from '../../../src/engine/deploy/rollout.js';
+import { chooseRollbackTarget, findNewReplicaSet, revisionOf, rollbackManifest, rolloutStatus } from '../../../src/engine/deploy/rollout.js';
 import {
   STAGE,
   ServiceTestLogger,
@@ -195,6 +195,19 @@ describe('runServiceStage', () => {
     expect(result.logTail).toBeUndefined();
   });
 
+  it('fails at once when the controller cannot create the pods (ReplicaFailure: no ServiceAccount)', async () => {
+    nsCounter++;
+    const namespace = `svc-${nsCounter}`;
+    const spec = serviceProjectSpec(`svc-project-${nsCounter}`, { replicas: 1 });
+    // The namespace only: the plan's ServiceAccount `bodywork-stage` is missing, so pod creation is refused.
+    await client.apply({ apiVersion: 'v1', kind: 'Namespace', metadata: { name: namespace } });
+    const { plan, stage } = sandboxPlan(spec, namespace, 'run-1');
+    const result = await runServiceStage(deployContext(client, logger, spec, plan, 'run-1'), stage, 1);
+    expect(result.status).toBe('failed');
+    expect(result.reason).toMatch(/^ReplicaFailure \(FailedCreate\): .*serviceaccount "bodywork-stage" not found/);
+    expect(await client.exists('Deployment', namespace, STAGE)).toBe(false);
+  });
+
   it('on cancellation stops waiting, rolls back and leaves the previous version serving', async () => {
     const { spec, namespace } = await project({ replicas: 2 });
     const v1 = sandboxPlan(spec, namespace, 'v1');
@@ -235,5 +248,67 @@ describe('runServiceStage', () => {
     expect(result.status).toBe('rolled-back');
     expect(result.reason).toMatch(/^the rollout of Deployment stage-2-serve did not finish within 3 s: 1 old replicas are pending termination; container "bodywork" is running but not ready; rolled back to revision 1$/);
     expect(result.logTail?.some((l) => /^stage-2-serve-\S+: warming up$/.test(l))).toBe(true);
+  });
+});
+
+describe('rollout helpers', () => {
+  const uid = 'dep-uid';
+  const rs = (name: string, revision: string, owner = uid, extra: Partial<V1ReplicaSet['metadata']> = {}): V1ReplicaSet => ({
+    metadata: { name, annotations: { 'deployment.kubernetes.io/revision': revision }, ownerReferences: [{ apiVersion: 'apps/v1', kind: 'Deployment', name: 'x', uid: owner, controller: true }], ...extra },
+    spec: { selector: { matchLabels: { stage: 'x' } } },
+  });
+
+  it('chooses the highest revision below the current one, numerically, among the ReplicaSets the Deployment controls', () => {
+    const sets = [rs('r9', '9'), rs('r10', '10'), rs('r11', '11'), rs('r8', '8'), rs('foreign', '10x'), rs('other-owner', '10', 'someone-else')];
+    expect(chooseRollbackTarget(uid, sets, 11)?.metadata?.name).toBe('r10');
+    expect(chooseRollbackTarget(uid, sets, 10)?.metadata?.name).toBe('r9');
+    expect(chooseRollbackTarget(uid, [rs('r1', '1')], 1)).toBeUndefined();
+    expect(chooseRollbackTarget(uid, [rs('other', '3', 'someone-else')], 5)).toBeUndefined();
+  });
+
+  it('reads revisions as numbers only', () => {
+    expect(revisionOf(rs('a', '12'))).toBe(12);
+    expect(revisionOf(rs('a', 'x'))).toBeUndefined();
+    expect(revisionOf({ metadata: {} })).toBeUndefined();
+  });
+
+  it('judges a Deployment as kubectl rollout status does', () => {
+    const d = (generation: number, status: NonNullable<V1Deployment['status']>, replicas = 2): V1Deployment => ({ metadata: { name: 'x', generation }, spec: { replicas, selector: {}, template: {} }, status });
+    expect(rolloutStatus(d(2, { observedGeneration: 1, replicas: 2, updatedReplicas: 2, availableReplicas: 2 }))).toEqual({ state: 'waiting', message: 'Waiting for deployment spec update to be observed...' });
+    expect(rolloutStatus(d(2, { observedGeneration: 2, replicas: 3, updatedReplicas: 1, availableReplicas: 2 })).message).toBe('Waiting for deployment "x" rollout to finish: 1 out of 2 new replicas have been updated...');
+    expect(rolloutStatus(d(2, { observedGeneration: 2, replicas: 3, updatedReplicas: 2, availableReplicas: 2 })).message).toBe('Waiting for deployment "x" rollout to finish: 1 old replicas are pending termination...');
+    expect(rolloutStatus(d(2, { observedGeneration: 2, replicas: 2, updatedReplicas: 2, availableReplicas: 1 })).message).toBe('Waiting for deployment "x" rollout to finish: 1 of 2 updated replicas are available...');
+    expect(rolloutStatus(d(2, { observedGeneration: 2, replicas: 2, updatedReplicas: 2, availableReplicas: 2 }))).toEqual({ state: 'complete', message: 'deployment "x" successfully rolled out' });
+    const stuck = d(2, { observedGeneration: 2, replicas: 3, updatedReplicas: 1, conditions: [{ type: 'Progressing', status: 'False', reason: 'ProgressDeadlineExceeded' }] });
+    expect(rolloutStatus(stuck)).toEqual({ state: 'failed', message: 'deployment "x" exceeded its progress deadline' });
+  });
+
+  it('finds the new ReplicaSet only once the controller observed the generation', () => {
+    const dep = (observed: number): V1Deployment => ({ metadata: { name: 'x', uid, generation: 3, annotations: { 'deployment.kubernetes.io/revision': '4' } }, status: { observedGeneration: observed } });
+    expect(findNewReplicaSet(dep(2), [rs('r4', '4')])).toBeUndefined();
+    expect(findNewReplicaSet(dep(3), [rs('r3', '3'), rs('r4', '4')])?.metadata?.name).toBe('r4');
+  });
+
+  it('builds the rollback apply from the ReplicaSet: its template minus pod-template-hash, its version annotations', () => {
+    const { stage } = sandboxPlan(serviceProjectSpec('p'), 'ns', 'new-run');
+    const old = rs('r1', '1', uid, { annotations: { 'deployment.kubernetes.io/revision': '1', 'deployment.kubernetes.io/desired-replicas': '2', 'bodywork.dev/run-id': 'old-run', 'bodywork.dev/git-commit': 'aaaa' } });
+    old.spec!.template = {
+      metadata: { labels: { stage: 'stage-2-serve', 'pod-template-hash': 'abc123', 'git-commit-hash': 'aaaa' }, annotations: { 'bodywork.dev/run-id': 'old-run' } },
+      spec: { containers: [{ name: 'bodywork', image: 'old' }] },
+    };
+    const m = rollbackManifest(stage.deployment, old);
+    expect(m.spec?.template).toEqual({ metadata: { labels: { stage: 'stage-2-serve', 'git-commit-hash': 'aaaa' }, annotations: { 'bodywork.dev/run-id': 'old-run' } }, spec: { containers: [{ name: 'bodywork', image: 'old' }] } });
+    expect(m.metadata?.annotations).toEqual({ 'bodywork.dev/stage': STAGE, 'bodywork.dev/run-id': 'old-run', 'bodywork.dev/git-commit': 'aaaa' });
+    expect(m.metadata?.labels?.['git-commit-hash']).toBe('aaaa');
+    // Everything else is the plan's, so the apply keeps owning the same fields.
+    expect(m.spec?.strategy).toEqual(stage.deployment.spec?.strategy);
+    expect(m.spec?.replicas).toBe(2);
+    expect(m.spec?.selector).toEqual(stage.deployment.spec?.selector);
+  });
+
+  it('times a rollout by waves of MAX_SURGE new pods', () => {
+    const { stage } = sandboxPlan(serviceProjectSpec('p', { replicas: 5, maxStartupTimeSeconds: 40 }), 'ns', 'r');
+    expect(rolloutTimeoutMs(stage, false)).toBe((40 + 30) * 1000);
+    expect(rolloutTimeoutMs(stage, true)).toBe((3 * 40 + 30) * 1000);
   });
 });
