@@ -13,6 +13,7 @@ import { startControllers, type ControllerOptions } from './controllers/index.js
 import { nodeCapacity } from './controllers/scheduler.js';
 import { startKubelet, type KubeletOptions } from './kubelet/index.js';
 import { createPythonEnvironments } from './python/index.js';
+import { startNetwork, type IsolationMode, type ServiceUrl } from './network/index.js';
 import type { ClusterStore } from './types.js';
 
 export interface SandboxOptions {
@@ -35,7 +36,15 @@ export interface SandboxOptions {
   /** The node's cpu and memory (default this machine's: os.cpus().length, os.totalmem()): its Node object and the scheduler's resource fit. */
   capacity?: { cpu?: string | number; memory?: string | number };
   controllers?: Partial<ControllerOptions>;
-  kubelet?: Partial<Omit<KubeletOptions, 'dataDir' | 'nodeName' | 'events'>>;
+  kubelet?: Partial<Omit<KubeletOptions, 'dataDir' | 'nodeName' | 'events' | 'runtime'>>;
+  /**
+   * Pod network isolation (network/index.ts). 'auto' (default): a network namespace and IP per pod, Service names
+   * and cluster IPs inside pods, volumes at their mountPath — when the host allows it (Linux, root, `ip`,
+   * `unshare`, `nsenter`), else the host network with one notice. 'none': always the host network.
+   */
+  isolation?: IsolationMode;
+  /** Receives the one notice when pods fall back to the host network (default console.warn). */
+  warn?: (message: string) => void;
 }
 
 export interface Sandbox {
@@ -46,6 +55,15 @@ export interface Sandbox {
   store: ClusterStore;
   /** Where pods' volumes and logs live. */
   dataDir: string;
+  /** 'isolated': pods in their own network namespaces (`podCIDR`); 'host': pods on the host network (`reason`). */
+  network: { mode: 'isolated' | 'host'; podCIDR?: string; reason?: string };
+  /**
+   * A host URL for every Service port (`http://127.0.0.1:<port>`, forwarding round-robin to ready endpoints like
+   * the cluster IP does), after the listeners for the Services that exist now are up.
+   */
+  serviceUrls(): Promise<ServiceUrl[]>;
+  /** The URL of one Service port (the first port unless `port` names or numbers one); undefined when none. */
+  serviceUrl(name: string, opts?: { namespace?: string; port?: number | string }): Promise<string | undefined>;
   /** Stops the server, the controllers and every process the kubelet started. */
   stop(): Promise<void>;
 }
@@ -72,6 +90,7 @@ export async function startSandbox(options: SandboxOptions = {}): Promise<Sandbo
   const dataDir = options.dataDir ?? mkdtempSync(join(tmpdir(), 'bodywork-sandbox-'));
   mkdirSync(dataDir, { recursive: true });
   const store = createClusterStore();
+  const network = await startNetwork(store, { isolation: options.isolation, hostIP: options.kubelet?.hostIP, warn: options.warn, log: options.kubelet?.log });
   const capacity = nodeCapacity(options.capacity);
   const python =
     options.python === false
@@ -86,7 +105,7 @@ export async function startSandbox(options: SandboxOptions = {}): Promise<Sandbo
     : ownEnv;
   const controllers = startControllers(store, { nodeName: SANDBOX_NODE_NAME, nodeCapacity: capacity, ...options.controllers });
   // One event recorder, so the kubelet's events aggregate with the controllers' as on a cluster.
-  const kubelet = startKubelet(store, { nodeCapacity: capacity, ...options.kubelet, containerEnv, nodeName: SANDBOX_NODE_NAME, dataDir, events: controllers.events });
+  const kubelet = startKubelet(store, { nodeCapacity: capacity, ...options.kubelet, containerEnv, nodeName: SANDBOX_NODE_NAME, dataDir, events: controllers.events, runtime: network.runtime });
   const server = await startApiServer({ store, logs: kubelet.logs, port: options.port ?? 0, host: '127.0.0.1', faults: options.faults });
   const kubeconfig = sandboxKubeconfig(server.url, options.namespace);
   if (options.kubeconfigPath) {
@@ -99,11 +118,23 @@ export async function startSandbox(options: SandboxOptions = {}): Promise<Sandbo
     kubeconfig,
     store,
     dataDir,
+    network: { mode: network.mode, ...(network.podCIDR ? { podCIDR: network.podCIDR } : {}), ...(network.reason ? { reason: network.reason } : {}) },
+    async serviceUrls() {
+      await network.settled();
+      return network.serviceUrls();
+    },
+    async serviceUrl(name, o = {}) {
+      await network.settled();
+      const ports = network.serviceUrls().filter((u) => u.name === name && u.namespace === (o.namespace ?? 'default'));
+      const p = o.port === undefined ? ports[0] : ports.find((u) => u.portName === o.port || u.port === Number(o.port));
+      return p?.url;
+    },
     stop: () =>
       (stopped ??= (async () => {
-        // Kubelet first: no process may outlive the sandbox, whatever else fails.
+        // Kubelet first: no process may outlive the sandbox, whatever else fails; then the pod network.
         await kubelet.stop();
         await python?.close();
+        await network.stop();
         await controllers.stop();
         await server.close();
         if (ownDataDir) rmSync(dataDir, { recursive: true, force: true });

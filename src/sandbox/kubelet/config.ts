@@ -3,11 +3,13 @@
  * (K pkg/kubelet/kubelet_pods.go makeEnvironmentVariables) and volumes (K pkg/volume/{configmap,secret,projected,
  * emptydir,hostpath,downwardapi}).
  *
- * PART-1 LIMITATION (no mount namespaces): a container's processes see the host file system, so volumes are
- * materialized under `<dataDir>/pods/<uid>/volumes/<name>` and every absolute `mountPath` is rewritten, by path
- * prefix, to that host directory in the container's workingDir, command, args and env values. A program that builds
- * a mount path at run time (e.g. reads `/etc/config` from a constant inside a script file) will not see the volume.
- * Part 2 replaces this with real mount namespaces.
+ * Volumes are materialized under `<dataDir>/pods/<uid>/volumes/<name>`. With isolated pod sandboxes (network/pod.ts)
+ * each container gets a mount namespace where they are bind-mounted at their real `mountPath`, and nothing is
+ * rewritten. FALLBACK ONLY (host network, no mount namespaces: `isolation: 'none'` or a host that allows none):
+ * a container's processes see the host file system, so every absolute `mountPath` is rewritten, by path prefix, to
+ * that host directory in the container's workingDir, command, args, env values and exec probes (`rewritePaths`). A
+ * program that builds a mount path at run time (e.g. reads `/etc/config` from a constant inside a script file) will
+ * not see the volume there.
  */
 import fs from 'node:fs';
 import path from 'node:path';
@@ -89,8 +91,12 @@ export interface EnvContext {
   hostMem: number;
 }
 
-/** Builds the container env in upstream order: envFrom first, then env (later entries win, `$(VAR)` expanded). */
-export function buildEnv(ctx: EnvContext, container: any): Map<string, string> {
+/**
+ * Builds the container env in upstream order: envFrom first, then env (later entries win, `$(VAR)` expanded, also
+ * from the service variables), then the service variables not defined otherwise (K kubelet_pods.go
+ * makeEnvironmentVariables).
+ */
+export function buildEnv(ctx: EnvContext, container: any, serviceEnv?: Map<string, string>): Map<string, string> {
   const ns = ctx.pod.metadata.namespace!;
   const vars = new Map<string, string>();
   for (const src of container.envFrom ?? []) {
@@ -113,7 +119,7 @@ export function buildEnv(ctx: EnvContext, container: any): Map<string, string> {
   }
   for (const e of container.env ?? []) {
     if (e.valueFrom === undefined) {
-      vars.set(e.name, expand(e.value ?? '', vars));
+      vars.set(e.name, expand(e.value ?? '', serviceEnv ? new Map([...serviceEnv, ...vars]) : vars));
       continue;
     }
     const vf = e.valueFrom;
@@ -149,6 +155,7 @@ export function buildEnv(ctx: EnvContext, container: any): Map<string, string> {
       vars.set(e.name, resolveResourceRef(container, vf.resourceFieldRef, ctx.hostCpus, ctx.hostMem));
     }
   }
+  for (const [k, v] of serviceEnv ?? []) if (!vars.has(k)) vars.set(k, v);
   return vars;
 }
 

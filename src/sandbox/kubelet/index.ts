@@ -11,6 +11,7 @@ import { badRequest, notFound } from '../apiserver/errors.js';
 import { createEventRecorder } from '../controllers/events.js';
 import { errorMessage, nowRFC3339, splitKey, WorkQueue, type LogFn } from '../controllers/util.js';
 import type { ClusterStore, EventRecorder, KubeObject, PodLogOptions, PodLogSource, StoreEvent } from '../types.js';
+import type { PodRuntime } from '../network/index.js';
 import { openLogStream } from './logs.js';
 import { PodWorker, type PodWorkerTimings } from './pod-worker.js';
 
@@ -38,6 +39,11 @@ export interface KubeletOptions {
   containerEnv?: (pod: KubeObject, container: any, baseEnv: Readonly<Record<string, string>>) => Record<string, string> | undefined;
   /** The Node's status.capacity/allocatable cpu and memory (default: this machine's, os.cpus().length and os.totalmem()). */
   nodeCapacity?: { cpu?: string; memory?: string };
+  /**
+   * Isolated pod sandboxes (network/index.ts): a network namespace and IP per pod, volumes at their mountPath,
+   * Service names and variables. Unset: pods share the host network (podIP = hostIP) and mount paths are rewritten.
+   */
+  runtime?: PodRuntime;
   /** Create/refresh the Node object (default true). */
   registerNode?: boolean;
   events?: EventRecorder;
@@ -143,6 +149,7 @@ export function startKubelet(store: ClusterStore, opts: KubeletOptions): Kubelet
           baseEnv,
           containerEnv: opts.containerEnv,
           pids,
+          runtime: opts.runtime,
           log,
           requeue: (ms) => (ms ? queue.addAfter(key, ms) : queue.add(key)),
         });

@@ -18,9 +18,10 @@ import path from 'node:path';
 import { containerRef } from '../controllers/events.js';
 import { errorMessage, isNotFound, nowRFC3339, parseTime, podCondition } from '../controllers/util.js';
 import type { ClusterStore, EventRecorder, KubeObject } from '../types.js';
+import type { ContainerMount, PodRuntime, PodSandbox } from '../network/index.js';
 import { buildEnv, ConfigError, expand, materializeVolumes, mountMap, rewritePaths, type EnvContext } from './config.js';
 import { LogWriter, readLogFile } from './logs.js';
-import { ProbeWorker, type ProbeKind } from './probes.js';
+import { ProbeWorker, type ProbeContext, type ProbeKind } from './probes.js';
 
 export interface PodWorkerTimings {
   /** Crash-loop back-off base (upstream 10 s). */
@@ -49,6 +50,8 @@ export interface PodWorkerEnv {
   log: (message: string) => void;
   /** Every process group started, for stop(). */
   pids: Set<number>;
+  /** Isolated pod sandboxes (network namespace, mounts at mountPath); undefined: host network, part-1 path rewriting. */
+  runtime?: PodRuntime;
 }
 
 interface Instance {
@@ -121,6 +124,20 @@ function imageID(image: string): string {
   return `${repo}@sha256:${crypto.createHash('sha256').update(ref).digest('hex')}`;
 }
 
+/** Whether `cmd` names an executable: a path (looked up through the mount mapping) or a name in `PATH`. */
+function findCommand(cmd: string, pathEnv: string, hostPath: (p: string) => string): boolean {
+  const ok = (p: string): boolean => {
+    try {
+      fs.accessSync(hostPath(p), fs.constants.X_OK);
+      return !fs.statSync(hostPath(p)).isDirectory();
+    } catch {
+      return false;
+    }
+  };
+  if (cmd.includes('/')) return ok(cmd);
+  return pathEnv.split(':').some((d) => d !== '' && ok(path.join(d, cmd)));
+}
+
 function qosClass(pod: KubeObject): string {
   const cs: any[] = [...(pod.spec?.initContainers ?? []), ...(pod.spec?.containers ?? [])];
   let any = false;
@@ -157,6 +174,13 @@ export class PodWorker {
   private deadlineTimer: NodeJS.Timeout | undefined;
   private configRetryTimer: NodeJS.Timeout | undefined;
   private torndown = false;
+  /** The pod's sandbox once created (isolated mode). */
+  private sandbox: PodSandbox | undefined;
+  private sandboxPending: Promise<void> | undefined;
+  private sandboxError: string | undefined;
+  private sandboxRetry: NodeJS.Timeout | undefined;
+  /** The pod IP, kept in status after the sandbox is gone. */
+  private podIP: string | undefined;
 
   constructor(
     pod: KubeObject,
@@ -217,6 +241,9 @@ export class PodWorker {
     }
     if (this.terminalPhase) {
       this.killAll('terminal');
+      // The sandbox (namespaces, IP) of a finished pod is released once its containers are gone (the pod IP stays
+      // in status, as upstream).
+      if (this.allStopped() && this.sandbox) void this.releaseSandbox();
       this.writeStatus();
       return;
     }
@@ -226,10 +253,52 @@ export class PodWorker {
       return;
     }
 
+    if (this.env.runtime && !this.sandbox) {
+      this.ensureSandbox();
+      this.writeStatus();
+      return;
+    }
     if (!this.volumeDirs) this.setupVolumes();
     if (this.volumeDirs) this.syncContainers();
     this.computeTerminal();
     this.writeStatus();
+  }
+
+  /** Creates the pod sandbox in the background (RunPodSandbox); containers wait in ContainerCreating meanwhile. */
+  private ensureSandbox(): void {
+    if (this.sandboxPending || this.sandboxRetry || !this.env.runtime) return;
+    this.sandboxPending = this.env.runtime
+      .createSandbox(this.pod, this.podDir)
+      .then(async (sb) => {
+        this.sandboxPending = undefined;
+        if (this.torndown) {
+          await sb.destroy();
+          return;
+        }
+        this.sandbox = sb;
+        this.podIP = sb.podIP;
+        this.sandboxError = undefined;
+        this.env.requeue();
+      })
+      .catch((err) => {
+        this.sandboxPending = undefined;
+        if (this.torndown) return;
+        // K pkg/kubelet/kuberuntime/kuberuntime_manager.go createPodSandbox failure: event FailedCreatePodSandBox.
+        const msg = `Failed to create pod sandbox: ${errorMessage(err)}`;
+        if (msg !== this.sandboxError) this.event('Warning', 'FailedCreatePodSandBox', msg);
+        this.sandboxError = msg;
+        this.sandboxRetry = setTimeout(() => {
+          this.sandboxRetry = undefined;
+          this.env.requeue();
+        }, 1000);
+      });
+  }
+
+  /** Releases the sandbox (namespaces, pod IP) once every container has stopped; the IP stays in status. */
+  private releaseSandbox(): Promise<void> {
+    const sb = this.sandbox;
+    this.sandbox = undefined;
+    return sb ? sb.destroy().catch((err) => this.env.log(`kubelet: tearing down the sandbox of ${this.namespace}/${this.name}: ${errorMessage(err)}`)) : Promise.resolve();
   }
 
   private setupVolumes(): void {
@@ -255,7 +324,12 @@ export class PodWorker {
   }
 
   private envContext(): EnvContext {
-    return { store: this.env.store, pod: this.pod, hostIP: this.env.hostIP, podIP: this.env.hostIP, hostCpus: os.cpus().length, hostMem: os.totalmem() };
+    return { store: this.env.store, pod: this.pod, hostIP: this.env.hostIP, podIP: this.currentPodIP() ?? '', hostCpus: os.cpus().length, hostMem: os.totalmem() };
+  }
+
+  /** Host network: the host's IP; isolated: the sandbox's, once it exists. */
+  private currentPodIP(): string | undefined {
+    return this.env.runtime ? this.podIP : this.env.hostIP;
   }
 
   private syncContainers(): void {
@@ -338,9 +412,10 @@ export class PodWorker {
       this.event('Warning', 'Failed', `Error: ${c.waiting.message}`, c);
       return;
     }
+    const sb = this.sandbox;
     let vars: Map<string, string>;
     try {
-      vars = buildEnv(this.envContext(), spec);
+      vars = buildEnv(this.envContext(), spec, sb ? this.env.runtime?.serviceEnv(this.pod) : undefined);
     } catch (err) {
       if (!(err instanceof ConfigError)) throw err;
       if (c.waiting?.message !== err.message) this.event('Warning', 'Failed', `Error: ${err.message}`, c);
@@ -349,7 +424,9 @@ export class PodWorker {
       return;
     }
     const mm = mountMap(spec, this.volumeDirs ?? new Map());
-    const rw = (s: string): string => rewritePaths(s, mm);
+    // Isolated: volumes are mounted at their mountPath, nothing to rewrite. Host network: the part-1 rewriting.
+    const hostPath = (s: string): string => rewritePaths(s, mm);
+    const rw = sb ? (s: string): string => s : hostPath;
     const env: Record<string, string> = { ...this.env.baseEnv, ...this.env.containerEnv?.(this.pod, spec, this.env.baseEnv), HOSTNAME: this.pod.spec?.hostname ?? this.name };
     for (const [k, v] of vars) env[k] = rw(v);
     // $(VAR) references in command and args are expanded from the container env (K pkg/kubelet/container/helpers.go ExpandContainerCommandAndArgs).
@@ -373,14 +450,32 @@ export class PodWorker {
     c.started = false;
     this.event('Normal', 'Created', `Created container: ${spec.name}`, c);
 
-    if (cwd && !fs.existsSync(cwd)) {
+    if (cwd && !fs.existsSync(hostPath(cwd))) {
       this.finishInstance(c, inst, 128, 'StartError', `failed to start container: chdir to cwd ("${cwd}") set in config.json failed: no such file or directory`);
       this.event('Warning', 'Failed', `Error: ${inst.message}`, c);
       return;
     }
+    let file = argv[0];
+    let args = argv.slice(1);
+    if (sb) {
+      // Started through nsenter/unshare, whose exec failure would only be an exit code: look the command up first,
+      // as the runtime does, so a missing one is still a StartError.
+      if (!findCommand(argv[0], env.PATH ?? '', hostPath)) {
+        this.finishInstance(c, inst, 128, 'StartError', `failed to start container: exec: ${JSON.stringify(argv[0])}: executable file not found in $PATH`);
+        this.event('Warning', 'Failed', `Error: ${inst.message}`, c);
+        return;
+      }
+      const mounts: ContainerMount[] = [];
+      for (const m of spec.volumeMounts ?? []) {
+        const mp = String(m.mountPath).replace(/\/+$/, '') || '/';
+        const e = mm.mounts.find(([p]) => p === mp);
+        if (e) mounts.push({ mountPath: e[0], source: e[1], readOnly: m.readOnly === true });
+      }
+      [file, ...args] = sb.containerArgv(argv, mounts, cwd);
+    }
     let child: ChildProcess;
     try {
-      child = spawn(argv[0], argv.slice(1), { cwd, env, detached: true, stdio: ['ignore', 'pipe', 'pipe'] });
+      child = spawn(file, args, { cwd: sb ? undefined : cwd, env, detached: true, stdio: ['ignore', 'pipe', 'pipe'] });
     } catch (err) {
       this.finishInstance(c, inst, 128, 'StartError', `failed to start container: ${errorMessage(err)}`);
       this.event('Warning', 'Failed', `Error: ${inst.message}`, c);
@@ -458,7 +553,16 @@ export class PodWorker {
     const spec = c.spec;
     const ports = new Map<string, number>();
     for (const p of spec.ports ?? []) if (p.name) ports.set(p.name, p.containerPort);
-    const ctx = { host: this.env.hostIP, ports, env, cwd, rewrite: rw };
+    const sb = this.sandbox;
+    const ctx: ProbeContext = {
+      host: this.currentPodIP() ?? this.env.hostIP,
+      ports,
+      env,
+      cwd,
+      rewrite: rw,
+      // Exec probes run inside the container's namespaces (its mounts, the pod's network).
+      wrapExec: sb && inst.pid ? (argv) => sb.execArgv(inst.pid!, argv, cwd) : undefined,
+    };
     const alive = (): boolean => c.current === inst && !inst.done && !inst.killing;
     if (!spec.startupProbe) c.started = true;
     if (!spec.readinessProbe && c.started) c.ready = true;
@@ -734,15 +838,14 @@ export class PodWorker {
     conditions.push(cond('PodReadyToStartContainers', terminal && this.allStopped() ? 'False' : 'True'), initialized, ready, containersReady);
     conditions.push(cond('PodScheduled', 'True'));
 
-    const st: any = {
-      phase,
-      conditions,
-      hostIP: this.env.hostIP,
-      hostIPs: [{ ip: this.env.hostIP }],
-      podIP: this.env.hostIP,
-      podIPs: [{ ip: this.env.hostIP }],
-      startTime: this.startTime,
-    };
+    const st: any = { phase, conditions, hostIP: this.env.hostIP, hostIPs: [{ ip: this.env.hostIP }] };
+    // No pod IP before the sandbox exists (upstream leaves it empty until RunPodSandbox returned).
+    const podIP = this.currentPodIP();
+    if (podIP) {
+      st.podIP = podIP;
+      st.podIPs = [{ ip: podIP }];
+    }
+    st.startTime = this.startTime;
     if (this.statusReason) st.reason = this.statusReason;
     if (this.statusMessage) st.message = this.statusMessage;
     if (inits.length) st.initContainerStatuses = initStatuses;
@@ -784,6 +887,7 @@ export class PodWorker {
     this.torndown = true;
     if (this.deadlineTimer) clearTimeout(this.deadlineTimer);
     if (this.configRetryTimer) clearTimeout(this.configRetryTimer);
+    if (this.sandboxRetry) clearTimeout(this.sandboxRetry);
     const waits: Promise<void>[] = [];
     for (const c of this.containers.values()) {
       for (const p of c.probes) p.stop();
@@ -807,6 +911,8 @@ export class PodWorker {
       }
     }
     await Promise.all(waits);
+    if (this.sandboxPending) await this.sandboxPending;
+    await this.releaseSandbox();
     if (removeFiles) fs.rmSync(this.podDir, { recursive: true, force: true });
   }
 }

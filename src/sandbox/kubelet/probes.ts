@@ -27,6 +27,8 @@ export interface ProbeContext {
   cwd?: string;
   /** Rewrites mount paths inside exec probe commands (see config.ts). */
   rewrite: (s: string) => string;
+  /** Isolated pods: turns an exec probe's argv into one that runs inside the container (nsenter). */
+  wrapExec?: (argv: string[]) => string[];
 }
 
 function resolvePort(port: number | string, ctx: ProbeContext): number {
@@ -42,9 +44,10 @@ function execProbe(cmd: string[], timeoutMs: number, ctx: ProbeContext): Promise
   return new Promise((resolve) => {
     if (!cmd?.length) return resolve({ ok: false, output: 'exec probe has no command' });
     const argv = cmd.map(ctx.rewrite);
+    const run = ctx.wrapExec ? ctx.wrapExec(argv) : argv;
     let out = '';
     let settled = false;
-    const child = spawn(argv[0], argv.slice(1), { env: ctx.env, cwd: ctx.cwd, detached: true, stdio: ['ignore', 'pipe', 'pipe'] });
+    const child = spawn(run[0], run.slice(1), { env: ctx.env, cwd: ctx.wrapExec ? undefined : ctx.cwd, detached: true, stdio: ['ignore', 'pipe', 'pipe'] });
     const finish = (o: ProbeOutcome): void => {
       if (settled) return;
       settled = true;

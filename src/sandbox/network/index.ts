@@ -1,0 +1,209 @@
+/**
+ * Pod networking for the sandbox: a network namespace per pod, Service names and cluster IPs that work inside pods,
+ * and host URLs for every Service.
+ *
+ * MECHANISM (Linux, root; `ip`, `unshare`, `nsenter`; no iptables/nftables):
+ *
+ *   host netns                      node netns (one per sandbox)               pod netns (one per pod)
+ *   ─────────────                   ──────────────────────────────             ───────────────────────
+ *   bwsbxN 10.244.N.254  ══veth══   uplink 10.244.N.253                        eth0 10.244.N.x/24
+ *   route 10.244.N.0/24 via .253    br0 10.244.N.1/24 (gateway)   ══veth══     default via 10.244.N.1
+ *                                   local 10.96.0.0/12 dev lo (cluster IPs)    lo up, own hostname
+ *
+ * - Each sandbox gets its own "node" network namespace and /24 (N chosen free at start; the host-side link name
+ *   `bwsbxN` is the lock), so parallel sandboxes never share a bridge, a subnet or a cluster IP, and cluster IPs
+ *   (which every sandbox allocates from the same 10.96.0.0/12, `kubernetes` = 10.96.0.1 in all) never appear on the
+ *   host. The host reaches pods through one route; pods reach each other over the bridge and the host's
+ *   10.244.N.254 through the gateway (proxy ARP). Pods have no route to the outside world (no NAT without iptables).
+ * - Services: the userspace proxy (proxy.ts) listens on clusterIP:port inside the node namespace (sockets created
+ *   there by a helper process and passed to this process over IPC) and on 127.0.0.1:<port> on the host; names come
+ *   from each pod's /etc/hosts (hosts.ts, rewritten when Services change); `*_SERVICE_HOST/PORT` variables from the
+ *   Services that exist when a container starts.
+ * - Namespaces are held by processes tied to this one (linux.ts), so nothing outlives a crash; stop() removes
+ *   everything at once. Volumes appear at their mountPath through per-container mount namespaces (pod.ts).
+ *
+ * FALLBACK (`isolation: 'none'`, not Linux, not root, a tool missing, or the namespaces cannot be created): pods
+ * share the host network as in part 1 (podIP 127.0.0.1), which is announced once through `warn`.
+ */
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import type { ClusterStore, KubeObject, StoreEvent } from '../types.js';
+import { hostsFileContent, podHostname, resolvConfContent, serviceAddresses, serviceEnv } from './hosts.js';
+import { findExecutable, NodeNetwork, type Tools } from './linux.js';
+import { IsolatedPodSandbox, type PodSandbox } from './pod.js';
+import { startServiceProxy, type ServiceUrl } from './proxy.js';
+
+export type { ContainerMount, PodSandbox } from './pod.js';
+export type { ServiceUrl } from './proxy.js';
+
+export type IsolationMode = 'auto' | 'none';
+
+export interface NetworkOptions {
+  /** 'auto' (default): isolate pods when the host allows it, else fall back to the host network; 'none': never. */
+  isolation?: IsolationMode;
+  /** Host IP the kubelet reports (hostNetwork pods get it as pod IP). */
+  hostIP?: string;
+  /** Where the one fallback notice goes (default: console.warn). */
+  warn?: (message: string) => void;
+  log?: (message: string) => void;
+}
+
+/** What the kubelet needs to run pods in isolated sandboxes. */
+export interface PodRuntime {
+  /** Creates the pod's network namespace etc.; `podDir` is `<dataDir>/pods/<uid>`. */
+  createSandbox(pod: KubeObject, podDir: string): Promise<PodSandbox>;
+  /** Service environment variables for a container starting now. */
+  serviceEnv(pod: KubeObject): Map<string, string>;
+}
+
+export interface Network {
+  mode: 'isolated' | 'host';
+  /** Why pods use the host network (mode 'host'). */
+  reason?: string;
+  /** The pod subnet (mode 'isolated'). */
+  podCIDR?: string;
+  /** For the kubelet; undefined in host mode. */
+  runtime?: PodRuntime;
+  /** A host URL for every Service port. */
+  serviceUrls(): ServiceUrl[];
+  /** Resolves once the Service listeners for the current Services are up. */
+  settled(): Promise<void>;
+  stop(): Promise<void>;
+}
+
+export function fallbackNotice(reason: string): string {
+  return (
+    `bodywork sandbox: pod network isolation is OFF (${reason}). Pods share the host network: two pods cannot ` +
+    `listen on the same port (a Deployment's second replica on port 5000 fails), Service names (http://web:5000) and ` +
+    `cluster IPs do not resolve or route inside pods, no *_SERVICE_HOST variables are set, and volumes are reached through ` +
+    `rewritten paths instead of their mountPath. Services stay reachable from the host through the sandbox's service URLs.`
+  );
+}
+
+/** Why isolation is impossible here, or undefined with the tools when it may work. */
+function probeHost(): { reason: string } | { tools: Tools } {
+  if (process.platform !== 'linux') return { reason: `network namespaces need Linux, this is ${process.platform}` };
+  if (typeof process.getuid === 'function' && process.getuid() !== 0) return { reason: 'not running as root' };
+  const tools: Partial<Tools> = {};
+  for (const t of ['ip', 'unshare', 'nsenter', 'sh'] as const) {
+    const p = findExecutable(t);
+    if (!p) return { reason: `\`${t}\` not found` };
+    tools[t] = p;
+  }
+  return { tools: tools as Tools };
+}
+
+interface PodEntry {
+  pod: KubeObject;
+  podIP: string;
+  hostsFile: string;
+}
+
+export async function startNetwork(store: ClusterStore, opts: NetworkOptions = {}): Promise<Network> {
+  const log = opts.log ?? (() => {});
+  const warn = opts.warn ?? ((m: string) => console.warn(m));
+  const hostIP = opts.hostIP ?? '127.0.0.1';
+  let node: NodeNetwork | undefined;
+  let reason: string | undefined;
+  let tools: Tools | undefined;
+  if (opts.isolation === 'none') reason = "isolation: 'none' was requested";
+  else {
+    const probe = probeHost();
+    if ('reason' in probe) reason = probe.reason;
+    else {
+      tools = probe.tools;
+      try {
+        node = await NodeNetwork.create(tools, log);
+      } catch (err) {
+        reason = `cannot create network namespaces: ${(err as Error).message.split('\n')[0]}`;
+      }
+    }
+  }
+  if (!node) warn(fallbackNotice(reason!));
+
+  const proxy = startServiceProxy(store, { node, log });
+  const pods = new Map<string, PodEntry>();
+  let unsubscribe = (): void => {};
+
+  if (node && tools) {
+    const t = tools;
+    const nn = node;
+    let scheduled = false;
+    const rewriteHosts = (): void => {
+      scheduled = false;
+      const services = serviceAddresses(store);
+      for (const e of pods.values()) {
+        try {
+          // Same inode (truncate + write): the bind mounts in running containers see the new content.
+          fs.writeFileSync(e.hostsFile, hostsFileContent(e.pod, e.podIP, services));
+        } catch (err) {
+          log(`network: hosts file of ${e.pod.metadata.namespace}/${e.pod.metadata.name}: ${(err as Error).message}`);
+        }
+      }
+    };
+    unsubscribe = store.subscribe((ev: StoreEvent) => {
+      if (ev.key !== 'services' || scheduled) return;
+      if (ev.type === 'MODIFIED' && ev.old?.spec?.clusterIP === ev.object.spec?.clusterIP && ev.old?.spec?.type === ev.object.spec?.type) return;
+      scheduled = true;
+      setImmediate(rewriteHosts);
+    });
+    const runtime: PodRuntime = {
+      async createSandbox(pod, podDir) {
+        const hostNetwork = pod.spec?.hostNetwork === true;
+        const hostname = hostNetwork ? os.hostname() : podHostname(pod);
+        const etc = path.join(podDir, 'etc');
+        fs.mkdirSync(etc, { recursive: true });
+        const sb = await IsolatedPodSandbox.create({
+          tools: t,
+          node: hostNetwork ? undefined : nn,
+          hostIP,
+          hostname,
+          podDir,
+          files: hostNetwork ? {} : { hosts: path.join(etc, 'hosts'), resolvConf: path.join(etc, 'resolv.conf'), hostname: path.join(etc, 'hostname') },
+          log,
+        });
+        if (hostNetwork) return sb;
+        const key = pod.metadata.uid!;
+        const entry: PodEntry = { pod, podIP: sb.podIP, hostsFile: path.join(etc, 'hosts') };
+        fs.writeFileSync(entry.hostsFile, hostsFileContent(pod, sb.podIP, serviceAddresses(store)));
+        fs.writeFileSync(path.join(etc, 'resolv.conf'), resolvConfContent(pod.metadata.namespace!));
+        fs.writeFileSync(path.join(etc, 'hostname'), `${hostname}\n`);
+        pods.set(key, entry);
+        return {
+          podIP: sb.podIP,
+          containerArgv: (argv, mounts, cwd) => sb.containerArgv(argv, mounts, cwd),
+          execArgv: (pid, argv, cwd) => sb.execArgv(pid, argv, cwd),
+          async destroy() {
+            pods.delete(key);
+            await sb.destroy();
+          },
+        };
+      },
+      serviceEnv: (pod) => serviceEnv(store, pod),
+    };
+    return {
+      mode: 'isolated',
+      podCIDR: nn.cidr,
+      runtime,
+      serviceUrls: () => proxy.urls(),
+      settled: () => proxy.settled(),
+      async stop() {
+        unsubscribe();
+        await proxy.stop();
+        await nn.close();
+      },
+    };
+  }
+
+  return {
+    mode: 'host',
+    reason,
+    serviceUrls: () => proxy.urls(),
+    settled: () => proxy.settled(),
+    async stop() {
+      unsubscribe();
+      await proxy.stop();
+    },
+  };
+}

@@ -1,0 +1,231 @@
+/**
+ * A pod's sandbox ("pause container"): its network and UTS namespaces, shared by all its containers, and the
+ * per-container mount namespaces that put volumes at their real mountPath.
+ *
+ * - Network/UTS: a holder process `unshare --net --uts -- sh -c '…; exec cat'` (exits at EOF on its stdin, a pipe
+ *   from the kubelet's process, so a crash of the sandbox process takes it along); a veth pair from the node
+ *   namespace's bridge to the pod's `eth0` with the pod IP/24, default route via the bridge's gateway; loopback up;
+ *   hostname = the pod's hostname. `hostNetwork: true` pods skip all of this and use the host's network.
+ * - Mounts: each container starts as `nsenter --net --uts (the holder's) -- unshare --mount --propagation private --
+ *   sh -c <setup> sh <argv…>`; the setup script bind-mounts every volume (materialized under
+ *   `<dataDir>/pods/<uid>/volumes/<name>`, or a hostPath) onto its mountPath, plus the pod's generated /etc/hosts,
+ *   /etc/resolv.conf and /etc/hostname, `cd`s to workingDir and `exec`s the command (same pid, so signals, exit codes
+ *   and the process group are the container's). Like upstream, containers of a pod share network and hostname but
+ *   each has its own mounts. Mounts are private to that namespace and vanish with the container.
+ *   A mountPath that does not exist: when it lies inside another volume of the container it is created there (as
+ *   runc does); otherwise its nearest existing ancestor gets an overlay (lower = the host directory, upper = a tmpfs
+ *   private to the container) and the mount point is created in the overlay, so the host is not touched. The one
+ *   exception is a missing top-level directory (`/data`, `/model`): `/` cannot be overlaid without building a whole
+ *   root file system, so that EMPTY directory is created on the host root and left there (mount points of other
+ *   pods may be using it). An overlaid directory hides the submounts below it inside that container.
+ */
+import { spawn, type ChildProcess } from 'node:child_process';
+import fs from 'node:fs';
+import path from 'node:path';
+import { killAndWait, run, shq, type NodeNetwork, type Tools } from './linux.js';
+
+export interface ContainerMount {
+  mountPath: string;
+  /** Host path of the volume (or the subPath inside it). */
+  source: string;
+  readOnly: boolean;
+}
+
+export interface PodFiles {
+  hosts?: string;
+  resolvConf?: string;
+  hostname?: string;
+}
+
+/**
+ * The shell script that prepares a container's mount namespace and execs the command (`"$@"`). Pure: decisions
+ * about which paths exist are taken here from the host's view (`exists`), which is what the new namespace starts with.
+ */
+export function containerSetupScript(
+  mounts: ContainerMount[],
+  files: PodFiles,
+  cwd: string | undefined,
+  scratch: string,
+  exists: (p: string) => boolean = fs.existsSync,
+  isDir: (p: string) => boolean = (p) => fs.statSync(p).isDirectory(),
+): { script: string; hostDirs: string[] } {
+  const lines = ['set -e'];
+  const hostDirs: string[] = [];
+  const all: ContainerMount[] = [...mounts.map((m) => ({ ...m, mountPath: path.posix.normalize(m.mountPath).replace(/(.)\/+$/, '$1') }))];
+  const taken = new Set(all.map((m) => m.mountPath));
+  if (files.hosts && !taken.has('/etc/hosts')) all.push({ mountPath: '/etc/hosts', source: files.hosts, readOnly: false });
+  if (files.resolvConf && !taken.has('/etc/resolv.conf')) all.push({ mountPath: '/etc/resolv.conf', source: files.resolvConf, readOnly: false });
+  if (files.hostname && !taken.has('/etc/hostname')) all.push({ mountPath: '/etc/hostname', source: files.hostname, readOnly: false });
+  // Parents before children (a volume inside another volume is mounted after it).
+  all.sort((a, b) => a.mountPath.split('/').length - b.mountPath.split('/').length || a.mountPath.localeCompare(b.mountPath));
+  const mounted: string[] = [];
+  const overlaid: string[] = [];
+  const created = new Set<string>();
+  const under = (p: string, dirs: string[]): boolean => dirs.some((d) => d === '/' || p === d || p.startsWith(d + '/'));
+  let scratchMounted = false;
+  for (const m of all) {
+    const target = m.mountPath;
+    let dir: boolean;
+    try {
+      dir = isDir(m.source);
+    } catch {
+      dir = true;
+    }
+    const make = dir ? `mkdir -p ${shq(target)}` : `mkdir -p ${shq(path.posix.dirname(target))} && : > ${shq(target)}`;
+    if (under(target, mounted) || under(target, overlaid)) {
+      // Inside a volume (created in it, as runc does) or inside a directory we already overlaid.
+      if (!exists(target) || under(target, mounted)) lines.push(`[ -e ${shq(target)} ] || { ${make}; }`);
+    } else if (!exists(target) && !created.has(target)) {
+      let anc = path.posix.dirname(target);
+      while (anc !== '/' && !exists(anc)) anc = path.posix.dirname(anc);
+      if (anc === '/') {
+        // Only the top-level directory is created on the host; the rest goes into an overlay on it.
+        const top = '/' + target.split('/')[1];
+        hostDirs.push(top);
+        anc = top;
+        if (top === target && dir) {
+          created.add(target);
+          lines.push(`mount --bind ${shq(m.source)} ${shq(target)}`);
+          if (m.readOnly) lines.push(`mount -o remount,bind,ro ${shq(target)}`);
+          mounted.push(target);
+          continue;
+        }
+      }
+      if (!scratchMounted) {
+        lines.push(`mount -t tmpfs -o mode=700 sandbox-scratch ${shq(scratch)}`);
+        scratchMounted = true;
+      }
+      const n = overlaid.length;
+      lines.push(`mkdir ${shq(`${scratch}/u${n}`)} ${shq(`${scratch}/w${n}`)}`);
+      lines.push(`mount -t overlay sandbox-overlay -o ${shq(`lowerdir=${anc},upperdir=${scratch}/u${n},workdir=${scratch}/w${n}`)} ${shq(anc)}`);
+      overlaid.push(anc);
+      lines.push(make);
+    }
+    lines.push(`mount --bind ${shq(m.source)} ${shq(target)}`);
+    if (m.readOnly) lines.push(`mount -o remount,bind,ro ${shq(target)}`);
+    mounted.push(target);
+  }
+  if (cwd) lines.push(`cd ${shq(cwd)}`);
+  lines.push('exec "$@"');
+  return { script: lines.join('\n'), hostDirs };
+}
+
+export interface PodSandbox {
+  /** The pod's IP (the host's for hostNetwork pods). */
+  readonly podIP: string;
+  /** argv that runs `argv` as a container of this pod. */
+  containerArgv(argv: string[], mounts: ContainerMount[], cwd: string | undefined): string[];
+  /** argv that runs `argv` inside the running container `containerPid` (exec probes); cwd defaults to the container's. */
+  execArgv(containerPid: number, argv: string[], cwd?: string): string[];
+  destroy(): Promise<void>;
+}
+
+export interface PodSandboxParams {
+  tools: Tools;
+  /** undefined for hostNetwork pods. */
+  node: NodeNetwork | undefined;
+  hostIP: string;
+  hostname: string;
+  podDir: string;
+  files: PodFiles;
+  log: (m: string) => void;
+}
+
+const HOLDER_SCRIPT = 'echo "$1" > /proc/sys/kernel/hostname || exit 1; echo ready; exec cat > /dev/null';
+
+export class IsolatedPodSandbox implements PodSandbox {
+  private destroyed = false;
+  private readonly scratch: string;
+
+  private constructor(
+    private readonly p: PodSandboxParams,
+    readonly podIP: string,
+    private readonly holder: ChildProcess | undefined,
+  ) {
+    this.scratch = path.join(p.podDir, 'scratch');
+    fs.mkdirSync(this.scratch, { recursive: true });
+  }
+
+  static async create(p: PodSandboxParams): Promise<IsolatedPodSandbox> {
+    if (!p.node) return new IsolatedPodSandbox(p, p.hostIP, undefined);
+    const holder = spawn(p.tools.unshare, ['--net', '--uts', '--', p.tools.sh, '-c', HOLDER_SCRIPT, 'sh', p.hostname], {
+      stdio: ['pipe', 'pipe', 'pipe'],
+      detached: true,
+    });
+    holder.stdin!.on('error', () => {});
+    let ip: string | undefined;
+    try {
+      await new Promise<void>((resolve, reject) => {
+        let out = '';
+        let err = '';
+        const t = setTimeout(() => reject(new Error('timed out creating the pod network namespace')), 10_000);
+        holder.stdout!.on('data', (d: Buffer) => {
+          out += d.toString();
+          if (out.includes('ready\n')) {
+            clearTimeout(t);
+            resolve();
+          }
+        });
+        holder.stderr!.on('data', (d: Buffer) => (err += d.toString()));
+        holder.once('error', (e) => reject(e));
+        holder.once('exit', (code) => reject(new Error(`unshare --net --uts exited with ${code}: ${err.trim()}`)));
+      });
+      holder.removeAllListeners('exit');
+      holder.removeAllListeners('error');
+      holder.on('error', () => {});
+      ip = p.node.allocateIP();
+      const veth = vethName(ip);
+      await p.node.ipBatch([`link add ${veth} type veth peer name eth0 netns ${holder.pid}`, `link set ${veth} master br0`, `link set ${veth} up`]);
+      await run(p.tools.nsenter, [`--net=/proc/${holder.pid}/ns/net`, '--', p.tools.ip, '-batch', '-'], [
+        'link set lo up',
+        `addr add ${ip}/24 dev eth0`,
+        'link set eth0 up',
+        `route add default via ${p.node.gateway}`,
+        '',
+      ].join('\n'));
+      return new IsolatedPodSandbox(p, ip, holder);
+    } catch (err) {
+      await killAndWait(holder);
+      if (ip) {
+        await p.node.ipBatch([`link del ${vethName(ip)}`]).catch(() => undefined);
+        p.node.releaseIP(ip);
+      }
+      throw err;
+    }
+  }
+
+  containerArgv(argv: string[], mounts: ContainerMount[], cwd: string | undefined): string[] {
+    const { script, hostDirs } = containerSetupScript(mounts, this.p.files, cwd, this.scratch);
+    for (const d of hostDirs) {
+      if (!fs.existsSync(d)) {
+        fs.mkdirSync(d, { recursive: true });
+        this.p.log(`kubelet: created the empty mount point ${d} on the host root (a missing top-level mountPath)`);
+      }
+    }
+    const t = this.p.tools;
+    const inner = [t.unshare, '--mount', '--propagation', 'private', '--', t.sh, '-c', script, 'sh', ...argv];
+    if (!this.holder) return inner;
+    return [t.nsenter, `--net=/proc/${this.holder.pid}/ns/net`, `--uts=/proc/${this.holder.pid}/ns/uts`, '--', ...inner];
+  }
+
+  execArgv(containerPid: number, argv: string[], cwd?: string): string[] {
+    const ns = this.holder ? ['--net', '--uts', '--mount'] : ['--mount'];
+    return [this.p.tools.nsenter, '--target', String(containerPid), ...ns, cwd ? `--wd=${cwd}` : '--wd', '--', ...argv];
+  }
+
+  async destroy(): Promise<void> {
+    if (this.destroyed) return;
+    this.destroyed = true;
+    if (this.holder) {
+      await killAndWait(this.holder);
+      if (this.p.node) {
+        await this.p.node.ipBatch([`link del ${vethName(this.podIP)}`]).catch(() => undefined);
+        this.p.node.releaseIP(this.podIP);
+      }
+    }
+  }
+}
+
+function vethName(ip: string): string {
+  return `veth${ip.split('.')[3]}`;
+}

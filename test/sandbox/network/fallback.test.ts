@@ -1,0 +1,65 @@
+/**
+ * The host-network fallback (`isolation: 'none'`, or a host that allows no namespaces): pods still run, on the host
+ * network as in part 1, the sandbox says so once, and Services still get host URLs.
+ */
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { startSandbox, type Sandbox } from '../../../src/sandbox/index.js';
+import { clients, nodeServer, until, type Clients } from './helpers.js';
+
+let sb: Sandbox;
+let c: Clients;
+const warnings: string[] = [];
+
+beforeAll(async () => {
+  sb = await startSandbox({ isolation: 'none', warn: (m) => warnings.push(m), kubelet: { maxGracePeriodMs: 1000 } });
+  c = clients(sb);
+});
+afterAll(async () => {
+  await sb?.stop();
+});
+
+describe('host-network fallback', () => {
+  it('says so once, plainly, with what it breaks', () => {
+    expect(sb.network).toEqual({ mode: 'host', reason: "isolation: 'none' was requested" });
+    expect(warnings).toHaveLength(1);
+    expect(warnings[0]).toContain('pod network isolation is OFF');
+    expect(warnings[0]).toContain('cannot listen on the same port');
+    expect(warnings[0]).toContain('Service names');
+  });
+
+  it('runs pods on the host network, mount paths rewritten, and serves Services on host URLs', async () => {
+    const port = 20_000 + Math.floor(Math.random() * 20_000);
+    await c.core.createNamespacedConfigMap({ namespace: 'default', body: { metadata: { name: 'cfg' }, data: { k: 'v1\n' } } });
+    await c.core.createNamespacedService({ namespace: 'default', body: { metadata: { name: 'solo' }, spec: { selector: { app: 'solo' }, ports: [{ port: 80, targetPort: port }] } } });
+    await c.core.createNamespacedPod({
+      namespace: 'default',
+      body: {
+        metadata: { name: 'solo', labels: { app: 'solo' } },
+        spec: {
+          volumes: [{ name: 'cfg', configMap: { name: 'cfg' } }],
+          containers: [
+            { name: 'web', image: 'x', command: nodeServer(port), ports: [{ containerPort: port }], readinessProbe: { tcpSocket: { port }, periodSeconds: 1 } },
+            { name: 'reader', image: 'x', command: ['sh', '-c', 'cat /etc/fallback-cfg/k; env | grep -c _SERVICE_HOST || true; sleep 30'], volumeMounts: [{ name: 'cfg', mountPath: '/etc/fallback-cfg' }] },
+          ],
+        },
+      },
+    });
+    const p = await until(async () => {
+      const x = await c.core.readNamespacedPod({ name: 'solo', namespace: 'default' });
+      return x.status?.conditions?.find((k) => k.type === 'Ready')?.status === 'True' && x;
+    }, 'pod Ready');
+    expect(p.status?.podIP).toBe('127.0.0.1');
+    const log = await until(async () => {
+      const l = String(await c.core.readNamespacedPodLog({ name: 'solo', namespace: 'default', container: 'reader' }));
+      return /\n\d+\n$/.test(l) ? l : undefined;
+    }, 'reader output');
+    // Part-1 rewriting finds the volume; no service variables are set on the host network.
+    expect(log).toBe('v1\n0\n');
+    await until(async () => ((await c.core.readNamespacedEndpoints({ name: 'solo', namespace: 'default' })).subsets?.[0]?.addresses?.length ?? 0) === 1, 'endpoints');
+    const url = await sb.serviceUrl('solo');
+    expect(url).toMatch(/^http:\/\/127\.0\.0\.1:\d+$/);
+    expect(await (await fetch(`${url}/z`)).text()).toBe('solo /z');
+    const all = await sb.serviceUrls();
+    expect(all.map((u) => `${u.namespace}/${u.name}:${u.port}`)).toEqual(['default/kubernetes:443', 'default/solo:80']);
+  });
+});

@@ -1,0 +1,228 @@
+/**
+ * Pod network isolation through startSandbox() and client-node: a network namespace and IP per pod, Services by
+ * name and cluster IP from inside pods (ready endpoints only, round-robin), service variables, volumes at their
+ * mountPath, the API server's proxy subresource on pod IPs, and nothing left behind by stop().
+ */
+import fs from 'node:fs';
+import path from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { startSandbox, type Sandbox } from '../../../src/sandbox/index.js';
+import { alive, childProcesses, clients, isolationPossible, nodeServer, until, type Clients } from './helpers.js';
+
+let sb: Sandbox;
+let c: Clients;
+const warnings: string[] = [];
+
+beforeAll(async () => {
+  sb = await startSandbox({ isolation: 'auto', warn: (m) => warnings.push(m), kubelet: { maxGracePeriodMs: 1000 } });
+  c = clients(sb);
+});
+afterAll(async () => {
+  await sb?.stop();
+});
+
+const ns = 'default';
+
+async function podsOf(app: string): Promise<any[]> {
+  return (await c.core.listNamespacedPod({ namespace: ns, labelSelector: `app=${app}` })).items;
+}
+
+/** Runs a one-off pod to completion and returns its log. */
+async function runPod(name: string, command: string[], extra: Record<string, unknown> = {}, podSpec: Record<string, unknown> = {}): Promise<{ phase: string; log: string }> {
+  const namespace = ns;
+  await c.core.createNamespacedPod({
+    namespace,
+    body: { metadata: { name }, spec: { restartPolicy: 'Never', containers: [{ name: 'c', image: 'python:3.11', command, ...extra }], ...podSpec } },
+  });
+  const phase = await until(async () => {
+    const p = await c.core.readNamespacedPod({ name, namespace });
+    return p.status?.phase === 'Succeeded' || p.status?.phase === 'Failed' ? p.status.phase : undefined;
+  }, `pod ${name} to finish`);
+  const log = await c.core.readNamespacedPodLog({ name, namespace, container: 'c' });
+  return { phase, log: String(log) };
+}
+
+describe.skipIf(!isolationPossible)('isolated pod network', () => {
+  it('is on, quietly, with a per-sandbox pod subnet', () => {
+    expect(sb.network.mode).toBe('isolated');
+    expect(sb.network.podCIDR).toMatch(/^10\.244\.\d+\.0\/24$/);
+    expect(warnings).toEqual([]);
+  });
+
+  it('two replicas of one Deployment bind the same port, both get Ready with their own pod IPs', async () => {
+    await c.core.createNamespacedService({
+      namespace: ns,
+      body: { metadata: { name: 'web' }, spec: { selector: { app: 'web' }, ports: [{ name: 'http', port: 5000, targetPort: 5000 }] } },
+    });
+    await c.apps.createNamespacedDeployment({
+      namespace: ns,
+      body: {
+        metadata: { name: 'web' },
+        spec: {
+          replicas: 2,
+          selector: { matchLabels: { app: 'web' } },
+          template: {
+            metadata: { labels: { app: 'web' } },
+            spec: {
+              terminationGracePeriodSeconds: 1,
+              volumes: [{ name: 'state', emptyDir: {} }],
+              containers: [
+                {
+                  name: 'web',
+                  image: 'bodywork/scoring:latest',
+                  command: nodeServer(5000),
+                  ports: [{ containerPort: 5000 }],
+                  volumeMounts: [{ name: 'state', mountPath: '/var/run/scoring-state' }],
+                  // An exec probe runs inside the container: it sees the volume at its mountPath.
+                  readinessProbe: { exec: { command: ['sh', '-c', 'test ! -e /var/run/scoring-state/unready'] }, periodSeconds: 1, failureThreshold: 1 },
+                  // Started once it listens (so Ready means serving), from the host to podIP:5000.
+                  startupProbe: { tcpSocket: { port: 5000 }, periodSeconds: 1, failureThreshold: 30 },
+                  livenessProbe: { httpGet: { path: '/healthz', port: 5000 }, periodSeconds: 1 },
+                },
+              ],
+            },
+          },
+        },
+      },
+    });
+    const dep = await until(async () => {
+      const d = await c.apps.readNamespacedDeployment({ name: 'web', namespace: ns });
+      return d.status?.readyReplicas === 2 && d;
+    }, 'two ready replicas');
+    expect(dep.status?.availableReplicas).toBe(2);
+    const pods = await podsOf('web');
+    expect(pods).toHaveLength(2);
+    const prefix = sb.network.podCIDR!.replace(/0\/24$/, '');
+    const ips = pods.map((p) => p.status.podIP);
+    for (const ip of ips) expect(ip.startsWith(prefix)).toBe(true);
+    expect(new Set(ips).size).toBe(2);
+    expect(pods.map((p) => p.status.podIPs)).toEqual(ips.map((ip) => [{ ip }]));
+    for (const p of pods) expect(p.status.containerStatuses[0].restartCount).toBe(0);
+    // The host reaches each pod at podIP:port.
+    for (const p of pods) expect(await (await fetch(`http://${p.status.podIP}:5000/x`)).text()).toBe(`${p.metadata.name} /x`);
+    const ep = await until(async () => {
+      const e = await c.core.readNamespacedEndpoints({ name: 'web', namespace: ns });
+      return (e.subsets?.[0]?.addresses?.length ?? 0) === 2 && e;
+    }, 'two endpoint addresses');
+    expect(ep.subsets![0].addresses!.map((a) => a.ip).sort()).toEqual([...ips].sort());
+  });
+
+  it('the proxy subresource reaches a pod on its pod IP, and the Service through its endpoints', async () => {
+    const [p] = await podsOf('web');
+    const r = await fetch(`${sb.url}/api/v1/namespaces/${ns}/pods/${p.metadata.name}:5000/proxy/hello`);
+    expect(r.status).toBe(200);
+    expect(await r.text()).toBe(`${p.metadata.name} /hello`);
+    const s = await fetch(`${sb.url}/api/v1/namespaces/${ns}/services/web:http/proxy/svc`);
+    expect(await s.text()).toMatch(/^web-[a-z0-9]+-[a-z0-9]+ \/svc$/);
+  });
+
+  it('a pod reaches the Service by short name, FQDN and cluster IP, round-robin, and sees the service variables', async () => {
+    const svc = await c.core.readNamespacedService({ name: 'web', namespace: ns });
+    const script = [
+      'import os, urllib.request',
+      'get = lambda u: urllib.request.urlopen(u, timeout=5).read().decode()',
+      "print('short', get('http://web:5000/a'))",
+      "print('fqdn', get('http://web.default.svc.cluster.local:5000/b'))",
+      "print('ns', get('http://web.default:5000/c'))",
+      "print('env', get('http://%s:%s/d' % (os.environ['WEB_SERVICE_HOST'], os.environ['WEB_SERVICE_PORT'])))",
+      "print('rr', sorted(set(get('http://web:5000/').split()[0] for _ in range(12))))",
+      "print('vars', os.environ['WEB_SERVICE_PORT_HTTP'], os.environ['WEB_PORT'], os.environ['KUBERNETES_SERVICE_HOST'], os.environ['KUBERNETES_SERVICE_PORT'])",
+      "print('kube', urllib.request.urlopen('http://kubernetes.default.svc:443/version', timeout=5).status)",
+    ].join('\n');
+    const { phase, log } = await runPod('client', ['python3', '-c', script]);
+    expect(phase, log).toBe('Succeeded');
+    expect(log).toMatch(/^short web-\S+ \/a$/m);
+    expect(log).toMatch(/^fqdn web-\S+ \/b$/m);
+    expect(log).toMatch(/^ns web-\S+ \/c$/m);
+    expect(log).toMatch(/^env web-\S+ \/d$/m);
+    const names = (await podsOf('web')).map((p) => p.metadata.name).sort();
+    expect(log).toContain(`rr ['${names[0]}', '${names[1]}']`);
+    expect(log).toContain(`vars 5000 tcp://${svc.spec!.clusterIP}:5000 10.96.0.1 443`);
+    // The `kubernetes` Service forwards to this sandbox's API server.
+    expect(log).toContain('kube 200');
+    expect(phase).toBe('Succeeded');
+  });
+
+  it('a Service never routes to an unready pod', async () => {
+    const [a, b] = (await podsOf('web')).sort((x, y) => x.metadata.name.localeCompare(y.metadata.name));
+    // The readiness probe checks a file in A's emptyDir, which lives under the sandbox's data dir on the host.
+    fs.writeFileSync(path.join(sb.dataDir, 'pods', a.metadata.uid, 'volumes', 'state', 'unready'), '');
+    await until(async () => {
+      const e = await c.core.readNamespacedEndpoints({ name: 'web', namespace: ns });
+      const ready = (e.subsets ?? []).flatMap((s) => s.addresses ?? []).map((x) => x.targetRef?.name);
+      const unready = (e.subsets ?? []).flatMap((s) => s.notReadyAddresses ?? []).map((x) => x.targetRef?.name);
+      return ready.length === 1 && ready[0] === b.metadata.name && unready[0] === a.metadata.name;
+    }, 'A to leave the ready endpoints');
+    const url = await sb.serviceUrl('web');
+    expect(url).toMatch(/^http:\/\/127\.0\.0\.1:\d+$/);
+    const seen: string[] = [];
+    for (let i = 0; i < 16; i++) seen.push((await (await fetch(`${url}/`)).text()).split(' ')[0]);
+    expect(new Set(seen)).toEqual(new Set([b.metadata.name]));
+    // From inside a pod, through the cluster IP, the same.
+    const { log } = await runPod('client-unready', ['python3', '-c', "import urllib.request\nfor _ in range(10): print(urllib.request.urlopen('http://web:5000/', timeout=5).read().decode().split()[0])"]);
+    expect(new Set(log.trim().split('\n'))).toEqual(new Set([b.metadata.name]));
+    fs.rmSync(path.join(sb.dataDir, 'pods', a.metadata.uid, 'volumes', 'state', 'unready'));
+  });
+
+  it('volumes appear at their mountPath; /etc/hosts, /etc/resolv.conf and the hostname are the pod\u2019s own', async () => {
+    await c.core.createNamespacedConfigMap({ namespace: ns, body: { metadata: { name: 'app-config' }, data: { 'model.yaml': 'depth: 3\n' } } });
+    const script = [
+      'set -e',
+      'cat /etc/bodywork-test-config/model.yaml',
+      'echo "pwd=$(pwd)"',
+      'echo written > /srv-bodywork-test/deep/data/out.txt',
+      'echo "hostname=$(hostname) file=$(cat /etc/hostname)"',
+      'grep -E "^[0-9.]+\\s+web web.default " /etc/hosts',
+      'head -1 /etc/resolv.conf',
+      'test -e /opt/bodywork-test-missing/mnt && echo nested-ok',
+    ].join('\n');
+    const { phase, log } = await runPod('volumes', ['sh', '-c', script], {
+      workingDir: '/srv-bodywork-test/deep/data',
+      volumeMounts: [
+        { name: 'cfg', mountPath: '/etc/bodywork-test-config', readOnly: true },
+        { name: 'scratch', mountPath: '/srv-bodywork-test/deep/data' },
+        { name: 'other', mountPath: '/opt/bodywork-test-missing/mnt' },
+      ],
+    }, { volumes: [{ name: 'cfg', configMap: { name: 'app-config' } }, { name: 'scratch', emptyDir: {} }, { name: 'other', emptyDir: {} }] });
+    expect(phase, log).toBe('Succeeded');
+    expect(log).toContain('depth: 3');
+    expect(log).toContain('pwd=/srv-bodywork-test/deep/data');
+    expect(log).toContain('hostname=volumes file=volumes');
+    expect(log).toMatch(/^10\.\d+\.\d+\.\d+\s+web web\.default web\.default\.svc web\.default\.svc\.cluster\.local$/m);
+    expect(log).toContain('search default.svc.cluster.local svc.cluster.local cluster.local');
+    expect(log).toContain('nested-ok');
+    expect(phase).toBe('Succeeded');
+    const p = await c.core.readNamespacedPod({ name: 'volumes', namespace: ns });
+    expect(fs.readFileSync(path.join(sb.dataDir, 'pods', p.metadata!.uid!, 'volumes', 'scratch', 'out.txt'), 'utf8')).toBe('written\n');
+    // Nothing was created on the host below existing directories: /etc and /opt were overlaid in the container only.
+    expect(fs.existsSync('/etc/bodywork-test-config')).toBe(false);
+    expect(fs.existsSync('/opt/bodywork-test-missing')).toBe(false);
+    // The documented exception: a missing top-level directory is created (empty) on the host root.
+    expect(fs.readdirSync('/srv-bodywork-test')).toEqual([]);
+    fs.rmdirSync('/srv-bodywork-test');
+  }, 60_000);
+
+  it('stop() leaves no namespaces, links or processes behind', async () => {
+    const index = sb.network.podCIDR!.split('.')[2];
+    const link = `bwsbx${index}`;
+    const { execFileSync } = await import('node:child_process');
+    expect(execFileSync('ip', ['-o', 'link', 'show']).toString()).toContain(`${link}@`);
+    const kids = childProcesses();
+    // The node namespace helper, one namespace holder per running pod, and the containers.
+    expect([...kids.values()].some((cmd) => cmd.includes("process.on('disconnect'"))).toBe(true);
+    const netnsOf = (pid: number): string | undefined => {
+      try {
+        return fs.readlinkSync(`/proc/${pid}/ns/net`);
+      } catch {
+        return undefined;
+      }
+    };
+    const own = fs.readlinkSync('/proc/self/ns/net');
+    const foreign = [...kids.keys()].filter((pid) => netnsOf(pid) && netnsOf(pid) !== own);
+    expect(foreign.length).toBeGreaterThanOrEqual(3);
+    await sb.stop();
+    for (const pid of kids.keys()) expect(alive(pid), `pid ${pid} ${kids.get(pid)}`).toBe(false);
+    expect(execFileSync('ip', ['-o', 'link', 'show']).toString()).not.toContain(`${link}@`);
+    expect(execFileSync('ip', ['-o', '-4', 'route', 'show']).toString()).not.toContain(sb.network.podCIDR!);
+  });
+});
