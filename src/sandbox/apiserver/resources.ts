@@ -47,6 +47,7 @@ export const RESOURCE_TYPES: readonly ResourceType[] = [
   rt('rbac.authorization.k8s.io', 'v1', 'rolebindings', 'RoleBinding', true),
   rt('rbac.authorization.k8s.io', 'v1', 'clusterroles', 'ClusterRole', false),
   rt('rbac.authorization.k8s.io', 'v1', 'clusterrolebindings', 'ClusterRoleBinding', false),
+  rt('batch', 'v1', 'cronjobs', 'CronJob', true, { shortNames: ['cj'], subresources: ['status'], categories: ['all'] }),
   rt('batch', 'v1', 'jobs', 'Job', true, { subresources: ['status'], categories: ['all'] }),
   rt('apps', 'v1', 'deployments', 'Deployment', true, { shortNames: ['deploy'], subresources: ['scale', 'status'], categories: ['all'] }),
   rt('apps', 'v1', 'replicasets', 'ReplicaSet', true, { shortNames: ['rs'], subresources: ['scale', 'status'], categories: ['all'] }),

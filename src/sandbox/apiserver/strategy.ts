@@ -209,6 +209,16 @@ export function applyDefaults(r: ResourceType, obj: KubeObject): void {
         defaultTemplate(spec.template);
       }
       break;
+    case 'batch/cronjobs':
+      if (isPlainObject(spec)) {
+        // SetDefaults_CronJob; the job template's pod spec gets the PodSpec defaults.
+        spec.concurrencyPolicy ??= 'Allow';
+        spec.suspend ??= false;
+        spec.successfulJobsHistoryLimit ??= 3;
+        spec.failedJobsHistoryLimit ??= 1;
+        defaultTemplate(spec.jobTemplate?.spec?.template);
+      }
+      break;
     case 'services':
       if (isPlainObject(spec)) {
         spec.type ??= 'ClusterIP';
@@ -254,7 +264,7 @@ export function keyOfType(r: ResourceType): string {
 
 /** Kinds whose metadata.generation tracks spec changes. */
 export function hasGeneration(r: ResourceType): boolean {
-  return ['apps/deployments', 'apps/replicasets', 'batch/jobs', 'networking.k8s.io/ingresses'].includes(keyOfType(r));
+  return ['apps/deployments', 'apps/replicasets', 'batch/jobs', 'batch/cronjobs', 'networking.k8s.io/ingresses'].includes(keyOfType(r));
 }
 
 /** Generated Job selector and template labels (K pkg/registry/batch/job/strategy.go generateSelector). */
@@ -460,6 +470,44 @@ export function isValidLabelValue(v: string): string[] {
   return errs;
 }
 
+const CRON_MACROS = new Set(['@yearly', '@annually', '@monthly', '@weekly', '@daily', '@midnight', '@hourly']);
+
+/** cron.ParseStandard's verdict on a schedule (robfig/cron), reduced to the common mistakes; '' when valid. */
+function cronScheduleError(schedule: string): string {
+  if (/(^|\s)(CRON_)?TZ=/.test(schedule)) return 'cannot use TZ or CRON_TZ in schedule, use timeZone field instead';
+  const s = schedule.trim();
+  if (s.startsWith('@')) {
+    if (CRON_MACROS.has(s)) return '';
+    if (/^@every \d+(\.\d+)?(ns|us|µs|ms|s|m|h)(\d+(\.\d+)?(ns|us|µs|ms|s|m|h))*$/.test(s)) return '';
+    return `unrecognized descriptor: ${s}`;
+  }
+  const fields = s.split(/\s+/).filter(Boolean);
+  if (fields.length !== 5) return `expected exactly 5 fields, found ${fields.length}: [${fields.join(' ')}]`;
+  const names = /^[A-Za-z]{3}$/;
+  const ranges = [
+    [0, 59],
+    [0, 23],
+    [1, 31],
+    [1, 12],
+    [0, 6],
+  ];
+  for (let i = 0; i < 5; i++) {
+    for (const part of fields[i].split(',')) {
+      const m = part.match(/^(\*|\?|[0-9A-Za-z]+(?:-[0-9A-Za-z]+)?)(?:\/(\d+))?$/);
+      if (!m) return `failed to parse int from ${part}: strconv.Atoi: parsing ${JSON.stringify(part)}: invalid syntax`;
+      if (m[1] === '*' || m[1] === '?') continue;
+      for (const v of m[1].split('-')) {
+        if (names.test(v) && (i === 3 || i === 4)) continue;
+        const n = Number(v);
+        if (!Number.isInteger(n)) return `failed to parse int from ${v}: strconv.Atoi: parsing ${JSON.stringify(v)}: invalid syntax`;
+        if (n < ranges[i][0]) return `beginning of range (${n}) below minimum (${ranges[i][0]}): ${part}`;
+        if (n > ranges[i][1]) return `end of range (${n}) above maximum (${ranges[i][1]}): ${part}`;
+      }
+    }
+  }
+  return '';
+}
+
 /** Create/update validation. Throws 422 Invalid with every problem found. */
 export function validate(r: ResourceType, obj: KubeObject, old?: KubeObject): void {
   const errs: FieldError[] = [];
@@ -540,6 +588,26 @@ export function validate(r: ResourceType, obj: KubeObject, old?: KubeObject): vo
           errs.push(field.invalid('spec.completions', spec?.completions ?? null, 'field is immutable'));
         }
       }
+      break;
+    }
+    case 'batch/cronjobs': {
+      // K pkg/apis/batch/validation/validation.go ValidateCronJob*: name <= 52 (job names get a suffix), schedule, policy.
+      const name = obj.metadata?.name;
+      if (name && name.length > 52) errs.push(field.invalid('metadata.name', name, 'must be no more than 52 characters'));
+      const schedule = spec?.schedule;
+      if (!schedule) errs.push(field.required('spec.schedule'));
+      else {
+        const msg = cronScheduleError(schedule);
+        if (msg) errs.push(field.invalid('spec.schedule', schedule, msg));
+      }
+      if (!['Allow', 'Forbid', 'Replace'].includes(spec?.concurrencyPolicy)) errs.push(field.notSupported('spec.concurrencyPolicy', spec?.concurrencyPolicy, ['Allow', 'Forbid', 'Replace']));
+      for (const f of ['startingDeadlineSeconds', 'successfulJobsHistoryLimit', 'failedJobsHistoryLimit']) {
+        if (typeof spec?.[f] === 'number' && spec[f] < 0) errs.push(field.invalid(`spec.${f}`, spec[f], 'must be greater than or equal to 0'));
+      }
+      const tpl = spec?.jobTemplate?.spec?.template;
+      validatePodSpec(tpl?.spec, 'spec.jobTemplate.spec.template.spec', errs);
+      const rp = tpl?.spec?.restartPolicy;
+      if (rp !== 'OnFailure' && rp !== 'Never') errs.push(field.notSupported('spec.jobTemplate.spec.template.spec.restartPolicy', rp, ['OnFailure', 'Never']));
       break;
     }
     case 'services': {

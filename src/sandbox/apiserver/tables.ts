@@ -164,6 +164,24 @@ const PRINTERS: Record<string, Printer> = {
     columns: [NAME, col('Status'), col('Completions'), col('Duration'), AGE],
     cells: (o, now) => [o.metadata.name!, jobStatus(o), jobCompletions(o), jobDuration(o, now), since(o.metadata.creationTimestamp, now)],
   },
+  'batch/cronjobs': {
+    columns: [NAME, col('Schedule'), col('Timezone'), col('Suspend', 'boolean'), col('Active', 'integer'), col('Last Schedule'), AGE, col('Containers', 'string', 1), col('Images', 'string', 1), col('Selector', 'string', 1)],
+    cells: (o, now) => {
+      const cs: any[] = o.spec?.jobTemplate?.spec?.template?.spec?.containers ?? [];
+      return [
+        o.metadata.name!,
+        o.spec?.schedule ?? '',
+        o.spec?.timeZone ?? '<none>',
+        o.spec?.suspend ? 'True' : 'False',
+        (o.status?.active ?? []).length,
+        o.status?.lastScheduleTime ? since(o.status.lastScheduleTime, now) : '<none>',
+        since(o.metadata.creationTimestamp, now),
+        cs.map((c) => c.name).join(','),
+        cs.map((c) => c.image).join(','),
+        Object.entries(o.spec?.jobTemplate?.spec?.selector?.matchLabels ?? {}).map(([k, v]) => `${k}=${v}`).join(',') || '<none>',
+      ];
+    },
+  },
   services: {
     columns: [NAME, col('Type'), col('Cluster-IP'), col('External-IP'), col('Port(s)'), AGE, col('Selector', 'string', 1)],
     cells: (o, now) => {

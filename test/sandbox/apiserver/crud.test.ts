@@ -174,6 +174,23 @@ describe('CRUD and defaults', () => {
     expect((await na.json()).reason).toBe('MethodNotAllowed');
   });
 
+  it('CronJobs: defaults, schedule validation, kubectl columns', async () => {
+    const cj = (name: string, schedule: string) => ({
+      apiVersion: 'batch/v1',
+      kind: 'CronJob',
+      metadata: { name },
+      spec: { schedule, jobTemplate: { spec: { template: { spec: { restartPolicy: 'OnFailure', containers: [{ name: 'main', image: 'python:3.12' }] } } } } },
+    });
+    const c = await batch.createNamespacedCronJob({ namespace: 'default', body: cj('nightly', '0 3 * * *') as any });
+    expect(c.spec).toMatchObject({ concurrencyPolicy: 'Allow', suspend: false, successfulJobsHistoryLimit: 3, failedJobsHistoryLimit: 1 });
+    expect(c.metadata!.generation).toBe(1);
+    const bad = await expectStatus(batch.createNamespacedCronJob({ namespace: 'default', body: cj('bad', '0 3 * *') as any }));
+    expect(bad.message).toBe('CronJob.batch "bad" is invalid: spec.schedule: Invalid value: "0 3 * *": expected exactly 5 fields, found 4: [0 3 * *]');
+    const g = await h.kubectl(['get', 'cronjobs']);
+    expect(g.stdout.split('\n')[0].split(/\s{2,}/)).toEqual(['NAME', 'SCHEDULE', 'TIMEZONE', 'SUSPEND', 'ACTIVE', 'LAST SCHEDULE', 'AGE']);
+    expect(g.stdout).toMatch(/nightly\s+0 3 \* \* \*\s+<none>\s+False\s+0\s+<none>/);
+  });
+
   it('generateName gives 5 lowercase alphanumerics', async () => {
     const cm = await core.createNamespacedConfigMap({ namespace: 'default', body: { metadata: { generateName: 'gen-' }, data: { a: 'b' } } });
     expect(cm.metadata!.name).toMatch(/^gen-[bcdfghjklmnpqrstvwxz2456789]{5}$/);
