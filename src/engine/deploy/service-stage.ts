@@ -113,16 +113,19 @@ class ServiceStageRun {
     const log = ctx.logger;
     if (ctx.signal.aborted) return this.result({ status: 'cancelled', attempts: 0, reason: 'cancelled before the stage started' });
     let before: V1Deployment | undefined;
-    let deploymentSent = false;
+    // How far the writes got: nothing sent, Service/Ingress applied (or in flight), Deployment apply in flight, applied.
+    let phase: 'before' | 'objects' | 'applying' | 'applied' = 'before';
     try {
       before = await this.client.find<V1Deployment>('Deployment', this.namespace, this.name, { signal: ctx.signal });
       const existed = before !== undefined;
       log.info(`${tag}: rolling out Deployment ${this.name} (${this.replicas} replica${this.replicas === 1 ? '' : 's'})`);
       log.debug(existed ? `${tag}: Deployment ${this.name} exists at revision ${revisionOf(before) ?? '?'}` : `${tag}: first deployment of ${this.name}`);
+      phase = 'objects';
       await this.apply(this.stage.service, ctx.signal);
       if (this.stage.ingress) await this.apply(this.stage.ingress, ctx.signal);
-      deploymentSent = true;
+      phase = 'applying';
       await this.apply<V1Deployment>(this.stage.deployment, ctx.signal);
+      phase = 'applied';
       const outcome = await waitForRollout({
         client: this.client,
         namespace: this.namespace,
@@ -143,18 +146,32 @@ class ServiceStageRun {
       if (outcome.kind === 'cancelled') return await this.cancel(before);
       log.warn(`${tag}: the rollout of Deployment ${this.name} failed: ${outcome.reason}`);
       const logTail = await this.collectLogTail(outcome.pods);
-      return await this.undo(before, outcome.reason, logTail);
+      return await this.undoSafely(before, outcome.reason, logTail);
     } catch (e) {
-      if (ctx.signal.aborted) return deploymentSent ? this.cancel(before) : this.result({ status: 'cancelled', reason: 'cancelled before the Deployment was applied' });
+      if (ctx.signal.aborted) {
+        if (phase === 'before') return this.result({ status: 'cancelled', reason: 'cancelled before anything was applied' });
+        if (before && phase === 'objects') return this.result({ status: 'cancelled', reason: 'cancelled before the Deployment was applied' });
+        return this.cancel(before);
+      }
       const reason = errorMessage(e);
       log.error(`${tag}: ${reason}`);
-      if (!deploymentSent) return this.result({ status: 'failed', reason });
-      // The Deployment may be half rolled out: try to undo it; the API may be as broken for that.
-      try {
-        return await this.undo(before, reason, []);
-      } catch (e2) {
-        return this.result({ status: 'failed', reason: `${reason}; could not roll back: ${errorMessage(e2)}` });
-      }
+      if (phase === 'before') return this.result({ status: 'failed', reason });
+      // The server refused the Deployment (invalid, immutable selector, forbidden): an existing one is unchanged.
+      const refused = phase === 'applying' && e instanceof KubeApiError && e.statusCode !== undefined && e.statusCode < 500;
+      if (before && (phase === 'objects' || refused)) return this.result({ status: 'failed', reason });
+      // A first deployment leaves nothing behind; an update may be half rolled out: undo it (the API may be as broken for that).
+      return this.undoSafely(before, reason, []);
+    }
+  }
+
+  /** `undo`, with its own API failures reported in the result. */
+  private async undoSafely(before: V1Deployment | undefined, reason: string, logTail: string[]): Promise<StageResult> {
+    try {
+      return await this.undo(before, reason, logTail);
+    } catch (e) {
+      const what = before ? 'could not roll back' : 'could not delete the objects of the first deployment';
+      this.ctx.logger.error(`${this.tag}: ${what}: ${errorMessage(e)}`);
+      return this.result({ status: 'failed', reason: `${reason}; ${what}: ${errorMessage(e)}`, ...(logTail.length > 0 ? { logTail } : {}) });
     }
   }
 

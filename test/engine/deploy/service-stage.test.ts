@@ -152,6 +152,7 @@ describe('runServiceStage', () => {
     const old = recorder.samples.filter((s) => s.name === good.metadata?.name);
     expect(old.length).toBeGreaterThan(0);
     expect(Math.min(...old.map((s) => s.ready))).toBeGreaterThanOrEqual(2);
+    expect(Math.min(...old.map((s) => s.replicas))).toBeGreaterThanOrEqual(2);
 
     // The next apply still owns the template: an env var it drops is really gone.
     const next = await run('good-13');
@@ -206,6 +207,21 @@ describe('runServiceStage', () => {
     expect(result.status).toBe('failed');
     expect(result.reason).toMatch(/^ReplicaFailure \(FailedCreate\): .*serviceaccount "bodywork-stage" not found/);
     expect(await client.exists('Deployment', namespace, STAGE)).toBe(false);
+  });
+
+  it('reports a Deployment the server refuses (immutable selector) and leaves the existing one alone', async () => {
+    const { spec, namespace } = await project({ replicas: 1 });
+    const { plan, stage } = sandboxPlan(spec, namespace, 'run-1');
+    // An older deployment of the stage with another selector (Bodywork 0.2 selected `app: <stage>`).
+    const existing = structuredClone(stage.deployment);
+    existing.spec!.selector = { matchLabels: { app: 'bodywork', stage: STAGE } };
+    existing.spec!.replicas = 0;
+    await client.apply(existing as never, { fieldManager: 'someone-else' });
+    const result = await runServiceStage(deployContext(client, logger, spec, plan, 'run-1'), stage, 1);
+    expect(result.status).toBe('failed');
+    expect(result.reason).toMatch(/^Kubernetes API refused to apply Deployment 'stage-2-serve' .*422 Invalid .*spec\.selector.*field is immutable$/);
+    const d = await deployment(namespace, STAGE);
+    expect(d.spec?.selector.matchLabels).toEqual({ app: 'bodywork', stage: STAGE });
   });
 
   it('on cancellation stops waiting, rolls back and leaves the previous version serving', async () => {
