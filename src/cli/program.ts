@@ -3,8 +3,11 @@
  * `commands/<name>.ts` and registers itself here. Exit codes: 0 success, 1 failure, 2 usage or project problems.
  */
 import { Command, CommanderError } from 'commander';
+import { registerDeploy } from './commands/deploy.js';
 import { registerPlan } from './commands/plan.js';
 import { registerSandbox } from './commands/sandbox.js';
+import { registerStatus } from './commands/status.js';
+import { registerTeardown } from './commands/teardown.js';
 import { registerValidate } from './commands/validate.js';
 import { CliExit, type CliIo, EXIT_FAILURE, EXIT_OK, EXIT_USAGE } from './io.js';
 import { VERSION } from './version.js';
@@ -22,6 +25,9 @@ export function createProgram(io: CliIo): Command {
     .configureOutput({ writeOut: io.stdout, writeErr: io.stderr });
   registerValidate(program, io);
   registerPlan(program, io);
+  registerDeploy(program, io);
+  registerStatus(program, io);
+  registerTeardown(program, io);
   registerSandbox(program, io);
   return program;
 }

@@ -1,0 +1,157 @@
+/**
+ * `bodywork-deploy deploy [DIR]`: deploys a project to a cluster (or, with --sandbox, to an embedded sandbox that
+ * keeps serving until Ctrl-C). Progress and stage logs (`[stage] ...`) go to stderr as they happen; the final table
+ * of stages goes to stdout. Exit 0: every stage succeeded; 1: the deployment failed; 2: bad usage or project
+ * (nothing written to the cluster); 130/143: interrupted (SIGINT/SIGTERM; running stages cancelled, Jobs deleted).
+ */
+import { randomBytes } from 'node:crypto';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import type { Command } from 'commander';
+import { deployProject, formatDuration } from '../../engine/deploy/deploy.js';
+import type { DeployResult } from '../../engine/deploy/types.js';
+import type { PlannedServiceStage } from '../../engine/plan/index.js';
+import { startSandbox, type Sandbox } from '../../sandbox/index.js';
+import { type ClusterFlags, clientFromFlags, gitCommit, parseDuration, planOrExit, renderTable } from '../cluster.js';
+import { CliExit, type CliIo, EXIT_FAILURE, EXIT_OK, EXIT_USAGE, stderrLogger } from '../io.js';
+import { loadProjectOrExit } from '../project.js';
+
+interface DeployFlags extends ClusterFlags {
+  namespace?: string;
+  image?: string;
+  stages?: string;
+  timeout: string;
+  sandbox?: boolean;
+  runId?: string;
+  verbose?: boolean;
+}
+
+const SIGNAL_EXIT: Record<string, number> = { SIGINT: 130, SIGTERM: 143 };
+
+/** A run id: base-36 time plus random, 10 characters, valid in a Job name. */
+export function newRunId(): string {
+  return `${Date.now().toString(36).slice(-6)}${randomBytes(2).toString('hex')}`;
+}
+
+/** The final table: stage, type, result, attempts, duration, URL. */
+export function resultTable(result: DeployResult): string {
+  const rows = [['STAGE', 'TYPE', 'RESULT', 'ATTEMPTS', 'DURATION', 'URL']];
+  for (const s of result.stages) {
+    rows.push([
+      s.step === 0 ? `${s.stage} (on failure)` : s.stage,
+      s.type,
+      s.status,
+      String(s.attempts),
+      s.durationMs !== undefined ? formatDuration(s.durationMs) : '-',
+      s.publicUrl ?? s.url ?? '',
+    ]);
+  }
+  return renderTable(rows);
+}
+
+export function registerDeploy(program: Command, io: CliIo): void {
+  program
+    .command('deploy')
+    .description('deploy the project: batch stages as Jobs, service stages as Deployments, step by step, with live stage logs (exit 0: deployed, 1: failed, 2: bad usage or project)')
+    .argument('[dir]', 'project directory', '.')
+    .option('--kubeconfig <file>', 'kubeconfig file (default: KUBECONFIG, else ~/.kube/config)')
+    .option('--context <name>', 'kubeconfig context (default: its current-context)')
+    .option('-n, --namespace <ns>', 'target namespace (default: the project namespace, else the project name)')
+    .option('--image <image>', "image for every stage, instead of the project's")
+    .option('--stages <names>', 'deploy only these stages (comma-separated config names)')
+    .option('--timeout <duration>', 'give up (cancelling running stages) after this long: 30m, 1h, 90s', '30m')
+    .option('--run-id <id>', 'id of this run (Job names, pod annotation); default: a new one')
+    .option('--sandbox', 'deploy into an embedded Kubernetes sandbox and keep it serving until Ctrl-C')
+    .option('-v, --verbose', 'print every API request')
+    .action(async (dir: string, flags: DeployFlags) => {
+      const timeoutMs = parseDuration(flags.timeout);
+      if (timeoutMs === undefined) throw new CliExit(EXIT_USAGE, `error: --timeout must be a duration such as 30m, 1h or 90s, got '${flags.timeout}'`);
+      if (flags.sandbox && (flags.kubeconfig !== undefined || flags.context !== undefined)) {
+        throw new CliExit(EXIT_USAGE, 'error: --sandbox deploys into its own cluster; it cannot be combined with --kubeconfig or --context');
+      }
+      const logger = stderrLogger(io, flags.verbose === true);
+      const spec = await loadProjectOrExit(dir, io);
+      const stages = flags.stages
+        ?.split(',')
+        .map((s) => s.trim())
+        .filter((s) => s !== '');
+      const runId = flags.runId ?? newRunId();
+      const commitSha = await gitCommit(dir);
+      const plan = await planOrExit(spec, {
+        ...(flags.namespace !== undefined ? { namespace: flags.namespace } : {}),
+        ...(flags.image !== undefined ? { image: flags.image } : {}),
+        ...(stages !== undefined ? { stages } : {}),
+        ...(commitSha !== undefined ? { commitSha } : {}),
+        runId,
+      });
+
+      // Interrupts: the first cancels the run (or, when serving, stops the sandbox); a second quits at once.
+      const interrupted = new AbortController();
+      let received: NodeJS.Signals | undefined;
+      const onSignal = (signal: NodeJS.Signals): void => {
+        if (received !== undefined) {
+          io.stderr(`${signal} again: quitting without cleaning up\n`);
+          process.exit(SIGNAL_EXIT[signal] ?? EXIT_FAILURE);
+        }
+        received = signal;
+        io.stderr(`${signal}: stopping (press Ctrl-C again to quit at once)\n`);
+        interrupted.abort(new Error(`interrupted (${signal})`));
+      };
+      process.on('SIGINT', onSignal);
+      process.on('SIGTERM', onSignal);
+
+      let sandbox: Sandbox | undefined;
+      let tempDir: string | undefined;
+      try {
+        let kubeconfigContent: string | undefined;
+        let kubeconfigPath: string | undefined;
+        if (flags.sandbox) {
+          tempDir = mkdtempSync(join(tmpdir(), 'bodywork-deploy-'));
+          kubeconfigPath = join(tempDir, 'kubeconfig');
+          sandbox = await startSandbox({ kubeconfigPath, namespace: plan.namespace, warn: (m) => logger.debug(m) });
+          kubeconfigContent = sandbox.kubeconfig;
+          io.stderr(`sandbox running at ${sandbox.url}\n`);
+          io.stderr(`kubeconfig: ${kubeconfigPath} (try: kubectl --kubeconfig ${kubeconfigPath} get pods -n ${plan.namespace})\n`);
+        }
+        const client = clientFromFlags(flags, logger, kubeconfigContent);
+        if (interrupted.signal.aborted) throw new CliExit(SIGNAL_EXIT[received ?? 'SIGINT'], 'interrupted before the deployment started');
+        const result = await deployProject({ client, logger, spec, plan, runId, signal: interrupted.signal, timeoutMs });
+        io.stdout(resultTable(result));
+        for (const s of result.stages.filter((x) => x.status !== 'succeeded' && x.status !== 'skipped')) {
+          if (s.logTail && s.logTail.length > 0) io.stderr(`last log lines of ${s.stage}:\n${s.logTail.map((l) => `  ${l}`).join('\n')}\n`);
+        }
+        if (result.status === 'failure') io.stderr(`deployment failed${result.reason ? `: ${result.reason}` : ''}\n`);
+        if (received !== undefined) throw new CliExit(SIGNAL_EXIT[received] ?? EXIT_FAILURE);
+        const code = result.status === 'success' ? EXIT_OK : EXIT_FAILURE;
+
+        if (sandbox !== undefined && kubeconfigPath !== undefined) {
+          await printServiceAccess(io, sandbox, kubeconfigPath, plan.namespace, plan.steps.flatMap((s) => s.stages).filter((s): s is PlannedServiceStage => s.type === 'service'));
+          io.stderr('the sandbox keeps serving; stop it with Ctrl-C\n');
+          await new Promise<void>((resolve) => {
+            if (interrupted.signal.aborted) resolve();
+            else interrupted.signal.addEventListener('abort', () => resolve(), { once: true });
+          });
+          io.stderr('stopping the sandbox\n');
+        }
+        if (code !== EXIT_OK) throw new CliExit(code);
+      } finally {
+        process.off('SIGINT', onSignal);
+        process.off('SIGTERM', onSignal);
+        if (sandbox !== undefined) await sandbox.stop();
+        if (tempDir !== undefined) rmSync(tempDir, { recursive: true, force: true });
+      }
+    });
+}
+
+/** For each service: its host URL in the sandbox and the tutorial's way through `kubectl proxy`. */
+async function printServiceAccess(io: CliIo, sandbox: Sandbox, kubeconfigPath: string, namespace: string, services: PlannedServiceStage[]): Promise<void> {
+  if (services.length === 0) return;
+  io.stderr(`services (reach them through kubectl proxy: kubectl --kubeconfig ${kubeconfigPath} proxy --port 8001):\n`);
+  for (const s of services) {
+    const name = s.service.metadata?.name ?? s.baseName;
+    const url = await sandbox.serviceUrl(name, { namespace });
+    io.stdout(`${s.stage}: ${url ?? '(no endpoint yet)'}\n`);
+    io.stderr(`  ${s.stage}: curl http://localhost:8001/api/v1/namespaces/${namespace}/services/${name}/proxy/<path>${url ? ` (or directly: ${url}/<path>)` : ''}\n`);
+  }
+}

@@ -1,0 +1,170 @@
+/** `bodywork-deploy deploy | status | teardown` against a sandbox, and `deploy --sandbox`, run as a user would. */
+import { type ChildProcess, execFile, spawn } from 'node:child_process';
+import { writeFile } from 'node:fs/promises';
+import { existsSync } from 'node:fs';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import type { V1Job } from '@kubernetes/client-node';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { KubeClient, loadKubeConfig } from '../../src/engine/kube/index.js';
+import { batchProject, removeProject, startDeploySandbox, writeProject, type DeploySandbox } from '../engine/deploy/helpers.js';
+
+const repo = fileURLToPath(new URL('../../', import.meta.url));
+
+interface CliResult {
+  code: number;
+  stdout: string;
+  stderr: string;
+}
+
+function cli(...args: string[]): Promise<CliResult> {
+  return new Promise((resolve) => {
+    execFile(process.execPath, ['--import', 'tsx', 'src/cli/main.ts', ...args], { cwd: repo, maxBuffer: 16 * 1024 * 1024 }, (error, stdout, stderr) => {
+      resolve({ code: error ? Number(error.code ?? 1) : 0, stdout, stderr });
+    });
+  });
+}
+
+/** A running CLI whose stderr can be waited on. */
+function spawnCli(...args: string[]) {
+  const child: ChildProcess = spawn(process.execPath, ['--import', 'tsx', 'src/cli/main.ts', ...args], { cwd: repo, stdio: ['ignore', 'pipe', 'pipe'] });
+  let stdout = '';
+  let stderr = '';
+  const waiters: { re: RegExp; out: 'stdout' | 'stderr'; resolve: (m: RegExpMatchArray) => void }[] = [];
+  const check = () => {
+    for (const w of [...waiters]) {
+      const m = (w.out === 'stdout' ? stdout : stderr).match(w.re);
+      if (m) {
+        waiters.splice(waiters.indexOf(w), 1);
+        w.resolve(m);
+      }
+    }
+  };
+  child.stdout!.on('data', (c: Buffer) => {
+    stdout += c.toString();
+    check();
+  });
+  child.stderr!.on('data', (c: Buffer) => {
+    stderr += c.toString();
+    check();
+  });
+  const exited = new Promise<number>((resolve) => child.on('close', (code, signal) => resolve(code ?? (signal ? 128 : 1))));
+  return {
+    child,
+    exited,
+    output: () => ({ stdout, stderr }),
+    /** Resolves with the first match of `re` in stderr (or stdout); rejects when the CLI exits first. */
+    waitFor: (re: RegExp, out: 'stdout' | 'stderr' = 'stderr') =>
+      Promise.race([
+        new Promise<RegExpMatchArray>((resolve) => {
+          waiters.push({ re, out, resolve });
+          check();
+        }),
+        exited.then((code) => {
+          throw new Error(`the CLI exited (${code}) before printing ${re}:\n${stderr}`);
+        }),
+      ]),
+  };
+}
+
+let s: DeploySandbox;
+let kubeconfig: string;
+const dirs: string[] = [];
+beforeAll(async () => {
+  s = await startDeploySandbox();
+  const dir = await writeProject({});
+  dirs.push(dir);
+  kubeconfig = join(dir, 'kubeconfig');
+  await writeFile(kubeconfig, s.sandbox.kubeconfig);
+});
+afterAll(async () => {
+  await s?.stop();
+  await Promise.all(dirs.map(removeProject));
+});
+
+async function project(files: Record<string, string>): Promise<string> {
+  const dir = await writeProject(files);
+  dirs.push(dir);
+  return dir;
+}
+
+describe('bodywork-deploy deploy', () => {
+  it('deploys, streams prefixed stage logs to stderr, prints the table and exits 0; status and teardown follow', async () => {
+    const dir = await project(
+      batchProject('cli-ok', 'prepare >> train', { prepare: { script: 'print("preparing data")\n' }, train: { script: 'print("epoch 1 loss 0.5")\n' } }),
+    );
+    const r = await cli('deploy', dir, '--kubeconfig', kubeconfig, '--timeout', '60s');
+    expect(r.code, r.stderr).toBe(0);
+    expect(r.stderr).toContain('creating namespace=cli-ok\n');
+    expect(r.stderr).toContain('Step 1/2: prepare\n');
+    expect(r.stderr).toContain('[prepare] preparing data\n');
+    expect(r.stderr).toContain('[train] epoch 1 loss 0.5\n');
+    const lines = r.stdout.trimEnd().split('\n');
+    expect(lines[0]).toMatch(/^STAGE\s+TYPE\s+RESULT\s+ATTEMPTS\s+DURATION\s+URL$/);
+    expect(lines[1]).toMatch(/^prepare\s+batch\s+succeeded\s+1\s+\d+s$/);
+    expect(lines[2]).toMatch(/^train\s+batch\s+succeeded\s+1\s+\d+s$/);
+
+    const st = await cli('status', dir, '--kubeconfig', kubeconfig);
+    expect(st.code, st.stderr).toBe(0);
+    expect(st.stdout).toMatch(/^train\s+batch\s+succeeded\s+Job\/train-/m);
+
+    const td = await cli('teardown', dir, '--kubeconfig', kubeconfig);
+    expect(td.code, td.stderr).toBe(0);
+    expect(td.stdout).toBe('deleted namespace=cli-ok\n');
+    expect(await s.client.exists('Namespace', undefined, 'cli-ok')).toBe(false);
+    const gone = await cli('status', dir, '--kubeconfig', kubeconfig);
+    expect(gone.code).toBe(1);
+    expect(gone.stderr).toContain('namespace=cli-ok does not exist');
+  });
+
+  it('exits 1 when a stage fails, with the reason and the last log lines', async () => {
+    const dir = await project(batchProject('cli-fail', 'broken', { broken: { script: 'import sys\nprint("cannot read input")\nsys.exit(2)\n' } }));
+    const r = await cli('deploy', dir, '--kubeconfig', kubeconfig);
+    expect(r.code, r.stderr).toBe(1);
+    expect(r.stdout).toMatch(/^broken\s+batch\s+failed\s+1\s+\d+s$/m);
+    expect(r.stderr).toContain('[broken] cannot read input\n');
+    expect(r.stderr).toMatch(/deployment failed/);
+    expect(r.stderr).toMatch(/last log lines of broken:\n {2}broken-\S+: cannot read input\n/);
+  });
+
+  it('exits 2 for a bad project without writing to the cluster', async () => {
+    const r = await cli('deploy', 'test/cli/fixtures/bad-ini', '--kubeconfig', kubeconfig);
+    expect(r.code).toBe(2);
+    expect(r.stdout).toBe('');
+    expect(r.stderr.trimEnd().split('\n').at(-1)).toBe('2 problems in test/cli/fixtures/bad-ini');
+    const bad = await cli('deploy', 'test/cli/fixtures/warnings', '--kubeconfig', kubeconfig, '--timeout', 'soon');
+    expect(bad.code).toBe(2);
+    expect(bad.stderr).toContain("--timeout must be a duration such as 30m, 1h or 90s, got 'soon'");
+  });
+
+  it('cancels the run on SIGINT: running Jobs deleted, non-zero exit', async () => {
+    const dir = await project(batchProject('cli-interrupt', 'waits', { waits: { script: 'import time\nprint("started", flush=True)\ntime.sleep(120)\n' } }));
+    const run = spawnCli('deploy', dir, '--kubeconfig', kubeconfig);
+    await run.waitFor(/\[waits\] started\n/);
+    run.child.kill('SIGINT');
+    expect(await run.exited).toBe(130);
+    expect(run.output().stdout).toMatch(/^waits\s+batch\s+cancelled\s+1\s+/m);
+    const jobs = await s.client.list<V1Job>('Job', 'cli-interrupt');
+    expect(jobs.items.filter((j) => !j.metadata?.deletionTimestamp)).toEqual([]);
+  });
+});
+
+describe('bodywork-deploy deploy --sandbox', () => {
+  it('deploys into its own sandbox, serves until SIGINT, then stops it', async () => {
+    const dir = await project(batchProject('in-sandbox', 'hello', { hello: { script: 'print("hello from the sandbox")\n' } }));
+    const run = spawnCli('deploy', dir, '--sandbox');
+    const [, path] = await run.waitFor(/kubeconfig: (\S+) \(try: kubectl/);
+    await run.waitFor(/the sandbox keeps serving; stop it with Ctrl-C\n/);
+    expect(run.output().stderr).toContain('[hello] hello from the sandbox\n');
+    await run.waitFor(/^hello\s+batch\s+succeeded\s+1\s+/m, 'stdout');
+    // Still serving: the kubeconfig it printed reaches a live API server holding the run's Job.
+    const client = KubeClient.create(loadKubeConfig({ path }).kc);
+    const jobs = await client.list<V1Job>('Job', 'in-sandbox');
+    expect(jobs.items.map((j) => j.metadata?.name)).toEqual([expect.stringMatching(/^hello-/)]);
+    run.child.kill('SIGINT');
+    expect(await run.exited).toBe(0);
+    expect(run.output().stderr).toContain('stopping the sandbox\n');
+    expect(existsSync(path)).toBe(false);
+    await expect(client.list('Job', 'in-sandbox')).rejects.toThrow();
+  });
+});
