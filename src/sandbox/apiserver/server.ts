@@ -539,7 +539,7 @@ export async function startApiServer(opts: ApiServerOptions): Promise<ApiServer>
     sendJson(res, 200, { kind: r.listKind, apiVersion: apiVersionOf(r), metadata: { resourceVersion, ...metadata }, items });
   }
 
-  function watch(req: IncomingMessage, res: ServerResponse, route: Route, q: URLSearchParams): void {
+  async function watch(req: IncomingMessage, res: ServerResponse, route: Route, q: URLSearchParams): Promise<void> {
     const r = route.resource;
     const filter = compileFilter(r, q.get('labelSelector') ?? undefined, q.get('fieldSelector') ?? undefined);
     const bookmarks = boolParam(q, 'allowWatchBookmarks') === true;
@@ -559,6 +559,18 @@ export async function startApiServer(opts: ApiServerOptions): Promise<ApiServer>
     if (rvParam !== null && rvParam !== '') {
       fromRV = Number(rvParam);
       if (!Number.isInteger(fromRV) || fromRV < 0) throw badRequest(`invalid resource version: strconv.ParseUint: parsing ${JSON.stringify(rvParam)}: invalid syntax`);
+    }
+    if (fromRV !== undefined && fromRV > hub.resourceVersion) {
+      // A version this server has not reached (e.g. from before a restart): wait up to 3 s as the cacher does
+      // (waitUntilFreshAndBlock), then 504 Timeout with ResourceVersionTooLarge so clients relist.
+      const until = Date.now() + 3000;
+      while (fromRV > hub.resourceVersion && Date.now() < until) await new Promise((r) => setTimeout(r, 50));
+      if (fromRV > hub.resourceVersion) {
+        throw new StatusError(504, 'Timeout', `Too large resource version: ${fromRV}, current: ${hub.resourceVersion}`, {
+          causes: [{ reason: 'ResourceVersionTooLarge', message: 'Too large resource version' }],
+          retryAfterSeconds: 1,
+        });
+      }
     }
     const timeoutParam = q.get('timeoutSeconds');
     const timeoutS = timeoutParam !== null ? Number(timeoutParam) : 1800 + Math.floor(Math.random() * 1800);

@@ -116,6 +116,17 @@ describe('watch', () => {
     w2.abort.abort();
   });
 
+  it('a resourceVersion the server has not reached answers 504 ResourceVersionTooLarge after waiting', async () => {
+    const future = Number(h.store.resourceVersion()) + 1000;
+    const t0 = Date.now();
+    const res = await fetch(`${h.url}/api/v1/namespaces/default/configmaps?watch=true&resourceVersion=${future}`);
+    expect(Date.now() - t0).toBeGreaterThanOrEqual(2900);
+    expect(res.status).toBe(504);
+    const st = await res.json();
+    expect(st).toMatchObject({ reason: 'Timeout', code: 504, details: { causes: [{ reason: 'ResourceVersionTooLarge' }] } });
+    expect(st.message).toMatch(new RegExp(`^Too large resource version: ${future}, current: \\d+$`));
+  });
+
   it('sends BOOKMARKs carrying only the resourceVersion when allowed', async () => {
     const w = await watch('/api/v1/namespaces/default/pods', { allowWatchBookmarks: true, resourceVersion: h.store.resourceVersion() });
     await until(() => w.events.some((e) => e.type === 'BOOKMARK'), 3000);
