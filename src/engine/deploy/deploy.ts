@@ -14,6 +14,7 @@ import type { DeployPlan, PlannedBatchStage, PlannedStage } from '../plan/index.
 import { abortMessage, cleanupStageJobs, runBatchStage } from './batch-stage.js';
 import { setupNamespace } from './namespace.js';
 import { checkSecrets } from './secrets.js';
+import { runServiceStage } from './service-stage.js';
 import type { BatchStageRunner, DeployContext, DeployResult, ServiceStageRunner, StageResult } from './types.js';
 
 /** The env var the run_on_failure stage gets the failure reason in (Bodywork's name). */
@@ -44,26 +45,6 @@ export function formatDuration(ms: number): string {
   const m = Math.floor((s % 3600) / 60);
   const rest = s % 60;
   return [h > 0 ? `${h}h` : '', m > 0 ? `${m}m` : '', rest > 0 ? `${rest}s` : ''].join('');
-}
-
-/** Service stages run through `runServiceStage` (service-stage.ts), loaded when the plan has service stages. */
-async function loadServiceRunner(): Promise<ServiceStageRunner> {
-  // Not a literal specifier: service-stage.ts is written alongside; until it exists, service stages fail with a clear reason.
-  const specifier = './service-stage.js';
-  try {
-    const mod = (await import(specifier)) as { runServiceStage?: ServiceStageRunner };
-    if (typeof mod.runServiceStage === 'function') return mod.runServiceStage;
-  } catch {
-    // fall through
-  }
-  return async (_ctx, stage, step) => ({
-    stage: stage.stage,
-    type: 'service',
-    step,
-    status: 'failed',
-    attempts: 0,
-    reason: 'service stages are not supported by this build (runServiceStage is missing)',
-  });
 }
 
 /** A copy of `stage` whose Job container has `name=value` in its environment. */
@@ -113,8 +94,7 @@ export async function deployProject(options: DeployOptions): Promise<DeployResul
     ...(options.onLogLine ? { onLogLine: options.onLogLine } : {}),
   };
   const batch = options.runBatchStage ?? runBatchStage;
-  const hasServices = plan.steps.some((s) => s.stages.some((st) => st.type === 'service'));
-  const service = options.runServiceStage ?? (hasServices ? await loadServiceRunner() : undefined);
+  const service = options.runServiceStage ?? runServiceStage;
   const results = new Map<string, StageResult>();
   for (const step of plan.steps) for (const stage of step.stages) results.set(stage.stage, skipped(stage, step.index, 'not run'));
 
@@ -161,7 +141,6 @@ export async function deployProject(options: DeployOptions): Promise<DeployResul
         step.stages.map(async (stage): Promise<StageResult> => {
           try {
             if (stage.type === 'batch') return await batch(ctx, stage, step.index);
-            if (service === undefined) throw new Error('no service stage runner');
             return await service(ctx, stage, step.index);
           } catch (e) {
             // Runners report failures; a throw is a bug or an API failure they did not catch.

@@ -50,9 +50,11 @@ export interface BatchStageDef {
   retries?: number;
   maxSeconds?: number;
   secrets?: Record<string, string>;
+  /** Makes it a service stage (the script must listen on `port`). */
+  service?: { port: number; replicas?: number; maxStartupSeconds?: number };
 }
 
-/** A YAML project (schema 1.1) of batch stages: `dag` like `a >> b,c`. */
+/** A YAML project (schema 1.1) of batch (and service) stages: `dag` like `a >> b,c`. */
 export function batchProject(name: string, dag: string, stages: Record<string, BatchStageDef>, extra: { namespace?: string; runOnFailure?: string } = {}): Record<string, string> {
   const lines = [
     'version: "1.1"',
@@ -68,15 +70,18 @@ export function batchProject(name: string, dag: string, stages: Record<string, B
   for (const [stage, def] of Object.entries(stages)) {
     const dir = stage.replace(/-/g, '_');
     files[`${dir}/main.py`] = def.script;
-    lines.push(
-      `  ${stage}:`,
-      `    executable_module_path: ${dir}/main.py`,
-      '    cpu_request: 0.1',
-      '    memory_request_mb: 50',
-      '    batch:',
-      `      max_completion_time_seconds: ${def.maxSeconds ?? 60}`,
-      `      retries: ${def.retries ?? 0}`,
-    );
+    lines.push(`  ${stage}:`, `    executable_module_path: ${dir}/main.py`, '    cpu_request: 0.1', '    memory_request_mb: 50');
+    if (def.service) {
+      lines.push(
+        '    service:',
+        `      max_startup_time_seconds: ${def.service.maxStartupSeconds ?? 30}`,
+        `      replicas: ${def.service.replicas ?? 1}`,
+        `      port: ${def.service.port}`,
+        '      ingress: false',
+      );
+    } else {
+      lines.push('    batch:', `      max_completion_time_seconds: ${def.maxSeconds ?? 60}`, `      retries: ${def.retries ?? 0}`);
+    }
     if (def.secrets) {
       lines.push('    secrets:');
       for (const [env, secret] of Object.entries(def.secrets)) lines.push(`      ${env}: ${secret}`);
@@ -92,4 +97,22 @@ let n = 0;
 export function newRunId(): string {
   n++;
   return `t${n}${Math.random().toString(36).slice(2, 6)}`;
+}
+
+/** Python for a service stage: an HTTP server on `port` answering every GET with `body` (after creating `marker`, if given). */
+export function httpServer(port: number, body: string, marker?: string): string {
+  return [
+    'import http.server',
+    ...(marker ? [`open(${JSON.stringify(marker)}, "w").close()`] : []),
+    'class H(http.server.BaseHTTPRequestHandler):',
+    '    def do_GET(self):',
+    `        data = ${JSON.stringify(body)}.encode()`,
+    '        self.send_response(200)',
+    '        self.send_header("Content-Length", str(len(data)))',
+    '        self.end_headers()',
+    '        self.wfile.write(data)',
+    `print("serving on ${port}", flush=True)`,
+    `http.server.HTTPServer(("", ${port}), H).serve_forever()`,
+    '',
+  ].join('\n');
 }
