@@ -2,8 +2,8 @@
  * A pod's sandbox ("pause container"): its network and UTS namespaces, shared by all its containers, and the
  * per-container mount namespaces that put volumes at their real mountPath.
  *
- * - Network/UTS: a holder process `unshare --net --uts -- sh -c '…; exec cat'` (exits at EOF on its stdin, a pipe
- *   from the kubelet's process, so a crash of the sandbox process takes it along); a veth pair from the node
+ * - Network/UTS: a holder process `unshare --net --uts -- sh -c '…; cat; …'` (at EOF on its stdin, a pipe from the
+ *   kubelet's process, i.e. when the sandbox process died, it kills what is left in the pod and exits); a veth pair from the node
  *   namespace's bridge to the pod's `eth0` with the pod IP/24, default route via the bridge's gateway; loopback up;
  *   hostname = the pod's hostname. `hostNetwork: true` pods skip all of this and use the host's network.
  * - Mounts: each container starts as `nsenter --net --uts (the holder's) -- unshare --mount --propagation private --
@@ -131,7 +131,19 @@ export interface PodSandboxParams {
   log: (m: string) => void;
 }
 
-const HOLDER_SCRIPT = 'echo "$1" > /proc/sys/kernel/hostname || exit 1; echo ready; exec cat > /dev/null';
+/**
+ * The holder: sets the hostname, reports ready, then waits for EOF on stdin. EOF without a kill first means the
+ * sandbox process died: it then SIGKILLs every process left in the pod's network namespace (the containers) so
+ * nothing outlives a crash. A normal teardown kills the holder before closing stdin, skipping that sweep.
+ */
+const HOLDER_SCRIPT = [
+  'echo "$1" > /proc/sys/kernel/hostname || exit 1',
+  'echo ready',
+  'cat > /dev/null',
+  'me=$(readlink /proc/$$/ns/net)',
+  'for p in /proc/[0-9]*; do n=${p#/proc/}; [ "$n" != $$ ] && [ "$(readlink $p/ns/net 2>/dev/null)" = "$me" ] && kill -9 "$n" 2>/dev/null; done',
+  'exit 0',
+].join('\n');
 
 export class IsolatedPodSandbox implements PodSandbox {
   private destroyed = false;
@@ -186,6 +198,7 @@ export class IsolatedPodSandbox implements PodSandbox {
       return new IsolatedPodSandbox(p, ip, holder);
     } catch (err) {
       await killAndWait(holder);
+      holder.stdin?.end();
       if (ip) {
         await p.node.ipBatch([`link del ${vethName(ip)}`]).catch(() => undefined);
         p.node.releaseIP(ip);
@@ -217,7 +230,9 @@ export class IsolatedPodSandbox implements PodSandbox {
     if (this.destroyed) return;
     this.destroyed = true;
     if (this.holder) {
+      const stdin = this.holder.stdin;
       await killAndWait(this.holder);
+      stdin?.end();
       if (this.p.node) {
         await this.p.node.ipBatch([`link del ${vethName(this.podIP)}`]).catch(() => undefined);
         this.p.node.releaseIP(this.podIP);

@@ -62,7 +62,7 @@ describe.skipIf(!isolationPossible)('pod network lifecycle', () => {
     expect(phase).toBe('Succeeded');
   });
 
-  it('a SIGKILLed sandbox process leaves no link, route or namespace holder; a stale link is swept at start', async () => {
+  it('a SIGKILLed sandbox process leaves no link, route, namespace holder or container; a stale link is swept at start', async () => {
     const root = process.cwd();
     const code = `
       import { startSandbox } from './src/sandbox/index.ts';
@@ -90,13 +90,9 @@ describe.skipIf(!isolationPossible)('pod network lifecycle', () => {
     child.kill('SIGKILL');
     await until(() => !links().includes(`${link}@`), `${link} to vanish`, 10_000);
     expect(execFileSync('ip', ['-o', '-4', 'route', 'show']).toString()).not.toContain(info.cidr);
-    const survivors = await until(() => {
-      const left = holders.filter((p) => alive(p) && !/\bsleep\b/.test(execFileSync('ps', ['-o', 'comm=', '-p', String(p)]).toString()));
-      return left.length === 0 ? 'none' : undefined;
-    }, 'namespace holders to exit', 10_000);
-    expect(survivors).toBe('none');
-    // What does survive a SIGKILL: the container processes themselves (no PID namespace), cut off from any network.
-    for (const p of holders) if (alive(p)) process.kill(p, 'SIGKILL');
+    // The node namespace helper, the pod's holder and the container (`sleep 300`) all go.
+    expect(holders.length).toBeGreaterThanOrEqual(3);
+    await until(() => holders.every((p) => !alive(p)), `${holders.join(', ')} to exit`, 10_000);
 
     // A link named like ours, whose owner is dead, is removed by the next sandbox.
     const dead = spawn('true');
