@@ -1,13 +1,13 @@
 /** `bodywork-deploy deploy | status | teardown` against a sandbox, and `deploy --sandbox`, run as a user would. */
 import { type ChildProcess, execFile, spawn } from 'node:child_process';
-import { writeFile } from 'node:fs/promises';
+import { readFile, writeFile } from 'node:fs/promises';
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { V1Job } from '@kubernetes/client-node';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { KubeClient, loadKubeConfig } from '../../src/engine/kube/index.js';
-import { batchProject, removeProject, startDeploySandbox, writeProject, type DeploySandbox } from '../engine/deploy/helpers.js';
+import { batchProject, httpServer, removeProject, startDeploySandbox, writeProject, type DeploySandbox } from '../engine/deploy/helpers.js';
 
 const repo = fileURLToPath(new URL('../../', import.meta.url));
 
@@ -150,21 +150,47 @@ describe('bodywork-deploy deploy', () => {
 });
 
 describe('bodywork-deploy deploy --sandbox', () => {
-  it('deploys into its own sandbox, serves until SIGINT, then stops it', async () => {
-    const dir = await project(batchProject('in-sandbox', 'hello', { hello: { script: 'print("hello from the sandbox")\n' } }));
+  it('deploys into its own sandbox, prints how to reach the services, serves until SIGINT, then stops everything', async () => {
+    const work = await project({});
+    const pidFile = join(work, 'api.pid');
+    const dir = await project(
+      batchProject('in-sandbox', 'hello >> api', {
+        hello: { script: 'print("hello from the sandbox")\n' },
+        api: { script: httpServer(5000, 'scored', pidFile), service: { port: 5000 } },
+      }),
+    );
     const run = spawnCli('deploy', dir, '--sandbox');
     const [, path] = await run.waitFor(/kubeconfig: (\S+) \(try: kubectl/);
     await run.waitFor(/the sandbox keeps serving; stop it with Ctrl-C\n/);
-    expect(run.output().stderr).toContain('[hello] hello from the sandbox\n');
-    await run.waitFor(/^hello\s+batch\s+succeeded\s+1\s+/m, 'stdout');
-    // Still serving: the kubeconfig it printed reaches a live API server holding the run's Job.
+    const [, url] = await run.waitFor(/^api: (http:\/\/127\.0\.0\.1:\d+)$/m, 'stdout');
+    const { stdout, stderr } = run.output();
+    expect(stderr).toContain('[hello] hello from the sandbox\n');
+    expect(stdout).toMatch(/^hello\s+batch\s+succeeded\s+1\s+/m);
+    expect(stdout).toMatch(/^api\s+service\s+succeeded\s+1\s+\S+\s+http:\/\/api\.in-sandbox\.svc\.cluster\.local:5000$/m);
+    expect(stderr).toContain(`kubectl --kubeconfig ${path} proxy`);
+    expect(stderr).toContain('curl http://localhost:8001/api/v1/namespaces/in-sandbox/services/api/proxy/');
+    // Still serving: the printed URL answers, and the kubeconfig reaches a live API server holding the run's objects.
+    expect(await (await fetch(url)).text()).toBe('scored');
     const client = KubeClient.create(loadKubeConfig({ path }).kc);
     const jobs = await client.list<V1Job>('Job', 'in-sandbox');
     expect(jobs.items.map((j) => j.metadata?.name)).toEqual([expect.stringMatching(/^hello-/)]);
+    const pid = Number(await readFile(pidFile, 'utf8'));
+    expect(alive(pid)).toBe(true);
+
     run.child.kill('SIGINT');
     expect(await run.exited).toBe(0);
     expect(run.output().stderr).toContain('stopping the sandbox\n');
     expect(existsSync(path)).toBe(false);
+    expect(alive(pid)).toBe(false);
     await expect(client.list('Job', 'in-sandbox')).rejects.toThrow();
   });
 });
+
+function alive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch {
+    return false;
+  }
+}

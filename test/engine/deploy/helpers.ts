@@ -99,11 +99,11 @@ export function newRunId(): string {
   return `t${n}${Math.random().toString(36).slice(2, 6)}`;
 }
 
-/** Python for a service stage: an HTTP server on `port` answering every GET with `body` (after creating `marker`, if given). */
+/** Python for a service stage: an HTTP server on `port` answering every GET with `body` (after writing its pid to `marker`, if given). */
 export function httpServer(port: number, body: string, marker?: string): string {
   return [
-    'import http.server',
-    ...(marker ? [`open(${JSON.stringify(marker)}, "w").close()`] : []),
+    'import http.server, os',
+    ...(marker ? [`open(${JSON.stringify(marker)}, "w").write(str(os.getpid()))`] : []),
     'class H(http.server.BaseHTTPRequestHandler):',
     '    def do_GET(self):',
     `        data = ${JSON.stringify(body)}.encode()`,
