@@ -1,7 +1,7 @@
 import { AppsV1Api, BatchV1Api, CoreV1Api } from '@kubernetes/client-node';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { KubeObject } from '../../../src/sandbox/types.js';
-import { deployment, expectStatus, job, startHarness, until, type Harness } from './helpers.js';
+import { anyJson, deployment, expectStatus, job, startHarness, until, type Harness } from './helpers.js';
 
 let h: Harness;
 let core: CoreV1Api;
@@ -41,16 +41,16 @@ describe('deletion', () => {
     await core.createNamespacedConfigMap({ namespace: 'default', body: { metadata: { name: 'gone' } } });
     const uid = h.store.get('configmaps', 'default', 'gone').metadata.uid;
     const res = await fetch(`${h.url}/api/v1/namespaces/default/configmaps/gone`, { method: 'DELETE' });
-    expect(await res.json()).toEqual({ kind: 'Status', apiVersion: 'v1', metadata: {}, status: 'Success', details: { name: 'gone', kind: 'configmaps', uid } });
+    expect(await res.json().then(anyJson)).toEqual({ kind: 'Status', apiVersion: 'v1', metadata: {}, status: 'Success', details: { name: 'gone', kind: 'configmaps', uid } });
     await core.createNamespacedPod({ namespace: 'default', body: { metadata: { name: 'p0' }, spec: { containers: [{ name: 'c', image: 'busybox' }] } } });
     const pr = await fetch(`${h.url}/api/v1/namespaces/default/pods/p0`, { method: 'DELETE' });
-    expect((await pr.json()).kind).toBe('Pod');
+    expect((await pr.json().then(anyJson)).kind).toBe('Pod');
   });
 
   it('finalizers keep the object (deletionTimestamp) until removed', async () => {
     await core.createNamespacedConfigMap({ namespace: 'default', body: { metadata: { name: 'held', finalizers: ['example.com/hold'] } } });
     // The typed client decodes DELETE answers as V1Status; read the raw body.
-    const r = await (await fetch(`${h.url}/api/v1/namespaces/default/configmaps/held`, { method: 'DELETE' })).json();
+    const r = await (await fetch(`${h.url}/api/v1/namespaces/default/configmaps/held`, { method: 'DELETE' })).json().then(anyJson);
     expect(r.kind).toBe('ConfigMap');
     expect(r.metadata.deletionTimestamp).toBeTruthy();
     const held = await core.readNamespacedConfigMap({ name: 'held', namespace: 'default' });
@@ -81,7 +81,7 @@ describe('deletion', () => {
     chain('fg');
     const r = await (
       await fetch(`${h.url}/apis/apps/v1/namespaces/default/deployments/fg`, { method: 'DELETE', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ propagationPolicy: 'Foreground' }) })
-    ).json();
+    ).json().then(anyJson);
     expect(r.metadata.finalizers).toEqual(['foregroundDeletion']);
     expect(r.metadata.deletionTimestamp).toBeTruthy();
     await until(() => !h.store.find('apps/deployments', 'default', 'fg'));

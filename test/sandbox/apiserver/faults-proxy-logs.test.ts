@@ -5,7 +5,7 @@ import { CoreV1Api, Watch } from '@kubernetes/client-node';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { StatusError, badRequest } from '../../../src/sandbox/apiserver/index.js';
 import type { KubeObject, PodLogOptions, PodLogSource } from '../../../src/sandbox/types.js';
-import { expectStatus, startHarness, until, type Harness } from './helpers.js';
+import { anyJson, expectStatus, startHarness, until, type Harness } from './helpers.js';
 
 describe('fault injection', () => {
   async function run(seed: number): Promise<{ codes: number[]; log: readonly string[]; retryAfter: string[] }> {
@@ -17,7 +17,7 @@ describe('fault injection', () => {
         const res = await fetch(`${h.url}/api/v1/namespaces/default/configmaps`);
         codes.push(res.status);
         if (res.status === 429) retryAfter.push(res.headers.get('retry-after') ?? '');
-        if (res.status === 500) expect((await res.json()).reason).toBe('InternalError');
+        if (res.status === 500) expect((await res.json().then(anyJson)).reason).toBe('InternalError');
         else await res.arrayBuffer();
       }
       // Discovery and health are left alone.
@@ -90,7 +90,7 @@ describe('service proxy', () => {
     h.store.create('services', 'default', { apiVersion: 'v1', kind: 'Service', metadata: { name: 'model' }, spec: { selector: { app: 'model' }, ports: [{ name: 'http', port: 80, targetPort: port }] } } as KubeObject);
     const none = await fetch(`${h.url}/api/v1/namespaces/default/services/model/proxy/score`);
     expect(none.status).toBe(503);
-    expect(await none.json()).toMatchObject({ code: 503, reason: 'ServiceUnavailable', message: 'no endpoints available for service "model"' });
+    expect(await none.json().then(anyJson)).toMatchObject({ code: 503, reason: 'ServiceUnavailable', message: 'no endpoints available for service "model"' });
     h.store.create('endpoints', 'default', {
       apiVersion: 'v1',
       kind: 'Endpoints',
@@ -100,14 +100,14 @@ describe('service proxy', () => {
     const res = await fetch(`${h.url}/api/v1/namespaces/default/services/model:http/proxy/score/v1?x=1`, { method: 'POST', body: '{"a":1}', headers: { 'content-type': 'application/json' } });
     expect(res.status).toBe(201);
     expect(res.headers.get('x-backend')).toBe('yes');
-    expect(await res.json()).toEqual({ method: 'POST', url: '/score/v1?x=1', body: '{"a":1}' });
+    expect(await res.json().then(anyJson)).toEqual({ method: 'POST', url: '/score/v1?x=1', body: '{"a":1}' });
     const plain = await fetch(`${h.url}/api/v1/namespaces/default/services/model/proxy/`);
-    expect((await plain.json()).url).toBe('/');
+    expect((await plain.json().then(anyJson)).url).toBe('/');
     h.store.create('pods', 'default', { apiVersion: 'v1', kind: 'Pod', metadata: { name: 'model-0' }, spec: { containers: [{ name: 'c', image: 'i', ports: [{ name: 'http', containerPort: port }] }] } } as KubeObject);
     const pod = h.store.get('pods', 'default', 'model-0');
     h.store.update('pods', 'default', 'model-0', { ...pod, status: { ...pod.status, podIP: '127.0.0.1' } }, { subresource: 'status' });
     const viaPod = await fetch(`${h.url}/api/v1/namespaces/default/pods/model-0:http/proxy/healthz`);
-    expect(await viaPod.json()).toMatchObject({ method: 'GET', url: '/healthz' });
+    expect(await viaPod.json().then(anyJson)).toMatchObject({ method: 'GET', url: '/healthz' });
     const svcs = h.kc.makeApiClient(CoreV1Api);
     const nf = await expectStatus(svcs.readNamespacedService({ name: 'nope', namespace: 'default' }));
     expect(nf.code).toBe(404);

@@ -96,8 +96,12 @@ export const job = (name: string, restartPolicy = 'Never') => ({
   spec: { template: { spec: { restartPolicy, containers: [{ name: 'main', image: 'python:3.12', command: ['python', '-c', 'print(1)'] }] } } },
 });
 
+/** Test convenience: Node's fetch types JSON bodies as `unknown`; `res.json().then(anyJson)` reads them untyped. */
+export const anyJson = (x: unknown): any => x;
+
 declare global {
-  // Test convenience: read JSON bodies untyped (Node's fetch types say `unknown`).
+  // Node's fetch types JSON bodies as `unknown`. This augmentation is global to the type-check (other sandbox tests,
+  // e.g. test/sandbox/protobuf, read `res.json()` untyped through it); this folder's tests use `anyJson` instead.
   interface Response {
     json(): Promise<any>;
   }

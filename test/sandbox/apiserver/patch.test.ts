@@ -1,6 +1,6 @@
 import { AppsV1Api, CoreV1Api, KubernetesObjectApi, PatchStrategy, setHeaderOptions } from '@kubernetes/client-node';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { deployment, expectStatus, startHarness, type Harness } from './helpers.js';
+import { anyJson, deployment, expectStatus, startHarness, type Harness } from './helpers.js';
 
 let h: Harness;
 let core: CoreV1Api;
@@ -125,7 +125,7 @@ describe('server-side apply', () => {
   it('requires a fieldManager and rejects managedFields in the body', async () => {
     const r = await fetch(`${h.url}/api/v1/namespaces/default/configmaps/ssa`, { method: 'PATCH', headers: { 'content-type': 'application/apply-patch+yaml' }, body: JSON.stringify(cm({ a: '1' })) });
     expect(r.status).toBe(422);
-    expect((await r.json()).message).toBe('PatchOptions.meta.k8s.io "" is invalid: fieldManager: Required value: is required for apply patch');
+    expect((await r.json().then(anyJson)).message).toBe('PatchOptions.meta.k8s.io "" is invalid: fieldManager: Required value: is required for apply patch');
   });
 
   it('kubectl apply --server-side creates, is idempotent, and reports conflicts', async () => {

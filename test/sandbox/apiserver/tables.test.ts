@@ -1,7 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { humanDuration } from '../../../src/sandbox/apiserver/tables.js';
 import type { KubeObject } from '../../../src/sandbox/types.js';
-import { startHarness, type Harness } from './helpers.js';
+import { anyJson, startHarness, type Harness } from './helpers.js';
 
 let h: Harness;
 beforeAll(async () => {
@@ -40,13 +40,13 @@ describe('server-side printing (Tables)', () => {
 
   it('answers Table JSON only when asked, with PartialObjectMetadata rows by default', async () => {
     const res = await fetch(`${h.url}/api/v1/namespaces/default/services`, { headers: { accept: 'application/json;as=Table;v=v1;g=meta.k8s.io,application/json' } });
-    const t = await res.json();
+    const t = await res.json().then(anyJson);
     expect(t.kind).toBe('Table');
     expect(t.apiVersion).toBe('meta.k8s.io/v1');
     expect(t.columnDefinitions.map((c: any) => c.name)).toEqual(['Name', 'Type', 'Cluster-IP', 'External-IP', 'Port(s)', 'Age', 'Selector']);
     expect(t.rows[0].cells.slice(0, 5)).toEqual(['kubernetes', 'ClusterIP', '10.96.0.1', '<none>', '443/TCP']);
     expect(t.rows[0].object).toMatchObject({ kind: 'PartialObjectMetadata', metadata: { name: 'kubernetes' } });
-    const plain = await (await fetch(`${h.url}/api/v1/namespaces/default/services`, { headers: { accept: 'application/json' } })).json();
+    const plain = await (await fetch(`${h.url}/api/v1/namespaces/default/services`, { headers: { accept: 'application/json' } })).json().then(anyJson);
     expect(plain.kind).toBe('ServiceList');
   });
 

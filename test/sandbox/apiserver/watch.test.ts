@@ -1,6 +1,6 @@
 import { CoreV1Api, Watch } from '@kubernetes/client-node';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { startHarness, until, type Harness } from './helpers.js';
+import { anyJson, startHarness, until, type Harness } from './helpers.js';
 
 let h: Harness;
 let core: CoreV1Api;
@@ -122,7 +122,7 @@ describe('watch', () => {
     const res = await fetch(`${h.url}/api/v1/namespaces/default/configmaps?watch=true&resourceVersion=${future}`);
     expect(Date.now() - t0).toBeGreaterThanOrEqual(2900);
     expect(res.status).toBe(504);
-    const st = await res.json();
+    const st = await res.json().then(anyJson);
     expect(st).toMatchObject({ reason: 'Timeout', code: 504, details: { causes: [{ reason: 'ResourceVersionTooLarge' }] } });
     expect(st.message).toMatch(new RegExp(`^Too large resource version: ${future}, current: \\d+$`));
   });
@@ -141,7 +141,7 @@ describe('watch', () => {
   it('sendInitialEvents: rejected without NotOlderThan/bookmarks; with them, state then an initial-events-end BOOKMARK', async () => {
     const res = await fetch(`${h.url}/api/v1/namespaces/default/configmaps?watch=true&sendInitialEvents=true`);
     expect(res.status).toBe(422);
-    const body = await res.json();
+    const body = await res.json().then(anyJson);
     expect(body.message).toBe(
       'ListOptions.meta.k8s.io "" is invalid: [resourceVersionMatch: Forbidden: sendInitialEvents requires setting resourceVersionMatch to NotOlderThan, allowWatchBookmarks: Forbidden: allowWatchBookmarks must be true if sendInitialEvents = true]',
     );
