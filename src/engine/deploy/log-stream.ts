@@ -5,8 +5,8 @@
  * cut, a proxy's or undici's body timeout): the Writable just stops. So this opens the stream itself with
  * node:http(s) and the kubeconfig's TLS and auth options (`applyToHTTPSOptions`, exec plugins included), and
  * when a stream ends while the container still runs it follows again from the last line's timestamp, skipping
- * the lines it already delivered. It waits for the pod's next change (the caller's watch) instead of reconnecting
- * in a loop when a stream ends without new lines.
+ * the lines it already delivered. When a stream ends without new lines (or fails) it asks again at the pod's next
+ * change (the caller's watch) or after a back-off, whichever comes first, never in a tight loop.
  */
 import http, { type IncomingMessage } from 'node:http';
 import https from 'node:https';
@@ -128,8 +128,9 @@ export async function followPodLog(opts: FollowLogOptions): Promise<void> {
       failures = 0;
     } catch (e) {
       if (signal.aborted) return;
-      if (partial !== '') deliver(partial);
-      failures++;
+      // A cut stream's partial line is dropped: the next request sends it again, whole.
+      // A stream that delivered lines before it broke is a fresh failure, not one more in a row.
+      failures = delivered > 0 ? 1 : failures + 1;
       opts.onError?.(`log of pod ${pod}: ${e instanceof Error ? e.message : String(e)} (failure ${failures}/${maxFailures})`);
       if (failures >= maxFailures) return;
     }
@@ -139,8 +140,28 @@ export async function followPodLog(opts: FollowLogOptions): Promise<void> {
       continue;
     }
     if ((delivered === 0 || failures > 0) && !opts.terminated()) {
-      // Nothing new (or a failure) while the container runs: wait for the pod to change before asking again, never in a tight loop.
-      await Promise.race([opts.nextChange(), new Promise<void>((resolve) => signal.addEventListener('abort', () => resolve(), { once: true }))]);
+      // Nothing new (or a failure) while the container runs: ask again when the pod changes (it terminated, it started)
+      // or after a back-off (a quiet stage whose stream a proxy cut), never in a tight loop.
+      await waitAny(signal, opts.nextChange(), RETRY_BASE_MS * 2 ** Math.min(failures, 3));
     }
   }
+}
+
+/** Delay before following again after an empty or failed stream: 1 s, doubling per failure in a row, at most 8 s. */
+const RETRY_BASE_MS = 1000;
+
+/** Resolves at `change`, after `ms`, or on abort, whichever comes first. */
+async function waitAny(signal: AbortSignal, change: Promise<void>, ms: number): Promise<void> {
+  let timer: NodeJS.Timeout | undefined;
+  let onAbort: (() => void) | undefined;
+  await Promise.race([
+    change,
+    new Promise<void>((resolve) => {
+      timer = setTimeout(resolve, ms);
+      onAbort = () => resolve();
+      signal.addEventListener('abort', onAbort, { once: true });
+    }),
+  ]);
+  clearTimeout(timer);
+  if (onAbort) signal.removeEventListener('abort', onAbort);
 }

@@ -1,0 +1,94 @@
+/** followPodLog against a scripted log endpoint: resumption after a cut stream without repeating or losing lines. */
+import { createServer, type Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { afterEach, expect, it } from 'vitest';
+import { followPodLog } from '../../../src/engine/deploy/log-stream.js';
+import { KubeClient, loadKubeConfig } from '../../../src/engine/kube/index.js';
+import { kubeconfigFor } from '../kube/helpers.js';
+
+let server: Server | undefined;
+afterEach(async () => {
+  await new Promise((resolve) => server?.close(resolve) ?? resolve(undefined));
+  server = undefined;
+});
+
+const T1 = '2024-01-01T00:00:01.100000000Z';
+const T2 = '2024-01-01T00:00:02.5Z';
+const T3 = '2024-01-01T00:00:03Z';
+
+it('resumes a cut stream from the last timestamp, skipping what it delivered and dropping the cut partial line', async () => {
+  const requests: URLSearchParams[] = [];
+  let terminated = false;
+  server = createServer((req, res) => {
+    const url = new URL(req.url ?? '/', 'http://x');
+    expect(url.pathname).toBe('/api/v1/namespaces/ns/pods/p-1/log');
+    expect(req.headers.authorization).toBe('Bearer sandbox-token-1234');
+    requests.push(url.searchParams);
+    res.writeHead(200, { 'Content-Type': 'text/plain' });
+    if (requests.length === 1) {
+      res.write(`${T1} a\n${T1} b\n${T2} c\n${T2} par`);
+      // Cut the connection mid-line, as a proxy's idle timeout would.
+      setImmediate(() => res.socket?.destroy());
+    } else if (requests.length === 2) {
+      terminated = true;
+      res.end(`${T2} c\n${T2} partial line\n${T3} d\n`);
+    } else {
+      res.end(`${T3} d\n`);
+    }
+  });
+  await new Promise<void>((resolve) => server!.listen(0, '127.0.0.1', resolve));
+  const url = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+  const client = KubeClient.create(loadKubeConfig({ content: kubeconfigFor(url) }).kc);
+  const lines: string[] = [];
+  const errors: string[] = [];
+  await followPodLog({
+    client,
+    namespace: 'ns',
+    pod: 'p-1',
+    container: 'bodywork',
+    signal: new AbortController().signal,
+    onLine: (l) => lines.push(l),
+    onError: (m) => errors.push(m),
+    terminated: () => terminated,
+    nextChange: () => Promise.resolve(),
+  });
+  expect(lines).toEqual(['a', 'b', 'c', 'partial line', 'd']);
+  expect(errors).toHaveLength(1);
+  expect(requests.map((q) => [q.get('follow'), q.get('timestamps'), q.get('container'), q.get('sinceTime')])).toEqual([
+    ['true', 'true', 'bodywork', null],
+    ['true', 'true', 'bodywork', '2024-01-01T00:00:02Z'],
+    ['false', 'true', 'bodywork', '2024-01-01T00:00:03Z'],
+  ]);
+});
+
+it('stops at once when aborted, and gives up after repeated failures', async () => {
+  let n = 0;
+  server = createServer((_req, res) => {
+    n++;
+    res.writeHead(400, { 'Content-Type': 'application/json' });
+    res.end('{"kind":"Status","message":"container is waiting to start"}');
+  });
+  await new Promise<void>((resolve) => server!.listen(0, '127.0.0.1', resolve));
+  const client = KubeClient.create(loadKubeConfig({ content: kubeconfigFor(`http://127.0.0.1:${(server.address() as AddressInfo).port}`) }).kc);
+  const errors: string[] = [];
+  await followPodLog({
+    client,
+    namespace: 'ns',
+    pod: 'p-2',
+    container: 'bodywork',
+    signal: new AbortController().signal,
+    onLine: () => {},
+    onError: (m) => errors.push(m),
+    terminated: () => false,
+    nextChange: () => Promise.resolve(),
+    maxFailures: 3,
+  });
+  expect(n).toBe(3);
+  expect(errors.at(-1)).toContain('HTTP 400: {"kind":"Status","message":"container is waiting to start"} (failure 3/3)');
+
+  const abort = new AbortController();
+  abort.abort();
+  const before = n;
+  await followPodLog({ client, namespace: 'ns', pod: 'p-2', container: 'bodywork', signal: abort.signal, onLine: () => {}, terminated: () => false, nextChange: () => new Promise(() => {}) });
+  expect(n).toBe(before);
+});
