@@ -3,7 +3,9 @@
  * HTTP through client-node, with a plan made runnable there by `sandboxPlan` (see its comment for the overrides).
  */
 import type { V1Deployment, V1ReplicaSet } from '@kubernetes/client-node';
+import net from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { planProject, type PlannedServiceStage } from '../../../src/engine/plan/index.js';
 import { createServiceStageRunner, rolloutTimeoutMs, runServiceStage } from '../../../src/engine/deploy/service-stage.js';
 import { startSandbox, type Sandbox } from '../../../src/sandbox/index.js';
 import { waitForObject, type KubeClient } from '../../../src/engine/kube/index.js';
@@ -26,7 +28,8 @@ let logger: ServiceTestLogger;
 let nsCounter = 0;
 
 beforeAll(async () => {
-  sandbox = await startSandbox({ kubelet: { maxGracePeriodMs: 1000 } });
+  // No Python venvs: the one Python command here needs the standard library only.
+  sandbox = await startSandbox({ kubelet: { maxGracePeriodMs: 1000 }, python: false });
   logger = new ServiceTestLogger();
   client = sandboxClient(sandbox.kubeconfig, logger);
 });
@@ -78,6 +81,32 @@ describe('runServiceStage', () => {
     expect(rev(d)).toBe('1');
     expect(d.status?.availableReplicas).toBe(2);
     expect(await client.exists('Service', namespace, STAGE)).toBe(true);
+  });
+
+  it('rolls out a real server with the planned TCP startup/readiness/liveness probes unchanged', async () => {
+    // A free port, in case pods share the host network (no isolation here): then one replica only, two would clash.
+    const port = await new Promise<number>((resolve) => {
+      const srv = net.createServer().listen(0, '127.0.0.1', () => {
+        const p = (srv.address() as net.AddressInfo).port;
+        srv.close(() => resolve(p));
+      });
+    });
+    const { spec, namespace } = await project({ replicas: 1, port });
+    const { plan, stage } = sandboxPlan(spec, namespace, 'run-1');
+    const planned = planProject(spec, { namespace, runId: 'run-1', commitSha: 'abcdef1234567' }).steps[0].stages[0] as PlannedServiceStage;
+    const c = stage.deployment.spec!.template.spec!.containers[0];
+    const p0 = planned.deployment.spec!.template.spec!.containers[0];
+    // Only the command differs from the plan: the probes are the planned TCP ones.
+    Object.assign(c, { command: ['python3', '-m', 'http.server', String(port)], startupProbe: p0.startupProbe, readinessProbe: p0.readinessProbe, livenessProbe: p0.livenessProbe });
+    expect(c.readinessProbe?.tcpSocket?.port).toBe(port);
+    const result = await runServiceStage(deployContext(client, logger, spec, plan, 'run-1'), stage, 1);
+    expect(result).toMatchObject({ status: 'succeeded', readyReplicas: 1, replicas: 1, url: `http://${STAGE}.${namespace}.svc.cluster.local:${port}` });
+    // The Service reaches it (through the sandbox's host forwarding of Service ports).
+    const url = await sandbox.serviceUrl(STAGE, { namespace });
+    expect(url).toBeDefined();
+    expect((await fetch(url!)).status).toBe(200);
+    // Tidy up: on a shared host network the server holds the port.
+    await client.delete('Deployment', namespace, STAGE);
   });
 
   it('rolls the pods on a new run id: a new ReplicaSet at revision 2', async () => {
