@@ -673,8 +673,11 @@ export async function startApiServer(opts: ApiServerOptions): Promise<ApiServer>
       const base = scaleOf(cur);
       next = type === 'json' ? jsonPatch(base, patch) : type === 'merge' ? mergePatch(base, patch) : strategicMerge(base, patch);
     } else throw methodNotAllowed({ group: r.group, resource: `${r.resource}/scale` }, method);
-    if (typeof next?.spec?.replicas !== 'number') {
-      throw invalid({ group: 'autoscaling', kind: 'Scale' }, route.name!, [field.required('spec.replicas')]);
+    // Scale.spec.replicas is a plain int32 with omitempty (k8s.io/api autoscaling/v1 types.go): absent means 0,
+    // which is how Go clients (protobuf or JSON) send a scale to zero.
+    if (next?.spec?.replicas === undefined) next = { ...next, spec: { ...next?.spec, replicas: 0 } };
+    if (typeof next.spec.replicas !== 'number' || !Number.isInteger(next.spec.replicas)) {
+      throw invalid({ group: 'autoscaling', kind: 'Scale' }, route.name!, [field.invalid('spec.replicas', next.spec.replicas, 'must be an integer')]);
     }
     if (next.spec.replicas < 0) throw invalid({ group: 'autoscaling', kind: 'Scale' }, route.name!, [field.invalid('spec.replicas', next.spec.replicas, 'must be greater than or equal to 0')]);
     const body = structuredClone(cur);

@@ -230,7 +230,8 @@ export function applyDefaults(r: ResourceType, obj: KubeObject): void {
         for (const p of spec.ports ?? []) {
           if (!isPlainObject(p)) continue;
           p.protocol ??= 'TCP';
-          p.targetPort ??= p.port;
+          // An unset targetPort (absent, 0 or "", as Go clients send it) defaults to port (K pkg/apis/core/v1/defaults.go SetDefaults_Service).
+          if (p.targetPort === undefined || p.targetPort === 0 || p.targetPort === '') p.targetPort = p.port;
         }
       }
       obj.status ??= { loadBalancer: {} };
