@@ -49,7 +49,8 @@ export function containerSetupScript(
   exists: (p: string) => boolean = fs.existsSync,
   isDir: (p: string) => boolean = (p) => fs.statSync(p).isDirectory(),
 ): { script: string; hostDirs: string[] } {
-  const lines = ['set -e'];
+  // The setup's own tools come from the system PATH; the command is looked up in the container's PATH, as set.
+  const lines = ['set -e', 'if [ -n "${PATH+x}" ]; then SBX_PATH=$PATH; fi', 'PATH=/usr/sbin:/usr/bin:/sbin:/bin'];
   const hostDirs: string[] = [];
   const all: ContainerMount[] = [...mounts.map((m) => ({ ...m, mountPath: path.posix.normalize(m.mountPath).replace(/(.)\/+$/, '$1') }))];
   const taken = new Set(all.map((m) => m.mountPath));
@@ -106,7 +107,7 @@ export function containerSetupScript(
     mounted.push(target);
   }
   if (cwd) lines.push(`cd ${shq(cwd)}`);
-  lines.push('exec "$@"');
+  lines.push('if [ -n "${SBX_PATH+x}" ]; then PATH=$SBX_PATH; unset SBX_PATH; else unset PATH; fi', 'exec "$@"');
   return { script: lines.join('\n'), hostDirs };
 }
 

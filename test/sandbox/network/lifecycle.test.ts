@@ -4,9 +4,10 @@
  * left by a dead process are swept at start; /etc/hosts follows Services created after the pod started.
  */
 import { execFileSync, spawn } from 'node:child_process';
+import fs from 'node:fs';
 import { afterAll, describe, expect, it } from 'vitest';
 import { startSandbox, type Sandbox } from '../../../src/sandbox/index.js';
-import { alive, clients, isolationPossible, nodeServer, until } from './helpers.js';
+import { alive, childProcesses, clients, isolationPossible, nodeServer, until } from './helpers.js';
 
 const started: Sandbox[] = [];
 afterAll(async () => {
@@ -46,6 +47,32 @@ describe.skipIf(!isolationPossible)('pod network lifecycle', () => {
       expect(log.trim()).toBe(`${tag} /x`);
       expect(phase).toBe('Succeeded');
     }
+    // Deleting a pod removes its veth from the node namespace and ends its namespace holder.
+    const gateway = a.network.podCIDR!.replace(/0\/24$/, '1/24');
+    const helper = [...childProcesses()].find(
+      ([pid, cmd]) => cmd.includes("process.on('disconnect'") && execFileSync('nsenter', [`--net=/proc/${pid}/ns/net`, 'ip', '-o', 'addr']).toString().includes(gateway),
+    )![0];
+    const helperLinks = (): string => execFileSync('nsenter', [`--net=/proc/${helper}/ns/net`, 'ip', '-o', 'link']).toString();
+    const firstIP = (await clients(a).core.readNamespacedPod({ name: 'first', namespace: 'default' })).status!.podIP!;
+    const veth = `veth${firstIP.split('.')[3]}@`;
+    expect(helperLinks()).toContain(veth);
+    // The pod's namespace holder (its hostname is its last argument) and every process in its network namespace.
+    const kids = childProcesses();
+    const holderPid = [...kids].find(([, cmd]) => cmd.endsWith(' sh first'))![0];
+    const netns = fs.readlinkSync(`/proc/${holderPid}/ns/net`);
+    const inPod = [...kids.keys()].filter((pid) => {
+      try {
+        return fs.readlinkSync(`/proc/${pid}/ns/net`) === netns;
+      } catch {
+        return false;
+      }
+    });
+    expect(inPod.length).toBe(2);
+    await clients(a).core.deleteNamespacedPod({ name: 'first', namespace: 'default', gracePeriodSeconds: 0 });
+    await until(async () => !(await clients(a).core.listNamespacedPod({ namespace: 'default' })).items.some((p) => p.metadata?.name === 'first'), 'pod gone');
+    await until(() => !helperLinks().includes(veth), `${veth} to go`, 5000);
+    // Its container and its holder are gone.
+    await until(() => inPod.every((pid) => !alive(pid)), 'the pod\'s processes to exit', 5000);
     // A hostNetwork pod shares the host's network: pod IP = host IP.
     const { pod } = await runToEnd(a, 'on-host', ['true'], { hostNetwork: true });
     expect(pod.status.podIP).toBe('127.0.0.1');
@@ -60,6 +87,16 @@ describe.skipIf(!isolationPossible)('pod network lifecycle', () => {
     const { phase, log } = await waiter;
     expect(log.trim()).toBe(`${svc.spec!.clusterIP}\tlate-svc late-svc.default late-svc.default.svc late-svc.default.svc.cluster.local`);
     expect(phase).toBe('Succeeded');
+    // The mount setup does not depend on the container's PATH, which the command gets as set.
+    const odd = await runToEnd(sb, 'odd-path', ['/bin/sh', '-c', 'echo "$PATH"; cat /etc/hostname'], {});
+    expect(odd.log).toBe(`${process.env.PATH}\nodd-path\n`);
+    const c2 = clients(sb);
+    await c2.core.createNamespacedPod({
+      namespace: 'default',
+      body: { metadata: { name: 'own-path' }, spec: { restartPolicy: 'Never', containers: [{ name: 'c', image: 'x', command: ['/bin/sh', '-c', 'echo "$PATH"'], env: [{ name: 'PATH', value: '/opt/none' }] }] } },
+    });
+    await until(async () => (await c2.core.readNamespacedPod({ name: 'own-path', namespace: 'default' })).status?.phase === 'Succeeded', 'own-path');
+    expect(String(await c2.core.readNamespacedPodLog({ name: 'own-path', namespace: 'default' }))).toBe('/opt/none\n');
   });
 
   it('a SIGKILLed sandbox process leaves no link, route, namespace holder or container; a stale link is swept at start', async () => {

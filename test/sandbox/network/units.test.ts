@@ -94,7 +94,8 @@ describe('container mount script', () => {
     expect(lines, script).toContain("mount -t overlay sandbox-overlay -o 'lowerdir=/data,upperdir=/d/scratch/u0,workdir=/d/scratch/w0' '/data'");
     expect(lines, script).toContain("mkdir -p '/opt/x' && : > '/opt/x/conf.txt'");
     expect(lines.filter((l) => l.startsWith('mount -t tmpfs'))).toHaveLength(1);
-    expect(lines.slice(-2)).toEqual(["cd '/var/lib/model'", 'exec "$@"']);
+    expect(lines.slice(1, 3)).toEqual(['if [ -n "${PATH+x}" ]; then SBX_PATH=$PATH; fi', 'PATH=/usr/sbin:/usr/bin:/sbin:/bin']);
+    expect(lines.slice(-3)).toEqual(["cd '/var/lib/model'", 'if [ -n "${SBX_PATH+x}" ]; then PATH=$SBX_PATH; unset SBX_PATH; else unset PATH; fi', 'exec "$@"']);
     // Parents are mounted before children.
     expect(lines.indexOf("mount --bind '/d/v/model' '/var/lib/model'")).toBeLessThan(lines.indexOf("mount --bind '/d/v/sub' '/var/lib/model/sub'"));
   });
