@@ -10,6 +10,7 @@ import type { V1ContainerStatus, V1Job, V1JobCondition, V1Pod } from '@kubernete
 import { type Manifest, watchObjects, waitForObject } from '../kube/index.js';
 import { CONTAINER_NAME, LABEL_MANAGED_BY, LABEL_STAGE, MANAGED_BY, type PlannedBatchStage, withSuffix } from '../plan/index.js';
 import { followPodLog } from './log-stream.js';
+import { diagnosePod } from './pod-diagnosis.js';
 import type { BatchStageRunner, DeployContext, StageResult } from './types.js';
 
 /** Lines kept per attempt for a failed stage's `logTail`. */
@@ -77,6 +78,11 @@ class Attempts {
   readonly byName = new Map<string, Attempt>();
   private waiters: (() => void)[] = [];
   private readonly follows = new AbortController();
+  /** Set when a pod cannot start however long one waits (unschedulable, image or container config errors). */
+  fatal?: { pod: string; reason: string };
+  private onFatal?: () => void;
+  /** Resolves when a pod is found unable to start. */
+  readonly fatalFound = new Promise<void>((resolve) => (this.onFatal = resolve));
 
   constructor(
     private readonly ctx: DeployContext,
@@ -98,6 +104,14 @@ class Attempts {
     }
     a.pod = pod;
     if (!a.follow && containerStarted(pod)) this.follow(a);
+    // With restartPolicy Never such a pod stays Pending for ever: the Job would neither fail nor retry.
+    if (pod.status?.phase === 'Pending' && !pod.metadata?.deletionTimestamp && this.fatal === undefined) {
+      const d = diagnosePod(pod);
+      if (d.fatal) {
+        this.fatal = { pod: name, reason: d.reason };
+        this.onFatal?.();
+      }
+    }
     this.changed();
   }
 
@@ -208,19 +222,31 @@ export const runBatchStage: BatchStageRunner = async (ctx, stage, step) => {
   });
 
   try {
+    ctx.logger.info(`[${stage.stage}] creating Job ${jobName} in namespace=${ns} (${retries + 1} attempt${retries === 0 ? '' : 's'} at most)`);
     await ctx.client.create(job as unknown as Manifest, { signal: ctx.signal });
     created = true;
-    ctx.logger.info(`[${stage.stage}] created Job ${jobName} in namespace=${ns} (${retries + 1} attempt${retries === 0 ? '' : 's'} at most)`);
     let seen = false;
-    const outcome = await waitForObject<V1Job, { complete: boolean; condition?: V1JobCondition; gone?: true }>(
-      { client: ctx.client, path: `/apis/batch/v1/namespaces/${ns}/jobs`, name: jobName },
-      (j) => {
-        if (j === undefined) return seen ? { complete: false, gone: true } : undefined;
-        seen = true;
-        return jobOutcome(j);
-      },
-      { signal: ctx.signal, description: `Job '${jobName}' to complete or fail` },
-    );
+    const outcome = await Promise.race([
+      waitForObject<V1Job, { complete: boolean; condition?: V1JobCondition; gone?: true }>(
+        { client: ctx.client, path: `/apis/batch/v1/namespaces/${ns}/jobs`, name: jobName },
+        (j) => {
+          if (j === undefined) return seen ? { complete: false, gone: true } : undefined;
+          seen = true;
+          return jobOutcome(j);
+        },
+        { signal, description: `Job '${jobName}' to complete or fail` },
+      ),
+      attempts.fatalFound.then(() => undefined),
+    ]);
+    if (outcome === undefined) {
+      // A pod that cannot start: fail now rather than at the run's timeout, and stop the Job.
+      const fatal = attempts.fatal!;
+      attempts.stop();
+      await ctx.client.delete('Job', ns, jobName, { propagationPolicy: 'Background' }).catch(() => false);
+      const reason = `pod ${fatal.pod} cannot start: ${fatal.reason} (Job ${jobName} deleted)`;
+      ctx.logger.error(`[${stage.stage}] ${reason}`);
+      return result({ status: 'failed', reason });
+    }
     await attempts.drain(LOG_DRAIN_MS);
     if (ctx.signal.aborted) return await cancelled();
     const list = attempts.list();

@@ -100,6 +100,20 @@ describe('a per-attempt deadline', () => {
   });
 });
 
+describe('a batch pod that cannot start', () => {
+  it('fails the stage at once with the scheduler\'s reason, and deletes the Job', async () => {
+    const dir = await project(batchProject('too-big', 'huge', { huge: { cpu: 4096, script: 'print("never")\n' } }));
+    const { spec, plan } = await planDir(dir);
+    const started = Date.now();
+    const r = await deployProject({ client: s.client, logger: new RecordingLogger(), spec, plan, runId: newRunId(), timeoutMs: 50_000 });
+    expect(Date.now() - started).toBeLessThan(20_000);
+    expect(r.stages[0]).toMatchObject({ status: 'failed', attempts: 1 });
+    expect(r.stages[0].reason).toMatch(/^pod huge-\S+ cannot start: Unschedulable: .*cpu/i);
+    const jobs = await s.client.list<V1Job>('Job', plan.namespace);
+    expect(jobs.items.filter((j) => !j.metadata?.deletionTimestamp)).toEqual([]);
+  });
+});
+
 describe('a successful two-step DAG', () => {
   it('runs the steps in order and keeps only the latest Job of each stage', async () => {
     const dir = await project(

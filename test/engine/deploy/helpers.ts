@@ -50,6 +50,8 @@ export interface BatchStageDef {
   retries?: number;
   maxSeconds?: number;
   secrets?: Record<string, string>;
+  /** cpu_request (default 0.1). */
+  cpu?: number;
   /** Makes it a service stage (the script must listen on `port`). */
   service?: { port: number; replicas?: number; maxStartupSeconds?: number };
 }
@@ -70,7 +72,7 @@ export function batchProject(name: string, dag: string, stages: Record<string, B
   for (const [stage, def] of Object.entries(stages)) {
     const dir = stage.replace(/-/g, '_');
     files[`${dir}/main.py`] = def.script;
-    lines.push(`  ${stage}:`, `    executable_module_path: ${dir}/main.py`, '    cpu_request: 0.1', '    memory_request_mb: 50');
+    lines.push(`  ${stage}:`, `    executable_module_path: ${dir}/main.py`, `    cpu_request: ${def.cpu ?? 0.1}`, '    memory_request_mb: 50');
     if (def.service) {
       lines.push(
         '    service:',
