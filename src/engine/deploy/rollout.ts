@@ -187,7 +187,7 @@ export async function waitForRollout(opts: WaitForRolloutOptions): Promise<Rollo
   let deploymentSeen = false;
   const replicaSets = new Map<string, V1ReplicaSet>();
   let pods: ReadonlyMap<string, V1Pod> = new Map();
-  let podWatch: { hash: string; ac: AbortController } | undefined;
+  let podWatch: { hash: string; ac: AbortController; synced: boolean } | undefined;
   let lastReady = -1;
 
   return new Promise<RolloutOutcome>((resolve, reject) => {
@@ -240,7 +240,7 @@ export async function waitForRollout(opts: WaitForRolloutOptions): Promise<Rollo
       const hash = rs?.metadata?.labels?.[POD_TEMPLATE_HASH_LABEL];
       if (hash && podWatch?.hash !== hash) startPodWatch(hash);
       // Pods of the new ReplicaSet: fail fast on the first one that cannot become ready.
-      if (podWatch && podWatch.hash === hash) {
+      if (podWatch && podWatch.hash === hash && podWatch.synced) {
         for (const p of newPods()) {
           const d = diagnosePod(p);
           if (d.fatal) {
@@ -272,7 +272,7 @@ export async function waitForRollout(opts: WaitForRolloutOptions): Promise<Rollo
     const startPodWatch = (hash: string) => {
       podWatch?.ac.abort();
       const ac = new AbortController();
-      podWatch = { hash, ac };
+      podWatch = { hash, ac, synced: false };
       pods = new Map();
       inner.signal.addEventListener('abort', () => ac.abort(), { once: true });
       watchObjects<V1Pod>({
@@ -283,6 +283,7 @@ export async function waitForRollout(opts: WaitForRolloutOptions): Promise<Rollo
         ...watchTuning,
         onSync: (objects) => {
           if (podWatch?.ac !== ac) return;
+          podWatch.synced = true;
           pods = objects;
           evaluate();
         },

@@ -7,7 +7,7 @@
  * label, did not wait and did not roll back unschedulable deployments; this one fixes all four. Because the planned
  * Deployment has maxUnavailable 0, the old ReplicaSet keeps its ready pods while the new one fails.
  */
-import type { V1Deployment, V1Pod, V1ReplicaSet } from '@kubernetes/client-node';
+import type { V1Deployment, V1Ingress, V1Pod, V1ReplicaSet } from '@kubernetes/client-node';
 import { KubeApiError, type KubeClient } from '../kube/index.js';
 import { MAX_SURGE, type PlannedServiceStage } from '../plan/index.js';
 import { logSources } from './pod-diagnosis.js';
@@ -141,7 +141,8 @@ class ServiceStageRun {
       if (outcome.kind === 'complete') {
         const ready = outcome.deployment.status?.readyReplicas ?? 0;
         log.info(`${tag}: ${ready}/${this.replicas} replicas ready`);
-        return this.result({ status: 'succeeded', readyReplicas: ready });
+        const publicUrl = await this.publicUrl();
+        return this.result({ status: 'succeeded', readyReplicas: ready, ...(publicUrl !== undefined ? { publicUrl } : {}) });
       }
       if (outcome.kind === 'cancelled') return await this.cancel(before);
       log.warn(`${tag}: the rollout of Deployment ${this.name} failed: ${outcome.reason}`);
@@ -251,6 +252,24 @@ class ServiceStageRun {
     this.ctx.logger.info(`${this.tag}: rolling back Deployment ${this.name} to revision ${revision} (ReplicaSet ${target.metadata?.name})`);
     await this.apply(rollbackManifest(this.stage.deployment, target), signal);
     return { kind: 'started', revision };
+  }
+
+  /**
+   * The Ingress's public URL, once an ingress controller has published its address in the Ingress status:
+   * `http://<address><ingressPath>/` (Bodywork's route). Undefined without an ingress, an address, or on any error.
+   */
+  private async publicUrl(): Promise<string | undefined> {
+    if (!this.stage.ingress || !this.stage.ingressPath) return undefined;
+    try {
+      const ing = await this.client.find<V1Ingress>('Ingress', this.namespace, this.stage.ingress.metadata?.name ?? this.name, { signal: this.ctx.signal });
+      const lb = ing?.status?.loadBalancer?.ingress?.find((i) => i.ip || i.hostname);
+      const host = lb?.hostname || lb?.ip;
+      if (!host) return undefined;
+      return `http://${host.includes(':') && !host.startsWith('[') ? `[${host}]` : host}${this.stage.ingressPath}/`;
+    } catch (e) {
+      this.ctx.logger.debug(`${this.tag}: no public URL: ${errorMessage(e)}`);
+      return undefined;
+    }
   }
 
   /** First deployment failed or cancelled: delete what this stage created (Background propagation). */

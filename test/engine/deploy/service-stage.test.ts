@@ -109,6 +109,24 @@ describe('runServiceStage', () => {
     await client.delete('Deployment', namespace, STAGE);
   });
 
+  it('reports the public URL once an ingress controller published an address', async () => {
+    const { spec, namespace } = await project({ replicas: 1, ingress: true });
+    const first = sandboxPlan(spec, namespace, 'run-1');
+    const r1 = await runServiceStage(deployContext(client, logger, spec, first.plan, 'run-1'), first.stage, 1);
+    expect(r1.status).toBe('succeeded');
+    expect(r1.publicUrl).toBeUndefined();
+    // What an ingress controller does (the sandbox has none): publish its address in the Ingress status.
+    const rsp = await fetch(`${sandbox.url}/apis/networking.k8s.io/v1/namespaces/${namespace}/ingresses/${STAGE}/status`, {
+      method: 'PATCH',
+      headers: { 'Content-Type': 'application/merge-patch+json' },
+      body: JSON.stringify({ status: { loadBalancer: { ingress: [{ ip: '203.0.113.7' }] } } }),
+    });
+    expect(rsp.status).toBe(200);
+    const second = sandboxPlan(spec, namespace, 'run-2');
+    const r2 = await runServiceStage(deployContext(client, logger, spec, second.plan, 'run-2'), second.stage, 1);
+    expect(r2).toMatchObject({ status: 'succeeded', publicUrl: `http://203.0.113.7/${namespace}/${STAGE}/` });
+  });
+
   it('rolls the pods on a new run id: a new ReplicaSet at revision 2', async () => {
     const { spec, namespace } = await project({ replicas: 2 });
     const first = sandboxPlan(spec, namespace, 'run-1');
