@@ -117,6 +117,26 @@ describe('bodywork-deploy deploy', () => {
     expect(gone.stderr).toContain('namespace=cli-ok does not exist');
   });
 
+  it('tears down only the project\'s objects in a namespace it did not create', async () => {
+    await s.client.create({ apiVersion: 'v1', kind: 'Namespace', metadata: { name: 'shared' } });
+    await s.client.create({ apiVersion: 'v1', kind: 'ConfigMap', metadata: { name: 'keep-me', namespace: 'shared' }, data: { a: '1' } });
+    const dir = await project(batchProject('guest', 'one, two', { one: { script: 'print("one")\n' }, two: { script: 'print("two")\n' } }));
+    const r = await cli('deploy', dir, '--kubeconfig', kubeconfig, '-n', 'shared', '--stages', 'two');
+    expect(r.code, r.stderr).toBe(0);
+    expect(r.stderr).toContain('namespace=shared already exists\n');
+    expect(r.stdout.trimEnd().split('\n').slice(1)).toEqual([expect.stringMatching(/^two\s+batch\s+succeeded/)]);
+
+    const td = await cli('teardown', dir, '--kubeconfig', kubeconfig, '-n', 'shared');
+    expect(td.code, td.stderr).toBe(0);
+    expect(td.stdout).toMatch(/^namespace=shared is not managed by bodywork-deploy for guest: deleted \d+ objects of the project, kept the namespace\n$/);
+    expect(td.stderr).toMatch(/^deleted job=two-\S+ from namespace=shared$/m);
+    expect(await s.client.exists('Namespace', undefined, 'shared')).toBe(true);
+    expect(await s.client.exists('ConfigMap', 'shared', 'keep-me')).toBe(true);
+    expect(await s.client.exists('ServiceAccount', 'shared', 'bodywork-stage')).toBe(false);
+    const left = await s.client.list<V1Job>('Job', 'shared');
+    expect(left.items.filter((j) => !j.metadata?.deletionTimestamp)).toEqual([]);
+  });
+
   it('exits 1 when a stage fails, with the reason and the last log lines', async () => {
     const dir = await project(batchProject('cli-fail', 'broken', { broken: { script: 'import sys\nprint("cannot read input")\nsys.exit(2)\n' } }));
     const r = await cli('deploy', dir, '--kubeconfig', kubeconfig);
