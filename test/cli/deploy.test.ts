@@ -148,6 +148,8 @@ describe('bodywork-deploy deploy', () => {
   });
 
   it('exits 2 for a bad project without writing to the cluster', async () => {
+    const namespaces = async () => (await s.client.list('Namespace', undefined)).items.map((n) => n.metadata?.name).sort();
+    const before = await namespaces();
     const r = await cli('deploy', 'test/cli/fixtures/bad-ini', '--kubeconfig', kubeconfig);
     expect(r.code).toBe(2);
     expect(r.stdout).toBe('');
@@ -155,6 +157,7 @@ describe('bodywork-deploy deploy', () => {
     const bad = await cli('deploy', 'test/cli/fixtures/warnings', '--kubeconfig', kubeconfig, '--timeout', 'soon');
     expect(bad.code).toBe(2);
     expect(bad.stderr).toContain("--timeout must be a duration such as 30m, 1h or 90s, got 'soon'");
+    expect(await namespaces()).toEqual(before);
   });
 
   it('cancels the run on SIGINT: running Jobs deleted, non-zero exit', async () => {
