@@ -193,7 +193,7 @@ class ServiceStageRun {
     }
   }
 
-  /** Failed: roll back (awaited) or, for a first deployment, delete everything; never throws for API errors except through `run`. */
+  /** Failed: roll back (awaited) or, for a first deployment, delete everything. API errors are thrown (undoSafely reports them). */
   private async undo(before: V1Deployment | undefined, reason: string, logTail: string[]): Promise<StageResult> {
     const log = this.ctx.logger;
     const tail = logTail.length > 0 ? { logTail } : {};

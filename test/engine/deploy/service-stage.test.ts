@@ -301,6 +301,22 @@ describe('runServiceStage', () => {
     expect(Math.min(...oldSamples.map((s) => s.ready))).toBeGreaterThanOrEqual(2);
   });
 
+  it('on cancellation of a first deployment deletes what it created', async () => {
+    const { spec, namespace } = await project({ replicas: 1, ingress: true });
+    const { plan, stage } = sandboxPlan(spec, namespace, 'v1', { ready: ['false'] });
+    const ac = new AbortController();
+    const log = new ServiceTestLogger();
+    const started = log.next((m) => m === `${STAGE}: 0/1 new replicas ready`);
+    const running = runServiceStage(deployContext(client, log, spec, plan, 'v1', ac.signal), stage, 1);
+    await started;
+    ac.abort();
+    const result = await running;
+    expect(result).toMatchObject({ status: 'cancelled', reason: `cancelled during the first rollout; deleted Deployment, Service and Ingress ${STAGE}` });
+    expect(await client.exists('Deployment', namespace, STAGE)).toBe(false);
+    expect(await client.exists('Service', namespace, STAGE)).toBe(false);
+    expect(await client.exists('Ingress', namespace, STAGE)).toBe(false);
+  });
+
   it('gives up after the time budget and rolls back (pods that never become ready)', async () => {
     const { spec, namespace } = await project({ replicas: 1 });
     const v1 = sandboxPlan(spec, namespace, 'v1');
