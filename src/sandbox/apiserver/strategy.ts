@@ -151,8 +151,27 @@ function defaultTemplate(t: any): void {
   defaultPodSpec(t.spec);
 }
 
+/**
+ * Drops JSON nulls inside an object, in place. The real server decodes into Go structs, where `null`
+ * for an optional field is the zero value, which encodes as absent: kubectl sends pod templates with
+ * `metadata.creationTimestamp: null` (e.g. `rollout undo`), and a template stored with it must still
+ * equal the same template without it (the Deployment controller's EqualIgnoreHash compares structs).
+ * Maps keep null entries out as well (Go's map[string]string cannot hold one). List items stay.
+ */
+export function dropNulls(value: unknown): void {
+  if (Array.isArray(value)) {
+    for (const item of value) dropNulls(item);
+  } else if (isPlainObject(value)) {
+    for (const [k, v] of Object.entries(value)) {
+      if (v === null) delete (value as Record<string, unknown>)[k];
+      else dropNulls(v);
+    }
+  }
+}
+
 /** Defaults filled on every write (create and update), as the decoder's defaulting does upstream. */
 export function applyDefaults(r: ResourceType, obj: KubeObject): void {
+  dropNulls(obj);
   const spec = obj.spec;
   switch (keyOfType(r)) {
     case 'pods':
