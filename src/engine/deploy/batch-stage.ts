@@ -182,14 +182,14 @@ export const runBatchStage: BatchStageRunner = async (ctx, stage, step) => {
   const signal = AbortSignal.any([ctx.signal, local.signal]);
   const attempts = new Attempts(ctx, stage, retries + 1, signal);
   const result = (r: Partial<StageResult>): StageResult => ({ ...base, attempts: attempts.byName.size, ...r, durationMs: Date.now() - started });
-  let created = false;
+  let attemptedCreate = false;
 
   const cancelled = async (): Promise<StageResult> => {
     attempts.stop();
-    if (created) {
+    // Also when the create did not answer: it may have reached the server before the abort.
+    if (attemptedCreate) {
       try {
-        await ctx.client.delete('Job', ns, jobName, { propagationPolicy: 'Background' });
-        ctx.logger.info(`[${stage.stage}] cancelled: deleted Job ${jobName}`);
+        if (await ctx.client.delete('Job', ns, jobName, { propagationPolicy: 'Background' })) ctx.logger.info(`[${stage.stage}] cancelled: deleted Job ${jobName}`);
       } catch (e) {
         ctx.logger.warn(`[${stage.stage}] could not delete Job ${jobName}: ${e instanceof Error ? e.message : String(e)}`);
       }
@@ -223,8 +223,8 @@ export const runBatchStage: BatchStageRunner = async (ctx, stage, step) => {
 
   try {
     ctx.logger.info(`[${stage.stage}] creating Job ${jobName} in namespace=${ns} (${retries + 1} attempt${retries === 0 ? '' : 's'} at most)`);
+    attemptedCreate = true;
     await ctx.client.create(job as unknown as Manifest, { signal: ctx.signal });
-    created = true;
     let seen = false;
     const outcome = await Promise.race([
       waitForObject<V1Job, { complete: boolean; condition?: V1JobCondition; gone?: true }>(

@@ -72,6 +72,15 @@ function describeFailure(r: StageResult): string {
  * every stage of the plan (in DAG order, then the run_on_failure stage if it ran) and why the run failed.
  */
 export async function deployProject(options: DeployOptions): Promise<DeployResult> {
+  const cleanup: (() => void)[] = [];
+  try {
+    return await run(options, cleanup);
+  } finally {
+    for (const fn of cleanup) fn();
+  }
+}
+
+async function run(options: DeployOptions, cleanup: (() => void)[]): Promise<DeployResult> {
   const { client, logger, spec, plan, runId } = options;
   const started = Date.now();
   const startedAt = new Date(started).toISOString();
@@ -82,6 +91,10 @@ export async function deployProject(options: DeployOptions): Promise<DeployResul
   else options.signal?.addEventListener('abort', onCallerAbort, { once: true });
   const timer =
     options.timeoutMs !== undefined ? setTimeout(() => controller.abort(new Error(`the deployment timed out after ${formatDuration(options.timeoutMs!)}`)), options.timeoutMs) : undefined;
+  cleanup.push(() => {
+    clearTimeout(timer);
+    options.signal?.removeEventListener('abort', onCallerAbort);
+  });
 
   const ctx: DeployContext = {
     client,
@@ -100,7 +113,6 @@ export async function deployProject(options: DeployOptions): Promise<DeployResul
 
   const finish = (runReason?: string, extra: StageResult[] = []): DeployResult => {
     clearTimeout(timer);
-    options.signal?.removeEventListener('abort', onCallerAbort);
     const stages = [...plan.steps.flatMap((s) => s.stages.map((st) => results.get(st.stage)!)), ...extra];
     const ok = runReason === undefined && stages.every((s) => s.status === 'succeeded');
     const durationMs = Date.now() - started;
