@@ -103,4 +103,18 @@ describe('the secret check', () => {
     await s.client.create({ apiVersion: 'v1', kind: 'Secret', metadata: { name: 'api-token', namespace: plan.namespace }, stringData: { TOKEN: 't' } });
     expect(await checkSecrets({ client: s.client, plan, namespace: plan.namespace, signal: new AbortController().signal })).toEqual([]);
   });
+
+  it('names the config.ini line of an INI project', async () => {
+    const stage2 = ['[default]', 'STAGE_TYPE=batch', 'EXECUTABLE_SCRIPT=main.py', 'CPU_REQUEST=0.1', 'MEMORY_REQUEST_MB=50', '', '[batch]', 'MAX_COMPLETION_TIME_SECONDS=30', 'RETRIES=0', '', '[secrets]', 'USER=db-creds', 'PASSWORD=db-creds', ''];
+    const dir = await project({
+      'bodywork.ini': ['[default]', 'PROJECT_NAME=ml-pipeline', 'DOCKER_IMAGE=bodyworkml/bodywork-core:latest', '', '[workflow]', 'DAG=stage-2', '', '[logging]', 'LOG_LEVEL=INFO', ''].join('\n'),
+      'stage-2/config.ini': stage2.join('\n'),
+      'stage-2/main.py': 'print(1)\n',
+    });
+    const { plan } = await planDir(dir, { namespace: 'ini-secrets' });
+    await s.client.create({ apiVersion: 'v1', kind: 'Namespace', metadata: { name: 'ini-secrets' } });
+    await s.client.create({ apiVersion: 'v1', kind: 'Secret', metadata: { name: 'db-creds', namespace: 'ini-secrets' }, data: { USER: Buffer.from('me').toString('base64') } });
+    const problems = await checkSecrets({ client: s.client, plan, namespace: 'ini-secrets', signal: new AbortController().signal });
+    expect(problems.map((p) => p.message)).toEqual([`stage-2/config.ini:${stage2.indexOf('PASSWORD=db-creds') + 1}: secret "db-creds" has no key "PASSWORD" in namespace "ini-secrets"`]);
+  });
 });
