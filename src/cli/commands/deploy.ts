@@ -111,7 +111,7 @@ export function registerDeploy(program: Command, io: CliIo): void {
           kubeconfigPath = join(tempDir, 'kubeconfig');
           sandbox = await startSandbox({ kubeconfigPath, namespace: plan.namespace, warn: (m) => logger.debug(m) });
           kubeconfigContent = sandbox.kubeconfig;
-          io.stderr(`sandbox running at ${sandbox.url}\n`);
+          io.stderr(`sandbox running at ${sandbox.url}${sandbox.network.mode === 'host' ? ` (pods on the host network: ${sandbox.network.reason ?? 'no isolation available'})` : ''}\n`);
           io.stderr(`kubeconfig: ${kubeconfigPath} (try: kubectl --kubeconfig ${kubeconfigPath} get pods -n ${plan.namespace})\n`);
         }
         const client = clientFromFlags(flags, logger, kubeconfigContent);
