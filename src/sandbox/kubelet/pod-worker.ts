@@ -517,7 +517,20 @@ export class PodWorker {
     });
     if (child.pid !== undefined) {
       this.event('Normal', 'Started', `Started container ${spec.name}`, c);
-      this.startProbes(c, inst, env, cwd, rw);
+      if (sb && child.pid) {
+        // Probes start once the command runs, not while the sandbox's mount setup still does (upstream: after the
+        // runtime started the container).
+        const pid = child.pid;
+        const deadline = Date.now() + 5000;
+        const wait = (): void => {
+          if (c.current !== inst || inst.done || this.torndown) return;
+          if (sb.commandStarted(pid) || Date.now() > deadline) {
+            this.startProbes(c, inst, env, cwd, rw);
+            this.env.requeue();
+          } else setTimeout(wait, 10);
+        };
+        wait();
+      } else this.startProbes(c, inst, env, cwd, rw);
     }
   }
 

@@ -91,6 +91,7 @@ function probeHost(): { reason: string } | { tools: Tools } {
     if (!p) return { reason: `\`${t}\` not found` };
     tools[t] = p;
   }
+  tools.chroot = findExecutable('chroot');
   return { tools: tools as Tools };
 }
 
@@ -173,6 +174,7 @@ export async function startNetwork(store: ClusterStore, opts: NetworkOptions = {
         return {
           podIP: sb.podIP,
           containerArgv: (argv, mounts, cwd) => sb.containerArgv(argv, mounts, cwd),
+          commandStarted: (pid) => sb.commandStarted(pid),
           execArgv: (pid, argv, cwd) => sb.execArgv(pid, argv, cwd),
           async destroy() {
             pods.delete(key);

@@ -21,6 +21,8 @@ export interface Tools {
   unshare: string;
   nsenter: string;
   sh: string;
+  /** Optional: lets containers get new top-level directories without touching the host root (pod.ts). */
+  chroot?: string;
 }
 
 /** Absolute path of an executable in PATH, or undefined. */

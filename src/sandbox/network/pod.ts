@@ -14,10 +14,12 @@
  *   each has its own mounts. Mounts are private to that namespace and vanish with the container.
  *   A mountPath that does not exist: when it lies inside another volume of the container it is created there (as
  *   runc does); otherwise its nearest existing ancestor gets an overlay (lower = the host directory, upper = a tmpfs
- *   private to the container) and the mount point is created in the overlay, so the host is not touched. The one
- *   exception is a missing top-level directory (`/data`, `/model`): `/` cannot be overlaid without building a whole
- *   root file system, so that EMPTY directory is created on the host root and left there (mount points of other
- *   pods may be using it). An overlaid directory hides the submounts below it inside that container.
+ *   private to the container) and the mount point is created in the overlay, so the host is not touched. A missing
+ *   top-level directory (`/bodywork/project`, `/data`) cannot be made that way (`/` cannot be overlaid in place): such
+ *   a container runs chrooted in a new root that binds every host top-level entry to itself and adds the new
+ *   directories on a tmpfs (see containerSetupScript). Only without a `chroot` binary is that EMPTY directory created
+ *   on the host root and left there (mount points of other pods may be using it). An overlaid directory hides the
+ *   submounts below it inside that container.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import fs from 'node:fs';
@@ -37,18 +39,54 @@ export interface PodFiles {
   hostname?: string;
 }
 
+/** Run by the shell inside a new root (chroot starts in `/`). */
+const CD_SCRIPT = 'cd "$0" && exec "$@"';
+
+/** An entry of the host's root directory, as a new root reproduces it. */
+export interface RootEntry {
+  name: string;
+  type: 'dir' | 'file' | 'link';
+  /** Symlink target. */
+  target?: string;
+}
+
+export interface SetupOptions {
+  exists?: (p: string) => boolean;
+  isDir?: (p: string) => boolean;
+  /** The chroot binary. Without it, a missing top-level mountPath directory is created on the host root. */
+  chroot?: string;
+  rootEntries?: () => RootEntry[];
+}
+
+export function hostRootEntries(): RootEntry[] {
+  const out: RootEntry[] = [];
+  for (const d of fs.readdirSync('/', { withFileTypes: true })) {
+    const p = `/${d.name}`;
+    if (d.isSymbolicLink()) out.push({ name: d.name, type: 'link', target: fs.readlinkSync(p) });
+    else if (d.isDirectory()) out.push({ name: d.name, type: 'dir' });
+    else if (d.isFile()) out.push({ name: d.name, type: 'file' });
+  }
+  return out;
+}
+
 /**
  * The shell script that prepares a container's mount namespace and execs the command (`"$@"`). Pure: decisions
  * about which paths exist are taken here from the host's view (`exists`), which is what the new namespace starts with.
+ *
+ * A mountPath under a top-level directory the host lacks (`/bodywork/project`) needs a new directory in `/`, which
+ * the host must not get: the container then runs in a new root, a tmpfs holding the new top-level directories plus
+ * every host top-level entry bound to itself (`mount --rbind /usr <root>/usr`, symlinks copied), entered with chroot.
+ * Everything outside the new directories is the host's, read and written through as before.
  */
 export function containerSetupScript(
   mounts: ContainerMount[],
   files: PodFiles,
   cwd: string | undefined,
   scratch: string,
-  exists: (p: string) => boolean = fs.existsSync,
-  isDir: (p: string) => boolean = (p) => fs.statSync(p).isDirectory(),
+  opts: SetupOptions = {},
 ): { script: string; hostDirs: string[] } {
+  const exists = opts.exists ?? fs.existsSync;
+  const isDir = opts.isDir ?? ((p: string) => fs.statSync(p).isDirectory());
   // The setup's own tools come from the system PATH; the command is looked up in the container's PATH, as set.
   const lines = ['set -e', 'if [ -n "${PATH+x}" ]; then SBX_PATH=$PATH; fi', 'PATH=/usr/sbin:/usr/bin:/sbin:/bin'];
   const hostDirs: string[] = [];
@@ -59,11 +97,32 @@ export function containerSetupScript(
   if (files.hostname && !taken.has('/etc/hostname')) all.push({ mountPath: '/etc/hostname', source: files.hostname, readOnly: false });
   // Parents before children (a volume inside another volume is mounted after it).
   all.sort((a, b) => a.mountPath.split('/').length - b.mountPath.split('/').length || a.mountPath.localeCompare(b.mountPath));
+  const under = (p: string, dirs: string[]): boolean => dirs.some((d) => d === '/' || p === d || p.startsWith(d + '/'));
+  const topOf = (p: string): string => '/' + p.split('/')[1];
+  const newTops = [...new Set(all.filter((m) => m.mountPath !== '/' && !exists(topOf(m.mountPath))).map((m) => topOf(m.mountPath)))];
+  const root = newTops.length && opts.chroot ? `${scratch}/root` : '';
+  let scratchMounted = false;
+  const mountScratch = (): void => {
+    if (scratchMounted) return;
+    lines.push(`mount -t tmpfs -o mode=700 sandbox-scratch ${shq(scratch)}`);
+    scratchMounted = true;
+  };
+  // Writable places where mount points are simply created: volumes, directories we overlaid, new top-level ones.
   const mounted: string[] = [];
   const overlaid: string[] = [];
-  const created = new Set<string>();
-  const under = (p: string, dirs: string[]): boolean => dirs.some((d) => d === '/' || p === d || p.startsWith(d + '/'));
-  let scratchMounted = false;
+  if (root) {
+    mountScratch();
+    lines.push(`mkdir ${shq(root)}`, `chmod 755 ${shq(root)}`);
+    for (const e of (opts.rootEntries ?? hostRootEntries)()) {
+      const at = shq(`${root}/${e.name}`);
+      if (e.type === 'link') lines.push(`ln -s ${shq(e.target ?? '')} ${at}`);
+      else if (e.type === 'dir') lines.push(`mkdir ${at}`, `mount --rbind ${shq(`/${e.name}`)} ${at}`);
+      else lines.push(`: > ${at}`, `mount --bind ${shq(`/${e.name}`)} ${at}`);
+    }
+    for (const t of newTops) lines.push(`mkdir -m 755 ${shq(root + t)}`);
+    mounted.push(...newTops);
+  }
+  const R = (p: string): string => shq(root + p);
   for (const m of all) {
     const target = m.mountPath;
     let dir: boolean;
@@ -72,42 +131,44 @@ export function containerSetupScript(
     } catch {
       dir = true;
     }
-    const make = dir ? `mkdir -p ${shq(target)}` : `mkdir -p ${shq(path.posix.dirname(target))} && : > ${shq(target)}`;
+    const make = dir ? `mkdir -p ${R(target)}` : `mkdir -p ${R(path.posix.dirname(target))} && : > ${R(target)}`;
     if (under(target, mounted) || under(target, overlaid)) {
-      // Inside a volume (created in it, as runc does) or inside a directory we already overlaid.
-      if (!exists(target) || under(target, mounted)) lines.push(`[ -e ${shq(target)} ] || { ${make}; }`);
-    } else if (!exists(target) && !created.has(target)) {
+      // Inside a volume (created in it, as runc does) or inside a directory we already overlaid or created.
+      if (!exists(target) || under(target, mounted)) lines.push(`[ -e ${R(target)} ] || { ${make}; }`);
+    } else if (!exists(target)) {
       let anc = path.posix.dirname(target);
       while (anc !== '/' && !exists(anc)) anc = path.posix.dirname(anc);
       if (anc === '/') {
-        // Only the top-level directory is created on the host; the rest goes into an overlay on it.
-        const top = '/' + target.split('/')[1];
-        hostDirs.push(top);
+        // No chroot: only the top-level directory is created on the host; the rest goes into an overlay on it.
+        const top = topOf(target);
+        if (!hostDirs.includes(top)) hostDirs.push(top);
         anc = top;
         if (top === target && dir) {
-          created.add(target);
-          lines.push(`mount --bind ${shq(m.source)} ${shq(target)}`);
-          if (m.readOnly) lines.push(`mount -o remount,bind,ro ${shq(target)}`);
+          lines.push(`mount --bind ${shq(m.source)} ${R(target)}`);
+          if (m.readOnly) lines.push(`mount -o remount,bind,ro ${R(target)}`);
           mounted.push(target);
           continue;
         }
       }
-      if (!scratchMounted) {
-        lines.push(`mount -t tmpfs -o mode=700 sandbox-scratch ${shq(scratch)}`);
-        scratchMounted = true;
-      }
+      mountScratch();
       const n = overlaid.length;
       lines.push(`mkdir ${shq(`${scratch}/u${n}`)} ${shq(`${scratch}/w${n}`)}`);
-      lines.push(`mount -t overlay sandbox-overlay -o ${shq(`lowerdir=${anc},upperdir=${scratch}/u${n},workdir=${scratch}/w${n}`)} ${shq(anc)}`);
+      lines.push(`mount -t overlay sandbox-overlay -o ${shq(`lowerdir=${root}${anc},upperdir=${scratch}/u${n},workdir=${scratch}/w${n}`)} ${R(anc)}`);
       overlaid.push(anc);
       lines.push(make);
     }
-    lines.push(`mount --bind ${shq(m.source)} ${shq(target)}`);
-    if (m.readOnly) lines.push(`mount -o remount,bind,ro ${shq(target)}`);
+    lines.push(`mount --bind ${shq(m.source)} ${R(target)}`);
+    if (m.readOnly) lines.push(`mount -o remount,bind,ro ${R(target)}`);
     mounted.push(target);
   }
-  if (cwd) lines.push(`cd ${shq(cwd)}`);
-  lines.push('if [ -n "${SBX_PATH+x}" ]; then PATH=$SBX_PATH; unset SBX_PATH; else unset PATH; fi', 'exec "$@"');
+  const restorePath = 'if [ -n "${SBX_PATH+x}" ]; then PATH=$SBX_PATH; unset SBX_PATH; else unset PATH; fi';
+  if (root) {
+    // chroot(1) starts in `/`: a shell inside goes to the working directory (the inherited one by default).
+    lines.push(restorePath, `exec ${shq(opts.chroot!)} ${shq(root)} /bin/sh -c ${shq(CD_SCRIPT)} ${cwd ? shq(cwd) : '"$PWD"'} "$@"`);
+  } else {
+    if (cwd) lines.push(`cd ${shq(cwd)}`);
+    lines.push(restorePath, 'exec "$@"');
+  }
   return { script: lines.join('\n'), hostDirs };
 }
 
@@ -116,7 +177,9 @@ export interface PodSandbox {
   readonly podIP: string;
   /** argv that runs `argv` as a container of this pod. */
   containerArgv(argv: string[], mounts: ContainerMount[], cwd: string | undefined): string[];
-  /** argv that runs `argv` inside the running container `containerPid` (exec probes); cwd defaults to the container's. */
+  /** Whether the container process `pid` has got past the mount setup and exec'd its command. */
+  commandStarted(pid: number): boolean;
+  /** argv that runs `argv` inside the running container `containerPid` (exec probes), in its working directory. */
   execArgv(containerPid: number, argv: string[], cwd?: string): string[];
   destroy(): Promise<void>;
 }
@@ -209,7 +272,7 @@ export class IsolatedPodSandbox implements PodSandbox {
   }
 
   containerArgv(argv: string[], mounts: ContainerMount[], cwd: string | undefined): string[] {
-    const { script, hostDirs } = containerSetupScript(mounts, this.p.files, cwd, this.scratch);
+    const { script, hostDirs } = containerSetupScript(mounts, this.p.files, cwd, this.scratch, { chroot: this.p.tools.chroot });
     for (const d of hostDirs) {
       if (!fs.existsSync(d)) {
         fs.mkdirSync(d, { recursive: true });
@@ -222,9 +285,24 @@ export class IsolatedPodSandbox implements PodSandbox {
     return [t.nsenter, `--net=/proc/${this.holder.pid}/ns/net`, `--uts=/proc/${this.holder.pid}/ns/uts`, '--', ...inner];
   }
 
+  commandStarted(pid: number): boolean {
+    let parts: string[];
+    try {
+      parts = fs.readFileSync(`/proc/${pid}/cmdline`, 'utf8').split('\0');
+    } catch {
+      return true; // gone: nothing to wait for
+    }
+    const t = this.p.tools;
+    if ([t.nsenter, t.unshare, t.chroot].includes(parts[0])) return false;
+    return !((parts[0] === t.sh || parts[0] === '/bin/sh') && parts[1] === '-c' && (parts[2]?.startsWith('set -e\n') || parts[2] === CD_SCRIPT));
+  }
+
   execArgv(containerPid: number, argv: string[], cwd?: string): string[] {
     const ns = this.holder ? ['--net', '--uts', '--mount'] : ['--mount'];
-    return [this.p.tools.nsenter, '--target', String(containerPid), ...ns, cwd ? `--wd=${cwd}` : '--wd', '--', ...argv];
+    // --root and --wd without a value: the container's root (a new root when it has new top-level directories) and
+    // working directory (its workingDir). A path given to --wd would be resolved on the host, before entering.
+    void cwd;
+    return [this.p.tools.nsenter, '--target', String(containerPid), ...ns, '--root', '--wd', '--', ...argv];
   }
 
   async destroy(): Promise<void> {

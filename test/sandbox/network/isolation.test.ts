@@ -175,8 +175,16 @@ describe.skipIf(!isolationPossible)('isolated pod network', () => {
       'grep -E "^[0-9.]+\\s+web web.default " /etc/hosts',
       'head -1 /etc/resolv.conf',
       'test -e /opt/bodywork-test-missing/mnt && echo nested-ok',
+      // The rest of the host file system is there, read and written through (the data dir, under /tmp here).
+      'cat "$SBX_CHECK"',
+      'echo through > "$SBX_OUT"',
     ].join('\n');
+    fs.writeFileSync(path.join(sb.dataDir, 'host-check.txt'), 'host-visible\n');
     const { phase, log } = await runPod('volumes', ['sh', '-c', script], {
+      env: [
+        { name: 'SBX_CHECK', value: path.join(sb.dataDir, 'host-check.txt') },
+        { name: 'SBX_OUT', value: path.join(sb.dataDir, 'host-out.txt') },
+      ],
       workingDir: '/srv-bodywork-test/deep/data',
       volumeMounts: [
         { name: 'cfg', mountPath: '/etc/bodywork-test-config', readOnly: true },
@@ -191,15 +199,16 @@ describe.skipIf(!isolationPossible)('isolated pod network', () => {
     expect(log).toMatch(/^10\.\d+\.\d+\.\d+\s+web web\.default web\.default\.svc web\.default\.svc\.cluster\.local$/m);
     expect(log).toContain('search default.svc.cluster.local svc.cluster.local cluster.local');
     expect(log).toContain('nested-ok');
+    expect(log).toContain('host-visible');
+    expect(fs.readFileSync(path.join(sb.dataDir, 'host-out.txt'), 'utf8')).toBe('through\n');
     expect(phase).toBe('Succeeded');
     const p = await c.core.readNamespacedPod({ name: 'volumes', namespace: ns });
     expect(fs.readFileSync(path.join(sb.dataDir, 'pods', p.metadata!.uid!, 'volumes', 'scratch', 'out.txt'), 'utf8')).toBe('written\n');
     // Nothing was created on the host below existing directories: /etc and /opt were overlaid in the container only.
     expect(fs.existsSync('/etc/bodywork-test-config')).toBe(false);
     expect(fs.existsSync('/opt/bodywork-test-missing')).toBe(false);
-    // The documented exception: a missing top-level directory is created (empty) on the host root.
-    expect(fs.readdirSync('/srv-bodywork-test')).toEqual([]);
-    fs.rmdirSync('/srv-bodywork-test');
+    // Nor on the host root: the new top-level directory exists only in the container's own root.
+    expect(fs.existsSync('/srv-bodywork-test')).toBe(false);
   }, 60_000);
 
   it('stop() leaves no namespaces, links or processes behind', async () => {

@@ -97,6 +97,19 @@ describe.skipIf(!isolationPossible)('pod network lifecycle', () => {
     });
     await until(async () => (await c2.core.readNamespacedPod({ name: 'own-path', namespace: 'default' })).status?.phase === 'Succeeded', 'own-path');
     expect(String(await c2.core.readNamespacedPodLog({ name: 'own-path', namespace: 'default' }))).toBe('/opt/none\n');
+    // Exec probes run in the container's own root (here a new one, for a new top-level directory).
+    await c2.core.createNamespacedPod({
+      namespace: 'default',
+      body: {
+        metadata: { name: 'probed' },
+        spec: {
+          volumes: [{ name: 'v', emptyDir: {} }],
+          containers: [{ name: 'c', image: 'x', command: ['sleep', '60'], workingDir: '/sbx-probe-test/v', volumeMounts: [{ name: 'v', mountPath: '/sbx-probe-test/v' }], readinessProbe: { exec: { command: ['sh', '-c', 'test "$(pwd)" = /sbx-probe-test/v && touch ok && test -e /sbx-probe-test/v/ok'] }, periodSeconds: 1 } }],
+        },
+      },
+    });
+    await until(async () => (await c2.core.readNamespacedPod({ name: 'probed', namespace: 'default' })).status?.conditions?.some((k) => k.type === 'Ready' && k.status === 'True'), 'probed Ready', 15_000);
+    expect(fs.existsSync('/sbx-probe-test')).toBe(false);
   });
 
   it('a SIGKILLed sandbox process leaves no link, route, namespace holder or container; a stale link is swept at start', async () => {

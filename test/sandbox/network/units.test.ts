@@ -65,7 +65,7 @@ describe('container mount script', () => {
   const exists = (p: string) => ['/', '/etc', '/etc/hosts', '/etc/resolv.conf', '/etc/hostname', '/var', '/opt'].includes(p);
   const isDir = (p: string) => !p.endsWith('.txt') && !p.includes('/files/');
 
-  it('binds existing paths, overlays the nearest existing ancestor otherwise, creates only top-level dirs on the host', () => {
+  it('without chroot: binds existing paths, overlays the nearest existing ancestor, creates only top-level dirs on the host', () => {
     const { script, hostDirs } = containerSetupScript(
       [
         { mountPath: '/etc', source: '/d/v/etc-vol', readOnly: false },
@@ -77,8 +77,7 @@ describe('container mount script', () => {
       { hosts: '/d/files/hosts', resolvConf: '/d/files/resolv.conf' },
       '/var/lib/model',
       '/d/scratch',
-      exists,
-      isDir,
+      { exists, isDir },
     );
     const lines = script.split('\n');
     expect(hostDirs).toEqual(['/data']);
@@ -100,8 +99,53 @@ describe('container mount script', () => {
     expect(lines.indexOf("mount --bind '/d/v/model' '/var/lib/model'")).toBeLessThan(lines.indexOf("mount --bind '/d/v/sub' '/var/lib/model/sub'"));
   });
 
+  it('with chroot: a new top-level directory lives in a new root that binds the host\u2019s entries, never on the host', () => {
+    const { script, hostDirs } = containerSetupScript(
+      [
+        { mountPath: '/bodywork/project', source: '/d/v/bundle', readOnly: true },
+        { mountPath: '/etc/cfg', source: '/d/v/cfg', readOnly: false },
+      ],
+      { hosts: '/d/files/hosts' },
+      undefined,
+      '/d/scratch',
+      {
+        exists,
+        isDir,
+        chroot: '/usr/sbin/chroot',
+        rootEntries: () => [
+          { name: 'bin', type: 'link', target: 'usr/bin' },
+          { name: 'etc', type: 'dir' },
+          { name: 'usr', type: 'dir' },
+          { name: '.dockerenv', type: 'file' },
+        ],
+      },
+    );
+    const lines = script.split('\n');
+    expect(hostDirs).toEqual([]);
+    expect(lines.slice(3, 14)).toEqual([
+      "mount -t tmpfs -o mode=700 sandbox-scratch '/d/scratch'",
+      "mkdir '/d/scratch/root'",
+      "chmod 755 '/d/scratch/root'",
+      "ln -s 'usr/bin' '/d/scratch/root/bin'",
+      "mkdir '/d/scratch/root/etc'",
+      "mount --rbind '/etc' '/d/scratch/root/etc'",
+      "mkdir '/d/scratch/root/usr'",
+      "mount --rbind '/usr' '/d/scratch/root/usr'",
+      ": > '/d/scratch/root/.dockerenv'",
+      "mount --bind '/.dockerenv' '/d/scratch/root/.dockerenv'",
+      "mkdir -m 755 '/d/scratch/root/bodywork'",
+    ]);
+    expect(lines).toContain("[ -e '/d/scratch/root/bodywork/project' ] || { mkdir -p '/d/scratch/root/bodywork/project'; }");
+    expect(lines).toContain("mount --bind '/d/v/bundle' '/d/scratch/root/bodywork/project'");
+    expect(lines).toContain("mount -o remount,bind,ro '/d/scratch/root/bodywork/project'");
+    // Under existing host directories, the overlay is made on the new root's view of them.
+    expect(lines).toContain("mount -t overlay sandbox-overlay -o 'lowerdir=/d/scratch/root/etc,upperdir=/d/scratch/u0,workdir=/d/scratch/w0' '/d/scratch/root/etc'");
+    expect(lines).toContain("mount --bind '/d/files/hosts' '/d/scratch/root/etc/hosts'");
+    expect(lines.at(-1)).toBe(`exec '/usr/sbin/chroot' '/d/scratch/root' /bin/sh -c 'cd "$0" && exec "$@"' "$PWD" "$@"`);
+  });
+
   it('quotes paths for the shell', () => {
-    const { script } = containerSetupScript([{ mountPath: "/etc/it's", source: '/d/a b', readOnly: false }], {}, undefined, '/s', (p) => p === '/etc', () => true);
+    const { script } = containerSetupScript([{ mountPath: "/etc/it's", source: '/d/a b', readOnly: false }], {}, undefined, '/s', { exists: (p) => p === '/etc', isDir: () => true });
     expect(script).toContain(`mount --bind '/d/a b' '/etc/it'\\''s'`);
   });
 });
