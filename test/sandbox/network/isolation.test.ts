@@ -143,6 +143,38 @@ describe.skipIf(!isolationPossible)('isolated pod network', () => {
     expect(phase).toBe('Succeeded');
   });
 
+  it('a batch Job (a Bodywork stage) calls the scoring Service by its FQDN and completes', async () => {
+    await c.batch.createNamespacedJob({
+      namespace: ns,
+      body: {
+        metadata: { name: 'stage-1' },
+        spec: {
+          backoffLimit: 0,
+          template: {
+            spec: {
+              restartPolicy: 'Never',
+              containers: [
+                {
+                  name: 'stage-1',
+                  image: 'bodywork/python:3.11',
+                  command: ['python3', '-c', "import urllib.request; print(urllib.request.urlopen('http://web.default.svc.cluster.local:5000/score', timeout=5).status)"],
+                },
+              ],
+            },
+          },
+        },
+      },
+    });
+    const job = await until(async () => {
+      const j = await c.batch.readNamespacedJob({ name: 'stage-1', namespace: ns });
+      return (j.status?.succeeded || j.status?.failed) && j;
+    }, 'the Job to finish');
+    const [p] = (await c.core.listNamespacedPod({ namespace: ns, labelSelector: 'job-name=stage-1' })).items;
+    const log = String(await c.core.readNamespacedPodLog({ name: p.metadata!.name!, namespace: ns }));
+    expect(job.status?.succeeded, log).toBe(1);
+    expect(log.trim().split('\n').at(-1)).toBe('200');
+  });
+
   it('a Service never routes to an unready pod', async () => {
     const [a, b] = (await podsOf('web')).sort((x, y) => x.metadata.name.localeCompare(y.metadata.name));
     // The readiness probe checks a file in A's emptyDir, which lives under the sandbox's data dir on the host.
