@@ -20,7 +20,7 @@ export interface KubeletOptions {
   nodeName?: string;
   /** Root for pod volumes and logs: `<dataDir>/pods/<uid>/{volumes,logs}`. */
   dataDir: string;
-  /** Host and pod IP reported in status (part 1: host network, default 127.0.0.1). */
+  /** Host IP reported in status (default 127.0.0.1); also the pod IP of pods on the host network (no `runtime`, or hostNetwork). */
   hostIP?: string;
   /** Crash-loop back-off base in ms (default 10 000, upstream). */
   crashLoopBackOffBaseMs?: number;
