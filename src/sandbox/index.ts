@@ -106,7 +106,18 @@ export async function startSandbox(options: SandboxOptions = {}): Promise<Sandbo
   const controllers = startControllers(store, { nodeName: SANDBOX_NODE_NAME, nodeCapacity: capacity, ...options.controllers });
   // One event recorder, so the kubelet's events aggregate with the controllers' as on a cluster.
   const kubelet = startKubelet(store, { nodeCapacity: capacity, ...options.kubelet, containerEnv, nodeName: SANDBOX_NODE_NAME, dataDir, events: controllers.events, runtime: network.runtime });
-  const server = await startApiServer({ store, logs: kubelet.logs, port: options.port ?? 0, host: '127.0.0.1', faults: options.faults });
+  let server: Awaited<ReturnType<typeof startApiServer>>;
+  try {
+    server = await startApiServer({ store, logs: kubelet.logs, port: options.port ?? 0, host: '127.0.0.1', faults: options.faults });
+  } catch (err) {
+    // Nothing may outlive a failed start: processes, the pod network, venv locks.
+    await kubelet.stop();
+    await python?.close();
+    await network.stop();
+    await controllers.stop();
+    if (ownDataDir) rmSync(dataDir, { recursive: true, force: true });
+    throw err;
+  }
   const kubeconfig = sandboxKubeconfig(server.url, options.namespace);
   if (options.kubeconfigPath) {
     mkdirSync(dirname(options.kubeconfigPath), { recursive: true });

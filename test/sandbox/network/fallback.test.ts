@@ -4,7 +4,7 @@
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startSandbox, type Sandbox } from '../../../src/sandbox/index.js';
-import { clients, nodeServer, until, type Clients } from './helpers.js';
+import { childProcesses, clients, nodeServer, until, type Clients } from './helpers.js';
 
 let sb: Sandbox;
 let c: Clients;
@@ -61,5 +61,17 @@ describe('host-network fallback', () => {
     expect(await (await fetch(`${url}/z`)).text()).toBe('solo /z');
     const all = await sb.serviceUrls();
     expect(all.map((u) => `${u.namespace}/${u.name}:${u.port}`)).toEqual(['default/kubernetes:443', 'default/solo:80']);
+  });
+});
+
+describe('a failed start', () => {
+  it('stops the pod network again (no link, no helper) and rethrows', async () => {
+    const { execFileSync } = await import('node:child_process');
+    // The API server cannot listen on a port this sandbox already uses.
+    const port = Number(new URL(sb.url).port);
+    await expect(startSandbox({ port, warn: () => {} })).rejects.toThrow(/EADDRINUSE/);
+    // This process owns no pod network link any more (the host-network sandbox above never had one) and no helper.
+    expect(execFileSync('ip', ['-o', 'link', 'show']).toString()).not.toContain(`bodywork-sandbox pid=${process.pid}`);
+    expect([...childProcesses().values()].filter((cmd) => cmd.includes("process.on('disconnect'"))).toEqual([]);
   });
 });

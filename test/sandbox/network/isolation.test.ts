@@ -167,7 +167,7 @@ describe.skipIf(!isolationPossible)('isolated pod network', () => {
     });
     const job = await until(async () => {
       const j = await c.batch.readNamespacedJob({ name: 'stage-1', namespace: ns });
-      return (j.status?.succeeded || j.status?.failed) && j;
+      return j.status?.succeeded || j.status?.failed ? j : undefined;
     }, 'the Job to finish');
     const [p] = (await c.core.listNamespacedPod({ namespace: ns, labelSelector: 'job-name=stage-1' })).items;
     const log = String(await c.core.readNamespacedPodLog({ name: p.metadata!.name!, namespace: ns }));
