@@ -1,12 +1,13 @@
 /**
- * A pod's sandbox ("pause container"): its network and UTS namespaces, shared by all its containers, and the
+ * A pod's sandbox ("pause container"): its network, UTS and IPC namespaces, shared by all its containers, and the
  * per-container mount namespaces that put volumes at their real mountPath.
  *
- * - Network/UTS: a holder process `unshare --net --uts -- sh -c '…; cat; …'` (at EOF on its stdin, a pipe from the
- *   kubelet's process, i.e. when the sandbox process died, it kills what is left in the pod and exits); a veth pair from the node
- *   namespace's bridge to the pod's `eth0` with the pod IP/24, default route via the bridge's gateway; loopback up;
- *   hostname = the pod's hostname. `hostNetwork: true` pods skip all of this and use the host's network.
- * - Mounts: each container starts as `nsenter --net --uts (the holder's) -- unshare --mount --propagation private --
+ * - Network/UTS/IPC: a holder process `unshare --net --uts --ipc -- sh -c '…; cat; …'` (at EOF on its stdin, a pipe
+ *   from the kubelet's process, i.e. when the sandbox process died, it kills what is left in the pod and exits); a
+ *   veth pair from the node namespace's bridge to the pod's `eth0` with the pod IP/24, default route via the
+ *   bridge's gateway; loopback up; hostname = the pod's hostname. `hostNetwork: true` pods skip all of this and use
+ *   the host's network.
+ * - Mounts: each container starts as `nsenter --net --uts --ipc (the holder's) -- unshare --mount --propagation private --
  *   sh -c <setup> sh <argv…>`; the setup script bind-mounts every volume (materialized under
  *   `<dataDir>/pods/<uid>/volumes/<name>`, or a hostPath) onto its mountPath, plus the pod's generated /etc/hosts,
  *   /etc/resolv.conf and /etc/hostname, `cd`s to workingDir and `exec`s the command (same pid, so signals, exit codes
@@ -224,7 +225,7 @@ export class IsolatedPodSandbox implements PodSandbox {
 
   static async create(p: PodSandboxParams): Promise<IsolatedPodSandbox> {
     if (!p.node) return new IsolatedPodSandbox(p, p.hostIP, undefined);
-    const holder = spawn(p.tools.unshare, ['--net', '--uts', '--', p.tools.sh, '-c', HOLDER_SCRIPT, 'sh', p.hostname], {
+    const holder = spawn(p.tools.unshare, ['--net', '--uts', '--ipc', '--', p.tools.sh, '-c', HOLDER_SCRIPT, 'sh', p.hostname], {
       stdio: ['pipe', 'pipe', 'pipe'],
       detached: true,
     });
@@ -282,7 +283,8 @@ export class IsolatedPodSandbox implements PodSandbox {
     const t = this.p.tools;
     const inner = [t.unshare, '--mount', '--propagation', 'private', '--', t.sh, '-c', script, 'sh', ...argv];
     if (!this.holder) return inner;
-    return [t.nsenter, `--net=/proc/${this.holder.pid}/ns/net`, `--uts=/proc/${this.holder.pid}/ns/uts`, '--', ...inner];
+    const ns = `/proc/${this.holder.pid}/ns`;
+    return [t.nsenter, `--net=${ns}/net`, `--uts=${ns}/uts`, `--ipc=${ns}/ipc`, '--', ...inner];
   }
 
   commandStarted(pid: number): boolean {
@@ -298,7 +300,7 @@ export class IsolatedPodSandbox implements PodSandbox {
   }
 
   execArgv(containerPid: number, argv: string[], cwd?: string): string[] {
-    const ns = this.holder ? ['--net', '--uts', '--mount'] : ['--mount'];
+    const ns = this.holder ? ['--net', '--uts', '--ipc', '--mount'] : ['--mount'];
     // --root and --wd without a value: the container's root (a new root when it has new top-level directories) and
     // working directory (its workingDir). A path given to --wd would be resolved on the host, before entering.
     void cwd;
