@@ -18,6 +18,7 @@ describe.runIf(process.env.CI === 'true')('the CI machine', () => {
   it.each([
     ['kubectl', ['version', '--client']],
     ['openssl', ['version']],
+    ['curl', ['--version']],
   ] as const)('has %s, so no suite is skipped', (cmd, args) => {
     expect(has(cmd, [...args])).toBe(true);
   });

@@ -1,0 +1,91 @@
+/**
+ * The tutorial, end to end, with no cluster: deploy examples/iris-pipeline (the tutorial's own config
+ * text) into the embedded sandbox, then run the tutorial's test as written — `kubectl proxy` and its
+ * curl to the service's proxy path — and get a prediction back.
+ */
+import { type ChildProcess, execFile, spawn } from 'node:child_process';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { promisify } from 'node:util';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { loadProject } from '../../src/engine/config/load.js';
+import { deployProject } from '../../src/engine/deploy/deploy.js';
+import type { DeployResult } from '../../src/engine/deploy/types.js';
+import { KubeClient, loadKubeConfig } from '../../src/engine/kube/index.js';
+import { RecordingLogger } from '../../src/engine/logger.js';
+import { bundleProject, planProject } from '../../src/engine/plan/index.js';
+import { startSandbox, type Sandbox } from '../../src/sandbox/index.js';
+
+const NAMESPACE = 'ml-pipeline';
+const SERVICE = 'bodywork-ml-pipeline-project--stage-2-deploy-scoring-service';
+
+let sandbox: Sandbox;
+let dir: string;
+let kubeconfig: string;
+let result: DeployResult;
+let proxy: ChildProcess | undefined;
+const logger = new RecordingLogger();
+
+beforeAll(async () => {
+  dir = mkdtempSync(join(tmpdir(), 'tutorial-'));
+  kubeconfig = join(dir, 'kubeconfig');
+  sandbox = await startSandbox({ kubeconfigPath: kubeconfig });
+  const { spec, problems } = await loadProject(join(import.meta.dirname, '..', '..', 'examples', 'iris-pipeline'));
+  expect(problems).toEqual([]);
+  const plan = planProject(spec!, { namespace: NAMESPACE, runId: 'tutorial-1', codeBundle: await bundleProject(spec!) });
+  const client = KubeClient.create(loadKubeConfig({ content: sandbox.kubeconfig }).kc, logger);
+  result = await deployProject({ client, logger, spec: spec!, plan, runId: 'tutorial-1', timeoutMs: 240_000 });
+}, 300_000);
+
+afterAll(async () => {
+  proxy?.kill('SIGTERM');
+  await sandbox?.stop();
+  rmSync(dir, { recursive: true, force: true });
+});
+
+describe('the tutorial against the sandbox', () => {
+  it('trains the model, then rolls out two replicas of the scoring service', () => {
+    expect(result.reason).toBeUndefined();
+    expect(result.status).toBe('success');
+    expect(result.stages.map((s) => [s.stage, s.type, s.status])).toEqual([
+      ['stage-1-train-model', 'batch', 'succeeded'],
+      ['stage-2-deploy-scoring-service', 'service', 'succeeded'],
+    ]);
+    const service = result.stages[1]!;
+    expect([service.readyReplicas, service.replicas]).toEqual([2, 2]);
+    expect(service.url).toBe(`http://${SERVICE}.${NAMESPACE}.svc.cluster.local:5000`);
+    expect(logger.entries.map((e) => e.message)).toContain(`creating namespace=${NAMESPACE}`);
+  });
+
+  it("answers the tutorial's curl through kubectl proxy", async () => {
+    // `kubectl proxy` as in the tutorial, on a free port rather than 8001 so tests never collide.
+    proxy = spawn('kubectl', ['--kubeconfig', kubeconfig, 'proxy', '--port=0'], { stdio: ['ignore', 'pipe', 'pipe'] });
+    const port = await new Promise<number>((resolve, reject) => {
+      let out = '';
+      proxy!.stdout!.on('data', (chunk: Buffer) => {
+        out += chunk.toString();
+        const m = /Starting to serve on 127\.0\.0\.1:(\d+)/.exec(out);
+        if (m) resolve(Number(m[1]));
+      });
+      proxy!.on('exit', (code) => reject(new Error(`kubectl proxy exited with ${code}: ${out}`)));
+    });
+    const { stdout } = await promisify(execFile)('curl', [
+      '--silent',
+      '--show-error',
+      '--fail',
+      `http://localhost:${port}/api/v1/namespaces/${NAMESPACE}/services/${SERVICE}/proxy/iris/v1/score`,
+      '--request',
+      'POST',
+      '--header',
+      'Content-Type: application/json',
+      '--data',
+      '{"sepal_length": 5.1, "sepal_width": 3.5, "petal_length": 1.4, "petal_width": 0.2}',
+    ]);
+    expect(JSON.parse(stdout)).toEqual({
+      species_prediction: 'setosa',
+      probabilities: 'setosa=1.0|versicolor=0.0|virginica=0.0',
+      model_info: "DecisionTreeClassifier(class_weight='balanced', random_state=42)",
+    });
+  });
+});
