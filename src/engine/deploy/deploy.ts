@@ -10,9 +10,11 @@ import type { V1EnvVar } from '@kubernetes/client-node';
 import type { ProjectSpec } from '../config/spec.js';
 import type { KubeClient } from '../kube/index.js';
 import type { Logger } from '../logger.js';
-import type { DeployPlan, PlannedBatchStage, PlannedStage } from '../plan/index.js';
+import { LABEL_PART_OF, type DeployPlan, type PlannedBatchStage, type PlannedStage } from '../plan/index.js';
 import { abortMessage, cleanupStageJobs, runBatchStage } from './batch-stage.js';
-import { setupNamespace } from './namespace.js';
+import { acquireLock, defaultHolder, LockTimeoutError, type DeployLock } from './lock.js';
+import { ensureNamespace, setupNamespace } from './namespace.js';
+import { pruneProject } from './prune.js';
 import { checkSecrets } from './secrets.js';
 import { runServiceStage } from './service-stage.js';
 import type { BatchStageRunner, DeployContext, DeployResult, ServiceStageRunner, StageResult } from './types.js';
@@ -35,6 +37,12 @@ export interface DeployOptions {
   /** Stage runners (tests); defaults: `runBatchStage` and `runServiceStage` from service-stage.ts. */
   runBatchStage?: BatchStageRunner;
   runServiceStage?: ServiceStageRunner;
+  /** How long to wait for another run's deploy lock on the namespace (default 10 min); then the run fails naming the holder. */
+  lockTimeoutMs?: number;
+  /** This run's identity in the deploy lock (default `<runId> (<host>/<pid>)`). */
+  holder?: string;
+  /** After a successful run, delete the objects of stages no longer in the DAG and unused code bundles (default true). */
+  prune?: boolean;
 }
 
 /** `30m`, `90s`, `1h30m` for messages. */
@@ -73,14 +81,17 @@ function describeFailure(r: StageResult): string {
  */
 export async function deployProject(options: DeployOptions): Promise<DeployResult> {
   const cleanup: (() => void)[] = [];
+  const held: { lock?: DeployLock } = {};
   try {
-    return await run(options, cleanup);
+    return await run(options, cleanup, held);
   } finally {
     for (const fn of cleanup) fn();
+    // The deploy lock goes last, on every path (success, failure, cancellation).
+    await held.lock?.release();
   }
 }
 
-async function run(options: DeployOptions, cleanup: (() => void)[]): Promise<DeployResult> {
+async function run(options: DeployOptions, cleanup: (() => void)[], held: { lock?: DeployLock }): Promise<DeployResult> {
   const { client, logger, spec, plan, runId } = options;
   const started = Date.now();
   const startedAt = new Date(started).toISOString();
@@ -127,8 +138,23 @@ async function run(options: DeployOptions, cleanup: (() => void)[]): Promise<Dep
   logger.info(`Deploying ${plan.project} to namespace=${namespace} (run ${runId})`);
 
   // 1. Namespace and secrets: nothing runs unless both are in order. run_on_failure does not run for these (as Bodywork).
+  // The namespace first (the deploy lock lives in it), then the lock (one run at a time per namespace), then the rest.
   try {
-    await setupNamespace(ctx);
+    const namespaceCreated = await ensureNamespace(ctx);
+    held.lock = await acquireLock({
+      client,
+      logger,
+      namespace,
+      holder: options.holder ?? defaultHolder(runId),
+      project: plan.labels[LABEL_PART_OF],
+      signal: controller.signal,
+      ...(options.lockTimeoutMs !== undefined ? { timeoutMs: options.lockTimeoutMs } : {}),
+    });
+    const lost = held.lock.lost;
+    const onLost = () => controller.abort(lost.reason);
+    lost.addEventListener('abort', onLost, { once: true });
+    cleanup.push(() => lost.removeEventListener('abort', onLost));
+    await setupNamespace(ctx, { namespaceCreated });
     const problems = await checkSecrets(ctx);
     if (problems.length > 0) {
       for (const p of problems) logger.error(p.message, p.problem);
@@ -138,7 +164,11 @@ async function run(options: DeployOptions, cleanup: (() => void)[]): Promise<Dep
       return finish(reason);
     }
   } catch (e) {
-    const reason = controller.signal.aborted ? abortMessage(controller.signal) : `unable to set up namespace=${namespace}: ${e instanceof Error ? e.message : String(e)}`;
+    const reason = controller.signal.aborted
+      ? abortMessage(controller.signal)
+      : e instanceof LockTimeoutError
+        ? e.message
+        : `unable to set up namespace=${namespace}: ${e instanceof Error ? e.message : String(e)}`;
     skipAll(`not run: ${reason}`);
     return finish(reason);
   }
@@ -186,5 +216,8 @@ async function run(options: DeployOptions, cleanup: (() => void)[]): Promise<Dep
       await cleanupStageJobs(ctx, onFailure);
     });
   }
+
+  // 4. Housekeeping after a success, still under the lock: objects of stages gone from the DAG, unused code bundles.
+  if (failure === undefined && !aborted && options.prune !== false) await pruneProject({ client, logger, spec, plan, namespace, signal: controller.signal });
   return finish(runReason, extra);
 }

@@ -44,28 +44,40 @@ async function createIfMissing(ctx: NamespaceSetupContext, obj: PlannedObject): 
 }
 
 /**
+ * Creates the namespace when missing (with the plan's labels), logging `creating namespace=NS` /
+ * `namespace=NS already exists`. Resolves true when this call created it. Throws `NamespaceError` when the
+ * namespace is being deleted.
+ */
+export async function ensureNamespace(ctx: NamespaceSetupContext): Promise<boolean> {
+  const ns = ctx.namespace;
+  const { client, logger, signal } = ctx;
+  const namespaceObj = ctx.plan.setup.find((o) => o.kind === 'Namespace') ?? { apiVersion: 'v1', kind: 'Namespace', metadata: { name: ns, labels: ctx.plan.labels } };
+  const existing = await client.find<KubernetesObject>('Namespace', undefined, ns, { signal });
+  if (existing?.metadata?.deletionTimestamp) {
+    throw new NamespaceError(`namespace=${ns} is being deleted; wait until it is gone (kubectl get namespace ${ns}) and deploy again`);
+  }
+  if (existing !== undefined) {
+    logger.info(`namespace=${ns} already exists`);
+    return false;
+  }
+  logger.info(`creating namespace=${ns}`);
+  return createIfMissing(ctx, { ...namespaceObj, metadata: { ...namespaceObj.metadata, name: ns } });
+}
+
+/**
  * Prepares the namespace for the plan's stages. Logs the tutorial's lines: `creating namespace=NS` /
  * `namespace=NS already exists`, `creating service-account=bodywork-stage in namespace=NS` /
  * `service-account=bodywork-stage already exists in namespace=NS`. Throws `KubeApiError` on API failures and
  * `NamespaceError` when the namespace is being deleted.
  */
-export async function setupNamespace(ctx: NamespaceSetupContext): Promise<NamespaceSetupResult> {
+export async function setupNamespace(ctx: NamespaceSetupContext, opts: { namespaceCreated?: boolean } = {}): Promise<NamespaceSetupResult> {
   const ns = ctx.namespace;
   const { client, logger, signal } = ctx;
   const planned = ctx.plan.setup;
-  const namespaceObj = planned.find((o) => o.kind === 'Namespace') ?? { apiVersion: 'v1', kind: 'Namespace', metadata: { name: ns, labels: ctx.plan.labels } };
   const result: NamespaceSetupResult = { namespaceCreated: false, serviceAccountCreated: false, configMapsCreated: [] };
 
-  const existing = await client.find<KubernetesObject>('Namespace', undefined, ns, { signal });
-  if (existing?.metadata?.deletionTimestamp) {
-    throw new NamespaceError(`namespace=${ns} is being deleted; wait until it is gone (kubectl get namespace ${ns}) and deploy again`);
-  }
-  if (existing === undefined) {
-    logger.info(`creating namespace=${ns}`);
-    result.namespaceCreated = await createIfMissing(ctx, { ...namespaceObj, metadata: { ...namespaceObj.metadata, name: ns } });
-  } else {
-    logger.info(`namespace=${ns} already exists`);
-  }
+  // The namespace: here, unless the caller ensured it already (deployProject does, to lock the namespace first).
+  result.namespaceCreated = opts.namespaceCreated ?? (await ensureNamespace(ctx));
 
   for (const obj of planned.filter((o) => o.kind === 'ServiceAccount' || o.kind === 'Role' || o.kind === 'RoleBinding')) {
     const name = obj.metadata?.name ?? '';

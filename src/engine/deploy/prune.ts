@@ -1,0 +1,174 @@
+/**
+ * Pruning, after a successful run: what earlier runs left behind that the project no longer has.
+ *
+ * - Stage objects (Deployments, Services, Ingresses, Jobs) carrying this project's labels (managed-by
+ *   bodywork-deploy, part-of <project>) whose `stage` label is no stage of the DAG (nor the run_on_failure stage)
+ *   any more; and objects of a stage that changed its type (a Job of what is now a service stage, a Deployment of
+ *   what is now a batch stage) or dropped its ingress. Deleted with Background propagation (pods go with them).
+ * - Code ConfigMaps (bundles, `bodywork.dev/code-hash`) of the project that are not the current bundle and that no
+ *   Deployment, ReplicaSet, Job or Pod in the namespace refers to any more. A rollout's old ReplicaSets keep their
+ *   bundle (so `kubectl rollout undo` still works); objects already being deleted, and dependents of deleted
+ *   owners (the pods of a Job deleted in the background), do not count.
+ *
+ * The stages of the DAG come from the project config, not the plan: a plan of a few stages (`--stages`) must not
+ * prune the others. Never throws: failures are logged as warnings (the deployment itself succeeded).
+ */
+import type { KubernetesObject, V1ObjectMeta, V1PodSpec, V1PodTemplateSpec } from '@kubernetes/client-node';
+import type { ProjectSpec } from '../config/spec.js';
+import type { KubeClient } from '../kube/index.js';
+import type { Logger } from '../logger.js';
+import { LABEL_STAGE, stageObjectName, type DeployPlan } from '../plan/index.js';
+
+/** Label on code ConfigMaps (plan/bundle.ts). */
+const LABEL_CODE_HASH = 'bodywork.dev/code-hash';
+
+export interface PruneOptions {
+  client: KubeClient;
+  logger: Logger;
+  spec: ProjectSpec;
+  plan: DeployPlan;
+  namespace: string;
+  signal?: AbortSignal;
+}
+
+export interface PrunedObject {
+  kind: string;
+  name: string;
+  reason: string;
+}
+
+export interface PruneResult {
+  /** What was deleted, in order. */
+  pruned: PrunedObject[];
+  /** Failures (also logged as warnings). */
+  errors: string[];
+}
+
+/** Kinds a stage owns and the stage types that legitimately have them. */
+const STAGE_KINDS = ['Deployment', 'Service', 'Ingress', 'Job'] as const;
+type StageKind = (typeof STAGE_KINDS)[number];
+
+type Obj = KubernetesObject & { spec?: { template?: V1PodTemplateSpec } & Partial<V1PodSpec> };
+
+function selectorOf(labels: Record<string, string>): string {
+  return Object.entries(labels)
+    .map(([k, v]) => `${k}=${v}`)
+    .join(',');
+}
+
+/** ConfigMap names a pod spec refers to (volumes, projected volumes, env and envFrom). */
+export function configMapRefs(pod: V1PodSpec | undefined): string[] {
+  if (!pod) return [];
+  const names: string[] = [];
+  for (const v of pod.volumes ?? []) {
+    if (v.configMap?.name) names.push(v.configMap.name);
+    for (const s of v.projected?.sources ?? []) if (s.configMap?.name) names.push(s.configMap.name);
+  }
+  for (const c of [...(pod.initContainers ?? []), ...pod.containers]) {
+    for (const e of c.env ?? []) if (e.valueFrom?.configMapKeyRef?.name) names.push(e.valueFrom.configMapKeyRef.name);
+    for (const e of c.envFrom ?? []) if (e.configMapRef?.name) names.push(e.configMapRef.name);
+  }
+  return names;
+}
+
+/** Why a stage object should go, or undefined when it belongs to the current DAG. */
+function pruneReason(spec: ProjectSpec, stages: Map<string, string>, kind: StageKind, meta: V1ObjectMeta | undefined): string | undefined {
+  const label = meta?.labels?.[LABEL_STAGE];
+  if (label === undefined) return undefined;
+  const configName = stages.get(label);
+  if (configName === undefined) return 'stage no longer in the DAG';
+  const stage = spec.stages[configName];
+  if (stage === undefined) return undefined;
+  if (stage.type === 'batch' && kind !== 'Job') return `stage '${configName}' is now a batch stage`;
+  if (stage.type === 'service' && kind === 'Job') return `stage '${configName}' is now a service stage`;
+  if (stage.type === 'service' && kind === 'Ingress' && stage.service?.ingress === false) return `stage '${configName}' no longer has an ingress`;
+  return undefined;
+}
+
+/** Deletes the project's objects of stages no longer in the DAG and its unused code bundles. */
+export async function pruneProject(opts: PruneOptions): Promise<PruneResult> {
+  const { client, logger, spec, plan, namespace: ns, signal } = opts;
+  const result: PruneResult = { pruned: [], errors: [] };
+  const fail = (what: string, e: unknown) => {
+    const msg = `could not ${what}: ${e instanceof Error ? e.message : String(e)}`;
+    result.errors.push(msg);
+    logger.warn(msg);
+  };
+  const selector = selectorOf(plan.labels);
+  // Object name (the `stage` label) -> stage name in the config, for every stage the project deploys.
+  const stages = new Map<string, string>();
+  for (const s of [...spec.dag.flat(), ...(spec.runOnFailure !== undefined ? [spec.runOnFailure] : [])]) stages.set(stageObjectName(spec, s), s);
+
+  let lists: { kind: StageKind; items: Obj[] }[];
+  let configMaps: KubernetesObject[];
+  let refHolders: { kind: string; items: Obj[] }[];
+  try {
+    lists = await Promise.all(STAGE_KINDS.map(async (kind) => ({ kind, items: (await client.list<Obj>(kind, ns, { labelSelector: selector, signal })).items })));
+    configMaps = (await client.list<KubernetesObject>('ConfigMap', ns, { labelSelector: `${selector},${LABEL_CODE_HASH}`, signal })).items;
+    // Every workload in the namespace, ours or not: a bundle someone still mounts stays.
+    refHolders = await Promise.all(['Deployment', 'ReplicaSet', 'Job', 'Pod'].map(async (kind) => ({ kind, items: (await client.list<Obj>(kind, ns, { signal })).items })));
+  } catch (e) {
+    fail(`list the objects to prune in namespace=${ns}`, e);
+    return result;
+  }
+
+  // 1. Stage objects.
+  const doomed = new Set<string>();
+  const stageDeletes: PrunedObject[] = [];
+  for (const { kind, items } of lists) {
+    for (const o of items) {
+      if (o.metadata?.deletionTimestamp) continue;
+      const reason = pruneReason(spec, stages, kind, o.metadata);
+      if (reason === undefined) continue;
+      if (o.metadata?.uid) doomed.add(o.metadata.uid);
+      stageDeletes.push({ kind, name: o.metadata?.name ?? '', reason });
+    }
+  }
+
+  // 2. Bundles still referred to by a live object (not being deleted, not pruned now, owner not gone).
+  const byUid = new Map<string, Obj>();
+  for (const { items } of refHolders) for (const o of items) if (o.metadata?.uid) byUid.set(o.metadata.uid, o);
+  const ownerKinds = new Set(['Deployment', 'ReplicaSet', 'Job']);
+  const aliveMemo = new Map<string, boolean>();
+  const alive = (o: Obj, depth = 0): boolean => {
+    const uid = o.metadata?.uid ?? '';
+    const memo = aliveMemo.get(uid);
+    if (memo !== undefined) return memo;
+    let ok = !o.metadata?.deletionTimestamp && !doomed.has(uid);
+    const owner = o.metadata?.ownerReferences?.find((r) => r.controller);
+    if (ok && owner && ownerKinds.has(owner.kind) && depth < 5) {
+      const ownerObj = byUid.get(owner.uid);
+      // The owner is gone: the garbage collector deletes this one too.
+      ok = ownerObj !== undefined && alive(ownerObj, depth + 1);
+    }
+    aliveMemo.set(uid, ok);
+    return ok;
+  };
+  const referenced = new Set<string>();
+  for (const { kind, items } of refHolders) {
+    for (const o of items) {
+      if (!alive(o)) continue;
+      const podSpec = kind === 'Pod' ? (o.spec as V1PodSpec | undefined) : o.spec?.template?.spec;
+      for (const name of configMapRefs(podSpec)) referenced.add(name);
+    }
+  }
+  const current = new Set(plan.setup.filter((o) => o.kind === 'ConfigMap').map((o) => o.metadata?.name ?? ''));
+  const bundleDeletes: PrunedObject[] = configMaps
+    .filter((cm) => !cm.metadata?.deletionTimestamp)
+    .map((cm) => cm.metadata?.name ?? '')
+    .filter((name) => name !== '' && !current.has(name) && !referenced.has(name))
+    .map((name) => ({ kind: 'ConfigMap', name, reason: 'code bundle no longer used' }));
+
+  for (const p of [...stageDeletes, ...bundleDeletes]) {
+    try {
+      if (await client.delete(p.kind, ns, p.name, { propagationPolicy: 'Background', signal })) {
+        result.pruned.push(p);
+        logger.info(`pruned ${p.kind}/${p.name} (${p.reason})`);
+      }
+    } catch (e) {
+      fail(`prune ${p.kind}/${p.name} in namespace=${ns}`, e);
+    }
+  }
+  if (result.pruned.length === 0 && result.errors.length === 0) logger.debug(`nothing to prune in namespace=${ns}`);
+  return result;
+}
