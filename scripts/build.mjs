@@ -14,6 +14,7 @@ const ncc = join(root, 'node_modules', '.bin', 'ncc');
 
 const bundles = [
   ['src/action/main.ts', '.'],
+  ['src/action/post.ts', 'post'],
   ['src/cli/main.ts', 'cli'],
 ];
 

@@ -4,16 +4,31 @@
  */
 import * as core from '@actions/core';
 
-export const COMMANDS = ['plan'] as const;
+export const COMMANDS = ['deploy', 'plan', 'teardown'] as const;
 export type ActionCommand = (typeof COMMANDS)[number];
+export const PREVIEW_MODES = ['auto', 'true', 'false'] as const;
+export type PreviewMode = (typeof PREVIEW_MODES)[number];
+
+/** Default of the `timeout` input. */
+export const DEFAULT_TIMEOUT = '30m';
 
 export interface ActionInputs {
   command: ActionCommand;
   /** Absolute or workspace-relative project directory. */
   projectDir: string;
   namespace?: string;
+  context?: string;
   image?: string;
   ingressClass?: string;
+  /** Only these stages (config names). */
+  stages?: string[];
+  timeoutMs: number;
+  preview: PreviewMode;
+  /** `https://{namespace}.example.com/{service}`. */
+  publicUrl?: string;
+  githubToken?: string;
+  comment: boolean;
+  allowForks: boolean;
 }
 
 function optional(name: string): string | undefined {
@@ -21,16 +36,56 @@ function optional(name: string): string | undefined {
   return value === '' ? undefined : value;
 }
 
+function oneOf<T extends string>(name: string, allowed: readonly T[], fallback: T): T {
+  const value = optional(name) ?? fallback;
+  if (!(allowed as readonly string[]).includes(value)) throw new Error(`input ${name}: expected one of ${allowed.join(', ')}, got '${value}'`);
+  return value as T;
+}
+
+function bool(name: string, fallback: boolean): boolean {
+  const value = optional(name)?.toLowerCase();
+  if (value === undefined) return fallback;
+  if (['true', 'yes', 'on', '1'].includes(value)) return true;
+  if (['false', 'no', 'off', '0'].includes(value)) return false;
+  throw new Error(`input ${name}: expected true or false, got '${value}'`);
+}
+
+/** `30m`, `90s`, `1h30m`, `500ms`, or plain seconds -> milliseconds; undefined when not a positive duration. */
+export function parseDuration(text: string): number | undefined {
+  const t = text.trim();
+  if (/^\d+(\.\d+)?$/.test(t)) return Number(t) * 1000 || undefined;
+  if (!/^(\d+(\.\d+)?(ms|h|m|s))+$/.test(t)) return undefined;
+  let ms = 0;
+  for (const [, n, unit] of t.matchAll(/(\d+(?:\.\d+)?)(ms|h|m|s)/g)) ms += Number(n) * { ms: 1, s: 1000, m: 60_000, h: 3_600_000 }[unit as 'ms' | 's' | 'm' | 'h'];
+  return ms > 0 ? ms : undefined;
+}
+
+/** Every input but the credentials (`kubeconfig`, `secrets`), which main.ts reads and masks first. */
 export function readInputs(): ActionInputs {
-  const command = optional('command') ?? 'plan';
-  if (!(COMMANDS as readonly string[]).includes(command)) {
-    throw new Error(`input command: expected one of ${COMMANDS.join(', ')}, got '${command}'`);
-  }
-  return {
-    command: command as ActionCommand,
+  const timeout = optional('timeout') ?? DEFAULT_TIMEOUT;
+  const timeoutMs = parseDuration(timeout);
+  if (timeoutMs === undefined) throw new Error(`input timeout: expected a duration such as 30m, 1h or 90s, got '${timeout}'`);
+  const stages = optional('stages')
+    ?.split(',')
+    .map((s) => s.trim())
+    .filter((s) => s !== '');
+  const inputs: ActionInputs = {
+    command: oneOf('command', COMMANDS, 'deploy'),
     projectDir: optional('project-dir') ?? '.',
-    namespace: optional('namespace'),
-    image: optional('image'),
-    ingressClass: optional('ingress-class'),
+    timeoutMs,
+    preview: oneOf('preview', PREVIEW_MODES, 'auto'),
+    comment: bool('comment', true),
+    allowForks: bool('allow-forks', false),
   };
+  const set = <K extends keyof ActionInputs>(key: K, value: ActionInputs[K] | undefined) => {
+    if (value !== undefined) inputs[key] = value;
+  };
+  set('namespace', optional('namespace'));
+  set('context', optional('context'));
+  set('image', optional('image'));
+  set('ingressClass', optional('ingress-class'));
+  set('stages', stages && stages.length > 0 ? stages : undefined);
+  set('publicUrl', optional('public-url'));
+  set('githubToken', optional('github-token'));
+  return inputs;
 }

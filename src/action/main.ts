@@ -1,20 +1,73 @@
 /**
- * The GitHub Action's entry point: a thin shell over the engine. It reads the inputs, loads and
- * validates the project (config problems become annotations on their file and line), and runs the
- * command.
+ * The GitHub Action's entry point: a thin shell over the engine. Credentials are read and masked first; then the
+ * project is loaded and validated (config problems become annotations on their file and line), and the command
+ * runs: `deploy` (the default), `plan` or `teardown`. On pull_request events (`preview: auto`) the project goes to
+ * its own namespace `<namespace>-pr-<number>`, with a sticky PR comment and a GitHub deployment; a closed PR tears
+ * that namespace down.
  */
 import * as core from '@actions/core';
+import type { V1Secret } from '@kubernetes/client-node';
+import { randomBytes } from 'node:crypto';
 import { isAbsolute, join } from 'node:path';
 import { formatProblem } from '../engine/config/problems.js';
 import { loadProject } from '../engine/config/load.js';
-import { bundleProject, planProject } from '../engine/plan/index.js';
-import { readInputs } from './inputs.js';
+import type { ProjectSpec } from '../engine/config/spec.js';
+import { deployProject } from '../engine/deploy/deploy.js';
+import type { DeployResult } from '../engine/deploy/types.js';
+import { KubeClient, KubeConfigError, type Manifest } from '../engine/kube/index.js';
+import type { Logger } from '../engine/logger.js';
+import { bundleProject, planNamespace, planProject, type DeployPlan, type PlannedServiceStage } from '../engine/plan/index.js';
+import { mask, maskKubeconfigText, parseSecrets, resolveKubeconfig, type SecretInput } from './credentials.js';
+import {
+  failureLine,
+  fillPublicUrl,
+  headerTable,
+  primaryUrl,
+  renderDeploySummary,
+  renderPreviewComment,
+  renderTornDownComment,
+  serviceUrls,
+  stagesOutput,
+} from './deploy-summary.js';
+import { GitHubPreview } from './github.js';
+import { readInputs, type ActionInputs } from './inputs.js';
 import { actionLogger } from './logger.js';
+import { escapeHtml } from './markdown.js';
 import { renderPlanSummary } from './plan-summary.js';
-import { readRunContext } from './run-context.js';
+import { PULL_REQUEST_EVENTS, readRunContext, type RunContext } from './run-context.js';
+import { teardownNamespace } from './teardown.js';
+
+/** Kubernetes namespace names are at most 63 characters. */
+const MAX_NAMESPACE = 63;
+
+/** `<base>-pr-<number>`, the base shortened so the whole stays a valid namespace name. */
+export function previewNamespace(base: string, pr: number): string {
+  const suffix = `-pr-${pr}`;
+  return `${base.slice(0, MAX_NAMESPACE - suffix.length).replace(/-+$/, '')}${suffix}`;
+}
+
+class ActionFailure extends Error {}
+
+interface Run {
+  inputs: ActionInputs;
+  context: RunContext;
+  logger: Logger;
+  spec: ProjectSpec;
+  namespace: string;
+  /** Set when this run is a PR preview. */
+  preview?: { number: number; closed: boolean };
+  kubeconfigInput?: string;
+  secrets: SecretInput[];
+}
 
 export async function run(): Promise<void> {
   try {
+    // Credentials first: nothing may be logged before they are masked.
+    const kubeconfigInput = core.getInput('kubeconfig').trim() || undefined;
+    if (kubeconfigInput !== undefined) maskKubeconfigText(kubeconfigInput);
+    mask(core.getInput('github-token'));
+    const secrets = parseSecrets(core.getInput('secrets') || undefined);
+
     const inputs = readInputs();
     const context = readRunContext();
     const dir = isAbsolute(inputs.projectDir) ? inputs.projectDir : join(context.workspace, inputs.projectDir);
@@ -28,23 +81,201 @@ export async function run(): Promise<void> {
     }
     if (!spec) {
       const errors = problems.filter((p) => p.severity === 'error').length;
+      core.setOutput('status', 'failure');
       core.setFailed(`bodywork-deploy: ${errors} configuration problem${errors === 1 ? '' : 's'} in ${inputs.projectDir}; nothing was deployed`);
       return;
     }
 
-    const plan = planProject(spec, {
-      namespace: inputs.namespace,
-      image: inputs.image,
-      ingressClass: inputs.ingressClass,
-      commitSha: context.sha,
-      runId: context.runId,
-      codeBundle: await bundleProject(spec),
-    });
-    core.setOutput('namespace', plan.namespace);
-    await core.summary.addRaw(renderPlanSummary(plan, context)).write();
-    core.info(`planned ${plan.steps.length} steps for ${plan.project} in namespace ${plan.namespace}; see the job summary`);
+    const pr = context.pullRequest;
+    const isPrEvent = context.eventName !== undefined && PULL_REQUEST_EVENTS.includes(context.eventName);
+    if (inputs.preview === 'true' && !pr) throw new ActionFailure(`preview: true needs a pull_request or pull_request_target event with a pull request in its payload (this run's event: ${context.eventName ?? 'unknown'})`);
+    const previewOn = pr !== undefined && (inputs.preview === 'true' || (inputs.preview === 'auto' && isPrEvent));
+    const base = planNamespace(spec, inputs.namespace);
+    const r: Run = {
+      inputs,
+      context,
+      logger,
+      spec,
+      namespace: previewOn ? previewNamespace(base, pr.number) : base,
+      ...(previewOn ? { preview: { number: pr.number, closed: pr.action === 'closed' } } : {}),
+      ...(kubeconfigInput !== undefined ? { kubeconfigInput } : {}),
+      secrets,
+    };
+    core.setOutput('namespace', r.namespace);
+
+    if (inputs.command === 'plan') return await planCommand(r);
+    if (context.eventName === 'pull_request_target' && pr?.fromFork && !inputs.allowForks) {
+      throw new ActionFailure(
+        `refusing to ${inputs.command} pull request #${pr.number} from the fork ${pr.headRepo ?? '(deleted repository)'} on pull_request_target: ` +
+          'this event runs with the base repository\'s secrets (your kubeconfig), and deploying the fork\'s code would let anyone who opens a pull request run code in your cluster with them. ' +
+          'Review the change and set allow-forks: true only for workflows that need it (for example behind an environment with required reviewers).',
+      );
+    }
+    if (inputs.command === 'teardown' || r.preview?.closed) return await teardownCommand(r);
+    return await deployCommand(r);
   } catch (error) {
+    core.setOutput('status', 'failure');
     core.setFailed(`bodywork-deploy: ${error instanceof Error ? error.message : String(error)}`);
+  }
+}
+
+async function planCommand(r: Run): Promise<void> {
+  const plan = planProject(r.spec, {
+    namespace: r.namespace,
+    ...planInputs(r),
+    codeBundle: await bundleProject(r.spec),
+  });
+  await core.summary.addRaw(renderPlanSummary(plan, r.context)).write();
+  core.setOutput('status', 'success');
+  core.info(`planned ${plan.steps.length} steps for ${plan.project} in namespace ${plan.namespace}; see the job summary`);
+}
+
+function planInputs(r: Run) {
+  const { inputs, context } = r;
+  const attempt = process.env.GITHUB_RUN_ATTEMPT;
+  return {
+    ...(inputs.image !== undefined ? { image: inputs.image } : {}),
+    ...(inputs.ingressClass !== undefined ? { ingressClass: inputs.ingressClass } : {}),
+    ...(inputs.stages !== undefined ? { stages: inputs.stages } : {}),
+    ...(context.sha !== undefined ? { commitSha: context.sha } : {}),
+    ...(context.runId !== undefined ? { runId: attempt && attempt !== '1' ? `${context.runId}-${attempt}` : context.runId } : {}),
+  };
+}
+
+/** A client for the kubeconfig input (or KUBECONFIG, ~/.kube/config), every credential masked. */
+function connect(r: Run): KubeClient {
+  try {
+    const { loaded } = resolveKubeconfig(r.kubeconfigInput, r.inputs.context);
+    r.logger.debug(`kubeconfig from ${loaded.source}, context ${loaded.context}, server ${loaded.server}`);
+    return KubeClient.create(loaded.kc, r.logger);
+  } catch (error) {
+    const pr = r.context.pullRequest;
+    if (error instanceof KubeConfigError && r.kubeconfigInput === undefined && pr?.fromFork && r.context.eventName === 'pull_request') {
+      throw new ActionFailure(
+        `no kubeconfig: pull request #${pr.number} comes from the fork ${pr.headRepo ?? '(deleted repository)'}, and GitHub does not pass secrets to pull_request workflows from forks, so the kubeconfig input is empty. ` +
+          "Skip this step for forks (if: github.event.pull_request.head.repo.full_name == github.repository), or deploy fork PRs from a reviewed pull_request_target workflow with allow-forks: true.",
+      );
+    }
+    throw error;
+  }
+}
+
+function githubPreview(r: Run): GitHubPreview | undefined {
+  if (!r.preview || !r.inputs.githubToken || !r.context.repository) return undefined;
+  return new GitHubPreview(r.inputs.githubToken, r.context.repository, r.namespace);
+}
+
+/** The `secrets` input as Opaque Secrets labelled as the project's, in the namespace (created first when missing). */
+async function applySecrets(client: KubeClient, r: Run, plan: DeployPlan): Promise<void> {
+  if (r.secrets.length === 0) return;
+  await r.logger.group(`Secrets (${r.secrets.length})`, async () => {
+    if (!(await client.exists('Namespace', undefined, plan.namespace))) {
+      const planned = plan.setup.find((o) => o.kind === 'Namespace') ?? { apiVersion: 'v1', kind: 'Namespace', metadata: { name: plan.namespace, labels: plan.labels } };
+      r.logger.info(`creating namespace=${plan.namespace}`);
+      await client.apply({ ...planned, metadata: { ...planned.metadata, name: plan.namespace } } as unknown as Manifest);
+    }
+    for (const s of r.secrets) {
+      const secret: V1Secret = {
+        apiVersion: 'v1',
+        kind: 'Secret',
+        type: 'Opaque',
+        metadata: { name: s.name, namespace: plan.namespace, labels: plan.labels },
+        data: Object.fromEntries(Object.entries(s.data).map(([k, v]) => [k, Buffer.from(v, 'utf8').toString('base64')])),
+      };
+      await client.apply(secret as unknown as Manifest);
+      r.logger.info(`applied secret=${s.name} (keys: ${Object.keys(s.data).sort().join(', ')}) in namespace=${plan.namespace}`);
+    }
+  });
+}
+
+function withPublicUrls(result: DeployResult, plan: DeployPlan, r: Run): DeployResult {
+  const template = r.inputs.publicUrl;
+  if (template === undefined) return result;
+  const planned = new Map(plan.steps.flatMap((s) => s.stages).filter((s): s is PlannedServiceStage => s.type === 'service').map((s) => [s.stage, s]));
+  return {
+    ...result,
+    stages: result.stages.map((s) => {
+      const p = planned.get(s.stage);
+      if (s.type !== 'service' || !p) return s;
+      const service = p.service.metadata?.name ?? p.baseName;
+      return { ...s, publicUrl: fillPublicUrl(template, { namespace: result.namespace, service, stage: s.stage, ...(r.preview ? { pr: r.preview.number } : {}) }) };
+    }),
+  };
+}
+
+async function deployCommand(r: Run): Promise<void> {
+  const client = connect(r);
+  const plan = planProject(r.spec, { namespace: r.namespace, ...planInputs(r), codeBundle: await bundleProject(r.spec) });
+  // Per-run Job names derive from the run id: GITHUB_RUN_ID (with the attempt of a re-run), else a new one.
+  const runId = planInputs(r).runId ?? `${Date.now().toString(36).slice(-6)}${randomBytes(2).toString('hex')}`;
+
+  const github = githubPreview(r);
+  const ref = r.context.pullRequest?.headSha ?? r.context.sha;
+  const deploymentId = github && ref ? await github.createDeployment(ref, `Bodywork preview of ${plan.project} in ${plan.namespace}`) : undefined;
+  if (github && deploymentId !== undefined) await github.setStatus(deploymentId, 'in_progress', { ...(r.context.runUrl ? { logUrl: r.context.runUrl } : {}) });
+
+  // The runner cancels a step with SIGINT, then SIGTERM: stop the stages (Jobs deleted, rollouts undone).
+  const cancel = new AbortController();
+  const onSignal = (signal: NodeJS.Signals) => {
+    core.info(`${signal}: cancelling the deployment`);
+    cancel.abort(new Error(`the workflow run was cancelled (${signal})`));
+  };
+  process.on('SIGINT', onSignal);
+  process.on('SIGTERM', onSignal);
+  let result: DeployResult;
+  try {
+    await applySecrets(client, r, plan);
+    result = await deployProject({
+      client,
+      logger: r.logger,
+      spec: r.spec,
+      plan,
+      runId,
+      signal: cancel.signal,
+      timeoutMs: r.inputs.timeoutMs,
+      onLogLine: (_stage, line) => core.info(line),
+    });
+  } finally {
+    process.off('SIGINT', onSignal);
+    process.off('SIGTERM', onSignal);
+  }
+  result = withPublicUrls(result, plan, r);
+
+  const url = primaryUrl(result);
+  core.setOutput('status', result.status);
+  core.setOutput('stages', JSON.stringify(stagesOutput(result)));
+  core.setOutput('service-urls', JSON.stringify(serviceUrls(result)));
+  core.setOutput('url', url ?? '');
+  await core.summary.addRaw(renderDeploySummary(plan, result, r.context)).write();
+
+  if (github && r.preview) {
+    if (r.inputs.comment) await github.upsertComment(r.preview.number, renderPreviewComment(plan, result, r.context));
+    if (deploymentId !== undefined) {
+      await github.setStatus(deploymentId, result.status === 'success' ? 'success' : 'failure', {
+        ...(url !== undefined ? { environmentUrl: url } : {}),
+        ...(r.context.runUrl ? { logUrl: r.context.runUrl } : {}),
+        description: result.status === 'success' ? 'preview deployed' : failureLine(result),
+      });
+    }
+  }
+  if (result.status === 'failure') core.setFailed(`bodywork-deploy: ${failureLine(result)}`);
+}
+
+async function teardownCommand(r: Run): Promise<void> {
+  const client = connect(r);
+  const plan = planProject(r.spec, { namespace: r.namespace });
+  const outcome = await r.logger.group(`Teardown of namespace=${r.namespace}`, () => teardownNamespace(client, r.logger, r.namespace, plan.labels));
+  core.info(outcome.message);
+  core.setOutput('status', 'success');
+  const why = r.preview?.closed ? `pull request #${r.preview.number} was closed: ` : '';
+  await core.summary
+    .addRaw(`## 🧹 Bodywork teardown: ${escapeHtml(plan.project)}\n\n${headerTable(plan.project, r.namespace, r.context)}\n${escapeHtml(why + outcome.message)}\n`)
+    .write();
+  const github = githubPreview(r);
+  if (github && r.preview) {
+    const n = await github.deactivateAll(r.context.runUrl);
+    core.info(`marked ${n} GitHub deployment${n === 1 ? '' : 's'} of ${r.namespace} inactive`);
+    if (r.inputs.comment) await github.upsertComment(r.preview.number, renderTornDownComment(r.namespace, r.context, why + outcome.message));
   }
 }
 

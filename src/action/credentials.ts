@@ -1,0 +1,110 @@
+/**
+ * The action's credentials: the `kubeconfig` input (content, plain or base64) and the `secrets` input. Every
+ * credential is registered with the runner's log masking (`core.setSecret`) before anything else is logged; the
+ * kubeconfig content is written to a 0600 file under RUNNER_TEMP, which the post step (post.ts) deletes.
+ */
+import * as core from '@actions/core';
+import { randomBytes } from 'node:crypto';
+import { mkdirSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { decodeContent, kubeconfigSecrets, loadKubeConfig, type LoadedKubeConfig } from '../engine/kube/index.js';
+
+/** The core.saveState key the post step reads the kubeconfig file's path from. */
+export const KUBECONFIG_STATE = 'kubeconfig-path';
+
+/** Registers `value` (and each of its lines) with the runner's log masking. */
+export function mask(value: string | undefined): void {
+  if (value === undefined) return;
+  const trimmed = value.trim();
+  if (trimmed.length < 4) return;
+  core.setSecret(trimmed);
+  if (trimmed.includes('\n')) for (const line of trimmed.split(/\r?\n/)) if (line.trim().length >= 4) core.setSecret(line.trim());
+}
+
+/**
+ * Masks what looks like a credential in kubeconfig text before it is parsed (a parse error must not print one):
+ * the values of token, password and key/certificate data fields, and the whole content when it is base64.
+ */
+export function maskKubeconfigText(content: string): void {
+  const trimmed = content.trim();
+  if (/^[A-Za-z0-9+/=_\-\s]+$/.test(trimmed) && !/[:{]/.test(trimmed)) {
+    mask(trimmed);
+    try {
+      content = decodeContent(trimmed);
+    } catch {
+      return;
+    }
+  }
+  for (const m of content.matchAll(/["']?(token|password|client-key-data|client-certificate-data|id-token|refresh-token|access-token|client-secret)["']?\s*:\s*["']?([^"'\s,}]+)/gi)) {
+    mask(m[2]);
+  }
+}
+
+export interface ResolvedKubeconfig {
+  loaded: LoadedKubeConfig;
+  /** The file written from the `kubeconfig` input (deleted by the post step), when the input was given. */
+  file?: string;
+}
+
+/**
+ * Loads the cluster credentials: the `kubeconfig` input's content (written to RUNNER_TEMP at 0600 and loaded from
+ * there), else KUBECONFIG / ~/.kube/config. Every credential in it is masked before this returns.
+ */
+export function resolveKubeconfig(content: string | undefined, context: string | undefined, env: NodeJS.ProcessEnv = process.env): ResolvedKubeconfig {
+  let file: string | undefined;
+  if (content !== undefined) {
+    maskKubeconfigText(content);
+    const dir = env.RUNNER_TEMP || tmpdir();
+    mkdirSync(dir, { recursive: true });
+    file = join(dir, `bodywork-kubeconfig-${randomBytes(6).toString('hex')}`);
+    // Saved before the write, so the post step removes the file even if this run dies half-way.
+    core.saveState(KUBECONFIG_STATE, file);
+    writeFileSync(file, decodeContent(content), { mode: 0o600 });
+  }
+  const loaded = loadKubeConfig({ ...(file !== undefined ? { path: file } : {}), ...(context !== undefined ? { context } : {}), env });
+  for (const secret of kubeconfigSecrets(loaded.kc)) mask(secret);
+  return { loaded, ...(file !== undefined ? { file } : {}) };
+}
+
+/** One Kubernetes Secret to create from the `secrets` input. */
+export interface SecretInput {
+  name: string;
+  data: Record<string, string>;
+}
+
+const SECRET_NAME = /^[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$/;
+const SECRET_KEY = /^[-._a-zA-Z0-9]+$/;
+
+/**
+ * Parses the `secrets` input: one `SECRET_NAME.KEY=value` a line (the secret name is what comes before the last dot
+ * of the left-hand side, the value everything after the first `=`); blank lines and `#` comments are skipped.
+ * Every value is masked first, so no error message can print one. Throws naming the line (never its value).
+ */
+export function parseSecrets(text: string | undefined): SecretInput[] {
+  if (text === undefined) return [];
+  const lines = text.split(/\r?\n/);
+  for (const line of lines) {
+    const eq = line.indexOf('=');
+    if (eq > 0) mask(line.slice(eq + 1));
+  }
+  const secrets = new Map<string, Record<string, string>>();
+  lines.forEach((raw, i) => {
+    const line = raw.trim();
+    if (line === '' || line.startsWith('#')) return;
+    const eq = line.indexOf('=');
+    const left = eq > 0 ? line.slice(0, eq).trim() : '';
+    const dot = left.lastIndexOf('.');
+    const name = left.slice(0, Math.max(dot, 0));
+    const key = left.slice(dot + 1);
+    if (eq <= 0 || dot <= 0 || !SECRET_NAME.test(name) || !SECRET_KEY.test(key)) {
+      throw new Error(
+        `input secrets, line ${i + 1}: expected SECRET_NAME.KEY=value with SECRET_NAME a Kubernetes Secret name (lower-case letters, digits, '-' and '.') and KEY letters, digits, '-', '_' or '.'`,
+      );
+    }
+    const data = secrets.get(name) ?? {};
+    data[key] = line.slice(eq + 1);
+    secrets.set(name, data);
+  });
+  return [...secrets].map(([name, data]) => ({ name, data }));
+}

@@ -1,0 +1,217 @@
+/**
+ * What a deploy reports: the job summary (header, DAG, stages, services, failed stages' log tails), the PR comment,
+ * and the step outputs. Every piece of text from the config, the cluster or a stage's logs goes through escapeHtml.
+ */
+import { formatDuration } from '../engine/deploy/deploy.js';
+import type { DeployResult, StageResult } from '../engine/deploy/types.js';
+import type { DeployPlan, PlannedServiceStage } from '../engine/plan/index.js';
+import { code, details, escapeHtml, SUMMARY_LIMIT_BYTES, table, truncateBytes } from './markdown.js';
+import type { RunContext } from './run-context.js';
+
+/** Log lines of one failed stage shown in the summary at most. */
+const LOG_TAIL_BYTES = 32 * 1024;
+
+const RESULT_ICON: Record<StageResult['status'], string> = {
+  succeeded: '✅ succeeded',
+  failed: '❌ failed',
+  'rolled-back': '↩️ rolled back',
+  skipped: '⏭️ skipped',
+  cancelled: '⛔ cancelled',
+};
+
+export interface ServiceInfo {
+  stage: string;
+  service: string;
+  port?: number;
+  url: string;
+  publicUrl?: string;
+  readyReplicas?: number;
+  replicas?: number;
+  /** The tutorial's way in: `kubectl proxy` on port 8001. */
+  proxyUrl: string;
+}
+
+/** `http://localhost:8001/api/v1/namespaces/<ns>/services/<svc>:<port>/proxy/` */
+export function proxyUrl(namespace: string, service: string, port?: number): string {
+  return `http://localhost:8001/api/v1/namespaces/${namespace}/services/${service}${port !== undefined ? `:${port}` : ''}/proxy/`;
+}
+
+/** Fills a `public-url` template: `{namespace}`, `{service}` (the Service name), `{stage}`, `{pr}`. */
+export function fillPublicUrl(template: string, values: { namespace: string; service: string; stage: string; pr?: number }): string {
+  return template.replace(/\{(namespace|service|stage|pr)\}/g, (_m, k: string) => (k === 'pr' ? String(values.pr ?? '') : values[k as 'namespace' | 'service' | 'stage']));
+}
+
+export function serviceInfos(plan: DeployPlan, result: DeployResult): ServiceInfo[] {
+  const planned = new Map(plan.steps.flatMap((s) => s.stages).filter((s): s is PlannedServiceStage => s.type === 'service').map((s) => [s.stage, s]));
+  return result.stages
+    .filter((r) => r.type === 'service' && planned.has(r.stage))
+    .map((r) => {
+      const p = planned.get(r.stage)!;
+      const service = p.service.metadata?.name ?? p.baseName;
+      const port = p.service.spec?.ports?.[0]?.port;
+      return {
+        stage: r.stage,
+        service,
+        ...(port !== undefined ? { port } : {}),
+        url: r.url ?? p.url,
+        ...(r.publicUrl !== undefined ? { publicUrl: r.publicUrl } : {}),
+        ...(r.readyReplicas !== undefined ? { readyReplicas: r.readyReplicas } : {}),
+        ...(r.replicas !== undefined ? { replicas: r.replicas } : {}),
+        proxyUrl: proxyUrl(result.namespace, service, port),
+      };
+    });
+}
+
+/** The `service-urls` output: stage -> public URL, else in-cluster URL (succeeded service stages). */
+export function serviceUrls(result: DeployResult): Record<string, string> {
+  const out: Record<string, string> = {};
+  for (const s of result.stages) {
+    if (s.type !== 'service' || s.status !== 'succeeded') continue;
+    const url = s.publicUrl ?? s.url;
+    if (url) out[s.stage] = url;
+  }
+  return out;
+}
+
+/** The `url` output: the first public URL, else the first in-cluster URL. */
+export function primaryUrl(result: DeployResult): string | undefined {
+  const ok = result.stages.filter((s) => s.type === 'service' && s.status === 'succeeded');
+  return ok.find((s) => s.publicUrl)?.publicUrl ?? ok.find((s) => s.url)?.url;
+}
+
+/** The `stages` output: the stage results without their log tails (logs belong in the log and the summary). */
+export function stagesOutput(result: DeployResult): Omit<StageResult, 'logTail'>[] {
+  return result.stages.map((s) => {
+    const copy: StageResult = { ...s };
+    delete copy.logTail;
+    return copy;
+  });
+}
+
+/** The one line a failed run ends with: the first stage that did not succeed, and why. */
+export function failureLine(result: DeployResult): string {
+  const bad = result.stages.find((s) => s.status === 'failed' || s.status === 'rolled-back' || s.status === 'cancelled');
+  if (bad) {
+    const verb = bad.status === 'rolled-back' ? 'was rolled back' : bad.status;
+    return `stage '${bad.stage}' (step ${bad.step === 0 ? 'on failure' : bad.step}) ${verb}${bad.reason ? `: ${bad.reason}` : ''}`;
+  }
+  return result.reason ?? 'the deployment failed';
+}
+
+function triggerText(context: RunContext): string | undefined {
+  if (!context.eventName) return undefined;
+  if (context.eventName === 'schedule') return 'schedule (scheduled run)';
+  if (context.pullRequest) return `${context.eventName} (#${context.pullRequest.number}${context.pullRequest.action ? `, ${context.pullRequest.action}` : ''})`;
+  return context.eventName;
+}
+
+export function headerTable(project: string, namespace: string, context: RunContext, extra: string[][] = []): string {
+  const rows: string[][] = [
+    ['Project', code(project)],
+    ['Namespace', code(namespace)],
+    ...extra,
+  ];
+  if (context.sha) rows.push(['Commit', code(context.sha.slice(0, 12))]);
+  const trigger = triggerText(context);
+  if (trigger) rows.push(['Trigger', code(trigger)]);
+  if (context.runUrl) rows.push(['Run', `<a href="${escapeHtml(context.runUrl)}">${escapeHtml(context.runUrl)}</a>`]);
+  return table(['', ''], rows);
+}
+
+function link(url: string | undefined): string {
+  return url ? `<a href="${escapeHtml(url)}">${escapeHtml(url)}</a>` : '';
+}
+
+function stageTable(result: DeployResult): string {
+  return table(
+    ['Step', 'Stage', 'Type', 'Result', 'Attempts', 'Duration', 'URL'],
+    result.stages.map((s) => [
+      s.step === 0 ? 'on failure' : String(s.step),
+      code(s.stage),
+      s.type,
+      `${RESULT_ICON[s.status]}${s.reason && s.status !== 'succeeded' ? `<br>${escapeHtml(s.reason)}` : ''}`,
+      String(s.attempts),
+      s.durationMs !== undefined ? formatDuration(s.durationMs) : '',
+      s.publicUrl ? link(s.publicUrl) : s.url ? code(s.url) : '',
+    ]),
+  );
+}
+
+function serviceTable(services: ServiceInfo[]): string {
+  return table(
+    ['Stage', 'Ready', 'In-cluster URL', 'Public URL', 'Through <code>kubectl proxy</code>'],
+    services.map((s) => [
+      code(s.stage),
+      s.readyReplicas !== undefined || s.replicas !== undefined ? `${s.readyReplicas ?? 0}/${s.replicas ?? '?'}` : '',
+      code(s.url),
+      link(s.publicUrl),
+      code(s.proxyUrl),
+    ]),
+  );
+}
+
+/** The job summary of a deploy, under SUMMARY_LIMIT_BYTES. */
+export function renderDeploySummary(plan: DeployPlan, result: DeployResult, context: RunContext): string {
+  const parts: string[] = [];
+  const ok = result.status === 'success';
+  parts.push(`## ${ok ? '✅' : '❌'} Bodywork deploy: ${escapeHtml(result.project)} ${ok ? 'succeeded' : 'failed'}\n`);
+  parts.push(headerTable(result.project, result.namespace, context, [['Image', code(plan.image)], ['Duration', formatDuration(result.durationMs)]]));
+  if (!ok) parts.push(`**Failure:** ${escapeHtml(failureLine(result))}\n`);
+  parts.push(`### DAG\n\n${plan.steps.map((s) => `${s.index}. ${s.stages.map((st) => code(st.stage)).join(', ')}`).join('\n')}\n`);
+  parts.push('### Stages\n');
+  parts.push(stageTable(result));
+  const services = serviceInfos(plan, result);
+  if (services.length > 0) {
+    parts.push('### Services\n');
+    parts.push(serviceTable(services));
+    parts.push(`Reach a service from your machine with \`kubectl proxy --port 8001\`, then open its proxy URL.\n`);
+  }
+  const head = parts.join('\n');
+  const failed = result.stages.filter((s) => (s.status === 'failed' || s.status === 'rolled-back') && s.logTail && s.logTail.length > 0);
+  let budget = SUMMARY_LIMIT_BYTES - Buffer.byteLength(head) - 2048;
+  const logs: string[] = [];
+  for (const s of failed) {
+    const room = Math.min(LOG_TAIL_BYTES, Math.max(budget, 0));
+    if (room < 256) break;
+    const section = details(`Last log lines of ${s.stage} (${s.status})`, lastBytes(s.logTail!.join('\n'), room));
+    budget -= Buffer.byteLength(section);
+    logs.push(section);
+  }
+  const text = logs.length > 0 ? `${head}\n### Logs\n\n${logs.join('\n')}` : head;
+  return Buffer.byteLength(text) > SUMMARY_LIMIT_BYTES ? truncateBytes(text, SUMMARY_LIMIT_BYTES - 1024) : text;
+}
+
+/** The last lines of `text` within `maxBytes` (escaping grows text up to 6x, so the budget is divided). */
+function lastBytes(text: string, maxBytes: number): string {
+  const lines = text.split('\n');
+  const kept: string[] = [];
+  let size = 0;
+  for (let i = lines.length - 1; i >= 0; i--) {
+    const bytes = Buffer.byteLength(lines[i]) * 6 + 1;
+    if (size + bytes > maxBytes) break;
+    kept.unshift(lines[i]);
+    size += bytes;
+  }
+  return kept.length < lines.length ? `… ${lines.length - kept.length} earlier lines not shown\n${kept.join('\n')}` : text;
+}
+
+/** The sticky PR comment for a preview deploy (the marker is added by GitHubPreview). */
+export function renderPreviewComment(plan: DeployPlan, result: DeployResult, context: RunContext): string {
+  const ok = result.status === 'success';
+  const parts = [
+    `### ${ok ? '✅' : '❌'} Bodywork preview: ${code(result.namespace)} ${ok ? 'deployed' : 'failed'}`,
+    '',
+    `Project ${code(result.project)}${context.sha ? ` at ${code((context.pullRequest?.headSha ?? context.sha).slice(0, 12))}` : ''}${context.runUrl ? ` — <a href="${escapeHtml(context.runUrl)}">run</a>` : ''}.`,
+    '',
+  ];
+  if (!ok) parts.push(`**Failure:** ${escapeHtml(failureLine(result))}`, '');
+  parts.push(stageTable(result));
+  const services = serviceInfos(plan, result);
+  if (services.length > 0) parts.push(serviceTable(services));
+  return parts.join('\n');
+}
+
+/** The PR comment once the preview is gone. */
+export function renderTornDownComment(namespace: string, context: RunContext, outcome: string): string {
+  return `### 🧹 Bodywork preview: ${code(namespace)} torn down\n\n${escapeHtml(outcome)}${context.runUrl ? ` — <a href="${escapeHtml(context.runUrl)}">run</a>` : ''}.\n`;
+}

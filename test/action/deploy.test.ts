@@ -1,0 +1,302 @@
+/**
+ * The action's deploy, teardown and PR previews, run as the runner runs it (the source entry point through tsx,
+ * INPUT_* variables, GITHUB_* files, event payloads) against the embedded sandbox, with GitHub's REST API faked on
+ * 127.0.0.1 (GITHUB_API_URL).
+ */
+import { createHash } from 'node:crypto';
+import { existsSync, statSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import type { V1Deployment, V1Secret } from '@kubernetes/client-node';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { batchProject, httpServer, removeProject, startDeploySandbox, writeProject, type DeploySandbox } from '../engine/deploy/helpers.js';
+import { startFakeGitHub, type FakeGitHub } from './support/fake-github.js';
+import { runAction, type ActionRun } from './support/run-action.js';
+
+/** A token no other text contains: it must show up only inside ::add-mask::. */
+const KUBE_TOKEN = 'kt-7Hq2vZ9xWpL4mN8r';
+const SECRET_VALUE = 'pw-Xy91QzR7tK3vB6nA';
+
+let s: DeploySandbox;
+let gh: FakeGitHub;
+let kubeconfig: string;
+const dirs: string[] = [];
+
+beforeAll(async () => {
+  s = await startDeploySandbox();
+  gh = await startFakeGitHub();
+  kubeconfig = s.sandbox.kubeconfig.replace(/token: \S+/, `token: ${KUBE_TOKEN}`);
+  expect(kubeconfig).toContain(KUBE_TOKEN);
+});
+afterAll(async () => {
+  await gh?.stop();
+  await s?.stop();
+  await Promise.all(dirs.map(removeProject));
+});
+
+/** A workspace holding a project at `project/`. */
+async function workspace(files: Record<string, string>): Promise<string> {
+  const prefixed = Object.fromEntries(Object.entries(files).map(([k, v]) => [`project/${k}`, v]));
+  const ws = await writeProject(prefixed);
+  dirs.push(ws);
+  return ws;
+}
+
+function pipeline(name: string, port: number, train = 'print("training <b>model</b> done", flush=True)\n') {
+  return batchProject(name, 'train >> api', { train: { script: train }, api: { script: httpServer(port, 'ok'), service: { port } } });
+}
+
+function annotations(run: ActionRun, kind = 'error'): string[] {
+  return run.stdout.split('\n').filter((l) => l.startsWith(`::${kind}`));
+}
+
+function prEvent(number: number, action: string, opts: { fork?: boolean; sha?: string } = {}) {
+  return {
+    action,
+    number,
+    pull_request: {
+      number,
+      head: { sha: opts.sha ?? 'feedfacefeedfacefeedfacefeedfacefeedface', repo: { full_name: opts.fork ? 'mallory/iris' : 'acme/iris', fork: opts.fork === true } },
+      base: { repo: { full_name: 'acme/iris' } },
+    },
+  };
+}
+
+describe('the action with command: deploy', () => {
+  it('deploys a batch and a service stage on push: step groups, prefixed stage logs, summary and outputs', async () => {
+    const ws = await workspace(pipeline('push-demo', 5301));
+    const run = await runAction({ workspace: ws, inputs: { kubeconfig, 'project-dir': 'project', namespace: 'push-demo', timeout: '90s' } });
+    expect(run.status, run.stdout + run.stderr).toBe(0);
+    expect(run.stdout).toMatch(/^::group::Step 1\/2: train$/m);
+    expect(run.stdout).toMatch(/^::group::Step 2\/2: api$/m);
+    expect(run.stdout).toContain('[train] training <b>model</b> done');
+    expect(annotations(run)).toEqual([]);
+
+    expect(run.outputs.status).toBe('success');
+    expect(run.outputs.namespace).toBe('push-demo');
+    const stages = JSON.parse(run.outputs.stages) as Record<string, unknown>[];
+    expect(stages.map((x) => [x.stage, x.type, x.step, x.status])).toEqual([
+      ['train', 'batch', 1, 'succeeded'],
+      ['api', 'service', 2, 'succeeded'],
+    ]);
+    expect(stages.every((x) => !('logTail' in x))).toBe(true);
+    expect(JSON.parse(run.outputs['service-urls'])).toEqual({ api: 'http://api.push-demo.svc.cluster.local:5301' });
+    expect(run.outputs.url).toBe('http://api.push-demo.svc.cluster.local:5301');
+
+    const sum = run.summary;
+    expect(sum).toContain('## ✅ Bodywork deploy: push-demo succeeded');
+    expect(sum).toContain('<tr><td>Namespace</td><td><code>push-demo</code></td></tr>');
+    expect(sum).toContain('<tr><td>Commit</td><td><code>0123456789ab</code></td></tr>');
+    expect(sum).toContain('<tr><td>Trigger</td><td><code>push</code></td></tr>');
+    expect(sum).toContain('https://github.com/acme/iris/actions/runs/4242');
+    expect(sum).toContain('### DAG\n\n1. <code>train</code>\n2. <code>api</code>\n');
+    expect(sum).toMatch(/<tr><td>1<\/td><td><code>train<\/code><\/td><td>batch<\/td><td>✅ succeeded<\/td><td>1<\/td><td>\d+s<\/td><td><\/td><\/tr>/);
+    expect(sum).toMatch(/<tr><td>2<\/td><td><code>api<\/code><\/td><td>service<\/td><td>✅ succeeded<\/td><td>1<\/td>/);
+    expect(sum).toContain(
+      '<tr><td><code>api</code></td><td>1/1</td><td><code>http://api.push-demo.svc.cluster.local:5301</code></td><td></td><td><code>http://localhost:8001/api/v1/namespaces/push-demo/services/api:5301/proxy/</code></td></tr>',
+    );
+    expect(sum).not.toContain('<details>');
+
+    const dep = await s.client.get<V1Deployment>('Deployment', 'push-demo', 'api');
+    expect(dep.status?.readyReplicas).toBe(1);
+  });
+
+  it('fails with one error line naming the stage and why, and the escaped log tail in the summary', async () => {
+    const script = ['print("loading <img src=x onerror=alert(1)> **not bold** | pipe", flush=True)', 'raise SystemExit("model accuracy 0.2 < 0.9")', ''].join('\n');
+    const ws = await workspace(batchProject('fail-demo', 'train >> api', { train: { script }, api: { script: httpServer(5302, 'ok'), service: { port: 5302 } } }));
+    const run = await runAction({ workspace: ws, inputs: { kubeconfig, 'project-dir': 'project', timeout: '90s' } });
+    expect(run.status).toBe(1);
+    const errors = annotations(run);
+    expect(errors).toHaveLength(1);
+    expect(errors[0]).toMatch(/^::error::bodywork-deploy: stage 'train' \(step 1\) failed: .+/);
+    expect(run.outputs.status).toBe('failure');
+    const stages = JSON.parse(run.outputs.stages) as { stage: string; status: string }[];
+    expect(stages.map((x) => [x.stage, x.status])).toEqual([
+      ['train', 'failed'],
+      ['api', 'skipped'],
+    ]);
+    expect(run.outputs.url).toBe('');
+
+    const sum = run.summary;
+    expect(sum).toContain('## ❌ Bodywork deploy: fail-demo failed');
+    expect(sum).toMatch(/\*\*Failure:\*\* stage &#39;train&#39; \(step 1\) failed: /);
+    expect(sum).toContain('<details><summary>Last log lines of train (failed)</summary>');
+    expect(sum).toContain('loading &lt;img src=x onerror=alert(1)&gt; &#42;&#42;not bold&#42;&#42; &#124; pipe');
+    expect(sum).toContain('model accuracy 0.2 &lt; 0.9');
+    expect(sum).not.toContain('<img');
+    expect(sum).not.toContain('**not bold**');
+  });
+
+  it('masks the kubeconfig token and the secrets values before logging anything, even with step debug on', async () => {
+    const script = [
+      'import hashlib, os',
+      'print("secret sha256", hashlib.sha256(os.environ["DB_PASSWORD"].encode()).hexdigest(), flush=True)',
+      '',
+    ].join('\n');
+    const ws = await workspace(batchProject('mask-demo', 'train', { train: { script, secrets: { DB_PASSWORD: 'db-creds' } } }));
+    const run = await runAction({
+      workspace: ws,
+      inputs: {
+        kubeconfig: Buffer.from(kubeconfig).toString('base64'),
+        'project-dir': 'project',
+        secrets: `db-creds.DB_PASSWORD=${SECRET_VALUE}\ndb-creds.USER=ml-user-01\n`,
+      },
+      env: { ACTIONS_STEP_DEBUG: 'true', RUNNER_DEBUG: '1' },
+    });
+    expect(run.status, run.stdout + run.stderr).toBe(0);
+    // The stage got the value (it printed only its hash).
+    expect(run.stdout).toContain(`[train] secret sha256 ${createHash('sha256').update(SECRET_VALUE).digest('hex')}`);
+    expect(run.stdout).toMatch(/^::debug::GET \/api\/v1\/namespaces/m);
+    const masks = run.stdout.split('\n').filter((l) => l.startsWith('::add-mask::'));
+    expect(masks).toContain(`::add-mask::${KUBE_TOKEN}`);
+    expect(masks).toContain(`::add-mask::${SECRET_VALUE}`);
+    const firstMask = run.stdout.indexOf('::add-mask::');
+    const lastMask = run.stdout.lastIndexOf('::add-mask::');
+    const beforeMasks = run.stdout.slice(0, firstMask);
+    expect(beforeMasks).toBe('');
+    // Every mask comes before the first other line.
+    expect(run.stdout.slice(0, run.stdout.indexOf('\n', lastMask) + 1).split('\n').filter((l) => l !== '' && !l.startsWith('::add-mask::'))).toEqual([]);
+    const unmasked = [run.stdout.split('\n').filter((l) => !l.startsWith('::add-mask::')).join('\n'), run.stderr, run.summary, run.outputFile];
+    for (const text of unmasked) {
+      expect(text).not.toContain(KUBE_TOKEN);
+      expect(text).not.toContain(SECRET_VALUE);
+    }
+
+    const secret = await s.client.get<V1Secret>('Secret', 'mask-demo', 'db-creds');
+    expect(secret.type).toBe('Opaque');
+    expect(secret.metadata?.labels?.['app.kubernetes.io/managed-by']).toBe('bodywork-deploy');
+    expect(Buffer.from(secret.data?.DB_PASSWORD ?? '', 'base64').toString()).toBe(SECRET_VALUE);
+
+    // The kubeconfig was written 0600 under RUNNER_TEMP; the post step deletes it.
+    const file = run.state['kubeconfig-path'];
+    expect(file.startsWith(run.runnerTemp)).toBe(true);
+    expect(statSync(file).mode & 0o777).toBe(0o600);
+    const post = await runAction({ entry: 'post', workspace: ws, inputs: {}, env: { 'STATE_kubeconfig-path': file } });
+    expect(post.status, post.stderr).toBe(0);
+    expect(post.stdout).toContain(`deleted the kubeconfig file ${file}`);
+    expect(existsSync(file)).toBe(false);
+  });
+
+  it('re-deploys a scheduled run into the base namespace idempotently', async () => {
+    const ws = await workspace(pipeline('nightly', 5303));
+    const runs: ActionRun[] = [];
+    for (const id of ['5001', '5002']) {
+      runs.push(await runAction({ workspace: ws, runId: id, event: { name: 'schedule', payload: { schedule: '0 * * * *' } }, inputs: { kubeconfig, 'project-dir': 'project', timeout: '90s' } }));
+    }
+    for (const run of runs) {
+      expect(run.status, run.stdout + run.stderr).toBe(0);
+      expect(run.outputs.namespace).toBe('nightly');
+      expect(run.summary).toContain('<tr><td>Trigger</td><td><code>schedule (scheduled run)</code></td></tr>');
+    }
+    expect(runs[1].stdout).toContain('namespace=nightly already exists');
+    const deployments = await s.client.list<V1Deployment>('Deployment', 'nightly');
+    expect(deployments.items.map((d) => [d.metadata?.name, d.status?.readyReplicas, d.spec?.template.metadata?.annotations?.['bodywork.dev/run-id']])).toEqual([['api', 1, '5002']]);
+    // The engine keeps the last run's Job (as history) and deletes earlier runs' ones.
+    const jobs = await s.client.list('Job', 'nightly');
+    expect(jobs.items.filter((j) => !j.metadata?.deletionTimestamp).map((j) => j.metadata?.name)).toEqual(['train-5002']);
+  });
+
+  it('writes nothing to the cluster when the config is broken, and annotates the lines', async () => {
+    const files = pipeline('broken-demo', 5304);
+    files['bodywork.yaml'] = files['bodywork.yaml'].replace('replicas: 1', 'replicas: two').replace('port: 5304', 'port: 70000');
+    const ws = await workspace(files);
+    const before = (await s.client.list('Namespace', undefined)).items.map((n) => n.metadata?.name);
+    const run = await runAction({ workspace: ws, inputs: { kubeconfig, 'project-dir': 'project' } });
+    expect(run.status).toBe(1);
+    const errors = annotations(run);
+    expect(errors).toHaveLength(3);
+    expect(errors[0]).toMatch(/^::error title=Bodywork config,file=project\/bodywork.yaml,line=\d+.*::.*replicas/);
+    expect(errors[1]).toMatch(/^::error title=Bodywork config,file=project\/bodywork.yaml,line=\d+.*::.*port/);
+    expect(errors[2]).toBe('::error::bodywork-deploy: 2 configuration problems in project; nothing was deployed');
+    const lines = files['bodywork.yaml'].split('\n');
+    expect(errors[0]).toContain(`line=${lines.findIndex((l) => l.includes('replicas: two')) + 1}`);
+    expect(errors[1]).toContain(`line=${lines.findIndex((l) => l.includes('port: 70000')) + 1}`);
+    expect(run.summary).toBe('');
+    expect((await s.client.list('Namespace', undefined)).items.map((n) => n.metadata?.name)).toEqual(before);
+    expect(await s.client.exists('Namespace', undefined, 'broken-demo')).toBe(false);
+  });
+});
+
+describe('PR previews', () => {
+  it('deploys a PR into <namespace>-pr-<n>, keeps one comment updated, and tears it down on close', async () => {
+    const ws = await workspace(pipeline('preview-demo', 5305));
+    const inputs = {
+      kubeconfig,
+      'project-dir': 'project',
+      namespace: 'iris',
+      timeout: '90s',
+      'github-token': 'ghs_fakeTokenForTests123',
+      'public-url': 'https://{namespace}.preview.example.com/{service}',
+    };
+    const env = { GITHUB_API_URL: gh.url };
+    const opened = await runAction({ workspace: ws, inputs, env, runId: '7001', event: { name: 'pull_request', payload: prEvent(7, 'opened', { sha: 'a'.repeat(40) }) } });
+    expect(opened.status, opened.stdout + opened.stderr).toBe(0);
+    expect(opened.outputs.namespace).toBe('iris-pr-7');
+    expect(opened.outputs.url).toBe('https://iris-pr-7.preview.example.com/api');
+    expect(JSON.parse(opened.outputs['service-urls'])).toEqual({ api: 'https://iris-pr-7.preview.example.com/api' });
+    expect(await s.client.exists('Deployment', 'iris-pr-7', 'api')).toBe(true);
+    expect(await s.client.exists('Namespace', undefined, 'iris')).toBe(false);
+    expect(gh.comments).toHaveLength(1);
+    expect(gh.comments[0].issue).toBe(7);
+    expect(gh.comments[0].body.startsWith('<!-- bodywork-deploy:iris-pr-7 -->\n')).toBe(true);
+    expect(gh.comments[0].body).toContain('✅ Bodywork preview: <code>iris-pr-7</code> deployed');
+    expect(gh.comments[0].body).toContain('<a href="https://iris-pr-7.preview.example.com/api">');
+    expect(gh.deployments).toHaveLength(1);
+    expect(gh.deployments[0]).toMatchObject({ ref: 'a'.repeat(40), environment: 'iris-pr-7', transient_environment: true });
+    expect(gh.deployments[0].statuses.map((x) => x.state)).toEqual(['in_progress', 'success']);
+    expect(gh.deployments[0].statuses[1]).toMatchObject({ environment_url: 'https://iris-pr-7.preview.example.com/api', log_url: 'https://github.com/acme/iris/actions/runs/7001' });
+    expect(gh.calls.every((c) => c.authorization === 'token ghs_fakeTokenForTests123')).toBe(true);
+
+    // A comment of someone else's stays alone.
+    gh.comments.push({ id: 1, issue: 7, body: 'LGTM' });
+    const sync = await runAction({ workspace: ws, inputs, env, runId: '7002', event: { name: 'pull_request', payload: prEvent(7, 'synchronize', { sha: 'b'.repeat(40) }) } });
+    expect(sync.status, sync.stdout + sync.stderr).toBe(0);
+    expect(gh.comments.filter((c) => c.body.includes('bodywork-deploy:iris-pr-7'))).toHaveLength(1);
+    expect(gh.comments.find((c) => c.id === 1)?.body).toBe('LGTM');
+    expect(gh.calls.filter((c) => c.method === 'POST' && c.path.endsWith('/issues/7/comments'))).toHaveLength(1);
+    expect(gh.calls.filter((c) => c.method === 'PATCH' && c.path.includes('/issues/comments/'))).toHaveLength(1);
+    expect(gh.deployments.map((d) => d.ref)).toEqual(['a'.repeat(40), 'b'.repeat(40)]);
+    const dep = await s.client.get<V1Deployment>('Deployment', 'iris-pr-7', 'api');
+    expect(dep.spec?.template.metadata?.annotations?.['bodywork.dev/run-id']).toBe('7002');
+
+    const closed = await runAction({ workspace: ws, inputs, env, runId: '7003', event: { name: 'pull_request', payload: prEvent(7, 'closed', { sha: 'b'.repeat(40) }) } });
+    expect(closed.status, closed.stdout + closed.stderr).toBe(0);
+    expect(closed.stdout).not.toMatch(/::group::Step/);
+    expect(await s.client.exists('Namespace', undefined, 'iris-pr-7')).toBe(false);
+    for (const d of gh.deployments) expect(d.statuses.at(-1)?.state).toBe('inactive');
+    expect(gh.deployments).toHaveLength(2);
+    const ours = gh.comments.filter((c) => c.body.includes('bodywork-deploy:iris-pr-7'));
+    expect(ours).toHaveLength(1);
+    expect(ours[0].body).toContain('torn down');
+    expect(closed.summary).toContain('pull request &#35;7 was closed: deleted namespace=iris-pr-7');
+  });
+
+  it('refuses a fork PR on pull_request_target unless allow-forks, explaining the risk', async () => {
+    const ws = await workspace(pipeline('fork-demo', 5306));
+    const run = await runAction({ workspace: ws, inputs: { kubeconfig, 'project-dir': 'project' }, event: { name: 'pull_request_target', payload: prEvent(9, 'opened', { fork: true }) } });
+    expect(run.status).toBe(1);
+    const errors = annotations(run);
+    expect(errors).toHaveLength(1);
+    expect(errors[0]).toContain('refusing to deploy pull request #9 from the fork mallory/iris on pull_request_target');
+    expect(errors[0]).toContain('allow-forks: true');
+    expect(await s.client.exists('Namespace', undefined, 'fork-demo-pr-9')).toBe(false);
+  });
+
+  it('says that forks get no secrets when a fork PR has no kubeconfig', async () => {
+    const ws = await workspace(pipeline('fork-demo2', 5307));
+    const run = await runAction({ workspace: ws, inputs: { kubeconfig: '', 'project-dir': 'project' }, event: { name: 'pull_request', payload: prEvent(10, 'opened', { fork: true }) } });
+    expect(run.status).toBe(1);
+    expect(annotations(run)).toEqual([expect.stringMatching(/^::error::bodywork-deploy: no kubeconfig: pull request #10 comes from the fork mallory\/iris, and GitHub does not pass secrets to pull_request workflows from forks/)]);
+  });
+});
+
+describe('the post step', () => {
+  it('does nothing when no kubeconfig file was written', async () => {
+    const ws = await workspace({});
+    const marker = join(ws, 'keep');
+    writeFileSync(marker, 'x');
+    const post = await runAction({ entry: 'post', workspace: ws, inputs: {} });
+    expect(post.status).toBe(0);
+    expect(post.stdout).not.toContain('deleted');
+    expect(existsSync(marker)).toBe(true);
+  });
+});

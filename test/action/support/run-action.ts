@@ -1,0 +1,90 @@
+/** Runs the action the way the runner does: INPUT_* variables, GITHUB_* files, an event payload, the real @actions/core. */
+import { spawn } from 'node:child_process';
+import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+
+export const root = join(import.meta.dirname, '..', '..', '..');
+
+export interface ActionRun {
+  status: number;
+  stdout: string;
+  stderr: string;
+  summary: string;
+  /** The GITHUB_OUTPUT file, raw. */
+  outputFile: string;
+  outputs: Record<string, string>;
+  /** The GITHUB_STATE file, parsed (what the post step gets as STATE_* variables). */
+  state: Record<string, string>;
+  runnerTemp: string;
+}
+
+export interface RunOptions {
+  entry?: 'source' | 'bundle' | 'post';
+  inputs: Record<string, string>;
+  workspace: string;
+  event?: { name: string; payload?: unknown };
+  env?: Record<string, string>;
+  runId?: string;
+}
+
+/** `name<<delimiter\nvalue\ndelimiter` records, as @actions/core writes GITHUB_OUTPUT and GITHUB_STATE. */
+export function parseCommandFile(text: string): Record<string, string> {
+  const out: Record<string, string> = {};
+  const re = /^([^\n<]+)<<(\S+)\n([\s\S]*?)\n\2$/gm;
+  for (const m of text.matchAll(re)) out[m[1]] = m[3];
+  return out;
+}
+
+export function runAction(opts: RunOptions): Promise<ActionRun> {
+  const dir = mkdtempSync(join(tmpdir(), 'action-run-'));
+  const runnerTemp = mkdtempSync(join(tmpdir(), 'action-runner-temp-'));
+  const files = { summary: join(dir, 'summary.md'), output: join(dir, 'output.txt'), state: join(dir, 'state.txt'), event: join(dir, 'event.json') };
+  for (const f of [files.summary, files.output, files.state]) writeFileSync(f, '');
+  writeFileSync(files.event, JSON.stringify(opts.event?.payload ?? {}));
+  const env: NodeJS.ProcessEnv = {
+    PATH: process.env.PATH,
+    HOME: mkdtempSync(join(tmpdir(), 'action-home-')), // no ~/.kube/config unless a test writes one
+    GITHUB_WORKSPACE: opts.workspace,
+    GITHUB_STEP_SUMMARY: files.summary,
+    GITHUB_OUTPUT: files.output,
+    GITHUB_STATE: files.state,
+    GITHUB_SHA: '0123456789abcdef0123456789abcdef01234567',
+    GITHUB_EVENT_NAME: opts.event?.name ?? 'push',
+    GITHUB_EVENT_PATH: files.event,
+    GITHUB_RUN_ID: opts.runId ?? '4242',
+    GITHUB_RUN_ATTEMPT: '1',
+    GITHUB_SERVER_URL: 'https://github.com',
+    GITHUB_API_URL: 'http://127.0.0.1:9/unreachable',
+    GITHUB_REPOSITORY: 'acme/iris',
+    RUNNER_TEMP: runnerTemp,
+    ...opts.env,
+  };
+  for (const [name, value] of Object.entries(opts.inputs)) env[`INPUT_${name.toUpperCase()}`] = value;
+  const entry = opts.entry ?? 'source';
+  const args =
+    entry === 'bundle'
+      ? [join(root, 'dist', 'index.js')]
+      : ['--import', import.meta.resolve('tsx'), join(root, 'src', 'action', entry === 'post' ? 'post.ts' : 'main.ts')];
+  return new Promise((resolve, reject) => {
+    const child = spawn(process.execPath, args, { env, cwd: opts.workspace, stdio: ['ignore', 'pipe', 'pipe'] });
+    let stdout = '';
+    let stderr = '';
+    child.stdout.on('data', (c: Buffer) => (stdout += c.toString()));
+    child.stderr.on('data', (c: Buffer) => (stderr += c.toString()));
+    child.on('error', reject);
+    child.on('close', (code) => {
+      const outputFile = readFileSync(files.output, 'utf8');
+      resolve({
+        status: code ?? 1,
+        stdout,
+        stderr,
+        summary: readFileSync(files.summary, 'utf8'),
+        outputFile,
+        outputs: parseCommandFile(outputFile),
+        state: parseCommandFile(readFileSync(files.state, 'utf8')),
+        runnerTemp,
+      });
+    });
+  });
+}
