@@ -34,17 +34,8 @@ import { readInputs, type ActionInputs } from './inputs.js';
 import { actionLogger } from './logger.js';
 import { escapeHtml } from './markdown.js';
 import { renderPlanSummary } from './plan-summary.js';
-import { PULL_REQUEST_EVENTS, readRunContext, type RunContext } from './run-context.js';
+import { PULL_REQUEST_EVENTS, previewNamespace, readRunContext, type RunContext } from './run-context.js';
 import { teardownNamespace } from './teardown.js';
-
-/** Kubernetes namespace names are at most 63 characters. */
-const MAX_NAMESPACE = 63;
-
-/** `<base>-pr-<number>`, the base shortened so the whole stays a valid namespace name. */
-export function previewNamespace(base: string, pr: number): string {
-  const suffix = `-pr-${pr}`;
-  return `${base.slice(0, MAX_NAMESPACE - suffix.length).replace(/-+$/, '')}${suffix}`;
-}
 
 class ActionFailure extends Error {}
 
@@ -235,6 +226,10 @@ async function deployCommand(r: Run): Promise<void> {
       timeoutMs: r.inputs.timeoutMs,
       onLogLine: (_stage, line) => core.info(line),
     });
+  } catch (error) {
+    // The run never got to report (no access to Secrets, …): the GitHub deployment must not stay in progress.
+    if (github && deploymentId !== undefined) await github.setStatus(deploymentId, 'error', { ...(r.context.runUrl ? { logUrl: r.context.runUrl } : {}), description: 'the deployment did not run' });
+    throw error;
   } finally {
     process.off('SIGINT', onSignal);
     process.off('SIGTERM', onSignal);

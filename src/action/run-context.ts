@@ -28,6 +28,15 @@ export interface RunContext {
 /** The events whose runs are PR previews when `preview: auto`. */
 export const PULL_REQUEST_EVENTS = ['pull_request', 'pull_request_target'];
 
+/** Kubernetes namespace names are at most 63 characters. */
+const MAX_NAMESPACE = 63;
+
+/** A PR preview's namespace: `<base>-pr-<number>`, the base shortened so the whole stays a valid namespace name. */
+export function previewNamespace(base: string, pr: number): string {
+  const suffix = `-pr-${pr}`;
+  return `${base.slice(0, MAX_NAMESPACE - suffix.length).replace(/-+$/, '')}${suffix}`;
+}
+
 interface EventPayload {
   action?: string;
   number?: number;

@@ -176,7 +176,7 @@ describe('the action with command: deploy', () => {
     expect(existsSync(file)).toBe(false);
   });
 
-  it('re-deploys a scheduled run into the base namespace idempotently', async () => {
+  it('re-deploys a scheduled run into the base namespace idempotently; command: teardown removes it', async () => {
     const ws = await workspace(pipeline('nightly', 5303));
     const runs: ActionRun[] = [];
     for (const id of ['5001', '5002']) {
@@ -193,6 +193,13 @@ describe('the action with command: deploy', () => {
     // The engine keeps the last run's Job (as history) and deletes earlier runs' ones.
     const jobs = await s.client.list('Job', 'nightly');
     expect(jobs.items.filter((j) => !j.metadata?.deletionTimestamp).map((j) => j.metadata?.name)).toEqual(['train-5002']);
+
+    // command: teardown deletes the namespace it created.
+    const td = await runAction({ workspace: ws, inputs: { kubeconfig, 'project-dir': 'project', command: 'teardown' } });
+    expect(td.status, td.stdout + td.stderr).toBe(0);
+    expect(td.outputs).toMatchObject({ status: 'success', namespace: 'nightly' });
+    expect(td.stdout).toContain('deleted namespace=nightly');
+    expect(await s.client.exists('Namespace', undefined, 'nightly')).toBe(false);
   });
 
   it('writes nothing to the cluster when the config is broken, and annotates the lines', async () => {
