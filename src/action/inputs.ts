@@ -11,6 +11,8 @@ export type PreviewMode = (typeof PREVIEW_MODES)[number];
 
 /** Default of the `timeout` input. */
 export const DEFAULT_TIMEOUT = '30m';
+/** Default of the `lock-timeout` input (the engine's default wait for another run's deploy lock). */
+export const DEFAULT_LOCK_TIMEOUT = '10m';
 
 export interface ActionInputs {
   command: ActionCommand;
@@ -23,6 +25,10 @@ export interface ActionInputs {
   /** Only these stages (config names). */
   stages?: string[];
   timeoutMs: number;
+  /** How long to wait for another run's deploy lock on the namespace. */
+  lockTimeoutMs: number;
+  /** After a successful run, delete objects of stages gone from the DAG and unused code bundles. */
+  prune: boolean;
   preview: PreviewMode;
   /** `https://{namespace}.example.com/{service}`. */
   publicUrl?: string;
@@ -65,6 +71,9 @@ export function readInputs(): ActionInputs {
   const timeout = optional('timeout') ?? DEFAULT_TIMEOUT;
   const timeoutMs = parseDuration(timeout);
   if (timeoutMs === undefined) throw new Error(`input timeout: expected a duration such as 30m, 1h or 90s, got '${timeout}'`);
+  const lockTimeout = optional('lock-timeout') ?? DEFAULT_LOCK_TIMEOUT;
+  const lockTimeoutMs = parseDuration(lockTimeout);
+  if (lockTimeoutMs === undefined) throw new Error(`input lock-timeout: expected a duration such as 10m or 90s, got '${lockTimeout}'`);
   const stages = optional('stages')
     ?.split(',')
     .map((s) => s.trim())
@@ -73,6 +82,8 @@ export function readInputs(): ActionInputs {
     command: oneOf('command', COMMANDS, 'deploy'),
     projectDir: optional('project-dir') ?? '.',
     timeoutMs,
+    lockTimeoutMs,
+    prune: bool('prune', true),
     preview: oneOf('preview', PREVIEW_MODES, 'auto'),
     comment: bool('comment', true),
     allowForks: bool('allow-forks', false),

@@ -224,6 +224,9 @@ async function deployCommand(r: Run): Promise<void> {
       runId,
       signal: cancel.signal,
       timeoutMs: r.inputs.timeoutMs,
+      lockTimeoutMs: r.inputs.lockTimeoutMs,
+      prune: r.inputs.prune,
+      ...(r.context.runUrl !== undefined ? { holder: `${runId} (${r.context.runUrl})` } : {}),
       onLogLine: (_stage, line) => core.info(line),
     });
   } catch (error) {

@@ -176,7 +176,7 @@ describe('the action with command: deploy', () => {
     expect(existsSync(file)).toBe(false);
   });
 
-  it('re-deploys a scheduled run into the base namespace idempotently; command: teardown removes it', async () => {
+  it('re-deploys a scheduled run into the base namespace idempotently; prune follows the input; command: teardown removes it', async () => {
     const ws = await workspace(pipeline('nightly', 5303));
     const runs: ActionRun[] = [];
     for (const id of ['5001', '5002']) {
@@ -193,6 +193,16 @@ describe('the action with command: deploy', () => {
     // The engine keeps the last run's Job (as history) and deletes earlier runs' ones.
     const jobs = await s.client.list('Job', 'nightly');
     expect(jobs.items.filter((j) => !j.metadata?.deletionTimestamp).map((j) => j.metadata?.name)).toEqual(['train-5002']);
+
+    // A stage dropped from the DAG: prune: false keeps its objects, the default prune deletes them.
+    const trainOnly = batchProject('nightly', 'train', { train: { script: 'print("training")\n' } });
+    writeFileSync(join(ws, 'project', 'bodywork.yaml'), trainOnly['bodywork.yaml']);
+    const kept = await runAction({ workspace: ws, runId: '5003', inputs: { kubeconfig, 'project-dir': 'project', prune: 'false', 'lock-timeout': '1m' } });
+    expect(kept.status, kept.stdout + kept.stderr).toBe(0);
+    expect(await s.client.exists('Deployment', 'nightly', 'api')).toBe(true);
+    const pruned = await runAction({ workspace: ws, runId: '5004', inputs: { kubeconfig, 'project-dir': 'project' } });
+    expect(pruned.status, pruned.stdout + pruned.stderr).toBe(0);
+    expect(await s.client.exists('Deployment', 'nightly', 'api')).toBe(false);
 
     // command: teardown deletes the namespace it created.
     const td = await runAction({ workspace: ws, inputs: { kubeconfig, 'project-dir': 'project', command: 'teardown' } });
