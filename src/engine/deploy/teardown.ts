@@ -13,8 +13,8 @@ import type { Logger } from '../logger.js';
 import { LABEL_MANAGED_BY, LABEL_PART_OF, MANAGED_BY, projectLabels, toDnsLabel } from '../plan/index.js';
 import { LOCK_NAME, leaseExpiry } from './lock.js';
 
-/** Kinds our plans create inside a namespace, in deletion order. */
-export const PROJECT_KINDS = ['Job', 'Deployment', 'Service', 'Ingress', 'ConfigMap', 'RoleBinding', 'Role', 'ServiceAccount'] as const;
+/** Kinds our plans (and the action's `secrets` input, which labels its Secrets as the project's) create in a namespace, in deletion order. */
+export const PROJECT_KINDS = ['Job', 'Deployment', 'Service', 'Ingress', 'ConfigMap', 'Secret', 'RoleBinding', 'Role', 'ServiceAccount'] as const;
 /** The stage ServiceAccount and its RBAC: one set per namespace, shared by every project deployed there. */
 const SHARED_KINDS = new Set<string>(['RoleBinding', 'Role', 'ServiceAccount']);
 /** How long a namespace deletion may take by default. */

@@ -67,6 +67,10 @@ describe('teardownProject', () => {
       spec: { holderIdentity: 'killed (h/1)', leaseDurationSeconds: 60, renewTime: old },
     } as Manifest);
 
+    // A Secret labelled as the project's (the action's `secrets` input makes those) goes; the team's own stays.
+    await s.client.create({ apiVersion: 'v1', kind: 'Secret', metadata: { name: 'guest-creds', namespace: 'team', labels: plan.labels }, stringData: { K: 'v' } });
+    await s.client.create({ apiVersion: 'v1', kind: 'Secret', metadata: { name: 'team-creds', namespace: 'team' }, stringData: { K: 'v' } });
+
     const before = { deployments: await names('Deployment', 'team'), services: await names('Service', 'team'), jobs: await names('Job', 'team') };
     expect(before.deployments).toEqual(['api']);
     expect(before.jobs).toHaveLength(2);
@@ -75,7 +79,8 @@ describe('teardownProject', () => {
     const r = await teardownProject({ client: s.client, logger, project: plan.project, namespace: 'team' });
     expect(r.outcome).toBe('objects-deleted');
     const guestJob = before.jobs.find((j) => j.startsWith('prep-'));
-    expect(r.deleted).toEqual(expect.arrayContaining(['Deployment/api', 'Service/api', `Lease/${LOCK_NAME}`]));
+    expect(r.deleted).toEqual(expect.arrayContaining(['Deployment/api', 'Service/api', 'Secret/guest-creds', `Lease/${LOCK_NAME}`]));
+    expect(await s.client.exists('Secret', 'team', 'team-creds')).toBe(true);
     // The stage ServiceAccount and RBAC are shared with the neighbour project: kept.
     expect(r.deleted.filter((d) => /^(Role|RoleBinding|ServiceAccount)\//.test(d))).toEqual([]);
     expect(logger.messages('info')).toContain('kept the stage service account, role and role binding of namespace=team: shared with project neighbour');
