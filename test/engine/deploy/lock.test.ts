@@ -146,6 +146,61 @@ describe('deployProject under the lock', () => {
     }
   });
 
+  it('releases the lock after a failed run and after a cancelled one; a run cancelled while waiting leaves the holder alone', async () => {
+    const failing = await plan('release-fail', 'import sys\nsys.exit(3)\n');
+    const failed = await deployProject({ client: s.client, logger: new RecordingLogger(), spec: failing.spec, plan: failing.plan, runId: newRunId(), timeoutMs: 30_000 });
+    expect(failed.status).toBe('failure');
+    expect(failed.stages[0].status).toBe('failed');
+    expect(await s.client.exists('Lease', 'release-fail', LOCK_NAME)).toBe(false);
+
+    // Cancelled while its first stage runs: the lock goes with the run.
+    const slow = await plan('release-cancel', 'import time\nprint("started", flush=True)\ntime.sleep(60)\n');
+    const abort = new AbortController();
+    const cancelled = await deployProject({
+      client: s.client,
+      logger: new RecordingLogger(),
+      spec: slow.spec,
+      plan: slow.plan,
+      runId: newRunId(),
+      timeoutMs: 60_000,
+      signal: abort.signal,
+      onLogLine: (_stage, line) => {
+        if (line.endsWith('started')) abort.abort();
+      },
+    });
+    expect(cancelled.stages.map((x) => x.status)).toEqual(['cancelled', 'skipped']);
+    expect(await s.client.exists('Lease', 'release-cancel', LOCK_NAME)).toBe(false);
+
+    // Cancelled while waiting for another run's lock: fails at once, the holder keeps it.
+    const held = await acquireLock({ client: s.client, logger: new RecordingLogger(), namespace: 'release-cancel', holder: 'holder (h/1)' });
+    try {
+      const logger = new RecordingLogger();
+      const waiting = new AbortController();
+      const started = Date.now();
+      const pending = deployProject({ client: s.client, logger, spec: slow.spec, plan: slow.plan, runId: newRunId(), timeoutMs: 60_000, lockTimeoutMs: 60_000, signal: waiting.signal });
+      // Cancel once it is waiting (it says so before it starts watching).
+      await new Promise<void>((resolve, reject) => {
+        const deadline = setTimeout(() => reject(new Error('the run never waited for the lock')), 10_000);
+        const orig = logger.info.bind(logger);
+        logger.info = (m: string) => {
+          orig(m);
+          if (m.startsWith('waiting for the deploy lock')) {
+            clearTimeout(deadline);
+            resolve();
+          }
+        };
+      });
+      waiting.abort();
+      const r = await pending;
+      expect(r.status).toBe('failure');
+      expect(r.reason).toBe('the deployment was cancelled');
+      expect(Date.now() - started).toBeLessThan(10_000);
+      expect((await s.client.get<V1Lease>('Lease', 'release-cancel', LOCK_NAME)).spec?.holderIdentity).toBe('holder (h/1)');
+    } finally {
+      await held.release();
+    }
+  });
+
   it('takes over a stale lease left by a run that died, and releases it at the end', async () => {
     const { spec, plan: p } = await plan('stale', 'print("ok")\n');
     await namespace('stale');
