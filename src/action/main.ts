@@ -123,13 +123,12 @@ async function planCommand(r: Run): Promise<void> {
 
 function planInputs(r: Run) {
   const { inputs, context } = r;
-  const attempt = process.env.GITHUB_RUN_ATTEMPT;
   return {
     ...(inputs.image !== undefined ? { image: inputs.image } : {}),
     ...(inputs.ingressClass !== undefined ? { ingressClass: inputs.ingressClass } : {}),
     ...(inputs.stages !== undefined ? { stages: inputs.stages } : {}),
     ...(context.sha !== undefined ? { commitSha: context.sha } : {}),
-    ...(context.runId !== undefined ? { runId: attempt && attempt !== '1' ? `${context.runId}-${attempt}` : context.runId } : {}),
+    ...(context.runId !== undefined ? { runId: context.runId } : {}),
   };
 }
 
@@ -196,9 +195,11 @@ function withPublicUrls(result: DeployResult, plan: DeployPlan, r: Run): DeployR
 
 async function deployCommand(r: Run): Promise<void> {
   const client = connect(r);
-  const plan = planProject(r.spec, { namespace: r.namespace, ...planInputs(r), codeBundle: await bundleProject(r.spec) });
-  // Per-run Job names derive from the run id: GITHUB_RUN_ID (with the attempt of a re-run), else a new one.
-  const runId = planInputs(r).runId ?? `${Date.now().toString(36).slice(-6)}${randomBytes(2).toString('hex')}`;
+  // Per-run Job names derive from the run id, so it must differ between any two deploys: GITHUB_RUN_ID, the attempt
+  // (re-runs) and a random part (two steps of one job deploying the same project).
+  const random = randomBytes(2).toString('hex');
+  const runId = r.context.runId !== undefined ? `${r.context.runId}-${process.env.GITHUB_RUN_ATTEMPT || '1'}-${random}` : `${Date.now().toString(36).slice(-6)}${random}`;
+  const plan = planProject(r.spec, { namespace: r.namespace, ...planInputs(r), runId, codeBundle: await bundleProject(r.spec) });
 
   const github = githubPreview(r);
   const ref = r.context.pullRequest?.headSha ?? r.context.sha;

@@ -189,10 +189,12 @@ describe('the action with command: deploy', () => {
     }
     expect(runs[1].stdout).toContain('namespace=nightly already exists');
     const deployments = await s.client.list<V1Deployment>('Deployment', 'nightly');
-    expect(deployments.items.map((d) => [d.metadata?.name, d.status?.readyReplicas, d.spec?.template.metadata?.annotations?.['bodywork.dev/run-id']])).toEqual([['api', 1, '5002']]);
+    expect(deployments.items.map((d) => [d.metadata?.name, d.status?.readyReplicas, d.spec?.template.metadata?.annotations?.['bodywork.dev/run-id']])).toEqual([
+      ['api', 1, expect.stringMatching(/^5002-1-[0-9a-f]{4}$/)],
+    ]);
     // The engine keeps the last run's Job (as history) and deletes earlier runs' ones.
     const jobs = await s.client.list('Job', 'nightly');
-    expect(jobs.items.filter((j) => !j.metadata?.deletionTimestamp).map((j) => j.metadata?.name)).toEqual(['train-5002']);
+    expect(jobs.items.filter((j) => !j.metadata?.deletionTimestamp).map((j) => j.metadata?.name)).toEqual([expect.stringMatching(/^train-5002-1-[0-9a-f]{4}$/)]);
 
     // A stage dropped from the DAG: prune: false keeps its objects, the default prune deletes them.
     const trainOnly = batchProject('nightly', 'train', { train: { script: 'print("training")\n' } });
@@ -200,7 +202,8 @@ describe('the action with command: deploy', () => {
     const kept = await runAction({ workspace: ws, runId: '5003', inputs: { kubeconfig, 'project-dir': 'project', prune: 'false', 'lock-timeout': '1m' } });
     expect(kept.status, kept.stdout + kept.stderr).toBe(0);
     expect(await s.client.exists('Deployment', 'nightly', 'api')).toBe(true);
-    const pruned = await runAction({ workspace: ws, runId: '5004', inputs: { kubeconfig, 'project-dir': 'project' } });
+    // The same GITHUB_RUN_ID: two steps of one job deploying the same project get distinct Jobs.
+    const pruned = await runAction({ workspace: ws, runId: '5003', inputs: { kubeconfig, 'project-dir': 'project' } });
     expect(pruned.status, pruned.stdout + pruned.stderr).toBe(0);
     expect(await s.client.exists('Deployment', 'nightly', 'api')).toBe(false);
 
@@ -273,7 +276,7 @@ describe('PR previews', () => {
     expect(gh.calls.filter((c) => c.method === 'PATCH' && c.path.includes('/issues/comments/'))).toHaveLength(1);
     expect(gh.deployments.map((d) => d.ref)).toEqual(['a'.repeat(40), 'b'.repeat(40)]);
     const dep = await s.client.get<V1Deployment>('Deployment', 'iris-pr-7', 'api');
-    expect(dep.spec?.template.metadata?.annotations?.['bodywork.dev/run-id']).toBe('7002');
+    expect(dep.spec?.template.metadata?.annotations?.['bodywork.dev/run-id']).toMatch(/^7002-1-[0-9a-f]{4}$/);
 
     const closed = await runAction({ workspace: ws, inputs, env, runId: '7003', event: { name: 'pull_request', payload: prEvent(7, 'closed', { sha: 'b'.repeat(40) }) } });
     expect(closed.status, closed.stdout + closed.stderr).toBe(0);
