@@ -5,13 +5,14 @@
  * propagation: their pods and ReplicaSets go with them), and the namespace and everything else in it stay. The stage
  * ServiceAccount, Role and RoleBinding are shared by every project of this tool in the namespace (the last deploy's
  * labels win): they are kept while another project still has Jobs, Deployments or code there. A deploy lock (Lease)
- * left behind by the project is deleted too unless a live run holds it.
+ * left behind by the project is deleted too unless a live run holds it: the teardown takes the namespace's deploy lock
+ * first (waiting for a running deployment), which takes over an expired one.
  */
 import type { KubernetesObject, V1Lease } from '@kubernetes/client-node';
 import { waitForObject, type KubeClient } from '../kube/index.js';
 import type { Logger } from '../logger.js';
 import { LABEL_MANAGED_BY, LABEL_PART_OF, MANAGED_BY, projectLabels, toDnsLabel } from '../plan/index.js';
-import { LOCK_NAME, leaseExpiry } from './lock.js';
+import { LOCK_NAME, acquireLock, defaultHolder, leaseExpiry } from './lock.js';
 
 /** Kinds our plans (and the action's `secrets` input, which labels its Secrets as the project's) create in a namespace, in deletion order. */
 export const PROJECT_KINDS = ['Job', 'Deployment', 'Service', 'Ingress', 'ConfigMap', 'Secret', 'RoleBinding', 'Role', 'ServiceAccount'] as const;
@@ -29,6 +30,12 @@ export interface TeardownOptions {
   signal?: AbortSignal;
   /** How long to wait for a namespace deletion to finish (default 3 min). */
   namespaceTimeoutMs?: number;
+  /**
+   * The namespace's deploy lock is taken first, so a teardown never runs in the middle of a deployment (it waits
+   * for it, then fails naming the holder after `timeoutMs`, default 10 min). `holder` defaults to
+   * `teardown (<host>/<pid>)`. `false`: no lock.
+   */
+  lock?: { holder?: string; timeoutMs?: number } | false;
 }
 
 export interface TeardownResult {
@@ -46,8 +53,8 @@ export function isOurNamespace(ns: KubernetesObject | undefined, project: string
 }
 
 /**
- * Tears the project down (see the module comment). Throws `KubeApiError` on API failures and `WaitTimeoutError`
- * when the namespace is not gone in time.
+ * Tears the project down (see the module comment). Throws `KubeApiError` on API failures, `WaitTimeoutError`
+ * when the namespace is not gone in time, and `LockTimeoutError` when a deployment held the namespace for too long.
  */
 export async function teardownProject(opts: TeardownOptions): Promise<TeardownResult> {
   const { client, logger, namespace: ns, signal } = opts;
@@ -58,6 +65,29 @@ export async function teardownProject(opts: TeardownOptions): Promise<TeardownRe
     return { namespace: ns, outcome: 'absent', deleted: [] };
   }
 
+  // Not while a deployment runs there (a namespace already being deleted can hold no new Lease: nothing to wait for).
+  const lock =
+    opts.lock === false || namespace.metadata?.deletionTimestamp
+      ? undefined
+      : await acquireLock({
+          client,
+          logger,
+          namespace: ns,
+          holder: opts.lock?.holder ?? defaultHolder('teardown'),
+          project: labels[LABEL_PART_OF],
+          ...(signal ? { signal } : {}),
+          ...(opts.lock?.timeoutMs !== undefined ? { timeoutMs: opts.lock.timeoutMs } : {}),
+        });
+  try {
+    return await teardownLocked(opts, namespace, labels);
+  } finally {
+    // After a namespace deletion the Lease went with it: release finds nothing to do.
+    await lock?.release();
+  }
+}
+
+async function teardownLocked(opts: TeardownOptions, namespace: KubernetesObject, labels: Record<string, string>): Promise<TeardownResult> {
+  const { client, logger, namespace: ns, signal } = opts;
   if (isOurNamespace(namespace, opts.project)) {
     logger.info(`deleting namespace=${ns}`);
     if (!namespace.metadata?.deletionTimestamp) await client.delete('Namespace', undefined, ns, { signal });
@@ -90,7 +120,7 @@ export async function teardownProject(opts: TeardownOptions): Promise<TeardownRe
       }
     }
   }
-  // The deploy lock, when the project's last run left it behind (killed before releasing) and it has expired.
+  // Without the lock: the deploy lock, when the project's last run left it behind (killed before releasing) and it has expired.
   const lease = await client.find<V1Lease>('Lease', ns, LOCK_NAME, { signal });
   if (lease && Object.entries(labels).every(([k, v]) => lease.metadata?.labels?.[k] === v) && leaseExpiry(lease) <= Date.now()) {
     if (await client.delete('Lease', ns, LOCK_NAME, { signal })) {

@@ -2,7 +2,7 @@
 import type { KubernetesObject, V1Lease } from '@kubernetes/client-node';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { deployProject } from '../../../src/engine/deploy/deploy.js';
-import { LOCK_NAME } from '../../../src/engine/deploy/lock.js';
+import { LOCK_NAME, LockTimeoutError, acquireLock } from '../../../src/engine/deploy/lock.js';
 import { teardownProject } from '../../../src/engine/deploy/teardown.js';
 import type { Manifest } from '../../../src/engine/kube/index.js';
 import { RecordingLogger } from '../../../src/engine/logger.js';
@@ -37,6 +37,25 @@ async function names(kind: string, ns: string): Promise<string[]> {
 }
 
 describe('teardownProject', () => {
+  it('does not run while a deployment holds the namespace: it waits, then fails naming the holder', async () => {
+    const plan = await deployed('busy-td', 'prep', false);
+    const held = await acquireLock({ client: s.client, logger: new RecordingLogger(), namespace: 'busy-td', holder: 'deploy-9 (ci/9)' });
+    try {
+      const err = await teardownProject({ client: s.client, logger: new RecordingLogger(), project: plan.project, namespace: 'busy-td', lock: { timeoutMs: 300 } }).then(
+        () => undefined,
+        (e: unknown) => e,
+      );
+      expect(err).toBeInstanceOf(LockTimeoutError);
+      expect((err as Error).message).toContain('locked by another deployment: deploy-9 (ci/9) holds it since');
+      expect(await s.client.exists('Namespace', undefined, 'busy-td')).toBe(true);
+      expect(await names('Job', 'busy-td')).toHaveLength(1);
+    } finally {
+      await held.release();
+    }
+    expect((await teardownProject({ client: s.client, logger: new RecordingLogger(), project: plan.project, namespace: 'busy-td' })).outcome).toBe('namespace-deleted');
+    expect(await s.client.exists('Namespace', undefined, 'busy-td')).toBe(false);
+  });
+
   it('deletes a namespace it created for the project, and waits until it is gone', async () => {
     const plan = await deployed('own-ns', 'prep', false);
     expect((await s.client.get<KubernetesObject>('Namespace', undefined, 'own-ns')).metadata?.labels).toMatchObject(plan.labels);
@@ -44,7 +63,7 @@ describe('teardownProject', () => {
     const r = await teardownProject({ client: s.client, logger, project: plan.project, namespace: 'own-ns' });
     expect(r).toEqual({ namespace: 'own-ns', outcome: 'namespace-deleted', deleted: [] });
     expect(await s.client.exists('Namespace', undefined, 'own-ns')).toBe(false);
-    expect(logger.messages('info')).toEqual(['deleting namespace=own-ns']);
+    expect(logger.messages('info')).toEqual([expect.stringMatching(/^acquired the deploy lock in namespace=own-ns as teardown \(/), 'deleting namespace=own-ns']);
 
     // Again: nothing there.
     const again = await teardownProject({ client: s.client, logger: new RecordingLogger(), project: plan.project, namespace: 'own-ns' });
@@ -79,7 +98,9 @@ describe('teardownProject', () => {
     const r = await teardownProject({ client: s.client, logger, project: plan.project, namespace: 'team' });
     expect(r.outcome).toBe('objects-deleted');
     const guestJob = before.jobs.find((j) => j.startsWith('prep-'));
-    expect(r.deleted).toEqual(expect.arrayContaining(['Deployment/api', 'Service/api', 'Secret/guest-creds', `Lease/${LOCK_NAME}`]));
+    expect(r.deleted).toEqual(expect.arrayContaining(['Deployment/api', 'Service/api', 'Secret/guest-creds']));
+    // The expired lock was taken over for the teardown, then released (deleted).
+    expect(logger.messages('warn')).toEqual([expect.stringMatching(/^took over the deploy lock in namespace=team from killed \(h\/1\)/)]);
     expect(await s.client.exists('Secret', 'team', 'team-creds')).toBe(true);
     // The stage ServiceAccount and RBAC are shared with the neighbour project: kept.
     expect(r.deleted.filter((d) => /^(Role|RoleBinding|ServiceAccount)\//.test(d))).toEqual([]);
