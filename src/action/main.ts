@@ -13,6 +13,7 @@ import { formatProblem } from '../engine/config/problems.js';
 import { loadProject } from '../engine/config/load.js';
 import type { ProjectSpec } from '../engine/config/spec.js';
 import { deployProject } from '../engine/deploy/deploy.js';
+import { teardownProject, type TeardownResult } from '../engine/deploy/teardown.js';
 import type { DeployResult } from '../engine/deploy/types.js';
 import { KubeClient, KubeConfigError, type Manifest } from '../engine/kube/index.js';
 import type { Logger } from '../engine/logger.js';
@@ -35,7 +36,6 @@ import { actionLogger } from './logger.js';
 import { escapeHtml } from './markdown.js';
 import { renderPlanSummary } from './plan-summary.js';
 import { PULL_REQUEST_EVENTS, previewNamespace, readRunContext, type RunContext } from './run-context.js';
-import { teardownNamespace } from './teardown.js';
 
 class ActionFailure extends Error {}
 
@@ -260,10 +260,18 @@ async function deployCommand(r: Run): Promise<void> {
   if (result.status === 'failure') core.setFailed(`bodywork-deploy: ${failureLine(result)}`);
 }
 
+function teardownMessage(result: TeardownResult): string {
+  const ns = result.namespace;
+  if (result.outcome === 'absent') return `namespace=${ns} does not exist: nothing to tear down`;
+  if (result.outcome === 'namespace-deleted') return `deleted namespace=${ns}`;
+  return `namespace=${ns} was not created by bodywork-deploy for this project: deleted ${result.deleted.length} of its objects, kept the namespace`;
+}
+
 async function teardownCommand(r: Run): Promise<void> {
   const client = connect(r);
   const plan = planProject(r.spec, { namespace: r.namespace });
-  const outcome = await r.logger.group(`Teardown of namespace=${r.namespace}`, () => teardownNamespace(client, r.logger, r.namespace, plan.labels));
+  const result = await r.logger.group(`Teardown of namespace=${r.namespace}`, () => teardownProject({ client, logger: r.logger, project: r.spec.name, namespace: r.namespace }));
+  const outcome = { message: teardownMessage(result) };
   core.info(outcome.message);
   core.setOutput('status', 'success');
   const why = r.preview?.closed ? `pull request #${r.preview.number} was closed: ` : '';
