@@ -78,15 +78,18 @@ const SECRET_KEY = /^[-._a-zA-Z0-9]+$/;
 
 /**
  * Parses the `secrets` input: one `SECRET_NAME.KEY=value` a line (the secret name is what comes before the last dot
- * of the left-hand side, the value everything after the first `=`); blank lines and `#` comments are skipped.
+ * of the left-hand side, the value everything after the first `=`, without surrounding spaces); blank lines and `#`
+ * comments are skipped.
  * Every value is masked first, so no error message can print one. Throws naming the line (never its value).
  */
 export function parseSecrets(text: string | undefined): SecretInput[] {
   if (text === undefined) return [];
   const lines = text.split(/\r?\n/);
+  // Every value, however short: the user declared it a secret.
   for (const line of lines) {
     const eq = line.indexOf('=');
-    if (eq > 0) mask(line.slice(eq + 1));
+    const value = eq > 0 ? line.slice(eq + 1).trim() : '';
+    if (value !== '') core.setSecret(value);
   }
   const secrets = new Map<string, Record<string, string>>();
   lines.forEach((raw, i) => {
@@ -103,7 +106,7 @@ export function parseSecrets(text: string | undefined): SecretInput[] {
       );
     }
     const data = secrets.get(name) ?? {};
-    data[key] = line.slice(eq + 1);
+    data[key] = line.slice(eq + 1).trim();
     secrets.set(name, data);
   });
   return [...secrets].map(([name, data]) => ({ name, data }));

@@ -1,0 +1,57 @@
+import { afterEach, describe, expect, it, vi } from 'vitest';
+import { maskKubeconfigText, parseSecrets } from '../../src/action/credentials.js';
+
+/** What @actions/core wrote to stdout (its commands: ::add-mask:: ...). */
+function captureStdout(): { lines: () => string[] } {
+  const chunks: string[] = [];
+  vi.spyOn(process.stdout, 'write').mockImplementation((chunk: string | Uint8Array) => {
+    chunks.push(String(chunk));
+    return true;
+  });
+  return { lines: () => chunks.join('').split('\n').filter((l) => l !== '') };
+}
+
+afterEach(() => {
+  vi.restoreAllMocks();
+});
+
+describe('the secrets input', () => {
+  it('groups SECRET_NAME.KEY=value lines into Secrets and masks every value, short ones too', () => {
+    const out = captureStdout();
+    const secrets = parseSecrets('# credentials\naws-credentials.AWS_ACCESS_KEY_ID=AKIA123\n\naws-credentials.AWS_SECRET_ACCESS_KEY= a=b=c \ndb.v1.PASSWORD=x\n');
+    expect(secrets).toEqual([
+      { name: 'aws-credentials', data: { AWS_ACCESS_KEY_ID: 'AKIA123', AWS_SECRET_ACCESS_KEY: 'a=b=c' } },
+      { name: 'db.v1', data: { PASSWORD: 'x' } },
+    ]);
+    expect(out.lines()).toEqual(['::add-mask::AKIA123', '::add-mask::a=b=c', '::add-mask::x']);
+  });
+
+  it.each([
+    ['no-dot=value1234', 1],
+    ['ok.KEY=fine\nUpper.KEY=value1234', 2],
+    ['name.=value1234', 1],
+    ['just text', 1],
+  ])('rejects %j naming the line, never the value', (text, line) => {
+    captureStdout();
+    let message = '';
+    try {
+      parseSecrets(text);
+    } catch (e) {
+      message = (e as Error).message;
+    }
+    expect(message).toMatch(new RegExp(`^input secrets, line ${line}: expected SECRET_NAME.KEY=value`));
+    expect(message).not.toContain('value1234');
+  });
+});
+
+describe('kubeconfig masking before parsing', () => {
+  it('masks token, password and key data values, and base64 content whole', () => {
+    const out = captureStdout();
+    const yaml = 'users:\n- name: u\n  user:\n    token: tok-abcdef\n    password: "pw-123456"\n    client-key-data: S0VZREFUQQ==\n';
+    maskKubeconfigText(yaml);
+    expect(out.lines()).toEqual(['::add-mask::tok-abcdef', '::add-mask::pw-123456', '::add-mask::S0VZREFUQQ==']);
+    const b64 = Buffer.from(`apiVersion: v1\n${yaml}`).toString('base64');
+    maskKubeconfigText(b64);
+    expect(out.lines().slice(3)).toEqual([`::add-mask::${b64}`, '::add-mask::tok-abcdef', '::add-mask::pw-123456', '::add-mask::S0VZREFUQQ==']);
+  });
+});
