@@ -105,8 +105,11 @@ export async function run(): Promise<void> {
     if (inputs.command === 'teardown' || r.preview?.closed) return await teardownCommand(r);
     return await deployCommand(r);
   } catch (error) {
+    const message = error instanceof Error ? error.message : String(error);
     core.setOutput('status', 'failure');
-    core.setFailed(`bodywork-deploy: ${error instanceof Error ? error.message : String(error)}`);
+    core.setFailed(`bodywork-deploy: ${message}`);
+    // The summary says it too (a run stopped before deploying has no other report); no summary file, no summary.
+    if (process.env.GITHUB_STEP_SUMMARY) await core.summary.addRaw(`## ❌ Bodywork deploy failed\n\n${escapeHtml(message)}\n`).write().catch(() => undefined);
   }
 }
 

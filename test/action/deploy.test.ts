@@ -215,6 +215,22 @@ describe('the action with command: deploy', () => {
     expect(await s.client.exists('Namespace', undefined, 'nightly')).toBe(false);
   });
 
+  it('stops on the runner\'s cancel (SIGINT): the running stage is cancelled, its Job deleted, the step fails', async () => {
+    const script = ['import time', 'print("training started", flush=True)', 'time.sleep(120)', ''].join('\n');
+    const ws = await workspace(batchProject('cancel-demo', 'train >> api', { train: { script, maxSeconds: 300 }, api: { script: httpServer(5308, 'ok'), service: { port: 5308 } } }));
+    const started = Date.now();
+    const run = await runAction({ workspace: ws, inputs: { kubeconfig, 'project-dir': 'project' }, interrupt: { when: /\[train\] training started/, signal: 'SIGINT' } });
+    expect(Date.now() - started).toBeLessThan(60_000);
+    expect(run.status).toBe(1);
+    expect(run.stdout).toContain('SIGINT: cancelling the deployment');
+    expect(annotations(run)).toEqual([expect.stringMatching(/^::error::bodywork-deploy: stage 'train' \(step 1\) cancelled: the workflow run was cancelled \(SIGINT\)/)]);
+    expect(run.outputs.status).toBe('failure');
+    expect(run.summary).toContain('⛔ cancelled');
+    const jobs = await s.client.list('Job', 'cancel-demo');
+    expect(jobs.items.filter((j) => !j.metadata?.deletionTimestamp)).toEqual([]);
+    expect(await s.client.exists('Deployment', 'cancel-demo', 'api')).toBe(false);
+  });
+
   it('writes nothing to the cluster when the config is broken, and annotates the lines', async () => {
     const files = pipeline('broken-demo', 5304);
     files['bodywork.yaml'] = files['bodywork.yaml'].replace('replicas: 1', 'replicas: two').replace('port: 5304', 'port: 70000');
@@ -306,6 +322,8 @@ describe('PR previews', () => {
     const run = await runAction({ workspace: ws, inputs: { kubeconfig: '', 'project-dir': 'project' }, event: { name: 'pull_request', payload: prEvent(10, 'opened', { fork: true }) } });
     expect(run.status).toBe(1);
     expect(annotations(run)).toEqual([expect.stringMatching(/^::error::bodywork-deploy: no kubeconfig: pull request #10 comes from the fork mallory\/iris, and GitHub does not pass secrets to pull_request workflows from forks/)]);
+    expect(run.summary).toMatch(/^## ❌ Bodywork deploy failed\n\nno kubeconfig: pull request &#35;10 comes from the fork mallory\/iris/);
+    expect(run.outputs.status).toBe('failure');
   });
 });
 

@@ -26,6 +26,8 @@ export interface RunOptions {
   event?: { name: string; payload?: unknown };
   env?: Record<string, string>;
   runId?: string;
+  /** Sends `signal` to the action once its stdout matches `when` (the runner cancelling a step). */
+  interrupt?: { when: RegExp; signal: NodeJS.Signals };
 }
 
 /** `name<<delimiter\nvalue\ndelimiter` records, as @actions/core writes GITHUB_OUTPUT and GITHUB_STATE. */
@@ -70,7 +72,14 @@ export function runAction(opts: RunOptions): Promise<ActionRun> {
     const child = spawn(process.execPath, args, { env, cwd: opts.workspace, stdio: ['ignore', 'pipe', 'pipe'] });
     let stdout = '';
     let stderr = '';
-    child.stdout.on('data', (c: Buffer) => (stdout += c.toString()));
+    let interrupted = false;
+    child.stdout.on('data', (c: Buffer) => {
+      stdout += c.toString();
+      if (opts.interrupt && !interrupted && opts.interrupt.when.test(stdout)) {
+        interrupted = true;
+        child.kill(opts.interrupt.signal);
+      }
+    });
     child.stderr.on('data', (c: Buffer) => (stderr += c.toString()));
     child.on('error', reject);
     child.on('close', (code) => {
