@@ -69,6 +69,7 @@ describe('the action with command: deploy', () => {
     expect(run.stdout).toMatch(/^::group::Step 1\/2: train$/m);
     expect(run.stdout).toMatch(/^::group::Step 2\/2: api$/m);
     expect(run.stdout).toContain('[train] training <b>model</b> done');
+    for (const text of [run.stdout.split('\n').filter((l) => !l.startsWith('::add-mask::')).join('\n'), run.stderr, run.summary, run.outputFile]) expect(text).not.toContain(KUBE_TOKEN);
     expect(annotations(run)).toEqual([]);
 
     expect(run.outputs.status).toBe('success');
@@ -315,6 +316,34 @@ describe('PR previews', () => {
     expect(errors[0]).toContain('refusing to deploy pull request #9 from the fork mallory/iris on pull_request_target');
     expect(errors[0]).toContain('allow-forks: true');
     expect(await s.client.exists('Namespace', undefined, 'fork-demo-pr-9')).toBe(false);
+  });
+
+  it('deploys a fork PR on pull_request_target with allow-forks: true', async () => {
+    const ws = await workspace(batchProject('fork-ok', 'train', { train: { script: 'print("hi")\n' } }));
+    const run = await runAction({ workspace: ws, inputs: { kubeconfig, 'project-dir': 'project', 'allow-forks': 'true' }, event: { name: 'pull_request_target', payload: prEvent(11, 'opened', { fork: true }) } });
+    expect(run.status, run.stdout + run.stderr).toBe(0);
+    expect(run.outputs.namespace).toBe('fork-ok-pr-11');
+    expect(await s.client.exists('Namespace', undefined, 'fork-ok-pr-11')).toBe(true);
+  });
+
+  it.each([
+    ['auto', 'pull_request', 'iris-pr-3'],
+    ['false', 'pull_request', 'iris'],
+    ['auto', 'push', 'iris'],
+    ['true', 'pull_request_target', 'iris-pr-3'],
+  ])('preview: %s on %s plans into %s', async (preview, event, namespace) => {
+    const ws = await workspace(pipeline('ns-demo', 5309));
+    const run = await runAction({ workspace: ws, inputs: { command: 'plan', 'project-dir': 'project', namespace: 'iris', preview }, event: { name: event, payload: event === 'push' ? {} : prEvent(3, 'opened') } });
+    expect(run.status, run.stdout + run.stderr).toBe(0);
+    expect(run.outputs.namespace).toBe(namespace);
+    expect(run.summary).toContain(`<tr><td>Namespace</td><td><code>${namespace}</code></td></tr>`);
+  });
+
+  it('fails preview: true on an event without a pull request', async () => {
+    const ws = await workspace(pipeline('ns-demo2', 5310));
+    const run = await runAction({ workspace: ws, inputs: { command: 'plan', 'project-dir': 'project', preview: 'true' }, event: { name: 'push' } });
+    expect(run.status).toBe(1);
+    expect(annotations(run)).toEqual(["::error::bodywork-deploy: preview: true needs a pull_request or pull_request_target event with a pull request in its payload (this run's event: push)"]);
   });
 
   it('says that forks get no secrets when a fork PR has no kubeconfig', async () => {
