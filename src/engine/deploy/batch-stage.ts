@@ -8,7 +8,7 @@
  */
 import type { V1ContainerStatus, V1Job, V1JobCondition, V1Pod } from '@kubernetes/client-node';
 import { type Manifest, watchObjects, waitForObject } from '../kube/index.js';
-import { CONTAINER_NAME, LABEL_MANAGED_BY, LABEL_STAGE, MANAGED_BY, type PlannedBatchStage, withSuffix } from '../plan/index.js';
+import { CONTAINER_NAME, LABEL_MANAGED_BY, LABEL_PART_OF, LABEL_STAGE, MANAGED_BY, type PlannedBatchStage, withSuffix } from '../plan/index.js';
 import { followPodLog } from './log-stream.js';
 import { diagnosePod } from './pod-diagnosis.js';
 import type { BatchStageRunner, DeployContext, StageResult } from './types.js';
@@ -279,12 +279,13 @@ export const runBatchStage: BatchStageRunner = async (ctx, stage, step) => {
 
 /**
  * Deletes the stage's finished Jobs (Background propagation) except the most recent one, so
- * `kubectl logs job/<name>` still shows the last run. Jobs still running (another run's) are left alone.
+ * `kubectl logs job/<name>` still shows the last run. Jobs still running (another run's) are left alone, and
+ * so are other projects' Jobs of a stage with the same name in a shared namespace (selected by project too).
  * Resolves with the names deleted; failures are logged as warnings, never thrown.
  */
-export async function cleanupStageJobs(ctx: Pick<DeployContext, 'client' | 'logger' | 'namespace'>, stage: Pick<PlannedBatchStage, 'baseName' | 'stage'>): Promise<string[]> {
+export async function cleanupStageJobs(ctx: Pick<DeployContext, 'client' | 'logger' | 'namespace' | 'plan'>, stage: Pick<PlannedBatchStage, 'baseName' | 'stage'>): Promise<string[]> {
   try {
-    const { items } = await ctx.client.list<V1Job>('Job', ctx.namespace, { labelSelector: `${LABEL_STAGE}=${stage.baseName},${LABEL_MANAGED_BY}=${MANAGED_BY}` });
+    const { items } = await ctx.client.list<V1Job>('Job', ctx.namespace, { labelSelector: `${LABEL_STAGE}=${stage.baseName},${LABEL_MANAGED_BY}=${MANAGED_BY},${LABEL_PART_OF}=${ctx.plan.labels[LABEL_PART_OF]}` });
     const time = (j: V1Job) => new Date(j.metadata?.creationTimestamp ?? 0).getTime();
     const sorted = [...items].sort((a, b) => time(b) - time(a) || (b.metadata?.name ?? '').localeCompare(a.metadata?.name ?? ''));
     const old = sorted.slice(1).filter((j) => jobOutcome(j) !== undefined && !j.metadata?.deletionTimestamp);
