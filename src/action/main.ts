@@ -273,7 +273,16 @@ function teardownMessage(result: TeardownResult): string {
 async function teardownCommand(r: Run): Promise<void> {
   const client = connect(r);
   const plan = planProject(r.spec, { namespace: r.namespace });
-  const result = await r.logger.group(`Teardown of namespace=${r.namespace}`, () => teardownProject({ client, logger: r.logger, project: r.spec.name, namespace: r.namespace }));
+  const result = await r.logger.group(`Teardown of namespace=${r.namespace}`, () =>
+    teardownProject({
+      client,
+      logger: r.logger,
+      project: r.spec.name,
+      namespace: r.namespace,
+      // Never in the middle of a deployment: wait for its lock as a deploy would.
+      lock: { timeoutMs: r.inputs.lockTimeoutMs, ...(r.context.runUrl !== undefined ? { holder: `teardown (${r.context.runUrl})` } : {}) },
+    }),
+  );
   const outcome = { message: teardownMessage(result) };
   core.info(outcome.message);
   core.setOutput('status', 'success');
