@@ -11,6 +11,9 @@ import { getOctokit } from '@actions/github';
 
 type Octokit = ReturnType<typeof getOctokit>;
 
+/** Room for a comment's body under GitHub's 65536-character limit, with the marker and a note. */
+const COMMENT_LIMIT = 65_000;
+
 export type DeploymentState = 'in_progress' | 'success' | 'failure' | 'error' | 'inactive';
 
 /** The hidden HTML comment that identifies our comment for `namespace` on a PR. */
@@ -48,7 +51,8 @@ export class GitHubPreview {
   /** Creates or updates (by its marker) the comment for this namespace on PR `number`; the body gets the marker first. */
   async upsertComment(number: number, body: string): Promise<void> {
     const marker = commentMarker(this.namespace);
-    const text = `${marker}\n${body}`;
+    // GitHub refuses comments over 65536 characters.
+    const text = `${marker}\n${body.length > COMMENT_LIMIT ? `${body.slice(0, COMMENT_LIMIT)}\n\n… (cut: see the job summary)` : body}`;
     await this.attempt(`update the PR comment on #${number}`, async () => {
       const comments = await this.octokit.paginate(this.octokit.rest.issues.listComments, { owner: this.owner, repo: this.repo, issue_number: number, per_page: 100 });
       const ours = comments.find((c) => c.body?.includes(marker));
