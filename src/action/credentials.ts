@@ -9,9 +9,8 @@ import { mkdirSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { decodeContent, kubeconfigSecrets, loadKubeConfig, type LoadedKubeConfig } from '../engine/kube/index.js';
+import { KUBECONFIG_STATE } from './state.js';
 
-/** The core.saveState key the post step reads the kubeconfig file's path from. */
-export const KUBECONFIG_STATE = 'kubeconfig-path';
 
 /** Registers `value` (and each of its lines) with the runner's log masking. */
 export function mask(value: string | undefined): void {

@@ -4,7 +4,7 @@
  */
 import * as core from '@actions/core';
 import { existsSync, rmSync } from 'node:fs';
-import { KUBECONFIG_STATE } from './credentials.js';
+import { KUBECONFIG_STATE } from './state.js';
 
 export function post(): void {
   const file = core.getState(KUBECONFIG_STATE);
