@@ -1,0 +1,124 @@
+/**
+ * The rollback promise end to end: a new version whose pods never become ready is rolled back to the previous one,
+ * and a client hammering the Service meanwhile sees no failed request. Real Python HTTP servers in the sandbox (a
+ * network namespace and IP per pod where the host allows it), the planned probes, the Service reached through the
+ * sandbox's host URL (a proxy that forwards only to ready endpoints).
+ */
+import type { V1Deployment } from '@kubernetes/client-node';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { runServiceStage } from '../../../src/engine/deploy/service-stage.js';
+import type { DeployPlan, PlannedServiceStage } from '../../../src/engine/plan/index.js';
+import { RecordingLogger } from '../../../src/engine/logger.js';
+import { batchProject, httpServer, newRunId, planDir, removeProject, startDeploySandbox, writeProject, type DeploySandbox } from './helpers.js';
+import { applySetup, deployContext } from './support/service-sandbox.js';
+
+let s: DeploySandbox;
+const dirs: string[] = [];
+
+beforeAll(async () => {
+  s = await startDeploySandbox();
+});
+
+afterAll(async () => {
+  await s?.stop();
+  for (const d of dirs) await removeProject(d);
+});
+
+const PORT = 5000;
+const NAME = 'rollback-traffic';
+
+/** Plans a one-service project (2 replicas) whose `api` stage runs `script`. */
+async function planVersion(script: string, runId: string): Promise<{ plan: DeployPlan; stage: PlannedServiceStage; spec: Awaited<ReturnType<typeof planDir>>['spec'] }> {
+  const dir = await writeProject(batchProject(NAME, 'api', { api: { script, service: { port: PORT, replicas: 2, maxStartupSeconds: 20 } } }));
+  dirs.push(dir);
+  const { spec, plan } = await planDir(dir, { runId, commitSha: 'abcdef1234567' });
+  const stage = plan.steps[0].stages[0];
+  if (stage.type !== 'service') throw new Error('expected a service stage');
+  return { spec, plan, stage };
+}
+
+interface Sample {
+  t: number;
+  status?: number;
+  body?: string;
+  error?: string;
+}
+
+/** Requests `url` every `everyMs` (one at a time) until stopped, at most `maxCount` times or `maxMs` long. */
+function requestLoop(url: string, o: { everyMs: number; maxCount: number; maxMs: number }) {
+  const samples: Sample[] = [];
+  let stopping = false;
+  const t0 = Date.now();
+  const done = (async () => {
+    while (!stopping && samples.length < o.maxCount && Date.now() - t0 < o.maxMs) {
+      const started = Date.now();
+      try {
+        // A new connection per request: each one is routed afresh by the Service proxy (no keep-alive to a v1 pod).
+        const rsp = await fetch(url, { signal: AbortSignal.timeout(5000), headers: { connection: 'close' } });
+        samples.push({ t: started, status: rsp.status, body: await rsp.text() });
+      } catch (e) {
+        const err = e as Error & { cause?: { code?: string; message?: string } };
+        samples.push({ t: started, error: `${err.message}${err.cause ? ` (${err.cause.code ?? err.cause.message})` : ''}` });
+      }
+      const wait = o.everyMs - (Date.now() - started);
+      if (wait > 0) await new Promise((r) => setTimeout(r, wait));
+    }
+  })();
+  return {
+    samples,
+    stop: async () => {
+      stopping = true;
+      await done;
+    },
+  };
+}
+
+describe('a service that never becomes ready', () => {
+  it('is rolled back to the previous version with no failed request to the Service meanwhile', async () => {
+    const v1Run = newRunId();
+    const v1 = await planVersion(httpServer(PORT, 'v1'), v1Run);
+    await applySetup(s.client, v1.plan);
+    const log1 = new RecordingLogger();
+    const r1 = await runServiceStage(deployContext(s.client, log1, v1.spec, v1.plan, v1Run), v1.stage, 1);
+    expect(r1.status, JSON.stringify(r1)).toBe('succeeded');
+    const namespace = v1.plan.namespace;
+    const before = await s.client.get<V1Deployment>('Deployment', namespace, 'api');
+    const v1Template = before.spec?.template;
+    expect(v1Template?.metadata?.annotations?.['bodywork.dev/run-id']).toBe(v1Run);
+
+    const url = await s.sandbox.serviceUrl('api', { namespace });
+    expect(url).toBeDefined();
+    const loop = requestLoop(url!, { everyMs: 20, maxCount: 5000, maxMs: 90_000 });
+    let stopped = false;
+    try {
+      // v2: the server crashes before it ever listens (a missing model): its pods never become ready.
+      const v2Run = newRunId();
+      const v2 = await planVersion(['import sys', 'print("no model found", flush=True)', 'sys.exit(3)', ''].join('\n'), v2Run);
+      await applySetup(s.client, v2.plan);
+      const rolloutStart = Date.now();
+      const r2 = await runServiceStage(deployContext(s.client, new RecordingLogger(), v2.spec, v2.plan, v2Run), v2.stage, 1);
+      const rolloutEnd = Date.now();
+      await loop.stop();
+      stopped = true;
+
+      expect(r2.status, JSON.stringify(r2)).toBe('rolled-back');
+      // It failed for the right reason: v2's pods were created and crashed (the old ones kept serving).
+      expect(r2.reason).toMatch(/CrashLoopBackOff: .*exit code 3 \(Error\); rolled back to revision 1$/);
+      expect(r2.logTail?.some((l) => l.endsWith(': no model found'))).toBe(true);
+      const after = await s.client.get<V1Deployment>('Deployment', namespace, 'api');
+      expect(after.spec?.template).toEqual(v1Template);
+      expect(after.status?.readyReplicas).toBe(2);
+
+      const { samples } = loop;
+      const failed = samples.filter((x) => x.error !== undefined || x.status !== 200 || x.body !== 'v1');
+      expect(failed, JSON.stringify(failed.slice(0, 10))).toEqual([]);
+      expect(samples.length).toBeGreaterThanOrEqual(50);
+      // The requests span the whole failed rollout and its rollback.
+      expect(samples[0].t).toBeLessThanOrEqual(rolloutStart);
+      expect(samples.at(-1)!.t).toBeGreaterThanOrEqual(rolloutEnd - 1000);
+      expect(samples.filter((x) => x.t >= rolloutStart && x.t <= rolloutEnd).length).toBeGreaterThanOrEqual(20);
+    } finally {
+      if (!stopped) await loop.stop();
+    }
+  });
+});
