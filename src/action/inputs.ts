@@ -29,6 +29,8 @@ export interface ActionInputs {
   lockTimeoutMs: number;
   /** After a successful run, delete objects of stages gone from the DAG and unused code bundles. */
   prune: boolean;
+  /** Finished Jobs kept per batch stage after each step (0: delete them all). */
+  keepJobs: number;
   preview: PreviewMode;
   /** `https://{namespace}.example.com/{service}`. */
   publicUrl?: string;
@@ -74,6 +76,8 @@ export function readInputs(): ActionInputs {
   const lockTimeout = optional('lock-timeout') ?? DEFAULT_LOCK_TIMEOUT;
   const lockTimeoutMs = parseDuration(lockTimeout);
   if (lockTimeoutMs === undefined) throw new Error(`input lock-timeout: expected a duration such as 10m or 90s, got '${lockTimeout}'`);
+  const keepJobsText = optional('keep-jobs') ?? '1';
+  if (!/^\d+$/.test(keepJobsText) || !Number.isSafeInteger(Number(keepJobsText))) throw new Error(`input keep-jobs: expected a whole number of 0 or more, got '${keepJobsText}'`);
   const stages = optional('stages')
     ?.split(',')
     .map((s) => s.trim())
@@ -84,6 +88,7 @@ export function readInputs(): ActionInputs {
     timeoutMs,
     lockTimeoutMs,
     prune: bool('prune', true),
+    keepJobs: Number(keepJobsText),
     preview: oneOf('preview', PREVIEW_MODES, 'auto'),
     comment: bool('comment', true),
     allowForks: bool('allow-forks', false),

@@ -230,6 +230,7 @@ async function deployCommand(r: Run): Promise<void> {
       timeoutMs: r.inputs.timeoutMs,
       lockTimeoutMs: r.inputs.lockTimeoutMs,
       prune: r.inputs.prune,
+      keepJobs: r.inputs.keepJobs,
       ...(r.context.runUrl !== undefined ? { holder: `${runId} (${r.context.runUrl})` } : {}),
       onLogLine: (_stage, line) => core.info(line),
     });

@@ -200,9 +200,12 @@ describe('the action with command: deploy', () => {
     // A stage dropped from the DAG: prune: false keeps its objects, the default prune deletes them.
     const trainOnly = batchProject('nightly', 'train', { train: { script: 'print("training")\n' } });
     writeFileSync(join(ws, 'project', 'bodywork.yaml'), trainOnly['bodywork.yaml']);
-    const kept = await runAction({ workspace: ws, runId: '5003', inputs: { kubeconfig, 'project-dir': 'project', prune: 'false', 'lock-timeout': '1m' } });
+    const kept = await runAction({ workspace: ws, runId: '5003', inputs: { kubeconfig, 'project-dir': 'project', prune: 'false', 'lock-timeout': '1m', 'keep-jobs': '0' } });
     expect(kept.status, kept.stdout + kept.stderr).toBe(0);
     expect(await s.client.exists('Deployment', 'nightly', 'api')).toBe(true);
+    // keep-jobs: 0 deleted every finished Job of the stage after its step.
+    const afterKeep0 = await s.client.list('Job', 'nightly');
+    expect(afterKeep0.items.filter((j) => !j.metadata?.deletionTimestamp)).toEqual([]);
     // The same GITHUB_RUN_ID: two steps of one job deploying the same project get distinct Jobs.
     const pruned = await runAction({ workspace: ws, runId: '5003', inputs: { kubeconfig, 'project-dir': 'project' } });
     expect(pruned.status, pruned.stdout + pruned.stderr).toBe(0);

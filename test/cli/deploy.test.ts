@@ -137,6 +137,30 @@ describe('bodywork-deploy deploy', () => {
     expect(left.items.filter((j) => !j.metadata?.deletionTimestamp)).toEqual([]);
   });
 
+  it('honours --keep-jobs, --no-prune and --lock-timeout, and rejects bad values', async () => {
+    const dir = await project(batchProject('cli-flags', 'one, two', { one: { script: 'print("one")\n' }, two: { script: 'print("two")\n' } }));
+    const live = async () => (await s.client.list<V1Job>('Job', 'cli-flags')).items.filter((j) => !j.metadata?.deletionTimestamp).map((j) => j.metadata?.name ?? '').sort();
+    const r1 = await cli('deploy', dir, '--kubeconfig', kubeconfig);
+    expect(r1.code, r1.stderr).toBe(0);
+    expect(await live()).toEqual([expect.stringMatching(/^one-/), expect.stringMatching(/^two-/)]);
+    // 'two' leaves the DAG: without prune its Job stays; with --keep-jobs 0 the Job of 'one' goes after its step.
+    await writeFile(join(dir, 'bodywork.yaml'), (await readFile(join(dir, 'bodywork.yaml'), 'utf8')).replace('DAG: one, two', 'DAG: one'));
+    const r2 = await cli('deploy', dir, '--kubeconfig', kubeconfig, '--no-prune', '--keep-jobs', '0', '--lock-timeout', '30s');
+    expect(r2.code, r2.stderr).toBe(0);
+    expect(await live()).toEqual([expect.stringMatching(/^two-/)]);
+    const r3 = await cli('deploy', dir, '--kubeconfig', kubeconfig);
+    expect(r3.code, r3.stderr).toBe(0);
+    expect(await live()).toEqual([expect.stringMatching(/^one-/)]);
+    for (const [flag, value, message] of [
+      ['--keep-jobs', '-1', "--keep-jobs must be a whole number of 0 or more, got '-1'"],
+      ['--lock-timeout', 'soon', "--lock-timeout must be a duration such as 10m or 90s, got 'soon'"],
+    ]) {
+      const bad = await cli('deploy', dir, '--kubeconfig', kubeconfig, flag, value);
+      expect(bad.code).toBe(2);
+      expect(bad.stderr).toContain(message);
+    }
+  });
+
   it('exits 1 when a stage fails, with the reason and the last log lines', async () => {
     const dir = await project(batchProject('cli-fail', 'broken', { broken: { script: 'import sys\nprint("cannot read input")\nsys.exit(2)\n' } }));
     const r = await cli('deploy', dir, '--kubeconfig', kubeconfig);

@@ -25,6 +25,9 @@ interface DeployFlags extends ClusterFlags {
   sandbox?: boolean;
   runId?: string;
   verbose?: boolean;
+  keepJobs?: string;
+  lockTimeout?: string;
+  prune: boolean;
 }
 
 const SIGNAL_EXIT: Record<string, number> = { SIGINT: 130, SIGTERM: 143 };
@@ -61,12 +64,23 @@ export function registerDeploy(program: Command, io: CliIo): void {
     .option('--image <image>', "image for every stage, instead of the project's")
     .option('--stages <names>', 'deploy only these stages (comma-separated config names)')
     .option('--timeout <duration>', 'give up (cancelling running stages) after this long: 30m, 1h, 90s', '30m')
+    .option('--keep-jobs <n>', 'finished Jobs kept per batch stage after each step (0: delete them all)', '1')
+    .option('--lock-timeout <duration>', "how long to wait for another run's deploy lock on the namespace: 10m, 90s", '10m')
+    .option('--no-prune', 'after a successful run, keep the objects of stages gone from the DAG and unused code bundles')
     .option('--run-id <id>', 'id of this run (Job names, pod annotation); default: a new one')
     .option('--sandbox', 'deploy into an embedded Kubernetes sandbox and keep it serving until Ctrl-C')
     .option('-v, --verbose', 'print every API request')
     .action(async (dir: string, flags: DeployFlags) => {
       const timeoutMs = parseDuration(flags.timeout);
       if (timeoutMs === undefined) throw new CliExit(EXIT_USAGE, `error: --timeout must be a duration such as 30m, 1h or 90s, got '${flags.timeout}'`);
+      const keepJobs = flags.keepJobs !== undefined ? Number(flags.keepJobs) : undefined;
+      if (keepJobs !== undefined && (!/^\d+$/.test(flags.keepJobs!.trim()) || !Number.isSafeInteger(keepJobs))) {
+        throw new CliExit(EXIT_USAGE, `error: --keep-jobs must be a whole number of 0 or more, got '${flags.keepJobs}'`);
+      }
+      const lockTimeoutMs = flags.lockTimeout !== undefined ? parseDuration(flags.lockTimeout) : undefined;
+      if (flags.lockTimeout !== undefined && lockTimeoutMs === undefined) {
+        throw new CliExit(EXIT_USAGE, `error: --lock-timeout must be a duration such as 10m or 90s, got '${flags.lockTimeout}'`);
+      }
       if (flags.sandbox && (flags.kubeconfig !== undefined || flags.context !== undefined)) {
         throw new CliExit(EXIT_USAGE, 'error: --sandbox deploys into its own cluster; it cannot be combined with --kubeconfig or --context');
       }
@@ -116,7 +130,18 @@ export function registerDeploy(program: Command, io: CliIo): void {
         }
         const client = clientFromFlags(flags, logger, kubeconfigContent);
         if (interrupted.signal.aborted) throw new CliExit(SIGNAL_EXIT[received ?? 'SIGINT'], 'interrupted before the deployment started');
-        const result = await deployProject({ client, logger, spec, plan, runId, signal: interrupted.signal, timeoutMs });
+        const result = await deployProject({
+          client,
+          logger,
+          spec,
+          plan,
+          runId,
+          signal: interrupted.signal,
+          timeoutMs,
+          prune: flags.prune,
+          ...(keepJobs !== undefined ? { keepJobs } : {}),
+          ...(lockTimeoutMs !== undefined ? { lockTimeoutMs } : {}),
+        });
         io.stdout(resultTable(result));
         for (const s of result.stages.filter((x) => x.status !== 'succeeded' && x.status !== 'skipped')) {
           if (s.logTail && s.logTail.length > 0) io.stderr(`last log lines of ${s.stage}:\n${s.logTail.map((l) => `  ${l}`).join('\n')}\n`);

@@ -59,11 +59,35 @@ function podFinished(pod: V1Pod): boolean {
 export function attemptFailure(pod: V1Pod): string | undefined {
   if (pod.status?.phase !== 'Failed') return pod.metadata?.deletionTimestamp && pod.status?.phase !== 'Succeeded' ? 'deleted before it finished' : undefined;
   if (pod.status.reason) return `${pod.status.reason}${pod.status.message ? `: ${pod.status.message}` : ''}`;
+  const init = failedInitContainers(pod)[0];
+  if (init) return `init container "${init.name}" exit code ${init.state?.terminated?.exitCode}`;
   const t = containerStatus(pod)?.state?.terminated;
   if (t) return `exit code ${t.exitCode}${t.reason && t.reason !== 'Error' ? ` (${t.reason})` : ''}${t.message ? `: ${t.message.trim()}` : ''}`;
   const w = containerStatus(pod)?.state?.waiting;
   if (w) return `${w.reason ?? 'waiting'}${w.message ? `: ${w.message}` : ''}`;
   return 'failed';
+}
+
+/** Init containers that exited non-zero (the stage container then never ran). */
+function failedInitContainers(pod: V1Pod): V1ContainerStatus[] {
+  return (pod.status?.initContainerStatuses ?? []).filter((st) => (st.state?.terminated?.exitCode ?? 0) !== 0);
+}
+
+/** The last log lines of the attempt's failed init containers, `<pod>/<container>: ` prefixed (none when it has no such container). */
+async function initContainerTail(ctx: DeployContext, pod: V1Pod): Promise<string[]> {
+  const name = pod.metadata?.name ?? '';
+  const lines: string[] = [];
+  for (const st of failedInitContainers(pod)) {
+    try {
+      const text = await ctx.client.podLog(ctx.namespace, name, { container: st.name, tailLines: LOG_TAIL_LINES, signal: AbortSignal.any([ctx.signal, AbortSignal.timeout(15_000)]) });
+      const podLines = text.split('\n');
+      if (podLines.at(-1) === '') podLines.pop();
+      for (const l of podLines.slice(-LOG_TAIL_LINES)) lines.push(`${name}/${st.name}: ${l}`);
+    } catch (e) {
+      ctx.logger.debug(`no log of ${name}/${st.name}: ${e instanceof Error ? e.message : String(e)}`);
+    }
+  }
+  return lines;
 }
 
 interface Attempt {
@@ -261,6 +285,11 @@ export const runBatchStage: BatchStageRunner = async (ctx, stage, step) => {
       : `${outcome.condition?.reason ?? 'Failed'}: ${outcome.condition?.message ?? 'the Job failed'}`;
     const detail = last ? `; attempt ${last.number} (pod ${last.pod.metadata?.name}): ${attemptFailure(last.pod)}` : '';
     const reason = `${why} after ${list.length} attempt${list.length === 1 ? '' : 's'}${detail}`;
+    for (const a of failed) {
+      const init = await initContainerTail(ctx, a.pod);
+      for (const l of init) ctx.logger.info(`[${stage.stage}] ${l}`);
+      a.tail.unshift(...init);
+    }
     const logTail = failed.flatMap((a) => a.tail).slice(-LOG_TAIL_LINES);
     ctx.logger.error(`[${stage.stage}] Job ${jobName} failed: ${reason}`);
     return result({ status: 'failed', reason, ...(logTail.length > 0 ? { logTail } : {}) });
@@ -278,17 +307,17 @@ export const runBatchStage: BatchStageRunner = async (ctx, stage, step) => {
 };
 
 /**
- * Deletes the stage's finished Jobs (Background propagation) except the most recent one, so
- * `kubectl logs job/<name>` still shows the last run. Jobs still running (another run's) are left alone, and
+ * Deletes the stage's finished Jobs (Background propagation) except the most recent `ctx.keepJobs` (default 1), so
+ * `kubectl logs job/<name>` still shows the last run; with 0, every finished Job goes. Jobs still running (another run's) are left alone, and
  * so are other projects' Jobs of a stage with the same name in a shared namespace (selected by project too).
  * Resolves with the names deleted; failures are logged as warnings, never thrown.
  */
-export async function cleanupStageJobs(ctx: Pick<DeployContext, 'client' | 'logger' | 'namespace' | 'plan'>, stage: Pick<PlannedBatchStage, 'baseName' | 'stage'>): Promise<string[]> {
+export async function cleanupStageJobs(ctx: Pick<DeployContext, 'client' | 'logger' | 'namespace' | 'plan' | 'keepJobs'>, stage: Pick<PlannedBatchStage, 'baseName' | 'stage'>): Promise<string[]> {
   try {
     const { items } = await ctx.client.list<V1Job>('Job', ctx.namespace, { labelSelector: `${LABEL_STAGE}=${stage.baseName},${LABEL_MANAGED_BY}=${MANAGED_BY},${LABEL_PART_OF}=${ctx.plan.labels[LABEL_PART_OF]}` });
     const time = (j: V1Job) => new Date(j.metadata?.creationTimestamp ?? 0).getTime();
     const sorted = [...items].sort((a, b) => time(b) - time(a) || (b.metadata?.name ?? '').localeCompare(a.metadata?.name ?? ''));
-    const old = sorted.slice(1).filter((j) => jobOutcome(j) !== undefined && !j.metadata?.deletionTimestamp);
+    const old = sorted.slice(ctx.keepJobs ?? 1).filter((j) => jobOutcome(j) !== undefined && !j.metadata?.deletionTimestamp);
     const deleted: string[] = [];
     for (const j of old) {
       const name = j.metadata?.name ?? '';

@@ -43,6 +43,8 @@ export interface DeployOptions {
   holder?: string;
   /** After a successful run, delete the objects of stages no longer in the DAG and unused code bundles (default true). */
   prune?: boolean;
+  /** Finished Jobs kept per batch stage after each step (default 1: the latest, for `kubectl logs`; 0 deletes them all). */
+  keepJobs?: number;
 }
 
 /** `30m`, `90s`, `1h30m` for messages. */
@@ -93,6 +95,9 @@ export async function deployProject(options: DeployOptions): Promise<DeployResul
 
 async function run(options: DeployOptions, cleanup: (() => void)[], held: { lock?: DeployLock }): Promise<DeployResult> {
   const { client, logger, spec, plan, runId } = options;
+  if (options.keepJobs !== undefined && (!Number.isInteger(options.keepJobs) || options.keepJobs < 0)) {
+    throw new RangeError(`keepJobs must be a whole number of 0 or more, got ${options.keepJobs}`);
+  }
   const started = Date.now();
   const startedAt = new Date(started).toISOString();
   const namespace = plan.namespace;
@@ -116,6 +121,7 @@ async function run(options: DeployOptions, cleanup: (() => void)[], held: { lock
     runId,
     signal: controller.signal,
     ...(options.onLogLine ? { onLogLine: options.onLogLine } : {}),
+    ...(options.keepJobs !== undefined ? { keepJobs: options.keepJobs } : {}),
   };
   const batch = options.runBatchStage ?? runBatchStage;
   const service = options.runServiceStage ?? runServiceStage;

@@ -61,6 +61,8 @@ export interface DeployContext {
   signal: AbortSignal;
   /** Stage log lines as they arrive, already prefixed with the stage (`[stage-1] ...`). */
   onLogLine?: (stage: string, line: string) => void;
+  /** Finished Jobs kept per batch stage after each step (default 1, the latest; 0 deletes them all). */
+  keepJobs?: number;
 }
 
 /** Runs one batch stage's Job to completion: never throws for a stage failure, only reports it. */

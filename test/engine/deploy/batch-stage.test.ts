@@ -143,6 +143,20 @@ describe('a successful two-step DAG', () => {
   });
 });
 
+describe('keepJobs', () => {
+  it('keeps that many finished Jobs per stage; 0 deletes them all', async () => {
+    const dir = await project(batchProject('keep-jobs', 'only', { only: { script: 'print("ran")\n' } }));
+    const { spec, plan } = await planDir(dir);
+    const live = async () => (await s.client.list<V1Job>('Job', plan.namespace)).items.filter((j) => !j.metadata?.deletionTimestamp).map((j) => j.metadata?.name).sort();
+    const runs = [newRunId(), newRunId()];
+    for (const runId of runs) expect((await deployProject({ client: s.client, logger: new RecordingLogger(), spec, plan, runId, timeoutMs: 60_000, keepJobs: 2 })).status).toBe('success');
+    expect(await live()).toEqual(runs.map((runId) => jobNameFor(plan.steps[0].stages[0], runId)).sort());
+    expect((await deployProject({ client: s.client, logger: new RecordingLogger(), spec, plan, runId: newRunId(), timeoutMs: 60_000, keepJobs: 0 })).status).toBe('success');
+    expect(await live()).toEqual([]);
+    await expect(deployProject({ client: s.client, logger: new RecordingLogger(), spec, plan, runId: newRunId(), keepJobs: -1 })).rejects.toThrow(/keepJobs/);
+  });
+});
+
 describe('two stages of one step', () => {
   it('run concurrently', async () => {
     const dir = await project({});
