@@ -17,9 +17,12 @@ import type {
   V1RoleBinding,
   V1Service,
   V1ServiceAccount,
+  V1Volume,
+  V1VolumeMount,
 } from '@kubernetes/client-node';
 import type { ProjectSpec, StageSpec } from '../config/spec.js';
 import { PROJECT_MOUNT_PATH, stageCommand } from './command.js';
+import { checkGitSource, gitCode } from './git-source.js';
 import { ANNOTATION_STAGE, projectLabels, runAnnotations, stageLabels, stageSelector } from './labels.js';
 import { isDns1123Label, toDnsLabel, toDnsName } from './names.js';
 import type {
@@ -96,7 +99,10 @@ interface Context {
   shortSha?: string;
   runId?: string;
   ingressClass?: string;
+  /** The code bundle whose ConfigMaps the set-up applies (the `bundle` code source). */
   bundle?: CodeBundle;
+  /** How stage pods get the code: a volume, the stage container's mount of it, init containers filling it. */
+  code?: { volume: V1Volume; mount: V1VolumeMount; initContainers: V1Container[] };
 }
 
 /**
@@ -119,8 +125,17 @@ export function planProject(spec: ProjectSpec, options: PlanOptions = {}): Deplo
     ...(commitSha !== undefined ? { commitSha, shortSha: commitSha.slice(0, SHORT_SHA_LENGTH) } : {}),
     ...(options.runId !== undefined ? { runId: options.runId } : {}),
     ...(options.ingressClass !== undefined ? { ingressClass: options.ingressClass } : {}),
-    ...(options.codeBundle !== undefined ? { bundle: options.codeBundle } : {}),
   };
+  const source = options.codeSource ?? { type: 'bundle' };
+  if (source.type === 'git') {
+    const checked = checkGitSource(source, options.repoSubdir);
+    if ('error' in checked) throw new PlanError(checked.error);
+    const git = gitCode(source, checked.repoSubdir);
+    ctx.code = { volume: git.volume, mount: git.mount, initContainers: [git.initContainer] };
+  } else if (options.codeBundle !== undefined) {
+    ctx.bundle = options.codeBundle;
+    ctx.code = { volume: options.codeBundle.volume, mount: { name: options.codeBundle.volume.name, mountPath: PROJECT_MOUNT_PATH, readOnly: true }, initContainers: [] };
+  }
   checkDistinctNames(spec);
 
   const wanted = options.stages !== undefined ? new Set(options.stages) : undefined;
@@ -254,7 +269,7 @@ function container(ctx: Context, stage: StageSpec): V1Container {
     command: stageCommand(stage),
     env,
     ...(resources !== undefined ? { resources } : {}),
-    ...(ctx.bundle !== undefined ? { volumeMounts: [{ name: ctx.bundle.volume.name, mountPath: PROJECT_MOUNT_PATH, readOnly: true }] } : {}),
+    ...(ctx.code !== undefined ? { volumeMounts: [ctx.code.mount] } : {}),
   };
 }
 
@@ -262,8 +277,9 @@ function podSpec(ctx: Context, extra: Partial<V1PodSpec>, main: V1Container): V1
   return {
     ...extra,
     serviceAccountName: STAGE_SERVICE_ACCOUNT,
+    ...(ctx.code !== undefined && ctx.code.initContainers.length > 0 ? { initContainers: ctx.code.initContainers } : {}),
     containers: [main],
-    ...(ctx.bundle !== undefined ? { volumes: [ctx.bundle.volume] } : {}),
+    ...(ctx.code !== undefined ? { volumes: [ctx.code.volume] } : {}),
   };
 }
 

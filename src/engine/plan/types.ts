@@ -50,7 +50,26 @@ export interface PlanOptions {
   stages?: string[];
   /** The project code to mount; without it the image must already hold the project at `PROJECT_MOUNT_PATH`. */
   codeBundle?: CodeBundle;
+  /**
+   * Where the stages get the project code: `bundle` (default) mounts `codeBundle`; `git` clones the repository at
+   * exactly `commit` (40 hex digits) into an `emptyDir` with an init container, and `codeBundle` is ignored.
+   */
+  codeSource?: CodeSource;
+  /** With the `git` code source: the project's directory inside the repository (`ml/pipeline`), when not its root. */
+  repoSubdir?: string;
 }
+
+export type CodeSource =
+  | { type: 'bundle' }
+  | {
+      type: 'git';
+      /** The repository to clone (`https://github.com/acme/iris.git`); no credentials in it. */
+      url: string;
+      /** The commit to check out: a full 40-hex SHA. */
+      commit: string;
+      /** A Secret in the namespace whose `token` key authenticates the clone over HTTPS. */
+      tokenSecret?: string;
+    };
 
 interface PlannedStageBase {
   /** The stage's name in the config (`stage-1-train-model`, `stage_1`). */

@@ -354,3 +354,48 @@ describe('renderPlanYaml', () => {
     expect(job.spec.template.spec.containers[0]?.command).toEqual(batchStage(plan, 'stage-1-train-model').job.spec?.template.spec?.containers[0]?.command);
   });
 });
+
+describe('planProject with the git code source', () => {
+  const source = { type: 'git' as const, url: 'https://github.com/acme/iris.git', commit: SHA, tokenSecret: 'bodywork-git-token' };
+  const plan = planProject(irisPipelineSpec(), { namespace: 'ml-pipeline', commitSha: SHA, codeBundle: fakeBundle, codeSource: source, repoSubdir: 'pipelines/iris/' });
+
+  it('plans no ConfigMaps: every stage pod clones the commit into an emptyDir with an init container', () => {
+    expect(planObjects(plan).filter((o) => o.kind === 'ConfigMap')).toEqual([]);
+    const pods = [batchStage(plan, 'stage-1-train-model').job.spec!.template.spec!, serviceStage(plan, 'stage-2-deploy-scoring-service').deployment.spec!.template.spec!];
+    for (const pod of pods) {
+      expect(pod.volumes).toEqual([{ name: 'bodywork-checkout', emptyDir: {} }]);
+      expect(pod.containers[0].volumeMounts).toEqual([{ name: 'bodywork-checkout', mountPath: '/bodywork/project', readOnly: true, subPath: 'pipelines/iris' }]);
+      const [init] = pod.initContainers!;
+      expect(pod.initContainers).toHaveLength(1);
+      expect(init).toMatchObject({ name: 'fetch-code', image: 'alpine/git:2.45', command: ['/bin/sh', '-c', expect.any(String)] });
+      expect(init.volumeMounts).toEqual([{ name: 'bodywork-checkout', mountPath: '/bodywork/checkout' }]);
+      const script = init.command![2];
+      expect(script).toContain('git init -q .');
+      expect(script).toContain('git fetch -q --depth 1 origin "$GIT_COMMIT"');
+      expect(script).toContain('checkout -q FETCH_HEAD');
+      expect(script).toContain('http.extraHeader');
+      // The token is read from the Secret into the environment only: not in the URL, the command or any value.
+      expect(init.env).toContainEqual({ name: 'GIT_TOKEN', valueFrom: { secretKeyRef: { name: 'bodywork-git-token', key: 'token' } } });
+      expect(init.env).toContainEqual({ name: 'GIT_URL', value: 'https://github.com/acme/iris.git' });
+      expect(init.env).toContainEqual({ name: 'GIT_COMMIT', value: SHA });
+      expect(init.env).toContainEqual({ name: 'PROJECT_SUBDIR', value: 'pipelines/iris' });
+    }
+  });
+
+  it('is valid for the API server', () => {
+    for (const object of planObjects(plan)) expect(apiServerProblems(object), `${object.kind}/${object.metadata?.name}`).toEqual([]);
+  });
+
+  it('mounts the checkout root without a token or subdirectory, and rejects bad options', () => {
+    const bare = planProject(irisPipelineSpec(), { codeSource: { type: 'git', url: 'file:///tmp/repo.git', commit: SHA } });
+    const pod = batchStage(bare, 'stage-1-train-model').job.spec!.template.spec!;
+    expect(pod.containers[0].volumeMounts).toEqual([{ name: 'bodywork-checkout', mountPath: '/bodywork/project', readOnly: true }]);
+    expect(pod.initContainers![0].env!.map((e) => e.name)).toEqual(['GIT_URL', 'GIT_COMMIT', 'GIT_TERMINAL_PROMPT']);
+    const bad = (codeSource: { type: 'git'; url: string; commit: string; tokenSecret?: string }, repoSubdir?: string) => () =>
+      planProject(irisPipelineSpec(), { codeSource, ...(repoSubdir !== undefined ? { repoSubdir } : {}) });
+    expect(bad({ type: 'git', url: 'https://x:secret@github.com/acme/iris.git', commit: SHA })).toThrow(/must not hold credentials/);
+    expect(bad({ type: 'git', url: 'https://github.com/acme/iris.git', commit: SHA.slice(0, 7) })).toThrow(/full 40-hex commit SHA/);
+    expect(bad({ type: 'git', url: 'https://github.com/acme/iris.git', commit: SHA, tokenSecret: 'Bad_Name' })).toThrow(PlanError);
+    expect(bad({ type: 'git', url: 'https://github.com/acme/iris.git', commit: SHA }, '../elsewhere')).toThrow(/inside the repository/);
+  });
+});

@@ -1,0 +1,62 @@
+/** The `git` code source end to end: stage pods clone a local repository (file://) at the deployed commit. */
+import { execFileSync } from 'node:child_process';
+import { writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { deployProject } from '../../../src/engine/deploy/deploy.js';
+import { RecordingLogger } from '../../../src/engine/logger.js';
+import { batchProject, newRunId, planDir, removeProject, startDeploySandbox, writeProject, type DeploySandbox } from './helpers.js';
+
+let s: DeploySandbox;
+const dirs: string[] = [];
+beforeAll(async () => {
+  s = await startDeploySandbox();
+});
+afterAll(async () => {
+  await s?.stop();
+  await Promise.all(dirs.map(removeProject));
+});
+
+function git(cwd: string, ...args: string[]): string {
+  return execFileSync('git', ['-c', 'user.email=test@example.com', '-c', 'user.name=test', ...args], { cwd, encoding: 'utf8' }).trim();
+}
+
+/** A git repository holding a one-stage batch project in `pipeline/`, committed; the working tree then changed (not committed). */
+async function repository(name: string): Promise<{ repo: string; commit: string }> {
+  const files = batchProject(name, 'train', { train: { script: 'print("committed version", flush=True)\n' } });
+  const repo = await writeProject(Object.fromEntries(Object.entries(files).map(([k, v]) => [`pipeline/${k}`, v])));
+  dirs.push(repo);
+  git(repo, 'init', '-q', '-b', 'main');
+  git(repo, 'add', '.');
+  git(repo, 'commit', '-q', '-m', 'pipeline');
+  writeFileSync(join(repo, 'pipeline', 'train', 'main.py'), 'print("uncommitted version", flush=True)\n');
+  return { repo, commit: git(repo, 'rev-parse', 'HEAD') };
+}
+
+describe('the git code source', () => {
+  it('runs the committed files of the project subdirectory, with no code ConfigMaps', async () => {
+    const { repo, commit } = await repository('git-ok');
+    const { spec, plan } = await planDir(join(repo, 'pipeline'), { codeSource: { type: 'git', url: `file://${repo}`, commit }, repoSubdir: 'pipeline', commitSha: commit });
+    expect(plan.setup.filter((o) => o.kind === 'ConfigMap')).toEqual([]);
+    const lines: string[] = [];
+    const r = await deployProject({ client: s.client, logger: new RecordingLogger(), spec, plan, runId: newRunId(), timeoutMs: 60_000, onLogLine: (_s, l) => lines.push(l) });
+    expect(r.status, JSON.stringify(r)).toBe('success');
+    expect(lines).toContain('[train] committed version');
+    expect(lines.join('\n')).not.toContain('uncommitted');
+    const configMaps = await s.client.list('ConfigMap', plan.namespace);
+    expect(configMaps.items.filter((c) => c.metadata?.labels?.['app.kubernetes.io/managed-by'] === 'bodywork-deploy')).toEqual([]);
+  });
+
+  it('fails the stage when the commit does not exist, with the init container\'s error in the log tail', async () => {
+    const { repo } = await repository('git-bad');
+    const missing = 'deadbeef'.repeat(5);
+    const { spec, plan } = await planDir(join(repo, 'pipeline'), { codeSource: { type: 'git', url: `file://${repo}`, commit: missing }, repoSubdir: 'pipeline' });
+    const r = await deployProject({ client: s.client, logger: new RecordingLogger(), spec, plan, runId: newRunId(), timeoutMs: 60_000 });
+    expect(r.status).toBe('failure');
+    expect(r.stages[0]).toMatchObject({ stage: 'train', status: 'failed' });
+    expect(r.stages[0].reason).toMatch(/init container "fetch-code" exit code 128/);
+    const tail = (r.stages[0].logTail ?? []).join('\n');
+    expect(tail).toMatch(/\/fetch-code: fetching commit deadbeef/);
+    expect(tail).toMatch(/\/fetch-code: .*(not our ref|couldn't find remote ref|upload-pack)/i);
+  });
+});
