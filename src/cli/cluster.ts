@@ -3,7 +3,7 @@ import { execFile } from 'node:child_process';
 import type { ProjectSpec } from '../engine/config/spec.js';
 import { KubeClient, KubeConfigError, loadKubeConfig } from '../engine/kube/index.js';
 import type { Logger } from '../engine/logger.js';
-import { BundleError, PlanError, bundleProject, planProject, type DeployPlan, type PlanOptions } from '../engine/plan/index.js';
+import { BundleError, PlanError, bundleProject, planProject, type CodeSource, type DeployPlan, type PlanOptions } from '../engine/plan/index.js';
 import { CliExit, EXIT_USAGE } from './io.js';
 
 export interface ClusterFlags {
@@ -37,10 +37,44 @@ export function gitCommit(dir: string): Promise<string | undefined> {
   });
 }
 
+function gitOutput(dir: string, args: string[]): Promise<string | undefined> {
+  return new Promise((resolve) => {
+    execFile('git', args, { cwd: dir, timeout: 10_000 }, (error, stdout) => resolve(error ? undefined : stdout.trim()));
+  });
+}
+
+export interface CodeSourceFlags {
+  codeSource?: string;
+  gitUrl?: string;
+  gitTokenSecret?: string;
+}
+
+/**
+ * The plan options of `--code-source`: nothing for `bundle`; for `git` the repository URL (`--git-url`, else the
+ * `origin` remote of `dir`), the commit (`commit`, else `git rev-parse HEAD` in `dir`), the token Secret, and the
+ * project's directory in the repository (`git rev-parse --show-prefix`). Bad or missing values end the command with exit 2.
+ */
+export async function codeSourceOptions(dir: string, flags: CodeSourceFlags, commit?: string): Promise<Pick<PlanOptions, 'codeSource' | 'repoSubdir'>> {
+  const type = flags.codeSource ?? 'bundle';
+  if (type !== 'bundle' && type !== 'git') throw new CliExit(EXIT_USAGE, `error: --code-source must be bundle or git, got '${type}'`);
+  if (type === 'bundle') {
+    if (flags.gitUrl !== undefined || flags.gitTokenSecret !== undefined) throw new CliExit(EXIT_USAGE, 'error: --git-url and --git-token-secret need --code-source git');
+    return {};
+  }
+  const url = flags.gitUrl ?? (await gitOutput(dir, ['remote', 'get-url', 'origin']));
+  if (url === undefined || url === '') throw new CliExit(EXIT_USAGE, `error: --code-source git needs --git-url: ${dir} has no 'origin' remote`);
+  const sha = commit ?? (await gitCommit(dir));
+  if (sha === undefined) throw new CliExit(EXIT_USAGE, `error: --code-source git needs the commit to deploy: ${dir} is not in a git checkout`);
+  const prefix = (await gitOutput(dir, ['rev-parse', '--show-prefix'])) ?? '';
+  const codeSource: CodeSource = { type: 'git', url, commit: sha.toLowerCase(), ...(flags.gitTokenSecret !== undefined ? { tokenSecret: flags.gitTokenSecret } : {}) };
+  return { codeSource, ...(prefix !== '' ? { repoSubdir: prefix } : {}) };
+}
+
 /** Bundles and plans; bad options or an unshippable project end the command with exit 2. */
 export async function planOrExit(spec: ProjectSpec, options: PlanOptions = {}, bundle = true): Promise<DeployPlan> {
   try {
-    return planProject(spec, { ...options, ...(bundle ? { codeBundle: await bundleProject(spec) } : {}) });
+    const bundled = bundle && options.codeSource?.type !== 'git';
+    return planProject(spec, { ...options, ...(bundled ? { codeBundle: await bundleProject(spec) } : {}) });
   } catch (error) {
     if (error instanceof PlanError || error instanceof BundleError) throw new CliExit(EXIT_USAGE, `error: ${error.message}`);
     throw error;

@@ -161,6 +161,40 @@ describe('bodywork-deploy deploy', () => {
     }
   });
 
+  it('plans and deploys with --code-source git: the committed files of DIR, cloned from its origin remote', async () => {
+    const files = batchProject('cli-git', 'train', { train: { script: 'print("committed", flush=True)\n' } });
+    const repo = await project(Object.fromEntries(Object.entries(files).map(([k, v]) => [`ml/${k}`, v])));
+    const git = (...args: string[]) =>
+      new Promise<string>((resolve, reject) =>
+        execFile('git', ['-c', 'user.email=t@example.com', '-c', 'user.name=t', ...args], { cwd: repo }, (e, out) => (e ? reject(e) : resolve(out.trim()))),
+      );
+    await git('init', '-q');
+    await git('add', '.');
+    await git('commit', '-q', '-m', 'pipeline');
+    await git('remote', 'add', 'origin', `file://${repo}`);
+    const sha = await git('rev-parse', 'HEAD');
+    await writeFile(join(repo, 'ml', 'train', 'main.py'), 'print("uncommitted", flush=True)\n');
+    const dir = join(repo, 'ml');
+
+    const p = await cli('plan', dir, '--code-source', 'git', '--git-token-secret', 'bodywork-git-token');
+    expect(p.code, p.stderr).toBe(0);
+    expect(p.stdout).not.toContain('kind: ConfigMap');
+    expect(p.stdout).toContain('initContainers:');
+    expect(p.stdout).toContain(`value: file://${repo}`);
+    expect(p.stdout).toContain(`value: ${sha}`);
+    expect(p.stdout).toContain('subPath: ml');
+    expect(p.stdout).toContain('name: bodywork-git-token');
+    expect(p.stderr).toContain(`code cloned from git at ${sha.slice(0, 10)}`);
+    const bad = await cli('plan', dir, '--code-source', 'svn');
+    expect(bad.code).toBe(2);
+    expect(bad.stderr).toContain("--code-source must be bundle or git, got 'svn'");
+
+    const r = await cli('deploy', dir, '--kubeconfig', kubeconfig, '--code-source', 'git');
+    expect(r.code, r.stderr).toBe(0);
+    expect(r.stderr).toContain('[train] committed\n');
+    expect(r.stderr).not.toContain('uncommitted');
+  });
+
   it('exits 1 when a stage fails, with the reason and the last log lines', async () => {
     const dir = await project(batchProject('cli-fail', 'broken', { broken: { script: 'import sys\nprint("cannot read input")\nsys.exit(2)\n' } }));
     const r = await cli('deploy', dir, '--kubeconfig', kubeconfig);

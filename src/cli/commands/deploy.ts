@@ -13,11 +13,11 @@ import { deployProject, formatDuration } from '../../engine/deploy/deploy.js';
 import type { DeployResult } from '../../engine/deploy/types.js';
 import type { PlannedServiceStage } from '../../engine/plan/index.js';
 import { startSandbox, type Sandbox } from '../../sandbox/index.js';
-import { type ClusterFlags, clientFromFlags, gitCommit, parseDuration, planOrExit, renderTable } from '../cluster.js';
+import { type ClusterFlags, type CodeSourceFlags, clientFromFlags, codeSourceOptions, gitCommit, parseDuration, planOrExit, renderTable } from '../cluster.js';
 import { CliExit, type CliIo, EXIT_FAILURE, EXIT_OK, EXIT_USAGE, stderrLogger } from '../io.js';
 import { loadProjectOrExit } from '../project.js';
 
-interface DeployFlags extends ClusterFlags {
+interface DeployFlags extends ClusterFlags, CodeSourceFlags {
   namespace?: string;
   image?: string;
   stages?: string;
@@ -67,6 +67,9 @@ export function registerDeploy(program: Command, io: CliIo): void {
     .option('--keep-jobs <n>', 'finished Jobs kept per batch stage after each step (0: delete them all)', '1')
     .option('--lock-timeout <duration>', "how long to wait for another run's deploy lock on the namespace: 10m, 90s", '10m')
     .option('--no-prune', 'after a successful run, keep the objects of stages gone from the DAG and unused code bundles')
+    .option('--code-source <source>', 'how stages get the code: bundle (ConfigMaps, default) or git (clone the commit of DIR)', 'bundle')
+    .option('--git-url <url>', "with --code-source git: the repository to clone (default: DIR's origin remote)")
+    .option('--git-token-secret <name>', "with --code-source git: a Secret in the namespace whose 'token' key authenticates the clone")
     .option('--run-id <id>', 'id of this run (Job names, pod annotation); default: a new one')
     .option('--sandbox', 'deploy into an embedded Kubernetes sandbox and keep it serving until Ctrl-C')
     .option('-v, --verbose', 'print every API request')
@@ -92,7 +95,9 @@ export function registerDeploy(program: Command, io: CliIo): void {
         .filter((s) => s !== '');
       const runId = flags.runId ?? newRunId();
       const commitSha = await gitCommit(dir);
+      const source = await codeSourceOptions(dir, flags, commitSha);
       const plan = await planOrExit(spec, {
+        ...source,
         ...(flags.namespace !== undefined ? { namespace: flags.namespace } : {}),
         ...(flags.image !== undefined ? { image: flags.image } : {}),
         ...(stages !== undefined ? { stages } : {}),

@@ -1,10 +1,11 @@
 /** `bodywork-deploy plan [DIR]`: the Kubernetes objects a deployment would apply, as a YAML stream on stdout. */
 import type { Command } from 'commander';
 import { BundleError, PlanError, bundleProject, planObjects, planProject, renderPlanYaml } from '../../engine/plan/index.js';
+import { type CodeSourceFlags, codeSourceOptions } from '../cluster.js';
 import { CliExit, type CliIo, EXIT_USAGE, plural } from '../io.js';
 import { loadProjectOrExit } from '../project.js';
 
-interface PlanFlags {
+interface PlanFlags extends CodeSourceFlags {
   namespace?: string;
   image?: string;
   commit?: string;
@@ -22,23 +23,31 @@ export function registerPlan(program: Command, io: CliIo): void {
     .option('--commit <sha>', 'git commit being deployed (GIT_COMMIT_HASH, labels and annotations)')
     .option('--run-id <id>', 'id of this deployment run (pod annotation)')
     .option('--ingress-class <class>', 'ingressClassName for service stages with ingress')
+    .option('--code-source <source>', 'how stages get the code: bundle (ConfigMaps, default) or git (clone the commit)', 'bundle')
+    .option('--git-url <url>', "with --code-source git: the repository to clone (default: DIR's origin remote)")
+    .option('--git-token-secret <name>', "with --code-source git: a Secret in the namespace whose 'token' key authenticates the clone")
     .action(async (dir: string, flags: PlanFlags) => {
       const spec = await loadProjectOrExit(dir, io);
+      const source = await codeSourceOptions(dir, flags, flags.commit);
       try {
-        const codeBundle = await bundleProject(spec);
+        const codeBundle = source.codeSource === undefined ? await bundleProject(spec) : undefined;
         const plan = planProject(spec, {
+          ...source,
           ...(flags.namespace !== undefined ? { namespace: flags.namespace } : {}),
           ...(flags.image !== undefined ? { image: flags.image } : {}),
           ...(flags.commit !== undefined ? { commitSha: flags.commit } : {}),
           ...(flags.runId !== undefined ? { runId: flags.runId } : {}),
           ...(flags.ingressClass !== undefined ? { ingressClass: flags.ingressClass } : {}),
-          codeBundle,
+          ...(codeBundle !== undefined ? { codeBundle } : {}),
         });
         io.stdout(renderPlanYaml(plan));
         const stages = plan.steps.reduce((n, step) => n + step.stages.length, 0);
         io.stderr(
           `planned ${plural(stages, 'stage')} in ${plural(plan.steps.length, 'step')} into namespace ${plan.namespace}: ` +
-            `${plural(planObjects(plan).length, 'object')}, code ${codeBundle.hash.slice(0, 10)} (${plural(codeBundle.files.length, 'file')})\n`,
+            `${plural(planObjects(plan).length, 'object')}, ` +
+            (codeBundle !== undefined
+              ? `code ${codeBundle.hash.slice(0, 10)} (${plural(codeBundle.files.length, 'file')})\n`
+              : `code cloned from git at ${source.codeSource?.type === 'git' ? source.codeSource.commit.slice(0, 10) : ''}\n`),
         );
       } catch (error) {
         if (error instanceof PlanError || error instanceof BundleError) throw new CliExit(EXIT_USAGE, `error: ${error.message}`);
