@@ -8,6 +8,8 @@ export const COMMANDS = ['deploy', 'plan', 'teardown'] as const;
 export type ActionCommand = (typeof COMMANDS)[number];
 export const PREVIEW_MODES = ['auto', 'true', 'false'] as const;
 export type PreviewMode = (typeof PREVIEW_MODES)[number];
+export const CODE_SOURCES = ['bundle', 'git'] as const;
+export type CodeSourceInput = (typeof CODE_SOURCES)[number];
 
 /** Default of the `timeout` input. */
 export const DEFAULT_TIMEOUT = '30m';
@@ -31,6 +33,8 @@ export interface ActionInputs {
   prune: boolean;
   /** Finished Jobs kept per batch stage after each step (0: delete them all). */
   keepJobs: number;
+  /** How stage pods get the code: `bundle` (ConfigMaps) or `git` (an init container clones GITHUB_SHA). */
+  codeSource: CodeSourceInput;
   preview: PreviewMode;
   /** `https://{namespace}.example.com/{service}`. */
   publicUrl?: string;
@@ -68,7 +72,7 @@ export function parseDuration(text: string): number | undefined {
   return ms > 0 ? ms : undefined;
 }
 
-/** Every input but the credentials (`kubeconfig`, `secrets`), which main.ts reads and masks first. */
+/** Every input but the credentials (`kubeconfig`, `secrets`, `git-token`), which main.ts reads and masks first. */
 export function readInputs(): ActionInputs {
   const timeout = optional('timeout') ?? DEFAULT_TIMEOUT;
   const timeoutMs = parseDuration(timeout);
@@ -89,6 +93,7 @@ export function readInputs(): ActionInputs {
     lockTimeoutMs,
     prune: bool('prune', true),
     keepJobs: Number(keepJobsText),
+    codeSource: oneOf('code-source', CODE_SOURCES, 'bundle'),
     preview: oneOf('preview', PREVIEW_MODES, 'auto'),
     comment: bool('comment', true),
     allowForks: bool('allow-forks', false),

@@ -8,7 +8,7 @@
 import * as core from '@actions/core';
 import type { V1Secret } from '@kubernetes/client-node';
 import { randomBytes } from 'node:crypto';
-import { isAbsolute, join } from 'node:path';
+import { isAbsolute, join, relative, sep } from 'node:path';
 import { formatProblem } from '../engine/config/problems.js';
 import { loadProject } from '../engine/config/load.js';
 import type { ProjectSpec } from '../engine/config/spec.js';
@@ -17,7 +17,7 @@ import { teardownProject, type TeardownResult } from '../engine/deploy/teardown.
 import type { DeployResult } from '../engine/deploy/types.js';
 import { KubeClient, KubeConfigError, type Manifest } from '../engine/kube/index.js';
 import type { Logger } from '../engine/logger.js';
-import { bundleProject, planNamespace, planProject, type DeployPlan, type PlannedServiceStage } from '../engine/plan/index.js';
+import { bundleProject, planNamespace, planProject, type DeployPlan, type PlannedServiceStage, type PlanOptions } from '../engine/plan/index.js';
 import { mask, maskKubeconfigText, parseSecrets, resolveKubeconfig, type SecretInput } from './credentials.js';
 import {
   failureLine,
@@ -49,7 +49,12 @@ interface Run {
   preview?: { number: number; closed: boolean };
   kubeconfigInput?: string;
   secrets: SecretInput[];
+  /** The `git-token` input (masked), for the `git` code source. */
+  gitToken?: string;
 }
+
+/** The Secret the `git-token` input is stored in, in the namespace, for the `git` code source's clone. */
+export const GIT_TOKEN_SECRET = 'bodywork-git-token';
 
 export async function run(): Promise<void> {
   try {
@@ -58,6 +63,8 @@ export async function run(): Promise<void> {
     if (kubeconfigInput !== undefined) maskKubeconfigText(kubeconfigInput);
     mask(core.getInput('github-token'));
     const secrets = parseSecrets(core.getInput('secrets') || undefined);
+    const gitToken = core.getInput('git-token').trim() || undefined;
+    if (gitToken !== undefined) mask(gitToken);
 
     const inputs = readInputs();
     const context = readRunContext();
@@ -91,7 +98,9 @@ export async function run(): Promise<void> {
       ...(previewOn ? { preview: { number: pr.number, closed: pr.action === 'closed' } } : {}),
       ...(kubeconfigInput !== undefined ? { kubeconfigInput } : {}),
       secrets,
+      ...(gitToken !== undefined ? { gitToken } : {}),
     };
+    if (gitToken !== undefined && inputs.codeSource !== 'git') throw new ActionFailure('git-token is for code-source: git; set code-source: git or remove git-token');
     core.setOutput('namespace', r.namespace);
 
     if (inputs.command === 'plan') return await planCommand(r);
@@ -114,11 +123,7 @@ export async function run(): Promise<void> {
 }
 
 async function planCommand(r: Run): Promise<void> {
-  const plan = planProject(r.spec, {
-    namespace: r.namespace,
-    ...planInputs(r),
-    codeBundle: await bundleProject(r.spec),
-  });
+  const plan = planProject(r.spec, { namespace: r.namespace, ...planInputs(r), ...(await codeInputs(r)) });
   await core.summary.addRaw(renderPlanSummary(plan, r.context)).write();
   core.setOutput('status', 'success');
   core.info(`planned ${plan.steps.length} steps for ${plan.project} in namespace ${plan.namespace}; see the job summary`);
@@ -158,16 +163,38 @@ function githubPreview(r: Run): GitHubPreview | undefined {
   return new GitHubPreview(r.inputs.githubToken, r.context.repository, r.namespace);
 }
 
-/** The `secrets` input as Opaque Secrets labelled as the project's, in the namespace (created first when missing). */
+/**
+ * The plan options of the `code-source` input: the code bundle, or for `git` this repository
+ * (`$GITHUB_SERVER_URL/$GITHUB_REPOSITORY.git`) at GITHUB_SHA, the project directory's path in it, and the token Secret.
+ */
+async function codeInputs(r: Run): Promise<Pick<PlanOptions, 'codeBundle' | 'codeSource' | 'repoSubdir'>> {
+  if (r.inputs.codeSource === 'bundle') return { codeBundle: await bundleProject(r.spec) };
+  const { repository, sha, workspace } = r.context;
+  if (repository === undefined || sha === undefined) throw new ActionFailure('code-source: git needs GITHUB_REPOSITORY and GITHUB_SHA (set on every GitHub Actions runner)');
+  const server = (process.env.GITHUB_SERVER_URL || 'https://github.com').replace(/\/+$/, '');
+  const dir = isAbsolute(r.inputs.projectDir) ? r.inputs.projectDir : join(workspace, r.inputs.projectDir);
+  const subdir = relative(workspace, dir).split(sep).join('/');
+  if (subdir === '..' || subdir.startsWith('../') || isAbsolute(subdir)) throw new ActionFailure(`code-source: git needs project-dir inside the checked-out repository (${workspace}), got ${r.inputs.projectDir}`);
+  return {
+    codeSource: { type: 'git', url: `${server}/${repository}.git`, commit: sha, ...(r.gitToken !== undefined ? { tokenSecret: GIT_TOKEN_SECRET } : {}) },
+    ...(subdir !== '' ? { repoSubdir: subdir } : {}),
+  };
+}
+
+/**
+ * The `secrets` input as Opaque Secrets labelled as the project's, in the namespace (created first when missing), and
+ * the `git-token` input as the Secret `bodywork-git-token` (key `token`).
+ */
 async function applySecrets(client: KubeClient, r: Run, plan: DeployPlan): Promise<void> {
-  if (r.secrets.length === 0) return;
-  await r.logger.group(`Secrets (${r.secrets.length})`, async () => {
+  const all: SecretInput[] = [...r.secrets, ...(r.gitToken !== undefined ? [{ name: GIT_TOKEN_SECRET, data: { token: r.gitToken } }] : [])];
+  if (all.length === 0) return;
+  await r.logger.group(`Secrets (${all.length})`, async () => {
     if (!(await client.exists('Namespace', undefined, plan.namespace))) {
       const planned = plan.setup.find((o) => o.kind === 'Namespace') ?? { apiVersion: 'v1', kind: 'Namespace', metadata: { name: plan.namespace, labels: plan.labels } };
       r.logger.info(`creating namespace=${plan.namespace}`);
       await client.apply({ ...planned, metadata: { ...planned.metadata, name: plan.namespace } } as unknown as Manifest);
     }
-    for (const s of r.secrets) {
+    for (const s of all) {
       const secret: V1Secret = {
         apiVersion: 'v1',
         kind: 'Secret',
@@ -202,7 +229,7 @@ async function deployCommand(r: Run): Promise<void> {
   // (re-runs) and a random part (two steps of one job deploying the same project).
   const random = randomBytes(2).toString('hex');
   const runId = r.context.runId !== undefined ? `${r.context.runId}-${process.env.GITHUB_RUN_ATTEMPT || '1'}-${random}` : `${Date.now().toString(36).slice(-6)}${random}`;
-  const plan = planProject(r.spec, { namespace: r.namespace, ...planInputs(r), runId, codeBundle: await bundleProject(r.spec) });
+  const plan = planProject(r.spec, { namespace: r.namespace, ...planInputs(r), runId, ...(await codeInputs(r)) });
 
   const github = githubPreview(r);
   const ref = r.context.pullRequest?.headSha ?? r.context.sha;

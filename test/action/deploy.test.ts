@@ -3,6 +3,7 @@
  * INPUT_* variables, GITHUB_* files, event payloads) against the embedded sandbox, with GitHub's REST API faked on
  * 127.0.0.1 (GITHUB_API_URL).
  */
+import { execFileSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import { existsSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
@@ -99,6 +100,35 @@ describe('the action with command: deploy', () => {
 
     const dep = await s.client.get<V1Deployment>('Deployment', 'push-demo', 'api');
     expect(dep.status?.readyReplicas).toBe(1);
+  });
+
+  it('deploys with code-source: git, cloning GITHUB_SHA of the repository with the git-token stored as a masked Secret', async () => {
+    const GIT_TOKEN = 'gt-Qm4Zp8Rw2Yx6Vn1K';
+    const ws = await workspace(batchProject('git-demo', 'train', { train: { script: 'print("committed code", flush=True)\n' } }));
+    const git = (cwd: string, ...args: string[]) => execFileSync('git', ['-c', 'user.email=t@example.com', '-c', 'user.name=t', ...args], { cwd, encoding: 'utf8' }).trim();
+    git(ws, 'init', '-q');
+    git(ws, 'add', 'project');
+    git(ws, 'commit', '-q', '-m', 'pipeline');
+    const sha = git(ws, 'rev-parse', 'HEAD');
+    // The "server": GITHUB_SERVER_URL/GITHUB_REPOSITORY.git is a bare clone on this machine.
+    const server = await writeProject({});
+    dirs.push(server);
+    git(server, 'clone', '-q', '--bare', ws, join(server, 'acme', 'iris.git'));
+    writeFileSync(join(ws, 'project', 'train', 'main.py'), 'print("working tree", flush=True)\n');
+    const run = await runAction({
+      workspace: ws,
+      env: { GITHUB_SERVER_URL: `file://${server}`, GITHUB_SHA: sha },
+      inputs: { kubeconfig, 'project-dir': 'project', 'code-source': 'git', 'git-token': GIT_TOKEN, timeout: '90s' },
+    });
+    expect(run.status, run.stdout + run.stderr).toBe(0);
+    expect(run.stdout).toContain('[train] committed code');
+    expect(run.stdout).not.toContain('working tree');
+    expect(run.stdout).toContain(`::add-mask::${GIT_TOKEN}`);
+    for (const text of [run.stdout.split('\n').filter((l) => !l.startsWith('::add-mask::')).join('\n'), run.stderr, run.summary, run.outputFile]) expect(text).not.toContain(GIT_TOKEN);
+    const secret = await s.client.get<V1Secret>('Secret', 'git-demo', 'bodywork-git-token');
+    expect(Buffer.from(secret.data?.token ?? '', 'base64').toString()).toBe(GIT_TOKEN);
+    const configMaps = await s.client.list('ConfigMap', 'git-demo');
+    expect(configMaps.items.filter((c) => c.metadata?.labels?.['app.kubernetes.io/managed-by'] === 'bodywork-deploy')).toEqual([]);
   });
 
   it('fails with one error line naming the stage and why, and the escaped log tail in the summary', async () => {
