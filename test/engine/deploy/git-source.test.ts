@@ -47,6 +47,20 @@ describe('the git code source', () => {
     expect(configMaps.items.filter((c) => c.metadata?.labels?.['app.kubernetes.io/managed-by'] === 'bodywork-deploy')).toEqual([]);
   });
 
+  it('reads the token from its Secret, and fails at once naming the Secret when it is missing', async () => {
+    const { repo, commit } = await repository('git-token');
+    const codeSource = { type: 'git' as const, url: `file://${repo}`, commit, tokenSecret: 'git-token' };
+    const { spec, plan } = await planDir(join(repo, 'pipeline'), { codeSource, repoSubdir: 'pipeline' });
+    const missing = await deployProject({ client: s.client, logger: new RecordingLogger(), spec, plan, runId: newRunId(), timeoutMs: 60_000 });
+    expect(missing.stages[0]).toMatchObject({ stage: 'train', status: 'failed' });
+    expect(missing.stages[0].reason).toMatch(/cannot start: CreateContainerConfigError: init container "fetch-code".*git-token/);
+    await s.client.create({ apiVersion: 'v1', kind: 'Secret', metadata: { name: 'git-token', namespace: plan.namespace }, stringData: { token: 't0ken' } });
+    const lines: string[] = [];
+    const r = await deployProject({ client: s.client, logger: new RecordingLogger(), spec, plan, runId: newRunId(), timeoutMs: 60_000, onLogLine: (_s, l) => lines.push(l) });
+    expect(r.status, JSON.stringify(r)).toBe('success');
+    expect(lines).toContain('[train] committed version');
+  });
+
   it('fails the stage when the commit does not exist, with the init container\'s error in the log tail', async () => {
     const { repo } = await repository('git-bad');
     const missing = 'deadbeef'.repeat(5);
