@@ -3,6 +3,7 @@
  * become `undefined` here, so the rest of the code has one notion of "not given".
  */
 import * as core from '@actions/core';
+import { parseDuration } from '../engine/duration.js';
 
 export const COMMANDS = ['deploy', 'plan', 'teardown'] as const;
 export type ActionCommand = (typeof COMMANDS)[number];
@@ -62,15 +63,6 @@ function bool(name: string, fallback: boolean): boolean {
   throw new Error(`input ${name}: expected true or false, got '${value}'`);
 }
 
-/** `30m`, `90s`, `1h30m`, `500ms`, or plain seconds -> milliseconds; undefined when not a positive duration. */
-export function parseDuration(text: string): number | undefined {
-  const t = text.trim();
-  if (/^\d+(\.\d+)?$/.test(t)) return Number(t) * 1000 || undefined;
-  if (!/^(\d+(\.\d+)?(ms|h|m|s))+$/.test(t)) return undefined;
-  let ms = 0;
-  for (const [, n, unit] of t.matchAll(/(\d+(?:\.\d+)?)(ms|h|m|s)/g)) ms += Number(n) * { ms: 1, s: 1000, m: 60_000, h: 3_600_000 }[unit as 'ms' | 's' | 'm' | 'h'];
-  return ms > 0 ? ms : undefined;
-}
 
 /** Every input but the credentials (`kubeconfig`, `secrets`, `git-token`), which main.ts reads and masks first. */
 export function readInputs(): ActionInputs {

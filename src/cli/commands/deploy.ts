@@ -13,7 +13,8 @@ import { deployProject, formatDuration } from '../../engine/deploy/deploy.js';
 import type { DeployResult } from '../../engine/deploy/types.js';
 import type { PlannedServiceStage } from '../../engine/plan/index.js';
 import { startSandbox, type Sandbox } from '../../sandbox/index.js';
-import { type ClusterFlags, type CodeSourceFlags, clientFromFlags, codeSourceOptions, gitCommit, parseDuration, planOrExit, renderTable } from '../cluster.js';
+import { type ClusterFlags, type CodeSourceFlags, clientFromFlags, codeSourceOptions, gitCommit, planOrExit, renderTable } from '../cluster.js';
+import { parseDuration } from '../../engine/duration.js';
 import { CliExit, type CliIo, EXIT_FAILURE, EXIT_OK, EXIT_USAGE, stderrLogger } from '../io.js';
 import { loadProjectOrExit } from '../project.js';
 

@@ -1,0 +1,14 @@
+/**
+ * Durations as users write them in flags and action inputs: `30m`, `90s`, `1h30m`, `2h`, `500ms`, or
+ * plain seconds. One parser for the CLI and the action, so `--timeout` and `timeout:` agree.
+ */
+
+/** Milliseconds, or undefined when `text` is not a positive duration. */
+export function parseDuration(text: string): number | undefined {
+  const t = text.trim();
+  if (/^\d+(\.\d+)?$/.test(t)) return Number(t) * 1000 || undefined;
+  if (!/^(\d+(\.\d+)?(ms|h|m|s))+$/.test(t)) return undefined;
+  let ms = 0;
+  for (const [, n, unit] of t.matchAll(/(\d+(?:\.\d+)?)(ms|h|m|s)/g)) ms += Number(n) * { ms: 1, s: 1000, m: 60_000, h: 3_600_000 }[unit as 'ms' | 's' | 'm' | 'h'];
+  return ms > 0 ? ms : undefined;
+}

@@ -1,0 +1,19 @@
+import { describe, expect, it } from 'vitest';
+import { parseDuration } from '../../src/engine/duration.js';
+
+describe('parseDuration', () => {
+  it.each([
+    ['30m', 1_800_000],
+    ['90s', 90_000],
+    ['1h30m', 5_400_000],
+    ['500ms', 500],
+    ['45', 45_000],
+    [' 2h ', 7_200_000],
+  ])('reads %j as %d ms', (text, ms) => {
+    expect(parseDuration(text)).toBe(ms);
+  });
+
+  it.each(['', '0', '0s', '-5m', '10 minutes', 'm', '1d'])('refuses %j', (text) => {
+    expect(parseDuration(text)).toBeUndefined();
+  });
+});
