@@ -1,5 +1,6 @@
 /** Shared by the commands that talk to a cluster: flags -> client, the plan of a project, durations, tables. */
 import { execFile } from 'node:child_process';
+import type { Command } from 'commander';
 import type { ProjectSpec } from '../engine/config/spec.js';
 import { KubeClient, KubeConfigError, loadKubeConfig } from '../engine/kube/index.js';
 import type { Logger } from '../engine/logger.js';
@@ -9,6 +10,15 @@ import { CliExit, EXIT_USAGE } from './io.js';
 export interface ClusterFlags {
   kubeconfig?: string;
   context?: string;
+}
+
+/** The flags every command that talks to a cluster takes: `--kubeconfig`, `--context`, `-n`, `-v`. */
+export function withClusterOptions(command: Command, namespaceHelp = 'namespace (default: the project namespace, else the project name)'): Command {
+  return command
+    .option('--kubeconfig <file>', 'kubeconfig file (default: KUBECONFIG, else ~/.kube/config)')
+    .option('--context <name>', 'kubeconfig context (default: its current-context)')
+    .option('-n, --namespace <ns>', namespaceHelp)
+    .option('-v, --verbose', 'print every API request');
 }
 
 /** A client for the kubeconfig the flags (or KUBECONFIG, ~/.kube/config) name; a bad kubeconfig ends the command with exit 2. */

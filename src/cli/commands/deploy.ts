@@ -13,7 +13,7 @@ import { deployProject, formatDuration } from '../../engine/deploy/deploy.js';
 import type { DeployResult } from '../../engine/deploy/types.js';
 import type { PlannedServiceStage } from '../../engine/plan/index.js';
 import { startSandbox, type Sandbox } from '../../sandbox/index.js';
-import { type ClusterFlags, type CodeSourceFlags, clientFromFlags, codeSourceOptions, gitCommit, planOrExit, renderTable } from '../cluster.js';
+import { type ClusterFlags, type CodeSourceFlags, clientFromFlags, codeSourceOptions, gitCommit, planOrExit, withClusterOptions, renderTable } from '../cluster.js';
 import { parseDuration } from '../../engine/duration.js';
 import { CliExit, type CliIo, EXIT_FAILURE, EXIT_OK, EXIT_USAGE, stderrLogger } from '../io.js';
 import { loadProjectOrExit } from '../project.js';
@@ -55,13 +55,11 @@ export function resultTable(result: DeployResult): string {
 }
 
 export function registerDeploy(program: Command, io: CliIo): void {
-  program
+  const command = program
     .command('deploy')
     .description('deploy the project: batch stages as Jobs, service stages as Deployments, step by step, with live stage logs (exit 0: deployed, 1: failed, 2: bad usage or project)')
-    .argument('[dir]', 'project directory', '.')
-    .option('--kubeconfig <file>', 'kubeconfig file (default: KUBECONFIG, else ~/.kube/config)')
-    .option('--context <name>', 'kubeconfig context (default: its current-context)')
-    .option('-n, --namespace <ns>', 'target namespace (default: the project namespace, else the project name)')
+    .argument('[dir]', 'project directory', '.');
+  withClusterOptions(command, 'target namespace (default: the project namespace, else the project name)')
     .option('--image <image>', "image for every stage, instead of the project's")
     .option('--stages <names>', 'deploy only these stages (comma-separated config names)')
     .option('--timeout <duration>', 'give up (cancelling running stages) after this long: 30m, 1h, 90s', '30m')
@@ -73,7 +71,6 @@ export function registerDeploy(program: Command, io: CliIo): void {
     .option('--git-token-secret <name>', "with --code-source git: a Secret in the namespace whose 'token' key authenticates the clone")
     .option('--run-id <id>', 'id of this run (Job names, pod annotation); default: a new one')
     .option('--sandbox', 'deploy into an embedded Kubernetes sandbox and keep it serving until Ctrl-C')
-    .option('-v, --verbose', 'print every API request')
     .action(async (dir: string, flags: DeployFlags) => {
       const timeoutMs = parseDuration(flags.timeout);
       if (timeoutMs === undefined) throw new CliExit(EXIT_USAGE, `error: --timeout must be a duration such as 30m, 1h or 90s, got '${flags.timeout}'`);

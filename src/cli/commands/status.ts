@@ -3,7 +3,7 @@ import type { Command } from 'commander';
 import type { V1Deployment, V1Job } from '@kubernetes/client-node';
 import { jobOutcome } from '../../engine/deploy/batch-stage.js';
 import { LABEL_STAGE } from '../../engine/plan/index.js';
-import { type ClusterFlags, clientFromFlags, planOrExit, renderTable } from '../cluster.js';
+import { type ClusterFlags, clientFromFlags, withClusterOptions, planOrExit, renderTable } from '../cluster.js';
 import { CliExit, type CliIo, EXIT_FAILURE, stderrLogger } from '../io.js';
 import { loadProjectOrExit } from '../project.js';
 
@@ -13,15 +13,11 @@ interface StatusFlags extends ClusterFlags {
 }
 
 export function registerStatus(program: Command, io: CliIo): void {
-  program
+  const command = program
     .command('status')
     .description("show the project's services (ready replicas, URLs) and the last run of each batch stage (exit 1 when the namespace does not exist)")
-    .argument('[dir]', 'project directory', '.')
-    .option('--kubeconfig <file>', 'kubeconfig file (default: KUBECONFIG, else ~/.kube/config)')
-    .option('--context <name>', 'kubeconfig context (default: its current-context)')
-    .option('-n, --namespace <ns>', 'namespace (default: the project namespace, else the project name)')
-    .option('-v, --verbose', 'print every API request')
-    .action(async (dir: string, flags: StatusFlags) => {
+    .argument('[dir]', 'project directory', '.');
+  withClusterOptions(command).action(async (dir: string, flags: StatusFlags) => {
       const logger = stderrLogger(io, flags.verbose === true);
       const spec = await loadProjectOrExit(dir, io);
       const plan = await planOrExit(spec, flags.namespace !== undefined ? { namespace: flags.namespace } : {}, false);

@@ -6,7 +6,7 @@
  */
 import type { Command } from 'commander';
 import { teardownProject } from '../../engine/deploy/teardown.js';
-import { type ClusterFlags, clientFromFlags, planOrExit } from '../cluster.js';
+import { type ClusterFlags, clientFromFlags, withClusterOptions, planOrExit } from '../cluster.js';
 import { CliExit, type CliIo, EXIT_FAILURE, plural, stderrLogger } from '../io.js';
 import { loadProjectOrExit } from '../project.js';
 
@@ -16,15 +16,11 @@ interface TeardownFlags extends ClusterFlags {
 }
 
 export function registerTeardown(program: Command, io: CliIo): void {
-  program
+  const command = program
     .command('teardown')
     .description("delete the project from the cluster: its namespace if this tool created it, else every object with the project's labels")
-    .argument('[dir]', 'project directory', '.')
-    .option('--kubeconfig <file>', 'kubeconfig file (default: KUBECONFIG, else ~/.kube/config)')
-    .option('--context <name>', 'kubeconfig context (default: its current-context)')
-    .option('-n, --namespace <ns>', 'namespace (default: the project namespace, else the project name)')
-    .option('-v, --verbose', 'print every API request')
-    .action(async (dir: string, flags: TeardownFlags) => {
+    .argument('[dir]', 'project directory', '.');
+  withClusterOptions(command).action(async (dir: string, flags: TeardownFlags) => {
       const logger = stderrLogger(io, flags.verbose === true);
       const spec = await loadProjectOrExit(dir, io);
       const plan = await planOrExit(spec, flags.namespace !== undefined ? { namespace: flags.namespace } : {}, false);

@@ -9,6 +9,7 @@
  */
 import type { ClusterStore, EventRecorder, KubeObject, StoreEvent } from '../types.js';
 import {
+  controllersOf,
   canonicalJSON,
   clone,
   controllerRef,
@@ -675,13 +676,7 @@ export function startDeploymentController(store: ClusterStore, opts: DeploymentC
   // -------------------------------------------------------------------------------------------------------------
 
   function enqueueOwnerOfRS(rs: KubeObject): void {
-    const ref = controllerRef(rs);
-    const ns = rs.metadata.namespace!;
-    if (ref) {
-      if (ref.kind === 'Deployment') queue.add(`${ns}/${ref.name}`);
-      return;
-    }
-    for (const d of store.list('apps/deployments', ns).items) if (selectorMatches(d.spec?.selector, rs.metadata.labels)) queue.add(`${ns}/${d.metadata.name}`);
+    for (const key of controllersOf(store, rs, 'Deployment', 'apps/deployments')) queue.add(key);
   }
 
   const unsubscribe = store.subscribe((ev: StoreEvent) => {

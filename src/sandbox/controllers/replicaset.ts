@@ -9,6 +9,7 @@
  */
 import type { ClusterStore, EventRecorder, KubeObject, StoreEvent } from '../types.js';
 import {
+  controllersOf,
   clone,
   controllerRef,
   deepEqual,
@@ -190,13 +191,7 @@ export function startReplicaSetController(store: ClusterStore, opts: ReplicaSetC
   }
 
   function enqueueForPod(pod: KubeObject): void {
-    const ref = controllerRef(pod);
-    const ns = pod.metadata.namespace!;
-    if (ref) {
-      if (ref.kind === 'ReplicaSet') queue.add(`${ns}/${ref.name}`);
-      return;
-    }
-    for (const rs of store.list('apps/replicasets', ns).items) if (selectorMatches(rs.spec?.selector, pod.metadata.labels)) queue.add(`${ns}/${rs.metadata.name}`);
+    for (const key of controllersOf(store, pod, 'ReplicaSet', 'apps/replicasets')) queue.add(key);
   }
 
   const unsubscribe = store.subscribe((ev: StoreEvent) => {

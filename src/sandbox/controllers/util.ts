@@ -58,6 +58,21 @@ export function controllerRef(obj: KubeObject): OwnerReference | undefined {
   return obj.metadata.ownerReferences?.find((r) => r.controller === true);
 }
 
+/**
+ * The keys (`ns/name`) of the controllers of kind `ownerKind` (stored under `ownerKey`) that should look at
+ * `obj`: its controller, or when it has none, every owner-kind object whose selector matches it (adoption),
+ * as upstream's resolveControllerRef / getReplicaSetsForPod do.
+ */
+export function controllersOf(store: ClusterStore, obj: KubeObject, ownerKind: string, ownerKey: string): string[] {
+  const ns = obj.metadata.namespace!;
+  const ref = controllerRef(obj);
+  if (ref) return ref.kind === ownerKind ? [`${ns}/${ref.name}`] : [];
+  return store
+    .list(ownerKey, ns)
+    .items.filter((owner) => selectorMatches(owner.spec?.selector, obj.metadata.labels))
+    .map((owner) => `${ns}/${owner.metadata.name}`);
+}
+
 export function ownerRefTo(owner: KubeObject): OwnerReference {
   return {
     apiVersion: owner.apiVersion,
