@@ -157,6 +157,7 @@ class Attempts {
       terminated: () => podFinished(a.pod),
       nextChange: () => new Promise<void>((resolve) => this.waiters.push(resolve)),
       onError: (m) => this.ctx.logger.debug(m),
+      onCutOff: (m) => this.ctx.logger.warn(`${prefix} ${m}`),
       onLine: (line) => {
         const prefixed = `${prefix} ${line}`;
         this.ctx.onLogLine?.(this.stage.stage, prefixed);
@@ -167,17 +168,18 @@ class Attempts {
     });
   }
 
-  /** Waits (at most `ms`) for every followed log to be read to its end, then stops following. */
+  /** Waits (at most `ms`) for every followed log to be read to its end, then stops following; a log still being read is said to be cut off. */
   async drain(ms: number): Promise<void> {
     let timer: NodeJS.Timeout | undefined;
-    await Promise.race([
-      Promise.all([...this.byName.values()].map((a) => a.follow)),
-      new Promise<void>((resolve) => {
-        timer = setTimeout(resolve, ms);
+    const read = await Promise.race([
+      Promise.all([...this.byName.values()].map((a) => a.follow)).then(() => true),
+      new Promise<boolean>((resolve) => {
+        timer = setTimeout(() => resolve(false), ms);
       }),
     ]);
     clearTimeout(timer);
     this.stop();
+    if (!read) this.ctx.logger.warn(`[${this.stage.stage}] the log is cut off here: still being read ${ms / 1000} s after the Job ended (kubectl logs shows the rest)`);
   }
 
   stop(): void {

@@ -7,10 +7,14 @@
  * when a stream ends while the container still runs it follows again from the last line's timestamp, skipping
  * the lines it already delivered. When a stream ends without new lines (or fails) it asks again at the pod's next
  * change (the caller's watch) or after a back-off, whichever comes first, never in a tight loop.
+ * Lines are split by `LogLineSplitter` (log-lines.ts): progress-bar redraws, very long lines, flat memory.
  */
 import http, { type IncomingMessage } from 'node:http';
 import https from 'node:https';
 import type { KubeClient } from '../kube/index.js';
+import { LogLineSplitter } from './log-lines.js';
+
+export { MAX_LOG_LINE_BYTES } from './log-lines.js';
 
 export interface FollowLogOptions {
   client: KubeClient;
@@ -21,6 +25,8 @@ export interface FollowLogOptions {
   signal: AbortSignal;
   /** Each complete line, without its newline (a last partial line is delivered at the end). */
   onLine: (line: string) => void;
+  /** Told when the follow gives up before the log's end (repeated failures), so the log can say it was cut off. */
+  onCutOff?: (message: string) => void;
   /** Whether the container has terminated, by the caller's latest view of the pod (then one last read ends it). */
   terminated: () => boolean;
   /** Resolves at the pod's next change (the caller's watch); used before following again after an empty stream. */
@@ -85,7 +91,6 @@ export async function followPodLog(opts: FollowLogOptions): Promise<void> {
     // sinceTime is RFC 3339 (whole seconds are accepted everywhere); lines before lastTs are skipped below.
     if (lastTs !== undefined) query.set('sinceTime', lastTs.replace(/\.\d+/, ''));
     let delivered = 0;
-    let partial = '';
     // What this request repeats: lines before startKey, and the first skipAtStart lines at startKey.
     const startKey = lastKey;
     const skipAtStart = atLast;
@@ -114,17 +119,15 @@ export async function followPodLog(opts: FollowLogOptions): Promise<void> {
     try {
       const res = await openLog(client, path, query, signal);
       res.setEncoding('utf8');
+      // One splitter per request: a cut stream's partial line is dropped with it.
+      const lines = new LogLineSplitter(deliver);
       await new Promise<void>((resolve, reject) => {
-        res.on('data', (chunk: string) => {
-          const lines = (partial + chunk).split('\n');
-          partial = lines.pop() ?? '';
-          for (const l of lines) deliver(l);
-        });
+        res.on('data', (chunk: string) => lines.push(chunk));
         res.on('end', resolve);
         res.on('error', reject);
         res.on('aborted', () => reject(new Error('the log stream was cut')));
       });
-      if (partial !== '') deliver(partial);
+      lines.end();
       failures = 0;
     } catch (e) {
       if (signal.aborted) return;
@@ -132,7 +135,10 @@ export async function followPodLog(opts: FollowLogOptions): Promise<void> {
       // A stream that delivered lines before it broke is a fresh failure, not one more in a row.
       failures = delivered > 0 ? 1 : failures + 1;
       opts.onError?.(`log of pod ${pod}: ${e instanceof Error ? e.message : String(e)} (failure ${failures}/${maxFailures})`);
-      if (failures >= maxFailures) return;
+      if (failures >= maxFailures) {
+        opts.onCutOff?.(`the log of pod ${pod} is cut off here: reading it failed ${failures} times in a row (kubectl logs may still show the rest)`);
+        return;
+      }
     }
     if (finalRead) {
       if (failures === 0) return;
