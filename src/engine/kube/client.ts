@@ -97,6 +97,11 @@ export interface ListOptions extends CallOptions {
   fieldSelector?: string;
 }
 
+/** `listPath` only: `raw` keeps items as JSON from the wire (no typed models: unknown fields kept, times as strings). */
+export interface ListPathOptions extends ListOptions {
+  raw?: boolean;
+}
+
 export interface DeleteOptions extends CallOptions {
   /** Default `Background`: batch/v1 Jobs would orphan their pods otherwise. */
   propagationPolicy?: 'Background' | 'Foreground' | 'Orphan';
@@ -149,6 +154,16 @@ export function toModel<T>(raw: unknown, apiVersion?: string, kind?: string): T 
     if (!model.kind && kind) model.kind = kind;
   }
   return model as T;
+}
+
+/** A raw wire object with the apiVersion/kind list items lack. */
+export function fillKind<T>(raw: unknown, apiVersion?: string, kind?: string): T {
+  const o = raw as KubernetesObject;
+  if (o && typeof o === 'object') {
+    if (!o.apiVersion && apiVersion) o.apiVersion = apiVersion;
+    if (!o.kind && kind) o.kind = kind;
+  }
+  return o as T;
 }
 
 /** Kubernetes API access with retries, error translation and request counting. */
@@ -369,7 +384,7 @@ export class KubeClient {
    * Lists a collection by URL path (`/apis/batch/v1/namespaces/ns/jobs`), returning typed models and the list's
    * resourceVersion: what a watch resumes from.
    */
-  async listPath<T extends KubernetesObject>(path: string, opts: ListOptions = {}): Promise<ObjectList<T> & { apiVersion?: string; kind?: string }> {
+  async listPath<T extends KubernetesObject>(path: string, opts: ListPathOptions = {}): Promise<ObjectList<T> & { apiVersion?: string; kind?: string }> {
     const target = targetOfPath(path);
     return this.call(
       'list',
@@ -389,7 +404,7 @@ export class KubeClient {
         return {
           apiVersion: raw.apiVersion,
           kind: itemKind,
-          items: (raw.items ?? []).map((i) => toModel<T>(i, raw.apiVersion, itemKind)),
+          items: (raw.items ?? []).map((i) => (opts.raw ? fillKind<T>(i, raw.apiVersion, itemKind) : toModel<T>(i, raw.apiVersion, itemKind))),
           resourceVersion: raw.metadata?.resourceVersion ?? '',
         };
       },

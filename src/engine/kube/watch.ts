@@ -16,7 +16,7 @@
  */
 import { Watch, type KubernetesObject } from '@kubernetes/client-node';
 import type { Logger } from '../logger.js';
-import { type KubeClient, targetOfPath, toModel } from './client.js';
+import { fillKind, type KubeClient, targetOfPath, toModel } from './client.js';
 import { KubeApiError, parseStatus, toKubeApiError } from './errors.js';
 import { abortReason, abortableSleep, backoffMs } from './retry.js';
 
@@ -47,6 +47,8 @@ export interface WatchArgs {
    * 30 s, when unset). Set through a private field of client-node 2.0.1's `Watch`; meant for tests.
    */
   idleTimeoutMs?: number;
+  /** Objects as JSON from the wire instead of client-node's typed models (the sandbox node keeps unknown fields and string times). */
+  raw?: boolean;
 }
 
 export interface WatchObjectsOptions<T> extends WatchArgs {
@@ -93,7 +95,7 @@ export async function watchObjects<T extends KubernetesObject>(opts: WatchObject
 
   /** Lists, replaces the cache and emits the difference as synthetic events. */
   const relist = async () => {
-    const list = await client.listPath<T>(path, { labelSelector: opts.labelSelector, fieldSelector: opts.fieldSelector, signal });
+    const list = await client.listPath<T>(path, { labelSelector: opts.labelSelector, fieldSelector: opts.fieldSelector, signal, raw: opts.raw });
     listApiVersion = list.apiVersion;
     listKind = list.kind;
     const fresh = new Map(list.items.map((o) => [keyOf(path, o), o]));
@@ -150,7 +152,7 @@ export async function watchObjects<T extends KubernetesObject>(opts: WatchObject
           }
           if (type !== 'ADDED' && type !== 'MODIFIED' && type !== 'DELETED') return;
           events++;
-          const o = toModel<T>(obj, listApiVersion, listKind);
+          const o = opts.raw ? fillKind<T>(obj, listApiVersion, listKind) : toModel<T>(obj, listApiVersion, listKind);
           const k = keyOf(path, o);
           if (newRV) rv = newRV;
           if (type === 'DELETED') {

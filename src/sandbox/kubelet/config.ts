@@ -13,7 +13,7 @@
  */
 import fs from 'node:fs';
 import path from 'node:path';
-import type { ClusterStore, KubeObject } from '../types.js';
+import type { KubeObject } from '../types.js';
 
 /** A configuration problem that keeps a container waiting (reason CreateContainerConfigError / FailedMount). */
 export class ConfigError extends Error {}
@@ -82,8 +82,15 @@ export function expand(input: string, vars: Map<string, string>): string {
   });
 }
 
+/** Where Secrets, ConfigMaps and ServiceAccount tokens come from (the node's API view; a ClusterStore reads too). */
+export interface ConfigReader {
+  find(key: string, namespace: string | undefined, name: string): KubeObject | undefined;
+  /** Undefined while the token is being fetched; a reader without it (a bare store) yields a placeholder token. */
+  token?(pod: KubeObject, source: { audience?: string; expirationSeconds?: number; path: string }): string | undefined;
+}
+
 export interface EnvContext {
-  store: ClusterStore;
+  store: ConfigReader;
   pod: KubeObject;
   hostIP: string;
   podIP: string;
@@ -256,8 +263,10 @@ export function materializeVolumes(ctx: EnvContext, volumesDir: string): Map<str
               writeFile(dir, it.path, value, it.mode ?? mode);
             }
           } else if (src.serviceAccountToken) {
-            // No token issuer in part 1: a placeholder so programs that read the file find one.
-            writeFile(dir, src.serviceAccountToken.path, 'sandbox-service-account-token', mode);
+            // K pkg/volume/projected: the token from the TokenRequest API, bound to this pod.
+            const token = ctx.store.token ? ctx.store.token(ctx.pod, src.serviceAccountToken) : 'sandbox-service-account-token';
+            if (token === undefined) throw new ConfigError(`failed to fetch token: the TokenRequest for service account "${ctx.pod.spec?.serviceAccountName || 'default'}" is pending`);
+            writeFile(dir, src.serviceAccountToken.path, token, mode);
           } else if (src.clusterTrustBundle) {
             continue;
           }

@@ -1,17 +1,18 @@
 /**
- * The sandbox kubelet: runs the pods bound to its node as local process groups (see pod-worker.ts), registers its
- * Node, reports pod status through the `status` subresource, serves container logs (PodLogSource), and confirms
- * graceful pod deletions once the containers are stopped.
+ * The sandbox kubelet: runs the pods bound to its node as local process groups (see pod-worker.ts), reports pod
+ * status through the `status` subresource, serves container logs (PodLogSource, served over HTTPS by
+ * node/kubelet-server.ts), and confirms graceful pod deletions once the containers are stopped. It reads and writes
+ * the cluster only through a KubeletApi (node/view.ts over HTTP(S)); the Node and its Lease are node/node-status.ts.
  */
 import fs from 'node:fs';
-import os from 'node:os';
 import path from 'node:path';
 import { Readable } from 'node:stream';
 import { badRequest, notFound } from '../apiserver/errors.js';
-import { createEventRecorder } from '../controllers/events.js';
-import { errorMessage, nowRFC3339, splitKey, WorkQueue, type LogFn } from '../controllers/util.js';
-import type { ClusterStore, EventRecorder, KubeObject, PodLogOptions, PodLogSource, StoreEvent } from '../types.js';
+import { splitKey, WorkQueue, type LogFn } from '../controllers/util.js';
+import type { ViewEvent } from '../node/view.js';
+import type { EventRecorder, KubeObject, PodLogOptions, PodLogSource } from '../types.js';
 import type { PodRuntime } from '../network/index.js';
+import type { KubeletApi } from './api.js';
 import { openLogStream } from './logs.js';
 import { PodWorker, type PodWorkerTimings } from './pod-worker.js';
 
@@ -37,16 +38,12 @@ export interface KubeletOptions {
    * (the sandbox's Python environments prepend their venv to PATH here). Called synchronously at each container start.
    */
   containerEnv?: (pod: KubeObject, container: any, baseEnv: Readonly<Record<string, string>>) => Record<string, string> | undefined;
-  /** The Node's status.capacity/allocatable cpu and memory (default: this machine's, os.cpus().length and os.totalmem()). */
-  nodeCapacity?: { cpu?: string; memory?: string };
   /**
    * Isolated pod sandboxes (network/index.ts): a network namespace and IP per pod, volumes at their mountPath,
    * Service names and variables. Unset: pods share the host network (podIP = hostIP) and mount paths are rewritten.
    */
   runtime?: PodRuntime;
-  /** Create/refresh the Node object (default true). */
-  registerNode?: boolean;
-  events?: EventRecorder;
+  events: EventRecorder;
   log?: LogFn;
 }
 
@@ -65,49 +62,11 @@ function defaultBaseEnv(): Record<string, string> {
   return out;
 }
 
-function nodeObject(name: string, hostIP: string, capacity: KubeletOptions['nodeCapacity']): KubeObject {
-  const now = nowRFC3339();
-  const cap = {
-    cpu: capacity?.cpu ?? String(os.cpus().length),
-    memory: capacity?.memory ?? `${Math.floor(os.totalmem() / 1024)}Ki`,
-    pods: '110',
-    'ephemeral-storage': '0',
-  };
-  return {
-    apiVersion: 'v1',
-    kind: 'Node',
-    metadata: {
-      name,
-      labels: { 'kubernetes.io/hostname': name, 'kubernetes.io/os': process.platform, 'kubernetes.io/arch': process.arch === 'x64' ? 'amd64' : process.arch },
-    },
-    spec: {},
-    status: {
-      capacity: cap,
-      allocatable: cap,
-      conditions: [
-        { type: 'Ready', status: 'True', lastHeartbeatTime: now, lastTransitionTime: now, reason: 'KubeletReady', message: 'kubelet is posting ready status' },
-      ],
-      addresses: [
-        { type: 'InternalIP', address: hostIP },
-        { type: 'Hostname', address: name },
-      ],
-      nodeInfo: {
-        kubeletVersion: 'v1.33.0-sandbox',
-        operatingSystem: process.platform,
-        architecture: process.arch === 'x64' ? 'amd64' : process.arch,
-        containerRuntimeVersion: `sandbox://${process.version}`,
-        osImage: `${os.type()} ${os.release()}`,
-        kernelVersion: os.release(),
-      },
-    },
-  };
-}
-
-export function startKubelet(store: ClusterStore, opts: KubeletOptions): Kubelet {
+export function startKubelet(api: KubeletApi, opts: KubeletOptions): Kubelet {
   const nodeName = opts.nodeName ?? 'sandbox';
   const hostIP = opts.hostIP ?? '127.0.0.1';
   const log = opts.log ?? (() => {});
-  const events = opts.events ?? createEventRecorder(store, { host: nodeName, log });
+  const events = opts.events;
   const timings: PodWorkerTimings = {
     crashLoopBackOffBaseMs: opts.crashLoopBackOffBaseMs ?? 10_000,
     crashLoopBackOffMaxMs: opts.crashLoopBackOffMaxMs ?? 300_000,
@@ -119,28 +78,30 @@ export function startKubelet(store: ClusterStore, opts: KubeletOptions): Kubelet
   const workers = new Map<string, PodWorker>();
   fs.mkdirSync(path.join(opts.dataDir, 'pods'), { recursive: true });
 
-  if (opts.registerNode !== false) {
-    try {
-      if (!store.find('nodes', undefined, nodeName)) store.create('nodes', undefined, nodeObject(nodeName, hostIP, opts.nodeCapacity));
-    } catch (err) {
-      log(`kubelet: registering node ${nodeName}: ${errorMessage(err)}`);
-    }
-  }
-
   const queue: WorkQueue = new WorkQueue(
     async (key) => {
       const [ns, name] = splitKey(key);
-      const pod = store.find('pods', ns, name);
+      let pod = api.find('pods', ns, name);
       let w = workers.get(key);
       if (w && (!pod || pod.metadata.uid !== w.uid || pod.spec?.nodeName !== nodeName)) {
         workers.delete(key);
         await w.teardown(true);
+        api.release(w.uid);
         w = undefined;
       }
       if (!pod || pod.spec?.nodeName !== nodeName) return;
       if (!w) {
+        // Its Secrets, ConfigMaps and tokens are watched and fetched before the first sync, so a missing one is
+        // really missing (no FailedMount for a cache still listing).
+        await api.reference(pod);
+        if (stopped) return;
+        pod = api.find('pods', ns, name);
+        if (!pod || pod.spec?.nodeName !== nodeName) {
+          api.release(pod?.metadata.uid ?? '');
+          return;
+        }
         w = new PodWorker(pod, {
-          store,
+          api,
           events,
           nodeName,
           hostIP,
@@ -160,19 +121,20 @@ export function startKubelet(store: ClusterStore, opts: KubeletOptions): Kubelet
     { name: 'kubelet', log },
   );
 
-  const onEvent = (ev: StoreEvent): void => {
+  let stopped = false;
+  const onEvent = (ev: ViewEvent): void => {
     if (ev.key === 'pods') {
       const onNode = ev.object.spec?.nodeName === nodeName || ev.old?.spec?.nodeName === nodeName;
       if (onNode || workers.has(`${ev.object.metadata.namespace}/${ev.object.metadata.name}`))
         queue.add(`${ev.object.metadata.namespace}/${ev.object.metadata.name}`);
-    } else if (ev.key === 'secrets' || ev.key === 'configmaps') {
+    } else if (ev.key === 'secrets' || ev.key === 'configmaps' || ev.key === 'tokens') {
       const ns = ev.object.metadata.namespace;
       for (const [key, w] of workers) if (w.namespace === ns && w.waitingOnConfig) queue.add(key);
     }
   };
-  const unsubscribe = store.subscribe(onEvent);
+  const unsubscribe = api.subscribe(onEvent);
   // Pods bound before the kubelet started.
-  for (const p of store.list('pods', undefined).items) if (p.spec?.nodeName === nodeName) queue.add(`${p.metadata.namespace}/${p.metadata.name}`);
+  for (const p of api.list('pods', undefined).items) if (p.spec?.nodeName === nodeName) queue.add(`${p.metadata.namespace}/${p.metadata.name}`);
 
   // Never leave process groups behind if the host process exits without stop().
   const onExit = (): void => {
@@ -188,7 +150,10 @@ export function startKubelet(store: ClusterStore, opts: KubeletOptions): Kubelet
 
   const logs: PodLogSource = {
     open(namespace: string, podName: string, lo: PodLogOptions): Readable {
-      const pod = store.find('pods', namespace, podName);
+      // The worker's copy first: it carries our latest status write before the watch brings it back.
+      const cached = api.find('pods', namespace, podName);
+      const own = workers.get(`${namespace}/${podName}`);
+      const pod = own && own.uid === cached?.metadata.uid ? own.current : cached;
       if (!pod) throw notFound({ group: '', resource: 'pods' }, podName);
       // K pkg/registry/core/pod/strategy.go LogLocation
       const names: string[] = (pod.spec?.containers ?? []).map((c: any) => c.name);
@@ -238,11 +203,13 @@ export function startKubelet(store: ClusterStore, opts: KubeletOptions): Kubelet
   return {
     logs,
     async stop() {
+      stopped = true;
       unsubscribe();
       await queue.stop();
       const all = [...workers.values()];
       workers.clear();
       await Promise.all(all.map((w) => w.teardown(false)));
+      for (const w of all) api.release(w.uid);
       onExit();
       pids.clear();
       process.off('exit', onExit);

@@ -17,7 +17,8 @@ import os from 'node:os';
 import path from 'node:path';
 import { containerRef } from '../controllers/events.js';
 import { errorMessage, isNotFound, nowRFC3339, parseTime, podCondition } from '../controllers/util.js';
-import type { ClusterStore, EventRecorder, KubeObject } from '../types.js';
+import type { EventRecorder, KubeObject } from '../types.js';
+import type { KubeletApi } from './api.js';
 import type { ContainerMount, PodRuntime, PodSandbox } from '../network/index.js';
 import { buildEnv, ConfigError, expand, materializeVolumes, mountMap, rewritePaths, type EnvContext } from './config.js';
 import { LogWriter, readLogFile } from './logs.js';
@@ -35,7 +36,8 @@ export interface PodWorkerTimings {
 }
 
 export interface PodWorkerEnv {
-  store: ClusterStore;
+  /** The node's API view: cached reads, writes over HTTP (node/view.ts). */
+  api: KubeletApi;
   events: EventRecorder;
   nodeName: string;
   hostIP: string;
@@ -155,6 +157,13 @@ function qosClass(pod: KubeObject): string {
   return guaranteed ? 'Guaranteed' : 'Burstable';
 }
 
+function olderThan(a: KubeObject, b: KubeObject): boolean {
+  const ra = a.metadata.resourceVersion;
+  const rb = b.metadata.resourceVersion;
+  if (a.metadata.uid !== b.metadata.uid || !ra || !rb || !/^\d+$/.test(ra) || !/^\d+$/.test(rb)) return false;
+  return BigInt(ra) < BigInt(rb);
+}
+
 export class PodWorker {
   readonly uid: string;
   readonly namespace: string;
@@ -231,12 +240,14 @@ export class PodWorker {
 
   sync(pod: KubeObject): void {
     if (this.torndown) return;
-    this.pod = pod;
+    // The cache may still hold the version before our own last status write; never step back to it. (etcd's
+    // resourceVersions are increasing integers; anything else is taken as newer.)
+    if (!olderThan(pod, this.pod)) this.pod = pod;
     if (!this.startTime) this.startTime = pod.status?.startTime ?? nowRFC3339();
 
     if (pod.metadata.deletionTimestamp) {
       this.terminateForDeletion();
-      this.writeStatus();
+      void this.writeStatus();
       return;
     }
     if (this.terminalPhase) {
@@ -244,24 +255,24 @@ export class PodWorker {
       // The sandbox (namespaces, IP) of a finished pod is released once its containers are gone (the pod IP stays
       // in status, as upstream).
       if (this.allStopped() && this.sandbox) void this.releaseSandbox();
-      this.writeStatus();
+      void this.writeStatus();
       return;
     }
     this.checkActiveDeadline();
     if (this.terminalPhase) {
-      this.writeStatus();
+      void this.writeStatus();
       return;
     }
 
     if (this.env.runtime && !this.sandbox) {
       this.ensureSandbox();
-      this.writeStatus();
+      void this.writeStatus();
       return;
     }
     if (!this.volumeDirs) this.setupVolumes();
     if (this.volumeDirs) this.syncContainers();
     this.computeTerminal();
-    this.writeStatus();
+    void this.writeStatus();
   }
 
   /** Creates the pod sandbox in the background (RunPodSandbox); containers wait in ContainerCreating meanwhile. */
@@ -324,7 +335,7 @@ export class PodWorker {
   }
 
   private envContext(): EnvContext {
-    return { store: this.env.store, pod: this.pod, hostIP: this.env.hostIP, podIP: this.currentPodIP() ?? '', hostCpus: os.cpus().length, hostMem: os.totalmem() };
+    return { store: this.env.api, pod: this.pod, hostIP: this.env.hostIP, podIP: this.currentPodIP() ?? '', hostCpus: os.cpus().length, hostMem: os.totalmem() };
   }
 
   /** Host network: the host's IP; isolated: the sandbox's, once it exists. */
@@ -684,18 +695,21 @@ export class PodWorker {
     if (!this.terminalPhase) this.terminalPhase = this.phaseOf(true) as 'Succeeded' | 'Failed';
     if (this.deleteRequested) return;
     this.deleteRequested = true;
-    setImmediate(() => {
+    // Final container states first, then the confirmation (DELETE, grace 0, uid precondition), as upstream's
+    // status manager does once the pod's containers are gone.
+    void (async () => {
       try {
-        this.writeStatus();
-        this.env.store.delete('pods', this.namespace, this.name, { gracePeriodSeconds: 0, preconditions: { uid: this.uid } });
+        await this.writeStatus();
+        await this.env.api.confirmPodDeletion(this.namespace, this.name, this.uid);
       } catch (err) {
-        if (!isNotFound(err) && (err as { code?: number }).code !== 409) {
+        const code = (err as { code?: number }).code;
+        if (code !== 404 && code !== 409) {
           this.env.log(`kubelet: deleting pod ${this.namespace}/${this.name}: ${errorMessage(err)}`);
           this.deleteRequested = false;
           this.env.requeue(200);
         }
       }
-    });
+    })();
   }
 
   private computeTerminal(): void {
@@ -869,28 +883,48 @@ export class PodWorker {
   }
 
   private lastWritten: string | undefined;
+  /** The status write in flight, and whether another is due once it ends (writes of one pod never overlap). */
+  private writing: Promise<void> | undefined;
+  private writeAgain = false;
 
-  writeStatus(): void {
-    if (this.torndown) return;
+  /** The pod with the status as the worker sees it now (the log source's view, like upstream's status manager cache). */
+  get current(): KubeObject {
+    return this.torndown ? this.pod : { ...this.pod, status: this.buildStatus() };
+  }
+
+  /** Writes the status through the `status` subresource when it changed; resolves once it is written. */
+  writeStatus(): Promise<void> {
+    if (this.torndown) return Promise.resolve();
+    if (this.writing) {
+      this.writeAgain = true;
+      return this.writing;
+    }
     const status = this.buildStatus();
     const json = JSON.stringify(status);
-    if (json === this.lastWritten && JSON.stringify(this.pod.status) === json) return;
-    try {
-      const cur = this.env.store.find('pods', this.namespace, this.name);
-      if (!cur || cur.metadata.uid !== this.uid) return;
-      if (JSON.stringify(cur.status) === json) {
-        this.lastWritten = json;
-        return;
-      }
-      cur.status = status;
-      this.pod = this.env.store.update('pods', this.namespace, this.name, cur, { subresource: 'status' });
+    if (JSON.stringify(this.pod.status) === json) {
       this.lastWritten = json;
-    } catch (err) {
-      if (!isNotFound(err)) {
-        this.env.log(`kubelet: status of ${this.namespace}/${this.name}: ${errorMessage(err)}`);
-        this.env.requeue(100);
-      }
+      return Promise.resolve();
     }
+    if (json === this.lastWritten) return Promise.resolve();
+    this.writing = (async () => {
+      try {
+        this.pod = await this.env.api.patchPodStatus(this.pod, status);
+        this.lastWritten = json;
+      } catch (err) {
+        if (!isNotFound(err) && (err as { code?: number }).code !== 409) {
+          this.env.log(`kubelet: status of ${this.namespace}/${this.name}: ${errorMessage(err)}`);
+        }
+        // A conflict (another uid) or a failure: sync again from the cache.
+        if ((err as { code?: number }).code !== 404) this.env.requeue(100);
+      } finally {
+        this.writing = undefined;
+      }
+      if (this.writeAgain) {
+        this.writeAgain = false;
+        await this.writeStatus();
+      }
+    })();
+    return this.writing;
   }
 
   // -------------------------------------------------------------------------------------------------------------

@@ -9,7 +9,8 @@
  * alive. What it cannot do: search-domain expansion of arbitrary names, SRV records, and per-pod records of
  * headless Services (those resolve to nothing here).
  */
-import type { ClusterStore, KubeObject } from '../types.js';
+import type { ObjectReader } from '../node/view.js';
+import type { KubeObject } from '../types.js';
 
 export const CLUSTER_DOMAIN = 'cluster.local';
 /** Where the resolver points: nothing answers there, so names missing from /etc/hosts fail fast (ICMP unreachable). */
@@ -22,7 +23,7 @@ export interface ServiceAddress {
 }
 
 /** Services with a cluster IP (not headless, not ExternalName). */
-export function serviceAddresses(store: ClusterStore): ServiceAddress[] {
+export function serviceAddresses(store: ObjectReader): ServiceAddress[] {
   const out: ServiceAddress[] = [];
   for (const s of store.list('services', undefined).items) {
     const ip = s.spec?.clusterIP;
@@ -106,7 +107,7 @@ export function serviceEnvVars(svc: KubeObject): [string, string][] {
  * getServiceEnvVarMap: the `kubernetes` Service of the `default` namespace always; the other Services of the pod's
  * namespace when `enableServiceLinks` is not false. Only Services with a cluster IP count.
  */
-export function serviceEnv(store: ClusterStore, pod: KubeObject): Map<string, string> {
+export function serviceEnv(store: ObjectReader, pod: KubeObject): Map<string, string> {
   const ns = pod.metadata.namespace!;
   const links = pod.spec?.enableServiceLinks !== false;
   const chosen = new Map<string, KubeObject>();

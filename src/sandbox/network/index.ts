@@ -28,7 +28,8 @@
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import type { ClusterStore, KubeObject, StoreEvent } from '../types.js';
+import type { ObjectReader, ViewEvent } from '../node/view.js';
+import type { KubeObject } from '../types.js';
 import { hostsFileContent, podHostname, resolvConfContent, serviceAddresses, serviceEnv } from './hosts.js';
 import { findExecutable, NodeNetwork, type Tools } from './linux.js';
 import { IsolatedPodSandbox, type PodSandbox } from './pod.js';
@@ -101,7 +102,7 @@ interface PodEntry {
   hostsFile: string;
 }
 
-export async function startNetwork(store: ClusterStore, opts: NetworkOptions = {}): Promise<Network> {
+export async function startNetwork(store: ObjectReader, opts: NetworkOptions = {}): Promise<Network> {
   const log = opts.log ?? (() => {});
   const warn = opts.warn ?? ((m: string) => console.warn(m));
   const hostIP = opts.hostIP ?? '127.0.0.1';
@@ -143,7 +144,7 @@ export async function startNetwork(store: ClusterStore, opts: NetworkOptions = {
         }
       }
     };
-    unsubscribe = store.subscribe((ev: StoreEvent) => {
+    unsubscribe = store.subscribe((ev: ViewEvent) => {
       if (ev.key !== 'services' || scheduled) return;
       if (ev.type === 'MODIFIED' && ev.old?.spec?.clusterIP === ev.object.spec?.clusterIP && ev.old?.spec?.type === ev.object.spec?.type) return;
       scheduled = true;

@@ -2,8 +2,9 @@
  * The sandbox's kube-proxy, in the historical "userspace" mode (K pkg/proxy/userspace, removed in 1.26): one TCP
  * listener per Service port, and each accepted connection is spliced to a READY endpoint (the `addresses` of the
  * Service's Endpoints object, never `notReadyAddresses`), chosen round-robin; when an endpoint refuses, the next one
- * is tried. Endpoints are read from the store at connection time, so a pod that turns unready stops receiving new
- * connections as soon as the endpoints controller has moved it.
+ * is tried. Endpoints are read from the node's API view (node/view.ts, a watch cache) at connection time, so a pod
+ * that turns unready stops receiving new connections as soon as the endpoints controller has moved it. (Endpoints
+ * rather than EndpointSlices: both control planes serve and maintain them; the embedded one has no EndpointSlices.)
  *
  * Listeners: inside the node network namespace on `clusterIP:port` (isolated mode; pods route there through their
  * gateway), and on the host at `127.0.0.1:<ephemeral>` for every Service port in every mode — the URLs
@@ -12,7 +13,8 @@
  * UDP/SCTP ports are not proxied.
  */
 import net from 'node:net';
-import type { ClusterStore, KubeObject, StoreEvent } from '../types.js';
+import type { ObjectReader, ViewEvent } from '../node/view.js';
+import type { KubeObject } from '../types.js';
 import type { NodeNetwork } from './linux.js';
 
 export interface ServiceUrl {
@@ -57,7 +59,7 @@ export function readyBackends(ep: KubeObject | undefined, portName: string): { h
   return out.sort((a, b) => a.host.localeCompare(b.host) || a.port - b.port);
 }
 
-export function startServiceProxy(store: ClusterStore, opts: { node?: NodeNetwork; log: (m: string) => void }): ServiceProxy {
+export function startServiceProxy(store: ObjectReader, opts: { node?: NodeNetwork; log: (m: string) => void }): ServiceProxy {
   const entries = new Map<string, Entry>();
   const sockets = new Set<net.Socket>();
   let pending: Promise<void> = Promise.resolve();
@@ -161,7 +163,7 @@ export function startServiceProxy(store: ClusterStore, opts: { node?: NodeNetwor
     scheduled = true;
     setImmediate(sync);
   };
-  const unsubscribe = store.subscribe((ev: StoreEvent) => {
+  const unsubscribe = store.subscribe((ev: ViewEvent) => {
     if (ev.key === 'services') schedule();
   });
   sync();

@@ -3,8 +3,8 @@ import type { KubeObject } from '../../../src/sandbox/types.js';
 import { eventsFor, startHarness, waitFor, type Harness } from './helpers.js';
 
 let h: Harness;
-beforeEach(() => {
-  h = startHarness();
+beforeEach(async () => {
+  h = await startHarness();
 });
 afterEach(async () => {
   if (h.logs.length) console.log(h.logs.join("\n"));

@@ -1,21 +1,32 @@
-/** Test harness: the real store, the controllers and the kubelet, plus a store-driven waitFor. */
+/**
+ * Test harness: the real store, the controllers, and the sandbox node (kubelet, pod network off) attached to an API
+ * server on that store over HTTPS with its own identity — as startSandbox wires them — plus a store-driven waitFor.
+ */
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { createClusterStore } from '../../../src/sandbox/apiserver/registry.js';
+import { startApiServer, type ApiServer } from '../../../src/sandbox/apiserver/server.js';
 import { startControllers, type ControllerOptions } from '../../../src/sandbox/controllers/index.js';
-import { startKubelet, type Kubelet, type KubeletOptions } from '../../../src/sandbox/kubelet/index.js';
+import type { Kubelet, KubeletOptions } from '../../../src/sandbox/kubelet/index.js';
+import { certKubeconfig, nodeCredentials } from '../../../src/sandbox/node/credentials.js';
+import { attachNode, type SandboxNode } from '../../../src/sandbox/node/index.js';
+import { createCertificateAuthority } from '../../../src/sandbox/pki.js';
 import type { ClusterStore, KubeObject } from '../../../src/sandbox/types.js';
 
 export interface Harness {
   store: ClusterStore;
   kubelet: Kubelet;
+  node: SandboxNode;
+  server: ApiServer;
   dataDir: string;
   logs: string[];
   stop(): Promise<void>;
 }
 
-export function startHarness(opts: { controllers?: Partial<ControllerOptions>; kubelet?: Partial<KubeletOptions>; noKubelet?: boolean } = {}): Harness {
+export type HarnessKubeletOptions = Partial<Omit<KubeletOptions, 'events'>> & { nodeCapacity?: { cpu?: string; memory?: string } };
+
+export async function startHarness(opts: { controllers?: Partial<ControllerOptions>; kubelet?: HarnessKubeletOptions } = {}): Promise<Harness> {
   const store = createClusterStore();
   const dataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'sandbox-test-'));
   const logs: string[] = [];
@@ -23,25 +34,32 @@ export function startHarness(opts: { controllers?: Partial<ControllerOptions>; k
     logs.push(m);
   };
   const controllers = startControllers(store, { nodeName: 'sandbox', jobBackoffBaseMs: 50, log, ...opts.controllers });
-  const kubelet = startKubelet(store, {
+  const ca = await createCertificateAuthority('harness-ca');
+  const creds = await nodeCredentials(ca, { nodeName: 'sandbox', hostIP: '127.0.0.1' });
+  const server = await startApiServer({ store, ca, kubeletClient: { ...creds.apiServerKubeletClient, ca: ca.cert } });
+  const { nodeCapacity, ...kubelet } = opts.kubelet ?? {};
+  const node = await attachNode({
+    kubeconfig: certKubeconfig(server.url, ca.cert, creds.node, 'system:node:sandbox'),
     nodeName: 'sandbox',
     dataDir,
-    crashLoopBackOffBaseMs: 300,
-    crashLoopBackOffMaxMs: 2000,
-    configRetryMs: 200,
-    maxGracePeriodMs: 2000,
+    capacity: nodeCapacity,
+    isolation: 'none',
+    warn: () => {},
+    serving: { ...creds.kubeletServing, clientCA: ca.cert },
+    kubelet: { crashLoopBackOffBaseMs: 300, crashLoopBackOffMaxMs: 2000, configRetryMs: 200, maxGracePeriodMs: 2000, ...kubelet },
     log,
-    events: controllers.events,
-    ...opts.kubelet,
   });
   return {
     store,
-    kubelet,
+    kubelet: node.kubelet,
+    node,
+    server,
     dataDir,
     logs,
     async stop() {
       await controllers.stop();
-      await kubelet.stop();
+      await node.stop();
+      await server.close();
       fs.rmSync(dataDir, { recursive: true, force: true });
     },
   };

@@ -2,8 +2,8 @@ import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { eventsFor, job, podsOf, startHarness, waitFor, type Harness } from './helpers.js';
 
 let h: Harness;
-beforeEach(() => {
-  h = startHarness();
+beforeEach(async () => {
+  h = await startHarness();
 });
 afterEach(async () => {
   if (h.logs.length) console.log(h.logs.join("\n"));

@@ -54,8 +54,8 @@ describe('replicaset deletion ranking', () => {
 
 describe('controllers with the kubelet', () => {
   let h: Harness;
-  beforeEach(() => {
-    h = startHarness();
+  beforeEach(async () => {
+    h = await startHarness();
   });
   afterEach(async () => {
     if (h.logs.length) console.log(h.logs.join('\n'));
@@ -148,8 +148,8 @@ describe('controllers with the kubelet', () => {
 
 describe('job suspension', () => {
   let h: Harness;
-  beforeEach(() => {
-    h = startHarness();
+  beforeEach(async () => {
+    h = await startHarness();
   });
   afterEach(async () => {
     await h.stop();
@@ -179,8 +179,8 @@ describe('job suspension', () => {
 
 describe('job deletion', () => {
   let h: Harness;
-  beforeEach(() => {
-    h = startHarness();
+  beforeEach(async () => {
+    h = await startHarness();
   });
   afterEach(async () => {
     await h.stop();

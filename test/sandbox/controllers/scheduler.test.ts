@@ -86,7 +86,7 @@ describe('scheduler with node capacity', () => {
 
   it('keeps a pod that does not fit Pending (Unschedulable, FailedScheduling) and schedules it once a deletion frees capacity', async () => {
     const capacity = { cpu: '1', memory: '1Gi' };
-    h = startHarness({ controllers: { nodeCapacity: capacity }, kubelet: { nodeCapacity: capacity } });
+    h = await startHarness({ controllers: { nodeCapacity: capacity }, kubelet: { nodeCapacity: capacity } });
     const node = h.store.get('nodes', undefined, 'sandbox');
     expect(node.status.capacity).toMatchObject({ cpu: '1', memory: '1Gi' });
     expect(node.status.allocatable).toMatchObject({ cpu: '1', memory: '1Gi' });
@@ -114,7 +114,7 @@ describe('scheduler with node capacity', () => {
   });
 
   it('retries when a pod on the node finishes; memory and cpu reasons together; pods too big for the node stay pending', async () => {
-    h = startHarness({ controllers: { nodeCapacity: { cpu: '2', memory: '1Gi' } }, kubelet: { nodeCapacity: { cpu: '2', memory: '1Gi' } } });
+    h = await startHarness({ controllers: { nodeCapacity: { cpu: '2', memory: '1Gi' } }, kubelet: { nodeCapacity: { cpu: '2', memory: '1Gi' } } });
     h.store.create('pods', 'default', pod('first', '1500m', 'sleep 1'));
     await waitFor(h.store, () => h.store.find('pods', 'default', 'first')?.spec?.nodeName, 'first bound');
     h.store.create('pods', 'default', pod('second', '1', 'echo second'));
@@ -128,7 +128,7 @@ describe('scheduler with node capacity', () => {
   });
 
   it('a pod without requests is scheduled even on a full node', async () => {
-    h = startHarness({ controllers: { nodeCapacity: { cpu: '100m' } }, kubelet: { nodeCapacity: { cpu: '100m' } } });
+    h = await startHarness({ controllers: { nodeCapacity: { cpu: '100m' } }, kubelet: { nodeCapacity: { cpu: '100m' } } });
     h.store.create('pods', 'default', pod('full', '100m'));
     await waitFor(h.store, () => h.store.find('pods', 'default', 'full')?.spec?.nodeName, 'full bound');
     const free: KubeObject = pod('free', '0', 'echo ok');

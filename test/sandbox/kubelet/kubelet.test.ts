@@ -5,8 +5,8 @@ import type { KubeObject } from '../../../src/sandbox/types.js';
 import { eventsFor, pidAlive, startHarness, waitFor, type Harness } from '../controllers/helpers.js';
 
 let h: Harness;
-beforeEach(() => {
-  h = startHarness();
+beforeEach(async () => {
+  h = await startHarness();
 });
 afterEach(async () => {
   if (h.logs.length) console.log(h.logs.join('\n'));

@@ -1,0 +1,111 @@
+/**
+ * One sandbox node, attached to any Kubernetes API server given only a kubeconfig: the API view (view.ts), the pod
+ * network and Service proxy (network/), the kubelet (kubelet/), the Node and its Lease (node-status.ts), and the
+ * kubelet API over HTTPS (kubelet-server.ts). The embedded sandbox attaches it to its own API server; the upstream
+ * test cluster (attach.ts) to kube-apiserver. One node implementation, two control planes.
+ */
+import fs from 'node:fs';
+import path from 'node:path';
+import { startKubelet, type Kubelet, type KubeletOptions } from '../kubelet/index.js';
+import { startNetwork, type IsolationMode, type Network } from '../network/index.js';
+import type { Clock } from './clock.js';
+import { createApiEventRecorder } from './events.js';
+import { NodeHttp, type KubeconfigInput } from './http.js';
+import { startKubeletServer, type KubeletServer } from './kubelet-server.js';
+import { NodeStatusReporter } from './node-status.js';
+import { NodeView } from './view.js';
+
+export { NodeView, type ObjectReader, type ViewEvent } from './view.js';
+export { NodeStatusReporter, nodeObject } from './node-status.js';
+export { systemClock, type Clock } from './clock.js';
+
+export interface NodeOptions {
+  /** How the node reaches its API server (identity system:node:<name> on an RBAC + Node-authorizer cluster). */
+  kubeconfig: KubeconfigInput;
+  /** Node name (default `sandbox`). */
+  nodeName?: string;
+  /** Root for pod volumes and logs. */
+  dataDir: string;
+  /** The node's InternalIP, the kubelet API's address and hostNetwork pods' IP (default 127.0.0.1). */
+  hostIP?: string;
+  capacity?: { cpu?: string; memory?: string };
+  kubelet?: Partial<Omit<KubeletOptions, 'dataDir' | 'nodeName' | 'events' | 'runtime' | 'hostIP'>>;
+  /** The kubelet API over HTTPS: serving cert/key (PEM, naming hostIP) and the CA of allowed client certificates. */
+  serving?: { cert: string; key: string; clientCA: string; port?: number; allowedUsers?: string[] };
+  isolation?: IsolationMode;
+  warn?: (message: string) => void;
+  log?: (message: string) => void;
+  clock?: Clock;
+  /** Lease renewal period (default 10 s) and full status report period (default 5 min). */
+  leaseRenewMs?: number;
+  statusReportMs?: number;
+}
+
+export interface SandboxNode {
+  nodeName: string;
+  view: NodeView;
+  network: Network;
+  kubelet: Kubelet;
+  status: NodeStatusReporter;
+  /** The kubelet API (undefined without `serving`). */
+  server?: KubeletServer;
+  /** Kills every pod process, stops the network, the watches and the heartbeats. The Node object stays, as upstream. */
+  stop(): Promise<void>;
+}
+
+/** Attaches a node; resolves once its caches listed, the network is up and the Node is registered. */
+export async function attachNode(o: NodeOptions): Promise<SandboxNode> {
+  const nodeName = o.nodeName ?? 'sandbox';
+  const hostIP = o.hostIP ?? '127.0.0.1';
+  const log = o.log ?? o.kubelet?.log ?? (() => {});
+  fs.mkdirSync(path.join(o.dataDir, 'pods'), { recursive: true });
+  const api = new NodeHttp(o.kubeconfig);
+  const view = new NodeView(api, { nodeName, log });
+  const undo: (() => Promise<void> | void)[] = [() => view.stop()];
+  const unwind = async (): Promise<void> => {
+    for (const f of undo.reverse()) await f();
+  };
+  try {
+    await view.start();
+    const network = await startNetwork(view, { isolation: o.isolation, hostIP, warn: o.warn, log });
+    undo.push(() => network.stop());
+    const events = createApiEventRecorder(api, { host: nodeName, log });
+    const kubelet = startKubelet(view, { ...o.kubelet, log, dataDir: o.dataDir, nodeName, hostIP, events, runtime: network.runtime });
+    undo.push(() => kubelet.stop());
+    const server = o.serving ? await startKubeletServer({ logs: kubelet.logs, host: hostIP, ...o.serving }) : undefined;
+    if (server) undo.push(() => server.close());
+    const status = new NodeStatusReporter(api, {
+      nodeName,
+      hostIP,
+      kubeletPort: server?.port ?? 0,
+      capacity: o.capacity,
+      clock: o.clock,
+      renewMs: o.leaseRenewMs,
+      statusReportMs: o.statusReportMs,
+      log,
+    });
+    undo.push(() => status.stop());
+    await status.start();
+    let stopped: Promise<void> | undefined;
+    return {
+      nodeName,
+      view,
+      network,
+      kubelet,
+      status,
+      server,
+      // Kubelet first (no process may outlive the node), then the rest in reverse order of start.
+      stop: () => (stopped ??= (async () => {
+        status.stop();
+        await kubelet.stop();
+        await server?.close();
+        await network.stop();
+        view.stop();
+        await events.flush();
+      })()),
+    };
+  } catch (err) {
+    await unwind();
+    throw err;
+  }
+}
