@@ -1,17 +1,18 @@
 /**
- * The embedded Kubernetes sandbox: an API server speaking the Kubernetes REST protocol on
- * 127.0.0.1, the controllers our deploys depend on, and a kubelet that runs containers' commands
+ * The embedded Kubernetes sandbox: an API server speaking the Kubernetes REST protocol over HTTPS on
+ * 127.0.0.1 (a per-sandbox CA and bearer token, both in its kubeconfig only), the controllers our deploys depend on, and a kubelet that runs containers' commands
  * as local processes. Images are labels, not pulled; there is one node.
  */
-import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { dirname, join } from 'node:path';
-import { stringify } from 'yaml';
+import { join } from 'node:path';
 import { createClusterStore } from './apiserver/registry.js';
-import { startApiServer, type FaultOptions } from './apiserver/index.js';
+import { newToken, startApiServer, type FaultOptions } from './apiserver/index.js';
 import { startControllers, type ControllerOptions } from './controllers/index.js';
 import { nodeCapacity } from './controllers/scheduler.js';
 import { startKubelet, type KubeletOptions } from './kubelet/index.js';
+import { sandboxKubeconfig, writeKubeconfig } from './kubeconfig.js';
+import { createCertificateAuthority } from './pki.js';
 import { createPythonEnvironments } from './python/index.js';
 import { startNetwork, type IsolationMode, type ServiceUrl } from './network/index.js';
 import type { ClusterStore } from './types.js';
@@ -21,7 +22,7 @@ export interface SandboxOptions {
   port?: number;
   /** Where pods' volumes and logs live; a temporary directory (removed on stop) when unset. */
   dataDir?: string;
-  /** Write a kubeconfig for the sandbox to this path once it answers. */
+  /** Write a kubeconfig for the sandbox to this path once it answers (0600; a directory it creates, 0700). */
   kubeconfigPath?: string;
   /** Namespace the kubeconfig's context points at. */
   namespace?: string;
@@ -48,9 +49,13 @@ export interface SandboxOptions {
 }
 
 export interface Sandbox {
-  /** `http://127.0.0.1:<port>` */
+  /** `https://127.0.0.1:<port>` */
   url: string;
-  /** A kubeconfig (YAML) for the sandbox: token user, `insecure-skip-tls-verify` (client-node needs it for http://). */
+  /** PEM of the sandbox CA, which signed the API server's certificate. */
+  caCert: string;
+  /** The sandbox's bearer token (32 random bytes): what authenticates to its API server. */
+  token: string;
+  /** A kubeconfig (YAML) for the sandbox: certificate-authority-data and the token. */
   kubeconfig: string;
   store: ClusterStore;
   /** Where pods' volumes and logs live. */
@@ -69,26 +74,16 @@ export interface Sandbox {
 }
 
 export const SANDBOX_NODE_NAME = 'sandbox';
-export const SANDBOX_CONTEXT = 'bodywork-sandbox';
-
-/** Renders the kubeconfig a client needs to reach the sandbox at `url`. */
-export function sandboxKubeconfig(url: string, namespace = 'default'): string {
-  return stringify({
-    apiVersion: 'v1',
-    kind: 'Config',
-    clusters: [{ name: SANDBOX_CONTEXT, cluster: { server: url, 'insecure-skip-tls-verify': true } }],
-    // kubectl sends no credentials over plain HTTP; client-node does. The server accepts both.
-    users: [{ name: SANDBOX_CONTEXT, user: { token: 'sandbox' } }],
-    contexts: [{ name: SANDBOX_CONTEXT, context: { cluster: SANDBOX_CONTEXT, user: SANDBOX_CONTEXT, namespace } }],
-    'current-context': SANDBOX_CONTEXT,
-  });
-}
+export { SANDBOX_CONTEXT, sandboxKubeconfig, writeKubeconfig, type SandboxEndpoint } from './kubeconfig.js';
 
 /** Starts a sandbox; resolves once the API server answers. */
 export async function startSandbox(options: SandboxOptions = {}): Promise<Sandbox> {
   const ownDataDir = options.dataDir === undefined;
   const dataDir = options.dataDir ?? mkdtempSync(join(tmpdir(), 'bodywork-sandbox-'));
   mkdirSync(dataDir, { recursive: true });
+  // One CA per sandbox: it signs the API server's serving certificate, and client certificates it signed authenticate.
+  const ca = await createCertificateAuthority('bodywork-sandbox-ca');
+  const token = newToken();
   const store = createClusterStore();
   const network = await startNetwork(store, { isolation: options.isolation, hostIP: options.kubelet?.hostIP, warn: options.warn, log: options.kubelet?.log });
   const capacity = nodeCapacity(options.capacity);
@@ -108,7 +103,7 @@ export async function startSandbox(options: SandboxOptions = {}): Promise<Sandbo
   const kubelet = startKubelet(store, { nodeCapacity: capacity, ...options.kubelet, containerEnv, nodeName: SANDBOX_NODE_NAME, dataDir, events: controllers.events, runtime: network.runtime });
   let server: Awaited<ReturnType<typeof startApiServer>>;
   try {
-    server = await startApiServer({ store, logs: kubelet.logs, port: options.port ?? 0, host: '127.0.0.1', faults: options.faults });
+    server = await startApiServer({ store, logs: kubelet.logs, port: options.port ?? 0, host: '127.0.0.1', ca, token, faults: options.faults });
   } catch (err) {
     // Nothing may outlive a failed start: processes, the pod network, venv locks.
     await kubelet.stop();
@@ -118,14 +113,13 @@ export async function startSandbox(options: SandboxOptions = {}): Promise<Sandbo
     if (ownDataDir) rmSync(dataDir, { recursive: true, force: true });
     throw err;
   }
-  const kubeconfig = sandboxKubeconfig(server.url, options.namespace);
-  if (options.kubeconfigPath) {
-    mkdirSync(dirname(options.kubeconfigPath), { recursive: true });
-    writeFileSync(options.kubeconfigPath, kubeconfig, { mode: 0o600 });
-  }
+  const kubeconfig = sandboxKubeconfig(server, options.namespace);
+  if (options.kubeconfigPath) writeKubeconfig(options.kubeconfigPath, kubeconfig);
   let stopped: Promise<void> | undefined;
   return {
     url: server.url,
+    caCert: server.caCert,
+    token: server.token,
     kubeconfig,
     store,
     dataDir,

@@ -13,8 +13,8 @@ import { batchProject, httpServer, removeProject, startDeploySandbox, writeProje
 import { startFakeGitHub, type FakeGitHub } from './support/fake-github.js';
 import { runAction, type ActionRun } from './support/run-action.js';
 
-/** A token no other text contains: it must show up only inside ::add-mask::. */
-const KUBE_TOKEN = 'kt-7Hq2vZ9xWpL4mN8r';
+/** The sandbox's token (32 random bytes, so no other text contains it): it must show up only inside ::add-mask::. */
+let KUBE_TOKEN: string;
 const SECRET_VALUE = 'pw-Xy91QzR7tK3vB6nA';
 
 let s: DeploySandbox;
@@ -25,7 +25,8 @@ const dirs: string[] = [];
 beforeAll(async () => {
   s = await startDeploySandbox();
   gh = await startFakeGitHub();
-  kubeconfig = s.sandbox.kubeconfig.replace(/token: \S+/, `token: ${KUBE_TOKEN}`);
+  KUBE_TOKEN = s.sandbox.token;
+  kubeconfig = s.sandbox.kubeconfig;
   expect(kubeconfig).toContain(KUBE_TOKEN);
 });
 afterAll(async () => {

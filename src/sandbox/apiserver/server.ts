@@ -1,5 +1,6 @@
 /**
- * The sandbox's HTTP API server: the Kubernetes REST protocol over node:http (JSON only), on top of a ClusterStore.
+ * The sandbox's API server: the Kubernetes REST protocol over HTTPS (JSON only), on top of a ClusterStore; every
+ * request authenticated (auth.ts).
  *
  * Follows AS pkg/endpoints/handlers/{get,create,update,patch,delete,watch}.go for status codes and bodies:
  * POST 201, PUT 200, PATCH 200 (201 when apply created), DELETE 200 with the object (pending deletion, or kinds
@@ -10,9 +11,12 @@
  * `kubectl apply -f` works without `--validate=false`; `kubectl explain` does not.
  */
 import http, { type IncomingMessage, type ServerResponse } from 'node:http';
+import https from 'node:https';
 import type { AddressInfo } from 'node:net';
 import { parse as parseYaml } from 'yaml';
+import { createCertificateAuthority, type CertificateAuthority } from '../pki.js';
 import type { ClusterStore, DeleteOptions, KubeObject, PatchType, PodLogOptions, PodLogSource, ResourceType } from '../types.js';
+import { allowedHosts, authenticate, newToken, servingCertificate } from './auth.js';
 import { FaultInjector, type FaultOptions } from './faults.js';
 import { StatusError, badRequest, conflict, field, internalError, invalid, methodNotAllowed, notFound, serviceUnavailable, tooManyRequests, unsupportedMediaType } from './errors.js';
 import { openapiDocument, openapiIndex, unknownFields } from './openapi.js';
@@ -32,6 +36,10 @@ export interface ApiServerOptions {
   /** 0 or unset: any free port. */
   port?: number;
   host?: string;
+  /** The CA that signs the serving certificate and whose client certificates authenticate (default: a new one). */
+  ca?: CertificateAuthority;
+  /** The bearer token that authenticates (default: a new random one). */
+  token?: string;
   faults?: FaultOptions;
   /** Watch history size (events kept for resuming watches; default 10000). */
   watchHistorySize?: number;
@@ -40,7 +48,12 @@ export interface ApiServerOptions {
 }
 
 export interface ApiServer {
+  /** `https://127.0.0.1:<port>` */
   url: string;
+  /** PEM of the CA that signed the serving certificate (a kubeconfig's certificate-authority-data). */
+  caCert: string;
+  /** The bearer token it accepts. */
+  token: string;
   close(): Promise<void>;
   /** The watch hub (tests: `compact()` to force 410s). */
   watchHub: WatchHub;
@@ -777,9 +790,18 @@ export async function startApiServer(opts: ApiServerOptions): Promise<ApiServer>
 
   // ---------------------------------------------------------------------------------------------------------------
 
-  const server = http.createServer((req, res) => {
+  const host = opts.host ?? '127.0.0.1';
+  const auth = { ca: opts.ca ?? (await createCertificateAuthority('bodywork-sandbox-ca')), token: opts.token ?? newToken() };
+  const serving = await servingCertificate(auth.ca, host);
+  let hosts = new Set<string>();
+  // requestCert without rejectUnauthorized: a client certificate is optional (token clients send none), and one the
+  // CA did not sign only leaves the socket unauthorized, so the request falls through to the token check.
+  const server = https.createServer({ ...serving, ca: [auth.ca.cert], requestCert: true, rejectUnauthorized: false, minVersion: 'TLSv1.2' }, (req, res) => {
     reqCounter++;
-    handle(req, res).catch((e) => {
+    (async () => {
+      authenticate(req, auth, hosts);
+      await handle(req, res);
+    })().catch((e) => {
       if (e instanceof StatusError) sendStatus(res, e);
       else if (e instanceof HttpError) sendStatus(res, badRequest(e.message));
       else sendStatus(res, internalError(e instanceof Error ? e.message : String(e)));
@@ -789,11 +811,12 @@ export async function startApiServer(opts: ApiServerOptions): Promise<ApiServer>
   server.keepAliveTimeout = 30_000;
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject);
-    server.listen(opts.port ?? 0, opts.host ?? '127.0.0.1', () => resolve());
+    server.listen(opts.port ?? 0, host, () => resolve());
   });
   const addr = server.address() as AddressInfo;
   serverAddress = `${addr.address}:${addr.port}`;
-  const url = `http://${opts.host ?? '127.0.0.1'}:${addr.port}`;
+  hosts = allowedHosts(host, addr.port);
+  const url = `https://${host.includes(':') ? `[${host}]` : host}:${addr.port}`;
 
   // The `kubernetes` Service's endpoints point at this server (the apiserver reconciles them upstream).
   try {
@@ -807,6 +830,8 @@ export async function startApiServer(opts: ApiServerOptions): Promise<ApiServer>
 
   return {
     url,
+    caCert: auth.ca.cert,
+    token: auth.token,
     watchHub: hub,
     get faultLog() {
       return faults?.log ?? [];

@@ -1,4 +1,4 @@
-/** Deploy-engine tests: a sandbox, a client talking to it over HTTP, and small projects written to temp dirs. */
+/** Deploy-engine tests: a sandbox, a client talking to it through its kubeconfig (HTTPS, token), and small projects written to temp dirs. */
 import { mkdtemp, mkdir, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
@@ -15,7 +15,7 @@ export interface DeploySandbox {
   stop(): Promise<void>;
 }
 
-/** A sandbox with fast Job back-off (100 ms instead of 10 s) and a client over HTTP. */
+/** A sandbox with fast Job back-off (100 ms instead of 10 s) and a client through its kubeconfig. */
 export async function startDeploySandbox(): Promise<DeploySandbox> {
   const sandbox = await startSandbox({ controllers: { jobBackoffBaseMs: 100 }, warn: () => {} });
   const client = KubeClient.create(loadKubeConfig({ content: sandbox.kubeconfig }).kc, new RecordingLogger(), { retry: { baseMs: 20, capMs: 200 } });

@@ -21,6 +21,7 @@ import {
   serviceProjectSpec,
   type ServiceSpecOptions,
 } from './support/service-sandbox.js';
+import { sandboxFetch } from '../../sandbox/apiserver/helpers.js';
 
 let sandbox: Sandbox;
 let client: KubeClient;
@@ -116,7 +117,7 @@ describe('runServiceStage', () => {
     expect(r1.status).toBe('succeeded');
     expect(r1.publicUrl).toBeUndefined();
     // What an ingress controller does (the sandbox has none): publish its address in the Ingress status.
-    const rsp = await fetch(`${sandbox.url}/apis/networking.k8s.io/v1/namespaces/${namespace}/ingresses/${STAGE}/status`, {
+    const rsp = await sandboxFetch(sandbox)(`${sandbox.url}/apis/networking.k8s.io/v1/namespaces/${namespace}/ingresses/${STAGE}/status`, {
       method: 'PATCH',
       headers: { 'Content-Type': 'application/merge-patch+json' },
       body: JSON.stringify({ status: { loadBalancer: { ingress: [{ ip: '203.0.113.7' }] } } }),

@@ -1,4 +1,5 @@
-import { createServer as createHttpServer, request as httpRequest } from 'node:http';
+import { createServer as createHttpServer } from 'node:http';
+import { request as httpsRequest } from 'node:https';
 import type { AddressInfo } from 'node:net';
 import { Readable } from 'node:stream';
 import { ApiException, type V1ConfigMap, type V1Job } from '@kubernetes/client-node';
@@ -232,10 +233,13 @@ describe('pod logs', () => {
 describe('create after a lost response', () => {
   it('reads the object back when the retry meets AlreadyExists', async () => {
     const c = await startTestCluster();
-    // A proxy that lets the first POST reach the server but cuts the connection instead of returning the answer.
+    // A proxy that lets the first POST reach the server but cuts the connection instead of returning the answer;
+    // like kubectl proxy, it speaks TLS upstream with the server's Host and token.
     let cut = 0;
     const proxy = createHttpServer((req, res) => {
-      const upstream = httpRequest(new URL(req.url ?? '/', c.server.url), { method: req.method, headers: req.headers }, (up) => {
+      const target = new URL(req.url ?? '/', c.server.url);
+      const headers = { ...req.headers, host: target.host, authorization: `Bearer ${c.server.token}` };
+      const upstream = httpsRequest(target, { method: req.method, headers, ca: c.server.caCert }, (up) => {
         if (req.method === 'POST' && cut === 0) {
           cut++;
           up.resume();

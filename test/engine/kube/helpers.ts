@@ -1,7 +1,8 @@
-/** A sandbox API server on 127.0.0.1 (fresh store) and a KubeClient talking to it over HTTP. */
+/** A sandbox API server on 127.0.0.1 (fresh store) and a KubeClient talking to it through its kubeconfig (HTTPS, token). */
 import { createClusterStore } from '../../../src/sandbox/apiserver/registry.js';
 import { startApiServer, type ApiServer, type ApiServerOptions, type FaultOptions } from '../../../src/sandbox/apiserver/index.js';
 import { KubeClient, loadKubeConfig, type KubeClientOptions } from '../../../src/engine/kube/index.js';
+import { sandboxKubeconfig } from '../../../src/sandbox/kubeconfig.js';
 import { RecordingLogger } from '../../../src/engine/logger.js';
 
 export interface TestCluster {
@@ -15,7 +16,7 @@ export interface TestCluster {
   stop(): Promise<void>;
 }
 
-/** The kubeconfig the sandbox needs: a token user and insecure-skip-tls-verify (client-node refuses http:// without it). */
+/** A kubeconfig for a plain-HTTP test server: a token user and insecure-skip-tls-verify (client-node refuses http:// without it). */
 export function kubeconfigFor(url: string, namespace = 'default'): string {
   return [
     'apiVersion: v1',
@@ -43,7 +44,7 @@ export function kubeconfigFor(url: string, namespace = 'default'): string {
 export async function startTestCluster(faults?: FaultOptions, options: KubeClientOptions = {}, serverOptions: Partial<ApiServerOptions> = {}): Promise<TestCluster> {
   const store = createClusterStore();
   const server = await startApiServer({ store, port: 0, host: '127.0.0.1', faults, ...serverOptions });
-  const kubeconfig = kubeconfigFor(server.url);
+  const kubeconfig = sandboxKubeconfig(server);
   const logger = new WaitableLogger();
   const newClient = (o: KubeClientOptions = options) => KubeClient.create(loadKubeConfig({ content: kubeconfig }).kc, logger, { retry: { baseMs: 20, capMs: 200 }, ...o });
   return { server, store, client: newClient(), logger, kubeconfig, newClient, stop: () => server.close() };

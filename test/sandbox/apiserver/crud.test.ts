@@ -28,17 +28,17 @@ describe('discovery', () => {
   });
 
   it('lists main resources before their subresources and answers /version', async () => {
-    const res = await fetch(`${h.url}/api/v1`);
+    const res = await h.fetch(`${h.url}/api/v1`);
     expect(res.headers.get('content-type')).toBe('application/json');
     const body = await res.json().then(anyJson);
     const names: string[] = body.resources.map((x: any) => x.name);
     expect(names.indexOf('pods')).toBeLessThan(names.indexOf('pods/log'));
     expect(names.indexOf('services')).toBeLessThan(names.indexOf('pods/status'));
-    const scale = (await (await fetch(`${h.url}/apis/apps/v1`)).json().then(anyJson)).resources.find((x: any) => x.name === 'deployments/scale');
+    const scale = (await (await h.fetch(`${h.url}/apis/apps/v1`)).json().then(anyJson)).resources.find((x: any) => x.name === 'deployments/scale');
     expect(scale).toMatchObject({ group: 'autoscaling', version: 'v1', kind: 'Scale' });
-    const v = await (await fetch(`${h.url}/version`)).json().then(anyJson);
+    const v = await (await h.fetch(`${h.url}/version`)).json().then(anyJson);
     expect(v).toMatchObject({ major: '1', minor: '32' });
-    expect((await fetch(`${h.url}/openapi/v2`)).status).toBe(404);
+    expect((await h.fetch(`${h.url}/openapi/v2`)).status).toBe(404);
   });
 
   it('boots the built-in namespaces, default ServiceAccounts and the kubernetes Service', async () => {
@@ -166,10 +166,10 @@ describe('CRUD and defaults', () => {
   });
 
   it('unknown paths are 404, unsupported verbs 405', async () => {
-    const nf = await fetch(`${h.url}/apis/apps/v1/namespaces/default/statefulsets`);
+    const nf = await h.fetch(`${h.url}/apis/apps/v1/namespaces/default/statefulsets`);
     expect(nf.status).toBe(404);
     expect((await nf.json().then(anyJson)).message).toBe('the server could not find the requested resource');
-    const na = await fetch(`${h.url}/api/v1/namespaces`, { method: 'DELETE' });
+    const na = await h.fetch(`${h.url}/api/v1/namespaces`, { method: 'DELETE' });
     expect(na.status).toBe(405);
     expect((await na.json().then(anyJson)).reason).toBe('MethodNotAllowed');
   });
@@ -237,16 +237,16 @@ describe('CRUD and defaults', () => {
   });
 
   it('serves lists with kind, apiVersion and resourceVersion; 415 on unknown media types', async () => {
-    const res = await fetch(`${h.url}/apis/apps/v1/namespaces/default/deployments`);
+    const res = await h.fetch(`${h.url}/apis/apps/v1/namespaces/default/deployments`);
     const body = await res.json().then(anyJson);
     expect(body.kind).toBe('DeploymentList');
     expect(body.apiVersion).toBe('apps/v1');
     expect(Number(body.metadata.resourceVersion)).toBeGreaterThan(0);
     expect(body.items[0]).toMatchObject({ kind: 'Deployment', apiVersion: 'apps/v1' });
-    const bad = await fetch(`${h.url}/api/v1/namespaces/default/configmaps`, { method: 'POST', headers: { 'content-type': 'text/csv' }, body: 'a,b' });
+    const bad = await h.fetch(`${h.url}/api/v1/namespaces/default/configmaps`, { method: 'POST', headers: { 'content-type': 'text/csv' }, body: 'a,b' });
     expect(bad.status).toBe(415);
     expect((await bad.json().then(anyJson)).reason).toBe('UnsupportedMediaType');
-    const patch = await fetch(`${h.url}/api/v1/namespaces/default/configmaps/sel-a`, { method: 'PATCH', headers: { 'content-type': 'application/json' }, body: '{}' });
+    const patch = await h.fetch(`${h.url}/api/v1/namespaces/default/configmaps/sel-a`, { method: 'PATCH', headers: { 'content-type': 'application/json' }, body: '{}' });
     expect(patch.status).toBe(415);
   });
 

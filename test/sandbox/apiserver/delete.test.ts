@@ -40,17 +40,17 @@ describe('deletion', () => {
   it('DELETE answers a Success Status for most kinds and the object for pods', async () => {
     await core.createNamespacedConfigMap({ namespace: 'default', body: { metadata: { name: 'gone' } } });
     const uid = h.store.get('configmaps', 'default', 'gone').metadata.uid;
-    const res = await fetch(`${h.url}/api/v1/namespaces/default/configmaps/gone`, { method: 'DELETE' });
+    const res = await h.fetch(`${h.url}/api/v1/namespaces/default/configmaps/gone`, { method: 'DELETE' });
     expect(await res.json().then(anyJson)).toEqual({ kind: 'Status', apiVersion: 'v1', metadata: {}, status: 'Success', details: { name: 'gone', kind: 'configmaps', uid } });
     await core.createNamespacedPod({ namespace: 'default', body: { metadata: { name: 'p0' }, spec: { containers: [{ name: 'c', image: 'busybox' }] } } });
-    const pr = await fetch(`${h.url}/api/v1/namespaces/default/pods/p0`, { method: 'DELETE' });
+    const pr = await h.fetch(`${h.url}/api/v1/namespaces/default/pods/p0`, { method: 'DELETE' });
     expect((await pr.json().then(anyJson)).kind).toBe('Pod');
   });
 
   it('finalizers keep the object (deletionTimestamp) until removed', async () => {
     await core.createNamespacedConfigMap({ namespace: 'default', body: { metadata: { name: 'held', finalizers: ['example.com/hold'] } } });
     // The typed client decodes DELETE answers as V1Status; read the raw body.
-    const r = await (await fetch(`${h.url}/api/v1/namespaces/default/configmaps/held`, { method: 'DELETE' })).json().then(anyJson);
+    const r = await (await h.fetch(`${h.url}/api/v1/namespaces/default/configmaps/held`, { method: 'DELETE' })).json().then(anyJson);
     expect(r.kind).toBe('ConfigMap');
     expect(r.metadata.deletionTimestamp).toBeTruthy();
     const held = await core.readNamespacedConfigMap({ name: 'held', namespace: 'default' });
@@ -80,7 +80,7 @@ describe('deletion', () => {
   it('Foreground: the owner stays (foregroundDeletion) until blocking dependents are gone', async () => {
     chain('fg');
     const r = await (
-      await fetch(`${h.url}/apis/apps/v1/namespaces/default/deployments/fg`, { method: 'DELETE', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ propagationPolicy: 'Foreground' }) })
+      await h.fetch(`${h.url}/apis/apps/v1/namespaces/default/deployments/fg`, { method: 'DELETE', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ propagationPolicy: 'Foreground' }) })
     ).json().then(anyJson);
     expect(r.metadata.finalizers).toEqual(['foregroundDeletion']);
     expect(r.metadata.deletionTimestamp).toBeTruthy();

@@ -14,15 +14,15 @@ describe('fault injection', () => {
       const codes: number[] = [];
       const retryAfter: string[] = [];
       for (let i = 0; i < 30; i++) {
-        const res = await fetch(`${h.url}/api/v1/namespaces/default/configmaps`);
+        const res = await h.fetch(`${h.url}/api/v1/namespaces/default/configmaps`);
         codes.push(res.status);
         if (res.status === 429) retryAfter.push(res.headers.get('retry-after') ?? '');
         if (res.status === 500) expect((await res.json().then(anyJson)).reason).toBe('InternalError');
         else await res.arrayBuffer();
       }
       // Discovery and health are left alone.
-      for (let i = 0; i < 10; i++) expect((await fetch(`${h.url}/api/v1`)).status).toBe(200);
-      expect((await fetch(`${h.url}/healthz`)).status).toBe(200);
+      for (let i = 0; i < 10; i++) expect((await h.fetch(`${h.url}/api/v1`)).status).toBe(200);
+      expect((await h.fetch(`${h.url}/healthz`)).status).toBe(200);
       return { codes, log: [...h.server.faultLog], retryAfter };
     } finally {
       await h.close();
@@ -88,7 +88,7 @@ describe('service proxy', () => {
 
   it('forwards to a ready endpoint and streams the answer back; 503 without endpoints', async () => {
     h.store.create('services', 'default', { apiVersion: 'v1', kind: 'Service', metadata: { name: 'model' }, spec: { selector: { app: 'model' }, ports: [{ name: 'http', port: 80, targetPort: port }] } } as KubeObject);
-    const none = await fetch(`${h.url}/api/v1/namespaces/default/services/model/proxy/score`);
+    const none = await h.fetch(`${h.url}/api/v1/namespaces/default/services/model/proxy/score`);
     expect(none.status).toBe(503);
     expect(await none.json().then(anyJson)).toMatchObject({ code: 503, reason: 'ServiceUnavailable', message: 'no endpoints available for service "model"' });
     h.store.create('endpoints', 'default', {
@@ -97,16 +97,16 @@ describe('service proxy', () => {
       metadata: { name: 'model' },
       subsets: [{ addresses: [{ ip: '127.0.0.1' }], ports: [{ name: 'http', port, protocol: 'TCP' }] }],
     } as KubeObject);
-    const res = await fetch(`${h.url}/api/v1/namespaces/default/services/model:http/proxy/score/v1?x=1`, { method: 'POST', body: '{"a":1}', headers: { 'content-type': 'application/json' } });
+    const res = await h.fetch(`${h.url}/api/v1/namespaces/default/services/model:http/proxy/score/v1?x=1`, { method: 'POST', body: '{"a":1}', headers: { 'content-type': 'application/json' } });
     expect(res.status).toBe(201);
     expect(res.headers.get('x-backend')).toBe('yes');
     expect(await res.json().then(anyJson)).toEqual({ method: 'POST', url: '/score/v1?x=1', body: '{"a":1}' });
-    const plain = await fetch(`${h.url}/api/v1/namespaces/default/services/model/proxy/`);
+    const plain = await h.fetch(`${h.url}/api/v1/namespaces/default/services/model/proxy/`);
     expect((await plain.json().then(anyJson)).url).toBe('/');
     h.store.create('pods', 'default', { apiVersion: 'v1', kind: 'Pod', metadata: { name: 'model-0' }, spec: { containers: [{ name: 'c', image: 'i', ports: [{ name: 'http', containerPort: port }] }] } } as KubeObject);
     const pod = h.store.get('pods', 'default', 'model-0');
     h.store.update('pods', 'default', 'model-0', { ...pod, status: { ...pod.status, podIP: '127.0.0.1' } }, { subresource: 'status' });
-    const viaPod = await fetch(`${h.url}/api/v1/namespaces/default/pods/model-0:http/proxy/healthz`);
+    const viaPod = await h.fetch(`${h.url}/api/v1/namespaces/default/pods/model-0:http/proxy/healthz`);
     expect(await viaPod.json().then(anyJson)).toMatchObject({ method: 'GET', url: '/healthz' });
     const svcs = h.kc.makeApiClient(CoreV1Api);
     const nf = await expectStatus(svcs.readNamespacedService({ name: 'nope', namespace: 'default' }));
@@ -140,7 +140,7 @@ describe('pod logs', () => {
     const text = await core.readNamespacedPodLog({ name: 'one', namespace: 'default', tailLines: 5 });
     expect(text).toBe('line 1\nline 2\n');
     expect(calls.at(-1)).toMatchObject({ container: 'main', tailLines: 5, follow: false });
-    const res = await fetch(`${h.url}/api/v1/namespaces/default/pods/one/log?follow=true`);
+    const res = await h.fetch(`${h.url}/api/v1/namespaces/default/pods/one/log?follow=true`);
     expect(res.headers.get('content-type')).toBe('text/plain');
     expect(await res.text()).toBe('first\nlast\n');
   });

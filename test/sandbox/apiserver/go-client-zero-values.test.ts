@@ -22,7 +22,7 @@ describe('zero values from Go clients', () => {
         spec: { replicas: 2, selector: { matchLabels: { app: 'zero' } }, template: { metadata: { labels: { app: 'zero' } }, spec: { containers: [{ name: 'c', image: 'x' }] } } },
       },
     });
-    const res = await fetch(`${h.url}/apis/apps/v1/namespaces/default/deployments/zero/scale`, {
+    const res = await h.fetch(`${h.url}/apis/apps/v1/namespaces/default/deployments/zero/scale`, {
       method: 'PUT',
       headers: { 'content-type': 'application/json' },
       body: JSON.stringify({ apiVersion: 'autoscaling/v1', kind: 'Scale', metadata: { name: 'zero', namespace: 'default' }, spec: {} }),

@@ -1,11 +1,13 @@
 /** Test harness: a fresh store + API server per test file, a client-node KubeConfig and a kubectl runner. */
 import { execFile } from 'node:child_process';
-import { mkdtempSync, writeFileSync } from 'node:fs';
+import { mkdtempSync } from 'node:fs';
+import https from 'node:https';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { Readable } from 'node:stream';
 import { KubeConfig } from '@kubernetes/client-node';
-import { stringify } from 'yaml';
 import { createClusterStore, startApiServer, type ApiServer, type ApiServerOptions, type SandboxStore } from '../../../src/sandbox/apiserver/index.js';
+import { sandboxKubeconfig, writeKubeconfig, type SandboxEndpoint } from '../../../src/sandbox/kubeconfig.js';
 
 export interface Harness {
   store: SandboxStore;
@@ -13,6 +15,8 @@ export interface Harness {
   url: string;
   kc: KubeConfig;
   kubeconfigPath: string;
+  /** fetch() for the server's URLs: trusts its CA and sends its token (unless the request has an authorization). */
+  fetch: SandboxFetch;
   kubectl(args: string[], stdin?: string): Promise<{ code: number; stdout: string; stderr: string }>;
   close(): Promise<void>;
 }
@@ -21,25 +25,11 @@ export async function startHarness(opts: Partial<Omit<ApiServerOptions, 'store'>
   const store = createClusterStore();
   const server = await startApiServer({ store, host: '127.0.0.1', port: 0, ...opts });
   const kc = new KubeConfig();
-  kc.loadFromOptions({
-    clusters: [{ name: 'sandbox', server: server.url, skipTLSVerify: true }],
-    users: [{ name: 'sandbox', token: 'test-token' }],
-    contexts: [{ name: 'sandbox', cluster: 'sandbox', user: 'sandbox', namespace: 'default' }],
-    currentContext: 'sandbox',
-  });
+  const kubeconfig = sandboxKubeconfig(server);
+  kc.loadFromString(kubeconfig);
   const dir = mkdtempSync(join(tmpdir(), 'apiserver-test-'));
   const kubeconfigPath = join(dir, 'kubeconfig');
-  writeFileSync(
-    kubeconfigPath,
-    stringify({
-      apiVersion: 'v1',
-      kind: 'Config',
-      clusters: [{ name: 'sandbox', cluster: { server: server.url, 'insecure-skip-tls-verify': true } }],
-      users: [{ name: 'sandbox', user: { token: 'test-token' } }],
-      contexts: [{ name: 'sandbox', context: { cluster: 'sandbox', user: 'sandbox', namespace: 'default' } }],
-      'current-context': 'sandbox',
-    }),
-  );
+  writeKubeconfig(kubeconfigPath, kubeconfig);
   const kubectl = (args: string[], stdin?: string) =>
     new Promise<{ code: number; stdout: string; stderr: string }>((resolve) => {
       const child = execFile(
@@ -50,7 +40,36 @@ export async function startHarness(opts: Partial<Omit<ApiServerOptions, 'store'>
       );
       if (stdin !== undefined) child.stdin!.end(stdin);
     });
-  return { store, server, url: server.url, kc, kubeconfigPath, kubectl, close: () => server.close() };
+  return { store, server, url: server.url, kc, kubeconfigPath, fetch: sandboxFetch(server), kubectl, close: () => server.close() };
+}
+
+export type SandboxFetch = (url: string, init?: RequestInit) => Promise<Response>;
+
+/**
+ * A fetch() for tests that reach a sandbox API server directly: its URLs go over https with the sandbox CA trusted
+ * and its bearer token sent (Node's fetch takes no CA option); any other URL goes to the global fetch.
+ */
+export function sandboxFetch(ep: SandboxEndpoint): SandboxFetch {
+  return (url, init = {}) => {
+    if (!url.startsWith(ep.url)) return fetch(url, init);
+    const headers = new Headers(init.headers);
+    if (!headers.has('authorization')) headers.set('authorization', `Bearer ${ep.token}`);
+    const body = init.body;
+    if (body != null && typeof body !== 'string' && !(body instanceof Uint8Array)) throw new Error('sandboxFetch: string or bytes bodies only');
+    // Node frames DELETE bodies only with an explicit length (it chunks POST/PUT/PATCH by default).
+    if (body != null) headers.set('content-length', String(Buffer.byteLength(body)));
+    return new Promise((resolve, reject) => {
+      const req = https.request(url, { method: init.method ?? 'GET', headers: Object.fromEntries(headers), ca: ep.caCert, signal: init.signal ?? undefined }, (res) => {
+        const out = new Headers();
+        for (const [k, v] of Object.entries(res.headers)) for (const x of [v ?? []].flat()) out.append(k, x);
+        const empty = res.statusCode === 204 || res.statusCode === 304 || init.method === 'HEAD';
+        if (empty) res.resume();
+        resolve(new Response(empty ? null : (Readable.toWeb(res) as ReadableStream), { status: res.statusCode, statusText: res.statusMessage, headers: out }));
+      });
+      req.on('error', reject);
+      req.end(body ?? undefined);
+    });
+  };
 }
 
 /** Parses the Status body of a client-node ApiException. */

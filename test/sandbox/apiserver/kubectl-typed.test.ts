@@ -63,22 +63,22 @@ describe('OpenAPI v3 discovery and server-side field validation', () => {
   });
 
   it('serves an index and per-group documents; field validation modes over HTTP', async () => {
-    const index = await (await fetch(`${h.url}/openapi/v3`)).json().then(anyJson);
+    const index = await (await h.fetch(`${h.url}/openapi/v3`)).json().then(anyJson);
     expect(Object.keys(index.paths)).toEqual(expect.arrayContaining(['api/v1', 'apis/apps/v1', 'apis/batch/v1']));
-    const doc = await (await fetch(`${h.url}${index.paths['apis/batch/v1'].serverRelativeURL}`)).json().then(anyJson);
+    const doc = await (await h.fetch(`${h.url}${index.paths['apis/batch/v1'].serverRelativeURL}`)).json().then(anyJson);
     const patch = doc.paths['/apis/batch/v1/namespaces/{namespace}/jobs/{name}'].patch;
     expect(patch['x-kubernetes-group-version-kind']).toEqual({ group: 'batch', version: 'v1', kind: 'Job' });
     expect(patch.parameters.map((p: any) => p.name)).toContain('fieldValidation');
     const body = JSON.stringify({ apiVersion: 'v1', kind: 'ConfigMap', metadata: { name: 'fv', bogus: 1 }, data: { a: 'b' }, extra: true });
     const post = (mode?: string) =>
-      fetch(`${h.url}/api/v1/namespaces/default/configmaps${mode ? `?fieldValidation=${mode}` : ''}`, { method: 'POST', headers: { 'content-type': 'application/json' }, body });
+      h.fetch(`${h.url}/api/v1/namespaces/default/configmaps${mode ? `?fieldValidation=${mode}` : ''}`, { method: 'POST', headers: { 'content-type': 'application/json' }, body });
     const strict = await post('Strict');
     expect(strict.status).toBe(400);
     expect((await strict.json().then(anyJson)).message).toBe('strict decoding error: unknown field "metadata.bogus", unknown field "extra"');
     const warn = await post();
     expect(warn.status).toBe(201);
     expect(warn.headers.get('warning')).toBe('299 - "unknown field \\"metadata.bogus\\"", 299 - "unknown field \\"extra\\""');
-    const wrongKind = await fetch(`${h.url}/api/v1/namespaces/default/configmaps`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ apiVersion: 'v1', kind: 'Secret', metadata: { name: 'x' } }) });
+    const wrongKind = await h.fetch(`${h.url}/api/v1/namespaces/default/configmaps`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ apiVersion: 'v1', kind: 'Secret', metadata: { name: 'x' } }) });
     expect(wrongKind.status).toBe(400);
   });
 });

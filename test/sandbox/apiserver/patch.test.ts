@@ -87,7 +87,7 @@ describe('server-side apply', () => {
   const cm = (data: Record<string, string>, labels?: Record<string, string>) => ({ apiVersion: 'v1', kind: 'ConfigMap', metadata: { name: 'ssa', namespace: 'default', ...(labels ? { labels } : {}) }, data });
 
   it('creates (201) and re-applying the same object changes nothing', async () => {
-    const res = await fetch(`${h.url}/api/v1/namespaces/default/configmaps/ssa-raw?fieldManager=raw`, {
+    const res = await h.fetch(`${h.url}/api/v1/namespaces/default/configmaps/ssa-raw?fieldManager=raw`, {
       method: 'PATCH',
       headers: { 'content-type': 'application/apply-patch+yaml' },
       body: 'apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: ssa-raw\ndata:\n  k: v\n',
@@ -123,7 +123,7 @@ describe('server-side apply', () => {
   });
 
   it('requires a fieldManager and rejects managedFields in the body', async () => {
-    const r = await fetch(`${h.url}/api/v1/namespaces/default/configmaps/ssa`, { method: 'PATCH', headers: { 'content-type': 'application/apply-patch+yaml' }, body: JSON.stringify(cm({ a: '1' })) });
+    const r = await h.fetch(`${h.url}/api/v1/namespaces/default/configmaps/ssa`, { method: 'PATCH', headers: { 'content-type': 'application/apply-patch+yaml' }, body: JSON.stringify(cm({ a: '1' })) });
     expect(r.status).toBe(422);
     expect((await r.json().then(anyJson)).message).toBe('PatchOptions.meta.k8s.io "" is invalid: fieldManager: Required value: is required for apply patch');
   });

@@ -39,14 +39,14 @@ describe('server-side printing (Tables)', () => {
   });
 
   it('answers Table JSON only when asked, with PartialObjectMetadata rows by default', async () => {
-    const res = await fetch(`${h.url}/api/v1/namespaces/default/services`, { headers: { accept: 'application/json;as=Table;v=v1;g=meta.k8s.io,application/json' } });
+    const res = await h.fetch(`${h.url}/api/v1/namespaces/default/services`, { headers: { accept: 'application/json;as=Table;v=v1;g=meta.k8s.io,application/json' } });
     const t = await res.json().then(anyJson);
     expect(t.kind).toBe('Table');
     expect(t.apiVersion).toBe('meta.k8s.io/v1');
     expect(t.columnDefinitions.map((c: any) => c.name)).toEqual(['Name', 'Type', 'Cluster-IP', 'External-IP', 'Port(s)', 'Age', 'Selector']);
     expect(t.rows[0].cells.slice(0, 5)).toEqual(['kubernetes', 'ClusterIP', '10.96.0.1', '<none>', '443/TCP']);
     expect(t.rows[0].object).toMatchObject({ kind: 'PartialObjectMetadata', metadata: { name: 'kubernetes' } });
-    const plain = await (await fetch(`${h.url}/api/v1/namespaces/default/services`, { headers: { accept: 'application/json' } })).json().then(anyJson);
+    const plain = await (await h.fetch(`${h.url}/api/v1/namespaces/default/services`, { headers: { accept: 'application/json' } })).json().then(anyJson);
     expect(plain.kind).toBe('ServiceList');
   });
 

@@ -119,7 +119,7 @@ describe('watch', () => {
   it('a resourceVersion the server has not reached answers 504 ResourceVersionTooLarge after waiting', async () => {
     const future = Number(h.store.resourceVersion()) + 1000;
     const t0 = Date.now();
-    const res = await fetch(`${h.url}/api/v1/namespaces/default/configmaps?watch=true&resourceVersion=${future}`);
+    const res = await h.fetch(`${h.url}/api/v1/namespaces/default/configmaps?watch=true&resourceVersion=${future}`);
     expect(Date.now() - t0).toBeGreaterThanOrEqual(2900);
     expect(res.status).toBe(504);
     const st = await res.json().then(anyJson);
@@ -139,7 +139,7 @@ describe('watch', () => {
   });
 
   it('sendInitialEvents: rejected without NotOlderThan/bookmarks; with them, state then an initial-events-end BOOKMARK', async () => {
-    const res = await fetch(`${h.url}/api/v1/namespaces/default/configmaps?watch=true&sendInitialEvents=true`);
+    const res = await h.fetch(`${h.url}/api/v1/namespaces/default/configmaps?watch=true&sendInitialEvents=true`);
     expect(res.status).toBe(422);
     const body = await res.json().then(anyJson);
     expect(body.message).toBe(
@@ -154,7 +154,7 @@ describe('watch', () => {
 
   it('writes newline-delimited JSON with application/json', async () => {
     const ac = new AbortController();
-    const res = await fetch(`${h.url}/api/v1/namespaces/kube-system/serviceaccounts?watch=1`, { signal: ac.signal });
+    const res = await h.fetch(`${h.url}/api/v1/namespaces/kube-system/serviceaccounts?watch=1`, { signal: ac.signal });
     expect(res.headers.get('content-type')).toBe('application/json');
     const reader = res.body!.getReader();
     let text = '';

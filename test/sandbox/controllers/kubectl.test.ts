@@ -8,6 +8,7 @@ import path from 'node:path';
 import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startApiServer, type ApiServer } from '../../../src/sandbox/apiserver/index.js';
+import { sandboxKubeconfig, writeKubeconfig } from '../../../src/sandbox/kubeconfig.js';
 import { job, startHarness, type Harness } from './helpers.js';
 
 const run = promisify(execFile);
@@ -61,17 +62,7 @@ describe.skipIf(!kubectl)('kubectl against the sandbox', () => {
     h = startHarness();
     server = await startApiServer({ store: h.store, logs: h.kubelet.logs });
     kubeconfig = path.join(h.dataDir, 'kubeconfig');
-    fs.writeFileSync(
-      kubeconfig,
-      JSON.stringify({
-        apiVersion: 'v1',
-        kind: 'Config',
-        clusters: [{ name: 's', cluster: { server: server.url, 'insecure-skip-tls-verify': true } }],
-        users: [{ name: 's', user: { token: 't' } }],
-        contexts: [{ name: 's', context: { cluster: 's', user: 's', namespace: 'default' } }],
-        'current-context': 's',
-      }),
-    );
+    writeKubeconfig(kubeconfig, sandboxKubeconfig(server));
   });
   afterAll(async () => {
     await server?.close();

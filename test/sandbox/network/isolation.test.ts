@@ -8,6 +8,7 @@ import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startSandbox, type Sandbox } from '../../../src/sandbox/index.js';
 import { alive, childProcesses, clients, isolationPossible, nodeServer, until, type Clients } from './helpers.js';
+import { sandboxFetch } from '../apiserver/helpers.js';
 
 let sb: Sandbox;
 let c: Clients;
@@ -109,10 +110,10 @@ describe.skipIf(!isolationPossible)('isolated pod network', () => {
 
   it('the proxy subresource reaches a pod on its pod IP, and the Service through its endpoints', async () => {
     const [p] = await podsOf('web');
-    const r = await fetch(`${sb.url}/api/v1/namespaces/${ns}/pods/${p.metadata.name}:5000/proxy/hello`);
+    const r = await sandboxFetch(sb)(`${sb.url}/api/v1/namespaces/${ns}/pods/${p.metadata.name}:5000/proxy/hello`);
     expect(r.status).toBe(200);
     expect(await r.text()).toBe(`${p.metadata.name} /hello`);
-    const s = await fetch(`${sb.url}/api/v1/namespaces/${ns}/services/web:http/proxy/svc`);
+    const s = await sandboxFetch(sb)(`${sb.url}/api/v1/namespaces/${ns}/services/web:http/proxy/svc`);
     expect(await s.text()).toMatch(/^web-[a-z0-9]+-[a-z0-9]+ \/svc$/);
   });
 

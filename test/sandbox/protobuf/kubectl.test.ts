@@ -10,6 +10,7 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startSandbox, type Sandbox } from '../../../src/sandbox/index.js';
 import { cat, entry, k8s, ld, msg, vi } from './encoder.js';
+import { sandboxFetch } from '../apiserver/helpers.js';
 
 const KUBECTL = '/usr/bin/kubectl';
 const PB = 'application/vnd.kubernetes.protobuf';
@@ -37,7 +38,7 @@ async function getJson(...args: string[]): Promise<any> {
 }
 
 function post(path: string, body: Uint8Array, contentType = PB): Promise<Response> {
-  return fetch(`${sb.url}${path}`, { method: 'POST', headers: { 'content-type': contentType, accept: `${PB},application/json` }, body });
+  return sandboxFetch(sb)(`${sb.url}${path}`, { method: 'POST', headers: { 'content-type': contentType, accept: `${PB},application/json` }, body });
 }
 
 beforeAll(async () => {
@@ -250,13 +251,13 @@ describe('protobuf over raw HTTP', () => {
 
   it('DeleteOptions as protobuf', async () => {
     await ok('create', 'configmap', 'doomed', '--from-literal=a=b');
-    const res = await fetch(`${sb.url}/api/v1/namespaces/pb/configmaps/doomed`, {
+    const res = await sandboxFetch(sb)(`${sb.url}/api/v1/namespaces/pb/configmaps/doomed`, {
       method: 'DELETE',
       headers: { 'content-type': PB },
       body: k8s('v1', 'DeleteOptions', cat(vi(1, 0), ld(4, 'Background'))),
     });
     expect(res.status, await res.clone().text()).toBe(200);
-    const bad = await fetch(`${sb.url}/api/v1/namespaces/pb/configmaps/cfg`, {
+    const bad = await sandboxFetch(sb)(`${sb.url}/api/v1/namespaces/pb/configmaps/cfg`, {
       method: 'DELETE',
       headers: { 'content-type': PB },
       body: k8s('v1', 'DeleteOptions', ld(4, 'Sideways')),

@@ -13,6 +13,7 @@ import { startSandbox, type Sandbox } from '../../../src/sandbox/index.js';
 import { createPythonEnvironments, normalizeImage, resolvePython, type PythonEnvironments } from '../../../src/sandbox/python/index.js';
 import type { KubeObject } from '../../../src/sandbox/types.js';
 import { job, startHarness, waitFor, type Harness } from '../controllers/helpers.js';
+import { sandboxFetch } from '../apiserver/helpers.js';
 
 const SYS_PY = '/usr/bin/python3';
 const IMAGE = 'bodyworkml/bodywork-core:latest';
@@ -302,7 +303,7 @@ describe('startSandbox wiring', () => {
   const run = async (s: Sandbox, name: string, script: string): Promise<string> => {
     s.store.create('pods', 'default', pod(name, script));
     await waitFor(s.store, () => ['Succeeded', 'Failed'].includes(s.store.find('pods', 'default', name)?.status?.phase), `${name} finished`, 60_000);
-    const res = await fetch(`${s.url}/api/v1/namespaces/default/pods/${name}/log`, { headers: { authorization: 'Bearer sandbox' } });
+    const res = await sandboxFetch(s)(`${s.url}/api/v1/namespaces/default/pods/${name}/log`);
     return res.text();
   };
 
