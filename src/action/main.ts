@@ -168,7 +168,7 @@ function githubPreview(r: Run): GitHubPreview | undefined {
  * (`$GITHUB_SERVER_URL/$GITHUB_REPOSITORY.git`) at GITHUB_SHA, the project directory's path in it, and the token Secret.
  */
 async function codeInputs(r: Run): Promise<Pick<PlanOptions, 'codeBundle' | 'codeSource' | 'repoSubdir'>> {
-  if (r.inputs.codeSource === 'bundle') return { codeBundle: await bundleProject(r.spec) };
+  if (r.inputs.codeSource === 'bundle') return { codeBundle: await bundleProject(r.spec, (m) => r.logger.debug(m)) };
   const { repository, sha, workspace } = r.context;
   if (repository === undefined || sha === undefined) throw new ActionFailure('code-source: git needs GITHUB_REPOSITORY and GITHUB_SHA (set on every GitHub Actions runner)');
   const server = (process.env.GITHUB_SERVER_URL || 'https://github.com').replace(/\/+$/, '');

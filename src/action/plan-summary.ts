@@ -26,10 +26,25 @@ export function renderPlanSummary(plan: DeployPlan, context: RunContext): string
   );
   const setup = plan.setup.map((o) => `${escapeHtml(o.kind ?? '')} ${code(o.metadata?.name ?? '')}`).join(', ');
   parts.push(`Set-up objects: ${setup}. ${planObjects(plan).length} objects in all.\n`);
+  if (plan.codeFiles !== undefined) parts.push(codeFilesSection(plan.codeFiles));
   const head = parts.join('\n');
   // The YAML goes last and is cut to what the size limit leaves.
   const yamlBudget = SUMMARY_LIMIT_BYTES - Buffer.byteLength(head) - 1024;
   return `${head}\n${details('Plan as YAML', truncateBytes(renderPlanYaml(plan), Math.max(yamlBudget, 0)))}`;
+}
+
+/** Files shown in the bundled-files table; the rest are counted. */
+const CODE_FILES_SHOWN = 200;
+
+/** The code bundle's files with sizes and sha256, never their contents (the YAML below describes them the same way). */
+function codeFilesSection(files: NonNullable<DeployPlan['codeFiles']>): string {
+  const lines = files.slice(0, CODE_FILES_SHOWN).map((f) => `${f.sha256}  ${String(f.bytes).padStart(9)}  ${f.path}`);
+  if (files.length > CODE_FILES_SHOWN) lines.push(`…and ${files.length - CODE_FILES_SHOWN} more files`);
+  const total = files.reduce((n, f) => n + f.bytes, 0);
+  return (
+    `### Code bundle\n\n${files.length} files, ${total} bytes: the files git tracks in a checkout, else what .gitignore keeps; never credential files.\n\n` +
+    details('Bundled files (sha256, bytes, path)', lines.join('\n'))
+  );
 }
 
 function header(plan: DeployPlan, context: RunContext): string {

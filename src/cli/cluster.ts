@@ -81,10 +81,10 @@ export async function codeSourceOptions(dir: string, flags: CodeSourceFlags, com
 }
 
 /** Bundles and plans; bad options or an unshippable project end the command with exit 2. */
-export async function planOrExit(spec: ProjectSpec, options: PlanOptions = {}, bundle = true): Promise<DeployPlan> {
+export async function planOrExit(spec: ProjectSpec, options: PlanOptions = {}, bundle = true, debug?: (message: string) => void): Promise<DeployPlan> {
   try {
     const bundled = bundle && options.codeSource?.type !== 'git';
-    return planProject(spec, { ...options, ...(bundled ? { codeBundle: await bundleProject(spec) } : {}) });
+    return planProject(spec, { ...options, ...(bundled ? { codeBundle: await bundleProject(spec, debug) } : {}) });
   } catch (error) {
     if (error instanceof PlanError || error instanceof BundleError) throw new CliExit(EXIT_USAGE, `error: ${error.message}`);
     throw error;

@@ -11,6 +11,7 @@ interface PlanFlags extends CodeSourceFlags {
   commit?: string;
   runId?: string;
   ingressClass?: string;
+  showCode?: boolean;
 }
 
 export function registerPlan(program: Command, io: CliIo): void {
@@ -26,6 +27,7 @@ export function registerPlan(program: Command, io: CliIo): void {
     .option('--code-source <source>', 'how stages get the code: bundle (ConfigMaps, default) or git (clone the commit)', 'bundle')
     .option('--git-url <url>', "with --code-source git: the repository to clone (default: DIR's origin remote)")
     .option('--git-token-secret <name>', "with --code-source git: a Secret in the namespace whose 'token' key authenticates the clone")
+    .option('--show-code', "print the project files in the code ConfigMaps (for kubectl apply); by default each is shown by its size and sha256 only")
     .action(async (dir: string, flags: PlanFlags) => {
       const spec = await loadProjectOrExit(dir, io);
       const source = await codeSourceOptions(dir, flags, flags.commit);
@@ -40,7 +42,7 @@ export function registerPlan(program: Command, io: CliIo): void {
           ...(flags.ingressClass !== undefined ? { ingressClass: flags.ingressClass } : {}),
           ...(codeBundle !== undefined ? { codeBundle } : {}),
         });
-        io.stdout(renderPlanYaml(plan));
+        io.stdout(renderPlanYaml(plan, { codeContents: flags.showCode === true }));
         const stages = plan.steps.reduce((n, step) => n + step.stages.length, 0);
         io.stderr(
           `planned ${plural(stages, 'stage')} in ${plural(plan.steps.length, 'step')} into namespace ${plan.namespace}: ` +

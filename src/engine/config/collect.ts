@@ -1,4 +1,5 @@
 /** Internal: the list every loader adds problems to, so all of them are reported at once. */
+import { quoteValue } from './quote.js';
 import type { ConfigProblem, Severity } from './problems.js';
 import type { SourceRef } from './spec.js';
 import { KUBERNETES_NAME_EXPECTED, toKubernetesName } from './rules.js';
@@ -67,12 +68,12 @@ export function checkStageNames(names: string[], where: (name: string) => Source
   for (const name of names) {
     const converted = toKubernetesName(name);
     if (converted === undefined) {
-      problems.error(where(name), `stage name must be ${KUBERNETES_NAME_EXPECTED}, got "${name}"`);
+      problems.error(where(name), `stage name must be ${KUBERNETES_NAME_EXPECTED}, got ${quoteValue(name)}`);
       continue;
     }
     const other = byKubernetesName.get(converted);
     if (other !== undefined) {
-      problems.error(where(name), `stages "${other}" and "${name}" would both become the Kubernetes name "${converted}"; rename one of them`);
+      problems.error(where(name), `stages ${quoteValue(other)} and ${quoteValue(name)} would both become the Kubernetes name ${quoteValue(converted)}; rename one of them`);
       continue;
     }
     byKubernetesName.set(converted, name);

@@ -3,6 +3,7 @@
  * stages of one step (which run concurrently); all whitespace is ignored.
  * Example: `stage_1 >> stage_2, stage_3 >> stage_4` is three steps.
  */
+import { quoteValue } from './quote.js';
 import { nearest } from './suggest.js';
 
 export interface ParsedDag {
@@ -23,12 +24,12 @@ export function parseDag(text: string): ParsedDag {
   const steps = compact.split('>>').map((step, index) => {
     const names = step.split(',');
     if (names.some((name) => name === '')) {
-      problems.push(`DAG step ${index + 1} has an empty stage name (${EXPECTED}), got "${text.trim()}"`);
+      problems.push(`DAG step ${index + 1} has an empty stage name (${EXPECTED}), got ${quoteValue(text.trim())}`);
     }
     return names.filter((name) => {
       if (name === '') return false;
       if (name.includes('>')) {
-        problems.push(`DAG step ${index + 1} has "${name}", which is not a stage name (${EXPECTED})`);
+        problems.push(`DAG step ${index + 1} has ${quoteValue(name)}, which is not a stage name (${EXPECTED})`);
         return false;
       }
       return true;
@@ -51,8 +52,8 @@ export function checkDagStages(steps: string[][], isKnown: (name: string) => boo
       if (seen !== undefined) {
         problems.push(
           seen === index
-            ? `DAG lists stage "${name}" twice in step ${index + 1}; a stage can run only once`
-            : `DAG lists stage "${name}" twice, in step ${seen + 1} and again in step ${index + 1}; a stage can run only once`,
+            ? `DAG lists stage ${quoteValue(name)} twice in step ${index + 1}; a stage can run only once`
+            : `DAG lists stage ${quoteValue(name)} twice, in step ${seen + 1} and again in step ${index + 1}; a stage can run only once`,
         );
         continue;
       }
@@ -69,7 +70,7 @@ export function checkDagStages(steps: string[][], isKnown: (name: string) => boo
 /** `; did you mean "x"?` for a near miss, else the list of known names, else nothing. */
 export function suggestionHint(name: string, known: string[]): string {
   const close = nearest(name, known);
-  if (close !== undefined) return `; did you mean "${close}"?`;
-  if (known.length > 0) return ` (known stages: ${[...known].sort().map((k) => `"${k}"`).join(', ')})`;
+  if (close !== undefined) return `; did you mean ${quoteValue(close)}?`;
+  if (known.length > 0) return ` (known stages: ${[...known].sort().map((k) => `${quoteValue(k)}`).join(', ')})`;
   return '';
 }

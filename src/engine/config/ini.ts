@@ -17,6 +17,8 @@
  * Not kept: `${section:key}` interpolation and the special `[DEFAULT]` section.
  */
 
+import { quoteValue } from './quote.js';
+
 export interface IniEntry {
   /** The key as written (trimmed), for messages. */
   rawKey: string;
@@ -82,13 +84,13 @@ export function parseIni(text: string): IniDocument {
     if (header) {
       const name = header[1].trim();
       if (header[2].trim() !== '') {
-        problems.push({ line, message: `malformed section header: expected "[name]" alone on the line, got "${trimmed}"` });
+        problems.push({ line, message: `malformed section header: expected "[name]" alone on the line, got ${quoteValue(trimmed)}` });
         current = undefined;
         skipping = true;
         return;
       }
       if (name === '') {
-        problems.push({ line, message: `malformed section header: the section name is empty, got "${trimmed}"` });
+        problems.push({ line, message: `malformed section header: the section name is empty, got ${quoteValue(trimmed)}` });
         current = undefined;
         skipping = true;
         return;
@@ -106,7 +108,7 @@ export function parseIni(text: string): IniDocument {
       return;
     }
     if (trimmed.startsWith('[')) {
-      problems.push({ line, message: `malformed section header: expected "[name]", got "${trimmed}"` });
+      problems.push({ line, message: `malformed section header: expected "[name]", got ${quoteValue(trimmed)}` });
       current = undefined;
       skipping = true;
       return;
@@ -114,12 +116,12 @@ export function parseIni(text: string): IniDocument {
 
     const delimiter = trimmed.search(/[=:]/);
     if (delimiter === -1) {
-      problems.push({ line, message: `malformed line: expected "KEY = value", "[section]" or a comment starting with # or ;, got "${trimmed}"` });
+      problems.push({ line, message: `malformed line: expected "KEY = value", "[section]" or a comment starting with # or ;, got ${quoteValue(trimmed)}` });
       return;
     }
     const rawKey = trimmed.slice(0, delimiter).trim();
     if (rawKey === '') {
-      problems.push({ line, message: `malformed line: the key before "${trimmed[delimiter]}" is empty, got "${trimmed}"` });
+      problems.push({ line, message: `malformed line: the key before ${quoteValue(trimmed[delimiter])} is empty, got ${quoteValue(trimmed)}` });
       return;
     }
     if (!current) {

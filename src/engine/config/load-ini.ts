@@ -3,11 +3,12 @@
  * directory per stage, named like the stage, holding `config.ini`, the script and an optional
  * `requirements.txt`. Values may be quoted (the tutorial quotes them); one pair of quotes is stripped.
  */
-import { readdir } from 'node:fs/promises';
+import { quoteValue } from './quote.js';
+import { lstat, readdir } from 'node:fs/promises';
 import path from 'node:path';
 
 import { checkDagStages, parseDag } from './dag.js';
-import { isDirectory, isFile, projectPath, readText, requirementLines } from './files.js';
+import { checkProjectFile, isDirectory, isFile, projectPath, readProjectText, requirementLines } from './files.js';
 import { checkStageNames, describeNumberRule, NUMBER_RULES, type NumberRule, ProblemList, satisfiesNumberRule } from './collect.js';
 import { type IniDocument, type IniEntry, type IniSection, parseIni, unquote } from './ini.js';
 import {
@@ -135,7 +136,7 @@ function numberValue(file: IniFile, found: { value: string; line: number } | und
   if (!found) return Number.NaN;
   const parsed = rule.whole ? parseWholeNumber(found.value) : parseDecimal(found.value);
   if (parsed === undefined || !satisfiesNumberRule(rule, parsed)) {
-    problems.error(file.at(found.line), `${key} must be ${describeNumberRule(rule)}, got "${found.value}"`);
+    problems.error(file.at(found.line), `${key} must be ${describeNumberRule(rule)}, got ${quoteValue(found.value)}`);
     return Number.NaN;
   }
   return parsed;
@@ -143,27 +144,27 @@ function numberValue(file: IniFile, found: { value: string; line: number } | und
 
 /** Loads `bodywork.ini` and the `config.ini` of every stage in its DAG. */
 export async function loadIniProject(root: string, problems: ProblemList): Promise<ProjectSpec | undefined> {
-  const text = await readText(path.join(root, INI_PROJECT_FILE));
-  if (text === undefined) {
-    problems.error({ file: INI_PROJECT_FILE }, 'cannot read the file');
+  const read = await readProjectText(root, INI_PROJECT_FILE);
+  if (read.text === undefined) {
+    problems.error({ file: INI_PROJECT_FILE }, read.problem);
     return undefined;
   }
-  const project = new IniFile(INI_PROJECT_FILE, parseIni(text), PROJECT_SCHEMA, problems);
+  const project = new IniFile(INI_PROJECT_FILE, parseIni(read.text), PROJECT_SCHEMA, problems);
 
   // [default]
   const name = project.required('default', 'PROJECT_NAME');
   if (name && toKubernetesName(name.value) === undefined) {
-    problems.error(project.at(name.line), `PROJECT_NAME must be ${KUBERNETES_NAME_EXPECTED}, got "${name.value}"`);
+    problems.error(project.at(name.line), `PROJECT_NAME must be ${KUBERNETES_NAME_EXPECTED}, got ${quoteValue(name.value)}`);
   }
   const image = project.required('default', 'DOCKER_IMAGE');
   if (image && !isImageReference(image.value)) {
-    problems.error(project.at(image.line), `DOCKER_IMAGE must be ${IMAGE_EXPECTED}, got "${image.value}"`);
+    problems.error(project.at(image.line), `DOCKER_IMAGE must be ${IMAGE_EXPECTED}, got ${quoteValue(image.value)}`);
   }
 
   // [logging]
   const logLevel = project.required('logging', 'LOG_LEVEL');
   if (logLevel && !(LOG_LEVELS as readonly string[]).includes(logLevel.value.toUpperCase())) {
-    problems.error(project.at(logLevel.line), `LOG_LEVEL must be one of ${LOG_LEVELS.join(', ')}, got "${logLevel.value}"`);
+    problems.error(project.at(logLevel.line), `LOG_LEVEL must be one of ${LOG_LEVELS.join(', ')}, got ${quoteValue(logLevel.value)}`);
   }
 
   // [workflow] DAG: every stage must be a directory of the project.
@@ -174,15 +175,23 @@ export async function loadIniProject(root: string, problems: ProblemList): Promi
 
   const names = [...new Set(parsed.steps.flat())];
   const existing = new Set<string>();
+  const linked = new Set<string>();
   for (const stage of names) {
-    if (isPlainDirectoryName(stage) && (await isDirectory(path.join(root, stage)))) existing.add(stage);
+    if (!isPlainDirectoryName(stage)) continue;
+    // A linked stage directory would validate here and then be missing from the code bundle (it does not follow links).
+    if ((await lstat(path.join(root, stage)).catch(() => undefined))?.isSymbolicLink()) {
+      linked.add(stage);
+      problems.error(dagSource, `stage directory ${stage}/ is a symbolic link; a stage directory must be a real directory of the project (the code bundle does not follow links)`);
+    } else if (await isDirectory(path.join(root, stage))) {
+      existing.add(stage);
+    }
   }
   const known = await stageDirectories(root);
   for (const message of checkDagStages(
     parsed.steps,
-    (stage) => existing.has(stage),
+    (stage) => existing.has(stage) || linked.has(stage),
     known,
-    (stage, hint) => `DAG names stage "${stage}", but the project has no stage directory ${stage}/${hint}`,
+    (stage, hint) => `DAG names stage ${quoteValue(stage)}, but the project has no stage directory ${stage}/${hint}`,
   )) {
     problems.error(dagSource, message);
   }
@@ -226,28 +235,29 @@ async function stageDirectories(root: string): Promise<string[]> {
 /** Loads one stage directory's `config.ini` (and `requirements.txt`, if any). */
 async function loadIniStage(root: string, stage: string, problems: ProblemList): Promise<StageSpec | undefined> {
   const file = `${stage}/${STAGE_CONFIG}`;
-  const text = await readText(path.join(root, stage, STAGE_CONFIG));
-  if (text === undefined) {
-    problems.error({ file }, `file not found; stage "${stage}" needs a ${STAGE_CONFIG} in its directory ${stage}/`);
+  const read = await readProjectText(root, file);
+  if (read.text === undefined) {
+    problems.error({ file }, read.missing ? `file not found; stage ${quoteValue(stage)} needs a ${STAGE_CONFIG} in its directory ${stage}/` : read.problem);
     return undefined;
   }
-  const config = new IniFile(file, parseIni(text), STAGE_SCHEMA, problems);
+  const config = new IniFile(file, parseIni(read.text), STAGE_SCHEMA, problems);
 
   // [default]
   const typeFound = config.required('default', 'STAGE_TYPE');
   const type = typeFound?.value.toLowerCase();
   if (typeFound && type !== 'batch' && type !== 'service') {
-    problems.error(config.at(typeFound.line), `STAGE_TYPE must be "batch" or "service", got "${typeFound.value}"`);
+    problems.error(config.at(typeFound.line), `STAGE_TYPE must be "batch" or "service", got ${quoteValue(typeFound.value)}`);
   }
 
   const script = config.required('default', 'EXECUTABLE_SCRIPT');
   let executable = '';
+  let problem: Awaited<ReturnType<typeof checkProjectFile>>;
   if (script) {
     const relative = projectPath(`${stage}/${script.value}`);
     if (script.value === '' || relative === undefined) {
-      problems.error(config.at(script.line), `EXECUTABLE_SCRIPT must name a file in ${stage}/, got "${script.value}"`);
-    } else if (!(await isFile(path.join(root, relative)))) {
-      problems.error(config.at(script.line), `EXECUTABLE_SCRIPT must name a file in ${stage}/, got "${script.value}" (${relative} does not exist)`);
+      problems.error(config.at(script.line), `EXECUTABLE_SCRIPT must name a file in ${stage}/, got ${quoteValue(script.value)}`);
+    } else if ((problem = await checkProjectFile(root, relative)) !== undefined) {
+      problems.error(config.at(script.line), `EXECUTABLE_SCRIPT must name a file in ${stage}/, got ${quoteValue(script.value)} (${problem.problem})`);
     } else {
       executable = relative;
     }
@@ -287,7 +297,7 @@ async function loadIniStage(root: string, stage: string, problems: ProblemList):
       const value = unquote(ingress.value);
       const parsed = parseIniBoolean(value);
       if (parsed === undefined) {
-        problems.error(config.at(ingress.line), `INGRESS must be True or False (or yes/no, on/off, 1/0), got "${value}"`);
+        problems.error(config.at(ingress.line), `INGRESS must be True or False (or yes/no, on/off, 1/0), got ${quoteValue(value)}`);
       } else {
         spec.service.ingress = parsed;
       }
@@ -301,20 +311,22 @@ async function loadIniStage(root: string, stage: string, problems: ProblemList):
     const env = entry.rawKey.toUpperCase();
     const secret = unquote(entry.value).toLowerCase();
     if (!isEnvVarName(env)) {
-      problems.error(config.at(entry.line), `[secrets] key must be ${ENV_NAME_EXPECTED}, got "${entry.rawKey}"`);
+      problems.error(config.at(entry.line), `[secrets] key must be ${ENV_NAME_EXPECTED}, got ${quoteValue(entry.rawKey)}`);
     }
     if (!isDns1123Subdomain(secret)) {
-      problems.error(config.at(entry.line), `[secrets] ${entry.rawKey} must be ${SECRET_NAME_EXPECTED}, got "${unquote(entry.value)}"`);
+      problems.error(config.at(entry.line), `[secrets] ${entry.rawKey} must be ${SECRET_NAME_EXPECTED}, got ${quoteValue(unquote(entry.value))}`);
     }
     const ref: SecretRef = { env, secret, key: env, source: config.at(entry.line) };
     spec.secrets.push(ref);
   }
 
   // requirements.txt (optional here; Bodywork required it, even empty).
-  const requirements = await readText(path.join(root, stage, REQUIREMENTS));
-  if (requirements !== undefined) {
-    spec.requirements = requirementLines(requirements);
+  const requirements = await readProjectText(root, `${stage}/${REQUIREMENTS}`);
+  if (requirements.text !== undefined) {
+    spec.requirements = requirementLines(requirements.text);
     spec.requirementsFile = `${stage}/${REQUIREMENTS}`;
+  } else if (!requirements.missing) {
+    problems.error({ file: `${stage}/${REQUIREMENTS}` }, requirements.problem);
   }
   return spec;
 }

@@ -3,12 +3,11 @@
  * (section `project`) or "1.1" (section `pipeline`). Parsed with the `yaml` Document API and a
  * LineCounter, so every problem points at the line and column of the node it is about.
  */
-import path from 'node:path';
-
+import { quoteValue } from './quote.js';
 import { isAlias, isMap, isScalar, isSeq, LineCounter, type Node, parseDocument, type Document } from 'yaml';
 
 import { checkDagStages, parseDag } from './dag.js';
-import { isFile, projectPath, readText } from './files.js';
+import { checkProjectFile, projectPath, readProjectText } from './files.js';
 import { checkStageNames, describeNumberRule, NUMBER_RULES, type NumberRule, ProblemList, satisfiesNumberRule } from './collect.js';
 import {
   ENV_NAME_EXPECTED,
@@ -178,10 +177,10 @@ function describe(node: Node | null | undefined, expected: Expected = 'other'): 
   if (typeof value === 'string') {
     const looksNumeric = NUMBER_TEXT.test(value.trim());
     const looksBoolean = /^(true|false)$/i.test(value.trim());
-    if ((expected === 'number' && looksNumeric) || (expected === 'boolean' && looksBoolean)) return `"${value}" (a string; remove the quotes)`;
-    return `"${value}"`;
+    if ((expected === 'number' && looksNumeric) || (expected === 'boolean' && looksBoolean)) return `${quoteValue(value)} (a string; remove the quotes)`;
+    return quoteValue(value);
   }
-  const text = `"${node.source ?? String(value)}"`;
+  const text = quoteValue(node.source ?? String(value));
   if (expected === 'string' && (typeof value === 'number' || typeof value === 'boolean')) return `${text} (a ${typeof value}; quote it to make it a string)`;
   if (expected === 'boolean' && typeof value === 'number') return `${text} (a number)`;
   if (expected === 'number' && typeof value === 'boolean') return `${text} (a boolean)`;
@@ -201,11 +200,12 @@ function duplicateKeyAt(text: string, offset: number): string {
 
 /** Loads `bodywork.yaml` (or `bodywork.yml`): `file` is its name relative to the project root. */
 export async function loadYamlProject(root: string, file: string, problems: ProblemList): Promise<ProjectSpec | undefined> {
-  const text = await readText(path.join(root, file));
-  if (text === undefined) {
-    problems.error({ file }, 'cannot read the file');
+  const read = await readProjectText(root, file);
+  if (read.text === undefined) {
+    problems.error({ file }, read.problem);
     return undefined;
   }
+  const text = read.text;
   const lines = new LineCounter();
   const doc = parseDocument(text, { lineCounter: lines, prettyErrors: false, uniqueKeys: true });
   const yaml = new YamlFile(file, lines, doc, problems);
@@ -232,7 +232,9 @@ export async function loadYamlProject(root: string, file: string, problems: Prob
     return undefined;
   }
   if (!isMap(contents)) {
-    problems.error(yaml.at(contents), `expected a mapping with the sections version, pipeline, stages and logging, got ${describe(contents)}`);
+    // Not quoted: a file that is not a mapping may be anything (a key file read by mistake).
+    const kind = isScalar(contents) ? `a ${typeof contents.value}` : describe(contents);
+    problems.error(yaml.at(contents), `expected a mapping with the sections version, pipeline, stages and logging, got ${kind}`);
     return undefined;
   }
   const top = yaml.mapping(contents, 'the file', { file });
@@ -297,14 +299,14 @@ export async function loadYamlProject(root: string, file: string, problems: Prob
 
     const nameFound = yaml.string(pipeline, 'name', dotted, where);
     if (nameFound && toKubernetesName(nameFound.value) === undefined) {
-      problems.error(nameFound.at, `${dotted}.name must be ${KUBERNETES_NAME_EXPECTED}, got "${nameFound.value}"`);
+      problems.error(nameFound.at, `${dotted}.name must be ${KUBERNETES_NAME_EXPECTED}, got ${quoteValue(nameFound.value)}`);
     } else {
       name = nameFound?.value;
     }
 
     const imageFound = yaml.string(pipeline, 'docker_image', dotted, where);
     if (imageFound && !isImageReference(imageFound.value)) {
-      problems.error(imageFound.at, `${dotted}.docker_image must be ${IMAGE_EXPECTED}, got "${imageFound.value}"`);
+      problems.error(imageFound.at, `${dotted}.docker_image must be ${IMAGE_EXPECTED}, got ${quoteValue(imageFound.value)}`);
     } else {
       image = imageFound?.value;
     }
@@ -315,7 +317,7 @@ export async function loadYamlProject(root: string, file: string, problems: Prob
       else
         problems.error(
           namespaceFound.at,
-          `${dotted}.namespace must be a Kubernetes namespace name (lower-case letters, digits and "-", at most 63 characters), got "${namespaceFound.value}"`,
+          `${dotted}.namespace must be a Kubernetes namespace name (lower-case letters, digits and "-", at most 63 characters), got ${quoteValue(namespaceFound.value)}`,
         );
     }
 
@@ -327,7 +329,7 @@ export async function loadYamlProject(root: string, file: string, problems: Prob
       for (const message of parsed.problems) problems.error(dag.at, message);
       if (stageEntries) {
         const known = [...stageEntries.keys()];
-        for (const message of checkDagStages(steps, (s) => stageEntries.has(s), known, (s, hint) => `DAG names stage "${s}", which is not defined in stages${hint}`)) {
+        for (const message of checkDagStages(steps, (s) => stageEntries.has(s), known, (s, hint) => `DAG names stage ${quoteValue(s)}, which is not defined in stages${hint}`)) {
           problems.error(dag.at, message);
         }
       }
@@ -341,10 +343,10 @@ export async function loadYamlProject(root: string, file: string, problems: Prob
         const close = nearest(failure.value, stageEntries.keys());
         problems.error(
           failure.at,
-          `${dotted}.run_on_failure must name a batch stage defined in stages, got "${failure.value}"${close !== undefined ? `; did you mean "${close}"?` : ''}`,
+          `${dotted}.run_on_failure must name a batch stage defined in stages, got ${quoteValue(failure.value)}${close !== undefined ? `; did you mean ${quoteValue(close)}?` : ''}`,
         );
       } else if (target && target.type !== 'batch') {
-        problems.error(failure.at, `${dotted}.run_on_failure must name a batch stage, got "${failure.value}" (a ${target.type} stage)`);
+        problems.error(failure.at, `${dotted}.run_on_failure must name a batch stage, got ${quoteValue(failure.value)} (a ${target.type} stage)`);
       } else {
         runOnFailure = failure.value;
       }
@@ -372,7 +374,7 @@ export async function loadYamlProject(root: string, file: string, problems: Prob
     yaml.warnUnknown(logging, LOGGING_KEYS, 'logging');
     const level = yaml.string(logging, 'log_level', 'logging', yaml.at(loggingEntry.key));
     if (level && !(LOG_LEVELS as readonly string[]).includes(level.value.toUpperCase())) {
-      problems.error(level.at, `logging.log_level must be one of ${LOG_LEVELS.join(', ')}, got "${level.value}"`);
+      problems.error(level.at, `logging.log_level must be one of ${LOG_LEVELS.join(', ')}, got ${quoteValue(level.value)}`);
     } else {
       logLevel = level?.value.toUpperCase();
     }
@@ -406,13 +408,14 @@ async function loadYamlStage(root: string, yaml: YamlFile, name: string, keyNode
 
   // executable_module_path: relative to the project root; a .py module (or a .ipynb notebook, as Bodywork 3 allowed).
   let executable = '';
+  let problem: Awaited<ReturnType<typeof checkProjectFile>>;
   const module = yaml.string(stage, 'executable_module_path', dotted, where);
   if (module) {
     const relative = projectPath(module.value);
     if (relative === undefined || !/\.(py|ipynb)$/.test(relative)) {
-      yaml.error(module.at, `${dotted}.executable_module_path must be a .py (or .ipynb) file inside the project, got "${module.value}"`);
-    } else if (!(await isFile(path.join(root, relative)))) {
-      yaml.error(module.at, `${dotted}.executable_module_path must be a .py (or .ipynb) file inside the project, got "${module.value}" (${relative} does not exist)`);
+      yaml.error(module.at, `${dotted}.executable_module_path must be a .py (or .ipynb) file inside the project, got ${quoteValue(module.value)}`);
+    } else if ((problem = await checkProjectFile(root, relative)) !== undefined) {
+      yaml.error(module.at, `${dotted}.executable_module_path must be a .py (or .ipynb) file inside the project, got ${quoteValue(module.value)} (${problem.problem})`);
     } else {
       executable = relative;
     }
@@ -436,9 +439,9 @@ async function loadYamlStage(root: string, yaml: YamlFile, name: string, keyNode
     const secrets = yaml.mapping(secretsEntry.value, `${dotted}.secrets`, yaml.at(secretsEntry.key));
     for (const [env, { key }] of secrets ?? []) {
       const at = yaml.at(key);
-      if (!isEnvVarName(env)) yaml.error(at, `${dotted}.secrets key must be ${ENV_NAME_EXPECTED}, got "${env}"`);
+      if (!isEnvVarName(env)) yaml.error(at, `${dotted}.secrets key must be ${ENV_NAME_EXPECTED}, got ${quoteValue(env)}`);
       const secret = yaml.string(secrets ?? new Map(), env, `${dotted}.secrets`, at);
-      if (secret && !isDns1123Subdomain(secret.value)) yaml.error(secret.at, `${dotted}.secrets.${env} must be ${SECRET_NAME_EXPECTED}, got "${secret.value}"`);
+      if (secret && !isDns1123Subdomain(secret.value)) yaml.error(secret.at, `${dotted}.secrets.${env} must be ${SECRET_NAME_EXPECTED}, got ${quoteValue(secret.value)}`);
       const ref: SecretRef = { env, secret: secret?.value ?? '', key: env, source: at };
       spec.secrets.push(ref);
     }

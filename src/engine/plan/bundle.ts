@@ -2,7 +2,8 @@
  * The code bundle: the project's files shipped to the cluster in immutable ConfigMaps, so stage pods run
  * exactly the files that were planned (Bodywork's pods cloned the branch tip instead, bodywork-behaviour.md §7.4).
  *
- * - Every file under the project directory except VCS, dependency and cache folders (`EXCLUDED_DIRS`, `EXCLUDED_FILES`).
+ * - The files `selectProjectFiles` picks (project-files.ts): git-tracked ones in a checkout, else what .gitignore
+ *   does not exclude; never credential-looking files. What it leaves out is told to `debug`, one line each.
  * - ConfigMap keys cannot contain `/` (`[-._a-zA-Z0-9]+`), so each path is flattened to a key and a
  *   projected volume maps the keys back to paths with `items[].path`.
  * - UTF-8 files go to `data`, anything else to `binaryData` (base64).
@@ -12,12 +13,12 @@
  *   `BUNDLE_LIMIT_BYTES` in all: larger projects should use the `git` code source.
  */
 import { createHash } from 'node:crypto';
-import { readFile, readdir, realpath, stat } from 'node:fs/promises';
-import { join, sep } from 'node:path';
 import type { V1ConfigMap, V1Volume } from '@kubernetes/client-node';
+import { readProjectFile } from '../config/files.js';
 import type { ProjectSpec } from '../config/spec.js';
 import { projectLabels } from './labels.js';
 import { shortHash, toDnsLabel } from './names.js';
+import { ProjectFileError, selectProjectFiles } from './project-files.js';
 import type { CodeBundle } from './types.js';
 
 /** Name of the projected volume holding the project. */
@@ -26,25 +27,7 @@ export const CODE_VOLUME_NAME = 'bodywork-project';
 export const CONFIGMAP_BUDGET_BYTES = 900 * 1024;
 /** Encoded bytes of a whole bundle; beyond this, ConfigMaps are the wrong way to ship code. */
 export const BUNDLE_LIMIT_BYTES = 8 * 1024 * 1024;
-/** Folders never bundled: version control, virtual environments, dependency and tool caches. */
-export const EXCLUDED_DIRS = new Set([
-  '.git',
-  '.hg',
-  '.svn',
-  'node_modules',
-  '__pycache__',
-  '.venv',
-  'venv',
-  '.mypy_cache',
-  '.pytest_cache',
-  '.ruff_cache',
-  '.tox',
-  '.ipynb_checkpoints',
-  '.idea',
-  '.vscode',
-]);
-/** Files never bundled. */
-export const EXCLUDED_FILES = [/\.py[co]$/, /^\.DS_Store$/];
+export { EXCLUDED_DIRS, EXCLUDED_FILES } from './project-files.js';
 /** Label carrying the bundle's content hash on its ConfigMaps. */
 export const LABEL_CODE_HASH = 'bodywork.dev/code-hash';
 
@@ -64,6 +47,7 @@ interface BundleFile {
   binary: boolean;
   /** Bytes it takes in the ConfigMap: key plus value (base64 for binary). */
   encodedBytes: number;
+  sha256: string;
 }
 
 const MIB = 1024 * 1024;
@@ -82,38 +66,27 @@ function formatMiB(bytes: number): string {
   return `${(bytes / MIB).toFixed(1)} MiB`;
 }
 
-/**
- * Lists the project's files (relative, forward slashes, sorted), skipping excluded folders and files,
- * symlinked folders and dangling links. A symlinked file is bundled only when it points inside the
- * project: a link to `~/.kube/config` must not end up in a ConfigMap (or a job summary).
- */
+/** The paths the bundle takes (see `selectProjectFiles`); throws `BundleError` for a link out of the project or a non-UTF-8 name. */
 export async function listProjectFiles(root: string): Promise<string[]> {
-  const files: string[] = [];
-  const realRoot = await realpath(root);
-  async function walk(dir: string, prefix: string): Promise<void> {
-    const entries = await readdir(dir, { withFileTypes: true });
-    for (const entry of entries) {
-      const rel = prefix === '' ? entry.name : `${prefix}/${entry.name}`;
-      const abs = join(dir, entry.name);
-      if (entry.isDirectory()) {
-        if (!EXCLUDED_DIRS.has(entry.name)) await walk(abs, rel);
-        continue;
-      }
-      if (EXCLUDED_FILES.some((re) => re.test(entry.name))) continue;
-      if (entry.isSymbolicLink()) {
-        if ((await stat(abs).catch(() => undefined))?.isFile() !== true) continue;
-        const target = await realpath(abs);
-        if (!target.startsWith(realRoot + sep)) {
-          throw new BundleError(`${rel} links to ${target}, outside the project directory; refusing to ship it to the cluster (copy the file into the project instead)`);
-        }
-        files.push(rel);
-      } else if (entry.isFile()) {
-        files.push(rel);
-      }
-    }
+  return (await select(root)).files;
+}
+
+async function select(root: string): Promise<Awaited<ReturnType<typeof selectProjectFiles>>> {
+  try {
+    return await selectProjectFiles(root);
+  } catch (error) {
+    if (error instanceof ProjectFileError) throw new BundleError(error.message);
+    throw error;
   }
-  await walk(root, '');
-  return files.sort();
+}
+
+/** The files a stage cannot run without: the project file, each stage's script, config and requirements. */
+function requiredFiles(spec: Partial<Pick<ProjectSpec, 'configFile' | 'stages' | 'format'>>): string[] {
+  const stages = Object.values(spec.stages ?? {});
+  return [
+    ...(spec.configFile !== undefined ? [spec.configFile] : []),
+    ...stages.flatMap((s) => [s.executable, ...(s.requirementsFile !== undefined ? [s.requirementsFile] : []), ...(spec.format === 'ini' ? [s.source.file] : [])]),
+  ].filter((f) => f !== '');
 }
 
 /**
@@ -137,17 +110,33 @@ export function configMapKeys(paths: string[]): Map<string, string> {
  * Reads the project's files and packs them into content-addressed, immutable ConfigMaps plus the
  * projected volume that mounts them. Throws `BundleError` when the project is too large for ConfigMaps.
  */
-export async function bundleProject(spec: Pick<ProjectSpec, 'root' | 'name'>): Promise<CodeBundle> {
-  const paths = await listProjectFiles(spec.root);
+export async function bundleProject(
+  spec: Pick<ProjectSpec, 'root' | 'name'> & Partial<Pick<ProjectSpec, 'configFile' | 'stages' | 'format'>>,
+  debug: (message: string) => void = () => {},
+): Promise<CodeBundle> {
+  const selection = await select(spec.root);
+  const paths = selection.files;
+  for (const { path, reason } of selection.excluded) debug(`code bundle: left out ${path} (${reason})`);
+  const chosen = new Set(paths);
+  const missing = requiredFiles(spec).filter((f) => !chosen.has(f));
+  if (missing.length > 0) {
+    const why = (f: string) => selection.excluded.find((e) => e.path === f || f.startsWith(e.path.endsWith('/') ? e.path : `${e.path}/`))?.reason;
+    throw new BundleError(
+      missing.map((f) => `${f} is ${selection.source === 'git' && why(f) === 'not tracked by git' ? 'not tracked by git' : `left out of the code bundle (${why(f) ?? 'not found'})`}`).join('; ') +
+        (selection.source === 'git' ? ': the bundle ships only files git tracks; git add them (and commit, for CI)' : ''),
+    );
+  }
   const keys = configMapKeys(paths);
   const files: BundleFile[] = [];
   const digest = createHash('sha256');
   for (const path of paths) {
-    const content = await readFile(join(spec.root, path));
+    const read = await readProjectFile(spec.root, path);
+    if (read.content === undefined) throw new BundleError(read.problem);
+    const content = read.content;
     const binary = !isUtf8(content);
     const key = keys.get(path) as string;
     const encodedBytes = key.length + (binary ? Math.ceil(content.length / 3) * 4 : content.length);
-    files.push({ path, key, content, binary, encodedBytes });
+    files.push({ path, key, content, binary, encodedBytes, sha256: createHash('sha256').update(content).digest('hex') });
     // Length-prefixed, so no two different file sets hash alike.
     digest.update(`${Buffer.byteLength(path)}:${path}:${content.length}:`).update(content);
   }
@@ -208,5 +197,13 @@ export async function bundleProject(spec: Pick<ProjectSpec, 'root' | 'name'>): P
       })),
     },
   };
-  return { hash, configMaps, volume, files: paths, totalBytes: files.reduce((n, f) => n + f.content.length, 0) };
+  return {
+    hash,
+    configMaps,
+    volume,
+    files: paths,
+    entries: files.map((f) => ({ path: f.path, bytes: f.content.length, sha256: f.sha256 })),
+    excluded: selection.excluded,
+    totalBytes: files.reduce((n, f) => n + f.content.length, 0),
+  };
 }

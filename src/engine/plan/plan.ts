@@ -168,6 +168,7 @@ export function planProject(spec: ProjectSpec, options: PlanOptions = {}): Deplo
     setup: planSetup(ctx),
     steps,
     ...(onFailure !== undefined ? { onFailure } : {}),
+    ...(ctx.bundle !== undefined ? { codeFiles: ctx.bundle.entries } : {}),
   };
 }
 

@@ -30,6 +30,10 @@ export interface CodeBundle {
   volume: V1Volume;
   /** Files in the bundle, relative to the project root, forward slashes, sorted. */
   files: string[];
+  /** The same files with their size in bytes and SHA-256 (hex): what summaries list instead of contents. */
+  entries: { path: string; bytes: number; sha256: string }[];
+  /** Files and folders of the project left out of the bundle, and why. */
+  excluded: { path: string; reason: string }[];
   /** Bytes of file content (before base64). */
   totalBytes: number;
 }
@@ -122,4 +126,6 @@ export interface DeployPlan {
   steps: PlannedStep[];
   /** The `run_on_failure` batch stage, planned but not part of any step. */
   onFailure?: PlannedBatchStage;
+  /** The files of the code bundle (path, size, sha256), when the stages mount one: what summaries list. */
+  codeFiles?: CodeBundle['entries'];
 }
