@@ -13,6 +13,7 @@ import { nodeCapacity } from './controllers/scheduler.js';
 import { startKubelet, type KubeletOptions } from './kubelet/index.js';
 import { sandboxKubeconfig, writeKubeconfig } from './kubeconfig.js';
 import { createCertificateAuthority } from './pki.js';
+import { shareWithPods } from './kubelet/run-as.js';
 import { createPythonEnvironments } from './python/index.js';
 import { startNetwork, type IsolationMode, type ServiceUrl } from './network/index.js';
 import type { ClusterStore } from './types.js';
@@ -87,10 +88,10 @@ export async function startSandbox(options: SandboxOptions = {}): Promise<Sandbo
   const store = createClusterStore();
   const network = await startNetwork(store, { isolation: options.isolation, hostIP: options.kubelet?.hostIP, warn: options.warn, log: options.kubelet?.log });
   const capacity = nodeCapacity(options.capacity);
-  const python =
-    options.python === false
-      ? undefined
-      : createPythonEnvironments({ dataDir: options.python?.cacheDir ?? join(dataDir, 'python'), python: options.python?.executable, log: options.kubelet?.log });
+  const pythonDir = (options.python && options.python.cacheDir) || join(dataDir, 'python');
+  const python = options.python === false ? undefined : createPythonEnvironments({ dataDir: pythonDir, python: options.python?.executable, log: options.kubelet?.log });
+  // As root, pods run as a non-root user (kubelet/run-as.ts) and create venvs and pip-install in this cache.
+  if (python) shareWithPods(pythonDir, options.kubelet?.runAs);
   const ownEnv = options.kubelet?.containerEnv;
   const containerEnv: KubeletOptions['containerEnv'] = python
     ? (pod, c, base) => {

@@ -15,6 +15,7 @@ import type { PodRuntime } from '../network/index.js';
 import type { KubeletApi } from './api.js';
 import { openLogStream } from './logs.js';
 import { PodWorker, type PodWorkerTimings } from './pod-worker.js';
+import type { RunAsOptions } from './run-as.js';
 
 export interface KubeletOptions {
   /** Node name pods are bound to (default `sandbox`). */
@@ -43,6 +44,8 @@ export interface KubeletOptions {
    * Service names and variables. Unset: pods share the host network (podIP = hostIP) and mount paths are rewritten.
    */
   runtime?: PodRuntime;
+  /** Whom pods run as when the sandbox is root (run-as.ts): default user 65534:65534; allowRootPods permits uid/gid 0. */
+  runAs?: RunAsOptions;
   events: EventRecorder;
   log?: LogFn;
 }
@@ -111,6 +114,7 @@ export function startKubelet(api: KubeletApi, opts: KubeletOptions): Kubelet {
           containerEnv: opts.containerEnv,
           pids,
           runtime: opts.runtime,
+          runAs: opts.runAs ?? {},
           log,
           requeue: (ms) => (ms ? queue.addAfter(key, ms) : queue.add(key)),
         });

@@ -21,6 +21,7 @@ import type { EventRecorder, KubeObject } from '../types.js';
 import type { KubeletApi } from './api.js';
 import type { ContainerMount, PodRuntime, PodSandbox } from '../network/index.js';
 import { buildEnv, ConfigError, expand, materializeVolumes, mountMap, rewritePaths, type EnvContext } from './config.js';
+import { allowTraverse, containerUser, openWritableVolumes, type ProcessUser, type RunAsOptions } from './run-as.js';
 import { LogWriter, readLogFile } from './logs.js';
 import { ProbeWorker, type ProbeContext, type ProbeKind } from './probes.js';
 
@@ -54,6 +55,8 @@ export interface PodWorkerEnv {
   pids: Set<number>;
   /** Isolated pod sandboxes (network namespace, mounts at mountPath); undefined: host network, part-1 path rewriting. */
   runtime?: PodRuntime;
+  /** Whom containers run as when the sandbox is root (run-as.ts). */
+  runAs: RunAsOptions;
 }
 
 interface Instance {
@@ -68,6 +71,8 @@ interface Instance {
   message?: string;
   logFile: string;
   writer: LogWriter;
+  /** Whom the process runs as (undefined: the sandbox's own user). */
+  user?: ProcessUser;
   /** Set once the process and its output are finished. */
   done: boolean;
   killTimer?: NodeJS.Timeout;
@@ -315,6 +320,8 @@ export class PodWorker {
   private setupVolumes(): void {
     try {
       this.volumeDirs = materializeVolumes(this.envContext(), path.join(this.podDir, 'volumes'));
+      openWritableVolumes(this.pod, this.volumeDirs);
+      allowTraverse(path.join(this.podDir, 'volumes'), this.env.dataDir);
       this.volumeError = undefined;
     } catch (err) {
       if (!(err instanceof ConfigError)) throw err;
@@ -425,7 +432,9 @@ export class PodWorker {
     }
     const sb = this.sandbox;
     let vars: Map<string, string>;
+    let user: ProcessUser | undefined;
     try {
+      user = containerUser(this.pod, spec, this.env.runAs);
       vars = buildEnv(this.envContext(), spec, sb ? this.env.runtime?.serviceEnv(this.pod) : undefined);
     } catch (err) {
       if (!(err instanceof ConfigError)) throw err;
@@ -439,6 +448,8 @@ export class PodWorker {
     const hostPath = (s: string): string => rewritePaths(s, mm);
     const rw = sb ? (s: string): string => s : hostPath;
     const env: Record<string, string> = { ...this.env.baseEnv, ...this.env.containerEnv?.(this.pod, spec, this.env.baseEnv), HOSTNAME: this.pod.spec?.hostname ?? this.name };
+    // Not the sandbox's own HOME (root's): `/`, as a runtime gives a user the image does not know; the pod's env wins.
+    if (user) env.HOME = '/';
     for (const [k, v] of vars) env[k] = rw(v);
     // $(VAR) references in command and args are expanded from the container env (K pkg/kubelet/container/helpers.go ExpandContainerCommandAndArgs).
     const argv = [...cmd, ...(spec.args ?? [])].map((a: string) => rw(expand(a, vars)));
@@ -454,7 +465,7 @@ export class PodWorker {
     } catch {
       /* ignore */
     }
-    const inst: Instance = { n, containerID, startedAt: nowRFC3339(), logFile, writer: new LogWriter(logFile), done: false, killing: false };
+    const inst: Instance = { n, containerID, startedAt: nowRFC3339(), logFile, writer: new LogWriter(logFile), done: false, killing: false, user };
     c.current = inst;
     c.waiting = undefined;
     c.ready = false;
@@ -482,11 +493,13 @@ export class PodWorker {
         const e = mm.mounts.find(([p]) => p === mp);
         if (e) mounts.push({ mountPath: e[0], source: e[1], readOnly: m.readOnly === true });
       }
-      [file, ...args] = sb.containerArgv(argv, mounts, cwd);
+      [file, ...args] = sb.containerArgv(argv, mounts, cwd, user);
     }
     let child: ChildProcess;
     try {
-      child = spawn(file, args, { cwd: sb ? undefined : cwd, env, detached: true, stdio: ['ignore', 'pipe', 'pipe'] });
+      // Isolated: the sandbox drops to `user` after its mount setup (nsenter --setuid); host network: spawn does.
+      const ids = user && !sb ? { uid: user.uid, gid: user.gid } : {};
+      child = spawn(file, args, { cwd: sb ? undefined : cwd, env, detached: true, stdio: ['ignore', 'pipe', 'pipe'], ...ids });
     } catch (err) {
       this.finishInstance(c, inst, 128, 'StartError', `failed to start container: ${errorMessage(err)}`);
       this.event('Warning', 'Failed', `Error: ${inst.message}`, c);
@@ -585,7 +598,8 @@ export class PodWorker {
       cwd,
       rewrite: rw,
       // Exec probes run inside the container's namespaces (its mounts, the pod's network).
-      wrapExec: sb && inst.pid ? (argv) => sb.execArgv(inst.pid!, argv, cwd) : undefined,
+      wrapExec: sb && inst.pid ? (argv) => sb.execArgv(inst.pid!, argv, cwd, inst.user) : undefined,
+      user: sb ? undefined : inst.user,
     };
     const alive = (): boolean => c.current === inst && !inst.done && !inst.killing;
     if (!spec.startupProbe) c.started = true;

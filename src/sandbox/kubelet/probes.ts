@@ -27,8 +27,10 @@ export interface ProbeContext {
   cwd?: string;
   /** Rewrites mount paths inside exec probe commands (see config.ts). */
   rewrite: (s: string) => string;
-  /** Isolated pods: turns an exec probe's argv into one that runs inside the container (nsenter). */
+  /** Isolated pods: turns an exec probe's argv into one that runs inside the container (nsenter), as its user. */
   wrapExec?: (argv: string[]) => string[];
+  /** Host-network pods: the container's user (run-as.ts), whom exec probes run as too. */
+  user?: { uid: number; gid: number };
 }
 
 function resolvePort(port: number | string, ctx: ProbeContext): number {
@@ -47,7 +49,7 @@ function execProbe(cmd: string[], timeoutMs: number, ctx: ProbeContext): Promise
     const run = ctx.wrapExec ? ctx.wrapExec(argv) : argv;
     let out = '';
     let settled = false;
-    const child = spawn(run[0], run.slice(1), { env: ctx.env, cwd: ctx.wrapExec ? undefined : ctx.cwd, detached: true, stdio: ['ignore', 'pipe', 'pipe'] });
+    const child = spawn(run[0], run.slice(1), { env: ctx.env, cwd: ctx.wrapExec ? undefined : ctx.cwd, detached: true, stdio: ['ignore', 'pipe', 'pipe'], ...ctx.user });
     const finish = (o: ProbeOutcome): void => {
       if (settled) return;
       settled = true;

@@ -174,9 +174,9 @@ export async function startNetwork(store: ObjectReader, opts: NetworkOptions = {
         pods.set(key, entry);
         return {
           podIP: sb.podIP,
-          containerArgv: (argv, mounts, cwd) => sb.containerArgv(argv, mounts, cwd),
+          containerArgv: (argv, mounts, cwd, user) => sb.containerArgv(argv, mounts, cwd, user),
           commandStarted: (pid) => sb.commandStarted(pid),
-          execArgv: (pid, argv, cwd) => sb.execArgv(pid, argv, cwd),
+          execArgv: (pid, argv, cwd, user) => sb.execArgv(pid, argv, cwd, user),
           async destroy() {
             pods.delete(key);
             await sb.destroy();

@@ -25,6 +25,7 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
+import type { ProcessUser } from '../kubelet/run-as.js';
 import { killAndWait, run, shq, type NodeNetwork, type Tools } from './linux.js';
 
 export interface ContainerMount {
@@ -176,12 +177,12 @@ export function containerSetupScript(
 export interface PodSandbox {
   /** The pod's IP (the host's for hostNetwork pods). */
   readonly podIP: string;
-  /** argv that runs `argv` as a container of this pod. */
-  containerArgv(argv: string[], mounts: ContainerMount[], cwd: string | undefined): string[];
+  /** argv that runs `argv` as a container of this pod, as `user` (after the mount setup, which needs root). */
+  containerArgv(argv: string[], mounts: ContainerMount[], cwd: string | undefined, user?: ProcessUser): string[];
   /** Whether the container process `pid` has got past the mount setup and exec'd its command. */
   commandStarted(pid: number): boolean;
-  /** argv that runs `argv` inside the running container `containerPid` (exec probes), in its working directory. */
-  execArgv(containerPid: number, argv: string[], cwd?: string): string[];
+  /** argv that runs `argv` inside the running container `containerPid` (exec probes), in its working directory, as `user`. */
+  execArgv(containerPid: number, argv: string[], cwd?: string, user?: ProcessUser): string[];
   destroy(): Promise<void>;
 }
 
@@ -272,7 +273,7 @@ export class IsolatedPodSandbox implements PodSandbox {
     }
   }
 
-  containerArgv(argv: string[], mounts: ContainerMount[], cwd: string | undefined): string[] {
+  containerArgv(argv: string[], mounts: ContainerMount[], cwd: string | undefined, user?: ProcessUser): string[] {
     const { script, hostDirs } = containerSetupScript(mounts, this.p.files, cwd, this.scratch, { chroot: this.p.tools.chroot });
     for (const d of hostDirs) {
       if (!fs.existsSync(d)) {
@@ -281,7 +282,10 @@ export class IsolatedPodSandbox implements PodSandbox {
       }
     }
     const t = this.p.tools;
-    const inner = [t.unshare, '--mount', '--propagation', 'private', '--', t.sh, '-c', script, 'sh', ...argv];
+    // The setup script mounts as root, then execs nsenter, which only drops to the user (setgroups, setgid, setuid) and
+    // execs the command: no namespace is entered, so the same pid runs it.
+    const cmd = user ? [t.nsenter, ...asUser(user), '--', ...argv] : argv;
+    const inner = [t.unshare, '--mount', '--propagation', 'private', '--', t.sh, '-c', script, 'sh', ...cmd];
     if (!this.holder) return inner;
     const ns = `/proc/${this.holder.pid}/ns`;
     return [t.nsenter, `--net=${ns}/net`, `--uts=${ns}/uts`, `--ipc=${ns}/ipc`, '--', ...inner];
@@ -299,12 +303,12 @@ export class IsolatedPodSandbox implements PodSandbox {
     return !((parts[0] === t.sh || parts[0] === '/bin/sh') && parts[1] === '-c' && (parts[2]?.startsWith('set -e\n') || parts[2] === CD_SCRIPT));
   }
 
-  execArgv(containerPid: number, argv: string[], cwd?: string): string[] {
+  execArgv(containerPid: number, argv: string[], cwd?: string, user?: ProcessUser): string[] {
     const ns = this.holder ? ['--net', '--uts', '--ipc', '--mount'] : ['--mount'];
     // --root and --wd without a value: the container's root (a new root when it has new top-level directories) and
     // working directory (its workingDir). A path given to --wd would be resolved on the host, before entering.
     void cwd;
-    return [this.p.tools.nsenter, '--target', String(containerPid), ...ns, '--root', '--wd', '--', ...argv];
+    return [this.p.tools.nsenter, '--target', String(containerPid), ...ns, '--root', '--wd', ...(user ? asUser(user) : []), '--', ...argv];
   }
 
   async destroy(): Promise<void> {
@@ -320,6 +324,11 @@ export class IsolatedPodSandbox implements PodSandbox {
       }
     }
   }
+}
+
+/** nsenter's --setuid/--setgid (with them it also clears the supplementary groups). */
+function asUser(user: ProcessUser): string[] {
+  return [`--setuid=${user.uid}`, `--setgid=${user.gid}`];
 }
 
 function vethName(ip: string): string {
