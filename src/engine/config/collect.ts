@@ -36,12 +36,18 @@ export interface NumberRule {
   max?: number;
 }
 
+/** The API's int32 fields (Job backoffLimit, Deployment replicas). */
+const INT32_MAX = 2_147_483_647;
+
 export const NUMBER_RULES = {
-  cpuRequest: { whole: false, min: 0, exclusive: true },
-  memoryRequestMb: { whole: true, min: 1 },
-  retries: { whole: true, min: 0 },
-  seconds: { whole: true, min: 1 },
-  replicas: { whole: true, min: 1 },
+  // Requests are kept to whole millicores: below 1m the request would be dropped. No node has a million cores.
+  cpuRequest: { whole: false, min: 0.001, max: 1_000_000 },
+  // The request in bytes must fit the API's int64 quantity (9.2e18 bytes).
+  memoryRequestMb: { whole: true, min: 1, max: 9_000_000_000_000 },
+  retries: { whole: true, min: 0, max: INT32_MAX },
+  // The deployer times stages with timers, which hold at most 2^31-1 ms (24.8 days); some grace is added to these.
+  seconds: { whole: true, min: 1, max: 2_000_000 },
+  replicas: { whole: true, min: 1, max: INT32_MAX },
   port: { whole: true, min: 1, max: 65535 },
 } satisfies Record<string, NumberRule>;
 

@@ -54,6 +54,9 @@ export function parseIni(text: string): IniDocument {
   const sections: IniSection[] = [];
   const problems: IniSyntaxProblem[] = [];
   const lines = text.replace(/^\uFEFF/, '').split(/\r\n|\n|\r/);
+  // A key file read as config (a mistaken link, a misnamed file) is reported without quoting any of it.
+  const keyLine = lines.findIndex((l) => /-----BEGIN [A-Z0-9 ]*PRIVATE KEY-----/.test(l));
+  if (keyLine >= 0) return { sections: [], problems: [{ line: keyLine + 1, message: 'this file holds a private key, not INI text; none of it is quoted here' }] };
 
   let current: IniSection | undefined;
   // The entry that an indented line would continue, and the indentation of its key line.
@@ -61,6 +64,14 @@ export function parseIni(text: string): IniDocument {
 
   // After a malformed header, its keys are skipped: the header itself was reported.
   let skipping = false;
+
+  // Lines that are not INI are quoted only as short excerpts, and only the first few: the file may not be INI at all.
+  let malformed = 0;
+  const excerpt = (line: string) => quoteValue(line, 30);
+  const badLine = (line: number, message: string) => {
+    malformed++;
+    if (malformed <= MAX_MALFORMED_SHOWN) problems.push({ line, message });
+  };
 
   lines.forEach((raw, index) => {
     const line = index + 1;
@@ -84,13 +95,13 @@ export function parseIni(text: string): IniDocument {
     if (header) {
       const name = header[1].trim();
       if (header[2].trim() !== '') {
-        problems.push({ line, message: `malformed section header: expected "[name]" alone on the line, got ${quoteValue(trimmed)}` });
+        badLine(line, `malformed section header: expected "[name]" alone on the line, got ${excerpt(trimmed)}`);
         current = undefined;
         skipping = true;
         return;
       }
       if (name === '') {
-        problems.push({ line, message: `malformed section header: the section name is empty, got ${quoteValue(trimmed)}` });
+        badLine(line, `malformed section header: the section name is empty, got ${excerpt(trimmed)}`);
         current = undefined;
         skipping = true;
         return;
@@ -108,7 +119,7 @@ export function parseIni(text: string): IniDocument {
       return;
     }
     if (trimmed.startsWith('[')) {
-      problems.push({ line, message: `malformed section header: expected "[name]", got ${quoteValue(trimmed)}` });
+      badLine(line, `malformed section header: expected "[name]", got ${excerpt(trimmed)}`);
       current = undefined;
       skipping = true;
       return;
@@ -116,12 +127,12 @@ export function parseIni(text: string): IniDocument {
 
     const delimiter = trimmed.search(/[=:]/);
     if (delimiter === -1) {
-      problems.push({ line, message: `malformed line: expected "KEY = value", "[section]" or a comment starting with # or ;, got ${quoteValue(trimmed)}` });
+      badLine(line, `malformed line: expected "KEY = value", "[section]" or a comment starting with # or ;, got ${excerpt(trimmed)}`);
       return;
     }
     const rawKey = trimmed.slice(0, delimiter).trim();
     if (rawKey === '') {
-      problems.push({ line, message: `malformed line: the key before ${quoteValue(trimmed[delimiter])} is empty, got ${quoteValue(trimmed)}` });
+      badLine(line, `malformed line: the key before ${quoteValue(trimmed[delimiter] ?? '')} is empty, got ${excerpt(trimmed)}`);
       return;
     }
     if (!current) {
@@ -140,8 +151,14 @@ export function parseIni(text: string): IniDocument {
     open = { entry, indent, pending: [] };
   });
 
+  if (malformed > MAX_MALFORMED_SHOWN) {
+    problems.push({ line: lines.length, message: `${malformed - MAX_MALFORMED_SHOWN} more malformed lines not shown; is this an INI file?` });
+  }
   return { sections, problems };
 }
+
+/** Malformed lines reported one by one; past this many, only counted. */
+const MAX_MALFORMED_SHOWN = 3;
 
 /** Strips one pair of matching surrounding quotes (`"x"` or `'x'`), as the tutorial's quoted values need. */
 export function unquote(value: string): string {

@@ -116,10 +116,10 @@ describe('numbers and booleans written in INI files', () => {
   });
 
   it.each([
-    ['cpuRequest', 0, false, 'a number > 0'],
-    ['cpuRequest', 0.1, true, 'a number > 0'],
-    ['retries', 0, true, 'a whole number >= 0'],
-    ['memoryRequestMb', 1.5, false, 'a whole number >= 1'],
+    ['cpuRequest', 0, false, 'a number from 0.001 to 1000000'],
+    ['cpuRequest', 0.1, true, 'a number from 0.001 to 1000000'],
+    ['retries', 0, true, 'a whole number from 0 to 2147483647'],
+    ['memoryRequestMb', 1.5, false, 'a whole number from 1 to 9000000000000'],
     ['port', 65535, true, 'a whole number from 1 to 65535'],
     ['port', 65536, false, 'a whole number from 1 to 65535'],
   ] as const)('checks %s = %j: %s (%s)', (rule, value, ok, description) => {
