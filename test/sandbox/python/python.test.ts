@@ -11,6 +11,7 @@ import type { StageSpec } from '../../../src/engine/config/spec.js';
 import { stageCommand } from '../../../src/engine/plan/command.js';
 import { startSandbox, type Sandbox } from '../../../src/sandbox/index.js';
 import { createPythonEnvironments, normalizeImage, resolvePython, type PythonEnvironments } from '../../../src/sandbox/python/index.js';
+import { shareWithPods } from '../../../src/sandbox/kubelet/run-as.js';
 import type { KubeObject } from '../../../src/sandbox/types.js';
 import { job, startHarness, waitFor, type Harness } from '../controllers/helpers.js';
 import { sandboxFetch } from '../apiserver/helpers.js';
@@ -178,6 +179,8 @@ describe('python environments in pods', () => {
   });
   const start = (cache: string): void => {
     envs = createPythonEnvironments({ dataDir: path.join(dir, cache) });
+    // As root, pods run as 65534 and create venvs and install into this cache, as startSandbox arranges.
+    shareWithPods(path.join(dir, cache));
     h = startHarness({ kubelet: { containerEnv: (_pod, c, base) => envs.containerEnv(c.image ?? '', base) } });
   };
   afterEach(async () => {
