@@ -9,6 +9,7 @@ import { mkdirSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { decodeContent, kubeconfigSecrets, loadKubeConfig, type LoadedKubeConfig } from '../engine/kube/index.js';
+import { parseSecretLines, type SecretInput } from '../engine/config/secrets-input.js';
 import { KUBECONFIG_STATE } from './state.js';
 
 
@@ -66,14 +67,8 @@ export function resolveKubeconfig(content: string | undefined, context: string |
   return { loaded, ...(file !== undefined ? { file } : {}) };
 }
 
-/** One Kubernetes Secret to create from the `secrets` input. */
-export interface SecretInput {
-  name: string;
-  data: Record<string, string>;
-}
-
-const SECRET_NAME = /^[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$/;
-const SECRET_KEY = /^[-._a-zA-Z0-9]+$/;
+/** One Kubernetes Secret to create from the `secrets` input (parsed in the engine, secrets-input.ts). */
+export type { SecretInput } from '../engine/config/secrets-input.js';
 
 /**
  * Parses the `secrets` input: one `SECRET_NAME.KEY=value` a line (the secret name is what comes before the last dot
@@ -90,23 +85,5 @@ export function parseSecrets(text: string | undefined): SecretInput[] {
     const value = eq > 0 ? line.slice(eq + 1).trim() : '';
     if (value !== '') core.setSecret(value);
   }
-  const secrets = new Map<string, Record<string, string>>();
-  lines.forEach((raw, i) => {
-    const line = raw.trim();
-    if (line === '' || line.startsWith('#')) return;
-    const eq = line.indexOf('=');
-    const left = eq > 0 ? line.slice(0, eq).trim() : '';
-    const dot = left.lastIndexOf('.');
-    const name = left.slice(0, Math.max(dot, 0));
-    const key = left.slice(dot + 1);
-    if (eq <= 0 || dot <= 0 || !SECRET_NAME.test(name) || !SECRET_KEY.test(key)) {
-      throw new Error(
-        `input secrets, line ${i + 1}: expected SECRET_NAME.KEY=value with SECRET_NAME a Kubernetes Secret name (lower-case letters, digits, '-' and '.') and KEY letters, digits, '-', '_' or '.'`,
-      );
-    }
-    const data = secrets.get(name) ?? {};
-    data[key] = line.slice(eq + 1).trim();
-    secrets.set(name, data);
-  });
-  return [...secrets].map(([name, data]) => ({ name, data }));
+  return parseSecretLines(text);
 }

@@ -3,7 +3,7 @@
  * become `undefined` here, so the rest of the code has one notion of "not given".
  */
 import * as core from '@actions/core';
-import { parseDuration } from '../engine/duration.js';
+import { DURATION_EXPECTED, parseDuration } from '../engine/duration.js';
 
 export const COMMANDS = ['deploy', 'plan', 'teardown'] as const;
 export type ActionCommand = (typeof COMMANDS)[number];
@@ -68,10 +68,10 @@ function bool(name: string, fallback: boolean): boolean {
 export function readInputs(): ActionInputs {
   const timeout = optional('timeout') ?? DEFAULT_TIMEOUT;
   const timeoutMs = parseDuration(timeout);
-  if (timeoutMs === undefined) throw new Error(`input timeout: expected a duration such as 30m, 1h or 90s, got '${timeout}'`);
+  if (timeoutMs === undefined) throw new Error(`input timeout: expected ${DURATION_EXPECTED}, got '${timeout}'`);
   const lockTimeout = optional('lock-timeout') ?? DEFAULT_LOCK_TIMEOUT;
   const lockTimeoutMs = parseDuration(lockTimeout);
-  if (lockTimeoutMs === undefined) throw new Error(`input lock-timeout: expected a duration such as 10m or 90s, got '${lockTimeout}'`);
+  if (lockTimeoutMs === undefined) throw new Error(`input lock-timeout: expected ${DURATION_EXPECTED}, got '${lockTimeout}'`);
   const keepJobsText = optional('keep-jobs') ?? '1';
   if (!/^\d+$/.test(keepJobsText) || !Number.isSafeInteger(Number(keepJobsText))) throw new Error(`input keep-jobs: expected a whole number of 0 or more, got '${keepJobsText}'`);
   const stages = optional('stages')

@@ -3,8 +3,19 @@
  * plain seconds. One parser for the CLI and the action, so `--timeout` and `timeout:` agree.
  */
 
-/** Milliseconds, or undefined when `text` is not a positive duration. */
+/** The longest duration a timer holds (setTimeout fires at once beyond 2^31-1 ms, so `1000h` would end a deploy at once): 596h. */
+export const MAX_DURATION_MS = 2 ** 31 - 1;
+
+/** What a duration must be, for input and flag errors. */
+export const DURATION_EXPECTED = 'a duration such as 30m, 1h or 90s, at most 596h';
+
+/** Milliseconds, or undefined when `text` is not a positive duration a timer can hold (`MAX_DURATION_MS`). */
 export function parseDuration(text: string): number | undefined {
+  const ms = durationMs(text);
+  return ms !== undefined && ms <= MAX_DURATION_MS ? ms : undefined;
+}
+
+function durationMs(text: string): number | undefined {
   const t = text.trim();
   if (/^\d+(\.\d+)?$/.test(t)) return Number(t) * 1000 || undefined;
   if (!/^(\d+(\.\d+)?(ms|h|m|s))+$/.test(t)) return undefined;

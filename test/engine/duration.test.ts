@@ -16,4 +16,10 @@ describe('parseDuration', () => {
   it.each(['', '0', '0s', '-5m', '10 minutes', 'm', '1d'])('refuses %j', (text) => {
     expect(parseDuration(text)).toBeUndefined();
   });
+
+  it('refuses what a timer cannot hold (setTimeout fires at once past 2^31-1 ms), and accepts up to it', () => {
+    expect(parseDuration('1000h')).toBeUndefined();
+    expect(parseDuration('596h')).toBe(596 * 3_600_000);
+    expect(parseDuration('597h')).toBeUndefined();
+  });
 });
