@@ -1,6 +1,6 @@
 /** `bodywork-deploy deploy | status | teardown` against a sandbox, and `deploy --sandbox`, run as a user would. */
 import { type ChildProcess, execFile, spawn } from 'node:child_process';
-import { readFile, writeFile } from 'node:fs/promises';
+import { chmod, readFile, writeFile } from 'node:fs/promises';
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -233,6 +233,8 @@ describe('bodywork-deploy deploy', () => {
 describe('bodywork-deploy deploy --sandbox', () => {
   it('deploys into its own sandbox, prints how to reach the services, serves until SIGINT, then stops everything', async () => {
     const work = await project({});
+    // The service writes its pid here; a sandbox started as root runs it as an unprivileged user (kubelet/run-as.ts).
+    await chmod(work, 0o777);
     const pidFile = join(work, 'api.pid');
     const dir = await project(
       batchProject('in-sandbox', 'hello >> api', {

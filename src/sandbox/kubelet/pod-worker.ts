@@ -320,7 +320,7 @@ export class PodWorker {
   private setupVolumes(): void {
     try {
       this.volumeDirs = materializeVolumes(this.envContext(), path.join(this.podDir, 'volumes'));
-      openWritableVolumes(this.pod, this.volumeDirs);
+      openWritableVolumes(this.pod, this.volumeDirs, this.env.runAs);
       allowTraverse(path.join(this.podDir, 'volumes'), this.env.dataDir);
       this.volumeError = undefined;
     } catch (err) {

@@ -50,14 +50,19 @@ export function containerUser(pod: KubeObject, container: any, opts: RunAsOption
 
 /**
  * emptyDirs are 0777 (as upstream's empty_dir.go makes them), so every container of the pod, whatever its user, can
- * write there; the kubelet materialized them as root. ConfigMap/Secret/projected volumes stay root-owned and
- * world-readable: they are read-only.
+ * write there, and owned by the pod-level user (git, for one, refuses a checkout another user owns); the kubelet
+ * materialized them as root. ConfigMap/Secret/projected volumes stay root-owned and world-readable: read-only.
  */
-export function openWritableVolumes(pod: KubeObject, volumeDirs: Map<string, string>): void {
+export function openWritableVolumes(pod: KubeObject, volumeDirs: Map<string, string>, opts: RunAsOptions): void {
   if (!isRoot()) return;
+  const psc = pod.spec?.securityContext ?? {};
+  const uid: number = psc.runAsUser ?? opts.defaultUser?.uid ?? DEFAULT_POD_USER.uid;
+  const gid: number = psc.runAsGroup ?? opts.defaultUser?.gid ?? DEFAULT_POD_USER.gid;
   for (const v of pod.spec?.volumes ?? []) {
     const dir = v.emptyDir ? volumeDirs.get(v.name) : undefined;
-    if (dir) fs.chmodSync(dir, 0o777);
+    if (!dir) continue;
+    fs.chownSync(dir, uid, gid);
+    fs.chmodSync(dir, 0o777);
   }
 }
 
