@@ -125,20 +125,18 @@ func run() error {
 	if err != nil {
 		return fmt.Errorf("kube-apiserver port: %w", err)
 	}
+	defer ln.Close() // the API server closes it when it stops; this is for early returns
 	server := "https://" + ln.Addr().String()
 	p, err := newPKI(o.dataDir)
 	if err != nil {
-		ln.Close()
 		return err
 	}
 	if err := p.writeAll(o, server); err != nil {
-		ln.Close()
 		return err
 	}
 
 	etcd, etcdURL, err := startEtcd(o.dataDir)
 	if err != nil {
-		ln.Close()
 		return err
 	}
 	defer etcd.Close()
@@ -148,13 +146,11 @@ func run() error {
 	apiOpts := apiserveroptions.NewServerRunOptions()
 	kcmOpts, err := kcmoptions.NewKubeControllerManagerOptions()
 	if err != nil {
-		ln.Close()
 		return err
 	}
 	schedOpts := scheduleroptions.NewOptions()
 	api, err := apiServer(apiOpts, apiServerArgs(p, o, etcdURL), ln)
 	if err != nil {
-		ln.Close()
 		return err
 	}
 	kcm, err := controllerManager(kcmOpts, controllerManagerArgs(p))
