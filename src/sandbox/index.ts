@@ -10,12 +10,14 @@ import { createClusterStore } from './apiserver/registry.js';
 import { newToken, startApiServer, type FaultOptions } from './apiserver/index.js';
 import { startControllers, type ControllerOptions } from './controllers/index.js';
 import { nodeCapacity } from './controllers/scheduler.js';
-import { startKubelet, type KubeletOptions } from './kubelet/index.js';
+import type { KubeletOptions } from './kubelet/index.js';
 import { sandboxKubeconfig, writeKubeconfig } from './kubeconfig.js';
 import { createCertificateAuthority } from './pki.js';
 import { shareWithPods } from './kubelet/run-as.js';
 import { createPythonEnvironments } from './python/index.js';
-import { startNetwork, type IsolationMode, type ServiceUrl } from './network/index.js';
+import type { IsolationMode, ServiceUrl } from './network/index.js';
+import { certKubeconfig, nodeCredentials } from './node/credentials.js';
+import { attachNode, type SandboxNode } from './node/index.js';
 import type { ClusterStore } from './types.js';
 
 export interface SandboxOptions {
@@ -86,7 +88,8 @@ export async function startSandbox(options: SandboxOptions = {}): Promise<Sandbo
   const ca = await createCertificateAuthority('bodywork-sandbox-ca');
   const token = newToken();
   const store = createClusterStore();
-  const network = await startNetwork(store, { isolation: options.isolation, hostIP: options.kubelet?.hostIP, warn: options.warn, log: options.kubelet?.log });
+  const hostIP = options.kubelet?.hostIP ?? '127.0.0.1';
+  const creds = await nodeCredentials(ca, { nodeName: SANDBOX_NODE_NAME, hostIP });
   const capacity = nodeCapacity(options.capacity);
   const pythonDir = (options.python && options.python.cacheDir) || join(dataDir, 'python');
   const python = options.python === false ? undefined : createPythonEnvironments({ dataDir: pythonDir, python: options.python?.executable, log: options.kubelet?.log });
@@ -100,20 +103,33 @@ export async function startSandbox(options: SandboxOptions = {}): Promise<Sandbo
       }
     : ownEnv;
   const controllers = startControllers(store, { nodeName: SANDBOX_NODE_NAME, nodeCapacity: capacity, ...options.controllers });
-  // One event recorder, so the kubelet's events aggregate with the controllers' as on a cluster.
-  const kubelet = startKubelet(store, { nodeCapacity: capacity, ...options.kubelet, containerEnv, nodeName: SANDBOX_NODE_NAME, dataDir, events: controllers.events, runtime: network.runtime });
-  let server: Awaited<ReturnType<typeof startApiServer>>;
+  let server: Awaited<ReturnType<typeof startApiServer>> | undefined;
+  let node: SandboxNode;
   try {
-    server = await startApiServer({ store, logs: kubelet.logs, port: options.port ?? 0, host: '127.0.0.1', ca, token, faults: options.faults });
+    const kubeletClient = { ...creds.apiServerKubeletClient, ca: ca.cert };
+    server = await startApiServer({ store, port: options.port ?? 0, host: '127.0.0.1', ca, token, kubeletClient, faults: options.faults });
+    // The same node code as on any cluster, attached over HTTPS with its own identity (system:node:sandbox).
+    node = await attachNode({
+      kubeconfig: certKubeconfig(server.url, ca.cert, creds.node, `system:node:${SANDBOX_NODE_NAME}`),
+      nodeName: SANDBOX_NODE_NAME,
+      dataDir,
+      hostIP,
+      capacity,
+      kubelet: { ...options.kubelet, containerEnv },
+      serving: { ...creds.kubeletServing, clientCA: ca.cert },
+      isolation: options.isolation,
+      warn: options.warn,
+      log: options.kubelet?.log,
+    });
   } catch (err) {
     // Nothing may outlive a failed start: processes, the pod network, venv locks.
-    await kubelet.stop();
     await python?.close();
-    await network.stop();
     await controllers.stop();
+    await server?.close();
     if (ownDataDir) rmSync(dataDir, { recursive: true, force: true });
     throw err;
   }
+  const network = node.network;
   const kubeconfig = sandboxKubeconfig(server, options.namespace);
   if (options.kubeconfigPath) writeKubeconfig(options.kubeconfigPath, kubeconfig);
   let stopped: Promise<void> | undefined;
@@ -137,12 +153,11 @@ export async function startSandbox(options: SandboxOptions = {}): Promise<Sandbo
     },
     stop: () =>
       (stopped ??= (async () => {
-        // Kubelet first: no process may outlive the sandbox, whatever else fails; then the pod network.
-        await kubelet.stop();
+        // The node first: no process may outlive the sandbox, whatever else fails; it stops the pod network too.
+        await node.stop();
         await python?.close();
-        await network.stop();
         await controllers.stop();
-        await server.close();
+        await server!.close();
         if (ownDataDir) rmSync(dataDir, { recursive: true, force: true });
       })()),
   };

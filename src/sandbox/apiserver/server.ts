@@ -32,7 +32,13 @@ export type { FaultOptions } from './faults.js';
 
 export interface ApiServerOptions {
   store: ClusterStore;
+  /** An in-process log source (API server tests); unset, pods/log is proxied to the kubelet of the pod's Node. */
   logs?: PodLogSource;
+  /**
+   * The API server's kubelet client (upstream --kubelet-client-certificate/-key, --kubelet-certificate-authority):
+   * pods/log connects to `https://<node InternalIP>:<daemonEndpoints.kubeletEndpoint.Port>/containerLogs/…` with it.
+   */
+  kubeletClient?: { cert: string; key: string; ca: string };
   /** 0 or unset: any free port. */
   port?: number;
   host?: string;
@@ -716,7 +722,7 @@ export async function startApiServer(opts: ApiServerOptions): Promise<ApiServer>
     } else if (!names.includes(container) && !initNames.includes(container)) {
       throw badRequest(`container ${container} is not valid for pod ${pod.metadata.name}`);
     }
-    if (!logs) throw badRequest(`pod ${pod.metadata.name} has no log source in this sandbox`);
+    if (!logs) return proxyPodLog(res, pod, container!, q);
     const num = (n: string) => (q.get(n) !== null ? Number(q.get(n)) : undefined);
     const lo: PodLogOptions = {
       container,
@@ -735,6 +741,56 @@ export async function startApiServer(opts: ApiServerOptions): Promise<ApiServer>
     stream.on('end', () => res.end());
     stream.on('error', () => res.end());
     res.on('close', () => stream.destroy());
+  }
+
+  /**
+   * pods/log as upstream serves it (K pkg/registry/core/pod/rest/log.go, LogLocation): the kubelet of the pod's Node
+   * at its InternalIP and daemon endpoint port, over TLS with the API server's kubelet client certificate; the
+   * kubelet's answer (its Status on errors) is passed through. An unscheduled pod has no log yet: empty 200.
+   */
+  function proxyPodLog(res: ServerResponse, pod: KubeObject, container: string, q: URLSearchParams): void {
+    const nodeName: string | undefined = pod.spec?.nodeName;
+    if (!nodeName) {
+      res.writeHead(200, { 'Content-Type': 'text/plain', 'Content-Length': 0 });
+      res.end();
+      return;
+    }
+    const node = store.get('nodes', undefined, nodeName);
+    const addrs: any[] = node.status?.addresses ?? [];
+    const host = (addrs.find((a) => a.type === 'InternalIP') ?? addrs.find((a) => a.type === 'Hostname'))?.address;
+    const port = Number(node.status?.daemonEndpoints?.kubeletEndpoint?.Port ?? 0);
+    if (!host || !port || !opts.kubeletClient) throw badRequest(`no kubelet endpoint for node ${JSON.stringify(nodeName)} to read the log of pod ${pod.metadata.name}`);
+    const fwd = new URLSearchParams();
+    for (const n of ['follow', 'previous', 'timestamps', 'tailLines', 'sinceSeconds', 'sinceTime', 'limitBytes']) if (q.get(n) !== null) fwd.set(n, q.get(n)!);
+    const seg = (x: string) => encodeURIComponent(x);
+    const path = `/containerLogs/${seg(pod.metadata.namespace!)}/${seg(pod.metadata.name!)}/${seg(container)}${fwd.size ? `?${fwd}` : ''}`;
+    const { cert, key, ca } = opts.kubeletClient;
+    const up = https.get({ host, port, path, cert, key, ca }, (kr) => {
+      if (kr.statusCode !== 200) {
+        const chunks: Buffer[] = [];
+        kr.on('data', (c: Buffer) => chunks.push(c));
+        kr.on('end', () => {
+          let st: any;
+          try {
+            st = JSON.parse(Buffer.concat(chunks).toString('utf8'));
+          } catch {
+            st = { message: Buffer.concat(chunks).toString('utf8').slice(0, 1024) };
+          }
+          sendStatus(res, new StatusError(kr.statusCode ?? 500, st?.reason ?? 'InternalError', String(st?.message ?? '')));
+        });
+        return;
+      }
+      res.writeHead(200, { 'Content-Type': 'text/plain', 'Cache-Control': 'no-cache, private', 'Transfer-Encoding': 'chunked' });
+      res.flushHeaders();
+      kr.on('data', (c) => res.write(c));
+      kr.on('end', () => res.end());
+      kr.on('error', () => res.end());
+    });
+    up.on('error', (e) => {
+      if (!res.headersSent) sendStatus(res, internalError(`error reading the log from the kubelet of node ${nodeName}: ${e.message}`));
+      else res.end();
+    });
+    res.on('close', () => up.destroy());
   }
 
   async function proxy(req: IncomingMessage, res: ServerResponse, route: Route, q: URLSearchParams): Promise<void> {

@@ -59,7 +59,7 @@ const deployment = (name: string, extra: Record<string, unknown> = {}, probe: st
 
 describe.skipIf(!kubectl)('kubectl against the sandbox', () => {
   beforeAll(async () => {
-    h = startHarness();
+    h = await startHarness();
     server = await startApiServer({ store: h.store, logs: h.kubelet.logs });
     kubeconfig = path.join(h.dataDir, 'kubeconfig');
     writeKubeconfig(kubeconfig, sandboxKubeconfig(server));

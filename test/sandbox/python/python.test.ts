@@ -177,11 +177,11 @@ describe('python environments in pods', () => {
   afterAll(() => {
     fs.rmSync(dir, { recursive: true, force: true });
   });
-  const start = (cache: string): void => {
+  const start = async (cache: string): Promise<void> => {
     envs = createPythonEnvironments({ dataDir: path.join(dir, cache) });
     // As root, pods run as 65534 and create venvs and install into this cache, as startSandbox arranges.
     shareWithPods(path.join(dir, cache));
-    h = startHarness({ kubelet: { containerEnv: (_pod, c, base) => envs.containerEnv(c.image ?? '', base) } });
+    h = await startHarness({ kubelet: { containerEnv: (_pod, c, base) => envs.containerEnv(c.image ?? '', base) } });
   };
   afterEach(async () => {
     await h?.stop();
@@ -189,7 +189,7 @@ describe('python environments in pods', () => {
   });
 
   it('pip install of a system-satisfied requirement works offline in the venv; a real install lands in the venv; the host Python is untouched', async () => {
-    start('offline');
+    await start('offline');
     const whl = buildWheel(dir);
     const before = hostSnapshot();
     const script = [
@@ -219,7 +219,7 @@ describe('python environments in pods', () => {
   });
 
   it("runs a Bodywork stage's command (python -m pip install -r requirements.txt; exec python train_model.py) offline", async () => {
-    start('stage');
+    await start('stage');
     const root = path.join(dir, 'project');
     fs.mkdirSync(path.join(root, 'stage-1'), { recursive: true });
     fs.writeFileSync(path.join(root, 'stage-1', 'requirements.txt'), 'scikit-learn\njoblib\nnumpy\npandas\nflask\n');
@@ -241,7 +241,7 @@ describe('python environments in pods', () => {
   });
 
   it('a requirement that cannot be installed fails the Job quickly, with pip error in the pod log', async () => {
-    start('failing');
+    await start('failing');
     await envs.environmentFor('busybox'); // the harness's job() image
     const t0 = Date.now();
     const j = h.store.create('batch/jobs', 'default', job('nopkg', 'set -e\npip install some-package-that-does-not-exist-xyz\necho not-reached', { backoffLimit: 0 }));
@@ -265,7 +265,7 @@ describe('python environments in pods', () => {
   });
 
   it('pods of one image reuse its cached venv (created once, also when started together); another image gets its own', async () => {
-    start('reuse');
+    await start('reuse');
     const script = 'python -c "import sys; print(\'prefix=\' + sys.prefix)"';
     h.store.create('pods', 'default', pod('one', script));
     h.store.create('pods', 'default', pod('two', `pip --version >/dev/null && ${script}`));
