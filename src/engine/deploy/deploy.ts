@@ -12,11 +12,13 @@ import type { KubeClient } from '../kube/index.js';
 import type { Logger } from '../logger.js';
 import { LABEL_PART_OF, type DeployPlan, type PlannedBatchStage, type PlannedStage } from '../plan/index.js';
 import { abortMessage, cleanupStageJobs, runBatchStage } from './batch-stage.js';
-import { acquireLock, defaultHolder, LockTimeoutError, type DeployLock } from './lock.js';
+import { applySecretValues, type SecretValues } from './input-secrets.js';
+import { acquireLock, DEFAULT_LOCK_TIMEOUT_MS, defaultHolder, LockTimeoutError, type DeployLock } from './lock.js';
 import { ensureNamespace, setupNamespace } from './namespace.js';
 import { pruneProject } from './prune.js';
 import { checkSecrets } from './secrets.js';
 import { runServiceStage } from './service-stage.js';
+import { stopStaleRun } from './stale-run.js';
 import type { BatchStageRunner, DeployContext, DeployResult, ServiceStageRunner, StageResult } from './types.js';
 
 /** The env var the run_on_failure stage gets the failure reason in (Bodywork's name). */
@@ -45,6 +47,8 @@ export interface DeployOptions {
   prune?: boolean;
   /** Finished Jobs kept per batch stage after each step (default 1: the latest, for `kubectl logs`; 0 deletes them all). */
   keepJobs?: number;
+  /** Secrets to create or update in the namespace, under the lock and before the stages' secrets are checked. */
+  secrets?: SecretValues[];
 }
 
 /** `30m`, `90s`, `1h30m` for messages. */
@@ -144,9 +148,11 @@ async function run(options: DeployOptions, cleanup: (() => void)[], held: { lock
   logger.info(`Deploying ${plan.project} to namespace=${namespace} (run ${runId})`);
 
   // 1. Namespace and secrets: nothing runs unless both are in order. run_on_failure does not run for these (as Bodywork).
-  // The namespace first (the deploy lock lives in it), then the lock (one run at a time per namespace), then the rest.
+  // The namespace first (the deploy lock lives in it), then the lock (one run at a time per namespace), then what a
+  // stale holder left running, then everything that writes: set-up objects and the given secrets, then the check.
   try {
     const namespaceCreated = await ensureNamespace(ctx);
+    const lockTimeoutMs = options.lockTimeoutMs ?? DEFAULT_LOCK_TIMEOUT_MS;
     held.lock = await acquireLock({
       client,
       logger,
@@ -154,13 +160,17 @@ async function run(options: DeployOptions, cleanup: (() => void)[], held: { lock
       holder: options.holder ?? defaultHolder(runId),
       project: plan.labels[LABEL_PART_OF],
       signal: controller.signal,
-      ...(options.lockTimeoutMs !== undefined ? { timeoutMs: options.lockTimeoutMs } : {}),
+      timeoutMs: lockTimeoutMs,
     });
     const lost = held.lock.lost;
     const onLost = () => controller.abort(lost.reason);
     lost.addEventListener('abort', onLost, { once: true });
     cleanup.push(() => lost.removeEventListener('abort', onLost));
+    if (held.lock.previousHolder !== undefined) {
+      await stopStaleRun({ client, logger, namespace, previousHolder: held.lock.previousHolder, timeoutMs: lockTimeoutMs, signal: controller.signal });
+    }
     await setupNamespace(ctx, { namespaceCreated });
+    await applySecretValues(ctx, options.secrets ?? []);
     const problems = await checkSecrets(ctx);
     if (problems.length > 0) {
       for (const p of problems) logger.error(p.message, p.problem);

@@ -71,6 +71,8 @@ export interface DeployLock {
   readonly holder: string;
   /** Aborted (with an Error) when the lock was lost: another run took the Lease over. */
   readonly lost: AbortSignal;
+  /** Set when the lock was taken over from a holder that stopped renewing it: that holder's identity. */
+  readonly previousHolder?: string;
   /** Stops renewing and deletes the Lease if it is still ours. Never throws; safe to call twice. */
   release(): Promise<void>;
 }
@@ -176,7 +178,7 @@ export async function acquireLock(opts: LockOptions): Promise<DeployLock> {
     const now = Date.now();
     if (current === undefined) {
       const created = await tryCreate();
-      if (created) return started(created, false);
+      if (created) return started(created);
       continue;
     }
     const h = current.spec?.holderIdentity ?? '';
@@ -199,7 +201,7 @@ export async function acquireLock(opts: LockOptions): Promise<DeployLock> {
         if (h !== '' && h !== holder) {
           logger.warn(`took over the deploy lock in namespace=${namespace} from ${h}: it stopped renewing it at ${isoOf(current.spec?.renewTime) ?? 'an unknown time'}`);
         }
-        return started(taken, h !== '' && h !== holder);
+        return started(taken, h !== '' && h !== holder ? h : undefined);
       }
       continue;
     }
@@ -220,14 +222,14 @@ export async function acquireLock(opts: LockOptions): Promise<DeployLock> {
     await waitForChange(h, Math.min(deadline - now, expiry + 50 - now));
   }
 
-  function started(lease: V1Lease, tookOver: boolean): DeployLock {
+  function started(lease: V1Lease, previousHolder?: string): DeployLock {
     let current = lease;
     const lost = new AbortController();
     const renewMs = opts.renewIntervalMs ?? Math.max(100, Math.floor((duration * 1000) / 3));
     let stopped = false;
     let timer: ReturnType<typeof setTimeout> | undefined;
     let inflight: Promise<void> | undefined;
-    logger.info(`acquired the deploy lock in namespace=${namespace}${tookOver ? ' (taken over)' : ''} as ${holder}`);
+    logger.info(`acquired the deploy lock in namespace=${namespace}${previousHolder !== undefined ? ' (taken over)' : ''} as ${holder}`);
 
     const lose = (why: string) => {
       stopped = true;
@@ -308,6 +310,7 @@ export async function acquireLock(opts: LockOptions): Promise<DeployLock> {
       namespace,
       holder,
       lost: lost.signal,
+      ...(previousHolder !== undefined ? { previousHolder } : {}),
       release: () => (released ??= release()),
     };
   }
