@@ -1,25 +1,68 @@
 /**
  * The action's credentials: the `kubeconfig` input (content, plain or base64) and the `secrets` input. Every
- * credential is registered with the runner's log masking (`core.setSecret`) before anything else is logged; the
- * kubeconfig content is written to a 0600 file under RUNNER_TEMP, which the post step (post.ts) deletes.
+ * credential is registered with the runner's log masking (`::add-mask::`) and with redact.ts (the summary, the PR
+ * comment and deployment statuses) before anything else is logged; the kubeconfig content is written to a 0600
+ * file under RUNNER_TEMP, which the post step (post.ts) deletes.
  */
 import * as core from '@actions/core';
+import type { KubeConfig } from '@kubernetes/client-node';
 import { randomBytes } from 'node:crypto';
-import { mkdirSync, writeFileSync } from 'node:fs';
+import { mkdirSync, realpathSync, writeFileSync } from 'node:fs';
+import type { RequestOptions } from 'node:https';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { decodeContent, kubeconfigSecrets, loadKubeConfig, type LoadedKubeConfig } from '../engine/kube/index.js';
 import { parseSecretLines, type SecretInput } from '../engine/config/secrets-input.js';
-import { KUBECONFIG_STATE } from './state.js';
+import { addMask } from './output.js';
+import { addSecret } from './redact.js';
+import { KUBECONFIG_FILE_PREFIX, KUBECONFIG_STATE } from './state.js';
 
+/** Hides `value` (and each of its lines) in the log and in everything the action writes. */
+export function maskValue(value: string): void {
+  addMask(value);
+  addSecret(value);
+  if (/[\r\n]/.test(value)) for (const line of value.split(/\r\n|\r|\n/)) if (line.trim() !== '') addMask(line.trim());
+}
 
-/** Registers `value` (and each of its lines) with the runner's log masking. */
+/** `maskValue` for credentials of 4 characters or more (shorter parts of a kubeconfig are not secrets). */
 export function mask(value: string | undefined): void {
   if (value === undefined) return;
   const trimmed = value.trim();
   if (trimmed.length < 4) return;
-  core.setSecret(trimmed);
-  if (trimmed.includes('\n')) for (const line of trimmed.split(/\r?\n/)) if (line.trim().length >= 4) core.setSecret(line.trim());
+  maskValue(trimmed);
+}
+
+/**
+ * Masks what only shows once connecting: the exec plugin's (or auth provider's) token and client key, which
+ * client-node obtains when it first prepares a request (and caches for the client's later ones), and user-info in
+ * cluster server URLs.
+ */
+export async function maskConnectionSecrets(loaded: LoadedKubeConfig): Promise<void> {
+  for (const cluster of loaded.kc.getClusters()) maskUserInfo(cluster.server);
+  const opts: RequestOptions = { headers: {} };
+  await (loaded.kc as KubeConfig).applyToHTTPSOptions(opts);
+  const auth = (opts.headers as Record<string, unknown> | undefined)?.Authorization ?? (opts.headers as Record<string, unknown> | undefined)?.authorization;
+  if (typeof auth === 'string') {
+    mask(auth.replace(/^(Bearer|Basic)\s+/i, ''));
+    if (/^Basic\s+/i.test(auth)) mask(Buffer.from(auth.replace(/^Basic\s+/i, ''), 'base64').toString('utf8'));
+  }
+  for (const key of [opts.key, opts.cert]) if (typeof key === 'string' || Buffer.isBuffer(key)) mask(key.toString());
+}
+
+/** The user name and password of `https://user:password@host` (raw and percent-decoded). */
+function maskUserInfo(server: string | undefined): void {
+  let url: URL;
+  try {
+    url = new URL(server ?? '');
+  } catch {
+    return;
+  }
+  for (const part of [url.username, url.password]) {
+    if (part === '') continue;
+    mask(part);
+    mask(decodeURIComponent(part));
+  }
+  if (url.username !== '' && url.password !== '') mask(`${url.username}:${url.password}`);
 }
 
 /**
@@ -57,13 +100,15 @@ export function resolveKubeconfig(content: string | undefined, context: string |
     maskKubeconfigText(content);
     const dir = env.RUNNER_TEMP || tmpdir();
     mkdirSync(dir, { recursive: true });
-    file = join(dir, `bodywork-kubeconfig-${randomBytes(6).toString('hex')}`);
+    // The real path: the post step deletes only a file of this name under RUNNER_TEMP's real path.
+    file = join(realpathSync(dir), `${KUBECONFIG_FILE_PREFIX}${randomBytes(6).toString('hex')}`);
     // Saved before the write, so the post step removes the file even if this run dies half-way.
     core.saveState(KUBECONFIG_STATE, file);
     writeFileSync(file, decodeContent(content), { mode: 0o600 });
   }
   const loaded = loadKubeConfig({ ...(file !== undefined ? { path: file } : {}), ...(context !== undefined ? { context } : {}), env });
   for (const secret of kubeconfigSecrets(loaded.kc)) mask(secret);
+  maskUserInfo(loaded.server);
   return { loaded, ...(file !== undefined ? { file } : {}) };
 }
 
@@ -83,7 +128,7 @@ export function parseSecrets(text: string | undefined): SecretInput[] {
   for (const line of lines) {
     const eq = line.indexOf('=');
     const value = eq > 0 ? line.slice(eq + 1).trim() : '';
-    if (value !== '') core.setSecret(value);
+    if (value !== '') maskValue(value);
   }
   return parseSecretLines(text);
 }

@@ -3,11 +3,16 @@
  * a GitHub deployment per preview environment, whose statuses carry the environment URL and end `inactive` on
  * teardown. The API base URL is the runner's GITHUB_API_URL (GHES, and the tests' local fake).
  *
+ * Only a comment written by the token's own identity is ever edited (anyone can write the marker into theirs):
+ * `GET /user` for a user's token; an installation token (GITHUB_TOKEN) may not call it, and writes as
+ * `github-actions[bot]`. Every text posted is redacted (redact.ts): the API does not mask anything.
+ *
  * Nothing here may fail a deploy: every API failure becomes a warning (a token without `pull-requests: write` or
  * `deployments: write` is common).
  */
-import * as core from '@actions/core';
 import { getOctokit } from '@actions/github';
+import * as out from './output.js';
+import { redact } from './redact.js';
 
 type Octokit = ReturnType<typeof getOctokit>;
 
@@ -15,6 +20,9 @@ type Octokit = ReturnType<typeof getOctokit>;
 const COMMENT_LIMIT = 65_000;
 
 export type DeploymentState = 'in_progress' | 'success' | 'failure' | 'error' | 'inactive';
+
+/** Who GITHUB_TOKEN (the Actions app's installation token) writes as. */
+export const ACTIONS_BOT = 'github-actions[bot]';
 
 /** The hidden HTML comment that identifies our comment for `namespace` on a PR. */
 export function commentMarker(namespace: string): string {
@@ -43,25 +51,42 @@ export class GitHubPreview {
     } catch (e) {
       const status = (e as { status?: number }).status;
       const hint = status === 403 || status === 404 ? ' (does the workflow grant the token `pull-requests: write` and `deployments: write`?)' : '';
-      core.warning(`bodywork-deploy: could not ${what}: ${e instanceof Error ? e.message : String(e)}${hint}`);
+      out.warning(redact(`bodywork-deploy: could not ${what}: ${e instanceof Error ? e.message : String(e)}${hint}`));
       return undefined;
     }
   }
 
-  /** Creates or updates (by its marker) the comment for this namespace on PR `number`; the body gets the marker first. */
+  /** The login the token writes as: its user's, or the Actions bot's for an installation token. */
+  private async identity(): Promise<string> {
+    try {
+      const { data } = await this.octokit.rest.users.getAuthenticated();
+      return data.login;
+    } catch (e) {
+      const status = (e as { status?: number }).status;
+      // "Resource not accessible by integration": an installation token such as GITHUB_TOKEN.
+      if (status === 403 || status === 401 || status === 404) return ACTIONS_BOT;
+      throw e;
+    }
+  }
+
+  /**
+   * Creates or updates (by its marker) the comment for this namespace on PR `number`; the body gets the marker
+   * first. `body` is markdown built from escapeHtml'd (so redacted) text.
+   */
   async upsertComment(number: number, body: string): Promise<void> {
     const marker = commentMarker(this.namespace);
     // GitHub refuses comments over 65536 characters.
     const text = `${marker}\n${body.length > COMMENT_LIMIT ? `${body.slice(0, COMMENT_LIMIT)}\n\n… (cut: see the job summary)` : body}`;
     await this.attempt(`update the PR comment on #${number}`, async () => {
+      const me = await this.identity();
       const comments = await this.octokit.paginate(this.octokit.rest.issues.listComments, { owner: this.owner, repo: this.repo, issue_number: number, per_page: 100 });
-      const ours = comments.find((c) => c.body?.includes(marker));
+      const ours = comments.find((c) => c.user?.login === me && c.body?.includes(marker));
       if (ours) {
         await this.octokit.rest.issues.updateComment({ owner: this.owner, repo: this.repo, comment_id: ours.id, body: text });
-        core.info(`updated the preview comment on pull request #${number}`);
+        out.info(`updated the preview comment on pull request #${number}`);
       } else {
         await this.octokit.rest.issues.createComment({ owner: this.owner, repo: this.repo, issue_number: number, body: text });
-        core.info(`commented on pull request #${number}`);
+        out.info(`commented on pull request #${number}`);
       }
     });
   }
@@ -74,7 +99,7 @@ export class GitHubPreview {
         repo: this.repo,
         ref,
         environment: this.namespace,
-        description,
+        description: redact(description),
         auto_merge: false,
         required_contexts: [],
         transient_environment: true,
@@ -91,9 +116,10 @@ export class GitHubPreview {
         repo: this.repo,
         deployment_id: deploymentId,
         state,
-        ...(opts.environmentUrl !== undefined ? { environment_url: opts.environmentUrl } : {}),
-        ...(opts.logUrl !== undefined ? { log_url: opts.logUrl } : {}),
-        ...(opts.description !== undefined ? { description: opts.description.slice(0, 140) } : {}),
+        ...(opts.environmentUrl !== undefined ? { environment_url: redact(opts.environmentUrl) } : {}),
+        ...(opts.logUrl !== undefined ? { log_url: redact(opts.logUrl) } : {}),
+        // Redacted before it is cut: a cut secret would no longer match.
+        ...(opts.description !== undefined ? { description: redact(opts.description).slice(0, 140) } : {}),
         auto_inactive: state === 'success',
       });
     });

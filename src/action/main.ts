@@ -6,7 +6,6 @@
  * that namespace down.
  */
 import * as core from '@actions/core';
-import type { V1Secret } from '@kubernetes/client-node';
 import { randomBytes } from 'node:crypto';
 import { isAbsolute, join, relative, sep } from 'node:path';
 import { formatProblem } from '../engine/config/problems.js';
@@ -15,10 +14,10 @@ import type { ProjectSpec } from '../engine/config/spec.js';
 import { deployProject } from '../engine/deploy/deploy.js';
 import { teardownProject, type TeardownResult } from '../engine/deploy/teardown.js';
 import type { DeployResult } from '../engine/deploy/types.js';
-import { KubeClient, KubeConfigError, type Manifest } from '../engine/kube/index.js';
+import { KubeClient, KubeConfigError } from '../engine/kube/index.js';
 import type { Logger } from '../engine/logger.js';
 import { bundleProject, planNamespace, planProject, type DeployPlan, type PlannedServiceStage, type PlanOptions } from '../engine/plan/index.js';
-import { mask, maskKubeconfigText, parseSecrets, resolveKubeconfig, type SecretInput } from './credentials.js';
+import { mask, maskConnectionSecrets, maskKubeconfigText, parseSecrets, resolveKubeconfig, type SecretInput } from './credentials.js';
 import {
   failureLine,
   fillPublicUrl,
@@ -34,6 +33,7 @@ import { GitHubPreview } from './github.js';
 import { readInputs, type ActionInputs } from './inputs.js';
 import { actionLogger } from './logger.js';
 import { escapeHtml } from './markdown.js';
+import * as out from './output.js';
 import { renderPlanSummary } from './plan-summary.js';
 import { PULL_REQUEST_EVENTS, previewNamespace, readRunContext, type RunContext } from './run-context.js';
 
@@ -68,6 +68,8 @@ export async function run(): Promise<void> {
 
     const inputs = readInputs();
     const context = readRunContext();
+    // Before the project is read: a fork's config must not even be parsed (its problems would be printed).
+    refuseForks(inputs, context);
     const dir = isAbsolute(inputs.projectDir) ? inputs.projectDir : join(context.workspace, inputs.projectDir);
     const logger = actionLogger(inputs.projectDir);
 
@@ -80,7 +82,7 @@ export async function run(): Promise<void> {
     if (!spec) {
       const errors = problems.filter((p) => p.severity === 'error').length;
       core.setOutput('status', 'failure');
-      core.setFailed(`bodywork-deploy: ${errors} configuration problem${errors === 1 ? '' : 's'} in ${inputs.projectDir}; nothing was deployed`);
+      out.fail(`bodywork-deploy: ${errors} configuration problem${errors === 1 ? '' : 's'} in ${inputs.projectDir}; nothing was deployed`);
       return;
     }
 
@@ -104,29 +106,33 @@ export async function run(): Promise<void> {
     core.setOutput('namespace', r.namespace);
 
     if (inputs.command === 'plan') return await planCommand(r);
-    if (context.eventName === 'pull_request_target' && pr?.fromFork && !inputs.allowForks) {
-      throw new ActionFailure(
-        `refusing to ${inputs.command} pull request #${pr.number} from the fork ${pr.headRepo ?? '(deleted repository)'} on pull_request_target: ` +
-          'this event runs with the base repository\'s secrets (your kubeconfig), and deploying the fork\'s code would let anyone who opens a pull request run code in your cluster with them. ' +
-          'Review the change and set allow-forks: true only for workflows that need it (for example behind an environment with required reviewers).',
-      );
-    }
     if (inputs.command === 'teardown' || r.preview?.closed) return await teardownCommand(r);
     return await deployCommand(r);
   } catch (error) {
     const message = error instanceof Error ? error.message : String(error);
     core.setOutput('status', 'failure');
-    core.setFailed(`bodywork-deploy: ${message}`);
-    // The summary says it too (a run stopped before deploying has no other report); no summary file, no summary.
-    if (process.env.GITHUB_STEP_SUMMARY) await core.summary.addRaw(`## ❌ Bodywork deploy failed\n\n${escapeHtml(message)}\n`).write().catch(() => undefined);
+    out.fail(`bodywork-deploy: ${message}`);
+    // The summary says it too (a run stopped before deploying has no other report).
+    await out.writeSummary(`## ❌ Bodywork deploy failed\n\n${escapeHtml(message)}\n`);
   }
+}
+
+/** On pull_request_target, a fork's PR runs with this repository's secrets: refuse to deploy its code (not `plan`). */
+function refuseForks(inputs: ActionInputs, context: RunContext): void {
+  const pr = context.pullRequest;
+  if (inputs.command === 'plan' || context.eventName !== 'pull_request_target' || !pr?.fromFork || inputs.allowForks) return;
+  throw new ActionFailure(
+    `refusing to ${inputs.command} pull request #${pr.number} from the fork ${pr.headRepo ?? '(deleted repository)'} on pull_request_target: ` +
+      'this event runs with the base repository\'s secrets (your kubeconfig), and deploying the fork\'s code would let anyone who opens a pull request run code in your cluster with them. ' +
+      'Review the change and set allow-forks: true only for workflows that need it (for example behind an environment with required reviewers).',
+  );
 }
 
 async function planCommand(r: Run): Promise<void> {
   const plan = planProject(r.spec, { namespace: r.namespace, ...planInputs(r), ...(await codeInputs(r)) });
-  await core.summary.addRaw(renderPlanSummary(plan, r.context)).write();
+  await out.writeSummary(renderPlanSummary(plan, r.context));
   core.setOutput('status', 'success');
-  core.info(`planned ${plan.steps.length} steps for ${plan.project} in namespace ${plan.namespace}; see the job summary`);
+  out.info(`planned ${plan.steps.length} steps for ${plan.project} in namespace ${plan.namespace}; see the job summary`);
 }
 
 function planInputs(r: Run) {
@@ -141,9 +147,10 @@ function planInputs(r: Run) {
 }
 
 /** A client for the kubeconfig input (or KUBECONFIG, ~/.kube/config), every credential masked. */
-function connect(r: Run): KubeClient {
+async function connect(r: Run): Promise<KubeClient> {
   try {
     const { loaded } = resolveKubeconfig(r.kubeconfigInput, r.inputs.context);
+    await maskConnectionSecrets(loaded);
     r.logger.debug(`kubeconfig from ${loaded.source}, context ${loaded.context}, server ${loaded.server}`);
     return KubeClient.create(loaded.kc, r.logger);
   } catch (error) {
@@ -181,33 +188,6 @@ async function codeInputs(r: Run): Promise<Pick<PlanOptions, 'codeBundle' | 'cod
   };
 }
 
-/**
- * The `secrets` input as Opaque Secrets labelled as the project's, in the namespace (created first when missing), and
- * the `git-token` input as the Secret `bodywork-git-token` (key `token`).
- */
-async function applySecrets(client: KubeClient, r: Run, plan: DeployPlan): Promise<void> {
-  const all: SecretInput[] = [...r.secrets, ...(r.gitToken !== undefined ? [{ name: GIT_TOKEN_SECRET, data: { token: r.gitToken } }] : [])];
-  if (all.length === 0) return;
-  await r.logger.group(`Secrets (${all.length})`, async () => {
-    if (!(await client.exists('Namespace', undefined, plan.namespace))) {
-      const planned = plan.setup.find((o) => o.kind === 'Namespace') ?? { apiVersion: 'v1', kind: 'Namespace', metadata: { name: plan.namespace, labels: plan.labels } };
-      r.logger.info(`creating namespace=${plan.namespace}`);
-      await client.apply({ ...planned, metadata: { ...planned.metadata, name: plan.namespace } } as unknown as Manifest);
-    }
-    for (const s of all) {
-      const secret: V1Secret = {
-        apiVersion: 'v1',
-        kind: 'Secret',
-        type: 'Opaque',
-        metadata: { name: s.name, namespace: plan.namespace, labels: plan.labels },
-        data: Object.fromEntries(Object.entries(s.data).map(([k, v]) => [k, Buffer.from(v, 'utf8').toString('base64')])),
-      };
-      await client.apply(secret as unknown as Manifest);
-      r.logger.info(`applied secret=${s.name} (keys: ${Object.keys(s.data).sort().join(', ')}) in namespace=${plan.namespace}`);
-    }
-  });
-}
-
 function withPublicUrls(result: DeployResult, plan: DeployPlan, r: Run): DeployResult {
   const template = r.inputs.publicUrl;
   if (template === undefined) return result;
@@ -224,7 +204,7 @@ function withPublicUrls(result: DeployResult, plan: DeployPlan, r: Run): DeployR
 }
 
 async function deployCommand(r: Run): Promise<void> {
-  const client = connect(r);
+  const client = await connect(r);
   // Per-run Job names derive from the run id, so it must differ between any two deploys: GITHUB_RUN_ID, the attempt
   // (re-runs) and a random part (two steps of one job deploying the same project).
   const random = randomBytes(2).toString('hex');
@@ -239,14 +219,13 @@ async function deployCommand(r: Run): Promise<void> {
   // The runner cancels a step with SIGINT, then SIGTERM: stop the stages (Jobs deleted, rollouts undone).
   const cancel = new AbortController();
   const onSignal = (signal: NodeJS.Signals) => {
-    core.info(`${signal}: cancelling the deployment`);
+    out.info(`${signal}: cancelling the deployment`);
     cancel.abort(new Error(`the workflow run was cancelled (${signal})`));
   };
   process.on('SIGINT', onSignal);
   process.on('SIGTERM', onSignal);
   let result: DeployResult;
   try {
-    await applySecrets(client, r, plan);
     result = await deployProject({
       client,
       logger: r.logger,
@@ -259,7 +238,8 @@ async function deployCommand(r: Run): Promise<void> {
       prune: r.inputs.prune,
       keepJobs: r.inputs.keepJobs,
       ...(r.context.runUrl !== undefined ? { holder: `${runId} (${r.context.runUrl})` } : {}),
-      onLogLine: (_stage, line) => core.info(line),
+      // Applied by the engine under the deploy lock (stage log lines reach the log through the logger).
+      secrets: [...r.secrets, ...(r.gitToken !== undefined ? [{ name: GIT_TOKEN_SECRET, data: { token: r.gitToken } }] : [])],
     });
   } catch (error) {
     // The run never got to report (no access to Secrets, …): the GitHub deployment must not stay in progress.
@@ -276,7 +256,7 @@ async function deployCommand(r: Run): Promise<void> {
   core.setOutput('stages', JSON.stringify(stagesOutput(result)));
   core.setOutput('service-urls', JSON.stringify(serviceUrls(result)));
   core.setOutput('url', url ?? '');
-  await core.summary.addRaw(renderDeploySummary(plan, result, r.context)).write();
+  await out.writeSummary(renderDeploySummary(plan, result, r.context));
 
   if (github && r.preview) {
     if (r.inputs.comment) await github.upsertComment(r.preview.number, renderPreviewComment(plan, result, r.context));
@@ -288,7 +268,7 @@ async function deployCommand(r: Run): Promise<void> {
       });
     }
   }
-  if (result.status === 'failure') core.setFailed(`bodywork-deploy: ${failureLine(result)}`);
+  if (result.status === 'failure') out.fail(`bodywork-deploy: ${failureLine(result)}`);
 }
 
 function teardownMessage(result: TeardownResult): string {
@@ -299,7 +279,7 @@ function teardownMessage(result: TeardownResult): string {
 }
 
 async function teardownCommand(r: Run): Promise<void> {
-  const client = connect(r);
+  const client = await connect(r);
   const plan = planProject(r.spec, { namespace: r.namespace });
   const result = await r.logger.group(`Teardown of namespace=${r.namespace}`, () =>
     teardownProject({
@@ -312,16 +292,14 @@ async function teardownCommand(r: Run): Promise<void> {
     }),
   );
   const outcome = { message: teardownMessage(result) };
-  core.info(outcome.message);
+  out.info(outcome.message);
   core.setOutput('status', 'success');
   const why = r.preview?.closed ? `pull request #${r.preview.number} was closed: ` : '';
-  await core.summary
-    .addRaw(`## 🧹 Bodywork teardown: ${escapeHtml(plan.project)}\n\n${headerTable(plan.project, r.namespace, r.context)}\n${escapeHtml(why + outcome.message)}\n`)
-    .write();
+  await out.writeSummary(`## 🧹 Bodywork teardown: ${escapeHtml(plan.project)}\n\n${headerTable(plan.project, r.namespace, r.context)}\n${escapeHtml(why + outcome.message)}\n`);
   const github = githubPreview(r);
   if (github && r.preview) {
     const n = await github.deactivateAll(r.context.runUrl);
-    core.info(`marked ${n} GitHub deployment${n === 1 ? '' : 's'} of ${r.namespace} inactive`);
+    out.info(`marked ${n} GitHub deployment${n === 1 ? '' : 's'} of ${r.namespace} inactive`);
     if (r.inputs.comment) await github.upsertComment(r.preview.number, renderTornDownComment(r.namespace, r.context, why + outcome.message));
   }
 }

@@ -1,15 +1,17 @@
 /**
- * Markdown for the job summary. `core.summary` escapes nothing, and stage names, config values,
- * log lines and cluster messages are user- or cluster-controlled, so every piece of text goes
- * through `escapeHtml` (the summary is rendered as GitHub-flavoured markdown with HTML allowed).
+ * Markdown for the job summary and the PR comment. `core.summary` escapes nothing, and stage names, config values,
+ * log lines and cluster messages are user- or cluster-controlled, so every piece of text goes through `escapeHtml`
+ * (rendered as GitHub-flavoured markdown with HTML allowed), which first redacts the run's secrets: escaped, a
+ * secret no longer matches the runner's literal masking.
  */
+import { redact } from './redact.js';
 
 const HTML_ESCAPES: Record<string, string> = { '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&#39;' };
 
-/** Escapes text for HTML and neutralises markdown syntax characters, so text shows as written. */
+/** Redacts known secrets, then escapes text for HTML and neutralises markdown syntax characters, so text shows as written. */
 export function escapeHtml(text: string): string {
   // One pass, so the `#` of an entity written for one character is not escaped again.
-  return text.replace(/[&<>"'\\`*_[\]|~#]/g, (c) => HTML_ESCAPES[c] ?? `&#${c.charCodeAt(0)};`);
+  return redact(text).replace(/[&<>"'\\`*_[\]|~#]/g, (c) => HTML_ESCAPES[c] ?? `&#${c.charCodeAt(0)};`);
 }
 
 /** A `<code>` span holding `text`, escaped. */

@@ -1,10 +1,15 @@
 /**
  * What a CLI command may touch: its two output streams. Commands write results to stdout and every
  * message to stderr, so stdout can be piped (`bodywork-deploy plan | kubectl apply -f -`).
+ *
+ * Messages quote untrusted text (stage log lines, reasons, names, config values), and the CLI may run in a CI step
+ * whose runner reads its output for commands: every message is printed as one line with `##[` and a leading `::`
+ * broken up (engine/untrusted.ts).
  */
 import path from 'node:path';
 import { type ConfigProblem, formatProblem } from '../engine/config/problems.js';
 import type { Logger } from '../engine/logger.js';
+import { safeLine } from '../engine/untrusted.js';
 
 /** Success. */
 export const EXIT_OK = 0;
@@ -34,10 +39,13 @@ export class CliExit extends Error {
   }
 }
 
-/** A problem as `<dir>/<file>:line: message`, so the path works from where the command was run. */
+/** A problem as `<dir>/<file>:line: message` (one safe line), so the path works from where the command was run. */
 export function formatProblemIn(dir: string, problem: ConfigProblem): string {
-  return formatProblem({ ...problem, file: path.join(dir, problem.file) });
+  return safeLine(formatProblem({ ...problem, file: path.join(dir, problem.file) }));
 }
+
+/** `text` as one line that no CI runner reads as a command. */
+export const oneLine = safeLine;
 
 /** `1 problem`, `3 problems`. */
 export function plural(n: number, word: string): string {
@@ -48,13 +56,13 @@ export function plural(n: number, word: string): string {
 export function stderrLogger(io: CliIo, verbose = false): Logger {
   return {
     debug: (m) => {
-      if (verbose) io.stderr(`debug: ${m}\n`);
+      if (verbose) io.stderr(`debug: ${safeLine(m)}\n`);
     },
-    info: (m) => io.stderr(`${m}\n`),
-    warn: (m) => io.stderr(`warning: ${m}\n`),
-    error: (m) => io.stderr(`error: ${m}\n`),
+    info: (m) => io.stderr(`${safeLine(m)}\n`),
+    warn: (m) => io.stderr(`warning: ${safeLine(m)}\n`),
+    error: (m) => io.stderr(`error: ${safeLine(m)}\n`),
     group: async (name, fn) => {
-      io.stderr(`${name}\n`);
+      io.stderr(`${safeLine(name)}\n`);
       return fn();
     },
   };

@@ -5,7 +5,7 @@
  */
 import { execFileSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
-import { existsSync, statSync, writeFileSync } from 'node:fs';
+import { chmodSync, existsSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { V1Deployment, V1Secret } from '@kubernetes/client-node';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -115,6 +115,10 @@ describe('the action with command: deploy', () => {
     const server = await writeProject({});
     dirs.push(server);
     git(server, 'clone', '-q', '--bare', ws, join(server, 'acme', 'iris.git'));
+    // Pods run as an unprivileged user (65534 by default): the "server" must be readable by it, and owned by it for
+    // git's safe.directory check, as a served repository is its server's.
+    chmodSync(server, 0o755);
+    if (process.getuid?.() === 0) execFileSync('chown', ['-R', '65534:65534', join(server, 'acme', 'iris.git')]);
     writeFileSync(join(ws, 'project', 'train', 'main.py'), 'print("working tree", flush=True)\n');
     const run = await runAction({
       workspace: ws,
@@ -202,7 +206,8 @@ describe('the action with command: deploy', () => {
     const file = run.state['kubeconfig-path'];
     expect(file.startsWith(run.runnerTemp)).toBe(true);
     expect(statSync(file).mode & 0o777).toBe(0o600);
-    const post = await runAction({ entry: 'post', workspace: ws, inputs: {}, env: { 'STATE_kubeconfig-path': file } });
+    // The runner gives the post step the same RUNNER_TEMP.
+    const post = await runAction({ entry: 'post', workspace: ws, inputs: {}, env: { RUNNER_TEMP: run.runnerTemp, 'STATE_kubeconfig-path': file } });
     expect(post.status, post.stderr).toBe(0);
     expect(post.stdout).toContain(`deleted the kubeconfig file ${file}`);
     expect(existsSync(file)).toBe(false);

@@ -15,7 +15,8 @@ import type { PlannedServiceStage } from '../../engine/plan/index.js';
 import { startSandbox, type Sandbox } from '../../sandbox/index.js';
 import { type ClusterFlags, type CodeSourceFlags, clientFromFlags, codeSourceOptions, gitCommit, planOrExit, withClusterOptions, renderTable } from '../cluster.js';
 import { parseDuration } from '../../engine/duration.js';
-import { CliExit, type CliIo, EXIT_FAILURE, EXIT_OK, EXIT_USAGE, stderrLogger } from '../io.js';
+import { neutralise } from '../../engine/untrusted.js';
+import { CliExit, type CliIo, EXIT_FAILURE, EXIT_OK, EXIT_USAGE, oneLine, stderrLogger } from '../io.js';
 import { loadProjectOrExit } from '../project.js';
 
 interface DeployFlags extends ClusterFlags, CodeSourceFlags {
@@ -145,11 +146,11 @@ export function registerDeploy(program: Command, io: CliIo): void {
           ...(keepJobs !== undefined ? { keepJobs } : {}),
           ...(lockTimeoutMs !== undefined ? { lockTimeoutMs } : {}),
         });
-        io.stdout(resultTable(result));
+        io.stdout(resultTable(result).split('\n').map(neutralise).join('\n'));
         for (const s of result.stages.filter((x) => x.status !== 'succeeded' && x.status !== 'skipped')) {
-          if (s.logTail && s.logTail.length > 0) io.stderr(`last log lines of ${s.stage}:\n${s.logTail.map((l) => `  ${l}`).join('\n')}\n`);
+          if (s.logTail && s.logTail.length > 0) io.stderr(`${oneLine(`last log lines of ${s.stage}:`)}\n${s.logTail.map((l) => `  ${oneLine(l)}`).join('\n')}\n`);
         }
-        if (result.status === 'failure') io.stderr(`deployment failed${result.reason ? `: ${result.reason}` : ''}\n`);
+        if (result.status === 'failure') io.stderr(`${oneLine(`deployment failed${result.reason ? `: ${result.reason}` : ''}`)}\n`);
         if (received !== undefined) throw new CliExit(SIGNAL_EXIT[received] ?? EXIT_FAILURE);
         const code = result.status === 'success' ? EXIT_OK : EXIT_FAILURE;
 

@@ -1,6 +1,11 @@
 /**
- * A fake of the few GitHub REST endpoints the action calls (issue comments, deployments, deployment statuses), on
- * 127.0.0.1, recording every request and answering as GitHub does. The action reaches it through GITHUB_API_URL.
+ * A fake of the few GitHub REST endpoints the action calls (the token's user, issue comments, deployments,
+ * deployment statuses), on 127.0.0.1, recording every request and answering as GitHub does. The action reaches it
+ * through GITHUB_API_URL.
+ *
+ * Identity as on GitHub: `GET /user` answers for a user's token (a PAT) and refuses an installation token such as
+ * GITHUB_TOKEN with 403 "Resource not accessible by integration"; comments are written as the token's identity
+ * (`github-actions[bot]` for GITHUB_TOKEN), and only their author may edit them.
  */
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
@@ -16,7 +21,12 @@ export interface FakeComment {
   id: number;
   issue: number;
   body: string;
+  /** The author's login (default `github-actions[bot]`). */
+  user?: string;
 }
+
+/** Who a token is: a user (its login) or an installation token, which writes as `<app>[bot]`. */
+export type FakeIdentity = { user: string } | { installation: string };
 
 export interface FakeDeployment {
   id: number;
@@ -31,6 +41,8 @@ export interface FakeGitHub {
   calls: RecordedCall[];
   comments: FakeComment[];
   deployments: FakeDeployment[];
+  /** Token (without `token `/`Bearer `) -> identity; unknown tokens are the GITHUB_TOKEN of `github-actions`. */
+  identities: Map<string, FakeIdentity>;
   stop(): Promise<void>;
 }
 
@@ -54,7 +66,13 @@ export async function startFakeGitHub(repository = 'acme/iris'): Promise<FakeGit
     res.writeHead(status, { 'content-type': 'application/json; charset=utf-8' });
     res.end(JSON.stringify(body));
   };
-  const commentJson = (c: FakeComment) => ({ id: c.id, body: c.body, html_url: `https://github.com/${repository}/pull/${c.issue}#issuecomment-${c.id}`, user: { login: 'github-actions[bot]' } });
+  const identities = new Map<string, FakeIdentity>();
+  const identityOf = (req: IncomingMessage): FakeIdentity => identities.get((req.headers.authorization ?? '').replace(/^(token|bearer)\s+/i, '')) ?? { installation: 'github-actions' };
+  const loginOf = (id: FakeIdentity) => ('user' in id ? id.user : `${id.installation}[bot]`);
+  const commentJson = (c: FakeComment) => {
+    const login = c.user ?? 'github-actions[bot]';
+    return { id: c.id, body: c.body, html_url: `https://github.com/${repository}/pull/${c.issue}#issuecomment-${c.id}`, user: { login, type: login.endsWith('[bot]') ? 'Bot' : 'User' } };
+  };
 
   const server: Server = createServer((req, res) => {
     void (async () => {
@@ -63,11 +81,16 @@ export async function startFakeGitHub(repository = 'acme/iris'): Promise<FakeGit
       calls.push({ method: req.method ?? '', path: u.pathname + u.search, ...(body ? { body } : {}), ...(req.headers.authorization ? { authorization: req.headers.authorization } : {}) });
       const path = u.pathname;
       let m: RegExpMatchArray | null;
+      if (path === '/user' && req.method === 'GET') {
+        const id = identityOf(req);
+        if ('installation' in id) return send(res, 403, { message: 'Resource not accessible by integration', documentation_url: 'https://docs.github.com/rest/users/users#get-the-authenticated-user' });
+        return send(res, 200, { login: id.user, type: 'User' });
+      }
       if ((m = path.match(new RegExp(`^${base}/issues/(\\d+)/comments$`)))) {
         const issue = Number(m[1]);
         if (req.method === 'GET') return send(res, 200, comments.filter((c) => c.issue === issue).map(commentJson));
         if (req.method === 'POST') {
-          const c = { id: nextId++, issue, body: String(body?.body ?? '') };
+          const c = { id: nextId++, issue, body: String(body?.body ?? ''), user: loginOf(identityOf(req)) };
           comments.push(c);
           return send(res, 201, commentJson(c));
         }
@@ -75,6 +98,7 @@ export async function startFakeGitHub(repository = 'acme/iris'): Promise<FakeGit
       if ((m = path.match(new RegExp(`^${base}/issues/comments/(\\d+)$`))) && req.method === 'PATCH') {
         const c = comments.find((x) => x.id === Number(m![1]));
         if (!c) return send(res, 404, { message: 'Not Found' });
+        if ((c.user ?? 'github-actions[bot]') !== loginOf(identityOf(req))) return send(res, 403, { message: 'Must have admin rights to Repository.' });
         c.body = String(body?.body ?? '');
         return send(res, 200, commentJson(c));
       }
@@ -111,6 +135,7 @@ export async function startFakeGitHub(repository = 'acme/iris'): Promise<FakeGit
     calls,
     comments,
     deployments,
+    identities,
     stop: () => new Promise<void>((resolve) => server.close(() => resolve())),
   };
 }

@@ -25,6 +25,8 @@ export interface RunOptions {
   workspace: string;
   event?: { name: string; payload?: unknown };
   env?: Record<string, string>;
+  /** Variables the runner would set that this run goes without (GITHUB_STEP_SUMMARY on an old runner). */
+  unset?: string[];
   runId?: string;
   /** Sends `signal` to the action once its stdout matches `when` (the runner cancelling a step). */
   interrupt?: { when: RegExp; signal: NodeJS.Signals };
@@ -62,6 +64,7 @@ export function runAction(opts: RunOptions): Promise<ActionRun> {
     RUNNER_TEMP: runnerTemp,
     ...opts.env,
   };
+  for (const name of opts.unset ?? []) delete env[name];
   for (const [name, value] of Object.entries(opts.inputs)) env[`INPUT_${name.toUpperCase()}`] = value;
   const entry = opts.entry ?? 'source';
   const args =
