@@ -1,10 +1,10 @@
 /** The deploy lock: a Lease per namespace serializes runs; waiting watches it; stale holders are taken over. */
-import type { V1Job, V1Lease } from '@kubernetes/client-node';
+import type { V1Job, V1Lease, V1Pod, V1Secret } from '@kubernetes/client-node';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { deployProject } from '../../../src/engine/deploy/deploy.js';
 import { LOCK_NAME, acquireLock, LockTimeoutError, type DeployLock } from '../../../src/engine/deploy/lock.js';
 import type { StageResult } from '../../../src/engine/deploy/types.js';
-import type { Manifest } from '../../../src/engine/kube/index.js';
+import { watchObjects, type Manifest } from '../../../src/engine/kube/index.js';
 import { RecordingLogger } from '../../../src/engine/logger.js';
 import { batchProject, newRunId, planDir, removeProject, startDeploySandbox, writeProject, type DeploySandbox } from './helpers.js';
 
@@ -216,5 +216,77 @@ describe('deployProject under the lock', () => {
     expect(r.status, JSON.stringify(r, null, 1)).toBe('success');
     expect(logger.messages('warn')).toContainEqual(expect.stringContaining('from dead-run (old-host/99)'));
     expect(await s.client.exists('Lease', 'stale', LOCK_NAME)).toBe(false);
+  });
+
+  it('applies the given secrets only once it holds the lock: a waiting run changes nothing', async () => {
+    const { spec, plan: p } = await plan('secret-order', 'print("ok")\n');
+    await namespace('secret-order');
+    await s.client.create({ apiVersion: 'v1', kind: 'Secret', metadata: { name: 'db', namespace: 'secret-order' }, data: { PASSWORD: Buffer.from('in-use').toString('base64') } } as Manifest);
+    const holder = await acquireLock({ client: s.client, logger: new RecordingLogger(), namespace: 'secret-order', holder: 'running (ci/1)' });
+    try {
+      const r = await deployProject({ client: s.client, logger: new RecordingLogger(), spec, plan: p, runId: newRunId(), lockTimeoutMs: 500, secrets: [{ name: 'db', data: { PASSWORD: 'queued' } }] });
+      expect(r.status).toBe('failure');
+      expect(r.reason).toMatch(/is locked by another deployment: running \(ci\/1\)/);
+      const secret = await s.client.get<V1Secret>('Secret', 'secret-order', 'db');
+      expect(Buffer.from(secret.data?.PASSWORD ?? '', 'base64').toString()).toBe('in-use');
+    } finally {
+      await holder.release();
+    }
+    const r = await deployProject({ client: s.client, logger: new RecordingLogger(), spec, plan: p, runId: newRunId(), timeoutMs: 60_000, secrets: [{ name: 'db', data: { PASSWORD: 'queued' } }] });
+    expect(r.status, JSON.stringify(r, null, 1)).toBe('success');
+    const secret = await s.client.get<V1Secret>('Secret', 'secret-order', 'db');
+    expect(Buffer.from(secret.data?.PASSWORD ?? '', 'base64').toString()).toBe('queued');
+  });
+
+  it("after taking over a stale lease, deletes the dead run's running Job and waits for its pod before starting the stage again", async () => {
+    const { spec, plan: p } = await plan('stale-job', 'import time\nprint("started", flush=True)\ntime.sleep(600)\n');
+    const ns = await namespace('stale-job');
+    // The dead run's Job of stage `one`, still running.
+    const { plan: deadPlan } = await planDir(dirs.at(-1)!, { runId: 'dead-1' });
+    const deadJob = deadPlan.steps[0].stages[0];
+    if (deadJob.type !== 'batch') throw new Error('stage one is a batch stage');
+    for (const o of deadPlan.setup.filter((x) => x.kind !== 'Namespace')) await s.client.apply(o as Manifest);
+    await s.client.create(deadJob.job as unknown as Manifest);
+    const deadName = deadJob.job.metadata?.name ?? '';
+    const old = new Date(Date.now() - 5 * 60_000).toISOString().replace('Z', '000Z');
+    await s.client.create({
+      apiVersion: 'coordination.k8s.io/v1',
+      kind: 'Lease',
+      metadata: { name: LOCK_NAME, namespace: ns },
+      spec: { holderIdentity: 'dead-run (old-host/99)', leaseDurationSeconds: 60, acquireTime: old, renewTime: old },
+    } as Manifest);
+    // Every pod event in order: the dead Job's pod must be gone before a pod of the new run appears.
+    const events: string[] = [];
+    const watching = new AbortController();
+    const watch = watchObjects<V1Pod>({
+      client: s.client,
+      path: `/api/v1/namespaces/${ns}/pods`,
+      signal: watching.signal,
+      onEvent: (e) => events.push(`${e.type} ${e.object.metadata?.labels?.['job-name'] === deadName ? 'dead' : 'new'} ${e.object.status?.phase ?? ''}`),
+    });
+    // The dead run's pod is running before the new run starts.
+    await new Promise<void>((resolve) => {
+      const check = () => (events.some((e) => e.startsWith('MODIFIED dead Running')) ? resolve() : setTimeout(check, 50));
+      check();
+    });
+    const logger = new RecordingLogger();
+    const deploy = deployProject({ client: s.client, logger, spec, plan: p, runId: newRunId(), timeoutMs: 90_000, lockTimeoutMs: 60_000 });
+    // The new run's stage sleeps too: cancel it once its pod runs (what matters is the order of the two pods).
+    await new Promise<void>((resolve) => {
+      const check = () => (events.some((e) => e.startsWith('MODIFIED new Running')) ? resolve() : setTimeout(check, 50));
+      check();
+    });
+    watching.abort();
+    await watch;
+    const firstNew = events.findIndex((e) => e.includes(' new '));
+    const deadGone = events.findIndex((e) => e.startsWith('DELETED dead'));
+    expect(deadGone, events.join('\n')).toBeGreaterThanOrEqual(0);
+    expect(deadGone, events.join('\n')).toBeLessThan(firstNew);
+    expect(await s.client.exists('Job', ns, deadName)).toBe(false);
+    expect(logger.messages('warn')).toContainEqual(expect.stringMatching(/^stopping 1 Job still running from dead-run \(old-host\/99\): /));
+    // End the new run: its lease is released when it stops.
+    await s.client.delete('Job', ns, (await s.client.list<V1Job>('Job', ns)).items[0]?.metadata?.name ?? '', { propagationPolicy: 'Background' });
+    const r = await deploy;
+    expect(r.stages[0].stage).toBe('one');
   });
 });
