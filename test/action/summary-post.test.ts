@@ -57,6 +57,31 @@ describe('without GITHUB_STEP_SUMMARY', () => {
       expect(run.outputs.status).toBe('success');
       expect(gh.deployments.map((d) => d.statuses.map((x) => x.state))).toEqual([['in_progress', 'success']]);
     });
+
+    it('keeps a secret with markdown and HTML characters out of the summary, the PR comment and the statuses', async () => {
+      const SECRET = 'pw_#1*<b>&x|y';
+      const script = ['import os, sys', 'print("using", os.environ["DB_PASSWORD"], flush=True)', 'sys.exit("bad password " + os.environ["DB_PASSWORD"])', ''].join('\n');
+      const files = batchProject('redact-demo', 'train', { train: { script, secrets: { DB_PASSWORD: 'db' } } });
+      const ws = await writeProject(Object.fromEntries(Object.entries(files).map(([k, v]) => [`project/${k}`, v])));
+      dirs.push(ws);
+      const payload = { action: 'opened', number: 5, pull_request: { number: 5, head: { sha: 'd'.repeat(40), repo: { full_name: 'acme/iris' } }, base: { repo: { full_name: 'acme/iris' } } } };
+      const run = await runAction({
+        workspace: ws,
+        inputs: { kubeconfig: s.sandbox.kubeconfig, 'project-dir': 'project', 'github-token': 'ghs_t', secrets: `db.DB_PASSWORD=${SECRET}`, timeout: '90s' },
+        env: { GITHUB_API_URL: gh.url },
+        event: { name: 'pull_request', payload },
+      });
+      expect(run.status).toBe(1);
+      // The stage did print it (the runner masks the log); the summary shows it masked, not escaped.
+      expect(run.summary).toContain('using &#42;&#42;&#42;');
+      const posted = JSON.stringify(gh.calls.map((c) => c.body ?? {}));
+      for (const text of [run.summary, posted]) {
+        expect(text).not.toContain('pw_#1');
+        expect(text).not.toContain('pw&#95;&#35;1');
+        expect(text).not.toContain('&lt;b&gt;&amp;x');
+      }
+      expect(gh.comments.filter((c) => c.issue === 5)).toHaveLength(1);
+    });
   });
 });
 
