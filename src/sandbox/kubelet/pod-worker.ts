@@ -21,7 +21,7 @@ import type { EventRecorder, KubeObject } from '../types.js';
 import type { KubeletApi } from './api.js';
 import type { ContainerMount, PodRuntime, PodSandbox } from '../network/index.js';
 import { buildEnv, ConfigError, expand, materializeVolumes, mountMap, rewritePaths, type EnvContext } from './config.js';
-import { allowTraverse, containerUser, openWritableVolumes, type ProcessUser, type RunAsOptions } from './run-as.js';
+import { allowTraverse, containerUser, lookPath, openWritableVolumes, type ProcessUser, type RunAsOptions } from './run-as.js';
 import { LogWriter, readLogFile } from './logs.js';
 import { ProbeWorker, type ProbeContext, type ProbeKind } from './probes.js';
 
@@ -129,20 +129,6 @@ function imageID(image: string): string {
   const colon = ref.indexOf(':', slash);
   const repo = at >= 0 ? ref.slice(0, at) : colon >= 0 ? ref.slice(0, colon) : ref;
   return `${repo}@sha256:${crypto.createHash('sha256').update(ref).digest('hex')}`;
-}
-
-/** Whether `cmd` names an executable: a path (looked up through the mount mapping) or a name in `PATH`. */
-function findCommand(cmd: string, pathEnv: string, hostPath: (p: string) => string): boolean {
-  const ok = (p: string): boolean => {
-    try {
-      fs.accessSync(hostPath(p), fs.constants.X_OK);
-      return !fs.statSync(hostPath(p)).isDirectory();
-    } catch {
-      return false;
-    }
-  };
-  if (cmd.includes('/')) return ok(cmd);
-  return pathEnv.split(':').some((d) => d !== '' && ok(path.join(d, cmd)));
 }
 
 function qosClass(pod: KubeObject): string {
@@ -479,14 +465,14 @@ export class PodWorker {
     }
     let file = argv[0];
     let args = argv.slice(1);
+    // Looked up first, as the runtime does, with the container user's permissions: through nsenter/unshare an exec
+    // failure would only be an exit code, and spawn's execvp reports a PATH directory the user cannot search as EACCES.
+    if (!lookPath(argv[0], env.PATH ?? '', cwd ?? process.cwd(), user, sb ? hostPath : undefined)) {
+      this.finishInstance(c, inst, 128, 'StartError', `failed to start container: exec: ${JSON.stringify(argv[0])}: executable file not found in $PATH`);
+      this.event('Warning', 'Failed', `Error: ${inst.message}`, c);
+      return;
+    }
     if (sb) {
-      // Started through nsenter/unshare, whose exec failure would only be an exit code: look the command up first,
-      // as the runtime does, so a missing one is still a StartError.
-      if (!findCommand(argv[0], env.PATH ?? '', hostPath)) {
-        this.finishInstance(c, inst, 128, 'StartError', `failed to start container: exec: ${JSON.stringify(argv[0])}: executable file not found in $PATH`);
-        this.event('Warning', 'Failed', `Error: ${inst.message}`, c);
-        return;
-      }
       const mounts: ContainerMount[] = [];
       for (const m of spec.volumeMounts ?? []) {
         const mp = String(m.mountPath).replace(/\/+$/, '') || '/';

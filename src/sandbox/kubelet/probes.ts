@@ -10,6 +10,7 @@ import { spawn } from 'node:child_process';
 import http from 'node:http';
 import https from 'node:https';
 import net from 'node:net';
+import { lookPath } from './run-as.js';
 
 export type ProbeKind = 'startup' | 'readiness' | 'liveness';
 
@@ -47,6 +48,11 @@ function execProbe(cmd: string[], timeoutMs: number, ctx: ProbeContext): Promise
     if (!cmd?.length) return resolve({ ok: false, output: 'exec probe has no command' });
     const argv = cmd.map(ctx.rewrite);
     const run = ctx.wrapExec ? ctx.wrapExec(argv) : argv;
+    // Host network: looked up as the container user, as for its command (pod-worker.ts): execvp's EACCES for a PATH
+    // directory that user cannot search is "not found".
+    if (!ctx.wrapExec && !lookPath(argv[0], ctx.env.PATH ?? '', ctx.cwd ?? process.cwd(), ctx.user)) {
+      return resolve({ ok: false, output: `exec: ${JSON.stringify(argv[0])}: executable file not found in $PATH` });
+    }
     let out = '';
     let settled = false;
     const child = spawn(run[0], run.slice(1), { env: ctx.env, cwd: ctx.wrapExec ? undefined : ctx.cwd, detached: true, stdio: ['ignore', 'pipe', 'pipe'], ...ctx.user });

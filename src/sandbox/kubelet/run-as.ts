@@ -91,3 +91,59 @@ export function shareWithPods(dir: string, opts: RunAsOptions = {}): void {
   for (const rel of fs.readdirSync(dir, { recursive: true }) as string[]) fs.lchownSync(path.join(dir, rel), user.uid, user.gid);
   allowTraverse(dir, path.dirname(dir));
 }
+
+/**
+ * Looks `cmd` up as the runtime does after it dropped to the container's user (runc's exec.LookPath after
+ * finalizeNamespace): a name containing `/` is taken as is (relative to `dir`, the working directory), else the first
+ * entry of `pathEnv` (container paths, mapped to host ones by `hostPath`) holding a regular file `user` may execute. Directories `user` cannot traverse
+ * and files it cannot execute are skipped, so the answer is "not found", never the exec's EACCES. Undefined `user`:
+ * the processes run as the sandbox's own user, whose access(2) answers. Returns the (container) path, or undefined.
+ */
+export function lookPath(cmd: string, pathEnv: string, dir: string, user: ProcessUser | undefined, hostPath: (p: string) => string = (p) => p): string | undefined {
+  const ok = (p: string): boolean => {
+    const host = hostPath(path.resolve(dir, p));
+    return user ? userMayExecute(host, user) : selfMayExecute(host);
+  };
+  if (cmd.includes('/')) return ok(cmd) ? cmd : undefined;
+  for (const d of pathEnv.split(':')) {
+    if (d !== '' && ok(path.join(d, cmd))) return path.join(d, cmd);
+  }
+  return undefined;
+}
+
+function selfMayExecute(file: string): boolean {
+  try {
+    fs.accessSync(file, fs.constants.X_OK);
+    return fs.statSync(file).isFile();
+  } catch {
+    return false;
+  }
+}
+
+/**
+ * Whether `user` (no supplementary groups: spawn's setgroups(0) and nsenter --setuid clear them) may execute `file`,
+ * judged from mode bits: Node has no access(2) for another user, and switching the process's own ids would switch
+ * every libuv thread's too. Every directory on the way, the symlinks' targets' included, must grant it search.
+ * ACLs are not read; uid 0 (allowRootPods) keeps root's override and needs one x bit on the file.
+ */
+function userMayExecute(file: string, user: ProcessUser): boolean {
+  const granted = (st: fs.Stats, bit: number): boolean => {
+    if (user.uid === 0) return st.isDirectory() || (st.mode & 0o111) !== 0;
+    const shift = st.uid === user.uid ? 6 : st.gid === user.gid ? 3 : 0;
+    return ((st.mode >> shift) & bit) !== 0;
+  };
+  try {
+    const st = fs.statSync(file);
+    if (!st.isFile() || !granted(st, 0o1)) return false;
+    const dirs = new Set<string>();
+    for (const p of [path.resolve(file), fs.realpathSync(file)]) {
+      for (let d = path.dirname(p); ; d = path.dirname(d)) {
+        dirs.add(d);
+        if (d === path.dirname(d)) break;
+      }
+    }
+    return [...dirs].every((d) => granted(fs.statSync(d), 0o1));
+  } catch {
+    return false;
+  }
+}

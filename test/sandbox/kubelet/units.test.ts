@@ -6,6 +6,7 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { expand, mountMap, rewritePaths } from '../../../src/sandbox/kubelet/config.js';
 import { LogWriter, openLogStream } from '../../../src/sandbox/kubelet/logs.js';
 import { goDuration, normalizeImage } from '../../../src/sandbox/kubelet/pod-worker.js';
+import { lookPath } from '../../../src/sandbox/kubelet/run-as.js';
 
 const dirs: string[] = [];
 afterEach(() => {
@@ -77,5 +78,36 @@ describe('container config', () => {
     expect(normalizeImage('bodyworkml/bodywork-core:3.1')).toBe('docker.io/bodyworkml/bodywork-core:3.1');
     expect(normalizeImage('ghcr.io/org/img')).toBe('ghcr.io/org/img:latest');
     expect(normalizeImage('localhost:5000/img:1')).toBe('localhost:5000/img:1');
+  });
+});
+
+describe('command lookup as the pod user', () => {
+  it('skips PATH directories the user cannot search and files it cannot execute, as the runtime does after dropping privileges', () => {
+    const root = tmp();
+    fs.chmodSync(root, 0o755); // mkdtemp's 0700 would hide everything from the other user
+    const mk = (dir: string, dirMode: number, file: string, fileMode: number): string => {
+      const d = path.join(root, dir);
+      fs.mkdirSync(d);
+      fs.writeFileSync(path.join(d, file), '#!/bin/sh\n');
+      fs.chmodSync(path.join(d, file), fileMode);
+      fs.chmodSync(d, dirMode);
+      return d;
+    };
+    const priv = mk('private', 0o700, 'tool', 0o755);
+    const noexec = mk('noexec', 0o755, 'tool', 0o644);
+    const pub = mk('public', 0o755, 'tool', 0o755);
+    fs.symlinkSync(priv, path.join(root, 'link-to-private'));
+    // Someone who owns none of these files (they are ours): only the "other" bits apply.
+    const other = { uid: (process.getuid?.() ?? 0) + 4242, gid: (process.getgid?.() ?? 0) + 4242 };
+    expect(lookPath('tool', [priv, noexec].join(':'), '/', other)).toBeUndefined();
+    expect(lookPath('tool', [priv, path.join(root, 'link-to-private'), noexec, pub].join(':'), '/', other)).toBe(path.join(pub, 'tool'));
+    expect(lookPath(path.join(priv, 'tool'), '', '/', other)).toBeUndefined();
+    expect(lookPath(path.join(root, 'link-to-private', 'tool'), '', '/', other)).toBeUndefined();
+    expect(lookPath('./public/tool', '', root, other)).toBe('./public/tool');
+    expect(lookPath('./private/tool', '', root, other)).toBeUndefined();
+    // The owner may use its private directory; a directory is never an executable.
+    expect(lookPath('tool', priv, '/', { uid: process.getuid?.() ?? 0, gid: other.gid })).toBe(path.join(priv, 'tool'));
+    expect(lookPath('public', root, '/', other)).toBeUndefined();
+    fs.chmodSync(priv, 0o755); // for the clean-up
   });
 });
