@@ -87,7 +87,7 @@ export async function startSandbox(options: SandboxOptions = {}): Promise<Sandbo
   // One CA per sandbox: it signs the API server's serving certificate, and client certificates it signed authenticate.
   const ca = await createCertificateAuthority('bodywork-sandbox-ca');
   const token = newToken();
-  const store = createClusterStore();
+  const store = createClusterStore({ rootCA: ca.cert });
   const hostIP = options.kubelet?.hostIP ?? '127.0.0.1';
   const creds = await nodeCredentials(ca, { nodeName: SANDBOX_NODE_NAME, hostIP });
   const capacity = nodeCapacity(options.capacity);

@@ -5,7 +5,8 @@
  * There is no authorization: an authenticated client is cluster admin (the token is as good as the kubeconfig).
  *
  * Host check (a DNS-rebinding defence): a page on another origin whose name resolves to 127.0.0.1 makes the browser
- * send that name as Host. Only 127.0.0.1, localhost and [::1] with this server's port are answered; others get 403
+ * send that name as Host. Only 127.0.0.1, localhost and [::1] with this server's port, and the in-cluster names of
+ * the `kubernetes` Service (which no outside page can make resolve here) on 443, are answered; others get 403
  * Forbidden — the request is well formed (400 would say it is malformed), it is refused by policy.
  */
 import { createHash, randomBytes, timingSafeEqual } from 'node:crypto';
@@ -14,6 +15,7 @@ import { isIP } from 'node:net';
 import type { TLSSocket } from 'node:tls';
 import { issueCertificate, type CertificateAuthority, type PemPair } from '../pki.js';
 import { StatusError } from './errors.js';
+import { KUBERNETES_SERVICE_IP } from './registry.js';
 
 /** What the server needs to serve TLS and check credentials. */
 export interface ServerAuth {
@@ -28,9 +30,15 @@ export function newToken(): string {
 
 const LOOPBACK_NAMES = ['127.0.0.1', 'localhost', '::1'];
 
-/** The serving certificate: every loopback name a client may dial, plus `host` when it is another address. */
+/**
+ * How pods reach the API server: the `kubernetes` Service (registry.ts) by name or cluster IP, on its port 443. In
+ * the certificate as upstream's (kube-apiserver's default serving cert SANs), and accepted as Host on that port.
+ */
+const IN_CLUSTER_NAMES = ['kubernetes', 'kubernetes.default', 'kubernetes.default.svc', 'kubernetes.default.svc.cluster.local', KUBERNETES_SERVICE_IP];
+
+/** The serving certificate: every loopback name a client may dial, `host` when it is another address, the in-cluster names. */
 export function servingCertificate(ca: CertificateAuthority, host: string): Promise<PemPair> {
-  const names = LOOPBACK_NAMES.includes(host) ? LOOPBACK_NAMES : [...LOOPBACK_NAMES, host];
+  const names = [...(LOOPBACK_NAMES.includes(host) ? LOOPBACK_NAMES : [...LOOPBACK_NAMES, host]), ...IN_CLUSTER_NAMES];
   return issueCertificate(ca, {
     commonName: 'bodywork-sandbox-apiserver',
     dnsNames: names.filter((n) => !isIP(n)),
@@ -44,7 +52,9 @@ const unauthorized = () => new StatusError(401, 'Unauthorized', 'Unauthorized');
 /** The Host values this server answers to. */
 export function allowedHosts(host: string, port: number): Set<string> {
   const names = LOOPBACK_NAMES.includes(host) ? LOOPBACK_NAMES : [...LOOPBACK_NAMES, host];
-  return new Set(names.map((n) => (n.includes(':') ? `[${n}]:${port}` : `${n}:${port}`)));
+  const hostPort = (n: string, p: number) => (n.includes(':') ? `[${n}]:${p}` : `${n}:${p}`);
+  // Through the Service, port 443 (default for https: a Host without a port means 443 too).
+  return new Set([...names.map((n) => hostPort(n, port)), ...IN_CLUSTER_NAMES.flatMap((n) => [hostPort(n, 443), n])]);
 }
 
 /** Checks one request, its Host then its credentials; throws the StatusError to answer with. */

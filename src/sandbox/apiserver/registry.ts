@@ -38,6 +38,8 @@ export interface ClusterStoreOptions {
   gcDelayMs?: number;
   /** Field manager for in-process writes that name none (default `sandbox`). */
   defaultFieldManager?: string;
+  /** The CA bundle published in every namespace's kube-root-ca.crt (startSandbox: its CA; default a placeholder). */
+  rootCA?: string;
 }
 
 /** The registry plus what the HTTP layer needs beyond the shared contract. */
@@ -66,7 +68,11 @@ function ts(d: Date): string {
 
 const gr = (r: ResourceType) => ({ group: r.group, resource: r.resource });
 
-const FAKE_CA = '-----BEGIN CERTIFICATE-----\nMIIBsandboxCAnotARealCertificate\n-----END CERTIFICATE-----\n';
+/** The `kubernetes` Service's cluster IP (the first of the service range, as upstream's). */
+export const KUBERNETES_SERVICE_IP = '10.96.0.1';
+
+/** kube-root-ca.crt's content for a store with no API server CA (in-process tests). */
+const PLACEHOLDER_CA = '-----BEGIN CERTIFICATE-----\nMIIBsandboxCAnotARealCertificate\n-----END CERTIFICATE-----\n';
 
 export function createClusterStore(opts: ClusterStoreOptions = {}): SandboxStore {
   const now = opts.now ?? (() => new Date());
@@ -362,7 +368,7 @@ export function createClusterStore(opts: ClusterStoreOptions = {}): SandboxStore
       createInternal(
         'configmaps',
         ns,
-        { apiVersion: 'v1', kind: 'ConfigMap', metadata: { name: 'kube-root-ca.crt', annotations: { 'kubernetes.io/description': 'Contains a CA bundle that can be used to verify the kube-apiserver when using internal endpoints such as the internal service IP or kubernetes.default.svc. No other usage is guaranteed across distributions of Kubernetes clusters.' } }, data: { 'ca.crt': FAKE_CA } },
+        { apiVersion: 'v1', kind: 'ConfigMap', metadata: { name: 'kube-root-ca.crt', annotations: { 'kubernetes.io/description': 'Contains a CA bundle that can be used to verify the kube-apiserver when using internal endpoints such as the internal service IP or kubernetes.default.svc. No other usage is guaranteed across distributions of Kubernetes clusters.' } }, data: { 'ca.crt': opts.rootCA ?? PLACEHOLDER_CA } },
         { fieldManager: 'kube-controller-manager' },
       );
     }
@@ -801,7 +807,7 @@ export function createClusterStore(opts: ClusterStoreOptions = {}): SandboxStore
       apiVersion: 'v1',
       kind: 'Service',
       metadata: { name: 'kubernetes', labels: { component: 'apiserver', provider: 'kubernetes' } },
-      spec: { clusterIP: '10.96.0.1', ports: [{ name: 'https', port: 443, protocol: 'TCP', targetPort: 6443 }] },
+      spec: { clusterIP: KUBERNETES_SERVICE_IP, ports: [{ name: 'https', port: 443, protocol: 'TCP', targetPort: 6443 }] },
     },
     { fieldManager: 'kube-apiserver' },
   );
