@@ -128,9 +128,16 @@ describe.skipIf(!isolationPossible)('isolated pod network', () => {
       "print('env', get('http://%s:%s/d' % (os.environ['WEB_SERVICE_HOST'], os.environ['WEB_SERVICE_PORT'])))",
       "print('rr', sorted(set(get('http://web:5000/').split()[0] for _ in range(12))))",
       "print('vars', os.environ['WEB_SERVICE_PORT_HTTP'], os.environ['WEB_PORT'], os.environ['KUBERNETES_SERVICE_HOST'], os.environ['KUBERNETES_SERVICE_PORT'])",
-      "print('kube', urllib.request.urlopen('http://kubernetes.default.svc:443/version', timeout=5).status)",
+      // HTTPS, verified against kube-root-ca.crt (the name included) at the path upstream's kube-api-access mounts it.
+      'import ssl, urllib.error',
+      "tls = ssl.create_default_context(cafile='/var/run/secrets/kubernetes.io/serviceaccount/ca.crt')",
+      'try: code = urllib.request.urlopen("https://kubernetes.default.svc/version", timeout=5, context=tls).status',
+      'except urllib.error.HTTPError as e: code = e.code',
+      "print('kube', code)",
     ].join('\n');
-    const { phase, log } = await runPod('client', ['python3', '-c', script]);
+    const { phase, log } = await runPod('client', ['python3', '-c', script], {
+      volumeMounts: [{ name: 'kube-ca', mountPath: '/var/run/secrets/kubernetes.io/serviceaccount', readOnly: true }],
+    }, { volumes: [{ name: 'kube-ca', configMap: { name: 'kube-root-ca.crt' } }] });
     expect(phase, log).toBe('Succeeded');
     expect(log).toMatch(/^short web-\S+ \/a$/m);
     expect(log).toMatch(/^fqdn web-\S+ \/b$/m);
@@ -139,8 +146,9 @@ describe.skipIf(!isolationPossible)('isolated pod network', () => {
     const names = (await podsOf('web')).map((p) => p.metadata.name).sort();
     expect(log).toContain(`rr ['${names[0]}', '${names[1]}']`);
     expect(log).toContain(`vars 5000 tcp://${svc.spec!.clusterIP}:5000 10.96.0.1 443`);
-    // The `kubernetes` Service forwards to this sandbox's API server.
-    expect(log).toContain('kube 200');
+    // The `kubernetes` Service forwards to this sandbox's API server, whose certificate the pod's CA bundle verifies;
+    // a pod without the token is not let in.
+    expect(log).toContain('kube 401');
     expect(phase).toBe('Succeeded');
   });
 
@@ -213,10 +221,14 @@ describe.skipIf(!isolationPossible)('isolated pod network', () => {
       'echo through > "$SBX_OUT"',
     ].join('\n');
     fs.writeFileSync(path.join(sb.dataDir, 'host-check.txt'), 'host-visible\n');
+    // Pods run as a non-root user: a host directory they write into is the admin's to open, as for a hostPath on a node.
+    const hostOut = path.join(sb.dataDir, 'host-rw');
+    fs.mkdirSync(hostOut);
+    fs.chmodSync(hostOut, 0o777);
     const { phase, log } = await runPod('volumes', ['sh', '-c', script], {
       env: [
         { name: 'SBX_CHECK', value: path.join(sb.dataDir, 'host-check.txt') },
-        { name: 'SBX_OUT', value: path.join(sb.dataDir, 'host-out.txt') },
+        { name: 'SBX_OUT', value: path.join(hostOut, 'host-out.txt') },
       ],
       workingDir: '/srv-bodywork-test/deep/data',
       volumeMounts: [
@@ -233,7 +245,7 @@ describe.skipIf(!isolationPossible)('isolated pod network', () => {
     expect(log).toContain('search default.svc.cluster.local svc.cluster.local cluster.local');
     expect(log).toContain('nested-ok');
     expect(log).toContain('host-visible');
-    expect(fs.readFileSync(path.join(sb.dataDir, 'host-out.txt'), 'utf8')).toBe('through\n');
+    expect(fs.readFileSync(path.join(hostOut, 'host-out.txt'), 'utf8')).toBe('through\n');
     expect(phase).toBe('Succeeded');
     const p = await c.core.readNamespacedPod({ name: 'volumes', namespace: ns });
     expect(fs.readFileSync(path.join(sb.dataDir, 'pods', p.metadata!.uid!, 'volumes', 'scratch', 'out.txt'), 'utf8')).toBe('written\n');
