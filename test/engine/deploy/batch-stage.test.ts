@@ -6,7 +6,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { jobNameFor } from '../../../src/engine/deploy/batch-stage.js';
 import { deployProject } from '../../../src/engine/deploy/deploy.js';
 import { RecordingLogger } from '../../../src/engine/logger.js';
-import { batchProject, newRunId, planDir, removeProject, startDeploySandbox, writeProject, type DeploySandbox } from './helpers.js';
+import { batchProject, newRunId, planDir, removeProject, sharedDir, startDeploySandbox, writeProject, type DeploySandbox } from './helpers.js';
 
 let s: DeploySandbox;
 const dirs: string[] = [];
@@ -20,6 +20,13 @@ afterAll(async () => {
 
 async function project(files: Record<string, string>): Promise<string> {
   const dir = await writeProject(files);
+  dirs.push(dir);
+  return dir;
+}
+
+/** A directory the stages and the test exchange marker files through (helpers.ts sharedDir). */
+async function scratch(): Promise<string> {
+  const dir = await sharedDir();
   dirs.push(dir);
   return dir;
 }
@@ -41,7 +48,7 @@ function printThenWait(line: string, file: string): string {
 
 describe('a batch stage that always fails, with RETRIES=2', () => {
   it('runs 3 attempts, fails with BackoffLimitExceeded, streams every attempt live and skips later steps', async () => {
-    const dir = await project({});
+    const dir = await scratch();
     const release = join(dir, 'released');
     const files = batchProject('flaky', 'train >> after', {
       train: { retries: 2, script: `${printThenWait('attempt running', release)}print("boom: bad data", flush=True)\nsys.exit(1)\n` },
@@ -159,7 +166,7 @@ describe('keepJobs', () => {
 
 describe('two stages of one step', () => {
   it('run concurrently', async () => {
-    const dir = await project({});
+    const dir = await scratch();
     const files = batchProject('concurrent', 'left, right >> last', {
       // Each stage announces itself with a file, then waits for the other's: only concurrent stages can both finish.
       left: { script: `open(${JSON.stringify(join(dir, 'left'))}, "w").close()\n${printThenWait('left waiting', join(dir, 'right'))}print("left done")\n` },

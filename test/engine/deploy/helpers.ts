@@ -1,5 +1,5 @@
 /** Deploy-engine tests: a sandbox, a client talking to it through its kubeconfig (HTTPS, token), and small projects written to temp dirs. */
-import { mkdtemp, mkdir, rm, writeFile } from 'node:fs/promises';
+import { chmod, mkdtemp, mkdir, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { loadProject } from '../../../src/engine/config/load.js';
@@ -29,6 +29,17 @@ export async function writeProject(files: Record<string, string>): Promise<strin
     await mkdir(dirname(join(dir, path)), { recursive: true });
     await writeFile(join(dir, path), content);
   }
+  return dir;
+}
+
+/**
+ * A new temp dir that stage pods and the test both write into. As root the sandbox runs pods as a non-root user
+ * (65534 by default), and mkdtemp's 0700 would shut them out: opening it is the test's business, as a hostPath's
+ * permissions are the node admin's.
+ */
+export async function sharedDir(): Promise<string> {
+  const dir = await mkdtemp(join(tmpdir(), 'bodywork-deploy-shared-'));
+  await chmod(dir, 0o777);
   return dir;
 }
 
