@@ -3,7 +3,7 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { deployProject } from '../../../src/engine/deploy/deploy.js';
 import { RecordingLogger } from '../../../src/engine/logger.js';
-import { batchProject, httpServer, newRunId, planDir, removeProject, startDeploySandbox, writeProject, type DeploySandbox } from './helpers.js';
+import { batchProject, httpServer, newRunId, planDir, removeProject, sharedDir, startDeploySandbox, writeProject, type DeploySandbox } from './helpers.js';
 
 let s: DeploySandbox;
 const dirs: string[] = [];
@@ -17,7 +17,7 @@ afterAll(async () => {
 
 describe('a step with a batch and a service stage', () => {
   it('runs them at once (not batch first, as Bodywork did), then the next step', async () => {
-    const work = await writeProject({});
+    const work = await sharedDir(); // stage pods (non-root) write the marker here
     dirs.push(work);
     const marker = join(work, 'api-started');
     const waitForApi = [
