@@ -22,6 +22,11 @@ export interface FaultOptions {
   includeDiscovery?: boolean;
   /** Only requests whose path matches are affected (default: all API requests). */
   pathPattern?: RegExp;
+  /**
+   * Also affect requests authenticated by a client certificate: the node agent's (default true). False keeps the
+   * sequence to the token clients' requests, so a seed gives the same faults whatever the node's timing.
+   */
+  certClients?: boolean;
 }
 
 export type FaultDecision =

@@ -13,6 +13,7 @@
 import http, { type IncomingMessage, type ServerResponse } from 'node:http';
 import https from 'node:https';
 import type { AddressInfo } from 'node:net';
+import type { TLSSocket } from 'node:tls';
 import { parse as parseYaml } from 'yaml';
 import { createCertificateAuthority, type CertificateAuthority } from '../pki.js';
 import type { ClusterStore, DeleteOptions, KubeObject, PatchType, PodLogOptions, PodLogSource, ResourceType } from '../types.js';
@@ -217,6 +218,9 @@ export async function startApiServer(opts: ApiServerOptions): Promise<ApiServer>
   const { store, logs } = opts;
   const hub = new WatchHub(store, { historySize: opts.watchHistorySize });
   const faults = opts.faults ? new FaultInjector(opts.faults) : undefined;
+  // The injector for one request: none for client-certificate (node agent) requests when FaultOptions.certClients is false.
+  const faultsFor = (req: IncomingMessage): FaultInjector | undefined =>
+    faults && (faults.opts.certClients !== false || !(req.socket as TLSSocket).authorized) ? faults : undefined;
   const bookmarkMs = opts.bookmarkIntervalMs ?? 10_000;
   const openWatches = new Set<ServerResponse>();
   let serverAddress = '';
@@ -335,6 +339,7 @@ export async function startApiServer(opts: ApiServerOptions): Promise<ApiServer>
     const path = url.pathname.replace(/\/+$/, '') || '/';
     const q = url.searchParams;
     const method = (req.method ?? 'GET').toUpperCase();
+    const faults = faultsFor(req);
 
     if (path === '/healthz' || path === '/readyz' || path === '/livez' || /^\/(healthz|readyz|livez)\//.test(path)) {
       if (faults?.applies(path, true)) await injected(req, res, path, method);
@@ -625,6 +630,7 @@ export async function startApiServer(opts: ApiServerOptions): Promise<ApiServer>
     res.on('close', finish);
 
     const label = `WATCH ${req.url}`;
+    const faults = faultsFor(req);
     try {
       if (fromRV && fromRV > 0 && !sendInitial && faults?.expireResume(label)) {
         throw new StatusError(410, 'Expired', `too old resource version: ${fromRV} (${hub.resourceVersion})`);
