@@ -5,11 +5,11 @@
  */
 import { execFileSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
-import { chmodSync, existsSync, statSync, writeFileSync } from 'node:fs';
+import { existsSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { V1Deployment, V1Secret } from '@kubernetes/client-node';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { batchProject, httpServer, removeProject, startDeploySandbox, writeProject, type DeploySandbox } from '../engine/deploy/helpers.js';
+import { batchProject, httpServer, removeProject, serveGitRepository, startDeploySandbox, writeProject, type DeploySandbox } from '../engine/deploy/helpers.js';
 import { startFakeGitHub, type FakeGitHub } from './support/fake-github.js';
 import { runAction, type ActionRun } from './support/run-action.js';
 
@@ -112,13 +112,8 @@ describe('the action with command: deploy', () => {
     git(ws, 'commit', '-q', '-m', 'pipeline');
     const sha = git(ws, 'rev-parse', 'HEAD');
     // The "server": GITHUB_SERVER_URL/GITHUB_REPOSITORY.git is a bare clone on this machine.
-    const server = await writeProject({});
+    const { server } = await serveGitRepository(ws, 'acme/iris.git');
     dirs.push(server);
-    git(server, 'clone', '-q', '--bare', ws, join(server, 'acme', 'iris.git'));
-    // Pods run as an unprivileged user (65534 by default): the "server" must be readable by it, and owned by it for
-    // git's safe.directory check, as a served repository is its server's.
-    chmodSync(server, 0o755);
-    if (process.getuid?.() === 0) execFileSync('chown', ['-R', '65534:65534', join(server, 'acme', 'iris.git')]);
     writeFileSync(join(ws, 'project', 'train', 'main.py'), 'print("working tree", flush=True)\n');
     const run = await runAction({
       workspace: ws,

@@ -7,7 +7,7 @@ import { fileURLToPath } from 'node:url';
 import type { V1Job } from '@kubernetes/client-node';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { KubeClient, loadKubeConfig } from '../../src/engine/kube/index.js';
-import { batchProject, httpServer, removeProject, startDeploySandbox, writeProject, type DeploySandbox } from '../engine/deploy/helpers.js';
+import { batchProject, httpServer, removeProject, serveGitRepository, startDeploySandbox, writeProject, type DeploySandbox } from '../engine/deploy/helpers.js';
 
 const repo = fileURLToPath(new URL('../../', import.meta.url));
 
@@ -171,7 +171,9 @@ describe('bodywork-deploy deploy', () => {
     await git('init', '-q');
     await git('add', '.');
     await git('commit', '-q', '-m', 'pipeline');
-    await git('remote', 'add', 'origin', `file://${repo}`);
+    const { server, bare } = await serveGitRepository(repo);
+    dirs.push(server);
+    await git('remote', 'add', 'origin', `file://${bare}`);
     const sha = await git('rev-parse', 'HEAD');
     await writeFile(join(repo, 'ml', 'train', 'main.py'), 'print("uncommitted", flush=True)\n');
     const dir = join(repo, 'ml');
@@ -180,7 +182,7 @@ describe('bodywork-deploy deploy', () => {
     expect(p.code, p.stderr).toBe(0);
     expect(p.stdout).not.toContain('kind: ConfigMap');
     expect(p.stdout).toContain('initContainers:');
-    expect(p.stdout).toContain(`value: file://${repo}`);
+    expect(p.stdout).toContain(`value: file://${bare}`);
     expect(p.stdout).toContain(`value: ${sha}`);
     expect(p.stdout).toContain('subPath: ml');
     expect(p.stdout).toContain('name: bodywork-git-token');

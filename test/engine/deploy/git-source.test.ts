@@ -5,7 +5,7 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { deployProject } from '../../../src/engine/deploy/deploy.js';
 import { RecordingLogger } from '../../../src/engine/logger.js';
-import { batchProject, newRunId, planDir, removeProject, startDeploySandbox, writeProject, type DeploySandbox } from './helpers.js';
+import { batchProject, newRunId, planDir, removeProject, serveGitRepository, startDeploySandbox, writeProject, type DeploySandbox } from './helpers.js';
 
 let s: DeploySandbox;
 const dirs: string[] = [];
@@ -21,8 +21,11 @@ function git(cwd: string, ...args: string[]): string {
   return execFileSync('git', ['-c', 'user.email=test@example.com', '-c', 'user.name=test', ...args], { cwd, encoding: 'utf8' }).trim();
 }
 
-/** A git repository holding a one-stage batch project in `pipeline/`, committed; the working tree then changed (not committed). */
-async function repository(name: string): Promise<{ repo: string; commit: string }> {
+/**
+ * A git repository holding a one-stage batch project in `pipeline/`, committed; the working tree then changed (not
+ * committed). `url` is where the pods clone it from: a served bare clone.
+ */
+async function repository(name: string): Promise<{ repo: string; commit: string; url: string }> {
   const files = batchProject(name, 'train', { train: { script: 'print("committed version", flush=True)\n' } });
   const repo = await writeProject(Object.fromEntries(Object.entries(files).map(([k, v]) => [`pipeline/${k}`, v])));
   dirs.push(repo);
@@ -30,13 +33,15 @@ async function repository(name: string): Promise<{ repo: string; commit: string 
   git(repo, 'add', '.');
   git(repo, 'commit', '-q', '-m', 'pipeline');
   writeFileSync(join(repo, 'pipeline', 'train', 'main.py'), 'print("uncommitted version", flush=True)\n');
-  return { repo, commit: git(repo, 'rev-parse', 'HEAD') };
+  const { server, bare } = await serveGitRepository(repo);
+  dirs.push(server);
+  return { repo, commit: git(repo, 'rev-parse', 'HEAD'), url: `file://${bare}` };
 }
 
 describe('the git code source', () => {
   it('runs the committed files of the project subdirectory, with no code ConfigMaps', async () => {
-    const { repo, commit } = await repository('git-ok');
-    const { spec, plan } = await planDir(join(repo, 'pipeline'), { codeSource: { type: 'git', url: `file://${repo}`, commit }, repoSubdir: 'pipeline', commitSha: commit });
+    const { repo, commit, url } = await repository('git-ok');
+    const { spec, plan } = await planDir(join(repo, 'pipeline'), { codeSource: { type: 'git', url, commit }, repoSubdir: 'pipeline', commitSha: commit });
     expect(plan.setup.filter((o) => o.kind === 'ConfigMap')).toEqual([]);
     const lines: string[] = [];
     const r = await deployProject({ client: s.client, logger: new RecordingLogger(), spec, plan, runId: newRunId(), timeoutMs: 60_000, onLogLine: (_s, l) => lines.push(l) });
@@ -48,8 +53,8 @@ describe('the git code source', () => {
   });
 
   it('reads the token from its Secret, and fails at once naming the Secret when it is missing', async () => {
-    const { repo, commit } = await repository('git-token');
-    const codeSource = { type: 'git' as const, url: `file://${repo}`, commit, tokenSecret: 'git-token' };
+    const { repo, commit, url } = await repository('git-token');
+    const codeSource = { type: 'git' as const, url, commit, tokenSecret: 'git-token' };
     const { spec, plan } = await planDir(join(repo, 'pipeline'), { codeSource, repoSubdir: 'pipeline' });
     const missing = await deployProject({ client: s.client, logger: new RecordingLogger(), spec, plan, runId: newRunId(), timeoutMs: 60_000 });
     expect(missing.stages[0]).toMatchObject({ stage: 'train', status: 'failed' });
@@ -62,9 +67,9 @@ describe('the git code source', () => {
   });
 
   it('fails the stage when the commit does not exist, with the init container\'s error in the log tail', async () => {
-    const { repo } = await repository('git-bad');
+    const { repo, url } = await repository('git-bad');
     const missing = 'deadbeef'.repeat(5);
-    const { spec, plan } = await planDir(join(repo, 'pipeline'), { codeSource: { type: 'git', url: `file://${repo}`, commit: missing }, repoSubdir: 'pipeline' });
+    const { spec, plan } = await planDir(join(repo, 'pipeline'), { codeSource: { type: 'git', url, commit: missing }, repoSubdir: 'pipeline' });
     const r = await deployProject({ client: s.client, logger: new RecordingLogger(), spec, plan, runId: newRunId(), timeoutMs: 60_000 });
     expect(r.status).toBe('failure');
     expect(r.stages[0]).toMatchObject({ stage: 'train', status: 'failed' });

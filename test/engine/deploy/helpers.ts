@@ -1,4 +1,5 @@
 /** Deploy-engine tests: a sandbox, a client talking to it through its kubeconfig (HTTPS, token), and small projects written to temp dirs. */
+import { execFileSync } from 'node:child_process';
 import { chmod, mkdtemp, mkdir, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
@@ -41,6 +42,21 @@ export async function sharedDir(): Promise<string> {
   const dir = await mkdtemp(join(tmpdir(), 'bodywork-deploy-shared-'));
   await chmod(dir, 0o777);
   return dir;
+}
+
+/**
+ * Serves the git repository `repo` to stage pods as a git server would: a bare clone in a new directory that the
+ * non-root pod user (65534 when the tests run as root) can read, owned by that user so git's safe.directory check
+ * passes, as a served repository belongs to its server. Returns the bare clone's path (clone it as `file://PATH`).
+ */
+export async function serveGitRepository(repo: string, name = 'repo.git'): Promise<{ server: string; bare: string }> {
+  const server = await mkdtemp(join(tmpdir(), 'bodywork-deploy-git-'));
+  const bare = join(server, name);
+  await mkdir(dirname(bare), { recursive: true });
+  execFileSync('git', ['clone', '-q', '--bare', repo, bare]);
+  await chmod(server, 0o755);
+  if (process.getuid?.() === 0) execFileSync('chown', ['-R', '65534:65534', bare]);
+  return { server, bare };
 }
 
 export async function removeProject(dir: string): Promise<void> {
