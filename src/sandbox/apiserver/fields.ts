@@ -55,8 +55,14 @@ const enc = (p: FieldPath) => JSON.stringify(p);
 const dec = (s: string) => JSON.parse(s) as FieldPath;
 
 /** The paths of an object's fields (leaves, keyed-list items and map nodes). */
-export function fieldSetOf(obj: KubeObject | Record<string, any>, scope: OwnershipScope): FieldSet {
+/**
+ * `mapNodes`: record map nodes (`.`), as structured-merge-diff does for the fields an Update changed; an applied
+ * configuration's set holds its leaves and keyed-list items only (upstream: `{"f:data":{"f:x":{}}}` for an apply,
+ * `{"f:data":{".":{},"f:x":{}}}` for a create), so a manager that loses its last leaf to a forced apply is dropped.
+ */
+export function fieldSetOf(obj: KubeObject | Record<string, any>, scope: OwnershipScope, mapNodes = true): FieldSet {
   const out: FieldSet = new Set();
+  const walk = (v: unknown, path: FieldPath, names: string[]) => walkFields(v, path, names, out, mapNodes);
   for (const [k, v] of Object.entries(obj)) {
     if (k === 'apiVersion' || k === 'kind' || v === undefined) continue;
     if (scope === 'main' && k === 'status') continue;
@@ -64,16 +70,16 @@ export function fieldSetOf(obj: KubeObject | Record<string, any>, scope: Ownersh
     if (k === 'metadata' && isPlainObject(v)) {
       for (const [mk, mv] of Object.entries(v)) {
         if (STRIPPED_META.has(mk) || mv === undefined) continue;
-        walk(mv, ['f:metadata', `f:${mk}`], ['metadata', mk], out);
+        walk(mv, ['f:metadata', `f:${mk}`], ['metadata', mk]);
       }
       continue;
     }
-    walk(v, [`f:${k}`], [k], out);
+    walk(v, [`f:${k}`], [k]);
   }
   return out;
 }
 
-function walk(v: unknown, path: FieldPath, names: string[], out: FieldSet): void {
+function walkFields(v: unknown, path: FieldPath, names: string[], out: FieldSet, mapNodes: boolean): void {
   if (isPlainObject(v) && ATOMIC_FIELDS.has(names[names.length - 1])) {
     out.add(enc(path));
     return;
@@ -84,8 +90,8 @@ function walk(v: unknown, path: FieldPath, names: string[], out: FieldSet): void
       out.add(enc(path));
       return;
     }
-    if (MAP_FIELDS.has(names[names.length - 1])) out.add(enc([...path, '.']));
-    for (const [k, x] of entries) walk(x, [...path, `f:${k}`], [...names, k], out);
+    if (mapNodes && MAP_FIELDS.has(names[names.length - 1])) out.add(enc([...path, '.']));
+    for (const [k, x] of entries) walkFields(x, [...path, `f:${k}`], [...names, k], out, mapNodes);
     return;
   }
   if (Array.isArray(v) && v.length > 0) {
@@ -94,7 +100,7 @@ function walk(v: unknown, path: FieldPath, names: string[], out: FieldSet): void
       for (const item of v) {
         const ip = [...path, `k:${JSON.stringify(itemKey(item, schema.keys))}`];
         out.add(enc([...ip, '.']));
-        if (isPlainObject(item)) for (const [k, x] of Object.entries(item)) if (x !== undefined) walk(x, [...ip, `f:${k}`], [...names, k], out);
+        if (isPlainObject(item)) for (const [k, x] of Object.entries(item)) if (x !== undefined) walkFields(x, [...ip, `f:${k}`], [...names, k], out, mapNodes);
       }
       return;
     }
@@ -315,7 +321,7 @@ export function applyConfig(
   subresource?: string,
 ): ApplyResult {
   const entries = readEntries(live);
-  const appliedSet = fieldSetOf(applied, scope);
+  const appliedSet = fieldSetOf(applied, scope, false);
   const base: KubeObject = live ? structuredClone(live) : ({ apiVersion: applied.apiVersion, kind: applied.kind, metadata: {} } as KubeObject);
 
   // Conflicts: another manager owns a field we set, and our value differs from the live one.
