@@ -3,8 +3,8 @@
  * as kube-scheduler would after its filter/score cycle (K pkg/scheduler/schedule_one.go): `spec.nodeName` is set,
  * condition `PodScheduled=True` is added and the event `Scheduled` "Successfully assigned ns/pod to node" recorded.
  *
- * Filter: the NodeResourcesFit plugin (K pkg/scheduler/framework/plugins/noderesources/fit.go). A pod fits when, for
- * cpu and memory, its requests (K component-helpers resource.PodRequests: regular containers summed, init containers
+ * Filters: NodeUnschedulable, TaintToleration and NodeAffinity (node-filters.ts), then the NodeResourcesFit plugin
+ * (K pkg/scheduler/framework/plugins/noderesources/fit.go). A pod fits when, for cpu and memory, its requests (K component-helpers resource.PodRequests: regular containers summed, init containers
  * as a max, sidecars added; a limit without a request counts as the request, as API defaulting makes it) plus the
  * requests of the non-terminal pods already bound to the node do not exceed the node's allocatable, and the node's
  * `pods` count is not exhausted. Allocatable is the Node object's `status.allocatable` (the kubelet registers it from
@@ -18,6 +18,7 @@
  */
 import os from 'node:os';
 import type { ClusterStore, EventRecorder, KubeObject, StoreEvent } from '../types.js';
+import { placementFailure } from './node-filters.js';
 import { errorMessage, isNotFound, nowRFC3339, splitKey, WorkQueue, type LogFn } from './util.js';
 
 export interface NodeCapacity {
@@ -158,10 +159,14 @@ export function insufficientResources(pod: KubeObject, onNode: KubeObject[], all
   return reasons;
 }
 
-/** The FitError message for one node (K framework/types.go) with DefaultPreemption's post-filter message. */
-export function unschedulableMessage(reasons: string[]): string {
+/**
+ * The FitError message for one node (K framework/types.go) with DefaultPreemption's post-filter message: preemption
+ * "is not helpful" when a placement filter failed (UnschedulableAndUnresolvable), else no victim was found.
+ */
+export function unschedulableMessage(reasons: string[], unresolvable = false): string {
   const hist = reasons.map((r) => `1 ${r}`).sort();
-  return `0/1 nodes are available: ${hist.join(', ')}. preemption: 0/1 nodes are available: 1 No preemption victims found for incoming pod.`;
+  const preemption = unresolvable ? 'Preemption is not helpful for scheduling' : 'No preemption victims found for incoming pod';
+  return `0/1 nodes are available: ${hist.join(', ')}. preemption: 0/1 nodes are available: 1 ${preemption}.`;
 }
 
 // ---------------------------------------------------------------------------------------------------------------
@@ -198,13 +203,15 @@ export function startScheduler(store: ClusterStore, opts: SchedulerOptions): { s
         unschedulable.delete(key);
         return;
       }
+      const node = store.find('nodes', undefined, opts.nodeName);
+      const placement = node ? placementFailure(pod, node) : undefined;
       const onNode = store.list('pods', undefined).items.filter((p) => p.spec?.nodeName === opts.nodeName && !terminal(p));
-      const reasons = insufficientResources(pod, onNode, allocatable());
-      const extra = opts.fits?.(pod, opts.nodeName);
+      const reasons = placement ? [placement.reason] : insufficientResources(pod, onNode, allocatable());
+      const extra = placement ? undefined : opts.fits?.(pod, opts.nodeName);
       if (extra) reasons.push(extra);
       if (reasons.length) {
         unschedulable.add(key);
-        const msg = unschedulableMessage(reasons);
+        const msg = unschedulableMessage(reasons, placement !== undefined);
         setScheduledCondition(store, pod, 'False', 'Unschedulable', msg);
         opts.events.record(pod, 'Warning', 'FailedScheduling', msg, 'default-scheduler');
         return;

@@ -1,5 +1,6 @@
 import os from 'node:os';
 import { afterEach, describe, expect, it } from 'vitest';
+import { placementFailure, tolerates } from '../../../src/sandbox/controllers/node-filters.js';
 import { insufficientResources, nodeCapacity, parseQuantity, podRequests, unschedulableMessage } from '../../../src/sandbox/controllers/scheduler.js';
 import type { KubeObject } from '../../../src/sandbox/types.js';
 import { eventsFor, startHarness, waitFor, type Harness } from './helpers.js';
@@ -135,5 +136,53 @@ describe('scheduler with node capacity', () => {
     delete free.spec.containers[0].resources;
     h.store.create('pods', 'default', free);
     await waitFor(h.store, () => h.store.get('pods', 'default', 'free').status?.phase === 'Succeeded', 'free ran');
+  });
+});
+
+describe('placement filters (node-filters.ts): what kube-scheduler v1.37 answered for our node', () => {
+  const node: KubeObject = { apiVersion: 'v1', kind: 'Node', metadata: { name: 'sandbox', labels: { 'kubernetes.io/os': 'linux', gpu: 'a100', cores: '8' } }, spec: {} };
+  const pod = (spec: Record<string, unknown>): KubeObject => ({ apiVersion: 'v1', kind: 'Pod', metadata: { name: 'p' }, spec: { containers: [], ...spec } });
+  const term = (...matchExpressions: unknown[]) => ({ nodeAffinity: { requiredDuringSchedulingIgnoredDuringExecution: { nodeSelectorTerms: [{ matchExpressions }] } } });
+  const NO_MATCH = { reason: "node(s) didn't match Pod's node affinity/selector" };
+
+  it('nodeSelector needs every label equal; required affinity needs one term whose expressions all hold', () => {
+    expect(placementFailure(pod({ nodeSelector: { gpu: 'a100' } }), node)).toBeUndefined();
+    expect(placementFailure(pod({ nodeSelector: { gpu: 'a100', zone: 'x' } }), node)).toEqual(NO_MATCH);
+    expect(placementFailure(pod({ affinity: term({ key: 'gpu', operator: 'In', values: ['h100', 'a100'] }, { key: 'cores', operator: 'Gt', values: ['4'] }) }), node)).toBeUndefined();
+    expect(placementFailure(pod({ affinity: term({ key: 'cores', operator: 'Lt', values: ['4'] }) }), node)).toEqual(NO_MATCH);
+    expect(placementFailure(pod({ affinity: term({ key: 'gpu', operator: 'NotIn', values: ['a100'] }) }), node)).toEqual(NO_MATCH);
+    expect(placementFailure(pod({ affinity: term({ key: 'tpu', operator: 'DoesNotExist' }, { key: 'gpu', operator: 'Exists' }) }), node)).toBeUndefined();
+    expect(placementFailure(pod({ affinity: { nodeAffinity: { requiredDuringSchedulingIgnoredDuringExecution: { nodeSelectorTerms: [{}] } } } }), node)).toEqual(NO_MATCH);
+    const byName = { nodeAffinity: { requiredDuringSchedulingIgnoredDuringExecution: { nodeSelectorTerms: [{ matchFields: [{ key: 'metadata.name', operator: 'In', values: ['sandbox'] }] }] } } };
+    expect(placementFailure(pod({ affinity: byName }), node)).toBeUndefined();
+  });
+
+  it('NoSchedule and NoExecute taints need a toleration (PreferNoSchedule does not); an unschedulable node refuses all but its toleration', () => {
+    const tainted = { ...node, spec: { taints: [{ key: 'nvidia.com/gpu', value: 'present', effect: 'NoSchedule' }, { key: 'soft', effect: 'PreferNoSchedule' }] } };
+    const TAINT = { reason: 'node(s) had untolerated taint(s)' };
+    expect(placementFailure(pod({}), tainted)).toEqual(TAINT);
+    expect(placementFailure(pod({ tolerations: [{ key: 'nvidia.com/gpu', operator: 'Equal', value: 'other', effect: 'NoSchedule' }] }), tainted)).toEqual(TAINT);
+    expect(placementFailure(pod({ tolerations: [{ key: 'nvidia.com/gpu', operator: 'Exists', effect: 'NoSchedule' }] }), tainted)).toBeUndefined();
+    expect(placementFailure(pod({ tolerations: [{ key: 'nvidia.com/gpu', value: 'present' }] }), tainted)).toBeUndefined();
+    expect(placementFailure(pod({ tolerations: [{ operator: 'Exists' }] }), tainted)).toBeUndefined();
+    expect(tolerates({ key: 'a', operator: 'Bogus' }, { key: 'a', effect: 'NoSchedule' })).toBe(false);
+    const cordoned = { ...node, spec: { unschedulable: true } };
+    expect(placementFailure(pod({}), cordoned)).toEqual({ reason: 'node(s) were unschedulable' });
+    expect(placementFailure(pod({ tolerations: [{ key: 'node.kubernetes.io/unschedulable', operator: 'Exists', effect: 'NoSchedule' }] }), cordoned)).toBeUndefined();
+  });
+
+  it('a pod whose selector no node matches stays Pending with upstream\'s message, and is scheduled once the node gets the label', async () => {
+    const h = await startHarness();
+    try {
+      h.store.create('pods', 'default', { apiVersion: 'v1', kind: 'Pod', metadata: { name: 'gpu', namespace: 'default' }, spec: { restartPolicy: 'Never', nodeSelector: { accelerator: 'a100' }, containers: [{ name: 'main', image: 'busybox', command: ['sh', '-c', 'echo ok'] }] } });
+      const ev = await waitFor(h.store, () => eventsFor(h.store, 'default', 'gpu').find((e) => e.reason === 'FailedScheduling'), 'FailedScheduling');
+      expect(ev.message).toBe(
+        "0/1 nodes are available: 1 node(s) didn't match Pod's node affinity/selector. preemption: 0/1 nodes are available: 1 Preemption is not helpful for scheduling.",
+      );
+      h.store.patch('nodes', undefined, 'sandbox', 'merge', { metadata: { labels: { accelerator: 'a100' } } });
+      await waitFor(h.store, () => h.store.get('pods', 'default', 'gpu').status?.phase === 'Succeeded', 'gpu pod ran once the node was labelled');
+    } finally {
+      await h.stop();
+    }
   });
 });
