@@ -6,7 +6,7 @@
  */
 import type { ClusterStore, KubeObject, ResourceKey, ResourceType, StoreEvent } from '../types.js';
 import { expired } from './errors.js';
-import { keyOf } from './resources.js';
+import { keyOf, RESOURCE_TYPES } from './resources.js';
 import { type ObjectFilter, filterMatches } from './selectors.js';
 
 export type WatchEventType = 'ADDED' | 'MODIFIED' | 'DELETED' | 'BOOKMARK' | 'ERROR';
@@ -55,7 +55,15 @@ export class WatchHub {
     opts: WatchHubOptions = {},
   ) {
     this.size = Math.max(1, opts.historySize ?? 10000);
-    this.compactedRV = currentRV(store);
+    // The history starts where a fresh etcd's does: every object the store already holds, as added at its
+    // resourceVersion (an earlier change of one is not kept). So a watch from any resourceVersion of this server's
+    // life resumes, as upstream's does on a fresh cluster, instead of meeting 410 for what predates the hub.
+    const seed: HubEvent[] = RESOURCE_TYPES.flatMap((resource) =>
+      store.list(keyOf(resource), undefined).items.map((object) => ({ rv: Number(object.metadata.resourceVersion), ev: { type: 'ADDED' as const, key: keyOf(resource), resource, object } })),
+    );
+    seed.sort((a, b) => a.rv - b.rv);
+    this.compactedRV = seed.length > this.size ? seed[seed.length - this.size - 1].rv : 0;
+    this.history.push(...seed.slice(-this.size));
     this.unsubscribe = store.subscribe((ev) => this.onEvent(ev));
   }
 
