@@ -13,11 +13,9 @@ import { nodeCapacity } from './controllers/scheduler.js';
 import type { KubeletOptions } from './kubelet/index.js';
 import { sandboxKubeconfig, writeKubeconfig } from './kubeconfig.js';
 import { createCertificateAuthority } from './pki.js';
-import { shareWithPods } from './kubelet/run-as.js';
-import { createPythonEnvironments } from './python/index.js';
-import type { IsolationMode, ServiceUrl } from './network/index.js';
+import { serviceUrlOf, type IsolationMode, type ServiceUrl } from './network/index.js';
 import { certKubeconfig, nodeCredentials } from './node/credentials.js';
-import { attachNode, type SandboxNode } from './node/index.js';
+import { attachNode, type NodeOptions, type SandboxNode } from './node/index.js';
 import type { ClusterStore } from './types.js';
 
 export interface SandboxOptions {
@@ -30,13 +28,8 @@ export interface SandboxOptions {
   /** Namespace the kubeconfig's context points at. */
   namespace?: string;
   faults?: FaultOptions;
-  /**
-   * Python environments (python/index.ts): every container, whatever its image label, gets its image's venv
-   * (`python3 -m venv --system-site-packages`, cached by image) first on PATH, so its python/pip never touch the host's
-   * Python. `executable`: the system interpreter (default /usr/bin/python3, else python3 on PATH); `cacheDir`: where
-   * venvs live (default `<dataDir>/python`; a persistent one reuses them across sandboxes). false: PATH as the host has it.
-   */
-  python?: { executable?: string; cacheDir?: string } | false;
+  /** The node's Python environments (NodeOptions.python). */
+  python?: NodeOptions['python'];
   /** The node's cpu and memory (default this machine's: os.cpus().length, os.totalmem()): its Node object and the scheduler's resource fit. */
   capacity?: { cpu?: string | number; memory?: string | number };
   controllers?: Partial<ControllerOptions>;
@@ -91,17 +84,6 @@ export async function startSandbox(options: SandboxOptions = {}): Promise<Sandbo
   const hostIP = options.kubelet?.hostIP ?? '127.0.0.1';
   const creds = await nodeCredentials(ca, { nodeName: SANDBOX_NODE_NAME, hostIP });
   const capacity = nodeCapacity(options.capacity);
-  const pythonDir = (options.python && options.python.cacheDir) || join(dataDir, 'python');
-  const python = options.python === false ? undefined : createPythonEnvironments({ dataDir: pythonDir, python: options.python?.executable, log: options.kubelet?.log });
-  // As root, pods run as a non-root user (kubelet/run-as.ts) and create venvs and pip-install in this cache.
-  if (python) shareWithPods(pythonDir, options.kubelet?.runAs);
-  const ownEnv = options.kubelet?.containerEnv;
-  const containerEnv: KubeletOptions['containerEnv'] = python
-    ? (pod, c, base) => {
-        const env = python.containerEnv(typeof c?.image === 'string' ? c.image : '', base);
-        return ownEnv ? { ...env, ...ownEnv(pod, c, { ...base, ...env }) } : env;
-      }
-    : ownEnv;
   const controllers = startControllers(store, { nodeName: SANDBOX_NODE_NAME, nodeCapacity: capacity, ...options.controllers });
   let server: Awaited<ReturnType<typeof startApiServer>> | undefined;
   let node: SandboxNode;
@@ -115,15 +97,15 @@ export async function startSandbox(options: SandboxOptions = {}): Promise<Sandbo
       dataDir,
       hostIP,
       capacity,
-      kubelet: { ...options.kubelet, containerEnv },
+      kubelet: options.kubelet,
+      python: options.python,
       serving: { ...creds.kubeletServing, clientCA: ca.cert },
       isolation: options.isolation,
       warn: options.warn,
       log: options.kubelet?.log,
     });
   } catch (err) {
-    // Nothing may outlive a failed start: processes, the pod network, venv locks.
-    await python?.close();
+    // Nothing may outlive a failed start (attachNode cleans up after itself).
     await controllers.stop();
     await server?.close();
     if (ownDataDir) rmSync(dataDir, { recursive: true, force: true });
@@ -145,17 +127,11 @@ export async function startSandbox(options: SandboxOptions = {}): Promise<Sandbo
       await network.settled();
       return network.serviceUrls();
     },
-    async serviceUrl(name, o = {}) {
-      await network.settled();
-      const ports = network.serviceUrls().filter((u) => u.name === name && u.namespace === (o.namespace ?? 'default'));
-      const p = o.port === undefined ? ports[0] : ports.find((u) => u.portName === o.port || u.port === Number(o.port));
-      return p?.url;
-    },
+    serviceUrl: (name, o) => serviceUrlOf(network, name, o),
     stop: () =>
       (stopped ??= (async () => {
         // The node first: no process may outlive the sandbox, whatever else fails; it stops the pod network too.
         await node.stop();
-        await python?.close();
         await controllers.stop();
         await server!.close();
         if (ownDataDir) rmSync(dataDir, { recursive: true, force: true });

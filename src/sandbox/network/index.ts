@@ -73,6 +73,14 @@ export interface Network {
   stop(): Promise<void>;
 }
 
+/** The host URL of one Service port (the first port unless `port` names or numbers one), once the listeners are up. */
+export async function serviceUrlOf(network: Network, name: string, o: { namespace?: string; port?: number | string } = {}): Promise<string | undefined> {
+  await network.settled();
+  const ports = network.serviceUrls().filter((u) => u.name === name && u.namespace === (o.namespace ?? 'default'));
+  const p = o.port === undefined ? ports[0] : ports.find((u) => u.portName === o.port || u.port === Number(o.port));
+  return p?.url;
+}
+
 export function fallbackNotice(reason: string): string {
   return (
     `bodywork sandbox: pod network isolation is OFF (${reason}). Pods share the host network: two pods cannot ` +

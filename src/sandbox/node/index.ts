@@ -8,6 +8,8 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { startKubelet, type Kubelet, type KubeletOptions } from '../kubelet/index.js';
 import { startNetwork, type IsolationMode, type Network } from '../network/index.js';
+import { shareWithPods } from '../kubelet/run-as.js';
+import { createPythonEnvironments } from '../python/index.js';
 import type { Clock } from './clock.js';
 import { createApiEventRecorder } from './events.js';
 import { NodeHttp, type KubeconfigInput } from './http.js';
@@ -33,6 +35,13 @@ export interface NodeOptions {
   /** The kubelet API over HTTPS: serving cert/key (PEM, naming hostIP) and the CA of allowed client certificates. */
   serving?: { cert: string; key: string; clientCA: string; port?: number; allowedUsers?: string[] };
   isolation?: IsolationMode;
+  /**
+   * Python environments (python/index.ts), how this node runs images: every container, whatever its image label, gets
+   * its image's venv (`python3 -m venv --system-site-packages`, cached by image) first on PATH, so its python/pip never
+   * touch the host's Python. `executable`: the system interpreter (default /usr/bin/python3, else python3 on PATH);
+   * `cacheDir`: where venvs live (default `<dataDir>/python`; a persistent one reuses them). false: PATH as the host has it.
+   */
+  python?: { executable?: string; cacheDir?: string } | false;
   warn?: (message: string) => void;
   log?: (message: string) => void;
   clock?: Clock;
@@ -70,7 +79,19 @@ export async function attachNode(o: NodeOptions): Promise<SandboxNode> {
     const network = await startNetwork(view, { isolation: o.isolation, hostIP, warn: o.warn, log });
     undo.push(() => network.stop());
     const events = createApiEventRecorder(api, { host: nodeName, log });
-    const kubelet = startKubelet(view, { ...o.kubelet, log, dataDir: o.dataDir, nodeName, hostIP, events, runtime: network.runtime });
+    const pythonDir = (o.python && o.python.cacheDir) || path.join(o.dataDir, 'python');
+    const python = o.python === false ? undefined : createPythonEnvironments({ dataDir: pythonDir, python: o.python?.executable, log });
+    if (python) undo.push(() => python.close());
+    // As root, pods run as a non-root user (kubelet/run-as.ts) and create venvs and pip-install in this cache.
+    if (python) shareWithPods(pythonDir, o.kubelet?.runAs);
+    const ownEnv = o.kubelet?.containerEnv;
+    const containerEnv: KubeletOptions['containerEnv'] = python
+      ? (pod, c, base) => {
+          const env = python.containerEnv(typeof c?.image === 'string' ? c.image : '', base);
+          return ownEnv ? { ...env, ...ownEnv(pod, c, { ...base, ...env }) } : env;
+        }
+      : ownEnv;
+    const kubelet = startKubelet(view, { ...o.kubelet, containerEnv, log, dataDir: o.dataDir, nodeName, hostIP, events, runtime: network.runtime });
     undo.push(() => kubelet.stop());
     const server = o.serving ? await startKubeletServer({ logs: kubelet.logs, host: hostIP, ...o.serving }) : undefined;
     if (server) undo.push(() => server.close());
@@ -98,6 +119,7 @@ export async function attachNode(o: NodeOptions): Promise<SandboxNode> {
       stop: () => (stopped ??= (async () => {
         status.stop();
         await kubelet.stop();
+        await python?.close();
         await server?.close();
         await network.stop();
         view.stop();
