@@ -15,12 +15,12 @@ import type { DeployResult } from '../../src/engine/deploy/types.js';
 import { KubeClient, loadKubeConfig } from '../../src/engine/kube/index.js';
 import { RecordingLogger } from '../../src/engine/logger.js';
 import { bundleProject, planProject } from '../../src/engine/plan/index.js';
-import { startSandbox, type Sandbox } from '../../src/sandbox/index.js';
+import { startTestCluster, type TestCluster } from '../support/cluster.js';
 
 const NAMESPACE = 'ml-pipeline';
 const SERVICE = 'bodywork-ml-pipeline-project--stage-2-deploy-scoring-service';
 
-let sandbox: Sandbox;
+let sandbox: TestCluster;
 let dir: string;
 let kubeconfig: string;
 let result: DeployResult;
@@ -30,7 +30,7 @@ const logger = new RecordingLogger();
 beforeAll(async () => {
   dir = mkdtempSync(join(tmpdir(), 'tutorial-'));
   kubeconfig = join(dir, 'kubeconfig');
-  sandbox = await startSandbox({ kubeconfigPath: kubeconfig });
+  sandbox = await startTestCluster(undefined, { kubeconfigPath: kubeconfig });
   const { spec, problems } = await loadProject(join(import.meta.dirname, '..', '..', 'examples', 'iris-pipeline'));
   expect(problems).toEqual([]);
   const plan = planProject(spec!, { namespace: NAMESPACE, runId: 'tutorial-1', codeBundle: await bundleProject(spec!) });

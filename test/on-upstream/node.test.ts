@@ -4,8 +4,7 @@
  * kube-api-access projected volume: a TokenRequest token, kube-root-ca.crt, the namespace), `kubectl logs` reaches
  * our kubelet API, and the tutorial's `kubectl proxy` + services/<svc>/proxy path reaches a pod.
  *
- * Skipped only when the control-plane binary is absent and BODYWORK_TEST_CLUSTER is neither `upstream` nor `both`
- * (then it is built).
+ * In the vitest project `upstream` only (vitest.config.ts), which builds the control plane first.
  */
 import { execFile, spawn, type ChildProcess } from 'node:child_process';
 import fs from 'node:fs';
@@ -14,11 +13,9 @@ import path from 'node:path';
 import readline from 'node:readline';
 import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { startUpstreamCluster, UPSTREAM_BINARY, type UpstreamCluster } from '../../support/upstream-cluster.js';
+import { startUpstreamCluster, type UpstreamCluster } from '../support/upstream-cluster.js';
 
 const run = promisify(execFile);
-const wanted = ['upstream', 'both'].includes(process.env.BODYWORK_TEST_CLUSTER ?? '');
-const skip = !wanted && !fs.existsSync(UPSTREAM_BINARY);
 
 const SERVER = [
   'import http.server, os, socketserver',
@@ -58,7 +55,7 @@ const MANIFEST = {
   ],
 };
 
-describe.skipIf(skip)('our node on the upstream control plane', () => {
+describe('our node on the upstream control plane', () => {
   let dir: string;
   let cluster: UpstreamCluster;
   let proxy: ChildProcess | undefined;

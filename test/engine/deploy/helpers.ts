@@ -8,17 +8,21 @@ import type { ProjectSpec } from '../../../src/engine/config/spec.js';
 import { KubeClient, loadKubeConfig } from '../../../src/engine/kube/index.js';
 import { RecordingLogger } from '../../../src/engine/logger.js';
 import { bundleProject, planProject, type DeployPlan, type PlanOptions } from '../../../src/engine/plan/index.js';
-import { startSandbox, type Sandbox } from '../../../src/sandbox/index.js';
+import { clusterTarget, startTestCluster, type TestCluster } from '../../support/cluster.js';
 
 export interface DeploySandbox {
-  sandbox: Sandbox;
+  /** The cluster under test (the embedded sandbox or the upstream control plane: the file's vitest project says which). */
+  sandbox: TestCluster;
   client: KubeClient;
   stop(): Promise<void>;
 }
 
-/** A sandbox with fast Job back-off (100 ms instead of 10 s) and a client through its kubeconfig. */
+/**
+ * The cluster of this file's vitest project and a client through its kubeconfig (HTTPS, token). The embedded sandbox
+ * backs off failed Job pods 100 ms instead of 10 s; upstream's Job controller keeps its own 10 s.
+ */
 export async function startDeploySandbox(): Promise<DeploySandbox> {
-  const sandbox = await startSandbox({ controllers: { jobBackoffBaseMs: 100 }, warn: () => {} });
+  const sandbox = await startTestCluster(clusterTarget(), { sandbox: { controllers: { jobBackoffBaseMs: 100 } } });
   const client = KubeClient.create(loadKubeConfig({ content: sandbox.kubeconfig }).kc, new RecordingLogger(), { retry: { baseMs: 20, capMs: 200 } });
   return { sandbox, client, stop: () => sandbox.stop() };
 }
