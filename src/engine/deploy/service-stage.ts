@@ -37,14 +37,20 @@ export interface ServiceStageOptions {
 }
 
 /**
- * How long a rollout may take: MAX_STARTUP_TIME_SECONDS per wave of new pods plus a grace. A first deployment starts
+ * How long a rollout may take: MAX_STARTUP_TIME_SECONDS per wave of new pods, plus the install's allowance per wave
+ * where the format's limit does not include it (INI, "1.0": plan/limits.ts), plus a grace. A first deployment starts
  * every replica at once; an update surges MAX_SURGE at a time (maxUnavailable 0), so ceil(replicas / MAX_SURGE) waves.
  */
 export function rolloutTimeoutMs(stage: PlannedServiceStage, existedBefore: boolean, graceSeconds = ROLLOUT_GRACE_SECONDS): number {
   const replicas = stage.deployment.spec?.replicas ?? 1;
-  const startup = stage.spec.service?.maxStartupTimeSeconds ?? 60;
   const waves = existedBefore ? Math.max(1, Math.ceil(replicas / MAX_SURGE)) : 1;
-  return (waves * startup + graceSeconds) * 1000;
+  return (waves * (stage.startup.seconds + stage.startup.graceSeconds) + graceSeconds) * 1000;
+}
+
+/** What the startup limit allowed, for a rollout that ran out of time: `max_startup_time_seconds is 5 s, plus 90 s for installing`. */
+function startupBudget(stage: PlannedServiceStage): string {
+  const { setting, seconds, graceSeconds } = stage.startup;
+  return `${setting} is ${seconds} s per wave of new pods${graceSeconds > 0 ? `, plus ${graceSeconds} s for installing` : ''}`;
 }
 
 function errorMessage(e: unknown): string {
@@ -145,9 +151,11 @@ class ServiceStageRun {
         return this.result({ status: 'succeeded', readyReplicas: ready, ...(publicUrl !== undefined ? { publicUrl } : {}) });
       }
       if (outcome.kind === 'cancelled') return await this.cancel(before);
-      log.warn(`${tag}: the rollout of Deployment ${this.name} failed: ${outcome.reason}`);
+      // Out of time: say what the startup limit allowed (not for a budget the caller set).
+      const reason = outcome.kind === 'timeout' && this.options.timeoutMs === undefined ? `${outcome.reason} (${startupBudget(this.stage)})` : outcome.reason;
+      log.warn(`${tag}: the rollout of Deployment ${this.name} failed: ${reason}`);
       const logTail = await this.collectLogTail(outcome.pods);
-      return await this.undoSafely(before, outcome.reason, logTail);
+      return await this.undoSafely(before, reason, logTail);
     } catch (e) {
       if (ctx.signal.aborted) {
         if (phase === 'before') return this.result({ status: 'cancelled', reason: 'cancelled before anything was applied' });

@@ -8,7 +8,7 @@ import type { ProjectSpec } from '../../../src/engine/config/spec.js';
 import { KubeClient, loadKubeConfig } from '../../../src/engine/kube/index.js';
 import { RecordingLogger } from '../../../src/engine/logger.js';
 import { bundleProject, planProject, type DeployPlan, type PlanOptions } from '../../../src/engine/plan/index.js';
-import { startSandbox, type Sandbox } from '../../../src/sandbox/index.js';
+import { startSandbox, type Sandbox, type SandboxOptions } from '../../../src/sandbox/index.js';
 
 export interface DeploySandbox {
   sandbox: Sandbox;
@@ -16,9 +16,9 @@ export interface DeploySandbox {
   stop(): Promise<void>;
 }
 
-/** A sandbox with fast Job back-off (100 ms instead of 10 s) and a client through its kubeconfig. */
-export async function startDeploySandbox(): Promise<DeploySandbox> {
-  const sandbox = await startSandbox({ controllers: { jobBackoffBaseMs: 100 }, warn: () => {} });
+/** A sandbox with fast Job back-off (100 ms instead of 10 s) and a client through its kubeconfig; `options` go to startSandbox. */
+export async function startDeploySandbox(options: SandboxOptions = {}): Promise<DeploySandbox> {
+  const sandbox = await startSandbox({ warn: () => {}, ...options, controllers: { jobBackoffBaseMs: 100, ...options.controllers } });
   const client = KubeClient.create(loadKubeConfig({ content: sandbox.kubeconfig }).kc, new RecordingLogger(), { retry: { baseMs: 20, capMs: 200 } });
   return { sandbox, client, stop: () => sandbox.stop() };
 }
