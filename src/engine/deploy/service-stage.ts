@@ -132,6 +132,7 @@ class ServiceStageRun {
       phase = 'applying';
       await this.apply<V1Deployment>(this.stage.deployment, ctx.signal);
       phase = 'applied';
+      const slow = this.slowStartNotice();
       const outcome = await waitForRollout({
         client: this.client,
         namespace: this.namespace,
@@ -143,7 +144,7 @@ class ServiceStageRun {
         description: `the rollout of Deployment ${this.name}`,
         watch: this.options.watch,
         onProgress: (ready, desired) => log.debug(`${tag}: ${ready}/${desired} new replicas ready`),
-      });
+      }).finally(() => clearTimeout(slow));
       if (outcome.kind === 'complete') {
         const ready = outcome.deployment.status?.readyReplicas ?? 0;
         log.info(`${tag}: ${ready}/${this.replicas} replicas ready`);
@@ -171,6 +172,19 @@ class ServiceStageRun {
       // A first deployment leaves nothing behind; an update may be half rolled out: undo it (the API may be as broken for that).
       return this.undoSafely(before, reason, []);
     }
+  }
+
+  /**
+   * Where the startup limit leaves the install out (INI, "1.0"), one line when the limit has passed without a ready
+   * rollout: the wait goes on for the install's allowance. A timer, cleared when the rollout ends.
+   */
+  private slowStartNotice(): NodeJS.Timeout | undefined {
+    const { setting, seconds, graceSeconds } = this.stage.startup;
+    if (graceSeconds === 0) return undefined;
+    return setTimeout(
+      () => this.ctx.logger.info(`${this.tag}: not ready after ${setting} (${seconds} s); waiting up to ${graceSeconds} s more per wave for the install, as Bodywork 1 and 2 did`),
+      seconds * 1000,
+    );
   }
 
   /** `undo`, with its own API failures reported in the result. */

@@ -154,9 +154,10 @@ describe("an INI service's MAX_STARTUP_TIME_SECONDS", () => {
     const dir = await iniProject('late-start', 'serve', {
       serve: { service: { startupSeconds: 5, port }, script: `import time\nprint("loading the model", flush=True)\ntime.sleep(8)\n${httpServer(port, 'ok')}` },
     });
-    const { result, plan } = await deploy(dir);
+    const { result, plan, logger } = await deploy(dir);
     expect(result.status, JSON.stringify(result.stages)).toBe('success');
     expect(result.stages[0]).toMatchObject({ status: 'succeeded', readyReplicas: 1 });
+    expect(logger.messages('info')).toContain('serve: not ready after MAX_STARTUP_TIME_SECONDS (5 s); waiting up to 90 s more per wave for the install, as Bodywork 1 and 2 did');
     const pods = await s.client.list<V1Pod>('Pod', plan.namespace);
     expect(pods.items.map((p) => p.status?.containerStatuses?.[0]?.restartCount)).toEqual([0]);
   });
