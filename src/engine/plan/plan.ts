@@ -267,11 +267,7 @@ function container(ctx: Context, stage: StageSpec): V1Container {
     name: CONTAINER_NAME,
     image: ctx.image,
     // With mounted code, the command first copies it into the writable working copy (command.ts).
-    command: stageCommand(stage, PROJECT_MOUNT_PATH, {
-      ...(ctx.code !== undefined ? { copyFrom: CODE_MOUNT_PATH } : {}),
-      limitSeconds: limit?.seconds,
-      limitSetting: limit?.setting,
-    }),
+    command: stageCommand(stage, PROJECT_MOUNT_PATH, { ...(ctx.code ? { copyFrom: CODE_MOUNT_PATH } : {}), limitSeconds: limit?.seconds, limitSetting: limit?.setting }),
     env,
     ...(resources !== undefined ? { resources } : {}),
     ...(ctx.code !== undefined ? { volumeMounts: [ctx.code.mount, { name: WORKING_COPY_VOLUME_NAME, mountPath: PROJECT_MOUNT_PATH }] } : {}),
