@@ -16,6 +16,7 @@ const UPSTREAM_SUITES = [
   'test/engine/deploy/prune.test.ts',
   'test/engine/deploy/rollback-traffic.test.ts',
   'test/engine/deploy/setup.test.ts',
+  'test/engine/deploy/stage-runtime.test.ts',
   'test/engine/deploy/teardown.test.ts',
   'test/action/deploy.test.ts',
   'test/action/injection.test.ts',

@@ -41,12 +41,14 @@ export interface TestCluster {
 export interface TestClusterOptions {
   /** Embedded only: sandbox options (upstream's controllers keep their own timings, e.g. the Job back-off of 10 s). */
   sandbox?: SandboxOptions;
+  /** Our node's kubelet, on either control plane. */
+  kubelet?: SandboxOptions['kubelet'];
   kubeconfigPath?: string;
 }
 
 export async function startTestCluster(target: ClusterTarget = clusterTarget(), o: TestClusterOptions = {}): Promise<TestCluster> {
   if (target === 'embedded') {
-    const sandbox = await startSandbox({ warn: () => {}, ...o.sandbox, kubeconfigPath: o.kubeconfigPath });
+    const sandbox = await startSandbox({ warn: () => {}, ...o.sandbox, kubelet: { ...o.sandbox?.kubelet, ...o.kubelet }, kubeconfigPath: o.kubeconfigPath });
     return {
       target,
       kubeconfig: sandbox.kubeconfig,
@@ -60,7 +62,7 @@ export async function startTestCluster(target: ClusterTarget = clusterTarget(), 
   const dir = mkdtempSync(join(tmpdir(), 'bodywork-upstream-test-'));
   // The node's data (pod volumes, the Python venvs) lies below: the non-root pod user must be able to pass through.
   chmodSync(dir, 0o711);
-  const upstream = await startUpstreamCluster({ kubeconfigPath: join(dir, 'admin.kubeconfig'), dataDir: join(dir, 'data'), node: { warn: () => {} } });
+  const upstream = await startUpstreamCluster({ kubeconfigPath: join(dir, 'admin.kubeconfig'), dataDir: join(dir, 'data'), node: { warn: () => {}, kubelet: o.kubelet } });
   try {
     const admin = new NodeHttp(upstream.kubeconfig);
     const token = await adminToken(admin);

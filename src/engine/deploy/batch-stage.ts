@@ -5,10 +5,26 @@
  * from the Job's `Complete`/`Failed` conditions (with their reason), never from `status.succeeded/failed` counters,
  * so retries are honoured; every attempt's log is streamed while it runs, not printed after the step; nothing
  * sleeps or polls: the Job and its pods are watched.
+ *
+ * Time limits (plan/limits.ts): the container's command bounds the script alone and exits with
+ * SCRIPT_TIMEOUT_EXIT_CODE at its limit, which is reported as `exceeded MAX_COMPLETION_TIME_SECONDS (N s)`, for each
+ * attempt as it ends; the pod's activeDeadlineSeconds is only a generous backstop, so the wait here allows for the
+ * image pull and the install, and says so when the set-up took longer than the script's limit.
  */
 import type { V1ContainerStatus, V1Job, V1JobCondition, V1Pod } from '@kubernetes/client-node';
 import { type Manifest, watchObjects, waitForObject } from '../kube/index.js';
-import { CONTAINER_NAME, LABEL_MANAGED_BY, LABEL_PART_OF, LABEL_STAGE, MANAGED_BY, type PlannedBatchStage, withSuffix } from '../plan/index.js';
+import {
+  CONTAINER_NAME,
+  LABEL_MANAGED_BY,
+  LABEL_PART_OF,
+  LABEL_STAGE,
+  MANAGED_BY,
+  SCRIPT_TIMEOUT_EXIT_CODE,
+  setupSecondsOf,
+  withSuffix,
+  type PlannedBatchStage,
+  type ScriptLimit,
+} from '../plan/index.js';
 import { followPodLog } from './log-stream.js';
 import { diagnosePod } from './pod-diagnosis.js';
 import type { BatchStageRunner, DeployContext, StageResult } from './types.js';
@@ -55,13 +71,20 @@ function podFinished(pod: V1Pod): boolean {
   return pod.status?.phase === 'Succeeded' || pod.status?.phase === 'Failed' || containerStatus(pod)?.state?.terminated !== undefined;
 }
 
-/** Why one attempt failed: `exit code 1`, `DeadlineExceeded: Pod was active on the node longer than ...`. */
-export function attemptFailure(pod: V1Pod): string | undefined {
+/**
+ * Why one attempt failed: `exit code 1`, `exceeded MAX_COMPLETION_TIME_SECONDS (30 s)` (the command stopped the script
+ * at `limit`), `DeadlineExceeded: Pod was active on the node longer than ...` (the backstop).
+ */
+export function attemptFailure(pod: V1Pod, limit?: ScriptLimit): string | undefined {
   if (pod.status?.phase !== 'Failed') return pod.metadata?.deletionTimestamp && pod.status?.phase !== 'Succeeded' ? 'deleted before it finished' : undefined;
-  if (pod.status.reason) return `${pod.status.reason}${pod.status.message ? `: ${pod.status.message}` : ''}`;
+  if (pod.status.reason) {
+    const backstop = pod.status.reason === 'DeadlineExceeded' && limit ? ` (${limit.deadlineSeconds} s: ${limit.setting} plus the set-up's allowance)` : '';
+    return `${pod.status.reason}${pod.status.message ? `: ${pod.status.message}` : ''}${backstop}`;
+  }
   const init = failedInitContainers(pod)[0];
   if (init) return `init container "${init.name}" exit code ${init.state?.terminated?.exitCode}`;
   const t = containerStatus(pod)?.state?.terminated;
+  if (t && limit && t.exitCode === SCRIPT_TIMEOUT_EXIT_CODE) return `exceeded ${limit.setting} (${limit.seconds} s)`;
   if (t) return `exit code ${t.exitCode}${t.reason && t.reason !== 'Error' ? ` (${t.reason})` : ''}${t.message ? `: ${t.message.trim()}` : ''}`;
   const w = containerStatus(pod)?.state?.waiting;
   if (w) return `${w.reason ?? 'waiting'}${w.message ? `: ${w.message}` : ''}`;
@@ -95,6 +118,8 @@ interface Attempt {
   pod: V1Pod;
   tail: string[];
   follow?: Promise<void>;
+  /** Its failure has been logged. */
+  reported?: boolean;
 }
 
 /** The pods of one Job: attempts in creation order, each one's log followed once its container started. */
@@ -128,6 +153,11 @@ class Attempts {
     }
     a.pod = pod;
     if (!a.follow && containerStarted(pod)) this.follow(a);
+    const failure = a.reported ? undefined : attemptFailure(pod, this.stage.scriptLimit);
+    if (failure !== undefined && pod.status?.phase === 'Failed') {
+      a.reported = true;
+      this.ctx.logger.info(`[${this.stage.stage}] attempt ${a.number}/${this.maxAttempts} failed: ${failure}`);
+    }
     // With restartPolicy Never such a pod stays Pending for ever: the Job would neither fail nor retry.
     if (pod.status?.phase === 'Pending' && !pod.metadata?.deletionTimestamp && this.fatal === undefined) {
       const d = diagnosePod(pod);
@@ -159,6 +189,7 @@ class Attempts {
       onError: (m) => this.ctx.logger.debug(m),
       onCutOff: (m) => this.ctx.logger.warn(`${prefix} ${m}`),
       onLine: (line) => {
+        this.noticeSlowSetup(a, line);
         const prefixed = `${prefix} ${line}`;
         this.ctx.onLogLine?.(this.stage.stage, prefixed);
         this.ctx.logger.info(prefixed);
@@ -166,6 +197,17 @@ class Attempts {
         if (a.tail.length > LOG_TAIL_LINES) a.tail.shift();
       },
     });
+  }
+
+  /** Says so when an attempt's set-up (copy, pip install) took longer than the script's limit, which does not count it. */
+  private noticeSlowSetup(a: Attempt, line: string): void {
+    const limit = this.stage.scriptLimit;
+    const seconds = limit ? setupSecondsOf(line) : undefined;
+    if (limit === undefined || seconds === undefined || seconds <= limit.seconds) return;
+    this.ctx.logger.info(
+      `[${this.stage.stage}] attempt ${a.number}: the set-up (code copy, pip install) took ${seconds} s, longer than ${limit.setting} (${limit.seconds} s), which bounds the script alone; ` +
+        `an attempt may take ${limit.deadlineSeconds} s in all`,
+    );
   }
 
   /** Waits (at most `ms`) for every followed log to be read to its end, then stops following; a log still being read is said to be cut off. */
@@ -280,12 +322,12 @@ export const runBatchStage: BatchStageRunner = async (ctx, stage, step) => {
       ctx.logger.info(`[${stage.stage}] Job ${jobName} completed (${list.length} attempt${list.length === 1 ? '' : 's'})`);
       return result({ status: 'succeeded' });
     }
-    const failed = list.filter((a) => attemptFailure(a.pod) !== undefined);
+    const failed = list.filter((a) => attemptFailure(a.pod, stage.scriptLimit) !== undefined);
     const last = failed.at(-1);
     const why = outcome.gone
       ? `Job ${jobName} was deleted before it finished`
       : `${outcome.condition?.reason ?? 'Failed'}: ${outcome.condition?.message ?? 'the Job failed'}`;
-    const detail = last ? `; attempt ${last.number} (pod ${last.pod.metadata?.name}): ${attemptFailure(last.pod)}` : '';
+    const detail = last ? `; attempt ${last.number} (pod ${last.pod.metadata?.name}): ${attemptFailure(last.pod, stage.scriptLimit)}` : '';
     const reason = `${why} after ${list.length} attempt${list.length === 1 ? '' : 's'}${detail}`;
     for (const a of failed) {
       const init = await initContainerTail(ctx, a.pod);

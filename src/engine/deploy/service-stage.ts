@@ -37,14 +37,20 @@ export interface ServiceStageOptions {
 }
 
 /**
- * How long a rollout may take: MAX_STARTUP_TIME_SECONDS per wave of new pods plus a grace. A first deployment starts
+ * How long a rollout may take: MAX_STARTUP_TIME_SECONDS per wave of new pods, plus the install's allowance per wave
+ * where the format's limit does not include it (INI, "1.0": plan/limits.ts), plus a grace. A first deployment starts
  * every replica at once; an update surges MAX_SURGE at a time (maxUnavailable 0), so ceil(replicas / MAX_SURGE) waves.
  */
 export function rolloutTimeoutMs(stage: PlannedServiceStage, existedBefore: boolean, graceSeconds = ROLLOUT_GRACE_SECONDS): number {
   const replicas = stage.deployment.spec?.replicas ?? 1;
-  const startup = stage.spec.service?.maxStartupTimeSeconds ?? 60;
   const waves = existedBefore ? Math.max(1, Math.ceil(replicas / MAX_SURGE)) : 1;
-  return (waves * startup + graceSeconds) * 1000;
+  return (waves * (stage.startup.seconds + stage.startup.graceSeconds) + graceSeconds) * 1000;
+}
+
+/** What the startup limit allowed, for a rollout that ran out of time: `max_startup_time_seconds is 5 s, plus 90 s for installing`. */
+function startupBudget(stage: PlannedServiceStage): string {
+  const { setting, seconds, graceSeconds } = stage.startup;
+  return `${setting} is ${seconds} s per wave of new pods${graceSeconds > 0 ? `, plus ${graceSeconds} s for installing` : ''}`;
 }
 
 function errorMessage(e: unknown): string {
@@ -126,6 +132,7 @@ class ServiceStageRun {
       phase = 'applying';
       await this.apply<V1Deployment>(this.stage.deployment, ctx.signal);
       phase = 'applied';
+      const slow = this.slowStartNotice();
       const outcome = await waitForRollout({
         client: this.client,
         namespace: this.namespace,
@@ -137,7 +144,7 @@ class ServiceStageRun {
         description: `the rollout of Deployment ${this.name}`,
         watch: this.options.watch,
         onProgress: (ready, desired) => log.debug(`${tag}: ${ready}/${desired} new replicas ready`),
-      });
+      }).finally(() => clearTimeout(slow));
       if (outcome.kind === 'complete') {
         const ready = outcome.deployment.status?.readyReplicas ?? 0;
         log.info(`${tag}: ${ready}/${this.replicas} replicas ready`);
@@ -145,9 +152,11 @@ class ServiceStageRun {
         return this.result({ status: 'succeeded', readyReplicas: ready, ...(publicUrl !== undefined ? { publicUrl } : {}) });
       }
       if (outcome.kind === 'cancelled') return await this.cancel(before);
-      log.warn(`${tag}: the rollout of Deployment ${this.name} failed: ${outcome.reason}`);
+      // Out of time: say what the startup limit allowed (not for a budget the caller set).
+      const reason = outcome.kind === 'timeout' && this.options.timeoutMs === undefined ? `${outcome.reason} (${startupBudget(this.stage)})` : outcome.reason;
+      log.warn(`${tag}: the rollout of Deployment ${this.name} failed: ${reason}`);
       const logTail = await this.collectLogTail(outcome.pods);
-      return await this.undoSafely(before, outcome.reason, logTail);
+      return await this.undoSafely(before, reason, logTail);
     } catch (e) {
       if (ctx.signal.aborted) {
         if (phase === 'before') return this.result({ status: 'cancelled', reason: 'cancelled before anything was applied' });
@@ -163,6 +172,19 @@ class ServiceStageRun {
       // A first deployment leaves nothing behind; an update may be half rolled out: undo it (the API may be as broken for that).
       return this.undoSafely(before, reason, []);
     }
+  }
+
+  /**
+   * Where the startup limit leaves the install out (INI, "1.0"), one line when the limit has passed without a ready
+   * rollout: the wait goes on for the install's allowance. A timer, cleared when the rollout ends.
+   */
+  private slowStartNotice(): NodeJS.Timeout | undefined {
+    const { setting, seconds, graceSeconds } = this.stage.startup;
+    if (graceSeconds === 0) return undefined;
+    return setTimeout(
+      () => this.ctx.logger.info(`${this.tag}: not ready after ${setting} (${seconds} s); waiting up to ${graceSeconds} s more per wave for the install, as Bodywork 1 and 2 did`),
+      seconds * 1000,
+    );
   }
 
   /** `undo`, with its own API failures reported in the result. */

@@ -1,8 +1,9 @@
 /**
  * The `git` code source: instead of mounting the code bundle's ConfigMaps, every stage pod clones the repository
  * at exactly the deployed commit into an `emptyDir` with an init container, and the stage container mounts that
- * directory (the project's subdirectory of it) read-only at `PROJECT_MOUNT_PATH`. For projects too large for
- * ConfigMaps. The init container's script:
+ * directory (the project's subdirectory of it) read-only at `CODE_MOUNT_PATH`, from where its command copies it into
+ * its writable working copy (command.ts), as it does the bundle. For projects too large for ConfigMaps. The init
+ * container's script:
  *
  *     git init; git remote add origin "$GIT_URL"
  *     git fetch --depth 1 origin "$GIT_COMMIT"; git checkout FETCH_HEAD
@@ -12,7 +13,7 @@
  */
 import { posix } from 'node:path';
 import type { V1Container, V1EnvVar, V1Volume, V1VolumeMount } from '@kubernetes/client-node';
-import { PROJECT_MOUNT_PATH } from './command.js';
+import { CODE_MOUNT_PATH } from './command.js';
 
 /** The init container's image: any image with `git`, `sh` and `base64` will do. */
 export const GIT_IMAGE = 'alpine/git:2.45';
@@ -20,7 +21,7 @@ export const GIT_IMAGE = 'alpine/git:2.45';
 export const GIT_INIT_CONTAINER_NAME = 'fetch-code';
 /** The key of the token Secret that holds the token. */
 export const GIT_TOKEN_SECRET_KEY = 'token';
-/** Where the init container clones the repository (the stage container mounts it, or its subdirectory, at PROJECT_MOUNT_PATH). */
+/** Where the init container clones the repository (the stage container mounts it, or its subdirectory, at CODE_MOUNT_PATH). */
 export const GIT_CHECKOUT_PATH = '/bodywork/checkout';
 /** Name of the `emptyDir` volume holding the checkout. */
 export const GIT_VOLUME_NAME = 'bodywork-checkout';
@@ -49,7 +50,7 @@ export function gitFetchScript(): string {
 
 export interface GitCode {
   volume: V1Volume;
-  /** The stage container's mount of the checkout (its project subdirectory) at PROJECT_MOUNT_PATH. */
+  /** The stage container's read-only mount of the checkout (its project subdirectory) at CODE_MOUNT_PATH. */
   mount: V1VolumeMount;
   initContainer: V1Container;
 }
@@ -66,7 +67,7 @@ export function gitCode(source: { url: string; commit: string; tokenSecret?: str
   ];
   return {
     volume: { name: GIT_VOLUME_NAME, emptyDir: {} },
-    mount: { name: GIT_VOLUME_NAME, mountPath: PROJECT_MOUNT_PATH, readOnly: true, ...(repoSubdir !== undefined ? { subPath: repoSubdir } : {}) },
+    mount: { name: GIT_VOLUME_NAME, mountPath: CODE_MOUNT_PATH, readOnly: true, ...(repoSubdir !== undefined ? { subPath: repoSubdir } : {}) },
     initContainer: {
       name: GIT_INIT_CONTAINER_NAME,
       image: GIT_IMAGE,

@@ -2,15 +2,25 @@
 export * from './types.js';
 export * from './names.js';
 export * from './labels.js';
-export { PROJECT_MOUNT_PATH, shellQuote, stageCommand, stageScript } from './command.js';
+export {
+  CODE_MOUNT_PATH,
+  PROJECT_MOUNT_PATH,
+  SCRIPT_RUNNER,
+  SCRIPT_TIMEOUT_EXIT_CODE,
+  WORKING_COPY_VOLUME_NAME,
+  setupSecondsOf,
+  shellQuote,
+  stageCommand,
+  stageScript,
+  type StageCommandOptions,
+} from './command.js';
+export * from './limits.js';
 export {
   CONTAINER_NAME,
   MAX_SURGE,
   PlanError,
-  PROGRESS_DEADLINE_GRACE_SECONDS,
   SHORT_SHA_LENGTH,
   STAGE_SERVICE_ACCOUNT,
-  STARTUP_PROBE_PERIOD_SECONDS,
   cpuQuantity,
   memoryQuantity,
   planNamespace,

@@ -1,8 +1,9 @@
 /**
  * `planProject`: a pure function from a loaded project to every Kubernetes object its deployment needs.
  * Bodywork's objects (bodywork-behaviour.md §2.1-2.4) are the baseline; the deliberate differences are
- * noted where they are made (names valid and bounded, each attempt bounded, readiness probes, a rollout
- * that never drops below the desired ready replicas, code mounted instead of cloned).
+ * noted where they are made (names valid and bounded, each attempt's script bounded, readiness probes, a rollout
+ * that never drops below the desired ready replicas, the deployed code copied into a writable working copy instead
+ * of cloned). Time limits and probes per format are limits.ts's; the container command is command.ts's.
  */
 import type {
   V1Container,
@@ -21,9 +22,10 @@ import type {
   V1VolumeMount,
 } from '@kubernetes/client-node';
 import type { ProjectSpec, StageSpec } from '../config/spec.js';
-import { PROJECT_MOUNT_PATH, stageCommand } from './command.js';
+import { CODE_MOUNT_PATH, PROJECT_MOUNT_PATH, stageCommand, WORKING_COPY_VOLUME_NAME } from './command.js';
 import { checkGitSource, gitCode } from './git-source.js';
 import { ANNOTATION_STAGE, projectLabels, runAnnotations, stageLabels, stageSelector } from './labels.js';
+import { limitSetting, progressDeadlineSeconds, scriptLimit, serviceProbes, startupCheck, startupGraceSeconds } from './limits.js';
 import { isDns1123Label, toDnsLabel, toDnsName } from './names.js';
 import type {
   CodeBundle,
@@ -42,10 +44,6 @@ export const STAGE_SERVICE_ACCOUNT = 'bodywork-stage';
 export const CONTAINER_NAME = 'bodywork';
 /** A new service pod may be started this many above the desired replicas during a rollout (Bodywork 3.0.12's maxSurge). */
 export const MAX_SURGE = 2;
-/** Seconds between startup probes: MAX_STARTUP_TIME_SECONDS is honoured to within this. */
-export const STARTUP_PROBE_PERIOD_SECONDS = 2;
-/** Added to MAX_STARTUP_TIME_SECONDS for the Deployment's progress deadline: scheduling and image pulls happen before the startup probe. */
-export const PROGRESS_DEADLINE_GRACE_SECONDS = 60;
 /** Length of the commit hash in `GIT_COMMIT_HASH` and the `git-commit-hash` label (`git rev-parse --short`). */
 export const SHORT_SHA_LENGTH = 7;
 
@@ -101,7 +99,7 @@ interface Context {
   ingressClass?: string;
   /** The code bundle whose ConfigMaps the set-up applies (the `bundle` code source). */
   bundle?: CodeBundle;
-  /** How stage pods get the code: a volume, the stage container's mount of it, init containers filling it. */
+  /** How stage pods get the code: a volume, the stage container's read-only mount of it, init containers filling it. */
   code?: { volume: V1Volume; mount: V1VolumeMount; initContainers: V1Container[] };
 }
 
@@ -134,7 +132,7 @@ export function planProject(spec: ProjectSpec, options: PlanOptions = {}): Deplo
     ctx.code = { volume: git.volume, mount: git.mount, initContainers: [git.initContainer] };
   } else if (options.codeBundle !== undefined) {
     ctx.bundle = options.codeBundle;
-    ctx.code = { volume: options.codeBundle.volume, mount: { name: options.codeBundle.volume.name, mountPath: PROJECT_MOUNT_PATH, readOnly: true }, initContainers: [] };
+    ctx.code = { volume: options.codeBundle.volume, mount: { name: options.codeBundle.volume.name, mountPath: CODE_MOUNT_PATH, readOnly: true }, initContainers: [] };
   }
   checkDistinctNames(spec);
 
@@ -249,6 +247,7 @@ function podMeta(ctx: Context, stage: StageSpec, name: string) {
 }
 
 function container(ctx: Context, stage: StageSpec): V1Container {
+  const limit = scriptLimit(ctx.spec, stage);
   const env: V1EnvVar[] = [
     { name: 'BODYWORK_STAGE', value: stage.name },
     ...(ctx.shortSha !== undefined ? [{ name: 'GIT_COMMIT_HASH', value: ctx.shortSha }] : []),
@@ -267,10 +266,11 @@ function container(ctx: Context, stage: StageSpec): V1Container {
   return {
     name: CONTAINER_NAME,
     image: ctx.image,
-    command: stageCommand(stage),
+    // With mounted code, the command first copies it into the writable working copy (command.ts).
+    command: stageCommand(stage, PROJECT_MOUNT_PATH, { ...(ctx.code ? { copyFrom: CODE_MOUNT_PATH } : {}), limitSeconds: limit?.seconds, limitSetting: limit?.setting }),
     env,
     ...(resources !== undefined ? { resources } : {}),
-    ...(ctx.code !== undefined ? { volumeMounts: [ctx.code.mount] } : {}),
+    ...(ctx.code !== undefined ? { volumeMounts: [ctx.code.mount, { name: WORKING_COPY_VOLUME_NAME, mountPath: PROJECT_MOUNT_PATH }] } : {}),
   };
 }
 
@@ -280,13 +280,14 @@ function podSpec(ctx: Context, extra: Partial<V1PodSpec>, main: V1Container): V1
     serviceAccountName: STAGE_SERVICE_ACCOUNT,
     ...(ctx.code !== undefined && ctx.code.initContainers.length > 0 ? { initContainers: ctx.code.initContainers } : {}),
     containers: [main],
-    ...(ctx.code !== undefined ? { volumes: [ctx.code.volume] } : {}),
+    ...(ctx.code !== undefined ? { volumes: [ctx.code.volume, { name: WORKING_COPY_VOLUME_NAME, emptyDir: {} }] } : {}),
   };
 }
 
 function planBatchStage(ctx: Context, stage: StageSpec, name: string): PlannedBatchStage {
   const batch = stage.batch;
   if (batch === undefined) throw new PlanError(`batch stage '${stage.name}' has no batch settings`);
+  const limit = scriptLimit(ctx.spec, stage);
   const job: V1Job = {
     apiVersion: 'batch/v1',
     kind: 'Job',
@@ -298,12 +299,13 @@ function planBatchStage(ctx: Context, stage: StageSpec, name: string): PlannedBa
       podFailurePolicy: { rules: [{ action: 'Ignore', onPodConditions: [{ type: 'DisruptionTarget', status: 'True' }] }] },
       template: {
         metadata: podMeta(ctx, stage, name),
-        // The pod's activeDeadlineSeconds bounds each attempt; the Job's would bound all attempts together.
-        spec: podSpec(ctx, { restartPolicy: 'Never', activeDeadlineSeconds: batch.maxCompletionTimeSeconds }, container(ctx, stage)),
+        // The command bounds the script; the pod's activeDeadlineSeconds is only a backstop per attempt (a set-up that
+        // hangs), where the Job's would bound all attempts together (limits.ts).
+        spec: podSpec(ctx, { restartPolicy: 'Never', ...(limit ? { activeDeadlineSeconds: limit.deadlineSeconds } : {}) }, container(ctx, stage)),
       },
     },
   };
-  return { type: 'batch', stage: stage.name, spec: stage, baseName: name, selector: stageSelector(name), objects: [job], job };
+  return { type: 'batch', stage: stage.name, spec: stage, baseName: name, selector: stageSelector(name), objects: [job], job, ...(limit ? { scriptLimit: limit } : {}) };
 }
 
 function planServiceStage(ctx: Context, stage: StageSpec, name: string): PlannedServiceStage {
@@ -311,19 +313,14 @@ function planServiceStage(ctx: Context, stage: StageSpec, name: string): Planned
   if (service === undefined) throw new PlanError(`service stage '${stage.name}' has no service settings`);
   const port = service.port;
   const selector = stageSelector(name);
-  const tcp = { tcpSocket: { port } };
+  // INI and "1.0" services: no probe counts the startup limit (the deploy's wait does); "1.1": a startup probe (limits.ts).
+  const check = startupCheck(ctx.spec);
+  const startup = { check, seconds: service.maxStartupTimeSeconds, graceSeconds: startupGraceSeconds(check), setting: limitSetting(ctx.spec, 'startup') };
   const main: V1Container = {
     ...container(ctx, stage),
     ports: [{ name: 'http', containerPort: port, protocol: 'TCP' }],
-    // The server has MAX_STARTUP_TIME_SECONDS to accept connections (pip install included) before the kubelet restarts it.
-    startupProbe: {
-      ...tcp,
-      periodSeconds: STARTUP_PROBE_PERIOD_SECONDS,
-      failureThreshold: Math.max(1, Math.ceil(service.maxStartupTimeSeconds / STARTUP_PROBE_PERIOD_SECONDS)),
-    },
     // Bodywork defined no readiness probe, so a pod counted as ready as soon as it ran; now only when it accepts connections.
-    readinessProbe: { ...tcp, periodSeconds: 5, failureThreshold: 3 },
-    livenessProbe: { ...tcp, periodSeconds: 10, failureThreshold: 3 },
+    ...serviceProbes(check, port, service.maxStartupTimeSeconds),
   };
   const deployment: V1Deployment = {
     apiVersion: 'apps/v1',
@@ -334,7 +331,7 @@ function planServiceStage(ctx: Context, stage: StageSpec, name: string): Planned
       selector: { matchLabels: selector },
       // maxUnavailable 0: old pods go only once new ones are available, so a failed rollout leaves the old version serving.
       strategy: { type: 'RollingUpdate', rollingUpdate: { maxSurge: MAX_SURGE, maxUnavailable: 0 } },
-      progressDeadlineSeconds: service.maxStartupTimeSeconds + PROGRESS_DEADLINE_GRACE_SECONDS,
+      progressDeadlineSeconds: progressDeadlineSeconds(check, service.maxStartupTimeSeconds),
       // Enough history for a rollback to the previous version (Bodywork kept 0).
       revisionHistoryLimit: 3,
       template: {
@@ -360,6 +357,7 @@ function planServiceStage(ctx: Context, stage: StageSpec, name: string): Planned
     deployment,
     service: svc,
     url,
+    startup,
   };
   if (service.ingress) {
     const ingressPath = `/${ctx.namespace}/${name}`;

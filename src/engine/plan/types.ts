@@ -16,6 +16,7 @@ import type {
   V1Volume,
 } from '@kubernetes/client-node';
 import type { StageSpec } from '../config/spec.js';
+import type { ScriptLimit, StartupCheck } from './limits.js';
 
 /** Any object the plan creates. */
 export type PlannedObject = V1Namespace | V1ServiceAccount | V1Role | V1RoleBinding | V1ConfigMap | V1Job | V1Deployment | V1Service | V1Ingress;
@@ -26,7 +27,7 @@ export interface CodeBundle {
   hash: string;
   /** The ConfigMaps, without a namespace (the plan sets it); one unless the project is larger than one ConfigMap holds. */
   configMaps: V1ConfigMap[];
-  /** The projected volume that maps the ConfigMaps' flattened keys back to the project's paths. */
+  /** The projected volume that maps the ConfigMaps' flattened keys back to the project's paths (mounted at `CODE_MOUNT_PATH`). */
   volume: V1Volume;
   /** Files in the bundle, relative to the project root, forward slashes, sorted. */
   files: string[];
@@ -52,7 +53,7 @@ export interface PlanOptions {
   ingressClass?: string;
   /** Plan only these stages (by their config name); steps left empty are dropped. */
   stages?: string[];
-  /** The project code to mount; without it the image must already hold the project at `PROJECT_MOUNT_PATH`. */
+  /** The project code to mount (stages run in a writable copy of it); without it the image must already hold the project at `PROJECT_MOUNT_PATH`. */
   codeBundle?: CodeBundle;
   /**
    * Where the stages get the project code: `bundle` (default) mounts `codeBundle`; `git` clones the repository at
@@ -91,6 +92,8 @@ interface PlannedStageBase {
 export interface PlannedBatchStage extends PlannedStageBase {
   type: 'batch';
   job: V1Job;
+  /** The script's per-attempt limit (limits.ts), when it has one. */
+  scriptLimit?: ScriptLimit;
 }
 
 export interface PlannedServiceStage extends PlannedStageBase {
@@ -102,6 +105,11 @@ export interface PlannedServiceStage extends PlannedStageBase {
   url: string;
   /** Path the ingress routes to the service (`/<namespace>/<service>`), when it has one. */
   ingressPath?: string;
+  /**
+   * How MAX_STARTUP_TIME_SECONDS is enforced (limits.ts): by a startup probe, or by the deploy's wait alone; the
+   * deploy waits `seconds + graceSeconds` per wave of new pods (plus its own grace).
+   */
+  startup: { check: StartupCheck; seconds: number; graceSeconds: number; setting: string };
 }
 
 export type PlannedStage = PlannedBatchStage | PlannedServiceStage;

@@ -43,6 +43,8 @@ export interface PodFiles {
 
 /** Run by the shell inside a new root (chroot starts in `/`). */
 const CD_SCRIPT = 'cd "$0" && exec "$@"';
+/** `$0` of the mount setup script: how commandStarted tells it from a container command that is itself an `sh -c` script. */
+const SETUP_ARG0 = 'sandbox-container-setup';
 
 /** An entry of the host's root directory, as a new root reproduces it. */
 export interface RootEntry {
@@ -285,7 +287,7 @@ export class IsolatedPodSandbox implements PodSandbox {
     // The setup script mounts as root, then execs nsenter, which only drops to the user (setgroups, setgid, setuid) and
     // execs the command: no namespace is entered, so the same pid runs it.
     const cmd = user ? [t.nsenter, ...asUser(user), '--', ...argv] : argv;
-    const inner = [t.unshare, '--mount', '--propagation', 'private', '--', t.sh, '-c', script, 'sh', ...cmd];
+    const inner = [t.unshare, '--mount', '--propagation', 'private', '--', t.sh, '-c', script, SETUP_ARG0, ...cmd];
     if (!this.holder) return inner;
     const ns = `/proc/${this.holder.pid}/ns`;
     return [t.nsenter, `--net=${ns}/net`, `--uts=${ns}/uts`, `--ipc=${ns}/ipc`, '--', ...inner];
@@ -300,7 +302,9 @@ export class IsolatedPodSandbox implements PodSandbox {
     }
     const t = this.p.tools;
     if ([t.nsenter, t.unshare, t.chroot].includes(parts[0])) return false;
-    return !((parts[0] === t.sh || parts[0] === '/bin/sh') && parts[1] === '-c' && (parts[2]?.startsWith('set -e\n') || parts[2] === CD_SCRIPT));
+    // Still in the setup script (told by its $0, not its text: a container's own command may be an `sh -c 'set -e…'`
+    // script too, and probes must start when it does, as upstream's start at container start) or chroot's cd.
+    return !((parts[0] === t.sh || parts[0] === '/bin/sh') && parts[1] === '-c' && (parts[3] === SETUP_ARG0 || parts[2] === CD_SCRIPT));
   }
 
   execArgv(containerPid: number, argv: string[], cwd?: string, user?: ProcessUser): string[] {

@@ -8,7 +8,7 @@ import type { ProjectSpec } from '../../../src/engine/config/spec.js';
 import { KubeClient, loadKubeConfig } from '../../../src/engine/kube/index.js';
 import { RecordingLogger } from '../../../src/engine/logger.js';
 import { bundleProject, planProject, type DeployPlan, type PlanOptions } from '../../../src/engine/plan/index.js';
-import { clusterTarget, startTestCluster, type TestCluster } from '../../support/cluster.js';
+import { clusterTarget, startTestCluster, type TestCluster, type TestClusterOptions } from '../../support/cluster.js';
 
 export interface DeploySandbox {
   /** The cluster under test (the embedded sandbox or the upstream control plane: the file's vitest project says which). */
@@ -19,10 +19,11 @@ export interface DeploySandbox {
 
 /**
  * The cluster of this file's vitest project and a client through its kubeconfig (HTTPS, token). The embedded sandbox
- * backs off failed Job pods 100 ms instead of 10 s; upstream's Job controller keeps its own 10 s.
+ * backs off failed Job pods 100 ms instead of 10 s; upstream's Job controller keeps its own 10 s. `kubelet` options
+ * reach our node on either control plane.
  */
-export async function startDeploySandbox(): Promise<DeploySandbox> {
-  const sandbox = await startTestCluster(clusterTarget(), { sandbox: { controllers: { jobBackoffBaseMs: 100 } } });
+export async function startDeploySandbox(options: Pick<TestClusterOptions, 'kubelet'> = {}): Promise<DeploySandbox> {
+  const sandbox = await startTestCluster(clusterTarget(), { ...options, sandbox: { controllers: { jobBackoffBaseMs: 100 } } });
   const client = KubeClient.create(loadKubeConfig({ content: sandbox.kubeconfig }).kc, new RecordingLogger(), { retry: { baseMs: 20, capMs: 200 } });
   return { sandbox, client, stop: () => sandbox.stop() };
 }

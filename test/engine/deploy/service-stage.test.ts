@@ -386,9 +386,13 @@ describe('rollout helpers', () => {
     expect(m.spec?.selector).toEqual(stage.deployment.spec?.selector);
   });
 
-  it('times a rollout by waves of MAX_SURGE new pods', () => {
+  it('times a rollout by waves of MAX_SURGE new pods, with the install allowance where the format\'s limit leaves it out', () => {
     const { stage } = sandboxPlan(serviceProjectSpec('p', { replicas: 5, maxStartupTimeSeconds: 40 }), 'ns', 'r');
     expect(rolloutTimeoutMs(stage, false)).toBe((40 + 30) * 1000);
     expect(rolloutTimeoutMs(stage, true)).toBe((3 * 40 + 30) * 1000);
+    // A "1.0" (or INI) limit leaves the install out, as Bodywork 1 and 2's wait did: 90 s more per wave.
+    const legacy = sandboxPlan({ ...serviceProjectSpec('p', { replicas: 5, maxStartupTimeSeconds: 40 }), schemaVersion: '1.0' }, 'ns', 'r').stage;
+    expect(rolloutTimeoutMs(legacy, false)).toBe((40 + 90 + 30) * 1000);
+    expect(rolloutTimeoutMs(legacy, true)).toBe((3 * (40 + 90) + 30) * 1000);
   });
 });

@@ -6,6 +6,8 @@ import {
   planObjects,
   planProject,
   renderPlanYaml,
+  SCRIPT_RUNNER,
+  shellQuote,
   type CodeBundle,
   type PlannedBatchStage,
   type PlannedServiceStage,
@@ -57,10 +59,23 @@ describe('planProject on the tutorial pipeline', () => {
     expect(pod?.serviceAccountName).toBe('bodywork-stage');
   });
 
-  it('bounds each attempt of a batch stage on the pod, not the whole Job', () => {
-    const { job } = batchStage(plan, 'stage-1-train-model');
-    expect(job.spec?.template.spec?.activeDeadlineSeconds).toBe(30);
+  it("bounds each attempt's script in the command, with the pod's deadline only a backstop past the set-up", () => {
+    const { job, scriptLimit } = batchStage(plan, 'stage-1-train-model');
+    expect(scriptLimit).toEqual({ seconds: 30, setting: 'MAX_COMPLETION_TIME_SECONDS', deadlineSeconds: 660 });
+    expect(job.spec?.template.spec?.containers[0]?.command?.[2]).toContain(`exec python -c ${shellQuote(SCRIPT_RUNNER)} 30 MAX_COMPLETION_TIME_SECONDS train_model.py train_model.py`);
+    // max(60, 30) + 600: the image pull, the copy and pip install are not the script's time.
+    expect(job.spec?.template.spec?.activeDeadlineSeconds).toBe(660);
     expect(job.spec?.activeDeadlineSeconds).toBeUndefined();
+  });
+
+  it('sets no script limit and no pod deadline for a limit of 0, as Bodywork 3', () => {
+    const spec = irisPipelineSpec();
+    const train = spec.stages['stage-1-train-model']!;
+    const unbounded = planProject({ ...spec, stages: { ...spec.stages, [train.name]: { ...train, batch: { maxCompletionTimeSeconds: 0, retries: 2 } } } });
+    const { job, scriptLimit } = batchStage(unbounded, train.name);
+    expect(scriptLimit).toBeUndefined();
+    expect(job.spec?.template.spec?.activeDeadlineSeconds).toBeUndefined();
+    expect(job.spec?.template.spec?.containers[0]?.command?.[2]).toMatch(/\nexec python train_model\.py$/);
   });
 
   it('plans the scoring service as a Deployment of 2 replicas on port 5000 behind a Service on port 5000', () => {
@@ -77,12 +92,16 @@ describe('planProject on the tutorial pipeline', () => {
     expect(url).toBe(`http://${name}.ml-pipeline.svc.cluster.local:5000`);
   });
 
-  it('gives services TCP startup and readiness probes sized from MAX_STARTUP_TIME_SECONDS', () => {
-    const { deployment } = serviceStage(plan, 'stage-2-deploy-scoring-service');
+  it('enforces MAX_STARTUP_TIME_SECONDS by the wait, as Bodywork 1: no probe that counts the install kills a slow starter', () => {
+    const { deployment, startup } = serviceStage(plan, 'stage-2-deploy-scoring-service');
     const main = deployment.spec?.template.spec?.containers[0];
-    expect(main?.startupProbe).toMatchObject({ tcpSocket: { port: 5000 }, periodSeconds: 2, failureThreshold: 15 });
-    expect(main?.readinessProbe).toMatchObject({ tcpSocket: { port: 5000 } });
-    expect(deployment.spec?.progressDeadlineSeconds).toBe(90);
+    expect(main?.startupProbe).toBeUndefined();
+    expect(main?.livenessProbe).toBeUndefined();
+    // Fast readiness all the same: a 1 s TCP probe.
+    expect(main?.readinessProbe).toEqual({ tcpSocket: { port: 5000 }, periodSeconds: 1, failureThreshold: 3 });
+    expect(startup).toEqual({ check: 'wait', seconds: 30, graceSeconds: 90, setting: 'MAX_STARTUP_TIME_SECONDS' });
+    expect(deployment.spec?.progressDeadlineSeconds).toBe(30 + 90 + 60);
+    expect(deployment.spec?.minReadySeconds).toBeUndefined();
   });
 
   it('rolls services out without ever dropping below the desired ready replicas', () => {
@@ -137,17 +156,26 @@ describe('planProject on the tutorial pipeline', () => {
       '-c',
       [
         'set -e',
+        'rm -rf /bodywork/project/* /bodywork/project/.[!.]* /bodywork/project/..?*',
+        'src=/bodywork/code',
+        'if [ -d "$src/..data" ]; then src="$src/..data"; fi',
+        'cp -RP "$src/." /bodywork/project/',
         'python -m pip install --no-cache-dir --disable-pip-version-check -r /bodywork/project/stage-1-train-model/requirements.txt',
         'cd /bodywork/project/stage-1-train-model',
-        'exec python train_model.py',
+        `exec python -c ${shellQuote(SCRIPT_RUNNER)} 30 MAX_COMPLETION_TIME_SECONDS train_model.py train_model.py`,
       ].join('\n'),
     ]);
   });
 
-  it('mounts the code bundle read-only at the project root', () => {
-    const pod = batchStage(plan, 'stage-1-train-model').job.spec?.template.spec;
-    expect(pod?.volumes).toEqual([fakeBundle.volume]);
-    expect(pod?.containers[0]?.volumeMounts).toEqual([{ name: 'bodywork-project', mountPath: '/bodywork/project', readOnly: true }]);
+  it('mounts the code bundle read-only, and runs the stage in a writable copy of it in an emptyDir', () => {
+    for (const pod of [batchStage(plan, 'stage-1-train-model').job.spec?.template.spec, serviceStage(plan, 'stage-2-deploy-scoring-service').deployment.spec?.template.spec]) {
+      expect(pod?.volumes).toEqual([fakeBundle.volume, { name: 'bodywork-working-copy', emptyDir: {} }]);
+      expect(pod?.containers[0]?.volumeMounts).toEqual([
+        { name: 'bodywork-project', mountPath: '/bodywork/code', readOnly: true },
+        { name: 'bodywork-working-copy', mountPath: '/bodywork/project' },
+      ]);
+      expect(pod?.containers[0]?.command?.[2]).toContain('\ncp -RP "$src/." /bodywork/project/\n');
+    }
     expect(plan.setup.map((o) => `${o.kind}/${o.metadata?.name}`)).toEqual([
       'Namespace/ml-pipeline',
       'ServiceAccount/bodywork-stage',
@@ -211,22 +239,37 @@ describe('planProject on a YAML project', () => {
     ]);
   });
 
+  it('gives "1.1" services a startup probe of MAX_STARTUP_TIME_SECONDS at a 1 s period, as Bodywork 3, and fast readiness', () => {
+    const { deployment, startup } = serviceStage(plan, 'stage_3');
+    const main = deployment.spec?.template.spec?.containers[0];
+    expect(main?.startupProbe).toEqual({ tcpSocket: { port: 5000 }, periodSeconds: 1, failureThreshold: 60 });
+    expect(main?.readinessProbe).toEqual({ tcpSocket: { port: 5000 }, periodSeconds: 1, failureThreshold: 3 });
+    expect(main?.livenessProbe).toEqual({ tcpSocket: { port: 5000 }, periodSeconds: 10, failureThreshold: 3 });
+    expect(startup).toEqual({ check: 'probe', seconds: 60, graceSeconds: 0, setting: 'max_startup_time_seconds' });
+    expect(deployment.spec?.progressDeadlineSeconds).toBe(60 + 60);
+    // A "1.0" project (Bodywork 2) had no probes: the wait enforces its limit.
+    const v10 = serviceStage(planProject({ ...spec, schemaVersion: '1.0' }), 'stage_3');
+    expect(v10.startup).toEqual({ check: 'wait', seconds: 60, graceSeconds: 90, setting: 'max_startup_time_seconds' });
+    expect(v10.deployment.spec?.template.spec?.containers[0]?.startupProbe).toBeUndefined();
+  });
+
   it('installs a requirements list quoted for the shell and passes args', () => {
+    const run = (args: string) => `exec python -c ${shellQuote(SCRIPT_RUNNER)} 30 max_completion_time_seconds main.py main.py ${args}`;
     const script = batchStage(plan, 'stage_1').job.spec?.template.spec?.containers[0]?.command?.[2];
-    expect(script).toBe('set -e\ncd /bodywork/project/stage_one\nexec python main.py Hello World');
+    expect(script).toBe(`set -e\ncd /bodywork/project/stage_one\n${run('Hello World')}`);
     const withReqs = planProject({
       ...spec,
       stages: { ...spec.stages, stage_1: { ...spec.stages.stage_1!, requirements: ['requests>=2', "it's"], args: ['a b', '$HOME'] } },
     });
     expect(batchStage(withReqs, 'stage_1').job.spec?.template.spec?.containers[0]?.command?.[2]).toBe(
-      "set -e\npython -m pip install --no-cache-dir --disable-pip-version-check 'requests>=2' 'it'\\''s'\ncd /bodywork/project/stage_one\nexec python main.py 'a b' '$HOME'",
+      `set -e\npython -m pip install --no-cache-dir --disable-pip-version-check 'requests>=2' 'it'\\''s'\ncd /bodywork/project/stage_one\n${run("'a b' '$HOME'")}`,
     );
   });
 
   it('runs a script at the project root from the root, and a notebook with nbconvert', () => {
     const script = (executable: string) =>
-      batchStage(planProject({ ...spec, stages: { ...spec.stages, stage_1: { ...spec.stages.stage_1!, executable, args: [] } } }), 'stage_1').job.spec?.template.spec
-        ?.containers[0]?.command?.[2];
+      batchStage(planProject({ ...spec, stages: { ...spec.stages, stage_1: { ...spec.stages.stage_1!, executable, args: [], batch: { maxCompletionTimeSeconds: 0, retries: 0 } } } }), 'stage_1').job
+        .spec?.template.spec?.containers[0]?.command?.[2];
     expect(script('main.py')).toBe('set -e\ncd /bodywork/project\nexec python main.py');
     expect(script('notebooks/train model.ipynb')).toBe(
       "set -e\ncd /bodywork/project/notebooks\nexec python -m nbconvert --to notebook --execute --stdout 'train model.ipynb' >/dev/null",
@@ -365,8 +408,16 @@ describe('planProject with the git code source', () => {
     expect(planObjects(plan).filter((o) => o.kind === 'ConfigMap')).toEqual([]);
     const pods = [batchStage(plan, 'stage-1-train-model').job.spec!.template.spec!, serviceStage(plan, 'stage-2-deploy-scoring-service').deployment.spec!.template.spec!];
     for (const pod of pods) {
-      expect(pod.volumes).toEqual([{ name: 'bodywork-checkout', emptyDir: {} }]);
-      expect(pod.containers[0].volumeMounts).toEqual([{ name: 'bodywork-checkout', mountPath: '/bodywork/project', readOnly: true, subPath: 'pipelines/iris' }]);
+      expect(pod.volumes).toEqual([
+        { name: 'bodywork-checkout', emptyDir: {} },
+        { name: 'bodywork-working-copy', emptyDir: {} },
+      ]);
+      // The checkout is the immutable code; the stage runs in its writable copy, as with the bundle.
+      expect(pod.containers[0].volumeMounts).toEqual([
+        { name: 'bodywork-checkout', mountPath: '/bodywork/code', readOnly: true, subPath: 'pipelines/iris' },
+        { name: 'bodywork-working-copy', mountPath: '/bodywork/project' },
+      ]);
+      expect(pod.containers[0].command?.[2]).toContain('\nsrc=/bodywork/code\n');
       const [init] = pod.initContainers!;
       expect(pod.initContainers).toHaveLength(1);
       expect(init).toMatchObject({ name: 'fetch-code', image: 'alpine/git:2.45', command: ['/bin/sh', '-c', expect.any(String)] });
@@ -391,7 +442,10 @@ describe('planProject with the git code source', () => {
   it('mounts the checkout root without a token or subdirectory, and rejects bad options', () => {
     const bare = planProject(irisPipelineSpec(), { codeSource: { type: 'git', url: 'file:///tmp/repo.git', commit: SHA } });
     const pod = batchStage(bare, 'stage-1-train-model').job.spec!.template.spec!;
-    expect(pod.containers[0].volumeMounts).toEqual([{ name: 'bodywork-checkout', mountPath: '/bodywork/project', readOnly: true }]);
+    expect(pod.containers[0].volumeMounts).toEqual([
+      { name: 'bodywork-checkout', mountPath: '/bodywork/code', readOnly: true },
+      { name: 'bodywork-working-copy', mountPath: '/bodywork/project' },
+    ]);
     expect(pod.initContainers![0].env!.map((e) => e.name)).toEqual(['GIT_URL', 'GIT_COMMIT', 'GIT_TERMINAL_PROMPT']);
     const bad = (codeSource: { type: 'git'; url: string; commit: string; tokenSecret?: string }, repoSubdir?: string) => () =>
       planProject(irisPipelineSpec(), { codeSource, ...(repoSubdir !== undefined ? { repoSubdir } : {}) });
