@@ -22,7 +22,7 @@ export function registerPlan(program: Command, io: CliIo): void {
     .option('-n, --namespace <ns>', 'target namespace (default: the project namespace, else the project name)')
     .option('--image <image>', "image for every stage, instead of the project's")
     .option('--commit <sha>', 'git commit being deployed (GIT_COMMIT_HASH, labels and annotations)')
-    .option('--run-id <id>', 'id of this deployment run (pod annotation)')
+    .option('--run-id <id>', 'id of a deployment run: Jobs named <name>-<id> as deploy --run-id <id> creates them, pod annotation')
     .option('--ingress-class <class>', 'ingressClassName for service stages with ingress')
     .option('--code-source <source>', 'how stages get the code: bundle (ConfigMaps, default) or git (clone the commit)', 'bundle')
     .option('--git-url <url>', "with --code-source git: the repository to clone (default: DIR's origin remote)")

@@ -23,8 +23,8 @@ import {
   parseIniBoolean,
   parseWholeNumber,
   SECRET_NAME_EXPECTED,
-  toKubernetesName,
 } from './rules.js';
+import { hasNameCharacters } from '../plan/names.js';
 import type { ProjectSpec, SecretRef, SourceRef, StageSpec } from './spec.js';
 import { nearest } from './suggest.js';
 
@@ -153,7 +153,7 @@ export async function loadIniProject(root: string, problems: ProblemList): Promi
 
   // [default]
   const name = project.required('default', 'PROJECT_NAME');
-  if (name && toKubernetesName(name.value) === undefined) {
+  if (name && !hasNameCharacters(name.value)) {
     problems.error(project.at(name.line), `PROJECT_NAME must be ${KUBERNETES_NAME_EXPECTED}, got ${quoteValue(name.value)}`);
   }
   const image = project.required('default', 'DOCKER_IMAGE');
@@ -195,7 +195,7 @@ export async function loadIniProject(root: string, problems: ProblemList): Promi
   )) {
     problems.error(dagSource, message);
   }
-  checkStageNames([...existing], () => dagSource, problems);
+  checkStageNames({ format: 'ini', name: name?.value ?? '' }, [...existing], () => dagSource, problems);
 
   const stages: Record<string, StageSpec> = {};
   for (const stage of existing) {

@@ -19,8 +19,8 @@ import {
   KUBERNETES_NAME_EXPECTED,
   LOG_LEVELS,
   SECRET_NAME_EXPECTED,
-  toKubernetesName,
 } from './rules.js';
+import { hasNameCharacters } from '../plan/names.js';
 import type { BatchSpec, ProjectSpec, SecretRef, ServiceSpec, SourceRef, StageSpec } from './spec.js';
 import { nearest } from './suggest.js';
 
@@ -281,7 +281,6 @@ export async function loadYamlProject(root: string, file: string, problems: Prob
     const stage = await loadYamlStage(root, yaml, name, key, value);
     if (stage) stages[name] = stage;
   }
-  if (stageEntries) checkStageNames([...stageEntries.keys()], (name) => yaml.at(stageEntries.get(name)?.key), problems);
 
   // pipeline / project
   const sectionEntry = top.get(sectionName) ?? other;
@@ -298,7 +297,7 @@ export async function loadYamlProject(root: string, file: string, problems: Prob
     yaml.warnUnknown(pipeline, PIPELINE_KEYS, dotted);
 
     const nameFound = yaml.string(pipeline, 'name', dotted, where);
-    if (nameFound && toKubernetesName(nameFound.value) === undefined) {
+    if (nameFound && !hasNameCharacters(nameFound.value)) {
       problems.error(nameFound.at, `${dotted}.name must be ${KUBERNETES_NAME_EXPECTED}, got ${quoteValue(nameFound.value)}`);
     } else {
       name = nameFound?.value;
@@ -364,6 +363,11 @@ export async function loadYamlProject(root: string, file: string, problems: Prob
         `${dotted}.secrets_group is accepted but ignored: bodywork-deploy does not copy secrets from a group; create the Secrets named in stages.*.secrets in the target namespace`,
       );
     }
+  }
+
+  // Stage names, as the objects the plan names after them (schema "1.0" prefixes the project name).
+  if (stageEntries) {
+    checkStageNames({ format: 'yaml', schemaVersion: version ?? '1.1', name: name ?? '' }, [...stageEntries.keys()], (stage) => yaml.at(stageEntries.get(stage)?.key), problems);
   }
 
   // logging

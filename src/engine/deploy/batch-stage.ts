@@ -8,7 +8,7 @@
  */
 import type { V1ContainerStatus, V1Job, V1JobCondition, V1Pod } from '@kubernetes/client-node';
 import { type Manifest, watchObjects, waitForObject } from '../kube/index.js';
-import { CONTAINER_NAME, LABEL_MANAGED_BY, LABEL_PART_OF, LABEL_STAGE, MANAGED_BY, type PlannedBatchStage, withSuffix } from '../plan/index.js';
+import { CONTAINER_NAME, LABEL_MANAGED_BY, LABEL_PART_OF, LABEL_STAGE, MANAGED_BY, type PlannedBatchStage, runJobName } from '../plan/index.js';
 import { followPodLog } from './log-stream.js';
 import { diagnosePod } from './pod-diagnosis.js';
 import type { BatchStageRunner, DeployContext, StageResult } from './types.js';
@@ -20,7 +20,7 @@ export const LOG_DRAIN_MS = 10_000;
 
 /** The Job of `stage` for run `runId`: `<baseName>-<run id>` (a new Job per run: Job templates are immutable). */
 export function jobNameFor(stage: Pick<PlannedBatchStage, 'baseName'>, runId: string): string {
-  return withSuffix(stage.baseName, runId);
+  return runJobName(stage.baseName, runId);
 }
 
 /** A Job's terminal condition (`Complete` or `Failed` with status True), if it has one. */

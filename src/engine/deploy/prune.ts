@@ -17,7 +17,7 @@ import type { KubernetesObject, V1ObjectMeta, V1PodSpec, V1PodTemplateSpec } fro
 import type { ProjectSpec } from '../config/spec.js';
 import type { KubeClient } from '../kube/index.js';
 import type { Logger } from '../logger.js';
-import { LABEL_STAGE, stageObjectName, type DeployPlan } from '../plan/index.js';
+import { LABEL_STAGE, stageLabelValue, stageObjectName, type DeployPlan } from '../plan/index.js';
 
 /** Label on code ConfigMaps (plan/bundle.ts). */
 const LABEL_CODE_HASH = 'bodywork.dev/code-hash';
@@ -95,9 +95,14 @@ export async function pruneProject(opts: PruneOptions): Promise<PruneResult> {
     logger.warn(msg);
   };
   const selector = selectorOf(plan.labels);
-  // Object name (the `stage` label) -> stage name in the config, for every stage the project deploys.
+  // `stage` label -> stage name in the config, for every stage the project deploys: the object name, and a
+  // Deployment's own label where the format's Bodywork version gave it the stage's name (INI, schema "1.0").
   const stages = new Map<string, string>();
-  for (const s of [...spec.dag.flat(), ...(spec.runOnFailure !== undefined ? [spec.runOnFailure] : [])]) stages.set(stageObjectName(spec, s), s);
+  for (const s of [...spec.dag.flat(), ...(spec.runOnFailure !== undefined ? [spec.runOnFailure] : [])]) {
+    const name = stageObjectName(spec, s);
+    stages.set(name, s);
+    stages.set(stageLabelValue(spec, s, name, 'Deployment'), s);
+  }
 
   let lists: { kind: StageKind; items: Obj[] }[];
   let configMaps: KubernetesObject[];

@@ -23,8 +23,8 @@ import type {
 import type { ProjectSpec, StageSpec } from '../config/spec.js';
 import { PROJECT_MOUNT_PATH, stageCommand } from './command.js';
 import { checkGitSource, gitCode } from './git-source.js';
-import { ANNOTATION_STAGE, projectLabels, runAnnotations, stageLabels, stageSelector } from './labels.js';
-import { isDns1123Label, toDnsLabel, toDnsName } from './names.js';
+import { ANNOTATION_STAGE, projectLabels, runAnnotations, stageLabels, stageLabelValue, stageSelector } from './labels.js';
+import { isDns1123Label, runJobName, stageObjectName, toDnsLabel } from './names.js';
 import type {
   CodeBundle,
   DeployPlan,
@@ -55,11 +55,6 @@ export class PlanError extends Error {
     super(message);
     this.name = 'PlanError';
   }
-}
-
-/** The Kubernetes name of a stage's objects: `<project>--<stage>` for INI projects (Bodywork 1), `<stage>` for YAML (Bodywork 3). */
-export function stageObjectName(spec: Pick<ProjectSpec, 'format' | 'name'>, stage: string): string {
-  return toDnsName(spec.format === 'ini' ? `${spec.name}--${stage}` : stage);
 }
 
 /** The namespace a project deploys to: the option if given (must be valid), else the config's namespace or the project name, made valid. */
@@ -230,20 +225,21 @@ function planStage(ctx: Context, stage: StageSpec): PlannedStage {
   return planServiceStage(ctx, stage, name);
 }
 
-function objectMeta(ctx: Context, stage: StageSpec, name: string) {
+/** Metadata of a stage object named `name`; its `stage` label is `label` (default: the name). */
+function objectMeta(ctx: Context, stage: StageSpec, name: string, label = name) {
   return {
     name,
     namespace: ctx.namespace,
-    labels: stageLabels(ctx.project, name, stage.type, ctx.shortSha),
+    labels: stageLabels(ctx.project, label, stage.type, ctx.shortSha),
     annotations: { [ANNOTATION_STAGE]: stage.name, ...runAnnotations(ctx.commitSha, ctx.runId) },
   };
 }
 
 /** Pod-template metadata: the stage's labels, and the run annotations (a new run id rolls a Deployment's pods). */
-function podMeta(ctx: Context, stage: StageSpec, name: string) {
+function podMeta(ctx: Context, stage: StageSpec, label: string) {
   const annotations = runAnnotations(ctx.commitSha, ctx.runId);
   return {
-    labels: stageLabels(ctx.project, name, stage.type, ctx.shortSha),
+    labels: stageLabels(ctx.project, label, stage.type, ctx.shortSha),
     ...(Object.keys(annotations).length > 0 ? { annotations } : {}),
   };
 }
@@ -290,7 +286,8 @@ function planBatchStage(ctx: Context, stage: StageSpec, name: string): PlannedBa
   const job: V1Job = {
     apiVersion: 'batch/v1',
     kind: 'Job',
-    metadata: objectMeta(ctx, stage, name),
+    // With a run id, the Job is named as the run creates it (`<name>-<run id>`); its `stage` label stays `<name>`.
+    metadata: { ...objectMeta(ctx, stage, name), ...(ctx.runId !== undefined ? { name: runJobName(name, ctx.runId) } : {}) },
     spec: {
       // RETRIES are the attempts after the first; the Job controller counts failed pods against backoffLimit.
       backoffLimit: batch.retries,
@@ -310,7 +307,9 @@ function planServiceStage(ctx: Context, stage: StageSpec, name: string): Planned
   const service = stage.service;
   if (service === undefined) throw new PlanError(`service stage '${stage.name}' has no service settings`);
   const port = service.port;
-  const selector = stageSelector(name);
+  // The Deployment, its pods and the selectors of both it and the Service carry the Deployment's `stage` label.
+  const label = stageLabelValue(ctx.spec, stage.name, name, 'Deployment');
+  const selector = stageSelector(label);
   const tcp = { tcpSocket: { port } };
   const main: V1Container = {
     ...container(ctx, stage),
@@ -328,7 +327,7 @@ function planServiceStage(ctx: Context, stage: StageSpec, name: string): Planned
   const deployment: V1Deployment = {
     apiVersion: 'apps/v1',
     kind: 'Deployment',
-    metadata: objectMeta(ctx, stage, name),
+    metadata: objectMeta(ctx, stage, name, label),
     spec: {
       replicas: service.replicas,
       selector: { matchLabels: selector },
@@ -338,7 +337,7 @@ function planServiceStage(ctx: Context, stage: StageSpec, name: string): Planned
       // Enough history for a rollback to the previous version (Bodywork kept 0).
       revisionHistoryLimit: 3,
       template: {
-        metadata: podMeta(ctx, stage, name),
+        metadata: podMeta(ctx, stage, label),
         spec: podSpec(ctx, { restartPolicy: 'Always' }, main),
       },
     },

@@ -197,7 +197,7 @@ describe('loadProject on broken projects reports every problem, rendered as path
       'a PROJECT_NAME that cannot become a Kubernetes name',
       'ini-bad-project-name',
       [
-        'bodywork.ini:2: PROJECT_NAME must be a name that can become a Kubernetes name (letters and digits, optionally separated by "-", "_", "." or spaces, at most 63 characters), got "!!!"',
+        'bodywork.ini:2: PROJECT_NAME must be a name with at least one letter or digit (it becomes a Kubernetes name: lower-cased, other characters replaced by "-", shortened past 63 characters), got "!!!"',
       ],
     ],
     [
@@ -389,7 +389,7 @@ describe('loadProject on broken projects reports every problem, rendered as path
       'a pipeline name and namespace Kubernetes would reject',
       'yaml-bad-name-and-namespace',
       [
-        'bodywork.yaml:3:9: pipeline.name must be a name that can become a Kubernetes name (letters and digits, optionally separated by "-", "_", "." or spaces, at most 63 characters), got "__"',
+        'bodywork.yaml:3:9: pipeline.name must be a name with at least one letter or digit (it becomes a Kubernetes name: lower-cased, other characters replaced by "-", shortened past 63 characters), got "__"',
         'bodywork.yaml:4:14: pipeline.namespace must be a Kubernetes namespace name (lower-case letters, digits and "-", at most 63 characters), got "ML_Pipelines"',
       ],
     ],
