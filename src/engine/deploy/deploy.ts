@@ -170,7 +170,7 @@ async function run(options: DeployOptions, cleanup: (() => void)[], held: { lock
       await stopStaleRun({ client, logger, namespace, previousHolder: held.lock.previousHolder, timeoutMs: lockTimeoutMs, signal: controller.signal });
     }
     await setupNamespace(ctx, { namespaceCreated });
-    await applySecretValues(ctx, options.secrets ?? []);
+    await applySecretValues({ ...ctx, labels: plan.labels }, options.secrets ?? []);
     const problems = await checkSecrets(ctx);
     if (problems.length > 0) {
       for (const p of problems) logger.error(p.message, p.problem);
