@@ -48,6 +48,8 @@ export const NUMBER_RULES = {
   retries: { whole: true, min: 0, max: INT32_MAX },
   // The deployer times stages with timers, which hold at most 2^31-1 ms (24.8 days); some grace is added to these.
   seconds: { whole: true, min: 1, max: 2_000_000 },
+  // Schema "1.1" max_completion_time_seconds: 0 is no limit on the script, as Bodywork 3 read it.
+  scriptSeconds: { whole: true, min: 0, max: 2_000_000 },
   replicas: { whole: true, min: 1, max: INT32_MAX },
   port: { whole: true, min: 1, max: 65535 },
 } satisfies Record<string, NumberRule>;

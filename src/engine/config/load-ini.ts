@@ -19,6 +19,7 @@ import {
   isImageReference,
   KUBERNETES_NAME_EXPECTED,
   LOG_LEVELS,
+  lowerCaseLogLevel,
   parseDecimal,
   parseIniBoolean,
   parseWholeNumber,
@@ -165,6 +166,8 @@ export async function loadIniProject(root: string, problems: ProblemList): Promi
   const logLevel = project.required('logging', 'LOG_LEVEL');
   if (logLevel && !(LOG_LEVELS as readonly string[]).includes(logLevel.value.toUpperCase())) {
     problems.error(project.at(logLevel.line), `LOG_LEVEL must be one of ${LOG_LEVELS.join(', ')}, got ${quoteValue(logLevel.value)}`);
+  } else if (logLevel && logLevel.value !== logLevel.value.toUpperCase()) {
+    problems.warning(project.at(logLevel.line), lowerCaseLogLevel('LOG_LEVEL', logLevel.value));
   }
 
   // [workflow] DAG: every stage must be a directory of the project.
@@ -247,6 +250,8 @@ async function loadIniStage(root: string, stage: string, problems: ProblemList):
   const type = typeFound?.value.toLowerCase();
   if (typeFound && type !== 'batch' && type !== 'service') {
     problems.error(config.at(typeFound.line), `STAGE_TYPE must be "batch" or "service", got ${quoteValue(typeFound.value)}`);
+  } else if (typeFound && typeFound.value !== type) {
+    problems.warning(config.at(typeFound.line), `STAGE_TYPE ${quoteValue(typeFound.value)} is read as ${type}; Bodywork accepted only "batch" or "service", in lower case`);
   }
 
   const script = config.required('default', 'EXECUTABLE_SCRIPT');
@@ -300,6 +305,9 @@ async function loadIniStage(root: string, stage: string, problems: ProblemList):
         problems.error(config.at(ingress.line), `INGRESS must be True or False (or yes/no, on/off, 1/0), got ${quoteValue(value)}`);
       } else {
         spec.service.ingress = parsed;
+        if (value !== 'True' && value !== 'False') {
+          problems.warning(config.at(ingress.line), `INGRESS ${quoteValue(value)} is read as ${parsed ? 'True' : 'False'}; Bodywork 1 accepted only True or False`);
+        }
       }
     }
     warnIgnoredSection(config, 'batch', 'service', problems);
@@ -325,7 +333,9 @@ async function loadIniStage(root: string, stage: string, problems: ProblemList):
   if (requirements.text !== undefined) {
     spec.requirements = requirementLines(requirements.text);
     spec.requirementsFile = `${stage}/${REQUIREMENTS}`;
-  } else if (!requirements.missing) {
+  } else if (requirements.missing) {
+    problems.warning(config.at(), `${stage}/${REQUIREMENTS} does not exist, so no packages are installed; Bodywork required the file (it may be empty)`);
+  } else {
     problems.error({ file: `${stage}/${REQUIREMENTS}` }, requirements.problem);
   }
   return spec;

@@ -2,9 +2,15 @@
  * Value rules shared by the INI and YAML loaders. Each check returns nothing when the value is
  * fine; callers phrase the message with the key name in the project's own spelling.
  */
+import { quoteValue } from './quote.js';
 
 /** Log levels Bodywork accepted (Python `logging` level names). */
 export const LOG_LEVELS = ['DEBUG', 'INFO', 'WARNING', 'ERROR', 'CRITICAL'] as const;
+
+/** The warning for a log level we read but Bodywork refused, not being upper case (Python's `logging` knows `INFO`, not `info`). */
+export function lowerCaseLogLevel(key: string, value: string): string {
+  return `${key} ${quoteValue(value)} is read as ${value.toUpperCase()}; Bodywork accepted only upper case (${LOG_LEVELS.join(', ')})`;
+}
 
 /** Parses a whole number written in decimal (`"42"`, `"-1"`); anything else is `undefined`. */
 export function parseWholeNumber(text: string): number | undefined {

@@ -295,8 +295,8 @@ function planBatchStage(ctx: Context, stage: StageSpec, name: string): PlannedBa
       podFailurePolicy: { rules: [{ action: 'Ignore', onPodConditions: [{ type: 'DisruptionTarget', status: 'True' }] }] },
       template: {
         metadata: podMeta(ctx, stage, name),
-        // The pod's activeDeadlineSeconds bounds each attempt; the Job's would bound all attempts together.
-        spec: podSpec(ctx, { restartPolicy: 'Never', activeDeadlineSeconds: batch.maxCompletionTimeSeconds }, container(ctx, stage)),
+        // The pod's activeDeadlineSeconds bounds each attempt (none for a limit of 0); the Job's would bound all attempts together.
+        spec: podSpec(ctx, { restartPolicy: 'Never', ...(batch.maxCompletionTimeSeconds > 0 ? { activeDeadlineSeconds: batch.maxCompletionTimeSeconds } : {}) }, container(ctx, stage)),
       },
     },
   };
