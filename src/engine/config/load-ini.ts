@@ -74,6 +74,11 @@ class IniFile {
     return this.doc.sections.find((s) => s.name === name);
   }
 
+  /** The entries of a section whose values could be read (one whose interpolation failed was reported already). */
+  entries(section: string): IniEntry[] {
+    return this.section(section)?.entries.filter((e) => e.unresolved !== true) ?? [];
+  }
+
   entry(section: string, key: string): IniEntry | undefined {
     return this.section(section)?.entries.find((e) => e.key === key.toLowerCase());
   }
@@ -95,6 +100,7 @@ class IniFile {
       this.problems.error(this.at(section.line), `missing key ${key} in [${sectionName}]`);
       return undefined;
     }
+    if (entry.unresolved) return undefined;
     return { value: unquote(entry.value), line: entry.line };
   }
 
@@ -298,7 +304,7 @@ async function loadIniStage(root: string, stage: string, problems: ProblemList):
       ingress: false,
     };
     const ingress = config.entry('service', 'INGRESS');
-    if (ingress) {
+    if (ingress && !ingress.unresolved) {
       const value = unquote(ingress.value);
       const parsed = parseIniBoolean(value);
       if (parsed === undefined) {
@@ -315,7 +321,7 @@ async function loadIniStage(root: string, stage: string, problems: ProblemList):
 
   // [secrets] ENV_VAR = secret-name: the variable (also the key inside the Secret) is upper-cased
   // and the Secret name lower-cased, as Bodywork did.
-  for (const entry of config.section('secrets')?.entries ?? []) {
+  for (const entry of config.entries('secrets')) {
     const env = entry.rawKey.toUpperCase();
     const secret = unquote(entry.value).toLowerCase();
     if (!isEnvVarName(env)) {

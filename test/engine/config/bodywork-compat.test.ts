@@ -100,3 +100,22 @@ describe('max_completion_time_seconds: 0', () => {
     expect((await load(files)).rendered).toEqual(['train/config.ini:8: MAX_COMPLETION_TIME_SECONDS must be a whole number from 1 to 2000000, got "0"']);
   });
 });
+
+describe('INI ${section:key} interpolation, as Bodywork\'s configparser resolved it', () => {
+  it('resolves references across files\' sections before the values are checked', async () => {
+    const files = ini();
+    files['bodywork.ini'] = PROJECT_INI().replace('DAG=train >> serve', 'FIRST=train\nDAG=${FIRST} >> serve').replace('DOCKER_IMAGE=bodyworkml/bodywork-core:latest', 'TAG=latest\nDOCKER_IMAGE=bodyworkml/bodywork-core:${default:tag}');
+    const { spec, rendered } = await load(files);
+    expect(rendered).toEqual(['bodywork.ini:3: warning: unknown key TAG in [default] is ignored (known keys: PROJECT_NAME, DOCKER_IMAGE)', 'bodywork.ini:7: warning: unknown key FIRST in [workflow] is ignored (known keys: DAG)']);
+    expect(spec?.image).toBe('bodyworkml/bodywork-core:latest');
+    expect(spec?.dag).toEqual([['train'], ['serve']]);
+  });
+
+  it('reports an unresolvable reference once, at its line, and nothing else about that value', async () => {
+    const files = ini();
+    files['train/config.ini'] = TRAIN().replace('EXECUTABLE_SCRIPT=main.py', 'EXECUTABLE_SCRIPT=${paths:main}');
+    const { spec, rendered } = await load(files);
+    expect(spec).toBeUndefined();
+    expect(rendered).toEqual(['train/config.ini:3: EXECUTABLE_SCRIPT: "${paths:main}" refers to section [paths], which this file does not have']);
+  });
+});
