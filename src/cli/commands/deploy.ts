@@ -23,6 +23,7 @@ import { missingSandboxSecrets, type SecretFlags, secretsFromFlags } from '../se
 interface DeployFlags extends ClusterFlags, CodeSourceFlags, SecretFlags {
   namespace?: string;
   image?: string;
+  ingressClass?: string;
   stages?: string;
   timeout: string;
   sandbox?: boolean;
@@ -63,6 +64,7 @@ export function registerDeploy(program: Command, io: CliIo): void {
     .argument('[dir]', 'project directory', '.');
   withClusterOptions(command, 'target namespace (default: the project namespace, else the project name)')
     .option('--image <image>', "image for every stage, instead of the project's")
+    .option('--ingress-class <class>', "ingressClassName of service stages with an ingress (default: the cluster's default IngressClass, else nginx)")
     .option('--stages <names>', 'deploy only these stages (comma-separated config names)')
     .option('--timeout <duration>', 'give up (cancelling running stages) after this long: 30m, 1h, 90s', '30m')
     .option('--keep-jobs <n>', 'finished Jobs kept per batch stage after each step (0: delete them all)', '1')
@@ -104,6 +106,7 @@ export function registerDeploy(program: Command, io: CliIo): void {
         ...source,
         ...(flags.namespace !== undefined ? { namespace: flags.namespace } : {}),
         ...(flags.image !== undefined ? { image: flags.image } : {}),
+        ...(flags.ingressClass !== undefined ? { ingressClass: flags.ingressClass } : {}),
         ...(stages !== undefined ? { stages } : {}),
         ...(commitSha !== undefined ? { commitSha } : {}),
         runId,

@@ -23,7 +23,7 @@ export function registerPlan(program: Command, io: CliIo): void {
     .option('--image <image>', "image for every stage, instead of the project's")
     .option('--commit <sha>', 'git commit being deployed (GIT_COMMIT_HASH, labels and annotations)')
     .option('--run-id <id>', 'id of a deployment run: Jobs named <name>-<id> as deploy --run-id <id> creates them, pod annotation')
-    .option('--ingress-class <class>', 'ingressClassName for service stages with ingress')
+    .option('--ingress-class <class>', "ingressClassName of service stages with an ingress (default: none in the plan; deploy sets the cluster's default IngressClass, else nginx)")
     .option('--code-source <source>', 'how stages get the code: bundle (ConfigMaps, default) or git (clone the commit)', 'bundle')
     .option('--git-url <url>', "with --code-source git: the repository to clone (default: DIR's origin remote)")
     .option('--git-token-secret <name>', "with --code-source git: a Secret in the namespace whose 'token' key authenticates the clone")

@@ -51,7 +51,7 @@ export interface PlanOptions {
    * Jobs' names (`<name>-<run id>`, as the run creates them).
    */
   runId?: string;
-  /** `spec.ingressClassName` for service stages with ingress; the cluster's default class when absent. */
+  /** `spec.ingressClassName` for service stages with ingress; when absent, `deployProject` sets the cluster's default class, else `nginx`. */
   ingressClass?: string;
   /** Plan only these stages (by their config name); steps left empty are dropped. */
   stages?: string[];
