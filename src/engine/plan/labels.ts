@@ -10,8 +10,9 @@
  * - Bodywork's own labels, so its tooling and habits keep working (bodywork-behaviour.md §2.2):
  *   `app: bodywork`, `stage: <object name>`, `deployment-name: <project>`, and `git-commit-hash: <short sha>`
  *   when the commit is known.
- * Selectors use `stage` only, exactly as each Bodywork version did, so a Deployment Bodywork created can be
- * updated in place (selectors are immutable) and a commit or run never changes a selector. The `stage` value
+ * Deployment selectors use `stage` only, exactly as each Bodywork version did, so a Deployment Bodywork created can
+ * be updated in place (selectors are immutable) and a commit or run never changes a selector (where `stage` is the
+ * bare stage name, the Service's selector and the engine's lookups add `part-of`: see plan.ts). The `stage` value
  * follows the format's Bodywork version (bodywork-behaviour.md §2.2, `stageLabelValue`): Bodywork 1 (INI) and 2
  * (schema "1.0") labelled a Deployment and its pods with the stage's configured name and selected on it, and
  * everything else with the object name; Bodywork 3 (schema "1.1") used the object name throughout.

@@ -23,7 +23,7 @@ import type {
 import type { ProjectSpec, StageSpec } from '../config/spec.js';
 import { PROJECT_MOUNT_PATH, stageCommand } from './command.js';
 import { checkGitSource, gitCode } from './git-source.js';
-import { ANNOTATION_STAGE, projectLabels, runAnnotations, stageLabels, stageLabelValue, stageSelector } from './labels.js';
+import { ANNOTATION_STAGE, LABEL_PART_OF, projectLabels, runAnnotations, stageLabels, stageLabelValue, stageSelector } from './labels.js';
 import { isDns1123Label, runJobName, stageObjectName, toDnsLabel } from './names.js';
 import type {
   CodeBundle,
@@ -307,9 +307,13 @@ function planServiceStage(ctx: Context, stage: StageSpec, name: string): Planned
   const service = stage.service;
   if (service === undefined) throw new PlanError(`service stage '${stage.name}' has no service settings`);
   const port = service.port;
-  // The Deployment, its pods and the selectors of both it and the Service carry the Deployment's `stage` label.
+  // The Deployment and its pods carry the Deployment's `stage` label, and the Deployment selects on it alone, as the
+  // format's Bodywork did (a selector is immutable: so a Deployment Bodywork created can be updated in place).
   const label = stageLabelValue(ctx.spec, stage.name, name, 'Deployment');
-  const selector = stageSelector(label);
+  const matchLabels = stageSelector(label);
+  // Where that label is the bare stage name (INI, "1.0"), another project in the namespace may have a stage of the
+  // same name: the Service and the engine's lookups (pods, ReplicaSets) also match the project.
+  const selector = label === name ? matchLabels : { ...matchLabels, [LABEL_PART_OF]: ctx.project };
   const tcp = { tcpSocket: { port } };
   const main: V1Container = {
     ...container(ctx, stage),
@@ -330,7 +334,7 @@ function planServiceStage(ctx: Context, stage: StageSpec, name: string): Planned
     metadata: objectMeta(ctx, stage, name, label),
     spec: {
       replicas: service.replicas,
-      selector: { matchLabels: selector },
+      selector: { matchLabels },
       // maxUnavailable 0: old pods go only once new ones are available, so a failed rollout leaves the old version serving.
       strategy: { type: 'RollingUpdate', rollingUpdate: { maxSurge: MAX_SURGE, maxUnavailable: 0 } },
       progressDeadlineSeconds: service.maxStartupTimeSeconds + PROGRESS_DEADLINE_GRACE_SECONDS,

@@ -48,10 +48,11 @@ function names(p: DeployPlan): string[] {
   return p.steps.flatMap((step) =>
     step.stages.flatMap((stage) =>
       stage.objects.map((o) => {
-        const spec = (o as { spec?: { selector?: { matchLabels?: Record<string, string>; stage?: string }; rules?: { http?: { paths?: { backend: { service?: { name: string } } }[] } }[] } }).spec;
-        const selector = spec?.selector?.matchLabels?.stage ?? spec?.selector?.stage;
+        const spec = (o as { spec?: { selector?: Record<string, string> & { matchLabels?: Record<string, string> }; rules?: { http?: { paths?: { backend: { service?: { name: string } } }[] } }[] } }).spec;
+        const selector = spec?.selector?.matchLabels ?? spec?.selector;
         const backend = spec?.rules?.[0]?.http?.paths?.[0]?.backend.service?.name;
-        return [o.kind, o.metadata?.name, `stage=${o.metadata?.labels?.stage}`, ...(selector ? [`selects stage=${selector}`] : []), ...(backend ? [`-> ${backend}`] : [])].join(' ');
+        const selects = selector ? [`selects ${Object.entries(selector).map(([k, v]) => `${k}=${v}`).join(',')}`] : [];
+        return [o.kind, o.metadata?.name, `stage=${o.metadata?.labels?.stage}`, ...selects, ...(backend ? [`-> ${backend}`] : [])].join(' ');
       }),
     ),
   );
@@ -62,7 +63,7 @@ describe('object names and stage labels per format', () => {
     expect(names(await plan(ini()))).toEqual([
       'Job iris-project--stage-1-train-r1 stage=iris-project--stage-1-train',
       'Deployment iris-project--stage-2-serve stage=stage_2_serve selects stage=stage_2_serve',
-      'Service iris-project--stage-2-serve stage=iris-project--stage-2-serve selects stage=stage_2_serve',
+      'Service iris-project--stage-2-serve stage=iris-project--stage-2-serve selects stage=stage_2_serve,app.kubernetes.io/part-of=iris-project',
       'Ingress iris-project--stage-2-serve stage=iris-project--stage-2-serve -> iris-project--stage-2-serve',
     ]);
   });
@@ -72,7 +73,7 @@ describe('object names and stage labels per format', () => {
     expect(names(p)).toEqual([
       'Job iris-project--stage-1-train-r1 stage=iris-project--stage-1-train',
       'Deployment iris-project--stage-2-serve stage=stage_2_serve selects stage=stage_2_serve',
-      'Service iris-project--stage-2-serve stage=iris-project--stage-2-serve selects stage=stage_2_serve',
+      'Service iris-project--stage-2-serve stage=iris-project--stage-2-serve selects stage=stage_2_serve,app.kubernetes.io/part-of=iris-project',
       'Ingress iris-project--stage-2-serve stage=iris-project--stage-2-serve -> iris-project--stage-2-serve',
     ]);
     const serve = p.steps[1].stages[0];

@@ -94,10 +94,11 @@ describe('planProject on the tutorial pipeline', () => {
 
   it('selects service pods on the stable stage label only, never on the commit or run', () => {
     const { deployment, service } = serviceStage(plan, 'stage-2-deploy-scoring-service');
-    // Bodywork 1 labelled (and selected) a Deployment's pods with the bare stage name.
+    // Bodywork 1 labelled (and selected) a Deployment's pods with the bare stage name; the Service also matches the
+    // project, as another project in the namespace may have a stage of that name.
     const selector = { stage: 'stage-2-deploy-scoring-service' };
     expect(deployment.spec?.selector).toEqual({ matchLabels: selector });
-    expect(service.spec?.selector).toEqual(selector);
+    expect(service.spec?.selector).toEqual({ ...selector, 'app.kubernetes.io/part-of': 'bodywork-ml-pipeline-project' });
     const other = planProject(irisPipelineSpec(), { namespace: 'ml-pipeline', commitSha: 'f'.repeat(40), runId: '43' });
     expect(serviceStage(other, 'stage-2-deploy-scoring-service').deployment.spec?.selector).toEqual(deployment.spec?.selector);
   });
