@@ -307,12 +307,10 @@ function planServiceStage(ctx: Context, stage: StageSpec, name: string): Planned
   const service = stage.service;
   if (service === undefined) throw new PlanError(`service stage '${stage.name}' has no service settings`);
   const port = service.port;
-  // The Deployment and its pods carry the Deployment's `stage` label, and the Deployment selects on it alone, as the
-  // format's Bodywork did (a selector is immutable: so a Deployment Bodywork created can be updated in place).
+  // The Deployment selects on its `stage` label alone, as the format's Bodywork did (selectors are immutable); where that
+  // is the bare stage name (INI, "1.0"), the Service and the engine's lookups also match the project (labels.ts).
   const label = stageLabelValue(ctx.spec, stage.name, name, 'Deployment');
   const matchLabels = stageSelector(label);
-  // Where that label is the bare stage name (INI, "1.0"), another project in the namespace may have a stage of the
-  // same name: the Service and the engine's lookups (pods, ReplicaSets) also match the project.
   const selector = label === name ? matchLabels : { ...matchLabels, [LABEL_PART_OF]: ctx.project };
   const tcp = { tcpSocket: { port } };
   const main: V1Container = {
