@@ -97,6 +97,16 @@ describe('bodywork-deploy deploy with secrets', () => {
     expect(decoded(await s.client.find<V1Secret>('Secret', 'cli-secrets', 'aws-credentials'))).toEqual({ AWS_ACCESS_KEY_ID: 'AKIAFROMFILE', AWS_SECRET_ACCESS_KEY: 'wJalrFLAG' });
   });
 
+  it('says how to give the values when a cluster lacks a Secret the stages read', async () => {
+    const dir = await project(iniWithSecrets('cli-secrets-missing'));
+    const r = await cli('deploy', dir, '--kubeconfig', kubeconfig);
+    expect(r.code).toBe(1);
+    expect(r.stderr).toContain('secret "aws-credentials" (for key "AWS_ACCESS_KEY_ID") does not exist in namespace "cli-secrets-missing"');
+    expect(r.stderr).toContain(
+      'give the values with --secret NAME.KEY=VALUE or --secrets-file FILE, or create the Secret first: bodywork-deploy secret create NAME KEY=VALUE -n cli-secrets-missing\n',
+    );
+  });
+
   it('refuses a key given twice, naming both places, before touching the cluster', async () => {
     const dir = await project(batchProject('cli-secrets-twice', 'one', { one: { script: 'print(1)\n' } }));
     const file = join(dir, 'secrets.env');

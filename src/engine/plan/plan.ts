@@ -20,6 +20,7 @@ import type {
   V1Volume,
   V1VolumeMount,
 } from '@kubernetes/client-node';
+import { isDns1123Subdomain } from '../config/rules.js';
 import type { ProjectSpec, StageSpec } from '../config/spec.js';
 import { PROJECT_MOUNT_PATH, stageCommand } from './command.js';
 import { checkGitSource, gitCode } from './git-source.js';
@@ -112,6 +113,7 @@ export function planProject(spec: ProjectSpec, options: PlanOptions = {}): Deplo
   }
   const image = options.image ?? spec.image;
   if (image.trim() === '' || /\s/.test(image)) throw new PlanError(`image '${image}' is not a valid image reference`);
+  if (options.ingressClass !== undefined && !isDns1123Subdomain(options.ingressClass)) throw new PlanError(`ingress class '${options.ingressClass}' is not a valid IngressClass name`);
   const ctx: Context = {
     spec,
     project: toDnsLabel(spec.name),

@@ -111,3 +111,12 @@ describe('stage names validated as they are planned', () => {
     ]);
   });
 });
+
+describe('the ingress class option', () => {
+  it('sets spec.ingressClassName, and refuses a name the API would refuse before anything is applied', async () => {
+    const spec = (await loadProject(dirs[0])).spec!;
+    const serve = planProject(spec, { ingressClass: 'nginx-internal' }).steps[1].stages[0];
+    expect(serve.type === 'service' && serve.ingress?.spec?.ingressClassName).toBe('nginx-internal');
+    expect(() => planProject(spec, { ingressClass: 'Nginx Internal' })).toThrow("ingress class 'Nginx Internal' is not a valid IngressClass name");
+  });
+});
