@@ -142,7 +142,6 @@ function planInputs(r: Run) {
     ...(inputs.ingressClass !== undefined ? { ingressClass: inputs.ingressClass } : {}),
     ...(inputs.stages !== undefined ? { stages: inputs.stages } : {}),
     ...(context.sha !== undefined ? { commitSha: context.sha } : {}),
-    ...(context.runId !== undefined ? { runId: context.runId } : {}),
   };
 }
 

@@ -4,11 +4,13 @@
  *
  * Messages quote untrusted text (stage log lines, reasons, names, config values), and the CLI may run in a CI step
  * whose runner reads its output for commands: every message is printed as one line with `##[` and a leading `::`
- * broken up (engine/untrusted.ts).
+ * broken up (engine/untrusted.ts). Secret values given on the command line (`--secret`, `--secrets-file`, `secret
+ * create`) are replaced by `***` (engine/redact.ts) before that, so no stage log line or message prints one.
  */
 import path from 'node:path';
 import { type ConfigProblem, formatProblem } from '../engine/config/problems.js';
 import type { Logger } from '../engine/logger.js';
+import { redact } from '../engine/redact.js';
 import { safeLine } from '../engine/untrusted.js';
 
 /** Success. */
@@ -44,25 +46,32 @@ export function formatProblemIn(dir: string, problem: ConfigProblem): string {
   return safeLine(formatProblem({ ...problem, file: path.join(dir, problem.file) }));
 }
 
-/** `text` as one line that no CI runner reads as a command. */
-export const oneLine = safeLine;
+/** `text` as one line that no CI runner reads as a command, secret values redacted. */
+export function oneLine(text: string): string {
+  return safeLine(redact(text));
+}
 
 /** `1 problem`, `3 problems`. */
 export function plural(n: number, word: string): string {
   return `${n} ${word}${n === 1 ? '' : 's'}`;
 }
 
+/** Commander's collector for a repeatable option: `--secret a --secret b` gives `['a', 'b']`. */
+export function collect(value: string, previous: string[] = []): string[] {
+  return [...previous, value];
+}
+
 /** A logger printing to stderr: warnings and errors always, info unless quiet, debug when verbose. */
 export function stderrLogger(io: CliIo, verbose = false): Logger {
   return {
     debug: (m) => {
-      if (verbose) io.stderr(`debug: ${safeLine(m)}\n`);
+      if (verbose) io.stderr(`debug: ${oneLine(m)}\n`);
     },
-    info: (m) => io.stderr(`${safeLine(m)}\n`),
-    warn: (m) => io.stderr(`warning: ${safeLine(m)}\n`),
-    error: (m) => io.stderr(`error: ${safeLine(m)}\n`),
+    info: (m) => io.stderr(`${oneLine(m)}\n`),
+    warn: (m) => io.stderr(`warning: ${oneLine(m)}\n`),
+    error: (m) => io.stderr(`error: ${oneLine(m)}\n`),
     group: async (name, fn) => {
-      io.stderr(`${safeLine(name)}\n`);
+      io.stderr(`${oneLine(name)}\n`);
       return fn();
     },
   };

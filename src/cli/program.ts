@@ -6,6 +6,7 @@ import { Command, CommanderError } from 'commander';
 import { registerDeploy } from './commands/deploy.js';
 import { registerPlan } from './commands/plan.js';
 import { registerSandbox } from './commands/sandbox.js';
+import { registerSecret } from './commands/secret.js';
 import { registerStatus } from './commands/status.js';
 import { registerTeardown } from './commands/teardown.js';
 import { registerValidate } from './commands/validate.js';
@@ -28,6 +29,7 @@ export function createProgram(io: CliIo): Command {
   registerDeploy(program, io);
   registerStatus(program, io);
   registerTeardown(program, io);
+  registerSecret(program, io);
   registerSandbox(program, io);
   return program;
 }

@@ -50,6 +50,19 @@ describe('the action with command: plan', () => {
     if (entry === 'source') expect(run.output).toMatch(/\nstatus<<(.+)\nsuccess\n\1\n$/);
   });
 
+  it('annotates values Bodywork would have refused as warnings at their file and line, and still plans', () => {
+    const ws = workspaceWith('iris-pipeline');
+    const config = join(ws, 'project', 'stage-2-deploy-scoring-service', 'config.ini');
+    writeFileSync(config, `${readFileSync(config, 'utf8').replace('STAGE_TYPE="service"', 'STAGE_TYPE="Service"')}INGRESS=yes\n`);
+    const run = runAction('source', { command: 'plan', 'project-dir': 'project' }, ws);
+    expect(run.status).toBe(0);
+    expect(run.stdout.split('\n').filter((l) => l.startsWith('::warning'))).toEqual([
+      '::warning title=Bodywork config,file=project/stage-2-deploy-scoring-service/config.ini,line=2::STAGE_TYPE "Service" is read as service; Bodywork accepted only "batch" or "service", in lower case',
+      '::warning title=Bodywork config,file=project/stage-2-deploy-scoring-service/config.ini,line=11::INGRESS "yes" is read as True; Bodywork 1 accepted only True or False',
+    ]);
+    expect(run.summary).toContain('## Bodywork plan: bodywork-ml-pipeline-project');
+  });
+
   it('annotates every config problem at its file and line and fails without a plan', () => {
     const ws = workspaceWith('iris-pipeline');
     const config = join(ws, 'project', 'stage-2-deploy-scoring-service', 'config.ini');

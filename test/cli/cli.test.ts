@@ -94,6 +94,13 @@ describe('bodywork-deploy plan', () => {
     expect(r.stderr).toMatch(/^planned 2 stages in 2 steps into namespace ml-pipeline: 8 objects, code [0-9a-f]{10} \(\d+ files\)\n$/);
   });
 
+  it('names the Jobs as deploy creates them with --run-id', async () => {
+    const r = await cli('plan', 'examples/yaml-pipeline', '--run-id', 'run-7');
+    expect(r.code, r.stderr).toBe(0);
+    const jobs = parseAllDocuments(r.stdout).map((d) => d.toJS() as { kind: string; metadata: { name: string } }).filter((o) => o.kind === 'Job');
+    expect(jobs.map((j) => j.metadata.name)).toEqual(['prepare-run-7']);
+  });
+
   it('uses the image option for every stage', async () => {
     const r = await cli('plan', 'examples/yaml-pipeline', '--image', 'ghcr.io/acme/stage:2');
     expect(r.code).toBe(0);

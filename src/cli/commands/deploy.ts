@@ -16,12 +16,14 @@ import { startSandbox, type Sandbox } from '../../sandbox/index.js';
 import { type ClusterFlags, type CodeSourceFlags, clientFromFlags, codeSourceOptions, gitCommit, planOrExit, withClusterOptions, renderTable } from '../cluster.js';
 import { parseDuration } from '../../engine/duration.js';
 import { neutralise } from '../../engine/untrusted.js';
-import { CliExit, type CliIo, EXIT_FAILURE, EXIT_OK, EXIT_USAGE, oneLine, stderrLogger } from '../io.js';
+import { CliExit, type CliIo, collect, EXIT_FAILURE, EXIT_OK, EXIT_USAGE, oneLine, stderrLogger } from '../io.js';
 import { loadProjectOrExit } from '../project.js';
+import { missingSandboxSecrets, type SecretFlags, secretsFromFlags } from '../secrets.js';
 
-interface DeployFlags extends ClusterFlags, CodeSourceFlags {
+interface DeployFlags extends ClusterFlags, CodeSourceFlags, SecretFlags {
   namespace?: string;
   image?: string;
+  ingressClass?: string;
   stages?: string;
   timeout: string;
   sandbox?: boolean;
@@ -62,6 +64,7 @@ export function registerDeploy(program: Command, io: CliIo): void {
     .argument('[dir]', 'project directory', '.');
   withClusterOptions(command, 'target namespace (default: the project namespace, else the project name)')
     .option('--image <image>', "image for every stage, instead of the project's")
+    .option('--ingress-class <class>', "ingressClassName of service stages with an ingress (default: the cluster's default IngressClass, else nginx)")
     .option('--stages <names>', 'deploy only these stages (comma-separated config names)')
     .option('--timeout <duration>', 'give up (cancelling running stages) after this long: 30m, 1h, 90s', '30m')
     .option('--keep-jobs <n>', 'finished Jobs kept per batch stage after each step (0: delete them all)', '1')
@@ -71,6 +74,8 @@ export function registerDeploy(program: Command, io: CliIo): void {
     .option('--git-url <url>', "with --code-source git: the repository to clone (default: DIR's origin remote)")
     .option('--git-token-secret <name>', "with --code-source git: a Secret in the namespace whose 'token' key authenticates the clone")
     .option('--run-id <id>', 'id of this run (Job names, pod annotation); default: a new one')
+    .option('--secret <NAME.KEY=VALUE>', 'create or update Secret NAME with KEY in the namespace before any stage starts, under the deploy lock (repeatable; the value is never printed)', collect)
+    .option('--secrets-file <file>', 'the same from a file: one NAME.KEY=VALUE a line, # comments (the action\'s secrets input format)')
     .option('--sandbox', 'deploy into an embedded Kubernetes sandbox and keep it serving until Ctrl-C')
     .action(async (dir: string, flags: DeployFlags) => {
       const timeoutMs = parseDuration(flags.timeout);
@@ -86,6 +91,8 @@ export function registerDeploy(program: Command, io: CliIo): void {
       if (flags.sandbox && (flags.kubeconfig !== undefined || flags.context !== undefined)) {
         throw new CliExit(EXIT_USAGE, 'error: --sandbox deploys into its own cluster; it cannot be combined with --kubeconfig or --context');
       }
+      // Before anything is printed: from here on every message has the values redacted.
+      const secrets = await secretsFromFlags(flags);
       const logger = stderrLogger(io, flags.verbose === true);
       const spec = await loadProjectOrExit(dir, io);
       const stages = flags.stages
@@ -99,10 +106,19 @@ export function registerDeploy(program: Command, io: CliIo): void {
         ...source,
         ...(flags.namespace !== undefined ? { namespace: flags.namespace } : {}),
         ...(flags.image !== undefined ? { image: flags.image } : {}),
+        ...(flags.ingressClass !== undefined ? { ingressClass: flags.ingressClass } : {}),
         ...(stages !== undefined ? { stages } : {}),
         ...(commitSha !== undefined ? { commitSha } : {}),
         runId,
       });
+      // A new sandbox has no Secrets: every key the stages read must be given, or the run could only fail.
+      if (flags.sandbox) {
+        const missing = missingSandboxSecrets(dir, plan, secrets);
+        for (const line of missing.lines) io.stderr(`${line}\n`);
+        if (missing.flags.length > 0) {
+          throw new CliExit(EXIT_USAGE, `error: the sandbox has none of the project's Secrets; add ${missing.flags.join(' ')} (or put NAME.KEY=VALUE lines in a --secrets-file)`);
+        }
+      }
 
       // Interrupts: the first cancels the run (or, when serving, stops the sandbox); a second quits at once.
       const interrupted = new AbortController();
@@ -145,12 +161,16 @@ export function registerDeploy(program: Command, io: CliIo): void {
           prune: flags.prune,
           ...(keepJobs !== undefined ? { keepJobs } : {}),
           ...(lockTimeoutMs !== undefined ? { lockTimeoutMs } : {}),
+          ...(secrets.length > 0 ? { secrets } : {}),
         });
         io.stdout(resultTable(result).split('\n').map(neutralise).join('\n'));
         for (const s of result.stages.filter((x) => x.status !== 'succeeded' && x.status !== 'skipped')) {
           if (s.logTail && s.logTail.length > 0) io.stderr(`${oneLine(`last log lines of ${s.stage}:`)}\n${s.logTail.map((l) => `  ${oneLine(l)}`).join('\n')}\n`);
         }
         if (result.status === 'failure') io.stderr(`${oneLine(`deployment failed${result.reason ? `: ${result.reason}` : ''}`)}\n`);
+        if (result.status === 'failure' && /missing secret/.test(result.reason ?? '')) {
+          io.stderr(`give the values with --secret NAME.KEY=VALUE or --secrets-file FILE, or create the Secret first: bodywork-deploy secret create NAME KEY=VALUE -n ${plan.namespace}\n`);
+        }
         if (received !== undefined) throw new CliExit(SIGNAL_EXIT[received] ?? EXIT_FAILURE);
         const code = result.status === 'success' ? EXIT_OK : EXIT_FAILURE;
 

@@ -1,8 +1,9 @@
 /** Internal: the list every loader adds problems to, so all of them are reported at once. */
 import { quoteValue } from './quote.js';
 import type { ConfigProblem, Severity } from './problems.js';
-import type { SourceRef } from './spec.js';
-import { KUBERNETES_NAME_EXPECTED, toKubernetesName } from './rules.js';
+import type { ProjectSpec, SourceRef } from './spec.js';
+import { KUBERNETES_NAME_EXPECTED } from './rules.js';
+import { hasNameCharacters, stageObjectName } from '../plan/names.js';
 
 export class ProblemList {
   readonly items: ConfigProblem[] = [];
@@ -47,6 +48,8 @@ export const NUMBER_RULES = {
   retries: { whole: true, min: 0, max: INT32_MAX },
   // The deployer times stages with timers, which hold at most 2^31-1 ms (24.8 days); some grace is added to these.
   seconds: { whole: true, min: 1, max: 2_000_000 },
+  // Schema "1.1" max_completion_time_seconds: 0 is no limit on the script, as Bodywork 3 read it.
+  scriptSeconds: { whole: true, min: 0, max: 2_000_000 },
   replicas: { whole: true, min: 1, max: INT32_MAX },
   port: { whole: true, min: 1, max: 65535 },
 } satisfies Record<string, NumberRule>;
@@ -66,22 +69,28 @@ export function satisfiesNumberRule(rule: NumberRule, value: number): boolean {
 }
 
 /**
- * Checks that every stage name can become a Kubernetes name and that no two stages become the
- * same one (`stage_1` and `stage-1` would both be `stage-1`). `where` says where a stage is named.
+ * Checks that every stage name can become a Kubernetes name and that no two stages get the same one
+ * (`stage_1` and `stage-1` would both be `stage-1`), with the names the plan gives them (`stageObjectName`), so
+ * what is checked here is what is deployed. `where` says where a stage is named.
  */
-export function checkStageNames(names: string[], where: (name: string) => SourceRef, problems: ProblemList): void {
-  const byKubernetesName = new Map<string, string>();
+export function checkStageNames(
+  project: Pick<ProjectSpec, 'format' | 'schemaVersion' | 'name'>,
+  names: string[],
+  where: (name: string) => SourceRef,
+  problems: ProblemList,
+): void {
+  const byObjectName = new Map<string, string>();
   for (const name of names) {
-    const converted = toKubernetesName(name);
-    if (converted === undefined) {
+    if (!hasNameCharacters(name)) {
       problems.error(where(name), `stage name must be ${KUBERNETES_NAME_EXPECTED}, got ${quoteValue(name)}`);
       continue;
     }
-    const other = byKubernetesName.get(converted);
+    const converted = stageObjectName(project, name);
+    const other = byObjectName.get(converted);
     if (other !== undefined) {
       problems.error(where(name), `stages ${quoteValue(other)} and ${quoteValue(name)} would both become the Kubernetes name ${quoteValue(converted)}; rename one of them`);
       continue;
     }
-    byKubernetesName.set(converted, name);
+    byObjectName.set(converted, name);
   }
 }

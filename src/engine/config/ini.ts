@@ -14,7 +14,10 @@
  * - a line indented deeper than its key line continues the value (joined with a newline);
  * - a duplicate section or a duplicate key within a section is an error;
  * - a key before any section header, and a line that is neither header, key, comment nor blank, are errors.
- * Not kept: `${section:key}` interpolation and the special `[DEFAULT]` section.
+ * - `${section:key}` and `${key}` (same section, else `[DEFAULT]`) are interpolated as `ExtendedInterpolation` does,
+ *   recursively, with `$$` for a literal `$`; a bad reference, an unknown section or key, and a loop are problems at
+ *   the line of the value that holds them (`interpolate`).
+ * Not kept: `[DEFAULT]`'s values as defaults for every section's keys.
  */
 
 import { quoteValue } from './quote.js';
@@ -28,6 +31,8 @@ export interface IniEntry {
   value: string;
   /** 1-based line of the key. */
   line: number;
+  /** Set when the value's interpolation failed (reported): the value is as written, and should not be checked further. */
+  unresolved?: true;
 }
 
 export interface IniSection {
@@ -154,7 +159,94 @@ export function parseIni(text: string): IniDocument {
   if (malformed > MAX_MALFORMED_SHOWN) {
     problems.push({ line: lines.length, message: `${malformed - MAX_MALFORMED_SHOWN} more malformed lines not shown; is this an INI file?` });
   }
+  problems.push(...interpolate(sections));
   return { sections, problems };
+}
+
+/** configparser's MAX_INTERPOLATION_DEPTH: references nested deeper are an error. */
+const MAX_INTERPOLATION_DEPTH = 10;
+
+type Resolved = { value: string } | { failed: true };
+
+/**
+ * Resolves `${section:key}` and `${key}` references in every value, in place, as configparser's ExtendedInterpolation
+ * reads them (Bodywork read every value that way): the referenced value, itself interpolated; `$$` is `$`. A value
+ * whose reference cannot be resolved keeps its text, with a problem at its line; a value that only depends on one
+ * that failed is left without a second report.
+ */
+export function interpolate(sections: IniSection[]): IniSyntaxProblem[] {
+  const problems: IniSyntaxProblem[] = [];
+  const done = new Map<IniEntry, Resolved>();
+  const find = (section: string, key: string) => sections.find((s) => s.name === section)?.entries.find((e) => e.key === key.toLowerCase());
+
+  const resolve = (section: IniSection, entry: IniEntry, chain: { section: string; entry: IniEntry }[]): Resolved => {
+    const known = done.get(entry);
+    if (known !== undefined) return known;
+    const fail = (message: string): Resolved => {
+      problems.push({ line: entry.line, message });
+      const failed: Resolved = { failed: true };
+      done.set(entry, failed);
+      return failed;
+    };
+    const here = [...chain, { section: section.name, entry }];
+    let out = '';
+    const text = entry.value;
+    for (let i = 0; i < text.length; i++) {
+      const c = text[i];
+      if (c !== '$') {
+        out += c;
+        continue;
+      }
+      const next = text[i + 1];
+      if (next === '$') {
+        out += '$';
+        i++;
+        continue;
+      }
+      const end = next === '{' ? text.indexOf('}', i + 2) : -1;
+      if (end < 0) {
+        return fail(`${entry.rawKey}: "$" must start a reference \${section:key} or \${key}, or be written "$$" for a literal "$" (configparser's interpolation), got ${quoteValue(text, 40)}`);
+      }
+      const reference = text.slice(i, end + 1);
+      const path = text.slice(i + 2, end).split(':');
+      if (path.length > 2 || path.some((p) => p.trim() === '')) {
+        return fail(`${entry.rawKey}: bad reference ${quoteValue(reference)}; expected \${section:key} or \${key}`);
+      }
+      const [targetSection, key] = path.length === 2 ? [path[0], path[1]] : [find(section.name, path[0]) || !sections.some((s) => s.name === 'DEFAULT') ? section.name : 'DEFAULT', path[0]];
+      const owner = sections.find((s) => s.name === targetSection);
+      const target = owner?.entries.find((e) => e.key === key.toLowerCase());
+      if (owner === undefined) return fail(`${entry.rawKey}: ${quoteValue(reference)} refers to section [${targetSection}], which this file does not have`);
+      if (target === undefined) return fail(`${entry.rawKey}: ${quoteValue(reference)} refers to key ${key} of [${targetSection}], which is not set`);
+      const loop = here.findIndex((c) => c.entry === target);
+      if (loop >= 0) {
+        const names = [...here.slice(loop), { section: targetSection, entry: target }].map((c) => `[${c.section}] ${c.entry.rawKey}`);
+        return fail(`${entry.rawKey}: ${quoteValue(reference)} refers back to itself (${names.join(' -> ')})`);
+      }
+      if (here.length > MAX_INTERPOLATION_DEPTH) {
+        return fail(`${entry.rawKey}: references nested more than ${MAX_INTERPOLATION_DEPTH} deep (configparser's limit), at ${quoteValue(reference)}`);
+      }
+      const resolved = resolve(owner, target, here);
+      if ('failed' in resolved) {
+        done.set(entry, resolved);
+        return resolved;
+      }
+      out += resolved.value;
+      i = end;
+    }
+    const ok = { value: out };
+    done.set(entry, ok);
+    return ok;
+  };
+
+  for (const section of sections) {
+    for (const entry of section.entries) resolve(section, entry, []);
+  }
+  // Only now: a value is read raw by every reference to it, and written resolved once all are resolved.
+  for (const [entry, resolved] of done) {
+    if ('value' in resolved) entry.value = resolved.value;
+    else entry.unresolved = true;
+  }
+  return problems;
 }
 
 /** Malformed lines reported one by one; past this many, only counted. */

@@ -19,12 +19,13 @@ import {
   isImageReference,
   KUBERNETES_NAME_EXPECTED,
   LOG_LEVELS,
+  lowerCaseLogLevel,
   parseDecimal,
   parseIniBoolean,
   parseWholeNumber,
   SECRET_NAME_EXPECTED,
-  toKubernetesName,
 } from './rules.js';
+import { hasNameCharacters } from '../plan/names.js';
 import type { ProjectSpec, SecretRef, SourceRef, StageSpec } from './spec.js';
 import { nearest } from './suggest.js';
 
@@ -73,6 +74,11 @@ class IniFile {
     return this.doc.sections.find((s) => s.name === name);
   }
 
+  /** The entries of a section whose values could be read (one whose interpolation failed was reported already). */
+  entries(section: string): IniEntry[] {
+    return this.section(section)?.entries.filter((e) => e.unresolved !== true) ?? [];
+  }
+
   entry(section: string, key: string): IniEntry | undefined {
     return this.section(section)?.entries.find((e) => e.key === key.toLowerCase());
   }
@@ -94,6 +100,7 @@ class IniFile {
       this.problems.error(this.at(section.line), `missing key ${key} in [${sectionName}]`);
       return undefined;
     }
+    if (entry.unresolved) return undefined;
     return { value: unquote(entry.value), line: entry.line };
   }
 
@@ -153,7 +160,7 @@ export async function loadIniProject(root: string, problems: ProblemList): Promi
 
   // [default]
   const name = project.required('default', 'PROJECT_NAME');
-  if (name && toKubernetesName(name.value) === undefined) {
+  if (name && !hasNameCharacters(name.value)) {
     problems.error(project.at(name.line), `PROJECT_NAME must be ${KUBERNETES_NAME_EXPECTED}, got ${quoteValue(name.value)}`);
   }
   const image = project.required('default', 'DOCKER_IMAGE');
@@ -165,6 +172,8 @@ export async function loadIniProject(root: string, problems: ProblemList): Promi
   const logLevel = project.required('logging', 'LOG_LEVEL');
   if (logLevel && !(LOG_LEVELS as readonly string[]).includes(logLevel.value.toUpperCase())) {
     problems.error(project.at(logLevel.line), `LOG_LEVEL must be one of ${LOG_LEVELS.join(', ')}, got ${quoteValue(logLevel.value)}`);
+  } else if (logLevel && logLevel.value !== logLevel.value.toUpperCase()) {
+    problems.warning(project.at(logLevel.line), lowerCaseLogLevel('LOG_LEVEL', logLevel.value));
   }
 
   // [workflow] DAG: every stage must be a directory of the project.
@@ -195,7 +204,7 @@ export async function loadIniProject(root: string, problems: ProblemList): Promi
   )) {
     problems.error(dagSource, message);
   }
-  checkStageNames([...existing], () => dagSource, problems);
+  checkStageNames({ format: 'ini', name: name?.value ?? '' }, [...existing], () => dagSource, problems);
 
   const stages: Record<string, StageSpec> = {};
   for (const stage of existing) {
@@ -247,6 +256,8 @@ async function loadIniStage(root: string, stage: string, problems: ProblemList):
   const type = typeFound?.value.toLowerCase();
   if (typeFound && type !== 'batch' && type !== 'service') {
     problems.error(config.at(typeFound.line), `STAGE_TYPE must be "batch" or "service", got ${quoteValue(typeFound.value)}`);
+  } else if (typeFound && typeFound.value !== type) {
+    problems.warning(config.at(typeFound.line), `STAGE_TYPE ${quoteValue(typeFound.value)} is read as ${type}; Bodywork accepted only "batch" or "service", in lower case`);
   }
 
   const script = config.required('default', 'EXECUTABLE_SCRIPT');
@@ -293,13 +304,16 @@ async function loadIniStage(root: string, stage: string, problems: ProblemList):
       ingress: false,
     };
     const ingress = config.entry('service', 'INGRESS');
-    if (ingress) {
+    if (ingress && !ingress.unresolved) {
       const value = unquote(ingress.value);
       const parsed = parseIniBoolean(value);
       if (parsed === undefined) {
         problems.error(config.at(ingress.line), `INGRESS must be True or False (or yes/no, on/off, 1/0), got ${quoteValue(value)}`);
       } else {
         spec.service.ingress = parsed;
+        if (value !== 'True' && value !== 'False') {
+          problems.warning(config.at(ingress.line), `INGRESS ${quoteValue(value)} is read as ${parsed ? 'True' : 'False'}; Bodywork 1 accepted only True or False`);
+        }
       }
     }
     warnIgnoredSection(config, 'batch', 'service', problems);
@@ -307,7 +321,7 @@ async function loadIniStage(root: string, stage: string, problems: ProblemList):
 
   // [secrets] ENV_VAR = secret-name: the variable (also the key inside the Secret) is upper-cased
   // and the Secret name lower-cased, as Bodywork did.
-  for (const entry of config.section('secrets')?.entries ?? []) {
+  for (const entry of config.entries('secrets')) {
     const env = entry.rawKey.toUpperCase();
     const secret = unquote(entry.value).toLowerCase();
     if (!isEnvVarName(env)) {
@@ -325,7 +339,9 @@ async function loadIniStage(root: string, stage: string, problems: ProblemList):
   if (requirements.text !== undefined) {
     spec.requirements = requirementLines(requirements.text);
     spec.requirementsFile = `${stage}/${REQUIREMENTS}`;
-  } else if (!requirements.missing) {
+  } else if (requirements.missing) {
+    problems.warning(config.at(), `${stage}/${REQUIREMENTS} does not exist, so no packages are installed; Bodywork required the file (it may be empty)`);
+  } else {
     problems.error({ file: `${stage}/${REQUIREMENTS}` }, requirements.problem);
   }
   return spec;

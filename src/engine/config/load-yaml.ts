@@ -18,9 +18,10 @@ import {
   isImageReference,
   KUBERNETES_NAME_EXPECTED,
   LOG_LEVELS,
+  lowerCaseLogLevel,
   SECRET_NAME_EXPECTED,
-  toKubernetesName,
 } from './rules.js';
+import { hasNameCharacters } from '../plan/names.js';
 import type { BatchSpec, ProjectSpec, SecretRef, ServiceSpec, SourceRef, StageSpec } from './spec.js';
 import { nearest } from './suggest.js';
 
@@ -278,10 +279,9 @@ export async function loadYamlProject(root: string, file: string, problems: Prob
   const stageEntries = stagesEntry ? yaml.mapping(stagesEntry.value, 'stages', yaml.at(stagesEntry.key)) : undefined;
   if (stagesEntry && stageEntries?.size === 0) problems.error(yaml.at(stagesEntry.key), 'stages must define at least one stage, got none');
   for (const [name, { key, value }] of stageEntries ?? []) {
-    const stage = await loadYamlStage(root, yaml, name, key, value);
+    const stage = await loadYamlStage(root, yaml, name, key, value, version);
     if (stage) stages[name] = stage;
   }
-  if (stageEntries) checkStageNames([...stageEntries.keys()], (name) => yaml.at(stageEntries.get(name)?.key), problems);
 
   // pipeline / project
   const sectionEntry = top.get(sectionName) ?? other;
@@ -298,7 +298,7 @@ export async function loadYamlProject(root: string, file: string, problems: Prob
     yaml.warnUnknown(pipeline, PIPELINE_KEYS, dotted);
 
     const nameFound = yaml.string(pipeline, 'name', dotted, where);
-    if (nameFound && toKubernetesName(nameFound.value) === undefined) {
+    if (nameFound && !hasNameCharacters(nameFound.value)) {
       problems.error(nameFound.at, `${dotted}.name must be ${KUBERNETES_NAME_EXPECTED}, got ${quoteValue(nameFound.value)}`);
     } else {
       name = nameFound?.value;
@@ -366,6 +366,11 @@ export async function loadYamlProject(root: string, file: string, problems: Prob
     }
   }
 
+  // Stage names, as the objects the plan names after them (schema "1.0" prefixes the project name).
+  if (stageEntries) {
+    checkStageNames({ format: 'yaml', schemaVersion: version ?? '1.1', name: name ?? '' }, [...stageEntries.keys()], (stage) => yaml.at(stageEntries.get(stage)?.key), problems);
+  }
+
   // logging
   let logLevel: string | undefined;
   const loggingEntry = top.get('logging');
@@ -376,6 +381,7 @@ export async function loadYamlProject(root: string, file: string, problems: Prob
     if (level && !(LOG_LEVELS as readonly string[]).includes(level.value.toUpperCase())) {
       problems.error(level.at, `logging.log_level must be one of ${LOG_LEVELS.join(', ')}, got ${quoteValue(level.value)}`);
     } else {
+      if (level && level.value !== level.value.toUpperCase()) problems.warning(level.at, lowerCaseLogLevel('logging.log_level', level.value));
       logLevel = level?.value.toUpperCase();
     }
   }
@@ -399,7 +405,7 @@ export async function loadYamlProject(root: string, file: string, problems: Prob
 }
 
 /** Loads `stages.<name>`; returns a spec even when parts are wrong (the errors are recorded). */
-async function loadYamlStage(root: string, yaml: YamlFile, name: string, keyNode: Node, valueNode: Node | null): Promise<StageSpec | undefined> {
+async function loadYamlStage(root: string, yaml: YamlFile, name: string, keyNode: Node, valueNode: Node | null, version: SchemaVersion | undefined): Promise<StageSpec | undefined> {
   const dotted = `stages.${name}`;
   const where = yaml.at(keyNode);
   const stage = yaml.mapping(valueNode, dotted, where);
@@ -460,7 +466,7 @@ async function loadYamlStage(root: string, yaml: YamlFile, name: string, keyNode
       const at = yaml.at(batchEntry.key);
       yaml.warnUnknown(batch, BATCH_KEYS, `${dotted}.batch`);
       const batchSpec: BatchSpec = {
-        maxCompletionTimeSeconds: yaml.number(batch, 'max_completion_time_seconds', `${dotted}.batch`, at, NUMBER_RULES.seconds),
+        maxCompletionTimeSeconds: yaml.number(batch, 'max_completion_time_seconds', `${dotted}.batch`, at, version === '1.1' ? NUMBER_RULES.scriptSeconds : NUMBER_RULES.seconds),
         retries: yaml.number(batch, 'retries', `${dotted}.batch`, at, NUMBER_RULES.retries),
       };
       spec.batch = batchSpec;

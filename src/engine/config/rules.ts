@@ -2,9 +2,15 @@
  * Value rules shared by the INI and YAML loaders. Each check returns nothing when the value is
  * fine; callers phrase the message with the key name in the project's own spelling.
  */
+import { quoteValue } from './quote.js';
 
 /** Log levels Bodywork accepted (Python `logging` level names). */
 export const LOG_LEVELS = ['DEBUG', 'INFO', 'WARNING', 'ERROR', 'CRITICAL'] as const;
+
+/** The warning for a log level we read but Bodywork refused, not being upper case (Python's `logging` knows `INFO`, not `info`). */
+export function lowerCaseLogLevel(key: string, value: string): string {
+  return `${key} ${quoteValue(value)} is read as ${value.toUpperCase()}; Bodywork accepted only upper case (${LOG_LEVELS.join(', ')})`;
+}
 
 /** Parses a whole number written in decimal (`"42"`, `"-1"`); anything else is `undefined`. */
 export function parseWholeNumber(text: string): number | undefined {
@@ -60,23 +66,9 @@ export function isEnvVarName(name: string): boolean {
   return /^[A-Za-z_][A-Za-z0-9_]*$/.test(name);
 }
 
-/**
- * The Kubernetes name (DNS-1123 label) a project or stage name becomes: lower-cased, every run of
- * characters other than `a-z0-9` replaced by `-`, leading and trailing `-` dropped. `undefined` when
- * nothing is left or the result is longer than 63 characters. (Bodywork v3 replaced `[^a-zA-Z0-9.]+`
- * by `-` but did not lower-case or shorten, so some of its names were rejected by the API server.)
- */
-export function toKubernetesName(name: string): string | undefined {
-  const converted = name
-    .toLowerCase()
-    .replace(/[^a-z0-9]+/g, '-')
-    .replace(/^-+|-+$/g, '');
-  return converted !== '' && converted.length <= 63 ? converted : undefined;
-}
-
 /** What a Kubernetes-name problem says is expected (shared wording for both formats). */
 export const KUBERNETES_NAME_EXPECTED =
-  'a name that can become a Kubernetes name (letters and digits, optionally separated by "-", "_", "." or spaces, at most 63 characters)';
+  'a name with at least one letter or digit (it becomes a Kubernetes name: lower-cased, other characters replaced by "-", shortened past 63 characters)';
 
 /** What an image-reference problem says is expected. */
 export const IMAGE_EXPECTED = 'an image reference like [registry[:port]/]name[:tag][@sha256:digest] with a lower-case name';

@@ -12,7 +12,10 @@ export interface SourceRef {
 }
 
 export interface BatchSpec {
-  /** Upper bound of one attempt (Job activeDeadlineSeconds is per Job, so the deployer bounds attempts). */
+  /**
+   * Upper bound of one attempt (Job activeDeadlineSeconds is per Job, so the deployer bounds attempts). 0 means no
+   * limit on the script: schema "1.1" only, as Bodywork 3 read `max_completion_time_seconds: 0`.
+   */
   maxCompletionTimeSeconds: number;
   /** Retries after the first attempt (Job backoffLimit). */
   retries: number;

@@ -19,9 +19,9 @@ import {
   LABEL_PART_OF,
   LABEL_STAGE,
   MANAGED_BY,
+  runJobName,
   SCRIPT_TIMEOUT_EXIT_CODE,
   setupSecondsOf,
-  withSuffix,
   type PlannedBatchStage,
   type ScriptLimit,
 } from '../plan/index.js';
@@ -36,7 +36,7 @@ export const LOG_DRAIN_MS = 10_000;
 
 /** The Job of `stage` for run `runId`: `<baseName>-<run id>` (a new Job per run: Job templates are immutable). */
 export function jobNameFor(stage: Pick<PlannedBatchStage, 'baseName'>, runId: string): string {
-  return withSuffix(stage.baseName, runId);
+  return runJobName(stage.baseName, runId);
 }
 
 /** A Job's terminal condition (`Complete` or `Failed` with status True), if it has one. */

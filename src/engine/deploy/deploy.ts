@@ -12,6 +12,7 @@ import type { KubeClient } from '../kube/index.js';
 import type { Logger } from '../logger.js';
 import { LABEL_PART_OF, type DeployPlan, type PlannedBatchStage, type PlannedStage } from '../plan/index.js';
 import { abortMessage, cleanupStageJobs, runBatchStage } from './batch-stage.js';
+import { needsIngressClass, resolveIngressClass, withIngressClass } from './ingress-class.js';
 import { applySecretValues, type SecretValues } from './input-secrets.js';
 import { acquireLock, DEFAULT_LOCK_TIMEOUT_MS, defaultHolder, LockTimeoutError, type DeployLock } from './lock.js';
 import { ensureNamespace, setupNamespace } from './namespace.js';
@@ -89,7 +90,13 @@ export async function deployProject(options: DeployOptions): Promise<DeployResul
   const cleanup: (() => void)[] = [];
   const held: { lock?: DeployLock } = {};
   try {
-    return await run(options, cleanup, held);
+    // Ingresses without a class get the cluster's default class, else nginx (ingress-class.ts).
+    let plan = options.plan;
+    if (needsIngressClass(plan)) {
+      const className = await resolveIngressClass(options.client, options.logger, options.signal);
+      if (className !== undefined) plan = withIngressClass(plan, className);
+    }
+    return await run({ ...options, plan }, cleanup, held);
   } finally {
     for (const fn of cleanup) fn();
     // The deploy lock goes last, on every path (success, failure, cancellation).
@@ -170,7 +177,7 @@ async function run(options: DeployOptions, cleanup: (() => void)[], held: { lock
       await stopStaleRun({ client, logger, namespace, previousHolder: held.lock.previousHolder, timeoutMs: lockTimeoutMs, signal: controller.signal });
     }
     await setupNamespace(ctx, { namespaceCreated });
-    await applySecretValues(ctx, options.secrets ?? []);
+    await applySecretValues({ ...ctx, labels: plan.labels }, options.secrets ?? []);
     const problems = await checkSecrets(ctx);
     if (problems.length > 0) {
       for (const p of problems) logger.error(p.message, p.problem);

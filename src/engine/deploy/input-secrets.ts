@@ -13,8 +13,15 @@ export interface SecretValues {
   data: Record<string, string>;
 }
 
-/** Creates or updates each Secret in the namespace (server-side apply); logs names and keys, never values. */
-export async function applySecretValues(ctx: Pick<DeployContext, 'client' | 'logger' | 'plan' | 'namespace' | 'signal'>, secrets: SecretValues[]): Promise<void> {
+/**
+ * Creates or updates each Secret in the namespace (server-side apply: the keys given replace those an earlier apply
+ * gave), labelled `labels` (the project's, or just managed-by for `bodywork-deploy secret create`); logs names and
+ * keys, never values.
+ */
+export async function applySecretValues(
+  ctx: Pick<DeployContext, 'client' | 'logger' | 'namespace'> & { signal?: AbortSignal; labels: Record<string, string> },
+  secrets: SecretValues[],
+): Promise<void> {
   if (secrets.length === 0) return;
   await ctx.logger.group(`Secrets (${secrets.length})`, async () => {
     for (const s of secrets) {
@@ -22,10 +29,10 @@ export async function applySecretValues(ctx: Pick<DeployContext, 'client' | 'log
         apiVersion: 'v1',
         kind: 'Secret',
         type: 'Opaque',
-        metadata: { name: s.name, namespace: ctx.namespace, labels: ctx.plan.labels },
+        metadata: { name: s.name, namespace: ctx.namespace, labels: ctx.labels },
         data: Object.fromEntries(Object.entries(s.data).map(([k, v]) => [k, Buffer.from(v, 'utf8').toString('base64')])),
       };
-      await ctx.client.apply(secret as unknown as Manifest, { signal: ctx.signal });
+      await ctx.client.apply(secret as unknown as Manifest, ctx.signal ? { signal: ctx.signal } : {});
       ctx.logger.info(`applied secret=${s.name} (keys: ${Object.keys(s.data).sort().join(', ')}) in namespace=${ctx.namespace}`);
     }
   });

@@ -4,7 +4,8 @@
  * - Stage objects (Deployments, Services, Ingresses, Jobs) carrying this project's labels (managed-by
  *   bodywork-deploy, part-of <project>) whose `stage` label is no stage of the DAG (nor the run_on_failure stage)
  *   any more; and objects of a stage that changed its type (a Job of what is now a service stage, a Deployment of
- *   what is now a batch stage) or dropped its ingress. Deleted with Background propagation (pods go with them).
+ *   what is now a batch stage) or dropped its ingress, or whose Deployment, Service or Ingress has a name the stage no
+ *   longer gets (its project's schema changed). Deleted with Background propagation (pods go with them).
  * - Code ConfigMaps (bundles, `bodywork.dev/code-hash`) of the project that are not the current bundle and that no
  *   Deployment, ReplicaSet, Job or Pod in the namespace refers to any more. A rollout's old ReplicaSets keep their
  *   bundle (so `kubectl rollout undo` still works); objects already being deleted, and dependents of deleted
@@ -17,7 +18,7 @@ import type { KubernetesObject, V1ObjectMeta, V1PodSpec, V1PodTemplateSpec } fro
 import type { ProjectSpec } from '../config/spec.js';
 import type { KubeClient } from '../kube/index.js';
 import type { Logger } from '../logger.js';
-import { LABEL_STAGE, stageObjectName, type DeployPlan } from '../plan/index.js';
+import { LABEL_STAGE, stageLabelValue, stageObjectName, type DeployPlan } from '../plan/index.js';
 
 /** Label on code ConfigMaps (plan/bundle.ts). */
 const LABEL_CODE_HASH = 'bodywork.dev/code-hash';
@@ -82,6 +83,10 @@ function pruneReason(spec: ProjectSpec, stages: Map<string, string>, kind: Stage
   if (stage.type === 'batch' && kind !== 'Job') return `stage '${configName}' is now a batch stage`;
   if (stage.type === 'service' && kind === 'Job') return `stage '${configName}' is now a service stage`;
   if (stage.type === 'service' && kind === 'Ingress' && stage.service?.ingress === false) return `stage '${configName}' no longer has an ingress`;
+  // A stage's Deployment, Service and Ingress are named after it (Jobs get a run suffix): another name is an earlier
+  // naming of the stage (a project moved from schema "1.1" to "1.0" or back: `<stage>` vs `<project>--<stage>`).
+  const name = stageObjectName(spec, configName);
+  if (kind !== 'Job' && meta?.name !== name) return `stage '${configName}' is now named ${name}`;
   return undefined;
 }
 
@@ -95,9 +100,14 @@ export async function pruneProject(opts: PruneOptions): Promise<PruneResult> {
     logger.warn(msg);
   };
   const selector = selectorOf(plan.labels);
-  // Object name (the `stage` label) -> stage name in the config, for every stage the project deploys.
+  // `stage` label -> stage name in the config, for every stage the project deploys: the object name, and a
+  // Deployment's own label where the format's Bodywork version gave it the stage's name (INI, schema "1.0").
   const stages = new Map<string, string>();
-  for (const s of [...spec.dag.flat(), ...(spec.runOnFailure !== undefined ? [spec.runOnFailure] : [])]) stages.set(stageObjectName(spec, s), s);
+  for (const s of [...spec.dag.flat(), ...(spec.runOnFailure !== undefined ? [spec.runOnFailure] : [])]) {
+    const name = stageObjectName(spec, s);
+    stages.set(name, s);
+    stages.set(stageLabelValue(spec, s, name, 'Deployment'), s);
+  }
 
   let lists: { kind: StageKind; items: Obj[] }[];
   let configMaps: KubernetesObject[];

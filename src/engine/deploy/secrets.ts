@@ -29,7 +29,13 @@ export function runStages(plan: SecretCheckContext['plan']): PlannedStage[] {
   return [...plan.steps.flatMap((s) => s.stages), ...(plan.onFailure ? [plan.onFailure] : [])];
 }
 
-function where(ref: SecretRef): string {
+/** Every secret key the run's stages reference, with the stage (config name), in stage order. */
+export function runSecretRefs(plan: SecretCheckContext['plan']): { stage: string; ref: SecretRef }[] {
+  return runStages(plan).flatMap((stage) => stage.spec.secrets.map((ref) => ({ stage: stage.stage, ref })));
+}
+
+/** `stage-2/config.ini:12`, where a secret reference was written. */
+export function secretRefSource(ref: SecretRef): string {
   return ref.source.line !== undefined ? `${ref.source.file}:${ref.source.line}` : ref.source.file;
 }
 
@@ -39,7 +45,7 @@ function where(ref: SecretRef): string {
  * are thrown.
  */
 export async function checkSecrets(ctx: SecretCheckContext): Promise<SecretProblem[]> {
-  const refs = runStages(ctx.plan).flatMap((stage) => stage.spec.secrets.map((ref) => ({ stage: stage.stage, ref })));
+  const refs = runSecretRefs(ctx.plan);
   const names = [...new Set(refs.map((r) => r.ref.secret))];
   const found = new Map<string, V1Secret | undefined>();
   await Promise.all(
@@ -61,7 +67,7 @@ export async function checkSecrets(ctx: SecretCheckContext): Promise<SecretProbl
       secret: ref.secret,
       key: ref.key,
       namespace: ctx.namespace,
-      message: `${where(ref)}: ${text}`,
+      message: `${secretRefSource(ref)}: ${text}`,
       problem: { severity: 'error', file: ref.source.file, ...(ref.source.line !== undefined ? { line: ref.source.line } : {}), message: text },
     });
   }

@@ -58,6 +58,7 @@ export const KNOWN_KINDS: Readonly<Record<string, string>> = {
   ReplicaSet: 'apps/v1',
   StatefulSet: 'apps/v1',
   Ingress: 'networking.k8s.io/v1',
+  IngressClass: 'networking.k8s.io/v1',
   NetworkPolicy: 'networking.k8s.io/v1',
   Role: 'rbac.authorization.k8s.io/v1',
   RoleBinding: 'rbac.authorization.k8s.io/v1',

@@ -10,19 +10,26 @@
  * - Bodywork's own labels, so its tooling and habits keep working (bodywork-behaviour.md §2.2):
  *   `app: bodywork`, `stage: <object name>`, `deployment-name: <project>`, and `git-commit-hash: <short sha>`
  *   when the commit is known.
- * Selectors use `stage` only, exactly as Bodywork 3 did, so a Deployment Bodywork created can be
- * updated in place (selectors are immutable) and a commit or run never changes a selector.
+ * Deployment selectors use `stage` only, exactly as each Bodywork version did, so a Deployment Bodywork created can
+ * be updated in place (selectors are immutable) and a commit or run never changes a selector (where `stage` is the
+ * bare stage name, the Service's selector and the engine's lookups add `part-of`: see plan.ts). The `stage` value
+ * follows the format's Bodywork version (bodywork-behaviour.md §2.2, `stageLabelValue`): Bodywork 1 (INI) and 2
+ * (schema "1.0") labelled a Deployment and its pods with the stage's configured name and selected on it, and
+ * everything else with the object name; Bodywork 3 (schema "1.1") used the object name throughout.
  *
  * Annotations (free text): `bodywork.dev/stage` (the stage's name as configured, which may not be a
  * valid label value), `bodywork.dev/git-commit` (full sha) and `bodywork.dev/run-id`.
  */
+
+import type { ProjectSpec } from '../config/spec.js';
+import { isLabelValue, prefixesStageNames, toDnsLabel } from './names.js';
 
 export const MANAGED_BY = 'bodywork-deploy';
 
 export const LABEL_MANAGED_BY = 'app.kubernetes.io/managed-by';
 export const LABEL_PART_OF = 'app.kubernetes.io/part-of';
 export const LABEL_COMPONENT = 'app.kubernetes.io/component';
-/** Bodywork's per-stage label: the stage's object name. Selectors use this label only. */
+/** Bodywork's per-stage label (`stageLabelValue`). Selectors use this label only. */
 export const LABEL_STAGE = 'stage';
 export const LABEL_APP = 'app';
 export const LABEL_DEPLOYMENT_NAME = 'deployment-name';
@@ -31,6 +38,16 @@ export const LABEL_GIT_COMMIT = 'git-commit-hash';
 export const ANNOTATION_STAGE = 'bodywork.dev/stage';
 export const ANNOTATION_GIT_COMMIT = 'bodywork.dev/git-commit';
 export const ANNOTATION_RUN_ID = 'bodywork.dev/run-id';
+
+/**
+ * The `stage` label of a stage's object of `kind`, whose name is `objectName`: the stage's configured name (made a
+ * valid label value if it is not one) on a Deployment and its pods for INI and schema "1.0" projects, as Bodywork 1
+ * and 2 set it (so `kubectl get pods -l stage=<stage>` finds them); the object name everywhere else.
+ */
+export function stageLabelValue(spec: Pick<ProjectSpec, 'format' | 'schemaVersion'>, stage: string, objectName: string, kind: 'Deployment' | 'other'): string {
+  if (kind !== 'Deployment' || !prefixesStageNames(spec)) return objectName;
+  return isLabelValue(stage) && stage !== '' ? stage : toDnsLabel(stage);
+}
 
 /** Labels on every object of the project. */
 export function projectLabels(project: string): Record<string, string> {

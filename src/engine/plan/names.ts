@@ -9,6 +9,7 @@
  * Bodywork never lower-cased or truncated (bodywork-behaviour.md §7.9); this module does both.
  */
 import { createHash } from 'node:crypto';
+import type { ProjectSpec } from '../config/spec.js';
 
 /** Longest DNS label, label value and Service name. */
 export const MAX_NAME_LENGTH = 63;
@@ -70,6 +71,36 @@ export function toDnsName(raw: string, max = MAX_NAME_LENGTH): string {
   if (name === '') return `${LEADING_DIGIT_PREFIX}${shortHash(raw)}`;
   if (/^[0-9]/.test(name)) name = `${LEADING_DIGIT_PREFIX}${name}`;
   return shorten(name, max);
+}
+
+/**
+ * True when `raw` has a letter or digit, so `toDnsName` and `toDnsLabel` make a name from it instead of inventing
+ * one (`bw-<hash>`): what config validation asks of project and stage names.
+ */
+export function hasNameCharacters(raw: string): boolean {
+  return sanitize(raw) !== '';
+}
+
+/**
+ * Whether a project's stage objects carry the project name (`<project>--<stage>`), as Bodywork 1 (INI) and
+ * Bodywork 2 (YAML schema "1.0") named them; Bodywork 3 (schema "1.1") used the stage name alone.
+ */
+export function prefixesStageNames(spec: Pick<ProjectSpec, 'format' | 'schemaVersion'>): boolean {
+  return spec.format === 'ini' || spec.schemaVersion === '1.0';
+}
+
+/**
+ * The Kubernetes name of a stage's objects (Job, Deployment, Service, Ingress), per format as each Bodywork version
+ * named them (bodywork-behaviour.md §2.2): `make_valid_k8s_name(f"{project}--{stage}")` for INI and schema "1.0",
+ * `<stage>` for schema "1.1"; made a valid DNS-1035 label by `toDnsName`.
+ */
+export function stageObjectName(spec: Pick<ProjectSpec, 'format' | 'schemaVersion' | 'name'>, stage: string): string {
+  return toDnsName(prefixesStageNames(spec) ? `${spec.name}--${stage}` : stage);
+}
+
+/** The Job a run creates for a batch stage: `<baseName>-<run id>` (a new Job per run: Job templates are immutable). */
+export function runJobName(baseName: string, runId: string): string {
+  return withSuffix(baseName, runId);
 }
 
 /**

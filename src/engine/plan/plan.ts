@@ -21,12 +21,13 @@ import type {
   V1Volume,
   V1VolumeMount,
 } from '@kubernetes/client-node';
+import { isDns1123Subdomain } from '../config/rules.js';
 import type { ProjectSpec, StageSpec } from '../config/spec.js';
 import { CODE_MOUNT_PATH, PROJECT_MOUNT_PATH, stageCommand, WORKING_COPY_VOLUME_NAME } from './command.js';
 import { checkGitSource, gitCode } from './git-source.js';
-import { ANNOTATION_STAGE, projectLabels, runAnnotations, stageLabels, stageSelector } from './labels.js';
+import { ANNOTATION_STAGE, LABEL_PART_OF, projectLabels, runAnnotations, stageLabels, stageLabelValue, stageSelector } from './labels.js';
 import { limitSetting, progressDeadlineSeconds, scriptLimit, serviceProbes, startupCheck, startupGraceSeconds } from './limits.js';
-import { isDns1123Label, toDnsLabel, toDnsName } from './names.js';
+import { isDns1123Label, runJobName, stageObjectName, toDnsLabel } from './names.js';
 import type {
   CodeBundle,
   DeployPlan,
@@ -53,11 +54,6 @@ export class PlanError extends Error {
     super(message);
     this.name = 'PlanError';
   }
-}
-
-/** The Kubernetes name of a stage's objects: `<project>--<stage>` for INI projects (Bodywork 1), `<stage>` for YAML (Bodywork 3). */
-export function stageObjectName(spec: Pick<ProjectSpec, 'format' | 'name'>, stage: string): string {
-  return toDnsName(spec.format === 'ini' ? `${spec.name}--${stage}` : stage);
 }
 
 /** The namespace a project deploys to: the option if given (must be valid), else the config's namespace or the project name, made valid. */
@@ -115,6 +111,7 @@ export function planProject(spec: ProjectSpec, options: PlanOptions = {}): Deplo
   }
   const image = options.image ?? spec.image;
   if (image.trim() === '' || /\s/.test(image)) throw new PlanError(`image '${image}' is not a valid image reference`);
+  if (options.ingressClass !== undefined && !isDns1123Subdomain(options.ingressClass)) throw new PlanError(`ingress class '${options.ingressClass}' is not a valid IngressClass name`);
   const ctx: Context = {
     spec,
     project: toDnsLabel(spec.name),
@@ -228,20 +225,21 @@ function planStage(ctx: Context, stage: StageSpec): PlannedStage {
   return planServiceStage(ctx, stage, name);
 }
 
-function objectMeta(ctx: Context, stage: StageSpec, name: string) {
+/** Metadata of a stage object named `name`; its `stage` label is `label` (default: the name). */
+function objectMeta(ctx: Context, stage: StageSpec, name: string, label = name) {
   return {
     name,
     namespace: ctx.namespace,
-    labels: stageLabels(ctx.project, name, stage.type, ctx.shortSha),
+    labels: stageLabels(ctx.project, label, stage.type, ctx.shortSha),
     annotations: { [ANNOTATION_STAGE]: stage.name, ...runAnnotations(ctx.commitSha, ctx.runId) },
   };
 }
 
 /** Pod-template metadata: the stage's labels, and the run annotations (a new run id rolls a Deployment's pods). */
-function podMeta(ctx: Context, stage: StageSpec, name: string) {
+function podMeta(ctx: Context, stage: StageSpec, label: string) {
   const annotations = runAnnotations(ctx.commitSha, ctx.runId);
   return {
-    labels: stageLabels(ctx.project, name, stage.type, ctx.shortSha),
+    labels: stageLabels(ctx.project, label, stage.type, ctx.shortSha),
     ...(Object.keys(annotations).length > 0 ? { annotations } : {}),
   };
 }
@@ -291,7 +289,8 @@ function planBatchStage(ctx: Context, stage: StageSpec, name: string): PlannedBa
   const job: V1Job = {
     apiVersion: 'batch/v1',
     kind: 'Job',
-    metadata: objectMeta(ctx, stage, name),
+    // With a run id, the Job is named as the run creates it (`<name>-<run id>`); its `stage` label stays `<name>`.
+    metadata: { ...objectMeta(ctx, stage, name), ...(ctx.runId !== undefined ? { name: runJobName(name, ctx.runId) } : {}) },
     spec: {
       // RETRIES are the attempts after the first; the Job controller counts failed pods against backoffLimit.
       backoffLimit: batch.retries,
@@ -312,7 +311,11 @@ function planServiceStage(ctx: Context, stage: StageSpec, name: string): Planned
   const service = stage.service;
   if (service === undefined) throw new PlanError(`service stage '${stage.name}' has no service settings`);
   const port = service.port;
-  const selector = stageSelector(name);
+  // The Deployment selects on its `stage` label alone, as the format's Bodywork did (selectors are immutable); where that
+  // is the bare stage name (INI, "1.0"), the Service and the engine's lookups also match the project (labels.ts).
+  const label = stageLabelValue(ctx.spec, stage.name, name, 'Deployment');
+  const matchLabels = stageSelector(label);
+  const selector = label === name ? matchLabels : { ...matchLabels, [LABEL_PART_OF]: ctx.project };
   // INI and "1.0" services: no probe counts the startup limit (the deploy's wait does); "1.1": a startup probe (limits.ts).
   const check = startupCheck(ctx.spec);
   const startup = { check, seconds: service.maxStartupTimeSeconds, graceSeconds: startupGraceSeconds(check), setting: limitSetting(ctx.spec, 'startup') };
@@ -325,17 +328,17 @@ function planServiceStage(ctx: Context, stage: StageSpec, name: string): Planned
   const deployment: V1Deployment = {
     apiVersion: 'apps/v1',
     kind: 'Deployment',
-    metadata: objectMeta(ctx, stage, name),
+    metadata: objectMeta(ctx, stage, name, label),
     spec: {
       replicas: service.replicas,
-      selector: { matchLabels: selector },
+      selector: { matchLabels },
       // maxUnavailable 0: old pods go only once new ones are available, so a failed rollout leaves the old version serving.
       strategy: { type: 'RollingUpdate', rollingUpdate: { maxSurge: MAX_SURGE, maxUnavailable: 0 } },
       progressDeadlineSeconds: progressDeadlineSeconds(check, service.maxStartupTimeSeconds),
       // Enough history for a rollback to the previous version (Bodywork kept 0).
       revisionHistoryLimit: 3,
       template: {
-        metadata: podMeta(ctx, stage, name),
+        metadata: podMeta(ctx, stage, label),
         spec: podSpec(ctx, { restartPolicy: 'Always' }, main),
       },
     },

@@ -47,9 +47,12 @@ export interface PlanOptions {
   image?: string;
   /** The git commit being deployed (hex, 4-40 characters): `GIT_COMMIT_HASH` env var, label and annotation. */
   commitSha?: string;
-  /** An id of this deployment run (e.g. the GitHub run id): a pod-template annotation, so every run rolls the pods. */
+  /**
+   * An id of this deployment run: a pod-template annotation, so every run rolls the pods, and the suffix of the
+   * Jobs' names (`<name>-<run id>`, as the run creates them).
+   */
   runId?: string;
-  /** `spec.ingressClassName` for service stages with ingress; the cluster's default class when absent. */
+  /** `spec.ingressClassName` for service stages with ingress; when absent, `deployProject` sets the cluster's default class, else `nginx`. */
   ingressClass?: string;
   /** Plan only these stages (by their config name); steps left empty are dropped. */
   stages?: string[];
@@ -81,7 +84,10 @@ interface PlannedStageBase {
   stage: string;
   /** The stage as configured. */
   spec: StageSpec;
-  /** The Kubernetes name of the stage's objects, also its `stage` label value; per-run Job names derive from it (`withSuffix`). */
+  /**
+   * The Kubernetes name of the stage's objects (`stageObjectName`), also the `stage` label of its Job, Service and
+   * Ingress; per-run Job names derive from it (`runJobName`). A Deployment's `stage` label is `selector`'s.
+   */
   baseName: string;
   /** Labels that select the stage's pods (stable across runs). */
   selector: Record<string, string>;

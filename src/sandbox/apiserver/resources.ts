@@ -52,6 +52,7 @@ export const RESOURCE_TYPES: readonly ResourceType[] = [
   rt('apps', 'v1', 'deployments', 'Deployment', true, { shortNames: ['deploy'], subresources: ['scale', 'status'], categories: ['all'] }),
   rt('apps', 'v1', 'replicasets', 'ReplicaSet', true, { shortNames: ['rs'], subresources: ['scale', 'status'], categories: ['all'] }),
   rt('networking.k8s.io', 'v1', 'ingresses', 'Ingress', true, { shortNames: ['ing'], subresources: ['status'] }),
+  rt('networking.k8s.io', 'v1', 'ingressclasses', 'IngressClass', false),
   rt('coordination.k8s.io', 'v1', 'leases', 'Lease', true),
 ];
 

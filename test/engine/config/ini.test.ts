@@ -70,3 +70,34 @@ describe('unquote', () => {
     expect(unquote(input)).toBe(expected);
   });
 });
+
+describe('parseIni interpolation (configparser ExtendedInterpolation, as Bodywork read values)', () => {
+  const values = (text: string) => {
+    const doc = parseIni(text);
+    return { problems: doc.problems, values: Object.fromEntries(doc.sections.flatMap((s) => s.entries.map((e) => [`${s.name}.${e.key}`, e.value]))) };
+  };
+
+  it('resolves ${section:key} and ${key}, recursively, and $$ as a literal $', () => {
+    const r = values('[default]\nPROJECT_NAME = iris\nIMAGE = acme/${project_name}:1\n\n[service]\nNAME = ${default:IMAGE}-svc\nPRICE = $$5\n');
+    expect(r.problems).toEqual([]);
+    expect(r.values).toEqual({ 'default.project_name': 'iris', 'default.image': 'acme/iris:1', 'service.name': 'acme/iris:1-svc', 'service.price': '$5' });
+  });
+
+  it('reports an unknown section or key, a bad reference, a lone $ and a loop at the line of the value', () => {
+    const r = values('[a]\nX = ${nope:y}\nY = ${missing}\nZ = ${a:b:c}\nP = 5$\nL1 = ${L2}\nL2 = ${a:l1}\nOK = 1\n');
+    expect(r.problems).toEqual([
+      { line: 2, message: 'X: "${nope:y}" refers to section [nope], which this file does not have' },
+      { line: 3, message: 'Y: "${missing}" refers to key missing of [a], which is not set' },
+      { line: 4, message: 'Z: bad reference "${a:b:c}"; expected ${section:key} or ${key}' },
+      { line: 5, message: 'P: "$" must start a reference ${section:key} or ${key}, or be written "$$" for a literal "$" (configparser\'s interpolation), got "5$"' },
+      { line: 7, message: 'L2: "${a:l1}" refers back to itself ([a] L1 -> [a] L2 -> [a] L1)' },
+    ]);
+    expect(r.values['a.ok']).toBe('1');
+  });
+
+  it('reports nothing twice: a value that only depends on a failed one is left as written', () => {
+    const r = values('[a]\nBAD = ${gone}\nUSER = ${BAD}/x\n');
+    expect(r.problems).toEqual([{ line: 2, message: 'BAD: "${gone}" refers to key gone of [a], which is not set' }]);
+    expect(r.values['a.user']).toBe('${BAD}/x');
+  });
+});

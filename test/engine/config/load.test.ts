@@ -115,7 +115,12 @@ describe('loadProject on valid variations', () => {
   it('follows configparser: "key: value", case-insensitive keys, comments, continuation lines, [secrets] and requirements.txt', async () => {
     const result = await loadProject(fixture('ini-valid-configparser-syntax'));
 
-    expect(result.problems).toEqual([]);
+    // Read, with a warning each where Bodywork itself would have refused the value.
+    expect(result.problems.map(formatProblem)).toEqual([
+      'bodywork.ini:12: warning: LOG_LEVEL "info" is read as INFO; Bodywork accepted only upper case (DEBUG, INFO, WARNING, ERROR, CRITICAL)',
+      'stage-2-serve/config.ini: warning: stage-2-serve/requirements.txt does not exist, so no packages are installed; Bodywork required the file (it may be empty)',
+      'stage-2-serve/config.ini:11: warning: INGRESS "no" is read as False; Bodywork 1 accepted only True or False',
+    ]);
     const spec = result.spec!;
     expect(spec.name).toBe('iris');
     expect(spec.image).toBe('bodyworkml/bodywork-core:1.0');
@@ -197,7 +202,7 @@ describe('loadProject on broken projects reports every problem, rendered as path
       'a PROJECT_NAME that cannot become a Kubernetes name',
       'ini-bad-project-name',
       [
-        'bodywork.ini:2: PROJECT_NAME must be a name that can become a Kubernetes name (letters and digits, optionally separated by "-", "_", "." or spaces, at most 63 characters), got "!!!"',
+        'bodywork.ini:2: PROJECT_NAME must be a name with at least one letter or digit (it becomes a Kubernetes name: lower-cased, other characters replaced by "-", shortened past 63 characters), got "!!!"',
       ],
     ],
     [
@@ -389,7 +394,7 @@ describe('loadProject on broken projects reports every problem, rendered as path
       'a pipeline name and namespace Kubernetes would reject',
       'yaml-bad-name-and-namespace',
       [
-        'bodywork.yaml:3:9: pipeline.name must be a name that can become a Kubernetes name (letters and digits, optionally separated by "-", "_", "." or spaces, at most 63 characters), got "__"',
+        'bodywork.yaml:3:9: pipeline.name must be a name with at least one letter or digit (it becomes a Kubernetes name: lower-cased, other characters replaced by "-", shortened past 63 characters), got "__"',
         'bodywork.yaml:4:14: pipeline.namespace must be a Kubernetes namespace name (lower-case letters, digits and "-", at most 63 characters), got "ML_Pipelines"',
       ],
     ],
@@ -483,7 +488,7 @@ describe('loadProject on broken projects reports every problem, rendered as path
       'yaml-numbers-out-of-range',
       [
         'bodywork.yaml:10:24: stages.stage_1_train.memory_request_mb must be a whole number from 1 to 9000000000000, got "0.5"',
-        'bodywork.yaml:12:36: stages.stage_1_train.batch.max_completion_time_seconds must be a whole number from 1 to 2000000, got "0"',
+        'bodywork.yaml:12:36: stages.stage_1_train.batch.max_completion_time_seconds must be a whole number from 0 to 2000000, got "-2"',
         'bodywork.yaml:13:16: stages.stage_1_train.batch.retries must be a whole number from 0 to 2147483647, got "-1"',
         'bodywork.yaml:16:18: stages.stage_2_serve.cpu_request must be a number from 0.001 to 1000000, got "-1"',
         'bodywork.yaml:20:17: stages.stage_2_serve.service.replicas must be a whole number from 1 to 2147483647, got "0"',

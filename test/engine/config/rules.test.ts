@@ -8,7 +8,6 @@ import {
   parseDecimal,
   parseIniBoolean,
   parseWholeNumber,
-  toKubernetesName,
 } from '../../../src/engine/config/rules.js';
 import { editDistance, nearest } from '../../../src/engine/config/suggest.js';
 
@@ -48,17 +47,6 @@ describe('isImageReference', () => {
 });
 
 describe('Kubernetes names', () => {
-  it.each([
-    ['bodywork-ml-pipeline-project', 'bodywork-ml-pipeline-project'],
-    ['stage_1_train_model', 'stage-1-train-model'],
-    ['My Project.v2', 'my-project-v2'],
-    ['--x--', 'x'],
-    ['!!!', undefined],
-    ['a'.repeat(64), undefined],
-  ])('turns %j into %j', (name, expected) => {
-    expect(toKubernetesName(name)).toBe(expected);
-  });
-
   it.each([
     ['aws-credentials', true],
     ['db.credentials-1', true],

@@ -10,7 +10,7 @@ it('parses SECRET_NAME.KEY=value lines into one Secret per name', () => {
 });
 
 it('refuses a key given twice, naming both lines and neither value', () => {
-  expect(() => parseSecretLines('aws.ID=first-value\naws.ID=second-value')).toThrow('input secrets, line 2: aws.ID is already set at line 1; give each key once');
+  expect(() => parseSecretLines('aws.ID=first-value\naws.ID=second-value')).toThrow('input secrets, line 2: aws.ID is already set (input secrets, line 1); give each key once');
 });
 
 it('refuses a Secret name longer than the API allows, before the namespace is created', () => {

@@ -20,7 +20,8 @@ describe('the plans of the example projects', () => {
     const plan = planProject(await load('iris-pipeline'), options);
     const [train, serve] = plan.steps.map((s) => s.stages[0]);
     expect(plan.namespace).toBe('bodywork-ml-pipeline-project');
-    expect(train?.type === 'batch' && train.job.metadata?.name).toBe('bodywork-ml-pipeline-project--stage-1-train-model');
+    expect(train?.baseName).toBe('bodywork-ml-pipeline-project--stage-1-train-model');
+    expect(train?.type === 'batch' && train.job.metadata?.name).toBe('bodywork-ml-pipeline-project--stage-1-train-model-1234567890');
     expect(train?.type === 'batch' && train.job.spec?.backoffLimit).toBe(2);
     expect(train?.type === 'batch' && train.job.spec?.template.spec?.containers[0]?.resources?.requests).toEqual({ cpu: '500m', memory: '100M' });
     expect(serve?.type === 'service' && serve.deployment.spec?.replicas).toBe(2);

@@ -50,8 +50,12 @@ describe('stageObjectName', () => {
     expect(stageObjectName({ format: 'ini', name: 'bodywork-ml-pipeline-project' }, 'stage-1-train-model')).toBe('bodywork-ml-pipeline-project--stage-1-train-model');
   });
 
-  it('uses the stage name alone for YAML projects, as Bodywork 3 did', () => {
-    expect(stageObjectName({ format: 'yaml', name: 'bodywork-test-project' }, 'stage_4')).toBe('stage-4');
+  it('prefixes YAML "1.0" stages with the project name, as Bodywork 2 did', () => {
+    expect(stageObjectName({ format: 'yaml', schemaVersion: '1.0', name: 'bodywork-test-project' }, 'stage_4')).toBe('bodywork-test-project--stage-4');
+  });
+
+  it('uses the stage name alone for YAML "1.1" projects, as Bodywork 3 did', () => {
+    expect(stageObjectName({ format: 'yaml', schemaVersion: '1.1', name: 'bodywork-test-project' }, 'stage_4')).toBe('stage-4');
   });
 });
 

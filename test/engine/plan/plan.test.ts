@@ -50,7 +50,9 @@ describe('planProject on the tutorial pipeline', () => {
   it('plans the training stage as a Job named like Bodywork 1 did, retried twice, with the tutorial requests', () => {
     const { job, baseName } = batchStage(plan, 'stage-1-train-model');
     expect(baseName).toBe('bodywork-ml-pipeline-project--stage-1-train-model');
-    expect(job.metadata?.name).toBe('bodywork-ml-pipeline-project--stage-1-train-model');
+    // With a run id the plan names the Job as the run creates it.
+    expect(job.metadata?.name).toBe('bodywork-ml-pipeline-project--stage-1-train-model-42');
+    expect(job.metadata?.labels?.stage).toBe('bodywork-ml-pipeline-project--stage-1-train-model');
     expect(job.metadata?.namespace).toBe('ml-pipeline');
     expect(job.spec?.backoffLimit).toBe(2);
     const pod = job.spec?.template.spec;
@@ -111,9 +113,11 @@ describe('planProject on the tutorial pipeline', () => {
 
   it('selects service pods on the stable stage label only, never on the commit or run', () => {
     const { deployment, service } = serviceStage(plan, 'stage-2-deploy-scoring-service');
-    const selector = { stage: 'bodywork-ml-pipeline-project--stage-2-deploy-scoring-service' };
+    // Bodywork 1 labelled (and selected) a Deployment's pods with the bare stage name; the Service also matches the
+    // project, as another project in the namespace may have a stage of that name.
+    const selector = { stage: 'stage-2-deploy-scoring-service' };
     expect(deployment.spec?.selector).toEqual({ matchLabels: selector });
-    expect(service.spec?.selector).toEqual(selector);
+    expect(service.spec?.selector).toEqual({ ...selector, 'app.kubernetes.io/part-of': 'bodywork-ml-pipeline-project' });
     const other = planProject(irisPipelineSpec(), { namespace: 'ml-pipeline', commitSha: 'f'.repeat(40), runId: '43' });
     expect(serviceStage(other, 'stage-2-deploy-scoring-service').deployment.spec?.selector).toEqual(deployment.spec?.selector);
   });
