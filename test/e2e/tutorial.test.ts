@@ -12,7 +12,8 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { loadProject } from '../../src/engine/config/load.js';
 import { deployProject } from '../../src/engine/deploy/deploy.js';
 import type { DeployResult } from '../../src/engine/deploy/types.js';
-import { KubeClient, loadKubeConfig } from '../../src/engine/kube/index.js';
+import type { V1Endpoints } from '@kubernetes/client-node';
+import { KubeClient, loadKubeConfig, waitForObject } from '../../src/engine/kube/index.js';
 import { RecordingLogger } from '../../src/engine/logger.js';
 import { bundleProject, planProject } from '../../src/engine/plan/index.js';
 import { startTestCluster, type TestCluster } from '../support/cluster.js';
@@ -25,6 +26,7 @@ let dir: string;
 let kubeconfig: string;
 let result: DeployResult;
 let proxy: ChildProcess | undefined;
+let client: KubeClient;
 const logger = new RecordingLogger();
 
 beforeAll(async () => {
@@ -34,7 +36,7 @@ beforeAll(async () => {
   const { spec, problems } = await loadProject(join(import.meta.dirname, '..', '..', 'examples', 'iris-pipeline'));
   expect(problems).toEqual([]);
   const plan = planProject(spec!, { namespace: NAMESPACE, runId: 'tutorial-1', codeBundle: await bundleProject(spec!) });
-  const client = KubeClient.create(loadKubeConfig({ content: sandbox.kubeconfig }).kc, logger);
+  client = KubeClient.create(loadKubeConfig({ content: sandbox.kubeconfig }).kc, logger);
   result = await deployProject({ client, logger, spec: spec!, plan, runId: 'tutorial-1', timeoutMs: 240_000 });
 }, 300_000);
 
@@ -59,6 +61,13 @@ describe('the tutorial against the sandbox', () => {
   });
 
   it("answers the tutorial's curl through kubectl proxy", async () => {
+    // The API server's service proxy picks a ready endpoint from the Service's Endpoints, which the endpoints
+    // controller writes a moment after the pods turn ready (upstream's lags more than the sandbox's): wait for both.
+    await waitForObject<V1Endpoints, boolean>(
+      { client, path: `/api/v1/namespaces/${NAMESPACE}/endpoints`, name: SERVICE },
+      (e) => (e?.subsets ?? []).flatMap((x) => x.addresses ?? []).length === 2,
+      { timeoutMs: 60_000, description: 'the Service to have its two endpoints' },
+    );
     // `kubectl proxy` as in the tutorial, on a free port rather than 8001 so tests never collide.
     proxy = spawn('kubectl', ['--kubeconfig', kubeconfig, 'proxy', '--port=0'], { stdio: ['ignore', 'pipe', 'pipe'] });
     const port = await new Promise<number>((resolve, reject) => {
@@ -73,7 +82,8 @@ describe('the tutorial against the sandbox', () => {
     const { stdout } = await promisify(execFile)('curl', [
       '--silent',
       '--show-error',
-      '--fail',
+      '--write-out',
+      '\n%{http_code}',
       `http://localhost:${port}/api/v1/namespaces/${NAMESPACE}/services/${SERVICE}/proxy/iris/v1/score`,
       '--request',
       'POST',
@@ -82,7 +92,9 @@ describe('the tutorial against the sandbox', () => {
       '--data',
       '{"sepal_length": 5.1, "sepal_width": 3.5, "petal_length": 1.4, "petal_width": 0.2}',
     ]);
-    expect(JSON.parse(stdout)).toEqual({
+    const body = stdout.slice(0, stdout.lastIndexOf('\n'));
+    expect(stdout.slice(stdout.lastIndexOf('\n') + 1), body).toBe('200');
+    expect(JSON.parse(body)).toEqual({
       species_prediction: 'setosa',
       probabilities: 'setosa=1.0|versicolor=0.0|virginica=0.0',
       model_info: "DecisionTreeClassifier(class_weight='balanced', random_state=42)",

@@ -347,7 +347,9 @@ function planServiceStage(ctx: Context, stage: StageSpec, name: string): Planned
     apiVersion: 'v1',
     kind: 'Service',
     metadata: objectMeta(ctx, stage, name),
-    spec: { type: 'ClusterIP', selector, ports: [{ name: 'http', protocol: 'TCP', port, targetPort: port }] },
+    // One unnamed port, as Bodywork's: the API server's service proxy (the tutorial's `services/<svc>/proxy/...`, no
+    // port in the path) only finds an endpoint port whose name is empty.
+    spec: { type: 'ClusterIP', selector, ports: [{ protocol: 'TCP', port, targetPort: port }] },
   };
   const url = `http://${name}.${ctx.namespace}.svc.cluster.local:${port}`;
   const planned: PlannedServiceStage = {

@@ -807,17 +807,23 @@ export async function startApiServer(opts: ApiServerOptions): Promise<ApiServer>
     const portSpec: string | undefined = parts[1];
     let target: { host: string; port: number };
     if (r.resource === 'services') {
-      const svc = store.get('services', route.namespace, name);
-      const ports: any[] = svc.spec?.ports ?? [];
-      const sp = portSpec === undefined ? ports[0] : ports.find((p) => p.name === portSpec || String(p.port) === portSpec);
-      if (!sp) throw serviceUnavailable(`no endpoints available for service "${name}"`);
+      // As kube-apiserver's service ResourceLocation: a port number names the Service port with that number; then an
+      // endpoint port of exactly that name (empty when the path gives none) is looked for, so a Service whose only
+      // port is named answers 503 to `services/<svc>/proxy`.
+      let portName = portSpec ?? '';
+      if (/^\d+$/.test(portName)) {
+        const svc = store.get('services', route.namespace, name);
+        const sp = ((svc.spec?.ports ?? []) as any[]).find((p) => String(p.port) === portName);
+        if (!sp) throw serviceUnavailable(`no service port ${portName} found for service "${name}"`);
+        portName = sp.name ?? '';
+      }
       const ep = store.find('endpoints', route.namespace, name);
       let found: { host: string; port: number } | undefined;
       for (const subset of ep?.subsets ?? []) {
-        const port = (subset.ports ?? []).find((p: any) => (sp.name ? p.name === sp.name : true));
-        const addr = (subset.addresses ?? [])[0];
-        if (port && addr) {
-          found = { host: addr.ip, port: port.port };
+        const port = (subset.ports ?? []).find((p: any) => (p.name ?? '') === portName);
+        const addrs: any[] = subset.addresses ?? [];
+        if (port && addrs.length) {
+          found = { host: addrs[Math.floor(Math.random() * addrs.length)].ip, port: port.port };
           break;
         }
       }

@@ -90,7 +90,7 @@ describe('planProject on the tutorial pipeline', () => {
     expect(main?.resources?.requests).toEqual({ cpu: '250m', memory: '100M' });
     expect(service.metadata?.name).toBe(name);
     expect(service.spec?.type).toBe('ClusterIP');
-    expect(service.spec?.ports).toEqual([{ name: 'http', protocol: 'TCP', port: 5000, targetPort: 5000 }]);
+    expect(service.spec?.ports).toEqual([{ protocol: 'TCP', port: 5000, targetPort: 5000 }]);
     expect(url).toBe(`http://${name}.ml-pipeline.svc.cluster.local:5000`);
   });
 

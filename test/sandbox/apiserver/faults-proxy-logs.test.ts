@@ -101,8 +101,15 @@ describe('service proxy', () => {
     expect(res.status).toBe(201);
     expect(res.headers.get('x-backend')).toBe('yes');
     expect(await res.json().then(anyJson)).toEqual({ method: 'POST', url: '/score/v1?x=1', body: '{"a":1}' });
+    // By the Service port's number: its name is looked up. No port in the path means the unnamed one, which this
+    // Service lacks: 503, as kube-apiserver answers (the planned Services' one port is unnamed for this reason).
+    const byNumber = await h.fetch(`${h.url}/api/v1/namespaces/default/services/model:80/proxy/`);
+    expect((await byNumber.json().then(anyJson)).url).toBe('/');
     const plain = await h.fetch(`${h.url}/api/v1/namespaces/default/services/model/proxy/`);
-    expect((await plain.json().then(anyJson)).url).toBe('/');
+    expect(plain.status).toBe(503);
+    expect(await plain.json().then(anyJson)).toMatchObject({ message: 'no endpoints available for service "model"' });
+    const noPort = await h.fetch(`${h.url}/api/v1/namespaces/default/services/model:81/proxy/`);
+    expect(await noPort.json().then(anyJson)).toMatchObject({ code: 503, message: 'no service port 81 found for service "model"' });
     h.store.create('pods', 'default', { apiVersion: 'v1', kind: 'Pod', metadata: { name: 'model-0' }, spec: { containers: [{ name: 'c', image: 'i', ports: [{ name: 'http', containerPort: port }] }] } } as KubeObject);
     const pod = h.store.get('pods', 'default', 'model-0');
     h.store.update('pods', 'default', 'model-0', { ...pod, status: { ...pod.status, podIP: '127.0.0.1' } }, { subresource: 'status' });
