@@ -85,7 +85,7 @@ export interface BatchStageDef {
   /** cpu_request (default 0.1). */
   cpu?: number;
   /** Makes it a service stage (the script must listen on `port`). */
-  service?: { port: number; replicas?: number; maxStartupSeconds?: number };
+  service?: { port: number; replicas?: number; maxStartupSeconds?: number; ingress?: boolean };
 }
 
 /** A YAML project (schema 1.1) of batch (and service) stages: `dag` like `a >> b,c`. */
@@ -111,7 +111,7 @@ export function batchProject(name: string, dag: string, stages: Record<string, B
         `      max_startup_time_seconds: ${def.service.maxStartupSeconds ?? 30}`,
         `      replicas: ${def.service.replicas ?? 1}`,
         `      port: ${def.service.port}`,
-        '      ingress: false',
+        `      ingress: ${def.service.ingress ?? false}`,
       );
     } else {
       lines.push('    batch:', `      max_completion_time_seconds: ${def.maxSeconds ?? 60}`, `      retries: ${def.retries ?? 0}`);
