@@ -28,6 +28,7 @@ import {
 import { followPodLog } from './log-stream.js';
 import { diagnosePod } from './pod-diagnosis.js';
 import type { BatchStageRunner, DeployContext, StageResult } from './types.js';
+import { enforcedViolation, podSecurityReason } from './pod-security.js';
 
 /** Lines kept per attempt for a failed stage's `logTail`. */
 export const LOG_TAIL_LINES = 20;
@@ -292,7 +293,17 @@ export const runBatchStage: BatchStageRunner = async (ctx, stage, step) => {
   try {
     ctx.logger.info(`[${stage.stage}] creating Job ${jobName} in namespace=${ns} (${retries + 1} attempt${retries === 0 ? '' : 's'} at most)`);
     attemptedCreate = true;
-    await ctx.client.create(job as unknown as Manifest, { signal: ctx.signal });
+    const warnings: string[] = [];
+    await ctx.client.create(job as unknown as Manifest, { signal: ctx.signal, warnings });
+    const violation = enforcedViolation(warnings, ctx.podSecurity);
+    if (violation !== undefined) {
+      // Its pods would all be rejected: fail now, not at the run's timeout, and stop the Job's controller retrying.
+      attempts.stop();
+      await ctx.client.delete('Job', ns, jobName, { propagationPolicy: 'Background' }).catch(() => false);
+      const reason = `${podSecurityReason(ns, violation)} (Job ${jobName} deleted)`;
+      ctx.logger.error(`[${stage.stage}] ${reason}`);
+      return result({ status: 'failed', reason });
+    }
     let seen = false;
     const outcome = await Promise.race([
       waitForObject<V1Job, { complete: boolean; condition?: V1JobCondition; gone?: true }>(

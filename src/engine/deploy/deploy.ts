@@ -158,7 +158,8 @@ async function run(options: DeployOptions, cleanup: (() => void)[], held: { lock
   // The namespace first (the deploy lock lives in it), then the lock (one run at a time per namespace), then what a
   // stale holder left running, then everything that writes: set-up objects and the given secrets, then the check.
   try {
-    const namespaceCreated = await ensureNamespace(ctx);
+    const ensured = await ensureNamespace(ctx);
+    if (ensured.podSecurity) ctx.podSecurity = ensured.podSecurity;
     const lockTimeoutMs = options.lockTimeoutMs ?? DEFAULT_LOCK_TIMEOUT_MS;
     held.lock = await acquireLock({
       client,
@@ -176,7 +177,7 @@ async function run(options: DeployOptions, cleanup: (() => void)[], held: { lock
     if (held.lock.previousHolder !== undefined) {
       await stopStaleRun({ client, logger, namespace, previousHolder: held.lock.previousHolder, timeoutMs: lockTimeoutMs, signal: controller.signal });
     }
-    await setupNamespace(ctx, { namespaceCreated });
+    await setupNamespace(ctx, { namespaceCreated: ensured.created });
     await applySecretValues({ ...ctx, labels: plan.labels }, options.secrets ?? []);
     const problems = await checkSecrets(ctx);
     if (problems.length > 0) {

@@ -9,6 +9,7 @@ import type { KubernetesObject } from '@kubernetes/client-node';
 import { KubeApiError, type Manifest } from '../kube/index.js';
 import type { PlannedObject } from '../plan/index.js';
 import type { DeployContext } from './types.js';
+import { enforcedLevel } from './pod-security.js';
 
 /** A namespace that cannot be used (being deleted). */
 export class NamespaceError extends Error {
@@ -45,10 +46,10 @@ async function createIfMissing(ctx: NamespaceSetupContext, obj: PlannedObject): 
 
 /**
  * Creates the namespace when missing (with the plan's labels), logging `creating namespace=NS` /
- * `namespace=NS already exists`. Resolves true when this call created it. Throws `NamespaceError` when the
- * namespace is being deleted.
+ * `namespace=NS already exists`. Resolves whether this call created it and the Pod Security level an existing one
+ * enforces. Throws `NamespaceError` when the namespace is being deleted.
  */
-export async function ensureNamespace(ctx: NamespaceSetupContext): Promise<boolean> {
+export async function ensureNamespace(ctx: NamespaceSetupContext): Promise<EnsuredNamespace> {
   const ns = ctx.namespace;
   const { client, logger, signal } = ctx;
   const namespaceObj = ctx.plan.setup.find((o) => o.kind === 'Namespace') ?? { apiVersion: 'v1', kind: 'Namespace', metadata: { name: ns, labels: ctx.plan.labels } };
@@ -58,10 +59,17 @@ export async function ensureNamespace(ctx: NamespaceSetupContext): Promise<boole
   }
   if (existing !== undefined) {
     logger.info(`namespace=${ns} already exists`);
-    return false;
+    return { created: false, podSecurity: enforcedLevel(existing.metadata?.labels) };
   }
   logger.info(`creating namespace=${ns}`);
-  return createIfMissing(ctx, { ...namespaceObj, metadata: { ...namespaceObj.metadata, name: ns } });
+  return { created: await createIfMissing(ctx, { ...namespaceObj, metadata: { ...namespaceObj.metadata, name: ns } }) };
+}
+
+export interface EnsuredNamespace {
+  /** This call created it. */
+  created: boolean;
+  /** The Pod Security level its label enforces (pod-security.ts), if any. */
+  podSecurity?: string;
 }
 
 /**
@@ -77,7 +85,7 @@ export async function setupNamespace(ctx: NamespaceSetupContext, opts: { namespa
   const result: NamespaceSetupResult = { namespaceCreated: false, serviceAccountCreated: false, configMapsCreated: [] };
 
   // The namespace: here, unless the caller ensured it already (deployProject does, to lock the namespace first).
-  result.namespaceCreated = opts.namespaceCreated ?? (await ensureNamespace(ctx));
+  result.namespaceCreated = opts.namespaceCreated ?? (await ensureNamespace(ctx)).created;
 
   for (const obj of planned.filter((o) => o.kind === 'ServiceAccount' || o.kind === 'Role' || o.kind === 'RoleBinding')) {
     const name = obj.metadata?.name ?? '';

@@ -63,6 +63,8 @@ export interface DeployContext {
   onLogLine?: (stage: string, line: string) => void;
   /** Finished Jobs kept per batch stage after each step (default 1, the latest; 0 deletes them all). */
   keepJobs?: number;
+  /** The Pod Security level the namespace enforces (pod-security.ts), once the namespace is known. */
+  podSecurity?: string;
 }
 
 /** Runs one batch stage's Job to completion: never throws for a stage failure, only reports it. */

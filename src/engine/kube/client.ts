@@ -84,6 +84,8 @@ export interface KubeClientOptions {
 
 export interface CallOptions {
   signal?: AbortSignal;
+  /** Receives the texts of the server's `Warning` response headers (e.g. Pod Security's `would violate ...`). */
+  warnings?: string[];
 }
 
 export interface ApplyOptions extends CallOptions {
@@ -129,9 +131,18 @@ export interface KubeApis {
 interface CallContext {
   verb: KubeVerb;
   signal?: AbortSignal;
+  warnings?: string[];
 }
 
 const DEFAULT_FIELD_MANAGER = 'bodywork-deploy';
+
+/**
+ * The texts of a `Warning` header (RFC 7234 `299 - "text"`, several joined by `, ` when the server sent more than
+ * one). Written by hand: it is one regular expression, and no package on hand parses it.
+ */
+export function parseWarnings(header: string): string[] {
+  return [...header.matchAll(/\d{3} \S+ "((?:[^"\\]|\\.)*)"/g)].map((m) => m[1].replace(/\\(.)/g, '$1'));
+}
 
 /** Built-in API groups, whose kinds client-node has typed models for (`V1Job`, …). */
 function modelType(apiVersion: string | undefined, kind: string | undefined): string | undefined {
@@ -201,7 +212,15 @@ export class KubeClient {
             this.noteRequest(ctx.getHttpMethod(), ctx.getUrl(), call?.verb);
             return ctx;
           },
-          post: async (rsp: ResponseContext) => rsp,
+          post: async (rsp: ResponseContext) => {
+            const header = rsp.headers['warning'];
+            if (header) {
+              const texts = parseWarnings(header);
+              for (const t of texts) this.logger.debug(`the API server warns: ${t}`);
+              this.als.getStore()?.warnings?.push(...texts);
+            }
+            return rsp;
+          },
         },
       ],
     });
@@ -261,7 +280,7 @@ export class KubeClient {
    * `idempotent: false` retries only failures that surely never reached the server.
    */
   async call<T>(verb: KubeVerb, target: KubeTarget, fn: (apis: KubeApis, attempt: number) => Promise<T>, opts: CallOptions & { idempotent?: boolean } = {}): Promise<T> {
-    return withRetry((attempt) => this.als.run({ verb, signal: opts.signal }, () => fn(this.apis, attempt)), {
+    return withRetry((attempt) => this.als.run({ verb, signal: opts.signal, warnings: opts.warnings }, () => fn(this.apis, attempt)), {
       context: { verb, ...target, server: this.server },
       idempotent: opts.idempotent ?? verb !== 'create',
       signal: opts.signal,
