@@ -28,9 +28,12 @@
  *   anyway; and the runner can say what happened in the log and exit with SCRIPT_TIMEOUT_EXIT_CODE, which the engine
  *   reports as "exceeded MAX_COMPLETION_TIME_SECONDS (N s)". The runner is the container's main process: it forwards
  *   SIGTERM/SIGINT/SIGHUP to the script (PID 1 would otherwise ignore them) and exits with the script's code.
+ * - **Notebooks** (`.ipynb`, Bodywork 3): run by NOTEBOOK_RUNNER instead of `python <script>`, under the same limit,
+ *   with the environment of notebookEnv.
  * - `exec` makes python (or the runner) the container's main process, so its exit code is the pod's.
  */
 import { posix } from 'node:path';
+import type { V1EnvVar } from '@kubernetes/client-node';
 import type { StageSpec } from '../config/spec.js';
 
 /** The stage's writable working copy of the project (an emptyDir), the root of its cwd; also its `PYTHONPATH`. */
@@ -81,6 +84,79 @@ except subprocess.TimeoutExpired:
     sys.exit(${SCRIPT_TIMEOUT_EXIT_CODE})
 sys.exit(code if code >= 0 else 128 - code)
 `;
+
+/**
+ * `python -c NOTEBOOK_RUNNER <notebook>`: executes a notebook as Bodywork 3 did (bodywork-behaviour.md §2.5), with
+ * nbconvert's ExecutePreprocessor and the notebook's directory (the cwd) as its path, keeping no executed copy.
+ * - Unlike `python -m nbconvert --execute`, whose cells' output lands only in the executed notebook, it also writes
+ *   each cell's stdout and stderr to the container's as they arrive, so a notebook's prints reach the stage's log as
+ *   a script's do. A failing cell exits 1 after printing the cell and its traceback (the kernel runs without colour
+ *   codes).
+ * - The `python3` kernel is this interpreter: ipykernel's own kernelspec, written into JUPYTER_DATA_DIR (notebookEnv),
+ *   which Jupyter searches before the system's. A system kernelspec (Debian's names /usr/bin/python3) would run the
+ *   cells outside the image's environment, without the packages the stage's pip installed (in the sandbox, its venv).
+ * - On SIGTERM, SIGINT or SIGHUP (the script limit's runner, a deleted pod) it kills the kernel, which runs in a
+ *   session of its own that a signal to the container's process group misses, and exits 128 + the signal.
+ */
+export const NOTEBOOK_RUNNER = `import os, signal, sys
+import nbformat
+from ipykernel.kernelspec import install
+from nbconvert.preprocessors import CellExecutionError, ExecutePreprocessor
+class Echo(ExecutePreprocessor):
+    def output(self, outs, msg, display_id, cell_index):
+        if msg["msg_type"] == "stream":
+            out = sys.stderr if msg["content"].get("name") == "stderr" else sys.stdout
+            out.write(msg["content"].get("text", ""))
+            out.flush()
+        return super().output(outs, msg, display_id, cell_index)
+def stop(signum, frame):
+    client.shutdown_kernel = "immediate"
+    raise SystemExit(128 + signum)
+path = sys.argv[1]
+install(user=True)
+client = Echo(extra_arguments=["--InteractiveShell.colors=NoColor"])
+for s in (signal.SIGTERM, signal.SIGINT, signal.SIGHUP):
+    signal.signal(s, stop)
+try:
+    client.preprocess(nbformat.read(path, as_version=4), {"metadata": {"path": "."}})
+except CellExecutionError as e:
+    print("bodywork-deploy: %s failed:\\n%s" % (path, e), file=sys.stderr, flush=True)
+    sys.exit(1)
+except SystemExit as e:
+    # Stopped: the kernel is gone; skip the interpreter's warnings about the client's abandoned tasks.
+    sys.stdout.flush()
+    sys.stderr.flush()
+    os._exit(e.code)
+`;
+
+/** The directory, inside the working copy, of a notebook stage's Jupyter and IPython state (notebookEnv). */
+export const NOTEBOOK_STATE_DIR = '.bodywork-notebook';
+
+/** Whether a stage's executable is a notebook, which Bodywork 3 executed with nbconvert. */
+export function isNotebook(stage: Pick<StageSpec, 'executable'>): boolean {
+  return stage.executable.endsWith('.ipynb');
+}
+
+/**
+ * What a notebook stage's container needs in its environment beyond a script's (none for a script). The kernel that
+ * nbconvert starts writes its connection file to Jupyter's runtime dir, and IPython its profile to IPYTHONDIR, both
+ * under $HOME by default; a pod's non-root user often has a HOME it cannot write (the sandbox's 65534 has HOME=/, as
+ * `nobody` has on most images), where newer jupyter_client fails to start the kernel and IPython warns and falls back
+ * to a temp dir. So they all go into the stage's writable working copy (an emptyDir, emptied at every container
+ * start), the same on any cluster, whatever the image's user. IPYTHONDIR is the directory itself, because IPython
+ * creates it only when its parent exists; jupyter_client creates the runtime dir itself.
+ * PYDEVD_DISABLE_FILE_VALIDATION keeps ipykernel's debugger from warning about Python's frozen modules in every log.
+ */
+export function notebookEnv(stage: Pick<StageSpec, 'executable'>, root = PROJECT_MOUNT_PATH): V1EnvVar[] {
+  if (!isNotebook(stage)) return [];
+  const dir = posix.join(root, NOTEBOOK_STATE_DIR);
+  return [
+    { name: 'IPYTHONDIR', value: dir },
+    { name: 'JUPYTER_RUNTIME_DIR', value: posix.join(dir, 'jupyter-runtime') },
+    { name: 'JUPYTER_DATA_DIR', value: posix.join(dir, 'jupyter-data') },
+    { name: 'PYDEVD_DISABLE_FILE_VALIDATION', value: '1' },
+  ];
+}
 
 /**
  * The seconds of set-up (copy, pip install; on a cluster not the image pull) the runner's first line reports, or
@@ -138,12 +214,11 @@ export function stageScript(stage: StageSpec, root = PROJECT_MOUNT_PATH, options
   const dir = posix.dirname(stage.executable);
   lines.push(`cd ${shellQuote(dir === '.' ? root : posix.join(root, dir))}`);
   const script = posix.basename(stage.executable);
-  // Bodywork 3 executed notebooks with nbconvert (no args) and kept no executed copy: --stdout to /dev/null.
-  const notebook = script.endsWith('.ipynb');
-  const argv = notebook ? ['-m', 'nbconvert', '--to', 'notebook', '--execute', '--stdout', script] : [script, ...stage.args];
+  // Bodywork 3 executed notebooks with nbconvert, without args.
+  const argv = isNotebook(stage) ? ['-c', NOTEBOOK_RUNNER, script] : [script, ...stage.args];
   const limit = options.limitSeconds !== undefined && options.limitSeconds > 0 ? options.limitSeconds : undefined;
   const run = limit !== undefined ? ['-c', SCRIPT_RUNNER, String(limit), options.limitSetting ?? 'the time limit', script, ...argv] : argv;
-  lines.push(['exec python', ...run.map(shellQuote)].join(' ') + (notebook ? ' >/dev/null' : ''));
+  lines.push(['exec python', ...run.map(shellQuote)].join(' '));
   return lines.join('\n');
 }
 

@@ -4,10 +4,14 @@ export * from './names.js';
 export * from './labels.js';
 export {
   CODE_MOUNT_PATH,
+  NOTEBOOK_RUNNER,
+  NOTEBOOK_STATE_DIR,
   PROJECT_MOUNT_PATH,
   SCRIPT_RUNNER,
   SCRIPT_TIMEOUT_EXIT_CODE,
   WORKING_COPY_VOLUME_NAME,
+  isNotebook,
+  notebookEnv,
   setupSecondsOf,
   shellQuote,
   stageCommand,

@@ -23,7 +23,7 @@ import type {
 } from '@kubernetes/client-node';
 import { isDns1123Subdomain } from '../config/rules.js';
 import type { ProjectSpec, StageSpec } from '../config/spec.js';
-import { CODE_MOUNT_PATH, PROJECT_MOUNT_PATH, stageCommand, WORKING_COPY_VOLUME_NAME } from './command.js';
+import { CODE_MOUNT_PATH, notebookEnv, PROJECT_MOUNT_PATH, stageCommand, WORKING_COPY_VOLUME_NAME } from './command.js';
 import { checkGitSource, gitCode } from './git-source.js';
 import { ANNOTATION_STAGE, LABEL_PART_OF, projectLabels, runAnnotations, stageLabels, stageLabelValue, stageSelector } from './labels.js';
 import { limitSetting, progressDeadlineSeconds, scriptLimit, serviceProbes, startupCheck, startupGraceSeconds } from './limits.js';
@@ -253,6 +253,8 @@ function container(ctx: Context, stage: StageSpec): V1Container {
     { name: 'PYTHONPATH', value: PROJECT_MOUNT_PATH },
     // Stage output reaches the pod log as it is written, not when a buffer fills.
     { name: 'PYTHONUNBUFFERED', value: '1' },
+    // A notebook's Jupyter state in the writable working copy, whatever the pod's user and its HOME (command.ts).
+    ...notebookEnv(stage),
     ...stage.secrets.map((s) => ({ name: s.env, valueFrom: { secretKeyRef: { name: s.secret, key: s.key } } })),
   ];
   const requests: Record<string, string> = {};

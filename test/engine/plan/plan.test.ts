@@ -6,6 +6,7 @@ import {
   planObjects,
   planProject,
   renderPlanYaml,
+  NOTEBOOK_RUNNER,
   SCRIPT_RUNNER,
   shellQuote,
   type CodeBundle,
@@ -270,14 +271,32 @@ describe('planProject on a YAML project', () => {
     );
   });
 
-  it('runs a script at the project root from the root, and a notebook with nbconvert', () => {
-    const script = (executable: string) =>
-      batchStage(planProject({ ...spec, stages: { ...spec.stages, stage_1: { ...spec.stages.stage_1!, executable, args: [], batch: { maxCompletionTimeSeconds: 0, retries: 0 } } } }), 'stage_1').job
-        .spec?.template.spec?.containers[0]?.command?.[2];
-    expect(script('main.py')).toBe('set -e\ncd /bodywork/project\nexec python main.py');
-    expect(script('notebooks/train model.ipynb')).toBe(
-      "set -e\ncd /bodywork/project/notebooks\nexec python -m nbconvert --to notebook --execute --stdout 'train model.ipynb' >/dev/null",
+  it('runs a script at the project root from the root, and a notebook with nbconvert, limited like a script', () => {
+    const container = (executable: string, seconds = 0) =>
+      batchStage(planProject({ ...spec, stages: { ...spec.stages, stage_1: { ...spec.stages.stage_1!, executable, args: [], batch: { maxCompletionTimeSeconds: seconds, retries: 0 } } } }), 'stage_1').job
+        .spec?.template.spec?.containers[0];
+    expect(container('main.py')?.command?.[2]).toBe('set -e\ncd /bodywork/project\nexec python main.py');
+    expect(container('notebooks/train model.ipynb')?.command?.[2]).toBe(
+      `set -e\ncd /bodywork/project/notebooks\nexec python -c ${shellQuote(NOTEBOOK_RUNNER)} 'train model.ipynb'`,
     );
+    expect(container('notebooks/train model.ipynb', 30)?.command?.[2]).toBe(
+      `set -e\ncd /bodywork/project/notebooks\nexec python -c ${shellQuote(SCRIPT_RUNNER)} 30 max_completion_time_seconds 'train model.ipynb' -c ${shellQuote(NOTEBOOK_RUNNER)} 'train model.ipynb'`,
+    );
+  });
+
+  it("puts a notebook stage's Jupyter and IPython state in the writable working copy, and a script's nowhere", () => {
+    const env = (executable: string) =>
+      batchStage(planProject({ ...spec, stages: { ...spec.stages, stage_1: { ...spec.stages.stage_1!, executable, args: [] } } }), 'stage_1').job.spec?.template.spec
+        ?.containers[0]?.env;
+    expect(env('notebooks/train.ipynb')).toEqual(
+      expect.arrayContaining([
+        { name: 'IPYTHONDIR', value: '/bodywork/project/.bodywork-notebook' },
+        { name: 'JUPYTER_RUNTIME_DIR', value: '/bodywork/project/.bodywork-notebook/jupyter-runtime' },
+        { name: 'JUPYTER_DATA_DIR', value: '/bodywork/project/.bodywork-notebook/jupyter-data' },
+      ]),
+    );
+    expect(env('main.py')?.map((e) => e.name)).not.toContain('IPYTHONDIR');
+    expect(env('main.py')?.map((e) => e.name)).not.toContain('JUPYTER_RUNTIME_DIR');
   });
 
   it('does not spend a retry on a pod that was evicted or preempted', () => {
