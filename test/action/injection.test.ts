@@ -3,21 +3,14 @@
  * action's output must never become a workflow command when the whole output is read by the runner's rules
  * (support/workflow-commands.ts). End to end against the sandbox, as the runner runs the action.
  */
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { parse } from 'yaml';
-import { removeProject, startDeploySandbox, writeProject, type DeploySandbox } from '../engine/deploy/helpers.js';
+import { useDeploySandbox, writeProject } from '../engine/deploy/helpers.js';
 import { foreignCommands, parseWorkflowOutput, type WorkflowCommand } from './support/workflow-commands.js';
 import { runAction, type ActionRun } from './support/run-action.js';
 
-let s: DeploySandbox;
-const dirs: string[] = [];
-beforeAll(async () => {
-  s = await startDeploySandbox();
-});
-afterAll(async () => {
-  await s?.stop();
-  await Promise.all(dirs.map(removeProject));
-});
+const s = useDeploySandbox();
+const dirs = s.dirs;
 
 async function workspace(files: Record<string, string>): Promise<string> {
   const ws = await writeProject(Object.fromEntries(Object.entries(files).map(([k, v]) => [`project/${k}`, v])));

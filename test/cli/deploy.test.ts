@@ -1,86 +1,16 @@
 /** `bodywork-deploy deploy | status | teardown` against a sandbox, and `deploy --sandbox`, run as a user would. */
-import { type ChildProcess, execFile, spawn } from 'node:child_process';
+import { execFile } from 'node:child_process';
 import { chmod, readFile, writeFile } from 'node:fs/promises';
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import type { V1Job } from '@kubernetes/client-node';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { KubeClient, loadKubeConfig } from '../../src/engine/kube/index.js';
-import { batchProject, httpServer, removeProject, serveGitRepository, startDeploySandbox, writeProject, type DeploySandbox } from '../engine/deploy/helpers.js';
+import { batchProject, httpServer, serveGitRepository, useDeploySandbox, writeProject } from '../engine/deploy/helpers.js';
+import { cli, spawnCli } from './support/run-cli.js';
 
-const repo = fileURLToPath(new URL('../../', import.meta.url));
-
-interface CliResult {
-  code: number;
-  stdout: string;
-  stderr: string;
-}
-
-function cli(...args: string[]): Promise<CliResult> {
-  return new Promise((resolve) => {
-    execFile(process.execPath, ['--import', 'tsx', 'src/cli/main.ts', ...args], { cwd: repo, maxBuffer: 16 * 1024 * 1024 }, (error, stdout, stderr) => {
-      resolve({ code: error ? Number(error.code ?? 1) : 0, stdout, stderr });
-    });
-  });
-}
-
-/** A running CLI whose stderr can be waited on. */
-function spawnCli(...args: string[]) {
-  const child: ChildProcess = spawn(process.execPath, ['--import', 'tsx', 'src/cli/main.ts', ...args], { cwd: repo, stdio: ['ignore', 'pipe', 'pipe'] });
-  let stdout = '';
-  let stderr = '';
-  const waiters: { re: RegExp; out: 'stdout' | 'stderr'; resolve: (m: RegExpMatchArray) => void }[] = [];
-  const check = () => {
-    for (const w of [...waiters]) {
-      const m = (w.out === 'stdout' ? stdout : stderr).match(w.re);
-      if (m) {
-        waiters.splice(waiters.indexOf(w), 1);
-        w.resolve(m);
-      }
-    }
-  };
-  child.stdout!.on('data', (c: Buffer) => {
-    stdout += c.toString();
-    check();
-  });
-  child.stderr!.on('data', (c: Buffer) => {
-    stderr += c.toString();
-    check();
-  });
-  const exited = new Promise<number>((resolve) => child.on('close', (code, signal) => resolve(code ?? (signal ? 128 : 1))));
-  return {
-    child,
-    exited,
-    output: () => ({ stdout, stderr }),
-    /** Resolves with the first match of `re` in stderr (or stdout); rejects when the CLI exits first. */
-    waitFor: (re: RegExp, out: 'stdout' | 'stderr' = 'stderr') =>
-      Promise.race([
-        new Promise<RegExpMatchArray>((resolve) => {
-          waiters.push({ re, out, resolve });
-          check();
-        }),
-        exited.then((code) => {
-          throw new Error(`the CLI exited (${code}) before printing ${re}:\n${stderr}`);
-        }),
-      ]),
-  };
-}
-
-let s: DeploySandbox;
-let kubeconfig: string;
-const dirs: string[] = [];
-beforeAll(async () => {
-  s = await startDeploySandbox();
-  const dir = await writeProject({});
-  dirs.push(dir);
-  kubeconfig = join(dir, 'kubeconfig');
-  await writeFile(kubeconfig, s.sandbox.kubeconfig);
-});
-afterAll(async () => {
-  await s?.stop();
-  await Promise.all(dirs.map(removeProject));
-});
+const s = useDeploySandbox();
+const dirs = s.dirs;
 
 async function project(files: Record<string, string>): Promise<string> {
   const dir = await writeProject(files);
@@ -93,7 +23,7 @@ describe('bodywork-deploy deploy', () => {
     const dir = await project(
       batchProject('cli-ok', 'prepare >> train', { prepare: { script: 'print("preparing data")\n' }, train: { script: 'print("epoch 1 loss 0.5")\n' } }),
     );
-    const r = await cli('deploy', dir, '--kubeconfig', kubeconfig, '--timeout', '60s');
+    const r = await cli('deploy', dir, '--kubeconfig', s.kubeconfigFile, '--timeout', '60s');
     expect(r.code, r.stderr).toBe(0);
     expect(r.stderr).toContain('creating namespace=cli-ok\n');
     expect(r.stderr).toContain('Step 1/2: prepare\n');
@@ -104,15 +34,15 @@ describe('bodywork-deploy deploy', () => {
     expect(lines[1]).toMatch(/^prepare\s+batch\s+succeeded\s+1\s+\d+s$/);
     expect(lines[2]).toMatch(/^train\s+batch\s+succeeded\s+1\s+\d+s$/);
 
-    const st = await cli('status', dir, '--kubeconfig', kubeconfig);
+    const st = await cli('status', dir, '--kubeconfig', s.kubeconfigFile);
     expect(st.code, st.stderr).toBe(0);
     expect(st.stdout).toMatch(/^train\s+batch\s+succeeded\s+Job\/train-/m);
 
-    const td = await cli('teardown', dir, '--kubeconfig', kubeconfig);
+    const td = await cli('teardown', dir, '--kubeconfig', s.kubeconfigFile);
     expect(td.code, td.stderr).toBe(0);
     expect(td.stdout).toBe('deleted namespace=cli-ok\n');
     expect(await s.client.exists('Namespace', undefined, 'cli-ok')).toBe(false);
-    const gone = await cli('status', dir, '--kubeconfig', kubeconfig);
+    const gone = await cli('status', dir, '--kubeconfig', s.kubeconfigFile);
     expect(gone.code).toBe(1);
     expect(gone.stderr).toContain('namespace=cli-ok does not exist');
   });
@@ -121,12 +51,12 @@ describe('bodywork-deploy deploy', () => {
     await s.client.create({ apiVersion: 'v1', kind: 'Namespace', metadata: { name: 'shared' } });
     await s.client.create({ apiVersion: 'v1', kind: 'ConfigMap', metadata: { name: 'keep-me', namespace: 'shared' }, data: { a: '1' } });
     const dir = await project(batchProject('guest', 'one, two', { one: { script: 'print("one")\n' }, two: { script: 'print("two")\n' } }));
-    const r = await cli('deploy', dir, '--kubeconfig', kubeconfig, '-n', 'shared', '--stages', 'two');
+    const r = await cli('deploy', dir, '--kubeconfig', s.kubeconfigFile, '-n', 'shared', '--stages', 'two');
     expect(r.code, r.stderr).toBe(0);
     expect(r.stderr).toContain('namespace=shared already exists\n');
     expect(r.stdout.trimEnd().split('\n').slice(1)).toEqual([expect.stringMatching(/^two\s+batch\s+succeeded/)]);
 
-    const td = await cli('teardown', dir, '--kubeconfig', kubeconfig, '-n', 'shared');
+    const td = await cli('teardown', dir, '--kubeconfig', s.kubeconfigFile, '-n', 'shared');
     expect(td.code, td.stderr).toBe(0);
     expect(td.stdout).toMatch(/^namespace=shared is not managed by bodywork-deploy for guest: deleted \d+ objects of the project, kept the namespace\n$/);
     expect(td.stderr).toMatch(/^deleted job=two-\S+ from namespace=shared$/m);
@@ -140,22 +70,22 @@ describe('bodywork-deploy deploy', () => {
   it('honours --keep-jobs, --no-prune and --lock-timeout, and rejects bad values', async () => {
     const dir = await project(batchProject('cli-flags', 'one, two', { one: { script: 'print("one")\n' }, two: { script: 'print("two")\n' } }));
     const live = async () => (await s.client.list<V1Job>('Job', 'cli-flags')).items.filter((j) => !j.metadata?.deletionTimestamp).map((j) => j.metadata?.name ?? '').sort();
-    const r1 = await cli('deploy', dir, '--kubeconfig', kubeconfig);
+    const r1 = await cli('deploy', dir, '--kubeconfig', s.kubeconfigFile);
     expect(r1.code, r1.stderr).toBe(0);
     expect(await live()).toEqual([expect.stringMatching(/^one-/), expect.stringMatching(/^two-/)]);
     // 'two' leaves the DAG: without prune its Job stays; with --keep-jobs 0 the Job of 'one' goes after its step.
     await writeFile(join(dir, 'bodywork.yaml'), (await readFile(join(dir, 'bodywork.yaml'), 'utf8')).replace('DAG: one, two', 'DAG: one'));
-    const r2 = await cli('deploy', dir, '--kubeconfig', kubeconfig, '--no-prune', '--keep-jobs', '0', '--lock-timeout', '30s');
+    const r2 = await cli('deploy', dir, '--kubeconfig', s.kubeconfigFile, '--no-prune', '--keep-jobs', '0', '--lock-timeout', '30s');
     expect(r2.code, r2.stderr).toBe(0);
     expect(await live()).toEqual([expect.stringMatching(/^two-/)]);
-    const r3 = await cli('deploy', dir, '--kubeconfig', kubeconfig);
+    const r3 = await cli('deploy', dir, '--kubeconfig', s.kubeconfigFile);
     expect(r3.code, r3.stderr).toBe(0);
     expect(await live()).toEqual([expect.stringMatching(/^one-/)]);
     for (const [flag, value, message] of [
       ['--keep-jobs', '-1', "--keep-jobs must be a whole number of 0 or more, got '-1'"],
       ['--lock-timeout', 'soon', "--lock-timeout must be a duration such as 10m or 90s, got 'soon'"],
     ]) {
-      const bad = await cli('deploy', dir, '--kubeconfig', kubeconfig, flag, value);
+      const bad = await cli('deploy', dir, '--kubeconfig', s.kubeconfigFile, flag, value);
       expect(bad.code).toBe(2);
       expect(bad.stderr).toContain(message);
     }
@@ -191,7 +121,7 @@ describe('bodywork-deploy deploy', () => {
     expect(bad.code).toBe(2);
     expect(bad.stderr).toContain("--code-source must be bundle or git, got 'svn'");
 
-    const r = await cli('deploy', dir, '--kubeconfig', kubeconfig, '--code-source', 'git');
+    const r = await cli('deploy', dir, '--kubeconfig', s.kubeconfigFile, '--code-source', 'git');
     expect(r.code, r.stderr).toBe(0);
     expect(r.stderr).toContain('[train] committed\n');
     expect(r.stderr).not.toContain('uncommitted');
@@ -199,7 +129,7 @@ describe('bodywork-deploy deploy', () => {
 
   it('exits 1 when a stage fails, with the reason and the last log lines', async () => {
     const dir = await project(batchProject('cli-fail', 'broken', { broken: { script: 'import sys\nprint("cannot read input")\nsys.exit(2)\n' } }));
-    const r = await cli('deploy', dir, '--kubeconfig', kubeconfig);
+    const r = await cli('deploy', dir, '--kubeconfig', s.kubeconfigFile);
     expect(r.code, r.stderr).toBe(1);
     expect(r.stdout).toMatch(/^broken\s+batch\s+failed\s+1\s+\d+s$/m);
     expect(r.stderr).toContain('[broken] cannot read input\n');
@@ -211,11 +141,11 @@ describe('bodywork-deploy deploy', () => {
   it('exits 2 for a bad project without writing to the cluster', async () => {
     const namespaces = async () => (await s.client.list('Namespace', undefined)).items.map((n) => n.metadata?.name).sort();
     const before = await namespaces();
-    const r = await cli('deploy', 'test/cli/fixtures/bad-ini', '--kubeconfig', kubeconfig);
+    const r = await cli('deploy', 'test/cli/fixtures/bad-ini', '--kubeconfig', s.kubeconfigFile);
     expect(r.code).toBe(2);
     expect(r.stdout).toBe('');
     expect(r.stderr.trimEnd().split('\n').at(-1)).toBe('2 problems in test/cli/fixtures/bad-ini');
-    const bad = await cli('deploy', 'test/cli/fixtures/warnings', '--kubeconfig', kubeconfig, '--timeout', 'soon');
+    const bad = await cli('deploy', 'test/cli/fixtures/warnings', '--kubeconfig', s.kubeconfigFile, '--timeout', 'soon');
     expect(bad.code).toBe(2);
     expect(bad.stderr).toContain("--timeout must be a duration such as 30m, 1h or 90s, got 'soon'");
     expect(await namespaces()).toEqual(before);
@@ -223,7 +153,7 @@ describe('bodywork-deploy deploy', () => {
 
   it('cancels the run on SIGINT: running Jobs deleted, non-zero exit', async () => {
     const dir = await project(batchProject('cli-interrupt', 'waits', { waits: { script: 'import time\nprint("started", flush=True)\ntime.sleep(120)\n' } }));
-    const run = spawnCli('deploy', dir, '--kubeconfig', kubeconfig);
+    const run = spawnCli('deploy', dir, '--kubeconfig', s.kubeconfigFile);
     await run.waitFor(/\[waits\] started\n/);
     run.child.kill('SIGINT');
     expect(await run.exited).toBe(130);

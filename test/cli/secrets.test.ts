@@ -2,23 +2,12 @@
 import type { V1Secret } from '@kubernetes/client-node';
 import { writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { batchProject, removeProject, startDeploySandbox, writeProject, type DeploySandbox } from '../engine/deploy/helpers.js';
+import { describe, expect, it } from 'vitest';
+import { batchProject, useDeploySandbox, writeProject } from '../engine/deploy/helpers.js';
 import { cli, spawnCli } from './support/run-cli.js';
 
-let s: DeploySandbox;
-let kubeconfig: string;
-const dirs: string[] = [];
-beforeAll(async () => {
-  s = await startDeploySandbox();
-  const dir = await project({});
-  kubeconfig = join(dir, 'kubeconfig');
-  await writeFile(kubeconfig, s.sandbox.kubeconfig);
-});
-afterAll(async () => {
-  await s?.stop();
-  await Promise.all(dirs.map(removeProject));
-});
+const s = useDeploySandbox();
+const dirs = s.dirs;
 
 async function project(files: Record<string, string>): Promise<string> {
   const dir = await writeProject(files);
@@ -43,7 +32,7 @@ function iniWithSecrets(name: string): Record<string, string> {
 describe('bodywork-deploy secret', () => {
   it('creates, lists (keys only), replaces and deletes a Secret in an existing namespace', async () => {
     await s.client.create({ apiVersion: 'v1', kind: 'Namespace', metadata: { name: 'secrets-ns' } });
-    const created = await cli('secret', 'create', 'aws-credentials', 'AWS_ACCESS_KEY_ID=AKIA-first-value', '--data', 'AWS_SECRET_ACCESS_KEY=s3cr3t=with=equals', '-n', 'secrets-ns', '--kubeconfig', kubeconfig);
+    const created = await cli('secret', 'create', 'aws-credentials', 'AWS_ACCESS_KEY_ID=AKIA-first-value', '--data', 'AWS_SECRET_ACCESS_KEY=s3cr3t=with=equals', '-n', 'secrets-ns', '--kubeconfig', s.kubeconfigFile);
     expect(created.code, created.stderr).toBe(0);
     expect(created.stdout).toBe('secret=aws-credentials created in namespace=secrets-ns (keys: AWS_ACCESS_KEY_ID, AWS_SECRET_ACCESS_KEY)\n');
     expect(created.stdout + created.stderr).not.toMatch(/AKIA-first-value|s3cr3t/);
@@ -51,33 +40,33 @@ describe('bodywork-deploy secret', () => {
     expect(decoded(secret)).toEqual({ AWS_ACCESS_KEY_ID: 'AKIA-first-value', AWS_SECRET_ACCESS_KEY: 's3cr3t=with=equals' });
     expect(secret?.metadata?.labels?.['app.kubernetes.io/managed-by']).toBe('bodywork-deploy');
 
-    const listed = await cli('secret', 'list', '-n', 'secrets-ns', '--kubeconfig', kubeconfig);
+    const listed = await cli('secret', 'list', '-n', 'secrets-ns', '--kubeconfig', s.kubeconfigFile);
     expect(listed.code, listed.stderr).toBe(0);
     expect(listed.stdout).toMatch(/^NAME\s+KEYS\s+CREATED BY\naws-credentials\s+AWS_ACCESS_KEY_ID,AWS_SECRET_ACCESS_KEY\s+bodywork-deploy\n$/);
 
     // Created again with one key: the Secret holds exactly the keys given.
-    const replaced = await cli('secret', 'create', 'aws-credentials', 'AWS_ACCESS_KEY_ID=AKIA-second', '-n', 'secrets-ns', '--kubeconfig', kubeconfig);
+    const replaced = await cli('secret', 'create', 'aws-credentials', 'AWS_ACCESS_KEY_ID=AKIA-second', '-n', 'secrets-ns', '--kubeconfig', s.kubeconfigFile);
     expect(replaced.code, replaced.stderr).toBe(0);
     expect(decoded(await s.client.find<V1Secret>('Secret', 'secrets-ns', 'aws-credentials'))).toEqual({ AWS_ACCESS_KEY_ID: 'AKIA-second' });
 
-    const deleted = await cli('secret', 'delete', 'aws-credentials', '-n', 'secrets-ns', '--kubeconfig', kubeconfig);
+    const deleted = await cli('secret', 'delete', 'aws-credentials', '-n', 'secrets-ns', '--kubeconfig', s.kubeconfigFile);
     expect(deleted).toMatchObject({ code: 0, stdout: 'secret=aws-credentials deleted from namespace=secrets-ns\n' });
     expect(await s.client.exists('Secret', 'secrets-ns', 'aws-credentials')).toBe(false);
-    const again = await cli('secret', 'delete', 'aws-credentials', '-n', 'secrets-ns', '--kubeconfig', kubeconfig);
+    const again = await cli('secret', 'delete', 'aws-credentials', '-n', 'secrets-ns', '--kubeconfig', s.kubeconfigFile);
     expect(again.code).toBe(1);
     expect(again.stderr).toContain('secret=aws-credentials could not be found in namespace=secrets-ns');
   });
 
   it('refuses bad pairs and names without printing a value, and a namespace that does not exist', async () => {
-    const badKey = await cli('secret', 'create', 'db', 'PASS WORD=hunter2-value', '-n', 'secrets-ns', '--kubeconfig', kubeconfig);
+    const badKey = await cli('secret', 'create', 'db', 'PASS WORD=hunter2-value', '-n', 'secrets-ns', '--kubeconfig', s.kubeconfigFile);
     expect(badKey.code).toBe(2);
     expect(badKey.stderr).toContain("error: pair #1: expected KEY=value with KEY letters, digits, '-', '_' or '.'");
     expect(badKey.stderr).not.toContain('hunter2');
-    const badName = await cli('secret', 'create', 'DB_Creds', 'PASSWORD=hunter2-value', '-n', 'secrets-ns', '--kubeconfig', kubeconfig);
+    const badName = await cli('secret', 'create', 'DB_Creds', 'PASSWORD=hunter2-value', '-n', 'secrets-ns', '--kubeconfig', s.kubeconfigFile);
     expect(badName.code).toBe(2);
     expect(badName.stderr).toContain('the secret name must be a Kubernetes Secret name');
     expect(badName.stderr).not.toContain('hunter2');
-    const noNamespace = await cli('secret', 'create', 'db', 'PASSWORD=x', '-n', 'no-such-ns', '--kubeconfig', kubeconfig);
+    const noNamespace = await cli('secret', 'create', 'db', 'PASSWORD=x', '-n', 'no-such-ns', '--kubeconfig', s.kubeconfigFile);
     expect(noNamespace.code).toBe(1);
     expect(noNamespace.stderr).toContain('namespace=no-such-ns could not be found on the cluster; deploy the project once with its secrets (deploy --secret');
     expect(await s.client.exists('Namespace', undefined, 'no-such-ns')).toBe(false);
@@ -89,7 +78,7 @@ describe('bodywork-deploy deploy with secrets', () => {
     const dir = await project(iniWithSecrets('cli-secrets'));
     const file = join(dir, 'secrets.env');
     await writeFile(file, '# the training credentials\naws-credentials.AWS_ACCESS_KEY_ID = AKIAFROMFILE\n', { mode: 0o600 });
-    const r = await cli('deploy', dir, '--kubeconfig', kubeconfig, '--secrets-file', file, '--secret', 'aws-credentials.AWS_SECRET_ACCESS_KEY=wJalrFLAG');
+    const r = await cli('deploy', dir, '--kubeconfig', s.kubeconfigFile, '--secrets-file', file, '--secret', 'aws-credentials.AWS_SECRET_ACCESS_KEY=wJalrFLAG');
     expect(r.code, r.stderr).toBe(0);
     expect(r.stderr).toContain('applied secret=aws-credentials (keys: AWS_ACCESS_KEY_ID, AWS_SECRET_ACCESS_KEY) in namespace=cli-secrets');
     expect(r.stderr).toContain('[stage-1-train-model] key id *** secret ***\n');
@@ -99,7 +88,7 @@ describe('bodywork-deploy deploy with secrets', () => {
 
   it('says how to give the values when a cluster lacks a Secret the stages read', async () => {
     const dir = await project(iniWithSecrets('cli-secrets-missing'));
-    const r = await cli('deploy', dir, '--kubeconfig', kubeconfig);
+    const r = await cli('deploy', dir, '--kubeconfig', s.kubeconfigFile);
     expect(r.code).toBe(1);
     expect(r.stderr).toContain('secret "aws-credentials" (for key "AWS_ACCESS_KEY_ID") does not exist in namespace "cli-secrets-missing"');
     expect(r.stderr).toContain(
@@ -111,7 +100,7 @@ describe('bodywork-deploy deploy with secrets', () => {
     const dir = await project(batchProject('cli-secrets-twice', 'one', { one: { script: 'print(1)\n' } }));
     const file = join(dir, 'secrets.env');
     await writeFile(file, 'db.PASSWORD=first-value\n');
-    const r = await cli('deploy', dir, '--kubeconfig', kubeconfig, '--secrets-file', file, '--secret', 'db.PASSWORD=second-value');
+    const r = await cli('deploy', dir, '--kubeconfig', s.kubeconfigFile, '--secrets-file', file, '--secret', 'db.PASSWORD=second-value');
     expect(r.code).toBe(2);
     expect(r.stderr).toContain(`error: --secret #1: db.PASSWORD is already set (--secrets-file ${file}, line 1); give each key once`);
     expect(r.stderr).not.toMatch(/first-value|second-value/);

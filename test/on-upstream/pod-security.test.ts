@@ -4,20 +4,13 @@
  * stage (the Job is created with a warning, then its pods are refused) and a service stage (the ReplicaSet cannot
  * create pods), never by waiting for the timeout.
  */
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { deployProject } from '../../src/engine/deploy/deploy.js';
 import { RecordingLogger } from '../../src/engine/logger.js';
-import { batchProject, httpServer, newRunId, planDir, removeProject, startDeploySandbox, writeProject, type DeploySandbox } from '../engine/deploy/helpers.js';
+import { batchProject, httpServer, newRunId, planDir, useDeploySandbox, writeProject } from '../engine/deploy/helpers.js';
 
-let s: DeploySandbox;
-const dirs: string[] = [];
-beforeAll(async () => {
-  s = await startDeploySandbox();
-});
-afterAll(async () => {
-  await s?.stop();
-  await Promise.all(dirs.map(removeProject));
-});
+const s = useDeploySandbox();
+const dirs = s.dirs;
 
 async function deployInto(level: string, name: string, files: Record<string, string>) {
   await s.client.create({ apiVersion: 'v1', kind: 'Namespace', metadata: { name, labels: { 'pod-security.kubernetes.io/enforce': level } } });

@@ -2,21 +2,14 @@
 import { existsSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { V1Job, V1Pod } from '@kubernetes/client-node';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { jobNameFor } from '../../../src/engine/deploy/batch-stage.js';
 import { deployProject } from '../../../src/engine/deploy/deploy.js';
 import { RecordingLogger } from '../../../src/engine/logger.js';
-import { batchProject, newRunId, planDir, removeProject, sharedDir, startDeploySandbox, writeProject, type DeploySandbox } from './helpers.js';
+import { batchProject, newRunId, planDir, sharedDir, useDeploySandbox, writeProject } from './helpers.js';
 
-let s: DeploySandbox;
-const dirs: string[] = [];
-beforeAll(async () => {
-  s = await startDeploySandbox();
-});
-afterAll(async () => {
-  await s?.stop();
-  await Promise.all(dirs.map(removeProject));
-});
+const s = useDeploySandbox();
+const dirs = s.dirs;
 
 async function project(files: Record<string, string>): Promise<string> {
   const dir = await writeProject(files);

@@ -1,19 +1,12 @@
 /** deployProject with batch and service stages together: one step runs both at once, a later step reaches the service. */
 import { join } from 'node:path';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { deployProject } from '../../../src/engine/deploy/deploy.js';
 import { RecordingLogger } from '../../../src/engine/logger.js';
-import { batchProject, httpServer, newRunId, planDir, removeProject, sharedDir, startDeploySandbox, writeProject, type DeploySandbox } from './helpers.js';
+import { batchProject, httpServer, newRunId, planDir, sharedDir, useDeploySandbox, writeProject } from './helpers.js';
 
-let s: DeploySandbox;
-const dirs: string[] = [];
-beforeAll(async () => {
-  s = await startDeploySandbox();
-});
-afterAll(async () => {
-  await s?.stop();
-  await Promise.all(dirs.map(removeProject));
-});
+const s = useDeploySandbox();
+const dirs = s.dirs;
 
 describe('a step with a batch and a service stage', () => {
   it('runs them at once (not batch first, as Bodywork did), then the next step', async () => {

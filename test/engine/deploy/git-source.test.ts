@@ -2,20 +2,13 @@
 import { execFileSync } from 'node:child_process';
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { deployProject } from '../../../src/engine/deploy/deploy.js';
 import { RecordingLogger } from '../../../src/engine/logger.js';
-import { batchProject, newRunId, planDir, removeProject, serveGitRepository, startDeploySandbox, writeProject, type DeploySandbox } from './helpers.js';
+import { batchProject, newRunId, planDir, serveGitRepository, useDeploySandbox, writeProject } from './helpers.js';
 
-let s: DeploySandbox;
-const dirs: string[] = [];
-beforeAll(async () => {
-  s = await startDeploySandbox();
-});
-afterAll(async () => {
-  await s?.stop();
-  await Promise.all(dirs.map(removeProject));
-});
+const s = useDeploySandbox();
+const dirs = s.dirs;
 
 function git(cwd: string, ...args: string[]): string {
   return execFileSync('git', ['-c', 'user.email=test@example.com', '-c', 'user.name=test', ...args], { cwd, encoding: 'utf8' }).trim();

@@ -1,5 +1,6 @@
 /** Deploy-engine tests: a sandbox, a client talking to it through its kubeconfig (HTTPS, token), and small projects written to temp dirs. */
 import { execFileSync } from 'node:child_process';
+import { afterAll, beforeAll } from 'vitest';
 import { chmod, mkdtemp, mkdir, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
@@ -26,6 +27,47 @@ export async function startDeploySandbox(options: Pick<TestClusterOptions, 'kube
   const sandbox = await startTestCluster(clusterTarget(), { ...options, sandbox: { controllers: { jobBackoffBaseMs: 100 } } });
   const client = KubeClient.create(loadKubeConfig({ content: sandbox.kubeconfig }).kc, new RecordingLogger(), { retry: { baseMs: 20, capMs: 200 } });
   return { sandbox, client, stop: () => sandbox.stop() };
+}
+
+/**
+ * The usual set-up of a deploy suite in one call: starts this file's test cluster before its tests and stops it after
+ * them, removing the directories pushed onto `dirs`. The answer's `client` and `sandbox` are the started cluster's
+ * (use them inside tests and hooks).
+ */
+export function useDeploySandbox(options: Pick<TestClusterOptions, 'kubelet'> = {}): DeploySandbox & { dirs: string[]; kubeconfigFile: string } {
+  let started: DeploySandbox | undefined;
+  let kubeconfigFile = '';
+  const dirs: string[] = [];
+  beforeAll(async () => {
+    started = await startDeploySandbox(options);
+    // For commands run as a user would (kubectl, the CLI): the kubeconfig in a file of its own.
+    const dir = await writeProject({});
+    dirs.push(dir);
+    kubeconfigFile = join(dir, 'kubeconfig');
+    await writeFile(kubeconfigFile, started.sandbox.kubeconfig, { mode: 0o600 });
+  });
+  afterAll(async () => {
+    await started?.stop();
+    await Promise.all(dirs.map(removeProject));
+  });
+  const cluster = (): DeploySandbox => {
+    if (!started) throw new Error('the test cluster starts in beforeAll: use it inside tests and hooks');
+    return started;
+  };
+  return {
+    get sandbox() {
+      return cluster().sandbox;
+    },
+    get client() {
+      return cluster().client;
+    },
+    get kubeconfigFile() {
+      cluster();
+      return kubeconfigFile;
+    },
+    stop: () => cluster().stop(),
+    dirs,
+  };
 }
 
 /** Writes `files` (path -> content) into a new temp dir and returns it. */

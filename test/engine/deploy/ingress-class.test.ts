@@ -1,21 +1,14 @@
 /** The class of the Ingresses a run creates: the asked-for class, else the cluster's default IngressClass, else nginx (as Bodywork). */
 import type { V1Ingress } from '@kubernetes/client-node';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { deployProject } from '../../../src/engine/deploy/deploy.js';
 import { resolveIngressClass, withIngressClass } from '../../../src/engine/deploy/ingress-class.js';
 import { KubeApiError, type KubeClient } from '../../../src/engine/kube/index.js';
 import { RecordingLogger } from '../../../src/engine/logger.js';
-import { httpServer, newRunId, planDir, removeProject, startDeploySandbox, writeProject, type DeploySandbox } from './helpers.js';
+import { httpServer, newRunId, planDir, useDeploySandbox, writeProject } from './helpers.js';
 
-let s: DeploySandbox;
-const dirs: string[] = [];
-beforeAll(async () => {
-  s = await startDeploySandbox();
-});
-afterAll(async () => {
-  await s?.stop();
-  await Promise.all(dirs.map(removeProject));
-});
+const s = useDeploySandbox();
+const dirs = s.dirs;
 
 /** A project with one service stage behind an ingress. */
 async function ingressProject(name: string): Promise<string> {

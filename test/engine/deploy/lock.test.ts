@@ -1,22 +1,15 @@
 /** The deploy lock: a Lease per namespace serializes runs; waiting watches it; stale holders are taken over. */
 import type { V1Job, V1Lease, V1Pod, V1Secret } from '@kubernetes/client-node';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { deployProject } from '../../../src/engine/deploy/deploy.js';
 import { LOCK_NAME, acquireLock, LockTimeoutError, type DeployLock } from '../../../src/engine/deploy/lock.js';
 import type { StageResult } from '../../../src/engine/deploy/types.js';
 import { watchObjects, type Manifest } from '../../../src/engine/kube/index.js';
 import { RecordingLogger } from '../../../src/engine/logger.js';
-import { batchProject, newRunId, planDir, removeProject, startDeploySandbox, writeProject, type DeploySandbox } from './helpers.js';
+import { batchProject, newRunId, planDir, useDeploySandbox, writeProject } from './helpers.js';
 
-let s: DeploySandbox;
-const dirs: string[] = [];
-beforeAll(async () => {
-  s = await startDeploySandbox();
-});
-afterAll(async () => {
-  await s?.stop();
-  await Promise.all(dirs.map(removeProject));
-});
+const s = useDeploySandbox();
+const dirs = s.dirs;
 
 async function plan(name: string, script = 'import time\nprint("start", flush=True)\ntime.sleep(1)\nprint("end", flush=True)\n') {
   const dir = await writeProject(batchProject(name, 'one >> two', { one: { script }, two: { script } }));

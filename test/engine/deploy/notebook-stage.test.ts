@@ -5,22 +5,13 @@
  * own Python (the sandbox's venv), its cells' prints reach the stage's log, a failing cell fails the stage with its
  * traceback in the log, and a notebook over its time limit is stopped like a script.
  */
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { deployProject } from '../../../src/engine/deploy/deploy.js';
 import { RecordingLogger } from '../../../src/engine/logger.js';
-import { newRunId, planDir, removeProject, startDeploySandbox, writeProject, type DeploySandbox } from './helpers.js';
+import { newRunId, planDir, useDeploySandbox, writeProject } from './helpers.js';
 
-let s: DeploySandbox;
-const dirs: string[] = [];
-
-beforeAll(async () => {
-  s = await startDeploySandbox();
-});
-
-afterAll(async () => {
-  await s?.stop();
-  await Promise.all(dirs.map(removeProject));
-});
+const s = useDeploySandbox();
+const dirs = s.dirs;
 
 /** An nbformat 4 notebook of code cells, with the `python3` kernelspec a notebook saved by Jupyter names. */
 function notebook(...cells: string[]): string {

@@ -1,19 +1,12 @@
 /** Pruning after a successful run: objects of stages gone from the DAG, and code bundles nothing uses any more. */
 import type { KubernetesObject, V1ConfigMap, V1Job } from '@kubernetes/client-node';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { deployProject } from '../../../src/engine/deploy/deploy.js';
 import { RecordingLogger } from '../../../src/engine/logger.js';
-import { batchProject, httpServer, newRunId, planDir, removeProject, startDeploySandbox, writeProject, type BatchStageDef, type DeploySandbox } from './helpers.js';
+import { batchProject, type BatchStageDef, httpServer, newRunId, planDir, useDeploySandbox, writeProject } from './helpers.js';
 
-let s: DeploySandbox;
-const dirs: string[] = [];
-beforeAll(async () => {
-  s = await startDeploySandbox();
-});
-afterAll(async () => {
-  await s?.stop();
-  await Promise.all(dirs.map(removeProject));
-});
+const s = useDeploySandbox();
+const dirs = s.dirs;
 
 const NS = 'pruning';
 const stage = {

@@ -5,25 +5,16 @@
  * sandbox's host URL (a proxy that forwards only to ready endpoints).
  */
 import type { V1Deployment, V1Pod } from '@kubernetes/client-node';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { runServiceStage } from '../../../src/engine/deploy/service-stage.js';
 import type { DeployPlan, PlannedServiceStage } from '../../../src/engine/plan/index.js';
 import { watchObjects } from '../../../src/engine/kube/index.js';
 import { RecordingLogger } from '../../../src/engine/logger.js';
-import { batchProject, httpServer, newRunId, planDir, removeProject, startDeploySandbox, writeProject, type DeploySandbox } from './helpers.js';
+import { batchProject, type DeploySandbox, httpServer, newRunId, planDir, useDeploySandbox, writeProject } from './helpers.js';
 import { applySetup, deployContext } from './support/service-sandbox.js';
 
-let s: DeploySandbox;
-const dirs: string[] = [];
-
-beforeAll(async () => {
-  s = await startDeploySandbox();
-});
-
-afterAll(async () => {
-  await s?.stop();
-  for (const d of dirs) await removeProject(d);
-});
+const s = useDeploySandbox();
+const dirs = s.dirs;
 
 const PORT = 5000;
 const NAME = 'rollback-traffic';

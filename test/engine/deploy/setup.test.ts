@@ -1,21 +1,14 @@
 /** Before any stage runs: namespace setup (idempotent, the tutorial's messages) and the secret check. */
 import type { V1ConfigMap, V1Job, V1Namespace } from '@kubernetes/client-node';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { deployProject } from '../../../src/engine/deploy/deploy.js';
 import { setupNamespace } from '../../../src/engine/deploy/namespace.js';
 import { checkSecrets } from '../../../src/engine/deploy/secrets.js';
 import { RecordingLogger } from '../../../src/engine/logger.js';
-import { batchProject, newRunId, planDir, removeProject, startDeploySandbox, writeProject, type DeploySandbox } from './helpers.js';
+import { batchProject, newRunId, planDir, useDeploySandbox, writeProject } from './helpers.js';
 
-let s: DeploySandbox;
-const dirs: string[] = [];
-beforeAll(async () => {
-  s = await startDeploySandbox();
-});
-afterAll(async () => {
-  await s?.stop();
-  await Promise.all(dirs.map(removeProject));
-});
+const s = useDeploySandbox();
+const dirs = s.dirs;
 
 async function project(files: Record<string, string>): Promise<string> {
   const dir = await writeProject(files);

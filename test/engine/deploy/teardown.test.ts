@@ -1,22 +1,15 @@
 /** teardownProject: our namespace goes whole; in someone else's, only the project's objects go. */
 import type { KubernetesObject, V1Lease } from '@kubernetes/client-node';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { deployProject } from '../../../src/engine/deploy/deploy.js';
 import { LOCK_NAME, LockTimeoutError, acquireLock } from '../../../src/engine/deploy/lock.js';
 import { teardownProject } from '../../../src/engine/deploy/teardown.js';
 import type { Manifest } from '../../../src/engine/kube/index.js';
 import { RecordingLogger } from '../../../src/engine/logger.js';
-import { batchProject, httpServer, newRunId, planDir, removeProject, startDeploySandbox, writeProject, type DeploySandbox } from './helpers.js';
+import { batchProject, httpServer, newRunId, planDir, useDeploySandbox, writeProject } from './helpers.js';
 
-let s: DeploySandbox;
-const dirs: string[] = [];
-beforeAll(async () => {
-  s = await startDeploySandbox();
-});
-afterAll(async () => {
-  await s?.stop();
-  await Promise.all(dirs.map(removeProject));
-});
+const s = useDeploySandbox();
+const dirs = s.dirs;
 
 async function deployed(name: string, dag: string, withService: boolean, namespace?: string, batchStage = 'prep') {
   const dir = await writeProject(
