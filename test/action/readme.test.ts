@@ -1,6 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
+import { parse } from 'yaml';
 import { renderActionTables, withActionTables } from '../../scripts/action-docs.js';
 
 const root = join(import.meta.dirname, '..', '..');
@@ -26,5 +27,14 @@ describe('the README', () => {
       '| --- | --- |',
       '| `o` | out |',
     ]);
+  });
+});
+
+describe('action.yml', () => {
+  it('meets the Marketplace: a name and a description of at most 125 characters, branding', () => {
+    const meta = parse(read('action.yml')) as { name?: string; description?: string; branding?: { icon?: string; color?: string } };
+    expect(meta.name).toBeTruthy();
+    expect(meta.description?.length).toBeLessThanOrEqual(125);
+    expect(meta.branding).toEqual({ icon: expect.any(String), color: expect.any(String) });
   });
 });
