@@ -597,6 +597,8 @@ export class PodWorker {
       if (w.kind === 'startup' && w.result === true && !c.started) {
         c.started = true;
         if (!spec.readinessProbe) c.ready = true;
+        // The status sync this causes upstream probes readiness at once (ProbeWorker.trigger).
+        else c.probes.find((p) => p.kind === 'readiness')?.trigger();
         this.env.requeue();
       } else if (w.kind === 'readiness' && c.ready !== (w.result === true)) {
         c.ready = w.result === true;

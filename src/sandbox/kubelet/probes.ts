@@ -149,6 +149,7 @@ export class ProbeWorker {
   private stopped = false;
   private successes = 0;
   private failures = 0;
+  private running = false;
   result: ProbeState;
 
   constructor(
@@ -164,10 +165,22 @@ export class ProbeWorker {
     this.timer = setTimeout(() => void this.tick(), (probe.initialDelaySeconds ?? 0) * 1000);
   }
 
+  /**
+   * Runs the probe now rather than at its next period, as upstream's kubelet does for a readiness probe that has not
+   * succeeded yet whenever it syncs the pod's status (K pkg/kubelet/prober/prober_manager.go UpdatePodStatus,
+   * worker.go manualTriggerCh): so a pod is ready right after its startup probe passes, not a period later.
+   */
+  trigger(): void {
+    if (this.stopped || this.running) return;
+    if (this.timer) clearTimeout(this.timer);
+    void this.tick();
+  }
+
   private async tick(): Promise<void> {
     if (this.stopped) return;
     if (this.gate()) {
-      const o = await runProbe(this.probe, this.ctx);
+      this.running = true;
+      const o = await runProbe(this.probe, this.ctx).finally(() => (this.running = false));
       if (this.stopped) return;
       const before = this.result;
       if (o.ok) {

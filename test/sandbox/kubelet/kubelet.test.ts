@@ -202,6 +202,27 @@ describe('kubelet', () => {
     expect(status('live').lastState.terminated).toMatchObject({ exitCode: 143, reason: 'Error' });
   });
 
+  it('probes readiness as soon as the startup probe passes, not a readiness period later (as upstream\'s status sync does)', async () => {
+    const port = await freePort();
+    // The readiness period (150 s) is longer than the wait below: only the trigger on startup can make the pod Ready.
+    const server = `require('net').createServer(()=>{}).listen(+process.env.PORT,'127.0.0.1')`;
+    h.store.create(
+      'pods',
+      'default',
+      pod('triggered', [
+        {
+          name: 'web',
+          command: ['sh', '-c', `sleep 2; exec node -e "${server}"`],
+          env: [{ name: 'PORT', value: String(port) }],
+          startupProbe: { tcpSocket: { port }, periodSeconds: 1, failureThreshold: 60 },
+          readinessProbe: { tcpSocket: { port }, periodSeconds: 150 },
+        },
+      ]),
+    );
+    const ready = await waitFor(h.store, () => cond(getPod('triggered'), 'Ready')?.status === 'True' && getPod('triggered'), 'Ready', 60_000);
+    expect(ready.status.containerStatuses[0]).toMatchObject({ ready: true, started: true });
+  });
+
   it('env and volumes from Secrets/ConfigMaps: CreateContainerConfigError until the secret appears', async () => {
     h.store.create('configmaps', 'default', { apiVersion: 'v1', kind: 'ConfigMap', metadata: { name: 'cfg' }, data: { 'greeting.txt': 'hi from a volume' } });
     h.store.create(
