@@ -133,6 +133,13 @@ class Attempts {
   private onFatal?: () => void;
   /** Resolves when a pod is found unable to start. */
   readonly fatalFound = new Promise<void>((resolve) => (this.onFatal = resolve));
+  private onSucceeded?: () => void;
+  /**
+   * Resolves when an attempt's pod has succeeded. The planned Job needs one completion, so that is its success; the
+   * Job controller marks it Complete later (kube-controller-manager batches pod updates for up to a second), and
+   * waiting for that would add its delay to every batch stage.
+   */
+  readonly succeededFound = new Promise<void>((resolve) => (this.onSucceeded = resolve));
 
   constructor(
     private readonly ctx: DeployContext,
@@ -153,6 +160,7 @@ class Attempts {
       this.ctx.logger.info(`[${this.stage.stage}] attempt ${a.number}/${this.maxAttempts}: pod ${name}`);
     }
     a.pod = pod;
+    if (pod.status?.phase === 'Succeeded') this.onSucceeded?.();
     if (!a.follow && containerStarted(pod)) this.follow(a);
     const failure = a.reported ? undefined : attemptFailure(pod, this.stage.scriptLimit);
     if (failure !== undefined && pod.status?.phase === 'Failed') {
@@ -316,6 +324,7 @@ export const runBatchStage: BatchStageRunner = async (ctx, stage, step) => {
         { signal, description: `Job '${jobName}' to complete or fail` },
       ),
       attempts.fatalFound.then(() => undefined),
+      attempts.succeededFound.then((): { complete: boolean; condition?: V1JobCondition; gone?: true } => ({ complete: true })),
     ]);
     if (outcome === undefined) {
       // A pod that cannot start: fail now rather than at the run's timeout, and stop the Job.
@@ -367,12 +376,19 @@ export const runBatchStage: BatchStageRunner = async (ctx, stage, step) => {
  * so are other projects' Jobs of a stage with the same name in a shared namespace (selected by project too).
  * Resolves with the names deleted; failures are logged as warnings, never thrown.
  */
-export async function cleanupStageJobs(ctx: Pick<DeployContext, 'client' | 'logger' | 'namespace' | 'plan' | 'keepJobs'>, stage: Pick<PlannedBatchStage, 'baseName' | 'stage'>): Promise<string[]> {
+export async function cleanupStageJobs(
+  ctx: Pick<DeployContext, 'client' | 'logger' | 'namespace' | 'plan' | 'keepJobs'>,
+  stage: Pick<PlannedBatchStage, 'baseName' | 'stage'>,
+  result?: Pick<StageResult, 'object' | 'status'>,
+): Promise<string[]> {
   try {
     const { items } = await ctx.client.list<V1Job>('Job', ctx.namespace, { labelSelector: `${LABEL_STAGE}=${stage.baseName},${LABEL_MANAGED_BY}=${MANAGED_BY},${LABEL_PART_OF}=${ctx.plan.labels[LABEL_PART_OF]}` });
     const time = (j: V1Job) => new Date(j.metadata?.creationTimestamp ?? 0).getTime();
     const sorted = [...items].sort((a, b) => time(b) - time(a) || (b.metadata?.name ?? '').localeCompare(a.metadata?.name ?? ''));
-    const old = sorted.slice(ctx.keepJobs ?? 1).filter((j) => jobOutcome(j) !== undefined && !j.metadata?.deletionTimestamp);
+    // This run's Job is finished once its stage is (its pod succeeded), before its controller marks it Complete.
+    const ours = result && (result.status === 'succeeded' || result.status === 'failed') ? result.object : undefined;
+    const finished = (j: V1Job) => jobOutcome(j) !== undefined || `Job/${j.metadata?.name}` === ours;
+    const old = sorted.slice(ctx.keepJobs ?? 1).filter((j) => finished(j) && !j.metadata?.deletionTimestamp);
     const deleted: string[] = [];
     for (const j of old) {
       const name = j.metadata?.name ?? '';

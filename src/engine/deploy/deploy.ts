@@ -217,7 +217,7 @@ async function run(options: DeployOptions, cleanup: (() => void)[], held: { lock
       for (const r of outcomes) results.set(r.stage, r);
       const bad = outcomes.filter((r) => r.status !== 'succeeded');
       if (bad.length > 0) failure = bad.map(describeFailure).join('; ');
-      await Promise.all(step.stages.filter((s) => s.type === 'batch').map((s) => cleanupStageJobs(ctx, s)));
+      await Promise.all(step.stages.filter((s) => s.type === 'batch').map((s) => cleanupStageJobs(ctx, s, results.get(s.stage))));
     });
   }
 
@@ -237,7 +237,7 @@ async function run(options: DeployOptions, cleanup: (() => void)[], held: { lock
         r = { stage: onFailure.stage, type: 'batch', step: 0, status: 'failed', attempts: 0, reason: e instanceof Error ? e.message : String(e) };
       }
       extra.push({ ...r, step: 0 });
-      await cleanupStageJobs(ctx, onFailure);
+      await cleanupStageJobs(ctx, onFailure, r);
     });
   }
 
