@@ -6,17 +6,13 @@ import { join } from 'node:path';
 import type { V1Job } from '@kubernetes/client-node';
 import { describe, expect, it } from 'vitest';
 import { KubeClient, loadKubeConfig } from '../../src/engine/kube/index.js';
-import { batchProject, httpServer, serveGitRepository, useDeploySandbox, writeProject } from '../engine/deploy/helpers.js';
+import { batchProject, httpServer, serveGitRepository, useDeploySandbox } from '../engine/deploy/helpers.js';
 import { cli, spawnCli } from './support/run-cli.js';
 
 const s = useDeploySandbox();
 const dirs = s.dirs;
 
-async function project(files: Record<string, string>): Promise<string> {
-  const dir = await writeProject(files);
-  dirs.push(dir);
-  return dir;
-}
+const project = s.project;
 
 describe('bodywork-deploy deploy', () => {
   it('deploys, streams prefixed stage logs to stderr, prints the table and exits 0; status and teardown follow', async () => {

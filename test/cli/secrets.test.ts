@@ -3,17 +3,12 @@ import type { V1Secret } from '@kubernetes/client-node';
 import { writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { batchProject, useDeploySandbox, writeProject } from '../engine/deploy/helpers.js';
+import { batchProject, useDeploySandbox } from '../engine/deploy/helpers.js';
 import { cli, spawnCli } from './support/run-cli.js';
 
 const s = useDeploySandbox();
-const dirs = s.dirs;
 
-async function project(files: Record<string, string>): Promise<string> {
-  const dir = await writeProject(files);
-  dirs.push(dir);
-  return dir;
-}
+const project = s.project;
 
 const decoded = (secret: V1Secret | undefined) => Object.fromEntries(Object.entries(secret?.data ?? {}).map(([k, v]) => [k, Buffer.from(v, 'base64').toString('utf8')]));
 

@@ -7,16 +7,12 @@ import { jobNameFor, jobOutcome } from '../../../src/engine/deploy/batch-stage.j
 import { deployProject } from '../../../src/engine/deploy/deploy.js';
 import { waitForObject } from '../../../src/engine/kube/index.js';
 import { RecordingLogger } from '../../../src/engine/logger.js';
-import { batchProject, newRunId, planDir, sharedDir, useDeploySandbox, writeProject } from './helpers.js';
+import { batchProject, newRunId, planDir, sharedDir, useDeploySandbox } from './helpers.js';
 
 const s = useDeploySandbox();
 const dirs = s.dirs;
 
-async function project(files: Record<string, string>): Promise<string> {
-  const dir = await writeProject(files);
-  dirs.push(dir);
-  return dir;
-}
+const project = s.project;
 
 /** A directory the stages and the test exchange marker files through (helpers.ts sharedDir). */
 async function scratch(): Promise<string> {

@@ -4,16 +4,11 @@ import { describe, expect, it } from 'vitest';
 import { deployProject } from '../../../src/engine/deploy/deploy.js';
 import { waitFor } from '../../../src/engine/kube/index.js';
 import { RecordingLogger } from '../../../src/engine/logger.js';
-import { batchProject, newRunId, planDir, useDeploySandbox, writeProject } from './helpers.js';
+import { batchProject, newRunId, planDir, useDeploySandbox } from './helpers.js';
 
 const s = useDeploySandbox();
-const dirs = s.dirs;
 
-async function project(files: Record<string, string>): Promise<string> {
-  const dir = await writeProject(files);
-  dirs.push(dir);
-  return dir;
-}
+const project = s.project;
 
 /** Resolves once the namespace has no Jobs and no pods that are not finished. */
 async function noRunningWork(namespace: string): Promise<void> {

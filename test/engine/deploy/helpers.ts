@@ -34,7 +34,9 @@ export async function startDeploySandbox(options: Pick<TestClusterOptions, 'kube
  * them, removing the directories pushed onto `dirs`. The answer's `client` and `sandbox` are the started cluster's
  * (use them inside tests and hooks).
  */
-export function useDeploySandbox(options: Pick<TestClusterOptions, 'kubelet'> = {}): DeploySandbox & { dirs: string[]; kubeconfigFile: string } {
+export function useDeploySandbox(
+  options: Pick<TestClusterOptions, 'kubelet'> = {},
+): DeploySandbox & { dirs: string[]; kubeconfigFile: string; project(files: Record<string, string>): Promise<string> } {
   let started: DeploySandbox | undefined;
   let kubeconfigFile = '';
   const dirs: string[] = [];
@@ -67,6 +69,12 @@ export function useDeploySandbox(options: Pick<TestClusterOptions, 'kubelet'> = 
     },
     stop: () => cluster().stop(),
     dirs,
+    /** Writes a project (writeProject) that is removed after the file's tests. */
+    async project(files: Record<string, string>): Promise<string> {
+      const dir = await writeProject(files);
+      dirs.push(dir);
+      return dir;
+    },
   };
 }
 

@@ -5,16 +5,11 @@ import { deployProject } from '../../../src/engine/deploy/deploy.js';
 import { setupNamespace } from '../../../src/engine/deploy/namespace.js';
 import { checkSecrets } from '../../../src/engine/deploy/secrets.js';
 import { RecordingLogger } from '../../../src/engine/logger.js';
-import { batchProject, newRunId, planDir, useDeploySandbox, writeProject } from './helpers.js';
+import { batchProject, newRunId, planDir, useDeploySandbox } from './helpers.js';
 
 const s = useDeploySandbox();
-const dirs = s.dirs;
 
-async function project(files: Record<string, string>): Promise<string> {
-  const dir = await writeProject(files);
-  dirs.push(dir);
-  return dir;
-}
+const project = s.project;
 
 describe('setupNamespace', () => {
   it('creates the namespace, the stage service account and the code, then says they already exist', async () => {
