@@ -160,9 +160,9 @@ describe("the README's minimal RBAC on kube-apiserver", () => {
         expect(error, what).toMatch(new RegExp(`cannot (${rule.verbs.join('|')}) `));
         expect(error, what).toMatch(new RegExp(`(${rule.resources.join('|')})`));
         expect(outcome.stdout + outcome.stderr, what).not.toMatch(/\n\s+at /);
-        // Nothing left half-done: no Job of the run still running, and the namespace's deploy lock free.
-        const jobs = await admin.request('GET', `/apis/batch/v1/namespaces/${ns}/jobs`);
-        expect(jobs.items.filter((j: any) => (j.status?.active ?? 0) > 0 && !j.metadata.deletionTimestamp), what).toEqual([]);
+        // Nothing left half-done: no pod of a stage's Job still pending or running, and the namespace's deploy lock free.
+        const pods = await admin.request('GET', `/api/v1/namespaces/${ns}/pods?labelSelector=job-name`);
+        expect(pods.items.filter((p: any) => ['Pending', 'Running'].includes(p.status?.phase) && !p.metadata.deletionTimestamp).map((p: any) => p.metadata.name), what).toEqual([]);
         const lease = await admin.request('GET', `/apis/coordination.k8s.io/v1/namespaces/${ns}/leases/bodywork-deploy`).catch(() => undefined);
         expect(lease?.spec?.holderIdentity ?? '', what).toBe('');
         seen.push(what);

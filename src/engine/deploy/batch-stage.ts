@@ -50,6 +50,17 @@ export function jobOutcome(job: V1Job | undefined): { complete: boolean; conditi
   return undefined;
 }
 
+/**
+ * Whether a Job has finished: marked Complete or Failed, or (an earlier run that ended on its pod's success a moment
+ * ago, before the controller marked the Job) its one completion counted or its pod Succeeded. The pods are listed
+ * only for a Job that is neither, which a locked namespace rarely holds.
+ */
+async function jobFinished(ctx: Pick<DeployContext, 'client' | 'namespace'>, job: V1Job): Promise<boolean> {
+  if (jobOutcome(job) !== undefined || (job.status?.succeeded ?? 0) > 0) return true;
+  const { items } = await ctx.client.list<V1Pod>('Pod', ctx.namespace, { labelSelector: `job-name=${job.metadata?.name}` });
+  return items.some((p) => p.status?.phase === 'Succeeded');
+}
+
 /** A reason, for messages, of why the run was aborted. */
 export function abortMessage(signal: AbortSignal): string {
   const r: unknown = signal.reason;
@@ -387,10 +398,9 @@ export async function cleanupStageJobs(
     const sorted = [...items].sort((a, b) => time(b) - time(a) || (b.metadata?.name ?? '').localeCompare(a.metadata?.name ?? ''));
     // This run's Job is finished once its stage is (its pod succeeded), before its controller marks it Complete.
     const ours = result && (result.status === 'succeeded' || result.status === 'failed') ? result.object : undefined;
-    const finished = (j: V1Job) => jobOutcome(j) !== undefined || `Job/${j.metadata?.name}` === ours;
-    const old = sorted.slice(ctx.keepJobs ?? 1).filter((j) => finished(j) && !j.metadata?.deletionTimestamp);
     const deleted: string[] = [];
-    for (const j of old) {
+    for (const j of sorted.slice(ctx.keepJobs ?? 1)) {
+      if (j.metadata?.deletionTimestamp || !(`Job/${j.metadata?.name}` === ours || (await jobFinished(ctx, j)))) continue;
       const name = j.metadata?.name ?? '';
       if (await ctx.client.delete('Job', ctx.namespace, name, { propagationPolicy: 'Background' })) deleted.push(name);
     }

@@ -3,9 +3,8 @@ import { existsSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { V1Job, V1Pod } from '@kubernetes/client-node';
 import { describe, expect, it } from 'vitest';
-import { jobNameFor, jobOutcome } from '../../../src/engine/deploy/batch-stage.js';
+import { jobNameFor } from '../../../src/engine/deploy/batch-stage.js';
 import { deployProject } from '../../../src/engine/deploy/deploy.js';
-import { waitForObject } from '../../../src/engine/kube/index.js';
 import { RecordingLogger } from '../../../src/engine/logger.js';
 import { batchProject, newRunId, planDir, sharedDir, useDeploySandbox } from './helpers.js';
 
@@ -111,16 +110,6 @@ describe('a batch pod that cannot start', () => {
   });
 });
 
-/**
- * A stage is done when its pod succeeded; the Job controller marks the Job Complete up to a second later upstream.
- * Runs are minutes apart in use: let a run's Jobs be marked before the next run cleans up earlier ones.
- */
-async function jobsMarked(plan: Awaited<ReturnType<typeof planDir>>['plan'], runId: string): Promise<void> {
-  for (const st of plan.steps.flatMap((x) => x.stages)) {
-    await waitForObject<V1Job, boolean>({ client: s.client, path: `/apis/batch/v1/namespaces/${plan.namespace}/jobs`, name: jobNameFor(st, runId) }, (j) => jobOutcome(j) !== undefined, { timeoutMs: 30_000 });
-  }
-}
-
 describe('a successful two-step DAG', () => {
   it('runs the steps in order and keeps only the latest Job of each stage', async () => {
     const dir = await project(
@@ -136,7 +125,6 @@ describe('a successful two-step DAG', () => {
     for (const runId of runs) {
       r = await deployProject({ client: s.client, logger: new RecordingLogger(), spec, plan, runId, timeoutMs: 60_000, onLogLine: (_s, l) => lines.push(l) });
       expect(r.status).toBe('success');
-      await jobsMarked(plan, runId);
     }
     const [prepare, train] = r!.stages;
     expect(prepare).toMatchObject({ stage: 'prepare', step: 1, status: 'succeeded', attempts: 1 });
@@ -157,10 +145,8 @@ describe('keepJobs', () => {
     const { spec, plan } = await planDir(dir);
     const live = async () => (await s.client.list<V1Job>('Job', plan.namespace)).items.filter((j) => !j.metadata?.deletionTimestamp).map((j) => j.metadata?.name).sort();
     const runs = [newRunId(), newRunId()];
-    for (const runId of runs) {
-      expect((await deployProject({ client: s.client, logger: new RecordingLogger(), spec, plan, runId, timeoutMs: 60_000, keepJobs: 2 })).status).toBe('success');
-      await jobsMarked(plan, runId);
-    }
+    // Back to back: on kube-apiserver an earlier run's Job may not be marked Complete yet when the next cleans up.
+    for (const runId of runs) expect((await deployProject({ client: s.client, logger: new RecordingLogger(), spec, plan, runId, timeoutMs: 60_000, keepJobs: 2 })).status).toBe('success');
     expect(await live()).toEqual(runs.map((runId) => jobNameFor(plan.steps[0].stages[0], runId)).sort());
     expect((await deployProject({ client: s.client, logger: new RecordingLogger(), spec, plan, runId: newRunId(), timeoutMs: 60_000, keepJobs: 0 })).status).toBe('success');
     expect(await live()).toEqual([]);
