@@ -1,10 +1,11 @@
 /**
- * `runBatchStage`: one batch stage as one Job per run, watched until its conditions say Complete or Failed.
+ * `runBatchStage`: one batch stage as one Job per run, watched until a pod of it succeeded or the Job failed.
  *
- * What Bodywork got wrong and this does not (bodywork-behaviour.md §2.8, §2.11, §2.12, §7.5): the outcome is read
- * from the Job's `Complete`/`Failed` conditions (with their reason), never from `status.succeeded/failed` counters,
- * so retries are honoured; every attempt's log is streamed while it runs, not printed after the step; nothing
- * sleeps or polls: the Job and its pods are watched.
+ * What Bodywork got wrong and this does not (bodywork-behaviour.md §2.8, §2.11, §2.12, §7.5): success is a pod that
+ * succeeded (the Job needs one completion; its controller marks it Complete up to a second later), failure the Job's
+ * `Failed` condition with its reason, never the `status.failed` counter, so retries are honoured; every attempt's
+ * log is streamed while it runs, not printed after the step; nothing sleeps or polls: the Job and its pods are
+ * watched.
  *
  * Time limits (plan/limits.ts): the container's command bounds the script alone and exits with
  * SCRIPT_TIMEOUT_EXIT_CODE at its limit, which is reported as `exceeded MAX_COMPLETION_TIME_SECONDS (N s)`, for each
