@@ -24,6 +24,7 @@ import { buildEnv, ConfigError, expand, materializeVolumes, mountMap, rewritePat
 import { allowTraverse, containerUser, lookPath, openWritableVolumes, type ProcessUser, type RunAsOptions } from './run-as.js';
 import { LogWriter, readLogFile } from './logs.js';
 import { ProbeWorker, type ProbeContext, type ProbeKind } from './probes.js';
+import { createWritableLayer } from './writable-layer.js';
 
 export interface PodWorkerTimings {
   /** Crash-loop back-off base (upstream 10 s). */
@@ -433,7 +434,13 @@ export class PodWorker {
     // Isolated: volumes are mounted at their mountPath, nothing to rewrite. Host network: the part-1 rewriting.
     const hostPath = (s: string): string => rewritePaths(s, mm);
     const rw = sb ? (s: string): string => s : hostPath;
-    const env: Record<string, string> = { ...this.env.baseEnv, ...this.env.containerEnv?.(this.pod, spec, this.env.baseEnv), HOSTNAME: this.pod.spec?.hostname ?? this.name };
+    const layer = createWritableLayer(this.podDir, spec.name, c.restartCount, mm.mounts.map(([p]) => p), this.env.dataDir, sb !== undefined);
+    const env: Record<string, string> = {
+      ...this.env.baseEnv,
+      ...this.env.containerEnv?.(this.pod, spec, this.env.baseEnv),
+      ...layer.env,
+      HOSTNAME: this.pod.spec?.hostname ?? this.name,
+    };
     // Not the sandbox's own HOME (root's): `/`, as a runtime gives a user the image does not know; the pod's env wins.
     if (user) env.HOME = '/';
     for (const [k, v] of vars) env[k] = rw(v);
@@ -479,6 +486,7 @@ export class PodWorker {
         const e = mm.mounts.find(([p]) => p === mp);
         if (e) mounts.push({ mountPath: e[0], source: e[1], readOnly: m.readOnly === true });
       }
+      mounts.push(...layer.mounts);
       [file, ...args] = sb.containerArgv(argv, mounts, cwd, user);
     }
     let child: ChildProcess;

@@ -33,6 +33,12 @@ export interface ContainerMount {
   /** Host path of the volume (or the subPath inside it). */
   source: string;
   readOnly: boolean;
+  /**
+   * The container's writable layer at an existing host directory (kubelet/writable-layer.ts): mounted after every
+   * volume (their sources may lie below it, in the data dir under /tmp), with the host directory bound at
+   * `<source>/<hostLink>`, where the layer's symlinks to the host's entries point.
+   */
+  layer?: { hostLink: string };
 }
 
 export interface PodFiles {
@@ -99,9 +105,12 @@ export function containerSetupScript(
   if (files.hosts && !taken.has('/etc/hosts')) all.push({ mountPath: '/etc/hosts', source: files.hosts, readOnly: false });
   if (files.resolvConf && !taken.has('/etc/resolv.conf')) all.push({ mountPath: '/etc/resolv.conf', source: files.resolvConf, readOnly: false });
   if (files.hostname && !taken.has('/etc/hostname')) all.push({ mountPath: '/etc/hostname', source: files.hostname, readOnly: false });
-  // Parents before children (a volume inside another volume is mounted after it).
-  all.sort((a, b) => a.mountPath.split('/').length - b.mountPath.split('/').length || a.mountPath.localeCompare(b.mountPath));
   const under = (p: string, dirs: string[]): boolean => dirs.some((d) => d === '/' || p === d || p.startsWith(d + '/'));
+  // Parents before children (a volume inside another volume is mounted after it). A mount over a directory that holds
+  // other mounts' sources (a volume at /tmp, where the sandbox keeps its data) goes after them, with what lies below it.
+  const hiding = all.filter((m) => all.some((o) => o !== m && under(o.source, [m.mountPath]))).map((m) => m.mountPath);
+  const late = (m: ContainerMount): number => (under(m.mountPath, hiding) ? 1 : 0);
+  all.sort((a, b) => late(a) - late(b) || a.mountPath.split('/').length - b.mountPath.split('/').length || a.mountPath.localeCompare(b.mountPath));
   const topOf = (p: string): string => '/' + p.split('/')[1];
   const newTops = [...new Set(all.filter((m) => m.mountPath !== '/' && !exists(topOf(m.mountPath))).map((m) => topOf(m.mountPath)))];
   const root = newTops.length && opts.chroot ? `${scratch}/root` : '';
@@ -129,6 +138,14 @@ export function containerSetupScript(
   const R = (p: string): string => shq(root + p);
   for (const m of all) {
     const target = m.mountPath;
+    if (m.layer) {
+      // An existing host directory (after the mounts whose sources it holds, see `hiding`). The host's own directory
+      // stays reachable inside the layer (a plain bind: mounts below the host directory are not carried), then the
+      // layer, with that bind (hence rbind), replaces the directory in this container only.
+      lines.push(`mount --bind ${shq(target)} ${shq(`${m.source}/${m.layer.hostLink}`)}`, `mount --rbind ${shq(m.source)} ${R(target)}`);
+      mounted.push(target);
+      continue;
+    }
     let dir: boolean;
     try {
       dir = isDir(m.source);

@@ -1,4 +1,7 @@
+import fs from 'node:fs';
 import net from 'node:net';
+import os from 'node:os';
+import path from 'node:path';
 import type { Readable } from 'node:stream';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import type { KubeObject } from '../../../src/sandbox/types.js';
@@ -111,11 +114,15 @@ describe('kubelet', () => {
   });
 
   it('logs: tail, timestamps, limitBytes, follow, and the API server error wording', async () => {
+    const goDir = fs.mkdtempSync(path.join(os.tmpdir(), 'kubelet-logs-'));
+    fs.chmodSync(goDir, 0o755); // pods run as a non-root user when the tests run as root
+    const go = path.join(goDir, 'go');
     h.store.create(
       'pods',
       'default',
       pod('talk', [
-        { name: 'a', command: ['sh', '-c', 'for i in 1 2 3 4 5; do echo line$i; done; echo err >&2; sleep 1; echo late; sleep 300'] },
+        // "late" waits for the test's go (a file), not for a time: the tail must be read before it on any machine.
+        { name: 'a', command: ['sh', '-c', 'for i in 1 2 3 4 5; do echo line$i; done; echo err >&2; while [ ! -e "$GO" ]; do sleep 0.05; done; echo late; sleep 300'], env: [{ name: 'GO', value: go }] },
         { name: 'b', command: ['sleep', '300'] },
       ]),
     );
@@ -131,6 +138,7 @@ describe('kubelet', () => {
     expect(await readAll(h.kubelet.logs.open('default', 'talk', { container: 'a', limitBytes: 8 }))).toBe('line1\nli');
     // follow: the stream delivers what is written later.
     const follow = h.kubelet.logs.open('default', 'talk', { container: 'a', follow: true, tailLines: 1 });
+    fs.writeFileSync(go, '');
     let seen = '';
     await new Promise<void>((resolve, reject) => {
       const t = setTimeout(() => reject(new Error(`follow saw only ${JSON.stringify(seen)}`)), 5000);

@@ -62,6 +62,19 @@ describe('host-network fallback', () => {
     const all = await sb.serviceUrls();
     expect(all.map((u) => `${u.namespace}/${u.name}:${u.port}`)).toEqual(['default/kubernetes:443', 'default/solo:80']);
   });
+
+  it('gives each container a private TMPDIR (no mount namespace to put it at /tmp)', async () => {
+    const run = async (name: string, script: string): Promise<string> => {
+      await c.core.createNamespacedPod({ namespace: 'default', body: { metadata: { name }, spec: { restartPolicy: 'Never', containers: [{ name: 'c', image: 'x', command: ['sh', '-c', script] }] } } });
+      await until(async () => ['Succeeded', 'Failed'].includes((await c.core.readNamespacedPod({ name, namespace: 'default' })).status?.phase ?? ''), `${name} to finish`);
+      return String(await c.core.readNamespacedPodLog({ name, namespace: 'default', container: 'c' }));
+    };
+    const first = await run('tmpdir-a', 'echo model > "$TMPDIR/m" && echo "$TMPDIR"');
+    const second = await run('tmpdir-b', 'test ! -e "$TMPDIR/m" && echo "$TMPDIR"');
+    expect(first.trim()).toMatch(/\/pods\/[0-9a-f-]+\/containers\/c\/0\/tmp$/);
+    expect(second.trim()).toMatch(/\/containers\/c\/0\/tmp$/);
+    expect(second.trim()).not.toBe(first.trim());
+  });
 });
 
 describe('a failed start', () => {

@@ -256,6 +256,22 @@ describe.skipIf(!isolationPossible)('isolated pod network', () => {
     expect(fs.existsSync('/srv-bodywork-test')).toBe(false);
   }, 60_000);
 
+  it('each container writes into its own /tmp and /var/tmp (a writable layer), unless a volume is mounted there', async () => {
+    // As on a cluster: what one pod leaves in /tmp, another never sees, and the host's /tmp is untouched.
+    const marker = `/tmp/bodywork-private-tmp-${process.pid}`;
+    const write = await runPod('tmp-writer', ['sh', '-c', `echo model > ${marker} && echo v > /var/tmp/bw-var && cat ${marker} && ls -ld /tmp | cut -c1-10`]);
+    expect(write.phase, write.log).toBe('Succeeded');
+    expect(write.log).toBe('model\ndrwxrwxrwt\n');
+    expect(fs.existsSync(marker)).toBe(false);
+    const read = await runPod('tmp-reader', ['sh', '-c', `test ! -e ${marker} && test ! -e /var/tmp/bw-var && echo private`]);
+    expect(read.log, read.log).toBe('private\n');
+    // A volume at /tmp is what the container sees there (two containers of the pod share it).
+    const shared = await runPod('tmp-volume', ['sh', '-c', 'echo kept > /tmp/v.txt'], { volumeMounts: [{ name: 't', mountPath: '/tmp' }] }, { volumes: [{ name: 't', emptyDir: {} }] });
+    expect(shared.phase, shared.log).toBe('Succeeded');
+    const pod = await c.core.readNamespacedPod({ name: 'tmp-volume', namespace: ns });
+    expect(fs.readFileSync(path.join(sb.dataDir, 'pods', pod.metadata!.uid!, 'volumes', 't', 'v.txt'), 'utf8')).toBe('kept\n');
+  }, 60_000);
+
   it('stop() leaves no namespaces, links or processes behind', async () => {
     const index = sb.network.podCIDR!.split('.')[2];
     const link = `bwsbx${index}`;
