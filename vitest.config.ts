@@ -1,3 +1,5 @@
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { defineConfig } from 'vitest/config';
 
 /**
@@ -32,6 +34,13 @@ const UPSTREAM_SUITES = [
   'test/on-upstream/*.test.ts',
 ];
 
+/**
+ * The venv cache of the CLI's sandboxes (`deploy --sandbox` run by tests) and of test clusters that ask for a shared
+ * one (test/support/cluster.ts): one machine-wide place for the tests, not the user's own cache, where what an image
+ * installs (the object store's moto) is installed once, not once per test.
+ */
+const BODYWORK_SANDBOX_CACHE = join(tmpdir(), 'bodywork-test-python-cache');
+
 const choice = process.env.BODYWORK_TEST_CLUSTER ?? 'both';
 if (!['both', 'embedded', 'upstream'].includes(choice)) throw new Error(`BODYWORK_TEST_CLUSTER must be both, embedded or upstream, got '${choice}'`);
 
@@ -46,7 +55,7 @@ export default defineConfig({
     projects: [
       ...(choice === 'upstream'
         ? []
-        : [{ extends: true, test: { name: 'embedded', include: ['test/**/*.test.ts'], exclude: ['test/on-upstream/**'], env: { BODYWORK_TEST_TARGET: 'embedded' } } }]),
+        : [{ extends: true, test: { name: 'embedded', include: ['test/**/*.test.ts'], exclude: ['test/on-upstream/**'], env: { BODYWORK_TEST_TARGET: 'embedded', BODYWORK_SANDBOX_CACHE } } }]),
       ...(choice === 'embedded'
         ? []
         : [
@@ -55,7 +64,7 @@ export default defineConfig({
               test: {
                 name: 'upstream',
                 include: UPSTREAM_SUITES,
-                env: { BODYWORK_TEST_TARGET: 'upstream' },
+                env: { BODYWORK_TEST_TARGET: 'upstream', BODYWORK_SANDBOX_CACHE },
                 // Builds test/upstream's control plane once, before any test (a no-op when it is up to date).
                 globalSetup: ['test/support/build-upstream.ts'],
                 // A control plane and its node start in about 10 s, longer on a loaded machine.

@@ -65,11 +65,14 @@ export interface Sandbox {
   serviceUrls(): Promise<ServiceUrl[]>;
   /** The URL of one Service port (the first port unless `port` names or numbers one); undefined when none. */
   serviceUrl(name: string, opts?: { namespace?: string; port?: number | string }): Promise<string | undefined>;
+  /** Makes an image's Python packages present on the node (SandboxNode.loadImage). */
+  loadImage(image: string, requirements: string[], opts?: { ownPackages?: boolean }): Promise<void>;
   /** Stops the server, the controllers and every process the kubelet started. */
   stop(): Promise<void>;
 }
 
 export const SANDBOX_NODE_NAME = 'sandbox';
+export { persistentCacheDir } from './python/index.js';
 export { SANDBOX_CONTEXT, sandboxKubeconfig, writeKubeconfig, type SandboxEndpoint } from './kubeconfig.js';
 
 /** Starts a sandbox; resolves once the API server answers. */
@@ -128,6 +131,7 @@ export async function startSandbox(options: SandboxOptions = {}): Promise<Sandbo
       return network.serviceUrls();
     },
     serviceUrl: (name, o) => serviceUrlOf(network, name, o),
+    loadImage: (image, requirements, opts) => node.loadImage(image, requirements, opts),
     stop: () =>
       (stopped ??= (async () => {
         // The node first: no process may outlive the sandbox, whatever else fails; it stops the pod network too.

@@ -53,7 +53,7 @@ describe('the action with command: plan', () => {
   it('annotates values Bodywork would have refused as warnings at their file and line, and still plans', () => {
     const ws = workspaceWith('iris-pipeline');
     const config = join(ws, 'project', 'stage-2-deploy-scoring-service', 'config.ini');
-    writeFileSync(config, `${readFileSync(config, 'utf8').replace('STAGE_TYPE="service"', 'STAGE_TYPE="Service"')}INGRESS=yes\n`);
+    writeFileSync(config, readFileSync(config, 'utf8').replace('STAGE_TYPE="service"', 'STAGE_TYPE="Service"').replace('PORT=5000\n', 'PORT=5000\nINGRESS=yes\n'));
     const run = runAction('source', { command: 'plan', 'project-dir': 'project' }, ws);
     expect(run.status).toBe(0);
     expect(run.stdout.split('\n').filter((l) => l.startsWith('::warning'))).toEqual([

@@ -113,6 +113,33 @@ describe('bodywork-deploy deploy with secrets', () => {
     expect(r.stderr).toMatch(/error: the sandbox has none of the project's Secrets; add --secret aws-credentials\.AWS_SECRET_ACCESS_KEY=\.\.\. \(or put NAME\.KEY=VALUE lines in a --secrets-file\)\n$/);
   });
 
+  it('with --sandbox, fills a Secret of object-store keys from the sandbox\'s S3 store, and stages hand a file over through it', async () => {
+    // Two stages in two pods: the writer's /tmp is its own, so the file can only travel through the bucket.
+    const secrets = '[secrets]\nAWS_ACCESS_KEY_ID=store\nAWS_SECRET_ACCESS_KEY=store\nAWS_ENDPOINT_URL=store\nS3_BUCKET=store\n';
+    const s3 = "import boto3, os\ns3 = boto3.client('s3', endpoint_url=os.environ['AWS_ENDPOINT_URL'], region_name='us-east-1')\nbucket = os.environ['S3_BUCKET']\n";
+    const stage = (script: string) =>
+      `[default]\nSTAGE_TYPE=batch\nEXECUTABLE_SCRIPT=${script}\nCPU_REQUEST=0.1\nMEMORY_REQUEST_MB=50\n\n[batch]\nMAX_COMPLETION_TIME_SECONDS=60\nRETRIES=0\n\n${secrets}`;
+    const dir = await project({
+      'bodywork.ini': '[default]\nPROJECT_NAME=store-handoff\nDOCKER_IMAGE=bodyworkml/bodywork-core:latest\n\n[workflow]\nDAG=write >> read\n\n[logging]\nLOG_LEVEL=INFO\n',
+      'write/config.ini': stage('write.py'),
+      'write/write.py': `${s3}open('/tmp/handoff.txt', 'w').write('model v1')\ns3.upload_file('/tmp/handoff.txt', bucket, 'handoff.txt')\nprint('uploaded', flush=True)\n`,
+      'write/requirements.txt': '',
+      'read/config.ini': stage('read.py'),
+      'read/read.py': `${s3}print('local copy:', os.path.exists('/tmp/handoff.txt'))\nprint('from the store:', s3.get_object(Bucket=bucket, Key='handoff.txt')['Body'].read().decode(), flush=True)\n`,
+      'read/requirements.txt': '',
+    });
+    const run = spawnCli('deploy', dir, '--sandbox');
+    await run.waitFor(/the sandbox keeps serving; stop it with Ctrl-C\n/);
+    run.child.kill('SIGINT');
+    expect(await run.exited).toBe(0);
+    const { stdout, stderr } = run.output();
+    expect(stderr).toContain("starting the sandbox's object store for Secret store");
+    expect(stderr).toMatch(/object store: http:\/\/127\.0\.0\.1:\d+ from this machine, \S+ from pods, bucket bodywork-models/);
+    expect(stdout).toMatch(/^read\s+batch\s+succeeded\s+1\s+/m);
+    expect(stderr).toContain('[read] local copy: False\n');
+    expect(stderr).toContain('[read] from the store: model v1\n');
+  }, 600_000);
+
   it('with --sandbox and the flags it asked for, deploys the [secrets] project', async () => {
     const dir = await project(iniWithSecrets('sandbox-secrets-ok'));
     const run = spawnCli('deploy', dir, '--sandbox', '--secret', 'aws-credentials.AWS_ACCESS_KEY_ID=AKIA1', '--secret', 'aws-credentials.AWS_SECRET_ACCESS_KEY=wJalr2');

@@ -1,7 +1,9 @@
 /**
  * The tutorial, end to end, with no cluster: deploy examples/iris-pipeline (the tutorial's own config
  * text) into the embedded sandbox, then run the tutorial's test as written — `kubectl proxy` and its
- * curl to the service's proxy path — and get a prediction back.
+ * curl to the service's proxy path — and get a prediction back. The model goes from the training
+ * stage to the service through an S3 bucket (the sandbox's object store, as `deploy --sandbox` starts
+ * it), never through a shared file: each pod has its own /tmp.
  */
 import { type ChildProcess, execFile, spawn } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
@@ -16,6 +18,7 @@ import type { V1Endpoints } from '@kubernetes/client-node';
 import { KubeClient, loadKubeConfig, waitForObject } from '../../src/engine/kube/index.js';
 import { RecordingLogger } from '../../src/engine/logger.js';
 import { bundleProject, planProject } from '../../src/engine/plan/index.js';
+import { objectStoreSecretNames, startObjectStore, withObjectStoreSecrets, type ObjectStore } from '../../src/cli/object-store.js';
 import { startTestCluster, type TestCluster } from '../support/cluster.js';
 
 const NAMESPACE = 'ml-pipeline';
@@ -27,18 +30,23 @@ let kubeconfig: string;
 let result: DeployResult;
 let proxy: ChildProcess | undefined;
 let client: KubeClient;
+let store: ObjectStore;
 const logger = new RecordingLogger();
 
 beforeAll(async () => {
   dir = mkdtempSync(join(tmpdir(), 'tutorial-'));
   kubeconfig = join(dir, 'kubeconfig');
-  sandbox = await startTestCluster(undefined, { kubeconfigPath: kubeconfig });
+  sandbox = await startTestCluster(undefined, { kubeconfigPath: kubeconfig, sharedPythonCache: true });
   const { spec, problems } = await loadProject(join(import.meta.dirname, '..', '..', 'examples', 'iris-pipeline'));
   expect(problems).toEqual([]);
   const plan = planProject(spec!, { namespace: NAMESPACE, runId: 'tutorial-1', codeBundle: await bundleProject(spec!) });
   client = KubeClient.create(loadKubeConfig({ content: sandbox.kubeconfig }).kc, logger);
-  result = await deployProject({ client, logger, spec: spec!, plan, runId: 'tutorial-1', timeoutMs: 240_000 });
-}, 300_000);
+  // As `deploy --sandbox` does: the object store fills the Secret the stages name in [secrets].
+  store = await startObjectStore(client, sandbox, { timeoutMs: 180_000 });
+  const secrets = withObjectStoreSecrets([], objectStoreSecretNames(plan, []), store.data);
+  expect(secrets.map((s) => s.name)).toEqual(['model-store']);
+  result = await deployProject({ client, logger, spec: spec!, plan, runId: 'tutorial-1', timeoutMs: 240_000, secrets });
+}, 900_000);
 
 afterAll(async () => {
   proxy?.kill('SIGTERM');
@@ -58,6 +66,14 @@ describe('the tutorial against the sandbox', () => {
     expect([service.readyReplicas, service.replicas]).toEqual([2, 2]);
     expect(service.url).toBe(`http://${SERVICE}.${NAMESPACE}.svc.cluster.local:5000`);
     expect(logger.entries.map((e) => e.message)).toContain(`creating namespace=${NAMESPACE}`);
+  });
+
+  it('saves the model in the stage\'s writable working copy, then hands it over through the object store', async () => {
+    const lines = logger.entries.map((e) => e.message);
+    expect(lines).toContainEqual(expect.stringMatching(/saved model to \/bodywork\/project\/stage-1-train-model\/iris_tree_classifier\.joblib$/));
+    expect(lines).toContainEqual(expect.stringMatching(/uploaded model to s3:\/\/bodywork-models\/models\/iris_tree_classifier\.joblib$/));
+    const listing = await (await fetch(`${store.hostUrl}/${store.bucket}?list-type=2`)).text();
+    expect(listing).toContain('<Key>models/iris_tree_classifier.joblib</Key>');
   });
 
   it("answers the tutorial's curl through kubectl proxy", async () => {

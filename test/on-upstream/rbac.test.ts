@@ -17,6 +17,8 @@ import { startFakeGitHub, type FakeGitHub } from '../action/support/fake-github.
 import { root, runAction, type ActionRun } from '../action/support/run-action.js';
 import { batchProject, httpServer, removeProject, writeProject } from '../engine/deploy/helpers.js';
 import { serviceAccountToken, startTestCluster, type TestCluster } from '../support/cluster.js';
+import { startObjectStore } from '../../src/cli/object-store.js';
+import { KubeClient, loadKubeConfig } from '../../src/engine/kube/index.js';
 
 const run = promisify(execFile);
 let cluster: TestCluster;
@@ -45,7 +47,7 @@ async function applyClusterRole(rules: unknown[]): Promise<void> {
 }
 
 beforeAll(async () => {
-  cluster = await startTestCluster('upstream');
+  cluster = await startTestCluster('upstream', { sharedPythonCache: true });
   admin = new NodeHttp(cluster.adminKubeconfig);
   dirs.push(await writeProject({}));
   adminFile = join(dirs[0], 'admin.kubeconfig');
@@ -92,9 +94,13 @@ describe("the README's minimal RBAC on kube-apiserver", () => {
     const ws = await writeProject({});
     dirs.push(ws);
     cpSync(join(root, 'examples', 'iris-pipeline'), join(ws, 'project'), { recursive: true });
-    const first = await bundle(ws, { namespace: 'rbac-iris' });
+    // The model store is the cluster admin's (started as `deploy --sandbox` does); its Secret comes in the
+    // `secrets` input, as a workflow would pass its store's credentials.
+    const store = await startObjectStore(KubeClient.create(loadKubeConfig({ content: cluster.adminKubeconfig }).kc), cluster, { timeoutMs: 180_000 });
+    const secrets = Object.entries(store.data).map(([k, v]) => `model-store.${k}=${v}`).join('\n');
+    const first = await bundle(ws, { namespace: 'rbac-iris', secrets });
     expect(first.status, first.stdout + first.stderr).toBe(0);
-    const again = await bundle(ws, { namespace: 'rbac-iris' });
+    const again = await bundle(ws, { namespace: 'rbac-iris', secrets });
     expect(again.status, again.stdout + again.stderr).toBe(0);
     const down = await bundle(ws, { namespace: 'rbac-iris', command: 'teardown' });
     expect(down.status, down.stdout + down.stderr).toBe(0);

@@ -10,7 +10,7 @@
 import { chmodSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { sandboxKubeconfig, startSandbox, writeKubeconfig, type Sandbox, type SandboxOptions } from '../../src/sandbox/index.js';
+import { persistentCacheDir, sandboxKubeconfig, startSandbox, writeKubeconfig, type Sandbox, type SandboxOptions } from '../../src/sandbox/index.js';
 import { serviceUrlOf } from '../../src/sandbox/network/index.js';
 import { NodeHttp } from '../../src/sandbox/node/http.js';
 import { startUpstreamCluster } from './upstream-cluster.js';
@@ -33,6 +33,10 @@ export interface TestCluster {
   adminKubeconfig: string;
   /** A host URL of one Service port (the first unless `port` says), through our node's Service proxy. */
   serviceUrl(name: string, opts?: { namespace?: string; port?: number | string }): Promise<string | undefined>;
+  /** Whether pods have their own network namespaces (else they share the host's network). */
+  isolated: boolean;
+  /** Makes an image's Python packages present on our node (SandboxNode.loadImage). */
+  loadImage(image: string, requirements: string[], opts?: { ownPackages?: boolean }): Promise<void>;
   /** The embedded sandbox itself (undefined upstream): for what only the sandbox has, such as fault injection. */
   sandbox?: Sandbox;
   stop(): Promise<void>;
@@ -44,17 +48,27 @@ export interface TestClusterOptions {
   /** Our node's kubelet, on either control plane. */
   kubelet?: SandboxOptions['kubelet'];
   kubeconfigPath?: string;
+  /**
+   * Our node's Python venvs in the shared cache the CLI's sandboxes use (persistentCacheDir: BODYWORK_SANDBOX_CACHE,
+   * which vitest.config.ts sets) instead of the cluster's own data dir: for tests whose images install large packages
+   * (the object store's moto), so that a machine installs them once.
+   */
+  sharedPythonCache?: boolean;
 }
 
 export async function startTestCluster(target: ClusterTarget = clusterTarget(), o: TestClusterOptions = {}): Promise<TestCluster> {
+  const cacheDir = o.sharedPythonCache ? persistentCacheDir() : undefined;
+  const python = cacheDir ? { python: { cacheDir } } : {};
   if (target === 'embedded') {
-    const sandbox = await startSandbox({ warn: () => {}, ...o.sandbox, kubelet: { ...o.sandbox?.kubelet, ...o.kubelet }, kubeconfigPath: o.kubeconfigPath });
+    const sandbox = await startSandbox({ warn: () => {}, ...python, ...o.sandbox, kubelet: { ...o.sandbox?.kubelet, ...o.kubelet }, kubeconfigPath: o.kubeconfigPath });
     return {
       target,
       kubeconfig: sandbox.kubeconfig,
       token: sandbox.token,
       adminKubeconfig: sandbox.kubeconfig,
       serviceUrl: (name, opts) => sandbox.serviceUrl(name, opts),
+      isolated: sandbox.network.mode === 'isolated',
+      loadImage: (image, requirements, opts) => sandbox.loadImage(image, requirements, opts),
       sandbox,
       stop: () => sandbox.stop(),
     };
@@ -62,7 +76,7 @@ export async function startTestCluster(target: ClusterTarget = clusterTarget(), 
   const dir = mkdtempSync(join(tmpdir(), 'bodywork-upstream-test-'));
   // The node's data (pod volumes, the Python venvs) lies below: the non-root pod user must be able to pass through.
   chmodSync(dir, 0o711);
-  const upstream = await startUpstreamCluster({ kubeconfigPath: join(dir, 'admin.kubeconfig'), dataDir: join(dir, 'data'), node: { warn: () => {}, kubelet: o.kubelet } });
+  const upstream = await startUpstreamCluster({ kubeconfigPath: join(dir, 'admin.kubeconfig'), dataDir: join(dir, 'data'), node: { warn: () => {}, kubelet: o.kubelet, ...python } });
   try {
     const admin = new NodeHttp(upstream.kubeconfig);
     const token = await adminToken(admin);
@@ -75,6 +89,8 @@ export async function startTestCluster(target: ClusterTarget = clusterTarget(), 
       token,
       adminKubeconfig: upstream.kubeconfig,
       serviceUrl: (name, opts) => serviceUrlOf(upstream.node.network, name, opts),
+      isolated: upstream.node.network.mode === 'isolated',
+      loadImage: (image, requirements, opts) => upstream.node.loadImage(image, requirements, opts),
       stop: async () => {
         await upstream.stop();
         rmSync(dir, { recursive: true, force: true });

@@ -1,29 +1,33 @@
 """
-Stage 1 (batch): train the iris classifier and save it to the model store.
+Stage 1 (batch): train the iris classifier and upload it to the model store, an S3 bucket.
 
-Runs offline: the data is scikit-learn's bundled copy of the iris data set (no download), and the
-model is written to the directory named by the MODEL_STORE environment variable (default
-/tmp/bodywork-models), where stage 2 loads it from.
+As in the tutorial, the model is first saved next to this script (the stage runs in a writable
+copy of the project) and then uploaded with boto3, to s3://$S3_BUCKET/models/iris_tree_classifier.joblib,
+where stage 2 downloads it from. The bucket, endpoint and credentials come from the Secret named in
+config.ini's [secrets] (the sandbox's object store fills it; on a cluster, create it).
+The data is scikit-learn's bundled copy of the iris data set (no download).
 """
 import os
 import sys
 from pathlib import Path
 
+import boto3
 import joblib
 from sklearn.datasets import load_iris
 from sklearn.metrics import accuracy_score, classification_report, f1_score
 from sklearn.model_selection import train_test_split
 from sklearn.tree import DecisionTreeClassifier
 
-MODEL_STORE = Path(os.environ.get('MODEL_STORE', '/tmp/bodywork-models'))
 MODEL_FILE = 'iris_tree_classifier.joblib'
+MODEL_KEY = f'models/{MODEL_FILE}'
 
 
 def main() -> None:
     """Main script to be executed."""
     features, labels = load_data()
     trained_model = train_model(features, labels)
-    persist_model(trained_model, MODEL_STORE / MODEL_FILE)
+    persist_model(trained_model, Path(MODEL_FILE))
+    upload_model(Path(MODEL_FILE), os.environ['S3_BUCKET'], MODEL_KEY)
 
 
 def load_data():
@@ -49,17 +53,25 @@ def train_model(features, labels) -> DecisionTreeClassifier:
 
 
 def persist_model(model: DecisionTreeClassifier, path: Path) -> None:
-    """Save the model; write a temporary file first so a reader never sees half a model."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    partial = path.with_name(path.name + '.partial')
-    joblib.dump(model, partial)
-    os.replace(partial, path)
-    print(f'saved model to {path}')
+    """Save the model in the working directory, as the tutorial's script does."""
+    joblib.dump(model, path)
+    print(f'saved model to {path.resolve()}')
+
+
+def s3_client():
+    """boto3's S3 client; AWS_ENDPOINT_URL names a store other than AWS (older boto3 reads it only this way)."""
+    return boto3.client('s3', endpoint_url=os.environ.get('AWS_ENDPOINT_URL') or None)
+
+
+def upload_model(path: Path, bucket: str, key: str) -> None:
+    """Upload the saved model; S3 replaces an object whole, so a reader never sees half a model."""
+    s3_client().upload_file(str(path), bucket, key)
+    print(f'uploaded model to s3://{bucket}/{key}')
 
 
 if __name__ == '__main__':
     try:
         main()
-    except OSError as e:
-        print(f'could not save the model to MODEL_STORE={MODEL_STORE}: {e}', file=sys.stderr)
+    except KeyError as e:
+        print(f'missing environment variable {e}: add it to the Secret named in config.ini [secrets]', file=sys.stderr)
         sys.exit(1)

@@ -1,8 +1,9 @@
 """
 Stage 2 (service): serve the model trained by stage 1 over HTTP.
 
-Loads the model once at start-up from the directory named by MODEL_STORE (default
-/tmp/bodywork-models) and exposes POST /iris/v1/score on port 5000, e.g.
+Downloads the model stage 1 uploaded (s3://$S3_BUCKET/models/iris_tree_classifier.joblib, with boto3;
+endpoint and credentials from the Secret named in config.ini's [secrets]) once at start-up, and
+exposes POST /iris/v1/score on port 5000, e.g.
 
     curl -X POST http://<service>:5000/iris/v1/score -H 'Content-Type: application/json' \
         -d '{"sepal_length": 5.1, "sepal_width": 3.5, "petal_length": 1.4, "petal_width": 0.2}'
@@ -15,15 +16,15 @@ answers
 """
 import os
 import sys
-from pathlib import Path
+import tempfile
 from typing import Dict
 
+import boto3
 import joblib
 import numpy as np
 from flask import Flask, Response, jsonify, make_response, request
 
-MODEL_STORE = Path(os.environ.get('MODEL_STORE', '/tmp/bodywork-models'))
-MODEL_FILE = 'iris_tree_classifier.joblib'
+MODEL_KEY = 'models/iris_tree_classifier.joblib'
 FEATURES = ('sepal_length', 'sepal_width', 'petal_length', 'petal_width')
 
 app = Flask(__name__)
@@ -71,18 +72,22 @@ def model_predictions(X: np.ndarray) -> Dict[str, str]:
     }
 
 
-def get_model(path: Path):
-    """Load the model saved by stage 1, or exit with a clear message if it is not there."""
-    try:
+def get_model(bucket: str, key: str):
+    """Download and load the model uploaded by stage 1, or exit with a clear message."""
+    s3 = boto3.client('s3', endpoint_url=os.environ.get('AWS_ENDPOINT_URL') or None)
+    with tempfile.TemporaryDirectory() as tmp:
+        path = os.path.join(tmp, 'model.joblib')
+        try:
+            s3.download_file(bucket, key, path)
+        except Exception as e:  # botocore's ClientError (404) or a connection error
+            print(f'no model at s3://{bucket}/{key}: run stage-1-train-model first ({e})',
+                  file=sys.stderr)
+            sys.exit(1)
         return joblib.load(path)
-    except FileNotFoundError:
-        print(f'no model at {path}: run stage-1-train-model first, with the same MODEL_STORE',
-              file=sys.stderr)
-        sys.exit(1)
 
 
 if __name__ == '__main__':
-    model = get_model(MODEL_STORE / MODEL_FILE)
+    model = get_model(os.environ['S3_BUCKET'], MODEL_KEY)
     print(f'loaded model={model}')
     print('starting API server')
     app.run(host='0.0.0.0', port=5000)

@@ -12,7 +12,9 @@ import type { Command } from 'commander';
 import { deployProject, formatDuration } from '../../engine/deploy/deploy.js';
 import type { DeployResult } from '../../engine/deploy/types.js';
 import type { PlannedServiceStage } from '../../engine/plan/index.js';
-import { startSandbox, type Sandbox } from '../../sandbox/index.js';
+import { persistentCacheDir, startSandbox, type Sandbox } from '../../sandbox/index.js';
+import { OBJECT_STORE, OBJECT_STORE_KEYS } from '../../sandbox/object-store.js';
+import { objectStoreSecretNames, startObjectStore, withObjectStoreSecrets } from '../object-store.js';
 import { type ClusterFlags, type CodeSourceFlags, clientFromFlags, codeSourceOptions, gitCommit, planOrExit, withClusterOptions, renderTable } from '../cluster.js';
 import { parseDuration } from '../../engine/duration.js';
 import { neutralise } from '../../engine/untrusted.js';
@@ -92,7 +94,7 @@ export function registerDeploy(program: Command, io: CliIo): void {
         throw new CliExit(EXIT_USAGE, 'error: --sandbox deploys into its own cluster; it cannot be combined with --kubeconfig or --context');
       }
       // Before anything is printed: from here on every message has the values redacted.
-      const secrets = await secretsFromFlags(flags);
+      let secrets = await secretsFromFlags(flags);
       const logger = stderrLogger(io, flags.verbose === true);
       const spec = await loadProjectOrExit(dir, io);
       const stages = flags.stages
@@ -111,9 +113,12 @@ export function registerDeploy(program: Command, io: CliIo): void {
         ...(commitSha !== undefined ? { commitSha } : {}),
         runId,
       });
-      // A new sandbox has no Secrets: every key the stages read must be given, or the run could only fail.
+      // A new sandbox has no Secrets: every key the stages read must be given, or the run could only fail. Secrets
+      // holding only object-store keys (AWS_*, S3_BUCKET) the sandbox's own object store fills.
+      const storeSecrets = flags.sandbox ? objectStoreSecretNames(plan, secrets) : [];
       if (flags.sandbox) {
-        const missing = missingSandboxSecrets(dir, plan, secrets);
+        const placeholders = Object.fromEntries(OBJECT_STORE_KEYS.map((k) => [k, '']));
+        const missing = missingSandboxSecrets(dir, plan, withObjectStoreSecrets(secrets, storeSecrets, placeholders));
         for (const line of missing.lines) io.stderr(`${line}\n`);
         if (missing.flags.length > 0) {
           throw new CliExit(EXIT_USAGE, `error: the sandbox has none of the project's Secrets; add ${missing.flags.join(' ')} (or put NAME.KEY=VALUE lines in a --secrets-file)`);
@@ -143,12 +148,20 @@ export function registerDeploy(program: Command, io: CliIo): void {
         if (flags.sandbox) {
           tempDir = mkdtempSync(join(tmpdir(), 'bodywork-deploy-'));
           kubeconfigPath = join(tempDir, 'kubeconfig');
-          sandbox = await startSandbox({ kubeconfigPath, namespace: plan.namespace, warn: (m) => logger.debug(m) });
+          const cacheDir = persistentCacheDir();
+          sandbox = await startSandbox({ kubeconfigPath, namespace: plan.namespace, warn: (m) => logger.debug(m), ...(cacheDir ? { python: { cacheDir } } : {}) });
           kubeconfigContent = sandbox.kubeconfig;
           io.stderr(`sandbox running at ${sandbox.url}${sandbox.network.mode === 'host' ? ` (pods on the host network: ${sandbox.network.reason ?? 'no isolation available'})` : ''}\n`);
           io.stderr(`kubeconfig: ${kubeconfigPath} (try: kubectl --kubeconfig ${kubeconfigPath} get pods -n ${plan.namespace})\n`);
         }
         const client = clientFromFlags(flags, logger, kubeconfigContent);
+        if (sandbox !== undefined && storeSecrets.length > 0) {
+          const sb = sandbox;
+          io.stderr(`starting the sandbox's object store for Secret ${storeSecrets.join(', ')} (S3-compatible, moto; its first start installs moto from PyPI)\n`);
+          const store = await startObjectStore(client, { isolated: sb.network.mode === 'isolated', loadImage: (i, r, o) => sb.loadImage(i, r, o), serviceUrl: (n, o) => sb.serviceUrl(n, o) }, { signal: interrupted.signal });
+          secrets = withObjectStoreSecrets(secrets, storeSecrets, store.data);
+          io.stderr(`object store: ${store.hostUrl} from this machine, ${store.endpoint} from pods, bucket ${store.bucket} (${OBJECT_STORE.namespace}/${OBJECT_STORE.name})\n`);
+        }
         if (interrupted.signal.aborted) throw new CliExit(SIGNAL_EXIT[received ?? 'SIGINT'], 'interrupted before the deployment started');
         const result = await deployProject({
           client,

@@ -58,6 +58,11 @@ export interface SandboxNode {
   status: NodeStatusReporter;
   /** The kubelet API (undefined without `serving`). */
   server?: KubeletServer;
+  /**
+   * Makes an image's Python packages present on this node (PythonEnvironments.install), as `kind load` or a
+   * pre-pull would: for images whose packages pods cannot download themselves.
+   */
+  loadImage(image: string, requirements: string[], opts?: { ownPackages?: boolean }): Promise<void>;
   /** Kills every pod process, stops the network, the watches and the heartbeats. The Node object stays, as upstream. */
   stop(): Promise<void>;
 }
@@ -115,6 +120,10 @@ export async function attachNode(o: NodeOptions): Promise<SandboxNode> {
       kubelet,
       status,
       server,
+      async loadImage(image, requirements, opts) {
+        if (!python) throw new Error(`cannot load image ${image}: this node runs without Python environments`);
+        await python.install(image, requirements, opts);
+      },
       // Kubelet first (no process may outlive the node), then the rest in reverse order of start.
       stop: () => (stopped ??= (async () => {
         status.stop();

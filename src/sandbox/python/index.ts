@@ -34,6 +34,7 @@
 import { execFile } from 'node:child_process';
 import crypto from 'node:crypto';
 import fs from 'node:fs';
+import os from 'node:os';
 import path from 'node:path';
 import { PIP_HOOK_PTH, PIP_HOOK_PY, shimScript, VENV_HELPER } from './scripts.js';
 
@@ -78,6 +79,14 @@ export interface PythonEnvironments {
   containerEnv(image: string, baseEnv?: Readonly<Record<string, string>>): Record<string, string>;
   /** Creates the image's venv now if needed (shared with concurrent callers and pods), and describes it. */
   environmentFor(image: string, baseEnv?: Readonly<Record<string, string>>): Promise<PythonEnvironment>;
+  /**
+   * Installs `requirements` (pip specifiers) into the image's venv from this machine, with its network: the sandbox's
+   * way of pulling an image whose packages its pods cannot download themselves (isolated pods have no route out).
+   * pip holds the venv's lock, so pods of the image wait for it. Rejects with pip's output when it fails.
+   * `ownPackages`: the image brings all its packages (the venv stops seeing the system's site-packages, whose
+   * versions, Debian's, may clash with what pip installs: a newer cryptography under Debian's pyOpenSSL fails).
+   */
+  install(image: string, requirements: string[], opts?: { ownPackages?: boolean }): Promise<void>;
   /** The venv creations recorded in this cache, oldest first. */
   creations(): VenvCreation[];
   /** Waits for creations started by environmentFor. */
@@ -86,6 +95,20 @@ export interface PythonEnvironments {
 
 const DEFAULT_PATH = '/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin';
 const SHIM_NAMES = ['python', 'python3', 'pip', 'pip3'];
+
+/**
+ * Where the CLI's sandboxes keep their venvs between runs, so that what an image installed (the object store's moto,
+ * a project's requirements) is there the next time, as a node keeps pulled images: `BODYWORK_SANDBOX_CACHE` when set
+ * (empty: none, a temporary one per sandbox), else `$XDG_CACHE_HOME/bodywork-deploy/python` (default ~/.cache), or
+ * `/var/cache/bodywork-deploy/python` as root (pods then run as another user, who cannot pass through /root).
+ */
+export function persistentCacheDir(env: NodeJS.ProcessEnv = process.env, root = typeof process.getuid === 'function' && process.getuid() === 0): string | undefined {
+  const own = env.BODYWORK_SANDBOX_CACHE;
+  if (own !== undefined) return own.trim() === '' ? undefined : path.resolve(own);
+  if (root) return '/var/cache/bodywork-deploy/python';
+  const base = env.XDG_CACHE_HOME?.trim() || path.join(env.HOME?.trim() || os.homedir(), '.cache');
+  return path.join(base, 'bodywork-deploy', 'python');
+}
 
 /** Image labels that name the same image share a venv: a missing tag means `latest`. */
 export function normalizeImage(image: string): string {
@@ -188,6 +211,32 @@ export function createPythonEnvironments(opts: PythonEnvironmentsOptions): Pytho
         await p;
       }
       return { image: normalizeImage(image), venvDir, binDir: path.join(venvDir, 'bin'), env };
+    },
+    async install(image, requirements, opts = {}) {
+      const { venvDir, binDir, env } = await this.environmentFor(image);
+      if (opts.ownPackages) {
+        // venv's own switch (pyvenv.cfg), read by every interpreter start.
+        const cfg = path.join(venvDir, 'pyvenv.cfg');
+        const text = fs.readFileSync(cfg, 'utf8');
+        const own = text.replace(/^include-system-site-packages\s*=.*$/m, 'include-system-site-packages = false');
+        if (own !== text) writeAtomic(cfg, own);
+      }
+      log(`python: installing ${requirements.join(' ')} into the environment of image ${normalizeImage(image)}`);
+      // pip's usual network patience here (the pods' PIP_DEFAULT_TIMEOUT/PIP_RETRIES are short on purpose).
+      const { PIP_DEFAULT_TIMEOUT: _t, PIP_RETRIES: _r, ...pipEnv } = env;
+      // Without the system's site-packages the venv has no pip of its own: the system's pip installs into it.
+      const [pip, ...pipArgs] = opts.ownPackages ? [python, '-m', 'pip', '--python', path.join(binDir, 'python')] : [path.join(binDir, 'pip')];
+      await new Promise<void>((resolve, reject) => {
+        execFile(
+          pip,
+          [...pipArgs, 'install', '--quiet', ...requirements],
+          { env: { ...process.env, ...pipEnv }, timeout: 900_000, maxBuffer: 16 * 1024 * 1024 },
+          (err, stdout, stderr) => {
+            if (err) reject(new Error(`pip install ${requirements.join(' ')} for image ${image} failed: ${`${stdout}${stderr}`.trim().split('\n').slice(-5).join('\n') || err.message}`));
+            else resolve();
+          },
+        );
+      });
     },
     creations() {
       let text: string;

@@ -11,6 +11,16 @@ const repo = fileURLToPath(new URL('../../../', import.meta.url));
 const fixture = (name: string) => path.join(repo, 'test/fixtures/projects', name);
 const rendered = async (dir: string) => (await loadProject(dir)).problems.map(formatProblem);
 
+/** The iris example's `[secrets]`: the model store's keys, one a line from `line`, in Secret `model-store`. */
+function modelStoreRefs(file: string, line: number): ProjectSpec['stages'][string]['secrets'] {
+  return ['AWS_ACCESS_KEY_ID', 'AWS_SECRET_ACCESS_KEY', 'AWS_DEFAULT_REGION', 'AWS_ENDPOINT_URL', 'S3_BUCKET'].map((key, i) => ({
+    env: key,
+    key,
+    secret: 'model-store',
+    source: { file, line: line + i },
+  }));
+}
+
 describe('loadProject on the examples', () => {
   it('reads the tutorial\'s INI project, quoted values and all, into the expected ProjectSpec', async () => {
     // Given the tutorial's exact config text (examples/iris-pipeline)
@@ -38,9 +48,9 @@ describe('loadProject on the examples', () => {
           args: [],
           cpuRequest: 0.5,
           memoryRequestMb: 100,
-          requirements: ['joblib', 'scikit-learn'],
+          requirements: ['boto3', 'joblib', 'scikit-learn'],
           requirementsFile: 'stage-1-train-model/requirements.txt',
-          secrets: [],
+          secrets: modelStoreRefs('stage-1-train-model/config.ini', 12),
           batch: { maxCompletionTimeSeconds: 30, retries: 2 },
           source: { file: 'stage-1-train-model/config.ini', line: 1 },
         },
@@ -51,9 +61,9 @@ describe('loadProject on the examples', () => {
           args: [],
           cpuRequest: 0.25,
           memoryRequestMb: 100,
-          requirements: ['flask', 'joblib', 'numpy', 'scikit-learn'],
+          requirements: ['boto3', 'flask', 'joblib', 'numpy', 'scikit-learn'],
           requirementsFile: 'stage-2-deploy-scoring-service/requirements.txt',
-          secrets: [],
+          secrets: modelStoreRefs('stage-2-deploy-scoring-service/config.ini', 13),
           service: { maxStartupTimeSeconds: 30, replicas: 2, port: 5000, ingress: false },
           source: { file: 'stage-2-deploy-scoring-service/config.ini', line: 1 },
         },
