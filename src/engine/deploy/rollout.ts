@@ -164,6 +164,8 @@ export interface WaitForRolloutOptions {
   description?: string;
   /** Called when the number of ready new pods changes. */
   onProgress?: (ready: number, desired: number) => void;
+  /** Called with the new ReplicaSet's pods (not being deleted) whenever one of them changes (to follow their logs). */
+  onPods?: (pods: V1Pod[]) => void;
   /** Watch tuning (tests). */
   watch?: { idleTimeoutMs?: number; backoff?: { baseMs?: number; capMs?: number } };
 }
@@ -285,11 +287,13 @@ export async function waitForRollout(opts: WaitForRolloutOptions): Promise<Rollo
           if (podWatch?.ac !== ac) return;
           podWatch.synced = true;
           pods = objects;
+          opts.onPods?.(newPods());
           evaluate();
         },
         onEvent: (e, objects) => {
           if (e.synthetic || podWatch?.ac !== ac) return;
           pods = objects;
+          opts.onPods?.(newPods());
           evaluate();
         },
       }).catch(fail);
