@@ -15,8 +15,8 @@ export function problemUrl(file: string, line: number | undefined, context: Pick
   return `${server}/${context.repository}/blob/${context.sha}/${path}${line !== undefined ? `#L${line}` : ''}`;
 }
 
-/** `problems` have workspace-relative paths; `projectPath` is the project directory's. */
-export function renderConfigSummary(projectPath: string, problems: ConfigProblem[], context: RunContext): string {
+/** `problems` have workspace-relative paths; `projectPath` is the project directory's; `command` the action's (deploy, plan, teardown). */
+export function renderConfigSummary(command: string, projectPath: string, problems: ConfigProblem[], context: RunContext): string {
   const sorted = sortProblems(problems).sort((a, b) => Number(a.severity === 'warning') - Number(b.severity === 'warning'));
   const errors = problems.filter((p) => p.severity === 'error').length;
   const rows = sorted.map((p) => {
@@ -29,7 +29,7 @@ export function renderConfigSummary(projectPath: string, problems: ConfigProblem
     ];
   });
   return (
-    `## ❌ Bodywork deploy: configuration problems in ${code(projectPath)}\n\n` +
+    `## ❌ Bodywork ${escapeHtml(command)}: configuration problems in ${code(projectPath)}\n\n` +
     `**Failure:** ${errors} configuration problem${errors === 1 ? '' : 's'} in ${code(projectPath)}; nothing was deployed.\n\n` +
     table(['Severity', 'Where', 'Problem'], rows)
   );

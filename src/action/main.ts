@@ -84,7 +84,7 @@ export async function run(): Promise<void> {
       const errors = problems.filter((p) => p.severity === 'error').length;
       core.setOutput('status', 'failure');
       out.fail(`bodywork-deploy: ${errors} configuration problem${errors === 1 ? '' : 's'} in ${inputs.projectDir}; nothing was deployed`);
-      await out.writeSummary(renderConfigSummary(projectPath, problems.map((p) => ({ ...p, file: joinPath(projectPath, p.file) })), context));
+      await out.writeSummary(renderConfigSummary(inputs.command, projectPath, problems.map((p) => ({ ...p, file: joinPath(projectPath, p.file) })), context));
       return;
     }
 

@@ -6,6 +6,7 @@ const context = { workspace: '/ws', serverUrl: 'https://github.example.com/', re
 describe('the config failure summary', () => {
   it('lists every problem, errors first, each linked to its line at the commit, all text escaped', () => {
     const text = renderConfigSummary(
+      'deploy',
       'ml project',
       [
         { severity: 'warning', file: 'ml project/bodywork.yaml', line: 2, message: 'unknown key <b>colour</b>' },
@@ -27,6 +28,6 @@ describe('the config failure summary', () => {
   it('links only when the run knows its repository and commit', () => {
     expect(problemUrl('a/b.yaml', 3, { repository: 'o/r', sha: 'abc' })).toBe('https://github.com/o/r/blob/abc/a/b.yaml#L3');
     expect(problemUrl('a/b.yaml', 3, { repository: 'o/r' })).toBeUndefined();
-    expect(renderConfigSummary('.', [{ severity: 'error', file: 'bodywork.yaml', line: 1, message: 'm' }], { workspace: '/ws' })).not.toContain('<a href');
+    expect(renderConfigSummary('plan', '.', [{ severity: 'error', file: 'bodywork.yaml', line: 1, message: 'm' }], { workspace: '/ws' })).not.toContain('<a href');
   });
 });
