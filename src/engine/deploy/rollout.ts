@@ -162,7 +162,7 @@ export interface WaitForRolloutOptions {
   logger?: Logger;
   /** What to call the Deployment in the timeout message, e.g. `the rollback of Deployment x`. */
   description?: string;
-  /** Called when the number of ready new pods changes. */
+  /** Called when the number of ready new pods changes, and with (desired, desired) at the end of a complete rollout. */
   onProgress?: (ready: number, desired: number) => void;
   /** Called with the new ReplicaSet's pods (not being deleted) whenever one of them changes (to follow their logs). */
   onPods?: (pods: V1Pod[]) => void;
@@ -264,6 +264,9 @@ export async function waitForRollout(opts: WaitForRolloutOptions): Promise<Rollo
       const status = rolloutStatus(deployment);
       if (status.state === 'complete') {
         const d = deployment;
+        // Progress always ends with every replica ready, even when the last pod change came after the Deployment's.
+        const desired = d.spec?.replicas ?? 1;
+        if (lastReady !== desired) opts.onProgress?.(desired, desired);
         finish(() => resolve({ kind: 'complete', deployment: d, message: status.message }));
       } else if (status.state === 'failed') {
         const notReady = newPods().filter((p) => !isPodReady(p));
