@@ -87,7 +87,13 @@ export function stderrLogger(io: CliIo, verbose = false): Logger {
   };
 }
 
-/** `value` as the one JSON document of `-o json` (stdout, newline-terminated). */
+/**
+ * `value` as the one JSON document of `-o json` (stdout, newline-terminated). Its strings quote stage logs and
+ * cluster messages, so, as for every message: secret values redacted, and `##[` written `\u0023#[` (the same
+ * string to a JSON parser, no command to a CI runner, which reads `##[...]` anywhere in a line; JSON escapes line
+ * breaks and indents every line, so no line starts with `::`).
+ */
 export function printJson(io: CliIo, value: unknown): void {
-  io.stdout(`${JSON.stringify(value, null, 2)}\n`);
+  const text = JSON.stringify(value, (_key, v: unknown) => (typeof v === 'string' ? redact(v) : v), 2);
+  io.stdout(`${text.replace(/##\[/g, '\\u0023#[')}\n`);
 }
