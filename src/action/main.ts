@@ -1,9 +1,9 @@
 /**
  * The GitHub Action's entry point: a thin shell over the engine. Credentials are read and masked first; then the
  * project is loaded and validated (config problems become log lines, annotations on their file and line, and a job
- * summary linking to them), and the command runs: `deploy` (the default), `plan` or `teardown`. On pull_request events (`preview: auto`) the project goes to
- * its own namespace `<namespace>-pr-<number>`, with a sticky PR comment and a GitHub deployment; a closed PR tears
- * that namespace down.
+ * summary linking to them), and the command runs: `deploy` (the default), `plan` or `teardown`. On pull_request
+ * events (`preview: auto`) the project goes to its own namespace `<namespace>-pr-<number>`, with a sticky PR comment
+ * and a GitHub deployment; a closed PR tears that namespace down.
  */
 import * as core from '@actions/core';
 import { randomBytes } from 'node:crypto';
