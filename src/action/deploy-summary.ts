@@ -1,11 +1,13 @@
 /**
- * What a deploy reports: the job summary (header, DAG, stages, services, failed stages' log tails), the PR comment,
- * and the step outputs. Every piece of text from the config, the cluster or a stage's logs goes through escapeHtml.
+ * What a deploy reports: the job summary, the PR comment, and the step outputs. A failed run's summary puts what a
+ * reader came for first: the failure line, then each failed stage's last log lines (open, not collapsed) and its
+ * pods' Warning events, then the tables (header, DAG, stages, services). Every piece of text from the config, the
+ * cluster or a stage's logs goes through escapeHtml.
  */
 import { formatDuration } from '../engine/deploy/deploy.js';
-import type { DeployResult, StageResult } from '../engine/deploy/types.js';
+import type { DeployResult, StageEvent, StageResult } from '../engine/deploy/types.js';
 import type { DeployPlan, PlannedServiceStage } from '../engine/plan/index.js';
-import { code, details, escapeHtml, SUMMARY_LIMIT_BYTES, table, truncateBytes } from './markdown.js';
+import { code, escapeHtml, pre, SUMMARY_LIMIT_BYTES, table, truncateBytes } from './markdown.js';
 import type { RunContext } from './run-context.js';
 
 /** Log lines of one failed stage shown in the summary at most. */
@@ -21,6 +23,8 @@ const RESULT_ICON: Record<StageResult['status'], string> = {
 
 export interface ServiceInfo {
   stage: string;
+  /** Serving the revision from before this run. */
+  rolledBack?: boolean;
   service: string;
   port?: number;
   url: string;
@@ -41,16 +45,26 @@ export function fillPublicUrl(template: string, values: { namespace: string; ser
   return template.replace(/\{(namespace|service|stage|pr)\}/g, (_m, k: string) => (k === 'pr' ? String(values.pr ?? '') : values[k as 'namespace' | 'service' | 'stage']));
 }
 
+/**
+ * Whether a service stage's Deployment is serving at the end of the run: rolled out, or rolled back to the revision
+ * that served before with ready replicas. Skipped, failed-first and cancelled ones have nothing to reach.
+ */
+function running(r: StageResult): boolean {
+  return r.type === 'service' && (r.status === 'succeeded' || (r.status === 'rolled-back' && (r.readyReplicas ?? 0) > 0));
+}
+
+/** The services that are running, with their URLs. */
 export function serviceInfos(plan: DeployPlan, result: DeployResult): ServiceInfo[] {
   const planned = new Map(plan.steps.flatMap((s) => s.stages).filter((s): s is PlannedServiceStage => s.type === 'service').map((s) => [s.stage, s]));
   return result.stages
-    .filter((r) => r.type === 'service' && planned.has(r.stage))
+    .filter((r) => running(r) && planned.has(r.stage))
     .map((r) => {
       const p = planned.get(r.stage)!;
       const service = p.service.metadata?.name ?? p.baseName;
       const port = p.service.spec?.ports?.[0]?.port;
       return {
         stage: r.stage,
+        ...(r.status === 'rolled-back' ? { rolledBack: true } : {}),
         service,
         ...(port !== undefined ? { port } : {}),
         url: r.url ?? p.url,
@@ -79,11 +93,12 @@ export function primaryUrl(result: DeployResult): string | undefined {
   return ok.find((s) => s.publicUrl)?.publicUrl ?? ok.find((s) => s.url)?.url;
 }
 
-/** The `stages` output: the stage results without their log tails (logs belong in the log and the summary). */
-export function stagesOutput(result: DeployResult): Omit<StageResult, 'logTail'>[] {
+/** The `stages` output: the stage results without their log tails and events (they belong in the log and the summary). */
+export function stagesOutput(result: DeployResult): Omit<StageResult, 'logTail' | 'events'>[] {
   return result.stages.map((s) => {
     const copy: StageResult = { ...s };
     delete copy.logTail;
+    delete copy.events;
     return copy;
   });
 }
@@ -115,7 +130,7 @@ export function headerTable(project: string, namespace: string, context: RunCont
   const trigger = triggerText(context);
   if (trigger) rows.push(['Trigger', code(trigger)]);
   if (context.runUrl) rows.push(['Run', `<a href="${escapeHtml(context.runUrl)}">${escapeHtml(context.runUrl)}</a>`]);
-  return table(['', ''], rows);
+  return table(undefined, rows);
 }
 
 function link(url: string | undefined): string {
@@ -129,7 +144,8 @@ function stageTable(result: DeployResult): string {
       s.step === 0 ? 'on failure' : String(s.step),
       code(s.stage),
       s.type,
-      `${RESULT_ICON[s.status]}${s.reason && s.status !== 'succeeded' ? `<br>${escapeHtml(s.reason)}` : ''}`,
+      // A skipped stage's reason is the failure line's (or 'not run'): said once, above, not on every row.
+      `${RESULT_ICON[s.status]}${s.reason && s.status !== 'succeeded' && s.status !== 'skipped' ? `<br>${escapeHtml(s.reason)}` : ''}`,
       String(s.attempts),
       s.durationMs !== undefined ? formatDuration(s.durationMs) : '',
       s.publicUrl ? link(s.publicUrl) : s.url ? code(s.url) : '',
@@ -141,7 +157,7 @@ function serviceTable(services: ServiceInfo[]): string {
   return table(
     ['Stage', 'Ready', 'In-cluster URL', 'Public URL', 'Through <code>kubectl proxy</code>'],
     services.map((s) => [
-      code(s.stage),
+      `${code(s.stage)}${s.rolledBack ? '<br>rolled back: the previous version' : ''}`,
       s.readyReplicas !== undefined || s.replicas !== undefined ? `${s.readyReplicas ?? 0}/${s.replicas ?? '?'}` : '',
       code(s.url),
       link(s.publicUrl),
@@ -150,34 +166,60 @@ function serviceTable(services: ServiceInfo[]): string {
   );
 }
 
-/** The job summary of a deploy, under SUMMARY_LIMIT_BYTES. */
+/** A failed stage's Warning events as a table (pod, reason, message, count). */
+function eventTable(events: StageEvent[]): string {
+  return table(
+    ['Object', 'Reason', 'Message', 'Count'],
+    events.map((e) => [code(e.object), escapeHtml(e.reason), escapeHtml(e.message), String(e.count)]),
+  );
+}
+
+/** Stages whose log lines and events a failed run's summary opens with. */
+function failedStages(result: DeployResult): StageResult[] {
+  return result.stages.filter((s) => (s.status === 'failed' || s.status === 'rolled-back') && ((s.logTail?.length ?? 0) > 0 || (s.events?.length ?? 0) > 0));
+}
+
+/**
+ * Each failed stage's last log lines (open) and its pods' events, within `budget` bytes: the newest lines are kept,
+ * and a stage that no longer fits is left out.
+ */
+function failureSections(result: DeployResult, budget: number): string[] {
+  const sections: string[] = [];
+  for (const s of failedStages(result)) {
+    const parts: string[] = [];
+    if (s.logTail && s.logTail.length > 0) {
+      const room = Math.min(LOG_TAIL_BYTES, budget - 1024);
+      if (room < 256) break;
+      parts.push(`### Last log lines of ${code(s.stage)} (${s.status})\n\n${pre(lastBytes(s.logTail.join('\n'), room))}`);
+    }
+    if (s.events && s.events.length > 0) parts.push(`### Kubernetes events of ${code(s.stage)}'s pods\n\n${eventTable(s.events)}`);
+    const section = parts.join('\n');
+    if (Buffer.byteLength(section) > budget) break;
+    budget -= Buffer.byteLength(section);
+    sections.push(section);
+  }
+  return sections;
+}
+
+/** The job summary of a deploy, under SUMMARY_LIMIT_BYTES; on failure, what went wrong comes first. */
 export function renderDeploySummary(plan: DeployPlan, result: DeployResult, context: RunContext): string {
-  const parts: string[] = [];
   const ok = result.status === 'success';
-  parts.push(`## ${ok ? '✅' : '❌'} Bodywork deploy: ${escapeHtml(result.project)} ${ok ? 'succeeded' : 'failed'}\n`);
-  parts.push(headerTable(result.project, result.namespace, context, [['Image', code(plan.image)], ['Duration', formatDuration(result.durationMs)]]));
-  if (!ok) parts.push(`**Failure:** ${escapeHtml(failureLine(result))}\n`);
-  parts.push(`### DAG\n\n${plan.steps.map((s) => `${s.index}. ${s.stages.map((st) => code(st.stage)).join(', ')}`).join('\n')}\n`);
-  parts.push('### Stages\n');
-  parts.push(stageTable(result));
+  const title = `## ${ok ? '✅' : '❌'} Bodywork deploy: ${escapeHtml(result.project)} ${ok ? 'succeeded' : 'failed'}\n`;
+  const failure = ok ? undefined : `**Failure:** ${escapeHtml(failureLine(result))}\n`;
+  const tables: string[] = [];
+  tables.push(headerTable(result.project, result.namespace, context, [['Image', code(plan.image)], ['Duration', formatDuration(result.durationMs)]]));
+  tables.push(`### DAG\n\n${plan.steps.map((s) => `${s.index}. ${s.stages.map((st) => code(st.stage)).join(', ')}`).join('\n')}\n`);
+  tables.push('### Stages\n');
+  tables.push(stageTable(result));
   const services = serviceInfos(plan, result);
   if (services.length > 0) {
-    parts.push('### Services\n');
-    parts.push(serviceTable(services));
-    parts.push(`Reach a service from your machine with \`kubectl proxy --port 8001\`, then open its proxy URL.\n`);
+    tables.push('### Services\n');
+    tables.push(serviceTable(services));
+    tables.push(`Reach a service from your machine with \`kubectl proxy --port 8001\`, then open its proxy URL.\n`);
   }
-  const head = parts.join('\n');
-  const failed = result.stages.filter((s) => (s.status === 'failed' || s.status === 'rolled-back') && s.logTail && s.logTail.length > 0);
-  let budget = SUMMARY_LIMIT_BYTES - Buffer.byteLength(head) - 2048;
-  const logs: string[] = [];
-  for (const s of failed) {
-    const room = Math.min(LOG_TAIL_BYTES, Math.max(budget, 0));
-    if (room < 256) break;
-    const section = details(`Last log lines of ${s.stage} (${s.status})`, lastBytes(s.logTail!.join('\n'), room));
-    budget -= Buffer.byteLength(section);
-    logs.push(section);
-  }
-  const text = logs.length > 0 ? `${head}\n### Logs\n\n${logs.join('\n')}` : head;
+  const fixed = [title, failure ?? '', ...tables].join('\n');
+  const sections = ok ? [] : failureSections(result, SUMMARY_LIMIT_BYTES - Buffer.byteLength(fixed) - 2048);
+  const text = [title, ...(failure !== undefined ? [failure] : []), ...sections, ...tables].join('\n');
   return Buffer.byteLength(text) > SUMMARY_LIMIT_BYTES ? truncateBytes(text, SUMMARY_LIMIT_BYTES - 1024) : text;
 }
 

@@ -1,25 +1,31 @@
 /**
- * The engine's Logger over the action's output (output.ts): groups, debug lines, and config problems as file
- * annotations. Every message may quote untrusted text, so none is written raw.
+ * The engine's Logger over the action's output (output.ts): groups, debug lines, and config problems as a log line
+ * `path:line:col: message` (the form editors and problem matchers read) and as a file annotation. Every message
+ * may quote untrusted text, so none is written raw.
  */
-import type { ConfigProblem } from '../engine/config/problems.js';
+import { type ConfigProblem, formatProblem } from '../engine/config/problems.js';
 import type { Logger } from '../engine/logger.js';
 import * as out from './output.js';
 
 /** GitHub shows at most 10 error and 10 warning annotations per step; the rest go to the log only. */
 export const ANNOTATION_LIMIT = 10;
 
-export function actionLogger(projectDir: string): Logger {
+/** `projectPath`: the project directory relative to the workspace (the repository root), as annotations need it. */
+export function actionLogger(projectPath: string): Logger {
   const counts = { error: 0, warning: 0 };
   const annotate = (kind: 'error' | 'warning', message: string, problem?: ConfigProblem): void => {
-    if (problem && counts[kind] < ANNOTATION_LIMIT) {
-      counts[kind]++;
-      const props = { file: joinPath(projectDir, problem.file), startLine: problem.line, startColumn: problem.column, title: 'Bodywork config' };
-      if (kind === 'error') out.error(problem.message, props);
-      else out.warning(problem.message, props);
-    } else {
+    if (!problem) {
       out.info(`${kind}: ${message}`);
+      return;
     }
+    const file = joinPath(projectPath, problem.file);
+    // The line in the log always; the annotation while GitHub still shows them.
+    out.info(formatProblem({ ...problem, file }));
+    if (counts[kind] >= ANNOTATION_LIMIT) return;
+    counts[kind]++;
+    const props = { file, startLine: problem.line, startColumn: problem.column, title: 'Bodywork config' };
+    if (kind === 'error') out.error(problem.message, props);
+    else out.warning(problem.message, props);
   };
   return {
     debug: (m) => out.debug(m),
@@ -30,6 +36,7 @@ export function actionLogger(projectDir: string): Logger {
   };
 }
 
-function joinPath(dir: string, file: string): string {
+/** `dir/file`, without `./` for the workspace itself. */
+export function joinPath(dir: string, file: string): string {
   return dir === '.' || dir === '' ? file : `${dir.replace(/\/+$/, '')}/${file}`;
 }

@@ -1,14 +1,13 @@
 /**
  * The GitHub Action's entry point: a thin shell over the engine. Credentials are read and masked first; then the
- * project is loaded and validated (config problems become annotations on their file and line), and the command
- * runs: `deploy` (the default), `plan` or `teardown`. On pull_request events (`preview: auto`) the project goes to
- * its own namespace `<namespace>-pr-<number>`, with a sticky PR comment and a GitHub deployment; a closed PR tears
- * that namespace down.
+ * project is loaded and validated (config problems become log lines, annotations on their file and line, and a job
+ * summary linking to them), and the command runs: `deploy` (the default), `plan` or `teardown`. On pull_request
+ * events (`preview: auto`) the project goes to its own namespace `<namespace>-pr-<number>`, with a sticky PR comment
+ * and a GitHub deployment; a closed PR tears that namespace down.
  */
 import * as core from '@actions/core';
 import { randomBytes } from 'node:crypto';
 import { isAbsolute, join, relative, sep } from 'node:path';
-import { formatProblem } from '../engine/config/problems.js';
 import { loadProject } from '../engine/config/load.js';
 import type { ProjectSpec } from '../engine/config/spec.js';
 import { deployProject } from '../engine/deploy/deploy.js';
@@ -29,9 +28,10 @@ import {
   serviceUrls,
   stagesOutput,
 } from './deploy-summary.js';
+import { renderConfigSummary } from './config-summary.js';
 import { GitHubPreview } from './github.js';
 import { readInputs, type ActionInputs } from './inputs.js';
-import { actionLogger } from './logger.js';
+import { actionLogger, joinPath } from './logger.js';
 import { escapeHtml } from './markdown.js';
 import * as out from './output.js';
 import { renderPlanSummary } from './plan-summary.js';
@@ -71,18 +71,20 @@ export async function run(): Promise<void> {
     // Before the project is read: a fork's config must not even be parsed (its problems would be printed).
     refuseForks(inputs, context);
     const dir = isAbsolute(inputs.projectDir) ? inputs.projectDir : join(context.workspace, inputs.projectDir);
-    const logger = actionLogger(inputs.projectDir);
+    // Annotations, log lines and links name files from the repository root (the workspace).
+    const projectPath = relative(context.workspace, dir).split(sep).join('/') || '.';
+    const logger = actionLogger(projectPath);
 
     const { spec, problems } = await loadProject(dir);
     for (const problem of problems) {
-      const line = formatProblem({ ...problem, file: join(inputs.projectDir, problem.file) });
-      if (problem.severity === 'error') logger.error(line, problem);
-      else logger.warn(line, problem);
+      if (problem.severity === 'error') logger.error(problem.message, problem);
+      else logger.warn(problem.message, problem);
     }
     if (!spec) {
       const errors = problems.filter((p) => p.severity === 'error').length;
       core.setOutput('status', 'failure');
       out.fail(`bodywork-deploy: ${errors} configuration problem${errors === 1 ? '' : 's'} in ${inputs.projectDir}; nothing was deployed`);
+      await out.writeSummary(renderConfigSummary(inputs.command, projectPath, problems.map((p) => ({ ...p, file: joinPath(projectPath, p.file) })), context));
       return;
     }
 
@@ -177,7 +179,7 @@ async function codeInputs(r: Run): Promise<Pick<PlanOptions, 'codeBundle' | 'cod
   if (r.inputs.codeSource === 'bundle') return { codeBundle: await bundleProject(r.spec, (m) => r.logger.debug(m)) };
   const { repository, sha, workspace } = r.context;
   if (repository === undefined || sha === undefined) throw new ActionFailure('code-source: git needs GITHUB_REPOSITORY and GITHUB_SHA (set on every GitHub Actions runner)');
-  const server = (process.env.GITHUB_SERVER_URL || 'https://github.com').replace(/\/+$/, '');
+  const server = (r.context.serverUrl ?? 'https://github.com').replace(/\/+$/, '');
   const dir = isAbsolute(r.inputs.projectDir) ? r.inputs.projectDir : join(workspace, r.inputs.projectDir);
   const subdir = relative(workspace, dir).split(sep).join('/');
   if (subdir === '..' || subdir.startsWith('../') || isAbsolute(subdir)) throw new ActionFailure(`code-source: git needs project-dir inside the checked-out repository (${workspace}), got ${r.inputs.projectDir}`);
@@ -237,7 +239,9 @@ async function deployCommand(r: Run): Promise<void> {
       prune: r.inputs.prune,
       keepJobs: r.inputs.keepJobs,
       ...(r.context.runUrl !== undefined ? { holder: `${runId} (${r.context.runUrl})` } : {}),
-      // Applied by the engine under the deploy lock (stage log lines reach the log through the logger).
+      // Each stage log line once, as the stage wrote it (the runner masks secrets in it; out.info keeps it one line, no command).
+      onLogLine: (_stage, line) => out.info(line),
+      // Applied by the engine under the deploy lock.
       secrets: [...r.secrets, ...(r.gitToken !== undefined ? [{ name: GIT_TOKEN_SECRET, data: { token: r.gitToken } }] : [])],
     });
   } catch (error) {

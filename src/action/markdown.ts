@@ -19,10 +19,18 @@ export function code(text: string): string {
   return `<code>${escapeHtml(text)}</code>`;
 }
 
-/** An HTML table; cells are given as raw HTML (callers escape their text). */
-export function table(header: string[], rows: string[][]): string {
+/**
+ * An HTML table; cells are given as raw HTML (callers escape their text). Without `header` it has no header row
+ * (a key-value table: an empty one would render as a blank bar above it).
+ */
+export function table(header: string[] | undefined, rows: string[][]): string {
   const tr = (cells: string[], tag: 'th' | 'td') => `<tr>${cells.map((c) => `<${tag}>${c}</${tag}>`).join('')}</tr>`;
-  return `<table>\n${tr(header, 'th')}\n${rows.map((r) => tr(r, 'td')).join('\n')}\n</table>\n`;
+  return `<table>\n${header ? `${tr(header, 'th')}\n` : ''}${rows.map((r) => tr(r, 'td')).join('\n')}\n</table>\n`;
+}
+
+/** A preformatted, escaped block, shown open. */
+export function pre(body: string): string {
+  return `<pre>${escapeHtml(body)}</pre>\n`;
 }
 
 /** A collapsed section with a preformatted, escaped body. */

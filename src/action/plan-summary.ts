@@ -56,5 +56,5 @@ function header(plan: DeployPlan, context: RunContext): string {
   if (context.sha) rows.push(['Commit', code(context.sha.slice(0, 12))]);
   if (context.eventName) rows.push(['Trigger', code(context.eventName)]);
   if (context.runUrl) rows.push(['Run', `<a href="${escapeHtml(context.runUrl)}">${escapeHtml(context.runUrl)}</a>`]);
-  return table(['', ''], rows);
+  return table(undefined, rows);
 }

@@ -21,6 +21,8 @@ export interface RunContext {
   workspace: string;
   /** `owner/name`. */
   repository?: string;
+  /** GITHUB_SERVER_URL: https://github.com, or a GitHub Enterprise Server's. */
+  serverUrl?: string;
   /** Set on pull_request and pull_request_target events. */
   pullRequest?: PullRequestContext;
 }
@@ -65,6 +67,7 @@ export function readRunContext(env: NodeJS.ProcessEnv = process.env): RunContext
     runUrl: GITHUB_SERVER_URL && GITHUB_REPOSITORY && GITHUB_RUN_ID ? `${GITHUB_SERVER_URL}/${GITHUB_REPOSITORY}/actions/runs/${GITHUB_RUN_ID}` : undefined,
     workspace: GITHUB_WORKSPACE || process.cwd(),
     repository: GITHUB_REPOSITORY || undefined,
+    serverUrl: GITHUB_SERVER_URL || undefined,
   };
   const event = readEvent(env.GITHUB_EVENT_PATH);
   const pr = event.pull_request;

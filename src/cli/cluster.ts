@@ -1,6 +1,6 @@
 /** Shared by the commands that talk to a cluster: flags -> client, the plan of a project, durations, tables. */
 import { execFile } from 'node:child_process';
-import type { Command } from 'commander';
+import { type Command, Option } from 'commander';
 import type { ProjectSpec } from '../engine/config/spec.js';
 import { KubeClient, KubeConfigError, loadKubeConfig } from '../engine/kube/index.js';
 import type { Logger } from '../engine/logger.js';
@@ -92,8 +92,28 @@ export async function planOrExit(spec: ProjectSpec, options: PlanOptions = {}, b
 }
 
 
-/** Rows as aligned columns (two spaces apart), the first row being the header. */
-export function renderTable(rows: string[][]): string {
+/**
+ * Rows as aligned columns (two spaces apart), the first row being the header. `style` may colour a cell: the
+ * padding is computed from the plain text, so colour codes do not shift the columns.
+ */
+export function renderTable(rows: string[][], style: (cell: string, row: number, column: number) => string = (c) => c): string {
   const widths = rows[0].map((_, i) => Math.max(...rows.map((r) => (r[i] ?? '').length)));
-  return rows.map((r) => r.map((c, i) => (i === r.length - 1 ? c : c.padEnd(widths[i]))).join('  ').trimEnd()).join('\n') + '\n';
+  return (
+    rows
+      .map((r, ri) =>
+        r
+          .map((c, i) => {
+            const pad = i === r.length - 1 ? '' : ' '.repeat(widths[i] - c.length);
+            return c === '' ? pad : style(c, ri, i) + pad;
+          })
+          .join('  ')
+          .trimEnd(),
+      )
+      .join('\n') + '\n'
+  );
+}
+
+/** The `-o, --output <format>` option: `text` (default) or `json` (one JSON document on stdout, messages on stderr). */
+export function outputOption(formats: string[] = ['text', 'json']): Option {
+  return new Option('-o, --output <format>', `output format: ${formats.join(' or ')}`).choices(formats).default(formats[0]);
 }

@@ -12,6 +12,7 @@ import { type ConfigProblem, formatProblem } from '../engine/config/problems.js'
 import type { Logger } from '../engine/logger.js';
 import { redact } from '../engine/redact.js';
 import { safeLine } from '../engine/untrusted.js';
+import { colorEnabled, type Paint, painter } from './style.js';
 
 /** Success. */
 export const EXIT_OK = 0;
@@ -23,12 +24,20 @@ export const EXIT_USAGE = 2;
 export interface CliIo {
   stdout(text: string): void;
   stderr(text: string): void;
+  /** Whether each stream may be coloured (style.ts: a TTY without NO_COLOR); absent: neither. */
+  colors?: { stdout: boolean; stderr: boolean };
 }
 
 export const processIo: CliIo = {
   stdout: (text) => process.stdout.write(text),
   stderr: (text) => process.stderr.write(text),
+  colors: { stdout: colorEnabled(process.stdout), stderr: colorEnabled(process.stderr) },
 };
+
+/** The painter for one of `io`'s streams. */
+export function paint(io: CliIo, stream: 'stdout' | 'stderr'): Paint {
+  return painter(io.colors?.[stream] === true);
+}
 
 /** Thrown by a command to end with `code` after printing `message` (if any) to stderr. */
 export class CliExit extends Error {
@@ -63,16 +72,28 @@ export function collect(value: string, previous: string[] = []): string[] {
 
 /** A logger printing to stderr: warnings and errors always, info unless quiet, debug when verbose. */
 export function stderrLogger(io: CliIo, verbose = false): Logger {
+  const p = paint(io, 'stderr');
   return {
     debug: (m) => {
-      if (verbose) io.stderr(`debug: ${oneLine(m)}\n`);
+      if (verbose) io.stderr(`${p('dim', 'debug:')} ${oneLine(m)}\n`);
     },
     info: (m) => io.stderr(`${oneLine(m)}\n`),
-    warn: (m) => io.stderr(`warning: ${oneLine(m)}\n`),
-    error: (m) => io.stderr(`error: ${oneLine(m)}\n`),
+    warn: (m) => io.stderr(`${p('yellow', 'warning:')} ${oneLine(m)}\n`),
+    error: (m) => io.stderr(`${p('red', 'error:')} ${oneLine(m)}\n`),
     group: async (name, fn) => {
-      io.stderr(`${oneLine(name)}\n`);
+      io.stderr(`${p('bold', oneLine(name))}\n`);
       return fn();
     },
   };
+}
+
+/**
+ * `value` as the one JSON document of `-o json` (stdout, newline-terminated). Its strings quote stage logs and
+ * cluster messages, so, as for every message: secret values redacted, and `##[` written `\u0023#[` (the same
+ * string to a JSON parser, no command to a CI runner, which reads `##[...]` anywhere in a line; JSON escapes line
+ * breaks and indents every line, so no line starts with `::`).
+ */
+export function printJson(io: CliIo, value: unknown): void {
+  const text = JSON.stringify(value, (_key, v: unknown) => (typeof v === 'string' ? redact(v) : v), 2);
+  io.stdout(`${text.replace(/##\[/g, '\\u0023#[')}\n`);
 }

@@ -20,7 +20,6 @@ export function createProgram(io: CliIo): Command {
     .version(VERSION, '-V, --version', 'print the version')
     .helpOption('-h, --help', 'print help')
     .helpCommand('help [command]', 'print help for a command')
-    .showHelpAfterError('(run bodywork-deploy --help for usage)')
     // Inherited by the subcommands created below.
     .exitOverride()
     .configureOutput({ writeOut: io.stdout, writeErr: io.stderr });
@@ -31,7 +30,14 @@ export function createProgram(io: CliIo): Command {
   registerTeardown(program, io);
   registerSecret(program, io);
   registerSandbox(program, io);
+  pointToHelp(program, 'bodywork-deploy');
   return program;
+}
+
+/** A usage error names the help of the command it was made in (`bodywork-deploy secret create --help`), not only the top one. */
+function pointToHelp(command: Command, path: string): void {
+  command.showHelpAfterError(`(run ${path} --help for usage)`);
+  for (const sub of command.commands) pointToHelp(sub, `${path} ${sub.name()}`);
 }
 
 /** Runs the command line `args` (without node and script) and resolves to the exit code. */

@@ -70,7 +70,12 @@ describe('the action with command: deploy', () => {
     expect(run.status, run.stdout + run.stderr).toBe(0);
     expect(run.stdout).toMatch(/^::group::Step 1\/2: train$/m);
     expect(run.stdout).toMatch(/^::group::Step 2\/2: api$/m);
-    expect(run.stdout).toContain('[train] training <b>model</b> done');
+    // Each stage log line exactly once in the whole log (one channel: stage-log.ts).
+    const logLines = run.stdout.split('\n');
+    expect(logLines.filter((l) => l === '[train] training <b>model</b> done')).toHaveLength(1);
+    expect(logLines.filter((l) => l.includes('training <b>model</b> done'))).toHaveLength(1);
+    // The service's pods are followed until ready: its start-up line shows at most once (it may come after readiness).
+    expect(logLines.filter((l) => l.includes('serving on 5301')).length).toBeLessThanOrEqual(1);
     for (const text of [run.stdout.split('\n').filter((l) => !l.startsWith('::add-mask::')).join('\n'), run.stderr, run.summary, run.outputFile]) expect(text).not.toContain(KUBE_TOKEN);
     expect(annotations(run)).toEqual([]);
 
@@ -98,6 +103,7 @@ describe('the action with command: deploy', () => {
       '<tr><td><code>api</code></td><td>1/1</td><td><code>http://api.push-demo.svc.cluster.local:5301</code></td><td></td><td><code>http://localhost:8001/api/v1/namespaces/push-demo/services/api:5301/proxy/</code></td></tr>',
     );
     expect(sum).not.toContain('<details>');
+    expect(sum).not.toContain('<th></th>');
 
     const dep = await s.client.get<V1Deployment>('Deployment', 'push-demo', 'api');
     expect(dep.status?.readyReplicas).toBe(1);
@@ -150,7 +156,13 @@ describe('the action with command: deploy', () => {
     const sum = run.summary;
     expect(sum).toContain('## ❌ Bodywork deploy: fail-demo failed');
     expect(sum).toMatch(/\*\*Failure:\*\* stage &#39;train&#39; \(step 1\) failed: /);
-    expect(sum).toContain('<details><summary>Last log lines of train (failed)</summary>');
+    // Failure first, the log lines open, then the tables; the skipped service is neither repeated nor listed as reachable.
+    const logs = sum.indexOf('### Last log lines of <code>train</code> (failed)\n\n<pre>');
+    expect(logs).toBeGreaterThan(sum.indexOf('**Failure:**'));
+    expect(sum.indexOf('### Stages')).toBeGreaterThan(logs);
+    expect(sum).not.toContain('<details>');
+    expect(sum).toMatch(/<td><code>api<\/code><\/td><td>service<\/td><td>⏭️ skipped<\/td>/);
+    expect(sum).not.toContain('### Services');
     expect(sum).toContain('loading &lt;img src=x onerror=alert(1)&gt; &#42;&#42;not bold&#42;&#42; &#124; pipe');
     expect(sum).toContain('model accuracy 0.2 &lt; 0.9');
     expect(sum).not.toContain('<img');
@@ -281,7 +293,16 @@ describe('the action with command: deploy', () => {
     const lines = files['bodywork.yaml'].split('\n');
     expect(errors[0]).toContain(`line=${lines.findIndex((l) => l.includes('replicas: two')) + 1}`);
     expect(errors[1]).toContain(`line=${lines.findIndex((l) => l.includes('port: 70000')) + 1}`);
-    expect(run.summary).toBe('');
+    // Each problem is a log line too, `path:line:col: message`, the path from the workspace.
+    const replicasLine = lines.findIndex((l) => l.includes('replicas: two')) + 1;
+    const portLine = lines.findIndex((l) => l.includes('port: 70000')) + 1;
+    expect(run.stdout).toMatch(new RegExp(`^project/bodywork\\.yaml:${replicasLine}:\\d+: .*replicas`, 'm'));
+    expect(run.stdout).toMatch(new RegExp(`^project/bodywork\\.yaml:${portLine}:\\d+: .*port`, 'm'));
+    // The summary lists both, linked to their lines at the commit.
+    const blob = 'https://github.com/acme/iris/blob/0123456789abcdef0123456789abcdef01234567/project/bodywork.yaml';
+    expect(run.summary).toContain('## ❌ Bodywork deploy: configuration problems in <code>project</code>');
+    expect(run.summary).toContain(`<a href="${blob}&#35;L${replicasLine}">`);
+    expect(run.summary).toContain(`<a href="${blob}&#35;L${portLine}">`);
     expect((await s.client.list('Namespace', undefined)).items.map((n) => n.metadata?.name)).toEqual(before);
     expect(await s.client.exists('Namespace', undefined, 'broken-demo')).toBe(false);
   });

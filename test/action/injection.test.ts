@@ -119,8 +119,11 @@ describe('untrusted text in the action output', () => {
     const parsed = parseWorkflowOutput(run.stdout);
     expect(parsed.commands.filter((c) => c.properties.title === 'Bodywork config' && c.command === 'error')).toHaveLength(10);
     expect(injected(run)).toEqual([]);
-    // Past the 10th, problems are plain log lines, each on one line.
-    expect(run.stdout).toMatch(/^error: project\/s-3\/config\.ini:\d+: RETRIES must be [^\n]*got [^\n]*set-output name=p4::q[^\n]*stop-commands::t[^\n]*$/m);
+    // Every problem is also a plain log line `path:line: message` (past the 10th, only that), each on one line.
+    expect(run.stdout).toMatch(/^project\/s-3\/config\.ini:\d+: RETRIES must be [^\n]*got [^\n]*set-output name=p4::q[^\n]*stop-commands::t[^\n]*$/m);
+    expect(run.stdout.match(/^project\/s-\d\/config\.ini:\d+: /gm)?.length).toBeGreaterThanOrEqual(12);
+    // The summary lists them (a file the runner renders, never parses for commands).
+    expect(run.summary).toContain('## ❌ Bodywork deploy: configuration problems in <code>project</code>');
     expect(await s.client.exists('Namespace', undefined, 'broken-inject')).toBe(false);
   });
 

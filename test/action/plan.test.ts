@@ -74,6 +74,8 @@ describe('the action with command: plan', () => {
     expect(annotations[0]).toMatch(/^::error title=Bodywork config,file=project\/stage-2-deploy-scoring-service\/config.ini,line=\d+(,col=\d+)?::.*REPLICAS/);
     expect(annotations[1]).toMatch(/file=project\/stage-2-deploy-scoring-service\/config.ini,line=\d+.*::.*PORT/);
     expect(annotations[2]).toBe('::error::bodywork-deploy: 2 configuration problems in project; nothing was deployed');
-    expect(run.summary).toBe('');
+    expect(run.stdout).toMatch(/^project\/stage-2-deploy-scoring-service\/config\.ini:\d+(:\d+)?: .*REPLICAS/m);
+    expect(run.summary).toMatch(/^## ❌ Bodywork plan: configuration problems in <code>project<\/code>\n/);
+    expect(run.summary).toMatch(/<a href="https:\/\/github\.com\/acme\/iris\/blob\/0123456789abcdef0123456789abcdef01234567\/project\/stage-2-deploy-scoring-service\/config\.ini&#35;L\d+">/);
   });
 });

@@ -115,6 +115,22 @@ describe('bodywork-deploy plan', () => {
     expect(r.stderr.trimEnd().split('\n').at(-1)).toBe('2 problems in test/cli/fixtures/bad-ini');
   });
 
+  it('prints one JSON document with -o json: the steps, their stages and objects, and the objects; messages on stderr', async () => {
+    const r = await cli('plan', 'examples/iris-pipeline', '--namespace', 'ml-pipeline', '-o', 'json');
+    expect(r.code, r.stderr).toBe(0);
+    const doc = JSON.parse(r.stdout) as { project: string; namespace: string; steps: { step: number; stages: { stage: string; type: string; objects: string[]; url?: string }[] }[]; objects: { kind: string; data?: Record<string, string> }[] };
+    expect(doc).toMatchObject({ project: 'bodywork-ml-pipeline-project', namespace: 'ml-pipeline', image: expect.any(String) });
+    expect(doc.steps.map((s) => [s.step, s.stages.map((st) => [st.stage, st.type])])).toEqual([
+      [1, [['stage-1-train-model', 'batch']]],
+      [2, [['stage-2-deploy-scoring-service', 'service']]],
+    ]);
+    expect(doc.steps[1].stages[0].url).toBe('http://bodywork-ml-pipeline-project--stage-2-deploy-scoring-service.ml-pipeline.svc.cluster.local:5000');
+    expect(doc.objects.map((o) => o.kind)).toEqual(['Namespace', 'ServiceAccount', 'Role', 'RoleBinding', 'ConfigMap', 'Job', 'Deployment', 'Service']);
+    // As in the YAML: the code is described, not printed.
+    expect(Object.values(doc.objects[4].data ?? {}).every((v) => v.startsWith('<file content not shown: '))).toBe(true);
+    expect(r.stderr).toMatch(/^planned 2 stages in 2 steps/);
+  });
+
   it('exits 2 for a namespace that is not a valid name', async () => {
     const r = await cli('plan', WARNINGS, '--namespace', 'Not_Valid');
     expect(r.code).toBe(2);
@@ -138,8 +154,23 @@ describe('bodywork-deploy usage', () => {
     expect(r.stdout).toMatch(/plan \[options\] \[dir\]/);
   });
 
-  it.each([[['deploy-everything']], [['plan', '--no-such-option']], [['validate', 'a', 'b']], [[]]])('exits 2 for bad usage: %j', async (args) => {
+  it.each([
+    [['deploy-everything'], 'bodywork-deploy'],
+    [['plan', '--no-such-option'], 'bodywork-deploy plan'],
+    [['plan', '-o', 'xml'], 'bodywork-deploy plan'],
+    [['status', '--output', 'yaml'], 'bodywork-deploy status'],
+    [['validate', 'a', 'b'], 'bodywork-deploy validate'],
+    [['secret', 'create'], 'bodywork-deploy secret create'],
+  ])('exits 2 for bad usage, pointing to the help of the command used: %j', async (args, command) => {
     const r = await cli(...args);
+    expect(r.code).toBe(2);
+    expect(r.stdout).toBe('');
+    expect(r.stderr).toMatch(/^error: /);
+    expect(r.stderr.trimEnd().split('\n').at(-1)).toBe(`(run ${command} --help for usage)`);
+  });
+
+  it('exits 2 with usage for no command at all', async () => {
+    const r = await cli();
     expect(r.code).toBe(2);
     expect(r.stdout).toBe('');
     expect(r.stderr).not.toBe('');

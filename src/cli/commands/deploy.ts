@@ -1,7 +1,7 @@
 /**
  * `bodywork-deploy deploy [DIR]`: deploys a project to a cluster (or, with --sandbox, to an embedded sandbox that
  * keeps serving until Ctrl-C). Progress and stage logs (`[stage] ...`) go to stderr as they happen; the final table
- * of stages goes to stdout. Exit 0: every stage succeeded; 1: the deployment failed; 2: bad usage or project
+ * of stages (or, with `-o json`, the DeployResult as one JSON document) goes to stdout. Exit 0: every stage succeeded; 1: the deployment failed; 2: bad usage or project
  * (nothing written to the cluster); 130/143: interrupted (SIGINT/SIGTERM; running stages cancelled, Jobs deleted).
  */
 import { randomBytes } from 'node:crypto';
@@ -15,10 +15,11 @@ import type { PlannedServiceStage } from '../../engine/plan/index.js';
 import { persistentCacheDir, startSandbox, type Sandbox } from '../../sandbox/index.js';
 import { OBJECT_STORE, OBJECT_STORE_KEYS } from '../../sandbox/object-store.js';
 import { objectStoreSecretNames, startObjectStore, withObjectStoreSecrets } from '../object-store.js';
-import { type ClusterFlags, type CodeSourceFlags, clientFromFlags, codeSourceOptions, gitCommit, planOrExit, withClusterOptions, renderTable } from '../cluster.js';
+import { type ClusterFlags, type CodeSourceFlags, clientFromFlags, codeSourceOptions, gitCommit, outputOption, planOrExit, withClusterOptions, renderTable } from '../cluster.js';
 import { parseDuration } from '../../engine/duration.js';
 import { neutralise } from '../../engine/untrusted.js';
-import { CliExit, type CliIo, collect, EXIT_FAILURE, EXIT_OK, EXIT_USAGE, oneLine, stderrLogger } from '../io.js';
+import { CliExit, type CliIo, collect, EXIT_FAILURE, EXIT_OK, EXIT_USAGE, oneLine, paint, printJson, stderrLogger } from '../io.js';
+import { type Paint, statusStyle } from '../style.js';
 import { loadProjectOrExit } from '../project.js';
 import { missingSandboxSecrets, type SecretFlags, secretsFromFlags } from '../secrets.js';
 
@@ -34,6 +35,7 @@ interface DeployFlags extends ClusterFlags, CodeSourceFlags, SecretFlags {
   keepJobs?: string;
   lockTimeout?: string;
   prune: boolean;
+  output: 'text' | 'json';
 }
 
 const SIGNAL_EXIT: Record<string, number> = { SIGINT: 130, SIGTERM: 143 };
@@ -43,8 +45,8 @@ export function newRunId(): string {
   return `${Date.now().toString(36).slice(-6)}${randomBytes(2).toString('hex')}`;
 }
 
-/** The final table: stage, type, result, attempts, duration, URL. */
-export function resultTable(result: DeployResult): string {
+/** The final table: stage, type, result, attempts, duration, URL (results coloured by `p`). */
+export function resultTable(result: DeployResult, p?: Paint): string {
   const rows = [['STAGE', 'TYPE', 'RESULT', 'ATTEMPTS', 'DURATION', 'URL']];
   for (const s of result.stages) {
     rows.push([
@@ -56,7 +58,10 @@ export function resultTable(result: DeployResult): string {
       s.publicUrl ?? s.url ?? '',
     ]);
   }
-  return renderTable(rows);
+  return renderTable(rows, (cell, row, column) => {
+    const style = row > 0 && column === 2 ? statusStyle(cell) : undefined;
+    return p && style ? p(style, cell) : cell;
+  });
 }
 
 export function registerDeploy(program: Command, io: CliIo): void {
@@ -79,6 +84,7 @@ export function registerDeploy(program: Command, io: CliIo): void {
     .option('--secret <NAME.KEY=VALUE>', 'create or update Secret NAME with KEY in the namespace before any stage starts, under the deploy lock (repeatable; the value is never printed)', collect)
     .option('--secrets-file <file>', 'the same from a file: one NAME.KEY=VALUE a line, # comments (the action\'s secrets input format)')
     .option('--sandbox', 'deploy into an embedded Kubernetes sandbox and keep it serving until Ctrl-C')
+    .addOption(outputOption())
     .action(async (dir: string, flags: DeployFlags) => {
       const timeoutMs = parseDuration(flags.timeout);
       if (timeoutMs === undefined) throw new CliExit(EXIT_USAGE, `error: --timeout must be a duration such as 30m, 1h or 90s, got '${flags.timeout}'`);
@@ -172,11 +178,14 @@ export function registerDeploy(program: Command, io: CliIo): void {
           signal: interrupted.signal,
           timeoutMs,
           prune: flags.prune,
+          // Stage log lines, each once, on stderr with the messages (stdout is for the result).
+          onLogLine: (_stage, line) => io.stderr(`${oneLine(line)}\n`),
           ...(keepJobs !== undefined ? { keepJobs } : {}),
           ...(lockTimeoutMs !== undefined ? { lockTimeoutMs } : {}),
           ...(secrets.length > 0 ? { secrets } : {}),
         });
-        io.stdout(resultTable(result).split('\n').map(neutralise).join('\n'));
+        if (flags.output === 'json') printJson(io, { ...result, runId });
+        else io.stdout(resultTable(result, paint(io, 'stdout')).split('\n').map(neutralise).join('\n'));
         for (const s of result.stages.filter((x) => x.status !== 'succeeded' && x.status !== 'skipped')) {
           if (s.logTail && s.logTail.length > 0) io.stderr(`${oneLine(`last log lines of ${s.stage}:`)}\n${s.logTail.map((l) => `  ${oneLine(l)}`).join('\n')}\n`);
         }
@@ -188,7 +197,8 @@ export function registerDeploy(program: Command, io: CliIo): void {
         const code = result.status === 'success' ? EXIT_OK : EXIT_FAILURE;
 
         if (sandbox !== undefined && kubeconfigPath !== undefined) {
-          await printServiceAccess(io, sandbox, kubeconfigPath, plan.namespace, plan.steps.flatMap((s) => s.stages).filter((s): s is PlannedServiceStage => s.type === 'service'));
+          const services = plan.steps.flatMap((s) => s.stages).filter((s): s is PlannedServiceStage => s.type === 'service');
+          await printServiceAccess(io, sandbox, kubeconfigPath, plan.namespace, services, flags.output === 'json');
           io.stderr('the sandbox keeps serving; stop it with Ctrl-C\n');
           await new Promise<void>((resolve) => {
             if (interrupted.signal.aborted) resolve();
@@ -206,14 +216,19 @@ export function registerDeploy(program: Command, io: CliIo): void {
     });
 }
 
-/** For each service: its host URL in the sandbox and the tutorial's way through `kubectl proxy`. */
-async function printServiceAccess(io: CliIo, sandbox: Sandbox, kubeconfigPath: string, namespace: string, services: PlannedServiceStage[]): Promise<void> {
+/**
+ * For each service: its host URL in the sandbox (stdout, or stderr when stdout holds the JSON document) and the
+ * tutorial's way through `kubectl proxy`.
+ */
+async function printServiceAccess(io: CliIo, sandbox: Sandbox, kubeconfigPath: string, namespace: string, services: PlannedServiceStage[], json: boolean): Promise<void> {
   if (services.length === 0) return;
   io.stderr(`services (reach them through kubectl proxy: kubectl --kubeconfig ${kubeconfigPath} proxy --port 8001):\n`);
   for (const s of services) {
     const name = s.service.metadata?.name ?? s.baseName;
     const url = await sandbox.serviceUrl(name, { namespace });
-    io.stdout(`${s.stage}: ${url ?? '(no endpoint yet)'}\n`);
+    const line = `${s.stage}: ${url ?? '(no endpoint yet)'}\n`;
+    if (json) io.stderr(line);
+    else io.stdout(line);
     io.stderr(`  ${s.stage}: curl http://localhost:8001/api/v1/namespaces/${namespace}/services/${name}/proxy/<path>${url ? ` (or directly: ${url}/<path>)` : ''}\n`);
   }
 }

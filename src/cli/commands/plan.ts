@@ -1,8 +1,11 @@
-/** `bodywork-deploy plan [DIR]`: the Kubernetes objects a deployment would apply, as a YAML stream on stdout. */
+/**
+ * `bodywork-deploy plan [DIR]`: the Kubernetes objects a deployment would apply, as a YAML stream on stdout, or with
+ * `-o json` as one JSON document: the DAG's steps and stages, and the objects.
+ */
 import type { Command } from 'commander';
-import { BundleError, PlanError, bundleProject, planObjects, planProject, renderPlanYaml } from '../../engine/plan/index.js';
-import { type CodeSourceFlags, codeSourceOptions } from '../cluster.js';
-import { CliExit, type CliIo, EXIT_USAGE, plural } from '../io.js';
+import { BundleError, PlanError, bundleProject, displayObjects, planObjects, planProject, renderPlanYaml, type DeployPlan, type PlannedObject } from '../../engine/plan/index.js';
+import { type CodeSourceFlags, codeSourceOptions, outputOption } from '../cluster.js';
+import { CliExit, type CliIo, EXIT_USAGE, plural, printJson } from '../io.js';
 import { loadProjectOrExit } from '../project.js';
 
 interface PlanFlags extends CodeSourceFlags {
@@ -12,6 +15,34 @@ interface PlanFlags extends CodeSourceFlags {
   runId?: string;
   ingressClass?: string;
   showCode?: boolean;
+  output: 'yaml' | 'json';
+}
+
+/** `plan -o json`: what a deploy would run and apply. */
+export interface PlanDocument {
+  project: string;
+  namespace: string;
+  image: string;
+  steps: { step: number; stages: { stage: string; type: 'batch' | 'service'; objects: string[]; url?: string }[] }[];
+  /** The run_on_failure stage, when the project has one. */
+  onFailure?: { stage: string; objects: string[] };
+  /** Every object in apply order (set-up, then step by step), as the YAML stream prints them. */
+  objects: PlannedObject[];
+}
+
+function planDocument(plan: DeployPlan, codeContents: boolean): PlanDocument {
+  const ref = (o: PlannedObject) => `${o.kind}/${o.metadata?.name}`;
+  return {
+    project: plan.project,
+    namespace: plan.namespace,
+    image: plan.image,
+    steps: plan.steps.map((s) => ({
+      step: s.index,
+      stages: s.stages.map((st) => ({ stage: st.stage, type: st.type, objects: st.objects.map(ref), ...(st.type === 'service' ? { url: st.url } : {}) })),
+    })),
+    ...(plan.onFailure ? { onFailure: { stage: plan.onFailure.stage, objects: plan.onFailure.objects.map(ref) } } : {}),
+    objects: displayObjects(plan, { codeContents }),
+  };
 }
 
 export function registerPlan(program: Command, io: CliIo): void {
@@ -28,6 +59,7 @@ export function registerPlan(program: Command, io: CliIo): void {
     .option('--git-url <url>', "with --code-source git: the repository to clone (default: DIR's origin remote)")
     .option('--git-token-secret <name>', "with --code-source git: a Secret in the namespace whose 'token' key authenticates the clone")
     .option('--show-code', "print the project files in the code ConfigMaps (for kubectl apply); by default each is shown by its size and sha256 only")
+    .addOption(outputOption(['yaml', 'json']))
     .action(async (dir: string, flags: PlanFlags) => {
       const spec = await loadProjectOrExit(dir, io);
       const source = await codeSourceOptions(dir, flags, flags.commit);
@@ -42,7 +74,8 @@ export function registerPlan(program: Command, io: CliIo): void {
           ...(flags.ingressClass !== undefined ? { ingressClass: flags.ingressClass } : {}),
           ...(codeBundle !== undefined ? { codeBundle } : {}),
         });
-        io.stdout(renderPlanYaml(plan, { codeContents: flags.showCode === true }));
+        if (flags.output === 'json') printJson(io, planDocument(plan, flags.showCode === true));
+        else io.stdout(renderPlanYaml(plan, { codeContents: flags.showCode === true }));
         const stages = plan.steps.reduce((n, step) => n + step.stages.length, 0);
         io.stderr(
           `planned ${plural(stages, 'stage')} in ${plural(plan.steps.length, 'step')} into namespace ${plan.namespace}: ` +

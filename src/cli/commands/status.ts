@@ -1,58 +1,126 @@
-/** `bodywork-deploy status [DIR]`: what of the project runs in the cluster: services with ready replicas and URLs, and the last Job of each batch stage. */
+/**
+ * `bodywork-deploy status [DIR]`: what of the project runs in the cluster: services with ready replicas and URLs,
+ * and the last Job of each batch stage. As a table, or with `-o json` as one JSON document. Exit 0 when every stage
+ * of the DAG is deployed and none has failed; 1 when one has failed or is not deployed (the namespace missing
+ * included); 2 for bad usage or a bad project. The run_on_failure stage is listed but never counts: it runs only
+ * after a failure.
+ */
 import type { Command } from 'commander';
 import type { V1Deployment, V1Job } from '@kubernetes/client-node';
 import { jobOutcome } from '../../engine/deploy/batch-stage.js';
-import { LABEL_STAGE } from '../../engine/plan/index.js';
-import { type ClusterFlags, clientFromFlags, withClusterOptions, planOrExit, renderTable } from '../cluster.js';
-import { CliExit, type CliIo, EXIT_FAILURE, stderrLogger } from '../io.js';
+import { LABEL_STAGE, type DeployPlan } from '../../engine/plan/index.js';
+import type { KubeClient } from '../../engine/kube/index.js';
+import { type ClusterFlags, clientFromFlags, outputOption, withClusterOptions, planOrExit, renderTable } from '../cluster.js';
+import { CliExit, type CliIo, EXIT_FAILURE, oneLine, paint, printJson, stderrLogger } from '../io.js';
 import { loadProjectOrExit } from '../project.js';
+import { statusStyle } from '../style.js';
 
 interface StatusFlags extends ClusterFlags {
   namespace?: string;
   verbose?: boolean;
+  output: 'text' | 'json';
+}
+
+/** One stage's state in the cluster (the `stages` items of `status -o json`). */
+export interface StageStatus {
+  stage: string;
+  type: 'batch' | 'service';
+  /** service: ready, not ready, not deployed; batch (its latest Job): succeeded, failed, running, not deployed. */
+  status: 'ready' | 'not ready' | 'succeeded' | 'failed' | 'running' | 'not deployed';
+  /** The run_on_failure stage (never counts towards the exit code). */
+  onFailure?: true;
+  /** Why a batch stage failed: the Job's Failed condition reason. */
+  reason?: string;
+  readyReplicas?: number;
+  replicas?: number;
+  /** Service stages that are deployed: the in-cluster URL. */
+  url?: string;
+  /** `Job/<name>` (the latest) or `Deployment/<name>`. */
+  object?: string;
+}
+
+export interface ProjectStatus {
+  project: string;
+  namespace: string;
+  /** The namespace exists. */
+  namespaceExists: boolean;
+  /** Every DAG stage is deployed and none failed: exit code 0. */
+  ok: boolean;
+  stages: StageStatus[];
+}
+
+async function readStatus(client: KubeClient, plan: DeployPlan): Promise<ProjectStatus> {
+  const ns = plan.namespace;
+  const all = [...plan.steps.flatMap((s) => s.stages), ...(plan.onFailure ? [plan.onFailure] : [])];
+  const base = { project: plan.project, namespace: ns };
+  if (!(await client.exists('Namespace', undefined, ns))) {
+    const stages = all.map((s): StageStatus => ({ stage: s.stage, type: s.type, status: 'not deployed', ...(s === plan.onFailure ? { onFailure: true as const } : {}) }));
+    return { ...base, namespaceExists: false, ok: false, stages };
+  }
+  const selector = Object.entries(plan.labels)
+    .map(([k, v]) => `${k}=${v}`)
+    .join(',');
+  const [deployments, jobs] = await Promise.all([client.list<V1Deployment>('Deployment', ns, { labelSelector: selector }), client.list<V1Job>('Job', ns, { labelSelector: selector })]);
+  const stages = all.map((stage): StageStatus => {
+    const onFailure = stage === plan.onFailure ? { onFailure: true as const } : {};
+    if (stage.type === 'service') {
+      const d = deployments.items.find((x) => x.metadata?.name === stage.baseName);
+      if (!d) return { stage: stage.stage, type: 'service', status: 'not deployed', ...onFailure };
+      const ready = d.status?.readyReplicas ?? 0;
+      const replicas = d.spec?.replicas ?? 0;
+      return { stage: stage.stage, type: 'service', status: ready >= replicas ? 'ready' : 'not ready', readyReplicas: ready, replicas, url: stage.url, object: `Deployment/${d.metadata?.name}`, ...onFailure };
+    }
+    const last = jobs.items
+      .filter((j) => j.metadata?.labels?.[LABEL_STAGE] === stage.baseName)
+      .sort((a, b) => new Date(b.metadata?.creationTimestamp ?? 0).getTime() - new Date(a.metadata?.creationTimestamp ?? 0).getTime())[0];
+    if (!last) return { stage: stage.stage, type: 'batch', status: 'not deployed', ...onFailure };
+    const outcome = jobOutcome(last);
+    const object = `Job/${last.metadata?.name}`;
+    if (!outcome) return { stage: stage.stage, type: 'batch', status: (last.status?.succeeded ?? 0) > 0 ? 'succeeded' : 'running', object, ...onFailure };
+    if (outcome.complete) return { stage: stage.stage, type: 'batch', status: 'succeeded', object, ...onFailure };
+    return { stage: stage.stage, type: 'batch', status: 'failed', reason: outcome.condition.reason ?? 'Failed', object, ...onFailure };
+  });
+  const ok = stages.every((s) => s.onFailure || (s.status !== 'failed' && s.status !== 'not deployed'));
+  return { ...base, namespaceExists: true, ok, stages };
 }
 
 export function registerStatus(program: Command, io: CliIo): void {
   const command = program
     .command('status')
-    .description("show the project's services (ready replicas, URLs) and the last run of each batch stage (exit 1 when the namespace does not exist)")
+    .description("show the project's services (ready replicas, URLs) and the last run of each batch stage (exit 1 when a stage has failed or is not deployed)")
     .argument('[dir]', 'project directory', '.');
-  withClusterOptions(command).action(async (dir: string, flags: StatusFlags) => {
+  withClusterOptions(command)
+    .addOption(outputOption())
+    .action(async (dir: string, flags: StatusFlags) => {
       const logger = stderrLogger(io, flags.verbose === true);
       const spec = await loadProjectOrExit(dir, io);
       const plan = await planOrExit(spec, flags.namespace !== undefined ? { namespace: flags.namespace } : {}, false);
       const client = clientFromFlags(flags, logger);
-      const ns = plan.namespace;
+      let status: ProjectStatus;
       try {
-        if (!(await client.exists('Namespace', undefined, ns))) throw new CliExit(EXIT_FAILURE, `namespace=${ns} does not exist: ${plan.project} is not deployed`);
-        const selector = Object.entries(plan.labels)
-          .map(([k, v]) => `${k}=${v}`)
-          .join(',');
-        const [deployments, jobs] = await Promise.all([
-          client.list<V1Deployment>('Deployment', ns, { labelSelector: selector }),
-          client.list<V1Job>('Job', ns, { labelSelector: selector }),
-        ]);
-        const rows = [['STAGE', 'TYPE', 'STATUS', 'READY', 'URL']];
-        for (const stage of [...plan.steps.flatMap((s) => s.stages), ...(plan.onFailure ? [plan.onFailure] : [])]) {
-          if (stage.type === 'service') {
-            const d = deployments.items.find((x) => x.metadata?.name === stage.baseName);
-            const ready = d ? `${d.status?.readyReplicas ?? 0}/${d.spec?.replicas ?? 0}` : '-';
-            const status = !d ? 'not deployed' : (d.status?.readyReplicas ?? 0) >= (d.spec?.replicas ?? 0) ? 'ready' : 'not ready';
-            rows.push([stage.stage, 'service', status, ready, d ? stage.url : '']);
-          } else {
-            const mine = jobs.items
-              .filter((j) => j.metadata?.labels?.[LABEL_STAGE] === stage.baseName)
-              .sort((a, b) => new Date(b.metadata?.creationTimestamp ?? 0).getTime() - new Date(a.metadata?.creationTimestamp ?? 0).getTime());
-            const last = mine[0];
-            const outcome = jobOutcome(last);
-            const status = !last ? 'no run' : !outcome ? 'running' : outcome.complete ? 'succeeded' : `failed (${outcome.condition.reason ?? 'Failed'})`;
-            rows.push([stage.stage, 'batch', status, '', last ? `Job/${last.metadata?.name}` : '']);
-          }
-        }
-        io.stdout(renderTable(rows));
+        status = await readStatus(client, plan);
       } catch (error) {
-        if (error instanceof CliExit) throw error;
         throw new CliExit(EXIT_FAILURE, `error: ${error instanceof Error ? error.message : String(error)}`);
+      }
+      if (flags.output === 'json') printJson(io, status);
+      else if (status.namespaceExists) {
+        const p = paint(io, 'stdout');
+        const rows = [['STAGE', 'TYPE', 'STATUS', 'READY', 'URL']];
+        for (const s of status.stages) {
+          const ready = s.type === 'service' && s.replicas !== undefined ? `${s.readyReplicas ?? 0}/${s.replicas}` : s.type === 'service' ? '-' : '';
+          rows.push([s.onFailure ? `${s.stage} (on failure)` : s.stage, s.type, s.reason ? `${s.status} (${s.reason})` : s.status, ready, s.url ?? s.object ?? '']);
+        }
+        io.stdout(
+          renderTable(rows, (cell, row, column) => {
+            const style = row > 0 && column === 2 ? statusStyle(cell) : undefined;
+            return style ? p(style, cell) : cell;
+          }),
+        );
+      }
+      if (!status.namespaceExists) throw new CliExit(EXIT_FAILURE, oneLine(`namespace=${plan.namespace} does not exist: ${plan.project} is not deployed`));
+      if (!status.ok) {
+        const bad = status.stages.filter((s) => !s.onFailure && (s.status === 'failed' || s.status === 'not deployed')).map((s) => `${s.stage} ${s.status}`);
+        throw new CliExit(EXIT_FAILURE, oneLine(`not every stage is deployed and healthy: ${bad.join(', ')}`));
       }
     });
 }

@@ -15,10 +15,14 @@ export interface ConfigProblem {
   message: string;
 }
 
+/** Where a problem is: `path:line[:col]`, or the path alone. */
+export function problemLocation(p: Pick<ConfigProblem, 'file' | 'line' | 'column'>): string {
+  return [p.file, p.line, p.line !== undefined ? p.column : undefined].filter((x) => x !== undefined).join(':');
+}
+
 /** Renders one problem as `path:line[:col]: message` (warnings say so). */
 export function formatProblem(p: ConfigProblem): string {
-  const where = [p.file, p.line, p.line !== undefined ? p.column : undefined].filter((x) => x !== undefined).join(':');
-  return `${where}: ${p.severity === 'warning' ? 'warning: ' : ''}${p.message}`;
+  return `${problemLocation(p)}: ${p.severity === 'warning' ? 'warning: ' : ''}${p.message}`;
 }
 
 /** Sorts problems by file, then line, then column, so output is stable and reads top to bottom. */

@@ -28,6 +28,8 @@ import {
 } from '../plan/index.js';
 import { followPodLog } from './log-stream.js';
 import { diagnosePod } from './pod-diagnosis.js';
+import { podWarningEvents } from './pod-events.js';
+import { containerStarted, emitStageLine, podFinished } from './stage-log.js';
 import type { BatchStageRunner, DeployContext, StageResult } from './types.js';
 import { enforcedViolation, podSecurityReason } from './pod-security.js';
 
@@ -73,15 +75,6 @@ export function abortMessage(signal: AbortSignal): string {
 function containerStatus(pod: V1Pod): V1ContainerStatus | undefined {
   const all = pod.status?.containerStatuses ?? [];
   return all.find((c) => c.name === CONTAINER_NAME) ?? all[0];
-}
-
-function containerStarted(pod: V1Pod): boolean {
-  const s = containerStatus(pod)?.state;
-  return s?.running !== undefined || s?.terminated !== undefined;
-}
-
-function podFinished(pod: V1Pod): boolean {
-  return pod.status?.phase === 'Succeeded' || pod.status?.phase === 'Failed' || containerStatus(pod)?.state?.terminated !== undefined;
 }
 
 /**
@@ -211,9 +204,7 @@ class Attempts {
       onCutOff: (m) => this.ctx.logger.warn(`${prefix} ${m}`),
       onLine: (line) => {
         this.noticeSlowSetup(a, line);
-        const prefixed = `${prefix} ${line}`;
-        this.ctx.onLogLine?.(this.stage.stage, prefixed);
-        this.ctx.logger.info(prefixed);
+        emitStageLine(this.ctx, this.stage.stage, line);
         a.tail.push(`${name}: ${line}`);
         if (a.tail.length > LOG_TAIL_LINES) a.tail.shift();
       },
@@ -257,7 +248,7 @@ class Attempts {
 
 /**
  * Runs one batch stage: creates its Job (`<baseName>-<run id>`), follows every attempt's log (each line
- * `[<stage>] ...` through `ctx.onLogLine` and `ctx.logger.info`), and waits for the Job's Complete or Failed
+ * `[<stage>] ...` once, through emitStageLine), and waits for the Job's Complete or Failed
  * condition. Never throws: API failures, like stage failures, end as a `failed` result with the reason. On
  * `ctx.signal` the Job is deleted (Background propagation: its pods go with it) and the result is `cancelled`.
  */
@@ -345,7 +336,8 @@ export const runBatchStage: BatchStageRunner = async (ctx, stage, step) => {
       await ctx.client.delete('Job', ns, jobName, { propagationPolicy: 'Background' }).catch(() => false);
       const reason = `pod ${fatal.pod} cannot start: ${fatal.reason} (Job ${jobName} deleted)`;
       ctx.logger.error(`[${stage.stage}] ${reason}`);
-      return result({ status: 'failed', reason });
+      const events = await podWarningEvents(ctx, [fatal.pod]);
+      return result({ status: 'failed', reason, ...(events.length > 0 ? { events } : {}) });
     }
     await attempts.drain(LOG_DRAIN_MS);
     if (ctx.signal.aborted) return await cancelled();
@@ -363,12 +355,13 @@ export const runBatchStage: BatchStageRunner = async (ctx, stage, step) => {
     const reason = `${why} after ${list.length} attempt${list.length === 1 ? '' : 's'}${detail}`;
     for (const a of failed) {
       const init = await initContainerTail(ctx, a.pod);
-      for (const l of init) ctx.logger.info(`[${stage.stage}] ${l}`);
+      for (const l of init) emitStageLine(ctx, stage.stage, l);
       a.tail.unshift(...init);
     }
     const logTail = failed.flatMap((a) => a.tail).slice(-LOG_TAIL_LINES);
     ctx.logger.error(`[${stage.stage}] Job ${jobName} failed: ${reason}`);
-    return result({ status: 'failed', reason, ...(logTail.length > 0 ? { logTail } : {}) });
+    const events = await podWarningEvents(ctx, failed.map((a) => a.pod.metadata?.name ?? ''));
+    return result({ status: 'failed', reason, ...(logTail.length > 0 ? { logTail } : {}), ...(events.length > 0 ? { events } : {}) });
   } catch (e) {
     if (ctx.signal.aborted) return await cancelled();
     attempts.stop();

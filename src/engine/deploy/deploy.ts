@@ -36,6 +36,7 @@ export interface DeployOptions {
   signal?: AbortSignal;
   /** Bounds the whole run; when it passes the run is aborted like a cancellation. */
   timeoutMs?: number;
+  /** Stage log lines (`[stage] ...`), each exactly once; without it they go to `logger.info` (stage-log.ts). */
   onLogLine?: (stage: string, line: string) => void;
   /** Stage runners (tests); defaults: `runBatchStage` and `runServiceStage` from service-stage.ts. */
   runBatchStage?: BatchStageRunner;

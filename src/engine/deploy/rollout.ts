@@ -162,8 +162,10 @@ export interface WaitForRolloutOptions {
   logger?: Logger;
   /** What to call the Deployment in the timeout message, e.g. `the rollback of Deployment x`. */
   description?: string;
-  /** Called when the number of ready new pods changes. */
+  /** Called when the number of ready new pods changes, and with (desired, desired) at the end of a complete rollout. */
   onProgress?: (ready: number, desired: number) => void;
+  /** Called with the new ReplicaSet's pods (not being deleted) whenever one of them changes (to follow their logs). */
+  onPods?: (pods: V1Pod[]) => void;
   /** Watch tuning (tests). */
   watch?: { idleTimeoutMs?: number; backoff?: { baseMs?: number; capMs?: number } };
 }
@@ -262,6 +264,9 @@ export async function waitForRollout(opts: WaitForRolloutOptions): Promise<Rollo
       const status = rolloutStatus(deployment);
       if (status.state === 'complete') {
         const d = deployment;
+        // Progress always ends with every replica ready, even when the last pod change came after the Deployment's.
+        const desired = d.spec?.replicas ?? 1;
+        if (lastReady !== desired) opts.onProgress?.(desired, desired);
         finish(() => resolve({ kind: 'complete', deployment: d, message: status.message }));
       } else if (status.state === 'failed') {
         const notReady = newPods().filter((p) => !isPodReady(p));
@@ -285,11 +290,13 @@ export async function waitForRollout(opts: WaitForRolloutOptions): Promise<Rollo
           if (podWatch?.ac !== ac) return;
           podWatch.synced = true;
           pods = objects;
+          opts.onPods?.(newPods());
           evaluate();
         },
         onEvent: (e, objects) => {
           if (e.synthetic || podWatch?.ac !== ac) return;
           pods = objects;
+          opts.onPods?.(newPods());
           evaluate();
         },
       }).catch(fail);

@@ -1,6 +1,6 @@
 /**
  * One service stage: apply its Service (+ Ingress) and Deployment, wait for the rollout by `kubectl rollout status`'s
- * rules while diagnosing the new pods (fail fast), and on failure or cancellation undo it: back to the revision that
+ * rules while diagnosing the new pods (fail fast), streaming their logs and saying how many replicas are ready, and on failure or cancellation undo it: back to the revision that
  * was serving (awaited), or, for a first-ever deployment, delete what was created.
  *
  * Bodywork's rollback (bodywork-behaviour.md §2.9, §7) sorted revisions as strings, kept the pod-template-hash
@@ -11,6 +11,8 @@ import type { V1Deployment, V1Ingress, V1Pod, V1ReplicaSet } from '@kubernetes/c
 import { KubeApiError, type KubeClient } from '../kube/index.js';
 import { MAX_SURGE, type PlannedServiceStage } from '../plan/index.js';
 import { logSources } from './pod-diagnosis.js';
+import { podWarningEvents } from './pod-events.js';
+import { ServicePodLogs } from './stage-log.js';
 import { chooseRollbackTarget, revisionOf, rollbackManifest, stripTemplate, templateOf, waitForRollout, type RolloutOutcome } from './rollout.js';
 import type { DeployContext, ServiceStageRunner, StageResult } from './types.js';
 
@@ -133,6 +135,8 @@ class ServiceStageRun {
       await this.apply<V1Deployment>(this.stage.deployment, ctx.signal);
       phase = 'applied';
       const slow = this.slowStartNotice();
+      // The new pods' logs, while the rollout runs (a service that never gets ready says why there).
+      const podLogs = new ServicePodLogs(ctx, this.stage.stage);
       const outcome = await waitForRollout({
         client: this.client,
         namespace: this.namespace,
@@ -143,8 +147,12 @@ class ServiceStageRun {
         logger: log,
         description: `the rollout of Deployment ${this.name}`,
         watch: this.options.watch,
-        onProgress: (ready, desired) => log.debug(`${tag}: ${ready}/${desired} new replicas ready`),
-      }).finally(() => clearTimeout(slow));
+        onProgress: (ready, desired) => log.info(`${tag}: ${ready}/${desired} new replicas ready`),
+        onPods: (pods) => podLogs.update(pods),
+      }).finally(async () => {
+        clearTimeout(slow);
+        await podLogs.close();
+      });
       if (outcome.kind === 'complete') {
         const ready = outcome.deployment.status?.readyReplicas ?? 0;
         log.info(`${tag}: ${ready}/${this.replicas} replicas ready`);
@@ -156,7 +164,10 @@ class ServiceStageRun {
       const reason = outcome.kind === 'timeout' && this.options.timeoutMs === undefined ? `${outcome.reason} (${startupBudget(this.stage)})` : outcome.reason;
       log.warn(`${tag}: the rollout of Deployment ${this.name} failed: ${reason}`);
       const logTail = await this.collectLogTail(outcome.pods);
-      return await this.undoSafely(before, reason, logTail);
+      // What the scheduler and the kubelet said about the failing pods, read while the pods still exist.
+      const events = await podWarningEvents(ctx, outcome.pods.map((p) => p.metadata?.name ?? ''));
+      const r = await this.undoSafely(before, reason, logTail);
+      return events.length > 0 ? { ...r, events } : r;
     } catch (e) {
       if (ctx.signal.aborted) {
         if (phase === 'before') return this.result({ status: 'cancelled', reason: 'cancelled before anything was applied' });

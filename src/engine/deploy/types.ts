@@ -34,6 +34,21 @@ export interface StageResult {
   reason?: string;
   /** The last log lines of the failing pod(s) (or of the stage), oldest first, prefixed with the pod name. */
   logTail?: string[];
+  /** Failed stages: the Warning events of the failing pods (pod-events.ts), oldest first. */
+  events?: StageEvent[];
+}
+
+/** One Kubernetes Event about a stage's pod, as `kubectl describe` lists it. */
+export interface StageEvent {
+  /** `Pod/<name>`. */
+  object: string;
+  /** FailedScheduling, Failed, BackOff, Unhealthy, ... */
+  reason: string;
+  /** One line. */
+  message: string;
+  count: number;
+  /** ISO 8601. */
+  lastSeen?: string;
 }
 
 export interface DeployResult {
@@ -59,7 +74,10 @@ export interface DeployContext {
   runId: string;
   /** Aborted on cancellation (SIGINT/SIGTERM, the action's cancel) or the overall timeout. */
   signal: AbortSignal;
-  /** Stage log lines as they arrive, already prefixed with the stage (`[stage-1] ...`). */
+  /**
+   * The one channel of stage log lines, as they arrive, already prefixed with the stage (`[stage-1] ...`); without it
+   * they go to `logger.info` instead (never to both: stage-log.ts).
+   */
   onLogLine?: (stage: string, line: string) => void;
   /** Finished Jobs kept per batch stage after each step (default 1, the latest; 0 deletes them all). */
   keepJobs?: number;

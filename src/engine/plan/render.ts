@@ -33,6 +33,11 @@ function toYaml(object: PlannedObject, options: RenderOptions): string {
   return stringify(options.codeContents === true ? object : withoutCode(object), { lineWidth: 0, aliasDuplicateObjects: false });
 }
 
+/** The plan's objects in apply order, as printed: the code ConfigMaps' files described (size, sha256) unless `codeContents`. */
+export function displayObjects(plan: DeployPlan, options: RenderOptions = {}): PlannedObject[] {
+  return planObjects(plan).map((o) => (options.codeContents === true ? o : withoutCode(o)));
+}
+
 /**
  * The plan's objects as one YAML stream, set-up objects first, then step by step (the run_on_failure stage is not
  * included). The code ConfigMaps' files are described (size, sha256), not printed, unless `codeContents`.

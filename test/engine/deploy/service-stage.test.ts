@@ -3,7 +3,10 @@
  * HTTP through client-node, with a plan made runnable there by `sandboxPlan` (see its comment for the overrides).
  */
 import type { V1Deployment, V1ReplicaSet } from '@kubernetes/client-node';
+import { writeFileSync } from 'node:fs';
+import { rm } from 'node:fs/promises';
 import net from 'node:net';
+import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { planProject, type PlannedServiceStage } from '../../../src/engine/plan/index.js';
 import { createServiceStageRunner, rolloutTimeoutMs, runServiceStage } from '../../../src/engine/deploy/service-stage.js';
@@ -22,6 +25,7 @@ import {
   type ServiceSpecOptions,
 } from './support/service-sandbox.js';
 import { sandboxFetch } from '../../sandbox/apiserver/helpers.js';
+import { sharedDir } from './helpers.js';
 
 let sandbox: Sandbox;
 let client: KubeClient;
@@ -77,11 +81,37 @@ describe('runServiceStage', () => {
     });
     expect(result.reason).toBeUndefined();
     expect(result.durationMs).toBeGreaterThan(0);
-    expect(log.messages('info')).toEqual([`${STAGE}: rolling out Deployment ${STAGE} (2 replicas)`, `${STAGE}: 2/2 replicas ready`]);
+    // Besides the per-replica progress (how many samples depends on timing): the start and the end.
+    expect(log.messages('info').filter((m) => !/: \d\/2 new replicas ready$/.test(m))).toEqual([`${STAGE}: rolling out Deployment ${STAGE} (2 replicas)`, `${STAGE}: 2/2 replicas ready`]);
     const d = await deployment(namespace, STAGE);
     expect(rev(d)).toBe('1');
     expect(d.status?.availableReplicas).toBe(2);
     expect(await client.exists('Service', namespace, STAGE)).toBe(true);
+  });
+
+  it("streams the new pods' logs while rolling out, until ready: each line once, through onLogLine only, prefixed", async () => {
+    const { spec, namespace } = await project({ replicas: 1 });
+    const shared = await sharedDir();
+    const release = join(shared, 'released');
+    // Ready only once the release file exists, which only a line streamed live creates.
+    const { plan, stage } = sandboxPlan(spec, namespace, 'run-1', { command: ['sh', '-c', 'echo warming up; echo "model <b>loaded</b>"; exec sleep 600'], ready: ['test', '-f', release] });
+    const log = new ServiceTestLogger();
+    const lines: { stage: string; line: string }[] = [];
+    const ctx = {
+      ...deployContext(client, log, spec, plan, 'run-1'),
+      onLogLine: (s: string, line: string) => {
+        lines.push({ stage: s, line });
+        if (line === `[${STAGE}] model <b>loaded</b>`) writeFileSync(release, '');
+      },
+    };
+    const result = await runServiceStage(ctx, stage, 1);
+    expect(result.status, result.reason).toBe('succeeded');
+    expect(lines.filter((l) => l.line === `[${STAGE}] warming up`)).toHaveLength(1);
+    expect(lines.filter((l) => l.line === `[${STAGE}] model <b>loaded</b>`)).toHaveLength(1);
+    expect(lines.every((l) => l.stage === STAGE)).toBe(true);
+    // One channel: none of it went to the logger too.
+    expect(log.entries.some((e) => e.message.includes('warming up'))).toBe(false);
+    await rm(shared, { recursive: true, force: true });
   });
 
   it('rolls out a real server with the planned TCP startup/readiness/liveness probes unchanged', async () => {
