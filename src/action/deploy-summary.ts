@@ -2,7 +2,7 @@
  * What a deploy reports: the job summary (header, DAG, stages, services, failed stages' log tails), the PR comment,
  * and the step outputs. Every piece of text from the config, the cluster or a stage's logs goes through escapeHtml.
  */
-import { formatDuration } from '../engine/deploy/deploy.js';
+import { formatDuration } from '../engine/duration.js';
 import type { DeployResult, StageResult } from '../engine/deploy/types.js';
 import type { DeployPlan, PlannedServiceStage } from '../engine/plan/index.js';
 import { code, details, escapeHtml, SUMMARY_LIMIT_BYTES, table, truncateBytes } from './markdown.js';

@@ -9,12 +9,11 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { Command } from 'commander';
-import { deployProject, formatDuration } from '../../engine/deploy/deploy.js';
 import type { DeployResult } from '../../engine/deploy/types.js';
 import type { PlannedServiceStage } from '../../engine/plan/index.js';
-import { startSandbox, type Sandbox } from '../../sandbox/index.js';
+import type { Sandbox } from '../../sandbox/index.js';
 import { type ClusterFlags, type CodeSourceFlags, clientFromFlags, codeSourceOptions, gitCommit, planOrExit, withClusterOptions, renderTable } from '../cluster.js';
-import { parseDuration } from '../../engine/duration.js';
+import { formatDuration, parseDuration } from '../../engine/duration.js';
 import { neutralise } from '../../engine/untrusted.js';
 import { CliExit, type CliIo, collect, EXIT_FAILURE, EXIT_OK, EXIT_USAGE, oneLine, stderrLogger } from '../io.js';
 import { loadProjectOrExit } from '../project.js';
@@ -143,12 +142,15 @@ export function registerDeploy(program: Command, io: CliIo): void {
         if (flags.sandbox) {
           tempDir = mkdtempSync(join(tmpdir(), 'bodywork-deploy-'));
           kubeconfigPath = join(tempDir, 'kubeconfig');
+          const { startSandbox } = await import('../../sandbox/index.js');
           sandbox = await startSandbox({ kubeconfigPath, namespace: plan.namespace, warn: (m) => logger.debug(m) });
           kubeconfigContent = sandbox.kubeconfig;
           io.stderr(`sandbox running at ${sandbox.url}${sandbox.network.mode === 'host' ? ` (pods on the host network: ${sandbox.network.reason ?? 'no isolation available'})` : ''}\n`);
           io.stderr(`kubeconfig: ${kubeconfigPath} (try: kubectl --kubeconfig ${kubeconfigPath} get pods -n ${plan.namespace})\n`);
         }
-        const client = clientFromFlags(flags, logger, kubeconfigContent);
+        const client = await clientFromFlags(flags, logger, kubeconfigContent);
+        // Loaded here, not at start-up: the engine brings client-node (see scripts/build.mjs).
+        const { deployProject } = await import('../../engine/deploy/deploy.js');
         if (interrupted.signal.aborted) throw new CliExit(SIGNAL_EXIT[received ?? 'SIGINT'], 'interrupted before the deployment started');
         const result = await deployProject({
           client,

@@ -1,7 +1,6 @@
 /** `bodywork-deploy status [DIR]`: what of the project runs in the cluster: services with ready replicas and URLs, and the last Job of each batch stage. */
 import type { Command } from 'commander';
 import type { V1Deployment, V1Job } from '@kubernetes/client-node';
-import { jobOutcome } from '../../engine/deploy/batch-stage.js';
 import { LABEL_STAGE } from '../../engine/plan/index.js';
 import { type ClusterFlags, clientFromFlags, withClusterOptions, planOrExit, renderTable } from '../cluster.js';
 import { CliExit, type CliIo, EXIT_FAILURE, stderrLogger } from '../io.js';
@@ -21,7 +20,8 @@ export function registerStatus(program: Command, io: CliIo): void {
       const logger = stderrLogger(io, flags.verbose === true);
       const spec = await loadProjectOrExit(dir, io);
       const plan = await planOrExit(spec, flags.namespace !== undefined ? { namespace: flags.namespace } : {}, false);
-      const client = clientFromFlags(flags, logger);
+      const client = await clientFromFlags(flags, logger);
+      const { jobOutcome } = await import('../../engine/deploy/batch-stage.js');
       const ns = plan.namespace;
       try {
         if (!(await client.exists('Namespace', undefined, ns))) throw new CliExit(EXIT_FAILURE, `namespace=${ns} does not exist: ${plan.project} is not deployed`);
