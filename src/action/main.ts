@@ -253,6 +253,8 @@ async function deployCommand(r: Run): Promise<void> {
     process.off('SIGINT', onSignal);
     process.off('SIGTERM', onSignal);
   }
+  // For the debug log (and the benchmarks, which run this bundle from outside): what the run asked of the API server.
+  r.logger.debug(`API requests by verb: ${JSON.stringify(client.requestCounts())}`);
   result = withPublicUrls(result, plan, r);
 
   const url = primaryUrl(result);
