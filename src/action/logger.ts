@@ -27,6 +27,7 @@ export function actionLogger(projectDir: string): Logger {
     warn: (m, problem) => annotate('warning', m, problem),
     error: (m, problem) => annotate('error', m, problem),
     group: (name, fn) => out.group(name, fn),
+    backlog: out.backlog,
   };
 }
 

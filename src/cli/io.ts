@@ -9,7 +9,7 @@
  */
 import path from 'node:path';
 import { type ConfigProblem, formatProblem } from '../engine/config/problems.js';
-import type { Logger } from '../engine/logger.js';
+import { streamBacklog, type Logger } from '../engine/logger.js';
 import { redact } from '../engine/redact.js';
 import { safeLine } from '../engine/untrusted.js';
 
@@ -23,11 +23,14 @@ export const EXIT_USAGE = 2;
 export interface CliIo {
   stdout(text: string): void;
   stderr(text: string): void;
+  /** Logger.backlog of stderr, where stage logs go. */
+  stderrBacklog?: () => Promise<void> | undefined;
 }
 
 export const processIo: CliIo = {
   stdout: (text) => process.stdout.write(text),
   stderr: (text) => process.stderr.write(text),
+  stderrBacklog: streamBacklog(process.stderr),
 };
 
 /** Thrown by a command to end with `code` after printing `message` (if any) to stderr. */
@@ -74,5 +77,6 @@ export function stderrLogger(io: CliIo, verbose = false): Logger {
       io.stderr(`${oneLine(name)}\n`);
       return fn();
     },
+    ...(io.stderrBacklog ? { backlog: io.stderrBacklog } : {}),
   };
 }
