@@ -4,7 +4,8 @@
  * medians as tables: wall against the nominal work (what the stage scripts measured themselves), where each step's
  * time goes, and API requests per stage. Timing is only ever reported, never asserted.
  *
- * Usage: npm run bench [-- --runs 5 | --quick] [--cluster embedded|upstream|both]
+ * Usage: npm run bench [-- --runs 5 | --quick] [--cluster embedded|upstream|both] [--action [--dist DIR | --build]]
+ * With --action, "ours" is the action bundle run from outside (bench/ours-action.ts) instead of the engine in this process.
  */
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
@@ -17,6 +18,8 @@ import { startTestCluster, type ClusterTarget } from '../test/support/cluster.js
 import { Kubectl, kubectlMissing, runKubectl } from './baseline.js';
 import { BODYWORK_NOT_RUN } from './bodywork.js';
 import { Observer } from './observer.js';
+import { distFromArgs } from './action-run.js';
+import { runAction } from './ours-action.js';
 import { runOurs } from './ours.js';
 import { DAG, writeProject } from './project.js';
 import { requestTable, stepTable, summaryTable, type ClusterRuns } from './report.js';
@@ -33,6 +36,7 @@ if (!['embedded', 'upstream', 'both'].includes(clusterArg)) throw new Error(`--c
 const targets: ClusterTarget[] = clusterArg === 'both' ? ['embedded', 'upstream'] : [clusterArg as ClusterTarget];
 const noKubectl = kubectlMissing();
 const progress = (m: string) => process.stderr.write(`${m}\n`);
+const action = process.argv.includes('--action') ? distFromArgs(process.argv) : undefined;
 
 const projectDir = await writeProject();
 const { spec } = await loadProject(projectDir);
@@ -55,7 +59,11 @@ async function benchCluster(target: ClusterTarget): Promise<ClusterRuns> {
       const runId = `bench-${i}`;
       const ours = async () => {
         const ns = `bench-ours-${i}`;
-        out.ours.push(await runOurs(client, observer, spec!, codeBundle, ns, runId));
+        out.ours.push(
+          action
+            ? await runAction(action.dist, cluster.kubeconfig, projectDir, observer, planProject(spec!, { namespace: ns, codeBundle }))
+            : await runOurs(client, observer, spec!, codeBundle, ns, runId),
+        );
         await drop(ns);
       };
       const plain = async () => {
@@ -93,4 +101,5 @@ try {
   console.log(BODYWORK_NOT_RUN);
 } finally {
   await rm(projectDir, { recursive: true, force: true });
+  action?.cleanup();
 }

@@ -52,6 +52,13 @@ export class Observer {
     return this.seen.get(`${kind}/${namespace}/${name}`)?.created;
   }
 
+  /** When the first `kind` in `namespace` whose labels include `selector` was seen (a Job named by a run id the bench does not know). */
+  firstCreated(kind: ObservedKind, namespace: string, selector: Record<string, string>): number | undefined {
+    const prefix = `${kind}/${namespace}/`;
+    const times = [...this.seen.entries()].filter(([k, s]) => k.startsWith(prefix) && Object.entries(selector).every(([l, v]) => s.labels[l] === v)).map(([, s]) => s.created);
+    return times.length > 0 ? Math.min(...times) : undefined;
+  }
+
   /** The pods seen in `namespace` whose labels include `selector`, with their names. */
   pods(namespace: string, selector: Record<string, string>): (Seen & { name: string })[] {
     const prefix = `Pod/${namespace}/`;

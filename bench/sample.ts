@@ -26,7 +26,8 @@ export interface StageSample {
 }
 
 export interface RunSample {
-  deployer: 'ours' | 'kubectl';
+  /** ours: the engine in this process; action: the action bundle run from outside (its start-up counts); kubectl: the baseline. */
+  deployer: 'ours' | 'action' | 'kubectl';
   wallMs: number;
   /** From the run's start to its first step's start: namespace, RBAC, code (and for ours the lock and secret check). */
   setupMs: number;
@@ -49,7 +50,7 @@ export async function stageSample(observer: Observer, namespace: string, stage: 
     type: stage.type,
     stepStart,
     done,
-    created: observer.created(object[0], namespace, object[1]),
+    created: observer.created(object[0], namespace, object[1]) ?? observer.firstCreated(object[0], namespace, stage.selector),
     scriptStart: stamps.start,
     scriptEnd: stamps.end,
     listening: stamps.listening,

@@ -1,24 +1,23 @@
-// Builds the committed bundles with @vercel/ncc: dist/index.js (the action), dist/post/index.js (its
-// post step) and dist/cli/index.js (the CLI).
+// Builds the committed bundles with esbuild: dist/index.js (the action), dist/post/index.js (its post step) and
+// dist/cli/index.js (the CLI), each as an ES module with code splitting: what a command imports dynamically
+// (client-node, the deploy engine, the sandbox) goes into chunks/ beside its entry and is read only when a command
+// needs it, so `--version` and `validate` do not parse client-node's models (the cold-start numbers are in the
+// README's Benchmark section). esbuild replaced @vercel/ncc, which put every module in one file and took over a minute.
 //
-// ncc takes over a minute on client-node's generated models, so the build is incremental, as make is:
-// dist/build-inputs.sha256 records a hash of every input (src/, the lockfile, package.json, tsconfig,
-// this script); when it matches, the bundles are already what these inputs build (ncc is
-// deterministic: check-dist proves it) and nothing is rebuilt. `--force` always rebuilds.
-// With --check it always builds into a temporary directory and fails when the committed dist/ differs,
-// so a stale or hand-edited bundle can never ship (CI runs it).
-import { execFile } from 'node:child_process';
+// The build is incremental, as make is: dist/build-inputs.sha256 records a hash of every input (src/, the lockfile,
+// package.json, tsconfig, this script); when it matches, the bundles are already what these inputs build (esbuild
+// is deterministic: check-dist proves it) and nothing is rebuilt. `--force` always rebuilds.
 import { createHash } from 'node:crypto';
 import { existsSync, mkdtempSync, readFileSync, readdirSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, relative } from 'node:path';
-import { promisify } from 'node:util';
+import { build } from 'esbuild';
 
 const check = process.argv.includes('--check');
 const force = process.argv.includes('--force');
 const root = new URL('..', import.meta.url).pathname;
-const out = check ? mkdtempSync(join(tmpdir(), 'bodywork-dist-')) : join(root, 'dist');
-const ncc = join(root, 'node_modules', '.bin', 'ncc');
+const outArg = process.argv.includes('--out') ? process.argv[process.argv.indexOf('--out') + 1] : undefined;
+const out = check ? mkdtempSync(join(tmpdir(), 'bodywork-dist-')) : (outArg ?? join(root, 'dist'));
 const HASH_FILE = 'build-inputs.sha256';
 
 const bundles = [
@@ -42,17 +41,29 @@ function inputsHash() {
 
 const hash = inputsHash();
 const hashPath = join(root, 'dist', HASH_FILE);
-if (!check && !force && existsSync(hashPath) && readFileSync(hashPath, 'utf8') === hash && bundles.every(([, dir]) => existsSync(join(out, dir, 'index.js')))) {
+if (!check && !force && !outArg && existsSync(hashPath) && readFileSync(hashPath, 'utf8') === hash && bundles.every(([, dir]) => existsSync(join(out, dir, 'index.js')))) {
   console.log('dist/ is already built from these sources (build-inputs.sha256 matches); use --force to rebuild');
   process.exit(0);
 }
 
-if (!check) rmSync(out, { recursive: true, force: true });
-// The bundles are independent, so they build side by side.
+if (!check && !outArg) rmSync(out, { recursive: true, force: true });
+// The bundles are independent, so they build side by side; each keeps its chunks in its own directory.
+// The banner gives the bundled CommonJS dependencies (client-node and its own) the `require` an ES module lacks.
 await Promise.all(
   bundles.map(([entry, dir]) =>
-    promisify(execFile)(ncc, ['build', join(root, entry), '-o', join(out, dir), '--minify', '--no-source-map-register', '--quiet', '--target', 'es2023'], {
-      maxBuffer: 64 * 1024 * 1024,
+    build({
+      entryPoints: { index: join(root, entry) },
+      outdir: join(out, dir),
+      bundle: true,
+      splitting: true,
+      format: 'esm',
+      platform: 'node',
+      target: 'es2023',
+      minify: true,
+      chunkNames: 'chunks/[name]-[hash]',
+      banner: { js: "import { createRequire as __bodyworkCreateRequire } from 'node:module'; const require = __bodyworkCreateRequire(import.meta.url);" },
+      legalComments: 'none',
+      logLevel: 'warning',
     }),
   ),
 );
@@ -78,5 +89,5 @@ if (check) {
   }
   console.log('dist/ is up to date');
 } else {
-  console.log(`built ${bundles.map(([e]) => relative(root, join(root, e))).join(', ')} into dist/`);
+  console.log(`built ${bundles.map(([e]) => relative(root, join(root, e))).join(', ')} into ${outArg ?? 'dist/'}`);
 }

@@ -4,7 +4,7 @@
  * pods' Warning events, then the tables (header, DAG, stages, services). Every piece of text from the config, the
  * cluster or a stage's logs goes through escapeHtml.
  */
-import { formatDuration } from '../engine/deploy/deploy.js';
+import { formatDuration } from '../engine/duration.js';
 import type { DeployResult, StageEvent, StageResult } from '../engine/deploy/types.js';
 import type { DeployPlan, PlannedServiceStage } from '../engine/plan/index.js';
 import { code, escapeHtml, pre, SUMMARY_LIMIT_BYTES, table, truncateBytes } from './markdown.js';

@@ -33,6 +33,7 @@ export function actionLogger(projectPath: string): Logger {
     warn: (m, problem) => annotate('warning', m, problem),
     error: (m, problem) => annotate('error', m, problem),
     group: (name, fn) => out.group(name, fn),
+    backlog: out.backlog,
   };
 }
 

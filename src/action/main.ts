@@ -10,8 +10,7 @@ import { randomBytes } from 'node:crypto';
 import { isAbsolute, join, relative, sep } from 'node:path';
 import { loadProject } from '../engine/config/load.js';
 import type { ProjectSpec } from '../engine/config/spec.js';
-import { deployProject } from '../engine/deploy/deploy.js';
-import { teardownProject, type TeardownResult } from '../engine/deploy/teardown.js';
+import type { TeardownResult } from '../engine/deploy/teardown.js';
 import type { DeployResult } from '../engine/deploy/types.js';
 import { KubeClient, KubeConfigError } from '../engine/kube/index.js';
 import type { Logger } from '../engine/logger.js';
@@ -29,7 +28,7 @@ import {
   stagesOutput,
 } from './deploy-summary.js';
 import { renderConfigSummary } from './config-summary.js';
-import { GitHubPreview } from './github.js';
+import type { GitHubPreview } from './github.js';
 import { readInputs, type ActionInputs } from './inputs.js';
 import { actionLogger, joinPath } from './logger.js';
 import { escapeHtml } from './markdown.js';
@@ -166,8 +165,11 @@ async function connect(r: Run): Promise<KubeClient> {
   }
 }
 
-function githubPreview(r: Run): GitHubPreview | undefined {
+// Octokit (previews only), the deploy engine and teardown are imported when a run needs them: the action's start, up
+// to its first API request, then parses no more than it uses (see scripts/build.mjs).
+async function githubPreview(r: Run): Promise<GitHubPreview | undefined> {
   if (!r.preview || !r.inputs.githubToken || !r.context.repository) return undefined;
+  const { GitHubPreview } = await import('./github.js');
   return new GitHubPreview(r.inputs.githubToken, r.context.repository, r.namespace);
 }
 
@@ -205,6 +207,8 @@ function withPublicUrls(result: DeployResult, plan: DeployPlan, r: Run): DeployR
 }
 
 async function deployCommand(r: Run): Promise<void> {
+  // Started now, awaited once the plan is ready: the engine's chunk loads while the project's files are read.
+  const engine = import('../engine/deploy/deploy.js');
   const client = await connect(r);
   // Per-run Job names derive from the run id, so it must differ between any two deploys: GITHUB_RUN_ID, the attempt
   // (re-runs) and a random part (two steps of one job deploying the same project).
@@ -212,7 +216,7 @@ async function deployCommand(r: Run): Promise<void> {
   const runId = r.context.runId !== undefined ? `${r.context.runId}-${process.env.GITHUB_RUN_ATTEMPT || '1'}-${random}` : `${Date.now().toString(36).slice(-6)}${random}`;
   const plan = planProject(r.spec, { namespace: r.namespace, ...planInputs(r), runId, ...(await codeInputs(r)) });
 
-  const github = githubPreview(r);
+  const github = await githubPreview(r);
   const ref = r.context.pullRequest?.headSha ?? r.context.sha;
   const deploymentId = github && ref ? await github.createDeployment(ref, `Bodywork preview of ${plan.project} in ${plan.namespace}`) : undefined;
   if (github && deploymentId !== undefined) await github.setStatus(deploymentId, 'in_progress', { ...(r.context.runUrl ? { logUrl: r.context.runUrl } : {}) });
@@ -227,6 +231,7 @@ async function deployCommand(r: Run): Promise<void> {
   process.on('SIGTERM', onSignal);
   let result: DeployResult;
   try {
+    const { deployProject } = await engine;
     result = await deployProject({
       client,
       logger: r.logger,
@@ -252,6 +257,8 @@ async function deployCommand(r: Run): Promise<void> {
     process.off('SIGINT', onSignal);
     process.off('SIGTERM', onSignal);
   }
+  // For the debug log (and the benchmarks, which run this bundle from outside): what the run asked of the API server.
+  r.logger.debug(`API requests by verb: ${JSON.stringify(client.requestCounts())}`);
   result = withPublicUrls(result, plan, r);
 
   const url = primaryUrl(result);
@@ -284,6 +291,7 @@ function teardownMessage(result: TeardownResult): string {
 async function teardownCommand(r: Run): Promise<void> {
   const client = await connect(r);
   const plan = planProject(r.spec, { namespace: r.namespace });
+  const { teardownProject } = await import('../engine/deploy/teardown.js');
   const result = await r.logger.group(`Teardown of namespace=${r.namespace}`, () =>
     teardownProject({
       client,
@@ -299,7 +307,7 @@ async function teardownCommand(r: Run): Promise<void> {
   core.setOutput('status', 'success');
   const why = r.preview?.closed ? `pull request #${r.preview.number} was closed: ` : '';
   await out.writeSummary(`## 🧹 Bodywork teardown: ${escapeHtml(plan.project)}\n\n${headerTable(plan.project, r.namespace, r.context)}\n${escapeHtml(why + outcome.message)}\n`);
-  const github = githubPreview(r);
+  const github = await githubPreview(r);
   if (github && r.preview) {
     const n = await github.deactivateAll(r.context.runUrl);
     out.info(`marked ${n} GitHub deployment${n === 1 ? '' : 's'} of ${r.namespace} inactive`);

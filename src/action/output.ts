@@ -15,10 +15,13 @@
 import * as core from '@actions/core';
 import { randomBytes } from 'node:crypto';
 import { EOL } from 'node:os';
+import { streamBacklog } from '../engine/logger.js';
 import { safeLine, safeLines } from '../engine/untrusted.js';
 
 /** How long lines wait for company before their block is printed. */
 const GATHER_MS = 100;
+/** A block holds at most this many lines (a loud stage fills one long before GATHER_MS). */
+const MAX_BLOCK_LINES = 2000;
 
 let pending: string[] = [];
 let timer: ReturnType<typeof setTimeout> | undefined;
@@ -39,14 +42,22 @@ process.on('exit', flush);
 /** Prints untrusted (possibly multi-line) text as log lines. */
 export function print(text: string): void {
   pending.push(...safeLines(text));
-  timer ??= setTimeout(flush, GATHER_MS);
+  gather();
 }
 
 /** Prints one message as one log line (line breaks shown as `\n`). */
 export function info(message: string): void {
   pending.push(safeLine(message));
-  timer ??= setTimeout(flush, GATHER_MS);
+  gather();
 }
+
+function gather(): void {
+  if (pending.length >= MAX_BLOCK_LINES) flush();
+  else timer ??= setTimeout(flush, GATHER_MS);
+}
+
+/** Logger.backlog: stdout to the runner is a pipe, whose writes queue in memory while the runner reads behind. */
+export const backlog = streamBacklog(process.stdout);
 
 export function debug(message: string): void {
   flush();

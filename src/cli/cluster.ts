@@ -1,8 +1,12 @@
-/** Shared by the commands that talk to a cluster: flags -> client, the plan of a project, durations, tables. */
+/**
+ * Shared by the commands that talk to a cluster: flags -> client, the plan of a project, durations, tables.
+ * The client (client-node) is imported when a command asks for one, so commands that never talk to a cluster
+ * (`--version`, `validate`, `plan`) start without loading it (see scripts/build.mjs).
+ */
 import { execFile } from 'node:child_process';
 import { type Command, Option } from 'commander';
 import type { ProjectSpec } from '../engine/config/spec.js';
-import { KubeClient, KubeConfigError, loadKubeConfig } from '../engine/kube/index.js';
+import type { KubeClient } from '../engine/kube/index.js';
 import type { Logger } from '../engine/logger.js';
 import { BundleError, PlanError, bundleProject, planProject, type CodeSource, type DeployPlan, type PlanOptions } from '../engine/plan/index.js';
 import { CliExit, EXIT_USAGE } from './io.js';
@@ -22,7 +26,8 @@ export function withClusterOptions(command: Command, namespaceHelp = 'namespace 
 }
 
 /** A client for the kubeconfig the flags (or KUBECONFIG, ~/.kube/config) name; a bad kubeconfig ends the command with exit 2. */
-export function clientFromFlags(flags: ClusterFlags, logger: Logger, content?: string): KubeClient {
+export async function clientFromFlags(flags: ClusterFlags, logger: Logger, content?: string): Promise<KubeClient> {
+  const { KubeClient, KubeConfigError, loadKubeConfig } = await import('../engine/kube/index.js');
   try {
     const loaded = loadKubeConfig({
       ...(content !== undefined ? { content } : {}),

@@ -9,7 +9,7 @@
  */
 import path from 'node:path';
 import { type ConfigProblem, formatProblem } from '../engine/config/problems.js';
-import type { Logger } from '../engine/logger.js';
+import { streamBacklog, type Logger } from '../engine/logger.js';
 import { redact } from '../engine/redact.js';
 import { safeLine } from '../engine/untrusted.js';
 import { colorEnabled, type Paint, painter } from './style.js';
@@ -26,12 +26,15 @@ export interface CliIo {
   stderr(text: string): void;
   /** Whether each stream may be coloured (style.ts: a TTY without NO_COLOR); absent: neither. */
   colors?: { stdout: boolean; stderr: boolean };
+  /** Logger.backlog of stderr, where stage logs go. */
+  stderrBacklog?: () => Promise<void> | undefined;
 }
 
 export const processIo: CliIo = {
   stdout: (text) => process.stdout.write(text),
   stderr: (text) => process.stderr.write(text),
   colors: { stdout: colorEnabled(process.stdout), stderr: colorEnabled(process.stderr) },
+  stderrBacklog: streamBacklog(process.stderr),
 };
 
 /** The painter for one of `io`'s streams. */
@@ -84,6 +87,7 @@ export function stderrLogger(io: CliIo, verbose = false): Logger {
       io.stderr(`${p('bold', oneLine(name))}\n`);
       return fn();
     },
+    ...(io.stderrBacklog ? { backlog: io.stderrBacklog } : {}),
   };
 }
 

@@ -1,4 +1,4 @@
-/** Entry point of the `bodywork-deploy` CLI (bundled by ncc into dist/cli/index.js, which gets the shebang). */
+/** Entry point of the `bodywork-deploy` CLI (bundled by esbuild into dist/cli/index.js, which gets the shebang; scripts/build.mjs). */
 import { processIo } from './io.js';
 import { run } from './program.js';
 

@@ -2,6 +2,7 @@
  * How the engine reports progress: through this interface only, so the same engine serves the action
  * (over @actions/core), the CLI (stderr) and tests (recording or silent). The engine never writes to the console.
  */
+import type { Writable } from 'node:stream';
 import type { ConfigProblem } from './config/problems.js';
 
 export interface Logger {
@@ -15,6 +16,32 @@ export interface Logger {
   error(message: string, problem?: ConfigProblem): void;
   /** Runs `fn` inside a named, collapsible group of output (a DAG step, a stage's logs). */
   group<T>(name: string, fn: () => Promise<T>): Promise<T>;
+  /**
+   * While the output is behind its reader (a pipe read more slowly than stages print), a promise of its catching up:
+   * stage log streams pause until then, so memory stays flat however much a stage prints. Undefined when not behind.
+   */
+  backlog?(): Promise<void> | undefined;
+}
+
+/** Bytes queued in an output stream beyond which stage logs wait for it (a pipe's writes queue in memory otherwise). */
+export const LOG_BACKLOG_BYTES = 1024 * 1024;
+
+/** `Logger.backlog` for a stream (process.stdout, process.stderr): behind while more than `limit` bytes wait to be written. */
+export function streamBacklog(stream: Writable, limit = LOG_BACKLOG_BYTES): () => Promise<void> | undefined {
+  let caughtUp: Promise<void> | undefined;
+  return () => {
+    if (stream.writableLength <= limit) return undefined;
+    caughtUp ??= new Promise<void>((resolve) => {
+      // 'drain' follows once the queue is written; a closed or failed stream never drains, so it ends the wait too.
+      const done = () => {
+        for (const e of ['drain', 'close', 'error'] as const) stream.off(e, done);
+        caughtUp = undefined;
+        resolve();
+      };
+      for (const e of ['drain', 'close', 'error'] as const) stream.once(e, done);
+    });
+    return caughtUp;
+  };
 }
 
 /** A logger that drops everything. */

@@ -3,6 +3,7 @@ import { cpSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
+import { distDir } from './support/run-action.js';
 
 const root = join(import.meta.dirname, '..', '..');
 
@@ -24,7 +25,7 @@ function runAction(entry: 'source' | 'bundle', inputs: Record<string, string>, w
     GITHUB_REPOSITORY: 'acme/iris',
   };
   for (const [name, value] of Object.entries(inputs)) env[`INPUT_${name.toUpperCase()}`] = value;
-  const args = entry === 'bundle' ? [join(root, 'dist', 'index.js')] : ['--import', import.meta.resolve('tsx'), join(root, 'src', 'action', 'main.ts')];
+  const args = entry === 'bundle' ? [join(distDir, 'index.js')] : ['--import', import.meta.resolve('tsx'), join(root, 'src', 'action', 'main.ts')];
   const result = spawnSync(process.execPath, args, { env, encoding: 'utf8', cwd: workspace });
   return { ...result, summary: readFileSync(files.summary, 'utf8'), output: readFileSync(files.output, 'utf8') };
 }

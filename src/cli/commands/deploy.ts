@@ -9,14 +9,12 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { Command } from 'commander';
-import { deployProject, formatDuration } from '../../engine/deploy/deploy.js';
 import type { DeployResult } from '../../engine/deploy/types.js';
 import type { PlannedServiceStage } from '../../engine/plan/index.js';
-import { persistentCacheDir, startSandbox, type Sandbox } from '../../sandbox/index.js';
+import type { Sandbox } from '../../sandbox/index.js';
 import { OBJECT_STORE, OBJECT_STORE_KEYS } from '../../sandbox/object-store.js';
-import { objectStoreSecretNames, startObjectStore, withObjectStoreSecrets } from '../object-store.js';
 import { type ClusterFlags, type CodeSourceFlags, clientFromFlags, codeSourceOptions, gitCommit, outputOption, planOrExit, withClusterOptions, renderTable } from '../cluster.js';
-import { parseDuration } from '../../engine/duration.js';
+import { formatDuration, parseDuration } from '../../engine/duration.js';
 import { neutralise } from '../../engine/untrusted.js';
 import { CliExit, type CliIo, collect, EXIT_FAILURE, EXIT_OK, EXIT_USAGE, oneLine, paint, printJson, stderrLogger } from '../io.js';
 import { type Paint, statusStyle } from '../style.js';
@@ -121,6 +119,7 @@ export function registerDeploy(program: Command, io: CliIo): void {
       });
       // A new sandbox has no Secrets: every key the stages read must be given, or the run could only fail. Secrets
       // holding only object-store keys (AWS_*, S3_BUCKET) the sandbox's own object store fills.
+      const { objectStoreSecretNames, withObjectStoreSecrets } = await import('../object-store.js');
       const storeSecrets = flags.sandbox ? objectStoreSecretNames(plan, secrets) : [];
       if (flags.sandbox) {
         const placeholders = Object.fromEntries(OBJECT_STORE_KEYS.map((k) => [k, '']));
@@ -154,20 +153,24 @@ export function registerDeploy(program: Command, io: CliIo): void {
         if (flags.sandbox) {
           tempDir = mkdtempSync(join(tmpdir(), 'bodywork-deploy-'));
           kubeconfigPath = join(tempDir, 'kubeconfig');
+          const { persistentCacheDir, startSandbox } = await import('../../sandbox/index.js');
           const cacheDir = persistentCacheDir();
           sandbox = await startSandbox({ kubeconfigPath, namespace: plan.namespace, warn: (m) => logger.debug(m), ...(cacheDir ? { python: { cacheDir } } : {}) });
           kubeconfigContent = sandbox.kubeconfig;
           io.stderr(`sandbox running at ${sandbox.url}${sandbox.network.mode === 'host' ? ` (pods on the host network: ${sandbox.network.reason ?? 'no isolation available'})` : ''}\n`);
           io.stderr(`kubeconfig: ${kubeconfigPath} (try: kubectl --kubeconfig ${kubeconfigPath} get pods -n ${plan.namespace})\n`);
         }
-        const client = clientFromFlags(flags, logger, kubeconfigContent);
+        const client = await clientFromFlags(flags, logger, kubeconfigContent);
         if (sandbox !== undefined && storeSecrets.length > 0) {
           const sb = sandbox;
+          const { startObjectStore } = await import('../object-store.js');
           io.stderr(`starting the sandbox's object store for Secret ${storeSecrets.join(', ')} (S3-compatible, moto; its first start installs moto from PyPI)\n`);
           const store = await startObjectStore(client, { isolated: sb.network.mode === 'isolated', loadImage: (i, r, o) => sb.loadImage(i, r, o), serviceUrl: (n, o) => sb.serviceUrl(n, o) }, { signal: interrupted.signal });
           secrets = withObjectStoreSecrets(secrets, storeSecrets, store.data);
           io.stderr(`object store: ${store.hostUrl} from this machine, ${store.endpoint} from pods, bucket ${store.bucket} (${OBJECT_STORE.namespace}/${OBJECT_STORE.name})\n`);
         }
+        // Loaded here, not at start-up: the engine brings client-node (see scripts/build.mjs).
+        const { deployProject } = await import('../../engine/deploy/deploy.js');
         if (interrupted.signal.aborted) throw new CliExit(SIGNAL_EXIT[received ?? 'SIGINT'], 'interrupted before the deployment started');
         const result = await deployProject({
           client,

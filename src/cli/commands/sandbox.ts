@@ -1,7 +1,6 @@
 /** `bodywork-deploy sandbox`: run the embedded Kubernetes sandbox until interrupted. */
 import type { Command } from 'commander';
 import { resolve } from 'node:path';
-import { persistentCacheDir, startSandbox } from '../../sandbox/index.js';
 import { CliExit, type CliIo, EXIT_USAGE } from '../io.js';
 
 interface SandboxFlags {
@@ -23,6 +22,7 @@ export function registerSandbox(program: Command, io: CliIo): void {
       const port = Number(flags.port);
       if (!Number.isInteger(port) || port < 0 || port > 65535) throw new CliExit(EXIT_USAGE, `error: --port must be a whole number from 0 to 65535, got '${flags.port}'`);
       const kubeconfigPath = resolve(flags.kubeconfig);
+      const { persistentCacheDir, startSandbox } = await import('../../sandbox/index.js');
       const cacheDir = persistentCacheDir();
       const sandbox = await startSandbox({ port, kubeconfigPath, ...(flags.dataDir ? { dataDir: resolve(flags.dataDir) } : {}), ...(cacheDir ? { python: { cacheDir } } : {}) });
       io.stderr(`sandbox ready at ${sandbox.url}\n`);

@@ -10,7 +10,6 @@
 import type { V1Secret } from '@kubernetes/client-node';
 import type { Command } from 'commander';
 import { applySecretValues } from '../../engine/deploy/input-secrets.js';
-import { acquireLock, DEFAULT_LOCK_TIMEOUT_MS, defaultHolder } from '../../engine/deploy/lock.js';
 import { parseDuration } from '../../engine/duration.js';
 import type { KubeClient } from '../../engine/kube/index.js';
 import type { Logger } from '../../engine/logger.js';
@@ -52,6 +51,8 @@ async function requireNamespace(client: KubeClient, ns: string): Promise<void> {
 
 /** Runs `fn` holding the namespace's deploy lock (waiting for a running deploy, up to --lock-timeout). */
 async function underLock(client: KubeClient, logger: Logger, ns: string, flags: SecretCommandFlags, fn: () => Promise<void>): Promise<void> {
+  // The lock (and the client it brings) is loaded when a command takes it, not at start-up (see scripts/build.mjs).
+  const { acquireLock, DEFAULT_LOCK_TIMEOUT_MS, defaultHolder } = await import('../../engine/deploy/lock.js');
   const timeoutMs = flags.lockTimeout !== undefined ? parseDuration(flags.lockTimeout) : DEFAULT_LOCK_TIMEOUT_MS;
   if (timeoutMs === undefined) throw new CliExit(EXIT_USAGE, `error: --lock-timeout must be a duration such as 10m or 90s, got '${oneLine(flags.lockTimeout ?? '')}'`);
   const lock = await acquireLock({ client, logger, namespace: ns, holder: defaultHolder('secret'), timeoutMs });
@@ -89,7 +90,7 @@ export function registerSecret(program: Command, io: CliIo): void {
     const [parsed] = parseSecretArgs(all.map((text, i) => ({ text, secret: name, where: `pair #${i + 1}` })));
     if (parsed === undefined) throw new CliExit(EXIT_USAGE, 'error: give at least one KEY=VALUE pair: bodywork-deploy secret create NAME KEY=VALUE ... -n NAMESPACE');
     const logger = stderrLogger(io, flags.verbose === true);
-    const client = clientFromFlags(flags, logger);
+    const client = await clientFromFlags(flags, logger);
     const ns = flags.namespace;
     await clusterCall(async () => {
       await requireNamespace(client, ns);
@@ -100,7 +101,7 @@ export function registerSecret(program: Command, io: CliIo): void {
 
   secretOptions(secret.command('list').description('list the Secrets of the namespace with their keys (never their values)'), false).action(async (flags: SecretCommandFlags) => {
     const logger = stderrLogger(io, flags.verbose === true);
-    const client = clientFromFlags(flags, logger);
+    const client = await clientFromFlags(flags, logger);
     const ns = flags.namespace;
     await clusterCall(async () => {
       await requireNamespace(client, ns);
@@ -118,7 +119,7 @@ export function registerSecret(program: Command, io: CliIo): void {
   secretOptions(secret.command('delete').description('delete Secret NAME from the namespace').argument('<name>', 'the Secret name'), true).action(
     async (name: string, flags: SecretCommandFlags) => {
       const logger = stderrLogger(io, flags.verbose === true);
-      const client = clientFromFlags(flags, logger);
+      const client = await clientFromFlags(flags, logger);
       const ns = flags.namespace;
       if (!isDns1123Subdomain(name)) throw new CliExit(EXIT_USAGE, `error: ${quoteValue(name)} is not a Kubernetes Secret name`);
       let deleted = false;

@@ -7,7 +7,6 @@
  */
 import type { Command } from 'commander';
 import type { V1Deployment, V1Job } from '@kubernetes/client-node';
-import { jobOutcome } from '../../engine/deploy/batch-stage.js';
 import { LABEL_STAGE, type DeployPlan } from '../../engine/plan/index.js';
 import type { KubeClient } from '../../engine/kube/index.js';
 import { type ClusterFlags, clientFromFlags, outputOption, withClusterOptions, planOrExit, renderTable } from '../cluster.js';
@@ -50,6 +49,8 @@ export interface ProjectStatus {
 }
 
 async function readStatus(client: KubeClient, plan: DeployPlan): Promise<ProjectStatus> {
+  // Loaded here, with the Kubernetes client: `status --help` and usage errors need neither.
+  const { jobOutcome } = await import('../../engine/deploy/batch-stage.js');
   const ns = plan.namespace;
   const all = [...plan.steps.flatMap((s) => s.stages), ...(plan.onFailure ? [plan.onFailure] : [])];
   const base = { project: plan.project, namespace: ns };
@@ -95,7 +96,7 @@ export function registerStatus(program: Command, io: CliIo): void {
       const logger = stderrLogger(io, flags.verbose === true);
       const spec = await loadProjectOrExit(dir, io);
       const plan = await planOrExit(spec, flags.namespace !== undefined ? { namespace: flags.namespace } : {}, false);
-      const client = clientFromFlags(flags, logger);
+      const client = await clientFromFlags(flags, logger);
       let status: ProjectStatus;
       try {
         status = await readStatus(client, plan);

@@ -5,7 +5,6 @@
  * them).
  */
 import type { Command } from 'commander';
-import { teardownProject } from '../../engine/deploy/teardown.js';
 import { type ClusterFlags, clientFromFlags, withClusterOptions, planOrExit } from '../cluster.js';
 import { CliExit, type CliIo, EXIT_FAILURE, plural, stderrLogger } from '../io.js';
 import { loadProjectOrExit } from '../project.js';
@@ -24,7 +23,8 @@ export function registerTeardown(program: Command, io: CliIo): void {
       const logger = stderrLogger(io, flags.verbose === true);
       const spec = await loadProjectOrExit(dir, io);
       const plan = await planOrExit(spec, flags.namespace !== undefined ? { namespace: flags.namespace } : {}, false);
-      const client = clientFromFlags(flags, logger);
+      const client = await clientFromFlags(flags, logger);
+      const { teardownProject } = await import('../../engine/deploy/teardown.js');
       const ns = plan.namespace;
       try {
         const r = await teardownProject({ client, logger, project: plan.project, namespace: ns });

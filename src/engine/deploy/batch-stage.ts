@@ -35,7 +35,10 @@ import { enforcedViolation, podSecurityReason } from './pod-security.js';
 
 /** Lines kept per attempt for a failed stage's `logTail`. */
 export const LOG_TAIL_LINES = 20;
-/** How long a finished Job's log streams may take to deliver their last lines. */
+/**
+ * How long a finished Job's log streams may go without delivering a line before they are cut off. Idle time, not a
+ * total: a long log read behind a slow output (Logger.backlog) keeps delivering, and a finished container's log ends.
+ */
 export const LOG_DRAIN_MS = 10_000;
 
 /** The Job of `stage` for run `runId`: `<baseName>-<run id>` (a new Job per run: Job templates are immutable). */
@@ -133,6 +136,8 @@ class Attempts {
   readonly byName = new Map<string, Attempt>();
   private waiters: (() => void)[] = [];
   private readonly follows = new AbortController();
+  /** When a followed log last delivered a line (or its output caught up): drain's idle clock. */
+  private lastProgress = Date.now();
   /** Set when a pod cannot start however long one waits (unschedulable, image or container config errors). */
   fatal?: { pod: string; reason: string };
   private onFatal?: () => void;
@@ -201,8 +206,14 @@ class Attempts {
       terminated: () => podFinished(a.pod),
       nextChange: () => new Promise<void>((resolve) => this.waiters.push(resolve)),
       onError: (m) => this.ctx.logger.debug(m),
+      backlog: () => {
+        const behind = this.ctx.logger.backlog?.();
+        void behind?.then(() => (this.lastProgress = Date.now()));
+        return behind;
+      },
       onCutOff: (m) => this.ctx.logger.warn(`${prefix} ${m}`),
       onLine: (line) => {
+        this.lastProgress = Date.now();
         this.noticeSlowSetup(a, line);
         emitStageLine(this.ctx, this.stage.stage, line);
         a.tail.push(`${name}: ${line}`);
@@ -222,16 +233,21 @@ class Attempts {
     );
   }
 
-  /** Waits (at most `ms`) for every followed log to be read to its end, then stops following; a log still being read is said to be cut off. */
+  /**
+   * Waits for every followed log to be read to its end, as long as they deliver (at most `ms` without a line), then
+   * stops following; a log still being read is said to be cut off.
+   */
   async drain(ms: number): Promise<void> {
-    let timer: NodeJS.Timeout | undefined;
-    const read = await Promise.race([
-      Promise.all([...this.byName.values()].map((a) => a.follow)).then(() => true),
-      new Promise<boolean>((resolve) => {
-        timer = setTimeout(() => resolve(false), ms);
-      }),
-    ]);
-    clearTimeout(timer);
+    const all = Promise.all([...this.byName.values()].map((a) => a.follow)).then(() => true);
+    // The idle clock starts now: a quiet stage's log gets the whole `ms` to deliver its end, as it always did.
+    this.lastProgress = Date.now();
+    let read = false;
+    for (let idle = Date.now() - this.lastProgress; idle < ms; idle = Date.now() - this.lastProgress) {
+      let timer: NodeJS.Timeout | undefined;
+      read = await Promise.race([all, new Promise<boolean>((resolve) => (timer = setTimeout(() => resolve(false), ms - idle)))]);
+      clearTimeout(timer);
+      if (read) break;
+    }
     this.stop();
     if (!read) this.ctx.logger.warn(`[${this.stage.stage}] the log is cut off here: still being read ${ms / 1000} s after the Job ended (kubectl logs shows the rest)`);
   }

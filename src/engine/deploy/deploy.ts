@@ -7,6 +7,7 @@
  * signal bound the run; nothing sleeps or polls.
  */
 import type { V1EnvVar } from '@kubernetes/client-node';
+import { formatDuration } from '../duration.js';
 import type { ProjectSpec } from '../config/spec.js';
 import type { KubeClient } from '../kube/index.js';
 import type { Logger } from '../logger.js';
@@ -51,16 +52,6 @@ export interface DeployOptions {
   keepJobs?: number;
   /** Secrets to create or update in the namespace, under the lock and before the stages' secrets are checked. */
   secrets?: SecretValues[];
-}
-
-/** `30m`, `90s`, `1h30m` for messages. */
-export function formatDuration(ms: number): string {
-  const s = Math.round(ms / 1000);
-  if (s < 60) return `${s}s`;
-  const h = Math.floor(s / 3600);
-  const m = Math.floor((s % 3600) / 60);
-  const rest = s % 60;
-  return [h > 0 ? `${h}h` : '', m > 0 ? `${m}m` : '', rest > 0 ? `${rest}s` : ''].join('');
 }
 
 /** A copy of `stage` whose Job container has `name=value` in its environment. */

@@ -35,6 +35,8 @@ export interface FollowLogOptions {
   maxFailures?: number;
   /** Told about failed requests (debug). */
   onError?: (message: string) => void;
+  /** The log's destination is behind (Logger.backlog): the stream pauses until it has caught up. */
+  backlog?: () => Promise<void> | undefined;
 }
 
 /** `2024-01-02T03:04:05.123Z` -> a key that sorts by time, fractions padded to nanoseconds. */
@@ -122,7 +124,15 @@ export async function followPodLog(opts: FollowLogOptions): Promise<void> {
       // One splitter per request: a cut stream's partial line is dropped with it.
       const lines = new LogLineSplitter(deliver);
       await new Promise<void>((resolve, reject) => {
-        res.on('data', (chunk: string) => lines.push(chunk));
+        res.on('data', (chunk: string) => {
+          lines.push(chunk);
+          // Without this, lines read faster than the output is read pile up in memory (a 100 MB log, a slow pipe).
+          const behind = opts.backlog?.();
+          if (behind && !res.isPaused()) {
+            res.pause();
+            void behind.then(() => res.resume());
+          }
+        });
         res.on('end', resolve);
         res.on('error', reject);
         res.on('aborted', () => reject(new Error('the log stream was cut')));

@@ -150,6 +150,8 @@ export class ProbeWorker {
   private successes = 0;
   private failures = 0;
   private running = false;
+  /** The next tick of the probe's ticker (epoch ms). */
+  private nextTick: number;
   result: ProbeState;
 
   constructor(
@@ -162,7 +164,9 @@ export class ProbeWorker {
     private readonly onChange: (worker: ProbeWorker, failedOutput?: string) => void,
   ) {
     this.result = kind === 'readiness' ? false : kind === 'liveness' ? true : undefined;
-    this.timer = setTimeout(() => void this.tick(), (probe.initialDelaySeconds ?? 0) * 1000);
+    const delayMs = (probe.initialDelaySeconds ?? 0) * 1000;
+    this.nextTick = Date.now() + delayMs;
+    this.timer = setTimeout(() => void this.tick(), delayMs);
   }
 
   /**
@@ -199,7 +203,19 @@ export class ProbeWorker {
       // After a liveness/startup failure the container is restarted and gets new workers.
       if (this.kind !== 'readiness' && this.result === false) return;
     }
-    if (!this.stopped) this.timer = setTimeout(() => void this.tick(), (this.probe.periodSeconds ?? 10) * 1000);
+    if (!this.stopped) this.timer = setTimeout(() => void this.tick(), this.untilNextTick());
+  }
+
+  /**
+   * Probes run on a ticker of the probe's period, as upstream's worker loop does (K pkg/kubelet/prober/worker.go: a
+   * time.Ticker, ticks dropped when a probe overran them), not a period after the last probe ended: a failed probe
+   * that took 0.4 s (a pod still starting) must not push the next one to 1.4 s. A manual trigger leaves the ticker as it is.
+   */
+  private untilNextTick(): number {
+    const periodMs = (this.probe.periodSeconds ?? 10) * 1000;
+    const now = Date.now();
+    while (this.nextTick <= now) this.nextTick += periodMs;
+    return this.nextTick - now;
   }
 
   stop(): void {

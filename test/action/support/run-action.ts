@@ -6,6 +6,9 @@ import { join } from 'node:path';
 
 export const root = join(import.meta.dirname, '..', '..', '..');
 
+/** The bundles under test: the committed dist/, or another build of them (`node scripts/build.mjs --out DIR`) named by BODYWORK_DIST. */
+export const distDir = process.env.BODYWORK_DIST || join(root, 'dist');
+
 export interface ActionRun {
   status: number;
   stdout: string;
@@ -69,7 +72,7 @@ export function runAction(opts: RunOptions): Promise<ActionRun> {
   const entry = opts.entry ?? 'source';
   const args =
     entry === 'bundle'
-      ? [join(root, 'dist', 'index.js')]
+      ? [join(distDir, 'index.js')]
       : ['--import', import.meta.resolve('tsx'), join(root, 'src', 'action', entry === 'post' ? 'post.ts' : 'main.ts')];
   return new Promise((resolve, reject) => {
     const child = spawn(process.execPath, args, { env, cwd: opts.workspace, stdio: ['ignore', 'pipe', 'pipe'] });
