@@ -79,7 +79,13 @@ async function markPreview(ctx: NamespaceSetupContext, existing: KubernetesObjec
   const missing = Object.entries(want.labels).some(([k, v]) => have.labels[k] !== v) || Object.entries(want.annotations).some(([k, v]) => have.annotations[k] !== v);
   if (!ours || !missing) return;
   ctx.logger.info(`labelling namespace=${ctx.namespace} as the preview of pull request ${want.labels[LABEL_PREVIEW_PR]}`);
-  await ctx.client.apply({ apiVersion: 'v1', kind: 'Namespace', metadata: { name: ctx.namespace, labels: want.labels, annotations: want.annotations } } as Manifest, { signal: ctx.signal });
+  try {
+    await ctx.client.apply({ apiVersion: 'v1', kind: 'Namespace', metadata: { name: ctx.namespace, labels: want.labels, annotations: want.annotations } } as Manifest, { signal: ctx.signal });
+  } catch (e) {
+    // A kubeconfig user without `patch` on namespaces can still deploy: the preview is only missed by sweeps.
+    if (!(e instanceof KubeApiError && e.statusCode === 403)) throw e;
+    ctx.logger.warn(`could not label namespace=${ctx.namespace} as a preview (no patch permission on namespaces): sweep-previews will not find it`);
+  }
 }
 
 export interface EnsuredNamespace {
