@@ -6,6 +6,7 @@
  */
 import { formatDuration } from '../engine/duration.js';
 import type { DeployResult, StageEvent, StageResult } from '../engine/deploy/types.js';
+import type { TeardownResult } from '../engine/deploy/teardown.js';
 import type { DeployPlan, PlannedServiceStage } from '../engine/plan/index.js';
 import { code, escapeHtml, pre, SUMMARY_LIMIT_BYTES, table, truncateBytes } from './markdown.js';
 import type { RunContext } from './run-context.js';
@@ -256,4 +257,12 @@ export function renderPreviewComment(plan: DeployPlan, result: DeployResult, con
 /** The PR comment once the preview is gone. */
 export function renderTornDownComment(namespace: string, context: RunContext, outcome: string): string {
   return `### 🧹 Bodywork preview: ${code(namespace)} torn down\n\n${escapeHtml(outcome)}${context.runUrl ? ` — <a href="${escapeHtml(context.runUrl)}">run</a>` : ''}.\n`;
+}
+
+/** The log line and summary text of a teardown's outcome. */
+export function teardownMessage(result: TeardownResult): string {
+  const ns = result.namespace;
+  if (result.outcome === 'absent') return `namespace=${ns} does not exist: nothing to tear down`;
+  if (result.outcome === 'namespace-deleted') return `deleted namespace=${ns}`;
+  return `namespace=${ns} was not created by bodywork-deploy for this project: deleted ${result.deleted.length} of its objects, kept the namespace`;
 }

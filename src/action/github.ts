@@ -8,7 +8,8 @@
  * `github-actions[bot]`. Every text posted is redacted (redact.ts): the API does not mask anything.
  *
  * Nothing here may fail a deploy: every API failure becomes a warning (a token without `pull-requests: write` or
- * `deployments: write` is common).
+ * `deployments: write` is common). Deleting a preview's environment needs more than any GITHUB_TOKEN can be granted
+ * (the repository's Administration permission), so its 403 is expected and explained, not an error.
  */
 import { getOctokit } from '@actions/github';
 import * as out from './output.js';
@@ -20,6 +21,25 @@ type Octokit = ReturnType<typeof getOctokit>;
 const COMMENT_LIMIT = 65_000;
 
 export type DeploymentState = 'in_progress' | 'success' | 'failure' | 'error' | 'inactive';
+
+/** What became of a preview's GitHub environment: deleted, already gone, or left (the token may not, or the API failed). */
+export type EnvironmentOutcome = 'deleted' | 'absent' | 'forbidden' | 'failed';
+
+/** The warning for a token that may not delete environments: which permission, and how to get a token that has it. */
+export const ENVIRONMENT_PERMISSION_HINT =
+  'deleting an environment needs a token with the repository permission "Administration: write", which the workflow\'s GITHUB_TOKEN cannot be granted: ' +
+  'pass a fine-grained personal access token or a GitHub App installation token with "Administration: write" as github-token (its deployments were marked inactive)';
+
+/** How each outcome reads in a summary (escaped by the caller). */
+export const ENVIRONMENT_OUTCOME_TEXT: Record<EnvironmentOutcome, string> = {
+  deleted: 'deleted',
+  absent: 'already gone',
+  forbidden: 'kept: the token lacks “Administration: write” (see the warning)',
+  failed: 'kept: the API failed (see the warning)',
+};
+
+const errorStatus = (e: unknown) => (e as { status?: number }).status;
+const errorText = (e: unknown) => (e instanceof Error ? e.message : String(e));
 
 /** Who GITHUB_TOKEN (the Actions app's installation token) writes as. */
 export const ACTIONS_BOT = 'github-actions[bot]';
@@ -134,5 +154,61 @@ export class GitHubPreview {
       await this.setStatus(d.id, 'inactive', { ...(logUrl !== undefined ? { logUrl } : {}), description: 'preview torn down' });
     }
     return deployments?.length ?? 0;
+  }
+
+  /** Deletes the preview's environment (named after the namespace). A 403 is a warning naming the permission. */
+  async deleteEnvironment(): Promise<EnvironmentOutcome> {
+    try {
+      await this.octokit.rest.repos.deleteAnEnvironment({ owner: this.owner, repo: this.repo, environment_name: this.namespace });
+      out.info(`deleted the GitHub environment ${this.namespace}`);
+      return 'deleted';
+    } catch (e) {
+      const status = errorStatus(e);
+      if (status === 404) {
+        out.info(`the GitHub environment ${this.namespace} does not exist: nothing to delete`);
+        return 'absent';
+      }
+      const why = status === 403 || status === 401 ? ENVIRONMENT_PERMISSION_HINT : 'the API failed';
+      out.warning(redact(`bodywork-deploy: could not delete the GitHub environment ${this.namespace}: ${errorText(e)}; ${why}`));
+      return status === 403 || status === 401 ? 'forbidden' : 'failed';
+    }
+  }
+}
+
+/** A pull request's state as a sweep sees it: `gone` when GitHub answers 404 (deleted, or never existed). */
+export type PullRequestState = { state: 'open' | 'closed' | 'merged'; title: string } | { state: 'gone' } | { state: 'unknown'; reason: string };
+
+/** The repository's pull requests, read for `sweep-previews`. */
+export class GitHubPulls {
+  private readonly octokit: Octokit;
+  private readonly owner: string;
+  private readonly repo: string;
+
+  constructor(token: string, repository: string) {
+    this.octokit = getOctokit(token);
+    [this.owner, this.repo] = repository.split('/');
+  }
+
+  /**
+   * Throws unless the token can read the repository: otherwise every pull request would answer 404 and look gone,
+   * and a sweep would tear down every preview.
+   */
+  async checkAccess(): Promise<void> {
+    try {
+      await this.octokit.rest.repos.get({ owner: this.owner, repo: this.repo });
+    } catch (e) {
+      throw new Error(redact(`cannot read the repository ${this.owner}/${this.repo} with github-token (${errorText(e)}): no preview was swept; the token needs \`contents: read\` and \`pull-requests: read\``), { cause: e });
+    }
+  }
+
+  async state(number: number): Promise<PullRequestState> {
+    try {
+      const { data } = await this.octokit.rest.pulls.get({ owner: this.owner, repo: this.repo, pull_number: number });
+      const state = data.merged ? 'merged' : data.state === 'open' ? 'open' : 'closed';
+      return { state, title: data.title };
+    } catch (e) {
+      if (errorStatus(e) === 404) return { state: 'gone' };
+      return { state: 'unknown', reason: redact(errorText(e)) };
+    }
   }
 }

@@ -5,7 +5,7 @@
 import * as core from '@actions/core';
 import { DURATION_EXPECTED, parseDuration } from '../engine/duration.js';
 
-export const COMMANDS = ['deploy', 'plan', 'teardown'] as const;
+export const COMMANDS = ['deploy', 'plan', 'teardown', 'sweep-previews'] as const;
 export type ActionCommand = (typeof COMMANDS)[number];
 export const PREVIEW_MODES = ['auto', 'true', 'false'] as const;
 export type PreviewMode = (typeof PREVIEW_MODES)[number];
@@ -42,6 +42,8 @@ export interface ActionInputs {
   githubToken?: string;
   comment: boolean;
   allowForks: boolean;
+  /** `sweep-previews` only: report what would be torn down, deleting nothing. */
+  dryRun: boolean;
 }
 
 function optional(name: string): string | undefined {
@@ -89,7 +91,10 @@ export function readInputs(): ActionInputs {
     preview: oneOf('preview', PREVIEW_MODES, 'auto'),
     comment: bool('comment', true),
     allowForks: bool('allow-forks', false),
+    dryRun: bool('dry-run', false),
   };
+  // A dry run of another command would silently deploy or delete for real.
+  if (inputs.dryRun && inputs.command !== 'sweep-previews') throw new Error(`input dry-run: only for command: sweep-previews (use command: plan to see what a deploy would do), got command: ${inputs.command}`);
   const set = <K extends keyof ActionInputs>(key: K, value: ActionInputs[K] | undefined) => {
     if (value !== undefined) inputs[key] = value;
   };

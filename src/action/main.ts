@@ -3,14 +3,14 @@
  * project is loaded and validated (config problems become log lines, annotations on their file and line, and a job
  * summary linking to them), and the command runs: `deploy` (the default), `plan` or `teardown`. On pull_request
  * events (`preview: auto`) the project goes to its own namespace `<namespace>-pr-<number>`, with a sticky PR comment
- * and a GitHub deployment; a closed PR tears that namespace down.
+ * and a GitHub deployment; a closed PR tears that namespace down and deletes its GitHub environment.
+ * `sweep-previews` (sweep.ts) loads no project: it tears down the previews whose pull request is no longer open.
  */
 import * as core from '@actions/core';
 import { randomBytes } from 'node:crypto';
 import { isAbsolute, join, relative, sep } from 'node:path';
 import { loadProject } from '../engine/config/load.js';
 import type { ProjectSpec } from '../engine/config/spec.js';
-import type { TeardownResult } from '../engine/deploy/teardown.js';
 import type { DeployResult } from '../engine/deploy/types.js';
 import { KubeClient, KubeConfigError } from '../engine/kube/index.js';
 import type { Logger } from '../engine/logger.js';
@@ -26,12 +26,13 @@ import {
   renderTornDownComment,
   serviceUrls,
   stagesOutput,
+  teardownMessage,
 } from './deploy-summary.js';
 import { renderConfigSummary } from './config-summary.js';
 import type { GitHubPreview } from './github.js';
 import { readInputs, type ActionInputs } from './inputs.js';
 import { actionLogger, joinPath } from './logger.js';
-import { escapeHtml } from './markdown.js';
+import { code, escapeHtml } from './markdown.js';
 import * as out from './output.js';
 import { renderPlanSummary } from './plan-summary.js';
 import { PULL_REQUEST_EVENTS, previewNamespace, readRunContext, type RunContext } from './run-context.js';
@@ -67,6 +68,14 @@ export async function run(): Promise<void> {
 
     const inputs = readInputs();
     const context = readRunContext();
+    if (inputs.command === 'sweep-previews') {
+      // Before any project is read: the sweep works from the namespaces' labels, and runs no pull request's code.
+      const logger = actionLogger('.');
+      const client = await connect({ inputs, context, logger, ...(kubeconfigInput !== undefined ? { kubeconfigInput } : {}) });
+      // Loaded only for a sweep: it brings Octokit and the teardown engine.
+      const { sweepPreviews } = await import('./sweep.js');
+      return await sweepPreviews({ client, logger, inputs, context });
+    }
     // Before the project is read: a fork's config must not even be parsed (its problems would be printed).
     refuseForks(inputs, context);
     const dir = isAbsolute(inputs.projectDir) ? inputs.projectDir : join(context.workspace, inputs.projectDir);
@@ -143,11 +152,13 @@ function planInputs(r: Run) {
     ...(inputs.ingressClass !== undefined ? { ingressClass: inputs.ingressClass } : {}),
     ...(inputs.stages !== undefined ? { stages: inputs.stages } : {}),
     ...(context.sha !== undefined ? { commitSha: context.sha } : {}),
+    // Labels the preview's namespace with its pull request, for sweep-previews.
+    ...(r.preview && context.repository !== undefined ? { preview: { pr: r.preview.number, repository: context.repository } } : {}),
   };
 }
 
 /** A client for the kubeconfig input (or KUBECONFIG, ~/.kube/config), every credential masked. */
-async function connect(r: Run): Promise<KubeClient> {
+async function connect(r: Pick<Run, 'inputs' | 'context' | 'logger' | 'kubeconfigInput'>): Promise<KubeClient> {
   try {
     const { loaded } = resolveKubeconfig(r.kubeconfigInput, r.inputs.context);
     await maskConnectionSecrets(loaded);
@@ -281,13 +292,6 @@ async function deployCommand(r: Run): Promise<void> {
   if (result.status === 'failure') out.fail(`bodywork-deploy: ${failureLine(result)}`);
 }
 
-function teardownMessage(result: TeardownResult): string {
-  const ns = result.namespace;
-  if (result.outcome === 'absent') return `namespace=${ns} does not exist: nothing to tear down`;
-  if (result.outcome === 'namespace-deleted') return `deleted namespace=${ns}`;
-  return `namespace=${ns} was not created by bodywork-deploy for this project: deleted ${result.deleted.length} of its objects, kept the namespace`;
-}
-
 async function teardownCommand(r: Run): Promise<void> {
   const client = await connect(r);
   const plan = planProject(r.spec, { namespace: r.namespace });
@@ -302,17 +306,22 @@ async function teardownCommand(r: Run): Promise<void> {
       lock: { timeoutMs: r.inputs.lockTimeoutMs, ...(r.context.runUrl !== undefined ? { holder: `teardown (${r.context.runUrl})` } : {}) },
     }),
   );
-  const outcome = { message: teardownMessage(result) };
-  out.info(outcome.message);
+  const message = teardownMessage(result);
+  out.info(message);
   core.setOutput('status', 'success');
   const why = r.preview?.closed ? `pull request #${r.preview.number} was closed: ` : '';
-  await out.writeSummary(`## 🧹 Bodywork teardown: ${escapeHtml(plan.project)}\n\n${headerTable(plan.project, r.namespace, r.context)}\n${escapeHtml(why + outcome.message)}\n`);
   const github = await githubPreview(r);
+  let environment = '';
   if (github && r.preview) {
     const n = await github.deactivateAll(r.context.runUrl);
     out.info(`marked ${n} GitHub deployment${n === 1 ? '' : 's'} of ${r.namespace} inactive`);
-    if (r.inputs.comment) await github.upsertComment(r.preview.number, renderTornDownComment(r.namespace, r.context, why + outcome.message));
+    // Deactivated first: when the token may not delete the environment, it still shows as torn down.
+    const deleted = await github.deleteEnvironment();
+    const { ENVIRONMENT_OUTCOME_TEXT } = await import('./github.js');
+    environment = `\nGitHub environment ${code(r.namespace)}: ${escapeHtml(ENVIRONMENT_OUTCOME_TEXT[deleted])}.\n`;
+    if (r.inputs.comment) await github.upsertComment(r.preview.number, renderTornDownComment(r.namespace, r.context, why + message));
   }
+  await out.writeSummary(`## 🧹 Bodywork teardown: ${escapeHtml(plan.project)}\n\n${headerTable(plan.project, r.namespace, r.context)}\n${escapeHtml(why + message)}\n${environment}`);
 }
 
 await run();

@@ -7,7 +7,7 @@
  */
 import type { KubernetesObject } from '@kubernetes/client-node';
 import { KubeApiError, type Manifest } from '../kube/index.js';
-import type { PlannedObject } from '../plan/index.js';
+import { LABEL_PREVIEW_PR, type PlannedObject } from '../plan/index.js';
 import type { DeployContext } from './types.js';
 import { enforcedLevel } from './pod-security.js';
 
@@ -59,10 +59,33 @@ export async function ensureNamespace(ctx: NamespaceSetupContext): Promise<Ensur
   }
   if (existing !== undefined) {
     logger.info(`namespace=${ns} already exists`);
+    await markPreview(ctx, existing, namespaceObj);
     return { created: false, podSecurity: enforcedLevel(existing.metadata?.labels) };
   }
   logger.info(`creating namespace=${ns}`);
   return { created: await createIfMissing(ctx, { ...namespaceObj, metadata: { ...namespaceObj.metadata, name: ns } }) };
+}
+
+/**
+ * A preview namespace this tool created for the project before previews were labelled (or whose labels someone
+ * removed) gets the planned preview label and annotation, so a sweep finds it. Only ours: a namespace someone else
+ * made is not relabelled (a sweep would then delete it whole).
+ */
+async function markPreview(ctx: NamespaceSetupContext, existing: KubernetesObject, planned: PlannedObject): Promise<void> {
+  const want = { labels: planned.metadata?.labels ?? {}, annotations: planned.metadata?.annotations ?? {} };
+  if (!(LABEL_PREVIEW_PR in want.labels)) return;
+  const have = { labels: existing.metadata?.labels ?? {}, annotations: existing.metadata?.annotations ?? {} };
+  const ours = Object.entries(ctx.plan.labels).every(([k, v]) => have.labels[k] === v);
+  const missing = Object.entries(want.labels).some(([k, v]) => have.labels[k] !== v) || Object.entries(want.annotations).some(([k, v]) => have.annotations[k] !== v);
+  if (!ours || !missing) return;
+  ctx.logger.info(`labelling namespace=${ctx.namespace} as the preview of pull request ${want.labels[LABEL_PREVIEW_PR]}`);
+  try {
+    await ctx.client.apply({ apiVersion: 'v1', kind: 'Namespace', metadata: { name: ctx.namespace, labels: want.labels, annotations: want.annotations } } as Manifest, { signal: ctx.signal });
+  } catch (e) {
+    // A kubeconfig user without `patch` on namespaces can still deploy: the preview is only missed by sweeps.
+    if (!(e instanceof KubeApiError && e.statusCode === 403)) throw e;
+    ctx.logger.warn(`could not label namespace=${ctx.namespace} as a preview (no patch permission on namespaces): sweep-previews will not find it`);
+  }
 }
 
 export interface EnsuredNamespace {

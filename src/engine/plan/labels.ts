@@ -19,6 +19,10 @@
  *
  * Annotations (free text): `bodywork.dev/stage` (the stage's name as configured, which may not be a
  * valid label value), `bodywork.dev/git-commit` (full sha) and `bodywork.dev/run-id`.
+ *
+ * A PR preview's Namespace also carries `bodywork.dev/preview-pr: <number>` (a label, so previews are found with a
+ * selector) and `bodywork.dev/preview-repository: <owner>/<name>` (an annotation: `/` is not allowed in a label
+ * value), so a sweep can ask the repository whether the pull request is still open.
  */
 
 import type { ProjectSpec } from '../config/spec.js';
@@ -38,6 +42,8 @@ export const LABEL_GIT_COMMIT = 'git-commit-hash';
 export const ANNOTATION_STAGE = 'bodywork.dev/stage';
 export const ANNOTATION_GIT_COMMIT = 'bodywork.dev/git-commit';
 export const ANNOTATION_RUN_ID = 'bodywork.dev/run-id';
+export const LABEL_PREVIEW_PR = 'bodywork.dev/preview-pr';
+export const ANNOTATION_PREVIEW_REPOSITORY = 'bodywork.dev/preview-repository';
 
 /**
  * The `stage` label of a stage's object of `kind`, whose name is `objectName`: the stage's configured name (made a

@@ -25,7 +25,7 @@ import { isDns1123Subdomain } from '../config/rules.js';
 import type { ProjectSpec, StageSpec } from '../config/spec.js';
 import { CODE_MOUNT_PATH, notebookEnv, PROJECT_MOUNT_PATH, stageCommand, WORKING_COPY_VOLUME_NAME } from './command.js';
 import { checkGitSource, gitCode } from './git-source.js';
-import { ANNOTATION_STAGE, LABEL_PART_OF, projectLabels, runAnnotations, stageLabels, stageLabelValue, stageSelector } from './labels.js';
+import { ANNOTATION_PREVIEW_REPOSITORY, ANNOTATION_STAGE, LABEL_PART_OF, LABEL_PREVIEW_PR, projectLabels, runAnnotations, stageLabels, stageLabelValue, stageSelector } from './labels.js';
 import { limitSetting, progressDeadlineSeconds, scriptLimit, serviceProbes, startupCheck, startupGraceSeconds } from './limits.js';
 import { isDns1123Label, runJobName, stageObjectName, toDnsLabel } from './names.js';
 import type {
@@ -97,6 +97,7 @@ interface Context {
   bundle?: CodeBundle;
   /** How stage pods get the code: a volume, the stage container's read-only mount of it, init containers filling it. */
   code?: { volume: V1Volume; mount: V1VolumeMount; initContainers: V1Container[] };
+  preview?: { pr: number; repository: string };
 }
 
 /**
@@ -121,6 +122,12 @@ export function planProject(spec: ProjectSpec, options: PlanOptions = {}): Deplo
     ...(options.runId !== undefined ? { runId: options.runId } : {}),
     ...(options.ingressClass !== undefined ? { ingressClass: options.ingressClass } : {}),
   };
+  if (options.preview !== undefined) {
+    const { pr, repository } = options.preview;
+    if (!Number.isSafeInteger(pr) || pr < 1) throw new PlanError(`pull request number ${pr} is not a positive whole number`);
+    if (!/^[\w.-]+\/[\w.-]+$/.test(repository)) throw new PlanError(`repository '${repository}' is not <owner>/<name>`);
+    ctx.preview = { pr, repository };
+  }
   const source = options.codeSource ?? { type: 'bundle' };
   if (source.type === 'git') {
     const checked = checkGitSource(source, options.repoSubdir);
@@ -194,7 +201,13 @@ function checkDistinctNames(spec: ProjectSpec): void {
 function planSetup(ctx: Context): PlannedObject[] {
   const labels = projectLabels(ctx.project);
   const meta = (name: string) => ({ name, namespace: ctx.namespace, labels: { ...labels, app: 'bodywork' } });
-  const namespace: V1Namespace = { apiVersion: 'v1', kind: 'Namespace', metadata: { name: ctx.namespace, labels } };
+  const namespace: V1Namespace = {
+    apiVersion: 'v1',
+    kind: 'Namespace',
+    metadata: ctx.preview
+      ? { name: ctx.namespace, labels: { ...labels, [LABEL_PREVIEW_PR]: String(ctx.preview.pr) }, annotations: { [ANNOTATION_PREVIEW_REPOSITORY]: ctx.preview.repository } }
+      : { name: ctx.namespace, labels },
+  };
   const serviceAccount: V1ServiceAccount = { apiVersion: 'v1', kind: 'ServiceAccount', metadata: meta(STAGE_SERVICE_ACCOUNT) };
   // Bodywork's stage Role: stages may read secrets and config maps in their namespace, nothing else.
   const role: V1Role = {

@@ -65,6 +65,8 @@ export interface PlanOptions {
   codeSource?: CodeSource;
   /** With the `git` code source: the project's directory inside the repository (`ml/pipeline`), when not its root. */
   repoSubdir?: string;
+  /** A PR preview: the Namespace is labelled with the pull request and annotated with its repository (`owner/name`). */
+  preview?: { pr: number; repository: string };
 }
 
 export type CodeSource =

@@ -1,11 +1,14 @@
 /**
  * A fake of the few GitHub REST endpoints the action calls (the token's user, issue comments, deployments,
- * deployment statuses), on 127.0.0.1, recording every request and answering as GitHub does. The action reaches it
- * through GITHUB_API_URL.
+ * deployment statuses, environments, the repository and its pull requests), on 127.0.0.1, recording every request
+ * and answering as GitHub does, errors in GitHub's shape (`{ message, documentation_url, status }`). The action
+ * reaches it through GITHUB_API_URL.
  *
  * Identity as on GitHub: `GET /user` answers for a user's token (a PAT) and refuses an installation token such as
  * GITHUB_TOKEN with 403 "Resource not accessible by integration"; comments are written as the token's identity
- * (`github-actions[bot]` for GITHUB_TOKEN), and only their author may edit them.
+ * (`github-actions[bot]` for GITHUB_TOKEN), and only their author may edit them. Deleting an environment needs
+ * "Administration: write", which no GITHUB_TOKEN has: 403 "Resource not accessible by integration" for an
+ * installation token unless its identity says `administration: true`; a user's token (a PAT) is allowed.
  */
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
@@ -26,7 +29,13 @@ export interface FakeComment {
 }
 
 /** Who a token is: a user (its login) or an installation token, which writes as `<app>[bot]`. */
-export type FakeIdentity = { user: string } | { installation: string };
+export type FakeIdentity = { user: string } | { installation: string; administration?: boolean };
+
+export interface FakePull {
+  state: 'open' | 'closed';
+  merged?: boolean;
+  title?: string;
+}
 
 export interface FakeDeployment {
   id: number;
@@ -41,6 +50,10 @@ export interface FakeGitHub {
   calls: RecordedCall[];
   comments: FakeComment[];
   deployments: FakeDeployment[];
+  /** Environment names: created by a deployment to them, as GitHub does. */
+  environments: Set<string>;
+  /** Pull request number -> state; a number not here answers 404. */
+  pulls: Map<number, FakePull>;
   /** Token (without `token `/`Bearer `) -> identity; unknown tokens are the GITHUB_TOKEN of `github-actions`. */
   identities: Map<string, FakeIdentity>;
   stop(): Promise<void>;
@@ -58,6 +71,8 @@ export async function startFakeGitHub(repository = 'acme/iris'): Promise<FakeGit
   const calls: RecordedCall[] = [];
   const comments: FakeComment[] = [];
   const deployments: FakeDeployment[] = [];
+  const environments = new Set<string>();
+  const pulls = new Map<number, FakePull>();
   let nextId = 1000;
   const base = `/repos/${repository}`;
   let url = '';
@@ -73,6 +88,10 @@ export async function startFakeGitHub(repository = 'acme/iris'): Promise<FakeGit
     const login = c.user ?? 'github-actions[bot]';
     return { id: c.id, body: c.body, html_url: `https://github.com/${repository}/pull/${c.issue}#issuecomment-${c.id}`, user: { login, type: login.endsWith('[bot]') ? 'Bot' : 'User' } };
   };
+
+  // GitHub's error body; `status` is a string in its answers.
+  const fail = (res: ServerResponse, status: 403 | 404, docs: string, message = status === 404 ? 'Not Found' : 'Resource not accessible by integration') =>
+    send(res, status, { message, documentation_url: `https://docs.github.com/rest/${docs}`, status: String(status) });
 
   const server: Server = createServer((req, res) => {
     void (async () => {
@@ -106,6 +125,7 @@ export async function startFakeGitHub(repository = 'acme/iris'): Promise<FakeGit
         if (req.method === 'POST') {
           const d: FakeDeployment = { id: nextId++, ref: String(body?.ref), environment: String(body?.environment ?? 'production'), transient_environment: body?.transient_environment === true, statuses: [] };
           deployments.push(d);
+          environments.add(d.environment);
           return send(res, 201, { id: d.id, ref: d.ref, environment: d.environment, url: `${url}${base}/deployments/${d.id}` });
         }
         if (req.method === 'GET') {
@@ -125,7 +145,22 @@ export async function startFakeGitHub(repository = 'acme/iris'): Promise<FakeGit
         d.statuses.push(s);
         return send(res, 201, { id: nextId++, ...s });
       }
-      send(res, 404, { message: 'Not Found', documentation_url: 'https://docs.github.com/rest' });
+      if (path === base && req.method === 'GET') return send(res, 200, { full_name: repository, name: repository.split('/')[1], private: true });
+      if ((m = path.match(new RegExp(`^${base}/pulls/(\\d+)$`))) && req.method === 'GET') {
+        const n = Number(m[1]);
+        const pr = pulls.get(n);
+        if (!pr) return fail(res, 404, 'pulls/pulls#get-a-pull-request');
+        return send(res, 200, { number: n, state: pr.state, merged: pr.merged === true, title: pr.title ?? `PR ${n}`, html_url: `https://github.com/${repository}/pull/${n}` });
+      }
+      if ((m = path.match(new RegExp(`^${base}/environments/([^/]+)$`))) && req.method === 'DELETE') {
+        const id = identityOf(req);
+        if ('installation' in id && !id.administration) return fail(res, 403, 'deployments/environments#delete-an-environment');
+        const name = decodeURIComponent(m[1]);
+        if (!environments.delete(name)) return fail(res, 404, 'deployments/environments#delete-an-environment');
+        res.writeHead(204).end();
+        return;
+      }
+      fail(res, 404, '');
     })();
   });
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
@@ -135,6 +170,8 @@ export async function startFakeGitHub(repository = 'acme/iris'): Promise<FakeGit
     calls,
     comments,
     deployments,
+    environments,
+    pulls,
     identities,
     stop: () => new Promise<void>((resolve) => server.close(() => resolve())),
   };
