@@ -3,6 +3,8 @@
  * and, through a real Mermaid in a real Chromium, that both diagrams of the summary and the PR comment parse and show
  * every stage, hostile names included, with nothing turned into HTML.
  */
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
 import type { Browser } from 'puppeteer-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { renderDeploySummary, renderPreviewComment } from '../../src/action/deploy-summary.js';
@@ -149,8 +151,24 @@ describe('the Mermaid text', () => {
   });
 });
 
+describe("the README's example", () => {
+  it('is what mermaid.ts draws for that run', () => {
+    const readme = readFileSync(join(import.meta.dirname, '..', '..', 'README.md'), 'utf8');
+    const plan = planOf([['stage-1-train-model', 'stage-1b-features'], ['stage-2-deploy-scoring-service']], 'notify');
+    const result = resultOf([
+      ran('stage-1-train-model', 1, 'succeeded', 1000, 42_000),
+      { ...ran('stage-1b-features', 1, 'succeeded', 1200, 30_000), attempts: 2 },
+      ran('stage-2-deploy-scoring-service', 2, 'rolled-back', 44_000, 35_000),
+      ran('notify', 0, 'succeeded', 80_000, 6000),
+    ]);
+    expect(fences(readme)).toContain(dagFlowchart(plan, result));
+  });
+});
+
 const chromium = findChromium();
 const why = chromium ? `in ${chromium}` : 'SKIPPED: no Chromium on this machine (apt-get install chromium, or set BODYWORK_TEST_CHROMIUM)';
+// Said in the run's output too: a skipped block's title shows only in verbose reports.
+if (!chromium) console.warn(`mermaid.test.ts: the rendering tests are ${why}`);
 
 describe.skipIf(!chromium)(`the diagrams rendered by Mermaid ${why}`, () => {
   let browser: Browser;
