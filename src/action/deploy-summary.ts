@@ -1,14 +1,16 @@
 /**
  * What a deploy reports: the job summary, the PR comment, and the step outputs. A failed run's summary puts what a
  * reader came for first: the failure line, then each failed stage's last log lines (open, not collapsed) and its
- * pods' Warning events, then the tables (header, DAG, stages, services). Every piece of text from the config, the
- * cluster or a stage's logs goes through escapeHtml.
+ * pods' Warning events, then the header table, the pictures (the DAG as a Mermaid flowchart coloured by outcome, the
+ * stages' timeline as a Mermaid Gantt: mermaid.ts), then the stages and services tables. Every piece of text from the
+ * config, the cluster or a stage's logs goes through escapeHtml (or mermaidText, inside a diagram).
  */
 import { formatDuration } from '../engine/duration.js';
 import type { DeployResult, StageEvent, StageResult } from '../engine/deploy/types.js';
 import type { TeardownResult } from '../engine/deploy/teardown.js';
 import type { DeployPlan, PlannedServiceStage } from '../engine/plan/index.js';
 import { code, escapeHtml, pre, SUMMARY_LIMIT_BYTES, table, truncateBytes } from './markdown.js';
+import { renderDiagrams } from './mermaid.js';
 import type { RunContext } from './run-context.js';
 
 /** Log lines of one failed stage shown in the summary at most. */
@@ -209,7 +211,7 @@ export function renderDeploySummary(plan: DeployPlan, result: DeployResult, cont
   const failure = ok ? undefined : `**Failure:** ${escapeHtml(failureLine(result))}\n`;
   const tables: string[] = [];
   tables.push(headerTable(result.project, result.namespace, context, [['Image', code(plan.image)], ['Duration', formatDuration(result.durationMs)]]));
-  tables.push(`### DAG\n\n${plan.steps.map((s) => `${s.index}. ${s.stages.map((st) => code(st.stage)).join(', ')}`).join('\n')}\n`);
+  tables.push(renderDiagrams(plan, result));
   tables.push('### Stages\n');
   tables.push(stageTable(result));
   const services = serviceInfos(plan, result);
@@ -238,7 +240,10 @@ function lastBytes(text: string, maxBytes: number): string {
   return kept.length < lines.length ? `… ${lines.length - kept.length} earlier lines not shown\n${kept.join('\n')}` : text;
 }
 
-/** The sticky PR comment for a preview deploy (the marker is added by GitHubPreview). */
+/** Room for a PR comment's diagrams: GitHub cuts the comment at 65,000 characters (github.ts), which would break a fence. */
+const COMMENT_DIAGRAM_BUDGET = 60_000;
+
+/** The sticky PR comment for a preview deploy (the marker is added by GitHubPreview): the same pictures as the summary. */
 export function renderPreviewComment(plan: DeployPlan, result: DeployResult, context: RunContext): string {
   const ok = result.status === 'success';
   const parts = [
@@ -248,10 +253,12 @@ export function renderPreviewComment(plan: DeployPlan, result: DeployResult, con
     '',
   ];
   if (!ok) parts.push(`**Failure:** ${escapeHtml(failureLine(result))}`, '');
-  parts.push(stageTable(result));
+  const tables = [stageTable(result)];
   const services = serviceInfos(plan, result);
-  if (services.length > 0) parts.push(serviceTable(services));
-  return parts.join('\n');
+  if (services.length > 0) tables.push(serviceTable(services));
+  const diagrams = renderDiagrams(plan, result, '####');
+  const fits = [...parts, diagrams, ...tables].join('\n').length <= COMMENT_DIAGRAM_BUDGET;
+  return [...parts, fits ? diagrams : 'The DAG and timeline diagrams are in the job summary (too large for a comment).\n', ...tables].join('\n');
 }
 
 /** The PR comment once the preview is gone. */

@@ -96,7 +96,11 @@ describe('the action with command: deploy', () => {
     expect(sum).toContain('<tr><td>Commit</td><td><code>0123456789ab</code></td></tr>');
     expect(sum).toContain('<tr><td>Trigger</td><td><code>push</code></td></tr>');
     expect(sum).toContain('https://github.com/acme/iris/actions/runs/4242');
-    expect(sum).toContain('### DAG\n\n1. <code>train</code>\n2. <code>api</code>\n');
+    // The DAG and the timeline as Mermaid diagrams (rendered through Chromium in mermaid.test.ts).
+    expect(sum).toContain('### DAG\n\n```mermaid\nflowchart LR\n  subgraph step0["Step 1"]\n    s0["train<br>succeeded, ');
+    expect(sum).toContain('  s0 --> s1\n  classDef succeeded ');
+    expect(sum).toContain('  class s0,s1 succeeded\n```\n');
+    expect(sum).toMatch(/### Timeline\n\n```mermaid\ngantt\n[^`]*section Step 1\n {2}#116;rain #40;succeeded#41; : done, t0, \d+, \d+\n/);
     expect(sum).toMatch(/<tr><td>1<\/td><td><code>train<\/code><\/td><td>batch<\/td><td>✅ succeeded<\/td><td>1<\/td><td>\d+s<\/td><td><\/td><\/tr>/);
     expect(sum).toMatch(/<tr><td>2<\/td><td><code>api<\/code><\/td><td>service<\/td><td>✅ succeeded<\/td><td>1<\/td>/);
     expect(sum).toContain(
@@ -332,6 +336,9 @@ describe('PR previews', () => {
     expect(gh.comments[0].body.startsWith('<!-- bodywork-deploy:iris-pr-7 -->\n')).toBe(true);
     expect(gh.comments[0].body).toContain('✅ Bodywork preview: <code>iris-pr-7</code> deployed');
     expect(gh.comments[0].body).toContain('<a href="https://iris-pr-7.preview.example.com/api">');
+    // The same pictures as the summary (mermaid.test.ts renders them).
+    expect(gh.comments[0].body).toContain('#### DAG\n\n```mermaid\nflowchart LR\n');
+    expect(gh.comments[0].body).toContain('#### Timeline\n\n```mermaid\ngantt\n');
     expect(gh.deployments).toHaveLength(1);
     expect(gh.deployments[0]).toMatchObject({ ref: 'a'.repeat(40), environment: 'iris-pr-7', transient_environment: true });
     expect(gh.deployments[0].statuses.map((x) => x.state)).toEqual(['in_progress', 'success']);
