@@ -8,7 +8,7 @@
  * directive (`%%{init}`), close the markdown fence (no backtick, no newline survives) or become HTML (Mermaid turns the
  * codes into HTML entities, which show as text).
  */
-import { formatDuration } from '../engine/deploy/deploy.js';
+import { formatDuration } from '../engine/duration.js';
 import type { DeployResult, StageResult } from '../engine/deploy/types.js';
 import type { DeployPlan, PlannedStage } from '../engine/plan/index.js';
 import { redact } from './redact.js';
