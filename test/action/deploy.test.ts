@@ -269,9 +269,7 @@ describe('the action with command: deploy', () => {
   it('stops on the runner\'s cancel (SIGINT): the running stage is cancelled, its Job deleted, the step fails', async () => {
     const script = ['import time', 'print("training started", flush=True)', 'time.sleep(120)', ''].join('\n');
     const ws = await workspace(batchProject('cancel-demo', 'train >> api', { train: { script, maxSeconds: 300 }, api: { script: httpServer(5308, 'ok'), service: { port: 5308 } } }));
-    const started = Date.now();
     const run = await runAction({ workspace: ws, inputs: { kubeconfig, 'project-dir': 'project' }, interrupt: { when: /\[train\] training started/, signal: 'SIGINT' } });
-    expect(Date.now() - started).toBeLessThan(60_000);
     expect(run.status).toBe(1);
     expect(run.stdout).toContain('SIGINT: cancelling the deployment');
     expect(annotations(run)).toEqual([expect.stringMatching(/^::error::bodywork-deploy: stage 'train' \(step 1\) cancelled: the workflow run was cancelled \(SIGINT\)/)]);

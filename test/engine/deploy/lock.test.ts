@@ -47,12 +47,11 @@ describe('acquireLock', () => {
       holding--;
       await lock.release();
     };
-    const started = Date.now();
     await Promise.all([0, 1, 2, 3, 4].map(contender));
     expect(maxHolding).toBe(1);
     expect(order.sort()).toEqual([0, 1, 2, 3, 4].map((i) => `run-${i} (test/1)`));
-    // The lease lasts 60 s: five hand-overs this fast came from watching the release, not from expiry.
-    expect(Date.now() - started).toBeLessThan(20_000);
+    // The lease lasts 60 s: four hand-overs by expiry would outlast the test's 180 s timeout, so finishing at all
+    // means they came from watching the release.
     expect(await s.client.exists('Lease', ns, LOCK_NAME)).toBe(false);
   });
 
@@ -169,7 +168,6 @@ describe('deployProject under the lock', () => {
     try {
       const logger = new RecordingLogger();
       const waiting = new AbortController();
-      const started = Date.now();
       const pending = deployProject({ client: s.client, logger, spec: slow.spec, plan: slow.plan, runId: newRunId(), timeoutMs: 60_000, lockTimeoutMs: 60_000, signal: waiting.signal });
       // Cancel once it is waiting (it says so before it starts watching).
       await new Promise<void>((resolve, reject) => {
@@ -187,7 +185,6 @@ describe('deployProject under the lock', () => {
       const r = await pending;
       expect(r.status).toBe('failure');
       expect(r.reason).toBe('the deployment was cancelled');
-      expect(Date.now() - started).toBeLessThan(10_000);
       expect((await s.client.get<V1Lease>('Lease', 'release-cancel', LOCK_NAME)).spec?.holderIdentity).toBe('holder (h/1)');
     } finally {
       await held.release();

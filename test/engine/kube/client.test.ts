@@ -154,18 +154,17 @@ describe('retries against injected faults', () => {
     const ac = new AbortController();
     const logger = new RecordingLogger();
     let attempts = 0;
-    const started = Date.now();
     const p = withRetry(
       async () => {
         attempts++;
         queueMicrotask(() => ac.abort());
         throw new ApiException(503, 'x', '{"kind":"Status","code":503,"message":"etcd leader changed"}', {});
       },
-      { context: { verb: 'get', kind: 'Job', namespace: 'ml', name: 'x' }, idempotent: true, signal: ac.signal, logger, baseMs: 30_000, capMs: 30_000 },
+      { context: { verb: 'get', kind: 'Job', namespace: 'ml', name: 'x' }, idempotent: true, signal: ac.signal, logger, baseMs: 3_600_000, capMs: 3_600_000 },
     );
     await expect(p).rejects.toMatchObject({ name: 'AbortError' });
+    // The back-off is an hour: settling at all means the abort cut it short.
     expect(attempts).toBe(1);
-    expect(Date.now() - started).toBeLessThan(5_000);
   });
 });
 
