@@ -11,7 +11,7 @@ import { mkdirSync, realpathSync, writeFileSync } from 'node:fs';
 import type { RequestOptions } from 'node:https';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { decodeContent, kubeconfigSecrets, loadKubeConfig, type LoadedKubeConfig } from '../engine/kube/index.js';
+import { decodeContent, KubeConfigError, kubeconfigSecrets, loadKubeConfig, type LoadedKubeConfig } from '../engine/kube/index.js';
 import { parseSecretLines, type SecretInput } from '../engine/config/secrets-input.js';
 import { addMask } from './output.js';
 import { addSecret } from './redact.js';
@@ -98,6 +98,13 @@ export function resolveKubeconfig(content: string | undefined, context: string |
   let file: string | undefined;
   if (content !== undefined) {
     maskKubeconfigText(content);
+    if (looksLikePath(content)) {
+      // Said without the value: the input is masked, and a path here usually means a secret was mixed up.
+      throw new KubeConfigError(
+        "the kubeconfig input looks like a file path, but it takes the kubeconfig's content (for example secrets.KUBECONFIG, plain or base64). " +
+          'For a kubeconfig file an earlier step wrote, leave the input empty and set KUBECONFIG to its path (echo "KUBECONFIG=<path>" >> "$GITHUB_ENV"); the action reads it from there',
+      );
+    }
     const dir = env.RUNNER_TEMP || tmpdir();
     mkdirSync(dir, { recursive: true });
     // The real path: the post step deletes only a file of this name under RUNNER_TEMP's real path.
@@ -110,6 +117,16 @@ export function resolveKubeconfig(content: string | undefined, context: string |
   for (const secret of kubeconfigSecrets(loaded.kc)) mask(secret);
   maskUserInfo(loaded.server);
   return { loaded, ...(file !== undefined ? { file } : {}) };
+}
+
+/**
+ * A single word that reads as a path (`~/.kube/config`, `/tmp/kubeconfig`, `./kubeconfig.yaml`, `$HOME/...`) rather
+ * than YAML (which has a `:`) or base64 (which never starts with `/`, `~`, `.` or `$`, nor ends in `.yaml`).
+ */
+export function looksLikePath(content: string): boolean {
+  const t = content.trim();
+  if (t === '' || t.length > 1024 || /\s/.test(t) || t.includes(':')) return false;
+  return /^(~|\$|\.{1,2}\/|\/)/.test(t) || (/[./]/.test(t) && /(^|\/)[\w.-]*(kubeconfig|config|\.ya?ml|\.json)$/i.test(t));
 }
 
 /** One Kubernetes Secret to create from the `secrets` input (parsed in the engine, secrets-input.ts). */

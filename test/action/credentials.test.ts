@@ -1,5 +1,6 @@
 import { afterEach, describe, expect, it, vi } from 'vitest';
-import { maskKubeconfigText, parseSecrets } from '../../src/action/credentials.js';
+import { tmpdir } from 'node:os';
+import { looksLikePath, maskKubeconfigText, parseSecrets, resolveKubeconfig } from '../../src/action/credentials.js';
 
 /** What @actions/core wrote to stdout (its commands: ::add-mask:: ...). */
 function captureStdout(): { lines: () => string[] } {
@@ -53,5 +54,26 @@ describe('kubeconfig masking before parsing', () => {
     const b64 = Buffer.from(`apiVersion: v1\n${yaml}`).toString('base64');
     maskKubeconfigText(b64);
     expect(out.lines().slice(3)).toEqual([`::add-mask::${b64}`, '::add-mask::tok-abcdef', '::add-mask::pw-123456', '::add-mask::S0VZREFUQQ==']);
+  });
+});
+
+describe('the kubeconfig input', () => {
+  it.each(['~/.kube/config', '/home/runner/.kube/config', './kubeconfig.yaml', '$HOME/.kube/config', 'ci/kubeconfig', 'kubeconfig.json'])(
+    'says that %j is a path where the content belongs, without printing it',
+    (path) => {
+      captureStdout();
+      expect(looksLikePath(path)).toBe(true);
+      expect(() => resolveKubeconfig(path, undefined, { RUNNER_TEMP: tmpdir() })).toThrow(
+        /^the kubeconfig input looks like a file path, but it takes the kubeconfig's content .* set KUBECONFIG to its path/,
+      );
+    },
+  );
+
+  it.each([
+    'apiVersion: v1\nkind: Config\n',
+    Buffer.from('apiVersion: v1\nkind: Config\nclusters: []\n').toString('base64'),
+    '{"apiVersion":"v1","kind":"Config"}',
+  ])('reads YAML, JSON and base64 content as content: %j', (content) => {
+    expect(looksLikePath(content)).toBe(false);
   });
 });

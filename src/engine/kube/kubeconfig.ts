@@ -2,13 +2,14 @@
  * Loading the cluster credentials: a kubeconfig from a path, from content (YAML/JSON, plain or base64, which is how
  * the action receives it from a secret), from `KUBECONFIG` / `~/.kube/config`, or the in-cluster service account.
  *
- * Exec plugins (EKS `aws eks get-token`, GKE `gke-gcloud-auth-plugin`) and auth providers are left to client-node,
- * which runs them when a request is made.
+ * Exec plugins (EKS `aws eks get-token`, GKE `gke-gcloud-auth-plugin`) and auth providers are run by client-node when
+ * a request is made; an exec plugin is checked first, and given KUBERNETES_EXEC_INFO (exec-plugin.ts).
  */
 import { existsSync, readFileSync } from 'node:fs';
 import { homedir } from 'node:os';
 import { delimiter, join } from 'node:path';
 import { KubeConfig, type Cluster, type Context, type User } from '@kubernetes/client-node';
+import { ExecPluginError, prepareExecPlugin } from './exec-plugin.js';
 
 export interface LoadKubeConfigOptions {
   /** A kubeconfig file. */
@@ -106,6 +107,12 @@ export function loadKubeConfig(opts: LoadKubeConfigOptions = {}): LoadedKubeConf
   if (!cluster.server) throw new KubeConfigError(`cluster '${cluster.name}' has no server URL`);
   if (ctx.user && !kc.getUser(ctx.user)) {
     throw new KubeConfigError(`context '${contextName}' refers to user '${ctx.user}', which the kubeconfig does not define`);
+  }
+  try {
+    prepareExecPlugin(kc, env);
+  } catch (e) {
+    if (e instanceof ExecPluginError) throw new KubeConfigError(e.message);
+    throw e;
   }
   const out: LoadedKubeConfig = { kc, source, files, context: contextName, server: cluster.server };
   if (ctx.namespace) out.namespace = ctx.namespace;
