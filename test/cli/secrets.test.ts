@@ -4,6 +4,7 @@ import { writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { batchProject, useDeploySandbox } from '../engine/deploy/helpers.js';
+import { clusterTarget } from '../support/cluster.js';
 import { cli, spawnCli } from './support/run-cli.js';
 
 const s = useDeploySandbox();
@@ -102,6 +103,10 @@ describe('bodywork-deploy deploy with secrets', () => {
     expect(await s.client.exists('Namespace', undefined, 'cli-secrets-twice')).toBe(false);
   });
 
+});
+
+// `deploy --sandbox` starts a sandbox of its own whatever this file's cluster is: run once, in the embedded project.
+describe.skipIf(clusterTarget() === 'upstream')('bodywork-deploy deploy --sandbox with secrets', () => {
   it('with --sandbox, says which --secret flags a [secrets] project needs before starting anything', async () => {
     const dir = await project(iniWithSecrets('sandbox-secrets'));
     const r = await cli('deploy', dir, '--sandbox', '--secret', 'aws-credentials.AWS_ACCESS_KEY_ID=AKIA1');
