@@ -29,6 +29,11 @@ export interface FollowLogOptions {
   onCutOff?: (message: string) => void;
   /** Whether the container has terminated, by the caller's latest view of the pod (then one last read ends it). */
   terminated: () => boolean;
+  /**
+   * Ends the follow of a container that runs on (a service once it is ready): the open request is dropped and one
+   * last read, not following, delivers what the container wrote until then, so the lines just before are not lost.
+   */
+  finish?: AbortSignal;
   /** Resolves at the pod's next change (the caller's watch); used before following again after an empty stream. */
   nextChange: () => Promise<void>;
   /** Consecutive failed requests tolerated (default 5). */
@@ -88,7 +93,9 @@ export async function followPodLog(opts: FollowLogOptions): Promise<void> {
 
   for (;;) {
     if (signal.aborted) return;
-    const finalRead = opts.terminated();
+    const finalRead = opts.terminated() || opts.finish?.aborted === true;
+    // Following: `finish` cuts the request short (then the loop makes the final read). The final read runs to its end.
+    const requestSignal = !finalRead && opts.finish ? AbortSignal.any([signal, opts.finish]) : signal;
     const query = new URLSearchParams({ container, timestamps: 'true', follow: String(!finalRead) });
     // sinceTime is RFC 3339 (whole seconds are accepted everywhere); lines before lastTs are skipped below.
     if (lastTs !== undefined) query.set('sinceTime', lastTs.replace(/\.\d+/, ''));
@@ -119,7 +126,7 @@ export async function followPodLog(opts: FollowLogOptions): Promise<void> {
       opts.onLine(text);
     };
     try {
-      const res = await openLog(client, path, query, signal);
+      const res = await openLog(client, path, query, requestSignal);
       res.setEncoding('utf8');
       // One splitter per request: a cut stream's partial line is dropped with it.
       const lines = new LogLineSplitter(deliver);
@@ -141,6 +148,7 @@ export async function followPodLog(opts: FollowLogOptions): Promise<void> {
       failures = 0;
     } catch (e) {
       if (signal.aborted) return;
+      if (!finalRead && opts.finish?.aborted) continue; // cut by `finish`: not a failure; the final read follows
       // A cut stream's partial line is dropped: the next request sends it again, whole.
       // A stream that delivered lines before it broke is a fresh failure, not one more in a row.
       failures = delivered > 0 ? 1 : failures + 1;
@@ -158,7 +166,7 @@ export async function followPodLog(opts: FollowLogOptions): Promise<void> {
     if ((delivered === 0 || failures > 0) && !opts.terminated()) {
       // Nothing new (or a failure) while the container runs: ask again when the pod changes (it terminated, it started)
       // or after a back-off (a quiet stage whose stream a proxy cut), never in a tight loop.
-      await waitAny(signal, opts.nextChange(), RETRY_BASE_MS * 2 ** Math.min(failures, 3));
+      await waitAny(opts.finish ? AbortSignal.any([signal, opts.finish]) : signal, opts.nextChange(), RETRY_BASE_MS * 2 ** Math.min(failures, 3));
     }
   }
 }

@@ -45,7 +45,8 @@ export class ServicePodLogs {
   private readonly pods = new Map<string, V1Pod>();
   private readonly followed = new Set<string>();
   private readonly follows: Promise<void>[] = [];
-  private readonly stop = new AbortController();
+  /** The rollout ended: each follow makes its last read and ends. */
+  private readonly finish = new AbortController();
   private waiters: (() => void)[] = [];
 
   constructor(
@@ -53,8 +54,10 @@ export class ServicePodLogs {
     private readonly stage: string,
   ) {}
 
+  private closed = false;
+
   update(pods: V1Pod[]): void {
-    if (this.stop.signal.aborted) return;
+    if (this.closed) return;
     const present = new Set<string>();
     for (const pod of pods) {
       const name = pod.metadata?.name ?? '';
@@ -79,7 +82,8 @@ export class ServicePodLogs {
         namespace: this.ctx.namespace,
         pod: name,
         container: CONTAINER_NAME,
-        signal: AbortSignal.any([this.stop.signal, this.ctx.signal]),
+        signal: this.ctx.signal,
+        finish: this.finish.signal,
         terminated: () => {
           const pod = this.pods.get(name);
           return pod === undefined || podFinished(pod);
@@ -91,9 +95,13 @@ export class ServicePodLogs {
     );
   }
 
-  /** Stops following; resolves once every follow has let go. */
+  /**
+   * Stops following: each pod's log is read once more to its current end (what was written up to readiness, or up to
+   * the failure, is not cut), then every follow lets go. No new pod is followed after this.
+   */
   async close(): Promise<void> {
-    this.stop.abort();
+    this.closed = true;
+    this.finish.abort();
     const w = this.waiters;
     this.waiters = [];
     for (const resolve of w) resolve();

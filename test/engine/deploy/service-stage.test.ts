@@ -114,6 +114,21 @@ describe('runServiceStage', () => {
     await rm(shared, { recursive: true, force: true });
   });
 
+  it('delivers the lines written just before readiness, each once, however soon the pod turns ready', async () => {
+    const { spec, namespace } = await project({ replicas: 1 });
+    const shared = await sharedDir();
+    const ready = join(shared, 'ready');
+    // The container says its last words and at once makes itself ready: the rollout may end before a live follow
+    // has read them, and the last read when it ends must still deliver them.
+    const { plan, stage } = sandboxPlan(spec, namespace, 'run-1', { command: ['sh', '-c', `echo loading; echo "listening on :5000"; touch ${ready}; exec sleep 600`], ready: ['test', '-f', ready] });
+    const lines: string[] = [];
+    const ctx = { ...deployContext(client, new ServiceTestLogger(), spec, plan, 'run-1'), onLogLine: (_s: string, line: string) => lines.push(line) };
+    const result = await runServiceStage(ctx, stage, 1);
+    expect(result.status, result.reason).toBe('succeeded');
+    expect(lines).toEqual([`[${STAGE}] loading`, `[${STAGE}] listening on :5000`]);
+    await rm(shared, { recursive: true, force: true });
+  });
+
   it('rolls out a real server with the planned TCP startup/readiness/liveness probes unchanged', async () => {
     // A free port, in case pods share the host network (no isolation here): then one replica only, two would clash.
     const port = await new Promise<number>((resolve) => {
