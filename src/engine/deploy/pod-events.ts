@@ -19,25 +19,31 @@ const MAX_PODS = 5;
 /** The Warning events of `pods`, oldest first, at most MAX_STAGE_EVENTS. */
 export async function podWarningEvents(ctx: Pick<DeployContext, 'client' | 'namespace' | 'logger'>, pods: string[]): Promise<StageEvent[]> {
   const signal = AbortSignal.timeout(10_000);
-  const events: StageEvent[] = [];
-  for (const pod of [...new Set(pods)].filter((p) => p !== '').slice(0, MAX_PODS)) {
-    try {
-      const { items } = await ctx.client.list<CoreV1Event>('Event', ctx.namespace, { fieldSelector: `involvedObject.kind=Pod,involvedObject.name=${pod}`, signal });
-      for (const e of items) {
-        if (e.type !== 'Warning') continue;
-        const last = e.lastTimestamp ?? e.eventTime ?? e.firstTimestamp ?? e.metadata?.creationTimestamp;
-        events.push({
-          object: `Pod/${pod}`,
-          reason: e.reason ?? '',
-          message: (e.message ?? '').replace(/\s+/g, ' ').trim(),
-          count: e.count ?? 1,
-          ...(last !== undefined ? { lastSeen: new Date(last).toISOString() } : {}),
-        });
-      }
-    } catch (error) {
-      ctx.logger.debug(`no events of pod ${pod}: ${error instanceof Error ? error.message : String(error)}`);
-    }
-  }
+  // One request per pod, side by side: a failure report waits for the slowest one only.
+  const perPod = await Promise.all(
+    [...new Set(pods)]
+      .filter((p) => p !== '')
+      .slice(0, MAX_PODS)
+      .map(async (pod): Promise<StageEvent[]> => {
+        try {
+          const { items } = await ctx.client.list<CoreV1Event>('Event', ctx.namespace, { fieldSelector: `involvedObject.kind=Pod,involvedObject.name=${pod}`, signal });
+          return items.filter((e) => e.type === 'Warning').map((e) => {
+            const last = e.lastTimestamp ?? e.eventTime ?? e.firstTimestamp ?? e.metadata?.creationTimestamp;
+            return {
+              object: `Pod/${pod}`,
+              reason: e.reason ?? '',
+              message: (e.message ?? '').replace(/\s+/g, ' ').trim(),
+              count: e.count ?? 1,
+              ...(last !== undefined ? { lastSeen: new Date(last).toISOString() } : {}),
+            };
+          });
+        } catch (error) {
+          ctx.logger.debug(`no events of pod ${pod}: ${error instanceof Error ? error.message : String(error)}`);
+          return [];
+        }
+      }),
+  );
+  const events = perPod.flat();
   events.sort((a, b) => (a.lastSeen ?? '').localeCompare(b.lastSeen ?? ''));
   return events.slice(-MAX_STAGE_EVENTS);
 }
