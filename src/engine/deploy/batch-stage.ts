@@ -263,6 +263,20 @@ class Attempts {
 }
 
 /**
+ * Brings the attempts up to the pods as they are now. The pod watch can lag the Job's (a cut watch being
+ * re-established, a throttled re-list): without this, an attempt whose start the watch had not shown yet would have
+ * no log follow, and its lines would be lost. One list; if it fails, the watch's view stands.
+ */
+async function readPodsNow(ctx: DeployContext, jobName: string, attempts: Attempts): Promise<void> {
+  try {
+    const pods = await ctx.client.list<V1Pod>('Pod', ctx.namespace, { labelSelector: `job-name=${jobName}`, signal: ctx.signal });
+    for (const pod of pods.items) attempts.update(pod);
+  } catch (e) {
+    ctx.logger.debug(`could not list the pods of Job ${jobName}: ${e instanceof Error ? e.message : String(e)}`);
+  }
+}
+
+/**
  * Runs one batch stage: creates its Job (`<baseName>-<run id>`), follows every attempt's log (each line
  * `[<stage>] ...` once, through emitStageLine), and waits for the Job's Complete or Failed
  * condition. Never throws: API failures, like stage failures, end as a `failed` result with the reason. On
@@ -355,6 +369,7 @@ export const runBatchStage: BatchStageRunner = async (ctx, stage, step) => {
       const events = await podWarningEvents(ctx, [fatal.pod]);
       return result({ status: 'failed', reason, ...(events.length > 0 ? { events } : {}) });
     }
+    await readPodsNow(ctx, jobName, attempts);
     await attempts.drain(LOG_DRAIN_MS);
     if (ctx.signal.aborted) return await cancelled();
     const list = attempts.list();

@@ -116,3 +116,22 @@ describe('a deployment through an unreliable API server', () => {
     expect(healthy.clientLog.messages('debug').some((m) => m.startsWith('Retrying'))).toBe(false);
   });
 });
+
+describe('a pod watch that lags the Job watch', () => {
+  it('still reads the log of a pod the watch never showed, and counts its attempt', { timeout: 120_000 }, async () => {
+    // Pod watches answer after an hour (until the client closes them): only the Job watch tells the stage it ended.
+    // Cert clients (the node agent) are spared so its pods still run.
+    const faults: FaultOptions = { latencyMs: 3_600_000, pathPattern: /\/namespaces\/[^/]+\/pods$/, watchOnly: true, certClients: false };
+    const sandbox = await startSandbox({ warn: () => {}, faults });
+    sandboxes.push(sandbox);
+    const client = KubeClient.create(loadKubeConfig({ content: sandbox.kubeconfig }).kc, new RecordingLogger());
+    const dir = await writeProject(batchProject('lagging', 'quick', { quick: { script: 'print("quick done", flush=True)\n' } }));
+    dirs.push(dir);
+    const { spec, plan } = await planDir(dir);
+    const lines: string[] = [];
+    const result = await deployProject({ client, logger: new RecordingLogger(), spec, plan, runId: newRunId(), timeoutMs: 60_000, onLogLine: (_s, l) => lines.push(l) });
+    expect(result.status, JSON.stringify(result, null, 1)).toBe('success');
+    expect(result.stages.map((s) => [s.stage, s.status, s.attempts])).toEqual([['quick', 'succeeded', 1]]);
+    expect(lines).toContain('[quick] quick done');
+  });
+});
