@@ -1,8 +1,8 @@
 import { spawnSync } from 'node:child_process';
-import { cpSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { cpSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { describe, expect, it } from 'vitest';
+import { describe, expect, it, onTestFinished } from 'vitest';
 import { distDir } from './support/run-action.js';
 
 const root = join(import.meta.dirname, '..', '..');
@@ -27,11 +27,14 @@ function runAction(entry: 'source' | 'bundle', inputs: Record<string, string>, w
   for (const [name, value] of Object.entries(inputs)) env[`INPUT_${name.toUpperCase()}`] = value;
   const args = entry === 'bundle' ? [join(distDir, 'index.js')] : ['--import', import.meta.resolve('tsx'), join(root, 'src', 'action', 'main.ts')];
   const result = spawnSync(process.execPath, args, { env, encoding: 'utf8', cwd: workspace });
-  return { ...result, summary: readFileSync(files.summary, 'utf8'), output: readFileSync(files.output, 'utf8') };
+  const read = { summary: readFileSync(files.summary, 'utf8'), output: readFileSync(files.output, 'utf8') };
+  rmSync(dir, { recursive: true, force: true });
+  return { ...result, ...read };
 }
 
 function workspaceWith(example: string): string {
   const ws = mkdtempSync(join(tmpdir(), 'action-ws-'));
+  onTestFinished(() => rmSync(ws, { recursive: true, force: true }));
   cpSync(join(root, 'examples', example), join(ws, 'project'), { recursive: true });
   return ws;
 }

@@ -1,8 +1,9 @@
 /** Runs the action the way the runner does: INPUT_* variables, GITHUB_* files, an event payload, the real @actions/core. */
 import { spawn } from 'node:child_process';
-import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { onTestFinished } from 'vitest';
 
 export const root = join(import.meta.dirname, '..', '..', '..');
 
@@ -49,9 +50,12 @@ export function runAction(opts: RunOptions): Promise<ActionRun> {
   const files = { summary: join(dir, 'summary.md'), output: join(dir, 'output.txt'), state: join(dir, 'state.txt'), event: join(dir, 'event.json') };
   for (const f of [files.summary, files.output, files.state]) writeFileSync(f, '');
   writeFileSync(files.event, JSON.stringify(opts.event?.payload ?? {}));
+  const home = mkdtempSync(join(tmpdir(), 'action-home-'));
+  // RUNNER_TEMP outlives the run (a test may look into it, or hand it to the post step): it goes with the test.
+  onTestFinished(() => rmSync(runnerTemp, { recursive: true, force: true }));
   const env: NodeJS.ProcessEnv = {
     PATH: process.env.PATH,
-    HOME: mkdtempSync(join(tmpdir(), 'action-home-')), // no ~/.kube/config unless a test writes one
+    HOME: home, // no ~/.kube/config unless a test writes one
     GITHUB_WORKSPACE: opts.workspace,
     GITHUB_STEP_SUMMARY: files.summary,
     GITHUB_OUTPUT: files.output,
@@ -100,6 +104,8 @@ export function runAction(opts: RunOptions): Promise<ActionRun> {
         state: parseCommandFile(readFileSync(files.state, 'utf8')),
         runnerTemp,
       });
+      // What the runner's files held is read: they go (a full run leaves thousands of these otherwise).
+      for (const d of [dir, home]) rmSync(d, { recursive: true, force: true });
     });
   });
 }

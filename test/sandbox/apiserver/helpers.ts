@@ -1,6 +1,6 @@
 /** Test harness: a fresh store + API server per test file, a client-node KubeConfig and a kubectl runner. */
 import { execFile } from 'node:child_process';
-import { mkdtempSync } from 'node:fs';
+import { mkdtempSync, rmSync } from 'node:fs';
 import https from 'node:https';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -40,7 +40,19 @@ export async function startHarness(opts: Partial<Omit<ApiServerOptions, 'store'>
       );
       if (stdin !== undefined) child.stdin!.end(stdin);
     });
-  return { store, server, url: server.url, kc, kubeconfigPath, fetch: sandboxFetch(server), kubectl, close: () => server.close() };
+  return {
+    store,
+    server,
+    url: server.url,
+    kc,
+    kubeconfigPath,
+    fetch: sandboxFetch(server),
+    kubectl,
+    close: async () => {
+      await server.close();
+      rmSync(dir, { recursive: true, force: true });
+    },
+  };
 }
 
 export type SandboxFetch = (url: string, init?: RequestInit) => Promise<Response>;
