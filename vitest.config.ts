@@ -26,6 +26,7 @@ const UPSTREAM_SUITES = [
   'test/engine/deploy/notebook-stage.test.ts',
   'test/engine/deploy/dry-run.test.ts',
   'test/cli/secrets.test.ts',
+  'test/cli/plan-server.test.ts',
   'test/action/deploy.test.ts',
   'test/action/injection.test.ts',
   'test/action/summary-post.test.ts',
