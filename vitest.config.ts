@@ -28,6 +28,7 @@ const UPSTREAM_SUITES = [
   'test/cli/secrets.test.ts',
   'test/cli/plan-server.test.ts',
   'test/action/deploy.test.ts',
+  'test/action/plan-server.test.ts',
   'test/action/injection.test.ts',
   'test/action/summary-post.test.ts',
   'test/e2e/tutorial.test.ts',
