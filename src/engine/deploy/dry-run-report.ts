@@ -28,7 +28,12 @@ export function verdictLine(result: ServerCheckResult): string {
   const head = result.ok
     ? `the API server accepts every object it checked in namespace ${result.namespace}`
     : `the API server refuses ${result.refused.length} object${result.refused.length === 1 ? '' : 's'} in namespace ${result.namespace}`;
-  const unchecked = result.unchecked.length > 0 ? `; ${result.unchecked.length} not checked (${result.namespaceExists ? 'see below' : 'the namespace does not exist yet'})` : '';
+  const unchecked =
+    result.unchecked.length === 0
+      ? ''
+      : result.namespaceExists
+        ? `; ${result.unchecked.length} not checked`
+        : `; ${result.unchecked.length} not checked: namespace ${result.namespace} does not exist yet, and the API server checks the objects in it only once it does (a deploy creates it first)`;
   return `${head} (${countOutcomes(result)})${unchecked}`;
 }
 
@@ -36,7 +41,7 @@ export function verdictLine(result: ServerCheckResult): string {
 export function objectLine(o: ObjectCheck): string {
   const why = o.message !== undefined ? `: ${o.message}` : '';
   const job = o.kind === 'Job' ? (o.comparedWith !== undefined ? ` (new each run; compared with ${o.comparedWith})` : ' (new each run)') : '';
-  return `${OUTCOME_TEXT[o.outcome].padEnd(11)} ${o.object}${job}${why}`;
+  return `${OUTCOME_TEXT[o.outcome].padEnd(12)}${o.object}${job}${why}`;
 }
 
 /** The object lines, refusals first, then warnings the server gave (`warning: Job ml/x: ...`). */

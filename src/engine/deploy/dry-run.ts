@@ -182,7 +182,7 @@ export async function checkOnServer(options: ServerCheckOptions): Promise<Server
       if (toSend === undefined) return result({ outcome: 'unchanged', ...extra });
     }
     if (objNs !== undefined && !namespaceExists) {
-      return result({ outcome: 'unchecked', message: `namespace ${namespace} does not exist yet: the API server checks objects in a namespace only once it exists (deploy creates it first)`, diff: objectDiff(fileName, undefined, obj as ServerObject, { job }) });
+      return result({ outcome: 'unchecked', message: `namespace ${namespace} does not exist yet`, diff: objectDiff(fileName, undefined, obj as ServerObject, { job }) });
     }
     const warnings: string[] = [];
     let answer: ServerObject;
