@@ -4,7 +4,7 @@
  * and nothing written to the cluster.
  */
 import { describe, expect, it } from 'vitest';
-import { batchProject, httpServer, useDeploySandbox, writeProject } from '../engine/deploy/helpers.js';
+import { batchProject, httpServer, namespaceObjects, useDeploySandbox, writeProject } from '../engine/deploy/helpers.js';
 import { runAction } from './support/run-action.js';
 
 const s = useDeploySandbox();
@@ -18,12 +18,6 @@ async function workspace(files: Record<string, string>): Promise<string> {
 
 const pipeline = (name: string, port: number) =>
   batchProject(name, 'train >> api', { train: { script: 'print("trained", flush=True)\n' }, api: { script: httpServer(port, 'ok'), service: { port } } });
-
-async function namespaceObjects(ns: string): Promise<string[]> {
-  const kinds = ['ConfigMap', 'Secret', 'ServiceAccount', 'Job', 'Deployment', 'Service'];
-  const all = await Promise.all(kinds.map(async (k) => (await s.client.list(k, ns)).items.map((o) => `${k}/${o.metadata?.name}`)));
-  return all.flat().filter((o) => !['ConfigMap/kube-root-ca.crt', 'ServiceAccount/default'].includes(o)).sort();
-}
 
 describe('the action with command: plan and a kubeconfig', () => {
   it('writes the dry-run verdict and the diff to the summary, escaped, Secret values masked, and writes nothing', async () => {
@@ -57,7 +51,7 @@ describe('the action with command: plan and a kubeconfig', () => {
     expect(run.summary).not.toContain(SECRET_VALUE);
     expect(run.summary).not.toContain(Buffer.from(SECRET_VALUE).toString('base64'));
     expect(run.stdout.split('\n').filter((l) => l.includes(SECRET_VALUE) && !l.startsWith('::add-mask::'))).toEqual([]);
-    expect(await namespaceObjects(ns)).toEqual(['Service/api']);
+    expect(await namespaceObjects(s.client, ns)).toEqual(['Service/api']);
   });
 
   it('fails the step, naming every refused object and the server message', async () => {
@@ -77,7 +71,7 @@ describe('the action with command: plan and a kubeconfig', () => {
     expect(run.stdout).toContain(`::error::bodywork-deploy: the API server refuses 1 of the planned objects (Deployment ${ns}/api); nothing was written`);
     expect(run.summary).toContain('## ❌ Bodywork plan');
     expect(run.summary).toMatch(/<tr><td><code>Deployment action-dry-refused\/api<\/code><\/td><td>Deployment\.apps &quot;api&quot; is invalid: spec\.selector: Invalid value: .*field is immutable/);
-    expect(await namespaceObjects(ns)).toEqual(['Deployment/api']);
+    expect(await namespaceObjects(s.client, ns)).toEqual(['Deployment/api']);
   });
 
   it('without a kubeconfig input touches no cluster, as before', async () => {

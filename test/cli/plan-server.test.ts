@@ -1,18 +1,12 @@
 /** `bodywork-deploy plan --server`: the API server's dry run of every object, the diff, the exit code; nothing written. */
 import { describe, expect, it } from 'vitest';
-import { batchProject, httpServer, useDeploySandbox } from '../engine/deploy/helpers.js';
+import { batchProject, httpServer, namespaceObjects, useDeploySandbox } from '../engine/deploy/helpers.js';
 import { cli } from './support/run-cli.js';
 
 const s = useDeploySandbox();
 
 const project = (name: string, port: number) =>
   batchProject(name, 'train >> api', { train: { script: 'print("trained", flush=True)\n' }, api: { script: httpServer(port, 'ok'), service: { port } } });
-
-async function namespaceObjects(ns: string): Promise<string[]> {
-  const kinds = ['ConfigMap', 'Secret', 'ServiceAccount', 'Job', 'Deployment', 'Service'];
-  const all = await Promise.all(kinds.map(async (k) => (await s.client.list(k, ns)).items.map((o) => `${k}/${o.metadata?.name}`)));
-  return all.flat().filter((o) => !['ConfigMap/kube-root-ca.crt', 'ServiceAccount/default'].includes(o)).sort();
-}
 
 describe('bodywork-deploy plan --server', () => {
   it('prints each object as the server would create it and the diff, never a Secret value, and writes nothing', async () => {
@@ -27,7 +21,7 @@ describe('bodywork-deploy plan --server', () => {
     expect(r.stderr).toMatch(/^the API server accepts every object it checked in namespace cli-dry \(8 to create, 1 unchanged\)$/m);
     expect(r.stdout + r.stderr).not.toContain('plan-secret-value-42');
     expect(r.stdout + r.stderr).not.toContain(Buffer.from('plan-secret-value-42').toString('base64'));
-    expect(await namespaceObjects('cli-dry')).toEqual([]);
+    expect(await namespaceObjects(s.client, 'cli-dry')).toEqual([]);
   });
 
   it('reports every refusal with the object and the server message, and exits 1', async () => {
@@ -52,7 +46,7 @@ describe('bodywork-deploy plan --server', () => {
     const doc = JSON.parse(json.stdout) as { server: { ok: boolean; refused: { object: string; reason: string }[] } };
     expect(doc.server.ok).toBe(false);
     expect(doc.server.refused).toEqual([expect.objectContaining({ object: `Deployment ${ns}/api`, reason: 'Invalid' })]);
-    expect(await namespaceObjects(ns)).toEqual(['Deployment/api']);
+    expect(await namespaceObjects(s.client, ns)).toEqual(['Deployment/api']);
   });
 
   it('takes cluster flags only with --server', async () => {
