@@ -201,7 +201,7 @@ describe('a server stopping with watches open', () => {
         return { abort, bookmarks: () => bookmarks };
       }),
     );
-    await until(() => streams.every((st) => st.bookmarks() > 0), 'a bookmark on every watch', 10_000);
+    await until(() => streams.every((st) => st.bookmarks() > 0), 10_000);
     // A write after the end would be an uncaught exception here, failing this file.
     await own.close();
     await new Promise((resolve) => setTimeout(resolve, 100));
