@@ -5,7 +5,7 @@
 import type { Command } from 'commander';
 import { BundleError, PlanError, bundleProject, displayObjects, planObjects, planProject, renderPlanYaml, type DeployPlan, type PlannedObject } from '../../engine/plan/index.js';
 import { type CodeSourceFlags, codeSourceOptions, outputOption } from '../cluster.js';
-import { CliExit, type CliIo, EXIT_USAGE, plural, printJson } from '../io.js';
+import { CliExit, type CliIo, EXIT_USAGE, oneLine, plural, printJson } from '../io.js';
 import { loadProjectOrExit } from '../project.js';
 
 interface PlanFlags extends CodeSourceFlags {
@@ -26,6 +26,8 @@ export interface PlanDocument {
   steps: { step: number; stages: { stage: string; type: 'batch' | 'service'; objects: string[]; url?: string }[] }[];
   /** The run_on_failure stage, when the project has one. */
   onFailure?: { stage: string; objects: string[] };
+  /** The pod overrides file, when the project has one, and what it sets in each stage's pod. */
+  overrides?: DeployPlan['overrides'];
   /** Every object in apply order (set-up, then step by step), as the YAML stream prints them. */
   objects: PlannedObject[];
 }
@@ -41,8 +43,20 @@ function planDocument(plan: DeployPlan, codeContents: boolean): PlanDocument {
       stages: s.stages.map((st) => ({ stage: st.stage, type: st.type, objects: st.objects.map(ref), ...(st.type === 'service' ? { url: st.url } : {}) })),
     })),
     ...(plan.onFailure ? { onFailure: { stage: plan.onFailure.stage, objects: plan.onFailure.objects.map(ref) } } : {}),
+    ...(plan.overrides ? { overrides: plan.overrides } : {}),
     objects: displayObjects(plan, { codeContents }),
   };
+}
+
+/** What the pod overrides file sets, a line per overridden stage (for stderr). */
+export function overrideLines(plan: DeployPlan): string[] {
+  const o = plan.overrides;
+  if (o === undefined) return [];
+  if (o.stages.length === 0) return [`pod overrides: ${o.file} overrides no planned stage`];
+  return [
+    `pod overrides from ${o.file} (strategic merge, defaults first):`,
+    ...o.stages.map((s) => `  ${s.stage} (${s.from.map((f) => (f === 'stage' ? 'its own entry' : 'defaults')).join(' + ')}): ${s.sets.join(', ')}`),
+  ];
 }
 
 export function registerPlan(program: Command, io: CliIo): void {
@@ -84,6 +98,7 @@ export function registerPlan(program: Command, io: CliIo): void {
               ? `code ${codeBundle.hash.slice(0, 10)} (${plural(codeBundle.files.length, 'file')})\n`
               : `code cloned from git at ${source.codeSource?.type === 'git' ? source.codeSource.commit.slice(0, 10) : ''}\n`),
         );
+        for (const line of overrideLines(plan)) io.stderr(`${oneLine(line)}\n`);
       } catch (error) {
         if (error instanceof PlanError || error instanceof BundleError) throw new CliExit(EXIT_USAGE, `error: ${error.message}`);
         throw error;
