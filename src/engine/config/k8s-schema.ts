@@ -9,7 +9,7 @@
  */
 import * as k8s from '@kubernetes/client-node';
 import { isAlias, isMap, isScalar, isSeq, type Document, type LineCounter, type Node } from 'yaml';
-import { isQuantity, parseQuantity } from '../kube/quantity.js';
+import { isExtendedResource, isQuantity, parseQuantity } from '../kube/quantity.js';
 import type { ProblemList } from './collect.js';
 import { describe } from './load-yaml.js';
 import { quoteValue } from './quote.js';
@@ -117,11 +117,6 @@ const QUANTITY_STRINGS = new Set(['sizeLimit']);
 
 /** Resource names without a domain: the standard ones. */
 const STANDARD_RESOURCES = /^(cpu|memory|ephemeral-storage|storage|hugepages-.+)$/;
-
-/** An extended resource (`nvidia.com/gpu`): a qualified name with a domain outside kubernetes.io, counted in whole units. */
-export function isExtendedResource(name: string): boolean {
-  return name.includes('/') && !/^([^/]*\.)?kubernetes\.io\//.test(name) && !name.startsWith('requests.');
-}
 
 const QUANTITY_EXPECTED = 'a Kubernetes quantity such as 500m, 2, 512Mi or 1Gi';
 

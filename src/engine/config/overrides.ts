@@ -18,13 +18,13 @@
  */
 import { LineCounter, parseDocument, isScalar, type Node } from 'yaml';
 import { listSchema } from '../kube/strategic-merge.js';
-import { parseQuantity } from '../kube/quantity.js';
+import { isExtendedResource, parseQuantity } from '../kube/quantity.js';
 import { refusedField, refusedItem, refusedKey, type OverrideScope } from '../plan/override-contract.js';
 import { isLabelValue } from '../plan/names.js';
 import type { ProblemList } from './collect.js';
 import { isFile } from './files.js';
 import { readProjectText } from './files.js';
-import { childPath, isExtendedResource, type Json, SchemaChecker, type SchemaHooks, YamlSource } from './k8s-schema.js';
+import { childPath, type Json, SchemaChecker, type SchemaHooks, YamlSource } from './k8s-schema.js';
 import { quoteValue } from './quote.js';
 import { isQualifiedName } from './rules.js';
 import type { PodOverride, PodOverrides, StageSpec } from './spec.js';

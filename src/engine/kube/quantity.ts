@@ -3,6 +3,14 @@
  * whole program: the sandbox's scheduler fits pods with it, the plan checks pod overrides' resources with it.
  */
 
+/**
+ * An extended resource (`nvidia.com/gpu`, K pkg/apis/core/helper IsExtendedResourceName): a qualified name with a
+ * domain outside kubernetes.io, advertised by a node (a device plugin) and counted in whole units.
+ */
+export function isExtendedResource(name: string): boolean {
+  return name.includes('/') && !/^([^/]*\.)?kubernetes\.io\//.test(name) && !name.startsWith('requests.');
+}
+
 const BINARY: Record<string, number> = { Ki: 10, Mi: 20, Gi: 30, Ti: 40, Pi: 50, Ei: 60 };
 const DECIMAL: Record<string, number> = { n: -9, u: -6, m: -3, '': 0, k: 3, M: 6, G: 9, T: 12, P: 15, E: 18 };
 const QUANTITY = /^([+-]?)(\d+(?:\.\d*)?|\.\d+)(?:(Ki|Mi|Gi|Ti|Pi|Ei|[numkMGTPE])|[eE]([+-]?\d+))?$/;
