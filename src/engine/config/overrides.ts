@@ -106,7 +106,10 @@ export async function loadOverrides(root: string, stages: Record<string, StageSp
       src.error(key, `unknown key ${name}${close !== undefined ? `; did you mean ${close}?` : ` (the file has defaults and stages)`}`);
     }
   }
-  if (stages !== undefined) checkLimits(src, result, stages);
+  if (stages !== undefined) {
+    checkLimits(src, result, stages);
+    checkMounts(src, result, stages);
+  }
   return problems.items.slice(before).some((p) => p.severity === 'error') ? undefined : result;
 }
 
@@ -181,6 +184,30 @@ function checkLimits(src: YamlSource, overrides: PodOverrides, stages: Record<st
         src.positions.get(at) ?? { file: src.file },
         `${at} (${limit}) is below stage ${quoteValue(stage.name)}'s ${setting}: Kubernetes refuses a limit below the request; raise the limit or lower the request`,
       );
+    }
+  }
+}
+
+/** Every volumeMount of a stage's container must name a volume of its pod (the code volumes cannot be mounted anyway). */
+function checkMounts(src: YamlSource, overrides: PodOverrides, stages: Record<string, StageSpec>): void {
+  type Named = { name?: string };
+  const blocks = (stage: string): [string, PodOverride | undefined][] => [
+    ['defaults', overrides.defaults],
+    [`stages.${stage}`, overrides.stages[stage]],
+  ];
+  const reported = new Set<string>();
+  for (const stage of Object.keys(stages)) {
+    const volumes = new Set(blocks(stage).flatMap(([, o]) => ((o?.pod?.volumes ?? []) as Named[]).map((v) => v.name)));
+    for (const [dotted, o] of blocks(stage)) {
+      ((o?.container?.volumeMounts ?? []) as Named[]).forEach((m, i) => {
+        const at = `${dotted}.container.volumeMounts[${i}].name`;
+        if (m.name === undefined || volumes.has(m.name) || reported.has(at)) return;
+        reported.add(at);
+        src.problems.error(
+          src.positions.get(at) ?? { file: src.file },
+          `${at}: stage ${quoteValue(stage)}'s pod has no volume ${quoteValue(m.name)}; add it to defaults.pod.volumes or stages.${stage}.pod.volumes`,
+        );
+      });
     }
   }
 }

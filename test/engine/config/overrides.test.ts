@@ -1,7 +1,10 @@
 /** The overrides file (bodywork-deploy.yaml): read next to the project config, checked against the schema and the deployer's contract, every problem at its line. */
 import { mkdtemp, mkdir, rm, symlink, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
+import { readFileSync } from 'node:fs';
+import { cp } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { afterAll, describe, expect, it } from 'vitest';
 import { loadProject } from '../../../src/engine/config/load.js';
 import { formatProblem } from '../../../src/engine/config/problems.js';
@@ -305,5 +308,27 @@ stages:
         - { name: models, mountPath: /models }
 `;
     expect(await problemsOf(text)).toEqual([]);
+  });
+});
+
+describe('the README\'s example', () => {
+  it('is a valid overrides file for the tutorial\'s project, and a mount of a missing volume is not', async () => {
+    const repo = fileURLToPath(new URL('../../../', import.meta.url));
+    const readme = readFileSync(join(repo, 'README.md'), 'utf8');
+    const example = /```yaml\n# bodywork-deploy\.yaml\n([\s\S]*?)```/.exec(readme)?.[1];
+    expect(example).toBeDefined();
+    const dir = await mkdtemp(join(tmpdir(), 'bodywork-overrides-readme-'));
+    dirs.push(dir);
+    await cp(join(repo, 'examples/iris-pipeline'), dir, { recursive: true });
+    await writeFile(join(dir, 'bodywork-deploy.yaml'), example!);
+    const loaded = await loadProject(dir);
+    expect(loaded.problems).toEqual([]);
+    expect(loaded.spec?.overrides?.stages['stage-1-train-model']?.container?.resources).toEqual({ limits: { 'nvidia.com/gpu': '1', memory: '8Gi' } });
+
+    const moved = example!.replace('      volumes:\n        - { name: data, persistentVolumeClaim: { claimName: training-data } }\n', '');
+    await writeFile(join(dir, 'bodywork-deploy.yaml'), moved);
+    expect((await loadProject(dir)).problems.map(formatProblem)).toEqual([
+      `bodywork-deploy.yaml:${lineOf(moved, '{ name: data, mountPath')}:13: stages.stage-1-train-model.container.volumeMounts[0].name: stage "stage-1-train-model"'s pod has no volume "data"; add it to defaults.pod.volumes or stages.stage-1-train-model.pod.volumes`,
+    ]);
   });
 });
