@@ -109,6 +109,7 @@ export async function loadOverrides(root: string, stages: Record<string, StageSp
   if (stages !== undefined) {
     checkLimits(src, result, stages);
     checkMounts(src, result, stages);
+    checkSecretEnv(src, result, stages);
   }
   return problems.items.slice(before).some((p) => p.severity === 'error') ? undefined : result;
 }
@@ -206,6 +207,28 @@ function checkMounts(src: YamlSource, overrides: PodOverrides, stages: Record<st
         src.problems.error(
           src.positions.get(at) ?? { file: src.file },
           `${at}: stage ${quoteValue(stage)}'s pod has no volume ${quoteValue(m.name)}; add it to defaults.pod.volumes or stages.${stage}.pod.volumes`,
+        );
+      });
+    }
+  }
+}
+
+/**
+ * An env var the stage's secrets config sets (`valueFrom.secretKeyRef`) cannot be overridden: merged by name, the two
+ * would make one variable with two sources, which the API server refuses.
+ */
+function checkSecretEnv(src: YamlSource, overrides: PodOverrides, stages: Record<string, StageSpec>): void {
+  const reported = new Set<string>();
+  for (const stage of Object.values(stages)) {
+    const fromSecrets = new Set(stage.secrets.map((s) => s.env));
+    for (const [dotted, o] of [['defaults', overrides.defaults], [`stages.${stage.name}`, overrides.stages[stage.name]]] as const) {
+      ((o?.container?.env ?? []) as { name?: string }[]).forEach((e, i) => {
+        const at = `${dotted}.container.env[${i}].name`;
+        if (e.name === undefined || !fromSecrets.has(e.name) || reported.has(at)) return;
+        reported.add(at);
+        src.problems.error(
+          src.positions.get(at) ?? { file: src.file },
+          `${at}: ${e.name} is stage ${quoteValue(stage.name)}'s secret (its secrets config reads it from a Secret); the override cannot set it too`,
         );
       });
     }

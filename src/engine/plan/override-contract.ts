@@ -8,7 +8,7 @@
  * keys of a map field (`metadata.labels`), or some items of a list field (`volumes` by name).
  */
 import { CODE_VOLUME_NAME } from './bundle.js';
-import { CODE_MOUNT_PATH, PROJECT_MOUNT_PATH, WORKING_COPY_VOLUME_NAME } from './command.js';
+import { CODE_MOUNT_PATH, notebookEnv, PROJECT_MOUNT_PATH, WORKING_COPY_VOLUME_NAME } from './command.js';
 import { GIT_INIT_CONTAINER_NAME, GIT_VOLUME_NAME } from './git-source.js';
 import { LABEL_APP, LABEL_COMPONENT, LABEL_DEPLOYMENT_NAME, LABEL_GIT_COMMIT, LABEL_MANAGED_BY, LABEL_PART_OF, LABEL_STAGE } from './labels.js';
 
@@ -25,8 +25,8 @@ const ENGINE_LABELS = new Set([LABEL_STAGE, LABEL_PART_OF, LABEL_MANAGED_BY, LAB
 const CONTROLLER_LABELS = new Set(['pod-template-hash', 'job-name', 'controller-uid']);
 /** The engine's label and annotation prefix (run id, commit, stage name, code hash). */
 const ENGINE_PREFIX = 'bodywork.dev/';
-/** Environment variables the engine sets in the stage container (plan.ts `container`). */
-const ENGINE_ENV = new Set(['BODYWORK_STAGE', 'GIT_COMMIT_HASH', 'PYTHONPATH', 'PYTHONUNBUFFERED']);
+/** Environment variables the engine sets in the stage container (plan.ts `container`; a notebook's, command.ts). */
+const ENGINE_ENV = new Set(['BODYWORK_STAGE', 'GIT_COMMIT_HASH', 'PYTHONPATH', 'PYTHONUNBUFFERED', ...notebookEnv({ executable: 'any.ipynb' }).map((e) => e.name)]);
 /** The volumes that bring the project code into the pod, and the working copy the stage runs in. */
 const CODE_VOLUMES = new Set([CODE_VOLUME_NAME, GIT_VOLUME_NAME, WORKING_COPY_VOLUME_NAME]);
 /** Where the code and the working copy are mounted: `/bodywork` and everything below it. */
@@ -66,11 +66,16 @@ export const CONTRACT: readonly ContractRule[] = [
   { scope: 'container', field: 'startupProbe', why: 'the engine\'s startup probe enforces the service stage\'s max_startup_time_seconds' },
   {
     scope: 'container',
+    field: 'livenessProbe',
+    why: 'the engine\'s liveness probe (schema "1.1" services) goes with its startup probe; a probe merged into it would hold two handlers',
+  },
+  {
+    scope: 'container',
     field: 'resources.requests',
     key: (k) => k === 'cpu' || k === 'memory',
     why: 'the project config owns the stage\'s requests: set cpu_request / memory_request_mb (CPU_REQUEST / MEMORY_REQUEST_MB) there',
   },
-  { scope: 'container', field: 'env', item: (e) => ENGINE_ENV.has(String(e.name)), why: 'the engine sets this variable (the stage name, the commit, the project on the Python path, unbuffered output)' },
+  { scope: 'container', field: 'env', item: (e) => ENGINE_ENV.has(String(e.name)), why: 'the engine sets this variable (the stage name, the commit, the project on the Python path, unbuffered output, a notebook\'s Jupyter state)' },
   {
     scope: 'container',
     field: 'volumeMounts',

@@ -67,7 +67,7 @@ function contractBreaks(before: V1PodTemplateSpec, after: V1PodTemplateSpec): st
   for (const field of ['restartPolicy', 'activeDeadlineSeconds', 'initContainers'] as const) if (!deepEqual(a[field], b[field])) return field;
   if (a.containers.length !== b.containers.length) return 'the containers';
   const [ca, cb] = [a.containers[0], b.containers[0]];
-  for (const field of ['name', 'image', 'command', 'args', 'readinessProbe', 'startupProbe'] as const) if (!deepEqual(ca[field], cb[field])) return `the container's ${field}`;
+  for (const field of ['name', 'image', 'command', 'args', 'readinessProbe', 'startupProbe', 'livenessProbe'] as const) if (!deepEqual(ca[field], cb[field])) return `the container's ${field}`;
   for (const r of ['cpu', 'memory']) if (ca.resources?.requests?.[r] !== cb.resources?.requests?.[r]) return `the ${r} request`;
   for (const v of b.volumes ?? []) if (!deepEqual(a.volumes?.find((x) => x.name === v.name), v)) return `the volume ${v.name}`;
   for (const m of cb.volumeMounts ?? []) if (!deepEqual(ca.volumeMounts?.find((x) => x.mountPath === m.mountPath), m)) return `the mount ${m.mountPath}`;

@@ -200,7 +200,7 @@ stages:
       `bodywork-deploy.yaml:17:7: stages.serve.container.image cannot be overridden: the project config (docker_image / DOCKER_IMAGE) or the image input owns the image`,
       `bodywork-deploy.yaml:18:7: stages.serve.container.command cannot be overridden: the engine's command copies the code, installs the requirements and runs the stage's script within its time limit`,
       `bodywork-deploy.yaml:20:21: stages.serve.container.resources.requests.cpu cannot be overridden: the project config owns the stage's requests: set cpu_request / memory_request_mb (CPU_REQUEST / MEMORY_REQUEST_MB) there`,
-      `bodywork-deploy.yaml:22:11: stages.serve.container.env[0] cannot be overridden: the engine sets this variable (the stage name, the commit, the project on the Python path, unbuffered output)`,
+      `bodywork-deploy.yaml:22:11: stages.serve.container.env[0] cannot be overridden: the engine sets this variable (the stage name, the commit, the project on the Python path, unbuffered output, a notebook's Jupyter state)`,
       `bodywork-deploy.yaml:24:11: stages.serve.container.volumeMounts[0] cannot be overridden: /bodywork/code (the project code) and /bodywork/project (the working copy the stage runs in, emptied at every start) are the engine's; mount elsewhere, outside /bodywork`,
       `bodywork-deploy.yaml:25:7: stages.serve.container.readinessProbe cannot be overridden: the engine's readiness probe decides when a service stage is up (max_startup_time_seconds)`,
     ]);
@@ -256,6 +256,18 @@ other: 1
       `bodywork-deploy.yaml:4:17: defaults.container.resources.limits.cpu (300m) is below stage "train"'s cpu_request (0.5): Kubernetes refuses a limit below the request; raise the limit or lower the request`,
       `bodywork-deploy.yaml:4:28: defaults.container.resources.limits.memory (64Mi) is below stage "serve"'s memory_request_mb (100): Kubernetes refuses a limit below the request; raise the limit or lower the request`,
       `bodywork-deploy.yaml:4:28: defaults.container.resources.limits.memory (64Mi) is below stage "train"'s memory_request_mb (100): Kubernetes refuses a limit below the request; raise the limit or lower the request`,
+    ]);
+  });
+
+  it('refuses the engine\'s liveness probe and the stage\'s secret variables (merged, either would hold two sources)', async () => {
+    const withSecret = PROJECT.replace('    batch:\n', '    secrets:\n      DB_PASSWORD: db-credentials\n    batch:\n');
+    const dir = await project({
+      'bodywork.yaml': withSecret,
+      'bodywork-deploy.yaml': 'defaults:\n  container:\n    env:\n      - { name: DB_PASSWORD, value: hunter2 }\n    livenessProbe: { httpGet: { path: /healthz, port: 8000 } }\n',
+    });
+    expect((await loadProject(dir)).problems.map(formatProblem)).toEqual([
+      `bodywork-deploy.yaml:4:11: defaults.container.env[0].name: DB_PASSWORD is stage "train"'s secret (its secrets config reads it from a Secret); the override cannot set it too`,
+      `bodywork-deploy.yaml:5:5: defaults.container.livenessProbe cannot be overridden: the engine's liveness probe (schema "1.1" services) goes with its startup probe; a probe merged into it would hold two handlers`,
     ]);
   });
 
