@@ -111,6 +111,7 @@ export async function loadOverrides(root: string, stages: Record<string, StageSp
     checkMounts(src, result, stages);
     checkSecretEnv(src, result, stages);
   }
+  checkTwoSources(src, result);
   return problems.items.slice(before).some((p) => p.severity === 'error') ? undefined : result;
 }
 
@@ -229,6 +230,35 @@ function checkSecretEnv(src: YamlSource, overrides: PodOverrides, stages: Record
         src.problems.error(
           src.positions.get(at) ?? { file: src.file },
           `${at}: ${e.name} is stage ${quoteValue(stage.name)}'s secret (its secrets config reads it from a Secret); the override cannot set it too`,
+        );
+      });
+    }
+  }
+}
+
+/**
+ * A volume or env var in both the defaults and a stage's entry is merged by name, field by field (strategic merge);
+ * with different sources (`persistentVolumeClaim` and `emptyDir`, `value` and `valueFrom`) it would have two, which
+ * the API server refuses. Reported at the stage's item.
+ */
+function checkTwoSources(src: YamlSource, overrides: PodOverrides): void {
+  const lists = [
+    { scope: 'pod', field: 'volumes', what: 'volume', except: ['name'] },
+    { scope: 'container', field: 'env', what: 'environment variable', except: ['name'] },
+  ] as const;
+  for (const [stage, own] of Object.entries(overrides.stages)) {
+    for (const { scope, field, what, except } of lists) {
+      const items = (o: PodOverride | undefined) => ((o?.[scope]?.[field] ?? []) as Record<string, unknown>[]);
+      items(own).forEach((item, i) => {
+        const base = items(overrides.defaults).find((d) => d.name === item.name);
+        if (base === undefined) return;
+        const sources = (x: Record<string, unknown>) => Object.keys(x).filter((k) => !(except as readonly string[]).includes(k) && (field !== 'env' || k === 'value' || k === 'valueFrom'));
+        const [a, b] = [sources(base), sources(item)];
+        if (a.length === 0 || b.length === 0 || a.every((k) => b.includes(k))) return;
+        const at = `stages.${stage}.${scope}.${field}[${i}]`;
+        src.problems.error(
+          src.positions.get(`${at}.name`) ?? { file: src.file },
+          `${at}: the ${what} ${quoteValue(String(item.name))} is also in defaults.${scope}.${field} with ${a.join(', ')}; merged by name it would have both ${a.join(', ')} and ${b.join(', ')}: give it another name, or the same kind of source`,
         );
       });
     }

@@ -271,6 +271,34 @@ other: 1
     ]);
   });
 
+  it('refuses a volume or env var that the defaults and a stage define with different sources', async () => {
+    const text = `defaults:
+  pod:
+    volumes:
+      - { name: data, persistentVolumeClaim: { claimName: shared } }
+  container:
+    env:
+      - { name: TOKEN, value: dev }
+stages:
+  train:
+    pod:
+      volumes:
+        - { name: data, emptyDir: {} }
+    container:
+      env:
+        - name: TOKEN
+          valueFrom: { secretKeyRef: { name: hub, key: token } }
+  serve:
+    pod:
+      volumes:
+        - { name: data, persistentVolumeClaim: { claimName: serve-only } }
+`;
+    expect(await problemsOf(text)).toEqual([
+      'bodywork-deploy.yaml:12:13: stages.train.pod.volumes[0]: the volume "data" is also in defaults.pod.volumes with persistentVolumeClaim; merged by name it would have both persistentVolumeClaim and emptyDir: give it another name, or the same kind of source',
+      'bodywork-deploy.yaml:15:11: stages.train.container.env[0]: the environment variable "TOKEN" is also in defaults.container.env with value; merged by name it would have both value and valueFrom: give it another name, or the same kind of source',
+    ]);
+  });
+
   it('reports the overrides file\'s problems together with the project config\'s', async () => {
     const dir = await project({ 'bodywork-deploy.yaml': 'defaults:\n  pod: { hostNetwrk: true }\n', 'bodywork.yaml': PROJECT.replace('replicas: 1', 'replicas: 0') });
     expect((await loadProject(dir)).problems.map(formatProblem)).toEqual([
