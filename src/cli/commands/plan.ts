@@ -111,7 +111,10 @@ export function registerPlan(program: Command, io: CliIo): void {
           ...(flags.ingressClass !== undefined ? { ingressClass: flags.ingressClass } : {}),
           ...(codeBundle !== undefined ? { codeBundle } : {}),
         });
-        if (withServer) return await serverCheck(io, flags, plan, secrets);
+        if (withServer) {
+          for (const line of overrideLines(plan)) io.stderr(`${oneLine(line)}\n`);
+          return await serverCheck(io, flags, plan, secrets);
+        }
         if (flags.output === 'json') printJson(io, planDocument(plan, flags.showCode === true));
         else io.stdout(renderPlanYaml(plan, { codeContents: flags.showCode === true }));
         const stages = plan.steps.reduce((n, step) => n + step.stages.length, 0);

@@ -8,6 +8,7 @@
 import type { V1Deployment, V1Job, V1Node, V1Pod } from '@kubernetes/client-node';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { deployProject } from '../../../src/engine/deploy/deploy.js';
+import { checkOnServer } from '../../../src/engine/deploy/dry-run.js';
 import { RecordingLogger } from '../../../src/engine/logger.js';
 import { NodeHttp } from '../../../src/sandbox/node/http.js';
 import { batchProject, newRunId, planDir, useDeploySandbox } from './helpers.js';
@@ -125,5 +126,61 @@ describe('pod overrides on a cluster', () => {
     const r = await deployProject({ client: s.client, logger: new RecordingLogger(), spec, plan, runId: newRunId(), timeoutMs: 120_000 });
     expect(r.status).toBe('failure');
     expect(r.stages[0].reason).toMatch(/cannot start: Unschedulable: 0\/1 nodes are available: 1 Insufficient nvidia\.com\/gpu\./);
+  });
+
+  it('the API server accepts the pod templates a rich override makes (server-side dry run of the Job and Deployment)', async () => {
+    const files = batchProject('rich-overrides', 'train >> serve', {
+      train: { script: 'print(1)\n' },
+      serve: { script: SERVE, service: { port: 5000 } },
+    });
+    const rich = `defaults:
+  pod:
+    securityContext: { runAsNonRoot: true, runAsUser: 1000, fsGroup: 1000, seccompProfile: { type: RuntimeDefault } }
+    terminationGracePeriodSeconds: 60
+    tolerations:
+      - { key: nvidia.com/gpu, operator: Exists, effect: NoSchedule }
+    metadata:
+      labels: { team: ml }
+      annotations: { prometheus.io/scrape: "true" }
+  container:
+    securityContext: { allowPrivilegeEscalation: false, capabilities: { drop: [ALL] } }
+    envFrom:
+      - configMapRef: { name: settings, optional: true }
+    resources:
+      limits: { memory: 1Gi, cpu: "2" }
+stages:
+  train:
+    pod:
+      affinity:
+        nodeAffinity:
+          requiredDuringSchedulingIgnoredDuringExecution:
+            nodeSelectorTerms:
+              - matchExpressions:
+                  - { key: bodywork.test/accelerator, operator: In, values: [nvidia-test] }
+      volumes:
+        - { name: data, persistentVolumeClaim: { claimName: training-data, readOnly: true } }
+        - name: models
+          csi: { driver: s3.csi.aws.com, volumeAttributes: { bucketName: models } }
+        - { name: scratch, emptyDir: { sizeLimit: 1Gi } }
+    container:
+      resources:
+        limits: { nvidia.com/gpu: 1 }
+        requests: { nvidia.com/gpu: 1 }
+      env:
+        - name: HUB_TOKEN
+          valueFrom: { secretKeyRef: { name: hub, key: token, optional: true } }
+      volumeMounts:
+        - { name: data, mountPath: /data, readOnly: true }
+        - { name: models, mountPath: /models }
+        - { name: scratch, mountPath: /scratch }
+`;
+    const dir = await s.project({ ...files, 'bodywork-deploy.yaml': rich });
+    const { plan } = await planDir(dir, { runId: newRunId() });
+    // The namespace first, so the API server checks the objects in it.
+    await s.client.create({ apiVersion: 'v1', kind: 'Namespace', metadata: { name: plan.namespace } });
+    const result = await checkOnServer({ client: s.client, logger: new RecordingLogger(), plan });
+    expect(result.refused.map((o) => `${o.object}: ${o.message}`)).toEqual([]);
+    expect(result.unchecked).toEqual([]);
+    expect(result.ok).toBe(true);
   });
 });
