@@ -24,6 +24,7 @@ const UPSTREAM_SUITES = [
   'test/engine/deploy/ini-labels.test.ts',
   'test/engine/deploy/schema-1-0.test.ts',
   'test/engine/deploy/notebook-stage.test.ts',
+  'test/engine/deploy/overrides.test.ts',
   'test/engine/deploy/dry-run.test.ts',
   'test/cli/secrets.test.ts',
   'test/cli/plan-server.test.ts',

@@ -33,6 +33,7 @@ export function renderPlanSummary(plan: DeployPlan, context: RunContext, server?
       ),
     ),
   );
+  if (plan.overrides !== undefined) parts.push(overridesSection(plan.overrides));
   const setup = plan.setup.map((o) => `${escapeHtml(o.kind ?? '')} ${code(o.metadata?.name ?? '')}`).join(', ');
   parts.push(`Set-up objects: ${setup}. ${planObjects(plan).length} objects in all.\n`);
   if (plan.codeFiles !== undefined) parts.push(codeFilesSection(plan.codeFiles));
@@ -40,6 +41,14 @@ export function renderPlanSummary(plan: DeployPlan, context: RunContext, server?
   // The YAML goes last and is cut to what the size limit leaves.
   const yamlBudget = SUMMARY_LIMIT_BYTES - Buffer.byteLength(head) - 1024;
   return `${head}\n${details('Plan as YAML', truncateBytes(renderPlanYaml(plan), Math.max(yamlBudget, 0)))}`;
+}
+
+/** Which stages' pods the overrides file changes, and the fields it sets (the file's text is untrusted: escaped). */
+function overridesSection(overrides: NonNullable<DeployPlan['overrides']>): string {
+  const intro = `### Pod overrides\n\nFrom ${code(overrides.file)}, merged into the stages' pods with Kubernetes' strategic merge (defaults first, then the stage's own).\n`;
+  if (overrides.stages.length === 0) return `${intro}\nNo planned stage is overridden.\n`;
+  const rows = overrides.stages.map((s) => [code(s.stage), s.from.map((f) => (f === 'stage' ? 'its own entry' : 'defaults')).join(', '), s.sets.map(code).join('<br>')]);
+  return `${intro}\n${table(['Stage', 'From', 'Sets'], rows)}`;
 }
 
 /** At most this share of the summary goes to the dry-run diff; the plan's YAML gets what is left. */

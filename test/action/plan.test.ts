@@ -82,4 +82,24 @@ describe('the action with command: plan', () => {
     expect(run.summary).toMatch(/^## ❌ Bodywork plan: configuration problems in <code>project<\/code>\n/);
     expect(run.summary).toMatch(/<a href="https:\/\/github\.com\/acme\/iris\/blob\/0123456789abcdef0123456789abcdef01234567\/project\/stage-2-deploy-scoring-service\/config\.ini&#35;L\d+">/);
   });
+
+  it('lists the stages the pod overrides change and the fields they set, escaped; a refused override is annotated at its line', () => {
+    const ws = workspaceWith('iris-pipeline');
+    const overrides = join(ws, 'project', 'bodywork-deploy.yaml');
+    writeFileSync(overrides, 'stages:\n  stage-1-train-model:\n    container:\n      resources: { limits: { nvidia.com/gpu: 1 } }\n      env: [{ name: "<b>HI</b>", value: x }]\n');
+    const run = runAction('source', { command: 'plan', 'project-dir': 'project' }, ws);
+    expect(run.status, run.stdout).toBe(0);
+    expect(run.summary).toContain('### Pod overrides');
+    expect(run.summary).toContain(
+      '<tr><td><code>stage-1-train-model</code></td><td>its own entry</td><td><code>container.resources.limits&#91;nvidia.com/gpu&#93;</code><br><code>container.env&#91;&lt;b&gt;HI&lt;/b&gt;&#93;</code></td></tr>',
+    );
+    expect(run.summary).not.toContain('<b>HI');
+
+    writeFileSync(overrides, 'stages:\n  stage-1-train-model:\n    pod:\n      restartPolicy: OnFailure\n');
+    const refused = runAction('source', { command: 'plan', 'project-dir': 'project' }, ws);
+    expect(refused.status).toBe(1);
+    expect(refused.stdout.split('\n').filter((l) => l.startsWith('::error'))[0]).toMatch(
+      /^::error title=Bodywork config,file=project\/bodywork-deploy\.yaml,line=4,col=7::stages\.stage-1-train-model\.pod\.restartPolicy cannot be overridden: the engine sets it/,
+    );
+  });
 });

@@ -10,7 +10,7 @@ import type { ServerCheckResult } from '../../engine/deploy/dry-run.js';
 import { redact } from '../../engine/redact.js';
 import { safeLines } from '../../engine/untrusted.js';
 import { type ClusterFlags, type CodeSourceFlags, clientFromFlags, codeSourceOptions, outputOption } from '../cluster.js';
-import { CliExit, type CliIo, EXIT_FAILURE, EXIT_USAGE, collect, paint, plural, printJson, stderrLogger } from '../io.js';
+import { CliExit, type CliIo, EXIT_FAILURE, EXIT_USAGE, collect, oneLine, paint, plural, printJson, stderrLogger } from '../io.js';
 import { loadProjectOrExit } from '../project.js';
 import { newRunId } from './deploy.js';
 import { type SecretFlags, secretsFromFlags } from '../secrets.js';
@@ -35,6 +35,8 @@ export interface PlanDocument {
   steps: { step: number; stages: { stage: string; type: 'batch' | 'service'; objects: string[]; url?: string }[] }[];
   /** The run_on_failure stage, when the project has one. */
   onFailure?: { stage: string; objects: string[] };
+  /** The pod overrides file, when the project has one, and what it sets in each stage's pod. */
+  overrides?: DeployPlan['overrides'];
   /** Every object in apply order (set-up, then step by step), as the YAML stream prints them. */
   objects: PlannedObject[];
   /** With `--server`: what the API server said about each object, and the diffs. */
@@ -52,8 +54,20 @@ function planDocument(plan: DeployPlan, codeContents: boolean): PlanDocument {
       stages: s.stages.map((st) => ({ stage: st.stage, type: st.type, objects: st.objects.map(ref), ...(st.type === 'service' ? { url: st.url } : {}) })),
     })),
     ...(plan.onFailure ? { onFailure: { stage: plan.onFailure.stage, objects: plan.onFailure.objects.map(ref) } } : {}),
+    ...(plan.overrides ? { overrides: plan.overrides } : {}),
     objects: displayObjects(plan, { codeContents }),
   };
+}
+
+/** What the pod overrides file sets, a line per overridden stage (for stderr). */
+export function overrideLines(plan: DeployPlan): string[] {
+  const o = plan.overrides;
+  if (o === undefined) return [];
+  if (o.stages.length === 0) return [`pod overrides: ${o.file} overrides no planned stage`];
+  return [
+    `pod overrides from ${o.file} (strategic merge, defaults first):`,
+    ...o.stages.map((s) => `  ${s.stage} (${s.from.map((f) => (f === 'stage' ? 'its own entry' : 'defaults')).join(' + ')}): ${s.sets.join(', ')}`),
+  ];
 }
 
 export function registerPlan(program: Command, io: CliIo): void {
@@ -97,7 +111,10 @@ export function registerPlan(program: Command, io: CliIo): void {
           ...(flags.ingressClass !== undefined ? { ingressClass: flags.ingressClass } : {}),
           ...(codeBundle !== undefined ? { codeBundle } : {}),
         });
-        if (withServer) return await serverCheck(io, flags, plan, secrets);
+        if (withServer) {
+          for (const line of overrideLines(plan)) io.stderr(`${oneLine(line)}\n`);
+          return await serverCheck(io, flags, plan, secrets);
+        }
         if (flags.output === 'json') printJson(io, planDocument(plan, flags.showCode === true));
         else io.stdout(renderPlanYaml(plan, { codeContents: flags.showCode === true }));
         const stages = plan.steps.reduce((n, step) => n + step.stages.length, 0);
@@ -108,6 +125,7 @@ export function registerPlan(program: Command, io: CliIo): void {
               ? `code ${codeBundle.hash.slice(0, 10)} (${plural(codeBundle.files.length, 'file')})\n`
               : `code cloned from git at ${source.codeSource?.type === 'git' ? source.codeSource.commit.slice(0, 10) : ''}\n`),
         );
+        for (const line of overrideLines(plan)) io.stderr(`${oneLine(line)}\n`);
       } catch (error) {
         if (error instanceof PlanError || error instanceof BundleError) throw new CliExit(EXIT_USAGE, `error: ${error.message}`);
         throw error;

@@ -163,12 +163,12 @@ function join(dotted: string, key: string): string {
 }
 
 /** The kind of value a key expects, so `describe` can say when the type is the mistake. */
-type Expected = 'string' | 'number' | 'boolean' | 'other';
+export type Expected = 'string' | 'number' | 'boolean' | 'other';
 
 const NUMBER_TEXT = /^[+-]?(\d+(\.\d*)?|\.\d+)([eE][+-]?\d+)?$/;
 
 /** What a node is, for "got ...": values quoted, plus a hint when quoting (or not quoting) is the mistake. */
-function describe(node: Node | null | undefined, expected: Expected = 'other'): string {
+export function describe(node: Node | null | undefined, expected: Expected = 'other'): string {
   if (node === null || node === undefined) return 'nothing';
   if (isMap(node)) return 'a mapping';
   if (isSeq(node)) return 'a list';

@@ -4,6 +4,7 @@ import { ProblemList } from './collect.js';
 import { isDirectory, isFile } from './files.js';
 import { INI_PROJECT_FILE, loadIniProject } from './load-ini.js';
 import { loadYamlProject } from './load-yaml.js';
+import { loadOverrides } from './overrides.js';
 import { type ConfigProblem, sortProblems } from './problems.js';
 import type { ProjectSpec } from './spec.js';
 
@@ -19,7 +20,8 @@ const YAML_FILES = ['bodywork.yaml', 'bodywork.yml'];
 
 /**
  * Loads and validates the Bodywork project in `dir` (`bodywork.yaml`, else `bodywork.yml`, else `bodywork.ini`;
- * when several exist the first is read and the others get a warning).
+ * when several exist the first is read and the others get a warning), with its pod overrides (`bodywork-deploy.yaml`,
+ * config/overrides.ts) when it has them.
  * Never throws for a bad project: every problem is returned at once.
  */
 export async function loadProject(dir: string): Promise<LoadResult> {
@@ -45,6 +47,10 @@ export async function loadProject(dir: string): Promise<LoadResult> {
   } else {
     spec = await loadYamlProject(root, chosen, problems);
   }
+
+  // Pod overrides (bodywork-deploy.yaml next to the project file), checked even when the project has errors.
+  const overrides = chosen !== undefined ? await loadOverrides(root, spec?.stages, problems) : undefined;
+  if (spec !== undefined && overrides !== undefined) spec.overrides = overrides;
 
   const sorted = sortProblems(problems.items);
   return problems.hasErrors || spec === undefined ? { problems: sorted } : { spec, problems: sorted };

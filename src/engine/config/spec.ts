@@ -58,6 +58,29 @@ export interface StageSpec {
   source: SourceRef;
 }
 
+/**
+ * Pod fields of one stage (or of every stage) from the overrides file, checked against the Kubernetes schema and the
+ * deployer's contract (config/overrides.ts): JSON, merged into the planned pod template by strategic merge.
+ */
+export interface PodOverride {
+  /** The pod template's fields: PodSpec fields, and `metadata` with `labels` and `annotations`. */
+  pod?: { [key: string]: unknown };
+  /** Fields of the stage's container. */
+  container?: { [key: string]: unknown };
+  /** Where it is written (the `defaults` key, or the stage's key under `stages`). */
+  source: SourceRef;
+}
+
+/** The overrides file (`bodywork-deploy.yaml` next to the project config), when the project has one. */
+export interface PodOverrides {
+  /** The file relative to the project root. */
+  file: string;
+  /** Merged into every stage's pod first. */
+  defaults?: PodOverride;
+  /** Merged after the defaults, by stage name (the names of `stages` in the project config). */
+  stages: Record<string, PodOverride>;
+}
+
 export interface ProjectSpec {
   format: 'ini' | 'yaml';
   /** YAML schema version ('1.0' uses `project:`, '1.1' uses `pipeline:`); absent for INI. */
@@ -78,4 +101,6 @@ export interface ProjectSpec {
   /** Batch stage to run when a stage fails (YAML `run_on_failure`). */
   runOnFailure?: string;
   logLevel: string;
+  /** Per-stage pod overrides (`bodywork-deploy.yaml`), when the project has the file. */
+  overrides?: PodOverrides;
 }

@@ -28,6 +28,7 @@ import { checkGitSource, gitCode } from './git-source.js';
 import { ANNOTATION_PREVIEW_REPOSITORY, ANNOTATION_STAGE, LABEL_PART_OF, LABEL_PREVIEW_PR, projectLabels, runAnnotations, stageLabels, stageLabelValue, stageSelector } from './labels.js';
 import { limitSetting, progressDeadlineSeconds, scriptLimit, serviceProbes, startupCheck, startupGraceSeconds } from './limits.js';
 import { isDns1123Label, runJobName, stageObjectName, toDnsLabel } from './names.js';
+import { applyPodOverrides, planOverrides } from './overrides.js';
 import type {
   CodeBundle,
   DeployPlan,
@@ -171,6 +172,7 @@ export function planProject(spec: ProjectSpec, options: PlanOptions = {}): Deplo
     steps,
     ...(onFailure !== undefined ? { onFailure } : {}),
     ...(ctx.bundle !== undefined ? { codeFiles: ctx.bundle.entries } : {}),
+    ...planOverrides(spec, { steps, onFailure }),
   };
 }
 
@@ -311,12 +313,13 @@ function planBatchStage(ctx: Context, stage: StageSpec, name: string): PlannedBa
       backoffLimit: batch.retries,
       // A pod evicted or preempted (node drain, scale-down) did not fail: retry it without spending one of the stage's retries.
       podFailurePolicy: { rules: [{ action: 'Ignore', onPodConditions: [{ type: 'DisruptionTarget', status: 'True' }] }] },
-      template: {
+      // The stage's pod overrides (bodywork-deploy.yaml) merged in (overrides.ts).
+      template: applyPodOverrides(ctx.spec, stage.name, {
         metadata: podMeta(ctx, stage, name),
         // The command bounds the script; the pod's activeDeadlineSeconds is only a backstop per attempt (a set-up that
         // hangs), where the Job's would bound all attempts together (limits.ts).
         spec: podSpec(ctx, { restartPolicy: 'Never', ...(limit ? { activeDeadlineSeconds: limit.deadlineSeconds } : {}) }, container(ctx, stage)),
-      },
+      }),
     },
   };
   return { type: 'batch', stage: stage.name, spec: stage, baseName: name, selector: stageSelector(name), objects: [job], job, ...(limit ? { scriptLimit: limit } : {}) };
@@ -352,10 +355,10 @@ function planServiceStage(ctx: Context, stage: StageSpec, name: string): Planned
       progressDeadlineSeconds: progressDeadlineSeconds(check, service.maxStartupTimeSeconds),
       // Enough history for a rollback to the previous version (Bodywork kept 0).
       revisionHistoryLimit: 3,
-      template: {
+      template: applyPodOverrides(ctx.spec, stage.name, {
         metadata: podMeta(ctx, stage, label),
         spec: podSpec(ctx, { restartPolicy: 'Always' }, main),
-      },
+      }),
     },
   };
   const svc: V1Service = {

@@ -17,6 +17,7 @@ import type {
 } from '@kubernetes/client-node';
 import type { StageSpec } from '../config/spec.js';
 import type { ScriptLimit, StartupCheck } from './limits.js';
+import type { StageOverrideSummary } from './overrides.js';
 
 /** Any object the plan creates. */
 export type PlannedObject = V1Namespace | V1ServiceAccount | V1Role | V1RoleBinding | V1ConfigMap | V1Job | V1Deployment | V1Service | V1Ingress;
@@ -144,4 +145,6 @@ export interface DeployPlan {
   onFailure?: PlannedBatchStage;
   /** The files of the code bundle (path, size, sha256), when the stages mount one: what summaries list. */
   codeFiles?: CodeBundle['entries'];
+  /** The project's pod overrides file (bodywork-deploy.yaml), when it has one, and what it sets in each stage's pod. */
+  overrides?: { file: string; stages: StageOverrideSummary[] };
 }

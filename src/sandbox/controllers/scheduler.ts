@@ -7,8 +7,10 @@
  * (K pkg/scheduler/framework/plugins/noderesources/fit.go). A pod fits when, for cpu and memory, its requests (K component-helpers resource.PodRequests: regular containers summed, init containers
  * as a max, sidecars added; a limit without a request counts as the request, as API defaulting makes it) plus the
  * requests of the non-terminal pods already bound to the node do not exceed the node's allocatable, and the node's
- * `pods` count is not exhausted. Allocatable is the Node object's `status.allocatable` (the kubelet registers it from
- * the configured capacity), else `capacity`, else this machine's (os.cpus(), os.totalmem()).
+ * `pods` count is not exhausted; and for extended resources (`nvidia.com/gpu`) likewise, against what the Node object
+ * advertises (none unless its status lists them, as a device plugin makes it). Allocatable is the Node object's
+ * `status.allocatable` (the kubelet registers it from the configured capacity), else `capacity`, else this machine's
+ * (os.cpus(), os.totalmem()).
  *
  * A pod that does not fit stays Pending with PodScheduled=False reason Unschedulable and the upstream message
  * (K pkg/scheduler/framework/types.go FitError.Error: "0/1 nodes are available: 1 Insufficient cpu." plus the
@@ -18,6 +20,7 @@
  */
 import os from 'node:os';
 import type { ClusterStore, EventRecorder, KubeObject, StoreEvent } from '../types.js';
+import { isExtendedResource, parseQuantity } from '../../engine/kube/quantity.js';
 import { placementFailure } from './node-filters.js';
 import { errorMessage, isNotFound, nowRFC3339, splitKey, WorkQueue, type LogFn } from './util.js';
 
@@ -39,41 +42,9 @@ export interface SchedulerOptions {
   schedulerNames?: string[];
 }
 
-// ---------------------------------------------------------------------------------------------------------------
-// Quantities (K staging/src/k8s.io/apimachinery/pkg/api/resource/quantity.go)
+// Quantities: the engine's parser (engine/kube/quantity.ts)
 
-const BINARY: Record<string, number> = { Ki: 10, Mi: 20, Gi: 30, Ti: 40, Pi: 50, Ei: 60 };
-const DECIMAL: Record<string, number> = { n: -9, u: -6, m: -3, '': 0, k: 3, M: 6, G: 9, T: 12, P: 15, E: 18 };
-const QUANTITY = /^([+-]?)(\d+(?:\.\d*)?|\.\d+)(?:(Ki|Mi|Gi|Ti|Pi|Ei|[numkMGTPE])|[eE]([+-]?\d+))?$/;
-
-/**
- * Parses a Kubernetes quantity (`500m`, `0.5`, `100M`, `100Mi`, `1Gi`, `1e3`, or a number) exactly and answers
- * `ceil(value * 10^scale)`: scale 3 gives milli-units (cpu, upstream MilliValue), scale 0 whole units (memory bytes,
- * upstream Value) - both round up as upstream does. Throws on a malformed quantity.
- */
-export function parseQuantity(q: string | number, scale = 0): number {
-  const s = typeof q === 'number' ? numberText(q) : q.trim();
-  const m = QUANTITY.exec(s);
-  if (!m) throw new Error(`quantities must match the regular expression '^([+-]?[0-9.]+)([eEinumkKMGTP]*[-+]?[0-9]*)$': ${JSON.stringify(s)}`);
-  const [, sign, mantissa, suffix, exp] = m;
-  const [int, frac = ''] = mantissa.split('.');
-  let num = BigInt((int || '0') + frac);
-  let den = 10n ** BigInt(frac.length);
-  let ten = scale;
-  if (suffix !== undefined && suffix in BINARY) num *= 2n ** BigInt(BINARY[suffix]);
-  else if (suffix !== undefined) ten += DECIMAL[suffix];
-  if (exp !== undefined) ten += Number(exp);
-  if (ten >= 0) num *= 10n ** BigInt(ten);
-  else den *= 10n ** BigInt(-ten);
-  // ceil toward +inf for positive values; negative quantities are invalid requests anyway.
-  const v = sign === '-' ? -(num / den) : (num + den - 1n) / den;
-  return Number(v);
-}
-
-function numberText(n: number): string {
-  if (!Number.isFinite(n)) throw new Error(`invalid quantity ${n}`);
-  return String(n);
-}
+export { parseQuantity } from '../../engine/kube/quantity.js';
 
 /** Formats milli-cpu the way a Node's capacity reads (`2`, `1500m`). */
 export function formatCpu(milli: number): string {
@@ -144,18 +115,65 @@ function add(into: Requests, r: Requests): void {
   into.memory += r.memory;
 }
 
+/**
+ * A pod's extended resources (`nvidia.com/gpu`), in whole units, by the same rule as podRequests: regular containers
+ * and sidecars summed, each other init container (with the sidecars before it) as a max. A limit without a request
+ * counts as the request, as defaulting makes it (extended resources cannot be overcommitted).
+ */
+export function podExtendedRequests(pod: KubeObject): Record<string, number> {
+  const of = (c: any): Record<string, number> => {
+    const out: Record<string, number> = {};
+    for (const [name, q] of Object.entries({ ...c?.resources?.limits, ...c?.resources?.requests })) {
+      if (!isExtendedResource(name)) continue;
+      try {
+        out[name] = Math.max(0, parseQuantity(q as string));
+      } catch {
+        // an invalid quantity never passed validation
+      }
+    }
+    return out;
+  };
+  const plus = (a: Record<string, number>, b: Record<string, number>) => {
+    const out = { ...a };
+    for (const [k, v] of Object.entries(b)) out[k] = (out[k] ?? 0) + v;
+    return out;
+  };
+  let total: Record<string, number> = {};
+  for (const c of pod.spec?.containers ?? []) total = plus(total, of(c));
+  let sidecars: Record<string, number> = {};
+  const initMax: Record<string, number> = {};
+  for (const ic of pod.spec?.initContainers ?? []) {
+    const r = of(ic);
+    const cur = ic.restartPolicy === 'Always' ? (sidecars = plus(sidecars, r)) : plus(r, sidecars);
+    if (ic.restartPolicy === 'Always') total = plus(total, r);
+    for (const [k, v] of Object.entries(cur)) initMax[k] = Math.max(initMax[k] ?? 0, v);
+  }
+  for (const [k, v] of Object.entries(initMax)) total[k] = Math.max(total[k] ?? 0, v);
+  return total;
+}
+
 const terminal = (p: KubeObject): boolean => p.status?.phase === 'Succeeded' || p.status?.phase === 'Failed';
 
 /** Why `pod` does not fit next to the pods already on the node (upstream reason strings), empty when it fits. */
-export function insufficientResources(pod: KubeObject, onNode: KubeObject[], allocatable: { cpu: number; memory: number; pods: number }): string[] {
+export function insufficientResources(
+  pod: KubeObject,
+  onNode: KubeObject[],
+  allocatable: { cpu: number; memory: number; pods: number; extended?: Record<string, number> },
+): string[] {
   const want = podRequests(pod);
   const used: Requests = { cpu: 0, memory: 0 };
   for (const p of onNode) add(used, podRequests(p));
   const reasons: string[] = [];
-  // K noderesources/fit.go fitsRequest: pods first, then cpu, memory (a zero request always fits).
+  // K noderesources/fit.go fitsRequest: pods first, then cpu, memory (a zero request always fits), then the extended
+  // resources, which a node without them has none of.
   if (onNode.length + 1 > allocatable.pods) reasons.push('Too many pods');
   if (want.cpu > 0 && want.cpu > allocatable.cpu - used.cpu) reasons.push('Insufficient cpu');
   if (want.memory > 0 && want.memory > allocatable.memory - used.memory) reasons.push('Insufficient memory');
+  const extended = podExtendedRequests(pod);
+  for (const [name, n] of Object.entries(extended).sort(([a], [b]) => a.localeCompare(b))) {
+    const inUse = onNode.reduce((sum, p) => sum + (podExtendedRequests(p)[name] ?? 0), 0);
+    if (n > 0 && n > (allocatable.extended?.[name] ?? 0) - inUse) reasons.push(`Insufficient ${name}`);
+  }
   return reasons;
 }
 
@@ -181,7 +199,7 @@ export function startScheduler(store: ClusterStore, opts: SchedulerOptions): { s
   const unschedulable = new Set<string>();
   const keyOf = (p: KubeObject): string => `${p.metadata.namespace}/${p.metadata.name}`;
 
-  const allocatable = (): { cpu: number; memory: number; pods: number } => {
+  const allocatable = (): { cpu: number; memory: number; pods: number; extended: Record<string, number> } => {
     const node = store.find('nodes', undefined, opts.nodeName);
     const a = node?.status?.allocatable ?? node?.status?.capacity ?? {};
     const q = (v: unknown, dflt: string | number, scale: number): number => {
@@ -192,7 +210,10 @@ export function startScheduler(store: ClusterStore, opts: SchedulerOptions): { s
         return parseQuantity(dflt, scale);
       }
     };
-    return { cpu: q(a.cpu, fallback.cpu, 3), memory: q(a.memory, fallback.memory, 0), pods: q(a.pods, fallbackPods, 0) };
+    // Extended resources (a device plugin's nvidia.com/gpu) as the Node advertises them; none when it does not.
+    const extended: Record<string, number> = {};
+    for (const [name, v] of Object.entries(a)) if (isExtendedResource(name)) extended[name] = q(v, 0, 0);
+    return { cpu: q(a.cpu, fallback.cpu, 3), memory: q(a.memory, fallback.memory, 0), pods: q(a.pods, fallbackPods, 0), extended };
   };
 
   const queue = new WorkQueue(

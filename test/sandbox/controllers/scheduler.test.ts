@@ -62,6 +62,12 @@ describe('pod requests', () => {
     expect(insufficientResources(p('2', '2Gi'), [], alloc)).toEqual(['Insufficient cpu', 'Insufficient memory']);
     expect(insufficientResources(p('0'), [p('1')], alloc)).toEqual([]); // zero requests always fit
     expect(insufficientResources(p('0'), [p('0')], { ...alloc, pods: 1 })).toEqual(['Too many pods']);
+    // Extended resources: a limit counts as the request; a node that does not advertise one has none of it.
+    const gpu = (n: string, where: 'limits' | 'requests' = 'limits'): KubeObject => pod({ containers: [{ name: 'c', resources: { [where]: { 'nvidia.com/gpu': n } } }] });
+    expect(insufficientResources(gpu('1'), [], alloc)).toEqual(['Insufficient nvidia.com/gpu']);
+    expect(insufficientResources(gpu('1'), [], { ...alloc, extended: { 'nvidia.com/gpu': 1 } })).toEqual([]);
+    expect(insufficientResources(gpu('1', 'requests'), [gpu('1')], { ...alloc, extended: { 'nvidia.com/gpu': 1 } })).toEqual(['Insufficient nvidia.com/gpu']);
+    expect(insufficientResources(gpu('2'), [p('1')], { ...alloc, extended: { 'nvidia.com/gpu': 2 } })).toEqual([]);
     expect(unschedulableMessage(['Insufficient memory', 'Insufficient cpu'])).toBe(
       '0/1 nodes are available: 1 Insufficient cpu, 1 Insufficient memory. preemption: 0/1 nodes are available: 1 No preemption victims found for incoming pod.',
     );
