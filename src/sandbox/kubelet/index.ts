@@ -11,7 +11,7 @@ import { badRequest, notFound } from '../apiserver/errors.js';
 import { splitKey, WorkQueue, type LogFn } from '../controllers/util.js';
 import type { ViewEvent } from '../node/view.js';
 import type { EventRecorder, KubeObject, PodLogOptions, PodLogSource } from '../types.js';
-import type { PodRuntime } from '../network/index.js';
+import type { PodAddresses, PodRuntime } from '../network/index.js';
 import type { KubeletApi } from './api.js';
 import { openLogStream } from './logs.js';
 import { PodWorker, type PodWorkerTimings } from './pod-worker.js';
@@ -44,6 +44,8 @@ export interface KubeletOptions {
    * Service names and variables. Unset: pods share the host network (podIP = hostIP) and mount paths are rewritten.
    */
   runtime?: PodRuntime;
+  /** Without `runtime`: each pod's IP on the host network (network/loopback.ts); unset: the host's. */
+  podAddresses?: PodAddresses;
   /** Whom pods run as when the sandbox is root (run-as.ts): default user 65534:65534; allowRootPods permits uid/gid 0. */
   runAs?: RunAsOptions;
   events: EventRecorder;
@@ -90,6 +92,7 @@ export function startKubelet(api: KubeletApi, opts: KubeletOptions): Kubelet {
         workers.delete(key);
         await w.teardown(true);
         api.release(w.uid);
+        opts.podAddresses?.release(w.uid);
         w = undefined;
       }
       if (!pod || pod.spec?.nodeName !== nodeName) return;
@@ -114,6 +117,7 @@ export function startKubelet(api: KubeletApi, opts: KubeletOptions): Kubelet {
           containerEnv: opts.containerEnv,
           pids,
           runtime: opts.runtime,
+          podAddresses: opts.podAddresses,
           runAs: opts.runAs ?? {},
           log,
           requeue: (ms) => (ms ? queue.addAfter(key, ms) : queue.add(key)),

@@ -19,7 +19,7 @@ import { containerRef } from '../controllers/events.js';
 import { errorMessage, isNotFound, nowRFC3339, parseTime, podCondition } from '../controllers/util.js';
 import type { EventRecorder, KubeObject } from '../types.js';
 import type { KubeletApi } from './api.js';
-import type { ContainerMount, PodRuntime, PodSandbox } from '../network/index.js';
+import type { ContainerMount, PodAddresses, PodRuntime, PodSandbox } from '../network/index.js';
 import { buildEnv, ConfigError, expand, materializeVolumes, mountMap, rewritePaths, type EnvContext } from './config.js';
 import { allowTraverse, containerUser, lookPath, openWritableVolumes, type ProcessUser, type RunAsOptions } from './run-as.js';
 import { LogWriter, readLogFile } from './logs.js';
@@ -56,6 +56,8 @@ export interface PodWorkerEnv {
   pids: Set<number>;
   /** Isolated pod sandboxes (network namespace, mounts at mountPath); undefined: host network, part-1 path rewriting. */
   runtime?: PodRuntime;
+  /** Host network: each pod's own IP (network/loopback.ts); unset: the host's. */
+  podAddresses?: PodAddresses;
   /** Whom containers run as when the sandbox is root (run-as.ts). */
   runAs: RunAsOptions;
 }
@@ -332,9 +334,10 @@ export class PodWorker {
     return { store: this.env.api, pod: this.pod, hostIP: this.env.hostIP, podIP: this.currentPodIP() ?? '', hostCpus: os.cpus().length, hostMem: os.totalmem() };
   }
 
-  /** Host network: the host's IP; isolated: the sandbox's, once it exists. */
+  /** Host network: the pod's loopback address (or the host's IP); isolated: the sandbox's, once it exists. */
   private currentPodIP(): string | undefined {
-    return this.env.runtime ? this.podIP : this.env.hostIP;
+    if (this.env.runtime) return this.podIP;
+    return this.env.podAddresses?.addressOf(this.pod) ?? this.env.hostIP;
   }
 
   private syncContainers(): void {

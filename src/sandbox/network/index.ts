@@ -33,12 +33,16 @@ import type { KubeObject } from '../types.js';
 import { hostsFileContent, podHostname, resolvConfContent, serviceAddresses, serviceEnv } from './hosts.js';
 import { findExecutable, NodeNetwork, type Tools } from './linux.js';
 import { IsolatedPodSandbox, type PodSandbox } from './pod.js';
+import { podAddressesFor, type LoopbackAddresses } from './loopback.js';
 import { startServiceProxy, type ServiceUrl } from './proxy.js';
 
 export type { ContainerMount, PodSandbox } from './pod.js';
 export type { ServiceUrl } from './proxy.js';
 
 export type IsolationMode = 'auto' | 'none';
+
+/** What the kubelet asks of per-pod addresses on the host network. */
+export type PodAddresses = Pick<LoopbackAddresses, 'addressOf' | 'release'>;
 
 export interface NetworkOptions {
   /** 'auto' (default): isolate pods when the host allows it, else fall back to the host network; 'none': never. */
@@ -48,6 +52,8 @@ export interface NetworkOptions {
   /** Where the one fallback notice goes (default: console.warn). */
   warn?: (message: string) => void;
   log?: (message: string) => void;
+  /** Host network only: a directory for the bind shim of per-pod loopback addresses (loopback.ts); without it pods get the host's IP. */
+  shimDir?: string;
 }
 
 /** What the kubelet needs to run pods in isolated sandboxes. */
@@ -66,6 +72,8 @@ export interface Network {
   podCIDR?: string;
   /** For the kubelet; undefined in host mode. */
   runtime?: PodRuntime;
+  /** Host mode on Linux: each pod's own loopback address, and the bind shim's environment (loopback.ts). */
+  podAddresses?: LoopbackAddresses;
   /** A host URL for every Service port. */
   serviceUrls(): ServiceUrl[];
   /** Resolves once the Service listeners for the current Services are up. */
@@ -81,10 +89,12 @@ export async function serviceUrlOf(network: Network, name: string, o: { namespac
   return p?.url;
 }
 
-export function fallbackNotice(reason: string): string {
+export function fallbackNotice(reason: string, perPodAddresses: boolean): string {
+  const ports = perPodAddresses
+    ? `each pod gets its own loopback address (127.1.x.y), and Python servers binding 0.0.0.0 are narrowed to it, so replicas can share a port; `
+    : `two pods cannot listen on the same port (a Deployment's second replica on port 5000 fails), `;
   return (
-    `bodywork sandbox: pod network isolation is OFF (${reason}). Pods share the host network: two pods cannot ` +
-    `listen on the same port (a Deployment's second replica on port 5000 fails), Service names (http://web:5000) and ` +
+    `bodywork sandbox: pod network isolation is OFF (${reason}). Pods share the host network: ${ports}Service names (http://web:5000) and ` +
     `cluster IPs do not resolve or route inside pods, no *_SERVICE_HOST variables are set, and volumes are reached through ` +
     `rewritten paths instead of their mountPath. Services stay reachable from the host through the sandbox's service URLs.`
   );
@@ -130,7 +140,8 @@ export async function startNetwork(store: ObjectReader, opts: NetworkOptions = {
       }
     }
   }
-  if (!node) warn(fallbackNotice(reason!));
+  const podAddresses = !node && opts.shimDir ? podAddressesFor(process.platform, hostIP, opts.shimDir) : undefined;
+  if (!node) warn(fallbackNotice(reason!, podAddresses !== undefined));
 
   const proxy = startServiceProxy(store, { node, log });
   const pods = new Map<string, PodEntry>();
@@ -210,6 +221,7 @@ export async function startNetwork(store: ObjectReader, opts: NetworkOptions = {
   return {
     mode: 'host',
     reason,
+    ...(podAddresses ? { podAddresses } : {}),
     serviceUrls: () => proxy.urls(),
     settled: () => proxy.settled(),
     async stop() {

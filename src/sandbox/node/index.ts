@@ -10,6 +10,7 @@ import { startKubelet, type Kubelet, type KubeletOptions } from '../kubelet/inde
 import { startNetwork, type IsolationMode, type Network } from '../network/index.js';
 import { shareWithPods } from '../kubelet/run-as.js';
 import { createPythonEnvironments } from '../python/index.js';
+import type { KubeObject } from '../types.js';
 import type { Clock } from './clock.js';
 import { createApiEventRecorder } from './events.js';
 import { NodeHttp, type KubeconfigInput } from './http.js';
@@ -81,7 +82,7 @@ export async function attachNode(o: NodeOptions): Promise<SandboxNode> {
   };
   try {
     await view.start();
-    const network = await startNetwork(view, { isolation: o.isolation, hostIP, warn: o.warn, log });
+    const network = await startNetwork(view, { isolation: o.isolation, hostIP, warn: o.warn, log, shimDir: path.join(o.dataDir, 'loopback') });
     undo.push(() => network.stop());
     const events = createApiEventRecorder(api, { host: nodeName, log });
     const pythonDir = (o.python && o.python.cacheDir) || path.join(o.dataDir, 'python');
@@ -89,14 +90,28 @@ export async function attachNode(o: NodeOptions): Promise<SandboxNode> {
     if (python) undo.push(() => python.close());
     // As root, pods run as a non-root user (kubelet/run-as.ts) and create venvs and pip-install in this cache.
     if (python) shareWithPods(pythonDir, o.kubelet?.runAs);
-    const ownEnv = o.kubelet?.containerEnv;
-    const containerEnv: KubeletOptions['containerEnv'] = python
-      ? (pod, c, base) => {
-          const env = python.containerEnv(typeof c?.image === 'string' ? c.image : '', base);
-          return ownEnv ? { ...env, ...ownEnv(pod, c, { ...base, ...env }) } : env;
-        }
-      : ownEnv;
-    const kubelet = startKubelet(view, { ...o.kubelet, containerEnv, log, dataDir: o.dataDir, nodeName, hostIP, events, runtime: network.runtime });
+    // Like image layers, each over the last: the Python venv, the loopback bind shim (host network), the caller's.
+    const layers = [
+      python && ((_pod: KubeObject, c: any, base: Readonly<Record<string, string>>) => python.containerEnv(typeof c?.image === 'string' ? c.image : '', base)),
+      network.podAddresses && ((pod: KubeObject, _c: any, base: Readonly<Record<string, string>>) => network.podAddresses!.containerEnv(pod, base)),
+      o.kubelet?.containerEnv,
+    ].filter((f): f is NonNullable<KubeletOptions['containerEnv']> => typeof f === 'function');
+    const containerEnv: KubeletOptions['containerEnv'] = (pod, c, base) => {
+      let env: Record<string, string> = {};
+      for (const layer of layers) env = { ...env, ...layer(pod, c, { ...base, ...env }) };
+      return env;
+    };
+    const kubelet = startKubelet(view, {
+      ...o.kubelet,
+      containerEnv,
+      log,
+      dataDir: o.dataDir,
+      nodeName,
+      hostIP,
+      events,
+      runtime: network.runtime,
+      ...(network.podAddresses ? { podAddresses: network.podAddresses } : {}),
+    });
     undo.push(() => kubelet.stop());
     const server = o.serving ? await startKubeletServer({ logs: kubelet.logs, host: hostIP, ...o.serving }) : undefined;
     if (server) undo.push(() => server.close());

@@ -23,7 +23,7 @@ describe('host-network fallback', () => {
     expect(sb.network).toEqual({ mode: 'host', reason: "isolation: 'none' was requested" });
     expect(warnings).toHaveLength(1);
     expect(warnings[0]).toContain('pod network isolation is OFF');
-    expect(warnings[0]).toContain('cannot listen on the same port');
+    expect(warnings[0]).toContain('each pod gets its own loopback address');
     expect(warnings[0]).toContain('Service names');
   });
 
@@ -48,7 +48,7 @@ describe('host-network fallback', () => {
       const x = await c.core.readNamespacedPod({ name: 'solo', namespace: 'default' });
       return x.status?.conditions?.find((k) => k.type === 'Ready')?.status === 'True' && x;
     }, 'pod Ready');
-    expect(p.status?.podIP).toBe('127.0.0.1');
+    expect(p.status?.podIP).toMatch(/^127\.1\.\d+\.\d+$/);
     const log = await until(async () => {
       const l = String(await c.core.readNamespacedPodLog({ name: 'solo', namespace: 'default', container: 'reader' }));
       return /\n\d+\n$/.test(l) ? l : undefined;
@@ -61,6 +61,55 @@ describe('host-network fallback', () => {
     expect(await (await fetch(`${url}/z`)).text()).toBe('solo /z');
     const all = await sb.serviceUrls();
     expect(all.map((u) => `${u.namespace}/${u.name}:${u.port}`)).toEqual(['default/kubernetes:443', 'default/solo:80']);
+  });
+
+  it('lets two replicas of a Python server listen on the same port, each on its own loopback address', async () => {
+    const port = 20_000 + Math.floor(Math.random() * 20_000);
+    // Binds the wildcard address, as Flask's host="0.0.0.0" and http.server's default do; answers with its pod IP.
+    const server = [
+      'import http.server, os',
+      'class H(http.server.BaseHTTPRequestHandler):',
+      '    def do_GET(self):',
+      '        data = os.environ["MY_POD_IP"].encode()',
+      '        self.send_response(200)',
+      '        self.send_header("Content-Length", str(len(data)))',
+      '        self.end_headers()',
+      '        self.wfile.write(data)',
+      `http.server.HTTPServer(("0.0.0.0", ${port}), H).serve_forever()`,
+    ].join('\n');
+    await c.core.createNamespacedService({ namespace: 'default', body: { metadata: { name: 'twins' }, spec: { selector: { app: 'twins' }, ports: [{ port: 80, targetPort: port }] } } });
+    for (const name of ['twin-a', 'twin-b']) {
+      await c.core.createNamespacedPod({
+        namespace: 'default',
+        body: {
+          metadata: { name, labels: { app: 'twins' } },
+          spec: {
+            containers: [
+              {
+                name: 'web',
+                image: 'python:3.12',
+                command: ['python3', '-c', server],
+                env: [{ name: 'MY_POD_IP', valueFrom: { fieldRef: { fieldPath: 'status.podIP' } } }],
+                readinessProbe: { tcpSocket: { port }, periodSeconds: 1 },
+              },
+            ],
+          },
+        },
+      });
+    }
+    const ips = await until(async () => {
+      const pods = await Promise.all(['twin-a', 'twin-b'].map((name) => c.core.readNamespacedPod({ name, namespace: 'default' })));
+      const ready = pods.every((x) => x.status?.conditions?.find((k) => k.type === 'Ready')?.status === 'True');
+      return ready && pods.map((x) => x.status?.podIP ?? '');
+    }, 'both replicas Ready');
+    expect(new Set(ips).size).toBe(2);
+    await until(async () => ((await c.core.readNamespacedEndpoints({ name: 'twins', namespace: 'default' })).subsets?.[0]?.addresses?.length ?? 0) === 2, 'two endpoints');
+    // Each replica answers on its own address; nothing else listens there.
+    for (const ip of ips) expect(await (await fetch(`http://${ip}:${port}/`)).text()).toBe(ip);
+    const url = await sb.serviceUrl('twins');
+    const answers = new Set<string>();
+    for (let i = 0; i < 4; i++) answers.add(await (await fetch(url!, { headers: { connection: 'close' } })).text());
+    expect([...answers].sort()).toEqual([...ips].sort());
   });
 
   it('gives each container a private TMPDIR (no mount namespace to put it at /tmp)', async () => {
