@@ -7,8 +7,10 @@ import { BundleError, PlanError, bundleProject, displayObjects, planObjects, pla
 import { type CodeSourceFlags, codeSourceOptions, outputOption } from '../cluster.js';
 import { CliExit, type CliIo, EXIT_USAGE, plural, printJson } from '../io.js';
 import { loadProjectOrExit } from '../project.js';
+import { withRegistryOptions } from '../registry.js';
 
 interface PlanFlags extends CodeSourceFlags {
+  imagePullSecret?: string[];
   namespace?: string;
   image?: string;
   commit?: string;
@@ -46,7 +48,7 @@ function planDocument(plan: DeployPlan, codeContents: boolean): PlanDocument {
 }
 
 export function registerPlan(program: Command, io: CliIo): void {
-  program
+  const command = program
     .command('plan')
     .description('print the Kubernetes objects that deploying the project would apply, as a YAML stream (messages go to stderr)')
     .argument('[dir]', 'project directory', '.')
@@ -59,8 +61,8 @@ export function registerPlan(program: Command, io: CliIo): void {
     .option('--git-url <url>', "with --code-source git: the repository to clone (default: DIR's origin remote)")
     .option('--git-token-secret <name>', "with --code-source git: a Secret in the namespace whose 'token' key authenticates the clone")
     .option('--show-code', "print the project files in the code ConfigMaps (for kubectl apply); by default each is shown by its size and sha256 only")
-    .addOption(outputOption(['yaml', 'json']))
-    .action(async (dir: string, flags: PlanFlags) => {
+    .addOption(outputOption(['yaml', 'json']));
+  withRegistryOptions(command, false).action(async (dir: string, flags: PlanFlags) => {
       const spec = await loadProjectOrExit(dir, io);
       const source = await codeSourceOptions(dir, flags, flags.commit);
       try {
@@ -73,6 +75,7 @@ export function registerPlan(program: Command, io: CliIo): void {
           ...(flags.runId !== undefined ? { runId: flags.runId } : {}),
           ...(flags.ingressClass !== undefined ? { ingressClass: flags.ingressClass } : {}),
           ...(codeBundle !== undefined ? { codeBundle } : {}),
+          ...(flags.imagePullSecret !== undefined ? { imagePullSecrets: flags.imagePullSecret } : {}),
         });
         if (flags.output === 'json') printJson(io, planDocument(plan, flags.showCode === true));
         else io.stdout(renderPlanYaml(plan, { codeContents: flags.showCode === true }));

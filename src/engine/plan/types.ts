@@ -67,6 +67,8 @@ export interface PlanOptions {
   repoSubdir?: string;
   /** A PR preview: the Namespace is labelled with the pull request and annotated with its repository (`owner/name`). */
   preview?: { pr: number; repository: string };
+  /** Existing Secrets (docker config) every stage pod pulls its images with: `imagePullSecrets` of the pod templates. */
+  imagePullSecrets?: string[];
 }
 
 export type CodeSource =
@@ -144,4 +146,6 @@ export interface DeployPlan {
   onFailure?: PlannedBatchStage;
   /** The files of the code bundle (path, size, sha256), when the stages mount one: what summaries list. */
   codeFiles?: CodeBundle['entries'];
+  /** The Secrets the stage pods pull their images with, when any: the deploy checks they exist first. */
+  imagePullSecrets?: string[];
 }
