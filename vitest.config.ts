@@ -16,6 +16,7 @@ const UPSTREAM_SUITES = [
   'test/engine/deploy/git-source.test.ts',
   'test/engine/deploy/lock.test.ts',
   'test/engine/deploy/prune.test.ts',
+  'test/engine/deploy/pull-secrets.test.ts',
   'test/engine/deploy/rollback-traffic.test.ts',
   'test/engine/deploy/setup.test.ts',
   'test/engine/deploy/stage-runtime.test.ts',
