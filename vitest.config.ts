@@ -27,6 +27,7 @@ const UPSTREAM_SUITES = [
   'test/engine/deploy/notebook-stage.test.ts',
   'test/cli/secrets.test.ts',
   'test/action/deploy.test.ts',
+  'test/action/registry.test.ts',
   'test/action/injection.test.ts',
   'test/action/summary-post.test.ts',
   'test/e2e/tutorial.test.ts',

@@ -102,4 +102,24 @@ describe('a private image', () => {
     expect(result.reason).toBe(`image pull secret "nowhere" does not exist in namespace "${p.plan.namespace}"`);
     expect(result.stages[0]).toMatchObject({ status: 'skipped' });
   });
+
+  it("reaches a pod that names no pull secrets through its ServiceAccount's (ServiceAccount admission)", async () => {
+    const ns = 'pull-sa';
+    await dockerSecret(ns, 'regcred', PASSWORD);
+    await s.client.apply({ apiVersion: 'v1', kind: 'ServiceAccount', metadata: { name: 'puller', namespace: ns }, imagePullSecrets: [{ name: 'regcred' }] } as never);
+    await s.client.apply({
+      apiVersion: 'v1',
+      kind: 'Pod',
+      metadata: { name: 'private', namespace: ns },
+      spec: { serviceAccountName: 'puller', restartPolicy: 'Never', containers: [{ name: 'main', image: IMAGE, command: ['python3', '-c', 'print("ok")'] }] },
+    } as never);
+    const created = await s.client.get<V1Pod>('Pod', ns, 'private');
+    expect(created.spec?.imagePullSecrets).toEqual([{ name: 'regcred' }]);
+    let pod = created;
+    for (let i = 0; i < 300 && pod.status?.phase !== 'Succeeded' && pod.status?.phase !== 'Failed'; i++) {
+      await new Promise((r) => setTimeout(r, 200));
+      pod = await s.client.get<V1Pod>('Pod', ns, 'private');
+    }
+    expect(pod.status?.phase).toBe('Succeeded');
+  });
 });
