@@ -26,6 +26,7 @@ const UPSTREAM_SUITES = [
   'test/engine/deploy/schema-1-0.test.ts',
   'test/engine/deploy/notebook-stage.test.ts',
   'test/cli/secrets.test.ts',
+  'test/cli/registry.test.ts',
   'test/action/deploy.test.ts',
   'test/action/registry.test.ts',
   'test/action/injection.test.ts',
