@@ -10,7 +10,7 @@
  * then, while the per-pod-and-image back-off lasts (10 s doubling to 300 s, reset after twice the cap without a
  * failure: client-go's flowcontrol.Backoff), Normal `BackOff` "Back-off pulling image "x"" with ImagePullBackOff.
  * The runtime errors are worded as containerd words them. Private images are checked against the pod's credentials on
- * every container start, present or not, as upstream does with KubeletEnsureSecretPulledImages (on by default).
+ * every container start, present or not, as upstream does with KubeletEnsureSecretPulledImages (beta, on by default since 1.35).
  */
 
 /** A private registry the sandbox emulates: pulls from `server` need `username`/`password`. */
