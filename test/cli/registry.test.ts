@@ -56,7 +56,7 @@ describe('bodywork-deploy deploy with a private image', () => {
     const dir = await project('cli-registry-plan');
     const run = await cli('plan', dir, '--image-pull-secret', 'regcred', '--image-pull-secret', 'other');
     expect(run.code, run.stderr).toBe(0);
-    expect(run.stdout).toMatch(/\n( +)imagePullSecrets:\n\1  - name: regcred\n\1  - name: other\n/);
+    expect(run.stdout).toMatch(/\n( +)imagePullSecrets:\n\1 {2}- name: regcred\n\1 {2}- name: other\n/);
   });
 });
 
