@@ -8,7 +8,7 @@
  *   (test/support/log-volume.ts): the action's peak RSS (flat in the volume), its job summary's size, and whether
  *   every line reached its log exactly once.
  *
- * Usage: npm run bench:scale [-- --runs N] [--dist DIR | --build] [--only stages|logs]
+ * Usage: [BENCH_SIZES=2x5,10x20] [BENCH_LOG_MB=10,100] npm run bench:scale [-- --runs N] [--dist DIR | --build] [--only stages|logs]
  * Medians of N runs (default 3). Timing is only reported, never asserted.
  */
 import { mkdir, rm, writeFile } from 'node:fs/promises';
@@ -30,11 +30,13 @@ if (!Number.isInteger(runs) || runs < 1) throw new Error(`--runs must be a whole
 const progress = (m: string) => process.stderr.write(`${m}\n`);
 
 const SLEEP_SECONDS = 1;
-const SIZES = [
-  { steps: 2, width: 5 },
-  { steps: 10, width: 20 },
-];
-const LOG_MB = (process.env.BENCH_LOG_MB ?? "10,100").split(",").map(Number);
+/** DAG sizes, `STEPSxWIDTH` (BENCH_SIZES=2x5,10x20 by default). */
+const SIZES = (process.env.BENCH_SIZES ?? '2x5,10x20').split(',').map((s) => {
+  const [steps, width] = s.split('x').map(Number);
+  return { steps, width };
+});
+/** Stage log sizes in MB (BENCH_LOG_MB=10,100 by default). */
+const LOG_MB = (process.env.BENCH_LOG_MB ?? '10,100').split(',').map(Number);
 
 const stageName = (step: number, i: number) => `s${String(step).padStart(2, '0')}-${String(i).padStart(2, '0')}`;
 

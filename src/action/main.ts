@@ -10,6 +10,7 @@ import * as core from '@actions/core';
 import { randomBytes } from 'node:crypto';
 import { isAbsolute, join, relative, sep } from 'node:path';
 import { loadProject } from '../engine/config/load.js';
+import { capYoungGeneration } from '../engine/heap.js';
 import type { ProjectSpec } from '../engine/config/spec.js';
 import type { DeployResult } from '../engine/deploy/types.js';
 import { KubeClient, KubeConfigError } from '../engine/kube/index.js';
@@ -165,11 +166,44 @@ function refuseForks(inputs: ActionInputs, context: RunContext): void {
   );
 }
 
+/** A run id: GITHUB_RUN_ID, the attempt and a random part (deployCommand says why). */
+function newRunId(r: Run): string {
+  const random = randomBytes(2).toString('hex');
+  return r.context.runId !== undefined ? `${r.context.runId}-${process.env.GITHUB_RUN_ATTEMPT || '1'}-${random}` : `${Date.now().toString(36).slice(-6)}${random}`;
+}
+
+/** The Secrets a deploy applies from the `secrets` and `git-token` inputs. */
+function inputSecrets(r: Run) {
+  return [
+    ...r.secrets,
+    ...(r.gitToken !== undefined ? [{ name: GIT_TOKEN_SECRET, data: { token: r.gitToken } }] : []),
+    ...(r.registry !== undefined ? [registrySecret(r.registry)] : []),
+  ];
+}
+
+/**
+ * `command: plan`. With the `kubeconfig` input, also a server-side dry run of every object (engine/deploy/dry-run.ts),
+ * its verdict and diff in the summary, failing the step when the server refuses any. Without it no cluster is touched
+ * (a runner's own ~/.kube/config is not reason enough to start talking to a cluster).
+ */
 async function planCommand(r: Run): Promise<void> {
-  const plan = planProject(r.spec, { namespace: r.namespace, ...planInputs(r), ...(await codeInputs(r)) });
-  await out.writeSummary(renderPlanSummary(plan, r.context));
-  core.setOutput('status', 'success');
-  out.info(`planned ${plan.steps.length} steps for ${plan.project} in namespace ${plan.namespace}; see the job summary`);
+  const server = r.kubeconfigInput !== undefined;
+  const plan = planProject(r.spec, { namespace: r.namespace, ...planInputs(r), ...(server ? { runId: newRunId(r) } : {}), ...(await codeInputs(r)) });
+  if (!server) {
+    await out.writeSummary(renderPlanSummary(plan, r.context));
+    core.setOutput('status', 'success');
+    out.info(`planned ${plan.steps.length} steps for ${plan.project} in namespace ${plan.namespace}; see the job summary`);
+    return;
+  }
+  const client = await connect(r);
+  const { checkOnServer } = await import('../engine/deploy/dry-run.js');
+  const { verdictLine } = await import('../engine/deploy/dry-run-report.js');
+  const check = await r.logger.group(`Server-side dry run in namespace=${plan.namespace}`, () => checkOnServer({ client, logger: r.logger, plan, secrets: inputSecrets(r) }));
+  for (const o of check.refused) r.logger.error(`the API server refuses ${o.object}: ${o.message ?? ''}`);
+  await out.writeSummary(renderPlanSummary(plan, r.context, check));
+  core.setOutput('status', check.ok ? 'success' : 'failure');
+  out.info(`planned ${plan.steps.length} steps for ${plan.project} in namespace ${plan.namespace}: ${verdictLine(check)}; see the job summary`);
+  if (!check.ok) out.fail(`bodywork-deploy: the API server refuses ${check.refused.length} of the planned objects (${check.refused.map((o) => o.object).join(', ')}); nothing was written`);
 }
 
 function planInputs(r: Run) {
@@ -251,8 +285,7 @@ async function deployCommand(r: Run): Promise<void> {
   const client = await connect(r);
   // Per-run Job names derive from the run id, so it must differ between any two deploys: GITHUB_RUN_ID, the attempt
   // (re-runs) and a random part (two steps of one job deploying the same project).
-  const random = randomBytes(2).toString('hex');
-  const runId = r.context.runId !== undefined ? `${r.context.runId}-${process.env.GITHUB_RUN_ATTEMPT || '1'}-${random}` : `${Date.now().toString(36).slice(-6)}${random}`;
+  const runId = newRunId(r);
   const plan = planProject(r.spec, { namespace: r.namespace, ...planInputs(r), runId, ...(await codeInputs(r)) });
 
   const github = await githubPreview(r);
@@ -286,11 +319,7 @@ async function deployCommand(r: Run): Promise<void> {
       // Each stage log line once, as the stage wrote it (the runner masks secrets in it; out.info keeps it one line, no command).
       onLogLine: (_stage, line) => out.info(line),
       // Applied by the engine under the deploy lock.
-      secrets: [
-        ...r.secrets,
-        ...(r.gitToken !== undefined ? [{ name: GIT_TOKEN_SECRET, data: { token: r.gitToken } }] : []),
-        ...(r.registry !== undefined ? [registrySecret(r.registry)] : []),
-      ],
+      secrets: inputSecrets(r),
     });
   } catch (error) {
     // The run never got to report (no access to Secrets, …): the GitHub deployment must not stay in progress.
@@ -356,4 +385,5 @@ async function teardownCommand(r: Run): Promise<void> {
   await out.writeSummary(`## 🧹 Bodywork teardown: ${escapeHtml(plan.project)}\n\n${headerTable(plan.project, r.namespace, r.context)}\n${escapeHtml(why + message)}\n${environment}`);
 }
 
+capYoungGeneration();
 await run();

@@ -1,13 +1,22 @@
-/** The job summary for `command: plan`: what a deploy would create, step by step, and the objects as YAML. */
+/**
+ * The job summary for `command: plan`: what a deploy would create, step by step, and the objects as YAML; with a
+ * kubeconfig, also the API server's dry-run verdict (every refusal with its object and message) and the diff against
+ * what is deployed. Server messages and cluster fields are untrusted: escaped, and in <pre> blocks (no markdown fence
+ * a backtick in them could close).
+ */
+import type { ServerCheckResult } from '../engine/deploy/dry-run.js';
+import { renderDiff, renderObjectLines, verdictLine } from '../engine/deploy/dry-run-report.js';
 import type { DeployPlan } from '../engine/plan/index.js';
 import { planObjects, renderPlanYaml } from '../engine/plan/index.js';
 import { code, details, escapeHtml, SUMMARY_LIMIT_BYTES, table, truncateBytes } from './markdown.js';
 import type { RunContext } from './run-context.js';
 
-export function renderPlanSummary(plan: DeployPlan, context: RunContext): string {
+export function renderPlanSummary(plan: DeployPlan, context: RunContext, server?: ServerCheckResult): string {
   const parts: string[] = [];
-  parts.push(`## Bodywork plan: ${escapeHtml(plan.project)}\n`);
+  parts.push(`## ${server && !server.ok ? '❌ ' : ''}Bodywork plan: ${escapeHtml(plan.project)}\n`);
   parts.push(header(plan, context));
+  // The verdict first: a refusal is what the reader must see.
+  if (server !== undefined) parts.push(serverSection(server));
   parts.push(`### DAG\n\n${plan.steps.map((s) => `${s.index}. ${s.stages.map((st) => code(st.stage)).join(', ')}`).join('\n')}\n`);
   parts.push('### Stages\n');
   parts.push(
@@ -31,6 +40,33 @@ export function renderPlanSummary(plan: DeployPlan, context: RunContext): string
   // The YAML goes last and is cut to what the size limit leaves.
   const yamlBudget = SUMMARY_LIMIT_BYTES - Buffer.byteLength(head) - 1024;
   return `${head}\n${details('Plan as YAML', truncateBytes(renderPlanYaml(plan), Math.max(yamlBudget, 0)))}`;
+}
+
+/** At most this share of the summary goes to the dry-run diff; the plan's YAML gets what is left. */
+const DIFF_BUDGET_BYTES = Math.floor(SUMMARY_LIMIT_BYTES / 2);
+
+function serverSection(server: ServerCheckResult): string {
+  const verdict = `${server.ok ? '✅' : '❌'} ${escapeHtml(verdictLine(server))}.`;
+  const refusals =
+    server.refused.length === 0
+      ? ''
+      : table(
+          ['Object', "The API server's message"],
+          server.refused.map((o) => [code(o.object), escapeHtml(o.message ?? '')]),
+        );
+  const unchecked =
+    server.unchecked.length > 0 && !server.namespaceExists
+      ? `Namespace ${code(server.namespace)} does not exist yet: the API server checks the objects in it only once it exists (a deploy creates it first), so ${server.unchecked.length} objects are shown as planned, not checked.\n`
+      : '';
+  const diff = renderDiff(server);
+  return (
+    `### Server-side dry run\n\n${verdict}\n\n${refusals}${unchecked}\n` +
+    details(`Objects (${server.objects.length})`, renderObjectLines(server).join('\n')) +
+    '\n' +
+    (diff === ''
+      ? 'Nothing would change in the cluster.\n'
+      : details('Diff against the cluster (kubectl diff style; a Job is new each run and compared with its stage\'s latest; Secret values masked)', truncateBytes(diff, DIFF_BUDGET_BYTES)))
+  );
 }
 
 /** Files shown in the bundled-files table; the rest are counted. */

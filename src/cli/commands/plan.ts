@@ -1,15 +1,24 @@
 /**
  * `bodywork-deploy plan [DIR]`: the Kubernetes objects a deployment would apply, as a YAML stream on stdout, or with
- * `-o json` as one JSON document: the DAG's steps and stages, and the objects.
+ * `-o json` as one JSON document: the DAG's steps and stages, and the objects. With `--server`, the objects are
+ * dry-run by the cluster's API server instead (engine/deploy/dry-run.ts): stdout gets its verdict per object and a
+ * diff against what is deployed, and the command fails (exit 1) when the server refuses anything.
  */
 import type { Command } from 'commander';
 import { BundleError, PlanError, bundleProject, displayObjects, planObjects, planProject, renderPlanYaml, type DeployPlan, type PlannedObject } from '../../engine/plan/index.js';
-import { type CodeSourceFlags, codeSourceOptions, outputOption } from '../cluster.js';
-import { CliExit, type CliIo, EXIT_USAGE, plural, printJson } from '../io.js';
+import type { ServerCheckResult } from '../../engine/deploy/dry-run.js';
+import { redact } from '../../engine/redact.js';
+import { safeLines } from '../../engine/untrusted.js';
+import { type ClusterFlags, type CodeSourceFlags, clientFromFlags, codeSourceOptions, outputOption } from '../cluster.js';
+import { CliExit, type CliIo, EXIT_FAILURE, EXIT_USAGE, collect, paint, plural, printJson, stderrLogger } from '../io.js';
 import { loadProjectOrExit } from '../project.js';
 import { withRegistryOptions } from '../registry.js';
+import { newRunId } from './deploy.js';
+import { type SecretFlags, secretsFromFlags } from '../secrets.js';
 
-interface PlanFlags extends CodeSourceFlags {
+interface PlanFlags extends CodeSourceFlags, ClusterFlags, SecretFlags {
+  server?: boolean;
+  verbose?: boolean;
   imagePullSecret?: string[];
   namespace?: string;
   image?: string;
@@ -30,6 +39,8 @@ export interface PlanDocument {
   onFailure?: { stage: string; objects: string[] };
   /** Every object in apply order (set-up, then step by step), as the YAML stream prints them. */
   objects: PlannedObject[];
+  /** With `--server`: what the API server said about each object, and the diffs. */
+  server?: ServerCheckResult;
 }
 
 function planDocument(plan: DeployPlan, codeContents: boolean): PlanDocument {
@@ -61,10 +72,21 @@ export function registerPlan(program: Command, io: CliIo): void {
     .option('--git-url <url>', "with --code-source git: the repository to clone (default: DIR's origin remote)")
     .option('--git-token-secret <name>', "with --code-source git: a Secret in the namespace whose 'token' key authenticates the clone")
     .option('--show-code', "print the project files in the code ConfigMaps (for kubectl apply); by default each is shown by its size and sha256 only")
+    .option('--server', "dry-run every object on the cluster's API server (dryRun=All: schema, admission, quotas, Pod Security, RBAC) and print each one's verdict and a diff against what is deployed; exit 1 when the server refuses any")
+    .option('--kubeconfig <file>', 'with --server: kubeconfig file (default: KUBECONFIG, else ~/.kube/config)')
+    .option('--context <name>', 'with --server: kubeconfig context (default: its current-context)')
+    .option('--secret <NAME.KEY=VALUE>', 'with --server: a Secret deploy --secret would apply, checked too (repeatable; values are never printed)', collect)
+    .option('--secrets-file <file>', "with --server: the same from a file (the action's secrets input format)")
+    .option('-v, --verbose', 'with --server: print every API request')
     .addOption(outputOption(['yaml', 'json']));
   withRegistryOptions(command, false).action(async (dir: string, flags: PlanFlags) => {
       const spec = await loadProjectOrExit(dir, io);
       const source = await codeSourceOptions(dir, flags, flags.commit);
+      const withServer = flags.server === true;
+      if (!withServer && [flags.kubeconfig, flags.context, flags.secret, flags.secretsFile].some((f) => f !== undefined)) {
+        throw new CliExit(EXIT_USAGE, 'error: --kubeconfig, --context, --secret and --secrets-file are for plan --server');
+      }
+      const secrets = withServer ? await secretsFromFlags(flags) : [];
       try {
         const codeBundle = source.codeSource === undefined ? await bundleProject(spec) : undefined;
         const plan = planProject(spec, {
@@ -72,11 +94,13 @@ export function registerPlan(program: Command, io: CliIo): void {
           ...(flags.namespace !== undefined ? { namespace: flags.namespace } : {}),
           ...(flags.image !== undefined ? { image: flags.image } : {}),
           ...(flags.commit !== undefined ? { commitSha: flags.commit } : {}),
-          ...(flags.runId !== undefined ? { runId: flags.runId } : {}),
+          // The server sees the Jobs a deploy would create, named per run: a new run id unless one is given.
+          ...(flags.runId !== undefined ? { runId: flags.runId } : withServer ? { runId: newRunId() } : {}),
           ...(flags.ingressClass !== undefined ? { ingressClass: flags.ingressClass } : {}),
           ...(codeBundle !== undefined ? { codeBundle } : {}),
           ...(flags.imagePullSecret !== undefined ? { imagePullSecrets: flags.imagePullSecret } : {}),
         });
+        if (withServer) return await serverCheck(io, flags, plan, secrets);
         if (flags.output === 'json') printJson(io, planDocument(plan, flags.showCode === true));
         else io.stdout(renderPlanYaml(plan, { codeContents: flags.showCode === true }));
         const stages = plan.steps.reduce((n, step) => n + step.stages.length, 0);
@@ -92,4 +116,25 @@ export function registerPlan(program: Command, io: CliIo): void {
         throw error;
       }
     });
+}
+
+/** `plan --server`: the dry run on the cluster, its verdict per object and the diffs on stdout; exit 1 on any refusal. */
+async function serverCheck(io: CliIo, flags: PlanFlags, plan: DeployPlan, secrets: Awaited<ReturnType<typeof secretsFromFlags>>): Promise<void> {
+  const logger = stderrLogger(io, flags.verbose === true);
+  const client = await clientFromFlags(flags, logger);
+  const { checkOnServer } = await import('../../engine/deploy/dry-run.js');
+  const { renderDiff, renderObjectLines, verdictLine } = await import('../../engine/deploy/dry-run-report.js');
+  const result = await checkOnServer({ client, logger, plan, secrets });
+  // Cluster text (server messages, labels, annotations) goes out line by line, redacted and neutralised for CI runners.
+  const safe = (text: string) => safeLines(redact(text)).join('\n');
+  if (flags.output === 'json') printJson(io, { ...planDocument(plan, false), server: result });
+  else {
+    const p = paint(io, 'stdout');
+    const lines = renderObjectLines(result).map((l) => (l.startsWith('refused') ? p('red', safe(l)) : safe(l)));
+    const diff = renderDiff(result);
+    io.stdout(`${lines.join('\n')}\n${diff === '' ? '' : `\n${safe(diff)}\n`}`);
+  }
+  for (const o of result.refused) io.stderr(`${paint(io, 'stderr')('red', 'error:')} ${safe(`the API server refuses ${o.object}: ${o.message ?? ''}`).replace(/\n/g, '\\n')}\n`);
+  io.stderr(`${safe(verdictLine(result))}\n`);
+  if (!result.ok) throw new CliExit(EXIT_FAILURE, `error: plan --server: ${plural(result.refused.length, 'object')} refused by the API server; nothing was written`);
 }

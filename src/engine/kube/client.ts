@@ -88,7 +88,16 @@ export interface CallOptions {
   warnings?: string[];
 }
 
-export interface ApplyOptions extends CallOptions {
+/** Writes that may be dry runs. */
+export interface WriteOptions extends CallOptions {
+  /**
+   * `dryRun=All`: the server runs defaulting, validation and admission (quotas, Pod Security, webhooks) and answers
+   * with the object it would store, storing nothing.
+   */
+  dryRun?: boolean;
+}
+
+export interface ApplyOptions extends WriteOptions {
   /** Field manager of the server-side apply (default `bodywork-deploy`). */
   fieldManager?: string;
   /** Take over fields owned by other managers (default true). */
@@ -300,16 +309,17 @@ export class KubeClient {
   async apply<T extends KubernetesObject = KubernetesObject>(obj: Manifest, opts: ApplyOptions = {}): Promise<T> {
     const spec = this.withNamespace(obj);
     return this.call('apply', targetOf(spec), ({ objects }) =>
-      objects.patch(structuredClone(spec) as unknown as T, undefined, undefined, opts.fieldManager ?? DEFAULT_FIELD_MANAGER, opts.force ?? true, PatchStrategy.ServerSideApply),
+      objects.patch(structuredClone(spec) as unknown as T, undefined, opts.dryRun ? 'All' : undefined, opts.fieldManager ?? DEFAULT_FIELD_MANAGER, opts.force ?? true, PatchStrategy.ServerSideApply),
       opts,
     );
   }
 
   /**
    * Creates `obj`. Retried like an idempotent call: when a retry meets AlreadyExists, the earlier attempt reached
-   * the server, so the object is read back and returned. AlreadyExists on the first attempt is an error.
+   * the server, so the object is read back and returned. AlreadyExists on the first attempt is an error, and on any
+   * attempt of a dry run (which stores nothing, so an earlier attempt cannot have created it).
    */
-  async create<T extends KubernetesObject = KubernetesObject>(obj: Manifest, opts: CallOptions = {}): Promise<T> {
+  async create<T extends KubernetesObject = KubernetesObject>(obj: Manifest, opts: WriteOptions = {}): Promise<T> {
     const spec = this.withNamespace(obj);
     const target = targetOf(spec);
     return this.call(
@@ -317,9 +327,9 @@ export class KubeClient {
       target,
       async ({ objects }, attempt) => {
         try {
-          return await objects.create(structuredClone(spec) as unknown as T);
+          return await objects.create(structuredClone(spec) as unknown as T, undefined, opts.dryRun ? 'All' : undefined);
         } catch (e) {
-          if (attempt > 1 && e instanceof ApiException && e.code === 409 && target.name) {
+          if (attempt > 1 && !opts.dryRun && e instanceof ApiException && e.code === 409 && target.name) {
             this.logger.debug(`${target.kind} '${target.name}' exists after a retried create; reading it back`);
             const ref = { apiVersion: spec.apiVersion!, kind: spec.kind!, metadata: { name: target.name, namespace: target.namespace } };
             return this.als.run({ verb: 'get', signal: opts.signal }, () => objects.read<T>(ref));

@@ -23,6 +23,7 @@ export {
   type KubeApis,
   type KubeClientOptions,
   type CallOptions,
+  type WriteOptions,
   type ApplyOptions,
   type ListOptions,
   type DeleteOptions,

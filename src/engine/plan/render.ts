@@ -18,14 +18,14 @@ function describeFile(content: Buffer): string {
 }
 
 /** A code ConfigMap with each file replaced by its size and hash, so printing a plan never prints the project's files. */
-function withoutCode(object: PlannedObject): PlannedObject {
+export function withoutCode<T extends { kind?: string; metadata?: { labels?: Record<string, string> } }>(object: T): T {
   if (object.kind !== 'ConfigMap' || object.metadata?.labels?.[LABEL_CODE_HASH] === undefined || !('data' in object || 'binaryData' in object)) return object;
   const cm = object as { data?: Record<string, string>; binaryData?: Record<string, string> };
   const map = (values: Record<string, string> | undefined, decode: (v: string) => Buffer) =>
     values === undefined ? undefined : Object.fromEntries(Object.entries(values).map(([k, v]) => [k, describeFile(decode(v))]));
   const data = map(cm.data, (v) => Buffer.from(v, 'utf8'));
   const binaryData = map(cm.binaryData, (v) => Buffer.from(v, 'base64'));
-  return { ...object, ...(data !== undefined ? { data } : {}), ...(binaryData !== undefined ? { binaryData } : {}) } as PlannedObject;
+  return { ...object, ...(data !== undefined ? { data } : {}), ...(binaryData !== undefined ? { binaryData } : {}) } as T;
 }
 
 function toYaml(object: PlannedObject, options: RenderOptions): string {

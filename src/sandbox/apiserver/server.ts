@@ -616,7 +616,8 @@ export async function startApiServer(opts: ApiServerOptions): Promise<ApiServer>
     const asTable = wantsTable(req.headers.accept);
     const include = includeObject(q);
     const write = (type: WatchEventType, object: unknown) => {
-      if (closed) return;
+      // Also ended from outside (the server stopping ends every watch): a bookmark timer may still fire after that.
+      if (closed || res.writableEnded || res.destroyed) return;
       // Table watches carry one-row Tables (bookmarks and errors stay as they are).
       const out = asTable && type !== 'BOOKMARK' && type !== 'ERROR' ? toTable(r, [object as KubeObject], { includeObject: include }) : object;
       res.write(JSON.stringify({ type, object: out }) + '\n');
@@ -637,6 +638,8 @@ export async function startApiServer(opts: ApiServerOptions): Promise<ApiServer>
     };
     req.on('close', finish);
     res.on('close', finish);
+    // A write racing the client's reset: the watch is over, not the server.
+    res.on('error', finish);
 
     const label = `WATCH ${req.url}`;
     const faults = faultsFor(req);

@@ -18,6 +18,13 @@ export interface DeploySandbox {
   stop(): Promise<void>;
 }
 
+/** `Kind/name` of every object a deploy may write in `ns`, sorted; the namespace's own defaults left out. */
+export async function namespaceObjects(client: KubeClient, ns: string): Promise<string[]> {
+  const kinds = ['ConfigMap', 'Secret', 'ServiceAccount', 'Job', 'Deployment', 'Service'];
+  const all = await Promise.all(kinds.map(async (k) => (await client.list(k, ns)).items.map((o) => `${k}/${o.metadata?.name}`)));
+  return all.flat().filter((o) => !['ConfigMap/kube-root-ca.crt', 'ServiceAccount/default'].includes(o)).sort();
+}
+
 /**
  * The cluster of this file's vitest project and a client through its kubeconfig (HTTPS, token). The embedded sandbox
  * backs off failed Job pods 100 ms instead of 10 s; upstream's Job controller keeps its own 10 s. `kubelet` options

@@ -187,3 +187,24 @@ describe('in-process subscribers', () => {
     expect([...rvs].sort((x, y) => x - y)).toEqual(rvs);
   });
 });
+
+describe('a server stopping with watches open', () => {
+  it('ends them without writing after their end (a bookmark timer due at that moment stays quiet)', async () => {
+    // Bookmarks every millisecond: one is always due while the server ends the watches.
+    const own = await startHarness({ bookmarkIntervalMs: 1 });
+    const ownCore = own.kc.makeApiClient(CoreV1Api);
+    const rv = (await ownCore.listNamespacedPod({ namespace: 'default' })).metadata?.resourceVersion;
+    const streams = await Promise.all(
+      Array.from({ length: 20 }, async () => {
+        let bookmarks = 0;
+        const abort = await new Watch(own.kc).watch('/api/v1/namespaces/default/pods', { allowWatchBookmarks: true, resourceVersion: rv }, (type) => void (type === 'BOOKMARK' && bookmarks++), () => {});
+        return { abort, bookmarks: () => bookmarks };
+      }),
+    );
+    await until(() => streams.every((st) => st.bookmarks() > 0), 'a bookmark on every watch', 10_000);
+    // A write after the end would be an uncaught exception here, failing this file.
+    await own.close();
+    await new Promise((resolve) => setTimeout(resolve, 100));
+    for (const st of streams) st.abort.abort();
+  });
+});

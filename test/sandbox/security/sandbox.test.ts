@@ -140,7 +140,11 @@ describe.skipIf(!root)('pods of a sandbox started as root', () => {
   it('refuse runAsUser 0 unless the sandbox allows root pods', async () => {
     const p = pod('root-refused', 'id -u', { securityContext: { runAsUser: 0 } });
     sb.store.create('pods', 'default', p);
-    const waiting = await until(() => sb.store.find('pods', 'default', 'root-refused')?.status?.containerStatuses?.[0]?.state?.waiting, 'a waiting reason', 60_000);
+    // ContainerCreating comes first (as upstream's kubelet reports it): wait past it for the reason the start failed.
+    const waiting = await until(() => {
+      const w = sb.store.find('pods', 'default', 'root-refused')?.status?.containerStatuses?.[0]?.state?.waiting;
+      return w?.reason !== undefined && w.reason !== 'ContainerCreating' ? w : undefined;
+    }, 'a waiting reason other than ContainerCreating', 60_000);
     expect(waiting.reason).toBe('CreateContainerConfigError');
     expect(waiting.message).toContain('allowRootPods');
     expect(await runPod(host, pod('root-allowed', 'id -u', { securityContext: { runAsUser: 0 } }))).toBe('0');

@@ -1,0 +1,2 @@
+import { createRequire as __bodyworkCreateRequire } from 'node:module'; const require = __bodyworkCreateRequire(import.meta.url);
+var e=new Set,o=[];function c(i){let t=i?.trim();if(!t)return;let r=e.size;if(e.add(t),/[\r\n]/.test(t))for(let n of t.split(/\r\n|\r|\n/))n.trim()!==""&&e.add(n.trim());e.size!==r&&(o=[...e].sort((n,s)=>s.length-n.length))}function d(i){let t=i;for(let r of o)t.includes(r)&&(t=t.split(r).join("***"));return t}export{c as a,d as b};

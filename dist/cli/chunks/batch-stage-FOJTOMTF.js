@@ -1,2 +1,0 @@
-import { createRequire as __bodyworkCreateRequire } from 'node:module'; const require = __bodyworkCreateRequire(import.meta.url);
-import{g as a,h as b,i as c,j as d,k as e,l as f,m as g,n as h}from"./chunk-ZY56IVAJ.js";import"./chunk-PEAP2MTI.js";import"./chunk-7NULZGHA.js";import"./chunk-J3YLVXIB.js";import"./chunk-KO3O3HJV.js";import"./chunk-MLTXMPL4.js";export{b as LOG_DRAIN_MS,a as LOG_TAIL_LINES,e as abortMessage,f as attemptFailure,h as cleanupStageJobs,c as jobNameFor,d as jobOutcome,g as runBatchStage};

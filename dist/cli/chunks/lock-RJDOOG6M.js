@@ -1,2 +1,0 @@
-import { createRequire as __bodyworkCreateRequire } from 'node:module'; const require = __bodyworkCreateRequire(import.meta.url);
-import{a,b,c,d,e,f,g}from"./chunk-SG6MVYLG.js";import"./chunk-PEAP2MTI.js";import"./chunk-7NULZGHA.js";import"./chunk-J3YLVXIB.js";import"./chunk-KO3O3HJV.js";import"./chunk-MLTXMPL4.js";export{c as DEFAULT_LEASE_DURATION_SECONDS,b as DEFAULT_LOCK_TIMEOUT_MS,a as LOCK_NAME,e as LockTimeoutError,g as acquireLock,d as defaultHolder,f as leaseExpiry};
