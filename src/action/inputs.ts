@@ -44,6 +44,11 @@ export interface ActionInputs {
   allowForks: boolean;
   /** `sweep-previews` only: report what would be torn down, deleting nothing. */
   dryRun: boolean;
+  /** Existing Secrets the stage pods pull their images with (`image-pull-secrets`, comma- or line-separated). */
+  imagePullSecrets?: string[];
+  /** `registry-server` and `registry-username` (the password is a credential: main.ts reads and masks it first). */
+  registryServer?: string;
+  registryUsername?: string;
 }
 
 function optional(name: string): string | undefined {
@@ -66,7 +71,7 @@ function bool(name: string, fallback: boolean): boolean {
 }
 
 
-/** Every input but the credentials (`kubeconfig`, `secrets`, `git-token`), which main.ts reads and masks first. */
+/** Every input but the credentials (`kubeconfig`, `secrets`, `git-token`, `registry-password`), which main.ts reads and masks first. */
 export function readInputs(): ActionInputs {
   const timeout = optional('timeout') ?? DEFAULT_TIMEOUT;
   const timeoutMs = parseDuration(timeout);
@@ -105,5 +110,12 @@ export function readInputs(): ActionInputs {
   set('stages', stages && stages.length > 0 ? stages : undefined);
   set('publicUrl', optional('public-url'));
   set('githubToken', optional('github-token'));
+  const pullSecrets = optional('image-pull-secrets')
+    ?.split(/[,\n]/)
+    .map((s) => s.trim())
+    .filter((s) => s !== '');
+  set('imagePullSecrets', pullSecrets && pullSecrets.length > 0 ? pullSecrets : undefined);
+  set('registryServer', optional('registry-server'));
+  set('registryUsername', optional('registry-username'));
   return inputs;
 }

@@ -15,8 +15,9 @@ import type { ProjectSpec } from '../engine/config/spec.js';
 import type { DeployResult } from '../engine/deploy/types.js';
 import { KubeClient, KubeConfigError } from '../engine/kube/index.js';
 import type { Logger } from '../engine/logger.js';
-import { bundleProject, planNamespace, planProject, type DeployPlan, type PlannedServiceStage, type PlanOptions } from '../engine/plan/index.js';
-import { mask, maskConnectionSecrets, maskKubeconfigText, parseSecrets, resolveKubeconfig, type SecretInput } from './credentials.js';
+import { checkRegistryCredentials, registrySecret, registrySecretForms, type RegistryCredentials } from '../engine/deploy/pull-secrets.js';
+import { bundleProject, planNamespace, planProject, REGISTRY_SECRET, type DeployPlan, type PlannedServiceStage, type PlanOptions } from '../engine/plan/index.js';
+import { mask, maskConnectionSecrets, maskKubeconfigText, maskValue, parseSecrets, resolveKubeconfig, type SecretInput } from './credentials.js';
 import {
   failureLine,
   fillPublicUrl,
@@ -52,6 +53,8 @@ interface Run {
   secrets: SecretInput[];
   /** The `git-token` input (masked), for the `git` code source. */
   gitToken?: string;
+  /** `registry-server`, `registry-username`, `registry-password` (masked in every form): the `bodywork-registry` Secret. */
+  registry?: RegistryCredentials;
 }
 
 /** The Secret the `git-token` input is stored in, in the namespace, for the `git` code source's clone. */
@@ -66,8 +69,11 @@ export async function run(): Promise<void> {
     const secrets = parseSecrets(core.getInput('secrets') || undefined);
     const gitToken = core.getInput('git-token').trim() || undefined;
     if (gitToken !== undefined) mask(gitToken);
+    const registryPassword = core.getInput('registry-password').trim() || undefined;
+    if (registryPassword !== undefined) maskValue(registryPassword);
 
     const inputs = readInputs();
+    const registry = registryInputs(inputs, registryPassword);
     const context = readRunContext();
     if (inputs.command === 'sweep-previews') {
       // Before any project is read: the sweep works from the namespaces' labels, and runs no pull request's code.
@@ -112,6 +118,7 @@ export async function run(): Promise<void> {
       ...(kubeconfigInput !== undefined ? { kubeconfigInput } : {}),
       secrets,
       ...(gitToken !== undefined ? { gitToken } : {}),
+      ...(registry !== undefined ? { registry } : {}),
     };
     if (gitToken !== undefined && inputs.codeSource !== 'git') throw new ActionFailure('git-token is for code-source: git; set code-source: git or remove git-token');
     core.setOutput('namespace', r.namespace);
@@ -126,6 +133,26 @@ export async function run(): Promise<void> {
     // The summary says it too (a run stopped before deploying has no other report).
     await out.writeSummary(`## ❌ Bodywork deploy failed\n\n${escapeHtml(message)}\n`);
   }
+}
+
+/**
+ * The registry credentials of the inputs, every form of the password masked (registrySecretForms) before anything
+ * else can print it; undefined when none are given.
+ */
+function registryInputs(inputs: ActionInputs, password: string | undefined): RegistryCredentials | undefined {
+  const given = { server: inputs.registryServer, username: inputs.registryUsername, password };
+  const problem = checkRegistryCredentials(given);
+  if (problem !== undefined) throw new ActionFailure(`inputs registry-server, registry-username, registry-password: ${problem}`);
+  if (given.server === undefined || given.username === undefined || given.password === undefined) return undefined;
+  const registry = { server: given.server, username: given.username, password: given.password };
+  for (const form of registrySecretForms(registry)) maskValue(form);
+  return registry;
+}
+
+/** The image pull secrets of the planned pods: the named ones, and `bodywork-registry` when credentials are given. */
+function pullSecretNames(r: Run): string[] | undefined {
+  const names = [...(r.inputs.imagePullSecrets ?? []), ...(r.registry !== undefined ? [REGISTRY_SECRET] : [])];
+  return names.length > 0 ? names : undefined;
 }
 
 /** On pull_request_target, a fork's PR runs with this repository's secrets: refuse to deploy its code (not `plan`). */
@@ -147,7 +174,11 @@ function newRunId(r: Run): string {
 
 /** The Secrets a deploy applies from the `secrets` and `git-token` inputs. */
 function inputSecrets(r: Run) {
-  return [...r.secrets, ...(r.gitToken !== undefined ? [{ name: GIT_TOKEN_SECRET, data: { token: r.gitToken } }] : [])];
+  return [
+    ...r.secrets,
+    ...(r.gitToken !== undefined ? [{ name: GIT_TOKEN_SECRET, data: { token: r.gitToken } }] : []),
+    ...(r.registry !== undefined ? [registrySecret(r.registry)] : []),
+  ];
 }
 
 /**
@@ -182,6 +213,7 @@ function planInputs(r: Run) {
     ...(inputs.ingressClass !== undefined ? { ingressClass: inputs.ingressClass } : {}),
     ...(inputs.stages !== undefined ? { stages: inputs.stages } : {}),
     ...(context.sha !== undefined ? { commitSha: context.sha } : {}),
+    ...(pullSecretNames(r) !== undefined ? { imagePullSecrets: pullSecretNames(r) } : {}),
     // Labels the preview's namespace with its pull request, for sweep-previews.
     ...(r.preview && context.repository !== undefined ? { preview: { pr: r.preview.number, repository: context.repository } } : {}),
   };

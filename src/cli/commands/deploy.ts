@@ -20,8 +20,9 @@ import { CliExit, type CliIo, collect, EXIT_FAILURE, EXIT_OK, EXIT_USAGE, oneLin
 import { type Paint, statusStyle } from '../style.js';
 import { loadProjectOrExit } from '../project.js';
 import { missingSandboxSecrets, type SecretFlags, secretsFromFlags } from '../secrets.js';
+import { type RegistryFlags, registryFromFlags, sandboxRegistries, withRegistryOptions } from '../registry.js';
 
-interface DeployFlags extends ClusterFlags, CodeSourceFlags, SecretFlags {
+interface DeployFlags extends ClusterFlags, CodeSourceFlags, SecretFlags, RegistryFlags {
   namespace?: string;
   image?: string;
   ingressClass?: string;
@@ -82,7 +83,8 @@ export function registerDeploy(program: Command, io: CliIo): void {
     .option('--secret <NAME.KEY=VALUE>', 'create or update Secret NAME with KEY in the namespace before any stage starts, under the deploy lock (repeatable; the value is never printed)', collect)
     .option('--secrets-file <file>', 'the same from a file: one NAME.KEY=VALUE a line, # comments (the action\'s secrets input format)')
     .option('--sandbox', 'deploy into an embedded Kubernetes sandbox and keep it serving until Ctrl-C')
-    .addOption(outputOption())
+    .addOption(outputOption());
+  withRegistryOptions(command, true)
     .action(async (dir: string, flags: DeployFlags) => {
       const timeoutMs = parseDuration(flags.timeout);
       if (timeoutMs === undefined) throw new CliExit(EXIT_USAGE, `error: --timeout must be a duration such as 30m, 1h or 90s, got '${flags.timeout}'`);
@@ -99,6 +101,8 @@ export function registerDeploy(program: Command, io: CliIo): void {
       }
       // Before anything is printed: from here on every message has the values redacted.
       let secrets = await secretsFromFlags(flags);
+      const registry = registryFromFlags(flags);
+      const registries = flags.sandbox ? sandboxRegistries() : [];
       const logger = stderrLogger(io, flags.verbose === true);
       const spec = await loadProjectOrExit(dir, io);
       const stages = flags.stages
@@ -115,6 +119,7 @@ export function registerDeploy(program: Command, io: CliIo): void {
         ...(flags.ingressClass !== undefined ? { ingressClass: flags.ingressClass } : {}),
         ...(stages !== undefined ? { stages } : {}),
         ...(commitSha !== undefined ? { commitSha } : {}),
+        ...(registry.imagePullSecrets !== undefined ? { imagePullSecrets: registry.imagePullSecrets } : {}),
         runId,
       });
       // A new sandbox has no Secrets: every key the stages read must be given, or the run could only fail. Secrets
@@ -155,7 +160,13 @@ export function registerDeploy(program: Command, io: CliIo): void {
           kubeconfigPath = join(tempDir, 'kubeconfig');
           const { persistentCacheDir, startSandbox } = await import('../../sandbox/index.js');
           const cacheDir = persistentCacheDir();
-          sandbox = await startSandbox({ kubeconfigPath, namespace: plan.namespace, warn: (m) => logger.debug(m), ...(cacheDir ? { python: { cacheDir } } : {}) });
+          sandbox = await startSandbox({
+            kubeconfigPath,
+            namespace: plan.namespace,
+            warn: (m) => logger.debug(m),
+            ...(cacheDir ? { python: { cacheDir } } : {}),
+            ...(registries.length > 0 ? { kubelet: { registries } } : {}),
+          });
           kubeconfigContent = sandbox.kubeconfig;
           io.stderr(`sandbox running at ${sandbox.url}${sandbox.network.mode === 'host' ? ` (pods on the host network: ${sandbox.network.reason ?? 'no isolation available'})` : ''}\n`);
           io.stderr(`kubeconfig: ${kubeconfigPath} (try: kubectl --kubeconfig ${kubeconfigPath} get pods -n ${plan.namespace})\n`);
@@ -185,7 +196,7 @@ export function registerDeploy(program: Command, io: CliIo): void {
           onLogLine: (_stage, line) => io.stderr(`${oneLine(line)}\n`),
           ...(keepJobs !== undefined ? { keepJobs } : {}),
           ...(lockTimeoutMs !== undefined ? { lockTimeoutMs } : {}),
-          ...(secrets.length > 0 ? { secrets } : {}),
+          ...(secrets.length > 0 || registry.secret !== undefined ? { secrets: [...secrets, ...(registry.secret !== undefined ? [registry.secret] : [])] } : {}),
         });
         if (flags.output === 'json') printJson(io, { ...result, runId });
         else io.stdout(resultTable(result, paint(io, 'stdout')).split('\n').map(neutralise).join('\n'));

@@ -12,12 +12,14 @@ import { safeLines } from '../../engine/untrusted.js';
 import { type ClusterFlags, type CodeSourceFlags, clientFromFlags, codeSourceOptions, outputOption } from '../cluster.js';
 import { CliExit, type CliIo, EXIT_FAILURE, EXIT_USAGE, collect, oneLine, paint, plural, printJson, stderrLogger } from '../io.js';
 import { loadProjectOrExit } from '../project.js';
+import { withRegistryOptions } from '../registry.js';
 import { newRunId } from './deploy.js';
 import { type SecretFlags, secretsFromFlags } from '../secrets.js';
 
 interface PlanFlags extends CodeSourceFlags, ClusterFlags, SecretFlags {
   server?: boolean;
   verbose?: boolean;
+  imagePullSecret?: string[];
   namespace?: string;
   image?: string;
   commit?: string;
@@ -71,7 +73,7 @@ export function overrideLines(plan: DeployPlan): string[] {
 }
 
 export function registerPlan(program: Command, io: CliIo): void {
-  program
+  const command = program
     .command('plan')
     .description('print the Kubernetes objects that deploying the project would apply, as a YAML stream (messages go to stderr)')
     .argument('[dir]', 'project directory', '.')
@@ -90,8 +92,8 @@ export function registerPlan(program: Command, io: CliIo): void {
     .option('--secret <NAME.KEY=VALUE>', 'with --server: a Secret deploy --secret would apply, checked too (repeatable; values are never printed)', collect)
     .option('--secrets-file <file>', "with --server: the same from a file (the action's secrets input format)")
     .option('-v, --verbose', 'with --server: print every API request')
-    .addOption(outputOption(['yaml', 'json']))
-    .action(async (dir: string, flags: PlanFlags) => {
+    .addOption(outputOption(['yaml', 'json']));
+  withRegistryOptions(command, false).action(async (dir: string, flags: PlanFlags) => {
       const spec = await loadProjectOrExit(dir, io);
       const source = await codeSourceOptions(dir, flags, flags.commit);
       const withServer = flags.server === true;
@@ -110,6 +112,7 @@ export function registerPlan(program: Command, io: CliIo): void {
           ...(flags.runId !== undefined ? { runId: flags.runId } : withServer ? { runId: newRunId() } : {}),
           ...(flags.ingressClass !== undefined ? { ingressClass: flags.ingressClass } : {}),
           ...(codeBundle !== undefined ? { codeBundle } : {}),
+          ...(flags.imagePullSecret !== undefined ? { imagePullSecrets: flags.imagePullSecret } : {}),
         });
         if (withServer) {
           for (const line of overrideLines(plan)) io.stderr(`${oneLine(line)}\n`);

@@ -2,6 +2,7 @@
 import type { Command } from 'commander';
 import { resolve } from 'node:path';
 import { CliExit, type CliIo, EXIT_USAGE } from '../io.js';
+import { sandboxRegistries } from '../registry.js';
 
 interface SandboxFlags {
   kubeconfig: string;
@@ -24,7 +25,15 @@ export function registerSandbox(program: Command, io: CliIo): void {
       const kubeconfigPath = resolve(flags.kubeconfig);
       const { persistentCacheDir, startSandbox } = await import('../../sandbox/index.js');
       const cacheDir = persistentCacheDir();
-      const sandbox = await startSandbox({ port, kubeconfigPath, ...(flags.dataDir ? { dataDir: resolve(flags.dataDir) } : {}), ...(cacheDir ? { python: { cacheDir } } : {}) });
+      // Private registries to emulate (BODYWORK_SANDBOX_REGISTRIES): their images need pull secrets.
+      const registries = sandboxRegistries();
+      const sandbox = await startSandbox({
+        port,
+        kubeconfigPath,
+        ...(flags.dataDir ? { dataDir: resolve(flags.dataDir) } : {}),
+        ...(cacheDir ? { python: { cacheDir } } : {}),
+        ...(registries.length > 0 ? { kubelet: { registries } } : {}),
+      });
       io.stderr(`sandbox ready at ${sandbox.url}\n`);
       io.stderr(`kubeconfig written to ${kubeconfigPath}; try: kubectl --kubeconfig ${kubeconfigPath} get namespaces\n`);
       io.stderr('stop with Ctrl-C (every process the sandbox started is stopped with it)\n');

@@ -28,7 +28,7 @@ import {
 } from '../plan/index.js';
 import { followPodLog } from './log-stream.js';
 import { diagnosePod } from './pod-diagnosis.js';
-import { podWarningEvents } from './pod-events.js';
+import { podWarningEvents, withPullFailure } from './pod-events.js';
 import { containerStarted, emitStageLine, podFinished } from './stage-log.js';
 import type { BatchStageRunner, DeployContext, StageResult } from './types.js';
 import { enforcedViolation, podSecurityReason } from './pod-security.js';
@@ -364,9 +364,9 @@ export const runBatchStage: BatchStageRunner = async (ctx, stage, step) => {
       const fatal = attempts.fatal!;
       attempts.stop();
       await ctx.client.delete('Job', ns, jobName, { propagationPolicy: 'Background' }).catch(() => false);
-      const reason = `pod ${fatal.pod} cannot start: ${fatal.reason} (Job ${jobName} deleted)`;
-      ctx.logger.error(`[${stage.stage}] ${reason}`);
       const events = await podWarningEvents(ctx, [fatal.pod]);
+      const reason = `pod ${fatal.pod} cannot start: ${withPullFailure(fatal.reason, events)} (Job ${jobName} deleted)`;
+      ctx.logger.error(`[${stage.stage}] ${reason}`);
       return result({ status: 'failed', reason, ...(events.length > 0 ? { events } : {}) });
     }
     await readPodsNow(ctx, jobName, attempts);

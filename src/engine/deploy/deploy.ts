@@ -18,6 +18,7 @@ import { applySecretValues, type SecretValues } from './input-secrets.js';
 import { acquireLock, DEFAULT_LOCK_TIMEOUT_MS, defaultHolder, LockTimeoutError, type DeployLock } from './lock.js';
 import { ensureNamespace, setupNamespace } from './namespace.js';
 import { pruneProject } from './prune.js';
+import { checkPullSecrets } from './pull-secrets.js';
 import { checkSecrets } from './secrets.js';
 import { runServiceStage } from './service-stage.js';
 import { stopStaleRun } from './stale-run.js';
@@ -176,6 +177,13 @@ async function run(options: DeployOptions, cleanup: (() => void)[], held: { lock
       for (const p of problems) logger.error(p.message, p.problem);
       const reason =
         problems.length === 1 ? `missing secret: ${problems[0].message}` : `${problems.length} missing secrets or keys; first: ${problems[0].message}`;
+      skipAll(`not run: ${reason}`);
+      return finish(reason);
+    }
+    const pullProblems = await checkPullSecrets(ctx);
+    if (pullProblems.length > 0) {
+      for (const p of pullProblems) logger.error(p);
+      const reason = pullProblems.length === 1 ? pullProblems[0] : `${pullProblems.length} image pull secret problems; first: ${pullProblems[0]}`;
       skipAll(`not run: ${reason}`);
       return finish(reason);
     }

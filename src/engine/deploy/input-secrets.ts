@@ -9,6 +9,8 @@ import type { DeployContext } from './types.js';
 
 export interface SecretValues {
   name: string;
+  /** The Secret's type (default Opaque; `kubernetes.io/dockerconfigjson` for an image pull secret). */
+  type?: string;
   /** Key -> value (plain text; base64-encoded here). */
   data: Record<string, string>;
 }
@@ -28,7 +30,7 @@ export async function applySecretValues(
       const secret: V1Secret = {
         apiVersion: 'v1',
         kind: 'Secret',
-        type: 'Opaque',
+        type: s.type ?? 'Opaque',
         metadata: { name: s.name, namespace: ctx.namespace, labels: ctx.labels },
         data: Object.fromEntries(Object.entries(s.data).map(([k, v]) => [k, Buffer.from(v, 'utf8').toString('base64')])),
       };

@@ -47,3 +47,14 @@ export async function podWarningEvents(ctx: Pick<DeployContext, 'client' | 'name
   events.sort((a, b) => (a.lastSeen ?? '').localeCompare(b.lastSeen ?? ''));
   return events.slice(-MAX_STAGE_EVENTS);
 }
+
+/**
+ * `reason` with the registry's answer added when it only says the kubelet backs off a pull (`ImagePullBackOff: ...
+ * Back-off pulling image "x"`): the latest `Failed` event `Failed to pull image "x": <registry's message>` says why.
+ * An `ErrImagePull` reason already holds that message.
+ */
+export function withPullFailure(reason: string, events: StageEvent[]): string {
+  if (!reason.includes('ImagePullBackOff') || reason.includes('Failed to pull image')) return reason;
+  const pull = events.filter((e) => e.reason === 'Failed' && e.message.startsWith('Failed to pull image')).at(-1);
+  return pull ? `${reason}; ${pull.message}` : reason;
+}

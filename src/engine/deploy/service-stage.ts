@@ -11,7 +11,7 @@ import type { V1Deployment, V1Ingress, V1Pod, V1ReplicaSet } from '@kubernetes/c
 import { KubeApiError, type KubeClient } from '../kube/index.js';
 import { MAX_SURGE, type PlannedServiceStage } from '../plan/index.js';
 import { logSources } from './pod-diagnosis.js';
-import { podWarningEvents } from './pod-events.js';
+import { podWarningEvents, withPullFailure } from './pod-events.js';
 import { ServicePodLogs } from './stage-log.js';
 import { chooseRollbackTarget, revisionOf, rollbackManifest, stripTemplate, templateOf, waitForRollout, type RolloutOutcome } from './rollout.js';
 import type { DeployContext, ServiceStageRunner, StageResult } from './types.js';
@@ -161,11 +161,12 @@ class ServiceStageRun {
       }
       if (outcome.kind === 'cancelled') return await this.cancel(before);
       // Out of time: say what the startup limit allowed (not for a budget the caller set).
-      const reason = outcome.kind === 'timeout' && this.options.timeoutMs === undefined ? `${outcome.reason} (${startupBudget(this.stage)})` : outcome.reason;
-      log.warn(`${tag}: the rollout of Deployment ${this.name} failed: ${reason}`);
-      const logTail = await this.collectLogTail(outcome.pods);
       // What the scheduler and the kubelet said about the failing pods, read while the pods still exist.
       const events = await podWarningEvents(ctx, outcome.pods.map((p) => p.metadata?.name ?? ''));
+      const failed = withPullFailure(outcome.reason, events);
+      const reason = outcome.kind === 'timeout' && this.options.timeoutMs === undefined ? `${failed} (${startupBudget(this.stage)})` : failed;
+      log.warn(`${tag}: the rollout of Deployment ${this.name} failed: ${reason}`);
+      const logTail = await this.collectLogTail(outcome.pods);
       const r = await this.undoSafely(before, reason, logTail);
       return events.length > 0 ? { ...r, events } : r;
     } catch (e) {

@@ -26,6 +26,7 @@ import type { ProjectSpec, StageSpec } from '../config/spec.js';
 import { CODE_MOUNT_PATH, notebookEnv, PROJECT_MOUNT_PATH, stageCommand, WORKING_COPY_VOLUME_NAME } from './command.js';
 import { checkGitSource, gitCode } from './git-source.js';
 import { ANNOTATION_PREVIEW_REPOSITORY, ANNOTATION_STAGE, LABEL_PART_OF, LABEL_PREVIEW_PR, projectLabels, runAnnotations, stageLabels, stageLabelValue, stageSelector } from './labels.js';
+import { checkPullSecretNames, pullSecretsField } from './pull-secrets.js';
 import { limitSetting, progressDeadlineSeconds, scriptLimit, serviceProbes, startupCheck, startupGraceSeconds } from './limits.js';
 import { isDns1123Label, runJobName, stageObjectName, toDnsLabel } from './names.js';
 import { applyPodOverrides, planOverrides } from './overrides.js';
@@ -99,6 +100,8 @@ interface Context {
   /** How stage pods get the code: a volume, the stage container's read-only mount of it, init containers filling it. */
   code?: { volume: V1Volume; mount: V1VolumeMount; initContainers: V1Container[] };
   preview?: { pr: number; repository: string };
+  /** Secrets every stage pod pulls its images with (pull-secrets.ts). */
+  imagePullSecrets?: string[];
 }
 
 /**
@@ -139,6 +142,11 @@ export function planProject(spec: ProjectSpec, options: PlanOptions = {}): Deplo
     ctx.bundle = options.codeBundle;
     ctx.code = { volume: options.codeBundle.volume, mount: { name: options.codeBundle.volume.name, mountPath: CODE_MOUNT_PATH, readOnly: true }, initContainers: [] };
   }
+  if (options.imagePullSecrets !== undefined) {
+    const checked = checkPullSecretNames(options.imagePullSecrets);
+    if ('error' in checked) throw new PlanError(checked.error);
+    if (checked.names.length > 0) ctx.imagePullSecrets = checked.names;
+  }
   checkDistinctNames(spec);
 
   const wanted = options.stages !== undefined ? new Set(options.stages) : undefined;
@@ -173,6 +181,7 @@ export function planProject(spec: ProjectSpec, options: PlanOptions = {}): Deplo
     ...(onFailure !== undefined ? { onFailure } : {}),
     ...(ctx.bundle !== undefined ? { codeFiles: ctx.bundle.entries } : {}),
     ...planOverrides(spec, { steps, onFailure }),
+    ...(ctx.imagePullSecrets !== undefined ? { imagePullSecrets: ctx.imagePullSecrets } : {}),
   };
 }
 
@@ -293,6 +302,7 @@ function podSpec(ctx: Context, extra: Partial<V1PodSpec>, main: V1Container): V1
   return {
     ...extra,
     serviceAccountName: STAGE_SERVICE_ACCOUNT,
+    ...pullSecretsField(ctx.imagePullSecrets),
     ...(ctx.code !== undefined && ctx.code.initContainers.length > 0 ? { initContainers: ctx.code.initContainers } : {}),
     containers: [main],
     ...(ctx.code !== undefined ? { volumes: [ctx.code.volume, { name: WORKING_COPY_VOLUME_NAME, emptyDir: {} }] } : {}),

@@ -68,6 +68,8 @@ export interface PlanOptions {
   repoSubdir?: string;
   /** A PR preview: the Namespace is labelled with the pull request and annotated with its repository (`owner/name`). */
   preview?: { pr: number; repository: string };
+  /** Existing Secrets (docker config) every stage pod pulls its images with: `imagePullSecrets` of the pod templates. */
+  imagePullSecrets?: string[];
 }
 
 export type CodeSource =
@@ -147,4 +149,6 @@ export interface DeployPlan {
   codeFiles?: CodeBundle['entries'];
   /** The project's pod overrides file (bodywork-deploy.yaml), when it has one, and what it sets in each stage's pod. */
   overrides?: { file: string; stages: StageOverrideSummary[] };
+  /** The Secrets the stage pods pull their images with, when any: the deploy checks they exist first. */
+  imagePullSecrets?: string[];
 }

@@ -293,9 +293,13 @@ export function createClusterStore(opts: ClusterStoreOptions = {}): SandboxStore
     if (key === 'pods') {
       obj.status.qosClass = qosClass(obj.spec);
       const sa = obj.spec?.serviceAccountName;
-      if (sa && !buckets.get('serviceaccounts')!.has(itemKey(ns, sa))) {
+      const account = sa ? buckets.get('serviceaccounts')!.get(itemKey(ns, sa)) : undefined;
+      if (sa && !account) {
         throw forbidden(gr(r), m.name ?? '', `error looking up service account ${ns}/${sa}: serviceaccount "${sa}" not found`);
       }
+      // ServiceAccount admission: a pod that names no pull secrets gets its ServiceAccount's.
+      const saPullSecrets = (account as KubeObject | undefined)?.imagePullSecrets;
+      if (!obj.spec.imagePullSecrets?.length && Array.isArray(saPullSecrets) && saPullSecrets.length > 0) obj.spec.imagePullSecrets = structuredClone(saPullSecrets);
     }
     validate(r, obj);
     if (key === 'services') allocateServiceAddresses(obj, undefined, !!wopts.dryRun);

@@ -13,6 +13,7 @@ import type { ViewEvent } from '../node/view.js';
 import type { EventRecorder, KubeObject, PodLogOptions, PodLogSource } from '../types.js';
 import type { PodAddresses, PodRuntime } from '../network/index.js';
 import type { KubeletApi } from './api.js';
+import { ImagePuller, type PrivateRegistry } from './image-pull.js';
 import { openLogStream } from './logs.js';
 import { PodWorker, type PodWorkerTimings } from './pod-worker.js';
 import type { RunAsOptions } from './run-as.js';
@@ -48,6 +49,12 @@ export interface KubeletOptions {
   podAddresses?: PodAddresses;
   /** Whom pods run as when the sandbox is root (run-as.ts): default user 65534:65534; allowRootPods permits uid/gid 0. */
   runAs?: RunAsOptions;
+  /**
+   * Private registries whose images need matching credentials in the pod's image pull secrets (image-pull.ts); every
+   * other image is public and present. Failed pulls back off from `imagePullBackOffBaseMs` (default 10 000, upstream).
+   */
+  registries?: PrivateRegistry[];
+  imagePullBackOffBaseMs?: number;
   events: EventRecorder;
   log?: LogFn;
 }
@@ -80,6 +87,7 @@ export function startKubelet(api: KubeletApi, opts: KubeletOptions): Kubelet {
   };
   const baseEnv = opts.baseEnv ?? defaultBaseEnv();
   const pids = new Set<number>();
+  const images = new ImagePuller({ registries: opts.registries ?? [], ...(opts.imagePullBackOffBaseMs !== undefined ? { backOffBaseMs: opts.imagePullBackOffBaseMs } : {}) });
   const workers = new Map<string, PodWorker>();
   fs.mkdirSync(path.join(opts.dataDir, 'pods'), { recursive: true });
 
@@ -93,6 +101,7 @@ export function startKubelet(api: KubeletApi, opts: KubeletOptions): Kubelet {
         await w.teardown(true);
         api.release(w.uid);
         opts.podAddresses?.release(w.uid);
+        images.forget(w.uid);
         w = undefined;
       }
       if (!pod || pod.spec?.nodeName !== nodeName) return;
@@ -119,6 +128,7 @@ export function startKubelet(api: KubeletApi, opts: KubeletOptions): Kubelet {
           runtime: opts.runtime,
           podAddresses: opts.podAddresses,
           runAs: opts.runAs ?? {},
+          images,
           log,
           requeue: (ms) => (ms ? queue.addAfter(key, ms) : queue.add(key)),
         });

@@ -22,6 +22,8 @@ import type { KubeletApi } from './api.js';
 import type { ContainerMount, PodAddresses, PodRuntime, PodSandbox } from '../network/index.js';
 import { buildEnv, ConfigError, expand, materializeVolumes, mountMap, rewritePaths, type EnvContext } from './config.js';
 import { allowTraverse, containerUser, lookPath, openWritableVolumes, type ProcessUser, type RunAsOptions } from './run-as.js';
+import { pullCredentials } from './pull-secrets.js';
+import type { ImagePuller } from './image-pull.js';
 import { LogWriter, readLogFile } from './logs.js';
 import { ProbeWorker, type ProbeContext, type ProbeKind } from './probes.js';
 import { createWritableLayer } from './writable-layer.js';
@@ -60,6 +62,8 @@ export interface PodWorkerEnv {
   podAddresses?: PodAddresses;
   /** Whom containers run as when the sandbox is root (run-as.ts). */
   runAs: RunAsOptions;
+  /** The node's image pulls (image-pull.ts): private registries, back-off. */
+  images: ImagePuller;
 }
 
 interface Instance {
@@ -93,6 +97,8 @@ interface ContainerState {
   /** Waiting reason/message while no instance runs (ContainerCreating, CrashLoopBackOff, CreateContainerConfigError…). */
   waiting?: { reason: string; message?: string };
   backoff?: { durationMs: number; lastUpdate: number };
+  /** A failed image pull: no new pull before this time (ms). */
+  pullRetryAt?: number;
   probes: ProbeWorker[];
   /** Ready from the readiness probe (true without one once started). */
   ready: boolean;
@@ -173,6 +179,8 @@ export class PodWorker {
   private statusReason: string | undefined;
   private statusMessage: string | undefined;
   private killingAll = false;
+  /** FailedToRetrieveImagePullSecret was recorded (once per pod). */
+  private pullSecretsWarned = false;
   private deleteRequested = false;
   private deadlineTimer: NodeJS.Timeout | undefined;
   private configRetryTimer: NodeJS.Timeout | undefined;
@@ -408,8 +416,35 @@ export class PodWorker {
     this.startContainer(c);
   }
 
+  /**
+   * The image pull before a container start (K kuberuntime_container.go startContainer: EnsureImageExists first).
+   * While a failed pull backs off, syncs leave the container waiting without asking again.
+   */
+  private imageReady(c: ContainerState): boolean {
+    if (c.pullRetryAt !== undefined && Date.now() < c.pullRetryAt) return false;
+    c.pullRetryAt = undefined;
+    const { credentials, missing } = pullCredentials(this.env.api, this.pod);
+    if (missing.length > 0 && !this.pullSecretsWarned) {
+      this.pullSecretsWarned = true;
+      this.event('Warning', 'FailedToRetrieveImagePullSecret', `Unable to retrieve some image pull secrets (${missing.join(', ')}); attempting to pull the image may not succeed.`);
+    }
+    const out = this.env.images.ensure(this.uid, c.spec.image ?? '', c.spec.imagePullPolicy, credentials, (type, reason, message) => this.event(type, reason, message, c));
+    if (out.ok) return true;
+    c.waiting = { reason: out.reason, message: out.message };
+    this.event('Warning', 'Failed', `Error: ${out.reason}`, c);
+    // After ErrImagePull the next sync finds the back-off (ImagePullBackOff), as the kubelet's resync does; then the
+    // pull is retried when the back-off ends.
+    if (out.retryInMs !== undefined) {
+      const wait = out.reason === 'ErrImagePull' ? Math.min(1000, out.retryInMs) : out.retryInMs;
+      c.pullRetryAt = Date.now() + wait;
+      this.env.requeue(wait + 1);
+    }
+    return false;
+  }
+
   private startContainer(c: ContainerState): void {
     const spec = c.spec;
+    if (!this.imageReady(c)) return;
     const cmd: string[] = spec.command ?? [];
     if (!cmd.length) {
       if (c.waiting?.reason === 'CreateContainerError') return;
@@ -451,8 +486,6 @@ export class PodWorker {
     const argv = [...cmd, ...(spec.args ?? [])].map((a: string) => rw(expand(a, vars)));
     const cwd = spec.workingDir ? rw(spec.workingDir) : undefined;
 
-    const image = spec.image ?? '';
-    this.event('Normal', 'Pulled', `Container image "${image}" already present on machine`, c);
     const n = c.restartCount;
     const containerID = `sandbox://${crypto.createHash('sha256').update(`${this.uid}/${spec.name}/${n}/${Date.now()}`).digest('hex')}`;
     const logFile = path.join(this.podDir, 'logs', spec.name, `${n}.log`);

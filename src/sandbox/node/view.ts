@@ -280,7 +280,7 @@ function tokenSources(pod: KubeObject): { audience?: string; expirationSeconds?:
   return out;
 }
 
-/** Every Secret and ConfigMap the pod references (volumes, env, envFrom, image pull secrets are not needed here). */
+/** Every Secret and ConfigMap the pod references: volumes, env, envFrom, image pull secrets (the Node authorizer allows them all). */
 export function podReferences(pod: KubeObject): { kind: 'secrets' | 'configmaps'; name: string }[] {
   const out = new Map<string, { kind: 'secrets' | 'configmaps'; name: string }>();
   const add = (kind: 'secrets' | 'configmaps', name: unknown): void => {
@@ -294,6 +294,7 @@ export function podReferences(pod: KubeObject): { kind: 'secrets' | 'configmaps'
       add('secrets', s.secret?.name);
     }
   }
+  for (const r of pod.spec?.imagePullSecrets ?? []) add('secrets', r?.name);
   for (const c of [...(pod.spec?.initContainers ?? []), ...(pod.spec?.containers ?? [])]) {
     for (const f of c.envFrom ?? []) {
       add('configmaps', f.configMapRef?.name);
