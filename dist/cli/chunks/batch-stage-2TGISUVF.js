@@ -1,2 +1,0 @@
-import { createRequire as __bodyworkCreateRequire } from 'node:module'; const require = __bodyworkCreateRequire(import.meta.url);
-import{f as a,g as b,h as c,i as d,j as e,k as f,l as g,m as h}from"./chunk-YBTP26EU.js";import"./chunk-NKUNLV2I.js";import"./chunk-L5GWJIYT.js";import"./chunk-LDXYTJUP.js";import"./chunk-4URT7MLY.js";import"./chunk-35YTKUNB.js";import"./chunk-VSZ5SVKH.js";import"./chunk-NNUH566B.js";export{b as LOG_DRAIN_MS,a as LOG_TAIL_LINES,e as abortMessage,f as attemptFailure,h as cleanupStageJobs,c as jobNameFor,d as jobOutcome,g as runBatchStage};

@@ -1,2 +1,0 @@
-import { createRequire as __bodyworkCreateRequire } from 'node:module'; const require = __bodyworkCreateRequire(import.meta.url);
-import{a,b,c,d,e,f,g}from"./chunk-SQ7XVKDR.js";import"./chunk-L5GWJIYT.js";import"./chunk-LDXYTJUP.js";import"./chunk-4URT7MLY.js";import"./chunk-35YTKUNB.js";import"./chunk-VSZ5SVKH.js";import"./chunk-NNUH566B.js";export{c as DEFAULT_LEASE_DURATION_SECONDS,b as DEFAULT_LOCK_TIMEOUT_MS,a as LOCK_NAME,e as LockTimeoutError,g as acquireLock,d as defaultHolder,f as leaseExpiry};
