@@ -25,7 +25,12 @@ export function cliWithEnv(env: Record<string, string>, ...args: string[]): Prom
 
 /** A running CLI whose output can be waited on. */
 export function spawnCli(...args: string[]) {
-  const child: ChildProcess = spawn(process.execPath, ['--import', 'tsx', 'src/cli/main.ts', ...args], { cwd: repo, stdio: ['ignore', 'pipe', 'pipe'] });
+  return spawnWatched(process.execPath, ['--import', 'tsx', 'src/cli/main.ts', ...args], { cwd: repo });
+}
+
+/** A running process (`file args`) whose output can be waited on, as spawnCli's. */
+export function spawnWatched(file: string, args: string[], opts: { cwd: string; env?: NodeJS.ProcessEnv }) {
+  const child: ChildProcess = spawn(file, args, { cwd: opts.cwd, env: opts.env ?? process.env, stdio: ['ignore', 'pipe', 'pipe'] });
   const out = { stdout: '', stderr: '' };
   const waiters: { re: RegExp; stream: 'stdout' | 'stderr'; resolve: (m: RegExpMatchArray) => void }[] = [];
   const check = () => {
@@ -56,7 +61,7 @@ export function spawnCli(...args: string[]) {
           check();
         }),
         exited.then((code) => {
-          throw new Error(`the CLI exited (${code}) before printing ${re}:\n${out.stderr}`);
+          throw new Error(`${file} exited (${code}) before printing ${re}:\n${out.stderr}`);
         }),
       ]),
   };

@@ -1,0 +1,83 @@
+/**
+ * The README's main job run by an unprivileged user: `bodywork-deploy deploy examples/iris-pipeline --sandbox` from
+ * the committed bundle. Without root the sandbox cannot make network namespaces, so pods share the host network,
+ * each on its own loopback address (network/loopback.ts): the tutorial's two scoring replicas both listen on port
+ * 5000 and both get ready, and the service scores. As root, the test drops to uid/gid 65534 with setpriv; as
+ * another user, it runs as that user.
+ */
+import { execFileSync } from 'node:child_process';
+import { chownSync, cpSync, mkdirSync, mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import type { V1Pod } from '@kubernetes/client-node';
+import { afterAll, describe, expect, it } from 'vitest';
+import { KubeClient, loadKubeConfig } from '../../src/engine/kube/index.js';
+import { nullLogger } from '../../src/engine/logger.js';
+import { repo, spawnWatched } from '../cli/support/run-cli.js';
+
+const NOBODY = 65534;
+const asRoot = process.getuid?.() === 0;
+const NAMESPACE = 'bodywork-ml-pipeline-project';
+
+/** A directory tree the user can read and write: ours as a user, handed to uid 65534 as root. */
+function userDir(dir: string): string {
+  mkdirSync(dir, { recursive: true });
+  if (asRoot) execFileSync('chown', ['-R', `${NOBODY}:${NOBODY}`, dir]);
+  return dir;
+}
+
+// Everything the run reads is copied out of the repository (which may sit where uid 65534 cannot go, as /root).
+const root = mkdtempSync(join(tmpdir(), 'bodywork-unprivileged-'));
+afterAll(() => rmSync(root, { recursive: true, force: true }));
+
+describe('the main job as an unprivileged user', () => {
+  it('deploys the tutorial pipeline to its sandbox, with both scoring replicas on port 5000 ready, and scores', { timeout: 600_000 }, async () => {
+    cpSync(join(repo, 'dist', 'cli'), join(root, 'cli'), { recursive: true });
+    cpSync(join(repo, 'examples', 'iris-pipeline'), join(root, 'project'), { recursive: true });
+    const node = join(root, 'node');
+    cpSync(process.execPath, node);
+    userDir(join(root, 'home'));
+    if (asRoot) chownSync(root, NOBODY, NOBODY);
+    // The tests' venv cache (vitest.config.ts), where moto is installed once: a sandbox run as root hands it to
+    // uid 65534 already (kubelet/run-as.ts shareWithPods), whose pods install into it.
+    const cache = userDir(process.env.BODYWORK_SANDBOX_CACHE ?? join(root, 'cache'));
+
+    const env = { PATH: process.env.PATH, HOME: join(root, 'home'), LANG: 'C.UTF-8', BODYWORK_SANDBOX_CACHE: cache };
+    const argv = [node, join(root, 'cli', 'index.js'), 'deploy', join(root, 'project'), '--sandbox'];
+    const [file, ...args] = asRoot ? ['setpriv', `--reuid=${NOBODY}`, `--regid=${NOBODY}`, '--clear-groups', '--', ...argv] : argv;
+    const run = spawnWatched(file, args, { cwd: root, env });
+    try {
+      await run.waitFor(/the sandbox keeps serving; stop it with Ctrl-C\n/);
+      // The results table goes to stdout, another pipe: it may arrive after the last line on stderr.
+      await run.waitFor(/^stage-2-deploy-scoring-service\s+service\s+succeeded\s/m, 'stdout');
+      const { stderr } = run.output();
+      expect(stderr).toContain('(pods on the host network: not running as root)');
+      expect(stderr).toContain('stage-2-deploy-scoring-service: 2/2 replicas ready');
+
+      // Two replicas, two pod IPs, both ready: each listens on port 5000 at its own loopback address.
+      const kubeconfig = /^kubeconfig: (\S+)/m.exec(stderr)?.[1];
+      expect(kubeconfig).toBeDefined();
+      const client = KubeClient.create(loadKubeConfig({ path: kubeconfig! }).kc, nullLogger);
+      const pods = (await client.list<V1Pod>('Pod', NAMESPACE, { labelSelector: 'stage=stage-2-deploy-scoring-service' })).items;
+      const ips = pods.filter((p) => p.status?.conditions?.some((c) => c.type === 'Ready' && c.status === 'True')).map((p) => p.status?.podIP);
+      expect(ips).toHaveLength(2);
+      expect(new Set(ips).size).toBe(2);
+      for (const ip of ips) expect(ip).toMatch(/^127\.1\.\d+\.\d+$/);
+
+      // The tutorial's request, through the service's host URL.
+      const url = /^ {2}stage-2-deploy-scoring-service: curl .* \(or directly: (http:\/\/127\.0\.0\.1:\d+)\/<path>\)$/m.exec(stderr)?.[1];
+      expect(url, stderr).toBeDefined();
+      const rsp = await fetch(`${url}/iris/v1/score`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json' },
+        body: JSON.stringify({ sepal_length: 5.1, sepal_width: 3.5, petal_length: 1.4, petal_width: 0.2 }),
+      });
+      expect(rsp.status).toBe(200);
+      expect(((await rsp.json()) as { species_prediction: string }).species_prediction).toBe('setosa');
+    } finally {
+      run.child.kill('SIGINT');
+    }
+    expect(await run.exited).toBe(0);
+    expect(run.output().stderr).toContain('stopping the sandbox');
+  });
+});
