@@ -32,6 +32,7 @@ import { podWarningEvents, withPullFailure } from './pod-events.js';
 import { containerStarted, emitStageLine, podFinished } from './stage-log.js';
 import type { BatchStageRunner, DeployContext, StageResult } from './types.js';
 import { enforcedViolation, podSecurityReason } from './pod-security.js';
+import { errorMessage } from '../errors.js';
 
 /** Lines kept per attempt for a failed stage's `logTail`. */
 export const LOG_TAIL_LINES = 20;
@@ -116,7 +117,7 @@ async function initContainerTail(ctx: DeployContext, pod: V1Pod): Promise<string
       if (podLines.at(-1) === '') podLines.pop();
       for (const l of podLines.slice(-LOG_TAIL_LINES)) lines.push(`${name}/${st.name}: ${l}`);
     } catch (e) {
-      ctx.logger.debug(`no log of ${name}/${st.name}: ${e instanceof Error ? e.message : String(e)}`);
+      ctx.logger.debug(`no log of ${name}/${st.name}: ${errorMessage(e)}`);
     }
   }
   return lines;
@@ -272,7 +273,7 @@ async function readPodsNow(ctx: DeployContext, jobName: string, attempts: Attemp
     const pods = await ctx.client.list<V1Pod>('Pod', ctx.namespace, { labelSelector: `job-name=${jobName}`, signal: ctx.signal });
     for (const pod of pods.items) attempts.update(pod);
   } catch (e) {
-    ctx.logger.debug(`could not list the pods of Job ${jobName}: ${e instanceof Error ? e.message : String(e)}`);
+    ctx.logger.debug(`could not list the pods of Job ${jobName}: ${errorMessage(e)}`);
   }
 }
 
@@ -301,7 +302,7 @@ export const runBatchStage: BatchStageRunner = async (ctx, stage, step) => {
       try {
         if (await ctx.client.delete('Job', ns, jobName, { propagationPolicy: 'Background' })) ctx.logger.info(`[${stage.stage}] cancelled: deleted Job ${jobName}`);
       } catch (e) {
-        ctx.logger.warn(`[${stage.stage}] could not delete Job ${jobName}: ${e instanceof Error ? e.message : String(e)}`);
+        ctx.logger.warn(`[${stage.stage}] could not delete Job ${jobName}: ${errorMessage(e)}`);
       }
     }
     return result({ status: 'cancelled', reason: abortMessage(ctx.signal) });
@@ -328,7 +329,7 @@ export const runBatchStage: BatchStageRunner = async (ctx, stage, step) => {
     },
   }).catch((e: unknown) => {
     watchError = e;
-    ctx.logger.debug(`[${stage.stage}] pod watch of Job ${jobName} failed: ${e instanceof Error ? e.message : String(e)}`);
+    ctx.logger.debug(`[${stage.stage}] pod watch of Job ${jobName} failed: ${errorMessage(e)}`);
   });
 
   try {
@@ -396,7 +397,7 @@ export const runBatchStage: BatchStageRunner = async (ctx, stage, step) => {
   } catch (e) {
     if (ctx.signal.aborted) return await cancelled();
     attempts.stop();
-    const message = e instanceof Error ? e.message : String(e);
+    const message = errorMessage(e);
     ctx.logger.error(`[${stage.stage}] ${message}`);
     return result({ status: 'failed', reason: message });
   } finally {
@@ -432,7 +433,7 @@ export async function cleanupStageJobs(
     if (deleted.length > 0) ctx.logger.debug(`[${stage.stage}] deleted finished Jobs of earlier runs: ${deleted.join(', ')}`);
     return deleted;
   } catch (e) {
-    ctx.logger.warn(`[${stage.stage}] could not clean up earlier Jobs: ${e instanceof Error ? e.message : String(e)}`);
+    ctx.logger.warn(`[${stage.stage}] could not clean up earlier Jobs: ${errorMessage(e)}`);
     return [];
   }
 }

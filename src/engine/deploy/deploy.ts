@@ -23,6 +23,7 @@ import { checkSecrets } from './secrets.js';
 import { runServiceStage } from './service-stage.js';
 import { stopStaleRun } from './stale-run.js';
 import type { BatchStageRunner, DeployContext, DeployResult, ServiceStageRunner, StageResult } from './types.js';
+import { errorMessage } from '../errors.js';
 
 /** The env var the run_on_failure stage gets the failure reason in (Bodywork's name). */
 export const EXCEPTION_MESSAGE_ENV = 'EXCEPTION_MESSAGE';
@@ -192,7 +193,7 @@ async function run(options: DeployOptions, cleanup: (() => void)[], held: { lock
       ? abortMessage(controller.signal)
       : e instanceof LockTimeoutError
         ? e.message
-        : `unable to set up namespace=${namespace}: ${e instanceof Error ? e.message : String(e)}`;
+        : `unable to set up namespace=${namespace}: ${errorMessage(e)}`;
     skipAll(`not run: ${reason}`);
     return finish(reason);
   }
@@ -210,7 +211,7 @@ async function run(options: DeployOptions, cleanup: (() => void)[], held: { lock
             return await service(ctx, stage, step.index);
           } catch (e) {
             // Runners report failures; a throw is a bug or an API failure they did not catch.
-            return { stage: stage.stage, type: stage.type, step: step.index, status: controller.signal.aborted ? 'cancelled' : 'failed', attempts: 0, reason: e instanceof Error ? e.message : String(e) };
+            return { stage: stage.stage, type: stage.type, step: step.index, status: controller.signal.aborted ? 'cancelled' : 'failed', attempts: 0, reason: errorMessage(e) };
           }
         }),
       );
@@ -234,7 +235,7 @@ async function run(options: DeployOptions, cleanup: (() => void)[], held: { lock
       try {
         r = await batch(ctx, onFailure, 0);
       } catch (e) {
-        r = { stage: onFailure.stage, type: 'batch', step: 0, status: 'failed', attempts: 0, reason: e instanceof Error ? e.message : String(e) };
+        r = { stage: onFailure.stage, type: 'batch', step: 0, status: 'failed', attempts: 0, reason: errorMessage(e) };
       }
       extra.push({ ...r, step: 0 });
       await cleanupStageJobs(ctx, onFailure, r);

@@ -16,6 +16,7 @@ import { diffFileName, objectDiff, type ServerObject } from './dry-run-diff.js';
 import { needsIngressClass, resolveIngressClass, withIngressClass } from './ingress-class.js';
 import type { SecretValues } from './input-secrets.js';
 import { enforcedLevel, enforcedViolation, podSecurityReason } from './pod-security.js';
+import { errorMessage } from '../errors.js';
 
 export interface ServerCheckOptions {
   client: KubeClient;
@@ -118,7 +119,7 @@ function deployWrites(plan: DeployPlan, secrets: SecretValues[]): Write[] {
 
 function errorText(e: unknown): string {
   if (e instanceof KubeApiError) return e.serverMessage ?? e.message;
-  return e instanceof Error ? e.message : String(e);
+  return errorMessage(e);
 }
 
 /**

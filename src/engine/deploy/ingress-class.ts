@@ -10,6 +10,7 @@ import type { V1IngressClass } from '@kubernetes/client-node';
 import { KubeApiError, type KubeClient } from '../kube/index.js';
 import type { Logger } from '../logger.js';
 import type { DeployPlan } from '../plan/index.js';
+import { errorMessage } from '../errors.js';
 
 /** Bodywork's ingress class. */
 export const FALLBACK_INGRESS_CLASS = 'nginx';
@@ -35,7 +36,7 @@ export async function resolveIngressClass(client: KubeClient, logger: Logger, si
       logger.debug(`this cluster serves no IngressClasses: ingresses get class ${FALLBACK_INGRESS_CLASS}`);
       return FALLBACK_INGRESS_CLASS;
     }
-    const why = status === 403 ? 'not allowed to list IngressClasses' : `could not list IngressClasses (${e instanceof Error ? e.message : String(e)})`;
+    const why = status === 403 ? 'not allowed to list IngressClasses' : `could not list IngressClasses (${errorMessage(e)})`;
     logger.debug(`${why}: ingresses get no class, so the cluster's default class applies, if it has one (set --ingress-class / ingress-class to choose)`);
     return undefined;
   }

@@ -20,6 +20,7 @@ import type { V1Lease, V1MicroTime } from '@kubernetes/client-node';
 import { KubeApiError, WaitTimeoutError, waitForObject, type KubeClient, type Manifest } from '../kube/index.js';
 import type { Logger } from '../logger.js';
 import { LABEL_MANAGED_BY, LABEL_PART_OF, MANAGED_BY } from '../plan/index.js';
+import { errorMessage } from '../errors.js';
 
 /** The Lease's name in every namespace. */
 export const LOCK_NAME = 'bodywork-deploy';
@@ -104,7 +105,7 @@ export function leaseExpiry(lease: V1Lease, defaultDurationSeconds = DEFAULT_LEA
 }
 
 function message(e: unknown): string {
-  return e instanceof Error ? e.message : String(e);
+  return errorMessage(e);
 }
 
 function seconds(ms: number): string {

@@ -13,6 +13,7 @@ import http, { type IncomingMessage } from 'node:http';
 import https from 'node:https';
 import type { KubeClient } from '../kube/index.js';
 import { LogLineSplitter } from './log-lines.js';
+import { errorMessage } from '../errors.js';
 
 export { MAX_LOG_LINE_BYTES } from './log-lines.js';
 
@@ -152,7 +153,7 @@ export async function followPodLog(opts: FollowLogOptions): Promise<void> {
       // A cut stream's partial line is dropped: the next request sends it again, whole.
       // A stream that delivered lines before it broke is a fresh failure, not one more in a row.
       failures = delivered > 0 ? 1 : failures + 1;
-      opts.onError?.(`log of pod ${pod}: ${e instanceof Error ? e.message : String(e)} (failure ${failures}/${maxFailures})`);
+      opts.onError?.(`log of pod ${pod}: ${errorMessage(e)} (failure ${failures}/${maxFailures})`);
       if (failures >= maxFailures) {
         opts.onCutOff?.(`the log of pod ${pod} is cut off here: reading it failed ${failures} times in a row (kubectl logs may still show the rest)`);
         return;

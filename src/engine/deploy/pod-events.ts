@@ -10,6 +10,7 @@
  */
 import type { CoreV1Event } from '@kubernetes/client-node';
 import type { DeployContext, StageEvent } from './types.js';
+import { errorMessage } from '../errors.js';
 
 /** Events kept per stage (the newest). */
 export const MAX_STAGE_EVENTS = 20;
@@ -38,7 +39,7 @@ export async function podWarningEvents(ctx: Pick<DeployContext, 'client' | 'name
             };
           });
         } catch (error) {
-          ctx.logger.debug(`no events of pod ${pod}: ${error instanceof Error ? error.message : String(error)}`);
+          ctx.logger.debug(`no events of pod ${pod}: ${errorMessage(error)}`);
           return [];
         }
       }),

@@ -19,6 +19,7 @@ import type { ProjectSpec } from '../config/spec.js';
 import type { KubeClient } from '../kube/index.js';
 import type { Logger } from '../logger.js';
 import { LABEL_STAGE, stageLabelValue, stageObjectName, type DeployPlan } from '../plan/index.js';
+import { errorMessage } from '../errors.js';
 
 /** Label on code ConfigMaps (plan/bundle.ts). */
 const LABEL_CODE_HASH = 'bodywork.dev/code-hash';
@@ -95,7 +96,7 @@ export async function pruneProject(opts: PruneOptions): Promise<PruneResult> {
   const { client, logger, spec, plan, namespace: ns, signal } = opts;
   const result: PruneResult = { pruned: [], errors: [] };
   const fail = (what: string, e: unknown) => {
-    const msg = `could not ${what}: ${e instanceof Error ? e.message : String(e)}`;
+    const msg = `could not ${what}: ${errorMessage(e)}`;
     result.errors.push(msg);
     logger.warn(msg);
   };

@@ -28,6 +28,7 @@ import { RESOURCE_TYPES, apiVersionOf, keyOf, subresourceKind, subresourceVerbs 
 import { compileFilter, fromLabelSelector } from './selectors.js';
 import { type IncludeObject, toTable, wantsTable } from './tables.js';
 import { WatchHub, type WatchEventType } from './watch.js';
+import { errorMessage } from '../../engine/errors.js';
 
 export type { FaultOptions } from './faults.js';
 
@@ -884,7 +885,7 @@ export async function startApiServer(opts: ApiServerOptions): Promise<ApiServer>
     })().catch((e) => {
       if (e instanceof StatusError) sendStatus(res, e);
       else if (e instanceof HttpError) sendStatus(res, badRequest(e.message));
-      else sendStatus(res, internalError(e instanceof Error ? e.message : String(e)));
+      else sendStatus(res, internalError(errorMessage(e)));
       req.resume();
     });
   });

@@ -3,6 +3,7 @@
  * label selectors, owner references and the small pod predicates upstream keeps in
  * K pkg/api/v1/pod/util.go and K pkg/controller/controller_utils.go.
  */
+import { errorMessage } from '../../engine/errors.js';
 import { isStatusError } from '../apiserver/errors.js';
 import type { ClusterStore, KubeObject, OwnerReference } from '../types.js';
 
@@ -41,9 +42,8 @@ export function httpCode(err: unknown): number | undefined {
 export const isNotFound = (err: unknown): boolean => httpCode(err) === 404;
 export const isConflict = (err: unknown): boolean => httpCode(err) === 409;
 
-export function errorMessage(err: unknown): string {
-  return err instanceof Error ? err.message : String(err);
-}
+// One home for it (engine/errors.ts); re-exported for the sandbox's many users.
+export { errorMessage };
 
 export function keyOf(obj: KubeObject): string {
   return `${obj.metadata.namespace ?? ''}/${obj.metadata.name ?? ''}`;
