@@ -12,7 +12,8 @@ import { dagFlowchart, MAX_GANTT_BARS, mermaidText, stageGantt } from '../../src
 import { addSecret, clearSecrets } from '../../src/action/redact.js';
 import type { DeployResult, StageResult } from '../../src/engine/deploy/types.js';
 import type { DeployPlan } from '../../src/engine/plan/index.js';
-import { findChromium, launch, renderAll, type Rendered } from './support/mermaid-browser.js';
+import { chromiumNote, findChromium, launch } from '../support/chromium.js';
+import { renderAll, type Rendered } from './support/mermaid-browser.js';
 
 const T0 = Date.parse('2026-11-24T10:00:00Z');
 
@@ -166,7 +167,7 @@ describe("the README's example", () => {
 });
 
 const chromium = findChromium();
-const why = chromium ? `in ${chromium}` : 'SKIPPED: no Chromium on this machine (apt-get install chromium, or set BODYWORK_TEST_CHROMIUM)';
+const why = chromiumNote(chromium);
 // Said in the run's output too: a skipped block's title shows only in verbose reports.
 if (!chromium) console.warn(`mermaid.test.ts: the rendering tests are ${why}`);
 

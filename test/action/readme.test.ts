@@ -1,4 +1,4 @@
-import { readFileSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { parse } from 'yaml';
@@ -11,6 +11,14 @@ describe('the README', () => {
   it('lists exactly the inputs and outputs of action.yml (run `npm run docs` to regenerate)', () => {
     const readme = read('README.md');
     expect(withActionTables(readme, read('action.yml'))).toBe(readme);
+  });
+
+  it("shows the job summary's pictures, committed under docs/ (test/action/screenshots.test.ts makes them)", () => {
+    const readme = read('README.md');
+    for (const png of ['docs/summary-success.png', 'docs/summary-failure.png']) {
+      expect(readme).toContain(`](${png})`);
+      expect(existsSync(join(root, png)), png).toBe(true);
+    }
   });
 
   it('renders defaults, required inputs and pipes in descriptions', () => {
