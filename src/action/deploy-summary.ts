@@ -106,9 +106,14 @@ export function stagesOutput(result: DeployResult): Omit<StageResult, 'logTail' 
   });
 }
 
+/** The stage the failure line names: the first that did not succeed. */
+function firstBadStage(result: DeployResult): StageResult | undefined {
+  return result.stages.find((s) => s.status === 'failed' || s.status === 'rolled-back' || s.status === 'cancelled');
+}
+
 /** The one line a failed run ends with: the first stage that did not succeed, and why. */
 export function failureLine(result: DeployResult): string {
-  const bad = result.stages.find((s) => s.status === 'failed' || s.status === 'rolled-back' || s.status === 'cancelled');
+  const bad = firstBadStage(result);
   if (bad) {
     const verb = bad.status === 'rolled-back' ? 'was rolled back' : bad.status;
     return `stage '${bad.stage}' (step ${bad.step === 0 ? 'on failure' : bad.step}) ${verb}${bad.reason ? `: ${bad.reason}` : ''}`;
@@ -140,15 +145,16 @@ function link(url: string | undefined): string {
   return url ? `<a href="${escapeHtml(url)}">${escapeHtml(url)}</a>` : '';
 }
 
-function stageTable(result: DeployResult): string {
+/** `namedAbove`: the stage whose reason the failure line already gives. */
+function stageTable(result: DeployResult, namedAbove?: StageResult): string {
   return table(
     ['Step', 'Stage', 'Type', 'Result', 'Attempts', 'Duration', 'URL'],
     result.stages.map((s) => [
       s.step === 0 ? 'on failure' : String(s.step),
       code(s.stage),
       s.type,
-      // A skipped stage's reason is the failure line's (or 'not run'): said once, above, not on every row.
-      `${RESULT_ICON[s.status]}${s.reason && s.status !== 'succeeded' && s.status !== 'skipped' ? `<br>${escapeHtml(s.reason)}` : ''}`,
+      // Each reason said once: the failure line's stage and skipped stages (whose reason is the failure) get none here.
+      `${RESULT_ICON[s.status]}${s.reason && s !== namedAbove && s.status !== 'succeeded' && s.status !== 'skipped' ? `<br>${escapeHtml(s.reason)}` : ''}`,
       String(s.attempts),
       s.durationMs !== undefined ? formatDuration(s.durationMs) : '',
       s.publicUrl ? link(s.publicUrl) : s.url ? code(s.url) : '',
@@ -157,13 +163,15 @@ function stageTable(result: DeployResult): string {
 }
 
 function serviceTable(services: ServiceInfo[]): string {
+  // The public URL column only when a service has one: an empty column takes the width the long URLs need.
+  const publicUrls = services.some((s) => s.publicUrl);
   return table(
-    ['Stage', 'Ready', 'In-cluster URL', 'Public URL', 'Through <code>kubectl proxy</code>'],
+    ['Stage', 'Ready', 'In-cluster URL', ...(publicUrls ? ['Public URL'] : []), 'Through <code>kubectl proxy</code>'],
     services.map((s) => [
       `${code(s.stage)}${s.rolledBack ? '<br>rolled back: the previous version' : ''}`,
       s.readyReplicas !== undefined || s.replicas !== undefined ? `${s.readyReplicas ?? 0}/${s.replicas ?? '?'}` : '',
       code(s.url),
-      link(s.publicUrl),
+      ...(publicUrls ? [link(s.publicUrl)] : []),
       code(s.proxyUrl),
     ]),
   );
@@ -193,7 +201,7 @@ function failureSections(result: DeployResult, budget: number): string[] {
     if (s.logTail && s.logTail.length > 0) {
       const room = Math.min(LOG_TAIL_BYTES, budget - 1024);
       if (room < 256) break;
-      parts.push(`### Last log lines of ${code(s.stage)} (${s.status})\n\n${pre(lastBytes(s.logTail.join('\n'), room))}`);
+      parts.push(`### Last log lines of ${code(s.stage)} (${s.status})\n\n${pre(underSources(lastBytes(s.logTail.join('\n'), room)))}`);
     }
     if (s.events && s.events.length > 0) parts.push(`### Kubernetes events of ${code(s.stage)}'s pods\n\n${eventTable(s.events)}`);
     const section = parts.join('\n');
@@ -213,7 +221,7 @@ export function renderDeploySummary(plan: DeployPlan, result: DeployResult, cont
   tables.push(headerTable(result.project, result.namespace, context, [['Image', code(plan.image)], ['Duration', formatDuration(result.durationMs)]]));
   tables.push(renderDiagrams(plan, result));
   tables.push('### Stages\n');
-  tables.push(stageTable(result));
+  tables.push(stageTable(result, ok ? undefined : firstBadStage(result)));
   const services = serviceInfos(plan, result);
   if (services.length > 0) {
     tables.push('### Services\n');
@@ -224,6 +232,26 @@ export function renderDeploySummary(plan: DeployPlan, result: DeployResult, cont
   const sections = ok ? [] : failureSections(result, SUMMARY_LIMIT_BYTES - Buffer.byteLength(fixed) - 2048);
   const text = [title, ...(failure !== undefined ? [failure] : []), ...sections, ...tables].join('\n');
   return Buffer.byteLength(text) > SUMMARY_LIMIT_BYTES ? truncateBytes(text, SUMMARY_LIMIT_BYTES - 1024) : text;
+}
+
+/**
+ * A log tail's lines, which the engine keeps as `<pod>: <line>` (`<pod>/<container>: ` for init containers), under one
+ * `── <pod> ──` line per pod instead: a 40-character pod name on every line pushed the lines themselves out of view.
+ */
+function underSources(text: string): string {
+  const out: string[] = [];
+  let current: string | undefined;
+  for (const line of text.split('\n')) {
+    const cut = line.indexOf(': ');
+    const source = cut > 0 && !line.slice(0, cut).includes(' ') ? line.slice(0, cut) : undefined;
+    if (source === undefined) {
+      out.push(line);
+      continue;
+    }
+    if (source !== current) out.push(`── ${(current = source)} ──`);
+    out.push(line.slice(cut + 2));
+  }
+  return out.join('\n');
 }
 
 /** The last lines of `text` within `maxBytes` (escaping grows text up to 6x, so the budget is divided). */

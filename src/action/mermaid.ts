@@ -145,6 +145,32 @@ function taskText(text: string): string {
   return t.startsWith('#') ? t : `#${t.codePointAt(0)};${t.slice(1)}`;
 }
 
+/** Gantt bar colours matching the flowchart's classes: succeeded (done) green, failed (crit) red, cancelled (active) orange. */
+const GANTT_COLOURS = {
+  doneTaskBkgColor: '#dafbe1',
+  doneTaskBorderColor: '#1a7f37',
+  critBkgColor: '#ffebe9',
+  critBorderColor: '#cf222e',
+  activeTaskBkgColor: '#fff1e5',
+  activeTaskBorderColor: '#bc4c00',
+  // Text in the bars: dark on the pale colours (Mermaid's default is white, for its dark default bars).
+  taskTextColor: '#1f2328',
+  taskTextLightColor: '#1f2328',
+  taskTextDarkColor: '#1f2328',
+};
+
+/** Axis ticks at a round interval giving at most about 10 ticks (Mermaid's own choice repeats labels on short runs). */
+export function tickInterval(spanMs: number): string {
+  const steps: [number, string][] = [
+    [1, 'second'], [2, 'second'], [5, 'second'], [10, 'second'], [15, 'second'], [30, 'second'],
+    [1, 'minute'], [2, 'minute'], [5, 'minute'], [10, 'minute'], [15, 'minute'], [30, 'minute'],
+    [1, 'hour'], [2, 'hour'], [3, 'hour'], [6, 'hour'], [12, 'hour'],
+  ];
+  const unitMs: Record<string, number> = { second: 1000, minute: 60_000, hour: 3_600_000 };
+  const fit = steps.find(([n, unit]) => spanMs / (n * unitMs[unit]) <= 10);
+  return fit ? `${fit[0]}${fit[1]}` : '1day';
+}
+
 /**
  * When each stage ran, as a `gantt` (`dateFormat x`: epoch milliseconds, shown as the reader's local time): one bar per
  * stage that ran, a section per step; with more than MAX_GANTT_BARS, one bar per step (`grouped`). Undefined when no
@@ -172,7 +198,17 @@ export function stageGantt(result: DeployResult): { text: string; grouped: boole
     });
   }
   bars.sort((a, b) => a.order - b.order || a.start - b.start);
-  const lines = ['gantt', '  title Stage timeline', '  dateFormat x', '  axisFormat %H:%M:%S', '  todayMarker off'];
+  const span = Math.max(...bars.map((b) => b.end)) - Math.min(...bars.map((b) => b.start));
+  const lines = [
+    // Our own fixed directive (no stage text can make one): the bars in the DAG's colours, not grey and bright red.
+    `%%{init: ${JSON.stringify({ themeVariables: GANTT_COLOURS })}}%%`,
+    'gantt',
+    '  title Stage timeline',
+    '  dateFormat x',
+    '  axisFormat %H:%M:%S',
+    `  tickInterval ${tickInterval(span)}`,
+    '  todayMarker off',
+  ];
   let section: string | undefined;
   bars.forEach((b, i) => {
     if (b.section !== section) lines.push(`  section ${(section = b.section)}`);

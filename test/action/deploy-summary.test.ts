@@ -71,7 +71,7 @@ describe('the deploy summary', () => {
     const order = [
       '## ❌ Bodywork deploy: p failed',
       '**Failure:** stage &#39;a&#39; (step 1) failed: exit code 1',
-      '### Last log lines of <code>a</code> (failed)\n\n<pre>a-x1: loading &lt;img src=x onerror=alert(1)&gt;\na-x1: ::error::forged &#124; &#42;&#42;bold&#42;&#42;</pre>',
+      '### Last log lines of <code>a</code> (failed)\n\n<pre>── a-x1 ──\nloading &lt;img src=x onerror=alert(1)&gt;\n::error::forged &#124; &#42;&#42;bold&#42;&#42;</pre>',
       "### Kubernetes events of <code>a</code>'s pods",
       '<tr><td><code>Pod/a-x1</code></td><td>FailedScheduling</td><td>0/1 nodes are available: 1 Insufficient cpu. &lt;script&gt;</td><td>3</td></tr>',
       '<tr><td>Project</td><td><code>p</code></td></tr>',

@@ -8,7 +8,7 @@ import { join } from 'node:path';
 import type { Browser } from 'puppeteer-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { renderDeploySummary, renderPreviewComment } from '../../src/action/deploy-summary.js';
-import { dagFlowchart, MAX_GANTT_BARS, mermaidText, stageGantt } from '../../src/action/mermaid.js';
+import { dagFlowchart, MAX_GANTT_BARS, mermaidText, stageGantt, tickInterval } from '../../src/action/mermaid.js';
 import { addSecret, clearSecrets } from '../../src/action/redact.js';
 import type { DeployResult, StageResult } from '../../src/engine/deploy/types.js';
 import type { DeployPlan } from '../../src/engine/plan/index.js';
@@ -144,11 +144,27 @@ describe('the Mermaid text', () => {
     const at = (s: string) => summary.indexOf(s);
     expect(at('**Failure:**')).toBeLessThan(at('### DAG'));
     expect(at('### DAG\n\n```mermaid\nflowchart LR')).toBeGreaterThan(0);
-    expect(at('### Timeline\n\n```mermaid\ngantt')).toBeGreaterThan(at('### DAG'));
+    expect(at('### Timeline\n\n```mermaid\n%%{init: ')).toBeGreaterThan(at('### DAG'));
+    expect(summary).toContain('}}%%\ngantt\n');
     expect(at('### Stages')).toBeGreaterThan(at('### Timeline'));
     expect(fences(summary)).toHaveLength(2);
     const comment = renderPreviewComment(plan, result, { workspace: '.' });
     expect(fences(comment)).toEqual(fences(summary));
+  });
+});
+
+describe('the timeline axis', () => {
+  it('ticks at a round interval, at most about 10 ticks, whatever the run took', () => {
+    expect([800, 8_000, 45_000, 7 * 60_000, 50 * 60_000, 5 * 3_600_000, 3 * 86_400_000, 10 * 86_400_000].map(tickInterval)).toEqual([
+      '1second',
+      '1second',
+      '5second',
+      '1minute',
+      '5minute',
+      '30minute',
+      '12hour',
+      '1day',
+    ]);
   });
 });
 
