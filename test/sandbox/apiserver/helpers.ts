@@ -8,6 +8,7 @@ import { Readable } from 'node:stream';
 import { KubeConfig } from '@kubernetes/client-node';
 import { createClusterStore, startApiServer, type ApiServer, type ApiServerOptions, type SandboxStore } from '../../../src/sandbox/apiserver/index.js';
 import { sandboxKubeconfig, writeKubeconfig, type SandboxEndpoint } from '../../../src/sandbox/kubeconfig.js';
+import { eventually } from '../../support/eventually.js';
 
 export interface Harness {
   store: SandboxStore;
@@ -100,14 +101,9 @@ export async function expectStatus(p: Promise<unknown>): Promise<any> {
   throw new Error('expected the call to fail');
 }
 
-export async function until<T>(f: () => T | undefined | false | Promise<T | undefined | false>, timeoutMs = 5000): Promise<T> {
-  const end = Date.now() + timeoutMs;
-  for (;;) {
-    const v = await f();
-    if (v) return v;
-    if (Date.now() > end) throw new Error('condition not met in time');
-    await new Promise((r) => setTimeout(r, 20));
-  }
+/** Polls until `f` returns a truthy value (test/support/eventually.ts). */
+export function until<T>(f: () => T | undefined | false | Promise<T | undefined | false>, timeoutMs = 60_000): Promise<T> {
+  return eventually(f, 'the condition', timeoutMs, 20);
 }
 
 export const deployment = (name: string, image = 'nginx:1.27', labels: Record<string, string> = { app: name }) => ({

@@ -106,7 +106,7 @@ describe('watch', () => {
     const start = h.store.resourceVersion();
     const w1 = await watch('/api/v1/namespaces/default/configmaps', { resourceVersion: start, timeoutSeconds: 1 });
     await core.createNamespacedConfigMap({ namespace: 'default', body: cm('cut-1') });
-    await until(() => w1.ended, 4000);
+    await until(() => w1.ended);
     const last = w1.events.filter((e) => e.type !== 'BOOKMARK').at(-1)!.rv!;
     await core.createNamespacedConfigMap({ namespace: 'default', body: cm('cut-2') });
     const w2 = await watch('/api/v1/namespaces/default/configmaps', { resourceVersion: last });
@@ -129,12 +129,12 @@ describe('watch', () => {
 
   it('sends BOOKMARKs carrying only the resourceVersion when allowed', async () => {
     const w = await watch('/api/v1/namespaces/default/pods', { allowWatchBookmarks: true, resourceVersion: h.store.resourceVersion() });
-    await until(() => w.events.some((e) => e.type === 'BOOKMARK'), 3000);
+    await until(() => w.events.some((e) => e.type === 'BOOKMARK'));
     const b = w.events.find((e) => e.type === 'BOOKMARK')!;
     expect(b.obj).toEqual({ kind: 'Pod', apiVersion: 'v1', metadata: { resourceVersion: h.store.resourceVersion() } });
     w.abort.abort();
     const none = await watch('/api/v1/namespaces/default/services', { resourceVersion: h.store.resourceVersion(), timeoutSeconds: 1 });
-    await until(() => none.ended, 4000);
+    await until(() => none.ended);
     expect(none.events).toEqual([]);
   });
 
@@ -201,7 +201,7 @@ describe('a server stopping with watches open', () => {
         return { abort, bookmarks: () => bookmarks };
       }),
     );
-    await until(() => streams.every((st) => st.bookmarks() > 0), 10_000);
+    await until(() => streams.every((st) => st.bookmarks() > 0));
     // A write after the end would be an uncaught exception here, failing this file.
     await own.close();
     await new Promise((resolve) => setTimeout(resolve, 100));

@@ -2,6 +2,7 @@
 import fs from 'node:fs';
 import * as k8s from '@kubernetes/client-node';
 import type { Sandbox } from '../../../src/sandbox/index.js';
+import { eventually } from '../../support/eventually.js';
 
 export interface Clients {
   core: k8s.CoreV1Api;
@@ -15,21 +16,9 @@ export function clients(sb: Sandbox): Clients {
   return { core: kc.makeApiClient(k8s.CoreV1Api), apps: kc.makeApiClient(k8s.AppsV1Api), batch: kc.makeApiClient(k8s.BatchV1Api) };
 }
 
-/** Polls until `fn` returns a truthy value; fails with `what` and the last value. */
-export async function until<T>(fn: () => Promise<T | undefined | false | null> | T | undefined | false | null, what: string, timeoutMs = 30_000): Promise<T> {
-  const end = Date.now() + timeoutMs;
-  let last: unknown;
-  for (;;) {
-    try {
-      const v = await fn();
-      if (v) return v;
-      last = v;
-    } catch (err) {
-      last = err;
-    }
-    if (Date.now() > end) throw new Error(`timed out waiting for ${what}; last: ${last instanceof Error ? last.message : JSON.stringify(last)}`);
-    await new Promise((r) => setTimeout(r, 150));
-  }
+/** Polls until `fn` returns a truthy value; fails with `what` and the last value (test/support/eventually.ts). */
+export function until<T>(fn: () => Promise<T | undefined | false | null> | T | undefined | false | null, what: string, timeoutMs = 60_000): Promise<T> {
+  return eventually(fn, what, timeoutMs, 150);
 }
 
 /** Children of this process (pid -> command line), from /proc. */
