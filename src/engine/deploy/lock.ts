@@ -17,7 +17,7 @@
  */
 import { hostname } from 'node:os';
 import type { V1Lease, V1MicroTime } from '@kubernetes/client-node';
-import { KubeApiError, WaitTimeoutError, waitForObject, type KubeClient, type Manifest } from '../kube/index.js';
+import { isKubeStatus, WaitTimeoutError, waitForObject, type KubeClient, type Manifest } from '../kube/index.js';
 import type { Logger } from '../logger.js';
 import { LABEL_MANAGED_BY, LABEL_PART_OF, MANAGED_BY } from '../plan/index.js';
 import { errorMessage } from '../errors.js';
@@ -138,7 +138,7 @@ export async function acquireLock(opts: LockOptions): Promise<DeployLock> {
     try {
       return await client.call('update', target, ({ coordination }) => coordination.replaceNamespacedLease({ name, namespace, body: lease }), { signal: callSignal, idempotent: true });
     } catch (e) {
-      if (e instanceof KubeApiError && (e.statusCode === 409 || e.statusCode === 404)) return undefined;
+      if (isKubeStatus(e, 409) || isKubeStatus(e, 404)) return undefined;
       throw e;
     }
   };
@@ -153,7 +153,7 @@ export async function acquireLock(opts: LockOptions): Promise<DeployLock> {
       // A retried create that met AlreadyExists reads the Lease back: it may be another run's.
       return created.spec?.holderIdentity === holder ? created : undefined;
     } catch (e) {
-      if (e instanceof KubeApiError && e.statusCode === 409) return undefined;
+      if (isKubeStatus(e, 409)) return undefined;
       throw e;
     }
   };
@@ -289,9 +289,9 @@ export async function acquireLock(opts: LockOptions): Promise<DeployLock> {
           logger.debug(`released the deploy lock in namespace=${namespace}`);
           return;
         } catch (e) {
-          if (e instanceof KubeApiError && e.statusCode === 404) return;
+          if (isKubeStatus(e, 404)) return;
           let why = e;
-          if (e instanceof KubeApiError && e.statusCode === 409) {
+          if (isKubeStatus(e, 409)) {
             try {
               const fresh = await client.find<V1Lease>('Lease', namespace, name);
               if (fresh === undefined || fresh.spec?.holderIdentity !== holder) return;

@@ -6,7 +6,7 @@
  * cannot be changed, and one with that name already holds exactly that content).
  */
 import type { KubernetesObject } from '@kubernetes/client-node';
-import { KubeApiError, type Manifest } from '../kube/index.js';
+import { isKubeStatus, type Manifest } from '../kube/index.js';
 import { LABEL_PREVIEW_PR, type PlannedObject } from '../plan/index.js';
 import type { DeployContext } from './types.js';
 import { enforcedLevel } from './pod-security.js';
@@ -39,7 +39,7 @@ async function createIfMissing(ctx: NamespaceSetupContext, obj: PlannedObject): 
     await ctx.client.create(obj as unknown as Manifest, { signal: ctx.signal });
     return true;
   } catch (e) {
-    if (e instanceof KubeApiError && e.statusCode === 409) return false;
+    if (isKubeStatus(e, 409)) return false;
     throw e;
   }
 }
@@ -83,7 +83,7 @@ async function markPreview(ctx: NamespaceSetupContext, existing: KubernetesObjec
     await ctx.client.apply({ apiVersion: 'v1', kind: 'Namespace', metadata: { name: ctx.namespace, labels: want.labels, annotations: want.annotations } } as Manifest, { signal: ctx.signal });
   } catch (e) {
     // A kubeconfig user without `patch` on namespaces can still deploy: the preview is only missed by sweeps.
-    if (!(e instanceof KubeApiError && e.statusCode === 403)) throw e;
+    if (!isKubeStatus(e, 403)) throw e;
     ctx.logger.warn(`could not label namespace=${ctx.namespace} as a preview (no patch permission on namespaces): sweep-previews will not find it`);
   }
 }

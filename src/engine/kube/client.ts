@@ -32,7 +32,7 @@ import {
 // Not re-exported by the package index; the package has no `exports` map, so the deep import is allowed.
 import { ObjectSerializer } from '@kubernetes/client-node/dist/serializer.js';
 import { nullLogger, type Logger } from '../logger.js';
-import { KubeApiError, pluralOf, type KubeTarget, type KubeVerb } from './errors.js';
+import { isKubeStatus, pluralOf, type KubeTarget, type KubeVerb } from './errors.js';
 import { withRetry } from './retry.js';
 
 /** Any object to send: apiVersion, kind, metadata and whatever else its kind has. */
@@ -352,7 +352,7 @@ export class KubeClient {
     try {
       return await this.get<T>(kind, namespace, name, opts);
     } catch (e) {
-      if (e instanceof KubeApiError && e.statusCode === 404) return undefined;
+      if (isKubeStatus(e, 404)) return undefined;
       throw e;
     }
   }
@@ -405,7 +405,7 @@ export class KubeClient {
       );
       return true;
     } catch (e) {
-      if (e instanceof KubeApiError && e.statusCode === 404) return false;
+      if (isKubeStatus(e, 404)) return false;
       throw e;
     }
   }
