@@ -4,3 +4,11 @@
 export function errorMessage(e: unknown): string {
   return e instanceof Error ? e.message : String(e);
 }
+
+/** Why a run was aborted, for messages: the signal's own reason when it gave one, else `cancelled`. */
+export function abortMessage(signal: AbortSignal): string {
+  const r: unknown = signal.reason;
+  if (r instanceof Error && r.name !== 'AbortError') return r.message;
+  if (typeof r === 'string' && r !== '') return r;
+  return 'cancelled';
+}

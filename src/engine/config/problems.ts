@@ -32,14 +32,3 @@ export function sortProblems(problems: ConfigProblem[]): ConfigProblem[] {
       a.file.localeCompare(b.file) || (a.line ?? 0) - (b.line ?? 0) || (a.column ?? 0) - (b.column ?? 0) || a.message.localeCompare(b.message),
   );
 }
-
-/** Thrown when a project has at least one error; carries every problem found (warnings included). */
-export class ConfigError extends Error {
-  readonly problems: ConfigProblem[];
-  constructor(problems: ConfigProblem[]) {
-    const errors = problems.filter((p) => p.severity === 'error');
-    super(`${errors.length} configuration problem${errors.length === 1 ? '' : 's'}:\n${sortProblems(errors).map(formatProblem).join('\n')}`);
-    this.name = 'ConfigError';
-    this.problems = sortProblems(problems);
-  }
-}

@@ -32,7 +32,7 @@ import { podWarningEvents, withPullFailure } from './pod-events.js';
 import { containerStarted, emitStageLine, podFinished } from './stage-log.js';
 import type { BatchStageRunner, DeployContext, StageResult } from './types.js';
 import { enforcedViolation, podSecurityReason } from './pod-security.js';
-import { errorMessage } from '../errors.js';
+import { abortMessage, errorMessage } from '../errors.js';
 
 /** Lines kept per attempt for a failed stage's `logTail`. */
 export const LOG_TAIL_LINES = 20;
@@ -66,14 +66,6 @@ async function jobFinished(ctx: Pick<DeployContext, 'client' | 'namespace'>, job
   if (jobOutcome(job) !== undefined || (job.status?.succeeded ?? 0) > 0) return true;
   const { items } = await ctx.client.list<V1Pod>('Pod', ctx.namespace, { labelSelector: `job-name=${job.metadata?.name}` });
   return items.some((p) => p.status?.phase === 'Succeeded');
-}
-
-/** A reason, for messages, of why the run was aborted. */
-export function abortMessage(signal: AbortSignal): string {
-  const r: unknown = signal.reason;
-  if (r instanceof Error && r.name !== 'AbortError') return r.message;
-  if (typeof r === 'string' && r !== '') return r;
-  return 'cancelled';
 }
 
 function containerStatus(pod: V1Pod): V1ContainerStatus | undefined {

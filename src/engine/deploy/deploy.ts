@@ -12,7 +12,7 @@ import type { ProjectSpec } from '../config/spec.js';
 import type { KubeClient } from '../kube/index.js';
 import type { Logger } from '../logger.js';
 import { LABEL_PART_OF, type DeployPlan, type PlannedBatchStage, type PlannedStage } from '../plan/index.js';
-import { abortMessage, cleanupStageJobs, runBatchStage } from './batch-stage.js';
+import { cleanupStageJobs, runBatchStage } from './batch-stage.js';
 import { needsIngressClass, resolveIngressClass, withIngressClass } from './ingress-class.js';
 import { applySecretValues, type SecretValues } from './input-secrets.js';
 import { acquireLock, DEFAULT_LOCK_TIMEOUT_MS, defaultHolder, LockTimeoutError, type DeployLock } from './lock.js';
@@ -23,7 +23,7 @@ import { checkSecrets } from './secrets.js';
 import { runServiceStage } from './service-stage.js';
 import { stopStaleRun } from './stale-run.js';
 import type { BatchStageRunner, DeployContext, DeployResult, ServiceStageRunner, StageResult } from './types.js';
-import { errorMessage } from '../errors.js';
+import { abortMessage, errorMessage } from '../errors.js';
 
 /** The env var the run_on_failure stage gets the failure reason in (Bodywork's name). */
 export const EXCEPTION_MESSAGE_ENV = 'EXCEPTION_MESSAGE';
