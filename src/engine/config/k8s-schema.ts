@@ -13,7 +13,7 @@ import { isExtendedResource, isQuantity, parseQuantity } from '../kube/quantity.
 import type { ProblemList } from './collect.js';
 import { describe } from './load-yaml.js';
 import { quoteValue } from './quote.js';
-import { isQualifiedName } from './rules.js';
+import { isQualifiedName } from '../kube/names.js';
 import type { SourceRef } from './spec.js';
 import { nearest } from './suggest.js';
 

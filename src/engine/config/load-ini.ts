@@ -14,7 +14,6 @@ import { type IniDocument, type IniEntry, type IniSection, parseIni, unquote } f
 import {
   ENV_NAME_EXPECTED,
   IMAGE_EXPECTED,
-  isDns1123Subdomain,
   isEnvVarName,
   isImageReference,
   KUBERNETES_NAME_EXPECTED,
@@ -25,6 +24,7 @@ import {
   parseWholeNumber,
   SECRET_NAME_EXPECTED,
 } from './rules.js';
+import { isDns1123Subdomain } from '../kube/names.js';
 import { hasNameCharacters } from '../plan/names.js';
 import type { ProjectSpec, SecretRef, SourceRef, StageSpec } from './spec.js';
 import { nearest } from './suggest.js';

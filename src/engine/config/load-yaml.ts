@@ -12,8 +12,6 @@ import { checkStageNames, describeNumberRule, NUMBER_RULES, type NumberRule, Pro
 import {
   ENV_NAME_EXPECTED,
   IMAGE_EXPECTED,
-  isDns1123Label,
-  isDns1123Subdomain,
   isEnvVarName,
   isImageReference,
   KUBERNETES_NAME_EXPECTED,
@@ -21,6 +19,7 @@ import {
   lowerCaseLogLevel,
   SECRET_NAME_EXPECTED,
 } from './rules.js';
+import { isDns1123Label, isDns1123Subdomain } from '../kube/names.js';
 import { hasNameCharacters } from '../plan/names.js';
 import type { BatchSpec, ProjectSpec, SecretRef, ServiceSpec, SourceRef, StageSpec } from './spec.js';
 import { nearest } from './suggest.js';

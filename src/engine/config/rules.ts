@@ -51,28 +51,6 @@ export function isImageReference(image: string): boolean {
   return (domain === undefined ? 0 : domain.length + 1) + path.length <= 255;
 }
 
-/** Kubernetes DNS-1123 subdomain (Secret, ConfigMap names): lower-case alphanumerics, `-` and `.`, at most 253. */
-export function isDns1123Subdomain(name: string): boolean {
-  return name.length <= 253 && /^[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$/.test(name);
-}
-
-/**
- * A Kubernetes qualified name (label and annotation keys, extended resource names): an optional DNS-1123 subdomain
- * prefix and `/`, then at most 63 of `[A-Za-z0-9_.-]`, alphanumeric at both ends.
- */
-export function isQualifiedName(key: string): boolean {
-  const slash = key.lastIndexOf('/');
-  const prefix = slash >= 0 ? key.slice(0, slash) : undefined;
-  const name = slash >= 0 ? key.slice(slash + 1) : key;
-  if (prefix !== undefined && !isDns1123Subdomain(prefix)) return false;
-  return name.length <= 63 && /^[A-Za-z0-9]([-A-Za-z0-9_.]*[A-Za-z0-9])?$/.test(name);
-}
-
-/** Kubernetes DNS-1123 label (Namespace, Service names): lower-case alphanumerics and `-`, at most 63. */
-export function isDns1123Label(name: string): boolean {
-  return name.length <= 63 && /^[a-z0-9]([-a-z0-9]*[a-z0-9])?$/.test(name);
-}
-
 /** A portable environment variable name: letters, digits and `_`, not starting with a digit. */
 export function isEnvVarName(name: string): boolean {
   return /^[A-Za-z_][A-Za-z0-9_]*$/.test(name);

@@ -3,7 +3,7 @@
  * `secret create` arguments. One parser, so every problem is an error naming where the bad entry was written (a line,
  * a flag), never its value, before anything is written to the cluster.
  */
-import { isDns1123Subdomain } from './rules.js';
+import { isDns1123Subdomain } from '../kube/names.js';
 
 /** One Kubernetes Secret to create from the input. */
 export interface SecretInput {

@@ -26,7 +26,8 @@
  */
 
 import type { ProjectSpec } from '../config/spec.js';
-import { isLabelValue, prefixesStageNames, toDnsLabel } from './names.js';
+import { isLabelValue } from '../kube/names.js';
+import { prefixesStageNames, toDnsLabel } from './names.js';
 
 export const MANAGED_BY = 'bodywork-deploy';
 

@@ -10,36 +10,16 @@
  */
 import { createHash } from 'node:crypto';
 import type { ProjectSpec } from '../config/spec.js';
+import { MAX_NAME_LENGTH } from '../kube/names.js';
 
-/** Longest DNS label, label value and Service name. */
-export const MAX_NAME_LENGTH = 63;
 /** Hex characters of the hash suffix appended to names that had to be shortened. */
 const HASH_LENGTH = 8;
 /** Prefix for names that would otherwise start with a digit (Service names must start with a letter). */
 const LEADING_DIGIT_PREFIX = 'bw-';
 
-const DNS_1035_LABEL = /^[a-z]([-a-z0-9]*[a-z0-9])?$/;
-const DNS_1123_LABEL = /^[a-z0-9]([-a-z0-9]*[a-z0-9])?$/;
-const LABEL_VALUE = /^(([A-Za-z0-9][-A-Za-z0-9_.]*)?[A-Za-z0-9])?$/;
-
 /** A short, stable hex digest of `text` (SHA-256), `length` characters long. */
 export function shortHash(text: string | Buffer, length = HASH_LENGTH): string {
   return createHash('sha256').update(text).digest('hex').slice(0, length);
-}
-
-/** True when `name` is a DNS-1035 label: valid for every stage object, Services included. */
-export function isDns1035Label(name: string): boolean {
-  return name.length <= MAX_NAME_LENGTH && DNS_1035_LABEL.test(name);
-}
-
-/** True when `name` is a DNS-1123 label (namespaces): like DNS-1035 but may start with a digit. */
-export function isDns1123Label(name: string): boolean {
-  return name.length <= MAX_NAME_LENGTH && DNS_1123_LABEL.test(name);
-}
-
-/** True when `value` is a valid label value (at most 63 characters of `[A-Za-z0-9_.-]`, alphanumeric at both ends, or empty). */
-export function isLabelValue(value: string): boolean {
-  return value.length <= MAX_NAME_LENGTH && LABEL_VALUE.test(value);
 }
 
 /** Lower-cases and replaces every run of characters other than `[a-z0-9-]` with `-`, trimming `-` at both ends. */

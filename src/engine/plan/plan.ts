@@ -21,14 +21,14 @@ import type {
   V1Volume,
   V1VolumeMount,
 } from '@kubernetes/client-node';
-import { isDns1123Subdomain } from '../config/rules.js';
+import { isDns1123Label, isDns1123Subdomain } from '../kube/names.js';
 import type { ProjectSpec, StageSpec } from '../config/spec.js';
 import { CODE_MOUNT_PATH, notebookEnv, PROJECT_MOUNT_PATH, stageCommand, WORKING_COPY_VOLUME_NAME } from './command.js';
 import { checkGitSource, gitCode } from './git-source.js';
 import { ANNOTATION_PREVIEW_REPOSITORY, ANNOTATION_STAGE, LABEL_PART_OF, LABEL_PREVIEW_PR, projectLabels, runAnnotations, stageLabels, stageLabelValue, stageSelector } from './labels.js';
 import { checkPullSecretNames, pullSecretsField } from './pull-secrets.js';
 import { limitSetting, progressDeadlineSeconds, scriptLimit, serviceProbes, startupCheck, startupGraceSeconds } from './limits.js';
-import { isDns1123Label, runJobName, stageObjectName, toDnsLabel } from './names.js';
+import { runJobName, stageObjectName, toDnsLabel } from './names.js';
 import { applyPodOverrides, planOverrides } from './overrides.js';
 import type {
   CodeBundle,

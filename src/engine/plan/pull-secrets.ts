@@ -8,7 +8,7 @@
  * an account's pull secrets only into pods that name none, and only at pod creation).
  */
 import type { V1PodSpec } from '@kubernetes/client-node';
-import { isDns1123Subdomain } from '../config/rules.js';
+import { isDns1123Subdomain } from '../kube/names.js';
 
 /** The Secret `registry-server`/`registry-username`/`registry-password` are stored in. */
 export const REGISTRY_SECRET = 'bodywork-registry';

@@ -2,13 +2,13 @@ import { describe, expect, it } from 'vitest';
 
 import { describeNumberRule, NUMBER_RULES, satisfiesNumberRule } from '../../../src/engine/config/collect.js';
 import {
-  isDns1123Subdomain,
   isEnvVarName,
   isImageReference,
   parseDecimal,
   parseIniBoolean,
   parseWholeNumber,
 } from '../../../src/engine/config/rules.js';
+import { isDns1123Subdomain } from '../../../src/engine/kube/names.js';
 import { editDistance, nearest } from '../../../src/engine/config/suggest.js';
 
 describe('isImageReference', () => {

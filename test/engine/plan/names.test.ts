@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { isDns1035Label, isDns1123Label, isLabelValue, shorten, stageObjectName, toDnsLabel, toDnsName, withSuffix } from '../../../src/engine/plan/index.js';
+import { isDns1035Label, isDns1123Label, isLabelValue } from '../../../src/engine/kube/names.js';
+import { shorten, stageObjectName, toDnsLabel, toDnsName, withSuffix } from '../../../src/engine/plan/index.js';
 
 describe('toDnsName', () => {
   it.each([
