@@ -86,10 +86,13 @@ describe('controllers with the kubelet', () => {
       const s = e?.subsets?.[0];
       return s?.addresses?.length === 1 && s?.notReadyAddresses?.length === 1 && e;
     }, 'endpoints');
+    // Each pod's own address (on the host network, a loopback address per pod: network/loopback.ts).
+    const podIP = (name: string) => h.store.find('pods', 'default', name)?.status?.podIP;
+    expect(podIP('good')).not.toBe(podIP('bad'));
     expect(ep.subsets).toEqual([
       {
-        addresses: [{ ip: '127.0.0.1', nodeName: 'sandbox', targetRef: expect.objectContaining({ kind: 'Pod', name: 'good', namespace: 'default' }) }],
-        notReadyAddresses: [{ ip: '127.0.0.1', nodeName: 'sandbox', targetRef: expect.objectContaining({ kind: 'Pod', name: 'bad' }) }],
+        addresses: [{ ip: podIP('good'), nodeName: 'sandbox', targetRef: expect.objectContaining({ kind: 'Pod', name: 'good', namespace: 'default' }) }],
+        notReadyAddresses: [{ ip: podIP('bad'), nodeName: 'sandbox', targetRef: expect.objectContaining({ kind: 'Pod', name: 'bad' }) }],
         ports: [{ name: 'http', port: 8080, protocol: 'TCP' }],
       },
     ]);

@@ -69,7 +69,8 @@ describe('kubelet', () => {
       ['ContainersReady', 'False', 'PodCompleted'],
       ['PodScheduled', 'True', ''],
     ]);
-    expect(p.status).toMatchObject({ hostIP: '127.0.0.1', podIP: '127.0.0.1', qosClass: 'BestEffort' });
+    // On the host network each pod still gets an address of its own (network/loopback.ts).
+    expect(p.status).toMatchObject({ hostIP: '127.0.0.1', podIP: expect.stringMatching(/^127\.1\.\d+\.\d+$/), qosClass: 'BestEffort' });
     expect(p.status.startTime).toMatch(/Z$/);
     const cs = p.status.containerStatuses[0];
     expect(cs).toMatchObject({ name: 'c', ready: false, started: false, restartCount: 0, image: 'docker.io/library/busybox:latest', lastState: {} });
@@ -177,7 +178,7 @@ describe('kubelet', () => {
   it('probes: readiness over HTTP and TCP, liveness restarts, startup gates readiness', async () => {
     const port = await freePort();
     const closed = await freePort();
-    const server = `require('http').createServer((q,s)=>{s.writeHead(q.url==='/healthz'?200:500);s.end('ok')}).listen(+process.env.PORT,'127.0.0.1')`;
+    const server = `require('http').createServer((q,s)=>{s.writeHead(q.url==='/healthz'?200:500);s.end('ok')}).listen(+process.env.PORT)`;
     h.store.create(
       'pods',
       'default',
@@ -199,7 +200,7 @@ describe('kubelet', () => {
     h.store.create('pods', 'default', pod('tcpfail', [{ name: 'c', command: ['sleep', '300'], readinessProbe: { tcpSocket: { port: closed }, periodSeconds: 1 } }]));
     await waitFor(h.store, () => eventsFor(h.store, 'default', 'tcpfail').some((e) => e.reason === 'Unhealthy'), 'Unhealthy');
     const ev = eventsFor(h.store, 'default', 'tcpfail').find((e) => e.reason === 'Unhealthy')!;
-    expect(ev.message).toBe(`Readiness probe failed: dial tcp 127.0.0.1:${closed}: connect: connection refused`);
+    expect(ev.message).toBe(`Readiness probe failed: dial tcp ${getPod('tcpfail').status.podIP}:${closed}: connect: connection refused`);
     expect(ev.type).toBe('Warning');
     expect(status('tcpfail').ready).toBe(false);
     expect(getPod('tcpfail').status.phase).toBe('Running');
@@ -213,7 +214,7 @@ describe('kubelet', () => {
   it('probes readiness as soon as the startup probe passes, not a readiness period later (as upstream\'s status sync does)', async () => {
     const port = await freePort();
     // The readiness period (150 s) is longer than the wait below: only the trigger on startup can make the pod Ready.
-    const server = `require('net').createServer(()=>{}).listen(+process.env.PORT,'127.0.0.1')`;
+    const server = `require('net').createServer(()=>{}).listen(+process.env.PORT)`;
     h.store.create(
       'pods',
       'default',
