@@ -4,7 +4,7 @@
  * and nothing written to the cluster.
  */
 import { describe, expect, it } from 'vitest';
-import { batchProject, httpServer, namespaceObjects, useDeploySandbox, writeProject } from '../engine/deploy/helpers.js';
+import { batchProject, foreignDeployment, httpServer, namespaceObjects, useDeploySandbox, writeProject } from '../engine/deploy/helpers.js';
 import { runAction } from './support/run-action.js';
 
 const s = useDeploySandbox();
@@ -56,14 +56,7 @@ describe('the action with command: plan and a kubeconfig', () => {
 
   it('fails the step, naming every refused object and the server message', async () => {
     const ns = 'action-dry-refused';
-    await s.client.create({ apiVersion: 'v1', kind: 'Namespace', metadata: { name: ns } });
-    const labels = { app: 'theirs' };
-    await s.client.create({
-      apiVersion: 'apps/v1',
-      kind: 'Deployment',
-      metadata: { name: 'api', namespace: ns },
-      spec: { replicas: 0, selector: { matchLabels: labels }, template: { metadata: { labels }, spec: { containers: [{ name: 'c', image: 'busybox' }] } } },
-    });
+    await foreignDeployment(s.client, ns, 'api');
     const ws = await workspace(pipeline(ns, 5802));
     const run = await runAction({ inputs: { command: 'plan', 'project-dir': 'project', namespace: ns, kubeconfig: s.sandbox.kubeconfig }, workspace: ws });
     expect(run.status).toBe(1);

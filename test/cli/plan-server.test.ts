@@ -1,6 +1,6 @@
 /** `bodywork-deploy plan --server`: the API server's dry run of every object, the diff, the exit code; nothing written. */
 import { describe, expect, it } from 'vitest';
-import { batchProject, httpServer, namespaceObjects, useDeploySandbox } from '../engine/deploy/helpers.js';
+import { batchProject, foreignDeployment, httpServer, namespaceObjects, useDeploySandbox } from '../engine/deploy/helpers.js';
 import { cli } from './support/run-cli.js';
 
 const s = useDeploySandbox();
@@ -26,14 +26,7 @@ describe('bodywork-deploy plan --server', () => {
 
   it('reports every refusal with the object and the server message, and exits 1', async () => {
     const ns = 'cli-dry-refused';
-    await s.client.create({ apiVersion: 'v1', kind: 'Namespace', metadata: { name: ns } });
-    const labels = { app: 'theirs' };
-    await s.client.create({
-      apiVersion: 'apps/v1',
-      kind: 'Deployment',
-      metadata: { name: 'api', namespace: ns },
-      spec: { replicas: 0, selector: { matchLabels: labels }, template: { metadata: { labels }, spec: { containers: [{ name: 'c', image: 'busybox' }] } } },
-    });
+    await foreignDeployment(s.client, ns, 'api');
     const dir = await s.project(project(ns, 5702));
     const r = await cli('plan', dir, '--server', '--kubeconfig', s.kubeconfigFile);
     expect(r.code).toBe(1);

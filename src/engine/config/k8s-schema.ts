@@ -239,19 +239,30 @@ export class SchemaChecker {
     return undefined;
   }
 
-  /** A map of strings (`nodeSelector`, `labels`, `annotations`), its keys checked by the hooks. */
-  private stringMap(node: Node, path: string, fields: string[]): { [key: string]: string } | undefined {
-    const entries = this.src.entries(node, path, 'a mapping of strings');
+  /**
+   * The entries of a map whose keys the hooks may refuse (each refusal reported at its key), with each entry's path;
+   * undefined when `node` is not a map.
+   */
+  private allowedEntries(node: Node, path: string, fields: string[], expected: string): { name: string; key: Node; value: Node | null; here: string }[] | undefined {
+    const entries = this.src.entries(node, path, expected);
     if (entries === undefined) return undefined;
-    const out: { [key: string]: string } = {};
+    const allowed: { name: string; key: Node; value: Node | null; here: string }[] = [];
     for (const { name, key, value } of entries) {
       const here = childPath(path, name);
       this.src.positions.set(here, this.src.at(key));
       const why = this.hooks.key?.(fields, name);
-      if (why !== undefined) {
-        this.src.error(key, `${here} cannot be overridden: ${why}`);
-        continue;
-      }
+      if (why !== undefined) this.src.error(key, `${here} cannot be overridden: ${why}`);
+      else allowed.push({ name, key, value, here });
+    }
+    return allowed;
+  }
+
+  /** A map of strings (`nodeSelector`, `labels`, `annotations`), its keys checked by the hooks. */
+  private stringMap(node: Node, path: string, fields: string[]): { [key: string]: string } | undefined {
+    const entries = this.allowedEntries(node, path, fields, 'a mapping of strings');
+    if (entries === undefined) return undefined;
+    const out: { [key: string]: string } = {};
+    for (const { name, key, value, here } of entries) {
       const s = value === null || (isScalar(value) && value.value === null) ? undefined : this.string(value, here);
       if (s === undefined) {
         if (value === null || (isScalar(value) && value.value === null)) this.src.error(key, `${here} has no value; give it one (a string) or remove the key`);
@@ -264,17 +275,10 @@ export class SchemaChecker {
 
   /** A map of resource name to quantity (`limits`, `requests`); numbers are accepted as the API accepts them. */
   private quantities(node: Node, path: string, fields: string[]): { [key: string]: string } | undefined {
-    const entries = this.src.entries(node, path, 'a mapping of resource names to quantities');
+    const entries = this.allowedEntries(node, path, fields, 'a mapping of resource names to quantities');
     if (entries === undefined) return undefined;
     const out: { [key: string]: string } = {};
-    for (const { name, key, value } of entries) {
-      const here = childPath(path, name);
-      this.src.positions.set(here, this.src.at(key));
-      const why = this.hooks.key?.(fields, name);
-      if (why !== undefined) {
-        this.src.error(key, `${here} cannot be overridden: ${why}`);
-        continue;
-      }
+    for (const { name, key, value, here } of entries) {
       if (!STANDARD_RESOURCES.test(name) && !(name.includes('/') && isQualifiedName(name))) {
         this.src.error(key, `${here}: ${quoteValue(name)} is not a resource name: expected cpu, memory, ephemeral-storage, hugepages-<size>, or an extended resource with a domain, such as nvidia.com/gpu`);
         continue;

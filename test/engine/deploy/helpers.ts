@@ -18,6 +18,18 @@ export interface DeploySandbox {
   stop(): Promise<void>;
 }
 
+/** Namespace `ns` holding a Deployment `name` someone else made (its own selector, which a deploy cannot change). */
+export async function foreignDeployment(client: KubeClient, ns: string, name: string): Promise<void> {
+  await client.create({ apiVersion: 'v1', kind: 'Namespace', metadata: { name: ns } });
+  const labels = { app: 'theirs' };
+  await client.create({
+    apiVersion: 'apps/v1',
+    kind: 'Deployment',
+    metadata: { name, namespace: ns },
+    spec: { replicas: 0, selector: { matchLabels: labels }, template: { metadata: { labels }, spec: { containers: [{ name: 'c', image: 'busybox' }] } } },
+  });
+}
+
 /** `Kind/name` of every object a deploy may write in `ns`, sorted; the namespace's own defaults left out. */
 export async function namespaceObjects(client: KubeClient, ns: string): Promise<string[]> {
   const kinds = ['ConfigMap', 'Secret', 'ServiceAccount', 'Job', 'Deployment', 'Service'];
