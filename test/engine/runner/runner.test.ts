@@ -8,7 +8,7 @@ import { spawnSync } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import type { V1ConfigMap, V1CronJob, V1Job } from '@kubernetes/client-node';
+import type { V1ConfigMap, V1CronJob, V1Job, V1Lease } from '@kubernetes/client-node';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { waitFor } from '../../../src/engine/kube/index.js';
 import { isFinal, parseProgress, type RunnerStatus } from '../../../src/engine/runner/index.js';
@@ -57,7 +57,7 @@ describe('the in-cluster runner', () => {
     const during = await run('status', dir, '-n', ns, '-o', 'json');
     const runner: RunnerStatus = JSON.parse(during.stdout).runner;
     expect(runner).toMatchObject({ job: doc.job, phase: 'running', step: 1, running: ['first'], jobState: 'active' });
-    const lease = await s.client.get<{ spec?: { holderIdentity?: string } }>('Lease', ns, 'bodywork-deploy');
+    const lease = await s.client.get<V1Lease>('Lease', ns, 'bodywork-deploy');
     expect(lease.spec?.holderIdentity).toMatch(new RegExp(`^${doc.runId} `));
 
     writeFileSync(go, '');
