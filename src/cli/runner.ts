@@ -82,6 +82,7 @@ export async function startInCluster(o: InClusterStart): Promise<void> {
     ...(start.started ? { phase: start.progress.phase, step: start.progress.step, steps: start.progress.steps, running: start.progress.running } : { phase: 'failed', reason: start.reason }),
   };
   if (o.json) printJson(o.io, doc);
+  if (!start.started && start.logTail !== undefined) o.io.stderr(`last lines of the runner's log:\n${start.logTail.map((l) => `  ${oneLine(l)}\n`).join('')}`);
   if (!start.started) throw new CliExit(EXIT_FAILURE, oneLine(`error: the in-cluster runner did not start: ${start.reason} (kubectl describe job/${started.job} -n ${started.namespace})`));
   const p = start.progress;
   const where = p.step >= 1 && p.running.length > 0 ? `step ${p.step}/${p.steps} under way (${p.running.join(', ')})` : `run ${p.phase}${p.reason ? `: ${p.reason}` : ''}`;

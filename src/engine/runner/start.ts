@@ -142,7 +142,19 @@ function podProblem(pod: V1Pod): string | undefined {
   return undefined;
 }
 
-export type RunnerStart = { started: true; progress: RunnerProgress } | { started: false; reason: string };
+export type RunnerStart = { started: true; progress: RunnerProgress } | { started: false; reason: string; logTail?: string[] };
+
+/** The last lines the runner's pod wrote, for a runner that ended before it recorded anything. */
+async function runnerLogTail(client: KubeClient, namespace: string, job: string): Promise<string[]> {
+  try {
+    const pods = await client.list<V1Pod>('Pod', namespace, { labelSelector: `batch.kubernetes.io/job-name=${job}` });
+    const pod = pods.items[0]?.metadata?.name;
+    if (pod === undefined) return [];
+    return (await client.podLog(namespace, pod, { tailLines: 20 })).split('\n').filter((l) => l !== '');
+  } catch {
+    return [];
+  }
+}
 
 /**
  * Waits until run `job` is under way (its record shows a step started, or the end) or cannot be (its Job failed, its
@@ -155,7 +167,7 @@ export async function waitForRunnerStart(client: KubeClient, namespace: string, 
   const wait = { timeoutMs: opts.timeoutMs, signal: stop.signal };
   const base = { client, ...(opts.logger ? { logger: opts.logger } : {}) };
   try {
-    return await Promise.race([
+    const outcome = await Promise.race([
       waitFor<V1ConfigMap, RunnerStart>({ ...base, path: `/api/v1/namespaces/${namespace}/configmaps`, fieldSelector: `metadata.name=${job}` }, (all) => {
         const p = parseProgress(all.get(job));
         return p !== undefined && (p.step >= 1 || isFinal(p.phase)) ? { started: true, progress: p } : undefined;
@@ -172,6 +184,9 @@ export async function waitForRunnerStart(client: KubeClient, namespace: string, 
         return undefined;
       }, wait),
     ]);
+    if (outcome.started) return outcome;
+    const logTail = await runnerLogTail(client, namespace, job);
+    return logTail.length > 0 ? { ...outcome, logTail } : outcome;
   } finally {
     opts.signal?.removeEventListener('abort', onAbort);
     stop.abort(new Error('done'));

@@ -83,7 +83,9 @@ export async function attachNode(o: NodeOptions): Promise<SandboxNode> {
   };
   try {
     await view.start();
-    const network = await startNetwork(view, { isolation: o.isolation, hostIP, warn: o.warn, log, shimDir: path.join(o.dataDir, 'loopback') });
+    const apiUrl = new URL(api.server);
+    const apiServer = { host: apiUrl.hostname.replace(/^\[|\]$/g, ''), port: Number(apiUrl.port || (apiUrl.protocol === 'https:' ? 443 : 80)) };
+    const network = await startNetwork(view, { isolation: o.isolation, hostIP, warn: o.warn, log, shimDir: path.join(o.dataDir, 'loopback'), apiServer });
     undo.push(() => network.stop());
     const events = createApiEventRecorder(api, { host: nodeName, log });
     const pythonDir = (o.python && o.python.cacheDir) || path.join(o.dataDir, 'python');
