@@ -13,6 +13,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { waitFor } from '../../../src/engine/kube/index.js';
 import { isFinal, parseProgress, type RunnerStatus } from '../../../src/engine/runner/index.js';
 import { cliWithEnv, repo } from '../../cli/support/run-cli.js';
+import { runAction } from '../../action/support/run-action.js';
 import { batchProject, sharedDir, useDeploySandbox } from '../deploy/helpers.js';
 
 const s = useDeploySandbox();
@@ -137,5 +138,35 @@ describe('the in-cluster runner', () => {
     }
     const removed = await run('schedule', dir, '--delete', '-n', ns);
     expect(removed.stdout).toContain('deleted the schedule bodywork-runner-runner-cron');
+  });
+
+  it('the action: runner: cluster ends once the first step is under way; command: status reports it, command: cancel stops it', async () => {
+    const shared = await sharedDir();
+    const dir = await s.project(batchProject('runner-action', 'first >> second', { first: { script: waitsFor(join(shared, 'never'), 'first'), maxSeconds: 120 }, second: { script: 'print("must not run")\n' } }));
+    const ns = 'runner-action';
+    const env = { BODYWORK_CLI_BUNDLE: join(dist, 'cli') };
+    const inputs = { kubeconfig: s.sandbox.kubeconfig, namespace: ns, timeout: '5m' };
+    const started = await runAction({ workspace: dir, env, inputs: { ...inputs, runner: 'cluster' } });
+    expect(started.status, started.stdout + started.stderr).toBe(0);
+    const job = started.outputs['runner-job'];
+    expect(started.outputs).toMatchObject({ status: 'running', namespace: ns, follow: `kubectl logs -f job/${job} -n ${ns}` });
+    expect(started.summary).toContain('Bodywork deploy running in the cluster');
+
+    const status = await runAction({ workspace: dir, env, inputs: { ...inputs, command: 'status' } });
+    expect(status.status, status.stdout + status.stderr).toBe(0);
+    expect(status.outputs).toMatchObject({ status: 'running', 'runner-phase': 'running', 'runner-job': job });
+
+    const cancel = await runAction({ workspace: dir, env, inputs: { ...inputs, command: 'cancel' } });
+    expect(cancel.status, cancel.stdout + cancel.stderr).toBe(0);
+    expect(cancel.outputs).toMatchObject({ status: 'success', 'runner-phase': 'cancelled' });
+    expect(await s.client.find('Lease', ns, 'bodywork-deploy')).toBeUndefined();
+
+    const after = await runAction({ workspace: dir, env, inputs: { ...inputs, command: 'status' } });
+    expect(after.status).toBe(1);
+    expect(after.outputs).toMatchObject({ status: 'failure', 'runner-phase': 'cancelled' });
+    expect(JSON.parse(after.outputs.stages).map((x: { stage: string; status: string }) => [x.stage, x.status])).toEqual([
+      ['first', 'cancelled'],
+      ['second', 'skipped'],
+    ]);
   });
 });
