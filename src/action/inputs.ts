@@ -5,11 +5,12 @@
 import * as core from '@actions/core';
 import { DURATION_EXPECTED, parseDuration } from '../engine/duration.js';
 
-export const COMMANDS = ['deploy', 'plan', 'teardown', 'sweep-previews'] as const;
+export const COMMANDS = ['deploy', 'plan', 'teardown', 'sweep-previews', 'status', 'cancel'] as const;
 export type ActionCommand = (typeof COMMANDS)[number];
 export const PREVIEW_MODES = ['auto', 'true', 'false'] as const;
 export type PreviewMode = (typeof PREVIEW_MODES)[number];
 export const CODE_SOURCES = ['bundle', 'git'] as const;
+export const RUNNERS = ['runner', 'cluster'] as const;
 export type CodeSourceInput = (typeof CODE_SOURCES)[number];
 
 /** Default of the `timeout` input. */
@@ -36,6 +37,10 @@ export interface ActionInputs {
   keepJobs: number;
   /** How stage pods get the code: `bundle` (ConfigMaps) or `git` (an init container clones GITHUB_SHA). */
   codeSource: CodeSourceInput;
+  /** Where the DAG runs: `runner` (this step) or `cluster` (the in-cluster runner Job, engine/runner). */
+  runner: (typeof RUNNERS)[number];
+  /** The in-cluster runner's Node image. */
+  runnerImage?: string;
   preview: PreviewMode;
   /** `https://{namespace}.example.com/{service}`. */
   publicUrl?: string;
@@ -93,6 +98,7 @@ export function readInputs(): ActionInputs {
     prune: bool('prune', true),
     keepJobs: Number(keepJobsText),
     codeSource: oneOf('code-source', CODE_SOURCES, 'bundle'),
+    runner: oneOf('runner', RUNNERS, 'runner'),
     preview: oneOf('preview', PREVIEW_MODES, 'auto'),
     comment: bool('comment', true),
     allowForks: bool('allow-forks', false),
@@ -117,5 +123,7 @@ export function readInputs(): ActionInputs {
   set('imagePullSecrets', pullSecrets && pullSecrets.length > 0 ? pullSecrets : undefined);
   set('registryServer', optional('registry-server'));
   set('registryUsername', optional('registry-username'));
+  set('runnerImage', optional('runner-image'));
+  if (inputs.runner === 'cluster' && inputs.codeSource === 'git') throw new Error('input runner: cluster ships the project in ConfigMaps; it cannot be combined with code-source: git');
   return inputs;
 }

@@ -124,6 +124,7 @@ export async function run(): Promise<void> {
     core.setOutput('namespace', r.namespace);
 
     if (inputs.command === 'plan') return await planCommand(r);
+    if (inputs.command === 'status' || inputs.command === 'cancel') return await (await import('./runner.js')).runnerCommand(inputs.command, await connect(r), logger, r.namespace, spec.name);
     if (inputs.command === 'teardown' || r.preview?.closed) return await teardownCommand(r);
     return await deployCommand(r);
   } catch (error) {
@@ -286,7 +287,14 @@ async function deployCommand(r: Run): Promise<void> {
   // Per-run Job names derive from the run id, so it must differ between any two deploys: GITHUB_RUN_ID, the attempt
   // (re-runs) and a random part (two steps of one job deploying the same project).
   const runId = newRunId(r);
-  const plan = planProject(r.spec, { namespace: r.namespace, ...planInputs(r), runId, ...(await codeInputs(r)) });
+  const code = await codeInputs(r);
+  const plan = planProject(r.spec, { namespace: r.namespace, ...planInputs(r), runId, ...code });
+  if (r.inputs.runner === 'cluster' && code.codeBundle) {
+    const { deployInCluster } = await import('./runner.js');
+    const { inputs } = r;
+    const settings = { timeoutMs: inputs.timeoutMs, lockTimeoutMs: inputs.lockTimeoutMs, keepJobs: inputs.keepJobs, prune: inputs.prune, ...planInputs(r) };
+    return await deployInCluster({ client, logger: r.logger, spec: r.spec, plan, codeBundle: code.codeBundle, runId, secrets: inputSecrets(r), settings, ...(inputs.runnerImage ? { runnerImage: inputs.runnerImage } : {}) });
+  }
 
   const github = await githubPreview(r);
   const ref = r.context.pullRequest?.headSha ?? r.context.sha;

@@ -14,6 +14,8 @@ import { CliExit, EXIT_USAGE } from './io.js';
 export interface ClusterFlags {
   kubeconfig?: string;
   context?: string;
+  /** Only the pod's service account (the in-cluster runner). */
+  inCluster?: boolean;
 }
 
 /** The flags every command that talks to a cluster takes: `--kubeconfig`, `--context`, `-n`, `-v`. */
@@ -33,6 +35,7 @@ export async function clientFromFlags(flags: ClusterFlags, logger: Logger, conte
       ...(content !== undefined ? { content } : {}),
       ...(flags.kubeconfig !== undefined ? { path: flags.kubeconfig } : {}),
       ...(flags.context !== undefined ? { context: flags.context } : {}),
+      ...(flags.inCluster === true ? { inCluster: true } : {}),
     });
     logger.debug(`kubeconfig from ${loaded.source} (${loaded.files.join(', ') || 'content'}), context ${loaded.context}, server ${loaded.server}`);
     return KubeClient.create(loaded.kc, logger);

@@ -3,9 +3,11 @@
  * `commands/<name>.ts` and registers itself here. Exit codes: 0 success, 1 failure, 2 usage or project problems.
  */
 import { Command, CommanderError } from 'commander';
+import { registerCancel } from './commands/cancel.js';
 import { registerDeploy } from './commands/deploy.js';
 import { registerPlan } from './commands/plan.js';
 import { registerSandbox } from './commands/sandbox.js';
+import { registerSchedule } from './commands/schedule.js';
 import { registerSecret } from './commands/secret.js';
 import { registerStatus } from './commands/status.js';
 import { registerTeardown } from './commands/teardown.js';
@@ -27,6 +29,8 @@ export function createProgram(io: CliIo): Command {
   registerPlan(program, io);
   registerDeploy(program, io);
   registerStatus(program, io);
+  registerCancel(program, io);
+  registerSchedule(program, io);
   registerTeardown(program, io);
   registerSecret(program, io);
   registerSandbox(program, io);

@@ -8,7 +8,7 @@ import { randomBytes } from 'node:crypto';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import type { Command } from 'commander';
+import { type Command, Option } from 'commander';
 import type { DeployResult } from '../../engine/deploy/types.js';
 import type { PlannedServiceStage } from '../../engine/plan/index.js';
 import type { Sandbox } from '../../sandbox/index.js';
@@ -35,6 +35,10 @@ interface DeployFlags extends ClusterFlags, CodeSourceFlags, SecretFlags, Regist
   lockTimeout?: string;
   prune: boolean;
   output: 'text' | 'json';
+  runner: string;
+  runnerImage?: string;
+  inCluster?: boolean;
+  progressJob?: string;
 }
 
 const SIGNAL_EXIT: Record<string, number> = { SIGINT: 130, SIGTERM: 143 };
@@ -83,6 +87,11 @@ export function registerDeploy(program: Command, io: CliIo): void {
     .option('--secret <NAME.KEY=VALUE>', 'create or update Secret NAME with KEY in the namespace before any stage starts, under the deploy lock (repeatable; the value is never printed)', collect)
     .option('--secrets-file <file>', 'the same from a file: one NAME.KEY=VALUE a line, # comments (the action\'s secrets input format)')
     .option('--sandbox', 'deploy into an embedded Kubernetes sandbox and keep it serving until Ctrl-C')
+    .addOption(new Option('--runner <where>', 'where the DAG runs: runner (this process) or cluster (a Job in the namespace that outlives this command, which returns once the first step is under way)').choices(['runner', 'cluster']).default('runner'))
+    .option('--runner-image <image>', 'with --runner cluster: the Node image of the runner Job (default node:24-slim)')
+    // Set by the in-cluster runner's Job (engine/runner/objects.ts), not by people.
+    .addOption(new Option('--in-cluster', "use the pod's service account, whatever kubeconfig exists").hideHelp())
+    .addOption(new Option('--progress-job <job>', "record progress in the ConfigMap named as this runner Job").hideHelp())
     .addOption(outputOption());
   withRegistryOptions(command, true)
     .action(async (dir: string, flags: DeployFlags) => {
@@ -96,6 +105,10 @@ export function registerDeploy(program: Command, io: CliIo): void {
       if (flags.lockTimeout !== undefined && lockTimeoutMs === undefined) {
         throw new CliExit(EXIT_USAGE, `error: --lock-timeout must be a duration such as 10m or 90s, got '${flags.lockTimeout}'`);
       }
+      if (flags.runner === 'cluster' && (flags.sandbox || flags.codeSource === 'git')) {
+        throw new CliExit(EXIT_USAGE, `error: --runner cluster ships the project in ConfigMaps to a cluster of a kubeconfig; it cannot be combined with ${flags.sandbox ? '--sandbox' : '--code-source git'}`);
+      }
+      if (flags.runnerImage !== undefined && flags.runner !== 'cluster') throw new CliExit(EXIT_USAGE, 'error: --runner-image needs --runner cluster');
       if (flags.sandbox && (flags.kubeconfig !== undefined || flags.context !== undefined)) {
         throw new CliExit(EXIT_USAGE, 'error: --sandbox deploys into its own cluster; it cannot be combined with --kubeconfig or --context');
       }
@@ -172,6 +185,32 @@ export function registerDeploy(program: Command, io: CliIo): void {
           io.stderr(`kubeconfig: ${kubeconfigPath} (try: kubectl --kubeconfig ${kubeconfigPath} get pods -n ${plan.namespace})\n`);
         }
         const client = await clientFromFlags(flags, logger, kubeconfigContent);
+        if (flags.runner === 'cluster') {
+          const { startInCluster } = await import('../runner.js');
+          return await startInCluster({
+            io,
+            client,
+            logger,
+            spec,
+            plan,
+            runId,
+            json: flags.output === 'json',
+            signal: interrupted.signal,
+            secrets: [...secrets, ...(registry.secret !== undefined ? [registry.secret] : [])],
+            ...(flags.runnerImage !== undefined ? { runnerImage: flags.runnerImage } : {}),
+            settings: {
+              timeoutMs,
+              prune: flags.prune,
+              ...(lockTimeoutMs !== undefined ? { lockTimeoutMs } : {}),
+              ...(keepJobs !== undefined ? { keepJobs } : {}),
+              ...(flags.image !== undefined ? { image: flags.image } : {}),
+              ...(flags.ingressClass !== undefined ? { ingressClass: flags.ingressClass } : {}),
+              ...(stages !== undefined ? { stages } : {}),
+              ...(registry.imagePullSecrets !== undefined ? { imagePullSecrets: registry.imagePullSecrets } : {}),
+            },
+          });
+        }
+        const progress = flags.progressJob !== undefined ? await (await import('../runner.js')).progressRecorder(client, logger, { project: spec.name, namespace: plan.namespace, job: flags.progressJob, runId }) : undefined;
         if (sandbox !== undefined && storeSecrets.length > 0) {
           const sb = sandbox;
           const { startObjectStore } = await import('../object-store.js');
@@ -197,7 +236,9 @@ export function registerDeploy(program: Command, io: CliIo): void {
           ...(keepJobs !== undefined ? { keepJobs } : {}),
           ...(lockTimeoutMs !== undefined ? { lockTimeoutMs } : {}),
           ...(secrets.length > 0 || registry.secret !== undefined ? { secrets: [...secrets, ...(registry.secret !== undefined ? [registry.secret] : [])] } : {}),
+          ...(progress !== undefined ? { onProgress: progress.onProgress } : {}),
         });
+        await progress?.finish(result, received !== undefined);
         if (flags.output === 'json') printJson(io, { ...result, runId });
         else io.stdout(resultTable(result, paint(io, 'stdout')).split('\n').map(neutralise).join('\n'));
         for (const s of result.stages.filter((x) => x.status !== 'succeeded' && x.status !== 'skipped')) {

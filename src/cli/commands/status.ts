@@ -9,6 +9,8 @@ import type { Command } from 'commander';
 import type { V1Deployment, V1Job } from '@kubernetes/client-node';
 import { LABEL_STAGE, type DeployPlan } from '../../engine/plan/index.js';
 import type { KubeClient } from '../../engine/kube/index.js';
+import type { RunnerStatus } from '../../engine/runner/index.js';
+import { formatDuration } from '../../engine/duration.js';
 import { type ClusterFlags, clientFromFlags, outputOption, withClusterOptions, planOrExit, renderTable } from '../cluster.js';
 import { CliExit, type CliIo, EXIT_FAILURE, oneLine, paint, printJson, stderrLogger } from '../io.js';
 import { loadProjectOrExit } from '../project.js';
@@ -46,6 +48,10 @@ export interface ProjectStatus {
   /** Every DAG stage is deployed and none failed: exit code 0. */
   ok: boolean;
   stages: StageStatus[];
+  /** The latest in-cluster runner run (deploy --runner cluster, or a scheduled one), when there was one. */
+  runner?: RunnerStatus;
+  /** The project's in-cluster schedule (bodywork-deploy schedule), when it has one. */
+  schedule?: { name: string; schedule: string; suspended: boolean; lastScheduleTime?: string };
 }
 
 async function readStatus(client: KubeClient, plan: DeployPlan): Promise<ProjectStatus> {
@@ -82,7 +88,20 @@ async function readStatus(client: KubeClient, plan: DeployPlan): Promise<Project
     return { stage: stage.stage, type: 'batch', status: 'failed', reason: outcome.condition.reason ?? 'Failed', object, ...onFailure };
   });
   const ok = stages.every((s) => s.onFailure || (s.status !== 'failed' && s.status !== 'not deployed'));
-  return { ...base, namespaceExists: true, ok, stages };
+  const { readRunnerStatus, readSchedule } = await import('../../engine/runner/index.js');
+  const [runner, schedule] = await Promise.all([readRunnerStatus(client, ns, plan.project), readSchedule(client, ns, plan.project)]);
+  return { ...base, namespaceExists: true, ok, stages, ...(runner !== undefined ? { runner } : {}), ...(schedule !== undefined ? { schedule } : {}) };
+}
+
+/** The runner's run in one line: `Job <job> (run <id>): running step 1/2 (a, b)`, `... succeeded in 12s`, `... failed: why`. */
+export function runnerLine(r: RunnerStatus): string {
+  const what =
+    r.phase === 'running' || r.phase === 'starting'
+      ? r.step >= 1
+        ? `running step ${r.step}/${r.steps}${r.running.length > 0 ? ` (${r.running.join(', ')})` : ''}`
+        : r.phase
+      : `${r.phase}${r.durationMs !== undefined ? ` in ${formatDuration(r.durationMs)}` : ''}${r.reason ? `: ${r.reason}` : ''}`;
+  return `in-cluster runner: Job ${r.job}${r.runId ? ` (run ${r.runId})` : ''}: ${what}`;
 }
 
 export function registerStatus(program: Command, io: CliIo): void {
@@ -105,6 +124,12 @@ export function registerStatus(program: Command, io: CliIo): void {
       }
       if (flags.output === 'json') printJson(io, status);
       else if (status.namespaceExists) {
+        if (status.runner !== undefined) {
+          io.stdout(`${oneLine(runnerLine(status.runner))}\n`);
+          for (const s of status.runner.stages.filter((x) => x.status !== 'skipped' || x.reason !== 'not run')) io.stdout(`${oneLine(`  ${s.stage}: ${s.status}${s.reason ? ` (${s.reason})` : ''}`)}\n`);
+          if (status.runner.phase === 'running' || status.runner.phase === 'starting') io.stdout(`${oneLine(`  follow it: ${status.runner.follow}`)}\n`);
+        }
+        if (status.schedule !== undefined) io.stdout(`${oneLine(`schedule: CronJob ${status.schedule.name} '${status.schedule.schedule}'${status.schedule.suspended ? ' (suspended)' : ''}${status.schedule.lastScheduleTime ? `, last run ${status.schedule.lastScheduleTime}` : ''}`)}\n`);
         const p = paint(io, 'stdout');
         const rows = [['STAGE', 'TYPE', 'STATUS', 'READY', 'URL']];
         for (const s of status.stages) {

@@ -22,7 +22,7 @@ import { checkPullSecrets } from './pull-secrets.js';
 import { checkSecrets } from './secrets.js';
 import { runServiceStage } from './service-stage.js';
 import { stopStaleRun } from './stale-run.js';
-import type { BatchStageRunner, DeployContext, DeployResult, ServiceStageRunner, StageResult } from './types.js';
+import type { BatchStageRunner, DeployContext, DeployProgress, DeployResult, ServiceStageRunner, StageResult } from './types.js';
 import { abortMessage, errorMessage } from '../errors.js';
 
 /** The env var the run_on_failure stage gets the failure reason in (Bodywork's name). */
@@ -54,6 +54,8 @@ export interface DeployOptions {
   keepJobs?: number;
   /** Secrets to create or update in the namespace, under the lock and before the stages' secrets are checked. */
   secrets?: SecretValues[];
+  /** Told when each step starts (the lock held, the namespace set up) and ends; errors it throws are ignored. */
+  onProgress?: (progress: DeployProgress) => void;
 }
 
 /** A copy of `stage` whose Job container has `name=value` in its environment. */
@@ -200,9 +202,17 @@ async function run(options: DeployOptions, cleanup: (() => void)[], held: { lock
 
   // 2. The DAG, step by step; every stage of a step at once.
   let failure: string | undefined;
-  for (const step of plan.steps) {
+  const progress = (position: number, running: string[]) => {
+    try {
+      options.onProgress?.({ step: position, steps: plan.steps.length, running, stages: plan.steps.flatMap((s) => s.stages.map((st) => results.get(st.stage)!)) });
+    } catch {
+      // A progress observer must not break the run.
+    }
+  };
+  for (const [position, step] of plan.steps.entries()) {
     if (failure !== undefined || controller.signal.aborted) break;
     const names = step.stages.map((s) => s.stage);
+    progress(position + 1, names);
     await logger.group(`Step ${step.index}/${spec.dag.length}: ${names.join(', ')}`, async () => {
       const outcomes = await Promise.all(
         step.stages.map(async (stage): Promise<StageResult> => {
@@ -220,6 +230,7 @@ async function run(options: DeployOptions, cleanup: (() => void)[], held: { lock
       if (bad.length > 0) failure = bad.map(describeFailure).join('; ');
       await Promise.all(step.stages.filter((s) => s.type === 'batch').map((s) => cleanupStageJobs(ctx, s, results.get(s.stage))));
     });
+    progress(position + 1, []);
   }
 
   const aborted = controller.signal.aborted;

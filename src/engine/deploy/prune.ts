@@ -7,7 +7,7 @@
  *   what is now a batch stage) or dropped its ingress, or whose Deployment, Service or Ingress has a name the stage no
  *   longer gets (its project's schema changed). Deleted with Background propagation (pods go with them).
  * - Code ConfigMaps (bundles, `bodywork.dev/code-hash`) of the project that are not the current bundle and that no
- *   Deployment, ReplicaSet, Job or Pod in the namespace refers to any more. A rollout's old ReplicaSets keep their
+ *   Deployment, ReplicaSet, Job, Pod or CronJob (the in-cluster runner's schedule) in the namespace refers to any more. A rollout's old ReplicaSets keep their
  *   bundle (so `kubectl rollout undo` still works); objects already being deleted, and dependents of deleted
  *   owners (the pods of a Job deleted in the background), do not count.
  *
@@ -118,6 +118,10 @@ export async function pruneProject(opts: PruneOptions): Promise<PruneResult> {
     configMaps = (await client.list<KubernetesObject>('ConfigMap', ns, { labelSelector: `${selector},${LABEL_CODE_HASH}`, signal })).items;
     // Every workload in the namespace, ours or not: a bundle someone still mounts stays.
     refHolders = await Promise.all(['Deployment', 'ReplicaSet', 'Job', 'Pod'].map(async (kind) => ({ kind, items: (await client.list<Obj>(kind, ns, { signal })).items })));
+    // The in-cluster runner's schedule mounts the bundle of its project in every run it starts. A kubeconfig that
+    // may not list CronJobs (the README's RBAC before schedules) has made none: nothing to keep for them.
+    const cronJobs = await client.list<Obj>('CronJob', ns, { signal }).then((l) => l.items, () => []);
+    refHolders.push({ kind: 'CronJob', items: cronJobs });
   } catch (e) {
     fail(`list the objects to prune in namespace=${ns}`, e);
     return result;
@@ -159,7 +163,7 @@ export async function pruneProject(opts: PruneOptions): Promise<PruneResult> {
   for (const { kind, items } of refHolders) {
     for (const o of items) {
       if (!alive(o)) continue;
-      const podSpec = kind === 'Pod' ? (o.spec as V1PodSpec | undefined) : o.spec?.template?.spec;
+      const podSpec = kind === 'Pod' ? (o.spec as V1PodSpec | undefined) : kind === 'CronJob' ? (o.spec as { jobTemplate?: { spec?: { template?: V1PodTemplateSpec } } } | undefined)?.jobTemplate?.spec?.template?.spec : o.spec?.template?.spec;
       for (const name of configMapRefs(podSpec)) referenced.add(name);
     }
   }

@@ -14,7 +14,7 @@
 import type { KubernetesObject, V1Deployment, V1Job } from '@kubernetes/client-node';
 import { WaitTimeoutError, waitFor, type KubeClient } from '../kube/index.js';
 import type { Logger } from '../logger.js';
-import { LABEL_MANAGED_BY, MANAGED_BY } from '../plan/index.js';
+import { LABEL_COMPONENT, LABEL_MANAGED_BY, MANAGED_BY, RUNNER_COMPONENT } from '../plan/index.js';
 import { jobOutcome } from './batch-stage.js';
 import { rolloutStatus } from './rollout.js';
 
@@ -35,7 +35,10 @@ export async function stopStaleRun(opts: StaleRunOptions): Promise<void> {
   const { client, logger, namespace, signal } = opts;
   const deadline = Date.now() + opts.timeoutMs;
   const jobs = await client.list<V1Job>('Job', namespace, { labelSelector: SELECTOR, signal });
-  const active = jobs.items.filter((j) => jobOutcome(j) === undefined && !j.metadata?.deletionTimestamp).map((j) => j.metadata?.name ?? '');
+  // Not in-cluster runner Jobs (runner/objects.ts): this run may be one of them, and a stale one stops by itself.
+  const active = jobs.items
+    .filter((j) => jobOutcome(j) === undefined && !j.metadata?.deletionTimestamp && j.metadata?.labels?.[LABEL_COMPONENT] !== RUNNER_COMPONENT)
+    .map((j) => j.metadata?.name ?? '');
   if (active.length > 0) {
     logger.warn(`stopping ${active.length} Job${active.length === 1 ? '' : 's'} still running from ${opts.previousHolder}: ${active.join(', ')}`);
     for (const name of active) await client.delete('Job', namespace, name, { propagationPolicy: 'Foreground', signal });

@@ -107,6 +107,11 @@ async function teardownLocked(opts: TeardownOptions, namespace: KubernetesObject
   if (others.length > 0) {
     logger.info(`kept the stage service account, role and role binding of namespace=${ns}: shared with ${others.map((p) => `project ${p}`).join(', ')}`);
   }
+  // The in-cluster runner's schedule first (it would deploy the project again); one that may not list CronJobs made none.
+  const cronJobs = await client.list<KubernetesObject>('CronJob', ns, { labelSelector: selector, signal }).then((l) => l.items, () => []);
+  for (const o of cronJobs) {
+    if (await client.delete('CronJob', ns, o.metadata?.name ?? '', { propagationPolicy: 'Background', signal })) deleted.push(`CronJob/${o.metadata?.name}`);
+  }
   for (const kind of PROJECT_KINDS) {
     if (SHARED_KINDS.has(kind) && others.length > 0) continue;
     // The shared objects carry the labels of the project that deployed last: the last project takes them whatever they say.

@@ -63,6 +63,17 @@ export interface DeployResult {
   reason?: string;
 }
 
+/** A run's progress, as a step starts or ends (DeployOptions.onProgress): what the in-cluster runner records. */
+export interface DeployProgress {
+  /** 1-based position of the step in the plan. */
+  step: number;
+  steps: number;
+  /** The stages running now (empty once the step ended). */
+  running: string[];
+  /** Every stage of the plan in DAG order: finished ones with their result, the others `skipped` with reason `not run`. */
+  stages: StageResult[];
+}
+
 /** Everything a stage runner needs; one per run. */
 export interface DeployContext {
   client: KubeClient;

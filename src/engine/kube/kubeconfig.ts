@@ -18,6 +18,11 @@ export interface LoadKubeConfigOptions {
   content?: string;
   /** Context to use instead of the file's current-context. */
   context?: string;
+  /**
+   * Only the in-cluster service account, whatever kubeconfig files exist (the in-cluster runner: its pod's HOME or
+   * KUBECONFIG must not decide which cluster it deploys to).
+   */
+  inCluster?: boolean;
   /** Environment to read `KUBECONFIG`, `HOME` and `KUBERNETES_SERVICE_HOST` from (default process.env). */
   env?: NodeJS.ProcessEnv;
 }
@@ -57,7 +62,13 @@ export function loadKubeConfig(opts: LoadKubeConfigOptions = {}): LoadedKubeConf
   let source: KubeConfigSource;
   let files: string[] = [];
 
-  if (opts.content !== undefined && opts.content.trim() !== '') {
+  if (opts.inCluster === true) {
+    if (!env.KUBERNETES_SERVICE_HOST) throw new KubeConfigError('not running inside a cluster: KUBERNETES_SERVICE_HOST is not set');
+    const dir = env.BODYWORK_SERVICEACCOUNT_DIR || SERVICE_ACCOUNT_DIR;
+    for (const f of ['token', 'ca.crt']) if (!existsSync(join(dir, f))) throw new KubeConfigError(`in-cluster config: ${join(dir, f)} does not exist (is a service account token mounted?)`);
+    loadInCluster(kc, env);
+    source = 'in-cluster';
+  } else if (opts.content !== undefined && opts.content.trim() !== '') {
     loadString(kc, decodeContent(opts.content), 'the kubeconfig content');
     source = 'content';
   } else if (opts.path) {
@@ -119,17 +130,25 @@ export function loadKubeConfig(opts: LoadKubeConfigOptions = {}): LoadedKubeConf
   return out;
 }
 
-/** client-node's in-cluster config (service account token file and CA), with host and port from `env`. */
+/** Where a pod's service account token, CA and namespace are mounted (the kubelet's kube-api-access volume). */
+export const SERVICE_ACCOUNT_DIR = '/var/run/secrets/kubernetes.io/serviceaccount';
+
+/**
+ * The in-cluster config, as client-node's loadFromCluster builds it (the token read from its file, so a rotated
+ * token is picked up), from `BODYWORK_SERVICEACCOUNT_DIR` when set (the runner mounts its own token volume, whose
+ * path a node may rewrite), else the standard directory; host and port from `env`.
+ */
 function loadInCluster(kc: KubeConfig, env: NodeJS.ProcessEnv): void {
-  kc.loadFromCluster();
+  const dir = env.BODYWORK_SERVICEACCOUNT_DIR || SERVICE_ACCOUNT_DIR;
   const host = env.KUBERNETES_SERVICE_HOST ?? '';
   const port = env.KUBERNETES_SERVICE_PORT || '443';
   const server = `${['80', '8080', '8001'].includes(port) ? 'http' : 'https'}://${host.includes(':') ? `[${host}]` : host}:${port}`;
+  const namespace = readQuietly(join(dir, 'namespace'))?.trim();
   kc.loadFromOptions({
-    clusters: kc.getClusters().map((c) => ({ ...c, server })),
-    users: kc.getUsers(),
-    contexts: kc.getContexts(),
-    currentContext: kc.getCurrentContext(),
+    clusters: [{ name: 'inCluster', server, caFile: join(dir, 'ca.crt'), skipTLSVerify: false }],
+    users: [{ name: 'inClusterUser', authProvider: { name: 'tokenFile', config: { tokenFile: join(dir, 'token') } } }],
+    contexts: [{ name: 'inClusterContext', cluster: 'inCluster', user: 'inClusterUser', ...(namespace ? { namespace } : {}) }],
+    currentContext: 'inClusterContext',
   });
 }
 

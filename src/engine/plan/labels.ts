@@ -39,6 +39,8 @@ export const LABEL_STAGE = 'stage';
 export const LABEL_APP = 'app';
 export const LABEL_DEPLOYMENT_NAME = 'deployment-name';
 export const LABEL_GIT_COMMIT = 'git-commit-hash';
+/** `app.kubernetes.io/component` of the in-cluster runner's objects (engine/runner): never a stage's. */
+export const RUNNER_COMPONENT = 'runner';
 
 export const ANNOTATION_STAGE = 'bodywork.dev/stage';
 export const ANNOTATION_GIT_COMMIT = 'bodywork.dev/git-commit';

@@ -21,6 +21,11 @@ import { KUBERNETES_SERVICE_IP } from './registry.js';
 export interface ServerAuth {
   ca: CertificateAuthority;
   token: string;
+  /**
+   * ServiceAccount tokens the TokenRequest API issued (token -> expiry in ms): pods authenticate with them, as
+   * in-cluster clients do upstream. Like the main token they carry no authorization limits (there is no RBAC here).
+   */
+  serviceAccountTokens?: Map<string, number>;
 }
 
 /** A fresh bearer token: 32 random bytes, base64url (kubeconfig- and header-safe). */
@@ -66,6 +71,8 @@ export function authenticate(req: IncomingMessage, auth: ServerAuth, hosts: Set<
   if (socket.authorized) return;
   const m = /^Bearer\s+(\S+)\s*$/i.exec(req.headers.authorization ?? '');
   if (m && tokenMatches(m[1], auth.token)) return;
+  const expiry = m ? auth.serviceAccountTokens?.get(m[1]) : undefined;
+  if (expiry !== undefined && expiry > Date.now()) return;
   throw unauthorized();
 }
 

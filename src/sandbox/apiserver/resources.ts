@@ -36,7 +36,7 @@ export const RESOURCE_TYPES: readonly ResourceType[] = [
     verbs: ['create', 'delete', 'get', 'list', 'patch', 'update', 'watch'],
   }),
   rt('', 'v1', 'nodes', 'Node', false, { shortNames: ['no'], subresources: ['status'] }),
-  rt('', 'v1', 'serviceaccounts', 'ServiceAccount', true, { shortNames: ['sa'] }),
+  rt('', 'v1', 'serviceaccounts', 'ServiceAccount', true, { shortNames: ['sa'], subresources: ['token'] }),
   rt('', 'v1', 'secrets', 'Secret', true),
   rt('', 'v1', 'configmaps', 'ConfigMap', true, { shortNames: ['cm'] }),
   rt('', 'v1', 'services', 'Service', true, { shortNames: ['svc'], subresources: ['proxy', 'status'], categories: ['all'] }),
@@ -72,6 +72,7 @@ export function subresourceVerbs(sub: string): string[] {
     case 'finalize':
       return ['update'];
     case 'binding':
+    case 'token':
       return ['create'];
     case 'proxy':
       return ['create', 'delete', 'get', 'patch', 'update'];
@@ -84,6 +85,7 @@ export function subresourceVerbs(sub: string): string[] {
 export function subresourceKind(parent: ResourceType, sub: string): { kind: string; group?: string; version?: string } {
   if (sub === 'scale') return { kind: 'Scale', group: 'autoscaling', version: 'v1' };
   if (sub === 'binding') return { kind: 'Binding' };
+  if (sub === 'token') return { kind: 'TokenRequest', group: 'authentication.k8s.io', version: 'v1' };
   if (sub === 'proxy') return { kind: parent.resource === 'pods' ? 'PodProxyOptions' : 'ServiceProxyOptions' };
   return { kind: parent.kind };
 }

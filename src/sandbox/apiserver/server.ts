@@ -430,6 +430,7 @@ export async function startApiServer(opts: ApiServerOptions): Promise<ApiServer>
       store.patch('pods', ns, name, 'merge', { metadata: { resourceVersion: pod.metadata.resourceVersion }, spec: { nodeName: target.name } }, { fieldManager: manager(req, q), dryRun: dryRun(q) });
       return sendJson(res, 201, { kind: 'Status', apiVersion: 'v1', metadata: {}, status: 'Success', code: 201 });
     }
+    if (sub === 'token') return tokenRequest(req, res, route, q, method);
     if (sub === 'finalize') {
       if (method !== 'PUT') throw methodNotAllowed({ group: r.group, resource: r.resource }, method);
       const body = decodeObject(await readBody(req), mediaType(req));
@@ -697,6 +698,29 @@ export async function startApiServer(opts: ApiServerOptions): Promise<ApiServer>
     };
   }
 
+  /**
+   * serviceaccounts/token (TokenRequest): a random token, valid until its expiry, that authenticates like the main
+   * token. Pods' projected serviceAccountToken volumes get one from the node, so in-cluster clients work here too.
+   */
+  async function tokenRequest(req: IncomingMessage, res: ServerResponse, route: Route, q: URLSearchParams, method: string): Promise<void> {
+    if (method !== 'POST') throw methodNotAllowed({ group: '', resource: 'serviceaccounts/token' }, method);
+    const body = decodeObject(await readBody(req), mediaType(req)) ?? {};
+    store.get('serviceaccounts', route.namespace, route.name!);
+    // Upstream clamps to at least 10 minutes (validation) and at most the server's maximum; 1 h is its default.
+    const seconds = Math.max(600, Number(body.spec?.expirationSeconds ?? 3600) || 3600);
+    const expires = Date.now() + seconds * 1000;
+    const token = newToken();
+    if (!dryRun(q)) auth.serviceAccountTokens.set(token, expires);
+    for (const [t, e] of auth.serviceAccountTokens) if (e <= Date.now()) auth.serviceAccountTokens.delete(t);
+    sendJson(res, 201, {
+      kind: 'TokenRequest',
+      apiVersion: 'authentication.k8s.io/v1',
+      metadata: { name: route.name, namespace: route.namespace, creationTimestamp: null },
+      spec: { audiences: body.spec?.audiences ?? [], expirationSeconds: seconds, boundObjectRef: body.spec?.boundObjectRef ?? null },
+      status: { token, expirationTimestamp: new Date(expires).toISOString().replace(/\.\d+Z$/, 'Z') },
+    });
+  }
+
   async function scale(req: IncomingMessage, res: ServerResponse, route: Route, q: URLSearchParams, method: string): Promise<void> {
     const r = route.resource;
     const k = key(r);
@@ -872,7 +896,7 @@ export async function startApiServer(opts: ApiServerOptions): Promise<ApiServer>
   // ---------------------------------------------------------------------------------------------------------------
 
   const host = opts.host ?? '127.0.0.1';
-  const auth = { ca: opts.ca ?? (await createCertificateAuthority('bodywork-sandbox-ca')), token: opts.token ?? newToken() };
+  const auth = { ca: opts.ca ?? (await createCertificateAuthority('bodywork-sandbox-ca')), token: opts.token ?? newToken(), serviceAccountTokens: new Map<string, number>() };
   const serving = await servingCertificate(auth.ca, host);
   let hosts = new Set<string>();
   // requestCert without rejectUnauthorized: a client certificate is optional (token clients send none), and one the

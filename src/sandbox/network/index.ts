@@ -52,6 +52,8 @@ export interface NetworkOptions {
   /** Where the one fallback notice goes (default: console.warn). */
   warn?: (message: string) => void;
   log?: (message: string) => void;
+  /** The API server this node talks to: the `kubernetes` Service's backend when it has no endpoints (proxy.ts). */
+  apiServer?: { host: string; port: number };
   /** Host network only: a directory for the bind shim of per-pod loopback addresses (loopback.ts); without it pods get the host's IP. */
   shimDir?: string;
 }
@@ -143,7 +145,7 @@ export async function startNetwork(store: ObjectReader, opts: NetworkOptions = {
   const podAddresses = !node && opts.shimDir ? podAddressesFor(process.platform, hostIP, opts.shimDir) : undefined;
   if (!node) warn(fallbackNotice(reason!, podAddresses !== undefined));
 
-  const proxy = startServiceProxy(store, { node, log });
+  const proxy = startServiceProxy(store, { node, log, ...(opts.apiServer ? { apiServer: opts.apiServer } : {}) });
   const pods = new Map<string, PodEntry>();
   let unsubscribe = (): void => {};
 

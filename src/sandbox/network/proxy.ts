@@ -59,7 +59,12 @@ export function readyBackends(ep: KubeObject | undefined, portName: string): { h
   return out.sort((a, b) => a.host.localeCompare(b.host) || a.port - b.port);
 }
 
-export function startServiceProxy(store: ObjectReader, opts: { node?: NodeNetwork; log: (m: string) => void }): ServiceProxy {
+/**
+ * `apiServer`: where the `kubernetes` Service leads when it has no endpoints. A control plane advertising a loopback
+ * address (the upstream one in tests) gets none (Endpoints may not hold loopback addresses), yet pods' in-cluster
+ * clients (the in-cluster runner) must reach it: this node forwards them to the API server it talks to itself.
+ */
+export function startServiceProxy(store: ObjectReader, opts: { node?: NodeNetwork; log: (m: string) => void; apiServer?: { host: string; port: number } }): ServiceProxy {
   const entries = new Map<string, Entry>();
   const sockets = new Set<net.Socket>();
   let pending: Promise<void> = Promise.resolve();
@@ -71,7 +76,8 @@ export function startServiceProxy(store: ObjectReader, opts: { node?: NodeNetwor
     client.on('close', () => sockets.delete(client));
     client.on('error', () => client.destroy());
     client.pause();
-    const backends = readyBackends(store.find('endpoints', e.namespace, e.name), e.portName);
+    let backends = readyBackends(store.find('endpoints', e.namespace, e.name), e.portName);
+    if (!backends.length && opts.apiServer && e.namespace === 'default' && e.name === 'kubernetes') backends = [opts.apiServer];
     if (!backends.length) {
       client.destroy();
       return;

@@ -13,6 +13,7 @@ import { createPythonEnvironments } from '../python/index.js';
 import type { KubeObject } from '../types.js';
 import type { Clock } from './clock.js';
 import { createApiEventRecorder } from './events.js';
+import { nodeImageLayer } from './node-image.js';
 import { NodeHttp, type KubeconfigInput } from './http.js';
 import { startKubeletServer, type KubeletServer } from './kubelet-server.js';
 import { NodeStatusReporter } from './node-status.js';
@@ -82,7 +83,9 @@ export async function attachNode(o: NodeOptions): Promise<SandboxNode> {
   };
   try {
     await view.start();
-    const network = await startNetwork(view, { isolation: o.isolation, hostIP, warn: o.warn, log, shimDir: path.join(o.dataDir, 'loopback') });
+    const apiUrl = new URL(api.server);
+    const apiServer = { host: apiUrl.hostname.replace(/^\[|\]$/g, ''), port: Number(apiUrl.port || (apiUrl.protocol === 'https:' ? 443 : 80)) };
+    const network = await startNetwork(view, { isolation: o.isolation, hostIP, warn: o.warn, log, shimDir: path.join(o.dataDir, 'loopback'), apiServer });
     undo.push(() => network.stop());
     const events = createApiEventRecorder(api, { host: nodeName, log });
     const pythonDir = (o.python && o.python.cacheDir) || path.join(o.dataDir, 'python');
@@ -90,9 +93,11 @@ export async function attachNode(o: NodeOptions): Promise<SandboxNode> {
     if (python) undo.push(() => python.close());
     // As root, pods run as a non-root user (kubelet/run-as.ts) and create venvs and pip-install in this cache.
     if (python) shareWithPods(pythonDir, o.kubelet?.runAs);
-    // Like image layers, each over the last: the Python venv, the loopback bind shim (host network), the caller's.
+    const nodeImage = nodeImageLayer(o.dataDir);
+    // Like image layers, each over the last: the Python venv, Node images' `node`, the loopback bind shim (host network), the caller's.
     const layers = [
       python && ((_pod: KubeObject, c: any, base: Readonly<Record<string, string>>) => python.containerEnv(typeof c?.image === 'string' ? c.image : '', base)),
+      (_pod: KubeObject, c: any, base: Readonly<Record<string, string>>) => nodeImage(typeof c?.image === 'string' ? c.image : '', base),
       network.podAddresses && ((pod: KubeObject, _c: any, base: Readonly<Record<string, string>>) => network.podAddresses!.containerEnv(pod, base)),
       o.kubelet?.containerEnv,
     ].filter((f): f is NonNullable<KubeletOptions['containerEnv']> => typeof f === 'function');

@@ -149,6 +149,19 @@ describe('loadKubeConfig', () => {
     expect(loaded.context).toBe('inClusterContext');
     expect(loaded.server).toBe('https://10.0.0.1:443');
   });
+
+  it('with inCluster, takes the service account of BODYWORK_SERVICEACCOUNT_DIR over any kubeconfig', () => {
+    const sa = join(dir, 'sa');
+    mkdirSync(sa, { recursive: true });
+    const env = { KUBECONFIG: join(dir, 'nothing-here'), KUBERNETES_SERVICE_HOST: '10.96.0.1', KUBERNETES_SERVICE_PORT: '443', BODYWORK_SERVICEACCOUNT_DIR: sa };
+    expect(() => loadKubeConfig({ inCluster: true, env })).toThrow(/token does not exist/);
+    writeFileSync(join(sa, 'token'), 'tok');
+    writeFileSync(join(sa, 'ca.crt'), 'ca');
+    writeFileSync(join(sa, 'namespace'), 'ml\n');
+    const loaded = loadKubeConfig({ inCluster: true, env });
+    expect(loaded).toMatchObject({ source: 'in-cluster', server: 'https://10.96.0.1:443', namespace: 'ml' });
+    expect(() => loadKubeConfig({ inCluster: true, env: {} })).toThrow(/KUBERNETES_SERVICE_HOST is not set/);
+  });
 });
 
 describe('kubeconfigSecrets', () => {

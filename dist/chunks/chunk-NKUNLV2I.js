@@ -1,0 +1,2 @@
+import { createRequire as __bodyworkCreateRequire } from 'node:module'; const require = __bodyworkCreateRequire(import.meta.url);
+var r="pod-security.kubernetes.io/enforce";function i(n){let e=n?.[r];return e&&e!=="privileged"?e:void 0}function o(n,e){if(e)return n.find(t=>t.startsWith(`would violate PodSecurity "${e}:`))}function d(n,e){let t=/^would violate PodSecurity ("[^"]*"): ([\s\S]*)$/.exec(e);return t?`namespace=${n} enforces Pod Security ${t[1]}, which rejects the stage's pods: ${t[2]}`:`namespace=${n}: ${e}`}export{i as a,o as b,d as c};

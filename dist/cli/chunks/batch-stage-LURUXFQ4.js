@@ -1,2 +1,0 @@
-import { createRequire as __bodyworkCreateRequire } from 'node:module'; const require = __bodyworkCreateRequire(import.meta.url);
-import{g as a,h as b,i as c,j as d,k as e,l as f,m as g}from"./chunk-XY4IX3S2.js";import"./chunk-NKUNLV2I.js";import"./chunk-VUL7JSTW.js";import"./chunk-QOWHFPNW.js";import"./chunk-KVZCB222.js";import"./chunk-7EYPVSV5.js";import"./chunk-JMEDDXIQ.js";import"./chunk-55LY7N43.js";import"./chunk-NNUH566B.js";export{b as LOG_DRAIN_MS,a as LOG_TAIL_LINES,e as attemptFailure,g as cleanupStageJobs,c as jobNameFor,d as jobOutcome,f as runBatchStage};

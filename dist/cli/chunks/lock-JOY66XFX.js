@@ -1,2 +1,0 @@
-import { createRequire as __bodyworkCreateRequire } from 'node:module'; const require = __bodyworkCreateRequire(import.meta.url);
-import{a,b,c,d,e,f,g}from"./chunk-VOGM6EXC.js";import"./chunk-VUL7JSTW.js";import"./chunk-QOWHFPNW.js";import"./chunk-KVZCB222.js";import"./chunk-7EYPVSV5.js";import"./chunk-JMEDDXIQ.js";import"./chunk-55LY7N43.js";import"./chunk-NNUH566B.js";export{c as DEFAULT_LEASE_DURATION_SECONDS,b as DEFAULT_LOCK_TIMEOUT_MS,a as LOCK_NAME,e as LockTimeoutError,g as acquireLock,d as defaultHolder,f as leaseExpiry};

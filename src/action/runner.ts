@@ -1,0 +1,103 @@
+/**
+ * The action's side of the in-cluster runner (engine/runner): `runner: cluster` starts it and ends the step once the
+ * first DAG step is under way, with outputs saying where to follow it; `command: status` reports the latest run (the
+ * step fails when it failed or was cancelled); `command: cancel` stops it.
+ */
+import * as core from '@actions/core';
+import { existsSync } from 'node:fs';
+import { dirname, join } from 'node:path';
+import type { ProjectSpec } from '../engine/config/spec.js';
+import type { SecretValues } from '../engine/deploy/input-secrets.js';
+import type { KubeClient } from '../engine/kube/index.js';
+import type { Logger } from '../engine/logger.js';
+import type { CodeBundle, DeployPlan } from '../engine/plan/index.js';
+import type { RunnerStatus } from '../engine/runner/index.js';
+import { stagesOutput } from './deploy-summary.js';
+import { code, escapeHtml, table } from './markdown.js';
+import * as out from './output.js';
+
+/** The built CLI the runner ships: BODYWORK_CLI_BUNDLE, else the one beside this bundle (dist/cli). */
+function cliBundleDir(): string {
+  const dir = process.env.BODYWORK_CLI_BUNDLE || join(dirname(process.argv[1] ?? '.'), 'cli');
+  if (!existsSync(join(dir, 'index.js'))) throw new Error(`runner: cluster ships the built CLI, which is not at ${dir} (set BODYWORK_CLI_BUNDLE to a build's cli/ directory)`);
+  return dir;
+}
+
+export interface InClusterDeploy {
+  client: KubeClient;
+  logger: Logger;
+  spec: ProjectSpec;
+  plan: DeployPlan;
+  codeBundle: CodeBundle;
+  runId: string;
+  secrets: SecretValues[];
+  runnerImage?: string;
+  settings: import('../engine/runner/index.js').RunnerDeploySettings;
+}
+
+function followLines(namespace: string, job: string): string[][] {
+  return [
+    ['Namespace', code(namespace)],
+    ['Runner Job', code(job)],
+    ['Follow', code(`kubectl logs -f job/${job} -n ${namespace}`)],
+    ['Progress', `${code('command: status')} (or ${code(`bodywork-deploy status -n ${namespace}`)})`],
+    ['Cancel', `${code('command: cancel')} (or ${code(`bodywork-deploy cancel -n ${namespace}`)})`],
+  ];
+}
+
+/** `runner: cluster`: starts the runner, waits for its first step, sets the outputs. */
+export async function deployInCluster(o: InClusterDeploy): Promise<void> {
+  const { startRunner, waitForRunnerStart } = await import('../engine/runner/index.js');
+  const started = await startRunner({ ...o, cliDir: cliBundleDir(), ...(o.secrets.length > 0 ? { secrets: o.secrets } : {}), ...(o.runnerImage !== undefined ? { runnerImage: o.runnerImage } : {}) });
+  core.setOutput('runner-job', started.job);
+  core.setOutput('follow', started.follow);
+  const start = await waitForRunnerStart(o.client, started.namespace, started.job, { timeoutMs: (o.settings.lockTimeoutMs ?? 600_000) + 300_000, logger: o.logger });
+  if (!start.started) {
+    for (const line of start.logTail ?? []) out.info(line);
+    core.setOutput('status', 'failure');
+    out.fail(`bodywork-deploy: the in-cluster runner did not start: ${start.reason}`);
+    await out.writeSummary(`## ❌ Bodywork in-cluster runner did not start\n\n${escapeHtml(start.reason)}\n\n${table(undefined, followLines(started.namespace, started.job))}`);
+    return;
+  }
+  const p = start.progress;
+  core.setOutput('status', 'running');
+  out.info(`the in-cluster runner is deploying ${o.plan.project}: step ${p.step}/${p.steps} under way (${p.running.join(', ')}); follow it with ${started.follow}`);
+  await out.writeSummary(`## ⏳ Bodywork deploy running in the cluster: ${escapeHtml(o.plan.project)}\n\nStep ${p.step}/${p.steps} was under way (${escapeHtml(p.running.join(', '))}) when this step ended.\n\n${table(undefined, followLines(started.namespace, started.job))}`);
+}
+
+const RESULT: Record<string, string> = { succeeded: 'success', failed: 'failure', cancelled: 'failure' };
+
+function statusSummary(s: RunnerStatus): string {
+  const rows = s.stages.map((x) => [escapeHtml(x.stage), escapeHtml(x.type), escapeHtml(x.status), String(x.attempts), escapeHtml(x.reason ?? '')]);
+  const head = `## Bodywork in-cluster runner: ${escapeHtml(s.project)}, ${escapeHtml(s.phase)}${s.phase === 'running' ? `, step ${s.step}/${s.steps}` : ''}\n\n`;
+  return `${head}${s.reason ? `${escapeHtml(s.reason)}\n\n` : ''}${table(undefined, followLines(s.namespace, s.job))}\n${rows.length > 0 ? table(['Stage', 'Type', 'Result', 'Attempts', 'Reason'], rows) : ''}`;
+}
+
+/** `command: status` and `command: cancel`. */
+export async function runnerCommand(command: 'status' | 'cancel', client: KubeClient, logger: Logger, namespace: string, project: string): Promise<void> {
+  const runner = await import('../engine/runner/index.js');
+  let status: RunnerStatus | undefined;
+  if (command === 'cancel') {
+    const result = await runner.cancelRunner({ client, logger, namespace, project });
+    out.info(result.cancelled.length > 0 ? `cancelled the in-cluster runner ${result.cancelled.join(', ')} in namespace ${namespace}` : `no in-cluster runner of ${project} is running in namespace ${namespace}`);
+    if (result.lockHolder !== undefined) out.warning(`the deploy lock is still held by ${result.lockHolder}; it expires by itself within a minute`);
+    status = result.status;
+    core.setOutput('status', 'success');
+  } else {
+    status = await runner.readRunnerStatus(client, namespace, project);
+    if (status === undefined) {
+      core.setOutput('status', 'failure');
+      out.fail(`bodywork-deploy: ${project} has no in-cluster runner run in namespace ${namespace}`);
+      return;
+    }
+    core.setOutput('status', RESULT[status.phase] ?? 'running');
+  }
+  if (status === undefined) return;
+  core.setOutput('runner-job', status.job);
+  core.setOutput('runner-phase', status.phase);
+  core.setOutput('follow', status.follow);
+  core.setOutput('stages', JSON.stringify(stagesOutput({ project, namespace, status: status.phase === 'succeeded' ? 'success' : 'failure', stages: status.stages, startedAt: status.startedAt, durationMs: status.durationMs ?? 0 })));
+  out.info(`in-cluster runner Job ${status.job} (run ${status.runId}): ${status.phase}${status.phase === 'running' ? ` step ${status.step}/${status.steps}` : ''}${status.reason ? `: ${status.reason}` : ''}`);
+  await out.writeSummary(statusSummary(status));
+  if (command === 'status' && RESULT[status.phase] === 'failure') out.fail(`bodywork-deploy: the in-cluster run ${status.job} ${status.phase}${status.reason ? `: ${status.reason}` : ''}`);
+}

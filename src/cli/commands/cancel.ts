@@ -1,0 +1,43 @@
+/**
+ * `bodywork-deploy cancel [DIR]`: stops the project's in-cluster runner (`deploy --runner cluster`, or a scheduled
+ * run): its Job is deleted (Foreground), the engine in it gets SIGTERM and cancels as on Ctrl-C (stage Jobs deleted,
+ * rollouts undone, the deploy lock released), and this waits until it is gone. Exit 0 when a run was cancelled or
+ * none was running; 1 when the runner could not be stopped in time.
+ */
+import type { Command } from 'commander';
+import { type ClusterFlags, clientFromFlags, outputOption, planOrExit, withClusterOptions } from '../cluster.js';
+import { CliExit, type CliIo, EXIT_FAILURE, oneLine, printJson, stderrLogger } from '../io.js';
+import { loadProjectOrExit } from '../project.js';
+
+interface CancelFlags extends ClusterFlags {
+  namespace?: string;
+  verbose?: boolean;
+  output: 'text' | 'json';
+}
+
+export function registerCancel(program: Command, io: CliIo): void {
+  const command = program
+    .command('cancel')
+    .description("stop the project's in-cluster runner (deploy --runner cluster, or a scheduled run): its stage Jobs are deleted, rollouts undone, the lock released")
+    .argument('[dir]', 'project directory', '.');
+  withClusterOptions(command)
+    .addOption(outputOption())
+    .action(async (dir: string, flags: CancelFlags) => {
+      const logger = stderrLogger(io, flags.verbose === true);
+      const spec = await loadProjectOrExit(dir, io);
+      const plan = await planOrExit(spec, flags.namespace !== undefined ? { namespace: flags.namespace } : {}, false);
+      const client = await clientFromFlags(flags, logger);
+      const { cancelRunner } = await import('../../engine/runner/index.js');
+      let result;
+      try {
+        result = await cancelRunner({ client, logger, namespace: plan.namespace, project: spec.name });
+      } catch (error) {
+        throw new CliExit(EXIT_FAILURE, oneLine(`error: could not cancel the runner in namespace=${plan.namespace}: ${error instanceof Error ? error.message : String(error)}`));
+      }
+      if (flags.output === 'json') printJson(io, result);
+      const say = (line: string) => (flags.output === 'json' ? io.stderr : io.stdout)(`${oneLine(line)}\n`);
+      if (result.cancelled.length === 0) say(`no in-cluster runner of ${spec.name} is running in namespace ${plan.namespace}${result.status ? ` (the last run, Job ${result.status.job}, ${result.status.phase})` : ''}`);
+      else say(`cancelled the in-cluster runner ${result.cancelled.join(', ')} in namespace ${plan.namespace}${result.status ? `: run ${result.status.phase}${result.status.reason ? ` (${result.status.reason})` : ''}` : ''}`);
+      if (result.lockHolder !== undefined) say(`the deploy lock is still held by ${result.lockHolder}: it expires by itself within a minute`);
+    });
+}

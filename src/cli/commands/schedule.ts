@@ -1,0 +1,100 @@
+/**
+ * `bodywork-deploy schedule [DIR] --cron "0 3 * * *"`: the in-cluster runner in a CronJob, Bodywork's in-cluster
+ * schedule: each run deploys the project as shipped now (the CLI and the project in ConfigMaps), with the lock, logs,
+ * retries, rollback and prune of a deploy. Again with other settings, it updates the schedule; `--delete` removes it.
+ */
+import { type Command, Option } from 'commander';
+import { formatDuration, parseDuration } from '../../engine/duration.js';
+import { type ClusterFlags, clientFromFlags, planOrExit, withClusterOptions } from '../cluster.js';
+import { CliExit, type CliIo, collect, EXIT_USAGE, oneLine, stderrLogger } from '../io.js';
+import { loadProjectOrExit } from '../project.js';
+import { cliBundleDir } from '../runner.js';
+import { BundleError, bundleProject } from '../../engine/plan/index.js';
+
+interface ScheduleFlags extends ClusterFlags {
+  namespace?: string;
+  verbose?: boolean;
+  cron?: string;
+  timeZone?: string;
+  delete?: boolean;
+  image?: string;
+  ingressClass?: string;
+  stages?: string;
+  timeout: string;
+  keepJobs: string;
+  lockTimeout: string;
+  prune: boolean;
+  imagePullSecret?: string[];
+  runnerImage?: string;
+}
+
+export function registerSchedule(program: Command, io: CliIo): void {
+  const command = program
+    .command('schedule')
+    .description('deploy the project on a schedule from inside the cluster: the in-cluster runner in a CronJob (--delete removes it)')
+    .argument('[dir]', 'project directory', '.');
+  withClusterOptions(command)
+    .option('--cron <schedule>', 'when to deploy, in cron syntax: "0 3 * * *" is every day at 03:00')
+    .option('--time-zone <zone>', "the schedule's time zone, e.g. Europe/London (default: the kube-controller-manager's)")
+    .option('--delete', "remove the project's schedule (runs under way go on)")
+    .option('--image <image>', "image for every stage, instead of the project's")
+    .option('--ingress-class <class>', 'ingressClassName of service stages with an ingress')
+    .option('--stages <names>', 'deploy only these stages (comma-separated config names)')
+    .option('--timeout <duration>', 'each run gives up (cancelling running stages) after this long', '30m')
+    .option('--keep-jobs <n>', 'finished Jobs kept per batch stage after each step', '1')
+    .option('--lock-timeout <duration>', "how long a run waits for another run's deploy lock", '10m')
+    .option('--no-prune', 'after a successful run, keep the objects of stages gone from the DAG')
+    .option('--image-pull-secret <name>', 'an existing docker-registry Secret the stage pods pull with (repeatable)', collect)
+    .addOption(new Option('--runner-image <image>', 'the Node image of the runner (default node:24-slim)'))
+    .action(async (dir: string, flags: ScheduleFlags) => {
+      const timeoutMs = parseDuration(flags.timeout);
+      const lockTimeoutMs = parseDuration(flags.lockTimeout);
+      if (timeoutMs === undefined || lockTimeoutMs === undefined) throw new CliExit(EXIT_USAGE, 'error: --timeout and --lock-timeout take durations such as 30m, 1h or 90s');
+      if (!/^\d+$/.test(flags.keepJobs.trim())) throw new CliExit(EXIT_USAGE, `error: --keep-jobs must be a whole number of 0 or more, got '${flags.keepJobs}'`);
+      if (flags.delete !== true && (flags.cron === undefined || flags.cron.trim().split(/\s+/).length < 5 && !flags.cron.trim().startsWith('@'))) {
+        throw new CliExit(EXIT_USAGE, 'error: --cron needs a schedule of five fields, e.g. "0 3 * * *" (or @daily, @hourly)');
+      }
+      const logger = stderrLogger(io, flags.verbose === true);
+      const spec = await loadProjectOrExit(dir, io);
+      const stages = flags.stages?.split(',').map((s) => s.trim()).filter((s) => s !== '');
+      const plan = await planOrExit(spec, { ...(flags.namespace !== undefined ? { namespace: flags.namespace } : {}), ...(stages !== undefined ? { stages } : {}) }, false);
+      const client = await clientFromFlags(flags, logger);
+      const runner = await import('../../engine/runner/index.js');
+      if (flags.delete === true) {
+        const name = runner.runnerCronJobName(spec.name);
+        const deleted = await client.delete('CronJob', plan.namespace, name, { propagationPolicy: 'Background' });
+        io.stdout(`${oneLine(deleted ? `deleted the schedule ${name} in namespace ${plan.namespace}` : `${spec.name} has no schedule in namespace ${plan.namespace}`)}\n`);
+        return;
+      }
+      let codeBundle;
+      try {
+        codeBundle = await bundleProject(spec, (m) => logger.debug(m));
+      } catch (e) {
+        if (e instanceof BundleError) throw new CliExit(EXIT_USAGE, `error: ${e.message}`);
+        throw e;
+      }
+      const name = await runner.scheduleRunner({
+        client,
+        logger,
+        spec,
+        plan,
+        codeBundle,
+        cliDir: cliBundleDir(),
+        schedule: flags.cron!.trim(),
+        ...(flags.timeZone !== undefined ? { timeZone: flags.timeZone } : {}),
+        ...(flags.runnerImage !== undefined ? { runnerImage: flags.runnerImage } : {}),
+        settings: {
+          timeoutMs,
+          lockTimeoutMs,
+          keepJobs: Number(flags.keepJobs),
+          prune: flags.prune,
+          ...(flags.image !== undefined ? { image: flags.image } : {}),
+          ...(flags.ingressClass !== undefined ? { ingressClass: flags.ingressClass } : {}),
+          ...(stages !== undefined ? { stages } : {}),
+          ...(flags.imagePullSecret !== undefined ? { imagePullSecrets: flags.imagePullSecret } : {}),
+        },
+      });
+      io.stdout(`${oneLine(`scheduled ${spec.name}: CronJob ${name} in namespace ${plan.namespace} runs '${flags.cron!.trim()}'${flags.timeZone ? ` (${flags.timeZone})` : ''}, each run up to ${formatDuration(timeoutMs)}`)}\n`);
+      io.stdout(`${oneLine(`progress of the latest run: bodywork-deploy status ${dir} -n ${plan.namespace}; stop one: bodywork-deploy cancel ${dir} -n ${plan.namespace}`)}\n`);
+    });
+}
