@@ -4,6 +4,7 @@
  */
 import * as core from '@actions/core';
 import { DURATION_EXPECTED, parseDuration } from '../engine/duration.js';
+import { COUNT_EXPECTED, DEFAULT_KEEP_JOBS, DEFAULT_LOCK_TIMEOUT, DEFAULT_TIMEOUT, parseCount } from '../engine/settings.js';
 
 export const COMMANDS = ['deploy', 'plan', 'teardown', 'sweep-previews', 'status', 'cancel'] as const;
 export type ActionCommand = (typeof COMMANDS)[number];
@@ -13,10 +14,6 @@ export const CODE_SOURCES = ['bundle', 'git'] as const;
 export const RUNNERS = ['runner', 'cluster'] as const;
 export type CodeSourceInput = (typeof CODE_SOURCES)[number];
 
-/** Default of the `timeout` input. */
-export const DEFAULT_TIMEOUT = '30m';
-/** Default of the `lock-timeout` input (the engine's default wait for another run's deploy lock). */
-export const DEFAULT_LOCK_TIMEOUT = '10m';
 
 export interface ActionInputs {
   command: ActionCommand;
@@ -84,8 +81,9 @@ export function readInputs(): ActionInputs {
   const lockTimeout = optional('lock-timeout') ?? DEFAULT_LOCK_TIMEOUT;
   const lockTimeoutMs = parseDuration(lockTimeout);
   if (lockTimeoutMs === undefined) throw new Error(`input lock-timeout: expected ${DURATION_EXPECTED}, got '${lockTimeout}'`);
-  const keepJobsText = optional('keep-jobs') ?? '1';
-  if (!/^\d+$/.test(keepJobsText) || !Number.isSafeInteger(Number(keepJobsText))) throw new Error(`input keep-jobs: expected a whole number of 0 or more, got '${keepJobsText}'`);
+  const keepJobsText = optional('keep-jobs') ?? String(DEFAULT_KEEP_JOBS);
+  const keepJobs = parseCount(keepJobsText);
+  if (keepJobs === undefined) throw new Error(`input keep-jobs: expected ${COUNT_EXPECTED}, got '${keepJobsText}'`);
   const stages = optional('stages')
     ?.split(',')
     .map((s) => s.trim())
@@ -96,7 +94,7 @@ export function readInputs(): ActionInputs {
     timeoutMs,
     lockTimeoutMs,
     prune: bool('prune', true),
-    keepJobs: Number(keepJobsText),
+    keepJobs,
     codeSource: oneOf('code-source', CODE_SOURCES, 'bundle'),
     runner: oneOf('runner', RUNNERS, 'runner'),
     preview: oneOf('preview', PREVIEW_MODES, 'auto'),

@@ -15,6 +15,7 @@ import type { Sandbox } from '../../sandbox/index.js';
 import { OBJECT_STORE, OBJECT_STORE_KEYS } from '../../sandbox/object-store.js';
 import { type ClusterFlags, type CodeSourceFlags, clientFromFlags, codeSourceOptions, gitCommit, outputOption, planOrExit, withClusterOptions, renderTable } from '../cluster.js';
 import { formatDuration, parseDuration } from '../../engine/duration.js';
+import { COUNT_EXPECTED, DEFAULT_KEEP_JOBS, DEFAULT_LOCK_TIMEOUT, DEFAULT_TIMEOUT, parseCount } from '../../engine/settings.js';
 import { neutralise } from '../../engine/untrusted.js';
 import { CliExit, type CliIo, collect, EXIT_FAILURE, EXIT_OK, EXIT_USAGE, oneLine, paint, printJson, stderrLogger } from '../io.js';
 import { type Paint, statusStyle } from '../style.js';
@@ -76,9 +77,9 @@ export function registerDeploy(program: Command, io: CliIo): void {
     .option('--image <image>', "image for every stage, instead of the project's")
     .option('--ingress-class <class>', "ingressClassName of service stages with an ingress (default: the cluster's default IngressClass, else nginx)")
     .option('--stages <names>', 'deploy only these stages (comma-separated config names)')
-    .option('--timeout <duration>', 'give up (cancelling running stages) after this long: 30m, 1h, 90s', '30m')
-    .option('--keep-jobs <n>', 'finished Jobs kept per batch stage after each step (0: delete them all)', '1')
-    .option('--lock-timeout <duration>', "how long to wait for another run's deploy lock on the namespace: 10m, 90s", '10m')
+    .option('--timeout <duration>', 'give up (cancelling running stages) after this long: 30m, 1h, 90s', DEFAULT_TIMEOUT)
+    .option('--keep-jobs <n>', 'finished Jobs kept per batch stage after each step (0: delete them all)', String(DEFAULT_KEEP_JOBS))
+    .option('--lock-timeout <duration>', "how long to wait for another run's deploy lock on the namespace: 10m, 90s", DEFAULT_LOCK_TIMEOUT)
     .option('--no-prune', 'after a successful run, keep the objects of stages gone from the DAG and unused code bundles')
     .option('--code-source <source>', 'how stages get the code: bundle (ConfigMaps, default) or git (clone the commit of DIR)', 'bundle')
     .option('--git-url <url>', "with --code-source git: the repository to clone (default: DIR's origin remote)")
@@ -97,9 +98,9 @@ export function registerDeploy(program: Command, io: CliIo): void {
     .action(async (dir: string, flags: DeployFlags) => {
       const timeoutMs = parseDuration(flags.timeout);
       if (timeoutMs === undefined) throw new CliExit(EXIT_USAGE, `error: --timeout must be a duration such as 30m, 1h or 90s, got '${flags.timeout}'`);
-      const keepJobs = flags.keepJobs !== undefined ? Number(flags.keepJobs) : undefined;
-      if (keepJobs !== undefined && (!/^\d+$/.test(flags.keepJobs!.trim()) || !Number.isSafeInteger(keepJobs))) {
-        throw new CliExit(EXIT_USAGE, `error: --keep-jobs must be a whole number of 0 or more, got '${flags.keepJobs}'`);
+      const keepJobs = flags.keepJobs !== undefined ? parseCount(flags.keepJobs) : undefined;
+      if (flags.keepJobs !== undefined && keepJobs === undefined) {
+        throw new CliExit(EXIT_USAGE, `error: --keep-jobs must be ${COUNT_EXPECTED}, got '${flags.keepJobs}'`);
       }
       const lockTimeoutMs = flags.lockTimeout !== undefined ? parseDuration(flags.lockTimeout) : undefined;
       if (flags.lockTimeout !== undefined && lockTimeoutMs === undefined) {

@@ -10,6 +10,7 @@ import { CliExit, type CliIo, collect, EXIT_USAGE, oneLine, stderrLogger } from 
 import { loadProjectOrExit } from '../project.js';
 import { cliBundleDir } from '../runner.js';
 import { BundleError, bundleProject } from '../../engine/plan/index.js';
+import { DEFAULT_TIMEOUT } from '../../engine/settings.js';
 
 interface ScheduleFlags extends ClusterFlags {
   namespace?: string;
@@ -40,7 +41,7 @@ export function registerSchedule(program: Command, io: CliIo): void {
     .option('--image <image>', "image for every stage, instead of the project's")
     .option('--ingress-class <class>', 'ingressClassName of service stages with an ingress')
     .option('--stages <names>', 'deploy only these stages (comma-separated config names)')
-    .option('--timeout <duration>', 'each run gives up (cancelling running stages) after this long', '30m')
+    .option('--timeout <duration>', 'each run gives up (cancelling running stages) after this long', DEFAULT_TIMEOUT)
     .option('--keep-jobs <n>', 'finished Jobs kept per batch stage after each step', '1')
     .option('--lock-timeout <duration>', "how long a run waits for another run's deploy lock", '10m')
     .option('--no-prune', 'after a successful run, keep the objects of stages gone from the DAG')

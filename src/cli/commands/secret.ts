@@ -19,6 +19,7 @@ import { isDns1123Label, isDns1123Subdomain } from '../../engine/kube/names.js';
 import { type ClusterFlags, clientFromFlags, renderTable } from '../cluster.js';
 import { CliExit, type CliIo, EXIT_FAILURE, EXIT_USAGE, oneLine, stderrLogger } from '../io.js';
 import { parseSecretArgs } from '../secrets.js';
+import { DEFAULT_LOCK_TIMEOUT, DEFAULT_LOCK_TIMEOUT_MS } from '../../engine/settings.js';
 
 interface SecretCommandFlags extends ClusterFlags {
   namespace: string;
@@ -34,7 +35,7 @@ function secretOptions(command: Command, lock: boolean): Command {
     .option('--kubeconfig <file>', 'kubeconfig file (default: KUBECONFIG, else ~/.kube/config)')
     .option('--context <name>', 'kubeconfig context (default: its current-context)')
     .option('-v, --verbose', 'print every API request');
-  if (lock) command.option('--lock-timeout <duration>', "how long to wait for a running deploy's lock on the namespace: 10m, 90s", '10m');
+  if (lock) command.option('--lock-timeout <duration>', "how long to wait for a running deploy's lock on the namespace: 10m, 90s", DEFAULT_LOCK_TIMEOUT);
   return command;
 }
 
@@ -52,7 +53,7 @@ async function requireNamespace(client: KubeClient, ns: string): Promise<void> {
 /** Runs `fn` holding the namespace's deploy lock (waiting for a running deploy, up to --lock-timeout). */
 async function underLock(client: KubeClient, logger: Logger, ns: string, flags: SecretCommandFlags, fn: () => Promise<void>): Promise<void> {
   // The lock (and the client it brings) is loaded when a command takes it, not at start-up (see scripts/build.mjs).
-  const { acquireLock, DEFAULT_LOCK_TIMEOUT_MS, defaultHolder } = await import('../../engine/deploy/lock.js');
+  const { acquireLock, defaultHolder } = await import('../../engine/deploy/lock.js');
   const timeoutMs = flags.lockTimeout !== undefined ? parseDuration(flags.lockTimeout) : DEFAULT_LOCK_TIMEOUT_MS;
   if (timeoutMs === undefined) throw new CliExit(EXIT_USAGE, `error: --lock-timeout must be a duration such as 10m or 90s, got '${oneLine(flags.lockTimeout ?? '')}'`);
   const lock = await acquireLock({ client, logger, namespace: ns, holder: defaultHolder('secret'), timeoutMs });

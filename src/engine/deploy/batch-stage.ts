@@ -33,6 +33,7 @@ import { containerStarted, emitStageLine, podFinished } from './stage-log.js';
 import type { BatchStageRunner, DeployContext, StageResult } from './types.js';
 import { enforcedViolation, podSecurityReason } from './pod-security.js';
 import { abortMessage, errorMessage } from '../errors.js';
+import { DEFAULT_KEEP_JOBS } from '../settings.js';
 
 /** Lines kept per attempt for a failed stage's `logTail`. */
 export const LOG_TAIL_LINES = 20;
@@ -417,7 +418,7 @@ export async function cleanupStageJobs(
     // This run's Job is finished once its stage is (its pod succeeded), before its controller marks it Complete.
     const ours = result && (result.status === 'succeeded' || result.status === 'failed') ? result.object : undefined;
     const deleted: string[] = [];
-    for (const j of sorted.slice(ctx.keepJobs ?? 1)) {
+    for (const j of sorted.slice(ctx.keepJobs ?? DEFAULT_KEEP_JOBS)) {
       if (j.metadata?.deletionTimestamp || !(`Job/${j.metadata?.name}` === ours || (await jobFinished(ctx, j)))) continue;
       const name = j.metadata?.name ?? '';
       if (await ctx.client.delete('Job', ctx.namespace, name, { propagationPolicy: 'Background' })) deleted.push(name);

@@ -15,7 +15,7 @@ import { LABEL_PART_OF, type DeployPlan, type PlannedBatchStage, type PlannedSta
 import { cleanupStageJobs, runBatchStage } from './batch-stage.js';
 import { needsIngressClass, resolveIngressClass, withIngressClass } from './ingress-class.js';
 import { applySecretValues, type SecretValues } from './input-secrets.js';
-import { acquireLock, DEFAULT_LOCK_TIMEOUT_MS, defaultHolder, LockTimeoutError, type DeployLock } from './lock.js';
+import { acquireLock, defaultHolder, LockTimeoutError, type DeployLock } from './lock.js';
 import { ensureNamespace, setupNamespace } from './namespace.js';
 import { pruneProject } from './prune.js';
 import { checkPullSecrets } from './pull-secrets.js';
@@ -24,6 +24,7 @@ import { runServiceStage } from './service-stage.js';
 import { stopStaleRun } from './stale-run.js';
 import type { BatchStageRunner, DeployContext, DeployProgress, DeployResult, ServiceStageRunner, StageResult } from './types.js';
 import { abortMessage, errorMessage } from '../errors.js';
+import { DEFAULT_LOCK_TIMEOUT_MS } from '../settings.js';
 
 /** The env var the run_on_failure stage gets the failure reason in (Bodywork's name). */
 export const EXCEPTION_MESSAGE_ENV = 'EXCEPTION_MESSAGE';

@@ -21,11 +21,10 @@ import { isKubeStatus, WaitTimeoutError, waitForObject, type KubeClient, type Ma
 import type { Logger } from '../logger.js';
 import { LABEL_MANAGED_BY, LABEL_PART_OF, MANAGED_BY } from '../plan/index.js';
 import { errorMessage } from '../errors.js';
+import { DEFAULT_LOCK_TIMEOUT_MS } from '../settings.js';
 
 /** The Lease's name in every namespace. */
 export const LOCK_NAME = 'bodywork-deploy';
-/** How long a run waits for another run's lock by default. */
-export const DEFAULT_LOCK_TIMEOUT_MS = 10 * 60_000;
 /** A holder that has not renewed for this long has gone. */
 export const DEFAULT_LEASE_DURATION_SECONDS = 60;
 

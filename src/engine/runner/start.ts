@@ -7,7 +7,7 @@
 import type { V1ConfigMap, V1Job, V1Pod, V1PodTemplateSpec } from '@kubernetes/client-node';
 import type { ProjectSpec } from '../config/spec.js';
 import { applySecretValues, type SecretValues } from '../deploy/input-secrets.js';
-import { acquireLock, DEFAULT_LOCK_TIMEOUT_MS } from '../deploy/lock.js';
+import { acquireLock } from '../deploy/lock.js';
 import { ensureNamespace } from '../deploy/namespace.js';
 import { KubeApiError, waitFor, type KubeClient, type Manifest } from '../kube/index.js';
 import type { Logger } from '../logger.js';
@@ -15,6 +15,7 @@ import { LABEL_PART_OF, type CodeBundle, type DeployPlan } from '../plan/index.j
 import { packCliBundle } from './cli-bundle.js';
 import { ANNOTATION_RUN_ID, runnerAccountObjects, runnerCronJob, runnerJob, runnerJobName, runnerLabels, runnerPodTemplate } from './objects.js';
 import { followCommand, isFinal, parseProgress, type RunnerProgress } from './progress.js';
+import { DEFAULT_LOCK_TIMEOUT_MS } from '../settings.js';
 
 /** What the in-cluster `deploy` is told: the same settings a deploy from the runner takes. */
 export interface RunnerDeploySettings {

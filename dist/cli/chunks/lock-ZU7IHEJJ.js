@@ -1,2 +1,0 @@
-import { createRequire as __bodyworkCreateRequire } from 'node:module'; const require = __bodyworkCreateRequire(import.meta.url);
-import{a,b,c,d,e,f,g}from"./chunk-WLXNMP6B.js";import"./chunk-C5ZOZ326.js";import"./chunk-KVZCB222.js";import"./chunk-RBFV2A74.js";import"./chunk-SJCUAKDE.js";import"./chunk-AZ52ATOM.js";import"./chunk-7EYPVSV5.js";import"./chunk-VSZ5SVKH.js";import"./chunk-NNUH566B.js";export{c as DEFAULT_LEASE_DURATION_SECONDS,b as DEFAULT_LOCK_TIMEOUT_MS,a as LOCK_NAME,e as LockTimeoutError,g as acquireLock,d as defaultHolder,f as leaseExpiry};
