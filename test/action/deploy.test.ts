@@ -101,11 +101,11 @@ describe('the action with command: deploy', () => {
     expect(sum).toContain('### DAG\n\n```mermaid\nflowchart LR\n  subgraph step0["Step 1"]\n    s0["train<br>succeeded, ');
     expect(sum).toContain('  s0 --> s1\n  classDef succeeded ');
     expect(sum).toContain('  class s0,s1 succeeded\n```\n');
-    expect(sum).toMatch(/### Timeline\n\n```mermaid\ngantt\n[^`]*section Step 1\n {2}#116;rain #40;succeeded#41; : done, t0, \d+, \d+\n/);
+    expect(sum).toMatch(/### Timeline\n\n```mermaid\n%%{init: [^\n]*}%%\ngantt\n[^`]*section Step 1\n {2}#116;rain #40;succeeded#41; : done, t0, \d+, \d+\n/);
     expect(sum).toMatch(/<tr><td>1<\/td><td><code>train<\/code><\/td><td>batch<\/td><td>✅ succeeded<\/td><td>1<\/td><td>\d+s<\/td><td><\/td><\/tr>/);
     expect(sum).toMatch(/<tr><td>2<\/td><td><code>api<\/code><\/td><td>service<\/td><td>✅ succeeded<\/td><td>1<\/td>/);
     expect(sum).toContain(
-      '<tr><td><code>api</code></td><td>1/1</td><td><code>http://api.push-demo.svc.cluster.local:5301</code></td><td></td><td><code>http://localhost:8001/api/v1/namespaces/push-demo/services/api:5301/proxy/</code></td></tr>',
+      '<tr><td><code>api</code></td><td>1/1</td><td><code>http://api.push-demo.svc.cluster.local:5301</code></td><td><code>http://localhost:8001/api/v1/namespaces/push-demo/services/api:5301/proxy/</code></td></tr>',
     );
     expect(sum).not.toContain('<details>');
     expect(sum).not.toContain('<th></th>');
@@ -337,7 +337,7 @@ describe('PR previews', () => {
     expect(gh.comments[0].body).toContain('<a href="https://iris-pr-7.preview.example.com/api">');
     // The same pictures as the summary (mermaid.test.ts renders them).
     expect(gh.comments[0].body).toContain('#### DAG\n\n```mermaid\nflowchart LR\n');
-    expect(gh.comments[0].body).toContain('#### Timeline\n\n```mermaid\ngantt\n');
+    expect(gh.comments[0].body).toMatch(/#### Timeline\n\n```mermaid\n%%{init: [^\n]*}%%\ngantt\n/);
     expect(gh.deployments).toHaveLength(1);
     expect(gh.deployments[0]).toMatchObject({ ref: 'a'.repeat(40), environment: 'iris-pr-7', transient_environment: true });
     expect(gh.deployments[0].statuses.map((x) => x.state)).toEqual(['in_progress', 'success']);
