@@ -9,6 +9,7 @@ import path from 'node:path';
 import { Readable } from 'node:stream';
 import { badRequest, notFound } from '../apiserver/errors.js';
 import { splitKey, WorkQueue, type LogFn } from '../controllers/util.js';
+import { systemClock, type Clock } from '../node/clock.js';
 import type { ViewEvent } from '../node/view.js';
 import type { EventRecorder, KubeObject, PodLogOptions, PodLogSource } from '../types.js';
 import type { PodAddresses, PodRuntime } from '../network/index.js';
@@ -55,6 +56,8 @@ export interface KubeletOptions {
    */
   registries?: PrivateRegistry[];
   imagePullBackOffBaseMs?: number;
+  /** Time for back-offs, deadlines and timers (default the system clock). */
+  clock?: Clock;
   events: EventRecorder;
   log?: LogFn;
 }
@@ -87,7 +90,8 @@ export function startKubelet(api: KubeletApi, opts: KubeletOptions): Kubelet {
   };
   const baseEnv = opts.baseEnv ?? defaultBaseEnv();
   const pids = new Set<number>();
-  const images = new ImagePuller({ registries: opts.registries ?? [], ...(opts.imagePullBackOffBaseMs !== undefined ? { backOffBaseMs: opts.imagePullBackOffBaseMs } : {}) });
+  const clock = opts.clock ?? systemClock;
+  const images = new ImagePuller({ registries: opts.registries ?? [], clock, ...(opts.imagePullBackOffBaseMs !== undefined ? { backOffBaseMs: opts.imagePullBackOffBaseMs } : {}) });
   const workers = new Map<string, PodWorker>();
   fs.mkdirSync(path.join(opts.dataDir, 'pods'), { recursive: true });
 
@@ -129,6 +133,7 @@ export function startKubelet(api: KubeletApi, opts: KubeletOptions): Kubelet {
           podAddresses: opts.podAddresses,
           runAs: opts.runAs ?? {},
           images,
+          clock,
           log,
           requeue: (ms) => (ms ? queue.addAfter(key, ms) : queue.add(key)),
         });

@@ -27,6 +27,8 @@ import type { ImagePuller } from './image-pull.js';
 import { LogWriter, readLogFile } from './logs.js';
 import { ProbeWorker, type ProbeContext, type ProbeKind } from './probes.js';
 import { createWritableLayer } from './writable-layer.js';
+import { Backoff, goDuration } from './backoff.js';
+import type { Clock } from '../node/clock.js';
 
 export interface PodWorkerTimings {
   /** Crash-loop back-off base (upstream 10 s). */
@@ -64,6 +66,7 @@ export interface PodWorkerEnv {
   runAs: RunAsOptions;
   /** The node's image pulls (image-pull.ts): private registries, back-off. */
   images: ImagePuller;
+  clock: Clock;
 }
 
 interface Instance {
@@ -82,6 +85,8 @@ interface Instance {
   user?: ProcessUser;
   /** Set once the process and its output are finished. */
   done: boolean;
+  /** When it finished (ms; finishedAt has seconds only). */
+  finishedMs?: number;
   killTimer?: NodeJS.Timeout;
   killing: boolean;
 }
@@ -96,7 +101,6 @@ interface ContainerState {
   previous?: Instance;
   /** Waiting reason/message while no instance runs (ContainerCreating, CrashLoopBackOff, CreateContainerConfigError…). */
   waiting?: { reason: string; message?: string };
-  backoff?: { durationMs: number; lastUpdate: number };
   /** A failed image pull: no new pull before this time (ms). */
   pullRetryAt?: number;
   probes: ProbeWorker[];
@@ -106,18 +110,6 @@ interface ContainerState {
 }
 
 const SIGNALS: Record<string, number> = os.constants.signals as unknown as Record<string, number>;
-
-/** Go's time.Duration.String() for the back-off message (10s, 1m20s, 5m0s, 200ms). */
-export function goDuration(ms: number): string {
-  if (ms < 1000) return `${ms}ms`;
-  const totalS = ms / 1000;
-  const h = Math.floor(totalS / 3600);
-  const m = Math.floor((totalS % 3600) / 60);
-  const s = +(totalS % 60).toFixed(3);
-  if (h) return `${h}h${m}m${s}s`;
-  if (m) return `${m}m${s}s`;
-  return `${s}s`;
-}
 
 /** How the runtime reports an image reference (`busybox` -> `docker.io/library/busybox:latest`). */
 export function normalizeImage(image: string): string {
@@ -170,6 +162,8 @@ export class PodWorker {
   readonly name: string;
   private pod: KubeObject;
   private readonly containers = new Map<string, ContainerState>();
+  /** Crash-loop back-off per container name. */
+  private readonly crashBackoff: Backoff;
   private readonly podDir: string;
   private volumeDirs: Map<string, string> | undefined;
   private volumeError: string | undefined;
@@ -202,6 +196,7 @@ export class PodWorker {
     this.namespace = pod.metadata.namespace!;
     this.name = pod.metadata.name!;
     this.podDir = path.join(env.dataDir, 'pods', this.uid);
+    this.crashBackoff = new Backoff(env.timings.crashLoopBackOffBaseMs, env.timings.crashLoopBackOffMaxMs, env.clock);
     for (const c of pod.spec?.initContainers ?? []) this.containers.set(c.name, this.newState(c, true));
     for (const c of pod.spec?.containers ?? []) this.containers.set(c.name, this.newState(c, false));
     // A pod already terminal in the store (kubelet restart) stays terminal.
@@ -394,22 +389,18 @@ export class PodWorker {
 
   private restartWithBackoff(c: ContainerState): void {
     const cur = c.current!;
-    const now = Date.now();
-    const finished = parseTime(cur.finishedAt) ?? now;
-    const finishedMs = (cur as Instance & { finishedMs?: number }).finishedMs ?? finished;
-    const { crashLoopBackOffBaseMs: base, crashLoopBackOffMaxMs: max } = this.env.timings;
-    const b = c.backoff;
-    const expired = b !== undefined && now - b.lastUpdate > 2 * max;
-    if (b && !expired && now - finishedMs < b.durationMs) {
+    const finishedMs = cur.finishedMs ?? parseTime(cur.finishedAt) ?? this.env.clock.now();
+    const b = this.crashBackoff.since(c.spec.name, finishedMs);
+    if (b) {
       const message = `back-off ${goDuration(b.durationMs)} restarting failed container=${c.spec.name} pod=${this.podRef()}`;
       if (c.waiting?.reason !== 'CrashLoopBackOff' || c.waiting.message !== message) {
         c.waiting = { reason: 'CrashLoopBackOff', message };
         this.event('Warning', 'BackOff', `Back-off restarting failed container ${c.spec.name} in pod ${this.podRef()}`, c);
       }
-      this.env.requeue(finishedMs + b.durationMs - now + 1);
+      this.env.requeue(b.remainingMs + 1);
       return;
     }
-    c.backoff = !b || expired ? { durationMs: base, lastUpdate: now } : { durationMs: Math.min(b.durationMs * 2, max), lastUpdate: now };
+    this.crashBackoff.next(c.spec.name);
     c.previous = cur;
     c.current = undefined;
     c.restartCount++;
@@ -604,7 +595,7 @@ export class PodWorker {
       const msg = buf.length > 2048 ? buf.subarray(buf.length - 2048).toString('utf8') : tail;
       if (msg) inst.message = msg;
     }
-    (inst as Instance & { finishedMs?: number }).finishedMs = Date.now();
+    inst.finishedMs = this.env.clock.now();
     if (inst.killTimer) clearTimeout(inst.killTimer);
     inst.writer.close();
     if (c.current === inst) {
