@@ -16,7 +16,7 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { containerRef } from '../controllers/events.js';
-import { errorMessage, isNotFound, nowRFC3339, parseTime, podCondition } from '../controllers/util.js';
+import { errorMessage, nowRFC3339, parseTime } from '../controllers/util.js';
 import type { EventRecorder, KubeObject } from '../types.js';
 import type { KubeletApi } from './api.js';
 import type { ContainerMount, PodAddresses, PodRuntime, PodSandbox } from '../network/index.js';
@@ -27,6 +27,9 @@ import type { ImagePuller } from './image-pull.js';
 import { LogWriter, readLogFile } from './logs.js';
 import { ProbeWorker, type ProbeContext, type ProbeKind } from './probes.js';
 import { createWritableLayer } from './writable-layer.js';
+import { allStopped, newContainerState, type ContainerInstance, type ContainerState } from './container-state.js';
+import { generatePodStatus, podPhase, restartPolicyOf } from './pod-status.js';
+import { PodStatusManager } from './status-manager.js';
 import { Backoff, goDuration } from './backoff.js';
 import type { Clock } from '../node/clock.js';
 
@@ -69,85 +72,7 @@ export interface PodWorkerEnv {
   clock: Clock;
 }
 
-interface Instance {
-  n: number;
-  containerID: string;
-  proc?: ChildProcess;
-  pid?: number;
-  startedAt: string;
-  finishedAt?: string;
-  exitCode?: number;
-  reason?: string;
-  message?: string;
-  logFile: string;
-  writer: LogWriter;
-  /** Whom the process runs as (undefined: the sandbox's own user). */
-  user?: ProcessUser;
-  /** Set once the process and its output are finished. */
-  done: boolean;
-  /** When it finished (ms; finishedAt has seconds only). */
-  finishedMs?: number;
-  killTimer?: NodeJS.Timeout;
-  killing: boolean;
-}
-
-interface ContainerState {
-  spec: any;
-  init: boolean;
-  /** A restartable init container (`restartPolicy: Always`): a sidecar, KEP-753. */
-  sidecar: boolean;
-  restartCount: number;
-  current?: Instance;
-  previous?: Instance;
-  /** Waiting reason/message while no instance runs (ContainerCreating, CrashLoopBackOff, CreateContainerConfigError…). */
-  waiting?: { reason: string; message?: string };
-  /** A failed image pull: no new pull before this time (ms). */
-  pullRetryAt?: number;
-  probes: ProbeWorker[];
-  /** Ready from the readiness probe (true without one once started). */
-  ready: boolean;
-  started: boolean;
-}
-
 const SIGNALS: Record<string, number> = os.constants.signals as unknown as Record<string, number>;
-
-/** How the runtime reports an image reference (`busybox` -> `docker.io/library/busybox:latest`). */
-export function normalizeImage(image: string): string {
-  if (!image) return image;
-  let ref = image;
-  const first = ref.split('/')[0];
-  if (!ref.includes('/')) ref = `docker.io/library/${ref}`;
-  else if (!first.includes('.') && !first.includes(':') && first !== 'localhost') ref = `docker.io/${ref}`;
-  const last = ref.slice(ref.lastIndexOf('/') + 1);
-  if (!last.includes(':') && !ref.includes('@')) ref = `${ref}:latest`;
-  return ref;
-}
-
-function imageID(image: string): string {
-  const ref = normalizeImage(image);
-  const slash = ref.lastIndexOf('/');
-  const at = ref.indexOf('@');
-  const colon = ref.indexOf(':', slash);
-  const repo = at >= 0 ? ref.slice(0, at) : colon >= 0 ? ref.slice(0, colon) : ref;
-  return `${repo}@sha256:${crypto.createHash('sha256').update(ref).digest('hex')}`;
-}
-
-function qosClass(pod: KubeObject): string {
-  const cs: any[] = [...(pod.spec?.initContainers ?? []), ...(pod.spec?.containers ?? [])];
-  let any = false;
-  let guaranteed = true;
-  for (const c of cs) {
-    const req = c.resources?.requests ?? {};
-    const lim = c.resources?.limits ?? {};
-    if (Object.keys(req).length || Object.keys(lim).length) any = true;
-    for (const r of ['cpu', 'memory']) {
-      if (lim[r] === undefined) guaranteed = false;
-      else if (req[r] !== undefined && String(req[r]) !== String(lim[r])) guaranteed = false;
-    }
-  }
-  if (!any) return 'BestEffort';
-  return guaranteed ? 'Guaranteed' : 'Burstable';
-}
 
 function olderThan(a: KubeObject, b: KubeObject): boolean {
   const ra = a.metadata.resourceVersion;
@@ -164,6 +89,7 @@ export class PodWorker {
   private readonly containers = new Map<string, ContainerState>();
   /** Crash-loop back-off per container name. */
   private readonly crashBackoff: Backoff;
+  private readonly status: PodStatusManager;
   private readonly podDir: string;
   private volumeDirs: Map<string, string> | undefined;
   private volumeError: string | undefined;
@@ -196,18 +122,23 @@ export class PodWorker {
     this.namespace = pod.metadata.namespace!;
     this.name = pod.metadata.name!;
     this.podDir = path.join(env.dataDir, 'pods', this.uid);
+    this.status = new PodStatusManager(
+      {
+        pod: () => this.pod,
+        stopped: () => this.torndown,
+        status: () => this.buildStatus(),
+        written: (stored) => (this.pod = stored),
+      },
+      env,
+    );
     this.crashBackoff = new Backoff(env.timings.crashLoopBackOffBaseMs, env.timings.crashLoopBackOffMaxMs, env.clock);
-    for (const c of pod.spec?.initContainers ?? []) this.containers.set(c.name, this.newState(c, true));
-    for (const c of pod.spec?.containers ?? []) this.containers.set(c.name, this.newState(c, false));
+    for (const c of pod.spec?.initContainers ?? []) this.containers.set(c.name, newContainerState(c, true));
+    for (const c of pod.spec?.containers ?? []) this.containers.set(c.name, newContainerState(c, false));
     // A pod already terminal in the store (kubelet restart) stays terminal.
     if (pod.status?.phase === 'Succeeded' || pod.status?.phase === 'Failed') this.terminalPhase = pod.status.phase;
   }
 
-  private newState(spec: any, init: boolean): ContainerState {
-    return { spec, init, sidecar: init && spec.restartPolicy === 'Always', restartCount: 0, probes: [], ready: false, started: false };
-  }
-
-  get waitingOnConfig(): boolean {
+    get waitingOnConfig(): boolean {
     if (this.volumeError) return true;
     for (const c of this.containers.values()) if (c.waiting?.reason === 'CreateContainerConfigError') return true;
     return false;
@@ -222,7 +153,7 @@ export class PodWorker {
   }
 
   private get restartPolicy(): string {
-    return this.pod.spec?.restartPolicy ?? 'Always';
+    return restartPolicyOf(this.pod);
   }
 
   private podRef(): string {
@@ -485,7 +416,7 @@ export class PodWorker {
     } catch {
       /* ignore */
     }
-    const inst: Instance = { n, containerID, startedAt: nowRFC3339(), logFile, writer: new LogWriter(logFile), done: false, killing: false, user };
+    const inst: ContainerInstance = { n, containerID, startedAt: nowRFC3339(), logFile, writer: new LogWriter(logFile), done: false, killing: false, user };
     c.current = inst;
     c.waiting = undefined;
     c.ready = false;
@@ -493,7 +424,7 @@ export class PodWorker {
     this.event('Normal', 'Created', `Created container: ${spec.name}`, c);
 
     if (cwd && !fs.existsSync(hostPath(cwd))) {
-      this.finishInstance(c, inst, 128, 'StartError', `failed to start container: chdir to cwd ("${cwd}") set in config.json failed: no such file or directory`);
+      this.finishContainerInstance(c, inst, 128, 'StartError', `failed to start container: chdir to cwd ("${cwd}") set in config.json failed: no such file or directory`);
       this.event('Warning', 'Failed', `Error: ${inst.message}`, c);
       return;
     }
@@ -502,7 +433,7 @@ export class PodWorker {
     // Looked up first, as the runtime does, with the container user's permissions: through nsenter/unshare an exec
     // failure would only be an exit code, and spawn's execvp reports a PATH directory the user cannot search as EACCES.
     if (!lookPath(argv[0], env.PATH ?? '', cwd ?? process.cwd(), user, sb ? hostPath : undefined)) {
-      this.finishInstance(c, inst, 128, 'StartError', `failed to start container: exec: ${JSON.stringify(argv[0])}: executable file not found in $PATH`);
+      this.finishContainerInstance(c, inst, 128, 'StartError', `failed to start container: exec: ${JSON.stringify(argv[0])}: executable file not found in $PATH`);
       this.event('Warning', 'Failed', `Error: ${inst.message}`, c);
       return;
     }
@@ -522,7 +453,7 @@ export class PodWorker {
       const ids = user && !sb ? { uid: user.uid, gid: user.gid } : {};
       child = spawn(file, args, { cwd: sb ? undefined : cwd, env, detached: true, stdio: ['ignore', 'pipe', 'pipe'], ...ids });
     } catch (err) {
-      this.finishInstance(c, inst, 128, 'StartError', `failed to start container: ${errorMessage(err)}`);
+      this.finishContainerInstance(c, inst, 128, 'StartError', `failed to start container: ${errorMessage(err)}`);
       this.event('Warning', 'Failed', `Error: ${inst.message}`, c);
       return;
     }
@@ -539,7 +470,7 @@ export class PodWorker {
           ? `failed to start container: exec: ${JSON.stringify(argv[0])}: executable file not found in $PATH`
           : `failed to start container: ${err.message}`;
       if (child.pid === undefined) {
-        this.finishInstance(c, inst, 128, 'StartError', msg);
+        this.finishContainerInstance(c, inst, 128, 'StartError', msg);
         this.event('Warning', 'Failed', `Error: ${msg}`, c);
       }
     });
@@ -558,7 +489,7 @@ export class PodWorker {
       if (child.pid) this.env.pids.delete(child.pid);
       if (inst.done) return;
       const code = exitCode ?? 137;
-      this.finishInstance(c, inst, code, code === 0 ? 'Completed' : 'Error');
+      this.finishContainerInstance(c, inst, code, code === 0 ? 'Completed' : 'Error');
     });
     if (child.pid !== undefined) {
       this.event('Normal', 'Started', `Started container ${spec.name}`, c);
@@ -579,7 +510,7 @@ export class PodWorker {
     }
   }
 
-  private finishInstance(c: ContainerState, inst: Instance, exitCode: number, reason: string, message?: string): void {
+  private finishContainerInstance(c: ContainerState, inst: ContainerInstance, exitCode: number, reason: string, message?: string): void {
     inst.done = true;
     inst.exitCode = exitCode;
     inst.reason = reason;
@@ -596,7 +527,7 @@ export class PodWorker {
       if (msg) inst.message = msg;
     }
     inst.finishedMs = this.env.clock.now();
-    if (inst.killTimer) clearTimeout(inst.killTimer);
+    inst.cancelKill?.();
     inst.writer.close();
     if (c.current === inst) {
       for (const p of c.probes) p.stop();
@@ -607,7 +538,7 @@ export class PodWorker {
     this.env.requeue();
   }
 
-  private startProbes(c: ContainerState, inst: Instance, env: Record<string, string>, cwd: string | undefined, rw: (s: string) => string): void {
+  private startProbes(c: ContainerState, inst: ContainerInstance, env: Record<string, string>, cwd: string | undefined, rw: (s: string) => string): void {
     const spec = c.spec;
     const ports = new Map<string, number>();
     for (const p of spec.ports ?? []) if (p.name) ports.set(p.name, p.containerPort);
@@ -641,7 +572,7 @@ export class PodWorker {
       } else if ((w.kind === 'liveness' || w.kind === 'startup') && w.result === false) {
         this.event('Normal', 'Killing', `Container ${spec.name} failed ${w.kind} probe, will be restarted`, c);
         const probeGrace = (w.kind === 'liveness' ? spec.livenessProbe : spec.startupProbe)?.terminationGracePeriodSeconds;
-        this.killInstance(inst, this.graceMs(probeGrace));
+        this.killContainerInstance(inst, this.graceMs(probeGrace));
       }
     };
     if (spec.startupProbe) c.probes.push(new ProbeWorker('startup', spec.startupProbe, ctx, alive, onChange));
@@ -656,7 +587,7 @@ export class PodWorker {
   }
 
   /** SIGTERM to the process group, SIGKILL after the grace period (K kuberuntime_container.go killContainer). */
-  private killInstance(inst: Instance, graceMs: number): void {
+  private killContainerInstance(inst: ContainerInstance, graceMs: number): void {
     if (inst.done || inst.killing) return;
     inst.killing = true;
     const pid = inst.pid;
@@ -671,7 +602,7 @@ export class PodWorker {
     if (graceMs <= 0) sig('SIGKILL');
     else {
       sig('SIGTERM');
-      inst.killTimer = setTimeout(() => sig('SIGKILL'), graceMs);
+      inst.cancelKill = this.env.clock.after(graceMs, () => sig('SIGKILL'));
     }
   }
 
@@ -681,14 +612,13 @@ export class PodWorker {
       const cur = c.current;
       if (cur && !cur.done && !cur.killing) {
         if (why === 'deletion') this.event('Normal', 'Killing', `Stopping container ${c.spec.name}`, c);
-        this.killInstance(cur, graceMs ?? this.graceMs(undefined));
+        this.killContainerInstance(cur, graceMs ?? this.graceMs(undefined));
       }
     }
   }
 
   private allStopped(): boolean {
-    for (const c of this.containers.values()) if (c.current && !c.current.done) return false;
-    return true;
+    return allStopped(this.containers.values());
   }
 
   private checkActiveDeadline(): void {
@@ -729,7 +659,7 @@ export class PodWorker {
     }
     if (!this.allStopped()) return;
     // Once stopped, a deleted pod ends in a terminal phase (K kubelet_pods.go getPhase with podIsTerminal).
-    if (!this.terminalPhase) this.terminalPhase = this.phaseOf(true) as 'Succeeded' | 'Failed';
+    if (!this.terminalPhase) this.terminalPhase = podPhase([...this.containers.values()], this.restartPolicy, true) as 'Succeeded' | 'Failed';
     if (this.deleteRequested) return;
     this.deleteRequested = true;
     // Final container states first, then the confirmation (DELETE, grace 0, uid precondition), as upstream's
@@ -752,216 +682,35 @@ export class PodWorker {
   private computeTerminal(): void {
     if (this.terminalPhase) return;
     // With sidecars running, the pod is finished once its regular containers are: the sidecars are then stopped.
-    const phase = this.phaseOf(false);
+    const phase = podPhase([...this.containers.values()], this.restartPolicy, false);
     if (phase === 'Succeeded' || phase === 'Failed') {
       this.terminalPhase = phase;
       this.killAll('terminal');
     }
   }
 
-  // -------------------------------------------------------------------------------------------------------------
-  // Status (K pkg/kubelet/kubelet_pods.go generateAPIPodStatus)
-
-  private containerStatus(c: ContainerState, podInitializing: boolean): any {
-    const term = (i: Instance): any => {
-      const t: any = { exitCode: i.exitCode, reason: i.reason, startedAt: i.startedAt, finishedAt: i.finishedAt, containerID: i.containerID };
-      if (i.message) t.message = i.message;
-      return t;
-    };
-    const cur = c.current;
-    let state: any;
-    let lastState: any = {};
-    if (cur && !cur.done) {
-      state = { running: { startedAt: cur.startedAt } };
-      if (c.previous) lastState = { terminated: term(c.previous) };
-    } else if (cur && cur.done && !c.waiting) {
-      state = { terminated: term(cur) };
-      if (c.previous) lastState = { terminated: term(c.previous) };
-    } else {
-      const w = c.waiting ?? { reason: podInitializing ? 'PodInitializing' : 'ContainerCreating' };
-      state = { waiting: w.message ? { reason: w.reason, message: w.message } : { reason: w.reason } };
-      const last = cur?.done ? cur : c.previous;
-      if (last) lastState = { terminated: term(last) };
-    }
-    const st: any = {
-      name: c.spec.name,
-      state,
-      lastState,
-      // convertToAPIContainerStatuses: a regular init container is ready once it terminated with exit code 0.
-      ready: c.init && !c.sidecar ? !!(cur?.done && cur.exitCode === 0 && !c.waiting) : !!(cur && !cur.done && c.ready),
-      restartCount: c.restartCount,
-      image: normalizeImage(c.spec.image ?? ''),
-      imageID: c.current || c.previous ? imageID(c.spec.image ?? '') : '',
-      started: !!(cur && !cur.done && c.started),
-    };
-    const id = (cur ?? c.previous)?.containerID;
-    if (id) st.containerID = id;
-    return st;
-  }
-
-  private phaseOf(podIsTerminal: boolean): string {
-    let pendingInit = 0;
-    let failedInit = 0;
-    const anyRegularStarted = [...this.containers.values()].some((c) => !c.init && (c.current || c.previous));
-    for (const c of this.containers.values()) {
-      if (!c.init) continue;
-      const cur = c.current;
-      if (c.sidecar) {
-        // Terminated sidecars do not count; one not started yet keeps the pod initializing.
-        if (!(cur && !cur.done && c.started) && !anyRegularStarted) pendingInit++;
-        continue;
-      }
-      if (!cur) {
-        if (c.previous?.done && c.previous.exitCode !== 0) failedInit++;
-        else pendingInit++;
-      } else if (!cur.done) pendingInit++;
-      else if (cur.exitCode !== 0) failedInit++;
-    }
-    let unknown = 0;
-    let running = 0;
-    let waiting = 0;
-    let stopped = 0;
-    let succeeded = 0;
-    for (const c of this.containers.values()) {
-      if (c.init) continue;
-      const cur = c.current;
-      if (cur && !cur.done) running++;
-      else if (cur?.done && !c.waiting) {
-        stopped++;
-        if (cur.exitCode === 0) succeeded++;
-      } else if (cur?.done || c.previous) stopped++;
-      else if (c.waiting || podIsTerminal === false) waiting++;
-      else unknown++;
-    }
-    if (failedInit > 0 && this.restartPolicy === 'Never') return 'Failed';
-    if (podIsTerminal && running === 0) {
-      // Stopped for deletion: never-started containers count as not succeeded.
-      const total = [...this.containers.values()].filter((c) => !c.init).length;
-      return succeeded === total ? 'Succeeded' : 'Failed';
-    }
-    if (pendingInit > 0 || failedInit > 0 || waiting > 0) return 'Pending';
-    if (running > 0 && unknown === 0) return 'Running';
-    if (running === 0 && stopped > 0 && unknown === 0) {
-      if (this.restartPolicy === 'Always') return 'Running';
-      if (stopped === succeeded) return 'Succeeded';
-      if (this.restartPolicy === 'Never') return 'Failed';
-      return 'Running';
-    }
-    return 'Pending';
-  }
-
-  private buildStatus(): any {
-    const old = this.pod.status ?? {};
-    const inits = [...this.containers.values()].filter((c) => c.init);
-    const regular = [...this.containers.values()].filter((c) => !c.init);
-    const initDone = inits.every((c) => (c.sidecar ? c.started || !!c.previous : c.current?.done && c.current.exitCode === 0));
-    const phase = this.terminalPhase ?? this.phaseOf(false);
-    const initStatuses = inits.map((c) => this.containerStatus(c, false));
-    const statuses = regular.map((c) => this.containerStatus(c, !initDone));
-
-    const now = nowRFC3339();
-    const cond = (type: string, status: string, reason?: string, message?: string): any => {
-      const prev = (old.conditions as any[] | undefined)?.find((x) => x.type === type);
-      const c: any = { type, status, lastProbeTime: null, lastTransitionTime: prev?.status === status ? prev.lastTransitionTime : now };
-      if (reason) c.reason = reason;
-      if (message) c.message = message;
-      return c;
-    };
-    const terminal = phase === 'Succeeded' || phase === 'Failed';
-    // status/generate.go isInitContainerInitialized: sidecars once started, others once exited 0.
-    const incompleteInit = inits
-      .filter((c) => (c.sidecar ? !(c.current && !c.current.done && c.started) && !regular.some((r) => r.current || r.previous) : !(c.current?.done && c.current.exitCode === 0)))
-      .map((c) => c.spec.name);
-    const initialized =
-      // status/generate.go: a Succeeded pod whose init containers all have a status is Initialized/PodCompleted.
-      phase === 'Succeeded'
-        ? cond('Initialized', 'True', 'PodCompleted')
-        : incompleteInit.length === 0
-          ? cond('Initialized', 'True')
-          : cond('Initialized', 'False', 'ContainersNotInitialized', `containers with incomplete status: [${incompleteInit.join(' ')}]`);
-    // Sidecars count for ContainersReady (GenerateContainersReadyCondition) while the pod is not finished.
-    const unready = [
-      ...inits.filter((c, i) => c.sidecar && !terminal && !initStatuses[i].ready).map((c) => c.spec.name),
-      ...regular.filter((_c, i) => !statuses[i].ready).map((c) => c.spec.name),
-    ];
-    let containersReady: any;
-    if (unready.length === 0) containersReady = cond('ContainersReady', 'True');
-    else if (phase === 'Succeeded') containersReady = cond('ContainersReady', 'False', 'PodCompleted');
-    else containersReady = cond('ContainersReady', 'False', 'ContainersNotReady', `containers with unready status: [${unready.join(' ')}]`);
-    const gates: string[] = (this.pod.spec?.readinessGates ?? []).map((g: any) => g.conditionType);
-    const gatesFalse = gates.filter((g) => podCondition(this.pod, g)?.status !== 'True');
-    let ready: any;
-    if (containersReady.status !== 'True') ready = cond('Ready', 'False', containersReady.reason, containersReady.message);
-    else if (gatesFalse.length) ready = cond('Ready', 'False', 'ReadinessGatesNotReady', `corresponding condition of pod readiness gate "${gatesFalse[0]}" does not exist.`);
-    else ready = cond('Ready', 'True');
-
-    // generateAPIPodStatus: conditions the kubelet does not own (readiness gates, DisruptionTarget…) come first,
-    // then PodReadyToStartContainers, Initialized, Ready, ContainersReady, PodScheduled.
-    const kubeletOwned = new Set(['PodReadyToStartContainers', 'Initialized', 'Ready', 'ContainersReady', 'PodScheduled']);
-    const conditions: any[] = ((old.conditions as any[] | undefined) ?? []).filter((c) => !kubeletOwned.has(c.type));
-    conditions.push(cond('PodReadyToStartContainers', terminal && this.allStopped() ? 'False' : 'True'), initialized, ready, containersReady);
-    conditions.push(cond('PodScheduled', 'True'));
-
-    const st: any = { phase, conditions, hostIP: this.env.hostIP, hostIPs: [{ ip: this.env.hostIP }] };
-    // No pod IP before the sandbox exists (upstream leaves it empty until RunPodSandbox returned).
-    const podIP = this.currentPodIP();
-    if (podIP) {
-      st.podIP = podIP;
-      st.podIPs = [{ ip: podIP }];
-    }
-    st.startTime = this.startTime;
-    if (this.statusReason) st.reason = this.statusReason;
-    if (this.statusMessage) st.message = this.statusMessage;
-    if (inits.length) st.initContainerStatuses = initStatuses;
-    st.containerStatuses = statuses;
-    st.qosClass = old.qosClass ?? qosClass(this.pod);
-    if (this.pod.metadata.generation !== undefined) st.observedGeneration = this.pod.metadata.generation;
-    return st;
-  }
-
-  private lastWritten: string | undefined;
-  /** The status write in flight, and whether another is due once it ends (writes of one pod never overlap). */
-  private writing: Promise<void> | undefined;
-  private writeAgain = false;
-
   /** The pod with the status as the worker sees it now (the log source's view, like upstream's status manager cache). */
   get current(): KubeObject {
     return this.torndown ? this.pod : { ...this.pod, status: this.buildStatus() };
   }
 
+  private buildStatus(): any {
+    return generatePodStatus({
+      pod: this.pod,
+      containers: [...this.containers.values()],
+      terminalPhase: this.terminalPhase,
+      startTime: this.startTime,
+      reason: this.statusReason,
+      message: this.statusMessage,
+      hostIP: this.env.hostIP,
+      podIP: this.currentPodIP(),
+      now: nowRFC3339(this.env.clock.now()),
+    });
+  }
+
   /** Writes the status through the `status` subresource when it changed; resolves once it is written. */
   writeStatus(): Promise<void> {
-    if (this.torndown) return Promise.resolve();
-    if (this.writing) {
-      this.writeAgain = true;
-      return this.writing;
-    }
-    const status = this.buildStatus();
-    const json = JSON.stringify(status);
-    if (JSON.stringify(this.pod.status) === json) {
-      this.lastWritten = json;
-      return Promise.resolve();
-    }
-    if (json === this.lastWritten) return Promise.resolve();
-    this.writing = (async () => {
-      try {
-        this.pod = await this.env.api.patchPodStatus(this.pod, status);
-        this.lastWritten = json;
-      } catch (err) {
-        if (!isNotFound(err) && (err as { code?: number }).code !== 409) {
-          this.env.log(`kubelet: status of ${this.namespace}/${this.name}: ${errorMessage(err)}`);
-        }
-        // A conflict (another uid) or a failure: sync again from the cache.
-        if ((err as { code?: number }).code !== 404) this.env.requeue(100);
-      } finally {
-        this.writing = undefined;
-      }
-      if (this.writeAgain) {
-        this.writeAgain = false;
-        await this.writeStatus();
-      }
-    })();
-    return this.writing;
+    return this.status.write();
   }
 
   // -------------------------------------------------------------------------------------------------------------
