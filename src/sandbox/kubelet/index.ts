@@ -14,6 +14,7 @@ import type { ViewEvent } from '../node/view.js';
 import type { EventRecorder, KubeObject, PodLogOptions, PodLogSource } from '../types.js';
 import type { PodAddresses, PodRuntime } from '../network/index.js';
 import type { KubeletApi } from './api.js';
+import { ContainerRuntime } from './container-runtime.js';
 import { ImagePuller, type PrivateRegistry } from './image-pull.js';
 import { openLogStream } from './logs.js';
 import { PodWorker, type PodWorkerTimings } from './pod-worker.js';
@@ -89,8 +90,8 @@ export function startKubelet(api: KubeletApi, opts: KubeletOptions): Kubelet {
     maxGracePeriodMs: opts.maxGracePeriodMs,
   };
   const baseEnv = opts.baseEnv ?? defaultBaseEnv();
-  const pids = new Set<number>();
   const clock = opts.clock ?? systemClock;
+  const containerRuntime = new ContainerRuntime({ dataDir: opts.dataDir, baseEnv, containerEnv: opts.containerEnv, runAs: opts.runAs ?? {}, network: opts.runtime, clock });
   const images = new ImagePuller({ registries: opts.registries ?? [], clock, ...(opts.imagePullBackOffBaseMs !== undefined ? { backOffBaseMs: opts.imagePullBackOffBaseMs } : {}) });
   const workers = new Map<string, PodWorker>();
   fs.mkdirSync(path.join(opts.dataDir, 'pods'), { recursive: true });
@@ -126,9 +127,7 @@ export function startKubelet(api: KubeletApi, opts: KubeletOptions): Kubelet {
           hostIP,
           dataDir: opts.dataDir,
           timings,
-          baseEnv,
-          containerEnv: opts.containerEnv,
-          pids,
+          containerRuntime,
           runtime: opts.runtime,
           podAddresses: opts.podAddresses,
           runAs: opts.runAs ?? {},
@@ -160,15 +159,7 @@ export function startKubelet(api: KubeletApi, opts: KubeletOptions): Kubelet {
   for (const p of api.list('pods', undefined).items) if (p.spec?.nodeName === nodeName) queue.add(`${p.metadata.namespace}/${p.metadata.name}`);
 
   // Never leave process groups behind if the host process exits without stop().
-  const onExit = (): void => {
-    for (const pid of pids) {
-      try {
-        process.kill(-pid, 'SIGKILL');
-      } catch {
-        /* gone */
-      }
-    }
-  };
+  const onExit = (): void => containerRuntime.killAll();
   process.on('exit', onExit);
 
   const logs: PodLogSource = {
@@ -233,8 +224,7 @@ export function startKubelet(api: KubeletApi, opts: KubeletOptions): Kubelet {
       workers.clear();
       await Promise.all(all.map((w) => w.teardown(false)));
       for (const w of all) api.release(w.uid);
-      onExit();
-      pids.clear();
+      containerRuntime.killAll();
       process.off('exit', onExit);
     },
   };

@@ -10,28 +10,26 @@
  * `sync()` never blocks: it starts what must start, begins kills, and returns. Process exits, probe changes and
  * timers ask the kubelet's queue for another sync.
  */
-import { spawn, type ChildProcess } from 'node:child_process';
-import crypto from 'node:crypto';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { containerRef } from '../controllers/events.js';
 import { errorMessage, nowRFC3339, parseTime } from '../controllers/util.js';
+import type { Clock } from '../node/clock.js';
+import type { PodAddresses, PodRuntime, PodSandbox } from '../network/index.js';
 import type { EventRecorder, KubeObject } from '../types.js';
 import type { KubeletApi } from './api.js';
-import type { ContainerMount, PodAddresses, PodRuntime, PodSandbox } from '../network/index.js';
-import { buildEnv, ConfigError, expand, materializeVolumes, mountMap, rewritePaths, type EnvContext } from './config.js';
-import { allowTraverse, containerUser, lookPath, openWritableVolumes, type ProcessUser, type RunAsOptions } from './run-as.js';
-import { pullCredentials } from './pull-secrets.js';
-import type { ImagePuller } from './image-pull.js';
-import { LogWriter, readLogFile } from './logs.js';
-import { ProbeWorker, type ProbeContext, type ProbeKind } from './probes.js';
-import { createWritableLayer } from './writable-layer.js';
-import { allStopped, newContainerState, type ContainerInstance, type ContainerState } from './container-state.js';
-import { generatePodStatus, podPhase, restartPolicyOf } from './pod-status.js';
-import { PodStatusManager } from './status-manager.js';
 import { Backoff, goDuration } from './backoff.js';
-import type { Clock } from '../node/clock.js';
+import { ConfigError, materializeVolumes, type EnvContext } from './config.js';
+import type { ContainerRuntime, PodContext } from './container-runtime.js';
+import { allStopped, newContainerState, type ContainerInstance, type ContainerState } from './container-state.js';
+import type { ImagePuller } from './image-pull.js';
+import type { LogWriter } from './logs.js';
+import { generatePodStatus, podPhase, restartPolicyOf } from './pod-status.js';
+import { ProbeWorker, type ProbeContext, type ProbeKind } from './probes.js';
+import { pullCredentials } from './pull-secrets.js';
+import { allowTraverse, openWritableVolumes, type RunAsOptions } from './run-as.js';
+import { PodStatusManager } from './status-manager.js';
 
 export interface PodWorkerTimings {
   /** Crash-loop back-off base (upstream 10 s). */
@@ -52,15 +50,11 @@ export interface PodWorkerEnv {
   hostIP: string;
   dataDir: string;
   timings: PodWorkerTimings;
-  /** Host environment every container inherits (PATH, HOME, …). */
-  baseEnv: Record<string, string>;
-  /** Extra environment for one container, applied over baseEnv and under the pod's own env (KubeletOptions.containerEnv). */
-  containerEnv?: (pod: KubeObject, container: any, baseEnv: Readonly<Record<string, string>>) => Record<string, string> | undefined;
   /** Ask for another sync of this pod, now or after `ms`. */
   requeue: (ms?: number) => void;
   log: (message: string) => void;
-  /** Every process group started, for stop(). */
-  pids: Set<number>;
+  /** The node's container runtime (starts and kills process groups). */
+  containerRuntime: ContainerRuntime;
   /** Isolated pod sandboxes (network namespace, mounts at mountPath); undefined: host network, part-1 path rewriting. */
   runtime?: PodRuntime;
   /** Host network: each pod's own IP (network/loopback.ts); unset: the host's. */
@@ -71,8 +65,6 @@ export interface PodWorkerEnv {
   images: ImagePuller;
   clock: Clock;
 }
-
-const SIGNALS: Record<string, number> = os.constants.signals as unknown as Record<string, number>;
 
 function olderThan(a: KubeObject, b: KubeObject): boolean {
   const ra = a.metadata.resourceVersion;
@@ -365,177 +357,24 @@ export class PodWorker {
   }
 
   private startContainer(c: ContainerState): void {
-    const spec = c.spec;
     if (!this.imageReady(c)) return;
-    const cmd: string[] = spec.command ?? [];
-    if (!cmd.length) {
-      if (c.waiting?.reason === 'CreateContainerError') return;
-      c.waiting = {
-        reason: 'CreateContainerError',
-        message: `container "${spec.name}" has no command: the sandbox runs command+args as a local process and has no image entrypoint to fall back on`,
-      };
-      this.event('Warning', 'Failed', `Error: ${c.waiting.message}`, c);
-      return;
-    }
-    const sb = this.sandbox;
-    let vars: Map<string, string>;
-    let user: ProcessUser | undefined;
-    try {
-      user = containerUser(this.pod, spec, this.env.runAs);
-      vars = buildEnv(this.envContext(), spec, sb ? this.env.runtime?.serviceEnv(this.pod) : undefined);
-    } catch (err) {
-      if (!(err instanceof ConfigError)) throw err;
-      if (c.waiting?.message !== err.message) this.event('Warning', 'Failed', `Error: ${err.message}`, c);
-      c.waiting = { reason: 'CreateContainerConfigError', message: err.message };
-      this.scheduleConfigRetry();
-      return;
-    }
-    const mm = mountMap(spec, this.volumeDirs ?? new Map());
-    // Isolated: volumes are mounted at their mountPath, nothing to rewrite. Host network: the part-1 rewriting.
-    const hostPath = (s: string): string => rewritePaths(s, mm);
-    const rw = sb ? (s: string): string => s : hostPath;
-    const layer = createWritableLayer(this.podDir, spec.name, c.restartCount, mm.mounts.map(([p]) => p), this.env.dataDir, sb !== undefined);
-    const env: Record<string, string> = {
-      ...this.env.baseEnv,
-      ...this.env.containerEnv?.(this.pod, spec, this.env.baseEnv),
-      ...layer.env,
-      HOSTNAME: this.pod.spec?.hostname ?? this.name,
-    };
-    // Not the sandbox's own HOME (root's): `/`, as a runtime gives a user the image does not know; the pod's env wins.
-    if (user) env.HOME = '/';
-    for (const [k, v] of vars) env[k] = rw(v);
-    // $(VAR) references in command and args are expanded from the container env (K pkg/kubelet/container/helpers.go ExpandContainerCommandAndArgs).
-    const argv = [...cmd, ...(spec.args ?? [])].map((a: string) => rw(expand(a, vars)));
-    const cwd = spec.workingDir ? rw(spec.workingDir) : undefined;
-
-    const n = c.restartCount;
-    const containerID = `sandbox://${crypto.createHash('sha256').update(`${this.uid}/${spec.name}/${n}/${Date.now()}`).digest('hex')}`;
-    const logFile = path.join(this.podDir, 'logs', spec.name, `${n}.log`);
-    try {
-      fs.rmSync(logFile, { force: true });
-    } catch {
-      /* ignore */
-    }
-    const inst: ContainerInstance = { n, containerID, startedAt: nowRFC3339(), logFile, writer: new LogWriter(logFile), done: false, killing: false, user };
-    c.current = inst;
-    c.waiting = undefined;
-    c.ready = false;
-    c.started = false;
-    this.event('Normal', 'Created', `Created container: ${spec.name}`, c);
-
-    if (cwd && !fs.existsSync(hostPath(cwd))) {
-      this.finishContainerInstance(c, inst, 128, 'StartError', `failed to start container: chdir to cwd ("${cwd}") set in config.json failed: no such file or directory`);
-      this.event('Warning', 'Failed', `Error: ${inst.message}`, c);
-      return;
-    }
-    let file = argv[0];
-    let args = argv.slice(1);
-    // Looked up first, as the runtime does, with the container user's permissions: through nsenter/unshare an exec
-    // failure would only be an exit code, and spawn's execvp reports a PATH directory the user cannot search as EACCES.
-    if (!lookPath(argv[0], env.PATH ?? '', cwd ?? process.cwd(), user, sb ? hostPath : undefined)) {
-      this.finishContainerInstance(c, inst, 128, 'StartError', `failed to start container: exec: ${JSON.stringify(argv[0])}: executable file not found in $PATH`);
-      this.event('Warning', 'Failed', `Error: ${inst.message}`, c);
-      return;
-    }
-    if (sb) {
-      const mounts: ContainerMount[] = [];
-      for (const m of spec.volumeMounts ?? []) {
-        const mp = String(m.mountPath).replace(/\/+$/, '') || '/';
-        const e = mm.mounts.find(([p]) => p === mp);
-        if (e) mounts.push({ mountPath: e[0], source: e[1], readOnly: m.readOnly === true });
-      }
-      mounts.push(...layer.mounts);
-      [file, ...args] = sb.containerArgv(argv, mounts, cwd, user);
-    }
-    let child: ChildProcess;
-    try {
-      // Isolated: the sandbox drops to `user` after its mount setup (nsenter --setuid); host network: spawn does.
-      const ids = user && !sb ? { uid: user.uid, gid: user.gid } : {};
-      child = spawn(file, args, { cwd: sb ? undefined : cwd, env, detached: true, stdio: ['ignore', 'pipe', 'pipe'], ...ids });
-    } catch (err) {
-      this.finishContainerInstance(c, inst, 128, 'StartError', `failed to start container: ${errorMessage(err)}`);
-      this.event('Warning', 'Failed', `Error: ${inst.message}`, c);
-      return;
-    }
-    inst.proc = child;
-    inst.pid = child.pid;
-    if (child.pid) this.env.pids.add(child.pid);
-    child.stdout!.on('data', (d: Buffer) => inst.writer.write('stdout', d));
-    child.stderr!.on('data', (d: Buffer) => inst.writer.write('stderr', d));
-    let exitCode: number | undefined;
-    child.on('error', (err: NodeJS.ErrnoException) => {
-      if (inst.done) return;
-      const msg =
-        err.code === 'ENOENT'
-          ? `failed to start container: exec: ${JSON.stringify(argv[0])}: executable file not found in $PATH`
-          : `failed to start container: ${err.message}`;
-      if (child.pid === undefined) {
-        this.finishContainerInstance(c, inst, 128, 'StartError', msg);
-        this.event('Warning', 'Failed', `Error: ${msg}`, c);
-      }
-    });
-    child.on('exit', (code, signal) => {
-      exitCode = code ?? 128 + (signal ? (SIGNALS[signal] ?? 9) : 9);
-      // The container's PID 1 is gone: like a PID namespace, take the rest of the group with it.
-      if (child.pid) {
-        try {
-          process.kill(-child.pid, 'SIGKILL');
-        } catch {
-          /* already gone */
-        }
-      }
-    });
-    child.on('close', () => {
-      if (child.pid) this.env.pids.delete(child.pid);
-      if (inst.done) return;
-      const code = exitCode ?? 137;
-      this.finishContainerInstance(c, inst, code, code === 0 ? 'Completed' : 'Error');
-    });
-    if (child.pid !== undefined) {
-      this.event('Normal', 'Started', `Started container ${spec.name}`, c);
-      if (sb && child.pid) {
-        // Probes start once the command runs, not while the sandbox's mount setup still does (upstream: after the
-        // runtime started the container).
-        const pid = child.pid;
-        const deadline = Date.now() + 5000;
-        const wait = (): void => {
-          if (c.current !== inst || inst.done || this.torndown) return;
-          if (sb.commandStarted(pid) || Date.now() > deadline) {
-            this.startProbes(c, inst, env, cwd, rw);
-            this.env.requeue();
-          } else setTimeout(wait, 10);
-        };
-        wait();
-      } else this.startProbes(c, inst, env, cwd, rw);
-    }
+    this.env.containerRuntime.start(this.podContext(c), c);
   }
 
-  private finishContainerInstance(c: ContainerState, inst: ContainerInstance, exitCode: number, reason: string, message?: string): void {
-    inst.done = true;
-    inst.exitCode = exitCode;
-    inst.reason = reason;
-    inst.message = message;
-    inst.finishedAt = nowRFC3339();
-    // terminationMessagePolicy FallbackToLogsOnError: the message is the log tail (80 lines, 2048 bytes at most;
-    // K kuberuntime_container.go readLastStringFromContainerLogs). terminationMessagePath cannot be honoured without
-    // mount namespaces (part-1 limitation): nothing maps /dev/termination-log.
-    if (!message && exitCode !== 0 && c.spec.terminationMessagePolicy === 'FallbackToLogsOnError' && reason !== 'StartError') {
-      inst.writer.close();
-      const tail = readLogFile(inst.logFile).slice(-80).map((l) => l.text).join('');
-      const buf = Buffer.from(tail, 'utf8');
-      const msg = buf.length > 2048 ? buf.subarray(buf.length - 2048).toString('utf8') : tail;
-      if (msg) inst.message = msg;
-    }
-    inst.finishedMs = this.env.clock.now();
-    inst.cancelKill?.();
-    inst.writer.close();
-    if (c.current === inst) {
-      for (const p of c.probes) p.stop();
-      c.probes = [];
-      c.ready = false;
-      c.started = false;
-    }
-    this.env.requeue();
+  /** The pod as the runtime sees it while starting `c`. */
+  private podContext(c: ContainerState): PodContext {
+    return {
+      pod: this.pod,
+      podDir: this.podDir,
+      volumeDirs: this.volumeDirs ?? new Map(),
+      sandbox: this.sandbox,
+      envContext: this.envContext(),
+      event: (type, reason, message) => this.event(type, reason, message, c),
+      retryConfig: () => this.scheduleConfigRetry(),
+      requeue: () => this.env.requeue(),
+      alive: () => !this.torndown,
+      running: (inst, p) => this.startProbes(c, inst, p.env, p.cwd, p.rewrite),
+    };
   }
 
   private startProbes(c: ContainerState, inst: ContainerInstance, env: Record<string, string>, cwd: string | undefined, rw: (s: string) => string): void {
@@ -572,7 +411,7 @@ export class PodWorker {
       } else if ((w.kind === 'liveness' || w.kind === 'startup') && w.result === false) {
         this.event('Normal', 'Killing', `Container ${spec.name} failed ${w.kind} probe, will be restarted`, c);
         const probeGrace = (w.kind === 'liveness' ? spec.livenessProbe : spec.startupProbe)?.terminationGracePeriodSeconds;
-        this.killContainerInstance(inst, this.graceMs(probeGrace));
+        this.env.containerRuntime.kill(inst, this.graceMs(probeGrace));
       }
     };
     if (spec.startupProbe) c.probes.push(new ProbeWorker('startup', spec.startupProbe, ctx, alive, onChange));
@@ -586,33 +425,13 @@ export class PodWorker {
     return this.env.timings.maxGracePeriodMs !== undefined ? Math.min(ms, this.env.timings.maxGracePeriodMs) : ms;
   }
 
-  /** SIGTERM to the process group, SIGKILL after the grace period (K kuberuntime_container.go killContainer). */
-  private killContainerInstance(inst: ContainerInstance, graceMs: number): void {
-    if (inst.done || inst.killing) return;
-    inst.killing = true;
-    const pid = inst.pid;
-    if (pid === undefined) return;
-    const sig = (s: NodeJS.Signals): void => {
-      try {
-        process.kill(-pid, s);
-      } catch {
-        /* already gone */
-      }
-    };
-    if (graceMs <= 0) sig('SIGKILL');
-    else {
-      sig('SIGTERM');
-      inst.cancelKill = this.env.clock.after(graceMs, () => sig('SIGKILL'));
-    }
-  }
-
   private killAll(why: 'deletion' | 'deadline' | 'terminal', graceMs?: number): void {
     for (const c of this.containers.values()) {
       for (const p of c.probes) p.stop();
       const cur = c.current;
       if (cur && !cur.done && !cur.killing) {
         if (why === 'deletion') this.event('Normal', 'Killing', `Stopping container ${c.spec.name}`, c);
-        this.killContainerInstance(cur, graceMs ?? this.graceMs(undefined));
+        this.env.containerRuntime.kill(cur, graceMs ?? this.graceMs(undefined));
       }
     }
   }
@@ -646,16 +465,7 @@ export class PodWorker {
       this.killAll('deletion', this.graceMs(graceS ?? undefined));
       for (const c of this.containers.values()) if (!c.current) c.waiting = c.waiting ?? { reason: 'ContainerCreating' };
     } else if (graceS === 0) {
-      for (const c of this.containers.values()) {
-        const cur = c.current;
-        if (cur && !cur.done && cur.pid) {
-          try {
-            process.kill(-cur.pid, 'SIGKILL');
-          } catch {
-            /* gone */
-          }
-        }
-      }
+      for (const c of this.containers.values()) if (c.current) this.env.containerRuntime.killNow(c.current);
     }
     if (!this.allStopped()) return;
     // Once stopped, a deleted pod ends in a terminal phase (K kubelet_pods.go getPhase with podIsTerminal).
@@ -724,24 +534,7 @@ export class PodWorker {
     const waits: Promise<void>[] = [];
     for (const c of this.containers.values()) {
       for (const p of c.probes) p.stop();
-      const cur = c.current;
-      if (cur && !cur.done && cur.proc) {
-        const proc = cur.proc;
-        waits.push(
-          new Promise<void>((resolve) => {
-            if (proc.exitCode !== null || proc.signalCode !== null) {
-              // exited; 'close' may still be pending
-            }
-            proc.once('close', () => resolve());
-            setTimeout(resolve, 2000).unref();
-          }),
-        );
-        try {
-          process.kill(-cur.pid!, 'SIGKILL');
-        } catch {
-          /* gone */
-        }
-      }
+      if (c.current) waits.push(this.env.containerRuntime.stop(c.current));
     }
     await Promise.all(waits);
     if (this.sandboxPending) await this.sandboxPending;
