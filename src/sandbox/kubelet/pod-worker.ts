@@ -22,11 +22,12 @@ import type { KubeletApi } from './api.js';
 import { Backoff, goDuration } from './backoff.js';
 import { ConfigError, materializeVolumes, type EnvContext } from './config.js';
 import type { ContainerRuntime, PodContext } from './container-runtime.js';
-import { allStopped, newContainerState, type ContainerInstance, type ContainerState } from './container-state.js';
+import { allStopped, newContainerState, type ContainerState } from './container-state.js';
 import type { ImagePuller } from './image-pull.js';
 import type { LogWriter } from './logs.js';
 import { generatePodStatus, podPhase, restartPolicyOf } from './pod-status.js';
-import { ProbeWorker, type ProbeContext, type ProbeKind } from './probes.js';
+import { PodSandboxHolder } from './pod-sandbox.js';
+import { startProbes, type ProberHost } from './prober.js';
 import { pullCredentials } from './pull-secrets.js';
 import { allowTraverse, openWritableVolumes, type RunAsOptions } from './run-as.js';
 import { PodStatusManager } from './status-manager.js';
@@ -94,16 +95,13 @@ export class PodWorker {
   /** FailedToRetrieveImagePullSecret was recorded (once per pod). */
   private pullSecretsWarned = false;
   private deleteRequested = false;
-  private deadlineTimer: NodeJS.Timeout | undefined;
-  private configRetryTimer: NodeJS.Timeout | undefined;
+  /** Cancels the sync due when the active deadline passes. */
+  private cancelDeadline: (() => void) | undefined;
+  /** Cancels the retry of a container or volume waiting on a Secret or ConfigMap. */
+  private cancelConfigRetry: (() => void) | undefined;
   private torndown = false;
-  /** The pod's sandbox once created (isolated mode). */
-  private sandbox: PodSandbox | undefined;
-  private sandboxPending: Promise<void> | undefined;
-  private sandboxError: string | undefined;
-  private sandboxRetry: NodeJS.Timeout | undefined;
-  /** The pod IP, kept in status after the sandbox is gone. */
-  private podIP: string | undefined;
+  /** Isolated mode: the pod's sandbox. */
+  private readonly sandboxes: PodSandboxHolder | undefined;
 
   constructor(
     pod: KubeObject,
@@ -123,6 +121,18 @@ export class PodWorker {
       },
       env,
     );
+    if (env.runtime) {
+      this.sandboxes = new PodSandboxHolder({
+        network: env.runtime,
+        podDir: this.podDir,
+        clock: env.clock,
+        pod: () => this.pod,
+        torndown: () => this.torndown,
+        event: (type, reason, message) => this.event(type, reason, message),
+        requeue: () => env.requeue(),
+        log: env.log,
+      });
+    }
     this.crashBackoff = new Backoff(env.timings.crashLoopBackOffBaseMs, env.timings.crashLoopBackOffMaxMs, env.clock);
     for (const c of pod.spec?.initContainers ?? []) this.containers.set(c.name, newContainerState(c, true));
     for (const c of pod.spec?.containers ?? []) this.containers.set(c.name, newContainerState(c, false));
@@ -163,7 +173,7 @@ export class PodWorker {
     // The cache may still hold the version before our own last status write; never step back to it. (etcd's
     // resourceVersions are increasing integers; anything else is taken as newer.)
     if (!olderThan(pod, this.pod)) this.pod = pod;
-    if (!this.startTime) this.startTime = pod.status?.startTime ?? nowRFC3339();
+    if (!this.startTime) this.startTime = pod.status?.startTime ?? nowRFC3339(this.env.clock.now());
 
     if (pod.metadata.deletionTimestamp) {
       this.terminateForDeletion();
@@ -174,7 +184,7 @@ export class PodWorker {
       this.killAll('terminal');
       // The sandbox (namespaces, IP) of a finished pod is released once its containers are gone (the pod IP stays
       // in status, as upstream).
-      if (this.allStopped() && this.sandbox) void this.releaseSandbox();
+      if (this.allStopped() && this.sandbox) void this.sandboxes?.release();
       void this.writeStatus();
       return;
     }
@@ -184,8 +194,8 @@ export class PodWorker {
       return;
     }
 
-    if (this.env.runtime && !this.sandbox) {
-      this.ensureSandbox();
+    if (this.sandboxes && !this.sandbox) {
+      this.sandboxes.ensure();
       void this.writeStatus();
       return;
     }
@@ -193,43 +203,6 @@ export class PodWorker {
     if (this.volumeDirs) this.syncContainers();
     this.computeTerminal();
     void this.writeStatus();
-  }
-
-  /** Creates the pod sandbox in the background (RunPodSandbox); containers wait in ContainerCreating meanwhile. */
-  private ensureSandbox(): void {
-    if (this.sandboxPending || this.sandboxRetry || !this.env.runtime) return;
-    this.sandboxPending = this.env.runtime
-      .createSandbox(this.pod, this.podDir)
-      .then(async (sb) => {
-        this.sandboxPending = undefined;
-        if (this.torndown) {
-          await sb.destroy();
-          return;
-        }
-        this.sandbox = sb;
-        this.podIP = sb.podIP;
-        this.sandboxError = undefined;
-        this.env.requeue();
-      })
-      .catch((err) => {
-        this.sandboxPending = undefined;
-        if (this.torndown) return;
-        // K pkg/kubelet/kuberuntime/kuberuntime_manager.go createPodSandbox failure: event FailedCreatePodSandBox.
-        const msg = `Failed to create pod sandbox: ${errorMessage(err)}`;
-        if (msg !== this.sandboxError) this.event('Warning', 'FailedCreatePodSandBox', msg);
-        this.sandboxError = msg;
-        this.sandboxRetry = setTimeout(() => {
-          this.sandboxRetry = undefined;
-          this.env.requeue();
-        }, 1000);
-      });
-  }
-
-  /** Releases the sandbox (namespaces, pod IP) once every container has stopped; the IP stays in status. */
-  private releaseSandbox(): Promise<void> {
-    const sb = this.sandbox;
-    this.sandbox = undefined;
-    return sb ? sb.destroy().catch((err) => this.env.log(`kubelet: tearing down the sandbox of ${this.namespace}/${this.name}: ${errorMessage(err)}`)) : Promise.resolve();
   }
 
   private setupVolumes(): void {
@@ -249,11 +222,16 @@ export class PodWorker {
   }
 
   private scheduleConfigRetry(): void {
-    if (this.configRetryTimer) return;
-    this.configRetryTimer = setTimeout(() => {
-      this.configRetryTimer = undefined;
+    if (this.cancelConfigRetry) return;
+    this.cancelConfigRetry = this.env.clock.after(this.env.timings.configRetryMs, () => {
+      this.cancelConfigRetry = undefined;
       this.env.requeue();
-    }, this.env.timings.configRetryMs);
+    });
+  }
+
+  /** The pod's sandbox once created (isolated mode). */
+  private get sandbox(): PodSandbox | undefined {
+    return this.sandboxes?.sandbox;
   }
 
   private envContext(): EnvContext {
@@ -262,7 +240,7 @@ export class PodWorker {
 
   /** Host network: the pod's loopback address (or the host's IP); isolated: the sandbox's, once it exists. */
   private currentPodIP(): string | undefined {
-    if (this.env.runtime) return this.podIP;
+    if (this.sandboxes) return this.sandboxes.podIP;
     return this.env.podAddresses?.addressOf(this.pod) ?? this.env.hostIP;
   }
 
@@ -335,7 +313,7 @@ export class PodWorker {
    * While a failed pull backs off, syncs leave the container waiting without asking again.
    */
   private imageReady(c: ContainerState): boolean {
-    if (c.pullRetryAt !== undefined && Date.now() < c.pullRetryAt) return false;
+    if (c.pullRetryAt !== undefined && this.env.clock.now() < c.pullRetryAt) return false;
     c.pullRetryAt = undefined;
     const { credentials, missing } = pullCredentials(this.env.api, this.pod);
     if (missing.length > 0 && !this.pullSecretsWarned) {
@@ -350,7 +328,7 @@ export class PodWorker {
     // pull is retried when the back-off ends.
     if (out.retryInMs !== undefined) {
       const wait = out.reason === 'ErrImagePull' ? Math.min(1000, out.retryInMs) : out.retryInMs;
-      c.pullRetryAt = Date.now() + wait;
+      c.pullRetryAt = this.env.clock.now() + wait;
       this.env.requeue(wait + 1);
     }
     return false;
@@ -359,6 +337,17 @@ export class PodWorker {
   private startContainer(c: ContainerState): void {
     if (!this.imageReady(c)) return;
     this.env.containerRuntime.start(this.podContext(c), c);
+  }
+
+  /** The pod as the prober of `c` sees it, once `c` runs. */
+  private proberHost(c: ContainerState): ProberHost {
+    return {
+      host: this.currentPodIP() ?? this.env.hostIP,
+      sandbox: this.sandbox,
+      event: (type, reason, message) => this.event(type, reason, message, c),
+      requeue: () => this.env.requeue(),
+      kill: (inst, graceSeconds) => this.env.containerRuntime.kill(inst, this.graceMs(graceSeconds)),
+    };
   }
 
   /** The pod as the runtime sees it while starting `c`. */
@@ -373,50 +362,8 @@ export class PodWorker {
       retryConfig: () => this.scheduleConfigRetry(),
       requeue: () => this.env.requeue(),
       alive: () => !this.torndown,
-      running: (inst, p) => this.startProbes(c, inst, p.env, p.cwd, p.rewrite),
+      running: (inst, p) => startProbes(c, inst, p, this.proberHost(c)),
     };
-  }
-
-  private startProbes(c: ContainerState, inst: ContainerInstance, env: Record<string, string>, cwd: string | undefined, rw: (s: string) => string): void {
-    const spec = c.spec;
-    const ports = new Map<string, number>();
-    for (const p of spec.ports ?? []) if (p.name) ports.set(p.name, p.containerPort);
-    const sb = this.sandbox;
-    const ctx: ProbeContext = {
-      host: this.currentPodIP() ?? this.env.hostIP,
-      ports,
-      env,
-      cwd,
-      rewrite: rw,
-      // Exec probes run inside the container's namespaces (its mounts, the pod's network).
-      wrapExec: sb && inst.pid ? (argv) => sb.execArgv(inst.pid!, argv, cwd, inst.user) : undefined,
-      user: sb ? undefined : inst.user,
-    };
-    const alive = (): boolean => c.current === inst && !inst.done && !inst.killing;
-    if (!spec.startupProbe) c.started = true;
-    if (!spec.readinessProbe && c.started) c.ready = true;
-    const label: Record<ProbeKind, string> = { startup: 'Startup', readiness: 'Readiness', liveness: 'Liveness' };
-    const onChange = (w: ProbeWorker, failed?: string): void => {
-      if (!alive()) return;
-      if (failed !== undefined) this.event('Warning', 'Unhealthy', `${label[w.kind]} probe failed: ${failed}`, c);
-      if (w.kind === 'startup' && w.result === true && !c.started) {
-        c.started = true;
-        if (!spec.readinessProbe) c.ready = true;
-        // The status sync this causes upstream probes readiness at once (ProbeWorker.trigger).
-        else c.probes.find((p) => p.kind === 'readiness')?.trigger();
-        this.env.requeue();
-      } else if (w.kind === 'readiness' && c.ready !== (w.result === true)) {
-        c.ready = w.result === true;
-        this.env.requeue();
-      } else if ((w.kind === 'liveness' || w.kind === 'startup') && w.result === false) {
-        this.event('Normal', 'Killing', `Container ${spec.name} failed ${w.kind} probe, will be restarted`, c);
-        const probeGrace = (w.kind === 'liveness' ? spec.livenessProbe : spec.startupProbe)?.terminationGracePeriodSeconds;
-        this.env.containerRuntime.kill(inst, this.graceMs(probeGrace));
-      }
-    };
-    if (spec.startupProbe) c.probes.push(new ProbeWorker('startup', spec.startupProbe, ctx, alive, onChange));
-    if (spec.readinessProbe) c.probes.push(new ProbeWorker('readiness', spec.readinessProbe, ctx, () => alive() && c.started, onChange));
-    if (spec.livenessProbe) c.probes.push(new ProbeWorker('liveness', spec.livenessProbe, ctx, () => alive() && c.started, onChange));
   }
 
   private graceMs(seconds: number | undefined): number {
@@ -443,10 +390,11 @@ export class PodWorker {
   private checkActiveDeadline(): void {
     const ads = this.pod.spec?.activeDeadlineSeconds;
     if (ads === undefined || ads === null) return;
-    const start = parseTime(this.startTime) ?? Date.now();
-    const left = start + ads * 1000 - Date.now();
+    const now = this.env.clock.now();
+    const start = parseTime(this.startTime) ?? now;
+    const left = start + ads * 1000 - now;
     if (left > 0) {
-      if (!this.deadlineTimer) this.deadlineTimer = setTimeout(() => this.env.requeue(), left + 5);
+      this.cancelDeadline ??= this.env.clock.after(left + 5, () => this.env.requeue());
       return;
     }
     // K pkg/kubelet/active_deadline.go: reason DeadlineExceeded.
@@ -528,17 +476,16 @@ export class PodWorker {
   /** Kills everything at once (kubelet stop or pod gone) and resolves when the processes are gone. */
   async teardown(removeFiles: boolean): Promise<void> {
     this.torndown = true;
-    if (this.deadlineTimer) clearTimeout(this.deadlineTimer);
-    if (this.configRetryTimer) clearTimeout(this.configRetryTimer);
-    if (this.sandboxRetry) clearTimeout(this.sandboxRetry);
+    this.cancelDeadline?.();
+    this.cancelConfigRetry?.();
+    this.sandboxes?.stopRetrying();
     const waits: Promise<void>[] = [];
     for (const c of this.containers.values()) {
       for (const p of c.probes) p.stop();
       if (c.current) waits.push(this.env.containerRuntime.stop(c.current));
     }
     await Promise.all(waits);
-    if (this.sandboxPending) await this.sandboxPending;
-    await this.releaseSandbox();
+    await this.sandboxes?.close();
     if (removeFiles) fs.rmSync(this.podDir, { recursive: true, force: true });
   }
 }
