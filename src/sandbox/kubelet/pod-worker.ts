@@ -20,16 +20,17 @@ import type { PodAddresses, PodRuntime, PodSandbox } from '../network/index.js';
 import type { EventRecorder, KubeObject } from '../types.js';
 import type { KubeletApi } from './api.js';
 import { Backoff, goDuration } from './backoff.js';
-import { ConfigError, materializeVolumes, type EnvContext } from './config.js';
+import type { EnvContext } from './config.js';
 import type { ContainerRuntime, PodContext } from './container-runtime.js';
 import { allStopped, newContainerState, type ContainerState } from './container-state.js';
 import type { ImagePuller } from './image-pull.js';
 import type { LogWriter } from './logs.js';
 import { generatePodStatus, podPhase, restartPolicyOf } from './pod-status.js';
+import { PodImages } from './pod-images.js';
 import { PodSandboxHolder } from './pod-sandbox.js';
+import { PodVolumes } from './pod-volumes.js';
 import { startProbes, type ProberHost } from './prober.js';
-import { pullCredentials } from './pull-secrets.js';
-import { allowTraverse, openWritableVolumes, type RunAsOptions } from './run-as.js';
+import type { RunAsOptions } from './run-as.js';
 import { PodStatusManager } from './status-manager.js';
 
 export interface PodWorkerTimings {
@@ -84,16 +85,14 @@ export class PodWorker {
   private readonly crashBackoff: Backoff;
   private readonly status: PodStatusManager;
   private readonly podDir: string;
-  private volumeDirs: Map<string, string> | undefined;
-  private volumeError: string | undefined;
+  private readonly volumes: PodVolumes;
+  private readonly images: PodImages;
   private startTime: string | undefined;
   /** Terminal phase once reached (never reverts). */
   private terminalPhase: 'Succeeded' | 'Failed' | undefined;
   private statusReason: string | undefined;
   private statusMessage: string | undefined;
   private killingAll = false;
-  /** FailedToRetrieveImagePullSecret was recorded (once per pod). */
-  private pullSecretsWarned = false;
   private deleteRequested = false;
   /** Cancels the sync due when the active deadline passes. */
   private cancelDeadline: (() => void) | undefined;
@@ -112,6 +111,7 @@ export class PodWorker {
     this.namespace = pod.metadata.namespace!;
     this.name = pod.metadata.name!;
     this.podDir = path.join(env.dataDir, 'pods', this.uid);
+    const event = this.event.bind(this);
     this.status = new PodStatusManager(
       {
         pod: () => this.pod,
@@ -128,11 +128,13 @@ export class PodWorker {
         clock: env.clock,
         pod: () => this.pod,
         torndown: () => this.torndown,
-        event: (type, reason, message) => this.event(type, reason, message),
+        event,
         requeue: () => env.requeue(),
         log: env.log,
       });
     }
+    this.volumes = new PodVolumes({ podDir: this.podDir, dataDir: env.dataDir, runAs: env.runAs, event, retryConfig: () => this.scheduleConfigRetry() });
+    this.images = new PodImages({ api: env.api, images: env.images, clock: env.clock, pod: () => this.pod, event, requeue: (ms) => env.requeue(ms) });
     this.crashBackoff = new Backoff(env.timings.crashLoopBackOffBaseMs, env.timings.crashLoopBackOffMaxMs, env.clock);
     for (const c of pod.spec?.initContainers ?? []) this.containers.set(c.name, newContainerState(c, true));
     for (const c of pod.spec?.containers ?? []) this.containers.set(c.name, newContainerState(c, false));
@@ -141,7 +143,7 @@ export class PodWorker {
   }
 
     get waitingOnConfig(): boolean {
-    if (this.volumeError) return true;
+    if (this.volumes.failed) return true;
     for (const c of this.containers.values()) if (c.waiting?.reason === 'CreateContainerConfigError') return true;
     return false;
   }
@@ -199,26 +201,10 @@ export class PodWorker {
       void this.writeStatus();
       return;
     }
-    if (!this.volumeDirs) this.setupVolumes();
-    if (this.volumeDirs) this.syncContainers();
+    if (!this.volumes.ready) this.volumes.setUp(this.envContext());
+    if (this.volumes.ready) this.syncContainers();
     this.computeTerminal();
     void this.writeStatus();
-  }
-
-  private setupVolumes(): void {
-    try {
-      this.volumeDirs = materializeVolumes(this.envContext(), path.join(this.podDir, 'volumes'));
-      openWritableVolumes(this.pod, this.volumeDirs, this.env.runAs);
-      allowTraverse(path.join(this.podDir, 'volumes'), this.env.dataDir);
-      this.volumeError = undefined;
-    } catch (err) {
-      if (!(err instanceof ConfigError)) throw err;
-      const vol = (err as ConfigError & { volume?: string }).volume ?? '';
-      const msg = `MountVolume.SetUp failed for volume "${vol}" : ${err.message}`;
-      if (msg !== this.volumeError) this.event('Warning', 'FailedMount', msg);
-      this.volumeError = msg;
-      this.scheduleConfigRetry();
-    }
   }
 
   private scheduleConfigRetry(): void {
@@ -308,34 +294,8 @@ export class PodWorker {
     this.startContainer(c);
   }
 
-  /**
-   * The image pull before a container start (K kuberuntime_container.go startContainer: EnsureImageExists first).
-   * While a failed pull backs off, syncs leave the container waiting without asking again.
-   */
-  private imageReady(c: ContainerState): boolean {
-    if (c.pullRetryAt !== undefined && this.env.clock.now() < c.pullRetryAt) return false;
-    c.pullRetryAt = undefined;
-    const { credentials, missing } = pullCredentials(this.env.api, this.pod);
-    if (missing.length > 0 && !this.pullSecretsWarned) {
-      this.pullSecretsWarned = true;
-      this.event('Warning', 'FailedToRetrieveImagePullSecret', `Unable to retrieve some image pull secrets (${missing.join(', ')}); attempting to pull the image may not succeed.`);
-    }
-    const out = this.env.images.ensure(this.uid, c.spec.image ?? '', c.spec.imagePullPolicy, credentials, (type, reason, message) => this.event(type, reason, message, c));
-    if (out.ok) return true;
-    c.waiting = { reason: out.reason, message: out.message };
-    this.event('Warning', 'Failed', `Error: ${out.reason}`, c);
-    // After ErrImagePull the next sync finds the back-off (ImagePullBackOff), as the kubelet's resync does; then the
-    // pull is retried when the back-off ends.
-    if (out.retryInMs !== undefined) {
-      const wait = out.reason === 'ErrImagePull' ? Math.min(1000, out.retryInMs) : out.retryInMs;
-      c.pullRetryAt = this.env.clock.now() + wait;
-      this.env.requeue(wait + 1);
-    }
-    return false;
-  }
-
   private startContainer(c: ContainerState): void {
-    if (!this.imageReady(c)) return;
+    if (!this.images.ready(c)) return;
     this.env.containerRuntime.start(this.podContext(c), c);
   }
 
@@ -355,7 +315,7 @@ export class PodWorker {
     return {
       pod: this.pod,
       podDir: this.podDir,
-      volumeDirs: this.volumeDirs ?? new Map(),
+      volumeDirs: this.volumes.ready ?? new Map(),
       sandbox: this.sandbox,
       envContext: this.envContext(),
       event: (type, reason, message) => this.event(type, reason, message, c),
