@@ -42,7 +42,8 @@ export interface PodContext {
   volumeDirs: Map<string, string>;
   /** The pod's sandbox (isolated mode); undefined: host network, paths rewritten to the volume directories. */
   sandbox: PodSandbox | undefined;
-  envContext: EnvContext;
+  /** What the container's env resolves against (fieldRefs, resourceFieldRefs, Secrets and ConfigMaps). */
+  envContext(): EnvContext;
   /** Records an event on the container being started. */
   event(type: 'Normal' | 'Warning', reason: string, message: string): void;
   /** The container waits for a Secret or ConfigMap: try again later. */
@@ -120,7 +121,7 @@ export class ContainerRuntime {
     let user: ProcessUser | undefined;
     try {
       user = containerUser(pod.pod, spec, this.opts.runAs);
-      vars = buildEnv(pod.envContext, spec, sb ? this.opts.network?.serviceEnv(pod.pod) : undefined);
+      vars = buildEnv(pod.envContext(), spec, sb ? this.opts.network?.serviceEnv(pod.pod) : undefined);
     } catch (err) {
       if (!(err instanceof ConfigError)) throw err;
       if (c.waiting?.message !== err.message) pod.event('Warning', 'Failed', `Error: ${err.message}`);

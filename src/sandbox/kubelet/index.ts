@@ -128,7 +128,7 @@ export function startKubelet(api: KubeletApi, opts: KubeletOptions): Kubelet {
           dataDir: opts.dataDir,
           timings,
           containerRuntime,
-          runtime: opts.runtime,
+          network: opts.runtime,
           podAddresses: opts.podAddresses,
           runAs: opts.runAs ?? {},
           images,

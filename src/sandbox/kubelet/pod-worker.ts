@@ -1,11 +1,10 @@
 /**
- * One pod on the sandbox node: runs its containers as local process groups and reports status as the kubelet does.
- *
- * Upstream references: K pkg/kubelet/kuberuntime/kuberuntime_manager.go (SyncPod: init containers first, one at a
- * time; restarts per restartPolicy), kuberuntime_container.go (doBackOff, killContainer), K pkg/kubelet/kubelet_pods.go
- * (getPhase, generateAPIPodStatus, convertToAPIContainerStatuses), K pkg/kubelet/status/generate.go (conditions),
- * K pkg/kubelet/util/flowcontrol backoff (the first restart is immediate, later ones wait base·2^n up to the cap,
- * measured from the last exit; the entry resets after 2×cap without a crash).
+ * One pod on the sandbox node, as K pkg/kubelet/pod_workers.go and kubelet.go SyncPod run it: each sync moves the pod
+ * on (sandbox, volumes, then containers per pod-actions.ts), ends it (active deadline, all containers done, deletion
+ * with its grace period, then the confirming DELETE) and writes its status (pod-status.ts, status-manager.ts).
+ * Containers run on the node's ContainerRuntime (container-runtime.ts); restarts wait out a per-container crash-loop
+ * back-off (backoff.ts: the first restart is immediate, later ones wait base·2^n up to the cap, measured from the last
+ * exit; the entry resets after 2×cap without a crash).
  *
  * `sync()` never blocks: it starts what must start, begins kills, and returns. Process exits, probe changes and
  * timers ask the kubelet's queue for another sync.
@@ -26,6 +25,7 @@ import { allStopped, newContainerState, type ContainerState } from './container-
 import type { ImagePuller } from './image-pull.js';
 import type { LogWriter } from './logs.js';
 import { generatePodStatus, podPhase, restartPolicyOf } from './pod-status.js';
+import { computePodActions } from './pod-actions.js';
 import { PodImages } from './pod-images.js';
 import { PodSandboxHolder } from './pod-sandbox.js';
 import { PodVolumes } from './pod-volumes.js';
@@ -58,7 +58,7 @@ export interface PodWorkerEnv {
   /** The node's container runtime (starts and kills process groups). */
   containerRuntime: ContainerRuntime;
   /** Isolated pod sandboxes (network namespace, mounts at mountPath); undefined: host network, part-1 path rewriting. */
-  runtime?: PodRuntime;
+  network?: PodRuntime;
   /** Host network: each pod's own IP (network/loopback.ts); unset: the host's. */
   podAddresses?: PodAddresses;
   /** Whom containers run as when the sandbox is root (run-as.ts). */
@@ -121,9 +121,9 @@ export class PodWorker {
       },
       env,
     );
-    if (env.runtime) {
+    if (env.network) {
       this.sandboxes = new PodSandboxHolder({
-        network: env.runtime,
+        network: env.network,
         podDir: this.podDir,
         clock: env.clock,
         pod: () => this.pod,
@@ -142,7 +142,8 @@ export class PodWorker {
     if (pod.status?.phase === 'Succeeded' || pod.status?.phase === 'Failed') this.terminalPhase = pod.status.phase;
   }
 
-    get waitingOnConfig(): boolean {
+  /** Whether a volume or container waits for a Secret or ConfigMap (their events sync the pod again). */
+  get waitingOnConfig(): boolean {
     if (this.volumes.failed) return true;
     for (const c of this.containers.values()) if (c.waiting?.reason === 'CreateContainerConfigError') return true;
     return false;
@@ -231,47 +232,10 @@ export class PodWorker {
   }
 
   private syncContainers(): void {
-    const inits = [...this.containers.values()].filter((c) => c.init);
-    const regular = [...this.containers.values()].filter((c) => !c.init);
-    for (const c of inits) {
-      const cur = c.current;
-      if (c.sidecar) {
-        // Sidecars: the next init container starts once this one is started (startupProbe passed); it is
-        // restarted whenever it exits, whatever the pod's restartPolicy (kuberuntime_manager.go computeInitContainerActions).
-        if (!cur) {
-          this.startContainer(c);
-          if (!c.started) return;
-          continue;
-        }
-        if (cur.done) {
-          this.restartWithBackoff(c);
-          return;
-        }
-        if (!c.started) return;
-        continue;
-      }
-      if (cur?.done && cur.exitCode === 0) continue;
-      if (cur && !cur.done) return; // running: wait for it
-      if (!cur) {
-        this.startContainer(c);
-        return;
-      }
-      // Failed init container: Never -> the pod fails (computeTerminal); otherwise retried with back-off.
-      if (this.restartPolicy !== 'Never') this.restartWithBackoff(c);
-      return;
-    }
-    // Sidecars keep being restarted while the regular containers run.
-    for (const c of inits) if (c.sidecar && c.current?.done) this.restartWithBackoff(c);
-    for (const c of regular) {
-      const cur = c.current;
-      if (!cur) {
-        this.startContainer(c);
-        continue;
-      }
-      if (!cur.done) continue;
-      const restart = this.restartPolicy === 'Always' || (this.restartPolicy === 'OnFailure' && cur.exitCode !== 0);
-      if (restart) this.restartWithBackoff(c);
-    }
+    computePodActions([...this.containers.values()], this.restartPolicy, {
+      start: (c) => this.startContainer(c),
+      restart: (c) => this.restartWithBackoff(c),
+    });
   }
 
   private restartWithBackoff(c: ContainerState): void {
@@ -317,7 +281,7 @@ export class PodWorker {
       podDir: this.podDir,
       volumeDirs: this.volumes.ready ?? new Map(),
       sandbox: this.sandbox,
-      envContext: this.envContext(),
+      envContext: () => this.envContext(),
       event: (type, reason, message) => this.event(type, reason, message, c),
       retryConfig: () => this.scheduleConfigRetry(),
       requeue: () => this.env.requeue(),
