@@ -7,7 +7,7 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { Readable } from 'node:stream';
-import { badRequest, notFound } from '../apiserver/errors.js';
+import { badRequest, notFound } from '../machinery/errors.js';
 import { splitKey, WorkQueue, type LogFn } from '../controllers/util.js';
 import { systemClock, type Clock } from '../node/clock.js';
 import type { ViewEvent } from '../node/view.js';
