@@ -13,7 +13,7 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { containerRef } from '../controllers/events.js';
-import { errorMessage, nowRFC3339, parseTime } from '../controllers/util.js';
+import { nowRFC3339, parseTime } from '../controllers/util.js';
 import type { Clock } from '../node/clock.js';
 import type { PodAddresses, PodRuntime, PodSandbox } from '../network/index.js';
 import type { EventRecorder, KubeObject } from '../types.js';
@@ -93,7 +93,6 @@ export class PodWorker {
   private statusReason: string | undefined;
   private statusMessage: string | undefined;
   private killingAll = false;
-  private deleteRequested = false;
   /** Cancels the sync due when the active deadline passes. */
   private cancelDeadline: (() => void) | undefined;
   /** Cancels the retry of a container or volume waiting on a Secret or ConfigMap. */
@@ -168,8 +167,6 @@ export class PodWorker {
   private event(type: 'Normal' | 'Warning', reason: string, message: string, c?: ContainerState): void {
     this.env.events.record(c ? containerRef(this.pod, c.spec.name, c.init) : this.pod, type, reason, message, 'kubelet');
   }
-
-  // -------------------------------------------------------------------------------------------------------------
 
   sync(pod: KubeObject): void {
     if (this.torndown) return;
@@ -342,23 +339,7 @@ export class PodWorker {
     if (!this.allStopped()) return;
     // Once stopped, a deleted pod ends in a terminal phase (K kubelet_pods.go getPhase with podIsTerminal).
     if (!this.terminalPhase) this.terminalPhase = podPhase([...this.containers.values()], this.restartPolicy, true) as 'Succeeded' | 'Failed';
-    if (this.deleteRequested) return;
-    this.deleteRequested = true;
-    // Final container states first, then the confirmation (DELETE, grace 0, uid precondition), as upstream's
-    // status manager does once the pod's containers are gone.
-    void (async () => {
-      try {
-        await this.writeStatus();
-        await this.env.api.confirmPodDeletion(this.namespace, this.name, this.uid);
-      } catch (err) {
-        const code = (err as { code?: number }).code;
-        if (code !== 404 && code !== 409) {
-          this.env.log(`kubelet: deleting pod ${this.namespace}/${this.name}: ${errorMessage(err)}`);
-          this.deleteRequested = false;
-          this.env.requeue(200);
-        }
-      }
-    })();
+    this.status.confirmDeletion(this.namespace, this.name, this.uid);
   }
 
   private computeTerminal(): void {
@@ -394,8 +375,6 @@ export class PodWorker {
   writeStatus(): Promise<void> {
     return this.status.write();
   }
-
-  // -------------------------------------------------------------------------------------------------------------
 
   /** Kills everything at once (kubelet stop or pod gone) and resolves when the processes are gone. */
   async teardown(removeFiles: boolean): Promise<void> {

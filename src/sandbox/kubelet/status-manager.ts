@@ -1,7 +1,7 @@
 /**
  * Writes one pod's status through the `status` subresource, as K pkg/kubelet/status/status_manager.go does: only when
  * it changed, one write at a time (a change during a write is written once it ends), and after a conflict or a
- * failure the pod is synced again from the cache.
+ * failure the pod is synced again from the cache. It also confirms the pod's deletion once its containers are gone.
  */
 import { errorMessage, isNotFound } from '../controllers/util.js';
 import type { KubeObject } from '../types.js';
@@ -32,6 +32,8 @@ export class PodStatusManager {
   /** The write in flight, and whether another is due once it ends (writes of one pod never overlap). */
   private writing: Promise<void> | undefined;
   private writeAgain = false;
+  /** The confirming DELETE was sent (or is in flight); reset after a failure, for the next sync to retry. */
+  private deleteRequested = false;
 
   constructor(
     private readonly source: StatusSource,
@@ -54,6 +56,28 @@ export class PodStatusManager {
     if (json === this.lastWritten) return Promise.resolve();
     this.writing = this.patch(status, json);
     return this.writing;
+  }
+
+  /**
+   * Once the pod's containers are gone: its final status, then the confirmation of its graceful deletion (DELETE with
+   * grace period 0 and a uid precondition), as the status manager does upstream. Sent once; a failure is retried.
+   */
+  confirmDeletion(namespace: string, name: string, uid: string): void {
+    if (this.deleteRequested) return;
+    this.deleteRequested = true;
+    void (async () => {
+      try {
+        await this.write();
+        await this.env.api.confirmPodDeletion(namespace, name, uid);
+      } catch (err) {
+        const code = (err as { code?: number }).code;
+        if (code !== 404 && code !== 409) {
+          this.env.log(`kubelet: deleting pod ${namespace}/${name}: ${errorMessage(err)}`);
+          this.deleteRequested = false;
+          this.env.requeue(200);
+        }
+      }
+    })();
   }
 
   private async patch(status: any, json: string): Promise<void> {
