@@ -1,8 +1,17 @@
 /**
- * The sandbox kubelet: runs the pods bound to its node as local process groups (see pod-worker.ts), reports pod
- * status through the `status` subresource, serves container logs (PodLogSource, served over HTTPS by
- * node/kubelet-server.ts), and confirms graceful pod deletions once the containers are stopped. It reads and writes
- * the cluster only through a KubeletApi (node/view.ts over HTTP(S)); the Node and its Lease are node/node-status.ts.
+ * The sandbox kubelet: runs the pods bound to its node as local process groups, reports pod status through the
+ * `status` subresource, serves container logs (PodLogSource, served over HTTPS by node/kubelet-server.ts), and
+ * confirms graceful pod deletions once the containers are stopped. It reads and writes the cluster only through a
+ * KubeletApi (node/view.ts over HTTP(S)); the Node and its Lease are node/node-status.ts.
+ *
+ * Its parts, along upstream's (K pkg/kubelet):
+ * - this file: the pod loop (kubelet.go syncLoop): a queue of pods, one PodWorker each;
+ * - pod-worker.ts: one pod's sync (pod_workers.go, kubelet.go SyncPod), with pod-actions.ts (which containers start,
+ *   computePodActions), pod-sandbox.ts, pod-volumes.ts, pod-images.ts (the pull before a start) and backoff.ts;
+ * - container-runtime.ts: containers as process groups (kuberuntime_container.go), with config.ts, run-as.ts,
+ *   writable-layer.ts, logs.ts; container-state.ts is what the parts share about a container;
+ * - prober.ts and probes.ts: probes (prober/);
+ * - pod-status.ts and status-manager.ts: the API status (kubelet_pods.go generateAPIPodStatus, status/).
  */
 import fs from 'node:fs';
 import path from 'node:path';
