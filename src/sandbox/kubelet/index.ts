@@ -126,7 +126,6 @@ class SandboxKubelet implements Kubelet {
     this.shared = {
       api,
       events: opts.events,
-      nodeName: this.nodeName,
       hostIP: opts.hostIP ?? '127.0.0.1',
       dataDir: opts.dataDir,
       timings: {

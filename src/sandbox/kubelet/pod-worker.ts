@@ -48,7 +48,6 @@ export interface PodWorkerEnv {
   /** The node's API view: cached reads, writes over HTTP (node/view.ts). */
   api: KubeletApi;
   events: EventRecorder;
-  nodeName: string;
   hostIP: string;
   dataDir: string;
   timings: PodWorkerTimings;
