@@ -24,4 +24,22 @@ export default tseslint.config(
       ],
     },
   },
+  {
+    // Imports point down (issue 12): the node and its kubelet are clients of any API server (our sandbox's or upstream's
+    // kube-apiserver) through their KubeletApi, and the controllers work through the ClusterStore contract (types.ts);
+    // they share machinery/ (Status errors, …), never the sandbox API server's code.
+    // (This block's rule replaces the one above for these files, so the toolkit pattern is repeated.)
+    files: ['src/sandbox/kubelet/**/*.ts', 'src/sandbox/node/**/*.ts', 'src/sandbox/controllers/**/*.ts'],
+    rules: {
+      'no-restricted-imports': [
+        'error',
+        {
+          patterns: [
+            { group: ['@actions/*'], message: 'The engine and sandbox must not depend on the Actions toolkit; pass a Logger instead.' },
+            { group: ['**/apiserver', '**/apiserver/**'], message: 'The kubelet, the node and the controllers must not import the sandbox API server; use the API (KubeletApi, ClusterStore) and machinery/.' },
+          ],
+        },
+      ],
+    },
+  },
 );

@@ -103,7 +103,7 @@ export interface StoreEvent {
 
 /**
  * The registry: the API server's storage with Kubernetes semantics. Methods throw `StatusError`
- * (apiserver/errors.ts) exactly where the REST API would answer with a Status failure.
+ * (machinery/errors.ts) exactly where the REST API would answer with a Status failure.
  */
 export interface ClusterStore {
   readonly resources: readonly ResourceType[];

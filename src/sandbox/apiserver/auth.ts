@@ -14,7 +14,7 @@ import type { IncomingMessage } from 'node:http';
 import { isIP } from 'node:net';
 import type { TLSSocket } from 'node:tls';
 import { issueCertificate, type CertificateAuthority, type PemPair } from '../pki.js';
-import { StatusError } from './errors.js';
+import { StatusError } from '../machinery/errors.js';
 import { KUBERNETES_SERVICE_IP } from './registry.js';
 
 /** What the server needs to serve TLS and check credentials. */

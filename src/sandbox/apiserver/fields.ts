@@ -9,7 +9,7 @@
  * refuses to change another manager's field to a different value (409) unless forced.
  */
 import type { KubeObject } from '../types.js';
-import { StatusError } from './errors.js';
+import { StatusError } from '../machinery/errors.js';
 import { deepEqual, isPlainObject, itemKey, listSchema, strategicMerge } from './patch.js';
 
 export type FieldPath = string[];

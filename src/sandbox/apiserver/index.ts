@@ -27,5 +27,5 @@ export {
   type StatusCause,
   type StatusDetails,
   type FieldError,
-} from './errors.js';
+} from '../machinery/errors.js';
 export { parseLabelSelector, labelsMatch, fromLabelSelector, parseFieldSelector } from './selectors.js';

@@ -5,7 +5,7 @@
  */
 import fjp from 'fast-json-patch';
 import { StrategicMergeError, isPlainObject, strategicMerge as sharedStrategicMerge } from '../../engine/kube/strategic-merge.js';
-import { StatusError, badRequest } from './errors.js';
+import { StatusError, badRequest } from '../machinery/errors.js';
 
 export {
   KEY_DEFAULTS,

@@ -22,7 +22,7 @@ import type {
   StoreEventType,
   WriteOptions,
 } from '../types.js';
-import { StatusError, alreadyExists, badRequest, conflict, field, forbidden, invalid, namespaceTerminating, notFound } from './errors.js';
+import { StatusError, alreadyExists, badRequest, conflict, field, forbidden, invalid, namespaceTerminating, notFound } from '../machinery/errors.js';
 import { type ManagedFieldsEntry, type OwnershipScope, applyConfig, recordUpdate } from './fields.js';
 import { deepEqual, isPlainObject, jsonPatch, mergePatch, strategicMerge } from './patch.js';
 import { RESOURCE_TYPES, apiVersionOf, hasStatusSubresource, keyOf } from './resources.js';

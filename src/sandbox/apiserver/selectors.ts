@@ -3,7 +3,7 @@
  * per-kind selectable fields of the upstream registries.
  */
 import type { KubeObject, ResourceType } from '../types.js';
-import { badRequest } from './errors.js';
+import { badRequest } from '../machinery/errors.js';
 
 export type LabelRequirement =
   | { key: string; op: 'in' | 'notin'; values: string[] }

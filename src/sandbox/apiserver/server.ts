@@ -19,7 +19,7 @@ import { createCertificateAuthority, type CertificateAuthority } from '../pki.js
 import type { ClusterStore, DeleteOptions, KubeObject, PatchType, PodLogOptions, PodLogSource, ResourceType } from '../types.js';
 import { allowedHosts, authenticate, newToken, servingCertificate } from './auth.js';
 import { FaultInjector, type FaultOptions } from './faults.js';
-import { StatusError, badRequest, conflict, field, internalError, invalid, methodNotAllowed, notFound, serviceUnavailable, tooManyRequests, unsupportedMediaType } from './errors.js';
+import { StatusError, badRequest, conflict, field, internalError, invalid, methodNotAllowed, notFound, serviceUnavailable, tooManyRequests, unsupportedMediaType } from '../machinery/errors.js';
 import { openapiDocument, openapiIndex, unknownFields } from './openapi.js';
 import { jsonPatch, mergePatch, strategicMerge } from './patch.js';
 import { decodeProtobufObject } from './protobuf/decode.js';

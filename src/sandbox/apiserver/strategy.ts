@@ -4,7 +4,7 @@
  * apps/validation, batch/validation; K pkg/registry/batch/job/strategy.go (generated selector).
  */
 import type { KubeObject, ResourceType } from '../types.js';
-import { type FieldError, field, formatValue, invalid } from './errors.js';
+import { type FieldError, field, formatValue, invalid } from '../machinery/errors.js';
 import { deepEqual, isPlainObject } from './patch.js';
 import { fromLabelSelector, labelsMatch } from './selectors.js';
 

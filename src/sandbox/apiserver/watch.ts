@@ -5,7 +5,7 @@
  * previous object at the event's resourceVersion, entering it = ADDED).
  */
 import type { ClusterStore, KubeObject, ResourceKey, ResourceType, StoreEvent } from '../types.js';
-import { expired } from './errors.js';
+import { expired } from '../machinery/errors.js';
 import { keyOf, RESOURCE_TYPES } from './resources.js';
 import { type ObjectFilter, filterMatches } from './selectors.js';
 

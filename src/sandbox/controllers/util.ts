@@ -4,7 +4,7 @@
  * K pkg/api/v1/pod/util.go and K pkg/controller/controller_utils.go.
  */
 import { errorMessage } from '../../engine/errors.js';
-import { isStatusError } from '../apiserver/errors.js';
+import { isStatusError } from '../machinery/errors.js';
 import type { ClusterStore, KubeObject, OwnerReference } from '../types.js';
 
 /** Something to log controller trouble to; defaults to nothing (controllers must never crash the host). */

@@ -12,6 +12,8 @@
  * The runtime errors are worded as containerd words them. Private images are checked against the pod's credentials on
  * every container start, present or not, as upstream does with KubeletEnsureSecretPulledImages (beta, on by default since 1.35).
  */
+import { systemClock, type Clock } from '../node/clock.js';
+import { Backoff } from './backoff.js';
 
 /** A private registry the sandbox emulates: pulls from `server` need `username`/`password`. */
 export interface PrivateRegistry {
@@ -28,8 +30,8 @@ export interface ImagePullerOptions {
   /** Pull back-off base and cap in ms (upstream 10 s and 300 s). */
   backOffBaseMs?: number;
   backOffMaxMs?: number;
-  /** Milliseconds now (default Date.now): tests step it by hand. */
-  now?: () => number;
+  /** Time (default the system clock): tests step it by hand. */
+  clock?: Pick<Clock, 'now'>;
 }
 
 /** One credential from a pod's pull secrets. */
@@ -122,19 +124,16 @@ function shortDuration(ms: number): string {
 /** The pulls of one node: which private images it holds, and the back-off of failed pulls per pod and image. */
 export class ImagePuller {
   private readonly registries: Map<string, PrivateRegistry>;
-  private readonly baseMs: number;
-  private readonly maxMs: number;
-  private readonly now: () => number;
+  private readonly clock: Pick<Clock, 'now'>;
   /** Canonical references of the private images pulled so far. */
   private readonly present = new Set<string>();
-  /** `<pod uid>_<image>` -> the current back-off and when it was last extended. */
-  private readonly backOff = new Map<string, { durationMs: number; lastUpdate: number }>();
+  /** Failed pulls, keyed `<pod uid>_<image>`. */
+  private readonly backOff: Backoff;
 
   constructor(opts: ImagePullerOptions = {}) {
     this.registries = new Map((opts.registries ?? []).map((r) => [credentialHost(r.server), r]));
-    this.baseMs = opts.backOffBaseMs ?? 10_000;
-    this.maxMs = opts.backOffMaxMs ?? 300_000;
-    this.now = opts.now ?? Date.now;
+    this.clock = opts.clock ?? systemClock;
+    this.backOff = new Backoff(opts.backOffBaseMs ?? 10_000, opts.backOffMaxMs ?? 300_000, this.clock);
   }
 
   /**
@@ -157,12 +156,12 @@ export class ImagePuller {
       return { ok: false, reason: 'ErrImageNeverPull', message };
     }
     const key = `${podUid}_${image}`;
-    const now = this.now();
-    const b = this.backOff.get(key);
-    if (b !== undefined && now - b.lastUpdate < b.durationMs) {
+    const now = this.clock.now();
+    const backingOff = this.backOff.sinceUpdate(key);
+    if (backingOff !== undefined) {
       const message = `Back-off pulling image "${image}"`;
       record('Normal', 'BackOff', message);
-      return { ok: false, reason: 'ImagePullBackOff', message, retryInMs: b.lastUpdate + b.durationMs - now };
+      return { ok: false, reason: 'ImagePullBackOff', message, retryInMs: backingOff };
     }
     // The API server's default: Always for `:latest` or no tag, else IfNotPresent, which uses the node's copy, but only
     // for a pod that could pull it.
@@ -175,20 +174,17 @@ export class ImagePuller {
     const error = !authorized ? unauthorized(ref, registry) : !exists ? notFound(ref) : undefined;
     if (error !== undefined) {
       record('Warning', 'Failed', `Failed to pull image "${image}": ${error}`);
-      const expired = b === undefined || now - b.lastUpdate > 2 * this.maxMs;
-      const durationMs = expired ? this.baseMs : Math.min(b.durationMs * 2, this.maxMs);
-      this.backOff.set(key, { durationMs, lastUpdate: now });
-      return { ok: false, reason: 'ErrImagePull', message: error, retryInMs: durationMs };
+      return { ok: false, reason: 'ErrImagePull', message: error, retryInMs: this.backOff.next(key) };
     }
     this.present.add(ref);
-    const took = Math.max(1, this.now() - now);
+    const took = Math.max(1, this.clock.now() - now);
     record('Normal', 'Pulled', `Successfully pulled image "${image}" in ${shortDuration(took)} (${shortDuration(took)} including waiting). Image size: ${imageSize(ref)} bytes.`);
     return { ok: true };
   }
 
   /** Forgets the back-off entries of a pod that is gone. */
   forget(podUid: string): void {
-    for (const key of this.backOff.keys()) if (key.startsWith(`${podUid}_`)) this.backOff.delete(key);
+    this.backOff.forget((key) => key.startsWith(`${podUid}_`));
   }
 
   private alreadyPresent(image: string, record: PullEventSink): PullOutcome {

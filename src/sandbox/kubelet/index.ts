@@ -1,21 +1,32 @@
 /**
- * The sandbox kubelet: runs the pods bound to its node as local process groups (see pod-worker.ts), reports pod
- * status through the `status` subresource, serves container logs (PodLogSource, served over HTTPS by
- * node/kubelet-server.ts), and confirms graceful pod deletions once the containers are stopped. It reads and writes
- * the cluster only through a KubeletApi (node/view.ts over HTTP(S)); the Node and its Lease are node/node-status.ts.
+ * The sandbox kubelet: runs the pods bound to its node as local process groups, reports pod status through the
+ * `status` subresource, serves container logs (PodLogSource, served over HTTPS by node/kubelet-server.ts), and
+ * confirms graceful pod deletions once the containers are stopped. It reads and writes the cluster only through a
+ * KubeletApi (node/view.ts over HTTP(S)); the Node and its Lease are node/node-status.ts.
+ *
+ * Its parts, along upstream's (K pkg/kubelet):
+ * - this file: the pod loop (kubelet.go syncLoop): a queue of pods, one PodWorker each;
+ * - pod-worker.ts: one pod's sync (pod_workers.go, kubelet.go SyncPod), with pod-actions.ts (which containers start,
+ *   computePodActions), pod-sandbox.ts, pod-volumes.ts, pod-images.ts (the pull before a start) and backoff.ts;
+ * - container-runtime.ts: containers as process groups (kuberuntime_container.go), with config.ts, run-as.ts,
+ *   writable-layer.ts, logs.ts; container-state.ts is what the parts share about a container;
+ * - prober.ts and probes.ts: probes (prober/);
+ * - pod-status.ts and status-manager.ts: the API status (kubelet_pods.go generateAPIPodStatus, status/).
  */
 import fs from 'node:fs';
 import path from 'node:path';
 import { Readable } from 'node:stream';
-import { badRequest, notFound } from '../apiserver/errors.js';
 import { splitKey, WorkQueue, type LogFn } from '../controllers/util.js';
+import { notFound } from '../machinery/errors.js';
+import { systemClock, type Clock } from '../node/clock.js';
 import type { ViewEvent } from '../node/view.js';
 import type { EventRecorder, KubeObject, PodLogOptions, PodLogSource } from '../types.js';
 import type { PodAddresses, PodRuntime } from '../network/index.js';
 import type { KubeletApi } from './api.js';
+import { ContainerRuntime } from './container-runtime.js';
 import { ImagePuller, type PrivateRegistry } from './image-pull.js';
-import { openLogStream } from './logs.js';
-import { PodWorker, type PodWorkerTimings } from './pod-worker.js';
+import { logTarget, openLogStream } from './logs.js';
+import { PodWorker, type PodWorkerEnv } from './pod-worker.js';
 import type { RunAsOptions } from './run-as.js';
 
 export interface KubeletOptions {
@@ -55,6 +66,8 @@ export interface KubeletOptions {
    */
   registries?: PrivateRegistry[];
   imagePullBackOffBaseMs?: number;
+  /** Time for back-offs, deadlines and timers (default the system clock). */
+  clock?: Clock;
   events: EventRecorder;
   log?: LogFn;
 }
@@ -74,163 +87,133 @@ function defaultBaseEnv(): Record<string, string> {
   return out;
 }
 
+/** Starts the kubelet on `api`: it syncs the pods bound to its node until stop(). */
 export function startKubelet(api: KubeletApi, opts: KubeletOptions): Kubelet {
-  const nodeName = opts.nodeName ?? 'sandbox';
-  const hostIP = opts.hostIP ?? '127.0.0.1';
-  const log = opts.log ?? (() => {});
-  const events = opts.events;
-  const timings: PodWorkerTimings = {
-    crashLoopBackOffBaseMs: opts.crashLoopBackOffBaseMs ?? 10_000,
-    crashLoopBackOffMaxMs: opts.crashLoopBackOffMaxMs ?? 300_000,
-    configRetryMs: opts.configRetryMs ?? 10_000,
-    maxGracePeriodMs: opts.maxGracePeriodMs,
-  };
-  const baseEnv = opts.baseEnv ?? defaultBaseEnv();
-  const pids = new Set<number>();
-  const images = new ImagePuller({ registries: opts.registries ?? [], ...(opts.imagePullBackOffBaseMs !== undefined ? { backOffBaseMs: opts.imagePullBackOffBaseMs } : {}) });
-  const workers = new Map<string, PodWorker>();
-  fs.mkdirSync(path.join(opts.dataDir, 'pods'), { recursive: true });
+  return new SandboxKubelet(api, opts);
+}
 
-  const queue: WorkQueue = new WorkQueue(
-    async (key) => {
-      const [ns, name] = splitKey(key);
-      let pod = api.find('pods', ns, name);
-      let w = workers.get(key);
-      if (w && (!pod || pod.metadata.uid !== w.uid || pod.spec?.nodeName !== nodeName)) {
-        workers.delete(key);
-        await w.teardown(true);
-        api.release(w.uid);
-        opts.podAddresses?.release(w.uid);
-        images.forget(w.uid);
-        w = undefined;
-      }
-      if (!pod || pod.spec?.nodeName !== nodeName) return;
-      if (!w) {
-        // Its Secrets, ConfigMaps and tokens are watched and fetched before the first sync, so a missing one is
-        // really missing (no FailedMount for a cache still listing).
-        await api.reference(pod);
-        if (stopped) return;
-        pod = api.find('pods', ns, name);
-        if (!pod || pod.spec?.nodeName !== nodeName) {
-          api.release(pod?.metadata.uid ?? '');
-          return;
-        }
-        w = new PodWorker(pod, {
-          api,
-          events,
-          nodeName,
-          hostIP,
-          dataDir: opts.dataDir,
-          timings,
-          baseEnv,
-          containerEnv: opts.containerEnv,
-          pids,
-          runtime: opts.runtime,
-          podAddresses: opts.podAddresses,
-          runAs: opts.runAs ?? {},
-          images,
-          log,
-          requeue: (ms) => (ms ? queue.addAfter(key, ms) : queue.add(key)),
-        });
-        workers.set(key, w);
-      }
-      w.sync(pod);
-    },
-    { name: 'kubelet', log },
-  );
+const podKey = (o: KubeObject): string => `${o.metadata.namespace}/${o.metadata.name}`;
 
-  let stopped = false;
-  const onEvent = (ev: ViewEvent): void => {
+/**
+ * The kubelet's pod loop (K pkg/kubelet/kubelet.go syncLoop, much reduced): watch events of its pods and of what they
+ * reference queue the pod; a queued pod is synced by its PodWorker, created on first sight and torn down once the pod
+ * is gone, replaced (another uid) or bound elsewhere.
+ */
+class SandboxKubelet implements Kubelet {
+  readonly logs: PodLogSource;
+  private readonly nodeName: string;
+  /** What every PodWorker shares, but its own requeue. */
+  private readonly shared: Omit<PodWorkerEnv, 'requeue'>;
+  private readonly containerRuntime: ContainerRuntime;
+  private readonly images: ImagePuller;
+  private readonly workers = new Map<string, PodWorker>();
+  private readonly queue: WorkQueue;
+  private readonly unsubscribe: () => void;
+  private stopped = false;
+  /** Never leave process groups behind if the host process exits without stop(). */
+  private readonly onExit = (): void => this.containerRuntime.killAll();
+
+  constructor(
+    private readonly api: KubeletApi,
+    private readonly opts: KubeletOptions,
+  ) {
+    this.nodeName = opts.nodeName ?? 'sandbox';
+    const log = opts.log ?? (() => {});
+    const clock = opts.clock ?? systemClock;
+    const baseEnv = opts.baseEnv ?? defaultBaseEnv();
+    this.containerRuntime = new ContainerRuntime({ dataDir: opts.dataDir, baseEnv, containerEnv: opts.containerEnv, runAs: opts.runAs ?? {}, network: opts.runtime, clock });
+    this.images = new ImagePuller({ registries: opts.registries ?? [], clock, ...(opts.imagePullBackOffBaseMs !== undefined ? { backOffBaseMs: opts.imagePullBackOffBaseMs } : {}) });
+    this.shared = {
+      api,
+      events: opts.events,
+      hostIP: opts.hostIP ?? '127.0.0.1',
+      dataDir: opts.dataDir,
+      timings: {
+        crashLoopBackOffBaseMs: opts.crashLoopBackOffBaseMs ?? 10_000,
+        crashLoopBackOffMaxMs: opts.crashLoopBackOffMaxMs ?? 300_000,
+        configRetryMs: opts.configRetryMs ?? 10_000,
+        maxGracePeriodMs: opts.maxGracePeriodMs,
+      },
+      containerRuntime: this.containerRuntime,
+      network: opts.runtime,
+      podAddresses: opts.podAddresses,
+      runAs: opts.runAs ?? {},
+      images: this.images,
+      clock,
+      log,
+    };
+    fs.mkdirSync(path.join(opts.dataDir, 'pods'), { recursive: true });
+    this.queue = new WorkQueue((key) => this.syncPod(key), { name: 'kubelet', log });
+    this.logs = { open: (namespace, podName, lo) => this.openLogs(namespace, podName, lo) };
+    this.unsubscribe = api.subscribe((ev) => this.onEvent(ev));
+    // Pods bound before the kubelet started.
+    for (const p of api.list('pods', undefined).items) if (p.spec?.nodeName === this.nodeName) this.queue.add(podKey(p));
+    process.on('exit', this.onExit);
+  }
+
+  private onEvent(ev: ViewEvent): void {
     if (ev.key === 'pods') {
-      const onNode = ev.object.spec?.nodeName === nodeName || ev.old?.spec?.nodeName === nodeName;
-      if (onNode || workers.has(`${ev.object.metadata.namespace}/${ev.object.metadata.name}`))
-        queue.add(`${ev.object.metadata.namespace}/${ev.object.metadata.name}`);
+      const onNode = ev.object.spec?.nodeName === this.nodeName || ev.old?.spec?.nodeName === this.nodeName;
+      if (onNode || this.workers.has(podKey(ev.object))) this.queue.add(podKey(ev.object));
     } else if (ev.key === 'secrets' || ev.key === 'configmaps' || ev.key === 'tokens') {
       const ns = ev.object.metadata.namespace;
-      for (const [key, w] of workers) if (w.namespace === ns && w.waitingOnConfig) queue.add(key);
+      for (const [key, w] of this.workers) if (w.namespace === ns && w.waitingOnConfig) this.queue.add(key);
     }
-  };
-  const unsubscribe = api.subscribe(onEvent);
-  // Pods bound before the kubelet started.
-  for (const p of api.list('pods', undefined).items) if (p.spec?.nodeName === nodeName) queue.add(`${p.metadata.namespace}/${p.metadata.name}`);
+  }
 
-  // Never leave process groups behind if the host process exits without stop().
-  const onExit = (): void => {
-    for (const pid of pids) {
-      try {
-        process.kill(-pid, 'SIGKILL');
-      } catch {
-        /* gone */
-      }
+  /** One pass for a queued pod: its worker is removed, created or synced. */
+  private async syncPod(key: string): Promise<void> {
+    const [ns, name] = splitKey(key);
+    let pod = this.api.find('pods', ns, name);
+    let w = this.workers.get(key);
+    if (w && (!pod || pod.metadata.uid !== w.uid || pod.spec?.nodeName !== this.nodeName)) {
+      this.workers.delete(key);
+      await w.teardown(true);
+      this.api.release(w.uid);
+      this.opts.podAddresses?.release(w.uid);
+      this.images.forget(w.uid);
+      w = undefined;
     }
-  };
-  process.on('exit', onExit);
-
-  const logs: PodLogSource = {
-    open(namespace: string, podName: string, lo: PodLogOptions): Readable {
-      // The worker's copy first: it carries our latest status write before the watch brings it back.
-      const cached = api.find('pods', namespace, podName);
-      const own = workers.get(`${namespace}/${podName}`);
-      const pod = own && own.uid === cached?.metadata.uid ? own.current : cached;
-      if (!pod) throw notFound({ group: '', resource: 'pods' }, podName);
-      // K pkg/registry/core/pod/strategy.go LogLocation
-      const names: string[] = (pod.spec?.containers ?? []).map((c: any) => c.name);
-      const initNames: string[] = (pod.spec?.initContainers ?? []).map((c: any) => c.name);
-      let container = lo.container;
-      if (!container) {
-        if (names.length === 1) container = names[0];
-        else if (names.length === 0) throw badRequest(`a container name must be specified for pod ${podName}`);
-        else {
-          let msg = `a container name must be specified for pod ${podName}, choose one of: [${names.join(' ')}]`;
-          if (initNames.length) msg += ` or one of the init containers: [${initNames.join(' ')}]`;
-          throw badRequest(msg);
-        }
-      } else if (!names.includes(container) && !initNames.includes(container)) {
-        throw badRequest(`container ${container} is not valid for pod ${podName}`);
+    if (!pod || pod.spec?.nodeName !== this.nodeName) return;
+    if (!w) {
+      // Its Secrets, ConfigMaps and tokens are watched and fetched before the first sync, so a missing one is
+      // really missing (no FailedMount for a cache still listing).
+      await this.api.reference(pod);
+      if (this.stopped) return;
+      pod = this.api.find('pods', ns, name);
+      if (!pod || pod.spec?.nodeName !== this.nodeName) {
+        this.api.release(pod?.metadata.uid ?? '');
+        return;
       }
-      if (!pod.spec?.nodeName) return Readable.from([]);
-      // K pkg/kubelet/kubelet_pods.go validateContainerLogStatus
-      const statuses: any[] = [...(pod.status?.containerStatuses ?? []), ...(pod.status?.initContainerStatuses ?? [])];
-      const st = statuses.find((s) => s.name === container);
-      if (!st) throw badRequest(`container "${container}" in pod "${podName}" is waiting to start: ContainerCreating`);
-      const lastT = st.lastState?.terminated;
-      let cID: string;
-      if (lo.previous) {
-        if (!lastT?.containerID) throw badRequest(`previous terminated container "${container}" in pod "${podName}" not found`);
-        cID = lastT.containerID;
-      } else if (st.state?.running) cID = st.containerID;
-      else if (st.state?.terminated) {
-        cID = st.state.terminated.containerID || lastT?.containerID;
-        if (!cID) throw badRequest(`container "${container}" in pod "${podName}" is terminated`);
-      } else if (lastT) {
-        if (!lastT.containerID) throw badRequest(`container "${container}" in pod "${podName}" is terminated`);
-        cID = lastT.containerID;
-      } else if (st.state?.waiting) {
-        const reason = st.state.waiting.reason;
-        if (reason === 'ErrImagePull') throw badRequest(`container "${container}" in pod "${podName}" is waiting to start: image can't be pulled`);
-        if (reason === 'ImagePullBackOff') throw badRequest(`container "${container}" in pod "${podName}" is waiting to start: trying and failing to pull image`);
-        throw badRequest(`container "${container}" in pod "${podName}" is waiting to start: ${reason}`);
-      } else throw badRequest(`container "${container}" in pod "${podName}" is waiting to start - no logs yet`);
-      const w = workers.get(`${namespace}/${podName}`);
-      const src = w && w.uid === pod.metadata.uid ? w.logFor(container, cID) : undefined;
-      if (!src) return Readable.from([]);
-      return openLogStream(src.file, src.writer, lo);
-    },
-  };
+      w = new PodWorker(pod, { ...this.shared, requeue: (ms) => (ms ? this.queue.addAfter(key, ms) : this.queue.add(key)) });
+      this.workers.set(key, w);
+    }
+    w.sync(pod);
+  }
 
-  return {
-    logs,
-    async stop() {
-      stopped = true;
-      unsubscribe();
-      await queue.stop();
-      const all = [...workers.values()];
-      workers.clear();
-      await Promise.all(all.map((w) => w.teardown(false)));
-      for (const w of all) api.release(w.uid);
-      onExit();
-      pids.clear();
-      process.off('exit', onExit);
-    },
-  };
+  private openLogs(namespace: string, podName: string, lo: PodLogOptions): Readable {
+    // The worker's copy first: it carries our latest status write before the watch brings it back.
+    const cached = this.api.find('pods', namespace, podName);
+    const own = this.workers.get(`${namespace}/${podName}`);
+    const pod = own && own.uid === cached?.metadata.uid ? own.current : cached;
+    if (!pod) throw notFound({ group: '', resource: 'pods' }, podName);
+    const target = logTarget(pod, podName, lo);
+    if (!target) return Readable.from([]);
+    const w = this.workers.get(`${namespace}/${podName}`);
+    const src = w && w.uid === pod.metadata.uid ? w.logFor(target.container, target.containerID) : undefined;
+    if (!src) return Readable.from([]);
+    return openLogStream(src.file, src.writer, lo);
+  }
+
+  async stop(): Promise<void> {
+    this.stopped = true;
+    this.unsubscribe();
+    await this.queue.stop();
+    const all = [...this.workers.values()];
+    this.workers.clear();
+    await Promise.all(all.map((w) => w.teardown(false)));
+    for (const w of all) this.api.release(w.uid);
+    this.containerRuntime.killAll();
+    process.off('exit', this.onExit);
+  }
 }

@@ -12,7 +12,8 @@ import path from 'node:path';
 import { Readable } from 'node:stream';
 import { StringDecoder } from 'node:string_decoder';
 import { rfc3339Nano } from '../controllers/util.js';
-import type { PodLogOptions } from '../types.js';
+import { badRequest } from '../machinery/errors.js';
+import type { KubeObject, PodLogOptions } from '../types.js';
 
 export interface LogLine {
   /** Epoch ms, for since filters. */
@@ -162,4 +163,52 @@ export function openLogStream(file: string, writer: LogWriter | undefined, opts:
     detach = () => {};
   };
   return stream;
+}
+
+/** The container a `pods/log` request names: `lo.container`, else the pod's only one (K pkg/registry/core/pod/strategy.go LogLocation). */
+function logContainer(pod: KubeObject, podName: string, lo: PodLogOptions): string {
+  const names: string[] = (pod.spec?.containers ?? []).map((c: any) => c.name);
+  const initNames: string[] = (pod.spec?.initContainers ?? []).map((c: any) => c.name);
+  const container = lo.container;
+  if (!container) {
+    if (names.length === 1) return names[0];
+    if (names.length === 0) throw badRequest(`a container name must be specified for pod ${podName}`);
+    let msg = `a container name must be specified for pod ${podName}, choose one of: [${names.join(' ')}]`;
+    if (initNames.length) msg += ` or one of the init containers: [${initNames.join(' ')}]`;
+    throw badRequest(msg);
+  }
+  if (!names.includes(container) && !initNames.includes(container)) throw badRequest(`container ${container} is not valid for pod ${podName}`);
+  return container;
+}
+
+/**
+ * Which container instance a `pods/log` request reads, from the pod's status (K pkg/kubelet/kubelet_pods.go
+ * validateContainerLogStatus): its container name and containerID, or undefined for a pod not yet scheduled (no
+ * logs). Throws the API server's BadRequest wording when there is nothing to read.
+ */
+export function logTarget(pod: KubeObject, podName: string, lo: PodLogOptions): { container: string; containerID: string } | undefined {
+  const container = logContainer(pod, podName, lo);
+  if (!pod.spec?.nodeName) return undefined;
+  const statuses: any[] = [...(pod.status?.containerStatuses ?? []), ...(pod.status?.initContainerStatuses ?? [])];
+  const st = statuses.find((s) => s.name === container);
+  if (!st) throw badRequest(`container "${container}" in pod "${podName}" is waiting to start: ContainerCreating`);
+  const lastT = st.lastState?.terminated;
+  let cID: string;
+  if (lo.previous) {
+    if (!lastT?.containerID) throw badRequest(`previous terminated container "${container}" in pod "${podName}" not found`);
+    cID = lastT.containerID;
+  } else if (st.state?.running) cID = st.containerID;
+  else if (st.state?.terminated) {
+    cID = st.state.terminated.containerID || lastT?.containerID;
+    if (!cID) throw badRequest(`container "${container}" in pod "${podName}" is terminated`);
+  } else if (lastT) {
+    if (!lastT.containerID) throw badRequest(`container "${container}" in pod "${podName}" is terminated`);
+    cID = lastT.containerID;
+  } else if (st.state?.waiting) {
+    const reason = st.state.waiting.reason;
+    if (reason === 'ErrImagePull') throw badRequest(`container "${container}" in pod "${podName}" is waiting to start: image can't be pulled`);
+    if (reason === 'ImagePullBackOff') throw badRequest(`container "${container}" in pod "${podName}" is waiting to start: trying and failing to pull image`);
+    throw badRequest(`container "${container}" in pod "${podName}" is waiting to start: ${reason}`);
+  } else throw badRequest(`container "${container}" in pod "${podName}" is waiting to start - no logs yet`);
+  return { container, containerID: cID };
 }

@@ -1,32 +1,37 @@
 /**
- * One pod on the sandbox node: runs its containers as local process groups and reports status as the kubelet does.
- *
- * Upstream references: K pkg/kubelet/kuberuntime/kuberuntime_manager.go (SyncPod: init containers first, one at a
- * time; restarts per restartPolicy), kuberuntime_container.go (doBackOff, killContainer), K pkg/kubelet/kubelet_pods.go
- * (getPhase, generateAPIPodStatus, convertToAPIContainerStatuses), K pkg/kubelet/status/generate.go (conditions),
- * K pkg/kubelet/util/flowcontrol backoff (the first restart is immediate, later ones wait base·2^n up to the cap,
- * measured from the last exit; the entry resets after 2×cap without a crash).
+ * One pod on the sandbox node, as K pkg/kubelet/pod_workers.go and kubelet.go SyncPod run it: each sync moves the pod
+ * on (sandbox, volumes, then containers per pod-actions.ts), ends it (active deadline, all containers done, deletion
+ * with its grace period, then the confirming DELETE) and writes its status (pod-status.ts, status-manager.ts).
+ * Containers run on the node's ContainerRuntime (container-runtime.ts); restarts wait out a per-container crash-loop
+ * back-off (backoff.ts: the first restart is immediate, later ones wait base·2^n up to the cap, measured from the last
+ * exit; the entry resets after 2×cap without a crash).
  *
  * `sync()` never blocks: it starts what must start, begins kills, and returns. Process exits, probe changes and
  * timers ask the kubelet's queue for another sync.
  */
-import { spawn, type ChildProcess } from 'node:child_process';
-import crypto from 'node:crypto';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { containerRef } from '../controllers/events.js';
-import { errorMessage, isNotFound, nowRFC3339, parseTime, podCondition } from '../controllers/util.js';
+import { nowRFC3339, parseTime } from '../controllers/util.js';
+import type { Clock } from '../node/clock.js';
+import type { PodAddresses, PodRuntime, PodSandbox } from '../network/index.js';
 import type { EventRecorder, KubeObject } from '../types.js';
 import type { KubeletApi } from './api.js';
-import type { ContainerMount, PodAddresses, PodRuntime, PodSandbox } from '../network/index.js';
-import { buildEnv, ConfigError, expand, materializeVolumes, mountMap, rewritePaths, type EnvContext } from './config.js';
-import { allowTraverse, containerUser, lookPath, openWritableVolumes, type ProcessUser, type RunAsOptions } from './run-as.js';
-import { pullCredentials } from './pull-secrets.js';
+import { Backoff, goDuration } from './backoff.js';
+import type { EnvContext } from './config.js';
+import type { ContainerRuntime, PodContext } from './container-runtime.js';
+import { allStopped, newContainerState, type ContainerState } from './container-state.js';
 import type { ImagePuller } from './image-pull.js';
-import { LogWriter, readLogFile } from './logs.js';
-import { ProbeWorker, type ProbeContext, type ProbeKind } from './probes.js';
-import { createWritableLayer } from './writable-layer.js';
+import type { LogWriter } from './logs.js';
+import { generatePodStatus, podPhase, restartPolicyOf } from './pod-status.js';
+import { computePodActions } from './pod-actions.js';
+import { PodImages } from './pod-images.js';
+import { PodSandboxHolder } from './pod-sandbox.js';
+import { PodVolumes } from './pod-volumes.js';
+import { startProbes, type ProberHost } from './prober.js';
+import type { RunAsOptions } from './run-as.js';
+import { PodStatusManager } from './status-manager.js';
 
 export interface PodWorkerTimings {
   /** Crash-loop back-off base (upstream 10 s). */
@@ -43,118 +48,23 @@ export interface PodWorkerEnv {
   /** The node's API view: cached reads, writes over HTTP (node/view.ts). */
   api: KubeletApi;
   events: EventRecorder;
-  nodeName: string;
   hostIP: string;
   dataDir: string;
   timings: PodWorkerTimings;
-  /** Host environment every container inherits (PATH, HOME, …). */
-  baseEnv: Record<string, string>;
-  /** Extra environment for one container, applied over baseEnv and under the pod's own env (KubeletOptions.containerEnv). */
-  containerEnv?: (pod: KubeObject, container: any, baseEnv: Readonly<Record<string, string>>) => Record<string, string> | undefined;
   /** Ask for another sync of this pod, now or after `ms`. */
   requeue: (ms?: number) => void;
   log: (message: string) => void;
-  /** Every process group started, for stop(). */
-  pids: Set<number>;
+  /** The node's container runtime (starts and kills process groups). */
+  containerRuntime: ContainerRuntime;
   /** Isolated pod sandboxes (network namespace, mounts at mountPath); undefined: host network, part-1 path rewriting. */
-  runtime?: PodRuntime;
+  network?: PodRuntime;
   /** Host network: each pod's own IP (network/loopback.ts); unset: the host's. */
   podAddresses?: PodAddresses;
   /** Whom containers run as when the sandbox is root (run-as.ts). */
   runAs: RunAsOptions;
   /** The node's image pulls (image-pull.ts): private registries, back-off. */
   images: ImagePuller;
-}
-
-interface Instance {
-  n: number;
-  containerID: string;
-  proc?: ChildProcess;
-  pid?: number;
-  startedAt: string;
-  finishedAt?: string;
-  exitCode?: number;
-  reason?: string;
-  message?: string;
-  logFile: string;
-  writer: LogWriter;
-  /** Whom the process runs as (undefined: the sandbox's own user). */
-  user?: ProcessUser;
-  /** Set once the process and its output are finished. */
-  done: boolean;
-  killTimer?: NodeJS.Timeout;
-  killing: boolean;
-}
-
-interface ContainerState {
-  spec: any;
-  init: boolean;
-  /** A restartable init container (`restartPolicy: Always`): a sidecar, KEP-753. */
-  sidecar: boolean;
-  restartCount: number;
-  current?: Instance;
-  previous?: Instance;
-  /** Waiting reason/message while no instance runs (ContainerCreating, CrashLoopBackOff, CreateContainerConfigError…). */
-  waiting?: { reason: string; message?: string };
-  backoff?: { durationMs: number; lastUpdate: number };
-  /** A failed image pull: no new pull before this time (ms). */
-  pullRetryAt?: number;
-  probes: ProbeWorker[];
-  /** Ready from the readiness probe (true without one once started). */
-  ready: boolean;
-  started: boolean;
-}
-
-const SIGNALS: Record<string, number> = os.constants.signals as unknown as Record<string, number>;
-
-/** Go's time.Duration.String() for the back-off message (10s, 1m20s, 5m0s, 200ms). */
-export function goDuration(ms: number): string {
-  if (ms < 1000) return `${ms}ms`;
-  const totalS = ms / 1000;
-  const h = Math.floor(totalS / 3600);
-  const m = Math.floor((totalS % 3600) / 60);
-  const s = +(totalS % 60).toFixed(3);
-  if (h) return `${h}h${m}m${s}s`;
-  if (m) return `${m}m${s}s`;
-  return `${s}s`;
-}
-
-/** How the runtime reports an image reference (`busybox` -> `docker.io/library/busybox:latest`). */
-export function normalizeImage(image: string): string {
-  if (!image) return image;
-  let ref = image;
-  const first = ref.split('/')[0];
-  if (!ref.includes('/')) ref = `docker.io/library/${ref}`;
-  else if (!first.includes('.') && !first.includes(':') && first !== 'localhost') ref = `docker.io/${ref}`;
-  const last = ref.slice(ref.lastIndexOf('/') + 1);
-  if (!last.includes(':') && !ref.includes('@')) ref = `${ref}:latest`;
-  return ref;
-}
-
-function imageID(image: string): string {
-  const ref = normalizeImage(image);
-  const slash = ref.lastIndexOf('/');
-  const at = ref.indexOf('@');
-  const colon = ref.indexOf(':', slash);
-  const repo = at >= 0 ? ref.slice(0, at) : colon >= 0 ? ref.slice(0, colon) : ref;
-  return `${repo}@sha256:${crypto.createHash('sha256').update(ref).digest('hex')}`;
-}
-
-function qosClass(pod: KubeObject): string {
-  const cs: any[] = [...(pod.spec?.initContainers ?? []), ...(pod.spec?.containers ?? [])];
-  let any = false;
-  let guaranteed = true;
-  for (const c of cs) {
-    const req = c.resources?.requests ?? {};
-    const lim = c.resources?.limits ?? {};
-    if (Object.keys(req).length || Object.keys(lim).length) any = true;
-    for (const r of ['cpu', 'memory']) {
-      if (lim[r] === undefined) guaranteed = false;
-      else if (req[r] !== undefined && String(req[r]) !== String(lim[r])) guaranteed = false;
-    }
-  }
-  if (!any) return 'BestEffort';
-  return guaranteed ? 'Guaranteed' : 'Burstable';
+  clock: Clock;
 }
 
 function olderThan(a: KubeObject, b: KubeObject): boolean {
@@ -170,28 +80,25 @@ export class PodWorker {
   readonly name: string;
   private pod: KubeObject;
   private readonly containers = new Map<string, ContainerState>();
+  /** Crash-loop back-off per container name. */
+  private readonly crashBackoff: Backoff;
+  private readonly status: PodStatusManager;
   private readonly podDir: string;
-  private volumeDirs: Map<string, string> | undefined;
-  private volumeError: string | undefined;
+  private readonly volumes: PodVolumes;
+  private readonly images: PodImages;
   private startTime: string | undefined;
   /** Terminal phase once reached (never reverts). */
   private terminalPhase: 'Succeeded' | 'Failed' | undefined;
   private statusReason: string | undefined;
   private statusMessage: string | undefined;
   private killingAll = false;
-  /** FailedToRetrieveImagePullSecret was recorded (once per pod). */
-  private pullSecretsWarned = false;
-  private deleteRequested = false;
-  private deadlineTimer: NodeJS.Timeout | undefined;
-  private configRetryTimer: NodeJS.Timeout | undefined;
+  /** Cancels the sync due when the active deadline passes. */
+  private cancelDeadline: (() => void) | undefined;
+  /** Cancels the retry of a container or volume waiting on a Secret or ConfigMap. */
+  private cancelConfigRetry: (() => void) | undefined;
   private torndown = false;
-  /** The pod's sandbox once created (isolated mode). */
-  private sandbox: PodSandbox | undefined;
-  private sandboxPending: Promise<void> | undefined;
-  private sandboxError: string | undefined;
-  private sandboxRetry: NodeJS.Timeout | undefined;
-  /** The pod IP, kept in status after the sandbox is gone. */
-  private podIP: string | undefined;
+  /** Isolated mode: the pod's sandbox. */
+  private readonly sandboxes: PodSandboxHolder | undefined;
 
   constructor(
     pod: KubeObject,
@@ -202,18 +109,40 @@ export class PodWorker {
     this.namespace = pod.metadata.namespace!;
     this.name = pod.metadata.name!;
     this.podDir = path.join(env.dataDir, 'pods', this.uid);
-    for (const c of pod.spec?.initContainers ?? []) this.containers.set(c.name, this.newState(c, true));
-    for (const c of pod.spec?.containers ?? []) this.containers.set(c.name, this.newState(c, false));
+    const event = this.event.bind(this);
+    this.status = new PodStatusManager(
+      {
+        pod: () => this.pod,
+        stopped: () => this.torndown,
+        status: () => this.buildStatus(),
+        written: (stored) => (this.pod = stored),
+      },
+      env,
+    );
+    if (env.network) {
+      this.sandboxes = new PodSandboxHolder({
+        network: env.network,
+        podDir: this.podDir,
+        clock: env.clock,
+        pod: () => this.pod,
+        torndown: () => this.torndown,
+        event,
+        requeue: () => env.requeue(),
+        log: env.log,
+      });
+    }
+    this.volumes = new PodVolumes({ podDir: this.podDir, dataDir: env.dataDir, runAs: env.runAs, event, retryConfig: () => this.scheduleConfigRetry() });
+    this.images = new PodImages({ api: env.api, images: env.images, clock: env.clock, pod: () => this.pod, event, requeue: (ms) => env.requeue(ms) });
+    this.crashBackoff = new Backoff(env.timings.crashLoopBackOffBaseMs, env.timings.crashLoopBackOffMaxMs, env.clock);
+    for (const c of pod.spec?.initContainers ?? []) this.containers.set(c.name, newContainerState(c, true));
+    for (const c of pod.spec?.containers ?? []) this.containers.set(c.name, newContainerState(c, false));
     // A pod already terminal in the store (kubelet restart) stays terminal.
     if (pod.status?.phase === 'Succeeded' || pod.status?.phase === 'Failed') this.terminalPhase = pod.status.phase;
   }
 
-  private newState(spec: any, init: boolean): ContainerState {
-    return { spec, init, sidecar: init && spec.restartPolicy === 'Always', restartCount: 0, probes: [], ready: false, started: false };
-  }
-
+  /** Whether a volume or container waits for a Secret or ConfigMap (their events sync the pod again). */
   get waitingOnConfig(): boolean {
-    if (this.volumeError) return true;
+    if (this.volumes.failed) return true;
     for (const c of this.containers.values()) if (c.waiting?.reason === 'CreateContainerConfigError') return true;
     return false;
   }
@@ -227,7 +156,7 @@ export class PodWorker {
   }
 
   private get restartPolicy(): string {
-    return this.pod.spec?.restartPolicy ?? 'Always';
+    return restartPolicyOf(this.pod);
   }
 
   private podRef(): string {
@@ -238,14 +167,12 @@ export class PodWorker {
     this.env.events.record(c ? containerRef(this.pod, c.spec.name, c.init) : this.pod, type, reason, message, 'kubelet');
   }
 
-  // -------------------------------------------------------------------------------------------------------------
-
   sync(pod: KubeObject): void {
     if (this.torndown) return;
     // The cache may still hold the version before our own last status write; never step back to it. (etcd's
     // resourceVersions are increasing integers; anything else is taken as newer.)
     if (!olderThan(pod, this.pod)) this.pod = pod;
-    if (!this.startTime) this.startTime = pod.status?.startTime ?? nowRFC3339();
+    if (!this.startTime) this.startTime = pod.status?.startTime ?? nowRFC3339(this.env.clock.now());
 
     if (pod.metadata.deletionTimestamp) {
       this.terminateForDeletion();
@@ -256,7 +183,7 @@ export class PodWorker {
       this.killAll('terminal');
       // The sandbox (namespaces, IP) of a finished pod is released once its containers are gone (the pod IP stays
       // in status, as upstream).
-      if (this.allStopped() && this.sandbox) void this.releaseSandbox();
+      if (this.allStopped() && this.sandbox) void this.sandboxes?.release();
       void this.writeStatus();
       return;
     }
@@ -266,76 +193,28 @@ export class PodWorker {
       return;
     }
 
-    if (this.env.runtime && !this.sandbox) {
-      this.ensureSandbox();
+    if (this.sandboxes && !this.sandbox) {
+      this.sandboxes.ensure();
       void this.writeStatus();
       return;
     }
-    if (!this.volumeDirs) this.setupVolumes();
-    if (this.volumeDirs) this.syncContainers();
+    if (!this.volumes.ready) this.volumes.setUp(this.envContext());
+    if (this.volumes.ready) this.syncContainers();
     this.computeTerminal();
     void this.writeStatus();
   }
 
-  /** Creates the pod sandbox in the background (RunPodSandbox); containers wait in ContainerCreating meanwhile. */
-  private ensureSandbox(): void {
-    if (this.sandboxPending || this.sandboxRetry || !this.env.runtime) return;
-    this.sandboxPending = this.env.runtime
-      .createSandbox(this.pod, this.podDir)
-      .then(async (sb) => {
-        this.sandboxPending = undefined;
-        if (this.torndown) {
-          await sb.destroy();
-          return;
-        }
-        this.sandbox = sb;
-        this.podIP = sb.podIP;
-        this.sandboxError = undefined;
-        this.env.requeue();
-      })
-      .catch((err) => {
-        this.sandboxPending = undefined;
-        if (this.torndown) return;
-        // K pkg/kubelet/kuberuntime/kuberuntime_manager.go createPodSandbox failure: event FailedCreatePodSandBox.
-        const msg = `Failed to create pod sandbox: ${errorMessage(err)}`;
-        if (msg !== this.sandboxError) this.event('Warning', 'FailedCreatePodSandBox', msg);
-        this.sandboxError = msg;
-        this.sandboxRetry = setTimeout(() => {
-          this.sandboxRetry = undefined;
-          this.env.requeue();
-        }, 1000);
-      });
-  }
-
-  /** Releases the sandbox (namespaces, pod IP) once every container has stopped; the IP stays in status. */
-  private releaseSandbox(): Promise<void> {
-    const sb = this.sandbox;
-    this.sandbox = undefined;
-    return sb ? sb.destroy().catch((err) => this.env.log(`kubelet: tearing down the sandbox of ${this.namespace}/${this.name}: ${errorMessage(err)}`)) : Promise.resolve();
-  }
-
-  private setupVolumes(): void {
-    try {
-      this.volumeDirs = materializeVolumes(this.envContext(), path.join(this.podDir, 'volumes'));
-      openWritableVolumes(this.pod, this.volumeDirs, this.env.runAs);
-      allowTraverse(path.join(this.podDir, 'volumes'), this.env.dataDir);
-      this.volumeError = undefined;
-    } catch (err) {
-      if (!(err instanceof ConfigError)) throw err;
-      const vol = (err as ConfigError & { volume?: string }).volume ?? '';
-      const msg = `MountVolume.SetUp failed for volume "${vol}" : ${err.message}`;
-      if (msg !== this.volumeError) this.event('Warning', 'FailedMount', msg);
-      this.volumeError = msg;
-      this.scheduleConfigRetry();
-    }
-  }
-
   private scheduleConfigRetry(): void {
-    if (this.configRetryTimer) return;
-    this.configRetryTimer = setTimeout(() => {
-      this.configRetryTimer = undefined;
+    if (this.cancelConfigRetry) return;
+    this.cancelConfigRetry = this.env.clock.after(this.env.timings.configRetryMs, () => {
+      this.cancelConfigRetry = undefined;
       this.env.requeue();
-    }, this.env.timings.configRetryMs);
+    });
+  }
+
+  /** The pod's sandbox once created (isolated mode). */
+  private get sandbox(): PodSandbox | undefined {
+    return this.sandboxes?.sandbox;
   }
 
   private envContext(): EnvContext {
@@ -344,318 +223,67 @@ export class PodWorker {
 
   /** Host network: the pod's loopback address (or the host's IP); isolated: the sandbox's, once it exists. */
   private currentPodIP(): string | undefined {
-    if (this.env.runtime) return this.podIP;
+    if (this.sandboxes) return this.sandboxes.podIP;
     return this.env.podAddresses?.addressOf(this.pod) ?? this.env.hostIP;
   }
 
   private syncContainers(): void {
-    const inits = [...this.containers.values()].filter((c) => c.init);
-    const regular = [...this.containers.values()].filter((c) => !c.init);
-    for (const c of inits) {
-      const cur = c.current;
-      if (c.sidecar) {
-        // Sidecars: the next init container starts once this one is started (startupProbe passed); it is
-        // restarted whenever it exits, whatever the pod's restartPolicy (kuberuntime_manager.go computeInitContainerActions).
-        if (!cur) {
-          this.startContainer(c);
-          if (!c.started) return;
-          continue;
-        }
-        if (cur.done) {
-          this.restartWithBackoff(c);
-          return;
-        }
-        if (!c.started) return;
-        continue;
-      }
-      if (cur?.done && cur.exitCode === 0) continue;
-      if (cur && !cur.done) return; // running: wait for it
-      if (!cur) {
-        this.startContainer(c);
-        return;
-      }
-      // Failed init container: Never -> the pod fails (computeTerminal); otherwise retried with back-off.
-      if (this.restartPolicy !== 'Never') this.restartWithBackoff(c);
-      return;
-    }
-    // Sidecars keep being restarted while the regular containers run.
-    for (const c of inits) if (c.sidecar && c.current?.done) this.restartWithBackoff(c);
-    for (const c of regular) {
-      const cur = c.current;
-      if (!cur) {
-        this.startContainer(c);
-        continue;
-      }
-      if (!cur.done) continue;
-      const restart = this.restartPolicy === 'Always' || (this.restartPolicy === 'OnFailure' && cur.exitCode !== 0);
-      if (restart) this.restartWithBackoff(c);
-    }
+    computePodActions([...this.containers.values()], this.restartPolicy, {
+      start: (c) => this.startContainer(c),
+      restart: (c) => this.restartWithBackoff(c),
+    });
   }
 
   private restartWithBackoff(c: ContainerState): void {
     const cur = c.current!;
-    const now = Date.now();
-    const finished = parseTime(cur.finishedAt) ?? now;
-    const finishedMs = (cur as Instance & { finishedMs?: number }).finishedMs ?? finished;
-    const { crashLoopBackOffBaseMs: base, crashLoopBackOffMaxMs: max } = this.env.timings;
-    const b = c.backoff;
-    const expired = b !== undefined && now - b.lastUpdate > 2 * max;
-    if (b && !expired && now - finishedMs < b.durationMs) {
+    const finishedMs = cur.finishedMs ?? parseTime(cur.finishedAt) ?? this.env.clock.now();
+    const b = this.crashBackoff.since(c.spec.name, finishedMs);
+    if (b) {
       const message = `back-off ${goDuration(b.durationMs)} restarting failed container=${c.spec.name} pod=${this.podRef()}`;
       if (c.waiting?.reason !== 'CrashLoopBackOff' || c.waiting.message !== message) {
         c.waiting = { reason: 'CrashLoopBackOff', message };
         this.event('Warning', 'BackOff', `Back-off restarting failed container ${c.spec.name} in pod ${this.podRef()}`, c);
       }
-      this.env.requeue(finishedMs + b.durationMs - now + 1);
+      this.env.requeue(b.remainingMs + 1);
       return;
     }
-    c.backoff = !b || expired ? { durationMs: base, lastUpdate: now } : { durationMs: Math.min(b.durationMs * 2, max), lastUpdate: now };
+    this.crashBackoff.next(c.spec.name);
     c.previous = cur;
     c.current = undefined;
     c.restartCount++;
     this.startContainer(c);
   }
 
-  /**
-   * The image pull before a container start (K kuberuntime_container.go startContainer: EnsureImageExists first).
-   * While a failed pull backs off, syncs leave the container waiting without asking again.
-   */
-  private imageReady(c: ContainerState): boolean {
-    if (c.pullRetryAt !== undefined && Date.now() < c.pullRetryAt) return false;
-    c.pullRetryAt = undefined;
-    const { credentials, missing } = pullCredentials(this.env.api, this.pod);
-    if (missing.length > 0 && !this.pullSecretsWarned) {
-      this.pullSecretsWarned = true;
-      this.event('Warning', 'FailedToRetrieveImagePullSecret', `Unable to retrieve some image pull secrets (${missing.join(', ')}); attempting to pull the image may not succeed.`);
-    }
-    const out = this.env.images.ensure(this.uid, c.spec.image ?? '', c.spec.imagePullPolicy, credentials, (type, reason, message) => this.event(type, reason, message, c));
-    if (out.ok) return true;
-    c.waiting = { reason: out.reason, message: out.message };
-    this.event('Warning', 'Failed', `Error: ${out.reason}`, c);
-    // After ErrImagePull the next sync finds the back-off (ImagePullBackOff), as the kubelet's resync does; then the
-    // pull is retried when the back-off ends.
-    if (out.retryInMs !== undefined) {
-      const wait = out.reason === 'ErrImagePull' ? Math.min(1000, out.retryInMs) : out.retryInMs;
-      c.pullRetryAt = Date.now() + wait;
-      this.env.requeue(wait + 1);
-    }
-    return false;
-  }
-
   private startContainer(c: ContainerState): void {
-    const spec = c.spec;
-    if (!this.imageReady(c)) return;
-    const cmd: string[] = spec.command ?? [];
-    if (!cmd.length) {
-      if (c.waiting?.reason === 'CreateContainerError') return;
-      c.waiting = {
-        reason: 'CreateContainerError',
-        message: `container "${spec.name}" has no command: the sandbox runs command+args as a local process and has no image entrypoint to fall back on`,
-      };
-      this.event('Warning', 'Failed', `Error: ${c.waiting.message}`, c);
-      return;
-    }
-    const sb = this.sandbox;
-    let vars: Map<string, string>;
-    let user: ProcessUser | undefined;
-    try {
-      user = containerUser(this.pod, spec, this.env.runAs);
-      vars = buildEnv(this.envContext(), spec, sb ? this.env.runtime?.serviceEnv(this.pod) : undefined);
-    } catch (err) {
-      if (!(err instanceof ConfigError)) throw err;
-      if (c.waiting?.message !== err.message) this.event('Warning', 'Failed', `Error: ${err.message}`, c);
-      c.waiting = { reason: 'CreateContainerConfigError', message: err.message };
-      this.scheduleConfigRetry();
-      return;
-    }
-    const mm = mountMap(spec, this.volumeDirs ?? new Map());
-    // Isolated: volumes are mounted at their mountPath, nothing to rewrite. Host network: the part-1 rewriting.
-    const hostPath = (s: string): string => rewritePaths(s, mm);
-    const rw = sb ? (s: string): string => s : hostPath;
-    const layer = createWritableLayer(this.podDir, spec.name, c.restartCount, mm.mounts.map(([p]) => p), this.env.dataDir, sb !== undefined);
-    const env: Record<string, string> = {
-      ...this.env.baseEnv,
-      ...this.env.containerEnv?.(this.pod, spec, this.env.baseEnv),
-      ...layer.env,
-      HOSTNAME: this.pod.spec?.hostname ?? this.name,
-    };
-    // Not the sandbox's own HOME (root's): `/`, as a runtime gives a user the image does not know; the pod's env wins.
-    if (user) env.HOME = '/';
-    for (const [k, v] of vars) env[k] = rw(v);
-    // $(VAR) references in command and args are expanded from the container env (K pkg/kubelet/container/helpers.go ExpandContainerCommandAndArgs).
-    const argv = [...cmd, ...(spec.args ?? [])].map((a: string) => rw(expand(a, vars)));
-    const cwd = spec.workingDir ? rw(spec.workingDir) : undefined;
-
-    const n = c.restartCount;
-    const containerID = `sandbox://${crypto.createHash('sha256').update(`${this.uid}/${spec.name}/${n}/${Date.now()}`).digest('hex')}`;
-    const logFile = path.join(this.podDir, 'logs', spec.name, `${n}.log`);
-    try {
-      fs.rmSync(logFile, { force: true });
-    } catch {
-      /* ignore */
-    }
-    const inst: Instance = { n, containerID, startedAt: nowRFC3339(), logFile, writer: new LogWriter(logFile), done: false, killing: false, user };
-    c.current = inst;
-    c.waiting = undefined;
-    c.ready = false;
-    c.started = false;
-    this.event('Normal', 'Created', `Created container: ${spec.name}`, c);
-
-    if (cwd && !fs.existsSync(hostPath(cwd))) {
-      this.finishInstance(c, inst, 128, 'StartError', `failed to start container: chdir to cwd ("${cwd}") set in config.json failed: no such file or directory`);
-      this.event('Warning', 'Failed', `Error: ${inst.message}`, c);
-      return;
-    }
-    let file = argv[0];
-    let args = argv.slice(1);
-    // Looked up first, as the runtime does, with the container user's permissions: through nsenter/unshare an exec
-    // failure would only be an exit code, and spawn's execvp reports a PATH directory the user cannot search as EACCES.
-    if (!lookPath(argv[0], env.PATH ?? '', cwd ?? process.cwd(), user, sb ? hostPath : undefined)) {
-      this.finishInstance(c, inst, 128, 'StartError', `failed to start container: exec: ${JSON.stringify(argv[0])}: executable file not found in $PATH`);
-      this.event('Warning', 'Failed', `Error: ${inst.message}`, c);
-      return;
-    }
-    if (sb) {
-      const mounts: ContainerMount[] = [];
-      for (const m of spec.volumeMounts ?? []) {
-        const mp = String(m.mountPath).replace(/\/+$/, '') || '/';
-        const e = mm.mounts.find(([p]) => p === mp);
-        if (e) mounts.push({ mountPath: e[0], source: e[1], readOnly: m.readOnly === true });
-      }
-      mounts.push(...layer.mounts);
-      [file, ...args] = sb.containerArgv(argv, mounts, cwd, user);
-    }
-    let child: ChildProcess;
-    try {
-      // Isolated: the sandbox drops to `user` after its mount setup (nsenter --setuid); host network: spawn does.
-      const ids = user && !sb ? { uid: user.uid, gid: user.gid } : {};
-      child = spawn(file, args, { cwd: sb ? undefined : cwd, env, detached: true, stdio: ['ignore', 'pipe', 'pipe'], ...ids });
-    } catch (err) {
-      this.finishInstance(c, inst, 128, 'StartError', `failed to start container: ${errorMessage(err)}`);
-      this.event('Warning', 'Failed', `Error: ${inst.message}`, c);
-      return;
-    }
-    inst.proc = child;
-    inst.pid = child.pid;
-    if (child.pid) this.env.pids.add(child.pid);
-    child.stdout!.on('data', (d: Buffer) => inst.writer.write('stdout', d));
-    child.stderr!.on('data', (d: Buffer) => inst.writer.write('stderr', d));
-    let exitCode: number | undefined;
-    child.on('error', (err: NodeJS.ErrnoException) => {
-      if (inst.done) return;
-      const msg =
-        err.code === 'ENOENT'
-          ? `failed to start container: exec: ${JSON.stringify(argv[0])}: executable file not found in $PATH`
-          : `failed to start container: ${err.message}`;
-      if (child.pid === undefined) {
-        this.finishInstance(c, inst, 128, 'StartError', msg);
-        this.event('Warning', 'Failed', `Error: ${msg}`, c);
-      }
-    });
-    child.on('exit', (code, signal) => {
-      exitCode = code ?? 128 + (signal ? (SIGNALS[signal] ?? 9) : 9);
-      // The container's PID 1 is gone: like a PID namespace, take the rest of the group with it.
-      if (child.pid) {
-        try {
-          process.kill(-child.pid, 'SIGKILL');
-        } catch {
-          /* already gone */
-        }
-      }
-    });
-    child.on('close', () => {
-      if (child.pid) this.env.pids.delete(child.pid);
-      if (inst.done) return;
-      const code = exitCode ?? 137;
-      this.finishInstance(c, inst, code, code === 0 ? 'Completed' : 'Error');
-    });
-    if (child.pid !== undefined) {
-      this.event('Normal', 'Started', `Started container ${spec.name}`, c);
-      if (sb && child.pid) {
-        // Probes start once the command runs, not while the sandbox's mount setup still does (upstream: after the
-        // runtime started the container).
-        const pid = child.pid;
-        const deadline = Date.now() + 5000;
-        const wait = (): void => {
-          if (c.current !== inst || inst.done || this.torndown) return;
-          if (sb.commandStarted(pid) || Date.now() > deadline) {
-            this.startProbes(c, inst, env, cwd, rw);
-            this.env.requeue();
-          } else setTimeout(wait, 10);
-        };
-        wait();
-      } else this.startProbes(c, inst, env, cwd, rw);
-    }
+    if (!this.images.ready(c)) return;
+    this.env.containerRuntime.start(this.podContext(c), c);
   }
 
-  private finishInstance(c: ContainerState, inst: Instance, exitCode: number, reason: string, message?: string): void {
-    inst.done = true;
-    inst.exitCode = exitCode;
-    inst.reason = reason;
-    inst.message = message;
-    inst.finishedAt = nowRFC3339();
-    // terminationMessagePolicy FallbackToLogsOnError: the message is the log tail (80 lines, 2048 bytes at most;
-    // K kuberuntime_container.go readLastStringFromContainerLogs). terminationMessagePath cannot be honoured without
-    // mount namespaces (part-1 limitation): nothing maps /dev/termination-log.
-    if (!message && exitCode !== 0 && c.spec.terminationMessagePolicy === 'FallbackToLogsOnError' && reason !== 'StartError') {
-      inst.writer.close();
-      const tail = readLogFile(inst.logFile).slice(-80).map((l) => l.text).join('');
-      const buf = Buffer.from(tail, 'utf8');
-      const msg = buf.length > 2048 ? buf.subarray(buf.length - 2048).toString('utf8') : tail;
-      if (msg) inst.message = msg;
-    }
-    (inst as Instance & { finishedMs?: number }).finishedMs = Date.now();
-    if (inst.killTimer) clearTimeout(inst.killTimer);
-    inst.writer.close();
-    if (c.current === inst) {
-      for (const p of c.probes) p.stop();
-      c.probes = [];
-      c.ready = false;
-      c.started = false;
-    }
-    this.env.requeue();
-  }
-
-  private startProbes(c: ContainerState, inst: Instance, env: Record<string, string>, cwd: string | undefined, rw: (s: string) => string): void {
-    const spec = c.spec;
-    const ports = new Map<string, number>();
-    for (const p of spec.ports ?? []) if (p.name) ports.set(p.name, p.containerPort);
-    const sb = this.sandbox;
-    const ctx: ProbeContext = {
+  /** The pod as the prober of `c` sees it, once `c` runs. */
+  private proberHost(c: ContainerState): ProberHost {
+    return {
       host: this.currentPodIP() ?? this.env.hostIP,
-      ports,
-      env,
-      cwd,
-      rewrite: rw,
-      // Exec probes run inside the container's namespaces (its mounts, the pod's network).
-      wrapExec: sb && inst.pid ? (argv) => sb.execArgv(inst.pid!, argv, cwd, inst.user) : undefined,
-      user: sb ? undefined : inst.user,
+      sandbox: this.sandbox,
+      event: (type, reason, message) => this.event(type, reason, message, c),
+      requeue: () => this.env.requeue(),
+      kill: (inst, graceSeconds) => this.env.containerRuntime.kill(inst, this.graceMs(graceSeconds)),
     };
-    const alive = (): boolean => c.current === inst && !inst.done && !inst.killing;
-    if (!spec.startupProbe) c.started = true;
-    if (!spec.readinessProbe && c.started) c.ready = true;
-    const label: Record<ProbeKind, string> = { startup: 'Startup', readiness: 'Readiness', liveness: 'Liveness' };
-    const onChange = (w: ProbeWorker, failed?: string): void => {
-      if (!alive()) return;
-      if (failed !== undefined) this.event('Warning', 'Unhealthy', `${label[w.kind]} probe failed: ${failed}`, c);
-      if (w.kind === 'startup' && w.result === true && !c.started) {
-        c.started = true;
-        if (!spec.readinessProbe) c.ready = true;
-        // The status sync this causes upstream probes readiness at once (ProbeWorker.trigger).
-        else c.probes.find((p) => p.kind === 'readiness')?.trigger();
-        this.env.requeue();
-      } else if (w.kind === 'readiness' && c.ready !== (w.result === true)) {
-        c.ready = w.result === true;
-        this.env.requeue();
-      } else if ((w.kind === 'liveness' || w.kind === 'startup') && w.result === false) {
-        this.event('Normal', 'Killing', `Container ${spec.name} failed ${w.kind} probe, will be restarted`, c);
-        const probeGrace = (w.kind === 'liveness' ? spec.livenessProbe : spec.startupProbe)?.terminationGracePeriodSeconds;
-        this.killInstance(inst, this.graceMs(probeGrace));
-      }
+  }
+
+  /** The pod as the runtime sees it while starting `c`. */
+  private podContext(c: ContainerState): PodContext {
+    return {
+      pod: this.pod,
+      podDir: this.podDir,
+      volumeDirs: this.volumes.ready ?? new Map(),
+      sandbox: this.sandbox,
+      envContext: () => this.envContext(),
+      event: (type, reason, message) => this.event(type, reason, message, c),
+      retryConfig: () => this.scheduleConfigRetry(),
+      requeue: () => this.env.requeue(),
+      alive: () => !this.torndown,
+      running: (inst, p) => startProbes(c, inst, p, this.proberHost(c)),
     };
-    if (spec.startupProbe) c.probes.push(new ProbeWorker('startup', spec.startupProbe, ctx, alive, onChange));
-    if (spec.readinessProbe) c.probes.push(new ProbeWorker('readiness', spec.readinessProbe, ctx, () => alive() && c.started, onChange));
-    if (spec.livenessProbe) c.probes.push(new ProbeWorker('liveness', spec.livenessProbe, ctx, () => alive() && c.started, onChange));
   }
 
   private graceMs(seconds: number | undefined): number {
@@ -664,49 +292,29 @@ export class PodWorker {
     return this.env.timings.maxGracePeriodMs !== undefined ? Math.min(ms, this.env.timings.maxGracePeriodMs) : ms;
   }
 
-  /** SIGTERM to the process group, SIGKILL after the grace period (K kuberuntime_container.go killContainer). */
-  private killInstance(inst: Instance, graceMs: number): void {
-    if (inst.done || inst.killing) return;
-    inst.killing = true;
-    const pid = inst.pid;
-    if (pid === undefined) return;
-    const sig = (s: NodeJS.Signals): void => {
-      try {
-        process.kill(-pid, s);
-      } catch {
-        /* already gone */
-      }
-    };
-    if (graceMs <= 0) sig('SIGKILL');
-    else {
-      sig('SIGTERM');
-      inst.killTimer = setTimeout(() => sig('SIGKILL'), graceMs);
-    }
-  }
-
   private killAll(why: 'deletion' | 'deadline' | 'terminal', graceMs?: number): void {
     for (const c of this.containers.values()) {
       for (const p of c.probes) p.stop();
       const cur = c.current;
       if (cur && !cur.done && !cur.killing) {
         if (why === 'deletion') this.event('Normal', 'Killing', `Stopping container ${c.spec.name}`, c);
-        this.killInstance(cur, graceMs ?? this.graceMs(undefined));
+        this.env.containerRuntime.kill(cur, graceMs ?? this.graceMs(undefined));
       }
     }
   }
 
   private allStopped(): boolean {
-    for (const c of this.containers.values()) if (c.current && !c.current.done) return false;
-    return true;
+    return allStopped(this.containers.values());
   }
 
   private checkActiveDeadline(): void {
     const ads = this.pod.spec?.activeDeadlineSeconds;
     if (ads === undefined || ads === null) return;
-    const start = parseTime(this.startTime) ?? Date.now();
-    const left = start + ads * 1000 - Date.now();
+    const now = this.env.clock.now();
+    const start = parseTime(this.startTime) ?? now;
+    const left = start + ads * 1000 - now;
     if (left > 0) {
-      if (!this.deadlineTimer) this.deadlineTimer = setTimeout(() => this.env.requeue(), left + 5);
+      this.cancelDeadline ??= this.env.clock.after(left + 5, () => this.env.requeue());
       return;
     }
     // K pkg/kubelet/active_deadline.go: reason DeadlineExceeded.
@@ -725,287 +333,61 @@ export class PodWorker {
       this.killAll('deletion', this.graceMs(graceS ?? undefined));
       for (const c of this.containers.values()) if (!c.current) c.waiting = c.waiting ?? { reason: 'ContainerCreating' };
     } else if (graceS === 0) {
-      for (const c of this.containers.values()) {
-        const cur = c.current;
-        if (cur && !cur.done && cur.pid) {
-          try {
-            process.kill(-cur.pid, 'SIGKILL');
-          } catch {
-            /* gone */
-          }
-        }
-      }
+      for (const c of this.containers.values()) if (c.current) this.env.containerRuntime.killNow(c.current);
     }
     if (!this.allStopped()) return;
     // Once stopped, a deleted pod ends in a terminal phase (K kubelet_pods.go getPhase with podIsTerminal).
-    if (!this.terminalPhase) this.terminalPhase = this.phaseOf(true) as 'Succeeded' | 'Failed';
-    if (this.deleteRequested) return;
-    this.deleteRequested = true;
-    // Final container states first, then the confirmation (DELETE, grace 0, uid precondition), as upstream's
-    // status manager does once the pod's containers are gone.
-    void (async () => {
-      try {
-        await this.writeStatus();
-        await this.env.api.confirmPodDeletion(this.namespace, this.name, this.uid);
-      } catch (err) {
-        const code = (err as { code?: number }).code;
-        if (code !== 404 && code !== 409) {
-          this.env.log(`kubelet: deleting pod ${this.namespace}/${this.name}: ${errorMessage(err)}`);
-          this.deleteRequested = false;
-          this.env.requeue(200);
-        }
-      }
-    })();
+    if (!this.terminalPhase) this.terminalPhase = podPhase([...this.containers.values()], this.restartPolicy, true) as 'Succeeded' | 'Failed';
+    this.status.confirmDeletion(this.namespace, this.name, this.uid);
   }
 
   private computeTerminal(): void {
     if (this.terminalPhase) return;
     // With sidecars running, the pod is finished once its regular containers are: the sidecars are then stopped.
-    const phase = this.phaseOf(false);
+    const phase = podPhase([...this.containers.values()], this.restartPolicy, false);
     if (phase === 'Succeeded' || phase === 'Failed') {
       this.terminalPhase = phase;
       this.killAll('terminal');
     }
   }
 
-  // -------------------------------------------------------------------------------------------------------------
-  // Status (K pkg/kubelet/kubelet_pods.go generateAPIPodStatus)
-
-  private containerStatus(c: ContainerState, podInitializing: boolean): any {
-    const term = (i: Instance): any => {
-      const t: any = { exitCode: i.exitCode, reason: i.reason, startedAt: i.startedAt, finishedAt: i.finishedAt, containerID: i.containerID };
-      if (i.message) t.message = i.message;
-      return t;
-    };
-    const cur = c.current;
-    let state: any;
-    let lastState: any = {};
-    if (cur && !cur.done) {
-      state = { running: { startedAt: cur.startedAt } };
-      if (c.previous) lastState = { terminated: term(c.previous) };
-    } else if (cur && cur.done && !c.waiting) {
-      state = { terminated: term(cur) };
-      if (c.previous) lastState = { terminated: term(c.previous) };
-    } else {
-      const w = c.waiting ?? { reason: podInitializing ? 'PodInitializing' : 'ContainerCreating' };
-      state = { waiting: w.message ? { reason: w.reason, message: w.message } : { reason: w.reason } };
-      const last = cur?.done ? cur : c.previous;
-      if (last) lastState = { terminated: term(last) };
-    }
-    const st: any = {
-      name: c.spec.name,
-      state,
-      lastState,
-      // convertToAPIContainerStatuses: a regular init container is ready once it terminated with exit code 0.
-      ready: c.init && !c.sidecar ? !!(cur?.done && cur.exitCode === 0 && !c.waiting) : !!(cur && !cur.done && c.ready),
-      restartCount: c.restartCount,
-      image: normalizeImage(c.spec.image ?? ''),
-      imageID: c.current || c.previous ? imageID(c.spec.image ?? '') : '',
-      started: !!(cur && !cur.done && c.started),
-    };
-    const id = (cur ?? c.previous)?.containerID;
-    if (id) st.containerID = id;
-    return st;
-  }
-
-  private phaseOf(podIsTerminal: boolean): string {
-    let pendingInit = 0;
-    let failedInit = 0;
-    const anyRegularStarted = [...this.containers.values()].some((c) => !c.init && (c.current || c.previous));
-    for (const c of this.containers.values()) {
-      if (!c.init) continue;
-      const cur = c.current;
-      if (c.sidecar) {
-        // Terminated sidecars do not count; one not started yet keeps the pod initializing.
-        if (!(cur && !cur.done && c.started) && !anyRegularStarted) pendingInit++;
-        continue;
-      }
-      if (!cur) {
-        if (c.previous?.done && c.previous.exitCode !== 0) failedInit++;
-        else pendingInit++;
-      } else if (!cur.done) pendingInit++;
-      else if (cur.exitCode !== 0) failedInit++;
-    }
-    let unknown = 0;
-    let running = 0;
-    let waiting = 0;
-    let stopped = 0;
-    let succeeded = 0;
-    for (const c of this.containers.values()) {
-      if (c.init) continue;
-      const cur = c.current;
-      if (cur && !cur.done) running++;
-      else if (cur?.done && !c.waiting) {
-        stopped++;
-        if (cur.exitCode === 0) succeeded++;
-      } else if (cur?.done || c.previous) stopped++;
-      else if (c.waiting || podIsTerminal === false) waiting++;
-      else unknown++;
-    }
-    if (failedInit > 0 && this.restartPolicy === 'Never') return 'Failed';
-    if (podIsTerminal && running === 0) {
-      // Stopped for deletion: never-started containers count as not succeeded.
-      const total = [...this.containers.values()].filter((c) => !c.init).length;
-      return succeeded === total ? 'Succeeded' : 'Failed';
-    }
-    if (pendingInit > 0 || failedInit > 0 || waiting > 0) return 'Pending';
-    if (running > 0 && unknown === 0) return 'Running';
-    if (running === 0 && stopped > 0 && unknown === 0) {
-      if (this.restartPolicy === 'Always') return 'Running';
-      if (stopped === succeeded) return 'Succeeded';
-      if (this.restartPolicy === 'Never') return 'Failed';
-      return 'Running';
-    }
-    return 'Pending';
-  }
-
-  private buildStatus(): any {
-    const old = this.pod.status ?? {};
-    const inits = [...this.containers.values()].filter((c) => c.init);
-    const regular = [...this.containers.values()].filter((c) => !c.init);
-    const initDone = inits.every((c) => (c.sidecar ? c.started || !!c.previous : c.current?.done && c.current.exitCode === 0));
-    const phase = this.terminalPhase ?? this.phaseOf(false);
-    const initStatuses = inits.map((c) => this.containerStatus(c, false));
-    const statuses = regular.map((c) => this.containerStatus(c, !initDone));
-
-    const now = nowRFC3339();
-    const cond = (type: string, status: string, reason?: string, message?: string): any => {
-      const prev = (old.conditions as any[] | undefined)?.find((x) => x.type === type);
-      const c: any = { type, status, lastProbeTime: null, lastTransitionTime: prev?.status === status ? prev.lastTransitionTime : now };
-      if (reason) c.reason = reason;
-      if (message) c.message = message;
-      return c;
-    };
-    const terminal = phase === 'Succeeded' || phase === 'Failed';
-    // status/generate.go isInitContainerInitialized: sidecars once started, others once exited 0.
-    const incompleteInit = inits
-      .filter((c) => (c.sidecar ? !(c.current && !c.current.done && c.started) && !regular.some((r) => r.current || r.previous) : !(c.current?.done && c.current.exitCode === 0)))
-      .map((c) => c.spec.name);
-    const initialized =
-      // status/generate.go: a Succeeded pod whose init containers all have a status is Initialized/PodCompleted.
-      phase === 'Succeeded'
-        ? cond('Initialized', 'True', 'PodCompleted')
-        : incompleteInit.length === 0
-          ? cond('Initialized', 'True')
-          : cond('Initialized', 'False', 'ContainersNotInitialized', `containers with incomplete status: [${incompleteInit.join(' ')}]`);
-    // Sidecars count for ContainersReady (GenerateContainersReadyCondition) while the pod is not finished.
-    const unready = [
-      ...inits.filter((c, i) => c.sidecar && !terminal && !initStatuses[i].ready).map((c) => c.spec.name),
-      ...regular.filter((_c, i) => !statuses[i].ready).map((c) => c.spec.name),
-    ];
-    let containersReady: any;
-    if (unready.length === 0) containersReady = cond('ContainersReady', 'True');
-    else if (phase === 'Succeeded') containersReady = cond('ContainersReady', 'False', 'PodCompleted');
-    else containersReady = cond('ContainersReady', 'False', 'ContainersNotReady', `containers with unready status: [${unready.join(' ')}]`);
-    const gates: string[] = (this.pod.spec?.readinessGates ?? []).map((g: any) => g.conditionType);
-    const gatesFalse = gates.filter((g) => podCondition(this.pod, g)?.status !== 'True');
-    let ready: any;
-    if (containersReady.status !== 'True') ready = cond('Ready', 'False', containersReady.reason, containersReady.message);
-    else if (gatesFalse.length) ready = cond('Ready', 'False', 'ReadinessGatesNotReady', `corresponding condition of pod readiness gate "${gatesFalse[0]}" does not exist.`);
-    else ready = cond('Ready', 'True');
-
-    // generateAPIPodStatus: conditions the kubelet does not own (readiness gates, DisruptionTarget…) come first,
-    // then PodReadyToStartContainers, Initialized, Ready, ContainersReady, PodScheduled.
-    const kubeletOwned = new Set(['PodReadyToStartContainers', 'Initialized', 'Ready', 'ContainersReady', 'PodScheduled']);
-    const conditions: any[] = ((old.conditions as any[] | undefined) ?? []).filter((c) => !kubeletOwned.has(c.type));
-    conditions.push(cond('PodReadyToStartContainers', terminal && this.allStopped() ? 'False' : 'True'), initialized, ready, containersReady);
-    conditions.push(cond('PodScheduled', 'True'));
-
-    const st: any = { phase, conditions, hostIP: this.env.hostIP, hostIPs: [{ ip: this.env.hostIP }] };
-    // No pod IP before the sandbox exists (upstream leaves it empty until RunPodSandbox returned).
-    const podIP = this.currentPodIP();
-    if (podIP) {
-      st.podIP = podIP;
-      st.podIPs = [{ ip: podIP }];
-    }
-    st.startTime = this.startTime;
-    if (this.statusReason) st.reason = this.statusReason;
-    if (this.statusMessage) st.message = this.statusMessage;
-    if (inits.length) st.initContainerStatuses = initStatuses;
-    st.containerStatuses = statuses;
-    st.qosClass = old.qosClass ?? qosClass(this.pod);
-    if (this.pod.metadata.generation !== undefined) st.observedGeneration = this.pod.metadata.generation;
-    return st;
-  }
-
-  private lastWritten: string | undefined;
-  /** The status write in flight, and whether another is due once it ends (writes of one pod never overlap). */
-  private writing: Promise<void> | undefined;
-  private writeAgain = false;
-
   /** The pod with the status as the worker sees it now (the log source's view, like upstream's status manager cache). */
   get current(): KubeObject {
     return this.torndown ? this.pod : { ...this.pod, status: this.buildStatus() };
   }
 
-  /** Writes the status through the `status` subresource when it changed; resolves once it is written. */
-  writeStatus(): Promise<void> {
-    if (this.torndown) return Promise.resolve();
-    if (this.writing) {
-      this.writeAgain = true;
-      return this.writing;
-    }
-    const status = this.buildStatus();
-    const json = JSON.stringify(status);
-    if (JSON.stringify(this.pod.status) === json) {
-      this.lastWritten = json;
-      return Promise.resolve();
-    }
-    if (json === this.lastWritten) return Promise.resolve();
-    this.writing = (async () => {
-      try {
-        this.pod = await this.env.api.patchPodStatus(this.pod, status);
-        this.lastWritten = json;
-      } catch (err) {
-        if (!isNotFound(err) && (err as { code?: number }).code !== 409) {
-          this.env.log(`kubelet: status of ${this.namespace}/${this.name}: ${errorMessage(err)}`);
-        }
-        // A conflict (another uid) or a failure: sync again from the cache.
-        if ((err as { code?: number }).code !== 404) this.env.requeue(100);
-      } finally {
-        this.writing = undefined;
-      }
-      if (this.writeAgain) {
-        this.writeAgain = false;
-        await this.writeStatus();
-      }
-    })();
-    return this.writing;
+  private buildStatus(): any {
+    return generatePodStatus({
+      pod: this.pod,
+      containers: [...this.containers.values()],
+      terminalPhase: this.terminalPhase,
+      startTime: this.startTime,
+      reason: this.statusReason,
+      message: this.statusMessage,
+      hostIP: this.env.hostIP,
+      podIP: this.currentPodIP(),
+      now: nowRFC3339(this.env.clock.now()),
+    });
   }
 
-  // -------------------------------------------------------------------------------------------------------------
+  /** Writes the status through the `status` subresource when it changed; resolves once it is written. */
+  writeStatus(): Promise<void> {
+    return this.status.write();
+  }
 
   /** Kills everything at once (kubelet stop or pod gone) and resolves when the processes are gone. */
   async teardown(removeFiles: boolean): Promise<void> {
     this.torndown = true;
-    if (this.deadlineTimer) clearTimeout(this.deadlineTimer);
-    if (this.configRetryTimer) clearTimeout(this.configRetryTimer);
-    if (this.sandboxRetry) clearTimeout(this.sandboxRetry);
+    this.cancelDeadline?.();
+    this.cancelConfigRetry?.();
+    this.sandboxes?.stopRetrying();
     const waits: Promise<void>[] = [];
     for (const c of this.containers.values()) {
       for (const p of c.probes) p.stop();
-      const cur = c.current;
-      if (cur && !cur.done && cur.proc) {
-        const proc = cur.proc;
-        waits.push(
-          new Promise<void>((resolve) => {
-            if (proc.exitCode !== null || proc.signalCode !== null) {
-              // exited; 'close' may still be pending
-            }
-            proc.once('close', () => resolve());
-            setTimeout(resolve, 2000).unref();
-          }),
-        );
-        try {
-          process.kill(-cur.pid!, 'SIGKILL');
-        } catch {
-          /* gone */
-        }
-      }
+      if (c.current) waits.push(this.env.containerRuntime.stop(c.current));
     }
     await Promise.all(waits);
-    if (this.sandboxPending) await this.sandboxPending;
-    await this.releaseSandbox();
+    await this.sandboxes?.close();
     if (removeFiles) fs.rmSync(this.podDir, { recursive: true, force: true });
   }
 }

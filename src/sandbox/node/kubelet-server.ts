@@ -10,7 +10,7 @@
 import https from 'node:https';
 import type { AddressInfo } from 'node:net';
 import type { TLSSocket } from 'node:tls';
-import { StatusError } from '../apiserver/errors.js';
+import { StatusError } from '../machinery/errors.js';
 import type { PodLogOptions, PodLogSource } from '../types.js';
 
 export interface KubeletServerOptions {

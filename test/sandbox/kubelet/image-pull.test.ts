@@ -9,7 +9,7 @@ const GOOD: RegistryCredential[] = [{ server: 'ghcr.io', username: 'acme-bot', p
 
 function puller(now: { t: number }) {
   const events: string[] = [];
-  const p = new ImagePuller({ registries: [REGISTRY], now: () => now.t });
+  const p = new ImagePuller({ registries: [REGISTRY], clock: { now: () => now.t } });
   const ensure = (image: string, creds: RegistryCredential[], uid = 'pod-1', policy?: string) => p.ensure(uid, image, policy, creds, (type, reason, message) => events.push(`${type} ${reason}: ${message}`));
   return { p, events, ensure };
 }

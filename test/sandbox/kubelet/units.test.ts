@@ -5,7 +5,8 @@ import type { Readable } from 'node:stream';
 import { afterEach, describe, expect, it } from 'vitest';
 import { expand, mountMap, rewritePaths } from '../../../src/sandbox/kubelet/config.js';
 import { LogWriter, openLogStream } from '../../../src/sandbox/kubelet/logs.js';
-import { goDuration, normalizeImage } from '../../../src/sandbox/kubelet/pod-worker.js';
+import { goDuration } from '../../../src/sandbox/kubelet/backoff.js';
+import { normalizeImage } from '../../../src/sandbox/kubelet/pod-status.js';
 import { lookPath } from '../../../src/sandbox/kubelet/run-as.js';
 
 const dirs: string[] = [];

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { isStatusError } from '../../../src/sandbox/apiserver/errors.js';
+import { isStatusError } from '../../../src/sandbox/machinery/errors.js';
 import { ProtobufError, decodeKubernetesProtobuf, decodeMessage, decodeProtobufObject } from '../../../src/sandbox/apiserver/protobuf/decode.js';
 import { messageSpec } from '../../../src/sandbox/apiserver/protobuf/schema.js';
 import { Reader } from '../../../src/sandbox/apiserver/protobuf/wire.js';

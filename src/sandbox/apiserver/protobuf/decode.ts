@@ -12,7 +12,7 @@
  * Nothing is silently dropped: a field number the schema does not know, a wire type that does not fit the field, a field
  * of a type the sandbox does not decode or an int64 beyond what a JSON number holds exactly is a ProtobufError.
  */
-import { badRequest } from '../errors.js';
+import { badRequest } from '../../machinery/errors.js';
 import { GROUP_PACKAGES, TOP_LEVEL_MESSAGES, UNVERSIONED_KINDS, messageSpec, type FieldSpec, type MessageSpec } from './schema.js';
 import { ProtobufError, Reader, WIRE_BYTES, WIRE_FIXED32, WIRE_FIXED64, WIRE_NAMES, WIRE_VARINT } from './wire.js';
 
