@@ -15,6 +15,7 @@ import path from 'node:path';
 import { errorMessage, nowRFC3339 } from '../controllers/util.js';
 import type { Clock } from '../node/clock.js';
 import type { ContainerMount, PodRuntime, PodSandbox } from '../network/index.js';
+import { ONE_OUTPUT } from '../network/pod.js';
 import type { KubeObject } from '../types.js';
 import { buildEnv, ConfigError, expand, mountMap, rewritePaths, type EnvContext } from './config.js';
 import type { ContainerInstance, ContainerState } from './container-state.js';
@@ -191,7 +192,8 @@ export class ContainerRuntime {
   private launch(pod: PodContext, c: ContainerState, inst: ContainerInstance, config: ProcessConfig): void {
     const sb = pod.sandbox;
     const { argv, env, cwd, user } = config;
-    let [file, ...args] = argv;
+    // Host network: a shell joins stderr to stdout, as the isolated mount setup does (network/pod.ts ONE_OUTPUT).
+    let [file, ...args]: string[] = ['/bin/sh', '-c', `exec "$@" ${ONE_OUTPUT}`, argv[0], ...argv];
     if (sb) [file, ...args] = sb.containerArgv(argv, config.mounts, cwd, user);
     let child: ChildProcess;
     try {

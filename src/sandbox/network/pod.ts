@@ -49,6 +49,13 @@ export interface PodFiles {
 
 /** Run by the shell inside a new root (chroot starts in `/`). */
 const CD_SCRIPT = 'cd "$0" && exec "$@"';
+/**
+ * The container's stderr goes where its stdout goes, one pipe: read from two pipes, a traceback written just after a
+ * line of output could reach the log before it (each chunk is stamped when it is read). The order matters more
+ * than the stream tag, which `kubectl logs` does not show.
+ */
+export const ONE_OUTPUT = '2>&1';
+
 /** `$0` of the mount setup script: how commandStarted tells it from a container command that is itself an `sh -c` script. */
 const SETUP_ARG0 = 'sandbox-container-setup';
 
@@ -185,10 +192,10 @@ export function containerSetupScript(
   const restorePath = 'if [ -n "${SBX_PATH+x}" ]; then PATH=$SBX_PATH; unset SBX_PATH; else unset PATH; fi';
   if (root) {
     // chroot(1) starts in `/`: a shell inside goes to the working directory (the inherited one by default).
-    lines.push(restorePath, `exec ${shq(opts.chroot!)} ${shq(root)} /bin/sh -c ${shq(CD_SCRIPT)} ${cwd ? shq(cwd) : '"$PWD"'} "$@"`);
+    lines.push(restorePath, `exec ${shq(opts.chroot!)} ${shq(root)} /bin/sh -c ${shq(CD_SCRIPT)} ${cwd ? shq(cwd) : '"$PWD"'} "$@" ${ONE_OUTPUT}`);
   } else {
     if (cwd) lines.push(`cd ${shq(cwd)}`);
-    lines.push(restorePath, 'exec "$@"');
+    lines.push(restorePath, `exec "$@" ${ONE_OUTPUT}`);
   }
   return { script: lines.join('\n'), hostDirs };
 }

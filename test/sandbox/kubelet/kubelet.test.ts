@@ -55,6 +55,15 @@ function logError(name: string, opts: any): string {
 }
 
 describe('kubelet', () => {
+  it('keeps the stdout and stderr lines of a container in the order it wrote them', async () => {
+    // Alternating streams, written back to back: read from two pipes, they would reach the log in chunks out of order.
+    const script = 'i=1; while [ $i -le 300 ]; do echo "out $i"; echo "err $i" >&2; i=$((i+1)); done';
+    h.store.create('pods', 'default', pod('ordered', [{ name: 'c', command: ['sh', '-c', script] }], { restartPolicy: 'Never' }));
+    await waitFor(h.store, () => getPod('ordered').status?.phase === 'Succeeded', 'Succeeded');
+    const expected = Array.from({ length: 300 }, (_, k) => `out ${k + 1}\nerr ${k + 1}\n`).join('');
+    expect(await readAll(h.kubelet.logs.open('default', 'ordered', {}))).toBe(expected);
+  });
+
   it('runs a pod to Succeeded with kubelet-shaped status and events', async () => {
     h.store.create('pods', 'default', pod('once', [{ name: 'c', command: ['sh', '-c', 'echo "hello $MY_NAME from $POD_NS"'], env: [
       { name: 'MY_NAME', valueFrom: { fieldRef: { fieldPath: 'metadata.name' } } },

@@ -94,7 +94,7 @@ describe('container mount script', () => {
     expect(lines, script).toContain("mkdir -p '/opt/x' && : > '/opt/x/conf.txt'");
     expect(lines.filter((l) => l.startsWith('mount -t tmpfs'))).toHaveLength(1);
     expect(lines.slice(1, 3)).toEqual(['if [ -n "${PATH+x}" ]; then SBX_PATH=$PATH; fi', 'PATH=/usr/sbin:/usr/bin:/sbin:/bin']);
-    expect(lines.slice(-3)).toEqual(["cd '/var/lib/model'", 'if [ -n "${SBX_PATH+x}" ]; then PATH=$SBX_PATH; unset SBX_PATH; else unset PATH; fi', 'exec "$@"']);
+    expect(lines.slice(-3)).toEqual(["cd '/var/lib/model'", 'if [ -n "${SBX_PATH+x}" ]; then PATH=$SBX_PATH; unset SBX_PATH; else unset PATH; fi', 'exec "$@" 2>&1']);
     // Parents are mounted before children.
     expect(lines.indexOf("mount --bind '/d/v/model' '/var/lib/model'")).toBeLessThan(lines.indexOf("mount --bind '/d/v/sub' '/var/lib/model/sub'"));
   });
@@ -141,7 +141,7 @@ describe('container mount script', () => {
     // Under existing host directories, the overlay is made on the new root's view of them.
     expect(lines).toContain("mount -t overlay sandbox-overlay -o 'lowerdir=/d/scratch/root/etc,upperdir=/d/scratch/u0,workdir=/d/scratch/w0' '/d/scratch/root/etc'");
     expect(lines).toContain("mount --bind '/d/files/hosts' '/d/scratch/root/etc/hosts'");
-    expect(lines.at(-1)).toBe(`exec '/usr/sbin/chroot' '/d/scratch/root' /bin/sh -c 'cd "$0" && exec "$@"' "$PWD" "$@"`);
+    expect(lines.at(-1)).toBe(`exec '/usr/sbin/chroot' '/d/scratch/root' /bin/sh -c 'cd "$0" && exec "$@"' "$PWD" "$@" 2>&1`);
   });
 
   it('quotes paths for the shell', () => {

@@ -123,6 +123,11 @@ describe.skipIf(!root)('pods of a sandbox started as root', () => {
       expect(fs.existsSync('/etc/pwned')).toBe(false);
     });
 
+    it(`log stdout and stderr in the order written (${mode})`, async () => {
+      const out = await runPod(s(), pod(`order-${mode}`, 'i=1; while [ $i -le 200 ]; do echo "out $i"; echo "err $i" >&2; i=$((i+1)); done'));
+      expect(out).toBe(Array.from({ length: 200 }, (_, k) => `out ${k + 1}\nerr ${k + 1}`).join('\n'));
+    });
+
     it(`honour runAsUser/runAsGroup, the container's over the pod's (${mode})`, async () => {
       const p = pod(`runas-${mode}`, 'echo "$(id -u) $(id -g)"', { securityContext: { runAsUser: 1234, runAsGroup: 2345 } }, { securityContext: { runAsUser: 4321 } });
       expect(await runPod(s(), p)).toBe('4321 2345');
