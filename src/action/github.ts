@@ -14,6 +14,7 @@
 import { getOctokit } from '@actions/github';
 import * as out from './output.js';
 import { redact } from './redact.js';
+import { errorMessage } from '../engine/errors.js';
 
 type Octokit = ReturnType<typeof getOctokit>;
 
@@ -39,7 +40,7 @@ export const ENVIRONMENT_OUTCOME_TEXT: Record<EnvironmentOutcome, string> = {
 };
 
 const errorStatus = (e: unknown) => (e as { status?: number }).status;
-const errorText = (e: unknown) => (e instanceof Error ? e.message : String(e));
+const errorText = (e: unknown) => errorMessage(e);
 
 /** Who GITHUB_TOKEN (the Actions app's installation token) writes as. */
 export const ACTIONS_BOT = 'github-actions[bot]';
@@ -71,7 +72,7 @@ export class GitHubPreview {
     } catch (e) {
       const status = (e as { status?: number }).status;
       const hint = status === 403 || status === 404 ? ' (does the workflow grant the token `pull-requests: write` and `deployments: write`?)' : '';
-      out.warning(redact(`bodywork-deploy: could not ${what}: ${e instanceof Error ? e.message : String(e)}${hint}`));
+      out.warning(redact(`bodywork-deploy: could not ${what}: ${errorMessage(e)}${hint}`));
       return undefined;
     }
   }

@@ -38,6 +38,7 @@ import { code, escapeHtml } from './markdown.js';
 import * as out from './output.js';
 import { renderPlanSummary } from './plan-summary.js';
 import { PULL_REQUEST_EVENTS, previewNamespace, readRunContext, type RunContext } from './run-context.js';
+import { errorMessage } from '../engine/errors.js';
 
 class ActionFailure extends Error {}
 
@@ -128,7 +129,7 @@ export async function run(): Promise<void> {
     if (inputs.command === 'teardown' || r.preview?.closed) return await teardownCommand(r);
     return await deployCommand(r);
   } catch (error) {
-    const message = error instanceof Error ? error.message : String(error);
+    const message = errorMessage(error);
     core.setOutput('status', 'failure');
     out.fail(`bodywork-deploy: ${message}`);
     // The summary says it too (a run stopped before deploying has no other report).

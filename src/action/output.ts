@@ -17,6 +17,7 @@ import { randomBytes } from 'node:crypto';
 import { EOL } from 'node:os';
 import { streamBacklog } from '../engine/logger.js';
 import { safeLine, safeLines } from '../engine/untrusted.js';
+import { errorMessage } from '../engine/errors.js';
 
 /** How long lines wait for company before their block is printed. */
 const GATHER_MS = 100;
@@ -110,7 +111,7 @@ export async function writeSummary(markdown: string): Promise<void> {
   try {
     await core.summary.addRaw(markdown).write();
   } catch (e) {
-    warning(`bodywork-deploy: could not write the job summary: ${e instanceof Error ? e.message : String(e)}`);
+    warning(`bodywork-deploy: could not write the job summary: ${errorMessage(e)}`);
   } finally {
     core.summary.emptyBuffer();
   }

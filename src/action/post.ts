@@ -9,6 +9,7 @@ import { lstatSync, realpathSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { basename, dirname } from 'node:path';
 import { KUBECONFIG_FILE_NAME, KUBECONFIG_STATE } from './state.js';
+import { errorMessage } from '../engine/errors.js';
 
 /** Why `file` is not ours to delete, or undefined when it is (a missing file is "already gone", not refused). */
 export function refusal(file: string, runnerTemp: string): string | undefined {
@@ -50,7 +51,7 @@ export function post(): void {
       core.debug(`the kubeconfig file ${file} is already gone`);
     }
   } catch (error) {
-    core.warning(`bodywork-deploy: could not delete the kubeconfig file ${file}: ${error instanceof Error ? error.message : String(error)}`);
+    core.warning(`bodywork-deploy: could not delete the kubeconfig file ${file}: ${errorMessage(error)}`);
   }
 }
 

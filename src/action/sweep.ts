@@ -18,6 +18,7 @@ import type { ActionInputs } from './inputs.js';
 import { code, escapeHtml, table } from './markdown.js';
 import * as out from './output.js';
 import type { RunContext } from './run-context.js';
+import { errorMessage } from '../engine/errors.js';
 
 export interface SweepRow {
   namespace: string;
@@ -83,7 +84,7 @@ export async function sweepPreviews(opts: SweepOptions): Promise<void> {
       row.detail = teardownMessage(result);
     } catch (e) {
       row.action = 'failed';
-      row.detail = e instanceof Error ? e.message : String(e);
+      row.detail = errorMessage(e);
       continue;
     }
     const github = new GitHubPreview(token, repository, p.namespace);

@@ -10,6 +10,7 @@ import { type KubeClient, type Manifest, waitForObject } from '../engine/kube/in
 import type { DeployPlan } from '../engine/plan/index.js';
 import { addSecret } from '../engine/redact.js';
 import { OBJECT_STORE, OBJECT_STORE_KEYS, objectStoreClusterUrl, objectStoreManifests, objectStoreSecretData } from '../sandbox/object-store.js';
+import { errorMessage } from '../engine/errors.js';
 
 /** The node the store runs on, as the sandbox and the test clusters describe it. */
 export interface ObjectStoreHost {
@@ -96,7 +97,7 @@ async function createBucket(hostUrl: string, bucket: string): Promise<void> {
       last = `HTTP ${res.status}`;
       if (res.status < 500) break;
     } catch (error) {
-      last = error instanceof Error ? error.message : String(error);
+      last = errorMessage(error);
     }
   }
   throw new Error(`creating bucket ${bucket} in the sandbox's object store failed: ${last}`);

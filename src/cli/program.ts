@@ -14,6 +14,7 @@ import { registerTeardown } from './commands/teardown.js';
 import { registerValidate } from './commands/validate.js';
 import { CliExit, type CliIo, EXIT_FAILURE, EXIT_OK, EXIT_USAGE } from './io.js';
 import { VERSION } from './version.js';
+import { errorMessage } from '../engine/errors.js';
 
 /** Builds the program; output goes through `io`, and commander never exits the process itself. */
 export function createProgram(io: CliIo): Command {
@@ -59,7 +60,7 @@ export async function run(args: string[], io: CliIo): Promise<number> {
       // --help and --version end with 0; every parse error (and a missing command) is a usage error.
       return error.exitCode === 0 ? EXIT_OK : EXIT_USAGE;
     }
-    io.stderr(`error: ${error instanceof Error ? error.message : String(error)}\n`);
+    io.stderr(`error: ${errorMessage(error)}\n`);
     return EXIT_FAILURE;
   }
 }

@@ -11,6 +11,7 @@ import { runSecretRefs, secretRefSource } from '../engine/deploy/secrets.js';
 import type { DeployPlan } from '../engine/plan/index.js';
 import { addSecret } from '../engine/redact.js';
 import { CliExit, EXIT_USAGE, oneLine } from './io.js';
+import { errorMessage } from '../engine/errors.js';
 
 export interface SecretFlags {
   secret?: string[];
@@ -23,7 +24,7 @@ export function parseSecretArgs(entries: SecretEntry[]): SecretInput[] {
   try {
     return parseSecretEntries(entries);
   } catch (error) {
-    throw new CliExit(EXIT_USAGE, `error: ${oneLine(error instanceof Error ? error.message : String(error))}`);
+    throw new CliExit(EXIT_USAGE, `error: ${oneLine(errorMessage(error))}`);
   }
 }
 

@@ -8,6 +8,7 @@ import type { Command } from 'commander';
 import { type ClusterFlags, clientFromFlags, outputOption, planOrExit, withClusterOptions } from '../cluster.js';
 import { CliExit, type CliIo, EXIT_FAILURE, oneLine, printJson, stderrLogger } from '../io.js';
 import { loadProjectOrExit } from '../project.js';
+import { errorMessage } from '../../engine/errors.js';
 
 interface CancelFlags extends ClusterFlags {
   namespace?: string;
@@ -32,7 +33,7 @@ export function registerCancel(program: Command, io: CliIo): void {
       try {
         result = await cancelRunner({ client, logger, namespace: plan.namespace, project: spec.name });
       } catch (error) {
-        throw new CliExit(EXIT_FAILURE, oneLine(`error: could not cancel the runner in namespace=${plan.namespace}: ${error instanceof Error ? error.message : String(error)}`));
+        throw new CliExit(EXIT_FAILURE, oneLine(`error: could not cancel the runner in namespace=${plan.namespace}: ${errorMessage(error)}`));
       }
       if (flags.output === 'json') printJson(io, result);
       const say = (line: string) => (flags.output === 'json' ? io.stderr : io.stdout)(`${oneLine(line)}\n`);

@@ -20,6 +20,7 @@ import { type ClusterFlags, clientFromFlags, renderTable } from '../cluster.js';
 import { CliExit, type CliIo, EXIT_FAILURE, EXIT_USAGE, oneLine, stderrLogger } from '../io.js';
 import { parseSecretArgs } from '../secrets.js';
 import { DEFAULT_LOCK_TIMEOUT, DEFAULT_LOCK_TIMEOUT_MS } from '../../engine/settings.js';
+import { errorMessage } from '../../engine/errors.js';
 
 interface SecretCommandFlags extends ClusterFlags {
   namespace: string;
@@ -70,7 +71,7 @@ async function clusterCall(fn: () => Promise<void>): Promise<void> {
     await fn();
   } catch (error) {
     if (error instanceof CliExit) throw error;
-    throw new CliExit(EXIT_FAILURE, `error: ${oneLine(error instanceof Error ? error.message : String(error))}`);
+    throw new CliExit(EXIT_FAILURE, `error: ${oneLine(errorMessage(error))}`);
   }
 }
 

@@ -15,6 +15,7 @@ import { type ClusterFlags, clientFromFlags, outputOption, withClusterOptions, p
 import { CliExit, type CliIo, EXIT_FAILURE, oneLine, paint, printJson, stderrLogger } from '../io.js';
 import { loadProjectOrExit } from '../project.js';
 import { statusStyle } from '../style.js';
+import { errorMessage } from '../../engine/errors.js';
 
 interface StatusFlags extends ClusterFlags {
   namespace?: string;
@@ -120,7 +121,7 @@ export function registerStatus(program: Command, io: CliIo): void {
       try {
         status = await readStatus(client, plan);
       } catch (error) {
-        throw new CliExit(EXIT_FAILURE, `error: ${error instanceof Error ? error.message : String(error)}`);
+        throw new CliExit(EXIT_FAILURE, `error: ${errorMessage(error)}`);
       }
       if (flags.output === 'json') printJson(io, status);
       else if (status.namespaceExists) {

@@ -8,6 +8,7 @@ import type { Command } from 'commander';
 import { type ClusterFlags, clientFromFlags, withClusterOptions, planOrExit } from '../cluster.js';
 import { CliExit, type CliIo, EXIT_FAILURE, plural, stderrLogger } from '../io.js';
 import { loadProjectOrExit } from '../project.js';
+import { errorMessage } from '../../engine/errors.js';
 
 interface TeardownFlags extends ClusterFlags {
   namespace?: string;
@@ -34,7 +35,7 @@ export function registerTeardown(program: Command, io: CliIo): void {
         }
       } catch (error) {
         if (error instanceof CliExit) throw error;
-        throw new CliExit(EXIT_FAILURE, `error: ${error instanceof Error ? error.message : String(error)}`);
+        throw new CliExit(EXIT_FAILURE, `error: ${errorMessage(error)}`);
       }
     });
 }

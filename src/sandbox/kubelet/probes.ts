@@ -11,6 +11,7 @@ import http from 'node:http';
 import https from 'node:https';
 import net from 'node:net';
 import { lookPath } from './run-as.js';
+import { errorMessage } from '../../engine/errors.js';
 
 export type ProbeKind = 'startup' | 'readiness' | 'liveness';
 
@@ -137,7 +138,7 @@ export async function runProbe(probe: any, ctx: ProbeContext): Promise<ProbeOutc
     if (probe.grpc) return { ok: false, output: 'grpc probes are not supported by the sandbox kubelet' };
     return { ok: false, output: 'probe has no handler' };
   } catch (err) {
-    return { ok: false, output: err instanceof Error ? err.message : String(err) };
+    return { ok: false, output: errorMessage(err) };
   }
 }
 
