@@ -7,7 +7,9 @@
  * as "delete") and malformed resource quantities are reported, all of them; what is valid comes back as JSON, without
  * the parts that are not (so later checks see the rest; the caller counts problems to know whether all was valid).
  */
-import * as k8s from '@kubernetes/client-node';
+// The generated models alone (what ObjectSerializer knows), not the package index: a namespace import of the index
+// would pull client-node's typed request APIs into the bundle.
+import * as k8s from '@kubernetes/client-node/dist/gen/models/ObjectSerializer.js';
 import { isAlias, isMap, isScalar, isSeq, type Document, type LineCounter, type Node } from 'yaml';
 import { isExtendedResource, isQuantity, parseQuantity } from '../kube/quantity.js';
 import type { ProblemList } from './collect.js';

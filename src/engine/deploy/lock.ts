@@ -123,7 +123,6 @@ export async function acquireLock(opts: LockOptions): Promise<DeployLock> {
   const timeoutMs = opts.timeoutMs ?? DEFAULT_LOCK_TIMEOUT_MS;
   const deadline = Date.now() + timeoutMs;
   const labels = { [LABEL_MANAGED_BY]: MANAGED_BY, ...(opts.project !== undefined ? { [LABEL_PART_OF]: opts.project } : {}) };
-  const target = { kind: 'Lease', namespace, name };
 
   const body = (spec: V1Lease['spec'], resourceVersion?: string): V1Lease => ({
     apiVersion: 'coordination.k8s.io/v1',
@@ -135,7 +134,7 @@ export async function acquireLock(opts: LockOptions): Promise<DeployLock> {
   /** PUT based on `resourceVersion`; undefined when someone else wrote first (Conflict) or it is gone. */
   const replace = async (lease: V1Lease, callSignal?: AbortSignal): Promise<V1Lease | undefined> => {
     try {
-      return await client.call('update', target, ({ coordination }) => coordination.replaceNamespacedLease({ name, namespace, body: lease }), { signal: callSignal, idempotent: true });
+      return await client.replace<V1Lease>(lease as Manifest, { signal: callSignal });
     } catch (e) {
       if (isKubeStatus(e, 409) || isKubeStatus(e, 404)) return undefined;
       throw e;
@@ -279,16 +278,10 @@ export async function acquireLock(opts: LockOptions): Promise<DeployLock> {
       if (lost.signal.aborted) return;
       for (let i = 0; i < 3; i++) {
         try {
-          await client.call(
-            'delete',
-            target,
-            ({ coordination }) => coordination.deleteNamespacedLease({ name, namespace, body: { preconditions: { resourceVersion: current.metadata?.resourceVersion } } }),
-            {},
-          );
-          logger.debug(`released the deploy lock in namespace=${namespace}`);
+          // Only the version this run holds: a 409 when another run took the lock since (read again below).
+          if (await client.delete('Lease', namespace, name, { resourceVersion: current.metadata?.resourceVersion })) logger.debug(`released the deploy lock in namespace=${namespace}`);
           return;
         } catch (e) {
-          if (isKubeStatus(e, 404)) return;
           let why = e;
           if (isKubeStatus(e, 409)) {
             try {

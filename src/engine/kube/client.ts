@@ -1,7 +1,11 @@
 /**
- * The deploy engine's only door to the cluster: client-node's typed APIs and `KubernetesObjectApi`, with retries
- * (retry.ts), error translation (errors.ts), abort signals and a count of API requests per verb applied to every
- * call.
+ * The deploy engine's only door to the cluster: client-node's `KubernetesObjectApi` (and its transport for paths it
+ * has no verb for: lists by path, logs), with retries (retry.ts), error translation (errors.ts), abort signals and a
+ * count of API requests per verb applied to every call.
+ *
+ * client-node's typed per-group APIs (`CoreV1Api`, …) are not used: their generated request code is 2.9 MB of the
+ * bundle, and compiling it was most of the action's start-up before its first request (README, Benchmark). One
+ * generic client covers every verb the engine needs.
  *
  * All requests share one client-node `Configuration` carrying two middlewares: one sets our User-Agent (the server
  * attributes writes without a fieldManager to its first word) and the abort signal of the current call; the other
@@ -10,15 +14,9 @@
  */
 import { AsyncLocalStorage } from 'node:async_hooks';
 import {
-  AppsV1Api,
-  BatchV1Api,
-  CoordinationV1Api,
-  CoreV1Api,
   HttpMethod,
   KubernetesObjectApi,
-  NetworkingV1Api,
   PatchStrategy,
-  RbacAuthorizationV1Api,
   ServerConfiguration,
   ApiException,
   createConfiguration,
@@ -118,6 +116,8 @@ export interface DeleteOptions extends CallOptions {
   /** Default `Background`: batch/v1 Jobs would orphan their pods otherwise. */
   propagationPolicy?: 'Background' | 'Foreground' | 'Orphan';
   gracePeriodSeconds?: number;
+  /** Delete only this version of the object (a 409 Conflict when it changed since). */
+  resourceVersion?: string;
 }
 
 /** A list as the API returns it: items plus the collection's resourceVersion. */
@@ -126,14 +126,8 @@ export interface ObjectList<T> {
   resourceVersion: string;
 }
 
-/** Typed API clients, for calls through `KubeClient.call`. */
+/** The API clients, for calls through `KubeClient.call`. */
 export interface KubeApis {
-  core: CoreV1Api;
-  apps: AppsV1Api;
-  batch: BatchV1Api;
-  networking: NetworkingV1Api;
-  rbac: RbacAuthorizationV1Api;
-  coordination: CoordinationV1Api;
   objects: KubernetesObjectApi;
 }
 
@@ -233,15 +227,7 @@ export class KubeClient {
         },
       ],
     });
-    this.apis = {
-      core: new CoreV1Api(this.config),
-      apps: new AppsV1Api(this.config),
-      batch: new BatchV1Api(this.config),
-      networking: new NetworkingV1Api(this.config),
-      rbac: new RbacAuthorizationV1Api(this.config),
-      coordination: new CoordinationV1Api(this.config),
-      objects: new KubernetesObjectApi(this.config),
-    };
+    this.apis = { objects: new KubernetesObjectApi(this.config) };
   }
 
   /** A client for the kubeconfig's current context. */
@@ -341,6 +327,15 @@ export class KubeClient {
     );
   }
 
+  /**
+   * Replaces `obj` (PUT; retried, as the same PUT again is idempotent). With `metadata.resourceVersion` set, the
+   * server refuses it with 409 Conflict when the object changed since: an optimistic update.
+   */
+  async replace<T extends KubernetesObject = KubernetesObject>(obj: Manifest, opts: CallOptions = {}): Promise<T> {
+    const spec = this.withNamespace(obj);
+    return this.call('update', targetOf(spec), ({ objects }) => objects.replace(structuredClone(spec) as unknown as T), opts);
+  }
+
   /** Reads one object; a missing one is a 404 `KubeApiError`. */
   async get<T extends KubernetesObject>(kind: KindRef, namespace: string | undefined, name: string, opts: CallOptions = {}): Promise<T> {
     const k = resolveKind(kind);
@@ -394,7 +389,8 @@ export class KubeClient {
         { kind: k.kind, namespace, name },
         async ({ objects }, attempt) => {
           try {
-            return await objects.delete({ ...k, metadata: { name, namespace } }, undefined, undefined, opts.gracePeriodSeconds, undefined, opts.propagationPolicy ?? 'Background');
+            const body = opts.resourceVersion !== undefined ? { preconditions: { resourceVersion: opts.resourceVersion } } : undefined;
+            return await objects.delete({ ...k, metadata: { name, namespace } }, undefined, undefined, opts.gracePeriodSeconds, undefined, opts.propagationPolicy ?? 'Background', body);
           } catch (e) {
             // A retry that finds nothing: the earlier attempt did delete it.
             if (attempt > 1 && e instanceof ApiException && e.code === 404) return undefined;
@@ -447,7 +443,14 @@ export class KubeClient {
     return this.call(
       'read logs of',
       { kind: 'Pod', namespace, name: pod },
-      ({ core }) => core.readNamespacedPodLog({ name: pod, namespace, container: opts.container, tailLines: opts.tailLines, previous: opts.previous }),
+      async () => {
+        const query = new URLSearchParams();
+        if (opts.container !== undefined) query.set('container', opts.container);
+        if (opts.tailLines !== undefined) query.set('tailLines', String(opts.tailLines));
+        if (opts.previous) query.set('previous', 'true');
+        const qs = query.toString();
+        return this.rawRequest(HttpMethod.GET, `/api/v1/namespaces/${namespace}/pods/${pod}/log${qs ? `?${qs}` : ''}`, undefined, 'text');
+      },
       opts,
     );
   }
@@ -455,10 +458,12 @@ export class KubeClient {
   // -------------------------------------------------------------------------------------------------------------
   // Plumbing
 
-  /** One HTTP request through client-node's transport and auth; JSON in and out; non-2xx as `ApiException`. */
-  private async rawRequest(method: HttpMethod, pathAndQuery: string, body?: unknown): Promise<unknown> {
+  /** One HTTP request through client-node's transport and auth; JSON in and out (or text); non-2xx as `ApiException`. */
+  private async rawRequest(method: HttpMethod, pathAndQuery: string, body: undefined, accept: 'text'): Promise<string>;
+  private async rawRequest(method: HttpMethod, pathAndQuery: string, body?: unknown): Promise<unknown>;
+  private async rawRequest(method: HttpMethod, pathAndQuery: string, body?: unknown, accept?: 'text'): Promise<unknown> {
     const ctx = this.config.baseServer.makeRequestContext(pathAndQuery, method);
-    ctx.setHeaderParam('Accept', 'application/json');
+    ctx.setHeaderParam('Accept', accept === 'text' ? 'text/plain, */*' : 'application/json');
     if (body !== undefined) {
       ctx.setHeaderParam('Content-Type', 'application/json');
       ctx.setBody(JSON.stringify(body));
@@ -468,6 +473,7 @@ export class KubeClient {
     const rsp = await this.config.httpApi.send(ctx).toPromise();
     const text = await rsp.body.text();
     if (rsp.httpStatusCode < 200 || rsp.httpStatusCode > 299) throw new ApiException(rsp.httpStatusCode, 'Unsuccessful HTTP Request', text, rsp.headers);
+    if (accept === 'text') return text;
     return text ? JSON.parse(text) : undefined;
   }
 

@@ -140,11 +140,12 @@ describe('retries against injected faults', () => {
       const call = c.client.call(
         'create',
         { kind: 'ConfigMap', namespace: 'default', name: 'once' },
-        ({ core }) => core.createNamespacedConfigMap({ namespace: 'default', body: configMap('default', 'once') }),
+        ({ objects }) => objects.create(configMap('default', 'once')),
         { idempotent: false },
       );
       await expect(call).rejects.toMatchObject({ statusCode: 500, retryable: true });
-      expect(c.client.requestCounts()).toEqual({ create: 1 });
+      // The create itself went out once (client-node's discovery of the kind may precede it).
+      expect(c.client.requestCounts().create).toBe(1);
     } finally {
       await c.stop();
     }

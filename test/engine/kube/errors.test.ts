@@ -67,7 +67,7 @@ describe('KubeApiError from the API server', () => {
     await c.client.apply(configMap('errs', 'versioned', { a: '2' }));
     const stale = { ...cm, data: { a: '3' } };
     const e = await failure(
-      c.client.call('update', { kind: 'ConfigMap', namespace: 'errs', name: 'versioned' }, ({ core }) => core.replaceNamespacedConfigMap({ name: 'versioned', namespace: 'errs', body: stale })),
+      c.client.replace(stale),
     );
     expect(e.message).toBe(
       `Kubernetes API refused to update ConfigMap 'versioned' in namespace 'errs': 409 Conflict — Operation cannot be fulfilled on configmaps "versioned": the object has been modified; please apply your changes to the latest version and try again; the object changed while it was being updated: read it again and retry`,
