@@ -120,6 +120,10 @@ async function run(options: DeployOptions, cleanup: (() => void)[], held: { lock
     options.signal?.removeEventListener('abort', onCallerAbort);
   });
 
+  // The API discovery of every kind the run writes, fetched at once rather than as each kind is first used.
+  const kinds = [...plan.setup, ...plan.steps.flatMap((s) => s.stages.flatMap((st) => st.objects))].map((o) => ({ apiVersion: o.apiVersion ?? 'v1', kind: o.kind ?? '' }));
+  client.warmDiscovery([{ apiVersion: 'v1', kind: 'Namespace' }, { apiVersion: 'coordination.k8s.io/v1', kind: 'Lease' }, ...kinds.filter((k) => k.kind !== '')]);
+
   const ctx: DeployContext = {
     client,
     logger,
@@ -176,7 +180,8 @@ async function run(options: DeployOptions, cleanup: (() => void)[], held: { lock
     }
     await setupNamespace(ctx, { namespaceCreated: ensured.created });
     await applySecretValues({ ...ctx, labels: plan.labels }, options.secrets ?? []);
-    const problems = await checkSecrets(ctx);
+    // Both only read: concurrently.
+    const [problems, pullProblems] = await Promise.all([checkSecrets(ctx), checkPullSecrets(ctx)]);
     if (problems.length > 0) {
       for (const p of problems) logger.error(p.message, p.problem);
       const reason =
@@ -184,7 +189,6 @@ async function run(options: DeployOptions, cleanup: (() => void)[], held: { lock
       skipAll(`not run: ${reason}`);
       return finish(reason);
     }
-    const pullProblems = await checkPullSecrets(ctx);
     if (pullProblems.length > 0) {
       for (const p of pullProblems) logger.error(p);
       const reason = pullProblems.length === 1 ? pullProblems[0] : `${pullProblems.length} image pull secret problems; first: ${pullProblems[0]}`;

@@ -95,6 +95,23 @@ export interface EnsuredNamespace {
   podSecurity?: string;
 }
 
+/** Applies the stages' ServiceAccount, Role or RoleBinding; for the ServiceAccount, whether it existed before. */
+async function applyAccessObject(ctx: NamespaceSetupContext, obj: PlannedObject): Promise<'existed' | 'created' | 'applied'> {
+  const ns = ctx.namespace;
+  const name = obj.metadata?.name ?? '';
+  const existed = obj.kind === 'ServiceAccount' ? await ctx.client.exists('ServiceAccount', ns, name, { signal: ctx.signal }) : undefined;
+  const manifest =
+    obj.kind === 'RoleBinding' ? { ...obj, subjects: (obj as { subjects?: { namespace?: string }[] }).subjects?.map((s) => ({ ...s, namespace: ns })) } : obj;
+  await ctx.client.apply(inNamespace(manifest as PlannedObject, ns) as unknown as Manifest, { signal: ctx.signal });
+  return existed === undefined ? 'applied' : existed ? 'existed' : 'created';
+}
+
+/** Creates a code ConfigMap unless it exists (its name is the hash of its content, so an existing one is the same). */
+async function ensureCodeConfigMap(ctx: NamespaceSetupContext, cm: PlannedObject): Promise<'existed' | 'created' | 'raced'> {
+  if (await ctx.client.exists('ConfigMap', ctx.namespace, cm.metadata?.name ?? '', { signal: ctx.signal })) return 'existed';
+  return (await createIfMissing(ctx, inNamespace(cm, ctx.namespace))) ? 'created' : 'raced';
+}
+
 /**
  * Prepares the namespace for the plan's stages. Logs the tutorial's lines: `creating namespace=NS` /
  * `namespace=NS already exists`, `creating service-account=bodywork-stage in namespace=NS` /
@@ -103,38 +120,31 @@ export interface EnsuredNamespace {
  */
 export async function setupNamespace(ctx: NamespaceSetupContext, opts: { namespaceCreated?: boolean } = {}): Promise<NamespaceSetupResult> {
   const ns = ctx.namespace;
-  const { client, logger, signal } = ctx;
+  const { logger } = ctx;
   const planned = ctx.plan.setup;
   const result: NamespaceSetupResult = { namespaceCreated: false, serviceAccountCreated: false, configMapsCreated: [] };
 
   // The namespace: here, unless the caller ensured it already (deployProject does, to lock the namespace first).
   result.namespaceCreated = opts.namespaceCreated ?? (await ensureNamespace(ctx)).created;
 
-  for (const obj of planned.filter((o) => o.kind === 'ServiceAccount' || o.kind === 'Role' || o.kind === 'RoleBinding')) {
+  // The objects are independent (a RoleBinding may name a Role or ServiceAccount that does not exist yet), so they
+  // are written concurrently; the log keeps the plan's order.
+  const rbac = planned.filter((o) => o.kind === 'ServiceAccount' || o.kind === 'Role' || o.kind === 'RoleBinding');
+  const configMaps = planned.filter((o) => o.kind === 'ConfigMap');
+  const [applied, ensured] = await Promise.all([Promise.all(rbac.map((obj) => applyAccessObject(ctx, obj))), Promise.all(configMaps.map((cm) => ensureCodeConfigMap(ctx, cm)))]);
+  for (const [i, obj] of rbac.entries()) {
     const name = obj.metadata?.name ?? '';
     if (obj.kind === 'ServiceAccount') {
-      if (await client.exists('ServiceAccount', ns, name, { signal })) {
-        logger.info(`service-account=${name} already exists in namespace=${ns}`);
-      } else {
-        logger.info(`creating service-account=${name} in namespace=${ns}`);
-        result.serviceAccountCreated = true;
-      }
+      if (applied[i] === 'existed') logger.info(`service-account=${name} already exists in namespace=${ns}`);
+      else logger.info(`creating service-account=${name} in namespace=${ns}`);
+      if (applied[i] === 'created') result.serviceAccountCreated = true;
     }
-    const manifest =
-      obj.kind === 'RoleBinding'
-        ? { ...obj, subjects: (obj as { subjects?: { namespace?: string }[] }).subjects?.map((s) => ({ ...s, namespace: ns })) }
-        : obj;
-    await client.apply(inNamespace(manifest as PlannedObject, ns) as unknown as Manifest, { signal });
     logger.debug(`applied ${obj.kind} ${name} in namespace=${ns}`);
   }
-
-  for (const cm of planned.filter((o) => o.kind === 'ConfigMap')) {
+  for (const [i, cm] of configMaps.entries()) {
     const name = cm.metadata?.name ?? '';
-    if (await client.exists('ConfigMap', ns, name, { signal })) {
-      logger.debug(`code config-map=${name} already exists in namespace=${ns}`);
-      continue;
-    }
-    if (await createIfMissing(ctx, inNamespace(cm, ns))) {
+    if (ensured[i] === 'existed') logger.debug(`code config-map=${name} already exists in namespace=${ns}`);
+    if (ensured[i] === 'created') {
       logger.info(`creating code config-map=${name} in namespace=${ns}`);
       result.configMapsCreated.push(name);
     }

@@ -26,6 +26,7 @@ import {
   type KubernetesObject,
   type RequestContext,
   type ResponseContext,
+  type V1APIResource,
 } from '@kubernetes/client-node';
 // Not re-exported by the package index; the package has no `exports` map, so the deep import is allowed.
 import { ObjectSerializer } from '@kubernetes/client-node/dist/serializer.js';
@@ -126,9 +127,32 @@ export interface ObjectList<T> {
   resourceVersion: string;
 }
 
+/**
+ * client-node's generic API with its discovery shared: `warm` fetches ahead the resource lists of the group versions a
+ * run will use, so they are concurrent requests at the start instead of serial round trips on its critical path,
+ * and a call that needs a list being fetched waits for it instead of fetching it again.
+ */
+export class ObjectApi extends KubernetesObjectApi {
+  private readonly pending = new Map<string, Promise<unknown>>();
+
+  /** Starts fetching the resource list of `apiVersion` unless it is known or on its way. */
+  warm(apiVersion: string, kind: string): void {
+    if (this.apiVersionResourceCache[apiVersion] !== undefined || this.pending.has(apiVersion)) return;
+    // A failure here is the calling request's to report: it fetches again and fails (or retries) as usual.
+    const fetched = super.resource(apiVersion, kind).catch(() => undefined);
+    this.pending.set(apiVersion, fetched);
+    void fetched.finally(() => this.pending.delete(apiVersion));
+  }
+
+  protected override async resource(apiVersion: string, kind: string, options?: Configuration): Promise<V1APIResource | undefined> {
+    await this.pending.get(apiVersion);
+    return super.resource(apiVersion, kind, options);
+  }
+}
+
 /** The API clients, for calls through `KubeClient.call`. */
 export interface KubeApis {
-  objects: KubernetesObjectApi;
+  objects: ObjectApi;
 }
 
 interface CallContext {
@@ -227,7 +251,7 @@ export class KubeClient {
         },
       ],
     });
-    this.apis = { objects: new KubernetesObjectApi(this.config) };
+    this.apis = { objects: new ObjectApi(this.config) };
   }
 
   /** A client for the kubeconfig's current context. */
@@ -282,6 +306,14 @@ export class KubeClient {
       logger: this.logger,
       ...this.options.retry,
     });
+  }
+
+  /** Fetches ahead, concurrently, the API discovery the calls on these kinds will need (see ObjectApi). */
+  warmDiscovery(kinds: KindRef[]): void {
+    for (const kind of kinds) {
+      const k = resolveKind(kind);
+      this.apis.objects.warm(k.apiVersion, k.kind);
+    }
   }
 
   // -------------------------------------------------------------------------------------------------------------
