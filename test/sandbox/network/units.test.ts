@@ -122,18 +122,15 @@ describe('container mount script', () => {
     );
     const lines = script.split('\n');
     expect(hostDirs).toEqual([]);
-    expect(lines.slice(3, 14)).toEqual([
+    // Few processes however many entries the host's root has: one mkdir, one cp, one mount.
+    expect(lines.slice(3, 10)).toEqual([
       "mount -t tmpfs -o mode=700 sandbox-scratch '/d/scratch'",
-      "mkdir '/d/scratch/root'",
-      "chmod 755 '/d/scratch/root'",
-      "ln -s 'usr/bin' '/d/scratch/root/bin'",
-      "mkdir '/d/scratch/root/etc'",
-      "mount --rbind '/etc' '/d/scratch/root/etc'",
-      "mkdir '/d/scratch/root/usr'",
-      "mount --rbind '/usr' '/d/scratch/root/usr'",
+      "mkdir -m 755 '/d/scratch/root'",
+      "mkdir -m 755 '/d/scratch/root/etc' '/d/scratch/root/usr' '/d/scratch/root/bodywork'",
+      "cp -P '/bin' '/d/scratch/root/'",
       ": > '/d/scratch/root/.dockerenv'",
-      "mount --bind '/.dockerenv' '/d/scratch/root/.dockerenv'",
-      "mkdir -m 755 '/d/scratch/root/bodywork'",
+      "printf '%s\\n' '/etc /d/scratch/root/etc none rbind 0 0' '/usr /d/scratch/root/usr none rbind 0 0' '/.dockerenv /d/scratch/root/.dockerenv none bind 0 0' > '/d/scratch/fstab'",
+      "mount -a -T '/d/scratch/fstab'",
     ]);
     expect(lines).toContain("[ -e '/d/scratch/root/bodywork/project' ] || { mkdir -p '/d/scratch/root/bodywork/project'; }");
     expect(lines).toContain("mount --bind '/d/v/bundle' '/d/scratch/root/bodywork/project'");
@@ -142,6 +139,16 @@ describe('container mount script', () => {
     expect(lines).toContain("mount -t overlay sandbox-overlay -o 'lowerdir=/d/scratch/root/etc,upperdir=/d/scratch/u0,workdir=/d/scratch/w0' '/d/scratch/root/etc'");
     expect(lines).toContain("mount --bind '/d/files/hosts' '/d/scratch/root/etc/hosts'");
     expect(lines.at(-1)).toBe(`exec '/usr/sbin/chroot' '/d/scratch/root' /bin/sh -c 'cd "$0" && exec "$@"' "$PWD" "$@" 2>&1`);
+  });
+
+  it('escapes the new root\u2019s fstab fields as util-linux reads them', () => {
+    const { script } = containerSetupScript([{ mountPath: '/new/x', source: '/d/x', readOnly: false }], {}, undefined, '/s', {
+      exists: (p) => p !== '/new' && p !== '/new/x',
+      isDir: () => true,
+      chroot: '/usr/sbin/chroot',
+      rootEntries: () => [{ name: "it's a\\dir", type: 'dir' }],
+    });
+    expect(script).toContain(`'/it'\\''s\\040a\\134dir /s/root/it'\\''s\\040a\\134dir none rbind 0 0'`);
   });
 
   it('quotes paths for the shell', () => {
