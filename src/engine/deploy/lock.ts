@@ -171,6 +171,9 @@ export async function acquireLock(opts: LockOptions): Promise<DeployLock> {
   };
 
   let announced = false;
+  // A run deletes the Lease when it ends, so it is usually absent: create it first, and read it only when that fails.
+  const first = await tryCreate();
+  if (first) return started(first);
   for (;;) {
     signal?.throwIfAborted();
     const current = await client.find<V1Lease>('Lease', namespace, name, { signal });
