@@ -14,7 +14,7 @@
 import { mkdir, rm, writeFile } from 'node:fs/promises';
 import { loadavg, tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
-import { mkdtempSync } from 'node:fs';
+import { mkdtempSync, writeFileSync } from 'node:fs';
 import { KubeClient, loadKubeConfig } from '../src/engine/kube/index.js';
 import { nullLogger } from '../src/engine/logger.js';
 import { startTestCluster } from '../test/support/cluster.js';
@@ -115,10 +115,21 @@ async function benchLogs(): Promise<string> {
     const samples: { run: BundleRun; tally: LogTally }[] = [];
     for (let i = 0; i < runs; i++) {
       const tally = new LogLineTally('loud', lines);
-      const run = await deploy(project, (line) => tally.add(line));
+      // The action's own lines (not the stage's numbered ones): kept to explain a run that lost or doubled lines.
+      const own: string[] = [];
+      const run = await deploy(project, (line) => {
+        tally.add(line);
+        if (!/^\[loud\] [LP]\d{8} /.test(line) && own.length < 20_000) own.push(line.slice(0, 500));
+      });
       samples.push({ run, tally: tally.result() });
       const t = samples.at(-1)!.tally;
       progress(`${size} MB of log, run ${i + 1}/${runs}: ${sec(run.wallMs)}, ${mb(run.maxRssKb)}, ${t.once}/${t.expected} lines once`);
+      if (t.once !== t.expected || !t.ended) {
+        const file = join(tmpdir(), `bench-scale-${project}-run-${i + 1}-${Date.now()}.log`); // kept: the workspace is removed
+        const ranges = tally.anomalies().map(([a, b, c]) => `lines ${a}-${b} seen ${c} times`);
+        writeFileSync(file, [...ranges, '', ...own].join('\n') + '\n');
+        progress(`  not every line once (${ranges.join('; ')}); the action's other lines: ${file}`);
+      }
     }
     const worst = (k: 'missing' | 'doubled' | 'wrong') => Math.max(...samples.map((s) => s.tally[k]));
     rows.push([

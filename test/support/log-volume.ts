@@ -100,4 +100,18 @@ export class LogLineTally {
     }
     return { expected: this.expected, once, missing, doubled, wrong: this.wrong, ended: this.ended };
   }
+
+  /** The first `limit` runs of line numbers not seen exactly once, as `[first, last, count seen]`: where a loss happened. */
+  anomalies(limit = 10): [number, number, number][] {
+    const out: [number, number, number][] = [];
+    for (let i = 0; i < this.expected && out.length < limit; i++) {
+      const c = this.counts[i]!;
+      if (c === 1) continue;
+      let j = i;
+      while (j + 1 < this.expected && this.counts[j + 1] === c) j++;
+      out.push([i, j, c]);
+      i = j;
+    }
+    return out;
+  }
 }
