@@ -13,7 +13,7 @@ import { nodeCapacity } from './controllers/scheduler.js';
 import type { KubeletOptions } from './kubelet/index.js';
 import { sandboxKubeconfig, writeKubeconfig } from './kubeconfig.js';
 import { createCertificateAuthority } from './pki.js';
-import { serviceUrlOf, type IsolationMode, type ServiceUrl } from './network/index.js';
+import { directDial, serviceUrlOf, type Dialer, type IsolationMode, type ServiceUrl } from './network/index.js';
 import { certKubeconfig, nodeCredentials } from './node/credentials.js';
 import { attachNode, type NodeOptions, type SandboxNode } from './node/index.js';
 import type { ClusterStore } from './types.js';
@@ -56,8 +56,11 @@ export interface Sandbox {
   store: ClusterStore;
   /** Where pods' volumes and logs live. */
   dataDir: string;
-  /** 'isolated': pods in their own network namespaces (`podCIDR`); 'host': pods on the host network (`reason`). */
-  network: { mode: 'isolated' | 'host'; podCIDR?: string; reason?: string };
+  /**
+   * 'isolated': pods in their own network namespaces (`podCIDR`; `rootless` when not root: in a user namespace of
+   * ours); 'host': pods on the host network (`reason`).
+   */
+  network: { mode: 'isolated' | 'host'; rootless?: boolean; podCIDR?: string; reason?: string };
   /**
    * A host URL for every Service port (`http://127.0.0.1:<port>`, forwarding round-robin to ready endpoints like
    * the cluster IP does), after the listeners for the Services that exist now are up.
@@ -89,10 +92,12 @@ export async function startSandbox(options: SandboxOptions = {}): Promise<Sandbo
   const capacity = nodeCapacity(options.capacity);
   const controllers = startControllers(store, { nodeName: SANDBOX_NODE_NAME, nodeCapacity: capacity, ...options.controllers });
   let server: Awaited<ReturnType<typeof startApiServer>> | undefined;
-  let node: SandboxNode;
+  let node: SandboxNode | undefined;
   try {
     const kubeletClient = { ...creds.apiServerKubeletClient, ca: ca.cert };
-    server = await startApiServer({ store, port: options.port ?? 0, host: '127.0.0.1', ca, token, kubeletClient, faults: options.faults });
+    // The node's network reaches pod IPs (rootless, the host cannot); it starts after the API server.
+    const dial: Dialer = (host, port, timeoutMs) => (node?.network.dial ?? directDial)(host, port, timeoutMs);
+    server = await startApiServer({ store, port: options.port ?? 0, host: '127.0.0.1', ca, token, kubeletClient, faults: options.faults, dial });
     // The same node code as on any cluster, attached over HTTPS with its own identity (system:node:sandbox).
     node = await attachNode({
       kubeconfig: certKubeconfig(server.url, ca.cert, creds.node, `system:node:${SANDBOX_NODE_NAME}`),
@@ -125,7 +130,7 @@ export async function startSandbox(options: SandboxOptions = {}): Promise<Sandbo
     kubeconfig,
     store,
     dataDir,
-    network: { mode: network.mode, ...(network.podCIDR ? { podCIDR: network.podCIDR } : {}), ...(network.reason ? { reason: network.reason } : {}) },
+    network: { mode: network.mode, ...(network.rootless ? { rootless: true } : {}), ...(network.podCIDR ? { podCIDR: network.podCIDR } : {}), ...(network.reason ? { reason: network.reason } : {}) },
     async serviceUrls() {
       await network.settled();
       return network.serviceUrls();

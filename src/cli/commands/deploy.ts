@@ -182,7 +182,9 @@ export function registerDeploy(program: Command, io: CliIo): void {
             ...(registries.length > 0 ? { kubelet: { registries } } : {}),
           });
           kubeconfigContent = sandbox.kubeconfig;
-          io.stderr(`sandbox running at ${sandbox.url}${sandbox.network.mode === 'host' ? ` (pods on the host network: ${sandbox.network.reason ?? 'no isolation available'})` : ''}\n`);
+          const net = sandbox.network;
+          const note = net.mode === 'host' ? ` (pods on the host network: ${net.reason ?? 'no isolation available'})` : net.rootless ? ' (pods in rootless namespaces: not running as root)' : '';
+          io.stderr(`sandbox running at ${sandbox.url}${note}\n`);
           io.stderr(`kubeconfig: ${kubeconfigPath} (try: kubectl --kubeconfig ${kubeconfigPath} get pods -n ${plan.namespace})\n`);
         }
         const client = await clientFromFlags(flags, logger, kubeconfigContent);

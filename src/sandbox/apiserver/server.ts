@@ -15,6 +15,7 @@ import https from 'node:https';
 import type { AddressInfo } from 'node:net';
 import type { TLSSocket } from 'node:tls';
 import { parse as parseYaml } from 'yaml';
+import { connectVia, type Dialer } from '../network/dial.js';
 import { createCertificateAuthority, type CertificateAuthority } from '../pki.js';
 import type { ClusterStore, DeleteOptions, KubeObject, PatchType, PodLogOptions, PodLogSource, ResourceType } from '../types.js';
 import { allowedHosts, authenticate, newToken, servingCertificate } from './auth.js';
@@ -41,6 +42,8 @@ export interface ApiServerOptions {
    * pods/log connects to `https://<node InternalIP>:<daemonEndpoints.kubeletEndpoint.Port>/containerLogs/…` with it.
    */
   kubeletClient?: { cert: string; key: string; ca: string };
+  /** How the services/pods proxy subresource reaches pod IPs (a rootless node's, network/dial.ts); unset: directly. */
+  dial?: Dialer;
   /** 0 or unset: any free port. */
   port?: number;
   host?: string;
@@ -879,7 +882,8 @@ export async function startApiServer(opts: ApiServerOptions): Promise<ApiServer>
     delete headers.host;
     delete headers.authorization;
     await new Promise<void>((resolve) => {
-      const up = http.request({ host: target.host, port: target.port, method: req.method, path: (route.rest || '/') + (qs ? `?${qs}` : ''), headers }, (ur) => {
+      const via = opts.dial ? { createConnection: connectVia(opts.dial, target.host, target.port) } : {};
+      const up = http.request({ host: target.host, port: target.port, method: req.method, path: (route.rest || '/') + (qs ? `?${qs}` : ''), headers, ...via }, (ur) => {
         res.writeHead(ur.statusCode ?? 502, ur.headers);
         ur.pipe(res);
         ur.on('end', resolve);

@@ -264,6 +264,7 @@ export class PodWorker {
     return {
       host: this.currentPodIP() ?? this.env.hostIP,
       sandbox: this.sandbox,
+      ...(this.env.network ? { dial: this.env.network.dial } : {}),
       event: (type, reason, message) => this.event(type, reason, message, c),
       requeue: () => this.env.requeue(),
       kill: (inst, graceSeconds) => this.env.containerRuntime.kill(inst, this.graceMs(graceSeconds)),

@@ -3,7 +3,7 @@
  * them: startup gates liveness and readiness, readiness sets the container's `ready`, a failed liveness or startup
  * probe kills the container so that it restarts. The probe runs themselves are probes.ts.
  */
-import type { PodSandbox } from '../network/index.js';
+import type { Dialer, PodSandbox } from '../network/index.js';
 import type { ContainerInstance, ContainerState } from './container-state.js';
 import type { ProcessConfig } from './container-runtime.js';
 import { ProbeWorker, type ProbeContext, type ProbeKind } from './probes.js';
@@ -14,6 +14,8 @@ export interface ProberHost {
   host: string;
   /** Isolated: exec probes run inside the container's namespaces. */
   sandbox: PodSandbox | undefined;
+  /** How TCP and HTTP probes connect (network/index.ts Network.dial); unset: directly. */
+  dial?: Dialer;
   /** Records an event on the container. */
   event(type: 'Normal' | 'Warning', reason: string, message: string): void;
   /** Started or ready changed: sync the pod's status. */
@@ -33,6 +35,7 @@ export function startProbes(c: ContainerState, inst: ContainerInstance, process:
   const sb = host.sandbox;
   const ctx: ProbeContext = {
     host: host.host,
+    ...(host.dial ? { dial: host.dial } : {}),
     ports,
     env,
     cwd,

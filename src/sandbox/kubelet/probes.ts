@@ -9,7 +9,7 @@
 import { spawn } from 'node:child_process';
 import http from 'node:http';
 import https from 'node:https';
-import net from 'node:net';
+import { connectVia, directDial, type Dialer } from '../network/dial.js';
 import { lookPath } from './run-as.js';
 import { errorMessage } from '../../engine/errors.js';
 
@@ -23,6 +23,8 @@ export interface ProbeOutcome {
 
 export interface ProbeContext {
   host: string;
+  /** How TCP and HTTP probes connect (rootless pods are reached through the node namespace); default: directly. */
+  dial?: Dialer;
   /** Named container ports -> numbers. */
   ports: Map<string, number>;
   env: Record<string, string>;
@@ -85,17 +87,13 @@ function dialError(err: NodeJS.ErrnoException, host: string, port: number): stri
   return `dial tcp ${host}:${port}: ${what}`;
 }
 
-function tcpProbe(host: string, port: number, timeoutMs: number): Promise<ProbeOutcome> {
-  return new Promise((resolve) => {
-    const sock = net.connect({ host, port });
-    const done = (o: ProbeOutcome): void => {
-      sock.destroy();
-      resolve(o);
-    };
-    sock.setTimeout(timeoutMs, () => done({ ok: false, output: `dial tcp ${host}:${port}: i/o timeout` }));
-    sock.once('connect', () => done({ ok: true, output: '' }));
-    sock.once('error', (err) => done({ ok: false, output: dialError(err, host, port) }));
-  });
+async function tcpProbe(host: string, port: number, timeoutMs: number, dial: Dialer = directDial): Promise<ProbeOutcome> {
+  try {
+    (await dial(host, port, timeoutMs)).destroy();
+    return { ok: true, output: '' };
+  } catch (err) {
+    return { ok: false, output: dialError(err as NodeJS.ErrnoException, host, port) };
+  }
 }
 
 function httpProbe(spec: any, port: number, timeoutMs: number, ctx: ProbeContext): Promise<ProbeOutcome> {
@@ -108,7 +106,8 @@ function httpProbe(spec: any, port: number, timeoutMs: number, ctx: ProbeContext
     const headers: Record<string, string> = { 'User-Agent': 'kube-probe/1.33', Accept: '*/*' };
     for (const h of spec.httpHeaders ?? []) headers[h.name] = h.value;
     const mod = scheme === 'https' ? https : http;
-    const req = mod.get(url, { headers, timeout: timeoutMs, rejectUnauthorized: false }, (res) => {
+    const via = ctx.dial ? { createConnection: connectVia(ctx.dial, host, port, { secure: scheme === 'https', timeoutMs }) } : {};
+    const req = mod.get(url, { headers, timeout: timeoutMs, rejectUnauthorized: false, ...via }, (res) => {
       let body = '';
       res.setEncoding('utf8');
       res.on('data', (d: string) => {
@@ -134,7 +133,7 @@ export async function runProbe(probe: any, ctx: ProbeContext): Promise<ProbeOutc
   try {
     if (probe.exec) return await execProbe(probe.exec.command, timeoutMs, ctx);
     if (probe.httpGet) return await httpProbe(probe.httpGet, resolvePort(probe.httpGet.port, ctx), timeoutMs, ctx);
-    if (probe.tcpSocket) return await tcpProbe(probe.tcpSocket.host || ctx.host, resolvePort(probe.tcpSocket.port, ctx), timeoutMs);
+    if (probe.tcpSocket) return await tcpProbe(probe.tcpSocket.host || ctx.host, resolvePort(probe.tcpSocket.port, ctx), timeoutMs, ctx.dial);
     if (probe.grpc) return { ok: false, output: 'grpc probes are not supported by the sandbox kubelet' };
     return { ok: false, output: 'probe has no handler' };
   } catch (err) {

@@ -29,15 +29,21 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import type { ObjectReader, ViewEvent } from '../node/view.js';
+import { errorMessage } from '../../engine/errors.js';
 import type { KubeObject } from '../types.js';
 import { hostsFileContent, podHostname, resolvConfContent, serviceAddresses, serviceEnv } from './hosts.js';
-import { findExecutable, NodeNetwork, type Tools } from './linux.js';
+import { directDial, type Dialer } from './dial.js';
+import { findExecutable, NodeNetwork, run, type Tools } from './linux.js';
 import { IsolatedPodSandbox, type PodSandbox } from './pod.js';
 import { podAddressesFor, type LoopbackAddresses } from './loopback.js';
 import { startServiceProxy, type ServiceUrl } from './proxy.js';
 
 export type { ContainerMount, PodSandbox } from './pod.js';
 export type { ServiceUrl } from './proxy.js';
+export { connectVia, directDial, type Dialer } from './dial.js';
+
+/** Set to `0`, a sandbox that is not root uses the host network instead of rootless namespaces. */
+export const USERNS_VARIABLE = 'BODYWORK_SANDBOX_USERNS';
 
 export type IsolationMode = 'auto' | 'none';
 
@@ -64,10 +70,14 @@ export interface PodRuntime {
   createSandbox(pod: KubeObject, podDir: string): Promise<PodSandbox>;
   /** Service environment variables for a container starting now. */
   serviceEnv(pod: KubeObject): Map<string, string>;
+  /** Network.dial: how the kubelet's probes reach pod IPs. */
+  dial: Dialer;
 }
 
 export interface Network {
   mode: 'isolated' | 'host';
+  /** Isolated without root: the namespaces belong to a user namespace of ours (linux.ts). */
+  rootless?: boolean;
   /** Why pods use the host network (mode 'host'). */
   reason?: string;
   /** The pod subnet (mode 'isolated'). */
@@ -76,6 +86,8 @@ export interface Network {
   runtime?: PodRuntime;
   /** Host mode on Linux: each pod's own loopback address, and the bind shim's environment (loopback.ts). */
   podAddresses?: LoopbackAddresses;
+  /** Connects to a pod IP (or any address) as the host would: rootless through the node namespace. */
+  dial: Dialer;
   /** A host URL for every Service port. */
   serviceUrls(): ServiceUrl[];
   /** Resolves once the Service listeners for the current Services are up. */
@@ -102,10 +114,11 @@ export function fallbackNotice(reason: string, perPodAddresses: boolean): string
   );
 }
 
-/** Why isolation is impossible here, or undefined with the tools when it may work. */
-function probeHost(): { reason: string } | { tools: Tools } {
+/** Why isolation is impossible here, or the tools (and whether to go rootless) when it may work. */
+async function probeHost(): Promise<{ reason: string } | { tools: Tools; rootless: boolean }> {
   if (process.platform !== 'linux') return { reason: `network namespaces need Linux, this is ${process.platform}` };
-  if (typeof process.getuid === 'function' && process.getuid() !== 0) return { reason: 'not running as root' };
+  const rootless = typeof process.getuid === 'function' && process.getuid() !== 0;
+  if (rootless && process.env[USERNS_VARIABLE] === '0') return { reason: `not running as root, and ${USERNS_VARIABLE}=0 turned user namespaces off` };
   const tools: Partial<Tools> = {};
   for (const t of ['ip', 'unshare', 'nsenter', 'sh'] as const) {
     const p = findExecutable(t);
@@ -113,7 +126,11 @@ function probeHost(): { reason: string } | { tools: Tools } {
     tools[t] = p;
   }
   tools.chroot = findExecutable('chroot');
-  return { tools: tools as Tools };
+  // Rootless containers drop to our own uid in a user namespace of their own (pod.ts): util-linux 2.38+.
+  if (rootless && !(await run(tools.unshare!, ['--help']).catch(() => '')).includes('--map-user=')) {
+    return { reason: 'not running as root, and `unshare` has no --map-user (util-linux 2.38+)' };
+  }
+  return { tools: tools as Tools, rootless };
 }
 
 interface PodEntry {
@@ -131,21 +148,23 @@ export async function startNetwork(store: ObjectReader, opts: NetworkOptions = {
   let tools: Tools | undefined;
   if (opts.isolation === 'none') reason = "isolation: 'none' was requested";
   else {
-    const probe = probeHost();
+    const probe = await probeHost();
     if ('reason' in probe) reason = probe.reason;
     else {
       tools = probe.tools;
       try {
-        node = await NodeNetwork.create(tools, log);
+        node = await NodeNetwork.create(tools, log, { rootless: probe.rootless });
       } catch (err) {
-        reason = `cannot create network namespaces: ${(err as Error).message.split('\n')[0]}`;
+        const what = probe.rootless ? 'not running as root, and cannot create user and network namespaces' : 'cannot create network namespaces';
+        reason = `${what}: ${errorMessage(err).split('\n')[0]}`;
       }
     }
   }
   const podAddresses = !node && opts.shimDir ? podAddressesFor(process.platform, hostIP, opts.shimDir) : undefined;
   if (!node) warn(fallbackNotice(reason!, podAddresses !== undefined));
 
-  const proxy = startServiceProxy(store, { node, log, ...(opts.apiServer ? { apiServer: opts.apiServer } : {}) });
+  const dial = node?.dial ?? directDial;
+  const proxy = startServiceProxy(store, { node, dial, log, ...(opts.apiServer ? { apiServer: opts.apiServer } : {}) });
   const pods = new Map<string, PodEntry>();
   let unsubscribe = (): void => {};
 
@@ -185,6 +204,7 @@ export async function startNetwork(store: ObjectReader, opts: NetworkOptions = {
           podDir,
           files: hostNetwork ? {} : { hosts: path.join(etc, 'hosts'), resolvConf: path.join(etc, 'resolv.conf'), hostname: path.join(etc, 'hostname') },
           log,
+          ...(nn.rootless ? { rootless: { enter: nn.enter, user: { uid: process.getuid!(), gid: process.getgid!() } } } : {}),
         });
         if (hostNetwork) return sb;
         const key = pod.metadata.uid!;
@@ -205,11 +225,14 @@ export async function startNetwork(store: ObjectReader, opts: NetworkOptions = {
         };
       },
       serviceEnv: (pod) => serviceEnv(store, pod),
+      dial,
     };
     return {
       mode: 'isolated',
+      ...(nn.rootless ? { rootless: true } : {}),
       podCIDR: nn.cidr,
       runtime,
+      dial,
       serviceUrls: () => proxy.urls(),
       settled: () => proxy.settled(),
       async stop() {
@@ -224,6 +247,7 @@ export async function startNetwork(store: ObjectReader, opts: NetworkOptions = {
     mode: 'host',
     reason,
     ...(podAddresses ? { podAddresses } : {}),
+    dial,
     serviceUrls: () => proxy.urls(),
     settled: () => proxy.settled(),
     async stop() {

@@ -13,8 +13,9 @@
  */
 import { execFile, spawn, type ChildProcess } from 'node:child_process';
 import fs from 'node:fs';
-import type net from 'node:net';
+import net from 'node:net';
 import path from 'node:path';
+import { directDial, type Dialer } from './dial.js';
 
 export interface Tools {
   ip: string;
@@ -78,14 +79,31 @@ export function killAndWait(child: ChildProcess, timeoutMs = 2000): Promise<void
 
 // The helper that holds the node namespace: creates listening sockets inside it on request and hands them to us
 // over the IPC channel (the socket keeps belonging to the namespace it was created in). It exits with the channel.
+// Rootless (no route from the host into the namespace), it also connects to pod IPs on request and hands over the
+// connected socket, paused before connecting so no byte is read here.
 const NODE_HELPER = `
 const net = require('node:net');
 process.on('disconnect', () => process.exit(0));
 process.on('message', (m) => {
-  if (!m || m.op !== 'listen') return;
-  const s = net.createServer({ pauseOnConnect: true });
-  s.once('error', (e) => process.send({ id: m.id, error: e.message }));
-  s.listen({ host: m.host, port: m.port, exclusive: true }, () => process.send({ id: m.id }, s, () => s.close()));
+  if (m && m.op === 'listen') {
+    const s = net.createServer({ pauseOnConnect: true });
+    s.once('error', (e) => process.send({ id: m.id, error: e.message, code: e.code }));
+    s.listen({ host: m.host, port: m.port, exclusive: true }, () => process.send({ id: m.id }, s, () => s.close()));
+  } else if (m && m.op === 'connect') {
+    const s = net.connect({ host: m.host, port: m.port });
+    s.pause();
+    const t = setTimeout(() => s.destroy(Object.assign(new Error('connect ETIMEDOUT ' + m.host + ':' + m.port), { code: 'ETIMEDOUT' })), m.timeoutMs);
+    s.once('error', (e) => {
+      clearTimeout(t);
+      process.send({ id: m.id, error: e.message, code: e.code });
+    });
+    s.once('connect', () => {
+      clearTimeout(t);
+      s.removeAllListeners('error');
+      s.on('error', () => {});
+      process.send({ id: m.id }, s);
+    });
+  }
 });
 process.send({ ready: true });
 `;
@@ -125,40 +143,49 @@ function overlaps(a: string, b: string): boolean {
  * for 10.244.N.0/24. Cluster IPs (10.96.0.0/12) are local in the namespace only (an AnyIP `local` route on its
  * loopback), so sandboxes never compete for them and the host's own 10.96/12 routes (a CI runner inside a cluster)
  * are left alone.
+ *
+ * Rootless (not root): the helper is `unshare --user --map-root-user --net`, root of a user namespace that maps
+ * only our uid and owns every namespace made for this sandbox; `ip` and the pod holders run after entering it
+ * (`enter`). No veth or route can reach the host, so the host connects to pods through the helper (`dial`).
  */
 export class NodeNetwork {
   readonly cidr: string;
   readonly gateway: string;
-  readonly hostAddress: string;
   private readonly free: number[] = [];
   private nextId = 1;
-  private readonly pending = new Map<number, (err: string | undefined, server?: net.Server) => void>();
+  private readonly pending = new Map<number, (m: { error?: string; code?: string }, handle?: unknown) => void>();
   private closed = false;
 
   private constructor(
     readonly tools: Tools,
     readonly index: number,
-    readonly hostLink: string,
+    /** The host end of the uplink; undefined rootless. */
+    readonly hostLink: string | undefined,
     private readonly helper: ChildProcess,
   ) {
     this.cidr = `${POD_NET_PREFIX}.${index}.0/24`;
     this.gateway = `${POD_NET_PREFIX}.${index}.1`;
-    this.hostAddress = `${POD_NET_PREFIX}.${index}.254`;
     for (let i = 2; i <= 252; i++) this.free.push(i);
     helper.on('message', (m: any, handle: unknown) => {
       const cb = m && typeof m.id === 'number' ? this.pending.get(m.id) : undefined;
       if (!cb) return;
       this.pending.delete(m.id);
-      cb(m.error, handle as net.Server | undefined);
+      cb(m, handle);
     });
     helper.on('exit', () => {
-      for (const cb of this.pending.values()) cb('node network helper exited');
+      for (const cb of this.pending.values()) cb({ error: 'node network helper exited' });
       this.pending.clear();
     });
   }
 
-  get helperPid(): number {
-    return this.helper.pid!;
+  get rootless(): boolean {
+    return this.hostLink === undefined;
+  }
+
+  /** nsenter options that enter the sandbox's user namespace first (rootless; none as root). */
+  get enter(): string[] {
+    // --preserve-credentials: setgroups(2) is denied in a user namespace an unprivileged user made.
+    return this.rootless ? ['--preserve-credentials', `--user=/proc/${this.helper.pid}/ns/user`] : [];
   }
 
   /** `/proc/<pid>/ns/net` of the node namespace. */
@@ -168,12 +195,12 @@ export class NodeNetwork {
 
   /** Runs `ip -batch -` inside the node namespace. */
   ipBatch(lines: string[]): Promise<string> {
-    return run(this.tools.nsenter, [`--net=${this.netns}`, '--', this.tools.ip, '-batch', '-'], lines.join('\n') + '\n');
+    return run(this.tools.nsenter, [...this.enter, `--net=${this.netns}`, '--', this.tools.ip, '-batch', '-'], lines.join('\n') + '\n');
   }
 
-  static async create(tools: Tools, log: (m: string) => void): Promise<NodeNetwork> {
-    await sweepStaleLinks(tools, log);
-    const helper = spawn(tools.unshare, ['--net', '--', process.execPath, '-e', NODE_HELPER], {
+  static async create(tools: Tools, log: (m: string) => void, o: { rootless?: boolean } = {}): Promise<NodeNetwork> {
+    if (!o.rootless) await sweepStaleLinks(tools, log);
+    const helper = spawn(tools.unshare, [...(o.rootless ? ['--user', '--map-root-user'] : []), '--net', '--', process.execPath, '-e', NODE_HELPER], {
       stdio: ['ignore', 'ignore', 'pipe', 'ipc'],
       detached: true,
       serialization: 'json',
@@ -193,12 +220,14 @@ export class NodeNetwork {
       helper.removeAllListeners('exit');
       helper.removeAllListeners('error');
       helper.on('error', () => {});
+      const start = 1 + Math.floor(Math.random() * 250);
+      // Rootless, the subnet exists only inside namespaces no one else sees: any /24 will do.
+      if (o.rootless) return await NodeNetwork.configured(new NodeNetwork(tools, start, undefined, helper));
       // Pick a free /24: the host-side link name is the lock (creating it fails with "File exists" if taken).
       const routes = (await run(tools.ip, ['-o', '-4', 'route', 'show', 'table', 'all']))
         .split('\n')
         .map((l) => l.split(/\s+/).find((w, i) => i <= 1 && /^\d+\.\d+\.\d+\.\d+(\/\d+)?$/.test(w)))
         .filter((p): p is string => !!p && Number(p.split('/')[1] ?? 32) >= 16);
-      const start = 1 + Math.floor(Math.random() * 250);
       for (let k = 0; k < 250; k++) {
         const index = 1 + ((start + k) % 250);
         const cidr = `${POD_NET_PREFIX}.${index}.0/24`;
@@ -210,14 +239,7 @@ export class NodeNetwork {
           if (/exists/i.test((err as Error).message)) continue;
           throw err;
         }
-        const nn = new NodeNetwork(tools, index, link, helper);
-        try {
-          await nn.configure(cidr);
-        } catch (err) {
-          await nn.close();
-          throw err;
-        }
-        return nn;
+        return await NodeNetwork.configured(new NodeNetwork(tools, index, link, helper));
       }
       throw new Error(`no free pod subnet in ${POD_NET_PREFIX}.0.0/16`);
     } catch (err) {
@@ -226,20 +248,32 @@ export class NodeNetwork {
     }
   }
 
-  private async configure(cidr: string): Promise<void> {
+  private static async configured(nn: NodeNetwork): Promise<NodeNetwork> {
+    try {
+      await nn.configure();
+      return nn;
+    } catch (err) {
+      await nn.close();
+      throw err;
+    }
+  }
+
+  private async configure(): Promise<void> {
     const i = this.index;
     const peer = `${POD_NET_PREFIX}.${i}.253`;
-    await run(this.tools.ip, ['-batch', '-'], [
-      `link set dev ${this.hostLink} alias "${ALIAS_PREFIX}${process.pid}"`,
-      `addr add ${this.hostAddress} peer ${peer} dev ${this.hostLink}`,
-      `link set ${this.hostLink} up`,
-      `route add ${cidr} via ${peer} dev ${this.hostLink}`,
-      '',
-    ].join('\n'));
+    const hostAddress = `${POD_NET_PREFIX}.${i}.254`;
+    if (this.hostLink) {
+      await run(this.tools.ip, ['-batch', '-'], [
+        `link set dev ${this.hostLink} alias "${ALIAS_PREFIX}${process.pid}"`,
+        `addr add ${hostAddress} peer ${peer} dev ${this.hostLink}`,
+        `link set ${this.hostLink} up`,
+        `route add ${this.cidr} via ${peer} dev ${this.hostLink}`,
+        '',
+      ].join('\n'));
+    }
     await this.ipBatch([
       'link set lo up',
-      `addr add ${peer} peer ${this.hostAddress} dev uplink`,
-      'link set uplink up',
+      ...(this.hostLink ? [`addr add ${peer} peer ${hostAddress} dev uplink`, 'link set uplink up'] : []),
       // A fixed MAC: a bridge otherwise takes the lowest MAC of its ports, so it changes as pods come and go and
       // every pod's ARP entry for the gateway goes stale (seconds of lost packets after each new pod).
       `link add br0 address 02:62:77:${(i >> 8).toString(16).padStart(2, '0')}:${(i & 255).toString(16).padStart(2, '0')}:01 type bridge`,
@@ -251,6 +285,7 @@ export class NodeNetwork {
     // Routing between the bridge and the uplink, and ARP answers for the host address on the bridge (pods see
     // 10.244.N.254 inside their /24).
     await run(this.tools.nsenter, [
+      ...this.enter,
       `--net=${this.netns}`,
       '--',
       this.tools.sh,
@@ -270,15 +305,23 @@ export class NodeNetwork {
     if (ip.startsWith(`${POD_NET_PREFIX}.${this.index}.`) && !this.free.includes(n)) this.free.push(n);
   }
 
-  /** A listening socket on host:port inside the node namespace (connections arrive paused). */
-  listen(host: string, port: number): Promise<net.Server> {
+  private request<T>(msg: Record<string, unknown>): Promise<T> {
     if (this.closed || !this.helper.connected) return Promise.reject(new Error('node network is closed'));
     const id = this.nextId++;
     return new Promise((resolve, reject) => {
-      this.pending.set(id, (err, server) => (err || !server ? reject(new Error(err ?? 'no socket')) : resolve(server)));
-      this.helper.send({ op: 'listen', id, host, port });
+      this.pending.set(id, (m, handle) => (m.error || !handle ? reject(Object.assign(new Error(m.error ?? 'no socket'), { code: m.code })) : resolve(handle as T)));
+      this.helper.send({ ...msg, id });
     });
   }
+
+  /** A listening socket on host:port inside the node namespace (connections arrive paused). */
+  listen(host: string, port: number): Promise<net.Server> {
+    return this.request({ op: 'listen', host, port });
+  }
+
+  /** A connection to host:port: to a pod IP rootless, made inside the node namespace; else from this process's network. */
+  dial: Dialer = (host, port, timeoutMs = 5000) =>
+    this.rootless && overlaps(host, this.cidr) ? this.request<net.Socket>({ op: 'connect', host, port, timeoutMs }) : directDial(host, port, timeoutMs);
 
   async close(): Promise<void> {
     if (this.closed) return;
@@ -291,7 +334,7 @@ export class NodeNetwork {
     await killAndWait(this.helper);
     // The namespace goes with its last process; deleting the host end takes the pair and the route at once
     // instead of waiting for the kernel's asynchronous namespace cleanup.
-    await run(this.tools.ip, ['link', 'del', this.hostLink]).catch(() => undefined);
+    if (this.hostLink) await run(this.tools.ip, ['link', 'del', this.hostLink]).catch(() => undefined);
   }
 }
 

@@ -73,6 +73,12 @@ export interface SetupOptions {
   /** The chroot binary. Without it, a missing top-level mountPath directory is created on the host root. */
   chroot?: string;
   rootEntries?: () => RootEntry[];
+  /**
+   * Rootless (network/linux.ts): the setup runs as root of the sandbox's user namespace; the command then runs in a
+   * user namespace of its own mapping only `user` (our own uid, seen as itself), so it holds no capability over the
+   * sandbox's namespaces. `unshare` also enters the new root: a chrooted process may not create a user namespace.
+   */
+  rootless?: { unshare: string; user: ProcessUser };
 }
 
 export function hostRootEntries(): RootEntry[] {
@@ -212,7 +218,12 @@ export function containerSetupScript(
     mounted.push(target);
   }
   const restorePath = 'if [ -n "${SBX_PATH+x}" ]; then PATH=$SBX_PATH; unset SBX_PATH; else unset PATH; fi';
-  if (root) {
+  const rl = opts.rootless;
+  if (rl) {
+    const drop = `exec ${shq(rl.unshare)} --user --map-user=${rl.user.uid} --map-group=${rl.user.gid}`;
+    const dir = cwd ? shq(cwd) : '"$PWD"';
+    lines.push(restorePath, root ? `${drop} --root=${shq(root)} --wd=${dir} -- "$@" ${ONE_OUTPUT}` : `${cwd ? `cd ${dir} && ` : ''}${drop} -- "$@" ${ONE_OUTPUT}`);
+  } else if (root) {
     // chroot(1) starts in `/`: a shell inside goes to the working directory (the inherited one by default).
     lines.push(restorePath, `exec ${shq(opts.chroot!)} ${shq(root)} /bin/sh -c ${shq(CD_SCRIPT)} ${cwd ? shq(cwd) : '"$PWD"'} "$@" ${ONE_OUTPUT}`);
   } else {
@@ -243,6 +254,8 @@ export interface PodSandboxParams {
   podDir: string;
   files: PodFiles;
   log: (m: string) => void;
+  /** Rootless: nsenter options entering the sandbox's user namespace (NodeNetwork.enter), and the user pods run as. */
+  rootless?: { enter: string[]; user: ProcessUser };
 }
 
 /**
@@ -251,7 +264,8 @@ export interface PodSandboxParams {
  * nothing outlives a crash. A normal teardown kills the holder before closing stdin, skipping that sweep.
  */
 const HOLDER_SCRIPT = [
-  'echo "$1" > /proc/sys/kernel/hostname || exit 1',
+  // Rootless, /proc/sys/kernel/hostname stays the host root's file: sethostname(2) is allowed in our UTS namespace.
+  '{ echo "$1" > /proc/sys/kernel/hostname; } 2>/dev/null || hostname "$1" || exit 1',
   'echo ready',
   'cat > /dev/null',
   'me=$(readlink /proc/$$/ns/net)',
@@ -274,7 +288,9 @@ export class IsolatedPodSandbox implements PodSandbox {
 
   static async create(p: PodSandboxParams): Promise<IsolatedPodSandbox> {
     if (!p.node) return new IsolatedPodSandbox(p, p.hostIP, undefined);
-    const holder = spawn(p.tools.unshare, ['--net', '--uts', '--ipc', '--', p.tools.sh, '-c', HOLDER_SCRIPT, 'sh', p.hostname], {
+    const enter = p.rootless ? [p.tools.nsenter, ...p.rootless.enter, '--'] : [];
+    const [file, ...args] = [...enter, p.tools.unshare, '--net', '--uts', '--ipc', '--', p.tools.sh, '-c', HOLDER_SCRIPT, 'sh', p.hostname];
+    const holder = spawn(file, args, {
       stdio: ['pipe', 'pipe', 'pipe'],
       detached: true,
     });
@@ -302,7 +318,7 @@ export class IsolatedPodSandbox implements PodSandbox {
       ip = p.node.allocateIP();
       const veth = vethName(ip);
       await p.node.ipBatch([`link add ${veth} type veth peer name eth0 netns ${holder.pid}`, `link set ${veth} master br0`, `link set ${veth} up`]);
-      await run(p.tools.nsenter, [`--net=/proc/${holder.pid}/ns/net`, '--', p.tools.ip, '-batch', '-'], [
+      await run(p.tools.nsenter, [...(p.rootless?.enter ?? []), `--net=/proc/${holder.pid}/ns/net`, '--', p.tools.ip, '-batch', '-'], [
         'link set lo up',
         `addr add ${ip}/24 dev eth0`,
         'link set eth0 up',
@@ -322,21 +338,23 @@ export class IsolatedPodSandbox implements PodSandbox {
   }
 
   containerArgv(argv: string[], mounts: ContainerMount[], cwd: string | undefined, user?: ProcessUser): string[] {
-    const { script, hostDirs } = containerSetupScript(mounts, this.p.files, cwd, this.scratch, { chroot: this.p.tools.chroot });
+    const t = this.p.tools;
+    const rootless = this.p.rootless && { unshare: t.unshare, user: this.p.rootless.user };
+    const { script, hostDirs } = containerSetupScript(mounts, this.p.files, cwd, this.scratch, { chroot: t.chroot, ...(rootless ? { rootless } : {}) });
     for (const d of hostDirs) {
       if (!fs.existsSync(d)) {
         fs.mkdirSync(d, { recursive: true });
         this.p.log(`kubelet: created the empty mount point ${d} on the host root (a missing top-level mountPath)`);
       }
     }
-    const t = this.p.tools;
     // The setup script mounts as root, then execs nsenter, which only drops to the user (setgroups, setgid, setuid) and
     // execs the command: no namespace is entered, so the same pid runs it.
     const cmd = user ? [t.nsenter, ...asUser(user), '--', ...argv] : argv;
     const inner = [t.unshare, '--mount', '--propagation', 'private', '--', t.sh, '-c', script, SETUP_ARG0, ...cmd];
-    if (!this.holder) return inner;
+    const enter = this.p.rootless?.enter ?? [];
+    if (!this.holder) return enter.length ? [t.nsenter, ...enter, '--', ...inner] : inner;
     const ns = `/proc/${this.holder.pid}/ns`;
-    return [t.nsenter, `--net=${ns}/net`, `--uts=${ns}/uts`, `--ipc=${ns}/ipc`, '--', ...inner];
+    return [t.nsenter, ...enter, `--net=${ns}/net`, `--uts=${ns}/uts`, `--ipc=${ns}/ipc`, '--', ...inner];
   }
 
   commandStarted(pid: number): boolean {
@@ -358,7 +376,12 @@ export class IsolatedPodSandbox implements PodSandbox {
     // --root and --wd without a value: the container's root (a new root when it has new top-level directories) and
     // working directory (its workingDir). A path given to --wd would be resolved on the host, before entering.
     void cwd;
-    return [this.p.tools.nsenter, '--target', String(containerPid), ...ns, '--root', '--wd', ...(user ? asUser(user) : []), '--', ...argv];
+    const t = this.p.tools;
+    const rl = this.p.rootless;
+    if (!rl) return [t.nsenter, '--target', String(containerPid), ...ns, '--root', '--wd', ...(user ? asUser(user) : []), '--', ...argv];
+    // Rootless: as root of the sandbox's user namespace, which has power over the container's own (containerSetupScript),
+    // into the container's namespaces, its user namespace last: our uid is the container's user there.
+    return [t.nsenter, ...rl.enter, '--', t.nsenter, '--preserve-credentials', '--target', String(containerPid), '--user', ...ns, '--root', '--wd', '--', ...argv];
   }
 
   async destroy(): Promise<void> {

@@ -9,12 +9,14 @@
  * Listeners: inside the node network namespace on `clusterIP:port` (isolated mode; pods route there through their
  * gateway), and on the host at `127.0.0.1:<ephemeral>` for every Service port in every mode — the URLs
  * `Sandbox.serviceUrls()` reports. The forwarding itself runs in this process, on the host network, which reaches
- * pod IPs through the host route and the API server's own endpoint (the `kubernetes` Service) on 127.0.0.1.
+ * pod IPs through the host route (rootless: through the node namespace, NodeNetwork.dial) and the API server's own
+ * endpoint (the `kubernetes` Service) on 127.0.0.1.
  * UDP/SCTP ports are not proxied.
  */
 import net from 'node:net';
 import type { ObjectReader, ViewEvent } from '../node/view.js';
 import type { KubeObject } from '../types.js';
+import { directDial, type Dialer } from './dial.js';
 import type { NodeNetwork } from './linux.js';
 
 export interface ServiceUrl {
@@ -64,7 +66,11 @@ export function readyBackends(ep: KubeObject | undefined, portName: string): { h
  * address (the upstream one in tests) gets none (Endpoints may not hold loopback addresses), yet pods' in-cluster
  * clients (the in-cluster runner) must reach it: this node forwards them to the API server it talks to itself.
  */
-export function startServiceProxy(store: ObjectReader, opts: { node?: NodeNetwork; log: (m: string) => void; apiServer?: { host: string; port: number } }): ServiceProxy {
+export function startServiceProxy(
+  store: ObjectReader,
+  opts: { node?: NodeNetwork; dial?: Dialer; log: (m: string) => void; apiServer?: { host: string; port: number } },
+): ServiceProxy {
+  const dial = opts.dial ?? directDial;
   const entries = new Map<string, Entry>();
   const sockets = new Set<net.Socket>();
   let pending: Promise<void> = Promise.resolve();
@@ -89,24 +95,20 @@ export function startServiceProxy(store: ObjectReader, opts: { node?: NodeNetwor
         return;
       }
       const b = backends[(first + k) % backends.length];
-      const up = net.connect({ host: b.host, port: b.port });
-      sockets.add(up);
-      up.on('close', () => sockets.delete(up));
-      const t = setTimeout(() => up.destroy(new Error('connect timeout')), 5000);
-      up.once('error', () => {
-        clearTimeout(t);
-        attempt(k + 1);
-      });
-      up.once('connect', () => {
-        clearTimeout(t);
-        up.removeAllListeners('error');
+      dial(b.host, b.port, 5000).then((up) => {
+        if (client.destroyed || stopped) {
+          up.destroy();
+          return;
+        }
+        sockets.add(up);
+        up.on('close', () => sockets.delete(up));
         up.on('error', () => client.destroy());
         client.on('close', () => up.destroy());
         up.on('close', () => client.destroy());
         client.pipe(up);
         up.pipe(client);
         client.resume();
-      });
+      }, () => attempt(k + 1));
     };
     attempt(0);
   }
