@@ -36,8 +36,9 @@ export interface SandboxOptions {
   kubelet?: Partial<Omit<KubeletOptions, 'dataDir' | 'nodeName' | 'events' | 'runtime'>>;
   /**
    * Pod network isolation (network/index.ts). 'auto' (default): a network namespace and IP per pod, Service names
-   * and cluster IPs inside pods, volumes at their mountPath — when the host allows it (Linux, root, `ip`,
-   * `unshare`, `nsenter`), else the host network with one notice. 'none': always the host network.
+   * and cluster IPs inside pods, volumes at their mountPath — when the host allows it (Linux, `ip`, `unshare`,
+   * `nsenter`, and root or user namespaces: rootless), else the host network with one notice. 'none': always the
+   * host network.
    */
   isolation?: IsolationMode;
   /** Receives the one notice when pods fall back to the host network (default console.warn). */

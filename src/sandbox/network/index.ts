@@ -2,7 +2,7 @@
  * Pod networking for the sandbox: a network namespace per pod, Service names and cluster IPs that work inside pods,
  * and host URLs for every Service.
  *
- * MECHANISM (Linux, root; `ip`, `unshare`, `nsenter`; no iptables/nftables):
+ * MECHANISM (Linux, root or rootless; `ip`, `unshare`, `nsenter`; no iptables/nftables):
  *
  *   host netns                      node netns (one per sandbox)               pod netns (one per pod)
  *   ─────────────                   ──────────────────────────────             ───────────────────────
@@ -22,8 +22,19 @@
  * - Namespaces are held by processes tied to this one (linux.ts), so nothing outlives a crash; stop() removes
  *   everything at once. Volumes appear at their mountPath through per-container mount namespaces (pod.ts).
  *
- * FALLBACK (`isolation: 'none'`, not Linux, not root, a tool missing, or the namespaces cannot be created): pods
- * share the host network as in part 1 (podIP 127.0.0.1), which is announced once through `warn`.
+ * ROOTLESS (not root, and `unshare --user --map-root-user` works): the same picture without the host column. The
+ * node namespace's helper is root of a user namespace that maps only our uid and owns every namespace of the
+ * sandbox; `ip`, the pod holders and the containers enter it first (NodeNetwork.enter). Nothing can route from the
+ * host into it (no veth into the host netns, no host route for an unprivileged user), so whatever connects to a pod
+ * IP (the Service proxy, the kubelet's HTTP/TCP probes, the API server's proxy subresource) uses `dial`, which asks
+ * the helper to connect from inside and hand the socket over IPC (dial.ts). Pods reach the host only through the
+ * Service listeners the helper made (the `kubernetes` Service). Each sandbox's subnet lives in its own namespaces,
+ * so parallel sandboxes may even share one. Containers run as our uid in a user namespace of their own (pod.ts):
+ * runAsUser cannot be honoured (kubelet/run-as.ts), as when root is missing on the host network.
+ *
+ * FALLBACK (`isolation: 'none'`, not Linux, not root without user namespaces or with BODYWORK_SANDBOX_USERNS=0, a
+ * tool missing, or the namespaces cannot be created): pods share the host network as in part 1 (each its own
+ * loopback address on Linux, loopback.ts), which is announced once through `warn`.
  */
 import fs from 'node:fs';
 import os from 'node:os';
