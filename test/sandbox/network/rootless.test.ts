@@ -11,7 +11,7 @@ import path from 'node:path';
 import readline from 'node:readline';
 import * as k8s from '@kubernetes/client-node';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { sandboxFetch } from '../apiserver/helpers.js';
+import { deployment, sandboxFetch } from '../apiserver/helpers.js';
 import { alive, nodeServer, until } from './helpers.js';
 
 const NOBODY = 65534;
@@ -109,23 +109,12 @@ describe.skipIf(!usernsWorks)('rootless namespaces (not root, user namespaces al
       livenessProbe: { tcpSocket: { port: 5000 }, periodSeconds: 1 },
       startupProbe: { exec: { command: ['sh', '-c', `test "$(id -u)" = ${user.uid} && test -d /bodywork/data`] }, periodSeconds: 1 },
     };
-    await apps.createNamespacedDeployment({
-      namespace: 'default',
-      body: {
-        metadata: { name: 'web' },
-        spec: {
-          replicas: 2,
-          selector: { matchLabels: { app: 'web' } },
-          template: {
-            metadata: { labels: { app: 'web' } },
-            spec: {
-              volumes: [{ name: 'data', emptyDir: {} }],
-              containers: [{ name: 'web', image: 'x', command: nodeServer(5000), ports: [{ containerPort: 5000 }], volumeMounts: [{ name: 'data', mountPath: '/bodywork/data' }], ...probes }],
-            },
-          },
-        },
-      },
-    });
+    const web = deployment('web', 'x');
+    const spec = {
+      volumes: [{ name: 'data', emptyDir: {} }],
+      containers: [{ name: 'web', image: 'x', command: nodeServer(5000), ports: [{ containerPort: 5000 }], volumeMounts: [{ name: 'data', mountPath: '/bodywork/data' }], ...probes }],
+    };
+    await apps.createNamespacedDeployment({ namespace: 'default', body: { ...web, spec: { ...web.spec, replicas: 2, template: { ...web.spec.template, spec } } } });
     await core.createNamespacedService({ namespace: 'default', body: { metadata: { name: 'web' }, spec: { selector: { app: 'web' }, ports: [{ port: 80, targetPort: 5000 }] } } });
     const pods = await until(async () => {
       const items = (await core.listNamespacedPod({ namespace: 'default', labelSelector: 'app=web' })).items;
