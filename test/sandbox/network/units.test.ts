@@ -151,6 +151,19 @@ describe('container mount script', () => {
     expect(script).toContain(`'/it'\\''s\\040a\\134dir /s/root/it'\\''s\\040a\\134dir none rbind 0 0'`);
   });
 
+  it('rootless: the command runs as our uid in a user namespace of its own, made before entering a new root', () => {
+    const rootless = { unshare: '/usr/bin/unshare', user: { uid: 1000, gid: 1001 } };
+    const m = (mountPath: string) => [{ mountPath, source: '/d/v', readOnly: false }];
+    const o = { exists: (p: string) => p === '/etc', isDir: () => true, rootEntries: () => [], chroot: '/usr/sbin/chroot', rootless };
+    expect(containerSetupScript(m('/etc/x'), {}, '/w', '/s', o).script.split('\n').at(-1)).toBe(
+      `cd '/w' && exec '/usr/bin/unshare' --user --map-user=1000 --map-group=1001 -- "$@" 2>&1`,
+    );
+    // chroot(2) first would forbid unshare(CLONE_NEWUSER): unshare enters the new root itself.
+    const inRoot = containerSetupScript(m('/data'), {}, undefined, '/s', o).script;
+    expect(inRoot).not.toContain('chroot');
+    expect(inRoot.split('\n').at(-1)).toBe(`exec '/usr/bin/unshare' --user --map-user=1000 --map-group=1001 --root='/s/root' --wd="$PWD" -- "$@" 2>&1`);
+  });
+
   it('quotes paths for the shell', () => {
     const { script } = containerSetupScript([{ mountPath: "/etc/it's", source: '/d/a b', readOnly: false }], {}, undefined, '/s', { exists: (p) => p === '/etc', isDir: () => true });
     expect(script).toContain(`mount --bind '/d/a b' '/etc/it'\\''s'`);
