@@ -149,6 +149,29 @@ describe.skipIf(!usernsWorks)('rootless namespaces (not root, user namespaces al
     expect(log).toMatch(new RegExp(`^${user.uid}\nclient\nweb-[a-z0-9]+-[a-z0-9]+ /in-pod\n$`));
   });
 
+  it('runs a hostNetwork pod on the host network, with its volume at its mountPath', async () => {
+    const cmd = 'id -u; cat /bodywork/cfg/k';
+    await core.createNamespacedConfigMap({ namespace: 'default', body: { metadata: { name: 'cfg' }, data: { k: 'v1\n' } } });
+    await core.createNamespacedPod({
+      namespace: 'default',
+      body: {
+        metadata: { name: 'hostnet' },
+        spec: {
+          hostNetwork: true,
+          restartPolicy: 'Never',
+          volumes: [{ name: 'cfg', configMap: { name: 'cfg' } }],
+          containers: [{ name: 'c', image: 'x', command: ['sh', '-c', cmd], volumeMounts: [{ name: 'cfg', mountPath: '/bodywork/cfg' }] }],
+        },
+      },
+    });
+    const p = await until(async () => {
+      const x = await core.readNamespacedPod({ name: 'hostnet', namespace: 'default' });
+      return x.status?.phase === 'Succeeded' && x;
+    }, 'hostNetwork pod Succeeded');
+    expect(p.status?.podIP).toBe('127.0.0.1');
+    expect(String(await core.readNamespacedPodLog({ name: 'hostnet', namespace: 'default' }))).toBe(`${user.uid}\nv1\n`);
+  });
+
   it('leaves no process behind when the sandbox process is killed', async () => {
     const below = descendants(child.proc.pid!);
     expect(below.length).toBeGreaterThan(2);
