@@ -2,7 +2,8 @@
  * The sandbox started by a user who is not root (uid 65534 when the tests run as root): rootless namespaces
  * (network/linux.ts) give every pod its own IP in a user namespace of that user, with no link or route on the host;
  * the host side (Service URLs, probes, the API server's proxy subresource) reaches pods through the node
- * namespace's helper. With BODYWORK_SANDBOX_USERNS=0, the same user gets the host-network fallback.
+ * namespace's helper. With BODYWORK_SANDBOX_USERNS=0, or where the kernel refuses a user namespace, the same user
+ * gets the host-network fallback.
  */
 import { spawn, spawnSync, type ChildProcessWithoutNullStreams } from 'node:child_process';
 import fs from 'node:fs';
@@ -26,11 +27,21 @@ interface Child {
   serviceUrl(name: string): Promise<string | null>;
 }
 
-/** Starts test/sandbox/network/support/sandbox-child.ts as `user`. */
-async function startChild(env: Record<string, string> = {}): Promise<Child> {
+/**
+ * Runs argv where the kernel refuses the next user namespace: inside a user namespace of ours whose limit
+ * (user.max_user_namespaces, per user namespace) allows one more, spent on mapping back to our own uid.
+ */
+function refusingUserns(argv: string[]): string[] {
+  const script = `echo 1 > /proc/sys/user/max_user_namespaces && exec unshare --user --map-user=${user.uid} --map-group=${user.gid} -- "$@"`;
+  return ['unshare', '--user', '--map-root-user', '--', 'sh', '-c', script, 'sh', ...argv];
+}
+
+/** Starts test/sandbox/network/support/sandbox-child.ts as `user` (`wrap`: a command prefix). */
+async function startChild(env: Record<string, string> = {}, wrap: (argv: string[]) => string[] = (a) => a): Promise<Child> {
   const home = fs.mkdtempSync('/tmp/bodywork-rootless-home-');
   fs.chownSync(home, user.uid, user.gid);
-  const proc = spawn(process.execPath, ['--import', 'tsx', path.join(repo, 'test/sandbox/network/support/sandbox-child.ts')], {
+  const [file, ...args] = wrap([process.execPath, '--import', 'tsx', path.join(repo, 'test/sandbox/network/support/sandbox-child.ts')]);
+  const proc = spawn(file, args, {
     cwd: repo,
     ...user,
     env: { PATH: process.env.PATH ?? '', HOME: home, TMPDIR: '/tmp', ...env },
@@ -180,14 +191,22 @@ describe.skipIf(!usernsWorks)('rootless namespaces (not root, user namespaces al
   });
 });
 
-describe('not root, user namespaces turned off', () => {
-  it('falls back to the host network with per-pod loopback addresses', { timeout: 60_000 }, async () => {
-    const child = await startChild({ BODYWORK_SANDBOX_USERNS: '0' });
-    try {
-      expect(child.info.network).toEqual({ mode: 'host', reason: 'not running as root, and BODYWORK_SANDBOX_USERNS=0 turned user namespaces off' });
-    } finally {
-      child.proc.stdin.end();
-    }
+describe('not root, without user namespaces: the host network with per-pod loopback addresses', () => {
+  const stopped = async (child: Child): Promise<void> => {
+    child.proc.stdin.end();
     expect(await new Promise((r) => child.proc.once('exit', r))).toBe(0);
+  };
+
+  it('when BODYWORK_SANDBOX_USERNS=0 turns them off', { timeout: 60_000 }, async () => {
+    const child = await startChild({ BODYWORK_SANDBOX_USERNS: '0' });
+    expect(child.info.network).toEqual({ mode: 'host', reason: 'not running as root, and BODYWORK_SANDBOX_USERNS=0 turned user namespaces off' });
+    await stopped(child);
+  });
+
+  it.skipIf(!usernsWorks)('when the kernel refuses one', { timeout: 60_000 }, async () => {
+    const child = await startChild({}, refusingUserns);
+    expect(child.info.network.mode).toBe('host');
+    expect(child.info.network.reason).toMatch(/^not running as root, and cannot create user and network namespaces: .*No space left on device/);
+    await stopped(child);
   });
 });
