@@ -175,7 +175,7 @@ export async function startNetwork(store: ObjectReader, opts: NetworkOptions = {
   if (!node) warn(fallbackNotice(reason!, podAddresses !== undefined));
 
   const dial = node?.dial ?? directDial;
-  const proxy = startServiceProxy(store, { node, dial, log, ...(opts.apiServer ? { apiServer: opts.apiServer } : {}) });
+  const proxy = startServiceProxy(store, { node, log, ...(opts.apiServer ? { apiServer: opts.apiServer } : {}) });
   const pods = new Map<string, PodEntry>();
   let unsubscribe = (): void => {};
 

@@ -16,7 +16,7 @@
 import net from 'node:net';
 import type { ObjectReader, ViewEvent } from '../node/view.js';
 import type { KubeObject } from '../types.js';
-import { directDial, type Dialer } from './dial.js';
+import { directDial } from './dial.js';
 import type { NodeNetwork } from './linux.js';
 
 export interface ServiceUrl {
@@ -68,9 +68,9 @@ export function readyBackends(ep: KubeObject | undefined, portName: string): { h
  */
 export function startServiceProxy(
   store: ObjectReader,
-  opts: { node?: NodeNetwork; dial?: Dialer; log: (m: string) => void; apiServer?: { host: string; port: number } },
+  opts: { node?: NodeNetwork; log: (m: string) => void; apiServer?: { host: string; port: number } },
 ): ServiceProxy {
-  const dial = opts.dial ?? directDial;
+  const dial = opts.node?.dial ?? directDial;
   const entries = new Map<string, Entry>();
   const sockets = new Set<net.Socket>();
   let pending: Promise<void> = Promise.resolve();
