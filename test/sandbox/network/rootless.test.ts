@@ -23,7 +23,7 @@ const usernsWorks = process.platform === 'linux' && spawnSync('unshare', ['--use
 
 interface Child {
   proc: ChildProcessWithoutNullStreams;
-  info: { url: string; caCert: string; token: string; kubeconfig: string; network: { mode: string; rootless?: boolean; podCIDR?: string; reason?: string } };
+  info: { url: string; caCert: string; token: string; kubeconfig: string; dataDir: string; network: { mode: string; rootless?: boolean; podCIDR?: string; reason?: string } };
   serviceUrl(name: string): Promise<string | null>;
 }
 
@@ -36,9 +36,15 @@ function refusingUserns(argv: string[]): string[] {
   return ['unshare', '--user', '--map-root-user', '--', 'sh', '-c', script, 'sh', ...argv];
 }
 
+const homes: string[] = [];
+afterAll(() => {
+  for (const h of homes) fs.rmSync(h, { recursive: true, force: true });
+});
+
 /** Starts test/sandbox/network/support/sandbox-child.ts as `user` (`wrap`: a command prefix). */
 async function startChild(env: Record<string, string> = {}, wrap: (argv: string[]) => string[] = (a) => a): Promise<Child> {
   const home = fs.mkdtempSync('/tmp/bodywork-rootless-home-');
+  homes.push(home);
   fs.chownSync(home, user.uid, user.gid);
   const [file, ...args] = wrap([process.execPath, '--import', 'tsx', path.join(repo, 'test/sandbox/network/support/sandbox-child.ts')]);
   const proc = spawn(file, args, {
@@ -190,6 +196,7 @@ describe.skipIf(!usernsWorks)('rootless namespaces (not root, user namespaces al
     expect(below.length).toBeGreaterThan(2);
     child.proc.kill('SIGKILL');
     await until(() => below.every((pid) => !alive(pid)), 'every process of the sandbox gone');
+    fs.rmSync(child.info.dataDir, { recursive: true, force: true });
   });
 });
 

@@ -7,7 +7,7 @@ import readline from 'node:readline';
 import { startSandbox } from '../../../../src/sandbox/index.js';
 
 const sb = await startSandbox({ python: false, warn: () => {}, kubelet: { maxGracePeriodMs: 1000 } });
-process.stdout.write(JSON.stringify({ url: sb.url, caCert: sb.caCert, token: sb.token, kubeconfig: sb.kubeconfig, network: sb.network }) + '\n');
+process.stdout.write(JSON.stringify({ url: sb.url, caCert: sb.caCert, token: sb.token, kubeconfig: sb.kubeconfig, network: sb.network, dataDir: sb.dataDir }) + '\n');
 for await (const line of readline.createInterface({ input: process.stdin })) {
   process.stdout.write(JSON.stringify({ url: (await sb.serviceUrl(line.trim())) ?? null }) + '\n');
 }
