@@ -27,6 +27,7 @@ import { type ManagedFieldsEntry, type OwnershipScope, applyConfig, recordUpdate
 import { deepEqual, isPlainObject, jsonPatch, mergePatch, strategicMerge } from './patch.js';
 import { RESOURCE_TYPES, apiVersionOf, hasStatusSubresource, keyOf } from './resources.js';
 import { compileFilter, filterMatches } from './selectors.js';
+import { qosClass } from '../machinery/qos.js';
 import { applyDefaults, generateJobSelector, hasGeneration, keyOfType, validate } from './strategy.js';
 
 export interface ClusterStoreOptions {
@@ -211,18 +212,6 @@ export function createClusterStore(opts: ClusterStoreOptions = {}): SandboxStore
     const c = structuredClone(o);
     for (const e of c.metadata.managedFields ?? []) delete e.time;
     return c;
-  }
-
-  function qosClass(spec: any): string {
-    const cs = [...(spec?.initContainers ?? []), ...(spec?.containers ?? [])];
-    const any = cs.some((c: any) => Object.keys(c?.resources?.requests ?? {}).length || Object.keys(c?.resources?.limits ?? {}).length);
-    if (!any) return 'BestEffort';
-    const guaranteed = cs.every((c: any) => {
-      const l = c?.resources?.limits ?? {};
-      const q = { ...l, ...(c?.resources?.requests ?? {}) };
-      return l.cpu && l.memory && q.cpu === l.cpu && q.memory === l.memory;
-    });
-    return guaranteed ? 'Guaranteed' : 'Burstable';
   }
 
   function checkNamespace(r: ResourceType, ns: string | undefined, name: string): void {
