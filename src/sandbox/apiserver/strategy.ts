@@ -5,6 +5,9 @@
  */
 import type { KubeObject, ResourceType } from '../types.js';
 import { type FieldError, invalid } from '../machinery/errors.js';
+import { FINALIZER_KUBERNETES } from '../machinery/finalizers.js';
+import { qosClass } from '../machinery/qos.js';
+import { hasStatusSubresource, keyOf as keyOfType } from './resources.js';
 import { defaultDeployment, defaultReplicaSet, validateWorkload } from './strategy/apps.js';
 import { defaultCronJob, defaultJob, validateCronJob, validateJob } from './strategy/batch.js';
 import { defaultLease } from './strategy/coordination.js';
@@ -41,15 +44,29 @@ const STRATEGIES: Record<string, KindStrategy> = {
   'rbac.authorization.k8s.io/clusterrolebindings': { validate: validateRoleBinding },
 };
 
+/** PrepareForCreate: status is the server's (cleared), except Pods/Namespaces get their initial phase. */
+export function prepareForCreate(r: ResourceType, obj: KubeObject): void {
+  switch (keyOfType(r)) {
+    case 'pods':
+      obj.status = { phase: 'Pending', qosClass: qosClass(obj.spec) };
+      break;
+    case 'namespaces':
+      obj.status = { phase: 'Active' };
+      obj.spec = { ...(obj.spec ?? {}), finalizers: [FINALIZER_KUBERNETES] };
+      break;
+    case 'nodes':
+      break;
+    default:
+      if (hasStatusSubresource(r)) delete obj.status;
+  }
+}
+
 /** Defaults filled on every write (create and update), as the decoder's defaulting does upstream. */
 export function applyDefaults(r: ResourceType, obj: KubeObject): void {
   dropNulls(obj);
   STRATEGIES[keyOfType(r)]?.defaults?.(obj);
 }
 
-export function keyOfType(r: ResourceType): string {
-  return r.group ? `${r.group}/${r.resource}` : r.resource;
-}
 
 /** Kinds whose metadata.generation tracks spec changes. */
 export function hasGeneration(r: ResourceType): boolean {

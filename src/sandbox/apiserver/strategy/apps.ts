@@ -1,7 +1,8 @@
-/** The Deployment and ReplicaSet strategies (K pkg/registry/apps/{deployment,replicaset}/strategy.go). */
+/** The Deployment and ReplicaSet strategies (K pkg/registry/apps/{deployment,replicaset}/strategy.go), with their scale subresource. */
 import type { KubeObject, ResourceType } from '../../types.js';
-import { field, type FieldError } from '../../machinery/errors.js';
+import { field, type FieldError, invalid } from '../../machinery/errors.js';
 import { deepEqual, isPlainObject } from '../patch.js';
+import { fromLabelSelector } from '../selectors.js';
 import { goLabelSelector, invalidRaw } from './meta.js';
 import { defaultTemplate, validatePodSpec, validateSelectorAndTemplate } from './podspec.js';
 
@@ -59,4 +60,39 @@ export function validateWorkload(obj: KubeObject, old: KubeObject | undefined, e
       errs.push(invalidRaw('spec.strategy.rollingUpdate.maxUnavailable', v, 'may not be 0 when `maxSurge` is 0'));
     }
   }
+}
+
+/** The Scale (autoscaling/v1) view of a Deployment or ReplicaSet, as their scale subresources serve it. */
+export function scaleOf(obj: KubeObject): KubeObject {
+  const sel = obj.spec?.selector;
+  const reqs = fromLabelSelector(sel);
+  const selector = reqs
+    .map((x) => (x.op === '=' ? `${x.key}=${x.values[0]}` : x.op === 'exists' ? x.key : x.op === '!exists' ? `!${x.key}` : `${x.key} ${x.op} (${(x as { values: string[] }).values.join(',')})`))
+    .join(',');
+  return {
+    kind: 'Scale',
+    apiVersion: 'autoscaling/v1',
+    metadata: {
+      name: obj.metadata.name,
+      namespace: obj.metadata.namespace,
+      uid: obj.metadata.uid,
+      resourceVersion: obj.metadata.resourceVersion,
+      creationTimestamp: obj.metadata.creationTimestamp,
+    },
+    spec: { replicas: obj.spec?.replicas ?? 0 },
+    status: { replicas: obj.status?.replicas ?? 0, selector },
+  };
+}
+
+/** The replicas a write to the scale subresource sets, from its Scale (K pkg/apis/autoscaling/validation ValidateScale). */
+export function scaleReplicas(scale: KubeObject, name: string): number {
+  let next: any = scale;
+  // Scale.spec.replicas is a plain int32 with omitempty (k8s.io/api autoscaling/v1 types.go): absent means 0,
+  // which is how Go clients (protobuf or JSON) send a scale to zero.
+  if (next?.spec?.replicas === undefined) next = { ...next, spec: { ...next?.spec, replicas: 0 } };
+  if (typeof next.spec.replicas !== 'number' || !Number.isInteger(next.spec.replicas)) {
+    throw invalid({ group: 'autoscaling', kind: 'Scale' }, name, [field.invalid('spec.replicas', next.spec.replicas, 'must be an integer')]);
+  }
+  if (next.spec.replicas < 0) throw invalid({ group: 'autoscaling', kind: 'Scale' }, name, [field.invalid('spec.replicas', next.spec.replicas, 'must be greater than or equal to 0')]);
+  return next.spec.replicas;
 }
