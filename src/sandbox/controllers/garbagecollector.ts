@@ -6,77 +6,23 @@
  * builder reacts to its informers.
  */
 import { FINALIZER_FOREGROUND, FINALIZER_ORPHAN } from '../machinery/finalizers.js';
-import { keyOf } from '../machinery/resource-key.js';
-import { systemClock, type Clock } from '../node/clock.js';
 import type { ClusterStore, KubeObject, ResourceKey, StoreEvent } from '../types.js';
-import { DebouncedPass } from './debounced-pass.js';
-import { isStatusError } from '../machinery/errors.js';
-import type { LogFn } from './util.js';
+import { CONTROLLER_MANAGER, PassController, allObjects, safe, type LifecycleControllerOptions } from './lifecycle.js';
 
-export interface LifecycleControllerOptions {
-  clock?: Clock;
-  /** Delay before a pass runs after a change that asks for one (ms, default 1). */
-  delayMs?: number;
-  log?: LogFn;
-}
-
-/** Writes of kube-controller-manager's controllers. */
-export const CONTROLLER_MANAGER = { fieldManager: 'kube-controller-manager' };
-
-/** Runs a write whose target may have changed or gone meanwhile: the next pass sees the new state. */
-export function safe(f: () => void): void {
-  try {
-    f();
-  } catch (e) {
-    if (!isStatusError(e)) throw e;
-  }
-}
-
-/** Every object of every served resource. */
-export function allObjects(store: ClusterStore): { key: ResourceKey; obj: KubeObject }[] {
-  const out: { key: ResourceKey; obj: KubeObject }[] = [];
-  for (const r of store.resources) {
-    const key = keyOf(r);
-    for (const obj of store.list(key, undefined).items) out.push({ key, obj });
-  }
-  return out;
-}
-
-export class GarbageCollector {
+export class GarbageCollector extends PassController {
   /** The uids of every object (the graph builder's uidToNode, reduced to existence). */
   private readonly uids = new Set<string>();
-  private readonly pass: DebouncedPass;
-  private unsubscribe: (() => void) | undefined;
 
-  constructor(
-    private readonly store: ClusterStore,
-    opts: LifecycleControllerOptions = {},
-  ) {
-    this.pass = new DebouncedPass('garbagecollector', opts.clock ?? systemClock, opts.delayMs ?? 1, () => this.collect(), opts.log);
+  constructor(store: ClusterStore, opts: LifecycleControllerOptions = {}) {
+    super(store, 'garbagecollector', opts);
   }
 
-  start(): this {
-    this.unsubscribe = this.store.subscribe((ev) => this.onEvent(ev));
+  protected seed(): void {
     for (const { obj } of allObjects(this.store)) this.uids.add(obj.metadata.uid!);
     this.pass.request();
-    return this;
   }
 
-  /** Resolves once no pass is pending. */
-  settled(): Promise<void> {
-    return this.pass.settled();
-  }
-
-  get pending(): boolean {
-    return this.pass.pending;
-  }
-
-  stop(): void {
-    this.unsubscribe?.();
-    this.pass.stop();
-  }
-
-  private onEvent(ev: StoreEvent): void {
+  protected onEvent(ev: StoreEvent): void {
     const m = ev.object.metadata;
     if (ev.type === 'DELETED') this.uids.delete(m.uid!);
     else this.uids.add(m.uid!);
@@ -85,7 +31,7 @@ export class GarbageCollector {
     if (ev.type === 'DELETED' || m.deletionTimestamp || (m.ownerReferences ?? []).some((ref) => !this.uids.has(ref.uid))) this.pass.request();
   }
 
-  private collect(): void {
+  protected run(): void {
     this.processDeletingOwners(allObjects(this.store));
     this.deleteOrphanedDependents();
   }

@@ -6,7 +6,7 @@
  */
 import { systemClock, type Clock } from '../node/clock.js';
 import type { ClusterStore, KubeObject, ResourceKey, StoreEvent } from '../types.js';
-import { CONTROLLER_MANAGER, safe, type LifecycleControllerOptions } from './garbagecollector.js';
+import { CONTROLLER_MANAGER, safe, type LifecycleControllerOptions } from './lifecycle.js';
 
 export abstract class NamespaceObjectController {
   private readonly clock: Clock;

@@ -7,48 +7,24 @@
  */
 import { FINALIZER_KUBERNETES } from '../machinery/finalizers.js';
 import { keyOf } from '../machinery/resource-key.js';
-import { systemClock, type Clock } from '../node/clock.js';
 import type { ClusterStore, StoreEvent } from '../types.js';
-import { DebouncedPass } from './debounced-pass.js';
-import { CONTROLLER_MANAGER, safe, type LifecycleControllerOptions } from './garbagecollector.js';
+import { CONTROLLER_MANAGER, PassController, safe, type LifecycleControllerOptions } from './lifecycle.js';
 import { deepEqual, nowRFC3339 } from './util.js';
 
-export class NamespaceController {
+export class NamespaceController extends PassController {
   /** Names of namespaces being deleted: while there is one, every change asks for a pass. */
   private readonly terminating = new Set<string>();
-  private readonly pass: DebouncedPass;
-  private readonly clock: Clock;
-  private unsubscribe: (() => void) | undefined;
 
-  constructor(
-    private readonly store: ClusterStore,
-    opts: LifecycleControllerOptions = {},
-  ) {
-    this.clock = opts.clock ?? systemClock;
-    this.pass = new DebouncedPass('namespace-controller', this.clock, opts.delayMs ?? 1, () => this.sync(), opts.log);
+  constructor(store: ClusterStore, opts: LifecycleControllerOptions = {}) {
+    super(store, 'namespace-controller', opts);
   }
 
-  start(): this {
-    this.unsubscribe = this.store.subscribe((ev) => this.onEvent(ev));
+  protected seed(): void {
     for (const ns of this.store.list('namespaces', undefined).items) if (ns.metadata.deletionTimestamp) this.terminating.add(ns.metadata.name!);
     if (this.terminating.size) this.pass.request();
-    return this;
   }
 
-  settled(): Promise<void> {
-    return this.pass.settled();
-  }
-
-  get pending(): boolean {
-    return this.pass.pending;
-  }
-
-  stop(): void {
-    this.unsubscribe?.();
-    this.pass.stop();
-  }
-
-  private onEvent(ev: StoreEvent): void {
+  protected onEvent(ev: StoreEvent): void {
     if (ev.key === 'namespaces') {
       if (ev.type !== 'DELETED' && ev.object.metadata.deletionTimestamp) this.terminating.add(ev.object.metadata.name!);
       else this.terminating.delete(ev.object.metadata.name!);
@@ -56,7 +32,7 @@ export class NamespaceController {
     if (this.terminating.size) this.pass.request();
   }
 
-  private sync(): void {
+  protected run(): void {
     for (const nsObj of this.store.list('namespaces', undefined).items) {
       if (nsObj.metadata.deletionTimestamp) this.syncNamespace(nsObj.metadata.name!);
     }

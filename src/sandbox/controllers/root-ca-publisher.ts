@@ -3,7 +3,7 @@
  * API server's CA bundle in every namespace.
  */
 import type { ClusterStore, KubeObject } from '../types.js';
-import type { LifecycleControllerOptions } from './garbagecollector.js';
+import type { LifecycleControllerOptions } from './lifecycle.js';
 import { NamespaceObjectController } from './namespace-object.js';
 
 /** kube-root-ca.crt's content for a cluster with no API server CA (in-process tests). */

@@ -1,6 +1,6 @@
 /** The ServiceAccounts controller (K pkg/controller/serviceaccount): a `default` ServiceAccount in every namespace. */
 import type { ClusterStore, KubeObject } from '../types.js';
-import type { LifecycleControllerOptions } from './garbagecollector.js';
+import type { LifecycleControllerOptions } from './lifecycle.js';
 import { NamespaceObjectController } from './namespace-object.js';
 
 export class ServiceAccountsController extends NamespaceObjectController {

@@ -10,39 +10,12 @@ import type { HandlerContext } from './context.js';
 import { boolParam, includeObject } from './request.js';
 import type { Route } from './route.js';
 
+/** A watch of a collection: JSON events (one-row Tables when asked for), bookmarks, until its timeout or the client goes. */
 export async function watch(ctx: HandlerContext, req: IncomingMessage, res: ServerResponse, route: Route, q: URLSearchParams): Promise<void> {
   const r = route.resource;
   const filter = compileFilter(r, q.get('labelSelector') ?? undefined, q.get('fieldSelector') ?? undefined);
   const bookmarks = boolParam(q, 'allowWatchBookmarks') === true;
-  const sendInitial = boolParam(q, 'sendInitialEvents');
-  const rvMatch = q.get('resourceVersionMatch');
-  if (sendInitial !== undefined) {
-    // ValidateListOptions (AM pkg/apis/meta/internalversion/validation/validation.go).
-    const errs = [];
-    if (rvMatch !== 'NotOlderThan') errs.push(field.forbidden('resourceVersionMatch', 'sendInitialEvents requires setting resourceVersionMatch to NotOlderThan'));
-    if (!bookmarks) errs.push(field.forbidden('allowWatchBookmarks', 'allowWatchBookmarks must be true if sendInitialEvents = true'));
-    if (errs.length) throw invalid({ group: 'meta.k8s.io', kind: 'ListOptions' }, '', errs);
-  } else if (rvMatch) {
-    throw invalid({ group: 'meta.k8s.io', kind: 'ListOptions' }, '', [field.forbidden('resourceVersionMatch', 'resourceVersionMatch is forbidden for watch')]);
-  }
-  const rvParam = q.get('resourceVersion');
-  let fromRV: number | undefined;
-  if (rvParam !== null && rvParam !== '') {
-    fromRV = Number(rvParam);
-    if (!Number.isInteger(fromRV) || fromRV < 0) throw badRequest(`invalid resource version: strconv.ParseUint: parsing ${JSON.stringify(rvParam)}: invalid syntax`);
-  }
-  if (fromRV !== undefined && fromRV > ctx.hub.resourceVersion) {
-    // A version this server has not reached (e.g. from before a restart): wait up to 3 s as the cacher does
-    // (waitUntilFreshAndBlock), then 504 Timeout with ResourceVersionTooLarge so clients relist.
-    const until = Date.now() + 3000;
-    while (fromRV > ctx.hub.resourceVersion && Date.now() < until) await new Promise((r) => setTimeout(r, 50));
-    if (fromRV > ctx.hub.resourceVersion) {
-      throw new StatusError(504, 'Timeout', `Too large resource version: ${fromRV}, current: ${ctx.hub.resourceVersion}`, {
-        causes: [{ reason: 'ResourceVersionTooLarge', message: 'Too large resource version' }],
-        retryAfterSeconds: 1,
-      });
-    }
-  }
+  const { sendInitial, fromRV } = await watchStart(ctx, q, bookmarks);
   const timeoutParam = q.get('timeoutSeconds');
   const timeoutS = timeoutParam !== null ? Number(timeoutParam) : 1800 + Math.floor(Math.random() * 1800);
 
@@ -111,4 +84,38 @@ export async function watch(ctx: HandlerContext, req: IncomingMessage, res: Serv
       finish();
     }, limit * 1000).unref(),
   );
+}
+
+/** The watch's ListOptions, validated (AM pkg/apis/meta/internalversion/validation), and the version it resumes from once this server has reached it. */
+async function watchStart(ctx: HandlerContext, q: URLSearchParams, bookmarks: boolean): Promise<{ sendInitial: boolean | undefined; fromRV: number | undefined }> {
+  const sendInitial = boolParam(q, 'sendInitialEvents');
+  const rvMatch = q.get('resourceVersionMatch');
+  if (sendInitial !== undefined) {
+    // ValidateListOptions (AM pkg/apis/meta/internalversion/validation/validation.go).
+    const errs = [];
+    if (rvMatch !== 'NotOlderThan') errs.push(field.forbidden('resourceVersionMatch', 'sendInitialEvents requires setting resourceVersionMatch to NotOlderThan'));
+    if (!bookmarks) errs.push(field.forbidden('allowWatchBookmarks', 'allowWatchBookmarks must be true if sendInitialEvents = true'));
+    if (errs.length) throw invalid({ group: 'meta.k8s.io', kind: 'ListOptions' }, '', errs);
+  } else if (rvMatch) {
+    throw invalid({ group: 'meta.k8s.io', kind: 'ListOptions' }, '', [field.forbidden('resourceVersionMatch', 'resourceVersionMatch is forbidden for watch')]);
+  }
+  const rvParam = q.get('resourceVersion');
+  let fromRV: number | undefined;
+  if (rvParam !== null && rvParam !== '') {
+    fromRV = Number(rvParam);
+    if (!Number.isInteger(fromRV) || fromRV < 0) throw badRequest(`invalid resource version: strconv.ParseUint: parsing ${JSON.stringify(rvParam)}: invalid syntax`);
+  }
+  if (fromRV !== undefined && fromRV > ctx.hub.resourceVersion) {
+    // A version this server has not reached (e.g. from before a restart): wait up to 3 s as the cacher does
+    // (waitUntilFreshAndBlock), then 504 Timeout with ResourceVersionTooLarge so clients relist.
+    const until = Date.now() + 3000;
+    while (fromRV > ctx.hub.resourceVersion && Date.now() < until) await new Promise((r) => setTimeout(r, 50));
+    if (fromRV > ctx.hub.resourceVersion) {
+      throw new StatusError(504, 'Timeout', `Too large resource version: ${fromRV}, current: ${ctx.hub.resourceVersion}`, {
+        causes: [{ reason: 'ResourceVersionTooLarge', message: 'Too large resource version' }],
+        retryAfterSeconds: 1,
+      });
+    }
+  }
+  return { sendInitial, fromRV };
 }
