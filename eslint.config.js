@@ -58,4 +58,35 @@ export default tseslint.config(
       ],
     },
   },
+  {
+    // The API server is the bottom of the control plane: what the controller manager and the kubelet do is theirs
+    // (the garbage collector, the namespace controller, …), reached through the API, never imported.
+    files: ['src/sandbox/apiserver/**/*.ts'],
+    rules: {
+      'no-restricted-imports': [
+        'error',
+        {
+          patterns: [
+            { group: ['@actions/*'], message: 'The engine and sandbox must not depend on the Actions toolkit; pass a Logger instead.' },
+            { group: ['**/controllers', '**/controllers/**', '**/kubelet', '**/kubelet/**', '**/node', '**/node/**'], message: 'The API server must not import the controllers, the kubelet or the node: they are its clients.' },
+          ],
+        },
+      ],
+    },
+  },
+  {
+    // machinery/ is the sandbox's apimachinery: everyone's to import, so it imports none of them.
+    files: ['src/sandbox/machinery/**/*.ts'],
+    rules: {
+      'no-restricted-imports': [
+        'error',
+        {
+          patterns: [
+            { group: ['@actions/*'], message: 'The engine and sandbox must not depend on the Actions toolkit; pass a Logger instead.' },
+            { group: ['**/apiserver', '**/apiserver/**', '**/controllers', '**/controllers/**', '**/kubelet', '**/kubelet/**', '**/node', '**/node/**'], message: 'machinery/ is imported by the API server, the controllers and the kubelet; it must import none of them.' },
+          ],
+        },
+      ],
+    },
+  },
 );

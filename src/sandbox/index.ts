@@ -87,11 +87,11 @@ export async function startSandbox(options: SandboxOptions = {}): Promise<Sandbo
   // One CA per sandbox: it signs the API server's serving certificate, and client certificates it signed authenticate.
   const ca = await createCertificateAuthority('bodywork-sandbox-ca');
   const token = newToken();
-  const store = createClusterStore({ rootCA: ca.cert });
+  const store = createClusterStore();
   const hostIP = options.kubelet?.hostIP ?? '127.0.0.1';
   const creds = await nodeCredentials(ca, { nodeName: SANDBOX_NODE_NAME, hostIP });
   const capacity = nodeCapacity(options.capacity);
-  const controllers = startControllers(store, { nodeName: SANDBOX_NODE_NAME, nodeCapacity: capacity, ...options.controllers });
+  const controllers = startControllers(store, { nodeName: SANDBOX_NODE_NAME, nodeCapacity: capacity, rootCA: ca.cert, ...options.controllers });
   let server: Awaited<ReturnType<typeof startApiServer>> | undefined;
   let node: SandboxNode | undefined;
   try {

@@ -68,7 +68,11 @@ export type PatchType = 'json' | 'merge' | 'strategic' | 'apply';
 export interface WriteOptions {
   dryRun?: boolean;
   fieldManager?: string;
-  /** 'status' or 'scale' writes go to the subresource (spec changes are ignored for 'status'). */
+  /**
+   * Writes to a subresource: 'status' (spec changes are ignored), 'scale' (update with an autoscaling/v1 Scale: its
+   * spec.replicas, and metadata.resourceVersion as a precondition), 'finalize' (namespaces' spec.finalizers),
+   * 'binding' (pods: create with a Binding named as the pod, `target.name` the node; answers the bound pod).
+   */
   subresource?: string;
 }
 
@@ -118,13 +122,14 @@ export interface ClusterStore {
   /**
    * Returns the object as it is after the call (with deletionTimestamp when deletion is pending), or undefined when gone.
    *
-   * Deletion semantics (apiserver/registry.ts):
+   * Deletion semantics (apiserver/store/delete.ts; the garbage collector and namespace controller are in controllers/,
+   * started by startControllers):
    * - Objects with `metadata.finalizers` get `deletionTimestamp` (+ `deletionGracePeriodSeconds: 0`) and stay (MODIFIED)
    *   until the last finalizer is removed by an update/patch, which removes them (DELETED). No finalizer may be added then.
    * - `propagationPolicy` (default Background; batch/v1 Jobs default to Orphan): Orphan adds the `orphan` finalizer and
    *   the GC strips this owner's ownerReference from dependents; Foreground adds `foregroundDeletion` and the GC deletes
    *   dependents first (the owner goes when no dependent with `blockOwnerDeletion` remains); Background removes the owner
-   *   now and the GC deletes dependents whose owners are all gone. GC runs asynchronously a few ms after a change.
+   *   now and the GC deletes dependents whose owners are all gone. The GC runs asynchronously a few ms after a change.
    * - POD GRACEFUL DELETION (the kubelet's contract): a pod with `spec.nodeName` that is not Succeeded/Failed is not
    *   removed by DELETE: it gets `deletionTimestamp = now + grace` and `deletionGracePeriodSeconds = grace`
    *   (grace = opts.gracePeriodSeconds ?? spec.terminationGracePeriodSeconds ?? 30), one MODIFIED event, and stays.
@@ -134,8 +139,8 @@ export interface ClusterStore {
    *   (DELETED) unless it still has finalizers (then it goes when they are removed). A later DELETE with a shorter grace
    *   period shortens it; a longer one changes nothing. Pods without `spec.nodeName`, or in a terminal phase, are
    *   removed at once.
-   * - Namespaces: DELETE sets `deletionTimestamp` and `status.phase: Terminating` (creates inside get 403); the registry
-   *   then deletes everything in it (pods gracefully, so the kubelet still confirms), removes the `kubernetes`
+   * - Namespaces: DELETE sets `deletionTimestamp` and `status.phase: Terminating` (creates inside get 403); the namespace
+   *   controller then deletes everything in it (pods gracefully, so the kubelet still confirms), removes the `kubernetes`
    *   finalizer and the namespace. `default`, `kube-system`, `kube-public` cannot be deleted (403).
    */
   delete(key: ResourceKey, namespace: string | undefined, name: string, opts?: DeleteOptions): KubeObject | undefined;

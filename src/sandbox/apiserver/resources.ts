@@ -2,7 +2,7 @@
  * The resource types the sandbox serves: the rows of discovery (`/api/v1`, `/apis/{g}/{v}`).
  * Names, kinds, short names, verbs and categories follow what a v1.32 kube-apiserver lists.
  */
-import type { ResourceKey, ResourceType } from '../types.js';
+import type { ResourceType } from '../types.js';
 
 const ALL_VERBS = ['create', 'delete', 'deletecollection', 'get', 'list', 'patch', 'update', 'watch'];
 
@@ -56,9 +56,7 @@ export const RESOURCE_TYPES: readonly ResourceType[] = [
   rt('coordination.k8s.io', 'v1', 'leases', 'Lease', true),
 ];
 
-export function keyOf(r: Pick<ResourceType, 'group' | 'resource'>): ResourceKey {
-  return r.group ? `${r.group}/${r.resource}` : r.resource;
-}
+export { keyOf } from '../machinery/resource-key.js';
 
 export function apiVersionOf(r: Pick<ResourceType, 'group' | 'version'>): string {
   return r.group ? `${r.group}/${r.version}` : r.version;

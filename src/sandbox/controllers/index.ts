@@ -1,14 +1,20 @@
 /**
  * The in-process controller manager: scheduler (resource fit), ReplicaSet, Deployment, Job (+ TTL after finished) and
- * Endpoints controllers, all reacting to the store's change stream through keyed work queues.
+ * Endpoints controllers, all reacting to the store's change stream through keyed work queues; and the controllers the
+ * API's object lifecycle relies on (garbage collector, namespace controller, ServiceAccounts, root-CA publisher).
  */
+import type { Clock } from '../node/clock.js';
 import type { ClusterStore, EventRecorder } from '../types.js';
 import { startDeploymentController } from './deployment.js';
 import { startEndpointsController } from './endpoints.js';
 import { createEventRecorder } from './events.js';
+import { GarbageCollector } from './garbagecollector.js';
 import { startJobController } from './job.js';
+import { NamespaceController } from './namespace.js';
 import { startReplicaSetController } from './replicaset.js';
+import { RootCACertPublisher } from './root-ca-publisher.js';
 import { startScheduler, type NodeCapacity } from './scheduler.js';
+import { ServiceAccountsController } from './serviceaccounts.js';
 import type { LogFn } from './util.js';
 
 export interface ControllerOptions {
@@ -26,13 +32,26 @@ export interface ControllerOptions {
   /** An extra scheduler filter besides the resource fit (undefined = fits, else the reason, e.g. `node(s) were unschedulable`). */
   schedulerFits?: Parameters<typeof startScheduler>[1]['fits'];
   /** Controllers to run (default all). */
-  enabled?: ('scheduler' | 'replicaset' | 'deployment' | 'job' | 'endpoints')[];
+  enabled?: ControllerName[];
+  /** The CA bundle published in every namespace's kube-root-ca.crt (startSandbox: its CA; default a placeholder). */
+  rootCA?: string;
+  /** Time for the object-lifecycle controllers (default the system clock). */
+  clock?: Clock;
+  /** Delay of the garbage collector's and namespace controller's passes, and of re-creations, after a change (ms, default 1). */
+  lifecycleDelayMs?: number;
   events?: EventRecorder;
   log?: LogFn;
 }
 
+/** What the API's object lifecycle relies on: without them, nothing is garbage-collected, no namespace goes, and pods find no `default` ServiceAccount. */
+export const LIFECYCLE_CONTROLLERS = ['garbagecollector', 'namespace', 'serviceaccount', 'root-ca-cert-publisher'] as const;
+const WORKLOAD_CONTROLLERS = ['scheduler', 'replicaset', 'deployment', 'job', 'endpoints'] as const;
+export type ControllerName = (typeof LIFECYCLE_CONTROLLERS)[number] | (typeof WORKLOAD_CONTROLLERS)[number];
+
 export interface Controllers {
   events: EventRecorder;
+  /** Waits until the garbage collector's and the namespace controller's pending passes have run (tests, shutdown). */
+  settle(): Promise<void>;
   stop(): Promise<void>;
 }
 
@@ -40,8 +59,16 @@ export function startControllers(store: ClusterStore, opts: Partial<ControllerOp
   const log = opts.log;
   // Shared with the kubelet in the sandbox: kubelet events carry `source.host` = the (single) node.
   const events = opts.events ?? createEventRecorder(store, { log, host: opts.nodeName ?? 'sandbox' });
-  const on = new Set(opts.enabled ?? ['scheduler', 'replicaset', 'deployment', 'job', 'endpoints']);
-  const running: { stop(): Promise<void> }[] = [];
+  const on = new Set<ControllerName>(opts.enabled ?? [...LIFECYCLE_CONTROLLERS, ...WORKLOAD_CONTROLLERS]);
+  const running: { stop(): Promise<void> | void }[] = [];
+  const lifecycle = { clock: opts.clock, delayMs: opts.lifecycleDelayMs, log };
+  // The ServiceAccounts controller before the root-CA publisher: a new namespace gets its objects in upstream's order.
+  if (on.has('serviceaccount')) running.push(new ServiceAccountsController(store, lifecycle).start());
+  if (on.has('root-ca-cert-publisher')) running.push(new RootCACertPublisher(store, opts.rootCA, lifecycle).start());
+  const passes: (GarbageCollector | NamespaceController)[] = [];
+  if (on.has('garbagecollector')) passes.push(new GarbageCollector(store, lifecycle).start());
+  if (on.has('namespace')) passes.push(new NamespaceController(store, lifecycle).start());
+  running.push(...passes);
   if (on.has('scheduler')) running.push(startScheduler(store, { nodeName: opts.nodeName ?? 'sandbox', events, log, capacity: opts.nodeCapacity, fits: opts.schedulerFits }));
   if (on.has('replicaset')) running.push(startReplicaSetController(store, { events, log }));
   if (on.has('deployment')) running.push(startDeploymentController(store, { events, log }));
@@ -49,6 +76,10 @@ export function startControllers(store: ClusterStore, opts: Partial<ControllerOp
   if (on.has('endpoints') && store.resources.some((r) => r.group === '' && r.resource === 'endpoints')) running.push(startEndpointsController(store, { log }));
   return {
     events,
+    async settle() {
+      // A pass of one can give the other work (a namespace's content deleted, then its dependents collected).
+      while (passes.some((p) => p.pending)) await Promise.all(passes.map((p) => p.settled()));
+    },
     async stop() {
       await Promise.all(running.map((r) => r.stop()));
     },

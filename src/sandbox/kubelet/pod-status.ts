@@ -5,6 +5,7 @@
  */
 import crypto from 'node:crypto';
 import { podCondition } from '../controllers/util.js';
+import { qosClass } from '../machinery/qos.js';
 import type { KubeObject } from '../types.js';
 import { allStopped, type ContainerInstance, type ContainerState } from './container-state.js';
 
@@ -44,23 +45,6 @@ function imageID(image: string): string {
   const colon = ref.indexOf(':', slash);
   const repo = at >= 0 ? ref.slice(0, at) : colon >= 0 ? ref.slice(0, colon) : ref;
   return `${repo}@sha256:${crypto.createHash('sha256').update(ref).digest('hex')}`;
-}
-
-function qosClass(pod: KubeObject): string {
-  const cs: any[] = [...(pod.spec?.initContainers ?? []), ...(pod.spec?.containers ?? [])];
-  let any = false;
-  let guaranteed = true;
-  for (const c of cs) {
-    const req = c.resources?.requests ?? {};
-    const lim = c.resources?.limits ?? {};
-    if (Object.keys(req).length || Object.keys(lim).length) any = true;
-    for (const r of ['cpu', 'memory']) {
-      if (lim[r] === undefined) guaranteed = false;
-      else if (req[r] !== undefined && String(req[r]) !== String(lim[r])) guaranteed = false;
-    }
-  }
-  if (!any) return 'BestEffort';
-  return guaranteed ? 'Guaranteed' : 'Burstable';
 }
 
 function terminated(i: ContainerInstance): any {
@@ -245,7 +229,7 @@ export function generatePodStatus(input: PodStatusInput): any {
   if (input.message) st.message = input.message;
   if (inits.length) st.initContainerStatuses = initStatuses;
   st.containerStatuses = statuses;
-  st.qosClass = old.qosClass ?? qosClass(pod);
+  st.qosClass = old.qosClass ?? qosClass(pod.spec);
   if (pod.metadata.generation !== undefined) st.observedGeneration = pod.metadata.generation;
   return st;
 }

@@ -9,6 +9,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { deployProject } from '../../../src/engine/deploy/deploy.js';
 import { KubeClient, loadKubeConfig, watchObjects } from '../../../src/engine/kube/index.js';
 import { RecordingLogger } from '../../../src/engine/logger.js';
+import { LIFECYCLE_CONTROLLERS } from '../../../src/sandbox/controllers/index.js';
 import { startTestCluster, type TestCluster } from '../../support/cluster.js';
 import { batchProject, newRunId, planDir, removeProject, writeProject } from './helpers.js';
 
@@ -18,7 +19,7 @@ const standIn = new AbortController();
 const dirs: string[] = [];
 
 beforeAll(async () => {
-  cluster = await startTestCluster('embedded', { sandbox: { controllers: { enabled: ['scheduler', 'replicaset', 'deployment', 'endpoints'] } } });
+  cluster = await startTestCluster('embedded', { sandbox: { controllers: { enabled: [...LIFECYCLE_CONTROLLERS, 'scheduler', 'replicaset', 'deployment', 'endpoints'] } } });
   client = KubeClient.create(loadKubeConfig({ content: cluster.kubeconfig }).kc, new RecordingLogger());
   // The stand-in Job controller: one pod per new Job, as the real one creates it; the Job's status is never written.
   void watchObjects<V1Job>({

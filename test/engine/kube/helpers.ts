@@ -1,5 +1,6 @@
 /** A sandbox API server on 127.0.0.1 (fresh store) and a KubeClient talking to it through its kubeconfig (HTTPS, token). */
 import { createClusterStore } from '../../../src/sandbox/apiserver/registry.js';
+import { LIFECYCLE_CONTROLLERS, startControllers } from '../../../src/sandbox/controllers/index.js';
 import { startApiServer, type ApiServer, type ApiServerOptions, type FaultOptions } from '../../../src/sandbox/apiserver/index.js';
 import { KubeClient, loadKubeConfig, type KubeClientOptions } from '../../../src/engine/kube/index.js';
 import { sandboxKubeconfig } from '../../../src/sandbox/kubeconfig.js';
@@ -43,11 +44,17 @@ export function kubeconfigFor(url: string, namespace = 'default'): string {
 
 export async function startTestCluster(faults?: FaultOptions, options: KubeClientOptions = {}, serverOptions: Partial<ApiServerOptions> = {}): Promise<TestCluster> {
   const store = createClusterStore();
+  // The lifecycle controllers only (pods need their namespace's `default` ServiceAccount; namespaces must go).
+  const controllers = startControllers(store, { enabled: [...LIFECYCLE_CONTROLLERS] });
   const server = await startApiServer({ store, port: 0, host: '127.0.0.1', faults, ...serverOptions });
   const kubeconfig = sandboxKubeconfig(server);
   const logger = new WaitableLogger();
   const newClient = (o: KubeClientOptions = options) => KubeClient.create(loadKubeConfig({ content: kubeconfig }).kc, logger, { retry: { baseMs: 20, capMs: 200 }, ...o });
-  return { server, store, client: newClient(), logger, kubeconfig, newClient, stop: () => server.close() };
+  return { server, store, client: newClient(), logger, kubeconfig, newClient, stop: async () => {
+      await controllers.stop();
+      await server.close();
+    },
+  };
 }
 
 let counter = 0;

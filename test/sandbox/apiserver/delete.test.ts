@@ -70,7 +70,7 @@ describe('deletion', () => {
     const { d } = chain('orph');
     await apps.deleteNamespacedDeployment({ name: 'orph', namespace: 'default', propagationPolicy: 'Orphan' });
     await until(() => !h.store.find('apps/deployments', 'default', 'orph'));
-    await h.store.settle();
+    await h.controllers.settle();
     const rs = h.store.get('apps/replicasets', 'default', 'orph-rs');
     expect(rs.metadata.ownerReferences).toBeUndefined();
     expect(JSON.stringify(rs)).not.toContain(d.metadata.uid!);
@@ -101,7 +101,7 @@ describe('deletion', () => {
     mkPod('jd-pod');
     await batch.deleteNamespacedJob({ name: 'jd', namespace: 'default' });
     await until(() => !h.store.find('batch/jobs', 'default', 'jd'));
-    await h.store.settle();
+    await h.controllers.settle();
     const orphan = h.store.get('pods', 'default', 'jd-pod');
     expect(orphan.metadata.ownerReferences).toBeUndefined();
 

@@ -7,11 +7,14 @@ import { join } from 'node:path';
 import { Readable } from 'node:stream';
 import { KubeConfig } from '@kubernetes/client-node';
 import { createClusterStore, startApiServer, type ApiServer, type ApiServerOptions, type SandboxStore } from '../../../src/sandbox/apiserver/index.js';
+import { LIFECYCLE_CONTROLLERS, startControllers, type Controllers } from '../../../src/sandbox/controllers/index.js';
 import { sandboxKubeconfig, writeKubeconfig, type SandboxEndpoint } from '../../../src/sandbox/kubeconfig.js';
 import { eventually } from '../../support/eventually.js';
 
 export interface Harness {
   store: SandboxStore;
+  /** The controllers the object lifecycle relies on (GC, namespaces, ServiceAccounts, root CA); no workload controllers. */
+  controllers: Controllers;
   server: ApiServer;
   url: string;
   kc: KubeConfig;
@@ -24,6 +27,7 @@ export interface Harness {
 
 export async function startHarness(opts: Partial<Omit<ApiServerOptions, 'store'>> = {}): Promise<Harness> {
   const store = createClusterStore();
+  const controllers = startControllers(store, { enabled: [...LIFECYCLE_CONTROLLERS] });
   const server = await startApiServer({ store, host: '127.0.0.1', port: 0, ...opts });
   const kc = new KubeConfig();
   const kubeconfig = sandboxKubeconfig(server);
@@ -43,6 +47,7 @@ export async function startHarness(opts: Partial<Omit<ApiServerOptions, 'store'>
     });
   return {
     store,
+    controllers,
     server,
     url: server.url,
     kc,
@@ -50,6 +55,7 @@ export async function startHarness(opts: Partial<Omit<ApiServerOptions, 'store'>
     fetch: sandboxFetch(server),
     kubectl,
     close: async () => {
+      await controllers.stop();
       await server.close();
       rmSync(dir, { recursive: true, force: true });
     },

@@ -6,8 +6,9 @@
 import https from 'node:https';
 import { afterEach, describe, expect, it } from 'vitest';
 import { createClusterStore } from '../../../src/sandbox/apiserver/registry.js';
+import { LIFECYCLE_CONTROLLERS, startControllers } from '../../../src/sandbox/controllers/index.js';
 import { startApiServer, type ApiServer, type FaultOptions } from '../../../src/sandbox/apiserver/server.js';
-import type { Clock } from '../../../src/sandbox/node/clock.js';
+import { FakeClock } from '../../support/fake-clock.js';
 import { certKubeconfig, nodeCredentials, type NodeCredentials } from '../../../src/sandbox/node/credentials.js';
 import { NodeHttp } from '../../../src/sandbox/node/http.js';
 import { startKubeletServer } from '../../../src/sandbox/node/kubelet-server.js';
@@ -31,6 +32,8 @@ afterEach(async () => {
 
 async function env(faults?: FaultOptions): Promise<Env> {
   const store = createClusterStore();
+  const controllers = startControllers(store, { enabled: [...LIFECYCLE_CONTROLLERS] });
+  cleanups.push(() => controllers.stop());
   const ca = await createCertificateAuthority('test-ca');
   const creds = await nodeCredentials(ca, { nodeName: 'n1', hostIP: '127.0.0.1' });
   const server = await startApiServer({ store, ca, faults });
@@ -50,28 +53,6 @@ async function until<T>(f: () => T | undefined | false, what: string, ms = 15_00
 }
 
 const svc = (name: string): KubeObject => ({ apiVersion: 'v1', kind: 'Service', metadata: { name, namespace: 'default' }, spec: { ports: [{ port: 80 }] } });
-
-class FakeClock implements Clock {
-  t = Date.parse('2030-01-01T00:00:00Z');
-  private timers: { at: number; fn: () => void }[] = [];
-  now(): number {
-    return this.t;
-  }
-  after(ms: number, fn: () => void): () => void {
-    const timer = { at: this.t + ms, fn };
-    this.timers.push(timer);
-    return () => (this.timers = this.timers.filter((x) => x !== timer));
-  }
-  advance(ms: number): void {
-    this.t += ms;
-    const due = this.timers.filter((x) => x.at <= this.t);
-    this.timers = this.timers.filter((x) => x.at > this.t);
-    for (const d of due) d.fn();
-  }
-  get pending(): number {
-    return this.timers.length;
-  }
-}
 
 describe('node view', () => {
   it('keeps its caches through watches the server ends, resuming from the last resourceVersion', async () => {

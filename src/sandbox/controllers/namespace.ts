@@ -1,0 +1,110 @@
+/**
+ * The namespace controller (K pkg/controller/namespace, deletion/namespaced_resources_deleter.go): empties a
+ * Terminating namespace (every object in it deleted in the background; pods gracefully, so the kubelet still
+ * confirms), reports the NamespaceContentRemaining / NamespaceFinalizersRemaining conditions while content remains,
+ * then removes the `kubernetes` finalizer through `namespaces/finalize` and deletes the namespace. DELETE making a
+ * namespace Terminating, and refusing creates in it, are the API server's (its namespace registry and admission).
+ */
+import { FINALIZER_KUBERNETES } from '../machinery/finalizers.js';
+import { keyOf } from '../machinery/resource-key.js';
+import type { ClusterStore, StoreEvent } from '../types.js';
+import { CONTROLLER_MANAGER, PassController, safe, type LifecycleControllerOptions } from './lifecycle.js';
+import { deepEqual, nowRFC3339 } from './util.js';
+
+export class NamespaceController extends PassController {
+  /** Names of namespaces being deleted: while there is one, every change asks for a pass. */
+  private readonly terminating = new Set<string>();
+
+  constructor(store: ClusterStore, opts: LifecycleControllerOptions = {}) {
+    super(store, 'namespace-controller', opts);
+  }
+
+  protected seed(): void {
+    for (const ns of this.store.list('namespaces', undefined).items) if (ns.metadata.deletionTimestamp) this.terminating.add(ns.metadata.name!);
+    if (this.terminating.size) this.pass.request();
+  }
+
+  protected onEvent(ev: StoreEvent): void {
+    if (ev.key === 'namespaces') {
+      if (ev.type !== 'DELETED' && ev.object.metadata.deletionTimestamp) this.terminating.add(ev.object.metadata.name!);
+      else this.terminating.delete(ev.object.metadata.name!);
+    }
+    if (this.terminating.size) this.pass.request();
+  }
+
+  protected run(): void {
+    for (const nsObj of this.store.list('namespaces', undefined).items) {
+      if (nsObj.metadata.deletionTimestamp) this.syncNamespace(nsObj.metadata.name!);
+    }
+  }
+
+  private namespacedKeys(): string[] {
+    return this.store.resources.filter((r) => r.namespaced).map((r) => keyOf(r));
+  }
+
+  /** Empty a Terminating namespace, then finalize and remove it. */
+  private syncNamespace(ns: string): void {
+    let remaining = 0;
+    for (const key of this.namespacedKeys()) {
+      for (const o of this.store.list(key, ns).items) {
+        remaining++;
+        if (!o.metadata.deletionTimestamp) safe(() => this.store.delete(key, ns, o.metadata.name!, { propagationPolicy: 'Background' }));
+      }
+    }
+    if (remaining > 0 && this.reportRemaining(ns)) return;
+    safe(() => {
+      const cur = this.store.find('namespaces', undefined, ns);
+      if (!cur) return;
+      if ((cur.spec?.finalizers ?? []).includes(FINALIZER_KUBERNETES)) {
+        this.store.update('namespaces', undefined, ns, { ...cur, spec: { ...cur.spec, finalizers: cur.spec.finalizers.filter((f: string) => f !== FINALIZER_KUBERNETES) } }, { ...CONTROLLER_MANAGER, subresource: 'finalize' });
+      }
+      const after = this.store.find('namespaces', undefined, ns);
+      if (after && !(after.spec?.finalizers ?? []).length && !(after.metadata.finalizers ?? []).length) this.store.delete('namespaces', undefined, ns);
+    });
+  }
+
+  /** Counts what is left after this pass's deletions; reports it and answers true while anything is. */
+  private reportRemaining(ns: string): boolean {
+    const counts = new Map<string, number>();
+    const finalizers = new Map<string, number>();
+    for (const r of this.store.resources) {
+      if (!r.namespaced) continue;
+      for (const o of this.store.list(keyOf(r), ns).items) {
+        const gr = `${r.resource}.${r.group}`;
+        counts.set(gr, (counts.get(gr) ?? 0) + 1);
+        for (const f of o.metadata.finalizers ?? []) finalizers.set(f, (finalizers.get(f) ?? 0) + 1);
+      }
+    }
+    if (!counts.size) return false;
+    safe(() => this.reportNamespaceConditions(ns, counts, finalizers));
+    return true;
+  }
+
+  /** The namespace controller's status conditions while content remains (K pkg/controller/namespace/deletion). */
+  private reportNamespaceConditions(ns: string, counts: Map<string, number>, finalizers: Map<string, number>): void {
+    const cur = this.store.find('namespaces', undefined, ns);
+    if (!cur) return;
+    const old: any[] = cur.status?.conditions ?? [];
+    const cond = (type: string, status: string, reason: string, message: string) => {
+      const prev = old.find((c) => c.type === type);
+      const lastTransitionTime = prev && prev.status === status ? prev.lastTransitionTime : nowRFC3339(this.clock.now());
+      return { type, status, lastTransitionTime, reason, message };
+    };
+    const list = (m: Map<string, number>, fmt: (k: string, n: number) => string) =>
+      [...m.entries()]
+        .sort(([a], [b]) => a.localeCompare(b))
+        .map(([k, n]) => fmt(k, n))
+        .join(', ');
+    const conditions = [
+      cond('NamespaceDeletionDiscoveryFailure', 'False', 'ResourcesDiscovered', 'All resources successfully discovered'),
+      cond('NamespaceDeletionGroupVersionParsingFailure', 'False', 'ParsedGroupVersions', 'All legacy kube types successfully parsed'),
+      cond('NamespaceDeletionContentFailure', 'False', 'ContentDeleted', 'All content successfully deleted, may be waiting on finalization'),
+      cond('NamespaceContentRemaining', 'True', 'SomeResourcesRemain', `Some resources are remaining: ${list(counts, (k, n) => `${k} has ${n} resource instances`)}`),
+      finalizers.size
+        ? cond('NamespaceFinalizersRemaining', 'True', 'SomeFinalizersRemain', `Some content in the namespace has finalizers remaining: ${list(finalizers, (k, n) => `${k} in ${n} resource instances`)}`)
+        : cond('NamespaceFinalizersRemaining', 'False', 'ContentHasNoFinalizers', 'All content-preserving finalizers finished'),
+    ];
+    if (deepEqual(conditions, old)) return;
+    this.store.update('namespaces', undefined, ns, { ...cur, status: { ...cur.status, conditions } }, { ...CONTROLLER_MANAGER, subresource: 'status' });
+  }
+}
