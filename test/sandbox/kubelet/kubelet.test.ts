@@ -1,3 +1,4 @@
+import { eventually } from '../../support/eventually.js';
 import fs from 'node:fs';
 import net from 'node:net';
 import os from 'node:os';
@@ -113,9 +114,13 @@ describe('kubelet', () => {
     expect(cs.lastState.terminated).toMatchObject({ exitCode: 3, reason: 'Error' });
     expect(p.status.phase).toBe('Running');
     expect(cond(p, 'Ready')).toMatchObject({ status: 'False', reason: 'ContainersNotReady', message: 'containers with unready status: [c]' });
-    // The current (waiting) container shows the last run; --previous shows the one before it.
-    const current = await readAll(h.kubelet.logs.open('default', 'crash', {}));
-    const previous = await readAll(h.kubelet.logs.open('default', 'crash', { previous: true }));
+    // The current (waiting) container shows the last run; --previous shows the one before it. The back-off here is
+    // short (300 ms, doubling): on a slow machine the next run may start between the status read and the log reads
+    // (its log still empty), so the two logs are read again until they are read within one back-off.
+    const [current, previous] = await eventually(async () => {
+      const logs = [await readAll(h.kubelet.logs.open('default', 'crash', {})), await readAll(h.kubelet.logs.open('default', 'crash', { previous: true }))];
+      return logs.every((l) => /^run at \d+\n$/.test(l)) && logs;
+    }, 'the current and previous logs of the crash-looping container');
     expect(current).toMatch(/^run at \d+\n$/);
     expect(previous).toMatch(/^run at \d+\n$/);
     expect(eventsFor(h.store, 'default', 'crash').some((e) => e.reason === 'BackOff' && e.message === `Back-off restarting failed container c in pod crash_default(${p.metadata.uid})`)).toBe(true);
