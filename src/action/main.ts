@@ -10,7 +10,7 @@ import * as core from '@actions/core';
 import { randomBytes } from 'node:crypto';
 import { isAbsolute, join, relative, sep } from 'node:path';
 import { loadProject } from '../engine/config/load.js';
-import { capYoungGeneration } from '../engine/heap.js';
+import { boundHeap } from '../engine/heap.js';
 import type { ProjectSpec } from '../engine/config/spec.js';
 import type { DeployResult } from '../engine/deploy/types.js';
 import { KubeClient, KubeConfigError } from '../engine/kube/index.js';
@@ -394,5 +394,5 @@ async function teardownCommand(r: Run): Promise<void> {
   await out.writeSummary(`## 🧹 Bodywork teardown: ${escapeHtml(plan.project)}\n\n${headerTable(plan.project, r.namespace, r.context)}\n${escapeHtml(why + message)}\n${environment}`);
 }
 
-capYoungGeneration();
+boundHeap();
 await run();
