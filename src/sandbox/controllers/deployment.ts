@@ -8,24 +8,14 @@
  * deadline is a timer (requeueStuckDeployment), not polling.
  */
 import type { ClusterStore, EventRecorder, KubeObject, StoreEvent } from '../types.js';
-import {
-  controllersOf,
-  canonicalJSON,
-  clone,
-  controllerRef,
-  deepEqual,
-  errorMessage,
-  isNotFound,
-  isPodActive,
-  nowRFC3339,
-  ownerRefTo,
-  parseTime,
-  scaledValue,
-  selectorMatches,
-  splitKey,
-  WorkQueue,
-  type LogFn,
-} from './util.js';
+import { errorMessage } from '../../engine/errors.js';
+import { isNotFound } from '../machinery/errors.js';
+import type { LogFn } from '../machinery/log.js';
+import { canonicalJSON, clone, deepEqual, scaledValue, splitKey } from '../machinery/objects.js';
+import { claimObjects, controllersOf, controllerRef, ownerRefTo } from '../machinery/owners.js';
+import { isPodActive } from '../machinery/pods.js';
+import { nowRFC3339, parseTime } from '../machinery/time.js';
+import { WorkQueue } from '../machinery/workqueue.js';
 
 export interface DeploymentControllerOptions {
   events: EventRecorder;
@@ -154,29 +144,6 @@ export function startDeploymentController(store: ClusterStore, opts: DeploymentC
 
   function updateRS(rs: KubeObject): KubeObject {
     return store.update('apps/replicasets', rs.metadata.namespace, rs.metadata.name!, rs);
-  }
-
-  /** controller_ref_manager.go ClaimReplicaSets. */
-  function claimReplicaSets(d: KubeObject): KubeObject[] {
-    const out: KubeObject[] = [];
-    for (const rs of store.list('apps/replicasets', d.metadata.namespace).items) {
-      const ref = controllerRef(rs);
-      const matches = selectorMatches(d.spec?.selector, rs.metadata.labels);
-      if (ref) {
-        if (ref.uid !== d.metadata.uid) continue;
-        if (matches || d.metadata.deletionTimestamp) {
-          out.push(rs);
-          continue;
-        }
-        const refs = (rs.metadata.ownerReferences ?? []).filter((r) => r.uid !== d.metadata.uid);
-        store.patch('apps/replicasets', rs.metadata.namespace, rs.metadata.name!, 'merge', { metadata: { ownerReferences: refs.length ? refs : null } });
-        continue;
-      }
-      if (!matches || d.metadata.deletionTimestamp || rs.metadata.deletionTimestamp) continue;
-      const refs = [...(rs.metadata.ownerReferences ?? []), ownerRefTo(d)];
-      out.push(store.patch('apps/replicasets', rs.metadata.namespace, rs.metadata.name!, 'merge', { metadata: { ownerReferences: refs } }));
-    }
-    return out;
   }
 
   /** SetNewReplicaSetAnnotations + copyDeploymentAnnotationsToReplicaSet. Returns whether rs changed. */
@@ -337,7 +304,7 @@ export function startDeploymentController(store: ClusterStore, opts: DeploymentC
       event(d, 'Warning', 'SelectingAll', 'This deployment is selecting all pods. A non-empty selector is required.');
       return;
     }
-    const rsList = claimReplicaSets(d);
+    const rsList = claimObjects(store, 'apps/replicasets', d, d.spec?.selector, store.list('apps/replicasets', ns).items);
     const matching = rsList.filter((rs) => equalIgnoreHash(rs.spec?.template, d.spec?.template)).sort(byCreation);
     const newRS = matching[0];
     const oldRSs = rsList.filter((rs) => rs !== newRS);

@@ -6,7 +6,11 @@
  * Pods without an IP, terminal pods and pods being deleted are left out, as upstream does by default.
  */
 import type { ClusterStore, KubeObject, StoreEvent } from '../types.js';
-import { canonicalJSON, deepEqual, isPodReady, isTerminal, selectorMatches, splitKey, WorkQueue, type LogFn } from './util.js';
+import { selectorMatches } from '../machinery/labels.js';
+import type { LogFn } from '../machinery/log.js';
+import { canonicalJSON, deepEqual, splitKey } from '../machinery/objects.js';
+import { isPodReady, isTerminal } from '../machinery/pods.js';
+import { WorkQueue } from '../machinery/workqueue.js';
 
 export interface EndpointsControllerOptions {
   log?: LogFn;

@@ -3,11 +3,11 @@
  * Endpoints controllers, all reacting to the store's change stream through keyed work queues; and the controllers the
  * API's object lifecycle relies on (garbage collector, namespace controller, ServiceAccounts, root-CA publisher).
  */
-import type { Clock } from '../node/clock.js';
+import type { Clock } from '../machinery/clock.js';
 import type { ClusterStore, EventRecorder } from '../types.js';
 import { startDeploymentController } from './deployment.js';
 import { startEndpointsController } from './endpoints.js';
-import { createEventRecorder } from './events.js';
+import { createEventRecorder } from '../machinery/events.js';
 import { GarbageCollector } from './garbagecollector.js';
 import { startJobController } from './job.js';
 import { NamespaceController } from './namespace.js';
@@ -15,7 +15,7 @@ import { startReplicaSetController } from './replicaset.js';
 import { RootCACertPublisher } from './root-ca-publisher.js';
 import { startScheduler, type NodeCapacity } from './scheduler.js';
 import { ServiceAccountsController } from './serviceaccounts.js';
-import type { LogFn } from './util.js';
+import type { LogFn } from '../machinery/log.js';
 
 export interface ControllerOptions {
   /** The node the scheduler binds pods to (default `sandbox`). */

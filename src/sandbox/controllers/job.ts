@@ -9,21 +9,15 @@
  * with the same reason once no pod is terminating (enactJobFinished / delayTerminalCondition).
  */
 import type { ClusterStore, EventRecorder, KubeObject, StoreEvent } from '../types.js';
-import { podFromTemplate } from './replicaset.js';
-import {
-  clone,
-  controllerRef,
-  deepEqual,
-  errorMessage,
-  isNotFound,
-  isPodReady,
-  nowRFC3339,
-  parseTime,
-  selectorMatches,
-  splitKey,
-  WorkQueue,
-  type LogFn,
-} from './util.js';
+import { errorMessage } from '../../engine/errors.js';
+import { isNotFound } from '../machinery/errors.js';
+import { selectorMatches } from '../machinery/labels.js';
+import type { LogFn } from '../machinery/log.js';
+import { clone, deepEqual, splitKey } from '../machinery/objects.js';
+import { claimObjects, controllerRef } from '../machinery/owners.js';
+import { isPodReady, podFromTemplate } from '../machinery/pods.js';
+import { nowRFC3339, parseTime } from '../machinery/time.js';
+import { WorkQueue } from '../machinery/workqueue.js';
 
 export interface JobControllerOptions {
   events: EventRecorder;
@@ -106,27 +100,18 @@ export function startJobController(store: ClusterStore, opts: JobControllerOptio
     const uid = job.metadata.uid!;
     const all = store.list('pods', ns).items;
     // Orphaned job pods still holding our finalizer (job deleted with orphan propagation): release them.
-    const pods = all.filter((p) => controllerRef(p)?.uid === uid);
+    const owned = all.filter((p) => controllerRef(p)?.uid === uid);
     if (isJobFinished(job)) {
-      for (const p of pods) if (p.status?.phase === 'Succeeded' || p.status?.phase === 'Failed' || p.metadata.deletionTimestamp) removeFinalizer(p);
+      for (const p of owned) if (p.status?.phase === 'Succeeded' || p.status?.phase === 'Failed' || p.metadata.deletionTimestamp) removeFinalizer(p);
       handleTTL(job);
       return;
     }
     if (job.metadata.deletionTimestamp) {
-      for (const p of pods) removeFinalizer(p);
+      for (const p of owned) removeFinalizer(p);
       return;
     }
-    // Adopt orphans matching the selector (ClaimPods).
-    for (const p of all) {
-      if (controllerRef(p) || p.metadata.deletionTimestamp) continue;
-      if (!selectorMatches(job.spec?.selector, p.metadata.labels)) continue;
-      try {
-        const refs = [...(p.metadata.ownerReferences ?? []), { apiVersion: 'batch/v1', kind: 'Job', name, uid, controller: true, blockOwnerDeletion: true }];
-        pods.push(store.patch('pods', ns, p.metadata.name!, 'merge', { metadata: { ownerReferences: refs } }));
-      } catch {
-        /* gone */
-      }
-    }
+    // ClaimPods: every pod it created (matching or not) and adopted orphans that match.
+    const pods = claimObjects(store, 'pods', job, job.spec?.selector, all, { release: false });
 
     const now = Date.now();
     const status: any = clone(job.status ?? {});

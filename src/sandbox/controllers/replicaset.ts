@@ -8,25 +8,15 @@
  * no "expectations" bookkeeping is needed.
  */
 import type { ClusterStore, EventRecorder, KubeObject, StoreEvent } from '../types.js';
-import {
-  controllersOf,
-  clone,
-  controllerRef,
-  deepEqual,
-  errorMessage,
-  isNotFound,
-  isPodActive,
-  isPodAvailable,
-  isPodReady,
-  nowRFC3339,
-  ownerRefTo,
-  parseTime,
-  podCondition,
-  selectorMatches,
-  splitKey,
-  WorkQueue,
-  type LogFn,
-} from './util.js';
+import { errorMessage } from '../../engine/errors.js';
+import { isNotFound } from '../machinery/errors.js';
+import { selectorMatches } from '../machinery/labels.js';
+import type { LogFn } from '../machinery/log.js';
+import { deepEqual, splitKey } from '../machinery/objects.js';
+import { claimObjects, controllersOf, controllerRef } from '../machinery/owners.js';
+import { isPodActive, isPodAvailable, isPodReady, podCondition, podFromTemplate } from '../machinery/pods.js';
+import { nowRFC3339, parseTime } from '../machinery/time.js';
+import { WorkQueue } from '../machinery/workqueue.js';
 
 export interface ReplicaSetControllerOptions {
   events: EventRecorder;
@@ -36,40 +26,6 @@ export interface ReplicaSetControllerOptions {
 }
 
 const SOURCE = 'replicaset-controller';
-
-/** Pods controlled by (or adoptable by) an owner: K controller_ref_manager.go ClaimPods. Mutates the store. */
-export function claimPods(store: ClusterStore, owner: KubeObject, selector: any, pods: KubeObject[], log?: LogFn): KubeObject[] {
-  const out: KubeObject[] = [];
-  for (const pod of pods) {
-    const ref = controllerRef(pod);
-    const matches = selectorMatches(selector, pod.metadata.labels);
-    if (ref) {
-      if (ref.uid !== owner.metadata.uid) continue;
-      if (matches) {
-        out.push(pod);
-        continue;
-      }
-      // Release: the pod no longer matches the selector.
-      if (owner.metadata.deletionTimestamp) continue;
-      try {
-        const refs = (pod.metadata.ownerReferences ?? []).filter((r) => r.uid !== owner.metadata.uid);
-        store.patch('pods', pod.metadata.namespace, pod.metadata.name!, 'merge', { metadata: { ownerReferences: refs.length ? refs : null } });
-      } catch (err) {
-        if (!isNotFound(err)) log?.(`release ${pod.metadata.name}: ${errorMessage(err)}`);
-      }
-      continue;
-    }
-    if (!matches || owner.metadata.deletionTimestamp || pod.metadata.deletionTimestamp) continue;
-    // Adopt an orphan.
-    try {
-      const refs = [...(pod.metadata.ownerReferences ?? []), ownerRefTo(owner)];
-      out.push(store.patch('pods', pod.metadata.namespace, pod.metadata.name!, 'merge', { metadata: { ownerReferences: refs } }));
-    } catch (err) {
-      if (!isNotFound(err)) log?.(`adopt ${pod.metadata.name}: ${errorMessage(err)}`);
-    }
-  }
-  return out;
-}
 
 const phaseRank: Record<string, number> = { Pending: 0, Unknown: 1, Running: 2 };
 
@@ -96,15 +52,6 @@ export function deletionOrder(a: KubeObject, b: KubeObject): number {
   return cb - ca;
 }
 
-export function podFromTemplate(template: any, owner: KubeObject, generateName: string, extra?: { finalizers?: string[] }): KubeObject {
-  const t = clone(template ?? {});
-  const md: any = { generateName, namespace: owner.metadata.namespace, ownerReferences: [ownerRefTo(owner)] };
-  if (t.metadata?.labels) md.labels = t.metadata.labels;
-  if (t.metadata?.annotations) md.annotations = t.metadata.annotations;
-  if (t.metadata?.finalizers || extra?.finalizers) md.finalizers = [...(t.metadata?.finalizers ?? []), ...(extra?.finalizers ?? [])];
-  return { apiVersion: 'v1', kind: 'Pod', metadata: md, spec: t.spec ?? {} };
-}
-
 export function startReplicaSetController(store: ClusterStore, opts: ReplicaSetControllerOptions): { stop(): Promise<void> } {
   const burst = opts.burstReplicas ?? 500;
   const queue: WorkQueue = new WorkQueue((key) => sync(key), { name: 'replicaset-controller', log: opts.log });
@@ -114,7 +61,7 @@ export function startReplicaSetController(store: ClusterStore, opts: ReplicaSetC
     const rs = store.find('apps/replicasets', ns, name);
     if (!rs) return;
     const allPods = store.list('pods', ns).items.filter((p) => isPodActive(p));
-    const pods = claimPods(store, rs, rs.spec?.selector, allPods, opts.log);
+    const pods = claimObjects(store, 'pods', rs, rs.spec?.selector, allPods);
     let failure: { reason: string; message: string } | undefined;
     if (!rs.metadata.deletionTimestamp) {
       const want = rs.spec?.replicas ?? 1;

@@ -22,7 +22,12 @@ import os from 'node:os';
 import type { ClusterStore, EventRecorder, KubeObject, StoreEvent } from '../types.js';
 import { isExtendedResource, parseQuantity } from '../../engine/kube/quantity.js';
 import { placementFailure } from './node-filters.js';
-import { errorMessage, isNotFound, nowRFC3339, splitKey, WorkQueue, type LogFn } from './util.js';
+import { errorMessage } from '../../engine/errors.js';
+import { isNotFound } from '../machinery/errors.js';
+import type { LogFn } from '../machinery/log.js';
+import { splitKey } from '../machinery/objects.js';
+import { nowRFC3339 } from '../machinery/time.js';
+import { WorkQueue } from '../machinery/workqueue.js';
 
 export interface NodeCapacity {
   cpu?: string | number;

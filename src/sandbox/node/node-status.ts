@@ -8,9 +8,10 @@
  * A unit with explicit state (`registered`, `renewals`, `lastError`) and an injected clock.
  */
 import os from 'node:os';
-import { nowRFC3339 } from '../controllers/util.js';
+import { nowRFC3339 } from '../machinery/time.js';
 import type { KubeObject } from '../types.js';
-import { microTime, systemClock, type Clock } from './clock.js';
+import { systemClock, type Clock } from '../machinery/clock.js';
+import { microTime } from '../machinery/time.js';
 import { NodeApiError, type NodeHttp } from './http.js';
 
 export interface NodeStatusOptions {
