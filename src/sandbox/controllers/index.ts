@@ -9,7 +9,7 @@ import { DeploymentController } from './deployment/controller.js';
 import { startEndpointsController } from './endpoints.js';
 import { createEventRecorder } from '../machinery/events.js';
 import { GarbageCollector } from './garbagecollector.js';
-import { startJobController } from './job.js';
+import { JobController } from './job/controller.js';
 import { NamespaceController } from './namespace.js';
 import { startReplicaSetController } from './replicaset.js';
 import { RootCACertPublisher } from './root-ca-publisher.js';
@@ -73,7 +73,7 @@ export function startControllers(store: ClusterStore, opts: Partial<ControllerOp
   if (on.has('scheduler')) running.push(startScheduler(store, { nodeName: opts.nodeName ?? 'sandbox', events, log, capacity: opts.nodeCapacity, fits: opts.schedulerFits }));
   if (on.has('replicaset')) running.push(startReplicaSetController(store, { events, log }));
   if (on.has('deployment')) running.push(new DeploymentController(store, { events, log, clock }).start());
-  if (on.has('job')) running.push(startJobController(store, { events, log, jobBackoffBaseMs: opts.jobBackoffBaseMs, jobBackoffMaxMs: opts.jobBackoffMaxMs }));
+  if (on.has('job')) running.push(new JobController(store, { events, log, clock, jobBackoffBaseMs: opts.jobBackoffBaseMs, jobBackoffMaxMs: opts.jobBackoffMaxMs }).start());
   if (on.has('endpoints') && store.resources.some((r) => r.group === '' && r.resource === 'endpoints')) running.push(startEndpointsController(store, { log }));
   return {
     events,
