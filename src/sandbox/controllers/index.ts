@@ -4,16 +4,17 @@
  * API's object lifecycle relies on (garbage collector, namespace controller, ServiceAccounts, root-CA publisher).
  */
 import { systemClock, type Clock } from '../machinery/clock.js';
+import type { NodeCapacity } from '../machinery/capacity.js';
 import type { ClusterStore, EventRecorder } from '../types.js';
 import { DeploymentController } from './deployment/controller.js';
-import { startEndpointsController } from './endpoints.js';
+import { EndpointsController } from './endpoints.js';
 import { createEventRecorder } from '../machinery/events.js';
 import { GarbageCollector } from './garbagecollector.js';
 import { JobController } from './job/controller.js';
 import { NamespaceController } from './namespace.js';
-import { startReplicaSetController } from './replicaset.js';
+import { ReplicaSetController } from './replicaset.js';
 import { RootCACertPublisher } from './root-ca-publisher.js';
-import { startScheduler, type NodeCapacity } from './scheduler.js';
+import { Scheduler, type SchedulerOptions } from './scheduler/scheduler.js';
 import { ServiceAccountsController } from './serviceaccounts.js';
 import type { LogFn } from '../machinery/log.js';
 
@@ -30,7 +31,7 @@ export interface ControllerOptions {
    */
   nodeCapacity?: NodeCapacity;
   /** An extra scheduler filter besides the resource fit (undefined = fits, else the reason, e.g. `node(s) were unschedulable`). */
-  schedulerFits?: Parameters<typeof startScheduler>[1]['fits'];
+  schedulerFits?: SchedulerOptions['fits'];
   /** Controllers to run (default all). */
   enabled?: ControllerName[];
   /** The CA bundle published in every namespace's kube-root-ca.crt (startSandbox: its CA; default a placeholder). */
@@ -70,11 +71,11 @@ export function startControllers(store: ClusterStore, opts: Partial<ControllerOp
   if (on.has('garbagecollector')) passes.push(new GarbageCollector(store, lifecycle).start());
   if (on.has('namespace')) passes.push(new NamespaceController(store, lifecycle).start());
   running.push(...passes);
-  if (on.has('scheduler')) running.push(startScheduler(store, { nodeName: opts.nodeName ?? 'sandbox', events, log, capacity: opts.nodeCapacity, fits: opts.schedulerFits }));
-  if (on.has('replicaset')) running.push(startReplicaSetController(store, { events, log }));
+  if (on.has('scheduler')) running.push(new Scheduler(store, { nodeName: opts.nodeName ?? 'sandbox', events, log, clock, capacity: opts.nodeCapacity, fits: opts.schedulerFits }).start());
+  if (on.has('replicaset')) running.push(new ReplicaSetController(store, { events, log, clock }).start());
   if (on.has('deployment')) running.push(new DeploymentController(store, { events, log, clock }).start());
   if (on.has('job')) running.push(new JobController(store, { events, log, clock, jobBackoffBaseMs: opts.jobBackoffBaseMs, jobBackoffMaxMs: opts.jobBackoffMaxMs }).start());
-  if (on.has('endpoints') && store.resources.some((r) => r.group === '' && r.resource === 'endpoints')) running.push(startEndpointsController(store, { log }));
+  if (on.has('endpoints') && store.resources.some((r) => r.group === '' && r.resource === 'endpoints')) running.push(new EndpointsController(store, { log, clock }).start());
   return {
     events,
     async settle() {
