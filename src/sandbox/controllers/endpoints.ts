@@ -8,10 +8,10 @@
 import type { ClusterStore, KubeObject, StoreEvent } from '../types.js';
 import { selectorMatches } from '../machinery/labels.js';
 import type { Clock } from '../machinery/clock.js';
+import { QueueController } from '../machinery/controller.js';
 import type { LogFn } from '../machinery/log.js';
 import { canonicalJSON, deepEqual, keyOf, splitKey } from '../machinery/objects.js';
 import { isPodReady, isTerminal } from '../machinery/pods.js';
-import { WorkQueue } from '../machinery/workqueue.js';
 
 export interface EndpointsControllerOptions {
   log?: LogFn;
@@ -29,33 +29,20 @@ function findPort(pod: KubeObject, sp: any): number | undefined {
   return undefined;
 }
 
-export class EndpointsController {
-  private readonly queue: WorkQueue;
-  private unsubscribe?: () => void;
-
-  constructor(
-    private readonly store: ClusterStore,
-    opts: EndpointsControllerOptions = {},
-  ) {
-    this.queue = new WorkQueue((key) => this.sync(key), { name: 'endpoint-controller', log: opts.log, clock: opts.clock });
+export class EndpointsController extends QueueController {
+  constructor(store: ClusterStore, opts: EndpointsControllerOptions = {}) {
+    super(store, 'endpoint-controller', opts);
   }
 
-  start(): this {
-    this.unsubscribe = this.store.subscribe((ev) => this.handle(ev));
-    if (this.store.resources.some((r) => r.group === '' && r.resource === 'endpoints'))
-      for (const s of this.store.list('services', undefined).items) this.queue.add(keyOf(s));
-    return this;
-  }
-
-  async stop(): Promise<void> {
-    this.unsubscribe?.();
-    await this.queue.stop();
+  protected initialKeys(): string[] {
+    if (!this.store.resources.some((r) => r.group === '' && r.resource === 'endpoints')) return [];
+    return this.store.list('services', undefined).items.map(keyOf);
   }
 
   // -------------------------------------------------------------------------------------------------------------
   // Event handlers
 
-  private handle(ev: StoreEvent): void {
+  protected handle(ev: StoreEvent): void {
     if (ev.key === 'services') this.onService(ev);
     else if (ev.key === 'pods') {
       const keys = new Set(this.servicesFor(ev.object));
@@ -87,7 +74,7 @@ export class EndpointsController {
   // -------------------------------------------------------------------------------------------------------------
 
   /** syncService. */
-  private sync(key: string): void {
+  protected sync(key: string): void {
     const [ns, name] = splitKey(key);
     const svc = this.store.find('services', ns, name);
     if (!svc || !svc.spec?.selector || svc.metadata.deletionTimestamp) return;

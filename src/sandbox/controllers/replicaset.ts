@@ -11,13 +11,13 @@ import type { ClusterStore, EventRecorder, KubeObject, StoreEvent } from '../typ
 import { errorMessage } from '../../engine/errors.js';
 import { isNotFound } from '../machinery/errors.js';
 import { selectorMatches } from '../machinery/labels.js';
-import { systemClock, type Clock } from '../machinery/clock.js';
+import type { Clock } from '../machinery/clock.js';
+import { QueueController } from '../machinery/controller.js';
 import type { LogFn } from '../machinery/log.js';
 import { deepEqual, keyOf, splitKey } from '../machinery/objects.js';
 import { claimObjects, controllersOf, controllerRef } from '../machinery/owners.js';
 import { isPodActive, isPodAvailable, isPodReady, podCondition, podFromTemplate } from '../machinery/pods.js';
 import { nowRFC3339, parseTime } from '../machinery/time.js';
-import { WorkQueue } from '../machinery/workqueue.js';
 
 export interface ReplicaSetControllerOptions {
   events: EventRecorder;
@@ -57,36 +57,25 @@ export function deletionOrder(a: KubeObject, b: KubeObject): number {
   return cb - ca;
 }
 
-export class ReplicaSetController {
-  private readonly clock: Clock;
+export class ReplicaSetController extends QueueController {
   private readonly burst: number;
-  private readonly queue: WorkQueue;
-  private unsubscribe?: () => void;
 
   constructor(
-    private readonly store: ClusterStore,
+    store: ClusterStore,
     private readonly opts: ReplicaSetControllerOptions,
   ) {
-    this.clock = opts.clock ?? systemClock;
+    super(store, SOURCE, opts);
     this.burst = opts.burstReplicas ?? 500;
-    this.queue = new WorkQueue((key) => this.sync(key), { name: SOURCE, log: opts.log, clock: this.clock });
   }
 
-  start(): this {
-    this.unsubscribe = this.store.subscribe((ev) => this.handle(ev));
-    for (const rs of this.store.list('apps/replicasets', undefined).items) this.queue.add(keyOf(rs));
-    return this;
-  }
-
-  async stop(): Promise<void> {
-    this.unsubscribe?.();
-    await this.queue.stop();
+  protected initialKeys(): string[] {
+    return this.store.list('apps/replicasets', undefined).items.map(keyOf);
   }
 
   // -------------------------------------------------------------------------------------------------------------
   // Event handlers
 
-  private handle(ev: StoreEvent): void {
+  protected handle(ev: StoreEvent): void {
     if (ev.key === 'apps/replicasets') {
       if (ev.type !== 'DELETED') this.queue.add(keyOf(ev.object));
     } else if (ev.key === 'pods') this.onPod(ev);
@@ -106,7 +95,7 @@ export class ReplicaSetController {
   // -------------------------------------------------------------------------------------------------------------
 
   /** syncReplicaSet. */
-  private sync(key: string): void {
+  protected sync(key: string): void {
     const [ns, name] = splitKey(key);
     const rs = this.store.find('apps/replicasets', ns, name);
     if (!rs) return;

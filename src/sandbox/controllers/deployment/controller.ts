@@ -6,12 +6,12 @@
  * (recreate.ts) or a RollingUpdate (rolling.ts) step, then status + the Progressing/Available conditions that
  * `kubectl rollout status` reads (progress.ts). The progress deadline is a timer on the injected clock, not polling.
  */
-import { systemClock, type Clock } from '../../machinery/clock.js';
+import type { Clock } from '../../machinery/clock.js';
+import { QueueController } from '../../machinery/controller.js';
 import type { LogFn } from '../../machinery/log.js';
 import { clone, keyOf, splitKey } from '../../machinery/objects.js';
 import { claimObjects, controllerRef, controllersOf } from '../../machinery/owners.js';
 import { isPodActive } from '../../machinery/pods.js';
-import { WorkQueue } from '../../machinery/workqueue.js';
 import type { ClusterStore, EventRecorder, KubeObject, StoreEvent } from '../../types.js';
 import { cleanupDeployment } from './history.js';
 import { rolloutRecreate } from './recreate.js';
@@ -27,30 +27,16 @@ export interface DeploymentControllerOptions {
   clock?: Clock;
 }
 
-export class DeploymentController implements DeploymentEnv {
-  readonly clock: Clock;
-  readonly log?: LogFn;
-  private readonly queue: WorkQueue;
-  private unsubscribe?: () => void;
-
+export class DeploymentController extends QueueController implements DeploymentEnv {
   constructor(
-    readonly store: ClusterStore,
+    store: ClusterStore,
     private readonly opts: DeploymentControllerOptions,
   ) {
-    this.clock = opts.clock ?? systemClock;
-    this.log = opts.log;
-    this.queue = new WorkQueue((key) => this.sync(key), { name: SOURCE, log: opts.log, clock: this.clock });
+    super(store, SOURCE, opts);
   }
 
-  start(): this {
-    this.unsubscribe = this.store.subscribe((ev) => this.handle(ev));
-    for (const d of this.store.list('apps/deployments', undefined).items) this.queue.add(keyOf(d));
-    return this;
-  }
-
-  async stop(): Promise<void> {
-    this.unsubscribe?.();
-    await this.queue.stop();
+  protected initialKeys(): string[] {
+    return this.store.list('apps/deployments', undefined).items.map(keyOf);
   }
 
   event(d: KubeObject, type: 'Normal' | 'Warning', reason: string, message: string): void {
@@ -64,7 +50,7 @@ export class DeploymentController implements DeploymentEnv {
   // -------------------------------------------------------------------------------------------------------------
   // Event handlers
 
-  private handle(ev: StoreEvent): void {
+  protected handle(ev: StoreEvent): void {
     if (ev.key === 'apps/deployments') this.onDeployment(ev);
     else if (ev.key === 'apps/replicasets') this.enqueueOwnerOfRS(ev.object);
     else if (ev.key === 'pods') this.onPod(ev);
@@ -92,7 +78,7 @@ export class DeploymentController implements DeploymentEnv {
   // -------------------------------------------------------------------------------------------------------------
 
   /** syncDeployment. */
-  private sync(key: string): void {
+  protected sync(key: string): void {
     const [ns, name] = splitKey(key);
     const d = this.store.find('apps/deployments', ns, name);
     if (!d || d.metadata.deletionTimestamp) return;

@@ -5,14 +5,14 @@
  * the tracking finalizers. Time is the injected clock's.
  */
 import { errorMessage } from '../../../engine/errors.js';
-import { systemClock, type Clock } from '../../machinery/clock.js';
+import type { Clock } from '../../machinery/clock.js';
+import { QueueController } from '../../machinery/controller.js';
 import { selectorMatches } from '../../machinery/labels.js';
 import type { LogFn } from '../../machinery/log.js';
 import { clone, deepEqual, keyOf, splitKey } from '../../machinery/objects.js';
 import { claimObjects, controllerRef } from '../../machinery/owners.js';
 import { isPodReady } from '../../machinery/pods.js';
 import { nowRFC3339 } from '../../machinery/time.js';
-import { WorkQueue } from '../../machinery/workqueue.js';
 import type { ClusterStore, EventRecorder, KubeObject, StoreEvent } from '../../types.js';
 import { newBackoffRecord, type BackoffPolicy, type BackoffRecord } from './backoff.js';
 import { enactFinished, finishingCondition, isJobFinished, syncSuspension } from './conditions.js';
@@ -32,35 +32,22 @@ export interface JobControllerOptions {
   clock?: Clock;
 }
 
-export class JobController implements JobEnv {
-  readonly clock: Clock;
-  readonly log?: LogFn;
+export class JobController extends QueueController implements JobEnv {
   private readonly policy: BackoffPolicy;
   private readonly backoffs = new Map<string, BackoffRecord>();
   /** Pods already counted into each Job's status (by uid). */
   private readonly counted = new Map<string, Set<string>>();
-  private readonly queue: WorkQueue;
-  private unsubscribe?: () => void;
 
   constructor(
-    readonly store: ClusterStore,
+    store: ClusterStore,
     private readonly opts: JobControllerOptions,
   ) {
-    this.clock = opts.clock ?? systemClock;
-    this.log = opts.log;
+    super(store, SOURCE, opts);
     this.policy = { baseMs: opts.jobBackoffBaseMs ?? 10_000, maxMs: opts.jobBackoffMaxMs ?? 600_000 };
-    this.queue = new WorkQueue((key) => this.sync(key), { name: SOURCE, log: opts.log, clock: this.clock });
   }
 
-  start(): this {
-    this.unsubscribe = this.store.subscribe((ev) => this.handle(ev));
-    for (const j of this.store.list('batch/jobs', undefined).items) this.queue.add(keyOf(j));
-    return this;
-  }
-
-  async stop(): Promise<void> {
-    this.unsubscribe?.();
-    await this.queue.stop();
+  protected initialKeys(): string[] {
+    return this.store.list('batch/jobs', undefined).items.map(keyOf);
   }
 
   event(job: KubeObject, type: 'Normal' | 'Warning', reason: string, message: string): void {
@@ -70,7 +57,7 @@ export class JobController implements JobEnv {
   // -------------------------------------------------------------------------------------------------------------
   // Event handlers
 
-  private handle(ev: StoreEvent): void {
+  protected handle(ev: StoreEvent): void {
     if (ev.key === 'batch/jobs') this.onJob(ev);
     else if (ev.key === 'pods') {
       if (controllerRef(ev.object)?.kind === 'Job') this.onJobPod(ev);
@@ -124,7 +111,7 @@ export class JobController implements JobEnv {
   // -------------------------------------------------------------------------------------------------------------
 
   /** syncJob. */
-  private sync(key: string): void {
+  protected sync(key: string): void {
     const [ns, name] = splitKey(key);
     const job = this.store.find('batch/jobs', ns, name);
     if (!job) return this.forget(key);

@@ -16,13 +16,13 @@
 import { errorMessage } from '../../../engine/errors.js';
 import { isExtendedResource, parseQuantity } from '../../../engine/kube/quantity.js';
 import { DEFAULT_MAX_PODS, nodeCapacity, type NodeCapacity } from '../../machinery/capacity.js';
-import { systemClock, type Clock } from '../../machinery/clock.js';
+import type { Clock } from '../../machinery/clock.js';
+import { QueueController } from '../../machinery/controller.js';
 import { isNotFound } from '../../machinery/errors.js';
 import type { LogFn } from '../../machinery/log.js';
 import { keyOf, splitKey } from '../../machinery/objects.js';
 import { isTerminal } from '../../machinery/pods.js';
 import { nowRFC3339 } from '../../machinery/time.js';
-import { WorkQueue } from '../../machinery/workqueue.js';
 import type { ClusterStore, EventRecorder, KubeObject, StoreEvent } from '../../types.js';
 import { insufficientResources, unschedulableMessage, type Allocatable } from './fit.js';
 import { placementFailure } from './node-filters.js';
@@ -45,36 +45,28 @@ export interface SchedulerOptions {
 
 const specChanged = (ev: StoreEvent): boolean => !!ev.old && JSON.stringify(ev.old.spec) !== JSON.stringify(ev.object.spec);
 
-export class Scheduler {
-  private readonly clock: Clock;
+export class Scheduler extends QueueController {
   private readonly names: string[];
   private readonly fallback: { cpu: string; memory: string };
   private readonly fallbackPods: number;
   /** Pods found unschedulable: retried on cluster events that may free capacity. */
   private readonly unschedulable = new Set<string>();
-  private readonly queue: WorkQueue;
-  private unsubscribe?: () => void;
 
   constructor(
-    private readonly store: ClusterStore,
+    store: ClusterStore,
     private readonly opts: SchedulerOptions,
   ) {
-    this.clock = opts.clock ?? systemClock;
+    super(store, 'scheduler', opts);
     this.names = opts.schedulerNames ?? [SOURCE];
     this.fallback = nodeCapacity(opts.capacity);
     this.fallbackPods = opts.capacity?.pods === undefined ? DEFAULT_MAX_PODS : parseQuantity(opts.capacity.pods);
-    this.queue = new WorkQueue((key) => this.scheduleOne(key), { name: 'scheduler', log: opts.log, clock: this.clock });
   }
 
-  start(): this {
-    this.unsubscribe = this.store.subscribe((ev) => this.handle(ev));
-    for (const p of this.store.list('pods', undefined).items) if (this.wants(p)) this.queue.add(keyOf(p));
-    return this;
-  }
-
-  async stop(): Promise<void> {
-    this.unsubscribe?.();
-    await this.queue.stop();
+  protected initialKeys(): string[] {
+    return this.store
+      .list('pods', undefined)
+      .items.filter((p) => this.wants(p))
+      .map(keyOf);
   }
 
   /** An unbound, live pod for one of our scheduler names. */
@@ -85,7 +77,7 @@ export class Scheduler {
   // -------------------------------------------------------------------------------------------------------------
   // Event handlers
 
-  private handle(ev: StoreEvent): void {
+  protected handle(ev: StoreEvent): void {
     if (ev.key === 'nodes') this.onNode(ev);
     else if (ev.key === 'pods') this.onPod(ev);
   }
@@ -127,7 +119,7 @@ export class Scheduler {
   // -------------------------------------------------------------------------------------------------------------
 
   /** scheduleOne: filter, then bind or record why not. */
-  private scheduleOne(key: string): void {
+  protected sync(key: string): void {
     const [ns, name] = splitKey(key);
     const pod = this.store.find('pods', ns, name);
     if (!pod || !this.wants(pod)) {
