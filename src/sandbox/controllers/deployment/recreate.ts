@@ -3,6 +3,7 @@
  * old pod runs, then create and scale up the new one.
  */
 import { controllerRef } from '../../machinery/owners.js';
+import { isTerminal } from '../../machinery/pods.js';
 import type { KubeObject } from '../../types.js';
 import { cleanupDeployment } from './history.js';
 import { syncRolloutStatus } from './progress.js';
@@ -45,5 +46,5 @@ function oldPodsRunning(env: DeploymentEnv, r: Rollout): boolean {
   const oldUIDs = new Set(r.oldRSs.map((rs) => rs.metadata.uid));
   return env.store
     .list('pods', r.d.metadata.namespace)
-    .items.some((p) => oldUIDs.has(controllerRef(p)?.uid) && p.status?.phase !== 'Failed' && p.status?.phase !== 'Succeeded');
+    .items.some((p) => oldUIDs.has(controllerRef(p)?.uid) && !isTerminal(p));
 }

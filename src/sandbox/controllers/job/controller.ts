@@ -11,14 +11,14 @@ import { selectorMatches } from '../../machinery/labels.js';
 import type { LogFn } from '../../machinery/log.js';
 import { clone, deepEqual, keyOf, splitKey } from '../../machinery/objects.js';
 import { claimObjects, controllerRef } from '../../machinery/owners.js';
-import { isPodReady } from '../../machinery/pods.js';
+import { isPodActive, isPodReady } from '../../machinery/pods.js';
 import { nowRFC3339 } from '../../machinery/time.js';
 import type { ClusterStore, EventRecorder, KubeObject, StoreEvent } from '../../types.js';
 import { newBackoffRecord, type BackoffPolicy, type BackoffRecord } from './backoff.js';
 import { enactFinished, finishingCondition, isJobFinished, syncSuspension } from './conditions.js';
 import { deletePod, manageJob } from './manage.js';
 import { SOURCE, type JobEnv, type JobSync } from './state.js';
-import { countFinishedPods, hasTrackingFinalizer, isActive, isTerminating, removeTrackingFinalizer } from './tracking.js';
+import { countFinishedPods, hasTrackingFinalizer, isTerminating, removeTrackingFinalizer } from './tracking.js';
 import { expireFinishedJob } from './ttl.js';
 
 export interface JobControllerOptions {
@@ -119,7 +119,7 @@ export class JobController extends QueueController implements JobEnv {
     // Finished or being deleted: release the pods' finalizers (orphaned ones included), nothing else.
     const owned = all.filter((p) => controllerRef(p)?.uid === job.metadata.uid);
     if (isJobFinished(job)) {
-      for (const p of owned) if (!isActive(p)) removeTrackingFinalizer(this, p);
+      for (const p of owned) if (!isPodActive(p)) removeTrackingFinalizer(this, p);
       return this.expire(job);
     }
     if (job.metadata.deletionTimestamp) {
@@ -128,11 +128,11 @@ export class JobController extends QueueController implements JobEnv {
     }
     // ClaimPods: every pod it created (matching or not) and adopted orphans that match.
     const pods = claimObjects(this.store, 'pods', job, job.spec?.selector, all, { release: false });
-    const s = this.begin(job, key, pods);
+    const s = this.begin(job, pods);
     const bo = this.backoffs.get(key) ?? newBackoffRecord();
     countFinishedPods(s, this.seen(key), bo);
     this.backoffs.set(key, bo);
-    s.active = pods.filter(isActive);
+    s.active = pods.filter(isPodActive);
     s.terminating = pods.filter(isTerminating);
     syncSuspension(this, s);
     const interim = finishingCondition(s);
@@ -150,11 +150,11 @@ export class JobController extends QueueController implements JobEnv {
     if (s.conditions.some((c) => (c.type === 'Complete' || c.type === 'Failed') && c.status === 'True')) this.expire(this.store.find('batch/jobs', ns, name) ?? job);
   }
 
-  private begin(job: KubeObject, key: string, pods: KubeObject[]): JobSync {
+  private begin(job: KubeObject, pods: KubeObject[]): JobSync {
     const now = this.clock.now();
     const status: any = clone(job.status ?? {});
     if (!status.startTime && !job.spec?.suspend) status.startTime = nowRFC3339(now);
-    return { job, key, now, status, conditions: [...(status.conditions ?? [])], pods, active: [], terminating: [], toRelease: [], newFailed: 0 };
+    return { job, now, status, conditions: [...(status.conditions ?? [])], pods, active: [], terminating: [], toRelease: [], newFailed: 0 };
   }
 
   private seen(key: string): Set<string> {
@@ -169,7 +169,7 @@ export class JobController extends QueueController implements JobEnv {
     const ns = job.metadata.namespace!;
     const name = job.metadata.name!;
     const ours = this.store.list('pods', ns).items.filter((p) => controllerRef(p)?.uid === job.metadata.uid);
-    const stillActive = ours.filter(isActive);
+    const stillActive = ours.filter(isPodActive);
     status.active = stillActive.length;
     status.ready = stillActive.filter(isPodReady).length;
     status.terminating = ours.filter(isTerminating).length;

@@ -17,7 +17,6 @@ export interface JobEnv {
 /** One sync of one Job (upstream's syncJobCtx). */
 export interface JobSync {
   job: KubeObject;
-  key: string;
   /** The sync's time: every timestamp it writes. */
   now: number;
   /** The status being prepared. */

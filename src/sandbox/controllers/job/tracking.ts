@@ -6,6 +6,7 @@
  * empty).
  */
 import { isNotFound } from '../../machinery/errors.js';
+import { isTerminal } from '../../machinery/pods.js';
 import { parseTime } from '../../machinery/time.js';
 import type { KubeObject } from '../../types.js';
 import type { BackoffRecord } from './backoff.js';
@@ -34,13 +35,8 @@ export function podFailed(pod: KubeObject): boolean {
   return !!pod.metadata.deletionTimestamp && pod.status?.phase !== 'Succeeded';
 }
 
-const terminal = (p: KubeObject): boolean => p.status?.phase === 'Succeeded' || p.status?.phase === 'Failed';
-
-/** Pods still running: neither finished nor being deleted. */
-export const isActive = (p: KubeObject): boolean => !terminal(p) && !p.metadata.deletionTimestamp;
-
 /** Pods being deleted that have not finished yet. */
-export const isTerminating = (p: KubeObject): boolean => !!p.metadata.deletionTimestamp && !terminal(p);
+export const isTerminating = (p: KubeObject): boolean => !!p.metadata.deletionTimestamp && !isTerminal(p);
 
 /** When a failed pod finished: its last container's finishedAt, else its deletion, else `now`. */
 function finishTime(pod: KubeObject, now: number): number {

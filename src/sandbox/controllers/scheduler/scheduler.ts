@@ -20,7 +20,7 @@ import type { Clock } from '../../machinery/clock.js';
 import { QueueController } from '../../machinery/controller.js';
 import { isNotFound } from '../../machinery/errors.js';
 import type { LogFn } from '../../machinery/log.js';
-import { keyOf, splitKey } from '../../machinery/objects.js';
+import { deepEqual, keyOf, splitKey } from '../../machinery/objects.js';
 import { isTerminal } from '../../machinery/pods.js';
 import { nowRFC3339 } from '../../machinery/time.js';
 import type { ClusterStore, EventRecorder, KubeObject, StoreEvent } from '../../types.js';
@@ -43,7 +43,7 @@ export interface SchedulerOptions {
   clock?: Clock;
 }
 
-const specChanged = (ev: StoreEvent): boolean => !!ev.old && JSON.stringify(ev.old.spec) !== JSON.stringify(ev.object.spec);
+const specChanged = (ev: StoreEvent): boolean => !!ev.old && !deepEqual(ev.old.spec, ev.object.spec);
 
 export class Scheduler extends QueueController {
   private readonly names: string[];
