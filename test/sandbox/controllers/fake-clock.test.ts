@@ -7,7 +7,7 @@ import { createClusterStore } from '../../../src/sandbox/apiserver/registry.js';
 import { startControllers, type ControllerOptions, type Controllers } from '../../../src/sandbox/controllers/index.js';
 import type { ClusterStore, KubeObject } from '../../../src/sandbox/types.js';
 import { FakeClock } from '../../support/fake-clock.js';
-import { eventsFor, job, podsOf, waitFor } from './helpers.js';
+import { deployment, eventsFor, job, podsOf, waitFor } from './helpers.js';
 
 let running: Controllers | undefined;
 afterEach(async () => {
@@ -23,18 +23,6 @@ function start(enabled: ControllerOptions['enabled']): { store: ClusterStore; cl
 }
 
 const condition = (o: KubeObject | undefined, type: string): any => (o?.status?.conditions ?? []).find((c: any) => c.type === type);
-
-const deployment = (name: string, spec: Record<string, unknown>): KubeObject => ({
-  apiVersion: 'apps/v1',
-  kind: 'Deployment',
-  metadata: { name, namespace: 'default' },
-  spec: {
-    replicas: 1,
-    selector: { matchLabels: { app: name } },
-    template: { metadata: { labels: { app: name } }, spec: { containers: [{ name: 'main', image: 'busybox' }] } },
-    ...spec,
-  },
-});
 
 describe('controllers on an injected clock', () => {
   it('a Deployment whose pods never become ready times out at progressDeadlineSeconds of clock time', async () => {
