@@ -15,10 +15,11 @@ afterEach(async () => {
   running = undefined;
 });
 
-function start(enabled: ControllerOptions['enabled']): { store: ClusterStore; clock: FakeClock } {
+/** The store and the given controllers, plus the ServiceAccounts controller that pod admission needs. */
+function start(enabled: NonNullable<ControllerOptions['enabled']>): { store: ClusterStore; clock: FakeClock } {
   const store = createClusterStore();
   const clock = new FakeClock();
-  running = startControllers(store, { enabled, clock });
+  running = startControllers(store, { enabled: ['serviceaccount', ...enabled], clock });
   return { store, clock };
 }
 

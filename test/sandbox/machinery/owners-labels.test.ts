@@ -31,6 +31,8 @@ describe('label selectors', () => {
 describe('claimObjects', () => {
   it('adopts matching orphans, releases controlled objects that stopped matching, ignores others', () => {
     const store = createClusterStore();
+    // Pod admission wants the namespace's ServiceAccount (its controller is not running here).
+    store.create('serviceaccounts', 'default', { apiVersion: 'v1', kind: 'ServiceAccount', metadata: { name: 'default' } });
     const owner = store.create('apps/replicasets', 'default', {
       apiVersion: 'apps/v1',
       kind: 'ReplicaSet',
