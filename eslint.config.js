@@ -12,6 +12,9 @@ const typedKubeApis = {
 };
 const actionsToolkit = { group: ['@actions/*'], message: 'The engine and sandbox must not depend on the Actions toolkit; pass a Logger instead.' };
 
+/** The import rule for a layer of the sandbox: the bans above plus the layer's own patterns. */
+const layer = (...patterns) => ({ 'no-restricted-imports': ['error', { patterns: [typedKubeApis, actionsToolkit, ...patterns] }] });
+
 export default tseslint.config(
   { ignores: ['dist/**', 'node_modules/**', 'coverage/**', 'examples/**'] },
   js.configs.recommended,
@@ -32,61 +35,41 @@ export default tseslint.config(
     // The engine is shared by the action and the CLI: it must stay free of the Actions toolkit
     // so it can run (and be tested) anywhere.
     files: ['src/engine/**/*.ts', 'src/sandbox/**/*.ts'],
-    rules: {
-      'no-restricted-imports': [
-        'error',
-        { patterns: [typedKubeApis, actionsToolkit] },
-      ],
-    },
+    rules: layer(),
   },
   {
     // Imports point down (issue 12): the node and its kubelet are clients of any API server (our sandbox's or upstream's
     // kube-apiserver) through their KubeletApi, and the controllers work through the ClusterStore contract (types.ts);
-    // they share machinery/ (Status errors, …), never the sandbox API server's code.
-    // (This block's rule replaces the one above for these files, so the toolkit pattern is repeated.)
-    files: ['src/sandbox/kubelet/**/*.ts', 'src/sandbox/node/**/*.ts', 'src/sandbox/controllers/**/*.ts'],
-    rules: {
-      'no-restricted-imports': [
-        'error',
-        {
-          patterns: [
-            typedKubeApis,
-            actionsToolkit,
-            { group: ['**/apiserver', '**/apiserver/**'], message: 'The kubelet, the node and the controllers must not import the sandbox API server; use the API (KubeletApi, ClusterStore) and machinery/.' },
-          ],
-        },
-      ],
-    },
+    // they share machinery/ (Status errors, selectors, the clock, the work queue, owner references, …), never the
+    // sandbox API server's code, nor each other's.
+    files: ['src/sandbox/kubelet/**/*.ts', 'src/sandbox/node/**/*.ts'],
+    rules: layer(
+      { group: ['**/apiserver', '**/apiserver/**'], message: 'The kubelet and the node must not import the sandbox API server; use the API (KubeletApi) and machinery/.' },
+      { group: ['**/controllers', '**/controllers/**'], message: 'The kubelet and the node must not import the controllers; what they share lives in machinery/.' },
+    ),
+  },
+  {
+    files: ['src/sandbox/controllers/**/*.ts'],
+    rules: layer(
+      { group: ['**/apiserver', '**/apiserver/**'], message: 'The controllers must not import the sandbox API server; use the API (ClusterStore) and machinery/.' },
+      { group: ['**/kubelet', '**/kubelet/**', '**/node', '**/node/**'], message: 'The controllers must not import the kubelet or the node; what they share lives in machinery/.' },
+    ),
   },
   {
     // The API server is the bottom of the control plane: what the controller manager and the kubelet do is theirs
     // (the garbage collector, the namespace controller, …), reached through the API, never imported.
     files: ['src/sandbox/apiserver/**/*.ts'],
-    rules: {
-      'no-restricted-imports': [
-        'error',
-        {
-          patterns: [
-            { group: ['@actions/*'], message: 'The engine and sandbox must not depend on the Actions toolkit; pass a Logger instead.' },
-            { group: ['**/controllers', '**/controllers/**', '**/kubelet', '**/kubelet/**', '**/node', '**/node/**'], message: 'The API server must not import the controllers, the kubelet or the node: they are its clients.' },
-          ],
-        },
-      ],
-    },
+    rules: layer({
+      group: ['**/controllers', '**/controllers/**', '**/kubelet', '**/kubelet/**', '**/node', '**/node/**'],
+      message: 'The API server must not import the controllers, the kubelet or the node: they are its clients.',
+    }),
   },
   {
     // machinery/ is the sandbox's apimachinery: everyone's to import, so it imports none of them.
     files: ['src/sandbox/machinery/**/*.ts'],
-    rules: {
-      'no-restricted-imports': [
-        'error',
-        {
-          patterns: [
-            { group: ['@actions/*'], message: 'The engine and sandbox must not depend on the Actions toolkit; pass a Logger instead.' },
-            { group: ['**/apiserver', '**/apiserver/**', '**/controllers', '**/controllers/**', '**/kubelet', '**/kubelet/**', '**/node', '**/node/**'], message: 'machinery/ is imported by the API server, the controllers and the kubelet; it must import none of them.' },
-          ],
-        },
-      ],
-    },
+    rules: layer({
+      group: ['**/apiserver', '**/apiserver/**', '**/controllers', '**/controllers/**', '**/kubelet', '**/kubelet/**', '**/node', '**/node/**'],
+      message: 'machinery/ is imported by the API server, the controllers and the kubelet; it must import none of them.',
+    }),
   },
 );

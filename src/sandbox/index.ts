@@ -9,7 +9,7 @@ import { join } from 'node:path';
 import { createClusterStore } from './apiserver/registry.js';
 import { newToken, startApiServer, type FaultOptions } from './apiserver/index.js';
 import { startControllers, type ControllerOptions } from './controllers/index.js';
-import { nodeCapacity } from './controllers/scheduler.js';
+import { nodeCapacity } from './machinery/capacity.js';
 import type { KubeletOptions } from './kubelet/index.js';
 import { sandboxKubeconfig, writeKubeconfig } from './kubeconfig.js';
 import { createCertificateAuthority } from './pki.js';

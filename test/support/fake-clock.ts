@@ -1,5 +1,5 @@
-/** A Clock (src/sandbox/node/clock.ts) that tests step by hand: timers fire only when `advance` passes them. */
-import type { Clock } from '../../src/sandbox/node/clock.js';
+/** A Clock (src/sandbox/machinery/clock.ts) that tests step by hand: timers fire only when `advance` passes them. */
+import type { Clock } from '../../src/sandbox/machinery/clock.js';
 
 export class FakeClock implements Clock {
   t = Date.parse('2030-01-01T00:00:00Z');

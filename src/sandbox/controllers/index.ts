@@ -3,19 +3,20 @@
  * Endpoints controllers, all reacting to the store's change stream through keyed work queues; and the controllers the
  * API's object lifecycle relies on (garbage collector, namespace controller, ServiceAccounts, root-CA publisher).
  */
-import type { Clock } from '../node/clock.js';
+import { systemClock, type Clock } from '../machinery/clock.js';
+import type { NodeCapacity } from '../machinery/capacity.js';
 import type { ClusterStore, EventRecorder } from '../types.js';
-import { startDeploymentController } from './deployment.js';
-import { startEndpointsController } from './endpoints.js';
-import { createEventRecorder } from './events.js';
+import { DeploymentController } from './deployment/controller.js';
+import { EndpointsController } from './endpoints.js';
+import { createEventRecorder } from '../machinery/events.js';
 import { GarbageCollector } from './garbagecollector.js';
-import { startJobController } from './job.js';
+import { JobController } from './job/controller.js';
 import { NamespaceController } from './namespace.js';
-import { startReplicaSetController } from './replicaset.js';
+import { ReplicaSetController } from './replicaset.js';
 import { RootCACertPublisher } from './root-ca-publisher.js';
-import { startScheduler, type NodeCapacity } from './scheduler.js';
+import { Scheduler, type SchedulerOptions } from './scheduler/scheduler.js';
 import { ServiceAccountsController } from './serviceaccounts.js';
-import type { LogFn } from './util.js';
+import type { LogFn } from '../machinery/log.js';
 
 export interface ControllerOptions {
   /** The node the scheduler binds pods to (default `sandbox`). */
@@ -30,12 +31,12 @@ export interface ControllerOptions {
    */
   nodeCapacity?: NodeCapacity;
   /** An extra scheduler filter besides the resource fit (undefined = fits, else the reason, e.g. `node(s) were unschedulable`). */
-  schedulerFits?: Parameters<typeof startScheduler>[1]['fits'];
+  schedulerFits?: SchedulerOptions['fits'];
   /** Controllers to run (default all). */
   enabled?: ControllerName[];
   /** The CA bundle published in every namespace's kube-root-ca.crt (startSandbox: its CA; default a placeholder). */
   rootCA?: string;
-  /** Time for the object-lifecycle controllers (default the system clock). */
+  /** Time for every controller's conditions, deadlines, back-offs and passes (default the system clock; tests step a fake one). */
   clock?: Clock;
   /** Delay of the garbage collector's and namespace controller's passes, and of re-creations, after a change (ms, default 1). */
   lifecycleDelayMs?: number;
@@ -57,11 +58,12 @@ export interface Controllers {
 
 export function startControllers(store: ClusterStore, opts: Partial<ControllerOptions> = {}): Controllers {
   const log = opts.log;
+  const clock = opts.clock ?? systemClock;
   // Shared with the kubelet in the sandbox: kubelet events carry `source.host` = the (single) node.
-  const events = opts.events ?? createEventRecorder(store, { log, host: opts.nodeName ?? 'sandbox' });
+  const events = opts.events ?? createEventRecorder(store, { log, host: opts.nodeName ?? 'sandbox', clock });
   const on = new Set<ControllerName>(opts.enabled ?? [...LIFECYCLE_CONTROLLERS, ...WORKLOAD_CONTROLLERS]);
   const running: { stop(): Promise<void> | void }[] = [];
-  const lifecycle = { clock: opts.clock, delayMs: opts.lifecycleDelayMs, log };
+  const lifecycle = { clock, delayMs: opts.lifecycleDelayMs, log };
   // The ServiceAccounts controller before the root-CA publisher: a new namespace gets its objects in upstream's order.
   if (on.has('serviceaccount')) running.push(new ServiceAccountsController(store, lifecycle).start());
   if (on.has('root-ca-cert-publisher')) running.push(new RootCACertPublisher(store, opts.rootCA, lifecycle).start());
@@ -69,11 +71,11 @@ export function startControllers(store: ClusterStore, opts: Partial<ControllerOp
   if (on.has('garbagecollector')) passes.push(new GarbageCollector(store, lifecycle).start());
   if (on.has('namespace')) passes.push(new NamespaceController(store, lifecycle).start());
   running.push(...passes);
-  if (on.has('scheduler')) running.push(startScheduler(store, { nodeName: opts.nodeName ?? 'sandbox', events, log, capacity: opts.nodeCapacity, fits: opts.schedulerFits }));
-  if (on.has('replicaset')) running.push(startReplicaSetController(store, { events, log }));
-  if (on.has('deployment')) running.push(startDeploymentController(store, { events, log }));
-  if (on.has('job')) running.push(startJobController(store, { events, log, jobBackoffBaseMs: opts.jobBackoffBaseMs, jobBackoffMaxMs: opts.jobBackoffMaxMs }));
-  if (on.has('endpoints') && store.resources.some((r) => r.group === '' && r.resource === 'endpoints')) running.push(startEndpointsController(store, { log }));
+  if (on.has('scheduler')) running.push(new Scheduler(store, { nodeName: opts.nodeName ?? 'sandbox', events, log, clock, capacity: opts.nodeCapacity, fits: opts.schedulerFits }).start());
+  if (on.has('replicaset')) running.push(new ReplicaSetController(store, { events, log, clock }).start());
+  if (on.has('deployment')) running.push(new DeploymentController(store, { events, log, clock }).start());
+  if (on.has('job')) running.push(new JobController(store, { events, log, clock, jobBackoffBaseMs: opts.jobBackoffBaseMs, jobBackoffMaxMs: opts.jobBackoffMaxMs }).start());
+  if (on.has('endpoints') && store.resources.some((r) => r.group === '' && r.resource === 'endpoints')) running.push(new EndpointsController(store, { log, clock }).start());
   return {
     events,
     async settle() {

@@ -5,9 +5,10 @@
  */
 import { isStatusError } from '../machinery/errors.js';
 import { keyOf } from '../machinery/resource-key.js';
-import { systemClock, type Clock } from '../node/clock.js';
+import { systemClock, type Clock } from '../machinery/clock.js';
 import type { ClusterStore, KubeObject, ResourceKey, StoreEvent } from '../types.js';
-import { errorMessage, type LogFn } from './util.js';
+import { errorMessage } from '../../engine/errors.js';
+import type { LogFn } from '../machinery/log.js';
 
 export interface LifecycleControllerOptions {
   clock?: Clock;

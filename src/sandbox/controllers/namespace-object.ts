@@ -4,7 +4,7 @@
  * same turn, so a pod created right after its namespace finds its ServiceAccount), and re-created shortly after it is
  * deleted.
  */
-import { systemClock, type Clock } from '../node/clock.js';
+import { systemClock, type Clock } from '../machinery/clock.js';
 import type { ClusterStore, KubeObject, ResourceKey, StoreEvent } from '../types.js';
 import { CONTROLLER_MANAGER, safe, type LifecycleControllerOptions } from './lifecycle.js';
 

@@ -9,7 +9,8 @@ import { FINALIZER_KUBERNETES } from '../machinery/finalizers.js';
 import { keyOf } from '../machinery/resource-key.js';
 import type { ClusterStore, StoreEvent } from '../types.js';
 import { CONTROLLER_MANAGER, PassController, safe, type LifecycleControllerOptions } from './lifecycle.js';
-import { deepEqual, nowRFC3339 } from './util.js';
+import { deepEqual } from '../machinery/objects.js';
+import { nowRFC3339 } from '../machinery/time.js';
 
 export class NamespaceController extends PassController {
   /** Names of namespaces being deleted: while there is one, every change asks for a pass. */

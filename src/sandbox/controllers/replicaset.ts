@@ -8,68 +8,29 @@
  * no "expectations" bookkeeping is needed.
  */
 import type { ClusterStore, EventRecorder, KubeObject, StoreEvent } from '../types.js';
-import {
-  controllersOf,
-  clone,
-  controllerRef,
-  deepEqual,
-  errorMessage,
-  isNotFound,
-  isPodActive,
-  isPodAvailable,
-  isPodReady,
-  nowRFC3339,
-  ownerRefTo,
-  parseTime,
-  podCondition,
-  selectorMatches,
-  splitKey,
-  WorkQueue,
-  type LogFn,
-} from './util.js';
+import { errorMessage } from '../../engine/errors.js';
+import { isNotFound } from '../machinery/errors.js';
+import { selectorMatches } from '../machinery/labels.js';
+import type { Clock } from '../machinery/clock.js';
+import { QueueController } from '../machinery/controller.js';
+import type { LogFn } from '../machinery/log.js';
+import { deepEqual, keyOf, splitKey } from '../machinery/objects.js';
+import { claimObjects, controllersOf, controllerRef } from '../machinery/owners.js';
+import { isPodActive, isPodAvailable, isPodReady, podCondition, podFromTemplate } from '../machinery/pods.js';
+import { nowRFC3339, parseTime } from '../machinery/time.js';
 
 export interface ReplicaSetControllerOptions {
   events: EventRecorder;
   log?: LogFn;
   /** Pods created/deleted per sync at most (upstream burstReplicas 500). */
   burstReplicas?: number;
+  /** Time for availability (minReadySeconds) and conditions (default the system clock). */
+  clock?: Clock;
 }
+
+type Failure = { reason: string; message: string } | undefined;
 
 const SOURCE = 'replicaset-controller';
-
-/** Pods controlled by (or adoptable by) an owner: K controller_ref_manager.go ClaimPods. Mutates the store. */
-export function claimPods(store: ClusterStore, owner: KubeObject, selector: any, pods: KubeObject[], log?: LogFn): KubeObject[] {
-  const out: KubeObject[] = [];
-  for (const pod of pods) {
-    const ref = controllerRef(pod);
-    const matches = selectorMatches(selector, pod.metadata.labels);
-    if (ref) {
-      if (ref.uid !== owner.metadata.uid) continue;
-      if (matches) {
-        out.push(pod);
-        continue;
-      }
-      // Release: the pod no longer matches the selector.
-      if (owner.metadata.deletionTimestamp) continue;
-      try {
-        const refs = (pod.metadata.ownerReferences ?? []).filter((r) => r.uid !== owner.metadata.uid);
-        store.patch('pods', pod.metadata.namespace, pod.metadata.name!, 'merge', { metadata: { ownerReferences: refs.length ? refs : null } });
-      } catch (err) {
-        if (!isNotFound(err)) log?.(`release ${pod.metadata.name}: ${errorMessage(err)}`);
-      }
-      continue;
-    }
-    if (!matches || owner.metadata.deletionTimestamp || pod.metadata.deletionTimestamp) continue;
-    // Adopt an orphan.
-    try {
-      const refs = [...(pod.metadata.ownerReferences ?? []), ownerRefTo(owner)];
-      out.push(store.patch('pods', pod.metadata.namespace, pod.metadata.name!, 'merge', { metadata: { ownerReferences: refs } }));
-    } catch (err) {
-      if (!isNotFound(err)) log?.(`adopt ${pod.metadata.name}: ${errorMessage(err)}`);
-    }
-  }
-  return out;
-}
 
 const phaseRank: Record<string, number> = { Pending: 0, Unknown: 1, Running: 2 };
 
@@ -96,62 +57,97 @@ export function deletionOrder(a: KubeObject, b: KubeObject): number {
   return cb - ca;
 }
 
-export function podFromTemplate(template: any, owner: KubeObject, generateName: string, extra?: { finalizers?: string[] }): KubeObject {
-  const t = clone(template ?? {});
-  const md: any = { generateName, namespace: owner.metadata.namespace, ownerReferences: [ownerRefTo(owner)] };
-  if (t.metadata?.labels) md.labels = t.metadata.labels;
-  if (t.metadata?.annotations) md.annotations = t.metadata.annotations;
-  if (t.metadata?.finalizers || extra?.finalizers) md.finalizers = [...(t.metadata?.finalizers ?? []), ...(extra?.finalizers ?? [])];
-  return { apiVersion: 'v1', kind: 'Pod', metadata: md, spec: t.spec ?? {} };
-}
+export class ReplicaSetController extends QueueController {
+  private readonly burst: number;
 
-export function startReplicaSetController(store: ClusterStore, opts: ReplicaSetControllerOptions): { stop(): Promise<void> } {
-  const burst = opts.burstReplicas ?? 500;
-  const queue: WorkQueue = new WorkQueue((key) => sync(key), { name: 'replicaset-controller', log: opts.log });
-
-  function sync(key: string): void {
-    const [ns, name] = splitKey(key);
-    const rs = store.find('apps/replicasets', ns, name);
-    if (!rs) return;
-    const allPods = store.list('pods', ns).items.filter((p) => isPodActive(p));
-    const pods = claimPods(store, rs, rs.spec?.selector, allPods, opts.log);
-    let failure: { reason: string; message: string } | undefined;
-    if (!rs.metadata.deletionTimestamp) {
-      const want = rs.spec?.replicas ?? 1;
-      const diff = pods.length - want;
-      if (diff < 0) {
-        for (let i = 0; i < Math.min(-diff, burst); i++) {
-          try {
-            const pod = store.create('pods', ns, podFromTemplate(rs.spec.template, rs, `${name}-`));
-            opts.events.record(rs, 'Normal', 'SuccessfulCreate', `Created pod: ${pod.metadata.name}`, SOURCE);
-          } catch (err) {
-            opts.events.record(rs, 'Warning', 'FailedCreate', `Error creating: ${errorMessage(err)}`, SOURCE);
-            failure = { reason: 'FailedCreate', message: errorMessage(err) };
-            break;
-          }
-        }
-      } else if (diff > 0) {
-        const victims = [...pods].sort(deletionOrder).slice(0, Math.min(diff, burst));
-        for (const p of victims) {
-          try {
-            store.delete('pods', ns, p.metadata.name!);
-            opts.events.record(rs, 'Normal', 'SuccessfulDelete', `Deleted pod: ${p.metadata.name}`, SOURCE);
-          } catch (err) {
-            if (isNotFound(err)) continue;
-            opts.events.record(rs, 'Warning', 'FailedDelete', `Error deleting: ${errorMessage(err)}`, SOURCE);
-            failure = { reason: 'FailedDelete', message: errorMessage(err) };
-          }
-        }
-      }
-    }
-    updateStatus(rs, failure);
+  constructor(
+    store: ClusterStore,
+    private readonly opts: ReplicaSetControllerOptions,
+  ) {
+    super(store, SOURCE, opts);
+    this.burst = opts.burstReplicas ?? 500;
   }
 
-  function updateStatus(rs: KubeObject, failure: { reason: string; message: string } | undefined): void {
+  protected initialKeys(): string[] {
+    return this.store.list('apps/replicasets', undefined).items.map(keyOf);
+  }
+
+  // -------------------------------------------------------------------------------------------------------------
+  // Event handlers
+
+  protected handle(ev: StoreEvent): void {
+    if (ev.key === 'apps/replicasets') {
+      if (ev.type !== 'DELETED') this.queue.add(keyOf(ev.object));
+    } else if (ev.key === 'pods') this.onPod(ev);
+  }
+
+  /** updatePod: the pod's ReplicaSets, and its former ones when its controller or labels changed. */
+  private onPod(ev: StoreEvent): void {
+    this.enqueueForPod(ev.object);
+    const oldRef = ev.old && controllerRef(ev.old);
+    if (ev.old && (oldRef?.uid !== controllerRef(ev.object)?.uid || !deepEqual(ev.old.metadata.labels, ev.object.metadata.labels))) this.enqueueForPod(ev.old);
+  }
+
+  private enqueueForPod(pod: KubeObject): void {
+    for (const key of controllersOf(this.store, pod, 'ReplicaSet', 'apps/replicasets')) this.queue.add(key);
+  }
+
+  // -------------------------------------------------------------------------------------------------------------
+
+  /** syncReplicaSet. */
+  protected sync(key: string): void {
+    const [ns, name] = splitKey(key);
+    const rs = this.store.find('apps/replicasets', ns, name);
+    if (!rs) return;
+    const allPods = this.store.list('pods', ns).items.filter((p) => isPodActive(p));
+    const pods = claimObjects(this.store, 'pods', rs, rs.spec?.selector, allPods);
+    const failure = rs.metadata.deletionTimestamp ? undefined : this.manageReplicas(rs, pods);
+    this.updateStatus(rs, failure);
+  }
+
+  /** manageReplicas: create or delete pods toward spec.replicas, at most `burst` per sync. */
+  private manageReplicas(rs: KubeObject, pods: KubeObject[]): Failure {
+    const diff = pods.length - (rs.spec?.replicas ?? 1);
+    if (diff < 0) return this.createPods(rs, Math.min(-diff, this.burst));
+    if (diff > 0) return this.deletePods(rs, [...pods].sort(deletionOrder).slice(0, Math.min(diff, this.burst)));
+    return undefined;
+  }
+
+  private createPods(rs: KubeObject, n: number): Failure {
+    const ns = rs.metadata.namespace;
+    for (let i = 0; i < n; i++) {
+      try {
+        const pod = this.store.create('pods', ns, podFromTemplate(rs.spec.template, rs, `${rs.metadata.name}-`));
+        this.opts.events.record(rs, 'Normal', 'SuccessfulCreate', `Created pod: ${pod.metadata.name}`, SOURCE);
+      } catch (err) {
+        this.opts.events.record(rs, 'Warning', 'FailedCreate', `Error creating: ${errorMessage(err)}`, SOURCE);
+        return { reason: 'FailedCreate', message: errorMessage(err) };
+      }
+    }
+    return undefined;
+  }
+
+  private deletePods(rs: KubeObject, victims: KubeObject[]): Failure {
+    let failure: Failure;
+    for (const p of victims) {
+      try {
+        this.store.delete('pods', rs.metadata.namespace, p.metadata.name!);
+        this.opts.events.record(rs, 'Normal', 'SuccessfulDelete', `Deleted pod: ${p.metadata.name}`, SOURCE);
+      } catch (err) {
+        if (isNotFound(err)) continue;
+        this.opts.events.record(rs, 'Warning', 'FailedDelete', `Error deleting: ${errorMessage(err)}`, SOURCE);
+        failure = { reason: 'FailedDelete', message: errorMessage(err) };
+      }
+    }
+    return failure;
+  }
+
+  /** calculateStatus + updateReplicaSetStatus; a pod not yet available for minReadySeconds wakes the sync then. */
+  private updateStatus(rs: KubeObject, failure: Failure): void {
     const ns = rs.metadata.namespace!;
-    const now = Date.now();
+    const now = this.clock.now();
     const minReady = rs.spec?.minReadySeconds ?? 0;
-    const pods = store
+    const pods = this.store
       .list('pods', ns)
       .items.filter((p) => isPodActive(p) && controllerRef(p)?.uid === rs.metadata.uid && selectorMatches(rs.spec?.selector, p.metadata.labels));
     const tmplLabels: Record<string, string> = rs.spec?.template?.metadata?.labels ?? {};
@@ -161,53 +157,36 @@ export function startReplicaSetController(store: ClusterStore, opts: ReplicaSetC
     let nextCheck: number | undefined;
     for (const p of pods) {
       if (Object.entries(tmplLabels).every(([k, v]) => p.metadata.labels?.[k] === v)) fully++;
-      if (isPodReady(p)) {
-        ready++;
-        if (isPodAvailable(p, minReady, now)) available++;
-        else {
-          const t = (parseTime(podCondition(p, 'Ready')?.lastTransitionTime) ?? now) + minReady * 1000 - now;
-          nextCheck = Math.min(nextCheck ?? t, t);
-        }
+      if (!isPodReady(p)) continue;
+      ready++;
+      if (isPodAvailable(p, minReady, now)) available++;
+      else {
+        const t = (parseTime(podCondition(p, 'Ready')?.lastTransitionTime) ?? now) + minReady * 1000 - now;
+        nextCheck = Math.min(nextCheck ?? t, t);
       }
     }
-    const old = rs.status ?? {};
     const status: any = { replicas: pods.length, fullyLabeledReplicas: fully, readyReplicas: ready, availableReplicas: available, observedGeneration: rs.metadata.generation };
-    // ReplicaFailure condition (replica_set_utils.go calculateStatus).
-    const conds: any[] = (old.conditions ?? []).filter((c: any) => c.type !== 'ReplicaFailure');
-    const prevFailure = (old.conditions ?? []).find((c: any) => c.type === 'ReplicaFailure');
-    if (failure) conds.push({ type: 'ReplicaFailure', status: 'True', lastTransitionTime: prevFailure?.lastTransitionTime ?? nowRFC3339(), reason: failure.reason, message: failure.message });
-    else if (prevFailure && pods.length !== (rs.spec?.replicas ?? 1)) conds.push(prevFailure);
-    if (conds.length) status.conditions = conds;
+    const conditions = this.conditions(rs, pods.length, failure, now);
+    if (conditions.length) status.conditions = conditions;
     // The real server omits zero counts (omitempty); replicas is always present.
     for (const k of ['fullyLabeledReplicas', 'readyReplicas', 'availableReplicas']) if (status[k] === 0) delete status[k];
-    if (!deepEqual(old, status)) {
-      const cur = store.find('apps/replicasets', ns, rs.metadata.name!);
+    if (!deepEqual(rs.status ?? {}, status)) {
+      const cur = this.store.find('apps/replicasets', ns, rs.metadata.name!);
       if (cur && cur.metadata.uid === rs.metadata.uid) {
         cur.status = status;
-        store.update('apps/replicasets', ns, rs.metadata.name!, cur, { subresource: 'status' });
+        this.store.update('apps/replicasets', ns, rs.metadata.name!, cur, { subresource: 'status' });
       }
     }
-    if (nextCheck !== undefined) queue.addAfter(`${ns}/${rs.metadata.name}`, nextCheck + 5);
+    if (nextCheck !== undefined) this.queue.addAfter(keyOf(rs), nextCheck + 5);
   }
 
-  function enqueueForPod(pod: KubeObject): void {
-    for (const key of controllersOf(store, pod, 'ReplicaSet', 'apps/replicasets')) queue.add(key);
+  /** ReplicaFailure (replica_set_utils.go calculateStatus): set on a failed create/delete, kept until the count is right. */
+  private conditions(rs: KubeObject, count: number, failure: Failure, now: number): any[] {
+    const old = rs.status ?? {};
+    const conds: any[] = (old.conditions ?? []).filter((c: any) => c.type !== 'ReplicaFailure');
+    const prevFailure = (old.conditions ?? []).find((c: any) => c.type === 'ReplicaFailure');
+    if (failure) conds.push({ type: 'ReplicaFailure', status: 'True', lastTransitionTime: prevFailure?.lastTransitionTime ?? nowRFC3339(now), reason: failure.reason, message: failure.message });
+    else if (prevFailure && count !== (rs.spec?.replicas ?? 1)) conds.push(prevFailure);
+    return conds;
   }
-
-  const unsubscribe = store.subscribe((ev: StoreEvent) => {
-    if (ev.key === 'apps/replicasets') {
-      if (ev.type !== 'DELETED') queue.add(`${ev.object.metadata.namespace}/${ev.object.metadata.name}`);
-    } else if (ev.key === 'pods') {
-      enqueueForPod(ev.object);
-      const oldRef = ev.old && controllerRef(ev.old);
-      if (ev.old && (oldRef?.uid !== controllerRef(ev.object)?.uid || !deepEqual(ev.old.metadata.labels, ev.object.metadata.labels))) enqueueForPod(ev.old);
-    }
-  });
-  for (const rs of store.list('apps/replicasets', undefined).items) queue.add(`${rs.metadata.namespace}/${rs.metadata.name}`);
-  return {
-    async stop() {
-      unsubscribe();
-      await queue.stop();
-    },
-  };
 }

@@ -4,7 +4,7 @@
  * The kubelet keeps one for crash-looping containers (pod-worker.ts, keyed by container) and one for failed image
  * pulls (image-pull.ts, keyed by pod and image).
  */
-import type { Clock } from '../node/clock.js';
+import type { Clock } from '../machinery/clock.js';
 
 interface Entry {
   durationMs: number;

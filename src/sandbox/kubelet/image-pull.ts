@@ -12,7 +12,7 @@
  * The runtime errors are worded as containerd words them. Private images are checked against the pod's credentials on
  * every container start, present or not, as upstream does with KubeletEnsureSecretPulledImages (beta, on by default since 1.35).
  */
-import { systemClock, type Clock } from '../node/clock.js';
+import { systemClock, type Clock } from '../machinery/clock.js';
 import { Backoff } from './backoff.js';
 
 /** A private registry the sandbox emulates: pulls from `server` need `username`/`password`. */

@@ -16,9 +16,11 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { Readable } from 'node:stream';
-import { splitKey, WorkQueue, type LogFn } from '../controllers/util.js';
+import type { LogFn } from '../machinery/log.js';
+import { splitKey } from '../machinery/objects.js';
+import { WorkQueue } from '../machinery/workqueue.js';
 import { notFound } from '../machinery/errors.js';
-import { systemClock, type Clock } from '../node/clock.js';
+import { systemClock, type Clock } from '../machinery/clock.js';
 import type { ViewEvent } from '../node/view.js';
 import type { EventRecorder, KubeObject, PodLogOptions, PodLogSource } from '../types.js';
 import type { PodAddresses, PodRuntime } from '../network/index.js';

@@ -11,7 +11,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { Readable } from 'node:stream';
 import { StringDecoder } from 'node:string_decoder';
-import { rfc3339Nano } from '../controllers/util.js';
+import { rfc3339Nano } from '../machinery/time.js';
 import { badRequest } from '../machinery/errors.js';
 import type { KubeObject, PodLogOptions } from '../types.js';
 

@@ -4,7 +4,7 @@
  * (ErrImagePull, then ImagePullBackOff) and syncs leave it so, without asking again, until its back-off ends.
  */
 import type { ObjectReader } from '../node/view.js';
-import type { Clock } from '../node/clock.js';
+import type { Clock } from '../machinery/clock.js';
 import type { KubeObject } from '../types.js';
 import type { ContainerState } from './container-state.js';
 import type { ImagePuller } from './image-pull.js';

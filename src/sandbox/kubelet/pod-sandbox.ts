@@ -4,8 +4,8 @@
  * containers wait in ContainerCreating, retried after a failure with a FailedCreatePodSandBox event, released once
  * the containers have stopped. The pod IP stays in the status after release, as upstream's.
  */
-import { errorMessage } from '../controllers/util.js';
-import type { Clock } from '../node/clock.js';
+import { errorMessage } from '../../engine/errors.js';
+import type { Clock } from '../machinery/clock.js';
 import type { PodRuntime, PodSandbox } from '../network/index.js';
 import type { KubeObject } from '../types.js';
 

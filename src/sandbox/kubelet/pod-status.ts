@@ -4,7 +4,7 @@
  * conditions the kubelet owns (K pkg/kubelet/status/generate.go). Pure: everything it reads is in its input.
  */
 import crypto from 'node:crypto';
-import { podCondition } from '../controllers/util.js';
+import { podCondition } from '../machinery/pods.js';
 import { qosClass } from '../machinery/qos.js';
 import type { KubeObject } from '../types.js';
 import { allStopped, type ContainerInstance, type ContainerState } from './container-state.js';

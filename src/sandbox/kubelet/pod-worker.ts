@@ -12,9 +12,9 @@
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { containerRef } from '../controllers/events.js';
-import { nowRFC3339, parseTime } from '../controllers/util.js';
-import type { Clock } from '../node/clock.js';
+import { containerRef } from '../machinery/events.js';
+import { nowRFC3339, parseTime } from '../machinery/time.js';
+import type { Clock } from '../machinery/clock.js';
 import type { PodAddresses, PodRuntime, PodSandbox } from '../network/index.js';
 import type { EventRecorder, KubeObject } from '../types.js';
 import type { KubeletApi } from './api.js';

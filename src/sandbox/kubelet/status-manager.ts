@@ -3,7 +3,8 @@
  * it changed, one write at a time (a change during a write is written once it ends), and after a conflict or a
  * failure the pod is synced again from the cache. It also confirms the pod's deletion once its containers are gone.
  */
-import { errorMessage, isNotFound } from '../controllers/util.js';
+import { errorMessage } from '../../engine/errors.js';
+import { isNotFound } from '../machinery/errors.js';
 import type { KubeObject } from '../types.js';
 import type { KubeletApi } from './api.js';
 

@@ -264,3 +264,18 @@ export function notAcceptable(message: string): StatusError {
 export function serviceUnavailable(message: string): StatusError {
   return new StatusError(503, 'ServiceUnavailable', message);
 }
+
+// ---------------------------------------------------------------------------------------------------------------
+// Reading a failure back (AM pkg/api/errors IsNotFound, IsConflict): a StatusError, or a client's error carrying
+// the Status code.
+
+export function httpCode(err: unknown): number | undefined {
+  if (isStatusError(err)) return err.code;
+  const e = err as { code?: unknown; status?: { code?: unknown } } | undefined;
+  if (typeof e?.code === 'number') return e.code;
+  if (typeof e?.status?.code === 'number') return e.status.code;
+  return undefined;
+}
+
+export const isNotFound = (err: unknown): boolean => httpCode(err) === 404;
+export const isConflict = (err: unknown): boolean => httpCode(err) === 409;

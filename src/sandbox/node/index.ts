@@ -11,7 +11,7 @@ import { startNetwork, type IsolationMode, type Network } from '../network/index
 import { shareWithPods } from '../kubelet/run-as.js';
 import { createPythonEnvironments } from '../python/index.js';
 import type { KubeObject } from '../types.js';
-import type { Clock } from './clock.js';
+import type { Clock } from '../machinery/clock.js';
 import { createApiEventRecorder } from './events.js';
 import { nodeImageLayer } from './node-image.js';
 import { NodeHttp, type KubeconfigInput } from './http.js';
@@ -21,7 +21,7 @@ import { NodeView } from './view.js';
 
 export { NodeView, type ObjectReader, type ViewEvent } from './view.js';
 export { NodeStatusReporter, nodeObject } from './node-status.js';
-export { systemClock, type Clock } from './clock.js';
+export { systemClock, type Clock } from '../machinery/clock.js';
 
 export interface NodeOptions {
   /** How the node reaches its API server (identity system:node:<name> on an RBAC + Node-authorizer cluster). */

@@ -8,9 +8,10 @@
  * A unit with explicit state (`registered`, `renewals`, `lastError`) and an injected clock.
  */
 import os from 'node:os';
-import { nowRFC3339 } from '../controllers/util.js';
+import { DEFAULT_MAX_PODS, machineCapacity } from '../machinery/capacity.js';
+import { microTime, nowRFC3339 } from '../machinery/time.js';
 import type { KubeObject } from '../types.js';
-import { microTime, systemClock, type Clock } from './clock.js';
+import { systemClock, type Clock } from '../machinery/clock.js';
 import { NodeApiError, type NodeHttp } from './http.js';
 
 export interface NodeStatusOptions {
@@ -36,10 +37,11 @@ const arch = (): string => (process.arch === 'x64' ? 'amd64' : process.arch);
 /** The Node as this kubelet registers it (labels, capacity, addresses, conditions, nodeInfo, daemon endpoint). */
 export function nodeObject(o: Pick<NodeStatusOptions, 'nodeName' | 'hostIP' | 'kubeletPort' | 'capacity'>, nowMs = Date.now()): KubeObject {
   const now = nowRFC3339(nowMs);
+  const machine = machineCapacity();
   const cap = {
-    cpu: o.capacity?.cpu ?? String(os.cpus().length),
-    memory: o.capacity?.memory ?? `${Math.floor(os.totalmem() / 1024)}Ki`,
-    pods: '110',
+    cpu: o.capacity?.cpu ?? machine.cpu,
+    memory: o.capacity?.memory ?? machine.memory,
+    pods: String(DEFAULT_MAX_PODS),
     'ephemeral-storage': '0',
   };
   const cond = (type: string, status: string, reason: string, message: string) => ({ type, status, lastHeartbeatTime: now, lastTransitionTime: now, reason, message });

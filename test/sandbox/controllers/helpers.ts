@@ -110,6 +110,21 @@ export function eventsFor(store: ClusterStore, ns: string, name: string): KubeOb
   return store.list('events', ns).items.filter((e) => e.involvedObject?.name === name);
 }
 
+/** A Deployment of `app: <name>` pods (one busybox container unless `podSpec` says otherwise). */
+export function deployment(name: string, spec: Record<string, unknown> = {}, podSpec: Record<string, unknown> = {}): KubeObject {
+  return {
+    apiVersion: 'apps/v1',
+    kind: 'Deployment',
+    metadata: { name, namespace: 'default' },
+    spec: {
+      replicas: 1,
+      selector: { matchLabels: { app: name } },
+      ...spec,
+      template: { metadata: { labels: { app: name } }, spec: { containers: [{ name: 'main', image: 'busybox' }], ...podSpec } },
+    },
+  };
+}
+
 export function job(name: string, script: string, spec: Record<string, unknown> = {}, podSpec: Record<string, unknown> = {}): KubeObject {
   return {
     apiVersion: 'batch/v1',

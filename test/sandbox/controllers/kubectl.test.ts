@@ -9,7 +9,7 @@ import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startApiServer, type ApiServer } from '../../../src/sandbox/apiserver/index.js';
 import { sandboxKubeconfig, writeKubeconfig } from '../../../src/sandbox/kubeconfig.js';
-import { job, startHarness, type Harness } from './helpers.js';
+import { deployment as baseDeployment, job, startHarness, type Harness } from './helpers.js';
 
 const run = promisify(execFile);
 let kubectl: string | undefined;
@@ -39,23 +39,11 @@ function manifest(name: string, obj: unknown): string {
   return f;
 }
 
-const deployment = (name: string, extra: Record<string, unknown> = {}, probe: string[] = ['true']) => ({
-  apiVersion: 'apps/v1',
-  kind: 'Deployment',
-  metadata: { name, namespace: 'default' },
-  spec: {
-    replicas: 2,
-    selector: { matchLabels: { app: name } },
-    ...extra,
-    template: {
-      metadata: { labels: { app: name } },
-      spec: {
-        terminationGracePeriodSeconds: 1,
-        containers: [{ name: 'web', image: 'nginx:1.27', command: ['sh', '-c', 'echo up; exec sleep 300'], readinessProbe: { exec: { command: probe }, periodSeconds: 1 } }],
-      },
-    },
-  },
-});
+const deployment = (name: string, extra: Record<string, unknown> = {}, probe: string[] = ['true']) =>
+  baseDeployment(name, { replicas: 2, ...extra }, {
+    terminationGracePeriodSeconds: 1,
+    containers: [{ name: 'web', image: 'nginx:1.27', command: ['sh', '-c', 'echo up; exec sleep 300'], readinessProbe: { exec: { command: probe }, periodSeconds: 1 } }],
+  });
 
 describe.skipIf(!kubectl)('kubectl against the sandbox', () => {
   beforeAll(async () => {

@@ -1,5 +1,5 @@
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { computeHash, resolveFenceposts } from '../../../src/sandbox/controllers/deployment.js';
+import { computeHash, resolveFenceposts } from '../../../src/sandbox/controllers/deployment/util.js';
 import { deletionOrder } from '../../../src/sandbox/controllers/replicaset.js';
 import type { KubeObject } from '../../../src/sandbox/types.js';
 import { eventsFor, job, podsOf, startHarness, waitFor, type Harness } from './helpers.js';

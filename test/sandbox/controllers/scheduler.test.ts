@@ -1,7 +1,9 @@
 import os from 'node:os';
 import { afterEach, describe, expect, it } from 'vitest';
-import { placementFailure, tolerates } from '../../../src/sandbox/controllers/node-filters.js';
-import { insufficientResources, nodeCapacity, parseQuantity, podRequests, unschedulableMessage } from '../../../src/sandbox/controllers/scheduler.js';
+import { parseQuantity } from '../../../src/engine/kube/quantity.js';
+import { insufficientResources, podRequests, unschedulableMessage } from '../../../src/sandbox/controllers/scheduler/fit.js';
+import { placementFailure, tolerates } from '../../../src/sandbox/controllers/scheduler/node-filters.js';
+import { nodeCapacity } from '../../../src/sandbox/machinery/capacity.js';
 import type { KubeObject } from '../../../src/sandbox/types.js';
 import { eventsFor, startHarness, waitFor, type Harness } from './helpers.js';
 

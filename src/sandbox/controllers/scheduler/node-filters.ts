@@ -4,7 +4,7 @@
  * (`nodeSelector` and required node affinity). All three fail "unresolvably": preemption cannot help, and the FitError
  * says so. Reason strings are kube-scheduler v1.37's, as it printed them for our node.
  */
-import type { KubeObject } from '../types.js';
+import type { KubeObject } from '../../types.js';
 
 export interface PlacementFailure {
   /** The plugin's reason, as it appears in the FitError message (`node(s) had untolerated taint(s)`). */

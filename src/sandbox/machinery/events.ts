@@ -5,8 +5,12 @@
  * involved object, type, reason and message) bumps `count` and `lastTimestamp` on the existing Event.
  * Best effort: recording never throws, as upstream.
  */
+import { errorMessage } from '../../engine/errors.js';
 import type { ClusterStore, EventRecorder, KubeObject } from '../types.js';
-import { errorMessage, httpCode, isNotFound, nowRFC3339, type LogFn } from './util.js';
+import { systemClock, type Clock } from './clock.js';
+import { httpCode, isNotFound } from './errors.js';
+import type { LogFn } from './log.js';
+import { nowRFC3339 } from './time.js';
 
 export interface EventRecorderOptions {
   /** `source.host` for kubelet events (upstream: the node name). */
@@ -14,12 +18,14 @@ export interface EventRecorderOptions {
   log?: LogFn;
   /** Aggregation cache size (client-go keeps an LRU of 4096). */
   cacheSize?: number;
+  /** Event timestamps (default the system clock). */
+  clock?: Clock;
 }
 
 let lastNanos = 0n;
 /** Unique, increasing UnixNano (upstream GenerateEventName uses time.Now().UnixNano()). */
-function unixNano(): bigint {
-  let n = BigInt(Date.now()) * 1_000_000n + (process.hrtime.bigint() % 1_000_000n);
+function unixNano(nowMs: number): bigint {
+  let n = BigInt(nowMs) * 1_000_000n + (process.hrtime.bigint() % 1_000_000n);
   if (n <= lastNanos) n = lastNanos + 1n;
   lastNanos = n;
   return n;
@@ -40,31 +46,67 @@ function fieldPathOf(involved: KubeObject): string | undefined {
   return (involved as KubeObject & { [FIELD_PATH]?: string })[FIELD_PATH];
 }
 
+/** The aggregation key of an Event (EventCorrelator): a repeat with the same key bumps `count`. */
+export function eventKey(involved: KubeObject, type: string, reason: string, message: string, source: string): string {
+  const namespace = involved.metadata.namespace || 'default';
+  return [source, involved.metadata.uid, involved.kind, namespace, involved.metadata.name, fieldPathOf(involved) ?? '', type, reason, message].join('\u0000');
+}
+
+/**
+ * A new Event (makeEvent) in the involved object's namespace, first seen `now`. `host` is the node for kubelet
+ * events (`source.host`, `reportingInstance`).
+ */
+export function newEvent(involved: KubeObject, type: string, reason: string, message: string, source: string, now: number, host?: string): KubeObject {
+  const namespace = involved.metadata.namespace || 'default';
+  const ref: Record<string, unknown> = {
+    kind: involved.kind,
+    namespace: involved.metadata.namespace,
+    name: involved.metadata.name,
+    uid: involved.metadata.uid,
+    apiVersion: involved.apiVersion,
+    resourceVersion: involved.metadata.resourceVersion,
+  };
+  const fp = fieldPathOf(involved);
+  if (fp) ref.fieldPath = fp;
+  const name = `${involved.metadata.name}.${unixNano(now).toString(16)}`;
+  const src: Record<string, string> = { component: source };
+  const kubelet = !!host && source === 'kubelet';
+  if (kubelet) src.host = host;
+  const at = nowRFC3339(now);
+  return {
+    apiVersion: 'v1',
+    kind: 'Event',
+    metadata: { name, namespace },
+    involvedObject: ref,
+    reason,
+    message,
+    source: src,
+    firstTimestamp: at,
+    lastTimestamp: at,
+    count: 1,
+    type,
+    eventTime: null,
+    reportingComponent: source,
+    reportingInstance: kubelet ? host : '',
+  };
+}
+
+/** The in-process recorder: Events written straight to the store. */
 export function createEventRecorder(store: ClusterStore, opts: EventRecorderOptions = {}): EventRecorder {
   const cache = new Map<string, { namespace: string; name: string }>();
   const max = opts.cacheSize ?? 4096;
+  const clock = opts.clock ?? systemClock;
   return {
     record(involved, type, reason, message, source) {
       try {
-        const namespace = involved.metadata.namespace || 'default';
-        const ref: Record<string, unknown> = {
-          kind: involved.kind,
-          namespace: involved.metadata.namespace,
-          name: involved.metadata.name,
-          uid: involved.metadata.uid,
-          apiVersion: involved.apiVersion,
-          resourceVersion: involved.metadata.resourceVersion,
-        };
-        const fp = fieldPathOf(involved);
-        if (fp) ref.fieldPath = fp;
-        const key = [source, involved.metadata.uid, involved.kind, namespace, involved.metadata.name, fp ?? '', type, reason, message].join('\u0000');
-        const now = nowRFC3339();
+        const key = eventKey(involved, type, reason, message, source);
+        const now = clock.now();
         const hit = cache.get(key);
         if (hit) {
           const ev = store.find('events', hit.namespace, hit.name);
           if (ev) {
             ev.count = (ev.count ?? 1) + 1;
-            ev.lastTimestamp = now;
+            ev.lastTimestamp = nowRFC3339(now);
             store.update('events', hit.namespace, hit.name, ev);
             cache.delete(key); // LRU refresh
             cache.set(key, hit);
@@ -72,25 +114,8 @@ export function createEventRecorder(store: ClusterStore, opts: EventRecorderOpti
           }
           cache.delete(key);
         }
-        const name = `${involved.metadata.name}.${unixNano().toString(16)}`;
-        const src: Record<string, string> = { component: source };
-        if (opts.host && source === 'kubelet') src.host = opts.host;
-        const event: KubeObject = {
-          apiVersion: 'v1',
-          kind: 'Event',
-          metadata: { name, namespace },
-          involvedObject: ref,
-          reason,
-          message,
-          source: src,
-          firstTimestamp: now,
-          lastTimestamp: now,
-          count: 1,
-          type,
-          eventTime: null,
-          reportingComponent: source,
-          reportingInstance: opts.host && source === 'kubelet' ? opts.host : '',
-        };
+        const event = newEvent(involved, type, reason, message, source, now, opts.host);
+        const { namespace, name } = event.metadata as { namespace: string; name: string };
         store.create('events', namespace, event);
         cache.set(key, { namespace, name });
         if (cache.size > max) cache.delete(cache.keys().next().value as string);

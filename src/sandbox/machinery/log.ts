@@ -1,0 +1,2 @@
+/** Something to log controller and kubelet trouble to; defaults to nothing (they must never crash the host). */
+export type LogFn = (message: string) => void;
