@@ -290,11 +290,11 @@ async function deployCommand(r: Run): Promise<void> {
   const runId = newRunId(r);
   const code = await codeInputs(r);
   const plan = planProject(r.spec, { namespace: r.namespace, ...planInputs(r), runId, ...code });
-  if (r.inputs.runner === 'cluster' && code.codeBundle) {
+  if (r.inputs.runner === 'cluster') {
     const { deployInCluster } = await import('./runner.js');
     const { inputs } = r;
     const settings = { timeoutMs: inputs.timeoutMs, lockTimeoutMs: inputs.lockTimeoutMs, keepJobs: inputs.keepJobs, prune: inputs.prune, ...planInputs(r) };
-    return await deployInCluster({ client, logger: r.logger, spec: r.spec, plan, codeBundle: code.codeBundle, runId, secrets: inputSecrets(r), settings, ...(inputs.runnerImage ? { runnerImage: inputs.runnerImage } : {}) });
+    return await deployInCluster({ client, logger: r.logger, spec: r.spec, plan, code, runId, secrets: inputSecrets(r), settings, ...(inputs.runnerImage ? { runnerImage: inputs.runnerImage } : {}) });
   }
 
   const github = await githubPreview(r);

@@ -10,7 +10,7 @@ import type { ProjectSpec } from '../engine/config/spec.js';
 import type { SecretValues } from '../engine/deploy/input-secrets.js';
 import type { KubeClient } from '../engine/kube/index.js';
 import type { Logger } from '../engine/logger.js';
-import type { CodeBundle, DeployPlan } from '../engine/plan/index.js';
+import type { DeployPlan, PlanOptions } from '../engine/plan/index.js';
 import type { RunnerStatus } from '../engine/runner/index.js';
 import { stagesOutput } from './deploy-summary.js';
 import { code, escapeHtml, table } from './markdown.js';
@@ -28,7 +28,8 @@ export interface InClusterDeploy {
   logger: Logger;
   spec: ProjectSpec;
   plan: DeployPlan;
-  codeBundle: CodeBundle;
+  /** The code options the plan was made with: the runner's pod gets the project the same way. */
+  code: Pick<PlanOptions, 'codeBundle' | 'codeSource' | 'repoSubdir'>;
   runId: string;
   secrets: SecretValues[];
   runnerImage?: string;
@@ -47,8 +48,8 @@ function followLines(namespace: string, job: string): string[][] {
 
 /** `runner: cluster`: starts the runner, waits for its first step, sets the outputs. */
 export async function deployInCluster(o: InClusterDeploy): Promise<void> {
-  const { startRunner, waitForRunnerStart } = await import('../engine/runner/index.js');
-  const started = await startRunner({ ...o, cliDir: cliBundleDir(), ...(o.secrets.length > 0 ? { secrets: o.secrets } : {}), ...(o.runnerImage !== undefined ? { runnerImage: o.runnerImage } : {}) });
+  const { runnerCode, startRunner, waitForRunnerStart } = await import('../engine/runner/index.js');
+  const started = await startRunner({ ...o, code: runnerCode(o.code), cliDir: cliBundleDir(), ...(o.secrets.length > 0 ? { secrets: o.secrets } : {}), ...(o.runnerImage !== undefined ? { runnerImage: o.runnerImage } : {}) });
   core.setOutput('runner-job', started.job);
   core.setOutput('follow', started.follow);
   const start = await waitForRunnerStart(o.client, started.namespace, started.job, { timeoutMs: (o.settings.lockTimeoutMs ?? 600_000) + 300_000, logger: o.logger });

@@ -85,6 +85,7 @@ export function registerPlan(program: Command, io: CliIo): void {
     .option('--code-source <source>', 'how stages get the code: bundle (ConfigMaps, default) or git (clone the commit)', 'bundle')
     .option('--git-url <url>', "with --code-source git: the repository to clone (default: DIR's origin remote)")
     .option('--git-token-secret <name>', "with --code-source git: a Secret in the namespace whose 'token' key authenticates the clone")
+    .option('--git-subdir <path>', "with --code-source git: the project's directory in the repository (default: DIR's path in its checkout)")
     .option('--show-code', "print the project files in the code ConfigMaps (for kubectl apply); by default each is shown by its size and sha256 only")
     .option('--server', "dry-run every object on the cluster's API server (dryRun=All: schema, admission, quotas, Pod Security, RBAC) and print each one's verdict and a diff against what is deployed; exit 1 when the server refuses any")
     .option('--kubeconfig <file>', 'with --server: kubeconfig file (default: KUBECONFIG, else ~/.kube/config)')

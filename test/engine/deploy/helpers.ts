@@ -120,16 +120,17 @@ export async function sharedDir(): Promise<string> {
 
 /**
  * Serves the git repository `repo` to stage pods as a git server would: a bare clone in a new directory that the
- * non-root pod user (65534 when the tests run as root) can read, owned by that user so git's safe.directory check
- * passes, as a served repository belongs to its server. Returns the bare clone's path (clone it as `file://PATH`).
+ * non-root pod user (`owner`, 65534 by default, when the tests run as root) can read, owned by that user so git's
+ * safe.directory check passes, as a served repository belongs to its server. Returns the bare clone's path (clone it
+ * as `file://PATH`).
  */
-export async function serveGitRepository(repo: string, name = 'repo.git'): Promise<{ server: string; bare: string }> {
+export async function serveGitRepository(repo: string, name = 'repo.git', owner = 65534): Promise<{ server: string; bare: string }> {
   const server = await mkdtemp(join(tmpdir(), 'bodywork-deploy-git-'));
   const bare = join(server, name);
   await mkdir(dirname(bare), { recursive: true });
   execFileSync('git', ['clone', '-q', '--bare', repo, bare]);
   await chmod(server, 0o755);
-  if (process.getuid?.() === 0) execFileSync('chown', ['-R', '65534:65534', bare]);
+  if (process.getuid?.() === 0) execFileSync('chown', ['-R', `${owner}:${owner}`, bare]);
   return { server, bare };
 }
 
