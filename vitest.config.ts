@@ -29,6 +29,7 @@ const UPSTREAM_SUITES = [
   'test/engine/deploy/dry-run.test.ts',
   'test/engine/runner/runner.test.ts',
   'test/engine/runner/git-source.test.ts',
+  'test/engine/runner/preview.test.ts',
   'test/cli/secrets.test.ts',
   'test/cli/registry.test.ts',
   'test/cli/plan-server.test.ts',

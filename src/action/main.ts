@@ -125,7 +125,9 @@ export async function run(): Promise<void> {
     core.setOutput('namespace', r.namespace);
 
     if (inputs.command === 'plan') return await planCommand(r);
-    if (inputs.command === 'status' || inputs.command === 'cancel') return await (await import('./runner.js')).runnerCommand(inputs.command, await connect(r), logger, r.namespace, spec.name);
+    if (inputs.command === 'status' || inputs.command === 'cancel') {
+      return await (await import('./runner.js')).runnerCommand(inputs.command, await connect(r), logger, r.namespace, spec.name, { context, ...(await previewComment(r)) });
+    }
     if (inputs.command === 'teardown' || r.preview?.closed) return await teardownCommand(r);
     return await deployCommand(r);
   } catch (error) {
@@ -248,6 +250,13 @@ async function githubPreview(r: Run): Promise<GitHubPreview | undefined> {
   return new GitHubPreview(r.inputs.githubToken, r.context.repository, r.namespace);
 }
 
+/** The preview's sticky PR comment, for the in-cluster runner (runner.ts): set on a preview with `comment: true`. */
+async function previewComment(r: Run): Promise<{ comment?: (body: string) => Promise<void> }> {
+  const github = r.inputs.comment ? await githubPreview(r) : undefined;
+  const number = r.preview?.number;
+  return github && number !== undefined ? { comment: (body) => github.upsertComment(number, body) } : {};
+}
+
 /**
  * The plan options of the `code-source` input: the code bundle, or for `git` this repository
  * (`$GITHUB_SERVER_URL/$GITHUB_REPOSITORY.git`) at GITHUB_SHA, the project directory's path in it, and the token Secret.
@@ -294,7 +303,8 @@ async function deployCommand(r: Run): Promise<void> {
     const { deployInCluster } = await import('./runner.js');
     const { inputs } = r;
     const settings = { timeoutMs: inputs.timeoutMs, lockTimeoutMs: inputs.lockTimeoutMs, keepJobs: inputs.keepJobs, prune: inputs.prune, ...planInputs(r) };
-    return await deployInCluster({ client, logger: r.logger, spec: r.spec, plan, code, runId, secrets: inputSecrets(r), settings, ...(inputs.runnerImage ? { runnerImage: inputs.runnerImage } : {}) });
+    const runner = { client, logger: r.logger, spec: r.spec, plan, code, runId, secrets: inputSecrets(r), settings, context: r.context };
+    return await deployInCluster({ ...runner, ...(await previewComment(r)), ...(inputs.runnerImage ? { runnerImage: inputs.runnerImage } : {}) });
   }
 
   const github = await githubPreview(r);
