@@ -39,10 +39,10 @@ export async function namespaceObjects(client: KubeClient, ns: string): Promise<
 
 /**
  * The cluster of this file's vitest project and a client through its kubeconfig (HTTPS, token). The embedded sandbox
- * backs off failed Job pods 100 ms instead of 10 s; upstream's Job controller keeps its own 10 s. `kubelet` options
- * reach our node on either control plane.
+ * backs off failed Job pods 100 ms instead of 10 s; upstream's Job controller keeps its own 10 s. `kubelet` and
+ * `isolation` options reach our node on either control plane.
  */
-export async function startDeploySandbox(options: Pick<TestClusterOptions, 'kubelet'> = {}): Promise<DeploySandbox> {
+export async function startDeploySandbox(options: Pick<TestClusterOptions, 'kubelet' | 'isolation'> = {}): Promise<DeploySandbox> {
   const sandbox = await startTestCluster(clusterTarget(), { ...options, sandbox: { controllers: { jobBackoffBaseMs: 100 } } });
   const client = KubeClient.create(loadKubeConfig({ content: sandbox.kubeconfig }).kc, new RecordingLogger(), { retry: { baseMs: 20, capMs: 200 } });
   return { sandbox, client, stop: () => sandbox.stop() };
@@ -54,7 +54,7 @@ export async function startDeploySandbox(options: Pick<TestClusterOptions, 'kube
  * (use them inside tests and hooks).
  */
 export function useDeploySandbox(
-  options: Pick<TestClusterOptions, 'kubelet'> = {},
+  options: Pick<TestClusterOptions, 'kubelet' | 'isolation'> = {},
 ): DeploySandbox & { dirs: string[]; kubeconfigFile: string; project(files: Record<string, string>): Promise<string> } {
   let started: DeploySandbox | undefined;
   let kubeconfigFile = '';
