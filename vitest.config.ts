@@ -27,6 +27,7 @@ const UPSTREAM_SUITES = [
   'test/engine/deploy/notebook-stage.test.ts',
   'test/engine/deploy/overrides.test.ts',
   'test/engine/deploy/dry-run.test.ts',
+  'test/engine/deploy/dry-run-secrets.test.ts',
   'test/engine/runner/runner.test.ts',
   'test/engine/runner/git-source.test.ts',
   'test/engine/runner/preview.test.ts',

@@ -201,13 +201,14 @@ async function planCommand(r: Run): Promise<void> {
   }
   const client = await connect(r);
   const { checkOnServer } = await import('../engine/deploy/dry-run.js');
-  const { verdictLine } = await import('../engine/deploy/dry-run-report.js');
+  const { problemsLine, verdictLine } = await import('../engine/deploy/dry-run-report.js');
   const check = await r.logger.group(`Server-side dry run in namespace=${plan.namespace}`, () => checkOnServer({ client, logger: r.logger, plan, secrets: inputSecrets(r) }));
   for (const o of check.refused) r.logger.error(`the API server refuses ${o.object}: ${o.message ?? ''}`);
+  for (const m of check.missingSecrets) r.logger.error(`${m.usedBy}: ${m.message}`);
   await out.writeSummary(renderPlanSummary(plan, r.context, check));
   core.setOutput('status', check.ok ? 'success' : 'failure');
   out.info(`planned ${plan.steps.length} steps for ${plan.project} in namespace ${plan.namespace}: ${verdictLine(check)}; see the job summary`);
-  if (!check.ok) out.fail(`bodywork-deploy: the API server refuses ${check.refused.length} of the planned objects (${check.refused.map((o) => o.object).join(', ')}); nothing was written`);
+  if (!check.ok) out.fail(`bodywork-deploy: ${problemsLine(check)}`);
 }
 
 function planInputs(r: Run) {

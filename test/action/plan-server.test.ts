@@ -61,7 +61,7 @@ describe('the action with command: plan and a kubeconfig', () => {
     const run = await runAction({ inputs: { command: 'plan', 'project-dir': 'project', namespace: ns, kubeconfig: s.sandbox.kubeconfig }, workspace: ws });
     expect(run.status).toBe(1);
     expect(run.outputs.status).toBe('failure');
-    expect(run.stdout).toContain(`::error::bodywork-deploy: the API server refuses 1 of the planned objects (Deployment ${ns}/api); nothing was written`);
+    expect(run.stdout).toContain(`::error::bodywork-deploy: the API server refuses 1 object (Deployment ${ns}/api); nothing was written`);
     expect(run.summary).toContain('## ❌ Bodywork plan');
     expect(run.summary).toMatch(/<tr><td><code>Deployment action-dry-refused\/api<\/code><\/td><td>Deployment\.apps &quot;api&quot; is invalid: spec\.selector: Invalid value: .*field is immutable/);
     expect(await namespaceObjects(s.client, ns)).toEqual(['Deployment/api']);

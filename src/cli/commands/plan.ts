@@ -142,18 +142,19 @@ async function serverCheck(io: CliIo, flags: PlanFlags, plan: DeployPlan, secret
   const logger = stderrLogger(io, flags.verbose === true);
   const client = await clientFromFlags(flags, logger);
   const { checkOnServer } = await import('../../engine/deploy/dry-run.js');
-  const { renderDiff, renderObjectLines, verdictLine } = await import('../../engine/deploy/dry-run-report.js');
+  const { problemsLine, renderDiff, renderObjectLines, verdictLine } = await import('../../engine/deploy/dry-run-report.js');
   const result = await checkOnServer({ client, logger, plan, secrets });
   // Cluster text (server messages, labels, annotations) goes out line by line, redacted and neutralised for CI runners.
   const safe = (text: string) => safeLines(redact(text)).join('\n');
   if (flags.output === 'json') printJson(io, { ...planDocument(plan, false), server: result });
   else {
     const p = paint(io, 'stdout');
-    const lines = renderObjectLines(result).map((l) => (l.startsWith('refused') ? p('red', safe(l)) : safe(l)));
+    const lines = renderObjectLines(result).map((l) => (l.startsWith('refused') || l.startsWith('missing') ? p('red', safe(l)) : safe(l)));
     const diff = renderDiff(result);
     io.stdout(`${lines.join('\n')}\n${diff === '' ? '' : `\n${safe(diff)}\n`}`);
   }
   for (const o of result.refused) io.stderr(`${paint(io, 'stderr')('red', 'error:')} ${safe(`the API server refuses ${o.object}: ${o.message ?? ''}`).replace(/\n/g, '\\n')}\n`);
+  for (const m of result.missingSecrets) io.stderr(`${paint(io, 'stderr')('red', 'error:')} ${safe(`${m.usedBy}: ${m.message}`).replace(/\n/g, '\\n')}\n`);
   io.stderr(`${safe(verdictLine(result))}\n`);
-  if (!result.ok) throw new CliExit(EXIT_FAILURE, `error: plan --server: ${plural(result.refused.length, 'object')} refused by the API server; nothing was written`);
+  if (!result.ok) throw new CliExit(EXIT_FAILURE, safe(`error: plan --server: ${problemsLine(result)}`).replace(/\n/g, '\\n'));
 }
