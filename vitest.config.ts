@@ -32,6 +32,7 @@ const UPSTREAM_SUITES = [
   'test/engine/runner/git-source.test.ts',
   'test/engine/runner/preview.test.ts',
   'test/engine/runner/host-network.test.ts',
+  'test/engine/runner/cli-prune.test.ts',
   'test/cli/secrets.test.ts',
   'test/cli/registry.test.ts',
   'test/cli/plan-server.test.ts',

@@ -13,6 +13,7 @@ import { KubeApiError, waitFor, type KubeClient, type Manifest } from '../kube/i
 import type { Logger } from '../logger.js';
 import { LABEL_PART_OF, PlanError, checkGitSource, type DeployPlan, type PlanOptions } from '../plan/index.js';
 import { packCliBundle } from './cli-bundle.js';
+import { markCliBundleUsed, markedUsed, pruneCliBundles } from './cli-prune.js';
 import { ANNOTATION_RUN_ID, runnerAccountObjects, runnerCronJob, runnerJob, runnerJobName, runnerLabels, runnerPodTemplate, type RunnerCode } from './objects.js';
 import { followCommand, isFinal, parseProgress, type RunnerProgress } from './progress.js';
 import { DEFAULT_LOCK_TIMEOUT_MS } from '../settings.js';
@@ -94,12 +95,15 @@ function deadlineSeconds(s: RunnerDeploySettings): number {
   return Math.ceil((s.timeoutMs + (s.lockTimeoutMs ?? DEFAULT_LOCK_TIMEOUT_MS)) / 1000) + 600;
 }
 
-async function createIfMissing(client: KubeClient, obj: V1ConfigMap, signal?: AbortSignal): Promise<void> {
+/** Creates `obj`; resolves false when it existed. */
+async function createIfMissing(client: KubeClient, obj: V1ConfigMap, signal?: AbortSignal): Promise<boolean> {
   try {
     await client.create(obj as unknown as Manifest, signal ? { signal } : {});
+    return true;
   } catch (e) {
     // Content-addressed and immutable: one that exists holds the same files.
     if (!(e instanceof KubeApiError && e.statusCode === 409)) throw e;
+    return false;
   }
 }
 
@@ -120,8 +124,10 @@ async function prepare(o: RunnerSetup, runId: string | undefined): Promise<V1Pod
       await lock.release();
     }
   }
-  const code = 'bundle' in o.code ? o.code.bundle.configMaps : [];
-  for (const cm of [...cli.configMaps, ...code]) await createIfMissing(client, { ...cm, metadata: { ...cm.metadata, namespace } }, signal);
+  const inNamespace = (cm: V1ConfigMap): V1ConfigMap => ({ ...cm, metadata: { ...cm.metadata, namespace } });
+  for (const cm of cli.configMaps.map(inNamespace)) if (!(await createIfMissing(client, markedUsed(cm), signal))) await markCliBundleUsed(client, cm, signal);
+  for (const cm of 'bundle' in o.code ? o.code.bundle.configMaps : []) await createIfMissing(client, inNamespace(cm), signal);
+  await pruneCliBundles(client, logger, namespace, cli.configMaps.map((cm) => cm.metadata!.name!), signal);
   return runnerPodTemplate({
     project: o.spec.name,
     ...(o.runnerImage !== undefined ? { image: o.runnerImage } : {}),
