@@ -146,7 +146,7 @@ function link(url: string | undefined): string {
 }
 
 /** `namedAbove`: the stage whose reason the failure line already gives. */
-function stageTable(result: DeployResult, namedAbove?: StageResult): string {
+export function stageTable(result: DeployResult, namedAbove?: StageResult): string {
   return table(
     ['Step', 'Stage', 'Type', 'Result', 'Attempts', 'Duration', 'URL'],
     result.stages.map((s) => [
@@ -271,15 +271,15 @@ function lastBytes(text: string, maxBytes: number): string {
 /** Room for a PR comment's diagrams: GitHub cuts the comment at 65,000 characters (github.ts), which would break a fence. */
 const COMMENT_DIAGRAM_BUDGET = 60_000;
 
+/** A preview comment's first line: the project, the pull request's head commit and the workflow run, escaped. */
+export function commentByline(project: string, context: RunContext): string {
+  return `Project ${code(project)}${context.sha ? ` at ${code((context.pullRequest?.headSha ?? context.sha).slice(0, 12))}` : ''}${context.runUrl ? ` — <a href="${escapeHtml(context.runUrl)}">run</a>` : ''}`;
+}
+
 /** The sticky PR comment for a preview deploy (the marker is added by GitHubPreview): the same pictures as the summary. */
 export function renderPreviewComment(plan: DeployPlan, result: DeployResult, context: RunContext): string {
   const ok = result.status === 'success';
-  const parts = [
-    `### ${ok ? '✅' : '❌'} Bodywork preview: ${code(result.namespace)} ${ok ? 'deployed' : 'failed'}`,
-    '',
-    `Project ${code(result.project)}${context.sha ? ` at ${code((context.pullRequest?.headSha ?? context.sha).slice(0, 12))}` : ''}${context.runUrl ? ` — <a href="${escapeHtml(context.runUrl)}">run</a>` : ''}.`,
-    '',
-  ];
+  const parts = [`### ${ok ? '✅' : '❌'} Bodywork preview: ${code(result.namespace)} ${ok ? 'deployed' : 'failed'}`, '', `${commentByline(result.project, context)}.`, ''];
   if (!ok) parts.push(`**Failure:** ${escapeHtml(failureLine(result))}`, '');
   const tables = [stageTable(result)];
   const services = serviceInfos(plan, result);

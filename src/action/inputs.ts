@@ -122,6 +122,5 @@ export function readInputs(): ActionInputs {
   set('registryServer', optional('registry-server'));
   set('registryUsername', optional('registry-username'));
   set('runnerImage', optional('runner-image'));
-  if (inputs.runner === 'cluster' && inputs.codeSource === 'git') throw new Error('input runner: cluster ships the project in ConfigMaps; it cannot be combined with code-source: git');
   return inputs;
 }

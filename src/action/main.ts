@@ -125,7 +125,9 @@ export async function run(): Promise<void> {
     core.setOutput('namespace', r.namespace);
 
     if (inputs.command === 'plan') return await planCommand(r);
-    if (inputs.command === 'status' || inputs.command === 'cancel') return await (await import('./runner.js')).runnerCommand(inputs.command, await connect(r), logger, r.namespace, spec.name);
+    if (inputs.command === 'status' || inputs.command === 'cancel') {
+      return await (await import('./runner.js')).runnerCommand(inputs.command, await connect(r), logger, r.namespace, spec.name, { context, ...(await previewComment(r)) });
+    }
     if (inputs.command === 'teardown' || r.preview?.closed) return await teardownCommand(r);
     return await deployCommand(r);
   } catch (error) {
@@ -199,13 +201,14 @@ async function planCommand(r: Run): Promise<void> {
   }
   const client = await connect(r);
   const { checkOnServer } = await import('../engine/deploy/dry-run.js');
-  const { verdictLine } = await import('../engine/deploy/dry-run-report.js');
+  const { problemsLine, verdictLine } = await import('../engine/deploy/dry-run-report.js');
   const check = await r.logger.group(`Server-side dry run in namespace=${plan.namespace}`, () => checkOnServer({ client, logger: r.logger, plan, secrets: inputSecrets(r) }));
   for (const o of check.refused) r.logger.error(`the API server refuses ${o.object}: ${o.message ?? ''}`);
+  for (const m of check.missingSecrets) r.logger.error(`${m.usedBy}: ${m.message}`);
   await out.writeSummary(renderPlanSummary(plan, r.context, check));
   core.setOutput('status', check.ok ? 'success' : 'failure');
   out.info(`planned ${plan.steps.length} steps for ${plan.project} in namespace ${plan.namespace}: ${verdictLine(check)}; see the job summary`);
-  if (!check.ok) out.fail(`bodywork-deploy: the API server refuses ${check.refused.length} of the planned objects (${check.refused.map((o) => o.object).join(', ')}); nothing was written`);
+  if (!check.ok) out.fail(`bodywork-deploy: ${problemsLine(check)}`);
 }
 
 function planInputs(r: Run) {
@@ -246,6 +249,13 @@ async function githubPreview(r: Run): Promise<GitHubPreview | undefined> {
   if (!r.preview || !r.inputs.githubToken || !r.context.repository) return undefined;
   const { GitHubPreview } = await import('./github.js');
   return new GitHubPreview(r.inputs.githubToken, r.context.repository, r.namespace);
+}
+
+/** The preview's sticky PR comment, for the in-cluster runner (runner.ts): set on a preview with `comment: true`. */
+async function previewComment(r: Run): Promise<{ comment?: (body: string) => Promise<void> }> {
+  const github = r.inputs.comment ? await githubPreview(r) : undefined;
+  const number = r.preview?.number;
+  return github && number !== undefined ? { comment: (body) => github.upsertComment(number, body) } : {};
 }
 
 /**
@@ -290,11 +300,12 @@ async function deployCommand(r: Run): Promise<void> {
   const runId = newRunId(r);
   const code = await codeInputs(r);
   const plan = planProject(r.spec, { namespace: r.namespace, ...planInputs(r), runId, ...code });
-  if (r.inputs.runner === 'cluster' && code.codeBundle) {
+  if (r.inputs.runner === 'cluster') {
     const { deployInCluster } = await import('./runner.js');
     const { inputs } = r;
     const settings = { timeoutMs: inputs.timeoutMs, lockTimeoutMs: inputs.lockTimeoutMs, keepJobs: inputs.keepJobs, prune: inputs.prune, ...planInputs(r) };
-    return await deployInCluster({ client, logger: r.logger, spec: r.spec, plan, codeBundle: code.codeBundle, runId, secrets: inputSecrets(r), settings, ...(inputs.runnerImage ? { runnerImage: inputs.runnerImage } : {}) });
+    const runner = { client, logger: r.logger, spec: r.spec, plan, code, runId, secrets: inputSecrets(r), settings, context: r.context };
+    return await deployInCluster({ ...runner, ...(await previewComment(r)), ...(inputs.runnerImage ? { runnerImage: inputs.runnerImage } : {}) });
   }
 
   const github = await githubPreview(r);

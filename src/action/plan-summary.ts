@@ -63,13 +63,20 @@ function serverSection(server: ServerCheckResult): string {
           ['Object', "The API server's message"],
           server.refused.map((o) => [code(o.object), escapeHtml(o.message ?? '')]),
         );
+  const secrets =
+    server.missingSecrets.length === 0
+      ? ''
+      : `\nSecrets the run needs that namespace ${code(server.namespace)} lacks (a deploy would fail on them):\n\n${table(
+          ['Secret', 'Key', 'Needed by', 'Problem'],
+          server.missingSecrets.map((m) => [code(m.secret), m.key !== undefined ? code(m.key) : '', escapeHtml(m.usedBy), escapeHtml(m.message)]),
+        )}`;
   const unchecked =
     server.unchecked.length > 0 && !server.namespaceExists
       ? `Namespace ${code(server.namespace)} does not exist yet: the API server checks the objects in it only once it exists (a deploy creates it first), so ${server.unchecked.length} objects are shown as planned, not checked.\n`
       : '';
   const diff = renderDiff(server);
   return (
-    `### Server-side dry run\n\n${verdict}\n\n${refusals}${unchecked}\n` +
+    `### Server-side dry run\n\n${verdict}\n\n${refusals}${secrets}${unchecked}\n` +
     details(`Objects (${server.objects.length})`, renderObjectLines(server).join('\n')) +
     '\n' +
     (diff === ''

@@ -65,25 +65,27 @@ export interface CodeSourceFlags {
   codeSource?: string;
   gitUrl?: string;
   gitTokenSecret?: string;
+  gitSubdir?: string;
 }
 
 /**
  * The plan options of `--code-source`: nothing for `bundle`; for `git` the repository URL (`--git-url`, else the
  * `origin` remote of `dir`), the commit (`commit`, else `git rev-parse HEAD` in `dir`), the token Secret, and the
- * project's directory in the repository (`git rev-parse --show-prefix`). Bad or missing values end the command with exit 2.
+ * project's directory in the repository (`--git-subdir`, else `git rev-parse --show-prefix`). Bad or missing values
+ * end the command with exit 2.
  */
 export async function codeSourceOptions(dir: string, flags: CodeSourceFlags, commit?: string): Promise<Pick<PlanOptions, 'codeSource' | 'repoSubdir'>> {
   const type = flags.codeSource ?? 'bundle';
   if (type !== 'bundle' && type !== 'git') throw new CliExit(EXIT_USAGE, `error: --code-source must be bundle or git, got '${type}'`);
   if (type === 'bundle') {
-    if (flags.gitUrl !== undefined || flags.gitTokenSecret !== undefined) throw new CliExit(EXIT_USAGE, 'error: --git-url and --git-token-secret need --code-source git');
+    if (flags.gitUrl !== undefined || flags.gitTokenSecret !== undefined || flags.gitSubdir !== undefined) throw new CliExit(EXIT_USAGE, 'error: --git-url, --git-token-secret and --git-subdir need --code-source git');
     return {};
   }
   const url = flags.gitUrl ?? (await gitOutput(dir, ['remote', 'get-url', 'origin']));
   if (url === undefined || url === '') throw new CliExit(EXIT_USAGE, `error: --code-source git needs --git-url: ${dir} has no 'origin' remote`);
   const sha = commit ?? (await gitCommit(dir));
   if (sha === undefined) throw new CliExit(EXIT_USAGE, `error: --code-source git needs the commit to deploy: ${dir} is not in a git checkout`);
-  const prefix = (await gitOutput(dir, ['rev-parse', '--show-prefix'])) ?? '';
+  const prefix = flags.gitSubdir ?? (await gitOutput(dir, ['rev-parse', '--show-prefix'])) ?? '';
   const codeSource: CodeSource = { type: 'git', url, commit: sha.toLowerCase(), ...(flags.gitTokenSecret !== undefined ? { tokenSecret: flags.gitTokenSecret } : {}) };
   return { codeSource, ...(prefix !== '' ? { repoSubdir: prefix } : {}) };
 }

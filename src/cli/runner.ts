@@ -9,7 +9,7 @@ import type { DeployProgress, DeployResult } from '../engine/deploy/types.js';
 import type { SecretValues } from '../engine/deploy/input-secrets.js';
 import type { KubeClient } from '../engine/kube/index.js';
 import type { Logger } from '../engine/logger.js';
-import { BundleError, bundleProject, type DeployPlan } from '../engine/plan/index.js';
+import { BundleError, PlanError, bundleProject, type DeployPlan, type PlanOptions } from '../engine/plan/index.js';
 import type { RunnerDeploySettings } from '../engine/runner/index.js';
 import { CliExit, type CliIo, EXIT_FAILURE, EXIT_USAGE, oneLine, printJson } from './io.js';
 
@@ -35,6 +35,8 @@ export interface InClusterStart {
   logger: Logger;
   spec: ProjectSpec;
   plan: DeployPlan;
+  /** The code source options the plan was made with: the runner's pod gets the project the same way. */
+  source: Pick<PlanOptions, 'codeSource' | 'repoSubdir'>;
   runId: string;
   settings: RunnerDeploySettings;
   secrets: SecretValues[];
@@ -45,14 +47,14 @@ export interface InClusterStart {
 
 /** `deploy --runner cluster`: starts the runner, waits for its first step, prints where to follow it. */
 export async function startInCluster(o: InClusterStart): Promise<void> {
-  let codeBundle;
+  const { CliBundleError, runnerCode, startRunner, waitForRunnerStart } = await import('../engine/runner/index.js');
+  let code;
   try {
-    codeBundle = await bundleProject(o.spec, (m) => o.logger.debug(m));
+    code = runnerCode(o.source.codeSource?.type === 'git' ? o.source : { codeBundle: await bundleProject(o.spec, (m) => o.logger.debug(m)) });
   } catch (e) {
-    if (e instanceof BundleError) throw new CliExit(EXIT_USAGE, `error: ${e.message}`);
+    if (e instanceof BundleError || e instanceof PlanError) throw new CliExit(EXIT_USAGE, `error: ${e.message}`);
     throw e;
   }
-  const { CliBundleError, startRunner, waitForRunnerStart } = await import('../engine/runner/index.js');
   let started;
   try {
     started = await startRunner({
@@ -60,7 +62,7 @@ export async function startInCluster(o: InClusterStart): Promise<void> {
       logger: o.logger,
       spec: o.spec,
       plan: o.plan,
-      codeBundle,
+      code,
       cliDir: cliBundleDir(),
       settings: o.settings,
       runId: o.runId,

@@ -54,14 +54,18 @@ describe('the action with command: plan and a kubeconfig', () => {
     expect(await namespaceObjects(s.client, ns)).toEqual(['Service/api']);
   });
 
-  it('fails the step, naming every refused object and the server message', async () => {
+  it('fails the step, naming every refused object and the server message, and every missing Secret', async () => {
     const ns = 'action-dry-refused';
     await foreignDeployment(s.client, ns, 'api');
-    const ws = await workspace(pipeline(ns, 5802));
+    const ws = await workspace(
+      batchProject(ns, 'train >> api', { train: { script: 'print("trained", flush=True)\n', secrets: { PASSWORD: 'db-creds' } }, api: { script: httpServer(5802, 'ok'), service: { port: 5802 } } }),
+    );
     const run = await runAction({ inputs: { command: 'plan', 'project-dir': 'project', namespace: ns, kubeconfig: s.sandbox.kubeconfig }, workspace: ws });
     expect(run.status).toBe(1);
     expect(run.outputs.status).toBe('failure');
-    expect(run.stdout).toContain(`::error::bodywork-deploy: the API server refuses 1 of the planned objects (Deployment ${ns}/api); nothing was written`);
+    expect(run.stdout).toContain(`::error::bodywork-deploy: the API server refuses 1 object (Deployment ${ns}/api); 1 Secret or key is missing (db-creds key PASSWORD); nothing was written`);
+    expect(run.stdout).toMatch(/^error: stage train \(bodywork\.yaml:\d+\): secret "db-creds" \(for key "PASSWORD"\) does not exist in namespace/m);
+    expect(run.summary).toMatch(/<tr><td><code>db-creds<\/code><\/td><td><code>PASSWORD<\/code><\/td><td>stage train \(bodywork\.yaml:\d+\)<\/td><td>secret &quot;db-creds&quot; \(for key &quot;PASSWORD&quot;\) does not exist in namespace &quot;action-dry-refused&quot;<\/td><\/tr>/);
     expect(run.summary).toContain('## ❌ Bodywork plan');
     expect(run.summary).toMatch(/<tr><td><code>Deployment action-dry-refused\/api<\/code><\/td><td>Deployment\.apps &quot;api&quot; is invalid: spec\.selector: Invalid value: .*field is immutable/);
     expect(await namespaceObjects(s.client, ns)).toEqual(['Deployment/api']);

@@ -32,7 +32,7 @@ describe('bodywork-deploy plan --server', () => {
     expect(r.code).toBe(1);
     expect(r.stdout).toMatch(/^refused {5}Deployment cli-dry-refused\/api: Deployment\.apps "api" is invalid: spec\.selector: Invalid value: .*field is immutable/);
     expect(r.stderr).toMatch(/^error: the API server refuses Deployment cli-dry-refused\/api: Deployment\.apps "api" is invalid: .*field is immutable/m);
-    expect(r.stderr).toMatch(/error: plan --server: 1 object refused by the API server; nothing was written\n$/);
+    expect(r.stderr).toMatch(/error: plan --server: the API server refuses 1 object \(Deployment \S+\/api\); nothing was written\n$/);
 
     const json = await cli('plan', dir, '--server', '--kubeconfig', s.kubeconfigFile, '-o', 'json');
     expect(json.code).toBe(1);

@@ -47,6 +47,8 @@ export interface TestClusterOptions {
   sandbox?: SandboxOptions;
   /** Our node's kubelet, on either control plane. */
   kubelet?: SandboxOptions['kubelet'];
+  /** Our node's pod network, on either control plane ('none': pods on the host network). */
+  isolation?: SandboxOptions['isolation'];
   kubeconfigPath?: string;
   /**
    * Our node's Python venvs in the shared cache the CLI's sandboxes use (persistentCacheDir: BODYWORK_SANDBOX_CACHE,
@@ -60,7 +62,7 @@ export async function startTestCluster(target: ClusterTarget = clusterTarget(), 
   const cacheDir = o.sharedPythonCache ? persistentCacheDir() : undefined;
   const python = cacheDir ? { python: { cacheDir } } : {};
   if (target === 'embedded') {
-    const sandbox = await startSandbox({ warn: () => {}, ...python, ...o.sandbox, kubelet: { ...o.sandbox?.kubelet, ...o.kubelet }, kubeconfigPath: o.kubeconfigPath });
+    const sandbox = await startSandbox({ warn: () => {}, ...python, ...o.sandbox, ...(o.isolation !== undefined ? { isolation: o.isolation } : {}), kubelet: { ...o.sandbox?.kubelet, ...o.kubelet }, kubeconfigPath: o.kubeconfigPath });
     return {
       target,
       kubeconfig: sandbox.kubeconfig,
@@ -76,7 +78,7 @@ export async function startTestCluster(target: ClusterTarget = clusterTarget(), 
   const dir = mkdtempSync(join(tmpdir(), 'bodywork-upstream-test-'));
   // The node's data (pod volumes, the Python venvs) lies below: the non-root pod user must be able to pass through.
   chmodSync(dir, 0o711);
-  const upstream = await startUpstreamCluster({ kubeconfigPath: join(dir, 'admin.kubeconfig'), dataDir: join(dir, 'data'), node: { warn: () => {}, kubelet: o.kubelet, ...python } });
+  const upstream = await startUpstreamCluster({ kubeconfigPath: join(dir, 'admin.kubeconfig'), dataDir: join(dir, 'data'), node: { warn: () => {}, kubelet: o.kubelet, ...(o.isolation !== undefined ? { isolation: o.isolation } : {}), ...python } });
   try {
     const admin = new NodeHttp(upstream.kubeconfig);
     const token = await adminToken(admin);

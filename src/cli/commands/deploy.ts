@@ -31,6 +31,7 @@ interface DeployFlags extends ClusterFlags, CodeSourceFlags, SecretFlags, Regist
   timeout: string;
   sandbox?: boolean;
   runId?: string;
+  commit?: string;
   verbose?: boolean;
   keepJobs?: string;
   lockTimeout?: string;
@@ -84,6 +85,8 @@ export function registerDeploy(program: Command, io: CliIo): void {
     .option('--code-source <source>', 'how stages get the code: bundle (ConfigMaps, default) or git (clone the commit of DIR)', 'bundle')
     .option('--git-url <url>', "with --code-source git: the repository to clone (default: DIR's origin remote)")
     .option('--git-token-secret <name>', "with --code-source git: a Secret in the namespace whose 'token' key authenticates the clone")
+    .option('--git-subdir <path>', "with --code-source git: the project's directory in the repository (default: DIR's path in its checkout)")
+    .option('--commit <sha>', 'git commit being deployed (default: the checkout of DIR at HEAD)')
     .option('--run-id <id>', 'id of this run (Job names, pod annotation); default: a new one')
     .option('--secret <NAME.KEY=VALUE>', 'create or update Secret NAME with KEY in the namespace before any stage starts, under the deploy lock (repeatable; the value is never printed)', collect)
     .option('--secrets-file <file>', 'the same from a file: one NAME.KEY=VALUE a line, # comments (the action\'s secrets input format)')
@@ -106,8 +109,8 @@ export function registerDeploy(program: Command, io: CliIo): void {
       if (flags.lockTimeout !== undefined && lockTimeoutMs === undefined) {
         throw new CliExit(EXIT_USAGE, `error: --lock-timeout must be a duration such as 10m or 90s, got '${flags.lockTimeout}'`);
       }
-      if (flags.runner === 'cluster' && (flags.sandbox || flags.codeSource === 'git')) {
-        throw new CliExit(EXIT_USAGE, `error: --runner cluster ships the project in ConfigMaps to a cluster of a kubeconfig; it cannot be combined with ${flags.sandbox ? '--sandbox' : '--code-source git'}`);
+      if (flags.runner === 'cluster' && flags.sandbox) {
+        throw new CliExit(EXIT_USAGE, 'error: --runner cluster starts a Job in the cluster of a kubeconfig, which outlives this command; it cannot be combined with --sandbox');
       }
       if (flags.runnerImage !== undefined && flags.runner !== 'cluster') throw new CliExit(EXIT_USAGE, 'error: --runner-image needs --runner cluster');
       if (flags.sandbox && (flags.kubeconfig !== undefined || flags.context !== undefined)) {
@@ -124,7 +127,7 @@ export function registerDeploy(program: Command, io: CliIo): void {
         .map((s) => s.trim())
         .filter((s) => s !== '');
       const runId = flags.runId ?? newRunId();
-      const commitSha = await gitCommit(dir);
+      const commitSha = flags.commit ?? (await gitCommit(dir));
       const source = await codeSourceOptions(dir, flags, commitSha);
       const plan = await planOrExit(spec, {
         ...source,
@@ -196,6 +199,7 @@ export function registerDeploy(program: Command, io: CliIo): void {
             logger,
             spec,
             plan,
+            source,
             runId,
             json: flags.output === 'json',
             signal: interrupted.signal,
@@ -210,6 +214,7 @@ export function registerDeploy(program: Command, io: CliIo): void {
               ...(flags.ingressClass !== undefined ? { ingressClass: flags.ingressClass } : {}),
               ...(stages !== undefined ? { stages } : {}),
               ...(registry.imagePullSecrets !== undefined ? { imagePullSecrets: registry.imagePullSecrets } : {}),
+              ...(commitSha !== undefined ? { commitSha } : {}),
             },
           });
         }

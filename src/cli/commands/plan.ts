@@ -85,6 +85,7 @@ export function registerPlan(program: Command, io: CliIo): void {
     .option('--code-source <source>', 'how stages get the code: bundle (ConfigMaps, default) or git (clone the commit)', 'bundle')
     .option('--git-url <url>', "with --code-source git: the repository to clone (default: DIR's origin remote)")
     .option('--git-token-secret <name>', "with --code-source git: a Secret in the namespace whose 'token' key authenticates the clone")
+    .option('--git-subdir <path>', "with --code-source git: the project's directory in the repository (default: DIR's path in its checkout)")
     .option('--show-code', "print the project files in the code ConfigMaps (for kubectl apply); by default each is shown by its size and sha256 only")
     .option('--server', "dry-run every object on the cluster's API server (dryRun=All: schema, admission, quotas, Pod Security, RBAC) and print each one's verdict and a diff against what is deployed; exit 1 when the server refuses any")
     .option('--kubeconfig <file>', 'with --server: kubeconfig file (default: KUBECONFIG, else ~/.kube/config)')
@@ -141,18 +142,19 @@ async function serverCheck(io: CliIo, flags: PlanFlags, plan: DeployPlan, secret
   const logger = stderrLogger(io, flags.verbose === true);
   const client = await clientFromFlags(flags, logger);
   const { checkOnServer } = await import('../../engine/deploy/dry-run.js');
-  const { renderDiff, renderObjectLines, verdictLine } = await import('../../engine/deploy/dry-run-report.js');
+  const { problemsLine, renderDiff, renderObjectLines, verdictLine } = await import('../../engine/deploy/dry-run-report.js');
   const result = await checkOnServer({ client, logger, plan, secrets });
   // Cluster text (server messages, labels, annotations) goes out line by line, redacted and neutralised for CI runners.
   const safe = (text: string) => safeLines(redact(text)).join('\n');
   if (flags.output === 'json') printJson(io, { ...planDocument(plan, false), server: result });
   else {
     const p = paint(io, 'stdout');
-    const lines = renderObjectLines(result).map((l) => (l.startsWith('refused') ? p('red', safe(l)) : safe(l)));
+    const lines = renderObjectLines(result).map((l) => (l.startsWith('refused') || l.startsWith('missing') ? p('red', safe(l)) : safe(l)));
     const diff = renderDiff(result);
     io.stdout(`${lines.join('\n')}\n${diff === '' ? '' : `\n${safe(diff)}\n`}`);
   }
   for (const o of result.refused) io.stderr(`${paint(io, 'stderr')('red', 'error:')} ${safe(`the API server refuses ${o.object}: ${o.message ?? ''}`).replace(/\n/g, '\\n')}\n`);
+  for (const m of result.missingSecrets) io.stderr(`${paint(io, 'stderr')('red', 'error:')} ${safe(`${m.usedBy}: ${m.message}`).replace(/\n/g, '\\n')}\n`);
   io.stderr(`${safe(verdictLine(result))}\n`);
-  if (!result.ok) throw new CliExit(EXIT_FAILURE, `error: plan --server: ${plural(result.refused.length, 'object')} refused by the API server; nothing was written`);
+  if (!result.ok) throw new CliExit(EXIT_FAILURE, safe(`error: plan --server: ${problemsLine(result)}`).replace(/\n/g, '\\n'));
 }

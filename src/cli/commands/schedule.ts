@@ -79,7 +79,7 @@ export function registerSchedule(program: Command, io: CliIo): void {
         logger,
         spec,
         plan,
-        codeBundle,
+        code: { bundle: codeBundle },
         cliDir: cliBundleDir(),
         schedule: flags.cron!.trim(),
         ...(flags.timeZone !== undefined ? { timeZone: flags.timeZone } : {}),

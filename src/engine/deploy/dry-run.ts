@@ -5,6 +5,8 @@
  * Every refusal is collected (not only the first), each with the object and the server's message, and each accepted
  * object gets a diff against the live one (dry-run-diff.ts). Nothing is written: besides the dry runs, only reads.
  *
+ * The Secrets the run needs are checked too (dry-run-secrets.ts): a missing one fails the check, as it would the deploy.
+ *
  * Not checked: the deploy lock's Lease (a short-lived coordination object, created and deleted by every run).
  */
 import type { KubernetesObject, V1Job, V1Namespace } from '@kubernetes/client-node';
@@ -13,6 +15,7 @@ import type { Logger } from '../logger.js';
 import { LABEL_PART_OF, LABEL_PREVIEW_PR, type DeployPlan, type PlannedObject } from '../plan/index.js';
 import { redact } from '../redact.js';
 import { diffFileName, objectDiff, type ServerObject } from './dry-run-diff.js';
+import { checkPlanSecrets, type MissingSecret } from './dry-run-secrets.js';
 import { needsIngressClass, resolveIngressClass, withIngressClass } from './ingress-class.js';
 import type { SecretValues } from './input-secrets.js';
 import { enforcedLevel, enforcedViolation, podSecurityReason } from './pod-security.js';
@@ -60,7 +63,11 @@ export interface ServerCheckResult {
   objects: ObjectCheck[];
   refused: ObjectCheck[];
   unchecked: ObjectCheck[];
-  /** No refusal. */
+  /** Secrets (or keys) the run needs that the namespace lacks (dry-run-secrets.ts). */
+  missingSecrets: MissingSecret[];
+  /** Why the Secrets were not checked, when they could not be read. */
+  secretsUnchecked?: string;
+  /** No refusal, no missing Secret. */
   ok: boolean;
 }
 
@@ -84,7 +91,7 @@ function secretManifest(s: SecretValues, namespace: string, labels: Record<strin
   return {
     apiVersion: 'v1',
     kind: 'Secret',
-    type: 'Opaque',
+    type: s.type ?? 'Opaque',
     metadata: { name: s.name, namespace, labels },
     data: Object.fromEntries(Object.entries(s.data).map(([k, v]) => [k, Buffer.from(v, 'utf8').toString('base64')])),
   } as Manifest;
@@ -209,7 +216,18 @@ export async function checkOnServer(options: ServerCheckOptions): Promise<Server
   const refused = objects.filter((o) => o.outcome === 'refused');
   const unchecked = objects.filter((o) => o.outcome === 'unchecked');
   for (const o of refused) logger.debug(`the API server refuses ${o.object}: ${o.message ?? ''}`);
-  return { namespace, namespaceExists, objects, refused, unchecked, ok: refused.length === 0 };
+  const secrets = await checkPlanSecrets(client, plan, options.secrets ?? [], namespaceExists, signal);
+  const missingSecrets = secrets.missing.map((m) => ({ ...m, message: redact(m.message), usedBy: redact(m.usedBy) }));
+  return {
+    namespace,
+    namespaceExists,
+    objects,
+    refused,
+    unchecked,
+    missingSecrets,
+    ...(secrets.unchecked !== undefined ? { secretsUnchecked: redact(secrets.unchecked) } : {}),
+    ok: refused.length === 0 && missingSecrets.length === 0,
+  };
 }
 
 /** The label-only Namespace apply a deploy makes on an existing preview namespace of ours that lacks its preview label. */

@@ -127,11 +127,16 @@ export async function setupNamespace(ctx: NamespaceSetupContext, opts: { namespa
   // The namespace: here, unless the caller ensured it already (deployProject does, to lock the namespace first).
   result.namespaceCreated = opts.namespaceCreated ?? (await ensureNamespace(ctx)).created;
 
-  // The objects are independent (a RoleBinding may name a Role or ServiceAccount that does not exist yet), so they
-  // are written concurrently; the log keeps the plan's order.
+  // Written concurrently, but each RoleBinding after the Roles: the API server lets a user who is not cluster-admin
+  // (the README's RBAC, the in-cluster runner) bind only a Role it can read the rules of (its escalation check); the
+  // log keeps the plan's order.
   const rbac = planned.filter((o) => o.kind === 'ServiceAccount' || o.kind === 'Role' || o.kind === 'RoleBinding');
   const configMaps = planned.filter((o) => o.kind === 'ConfigMap');
-  const [applied, ensured] = await Promise.all([Promise.all(rbac.map((obj) => applyAccessObject(ctx, obj))), Promise.all(configMaps.map((cm) => ensureCodeConfigMap(ctx, cm)))]);
+  const writeRbac = async () => {
+    const first = await Promise.all(rbac.map((obj) => (obj.kind === 'RoleBinding' ? undefined : applyAccessObject(ctx, obj))));
+    return Promise.all(rbac.map((obj, i) => (obj.kind === 'RoleBinding' ? applyAccessObject(ctx, obj) : first[i])));
+  };
+  const [applied, ensured] = await Promise.all([writeRbac(), Promise.all(configMaps.map((cm) => ensureCodeConfigMap(ctx, cm)))]);
   for (const [i, obj] of rbac.entries()) {
     const name = obj.metadata?.name ?? '';
     if (obj.kind === 'ServiceAccount') {

@@ -68,11 +68,16 @@ export async function checkPullSecrets(ctx: Pick<DeployContext, 'client' | 'plan
   const names = ctx.plan.imagePullSecrets ?? [];
   const found = await Promise.all(names.map((name) => ctx.client.find<V1Secret>('Secret', ctx.namespace, name, { signal: ctx.signal })));
   return names.flatMap((name, i) => {
-    const secret = found[i];
-    if (secret === undefined) return [`image pull secret "${name}" does not exist in namespace "${ctx.namespace}"`];
-    if (!DOCKER_SECRET_TYPES.has(secret.type ?? '')) {
-      return [`image pull secret "${name}" has type "${secret.type ?? 'Opaque'}", not kubernetes.io/dockerconfigjson (create it with kubectl create secret docker-registry)`];
-    }
-    return [];
+    const problem = pullSecretProblem(name, found[i], ctx.namespace);
+    return problem !== undefined ? [problem] : [];
   });
+}
+
+/** Why Secret `name` (undefined when missing) holds no registry credentials for the kubelet; undefined when it does. */
+export function pullSecretProblem(name: string, secret: Pick<V1Secret, 'type'> | undefined, namespace: string): string | undefined {
+  if (secret === undefined) return `image pull secret "${name}" does not exist in namespace "${namespace}"`;
+  if (!DOCKER_SECRET_TYPES.has(secret.type ?? '')) {
+    return `image pull secret "${name}" has type "${secret.type ?? 'Opaque'}", not kubernetes.io/dockerconfigjson (create it with kubectl create secret docker-registry)`;
+  }
+  return undefined;
 }

@@ -40,6 +40,16 @@ export function secretRefSource(ref: SecretRef): string {
 }
 
 /**
+ * Why Secret `name` (`secret`: as read, undefined when missing) cannot give `key` (or, without a key, cannot be
+ * used at all), as the kubelet would fail on it; undefined when it can. Looks at key names only, never values.
+ */
+export function secretRefProblem(name: string, key: string | undefined, secret: Pick<V1Secret, 'data' | 'stringData'> | undefined, namespace: string): string | undefined {
+  if (secret === undefined) return `secret "${name}"${key !== undefined ? ` (for key "${key}")` : ''} does not exist in namespace "${namespace}"`;
+  if (key !== undefined && !Object.hasOwn(secret.data ?? {}, key) && !Object.hasOwn(secret.stringData ?? {}, key)) return `secret "${name}" has no key "${key}" in namespace "${namespace}"`;
+  return undefined;
+}
+
+/**
  * Reads every Secret the run's stages reference (each once) and returns one problem per missing secret or key,
  * in stage order; an empty list when all exist. API errors other than 404 (no permission to read secrets, …)
  * are thrown.
@@ -55,12 +65,7 @@ export async function checkSecrets(ctx: SecretCheckContext): Promise<SecretProbl
   );
   const problems: SecretProblem[] = [];
   for (const { stage, ref } of refs) {
-    const secret = found.get(ref.secret);
-    let text: string | undefined;
-    if (secret === undefined) text = `secret "${ref.secret}" (for key "${ref.key}") does not exist in namespace "${ctx.namespace}"`;
-    else if (!Object.hasOwn(secret.data ?? {}, ref.key) && !Object.hasOwn(secret.stringData ?? {}, ref.key)) {
-      text = `secret "${ref.secret}" has no key "${ref.key}" in namespace "${ctx.namespace}"`;
-    }
+    const text = secretRefProblem(ref.secret, ref.key, found.get(ref.secret), ctx.namespace);
     if (text === undefined) continue;
     problems.push({
       stage,

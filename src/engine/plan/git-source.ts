@@ -10,6 +10,10 @@
  *
  * A token (from a Secret's `token` key, never in the URL, the command or the log) goes to git as an
  * `http.extraHeader` set through GIT_CONFIG_* environment variables, as actions/checkout sends it.
+ *
+ * The `emptyDir` belongs to the kubelet (root), while the pod may run as another user (the in-cluster runner's 1000,
+ * an override's runAsUser): git (2.35.2 and later) refuses such a "dubious ownership" checkout. The container does
+ * nothing but this clone, so it trusts every directory (`safe.directory=*`, in the command-line scope git honours).
  */
 import { posix } from 'node:path';
 import type { V1Container, V1EnvVar, V1Volume, V1VolumeMount } from '@kubernetes/client-node';
@@ -31,9 +35,10 @@ export function gitFetchScript(): string {
   return [
     'set -eu',
     `cd ${GIT_CHECKOUT_PATH}`,
+    "export GIT_CONFIG_COUNT=1 GIT_CONFIG_KEY_0=safe.directory GIT_CONFIG_VALUE_0='*'",
     'if [ -n "${GIT_TOKEN:-}" ]; then',
-    `  GIT_CONFIG_VALUE_0="Authorization: Basic $(printf 'x-access-token:%s' "$GIT_TOKEN" | base64 | tr -d '\\n')"`,
-    '  export GIT_CONFIG_COUNT=1 GIT_CONFIG_KEY_0=http.extraHeader GIT_CONFIG_VALUE_0',
+    `  GIT_CONFIG_VALUE_1="Authorization: Basic $(printf 'x-access-token:%s' "$GIT_TOKEN" | base64 | tr -d '\\n')"`,
+    '  export GIT_CONFIG_COUNT=2 GIT_CONFIG_KEY_1=http.extraHeader GIT_CONFIG_VALUE_1',
     'fi',
     'echo "fetching commit $GIT_COMMIT from $GIT_URL"',
     'git init -q .',

@@ -35,16 +35,18 @@ export class CliBundleError extends Error {
 
 /**
  * Run by `node <cli volume>/boot.mjs <cli arguments>`: unpacks the CLI from `BODYWORK_RUNNER_CLI` into
- * `BODYWORK_RUNNER_WORK/cli` (its parts joined, then gunzipped), copies the project from `BODYWORK_RUNNER_PROJECT` to
- * `BODYWORK_RUNNER_WORK/project` (ConfigMap volumes hold `..data` links and timestamped folders, which a project
- * directory must not show), marks the tree as ES modules and imports the CLI, which reads process.argv as when run.
+ * `BODYWORK_RUNNER_WORK/cli` (its parts joined, then gunzipped), copies the project from `BODYWORK_RUNNER_PROJECT`
+ * (when set: a code bundle's volume; a git checkout is used where it is) to `BODYWORK_RUNNER_WORK/project` (ConfigMap
+ * volumes hold `..data` links and timestamped folders, which a project directory must not show), marks the tree as ES
+ * modules and imports the CLI, which reads process.argv as when run.
  */
 export const BOOTSTRAP = `import { copyFileSync, mkdirSync, readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { gunzipSync } from 'node:zlib';
 const env = (n) => { const v = process.env[n]; if (!v) throw new Error(n + ' is not set'); return v; };
-const [cli, project, work] = ['BODYWORK_RUNNER_CLI', 'BODYWORK_RUNNER_PROJECT', 'BODYWORK_RUNNER_WORK'].map(env);
+const [cli, work] = ['BODYWORK_RUNNER_CLI', 'BODYWORK_RUNNER_WORK'].map(env);
+const project = process.env.BODYWORK_RUNNER_PROJECT;
 const walk = (root, rel = '') => readdirSync(join(root, rel)).filter((n) => !n.startsWith('..')).flatMap((n) => {
   const r = rel === '' ? n : rel + '/' + n;
   return statSync(join(root, r)).isDirectory() ? walk(root, r) : [r];
@@ -60,7 +62,7 @@ for (const [file, list] of parts) {
   const gz = Buffer.concat(list.sort((a, b) => a[0] - b[0]).map(([, f]) => readFileSync(join(cli, f))));
   writeFileSync(out, gunzipSync(gz));
 }
-for (const f of walk(project)) {
+for (const f of project ? walk(project) : []) {
   mkdirSync(dirname(join(work, 'project', f)), { recursive: true });
   copyFileSync(join(project, f), join(work, 'project', f));
 }

@@ -5,9 +5,16 @@
  * path a node may rewrite: the path is passed in BODYWORK_SERVICEACCOUNT_DIR) and runs as the image's `node` user,
  * within Pod Security "restricted".
  */
-import type { V1CronJob, V1Job, V1PodTemplateSpec, V1PolicyRule, V1Role, V1RoleBinding, V1ServiceAccount, V1Volume } from '@kubernetes/client-node';
-import { LABEL_COMPONENT, LABEL_MANAGED_BY, LABEL_PART_OF, MANAGED_BY, RUNNER_COMPONENT, toDnsLabel } from '../plan/index.js';
+import { posix } from 'node:path';
+import type { V1Container, V1CronJob, V1EnvVar, V1Job, V1PodTemplateSpec, V1PolicyRule, V1Role, V1RoleBinding, V1SecurityContext, V1ServiceAccount, V1Volume, V1VolumeMount } from '@kubernetes/client-node';
+import { GIT_CHECKOUT_PATH, LABEL_COMPONENT, LABEL_MANAGED_BY, LABEL_PART_OF, MANAGED_BY, RUNNER_COMPONENT, gitCode, toDnsLabel, type CodeBundle, type CodeSource } from '../plan/index.js';
 import { BOOTSTRAP_FILE } from './cli-bundle.js';
+
+/**
+ * Where the runner's pod gets the project: the code bundle's ConfigMaps, or (the git code source) a clone of the
+ * commit, as the stage pods then get theirs. `repoSubdir` is checkGitSource's normalized one.
+ */
+export type RunnerCode = { bundle: CodeBundle } | { git: Extract<CodeSource, { type: 'git' }>; repoSubdir?: string };
 
 /** The runner's ServiceAccount, Role and RoleBinding. */
 export const RUNNER_ACCOUNT = 'bodywork-runner';
@@ -85,19 +92,47 @@ export interface RunnerPodOptions {
   image?: string;
   /** The CLI's projected volume (cli-bundle.ts). */
   cliVolume: V1Volume;
-  /** The project's code bundle volume (plan/bundle.ts). */
-  projectVolume: V1Volume;
+  /** Where the pod gets the project (start.ts RunnerCode): the code bundle's volume, or a clone of the commit. */
+  code: RunnerCode;
   /** Arguments of `deploy` after the project directory (`-n ns --run-id ...`). */
   deployArgs: string[];
   /** Extra labels and annotations of the pod (the run id). */
   annotations?: Record<string, string>;
 }
 
+const RESTRICTED_CONTAINER: V1SecurityContext = { allowPrivilegeEscalation: false, capabilities: { drop: ['ALL'] } };
+
+/**
+ * The project in the runner's pod: a code bundle is mounted and copied into the work directory by the bootstrap; with
+ * the git code source the stage pods' own `fetch-code` init container clones the commit, and the engine reads the
+ * project where it lies in that checkout, then plans the stages to clone it too.
+ */
+function projectOf(code: RunnerCode): { dir: string; volume: V1Volume; mount: V1VolumeMount; initContainers: V1Container[]; env: V1EnvVar[] } {
+  if ('bundle' in code) {
+    return {
+      dir: `${WORK_DIR}/project`,
+      volume: { ...code.bundle.volume, name: 'bodywork-runner-project' },
+      mount: { name: 'bodywork-runner-project', mountPath: PROJECT_DIR, readOnly: true },
+      initContainers: [],
+      env: [{ name: 'BODYWORK_RUNNER_PROJECT', value: PROJECT_DIR }],
+    };
+  }
+  const git = gitCode(code.git, code.repoSubdir);
+  return {
+    dir: code.repoSubdir !== undefined ? posix.join(GIT_CHECKOUT_PATH, code.repoSubdir) : GIT_CHECKOUT_PATH,
+    volume: git.volume,
+    mount: { name: git.volume.name, mountPath: GIT_CHECKOUT_PATH, readOnly: true },
+    initContainers: [{ ...git.initContainer, securityContext: RESTRICTED_CONTAINER }],
+    env: [],
+  };
+}
+
 /** The pod template of a runner: `node boot.mjs deploy <project> --in-cluster --progress-job <its Job> ...`. */
 export function runnerPodTemplate(o: RunnerPodOptions): V1PodTemplateSpec {
+  const project = projectOf(o.code);
   const env = [
     { name: 'BODYWORK_RUNNER_CLI', value: CLI_DIR },
-    { name: 'BODYWORK_RUNNER_PROJECT', value: PROJECT_DIR },
+    ...project.env,
     { name: 'BODYWORK_RUNNER_WORK', value: WORK_DIR },
     { name: 'BODYWORK_SERVICEACCOUNT_DIR', value: TOKEN_DIR },
     // The Job controller labels its pods with the Job's name: a CronJob's runs learn theirs from it.
@@ -124,24 +159,25 @@ export function runnerPodTemplate(o: RunnerPodOptions): V1PodTemplateSpec {
       terminationGracePeriodSeconds: RUNNER_GRACE_SECONDS,
       enableServiceLinks: false,
       securityContext: { runAsNonRoot: true, runAsUser: NODE_USER, runAsGroup: NODE_USER, seccompProfile: { type: 'RuntimeDefault' } },
+      ...(project.initContainers.length > 0 ? { initContainers: project.initContainers } : {}),
       containers: [
         {
           name: 'runner',
           image: o.image ?? DEFAULT_RUNNER_IMAGE,
           command: ['node', `${CLI_DIR}/${BOOTSTRAP_FILE}`],
-          args: ['deploy', `${WORK_DIR}/project`, '--in-cluster', '--progress-job', '$(BODYWORK_RUNNER_JOB)', ...o.deployArgs],
+          args: ['deploy', project.dir, '--in-cluster', '--progress-job', '$(BODYWORK_RUNNER_JOB)', ...o.deployArgs],
           env,
           resources: { requests: { cpu: '100m', memory: '256Mi' }, limits: { memory: '1Gi' } },
-          securityContext: { allowPrivilegeEscalation: false, capabilities: { drop: ['ALL'] } },
+          securityContext: RESTRICTED_CONTAINER,
           volumeMounts: [
             { name: o.cliVolume.name, mountPath: CLI_DIR, readOnly: true },
-            { name: 'bodywork-runner-project', mountPath: PROJECT_DIR, readOnly: true },
+            project.mount,
             { name: tokenVolume.name, mountPath: TOKEN_DIR, readOnly: true },
             { name: 'bodywork-runner-work', mountPath: WORK_DIR },
           ],
         },
       ],
-      volumes: [o.cliVolume, { ...o.projectVolume, name: 'bodywork-runner-project' }, tokenVolume, { name: 'bodywork-runner-work', emptyDir: {} }],
+      volumes: [o.cliVolume, project.volume, tokenVolume, { name: 'bodywork-runner-work', emptyDir: {} }],
     },
   };
 }

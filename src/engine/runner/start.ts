@@ -11,9 +11,10 @@ import { acquireLock } from '../deploy/lock.js';
 import { ensureNamespace } from '../deploy/namespace.js';
 import { KubeApiError, waitFor, type KubeClient, type Manifest } from '../kube/index.js';
 import type { Logger } from '../logger.js';
-import { LABEL_PART_OF, type CodeBundle, type DeployPlan } from '../plan/index.js';
+import { LABEL_PART_OF, PlanError, checkGitSource, type DeployPlan, type PlanOptions } from '../plan/index.js';
 import { packCliBundle } from './cli-bundle.js';
-import { ANNOTATION_RUN_ID, runnerAccountObjects, runnerCronJob, runnerJob, runnerJobName, runnerLabels, runnerPodTemplate } from './objects.js';
+import { markCliBundleUsed, markedUsed, pruneCliBundles } from './cli-prune.js';
+import { ANNOTATION_RUN_ID, runnerAccountObjects, runnerCronJob, runnerJob, runnerJobName, runnerLabels, runnerPodTemplate, type RunnerCode } from './objects.js';
 import { followCommand, isFinal, parseProgress, type RunnerProgress } from './progress.js';
 import { DEFAULT_LOCK_TIMEOUT_MS } from '../settings.js';
 
@@ -27,15 +28,17 @@ export interface RunnerDeploySettings {
   ingressClass?: string;
   stages?: string[];
   imagePullSecrets?: string[];
+  /** The commit deployed (labels, GIT_COMMIT_HASH): the runner's pod has no checkout to ask, or no git. */
+  commitSha?: string;
 }
 
 export interface RunnerSetup {
   client: KubeClient;
   logger: Logger;
   spec: ProjectSpec;
-  /** The plan (namespace, labels); its code must be a bundle: the runner pod mounts it as the project. */
+  /** The plan (namespace, labels), made with the same code source as `code`. */
   plan: DeployPlan;
-  codeBundle: CodeBundle;
+  code: RunnerCode;
   /** The built CLI (dist/cli: index.js and chunks/). */
   cliDir: string;
   /** The runner's image (default node:24-slim). */
@@ -48,10 +51,33 @@ export interface RunnerSetup {
 
 const seconds = (ms: number): string => `${Math.ceil(ms / 1000)}s`;
 
+/**
+ * The runner's code from the plan options of a deploy: the bundle, or the git source (its subdirectory normalized as
+ * the plan has it). Throws PlanError for a git source the plan would refuse.
+ */
+export function runnerCode(o: Pick<PlanOptions, 'codeBundle' | 'codeSource' | 'repoSubdir'>): RunnerCode {
+  if (o.codeSource?.type === 'git') {
+    const checked = checkGitSource(o.codeSource, o.repoSubdir);
+    if ('error' in checked) throw new PlanError(checked.error);
+    return { git: o.codeSource, ...(checked.repoSubdir !== undefined ? { repoSubdir: checked.repoSubdir } : {}) };
+  }
+  if (o.codeBundle === undefined) throw new PlanError('the in-cluster runner needs the code bundle or the git code source');
+  return { bundle: o.codeBundle };
+}
+
+/** The code source flags of the runner's `deploy`: it plans the stages to clone the commit too. */
+function codeArgs(code: RunnerCode): string[] {
+  if ('bundle' in code) return [];
+  const { url, commit, tokenSecret } = code.git;
+  return ['--code-source', 'git', '--git-url', url, '--commit', commit, ...(tokenSecret !== undefined ? ['--git-token-secret', tokenSecret] : []), ...(code.repoSubdir !== undefined ? ['--git-subdir', code.repoSubdir] : [])];
+}
+
 /** The `deploy` flags the runner passes on (after the project directory). */
-export function runnerDeployArgs(namespace: string, s: RunnerDeploySettings, runId?: string): string[] {
+export function runnerDeployArgs(namespace: string, s: RunnerDeploySettings, code: RunnerCode, runId?: string): string[] {
   return [
     '--namespace', namespace,
+    ...codeArgs(code),
+    ...(s.commitSha !== undefined && 'bundle' in code ? ['--commit', s.commitSha] : []),
     ...(runId !== undefined ? ['--run-id', runId] : []),
     '--timeout', seconds(s.timeoutMs),
     ...(s.lockTimeoutMs !== undefined ? ['--lock-timeout', seconds(s.lockTimeoutMs)] : []),
@@ -69,12 +95,15 @@ function deadlineSeconds(s: RunnerDeploySettings): number {
   return Math.ceil((s.timeoutMs + (s.lockTimeoutMs ?? DEFAULT_LOCK_TIMEOUT_MS)) / 1000) + 600;
 }
 
-async function createIfMissing(client: KubeClient, obj: V1ConfigMap, signal?: AbortSignal): Promise<void> {
+/** Creates `obj`; resolves false when it existed. */
+async function createIfMissing(client: KubeClient, obj: V1ConfigMap, signal?: AbortSignal): Promise<boolean> {
   try {
     await client.create(obj as unknown as Manifest, signal ? { signal } : {});
+    return true;
   } catch (e) {
     // Content-addressed and immutable: one that exists holds the same files.
     if (!(e instanceof KubeApiError && e.statusCode === 409)) throw e;
+    return false;
   }
 }
 
@@ -95,13 +124,16 @@ async function prepare(o: RunnerSetup, runId: string | undefined): Promise<V1Pod
       await lock.release();
     }
   }
-  for (const cm of [...cli.configMaps, ...o.codeBundle.configMaps]) await createIfMissing(client, { ...cm, metadata: { ...cm.metadata, namespace } }, signal);
+  const inNamespace = (cm: V1ConfigMap): V1ConfigMap => ({ ...cm, metadata: { ...cm.metadata, namespace } });
+  for (const cm of cli.configMaps.map(inNamespace)) if (!(await createIfMissing(client, markedUsed(cm), signal))) await markCliBundleUsed(client, cm, signal);
+  for (const cm of 'bundle' in o.code ? o.code.bundle.configMaps : []) await createIfMissing(client, inNamespace(cm), signal);
+  await pruneCliBundles(client, logger, namespace, cli.configMaps.map((cm) => cm.metadata!.name!), signal);
   return runnerPodTemplate({
     project: o.spec.name,
     ...(o.runnerImage !== undefined ? { image: o.runnerImage } : {}),
     cliVolume: cli.volume,
-    projectVolume: o.codeBundle.volume,
-    deployArgs: runnerDeployArgs(namespace, o.settings, runId),
+    code: o.code,
+    deployArgs: runnerDeployArgs(namespace, o.settings, o.code, runId),
     ...(runId !== undefined ? { annotations: { [ANNOTATION_RUN_ID]: runId } } : {}),
   });
 }

@@ -120,7 +120,7 @@ export function fallbackNotice(reason: string, perPodAddresses: boolean): string
     : `two pods cannot listen on the same port (a Deployment's second replica on port 5000 fails), `;
   return (
     `bodywork sandbox: pod network isolation is OFF (${reason}). Pods share the host network: ${ports}Service names (http://web:5000) and ` +
-    `cluster IPs do not resolve or route inside pods, no *_SERVICE_HOST variables are set, and volumes are reached through ` +
+    `cluster IPs do not resolve or route inside pods, the only *_SERVICE_HOST variables are the \`kubernetes\` Service's (the API server's own address), and volumes are reached through ` +
     `rewritten paths instead of their mountPath. Services stay reachable from the host through the sandbox's service URLs.`
   );
 }

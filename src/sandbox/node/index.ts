@@ -8,6 +8,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { startKubelet, type Kubelet, type KubeletOptions } from '../kubelet/index.js';
 import { startNetwork, type IsolationMode, type Network } from '../network/index.js';
+import { serviceEnvVars } from '../network/hosts.js';
 import { shareWithPods } from '../kubelet/run-as.js';
 import { createPythonEnvironments } from '../python/index.js';
 import type { KubeObject } from '../types.js';
@@ -94,8 +95,12 @@ export async function attachNode(o: NodeOptions): Promise<SandboxNode> {
     // As root, pods run as a non-root user (kubelet/run-as.ts) and create venvs and pip-install in this cache.
     if (python) shareWithPods(pythonDir, o.kubelet?.runAs);
     const nodeImage = nodeImageLayer(o.dataDir);
-    // Like image layers, each over the last: the Python venv, Node images' `node`, the loopback bind shim (host network), the caller's.
+    // Host network: cluster IPs do not route on the host, so the `kubernetes` Service's variables, which upstream's
+    // kubelet gives every pod, name the API server's own address, where in-cluster clients (the runner) find it.
+    const kubernetesEnv = network.mode === 'host' ? Object.fromEntries(serviceEnvVars({ apiVersion: 'v1', kind: 'Service', metadata: { name: 'kubernetes' }, spec: { clusterIP: apiServer.host, ports: [{ name: 'https', port: apiServer.port, protocol: 'TCP' }] } })) : undefined;
+    // Like image layers, each over the last: the host network's `kubernetes` Service, the Python venv, Node images' `node`, the loopback bind shim (host network), the caller's.
     const layers = [
+      kubernetesEnv && (() => kubernetesEnv),
       python && ((_pod: KubeObject, c: any, base: Readonly<Record<string, string>>) => python.containerEnv(typeof c?.image === 'string' ? c.image : '', base)),
       (_pod: KubeObject, c: any, base: Readonly<Record<string, string>>) => nodeImage(typeof c?.image === 'string' ? c.image : '', base),
       network.podAddresses && ((pod: KubeObject, _c: any, base: Readonly<Record<string, string>>) => network.podAddresses!.containerEnv(pod, base)),

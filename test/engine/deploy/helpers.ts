@@ -39,10 +39,10 @@ export async function namespaceObjects(client: KubeClient, ns: string): Promise<
 
 /**
  * The cluster of this file's vitest project and a client through its kubeconfig (HTTPS, token). The embedded sandbox
- * backs off failed Job pods 100 ms instead of 10 s; upstream's Job controller keeps its own 10 s. `kubelet` options
- * reach our node on either control plane.
+ * backs off failed Job pods 100 ms instead of 10 s; upstream's Job controller keeps its own 10 s. `kubelet` and
+ * `isolation` options reach our node on either control plane.
  */
-export async function startDeploySandbox(options: Pick<TestClusterOptions, 'kubelet'> = {}): Promise<DeploySandbox> {
+export async function startDeploySandbox(options: Pick<TestClusterOptions, 'kubelet' | 'isolation'> = {}): Promise<DeploySandbox> {
   const sandbox = await startTestCluster(clusterTarget(), { ...options, sandbox: { controllers: { jobBackoffBaseMs: 100 } } });
   const client = KubeClient.create(loadKubeConfig({ content: sandbox.kubeconfig }).kc, new RecordingLogger(), { retry: { baseMs: 20, capMs: 200 } });
   return { sandbox, client, stop: () => sandbox.stop() };
@@ -54,7 +54,7 @@ export async function startDeploySandbox(options: Pick<TestClusterOptions, 'kube
  * (use them inside tests and hooks).
  */
 export function useDeploySandbox(
-  options: Pick<TestClusterOptions, 'kubelet'> = {},
+  options: Pick<TestClusterOptions, 'kubelet' | 'isolation'> = {},
 ): DeploySandbox & { dirs: string[]; kubeconfigFile: string; project(files: Record<string, string>): Promise<string> } {
   let started: DeploySandbox | undefined;
   let kubeconfigFile = '';
@@ -120,16 +120,17 @@ export async function sharedDir(): Promise<string> {
 
 /**
  * Serves the git repository `repo` to stage pods as a git server would: a bare clone in a new directory that the
- * non-root pod user (65534 when the tests run as root) can read, owned by that user so git's safe.directory check
- * passes, as a served repository belongs to its server. Returns the bare clone's path (clone it as `file://PATH`).
+ * non-root pod user (`owner`, 65534 by default, when the tests run as root) can read, owned by that user so git's
+ * safe.directory check passes, as a served repository belongs to its server. Returns the bare clone's path (clone it
+ * as `file://PATH`).
  */
-export async function serveGitRepository(repo: string, name = 'repo.git'): Promise<{ server: string; bare: string }> {
+export async function serveGitRepository(repo: string, name = 'repo.git', owner = 65534): Promise<{ server: string; bare: string }> {
   const server = await mkdtemp(join(tmpdir(), 'bodywork-deploy-git-'));
   const bare = join(server, name);
   await mkdir(dirname(bare), { recursive: true });
   execFileSync('git', ['clone', '-q', '--bare', repo, bare]);
   await chmod(server, 0o755);
-  if (process.getuid?.() === 0) execFileSync('chown', ['-R', '65534:65534', bare]);
+  if (process.getuid?.() === 0) execFileSync('chown', ['-R', `${owner}:${owner}`, bare]);
   return { server, bare };
 }
 

@@ -4,43 +4,20 @@
  * --runner cluster` returns once the first step is under way, `status` reports that step and then the final result,
  * `cancel` stops a run (stage Jobs deleted, lock released), `schedule` makes the CronJob.
  */
-import { spawnSync } from 'node:child_process';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import type { V1ConfigMap, V1CronJob, V1Job, V1Lease } from '@kubernetes/client-node';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { V1CronJob, V1Job, V1Lease } from '@kubernetes/client-node';
+import { describe, expect, it } from 'vitest';
 import { waitFor } from '../../../src/engine/kube/index.js';
-import { isFinal, parseProgress, type RunnerStatus } from '../../../src/engine/runner/index.js';
-import { cliWithEnv, repo } from '../../cli/support/run-cli.js';
+import type { RunnerStatus } from '../../../src/engine/runner/index.js';
 import { runAction } from '../../action/support/run-action.js';
 import { batchProject, sharedDir, useDeploySandbox } from '../deploy/helpers.js';
+import { finalRecord as finalOf, runnerCli, useBuiltCli, waitsFor } from './helpers.js';
 
 const s = useDeploySandbox();
-let dist = '';
-
-beforeAll(() => {
-  dist = mkdtempSync(join(tmpdir(), 'bodywork-runner-dist-'));
-  const built = spawnSync(process.execPath, [join(repo, 'scripts', 'build.mjs'), '--out', dist], { encoding: 'utf8' });
-  if (built.status !== 0) throw new Error(`build failed: ${built.stderr}`);
-}, 180_000);
-afterAll(() => rmSync(dist, { recursive: true, force: true }));
-
-const run = (...args: string[]) => cliWithEnv({ BODYWORK_CLI_BUNDLE: join(dist, 'cli') }, ...args, '--kubeconfig', s.kubeconfigFile);
-
-/** A stage that waits until `file` exists, then prints its name. */
-const waitsFor = (file: string, name: string) => `import os, time\nprint("${name} waiting", flush=True)\nwhile not os.path.exists(${JSON.stringify(file)}):\n    time.sleep(0.1)\nprint("${name} done", flush=True)\n`;
-
-async function finalRecord(namespace: string, job: string) {
-  return waitFor<V1ConfigMap, ReturnType<typeof parseProgress>>(
-    { client: s.client, path: `/api/v1/namespaces/${namespace}/configmaps`, fieldSelector: `metadata.name=${job}` },
-    (all) => {
-      const p = parseProgress(all.get(job));
-      return p !== undefined && isFinal(p.phase) ? p : undefined;
-    },
-    { timeoutMs: 150_000, description: `the runner ${job} to finish` },
-  );
-}
+const built = useBuiltCli();
+const run = runnerCli(built, () => s.kubeconfigFile);
+const finalRecord = (namespace: string, job: string) => finalOf(s.client, namespace, job);
 
 describe('the in-cluster runner', () => {
   it('deploys a two-step project from a Job, and status reports the step under way, then the result', async () => {
@@ -144,7 +121,7 @@ describe('the in-cluster runner', () => {
     const shared = await sharedDir();
     const dir = await s.project(batchProject('runner-action', 'first >> second', { first: { script: waitsFor(join(shared, 'never'), 'first'), maxSeconds: 120 }, second: { script: 'print("must not run")\n' } }));
     const ns = 'runner-action';
-    const env = { BODYWORK_CLI_BUNDLE: join(dist, 'cli') };
+    const env = built.env();
     const inputs = { kubeconfig: s.sandbox.kubeconfig, namespace: ns, timeout: '5m' };
     const started = await runAction({ workspace: dir, env, inputs: { ...inputs, runner: 'cluster' } });
     expect(started.status, started.stdout + started.stderr).toBe(0);

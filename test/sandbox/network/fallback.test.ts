@@ -39,7 +39,7 @@ describe('host-network fallback', () => {
           volumes: [{ name: 'cfg', configMap: { name: 'cfg' } }],
           containers: [
             { name: 'web', image: 'x', command: nodeServer(port), ports: [{ containerPort: port }], readinessProbe: { tcpSocket: { port }, periodSeconds: 1 } },
-            { name: 'reader', image: 'x', command: ['sh', '-c', 'cat /etc/fallback-cfg/k; env | grep -c _SERVICE_HOST || true; sleep 30'], volumeMounts: [{ name: 'cfg', mountPath: '/etc/fallback-cfg' }] },
+            { name: 'reader', image: 'x', command: ['sh', '-c', 'cat /etc/fallback-cfg/k; echo "$KUBERNETES_SERVICE_HOST:$KUBERNETES_SERVICE_PORT"; env | grep -c _SERVICE_HOST || true; sleep 30'], volumeMounts: [{ name: 'cfg', mountPath: '/etc/fallback-cfg' }] },
           ],
         },
       },
@@ -53,8 +53,10 @@ describe('host-network fallback', () => {
       const l = String(await c.core.readNamespacedPodLog({ name: 'solo', namespace: 'default', container: 'reader' }));
       return /\n\d+\n$/.test(l) ? l : undefined;
     }, 'reader output');
-    // Part-1 rewriting finds the volume; no service variables are set on the host network.
-    expect(log).toBe('v1\n0\n');
+    // Part-1 rewriting finds the volume; on the host network, where cluster IPs do not route, the only service
+    // variables are the `kubernetes` Service's, naming the API server's own address.
+    const api = new URL(sb.url);
+    expect(log).toBe(`v1\n${api.hostname}:${api.port}\n1\n`);
     await until(async () => ((await c.core.readNamespacedEndpoints({ name: 'solo', namespace: 'default' })).subsets?.[0]?.addresses?.length ?? 0) === 1, 'endpoints');
     const url = await sb.serviceUrl('solo');
     expect(url).toMatch(/^http:\/\/127\.0\.0\.1:\d+$/);
