@@ -61,8 +61,10 @@ export function sandboxRegistries(env: NodeJS.ProcessEnv = process.env): Private
     throw new CliExit(EXIT_USAGE, `error: $${SANDBOX_REGISTRIES_ENV} is not JSON: expected [{"server": "ghcr.io", "username": "...", "password": "...", "images": ["ghcr.io/acme/x:1"]}]`);
   }
   const list = Array.isArray(parsed) ? parsed : [];
-  const ok = (r: any): r is PrivateRegistry =>
-    r !== null && typeof r === 'object' && typeof r.server === 'string' && typeof r.username === 'string' && typeof r.password === 'string' && (r.images === undefined || (Array.isArray(r.images) && r.images.every((i: unknown) => typeof i === 'string')));
+  const ok = (x: unknown): x is PrivateRegistry => {
+    const r = x as Partial<Record<keyof PrivateRegistry, unknown>> | null;
+    return r !== null && typeof r === 'object' && typeof r.server === 'string' && typeof r.username === 'string' && typeof r.password === 'string' && (r.images === undefined || (Array.isArray(r.images) && r.images.every((i: unknown) => typeof i === 'string')));
+  };
   for (const r of list) if (r !== null && typeof r === 'object' && typeof (r as { password?: unknown }).password === 'string') for (const form of registrySecretForms(r as PrivateRegistry)) addSecret(form);
   if (!Array.isArray(parsed) || !list.every(ok)) {
     throw new CliExit(EXIT_USAGE, `error: $${SANDBOX_REGISTRIES_ENV} must be a JSON array of {"server", "username", "password", "images"?} (strings; images a list of image references)`);

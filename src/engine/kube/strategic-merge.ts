@@ -67,7 +67,7 @@ export function listSchema(path: readonly string[]): ListSchema {
   }
 }
 
-export function isPlainObject(v: unknown): v is Record<string, any> {
+export function isPlainObject(v: unknown): v is Record<string, unknown> {
   return typeof v === 'object' && v !== null && !Array.isArray(v);
 }
 
@@ -119,14 +119,16 @@ export function strategicMerge(original: unknown, patch: unknown, path: readonly
     return structuredClone(rest);
   }
   if (directive === 'delete') return undefined;
-  const out: Record<string, any> = isPlainObject(original) ? { ...original } : {};
+  const out: Record<string, unknown> = isPlainObject(original) ? { ...original } : {};
   for (const [k, v] of Object.entries(patch)) {
     if (k === '$patch' || k === '$retainKeys' || k.startsWith('$setElementOrder/')) continue;
     if (k.startsWith('$deleteFromPrimitiveList/')) {
       const f = k.slice('$deleteFromPrimitiveList/'.length);
-      if (Array.isArray(out[f]) && Array.isArray(v)) {
-        out[f] = out[f].filter((x: unknown) => !v.some((d) => deepEqual(d, x)));
-        if (out[f].length === 0) delete out[f];
+      const list = out[f];
+      if (Array.isArray(list) && Array.isArray(v)) {
+        const kept = list.filter((x: unknown) => !v.some((d) => deepEqual(d, x)));
+        if (kept.length === 0) delete out[f];
+        else out[f] = kept;
       }
       continue;
     }

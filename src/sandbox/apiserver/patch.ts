@@ -4,19 +4,24 @@
  * (engine/kube/strategic-merge.ts).
  */
 import fjp from 'fast-json-patch';
-import { StrategicMergeError, isPlainObject, strategicMerge as sharedStrategicMerge } from '../../engine/kube/strategic-merge.js';
+import { StrategicMergeError, isPlainObject as isObject, strategicMerge as sharedStrategicMerge } from '../../engine/kube/strategic-merge.js';
 import { StatusError, badRequest } from '../machinery/errors.js';
 
 export {
   KEY_DEFAULTS,
   deepEqual,
-  isPlainObject,
   itemKey,
   listSchema,
   sameKey,
   StrategicMergeError,
   type ListSchema,
 } from '../../engine/kube/strategic-merge.js';
+
+/**
+ * The engine's check, typed loosely for the sandbox's handlers, which still read request bodies field by field
+ * without types (the engine's is `Record<string, unknown>`, issue 12's no-explicit-any).
+ */
+export const isPlainObject = isObject as (v: unknown) => v is Record<string, any>;
 
 // ---------------------------------------------------------------------------------------------------------------
 // RFC 7386
