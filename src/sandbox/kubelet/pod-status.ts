@@ -5,6 +5,7 @@
  */
 import crypto from 'node:crypto';
 import { podCondition } from '../machinery/pods.js';
+import { normalizeImage } from '../machinery/images.js';
 import { qosClass } from '../machinery/qos.js';
 import type { KubeObject } from '../types.js';
 import { allStopped, type ContainerInstance, type ContainerState } from './container-state.js';
@@ -24,18 +25,6 @@ export interface PodStatusInput {
   podIP?: string;
   /** RFC3339, the transition time of conditions that change now. */
   now: string;
-}
-
-/** How the runtime reports an image reference (`busybox` -> `docker.io/library/busybox:latest`). */
-export function normalizeImage(image: string): string {
-  if (!image) return image;
-  let ref = image;
-  const first = ref.split('/')[0];
-  if (!ref.includes('/')) ref = `docker.io/library/${ref}`;
-  else if (!first.includes('.') && !first.includes(':') && first !== 'localhost') ref = `docker.io/${ref}`;
-  const last = ref.slice(ref.lastIndexOf('/') + 1);
-  if (!last.includes(':') && !ref.includes('@')) ref = `${ref}:latest`;
-  return ref;
 }
 
 function imageID(image: string): string {

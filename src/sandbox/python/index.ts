@@ -36,6 +36,7 @@ import crypto from 'node:crypto';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
+import { familiarImage } from '../machinery/images.js';
 import { PIP_HOOK_PTH, PIP_HOOK_PY, shimScript, VENV_HELPER } from './scripts.js';
 
 export interface PythonEnvironmentsOptions {
@@ -110,15 +111,6 @@ export function persistentCacheDir(env: NodeJS.ProcessEnv = process.env, root = 
   return path.join(base, 'bodywork-deploy', 'python');
 }
 
-/** Image labels that name the same image share a venv: a missing tag means `latest`. */
-export function normalizeImage(image: string): string {
-  const s = image.trim();
-  if (!s) return '';
-  if (s.includes('@')) return s;
-  const lastSlash = s.lastIndexOf('/');
-  return s.slice(lastSlash + 1).includes(':') ? s : `${s}:latest`;
-}
-
 /** Resolves the system interpreter: an explicit path or command, else Debian's /usr/bin/python3, else python3 on PATH. */
 export function resolvePython(python: string | undefined, searchPath = process.env.PATH ?? DEFAULT_PATH): string {
   const candidates = python !== undefined ? [python] : ['/usr/bin/python3', 'python3'];
@@ -174,7 +166,9 @@ export function createPythonEnvironments(opts: PythonEnvironmentsOptions): Pytho
   const creating = new Map<string, Promise<void>>();
 
   const layout = (image: string): { venvDir: string; shimDir: string } => {
-    const img = normalizeImage(image);
+    // References that name one image share its venv (`busybox`, `busybox:latest`, `docker.io/library/busybox`); the
+    // short form keeps the venv directories' names readable.
+    const img = familiarImage(image);
     let l = layouts.get(img);
     if (l) return l;
     // The interpreter's real path (python3 -> python3.11) is in the key: a new Python version gets new venvs.
@@ -205,12 +199,12 @@ export function createPythonEnvironments(opts: PythonEnvironmentsOptions): Pytho
       if (!fs.existsSync(venvDir)) {
         let p = creating.get(venvDir);
         if (!p) {
-          p = runHelper(venvDir, normalizeImage(image)).finally(() => creating.delete(venvDir));
+          p = runHelper(venvDir, familiarImage(image)).finally(() => creating.delete(venvDir));
           creating.set(venvDir, p);
         }
         await p;
       }
-      return { image: normalizeImage(image), venvDir, binDir: path.join(venvDir, 'bin'), env };
+      return { image: familiarImage(image), venvDir, binDir: path.join(venvDir, 'bin'), env };
     },
     async install(image, requirements, opts = {}) {
       const { venvDir, binDir, env } = await this.environmentFor(image);
@@ -221,7 +215,7 @@ export function createPythonEnvironments(opts: PythonEnvironmentsOptions): Pytho
         const own = text.replace(/^include-system-site-packages\s*=.*$/m, 'include-system-site-packages = false');
         if (own !== text) writeAtomic(cfg, own);
       }
-      log(`python: installing ${requirements.join(' ')} into the environment of image ${normalizeImage(image)}`);
+      log(`python: installing ${requirements.join(' ')} into the environment of image ${familiarImage(image)}`);
       // pip's usual network patience here (the pods' PIP_DEFAULT_TIMEOUT/PIP_RETRIES are short on purpose).
       const { PIP_DEFAULT_TIMEOUT: _t, PIP_RETRIES: _r, ...pipEnv } = env;
       // Without the system's site-packages the venv has no pip of its own: the system's pip installs into it.

@@ -6,7 +6,7 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { expand, mountMap, rewritePaths } from '../../../src/sandbox/kubelet/config.js';
 import { LogWriter, openLogStream } from '../../../src/sandbox/kubelet/logs.js';
 import { goDuration } from '../../../src/sandbox/kubelet/backoff.js';
-import { normalizeImage } from '../../../src/sandbox/kubelet/pod-status.js';
+import { normalizeImage } from '../../../src/sandbox/machinery/images.js';
 import { lookPath } from '../../../src/sandbox/kubelet/run-as.js';
 
 const dirs: string[] = [];

@@ -10,7 +10,8 @@ import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import type { StageSpec } from '../../../src/engine/config/spec.js';
 import { stageCommand } from '../../../src/engine/plan/command.js';
 import { startSandbox, type Sandbox } from '../../../src/sandbox/index.js';
-import { createPythonEnvironments, normalizeImage, resolvePython, type PythonEnvironments } from '../../../src/sandbox/python/index.js';
+import { familiarImage } from '../../../src/sandbox/machinery/images.js';
+import { createPythonEnvironments, resolvePython, type PythonEnvironments } from '../../../src/sandbox/python/index.js';
 import { shareWithPods } from '../../../src/sandbox/kubelet/run-as.js';
 import type { KubeObject } from '../../../src/sandbox/types.js';
 import { job, startHarness, waitFor, type Harness } from '../controllers/helpers.js';
@@ -108,8 +109,10 @@ describe('python environments (unit)', () => {
     // Same image label, same venv; another image, another venv.
     expect(envs.containerEnv('busybox:latest').VIRTUAL_ENV).toBe(env.VIRTUAL_ENV);
     expect(envs.containerEnv('busybox:1.36').VIRTUAL_ENV).not.toBe(env.VIRTUAL_ENV);
-    expect(normalizeImage('registry:5000/x')).toBe('registry:5000/x:latest');
-    expect(normalizeImage('x@sha256:abc')).toBe('x@sha256:abc');
+    expect(familiarImage('registry:5000/x')).toBe('registry:5000/x:latest');
+    expect(familiarImage('x@sha256:abc')).toBe('x@sha256:abc');
+    // One image written the long way is the same image (the kubelet's normalisation, machinery/images.ts).
+    expect(envs.containerEnv('docker.io/library/busybox').VIRTUAL_ENV).toBe(env.VIRTUAL_ENV);
     expect(fs.existsSync(env.VIRTUAL_ENV)).toBe(false); // lazy
   });
 
