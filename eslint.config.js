@@ -43,6 +43,22 @@ export default tseslint.config(
     rules: layer(),
   },
   {
+    // The engine has one public surface (issue 12): the action and the CLI import it from engine/index.ts, which keeps
+    // the parts that bring client-node behind lazy entry functions (its comment says why); a deep import, static or
+    // import(), would bypass both.
+    files: ['src/action/**/*.ts', 'src/cli/**/*.ts'],
+    rules: {
+      'no-restricted-imports': [
+        'error',
+        { patterns: [{ group: ['**/engine/**', '!**/engine/index.js'], message: "Import the engine from its index ('../engine/index.js'); its load… functions lazy-load the heavy parts." }] },
+      ],
+      'no-restricted-syntax': [
+        'error',
+        { selector: "ImportExpression[source.value=/engine\\/(?!index\\.js$)/]", message: "Load the engine's heavy parts through engine/index.ts's load… functions." },
+      ],
+    },
+  },
+  {
     // Imports point down (issue 12): the node and its kubelet are clients of any API server (our sandbox's or upstream's
     // kube-apiserver) through their KubeletApi, and the controllers work through the ClusterStore contract (types.ts);
     // they share machinery/ (Status errors, selectors, the clock, the work queue, owner references, …), never the

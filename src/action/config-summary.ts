@@ -3,7 +3,7 @@
  * to its file and line at the commit being run (`$GITHUB_SERVER_URL/$GITHUB_REPOSITORY/blob/$GITHUB_SHA/<path>#L<line>`),
  * so a reader goes from the summary straight to the line. Paths are relative to the workspace (the repository root).
  */
-import { type ConfigProblem, problemLocation, sortProblems } from '../engine/config/problems.js';
+import { problemLocation, sortProblems, type ConfigProblem } from '../engine/index.js';
 import { code, escapeHtml, table } from './markdown.js';
 import type { RunContext } from './run-context.js';
 

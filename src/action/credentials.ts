@@ -11,8 +11,7 @@ import { mkdirSync, realpathSync, writeFileSync } from 'node:fs';
 import type { RequestOptions } from 'node:https';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { decodeContent, KubeConfigError, kubeconfigSecrets, loadKubeConfig, type LoadedKubeConfig } from '../engine/kube/index.js';
-import { parseSecretLines, type SecretInput } from '../engine/config/secrets-input.js';
+import { decodeContent, KubeConfigError, loadKube, parseSecretLines, type LoadedKubeConfig, type SecretInput } from '../engine/index.js';
 import { addMask } from './output.js';
 import { addSecret } from './redact.js';
 import { KUBECONFIG_FILE_PREFIX, KUBECONFIG_STATE } from './state.js';
@@ -94,7 +93,7 @@ export interface ResolvedKubeconfig {
  * Loads the cluster credentials: the `kubeconfig` input's content (written to RUNNER_TEMP at 0600 and loaded from
  * there), else KUBECONFIG / ~/.kube/config. Every credential in it is masked before this returns.
  */
-export function resolveKubeconfig(content: string | undefined, context: string | undefined, env: NodeJS.ProcessEnv = process.env): ResolvedKubeconfig {
+export async function resolveKubeconfig(content: string | undefined, context: string | undefined, env: NodeJS.ProcessEnv = process.env): Promise<ResolvedKubeconfig> {
   let file: string | undefined;
   if (content !== undefined) {
     maskKubeconfigText(content);
@@ -113,6 +112,7 @@ export function resolveKubeconfig(content: string | undefined, context: string |
     core.saveState(KUBECONFIG_STATE, file);
     writeFileSync(file, decodeContent(content), { mode: 0o600 });
   }
+  const { kubeconfigSecrets, loadKubeConfig } = await loadKube();
   const loaded = loadKubeConfig({ ...(file !== undefined ? { path: file } : {}), ...(context !== undefined ? { context } : {}), env });
   for (const secret of kubeconfigSecrets(loaded.kc)) mask(secret);
   maskUserInfo(loaded.server);
@@ -130,7 +130,7 @@ export function looksLikePath(content: string): boolean {
 }
 
 /** One Kubernetes Secret to create from the `secrets` input (parsed in the engine, secrets-input.ts). */
-export type { SecretInput } from '../engine/config/secrets-input.js';
+export type { SecretInput } from '../engine/index.js';
 
 /**
  * Parses the `secrets` input: one `SECRET_NAME.KEY=value` a line (the secret name is what comes before the last dot

@@ -5,10 +5,7 @@
  * stages' timeline as a Mermaid Gantt: mermaid.ts), then the stages and services tables. Every piece of text from the
  * config, the cluster or a stage's logs goes through escapeHtml (or mermaidText, inside a diagram).
  */
-import { formatDuration } from '../engine/duration.js';
-import type { DeployResult, StageEvent, StageResult } from '../engine/deploy/types.js';
-import type { TeardownResult } from '../engine/deploy/teardown.js';
-import type { DeployPlan, PlannedServiceStage } from '../engine/plan/index.js';
+import { formatDuration, type DeployResult, type StageEvent, type StageResult, type TeardownResult, type DeployPlan, type PlannedServiceStage } from '../engine/index.js';
 import { code, escapeHtml, pre, SUMMARY_LIMIT_BYTES, table, truncateBytes } from './markdown.js';
 import { renderDiagrams } from './mermaid.js';
 import type { RunContext } from './run-context.js';

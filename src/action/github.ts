@@ -14,7 +14,7 @@
 import { getOctokit } from '@actions/github';
 import * as out from './output.js';
 import { redact } from './redact.js';
-import { errorMessage } from '../engine/errors.js';
+import { errorMessage } from '../engine/index.js';
 
 type Octokit = ReturnType<typeof getOctokit>;
 

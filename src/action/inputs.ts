@@ -3,8 +3,7 @@
  * become `undefined` here, so the rest of the code has one notion of "not given".
  */
 import * as core from '@actions/core';
-import { DURATION_EXPECTED, parseDuration } from '../engine/duration.js';
-import { COUNT_EXPECTED, DEFAULT_KEEP_JOBS, DEFAULT_LOCK_TIMEOUT, DEFAULT_TIMEOUT, parseCount } from '../engine/settings.js';
+import { DURATION_EXPECTED, parseDuration, COUNT_EXPECTED, DEFAULT_KEEP_JOBS, DEFAULT_LOCK_TIMEOUT, DEFAULT_TIMEOUT, parseCount } from '../engine/index.js';
 
 export const COMMANDS = ['deploy', 'plan', 'teardown', 'sweep-previews', 'status', 'cancel'] as const;
 export type ActionCommand = (typeof COMMANDS)[number];

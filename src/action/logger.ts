@@ -3,8 +3,7 @@
  * `path:line:col: message` (the form editors and problem matchers read) and as a file annotation. Every message
  * may quote untrusted text, so none is written raw.
  */
-import { type ConfigProblem, formatProblem } from '../engine/config/problems.js';
-import type { Logger } from '../engine/logger.js';
+import { formatProblem, type ConfigProblem, type Logger } from '../engine/index.js';
 import * as out from './output.js';
 
 /** GitHub shows at most 10 error and 10 warning annotations per step; the rest go to the log only. */

@@ -9,14 +9,7 @@
 import * as core from '@actions/core';
 import { randomBytes } from 'node:crypto';
 import { isAbsolute, join, relative, sep } from 'node:path';
-import { loadProject } from '../engine/config/load.js';
-import { boundHeap } from '../engine/heap.js';
-import type { ProjectSpec } from '../engine/config/spec.js';
-import type { DeployResult } from '../engine/deploy/types.js';
-import { KubeClient, KubeConfigError } from '../engine/kube/index.js';
-import type { Logger } from '../engine/logger.js';
-import { checkRegistryCredentials, registrySecret, registrySecretForms, type RegistryCredentials } from '../engine/deploy/pull-secrets.js';
-import { bundleProject, planNamespace, planProject, REGISTRY_SECRET, type DeployPlan, type PlannedServiceStage, type PlanOptions } from '../engine/plan/index.js';
+import { loadDeploy, loadDryRun, loadTeardown, problemsLine, verdictLine, loadProject, boundHeap, loadKube, KubeConfigError, checkRegistryCredentials, registrySecret, registrySecretForms, bundleProject, planNamespace, planProject, REGISTRY_SECRET, errorMessage, type KubeClient, type ProjectSpec, type DeployResult, type Logger, type RegistryCredentials, type DeployPlan, type PlannedServiceStage, type PlanOptions } from '../engine/index.js';
 import { mask, maskConnectionSecrets, maskKubeconfigText, maskValue, parseSecrets, resolveKubeconfig, type SecretInput } from './credentials.js';
 import {
   failureLine,
@@ -38,7 +31,6 @@ import { code, escapeHtml } from './markdown.js';
 import * as out from './output.js';
 import { renderPlanSummary } from './plan-summary.js';
 import { PULL_REQUEST_EVENTS, previewNamespace, readRunContext, type RunContext } from './run-context.js';
-import { errorMessage } from '../engine/errors.js';
 
 class ActionFailure extends Error {}
 
@@ -200,8 +192,7 @@ async function planCommand(r: Run): Promise<void> {
     return;
   }
   const client = await connect(r);
-  const { checkOnServer } = await import('../engine/deploy/dry-run.js');
-  const { problemsLine, verdictLine } = await import('../engine/deploy/dry-run-report.js');
+  const { checkOnServer } = await loadDryRun();
   const check = await r.logger.group(`Server-side dry run in namespace=${plan.namespace}`, () => checkOnServer({ client, logger: r.logger, plan, secrets: inputSecrets(r) }));
   for (const o of check.refused) r.logger.error(`the API server refuses ${o.object}: ${o.message ?? ''}`);
   for (const m of check.missingSecrets) r.logger.error(`${m.usedBy}: ${m.message}`);
@@ -227,9 +218,10 @@ function planInputs(r: Run) {
 /** A client for the kubeconfig input (or KUBECONFIG, ~/.kube/config), every credential masked. */
 async function connect(r: Pick<Run, 'inputs' | 'context' | 'logger' | 'kubeconfigInput'>): Promise<KubeClient> {
   try {
-    const { loaded } = resolveKubeconfig(r.kubeconfigInput, r.inputs.context);
+    const { loaded } = await resolveKubeconfig(r.kubeconfigInput, r.inputs.context);
     await maskConnectionSecrets(loaded);
     r.logger.debug(`kubeconfig from ${loaded.source}, context ${loaded.context}, server ${loaded.server}`);
+    const { KubeClient } = await loadKube();
     return KubeClient.create(loaded.kc, r.logger);
   } catch (error) {
     const pr = r.context.pullRequest;
@@ -293,7 +285,7 @@ function withPublicUrls(result: DeployResult, plan: DeployPlan, r: Run): DeployR
 
 async function deployCommand(r: Run): Promise<void> {
   // Started now, awaited once the plan is ready: the engine's chunk loads while the project's files are read.
-  const engine = import('../engine/deploy/deploy.js');
+  const engine = loadDeploy();
   const client = await connect(r);
   // Per-run Job names derive from the run id, so it must differ between any two deploys: GITHUB_RUN_ID, the attempt
   // (re-runs) and a random part (two steps of one job deploying the same project).
@@ -376,7 +368,7 @@ async function deployCommand(r: Run): Promise<void> {
 async function teardownCommand(r: Run): Promise<void> {
   const client = await connect(r);
   const plan = planProject(r.spec, { namespace: r.namespace });
-  const { teardownProject } = await import('../engine/deploy/teardown.js');
+  const { teardownProject } = await loadTeardown();
   const result = await r.logger.group(`Teardown of namespace=${r.namespace}`, () =>
     teardownProject({
       client,

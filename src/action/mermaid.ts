@@ -8,9 +8,7 @@
  * directive (`%%{init}`), close the markdown fence (no backtick, no newline survives) or become HTML (Mermaid turns the
  * codes into HTML entities, which show as text).
  */
-import { formatDuration } from '../engine/duration.js';
-import type { DeployResult, StageResult } from '../engine/deploy/types.js';
-import type { DeployPlan, PlannedStage } from '../engine/plan/index.js';
+import { formatDuration, type DeployResult, type StageResult, type DeployPlan, type PlannedStage } from '../engine/index.js';
 import { redact } from './redact.js';
 
 /** Mermaid refuses diagrams over 50,000 characters (its default `maxTextSize`); stay under it with room to spare. */

@@ -15,9 +15,7 @@
 import * as core from '@actions/core';
 import { randomBytes } from 'node:crypto';
 import { EOL } from 'node:os';
-import { streamBacklog } from '../engine/logger.js';
-import { safeLine, safeLines } from '../engine/untrusted.js';
-import { errorMessage } from '../engine/errors.js';
+import { streamBacklog, safeLine, safeLines, errorMessage } from '../engine/index.js';
 
 /** How long lines wait for company before their block is printed. */
 const GATHER_MS = 100;

@@ -4,10 +4,7 @@
  * what is deployed. Server messages and cluster fields are untrusted: escaped, and in <pre> blocks (no markdown fence
  * a backtick in them could close).
  */
-import type { ServerCheckResult } from '../engine/deploy/dry-run.js';
-import { renderDiff, renderObjectLines, verdictLine } from '../engine/deploy/dry-run-report.js';
-import type { DeployPlan } from '../engine/plan/index.js';
-import { planObjects, renderPlanYaml } from '../engine/plan/index.js';
+import { renderDiff, renderObjectLines, verdictLine, planObjects, renderPlanYaml, type ServerCheckResult, type DeployPlan } from '../engine/index.js';
 import { code, details, escapeHtml, SUMMARY_LIMIT_BYTES, table, truncateBytes } from './markdown.js';
 import type { RunContext } from './run-context.js';
 

@@ -9,7 +9,7 @@ import { lstatSync, realpathSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { basename, dirname } from 'node:path';
 import { KUBECONFIG_FILE_NAME, KUBECONFIG_STATE } from './state.js';
-import { errorMessage } from '../engine/errors.js';
+import { errorMessage } from '../engine/index.js';
 
 /** Why `file` is not ours to delete, or undefined when it is (a missing file is "already gone", not refused). */
 export function refusal(file: string, runnerTemp: string): string | undefined {

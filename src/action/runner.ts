@@ -8,13 +8,7 @@
 import * as core from '@actions/core';
 import { existsSync } from 'node:fs';
 import { dirname, join } from 'node:path';
-import type { ProjectSpec } from '../engine/config/spec.js';
-import type { SecretValues } from '../engine/deploy/input-secrets.js';
-import type { DeployResult } from '../engine/deploy/types.js';
-import type { KubeClient } from '../engine/kube/index.js';
-import type { Logger } from '../engine/logger.js';
-import type { DeployPlan, PlanOptions } from '../engine/plan/index.js';
-import type { RunnerPhase, RunnerProgress, RunnerStatus } from '../engine/runner/index.js';
+import { loadRunner, type ProjectSpec, type SecretValues, type DeployResult, type KubeClient, type Logger, type DeployPlan, type PlanOptions, type RunnerDeploySettings, type RunnerPhase, type RunnerProgress, type RunnerStatus } from '../engine/index.js';
 import { commentByline, failureLine, stageTable, stagesOutput } from './deploy-summary.js';
 import { code, escapeHtml, table } from './markdown.js';
 import * as out from './output.js';
@@ -40,7 +34,7 @@ export interface InClusterDeploy {
   runId: string;
   secrets: SecretValues[];
   runnerImage?: string;
-  settings: import('../engine/runner/index.js').RunnerDeploySettings;
+  settings: RunnerDeploySettings;
   context: RunContext;
   comment?: PreviewComment;
 }
@@ -57,7 +51,7 @@ function followLines(namespace: string, job: string): string[][] {
 
 /** `runner: cluster`: starts the runner, waits for its first step, sets the outputs. */
 export async function deployInCluster(o: InClusterDeploy): Promise<void> {
-  const { runnerCode, startRunner, waitForRunnerStart } = await import('../engine/runner/index.js');
+  const { runnerCode, startRunner, waitForRunnerStart } = await loadRunner();
   const started = await startRunner({ ...o, code: runnerCode(o.code), cliDir: cliBundleDir(), ...(o.secrets.length > 0 ? { secrets: o.secrets } : {}), ...(o.runnerImage !== undefined ? { runnerImage: o.runnerImage } : {}) });
   core.setOutput('runner-job', started.job);
   core.setOutput('follow', started.follow);
@@ -110,7 +104,7 @@ function statusSummary(s: RunnerStatus): string {
 
 /** `command: status` and `command: cancel`; `comment` updates a preview's PR comment with the run. */
 export async function runnerCommand(command: 'status' | 'cancel', client: KubeClient, logger: Logger, namespace: string, project: string, preview?: { context: RunContext; comment?: PreviewComment }): Promise<void> {
-  const runner = await import('../engine/runner/index.js');
+  const runner = await loadRunner();
   let status: RunnerStatus | undefined;
   if (command === 'cancel') {
     const result = await runner.cancelRunner({ client, logger, namespace, project });

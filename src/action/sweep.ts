@@ -8,17 +8,13 @@
  * labels say whose they are.
  */
 import * as core from '@actions/core';
-import { findPreviewNamespaces } from '../engine/deploy/previews.js';
-import { teardownProject } from '../engine/deploy/teardown.js';
-import type { KubeClient } from '../engine/kube/index.js';
-import type { Logger } from '../engine/logger.js';
+import { findPreviewNamespaces, loadTeardown, errorMessage, type KubeClient, type Logger } from '../engine/index.js';
 import { teardownMessage } from './deploy-summary.js';
 import { ENVIRONMENT_OUTCOME_TEXT, GitHubPreview, GitHubPulls, type EnvironmentOutcome, type PullRequestState } from './github.js';
 import type { ActionInputs } from './inputs.js';
 import { code, escapeHtml, table } from './markdown.js';
 import * as out from './output.js';
 import type { RunContext } from './run-context.js';
-import { errorMessage } from '../engine/errors.js';
 
 export interface SweepRow {
   namespace: string;
@@ -70,6 +66,7 @@ export async function sweepPreviews(opts: SweepOptions): Promise<void> {
       continue;
     }
     try {
+      const { teardownProject } = await loadTeardown();
       const result = await logger.group(`Teardown of namespace=${p.namespace} (pull request #${p.pr} ${pull.state})`, () =>
         teardownProject({
           client,

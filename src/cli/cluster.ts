@@ -5,10 +5,7 @@
  */
 import { execFile } from 'node:child_process';
 import { type Command, Option } from 'commander';
-import type { ProjectSpec } from '../engine/config/spec.js';
-import type { KubeClient } from '../engine/kube/index.js';
-import type { Logger } from '../engine/logger.js';
-import { BundleError, PlanError, bundleProject, planProject, type CodeSource, type DeployPlan, type PlanOptions } from '../engine/plan/index.js';
+import { loadKube, BundleError, PlanError, bundleProject, planProject, type ProjectSpec, type KubeClient, type Logger, type CodeSource, type DeployPlan, type PlanOptions } from '../engine/index.js';
 import { CliExit, EXIT_USAGE } from './io.js';
 
 export interface ClusterFlags {
@@ -29,7 +26,7 @@ export function withClusterOptions(command: Command, namespaceHelp = 'namespace 
 
 /** A client for the kubeconfig the flags (or KUBECONFIG, ~/.kube/config) name; a bad kubeconfig ends the command with exit 2. */
 export async function clientFromFlags(flags: ClusterFlags, logger: Logger, content?: string): Promise<KubeClient> {
-  const { KubeClient, KubeConfigError, loadKubeConfig } = await import('../engine/kube/index.js');
+  const { KubeClient, KubeConfigError, loadKubeConfig } = await loadKube();
   try {
     const loaded = loadKubeConfig({
       ...(content !== undefined ? { content } : {}),

@@ -8,10 +8,7 @@
  * create`) are replaced by `***` (engine/redact.ts) before that, so no stage log line or message prints one.
  */
 import path from 'node:path';
-import { type ConfigProblem, formatProblem } from '../engine/config/problems.js';
-import { streamBacklog, type Logger } from '../engine/logger.js';
-import { redact } from '../engine/redact.js';
-import { safeLine } from '../engine/untrusted.js';
+import { formatProblem, streamBacklog, redact, safeLine, type ConfigProblem, type Logger } from '../engine/index.js';
 import { colorEnabled, type Paint, painter } from './style.js';
 
 /** Success. */

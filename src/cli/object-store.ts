@@ -4,13 +4,8 @@
  * start it on the upstream control plane in tests.
  */
 import { randomBytes } from 'node:crypto';
-import type { SecretInput } from '../engine/config/secrets-input.js';
-import { runSecretRefs } from '../engine/deploy/secrets.js';
-import { type KubeClient, type Manifest, waitForObject } from '../engine/kube/index.js';
-import type { DeployPlan } from '../engine/plan/index.js';
-import { addSecret } from '../engine/redact.js';
+import { runSecretRefs, loadKube, addSecret, errorMessage, type SecretInput, type KubeClient, type Manifest, type DeployPlan } from '../engine/index.js';
 import { OBJECT_STORE, OBJECT_STORE_KEYS, objectStoreClusterUrl, objectStoreManifests, objectStoreSecretData } from '../sandbox/object-store.js';
-import { errorMessage } from '../engine/errors.js';
 
 /** The node the store runs on, as the sandbox and the test clusters describe it. */
 export interface ObjectStoreHost {
@@ -65,6 +60,7 @@ export async function startObjectStore(client: KubeClient, host: ObjectStoreHost
   await host.loadImage(OBJECT_STORE.image, [...OBJECT_STORE.requirements], { ownPackages: true });
   for (const manifest of objectStoreManifests()) await client.apply(manifest as Manifest, { signal: opts.signal });
   // Ready endpoints rather than a ready Deployment: what the Service (and the bucket request below) needs.
+  const { waitForObject } = await loadKube();
   await waitForObject<{ subsets?: { addresses?: unknown[] }[] } & Manifest, boolean>(
     { client, path: `/api/v1/namespaces/${namespace}/endpoints`, name },
     (e) => (e?.subsets ?? []).some((s) => (s.addresses ?? []).length > 0),

@@ -14,7 +14,7 @@ import { registerTeardown } from './commands/teardown.js';
 import { registerValidate } from './commands/validate.js';
 import { CliExit, type CliIo, EXIT_FAILURE, EXIT_OK, EXIT_USAGE } from './io.js';
 import { VERSION } from './version.js';
-import { errorMessage } from '../engine/errors.js';
+import { errorMessage } from '../engine/index.js';
 
 /** Builds the program; output goes through `io`, and commander never exits the process itself. */
 export function createProgram(io: CliIo): Command {

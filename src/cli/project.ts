@@ -1,6 +1,5 @@
 /** Loading a project for a command: every problem printed, and an exit with code 2 when there is an error. */
-import { loadProject } from '../engine/config/load.js';
-import type { ProjectSpec } from '../engine/config/spec.js';
+import { loadProject, type ProjectSpec } from '../engine/index.js';
 import { CliExit, type CliIo, EXIT_USAGE, formatProblemIn, plural } from './io.js';
 
 /**

@@ -8,10 +8,7 @@
  * JSON array of `{server, username, password, images?}` (sandbox/kubelet/image-pull.ts); its passwords are redacted too.
  */
 import type { Command } from 'commander';
-import type { SecretValues } from '../engine/deploy/input-secrets.js';
-import { checkRegistryCredentials, registrySecret, registrySecretForms } from '../engine/deploy/pull-secrets.js';
-import { REGISTRY_SECRET } from '../engine/plan/index.js';
-import { addSecret } from '../engine/redact.js';
+import { checkRegistryCredentials, registrySecret, registrySecretForms, REGISTRY_SECRET, addSecret, type SecretValues } from '../engine/index.js';
 import type { PrivateRegistry } from '../sandbox/kubelet/image-pull.js';
 import { CliExit, collect, EXIT_USAGE, oneLine } from './io.js';
 

@@ -4,13 +4,7 @@
  */
 import { existsSync, realpathSync } from 'node:fs';
 import { basename, dirname, join } from 'node:path';
-import type { ProjectSpec } from '../engine/config/spec.js';
-import type { DeployProgress, DeployResult } from '../engine/deploy/types.js';
-import type { SecretValues } from '../engine/deploy/input-secrets.js';
-import type { KubeClient } from '../engine/kube/index.js';
-import type { Logger } from '../engine/logger.js';
-import { BundleError, PlanError, bundleProject, type DeployPlan, type PlanOptions } from '../engine/plan/index.js';
-import type { RunnerDeploySettings } from '../engine/runner/index.js';
+import { loadRunner, BundleError, PlanError, bundleProject, type ProjectSpec, type DeployProgress, type DeployResult, type SecretValues, type KubeClient, type Logger, type DeployPlan, type PlanOptions, type RunnerDeploySettings } from '../engine/index.js';
 import { CliExit, type CliIo, EXIT_FAILURE, EXIT_USAGE, oneLine, printJson } from './io.js';
 
 /** Names the built CLI the runner ships (a directory holding its index.js and chunks/), instead of this one. */
@@ -47,7 +41,7 @@ export interface InClusterStart {
 
 /** `deploy --runner cluster`: starts the runner, waits for its first step, prints where to follow it. */
 export async function startInCluster(o: InClusterStart): Promise<void> {
-  const { CliBundleError, runnerCode, startRunner, waitForRunnerStart } = await import('../engine/runner/index.js');
+  const { CliBundleError, runnerCode, startRunner, waitForRunnerStart } = await loadRunner();
   let code;
   try {
     code = runnerCode(o.source.codeSource?.type === 'git' ? o.source : { codeBundle: await bundleProject(o.spec, (m) => o.logger.debug(m)) });
@@ -99,7 +93,7 @@ export async function startInCluster(o: InClusterStart): Promise<void> {
 
 /** Inside the runner's pod: the progress record of run `job`, fed by the engine and given the result. */
 export async function progressRecorder(client: KubeClient, logger: Logger, start: { project: string; namespace: string; job: string; runId: string }) {
-  const { ProgressRecorder, pruneRunnerHistory } = await import('../engine/runner/index.js');
+  const { ProgressRecorder, pruneRunnerHistory } = await loadRunner();
   const recorder = new ProgressRecorder(client, logger, start);
   await recorder.started();
   await pruneRunnerHistory(client, logger, start.namespace, start.project);

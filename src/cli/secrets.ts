@@ -5,13 +5,8 @@
  */
 import { readFile } from 'node:fs/promises';
 import path from 'node:path';
-import { parseSecretEntries, secretEntryValue, secretLineEntries, type SecretEntry, type SecretInput } from '../engine/config/secrets-input.js';
-import { quoteValue } from '../engine/config/quote.js';
-import { runSecretRefs, secretRefSource } from '../engine/deploy/secrets.js';
-import type { DeployPlan } from '../engine/plan/index.js';
-import { addSecret } from '../engine/redact.js';
+import { parseSecretEntries, secretEntryValue, secretLineEntries, quoteValue, runSecretRefs, secretRefSource, addSecret, errorMessage, type SecretEntry, type SecretInput, type DeployPlan } from '../engine/index.js';
 import { CliExit, EXIT_USAGE, oneLine } from './io.js';
-import { errorMessage } from '../engine/errors.js';
 
 export interface SecretFlags {
   secret?: string[];

@@ -60,10 +60,10 @@ describe('kubeconfig masking before parsing', () => {
 describe('the kubeconfig input', () => {
   it.each(['~/.kube/config', '/home/runner/.kube/config', './kubeconfig.yaml', '$HOME/.kube/config', 'ci/kubeconfig', 'kubeconfig.json'])(
     'says that %j is a path where the content belongs, without printing it',
-    (path) => {
+    async (path) => {
       captureStdout();
       expect(looksLikePath(path)).toBe(true);
-      expect(() => resolveKubeconfig(path, undefined, { RUNNER_TEMP: tmpdir() })).toThrow(
+      await expect(resolveKubeconfig(path, undefined, { RUNNER_TEMP: tmpdir() })).rejects.toThrow(
         /^the kubeconfig input looks like a file path, but it takes the kubeconfig's content .* set KUBECONFIG to its path/,
       );
     },

@@ -8,7 +8,7 @@ import type { Command } from 'commander';
 import { type ClusterFlags, clientFromFlags, outputOption, planOrExit, withClusterOptions } from '../cluster.js';
 import { CliExit, type CliIo, EXIT_FAILURE, oneLine, printJson, stderrLogger } from '../io.js';
 import { loadProjectOrExit } from '../project.js';
-import { errorMessage } from '../../engine/errors.js';
+import { loadRunner, errorMessage } from '../../engine/index.js';
 
 interface CancelFlags extends ClusterFlags {
   namespace?: string;
@@ -28,7 +28,7 @@ export function registerCancel(program: Command, io: CliIo): void {
       const spec = await loadProjectOrExit(dir, io);
       const plan = await planOrExit(spec, flags.namespace !== undefined ? { namespace: flags.namespace } : {}, false);
       const client = await clientFromFlags(flags, logger);
-      const { cancelRunner } = await import('../../engine/runner/index.js');
+      const { cancelRunner } = await loadRunner();
       let result;
       try {
         result = await cancelRunner({ client, logger, namespace: plan.namespace, project: spec.name });

@@ -9,14 +9,10 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { type Command, Option } from 'commander';
-import type { DeployResult } from '../../engine/deploy/types.js';
-import type { PlannedServiceStage } from '../../engine/plan/index.js';
+import { loadDeploy, formatDuration, parseDuration, COUNT_EXPECTED, DEFAULT_KEEP_JOBS, DEFAULT_LOCK_TIMEOUT, DEFAULT_TIMEOUT, parseCount, neutralise, type DeployResult, type PlannedServiceStage } from '../../engine/index.js';
 import type { Sandbox } from '../../sandbox/index.js';
 import { OBJECT_STORE, OBJECT_STORE_KEYS } from '../../sandbox/object-store.js';
 import { type ClusterFlags, type CodeSourceFlags, clientFromFlags, codeSourceOptions, gitCommit, outputOption, planOrExit, withClusterOptions, renderTable } from '../cluster.js';
-import { formatDuration, parseDuration } from '../../engine/duration.js';
-import { COUNT_EXPECTED, DEFAULT_KEEP_JOBS, DEFAULT_LOCK_TIMEOUT, DEFAULT_TIMEOUT, parseCount } from '../../engine/settings.js';
-import { neutralise } from '../../engine/untrusted.js';
 import { CliExit, type CliIo, collect, EXIT_FAILURE, EXIT_OK, EXIT_USAGE, oneLine, paint, printJson, stderrLogger } from '../io.js';
 import { type Paint, statusStyle } from '../style.js';
 import { loadProjectOrExit } from '../project.js';
@@ -228,7 +224,7 @@ export function registerDeploy(program: Command, io: CliIo): void {
           io.stderr(`object store: ${store.hostUrl} from this machine, ${store.endpoint} from pods, bucket ${store.bucket} (${OBJECT_STORE.namespace}/${OBJECT_STORE.name})\n`);
         }
         // Loaded here, not at start-up: the engine brings client-node (see scripts/build.mjs).
-        const { deployProject } = await import('../../engine/deploy/deploy.js');
+        const { deployProject } = await loadDeploy();
         if (interrupted.signal.aborted) throw new CliExit(SIGNAL_EXIT[received ?? 'SIGINT'], 'interrupted before the deployment started');
         const result = await deployProject({
           client,

@@ -5,10 +5,7 @@
  * diff against what is deployed, and the command fails (exit 1) when the server refuses anything.
  */
 import type { Command } from 'commander';
-import { BundleError, PlanError, bundleProject, displayObjects, planObjects, planProject, renderPlanYaml, type DeployPlan, type PlannedObject } from '../../engine/plan/index.js';
-import type { ServerCheckResult } from '../../engine/deploy/dry-run.js';
-import { redact } from '../../engine/redact.js';
-import { safeLines } from '../../engine/untrusted.js';
+import { loadDryRun, problemsLine, renderDiff, renderObjectLines, verdictLine, BundleError, PlanError, bundleProject, displayObjects, planObjects, planProject, renderPlanYaml, redact, safeLines, type DeployPlan, type PlannedObject, type ServerCheckResult } from '../../engine/index.js';
 import { type ClusterFlags, type CodeSourceFlags, clientFromFlags, codeSourceOptions, outputOption } from '../cluster.js';
 import { CliExit, type CliIo, EXIT_FAILURE, EXIT_USAGE, collect, oneLine, paint, plural, printJson, stderrLogger } from '../io.js';
 import { loadProjectOrExit } from '../project.js';
@@ -141,8 +138,7 @@ export function registerPlan(program: Command, io: CliIo): void {
 async function serverCheck(io: CliIo, flags: PlanFlags, plan: DeployPlan, secrets: Awaited<ReturnType<typeof secretsFromFlags>>): Promise<void> {
   const logger = stderrLogger(io, flags.verbose === true);
   const client = await clientFromFlags(flags, logger);
-  const { checkOnServer } = await import('../../engine/deploy/dry-run.js');
-  const { problemsLine, renderDiff, renderObjectLines, verdictLine } = await import('../../engine/deploy/dry-run-report.js');
+  const { checkOnServer } = await loadDryRun();
   const result = await checkOnServer({ client, logger, plan, secrets });
   // Cluster text (server messages, labels, annotations) goes out line by line, redacted and neutralised for CI runners.
   const safe = (text: string) => safeLines(redact(text)).join('\n');

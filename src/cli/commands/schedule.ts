@@ -4,13 +4,11 @@
  * retries, rollback and prune of a deploy. Again with other settings, it updates the schedule; `--delete` removes it.
  */
 import { type Command, Option } from 'commander';
-import { formatDuration, parseDuration } from '../../engine/duration.js';
+import { loadRunner, formatDuration, parseDuration, BundleError, bundleProject, DEFAULT_TIMEOUT } from '../../engine/index.js';
 import { type ClusterFlags, clientFromFlags, planOrExit, withClusterOptions } from '../cluster.js';
 import { CliExit, type CliIo, collect, EXIT_USAGE, oneLine, stderrLogger } from '../io.js';
 import { loadProjectOrExit } from '../project.js';
 import { cliBundleDir } from '../runner.js';
-import { BundleError, bundleProject } from '../../engine/plan/index.js';
-import { DEFAULT_TIMEOUT } from '../../engine/settings.js';
 
 interface ScheduleFlags extends ClusterFlags {
   namespace?: string;
@@ -60,7 +58,7 @@ export function registerSchedule(program: Command, io: CliIo): void {
       const stages = flags.stages?.split(',').map((s) => s.trim()).filter((s) => s !== '');
       const plan = await planOrExit(spec, { ...(flags.namespace !== undefined ? { namespace: flags.namespace } : {}), ...(stages !== undefined ? { stages } : {}) }, false);
       const client = await clientFromFlags(flags, logger);
-      const runner = await import('../../engine/runner/index.js');
+      const runner = await loadRunner();
       if (flags.delete === true) {
         const name = runner.runnerCronJobName(spec.name);
         const deleted = await client.delete('CronJob', plan.namespace, name, { propagationPolicy: 'Background' });

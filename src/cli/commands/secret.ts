@@ -9,18 +9,10 @@
  */
 import type { V1Secret } from '@kubernetes/client-node';
 import type { Command } from 'commander';
-import { applySecretValues } from '../../engine/deploy/input-secrets.js';
-import { parseDuration } from '../../engine/duration.js';
-import type { KubeClient } from '../../engine/kube/index.js';
-import type { Logger } from '../../engine/logger.js';
-import { LABEL_MANAGED_BY, MANAGED_BY } from '../../engine/plan/index.js';
-import { quoteValue } from '../../engine/config/quote.js';
-import { isDns1123Label, isDns1123Subdomain } from '../../engine/kube/names.js';
+import { loadLock, applySecretValues, parseDuration, LABEL_MANAGED_BY, MANAGED_BY, quoteValue, isDns1123Label, isDns1123Subdomain, DEFAULT_LOCK_TIMEOUT, DEFAULT_LOCK_TIMEOUT_MS, errorMessage, type KubeClient, type Logger } from '../../engine/index.js';
 import { type ClusterFlags, clientFromFlags, renderTable } from '../cluster.js';
 import { CliExit, type CliIo, EXIT_FAILURE, EXIT_USAGE, oneLine, stderrLogger } from '../io.js';
 import { parseSecretArgs } from '../secrets.js';
-import { DEFAULT_LOCK_TIMEOUT, DEFAULT_LOCK_TIMEOUT_MS } from '../../engine/settings.js';
-import { errorMessage } from '../../engine/errors.js';
 
 interface SecretCommandFlags extends ClusterFlags {
   namespace: string;
@@ -54,7 +46,7 @@ async function requireNamespace(client: KubeClient, ns: string): Promise<void> {
 /** Runs `fn` holding the namespace's deploy lock (waiting for a running deploy, up to --lock-timeout). */
 async function underLock(client: KubeClient, logger: Logger, ns: string, flags: SecretCommandFlags, fn: () => Promise<void>): Promise<void> {
   // The lock (and the client it brings) is loaded when a command takes it, not at start-up (see scripts/build.mjs).
-  const { acquireLock, defaultHolder } = await import('../../engine/deploy/lock.js');
+  const { acquireLock, defaultHolder } = await loadLock();
   const timeoutMs = flags.lockTimeout !== undefined ? parseDuration(flags.lockTimeout) : DEFAULT_LOCK_TIMEOUT_MS;
   if (timeoutMs === undefined) throw new CliExit(EXIT_USAGE, `error: --lock-timeout must be a duration such as 10m or 90s, got '${oneLine(flags.lockTimeout ?? '')}'`);
   const lock = await acquireLock({ client, logger, namespace: ns, holder: defaultHolder('secret'), timeoutMs });

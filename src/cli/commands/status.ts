@@ -7,15 +7,11 @@
  */
 import type { Command } from 'commander';
 import type { V1Deployment, V1Job } from '@kubernetes/client-node';
-import { LABEL_STAGE, type DeployPlan } from '../../engine/plan/index.js';
-import type { KubeClient } from '../../engine/kube/index.js';
-import type { RunnerStatus } from '../../engine/runner/index.js';
-import { formatDuration } from '../../engine/duration.js';
+import { loadBatchStage, loadRunner, LABEL_STAGE, formatDuration, errorMessage, type DeployPlan, type KubeClient, type RunnerStatus } from '../../engine/index.js';
 import { type ClusterFlags, clientFromFlags, outputOption, withClusterOptions, planOrExit, renderTable } from '../cluster.js';
 import { CliExit, type CliIo, EXIT_FAILURE, oneLine, paint, printJson, stderrLogger } from '../io.js';
 import { loadProjectOrExit } from '../project.js';
 import { statusStyle } from '../style.js';
-import { errorMessage } from '../../engine/errors.js';
 
 interface StatusFlags extends ClusterFlags {
   namespace?: string;
@@ -57,7 +53,7 @@ export interface ProjectStatus {
 
 async function readStatus(client: KubeClient, plan: DeployPlan): Promise<ProjectStatus> {
   // Loaded here, with the Kubernetes client: `status --help` and usage errors need neither.
-  const { jobOutcome } = await import('../../engine/deploy/batch-stage.js');
+  const { jobOutcome } = await loadBatchStage();
   const ns = plan.namespace;
   const all = [...plan.steps.flatMap((s) => s.stages), ...(plan.onFailure ? [plan.onFailure] : [])];
   const base = { project: plan.project, namespace: ns };
@@ -89,7 +85,7 @@ async function readStatus(client: KubeClient, plan: DeployPlan): Promise<Project
     return { stage: stage.stage, type: 'batch', status: 'failed', reason: outcome.condition.reason ?? 'Failed', object, ...onFailure };
   });
   const ok = stages.every((s) => s.onFailure || (s.status !== 'failed' && s.status !== 'not deployed'));
-  const { readRunnerStatus, readSchedule } = await import('../../engine/runner/index.js');
+  const { readRunnerStatus, readSchedule } = await loadRunner();
   const [runner, schedule] = await Promise.all([readRunnerStatus(client, ns, plan.project), readSchedule(client, ns, plan.project)]);
   return { ...base, namespaceExists: true, ok, stages, ...(runner !== undefined ? { runner } : {}), ...(schedule !== undefined ? { schedule } : {}) };
 }

@@ -8,7 +8,7 @@ import type { Command } from 'commander';
 import { type ClusterFlags, clientFromFlags, withClusterOptions, planOrExit } from '../cluster.js';
 import { CliExit, type CliIo, EXIT_FAILURE, plural, stderrLogger } from '../io.js';
 import { loadProjectOrExit } from '../project.js';
-import { errorMessage } from '../../engine/errors.js';
+import { loadTeardown, errorMessage } from '../../engine/index.js';
 
 interface TeardownFlags extends ClusterFlags {
   namespace?: string;
@@ -25,7 +25,7 @@ export function registerTeardown(program: Command, io: CliIo): void {
       const spec = await loadProjectOrExit(dir, io);
       const plan = await planOrExit(spec, flags.namespace !== undefined ? { namespace: flags.namespace } : {}, false);
       const client = await clientFromFlags(flags, logger);
-      const { teardownProject } = await import('../../engine/deploy/teardown.js');
+      const { teardownProject } = await loadTeardown();
       const ns = plan.namespace;
       try {
         const r = await teardownProject({ client, logger, project: plan.project, namespace: ns });

@@ -1,7 +1,7 @@
 /** `bodywork-deploy validate [DIR]`: checks a project without touching a cluster. */
 import path from 'node:path';
 import type { Command } from 'commander';
-import { BundleError, PlanError, bundleProject, planProject } from '../../engine/plan/index.js';
+import { BundleError, PlanError, bundleProject, planProject } from '../../engine/index.js';
 import { CliExit, type CliIo, EXIT_USAGE, plural } from '../io.js';
 import { countStages, loadProjectOrExit } from '../project.js';
 

@@ -10,6 +10,9 @@ import { homedir } from 'node:os';
 import { delimiter, join } from 'node:path';
 import { KubeConfig, type Cluster, type Context, type User } from '@kubernetes/client-node';
 import { ExecPluginError, prepareExecPlugin } from './exec-plugin.js';
+import { decodeContent, KubeConfigError } from './kubeconfig-content.js';
+
+export { decodeContent, KubeConfigError } from './kubeconfig-content.js';
 
 export interface LoadKubeConfigOptions {
   /** A kubeconfig file. */
@@ -40,14 +43,6 @@ export interface LoadedKubeConfig {
   namespace?: string;
   /** The cluster server URL. */
   server: string;
-}
-
-/** A kubeconfig that cannot be used; the message says what to fix. */
-export class KubeConfigError extends Error {
-  constructor(message: string) {
-    super(message);
-    this.name = 'KubeConfigError';
-  }
 }
 
 /**
@@ -155,17 +150,6 @@ function loadInCluster(kc: KubeConfig, env: NodeJS.ProcessEnv): void {
 function listContexts(kc: KubeConfig): string {
   const names = kc.getContexts().map((c) => c.name);
   return names.length > 0 ? names.map((n) => `'${n}'`).join(', ') : 'none';
-}
-
-/** Plain YAML/JSON as is; otherwise base64 (standard or URL-safe, whitespace allowed) decoded. */
-export function decodeContent(content: string): string {
-  const trimmed = content.trim();
-  if (/^[A-Za-z0-9+/=_\-\s]+$/.test(trimmed) && !/[:{]/.test(trimmed)) {
-    const decoded = Buffer.from(trimmed.replace(/\s+/g, ''), 'base64').toString('utf8');
-    if (/^\s*(apiVersion|kind|clusters|contexts|users|current-context|preferences|\{|---)/m.test(decoded)) return decoded;
-    throw new KubeConfigError('the kubeconfig content is neither YAML nor base64-encoded YAML');
-  }
-  return content;
 }
 
 function loadString(kc: KubeConfig, text: string, what: string): void {
