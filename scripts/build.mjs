@@ -21,7 +21,7 @@ const out = check ? mkdtempSync(join(tmpdir(), 'bodywork-dist-')) : (outArg ?? j
 const HASH_FILE = 'build-inputs.sha256';
 
 const bundles = [
-  ['src/action/main.ts', '.'],
+  ['src/action/index.ts', '.'],
   ['src/action/post.ts', 'post'],
   ['src/cli/main.ts', 'cli'],
 ];

@@ -7,10 +7,9 @@
  * `sweep-previews` (sweep.ts) loads no project: it tears down the previews whose pull request is no longer open.
  */
 import * as core from '@actions/core';
-import { randomBytes } from 'node:crypto';
 import { isAbsolute, join, relative, sep } from 'node:path';
-import { loadDeploy, loadDryRun, loadTeardown, problemsLine, verdictLine, loadProject, boundHeap, loadKube, KubeConfigError, checkRegistryCredentials, registrySecret, registrySecretForms, bundleProject, planNamespace, planProject, REGISTRY_SECRET, errorMessage, type KubeClient, type ProjectSpec, type DeployResult, type Logger, type RegistryCredentials, type DeployPlan, type PlannedServiceStage, type PlanOptions } from '../engine/index.js';
-import { mask, maskConnectionSecrets, maskKubeconfigText, maskValue, parseSecrets, resolveKubeconfig, type SecretInput } from './credentials.js';
+import { loadDeploy, loadDryRun, loadTeardown, problemsLine, verdictLine, loadProject, loadKube, KubeConfigError, registrySecret, newRunId as newEngineRunId, bundleProject, planNamespace, planProject, REGISTRY_SECRET, errorMessage, type KubeClient, type ProjectSpec, type DeployResult, type Logger, type RegistryCredentials, type DeployPlan, type PlannedServiceStage, type PlanOptions, type SecretInput } from '../engine/index.js';
+import { maskConnectionSecrets, resolveKubeconfig } from './credentials.js';
 import {
   failureLine,
   fillPublicUrl,
@@ -25,7 +24,7 @@ import {
 } from './deploy-summary.js';
 import { renderConfigSummary } from './config-summary.js';
 import type { GitHubPreview } from './github.js';
-import { readInputs, type ActionInputs } from './inputs.js';
+import { inputLines, readInputs, type ActionInputs } from './inputs.js';
 import { actionLogger, joinPath } from './logger.js';
 import { code, escapeHtml } from './markdown.js';
 import * as out from './output.js';
@@ -55,18 +54,10 @@ export const GIT_TOKEN_SECRET = 'bodywork-git-token';
 
 export async function run(): Promise<void> {
   try {
-    // Credentials first: nothing may be logged before they are masked.
-    const kubeconfigInput = core.getInput('kubeconfig').trim() || undefined;
-    if (kubeconfigInput !== undefined) maskKubeconfigText(kubeconfigInput);
-    mask(core.getInput('github-token'));
-    const secrets = parseSecrets(core.getInput('secrets') || undefined);
-    const gitToken = core.getInput('git-token').trim() || undefined;
-    if (gitToken !== undefined) mask(gitToken);
-    const registryPassword = core.getInput('registry-password').trim() || undefined;
-    if (registryPassword !== undefined) maskValue(registryPassword);
-
+    // Credentials first (readInputs masks them before reading the rest): nothing may be logged before.
     const inputs = readInputs();
-    const registry = registryInputs(inputs, registryPassword);
+    for (const line of inputLines(inputs)) out.debug(line);
+    const { kubeconfig: kubeconfigInput, secrets, gitToken, registry } = inputs;
     const context = readRunContext();
     if (inputs.command === 'sweep-previews') {
       // Before any project is read: the sweep works from the namespaces' labels, and runs no pull request's code.
@@ -131,20 +122,6 @@ export async function run(): Promise<void> {
   }
 }
 
-/**
- * The registry credentials of the inputs, every form of the password masked (registrySecretForms) before anything
- * else can print it; undefined when none are given.
- */
-function registryInputs(inputs: ActionInputs, password: string | undefined): RegistryCredentials | undefined {
-  const given = { server: inputs.registryServer, username: inputs.registryUsername, password };
-  const problem = checkRegistryCredentials(given);
-  if (problem !== undefined) throw new ActionFailure(`inputs registry-server, registry-username, registry-password: ${problem}`);
-  if (given.server === undefined || given.username === undefined || given.password === undefined) return undefined;
-  const registry = { server: given.server, username: given.username, password: given.password };
-  for (const form of registrySecretForms(registry)) maskValue(form);
-  return registry;
-}
-
 /** The image pull secrets of the planned pods: the named ones, and `bodywork-registry` when credentials are given. */
 function pullSecretNames(r: Run): string[] | undefined {
   const names = [...(r.inputs.imagePullSecrets ?? []), ...(r.registry !== undefined ? [REGISTRY_SECRET] : [])];
@@ -162,10 +139,9 @@ function refuseForks(inputs: ActionInputs, context: RunContext): void {
   );
 }
 
-/** A run id: GITHUB_RUN_ID, the attempt and a random part (deployCommand says why). */
+/** A run id: GITHUB_RUN_ID, the attempt and a random part (engine/settings.ts newRunId says why). */
 function newRunId(r: Run): string {
-  const random = randomBytes(2).toString('hex');
-  return r.context.runId !== undefined ? `${r.context.runId}-${process.env.GITHUB_RUN_ATTEMPT || '1'}-${random}` : `${Date.now().toString(36).slice(-6)}${random}`;
+  return newEngineRunId({ ...(r.context.runId !== undefined ? { runId: r.context.runId } : {}), ...(r.context.runAttempt !== undefined ? { attempt: r.context.runAttempt } : {}) });
 }
 
 /** The Secrets a deploy applies from the `secrets` and `git-token` inputs. */
@@ -396,6 +372,3 @@ async function teardownCommand(r: Run): Promise<void> {
   }
   await out.writeSummary(`## 🧹 Bodywork teardown: ${escapeHtml(plan.project)}\n\n${headerTable(plan.project, r.namespace, r.context)}\n${escapeHtml(why + message)}\n${environment}`);
 }
-
-boundHeap();
-await run();

@@ -17,6 +17,8 @@ export interface RunContext {
   sha?: string;
   eventName?: string;
   runId?: string;
+  /** GITHUB_RUN_ATTEMPT: 1, then 2, … for re-runs. */
+  runAttempt?: string;
   runUrl?: string;
   workspace: string;
   /** `owner/name`. */
@@ -59,11 +61,12 @@ function readEvent(path: string | undefined): EventPayload {
 }
 
 export function readRunContext(env: NodeJS.ProcessEnv = process.env): RunContext {
-  const { GITHUB_SHA, GITHUB_EVENT_NAME, GITHUB_RUN_ID, GITHUB_SERVER_URL, GITHUB_REPOSITORY, GITHUB_WORKSPACE } = env;
+  const { GITHUB_SHA, GITHUB_EVENT_NAME, GITHUB_RUN_ID, GITHUB_RUN_ATTEMPT, GITHUB_SERVER_URL, GITHUB_REPOSITORY, GITHUB_WORKSPACE } = env;
   const context: RunContext = {
     sha: GITHUB_SHA || undefined,
     eventName: GITHUB_EVENT_NAME || undefined,
     runId: GITHUB_RUN_ID || undefined,
+    runAttempt: GITHUB_RUN_ATTEMPT || undefined,
     runUrl: GITHUB_SERVER_URL && GITHUB_REPOSITORY && GITHUB_RUN_ID ? `${GITHUB_SERVER_URL}/${GITHUB_REPOSITORY}/actions/runs/${GITHUB_RUN_ID}` : undefined,
     workspace: GITHUB_WORKSPACE || process.cwd(),
     repository: GITHUB_REPOSITORY || undefined,

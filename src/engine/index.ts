@@ -9,17 +9,12 @@
  *   dry runs, the lock, the in-cluster runner). A static re-export would put client-node in every entry bundle's
  *   first chunk; behind import() esbuild splits each into a chunk read only when a command needs it (scripts/build.mjs).
  * One static export still brings client-node's models: loadProject, through the overrides' schema check
- * (config/k8s-schema.ts); lightening that is issue 13's.
+ * (config/k8s-schema.ts; lightening that is issue 13's). So an entry point that needs none of the project or the plan
+ * (the post step) imports base.ts, this index's first part, alone.
  */
 
-// Settings, messages, redaction.
-export * from './settings.js';
-export { DURATION_EXPECTED, MAX_DURATION_MS, formatDuration, parseDuration } from './duration.js';
-export { abortMessage, errorMessage } from './errors.js';
-export { streamBacklog, type Logger } from './logger.js';
-export { addSecret, clearSecrets, redact } from './redact.js';
-export { neutralise, safeLine, safeLines } from './untrusted.js';
-export { boundHeap, capYoungGeneration } from './heap.js';
+// Settings, messages, redaction: the base every entry point may import alone (base.ts says when).
+export * from './base.js';
 
 // The project: loading, validation problems, the secrets inputs.
 export { loadProject } from './config/load.js';

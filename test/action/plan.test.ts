@@ -25,7 +25,7 @@ function runAction(entry: 'source' | 'bundle', inputs: Record<string, string>, w
     GITHUB_REPOSITORY: 'acme/iris',
   };
   for (const [name, value] of Object.entries(inputs)) env[`INPUT_${name.toUpperCase()}`] = value;
-  const args = entry === 'bundle' ? [join(distDir, 'index.js')] : ['--import', import.meta.resolve('tsx'), join(root, 'src', 'action', 'main.ts')];
+  const args = entry === 'bundle' ? [join(distDir, 'index.js')] : ['--import', import.meta.resolve('tsx'), join(root, 'src', 'action', 'index.ts')];
   const result = spawnSync(process.execPath, args, { env, encoding: 'utf8', cwd: workspace });
   const read = { summary: readFileSync(files.summary, 'utf8'), output: readFileSync(files.output, 'utf8') };
   rmSync(dir, { recursive: true, force: true });

@@ -79,7 +79,7 @@ describe('bodywork-deploy deploy', () => {
     expect(await live()).toEqual([expect.stringMatching(/^one-/)]);
     for (const [flag, value, message] of [
       ['--keep-jobs', '-1', "--keep-jobs must be a whole number of 0 or more, got '-1'"],
-      ['--lock-timeout', 'soon', "--lock-timeout must be a duration such as 10m or 90s, got 'soon'"],
+      ['--lock-timeout', 'soon', "--lock-timeout must be a duration such as 30m, 1h or 90s, at most 596h, got 'soon'"],
     ]) {
       const bad = await cli('deploy', dir, '--kubeconfig', s.kubeconfigFile, flag, value);
       expect(bad.code).toBe(2);

@@ -4,18 +4,18 @@
  * of stages (or, with `-o json`, the DeployResult as one JSON document) goes to stdout. Exit 0: every stage succeeded; 1: the deployment failed; 2: bad usage or project
  * (nothing written to the cluster); 130/143: interrupted (SIGINT/SIGTERM; running stages cancelled, Jobs deleted).
  */
-import { randomBytes } from 'node:crypto';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { type Command, Option } from 'commander';
-import { loadDeploy, formatDuration, parseDuration, COUNT_EXPECTED, DEFAULT_KEEP_JOBS, DEFAULT_LOCK_TIMEOUT, DEFAULT_TIMEOUT, parseCount, neutralise, type DeployResult, type PlannedServiceStage } from '../../engine/index.js';
+import { loadDeploy, formatDuration, DEFAULT_KEEP_JOBS, DEFAULT_LOCK_TIMEOUT, DEFAULT_TIMEOUT, neutralise, newRunId, type DeployResult, type PlannedServiceStage } from '../../engine/index.js';
 import type { Sandbox } from '../../sandbox/index.js';
 import { OBJECT_STORE, OBJECT_STORE_KEYS } from '../../sandbox/object-store.js';
 import { type ClusterFlags, type CodeSourceFlags, clientFromFlags, codeSourceOptions, gitCommit, outputOption, planOrExit, withClusterOptions, renderTable } from '../cluster.js';
 import { CliExit, type CliIo, collect, EXIT_FAILURE, EXIT_OK, EXIT_USAGE, oneLine, paint, printJson, stderrLogger } from '../io.js';
 import { type Paint, statusStyle } from '../style.js';
 import { loadProjectOrExit } from '../project.js';
+import { settingsFromFlags } from '../settings.js';
 import { missingSandboxSecrets, type SecretFlags, secretsFromFlags } from '../secrets.js';
 import { type RegistryFlags, registryFromFlags, sandboxRegistries, withRegistryOptions } from '../registry.js';
 
@@ -40,11 +40,6 @@ interface DeployFlags extends ClusterFlags, CodeSourceFlags, SecretFlags, Regist
 }
 
 const SIGNAL_EXIT: Record<string, number> = { SIGINT: 130, SIGTERM: 143 };
-
-/** A run id: base-36 time plus random, 10 characters, valid in a Job name. */
-export function newRunId(): string {
-  return `${Date.now().toString(36).slice(-6)}${randomBytes(2).toString('hex')}`;
-}
 
 /** The final table: stage, type, result, attempts, duration, URL (results coloured by `p`). */
 export function resultTable(result: DeployResult, p?: Paint): string {
@@ -95,16 +90,7 @@ export function registerDeploy(program: Command, io: CliIo): void {
     .addOption(outputOption());
   withRegistryOptions(command, true)
     .action(async (dir: string, flags: DeployFlags) => {
-      const timeoutMs = parseDuration(flags.timeout);
-      if (timeoutMs === undefined) throw new CliExit(EXIT_USAGE, `error: --timeout must be a duration such as 30m, 1h or 90s, got '${flags.timeout}'`);
-      const keepJobs = flags.keepJobs !== undefined ? parseCount(flags.keepJobs) : undefined;
-      if (flags.keepJobs !== undefined && keepJobs === undefined) {
-        throw new CliExit(EXIT_USAGE, `error: --keep-jobs must be ${COUNT_EXPECTED}, got '${flags.keepJobs}'`);
-      }
-      const lockTimeoutMs = flags.lockTimeout !== undefined ? parseDuration(flags.lockTimeout) : undefined;
-      if (flags.lockTimeout !== undefined && lockTimeoutMs === undefined) {
-        throw new CliExit(EXIT_USAGE, `error: --lock-timeout must be a duration such as 10m or 90s, got '${flags.lockTimeout}'`);
-      }
+      const { timeoutMs, lockTimeoutMs, keepJobs, stages } = settingsFromFlags(flags);
       if (flags.runner === 'cluster' && flags.sandbox) {
         throw new CliExit(EXIT_USAGE, 'error: --runner cluster starts a Job in the cluster of a kubeconfig, which outlives this command; it cannot be combined with --sandbox');
       }
@@ -118,10 +104,6 @@ export function registerDeploy(program: Command, io: CliIo): void {
       const registries = flags.sandbox ? sandboxRegistries() : [];
       const logger = stderrLogger(io, flags.verbose === true);
       const spec = await loadProjectOrExit(dir, io);
-      const stages = flags.stages
-        ?.split(',')
-        .map((s) => s.trim())
-        .filter((s) => s !== '');
       const runId = flags.runId ?? newRunId();
       const commitSha = flags.commit ?? (await gitCommit(dir));
       const source = await codeSourceOptions(dir, flags, commitSha);
@@ -204,8 +186,8 @@ export function registerDeploy(program: Command, io: CliIo): void {
             settings: {
               timeoutMs,
               prune: flags.prune,
-              ...(lockTimeoutMs !== undefined ? { lockTimeoutMs } : {}),
-              ...(keepJobs !== undefined ? { keepJobs } : {}),
+              lockTimeoutMs,
+              keepJobs,
               ...(flags.image !== undefined ? { image: flags.image } : {}),
               ...(flags.ingressClass !== undefined ? { ingressClass: flags.ingressClass } : {}),
               ...(stages !== undefined ? { stages } : {}),
@@ -237,8 +219,8 @@ export function registerDeploy(program: Command, io: CliIo): void {
           prune: flags.prune,
           // Stage log lines, each once, on stderr with the messages (stdout is for the result).
           onLogLine: (_stage, line) => io.stderr(`${oneLine(line)}\n`),
-          ...(keepJobs !== undefined ? { keepJobs } : {}),
-          ...(lockTimeoutMs !== undefined ? { lockTimeoutMs } : {}),
+          keepJobs,
+          lockTimeoutMs,
           ...(secrets.length > 0 || registry.secret !== undefined ? { secrets: [...secrets, ...(registry.secret !== undefined ? [registry.secret] : [])] } : {}),
           ...(progress !== undefined ? { onProgress: progress.onProgress } : {}),
         });

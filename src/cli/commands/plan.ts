@@ -5,12 +5,11 @@
  * diff against what is deployed, and the command fails (exit 1) when the server refuses anything.
  */
 import type { Command } from 'commander';
-import { loadDryRun, problemsLine, renderDiff, renderObjectLines, verdictLine, BundleError, PlanError, bundleProject, displayObjects, planObjects, planProject, renderPlanYaml, redact, safeLines, type DeployPlan, type PlannedObject, type ServerCheckResult } from '../../engine/index.js';
+import { newRunId, loadDryRun, problemsLine, renderDiff, renderObjectLines, verdictLine, BundleError, PlanError, bundleProject, displayObjects, planObjects, planProject, renderPlanYaml, redact, safeLines, type DeployPlan, type PlannedObject, type ServerCheckResult } from '../../engine/index.js';
 import { type ClusterFlags, type CodeSourceFlags, clientFromFlags, codeSourceOptions, outputOption } from '../cluster.js';
 import { CliExit, type CliIo, EXIT_FAILURE, EXIT_USAGE, collect, oneLine, paint, plural, printJson, stderrLogger } from '../io.js';
 import { loadProjectOrExit } from '../project.js';
 import { withRegistryOptions } from '../registry.js';
-import { newRunId } from './deploy.js';
 import { type SecretFlags, secretsFromFlags } from '../secrets.js';
 
 interface PlanFlags extends CodeSourceFlags, ClusterFlags, SecretFlags {

@@ -4,10 +4,11 @@
  * retries, rollback and prune of a deploy. Again with other settings, it updates the schedule; `--delete` removes it.
  */
 import { type Command, Option } from 'commander';
-import { loadRunner, formatDuration, parseDuration, BundleError, bundleProject, DEFAULT_TIMEOUT } from '../../engine/index.js';
+import { loadRunner, formatDuration, BundleError, bundleProject, DEFAULT_KEEP_JOBS, DEFAULT_LOCK_TIMEOUT, DEFAULT_TIMEOUT } from '../../engine/index.js';
 import { type ClusterFlags, clientFromFlags, planOrExit, withClusterOptions } from '../cluster.js';
 import { CliExit, type CliIo, collect, EXIT_USAGE, oneLine, stderrLogger } from '../io.js';
 import { loadProjectOrExit } from '../project.js';
+import { settingsFromFlags } from '../settings.js';
 import { cliBundleDir } from '../runner.js';
 
 interface ScheduleFlags extends ClusterFlags {
@@ -40,22 +41,19 @@ export function registerSchedule(program: Command, io: CliIo): void {
     .option('--ingress-class <class>', 'ingressClassName of service stages with an ingress')
     .option('--stages <names>', 'deploy only these stages (comma-separated config names)')
     .option('--timeout <duration>', 'each run gives up (cancelling running stages) after this long', DEFAULT_TIMEOUT)
-    .option('--keep-jobs <n>', 'finished Jobs kept per batch stage after each step', '1')
-    .option('--lock-timeout <duration>', "how long a run waits for another run's deploy lock", '10m')
+    .option('--keep-jobs <n>', 'finished Jobs kept per batch stage after each step', String(DEFAULT_KEEP_JOBS))
+    .option('--lock-timeout <duration>', "how long a run waits for another run's deploy lock", DEFAULT_LOCK_TIMEOUT)
     .option('--no-prune', 'after a successful run, keep the objects of stages gone from the DAG')
     .option('--image-pull-secret <name>', 'an existing docker-registry Secret the stage pods pull with (repeatable)', collect)
     .addOption(new Option('--runner-image <image>', 'the Node image of the runner (default node:24-slim)'))
     .action(async (dir: string, flags: ScheduleFlags) => {
-      const timeoutMs = parseDuration(flags.timeout);
-      const lockTimeoutMs = parseDuration(flags.lockTimeout);
-      if (timeoutMs === undefined || lockTimeoutMs === undefined) throw new CliExit(EXIT_USAGE, 'error: --timeout and --lock-timeout take durations such as 30m, 1h or 90s');
-      if (!/^\d+$/.test(flags.keepJobs.trim())) throw new CliExit(EXIT_USAGE, `error: --keep-jobs must be a whole number of 0 or more, got '${flags.keepJobs}'`);
+      const settings = settingsFromFlags(flags, flags.imagePullSecret);
       if (flags.delete !== true && (flags.cron === undefined || flags.cron.trim().split(/\s+/).length < 5 && !flags.cron.trim().startsWith('@'))) {
         throw new CliExit(EXIT_USAGE, 'error: --cron needs a schedule of five fields, e.g. "0 3 * * *" (or @daily, @hourly)');
       }
       const logger = stderrLogger(io, flags.verbose === true);
       const spec = await loadProjectOrExit(dir, io);
-      const stages = flags.stages?.split(',').map((s) => s.trim()).filter((s) => s !== '');
+      const { stages } = settings;
       const plan = await planOrExit(spec, { ...(flags.namespace !== undefined ? { namespace: flags.namespace } : {}), ...(stages !== undefined ? { stages } : {}) }, false);
       const client = await clientFromFlags(flags, logger);
       const runner = await loadRunner();
@@ -82,18 +80,9 @@ export function registerSchedule(program: Command, io: CliIo): void {
         schedule: flags.cron!.trim(),
         ...(flags.timeZone !== undefined ? { timeZone: flags.timeZone } : {}),
         ...(flags.runnerImage !== undefined ? { runnerImage: flags.runnerImage } : {}),
-        settings: {
-          timeoutMs,
-          lockTimeoutMs,
-          keepJobs: Number(flags.keepJobs),
-          prune: flags.prune,
-          ...(flags.image !== undefined ? { image: flags.image } : {}),
-          ...(flags.ingressClass !== undefined ? { ingressClass: flags.ingressClass } : {}),
-          ...(stages !== undefined ? { stages } : {}),
-          ...(flags.imagePullSecret !== undefined ? { imagePullSecrets: flags.imagePullSecret } : {}),
-        },
+        settings,
       });
-      io.stdout(`${oneLine(`scheduled ${spec.name}: CronJob ${name} in namespace ${plan.namespace} runs '${flags.cron!.trim()}'${flags.timeZone ? ` (${flags.timeZone})` : ''}, each run up to ${formatDuration(timeoutMs)}`)}\n`);
+      io.stdout(`${oneLine(`scheduled ${spec.name}: CronJob ${name} in namespace ${plan.namespace} runs '${flags.cron!.trim()}'${flags.timeZone ? ` (${flags.timeZone})` : ''}, each run up to ${formatDuration(settings.timeoutMs)}`)}\n`);
       io.stdout(`${oneLine(`progress of the latest run: bodywork-deploy status ${dir} -n ${plan.namespace}; stop one: bodywork-deploy cancel ${dir} -n ${plan.namespace}`)}\n`);
     });
 }

@@ -77,7 +77,7 @@ export function runAction(opts: RunOptions): Promise<ActionRun> {
   const args =
     entry === 'bundle'
       ? [join(distDir, 'index.js')]
-      : ['--import', import.meta.resolve('tsx'), join(root, 'src', 'action', entry === 'post' ? 'post.ts' : 'main.ts')];
+      : ['--import', import.meta.resolve('tsx'), join(root, 'src', 'action', entry === 'post' ? 'post.ts' : 'index.ts')];
   return new Promise((resolve, reject) => {
     const child = spawn(process.execPath, args, { env, cwd: opts.workspace, stdio: ['ignore', 'pipe', 'pipe'] });
     let stdout = '';
