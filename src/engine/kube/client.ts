@@ -15,7 +15,6 @@
 import { AsyncLocalStorage } from 'node:async_hooks';
 import {
   HttpMethod,
-  KubernetesObjectApi,
   PatchStrategy,
   ServerConfiguration,
   ApiException,
@@ -26,134 +25,31 @@ import {
   type KubernetesObject,
   type RequestContext,
   type ResponseContext,
-  type V1APIResource,
 } from '@kubernetes/client-node';
-// Not re-exported by the package index; the package has no `exports` map, so the deep import is allowed.
-import { ObjectSerializer } from '@kubernetes/client-node/dist/serializer.js';
 import { nullLogger, type Logger } from '../logger.js';
-import { isKubeStatus, pluralOf, type KubeTarget, type KubeVerb } from './errors.js';
+import {
+  KNOWN_KINDS,
+  resolveKind,
+  type ApplyOptions,
+  type CallOptions,
+  type DeleteOptions,
+  type KindRef,
+  type KubeClientOptions,
+  type ListOptions,
+  type ListPathOptions,
+  type Manifest,
+  type ObjectList,
+  type WriteOptions,
+} from './client-types.js';
+import { isKubeStatus, type KubeTarget, type KubeVerb } from './errors.js';
+import { ObjectApi, type KubeApis } from './object-api.js';
 import { withRetry } from './retry.js';
+import { fillKind, parseWarnings, targetOf, targetOfPath, toModel } from './wire.js';
 
-/** Any object to send: apiVersion, kind, metadata and whatever else its kind has. */
-export type Manifest = KubernetesObject & { [field: string]: unknown };
-
-/** `apiVersion` + `kind` of a resource type, or the kind alone for the types the engine deploys. */
-export type KindRef = string | { apiVersion: string; kind: string };
-
-/** API versions of the kinds the engine uses, so callers can say `'Job'`. */
-export const KNOWN_KINDS: Readonly<Record<string, string>> = {
-  Namespace: 'v1',
-  ConfigMap: 'v1',
-  Secret: 'v1',
-  Service: 'v1',
-  ServiceAccount: 'v1',
-  Pod: 'v1',
-  Event: 'v1',
-  Endpoints: 'v1',
-  PersistentVolumeClaim: 'v1',
-  Job: 'batch/v1',
-  CronJob: 'batch/v1',
-  Deployment: 'apps/v1',
-  ReplicaSet: 'apps/v1',
-  StatefulSet: 'apps/v1',
-  Ingress: 'networking.k8s.io/v1',
-  IngressClass: 'networking.k8s.io/v1',
-  NetworkPolicy: 'networking.k8s.io/v1',
-  Role: 'rbac.authorization.k8s.io/v1',
-  RoleBinding: 'rbac.authorization.k8s.io/v1',
-  ClusterRole: 'rbac.authorization.k8s.io/v1',
-  ClusterRoleBinding: 'rbac.authorization.k8s.io/v1',
-  Lease: 'coordination.k8s.io/v1',
-};
-
-/** Resolves a `KindRef` to apiVersion + kind. */
-export function resolveKind(ref: KindRef): { apiVersion: string; kind: string } {
-  if (typeof ref !== 'string') return ref;
-  const apiVersion = KNOWN_KINDS[ref];
-  if (!apiVersion) throw new Error(`unknown kind '${ref}': pass { apiVersion, kind }`);
-  return { apiVersion, kind: ref };
-}
-
-export interface KubeClientOptions {
-  /** Retry tuning for every call (attempts default 5, base 250 ms, cap 10 s). */
-  retry?: { maxAttempts?: number; baseMs?: number; capMs?: number };
-  /** User-Agent (default `bodywork-deploy`); its first word is the field manager of writes that name none. */
-  userAgent?: string;
-}
-
-export interface CallOptions {
-  signal?: AbortSignal;
-  /** Receives the texts of the server's `Warning` response headers (e.g. Pod Security's `would violate ...`). */
-  warnings?: string[];
-}
-
-/** Writes that may be dry runs. */
-export interface WriteOptions extends CallOptions {
-  /**
-   * `dryRun=All`: the server runs defaulting, validation and admission (quotas, Pod Security, webhooks) and answers
-   * with the object it would store, storing nothing.
-   */
-  dryRun?: boolean;
-}
-
-export interface ApplyOptions extends WriteOptions {
-  /** Field manager of the server-side apply (default `bodywork-deploy`). */
-  fieldManager?: string;
-  /** Take over fields owned by other managers (default true). */
-  force?: boolean;
-}
-
-export interface ListOptions extends CallOptions {
-  labelSelector?: string;
-  fieldSelector?: string;
-}
-
-/** `listPath` only: `raw` keeps items as JSON from the wire (no typed models: unknown fields kept, times as strings). */
-export interface ListPathOptions extends ListOptions {
-  raw?: boolean;
-}
-
-export interface DeleteOptions extends CallOptions {
-  /** Default `Background`: batch/v1 Jobs would orphan their pods otherwise. */
-  propagationPolicy?: 'Background' | 'Foreground' | 'Orphan';
-  gracePeriodSeconds?: number;
-  /** Delete only this version of the object (a 409 Conflict when it changed since). */
-  resourceVersion?: string;
-}
-
-/** A list as the API returns it: items plus the collection's resourceVersion. */
-export interface ObjectList<T> {
-  items: T[];
-  resourceVersion: string;
-}
-
-/**
- * client-node's generic API with its discovery shared: `warm` fetches ahead the resource lists of the group versions a
- * run will use, so they are concurrent requests at the start instead of serial round trips on its critical path,
- * and a call that needs a list being fetched waits for it instead of fetching it again.
- */
-export class ObjectApi extends KubernetesObjectApi {
-  private readonly pending = new Map<string, Promise<unknown>>();
-
-  /** Starts fetching the resource list of `apiVersion` unless it is known or on its way. */
-  warm(apiVersion: string, kind: string): void {
-    if (this.apiVersionResourceCache[apiVersion] !== undefined || this.pending.has(apiVersion)) return;
-    // A failure here is the calling request's to report: it fetches again and fails (or retries) as usual.
-    const fetched = super.resource(apiVersion, kind).catch(() => undefined);
-    this.pending.set(apiVersion, fetched);
-    void fetched.finally(() => this.pending.delete(apiVersion));
-  }
-
-  protected override async resource(apiVersion: string, kind: string, options?: Configuration): Promise<V1APIResource | undefined> {
-    await this.pending.get(apiVersion);
-    return super.resource(apiVersion, kind, options);
-  }
-}
-
-/** The API clients, for calls through `KubeClient.call`. */
-export interface KubeApis {
-  objects: ObjectApi;
-}
+// The calls' types, the object API and the wire helpers live beside the client; importers know them from here.
+export * from './client-types.js';
+export { ObjectApi, type KubeApis } from './object-api.js';
+export { fillKind, parseWarnings, targetOfPath, toModel } from './wire.js';
 
 interface CallContext {
   verb: KubeVerb;
@@ -162,48 +58,6 @@ interface CallContext {
 }
 
 const DEFAULT_FIELD_MANAGER = 'bodywork-deploy';
-
-/**
- * The texts of a `Warning` header (RFC 7234 `299 - "text"`, several joined by `, ` when the server sent more than
- * one). Written by hand: it is one regular expression, and no package on hand parses it.
- */
-export function parseWarnings(header: string): string[] {
-  return [...header.matchAll(/\d{3} \S+ "((?:[^"\\]|\\.)*)"/g)].map((m) => m[1].replace(/\\(.)/g, '$1'));
-}
-
-/** Built-in API groups, whose kinds client-node has typed models for (`V1Job`, …). */
-function modelType(apiVersion: string | undefined, kind: string | undefined): string | undefined {
-  if (!apiVersion || !kind) return undefined;
-  const [group, version] = apiVersion.includes('/') ? apiVersion.split('/') : ['', apiVersion];
-  if (group !== '' && !group.endsWith('.k8s.io') && !['apps', 'batch', 'autoscaling', 'policy'].includes(group)) return undefined;
-  return version.charAt(0).toUpperCase() + version.slice(1) + kind;
-}
-
-/**
- * Turns a JSON object from the wire into client-node's typed model (dates as `Date`, as the typed APIs return),
- * so objects from lists and watches look like objects from `get`.
- */
-export function toModel<T>(raw: unknown, apiVersion?: string, kind?: string): T {
-  const o = raw as KubernetesObject;
-  const type = modelType(o?.apiVersion ?? apiVersion, o?.kind ?? kind);
-  const model = type ? ObjectSerializer.deserialize(raw, type) : raw;
-  if (model && typeof model === 'object') {
-    // List items come without apiVersion/kind; fill them in.
-    if (!model.apiVersion && apiVersion) model.apiVersion = apiVersion;
-    if (!model.kind && kind) model.kind = kind;
-  }
-  return model as T;
-}
-
-/** A raw wire object with the apiVersion/kind list items lack. */
-export function fillKind<T>(raw: unknown, apiVersion?: string, kind?: string): T {
-  const o = raw as KubernetesObject;
-  if (o && typeof o === 'object') {
-    if (!o.apiVersion && apiVersion) o.apiVersion = apiVersion;
-    if (!o.kind && kind) o.kind = kind;
-  }
-  return o as T;
-}
 
 /** Kubernetes API access with retries, error translation and request counting. */
 export class KubeClient {
@@ -516,22 +370,4 @@ export class KubeClient {
     if (clusterScoped || obj.metadata?.namespace) return { ...obj, apiVersion };
     return { ...obj, apiVersion, metadata: { ...obj.metadata, namespace: this.defaultNamespace } };
   }
-}
-
-function targetOf(obj: KubernetesObject): KubeTarget {
-  return { kind: obj.kind ?? 'object', namespace: obj.metadata?.namespace, name: obj.metadata?.name };
-}
-
-/** `/apis/batch/v1/namespaces/ns/jobs` -> `{ kind: 'jobs', namespace: 'ns' }` (the resource plural stands for the kind). */
-export function targetOfPath(path: string): KubeTarget {
-  const segs = path.split('?')[0].split('/').filter(Boolean);
-  const rest = segs[0] === 'api' ? segs.slice(2) : segs.slice(3);
-  if (rest[0] === 'namespaces' && rest.length >= 3) return { kind: kindForResource(rest[2]), namespace: rest[1] };
-  return { kind: kindForResource(rest[0] ?? path) };
-}
-
-/** `jobs` -> `Job` for the known kinds; other resources keep their plural. */
-function kindForResource(resource: string): string {
-  for (const kind of Object.keys(KNOWN_KINDS)) if (pluralOf(kind).toLowerCase() === resource) return kind;
-  return resource;
 }
