@@ -21,20 +21,21 @@ import {
   stagesOutput,
 } from './deploy-summary.js';
 import { renderConfigSummary } from './config-summary.js';
-import { inputLines, readInputs, type ActionInputs } from './inputs.js';
+import { readInputs, type ActionInputs } from './inputs.js';
 import { actionLogger, joinPath } from './logger.js';
 import { escapeHtml } from './markdown.js';
 import * as out from './output.js';
 import { planCommand } from './plan-command.js';
 import { PULL_REQUEST_EVENTS, previewNamespace, readRunContext, type RunContext } from './run-context.js';
-import { ActionFailure, codeInputs, connect, githubPreview, inputSecrets, newRunId, planInputs, previewComment, type Run } from './run.js';
+import { ActionFailure, codeInputs, connect, githubPreview, inputSecrets, logInputs, newRunId, planInputs, previewComment, type Run } from './run.js';
 import { teardownCommand } from './teardown-command.js';
 
 export async function run(): Promise<void> {
+  let read: ActionInputs | undefined;
   try {
     // Credentials first (readInputs masks them before reading the rest): nothing may be logged before.
     const inputs = readInputs();
-    for (const line of inputLines(inputs)) out.debug(line);
+    read = inputs;
     const { kubeconfig: kubeconfigInput, secrets, gitToken, registry } = inputs;
     const context = readRunContext();
     if (inputs.command === 'sweep-previews') {
@@ -53,6 +54,7 @@ export async function run(): Promise<void> {
     const logger = actionLogger(projectPath);
 
     const { spec, problems } = await loadProject(dir);
+    if (problems.length > 0) logInputs(inputs);
     for (const problem of problems) {
       if (problem.severity === 'error') logger.error(problem.message, problem);
       else logger.warn(problem.message, problem);
@@ -85,7 +87,11 @@ export async function run(): Promise<void> {
     if (gitToken !== undefined && inputs.codeSource !== 'git') throw new ActionFailure('git-token is for code-source: git; set code-source: git or remove git-token');
     core.setOutput('namespace', r.namespace);
 
-    if (inputs.command === 'plan') return await planCommand(r);
+    if (inputs.command === 'plan') {
+      // Before planning, whose bundle debug lines come before any connection (the dry run) anyway.
+      logInputs(inputs);
+      return await planCommand(r);
+    }
     if (inputs.command === 'status' || inputs.command === 'cancel') {
       return await (await import('./runner.js')).runnerCommand(inputs.command, await connect(r), logger, r.namespace, spec.name, { context, ...(await previewComment(r)) });
     }
@@ -93,6 +99,7 @@ export async function run(): Promise<void> {
     return await deployCommand(r);
   } catch (error) {
     const message = errorMessage(error);
+    if (read !== undefined) logInputs(read);
     core.setOutput('status', 'failure');
     out.fail(`bodywork-deploy: ${message}`);
     // The summary says it too (a run stopped before deploying has no other report).

@@ -6,8 +6,21 @@ import { isAbsolute, join, relative, sep } from 'node:path';
 import { bundleProject, KubeConfigError, loadKube, newRunId as newEngineRunId, REGISTRY_SECRET, registrySecret, type KubeClient, type Logger, type PlanOptions, type ProjectSpec, type RegistryCredentials, type SecretInput } from '../engine/index.js';
 import { maskConnectionSecrets, resolveKubeconfig } from './credentials.js';
 import type { GitHubPreview } from './github.js';
-import type { ActionInputs } from './inputs.js';
+import { inputLines, type ActionInputs } from './inputs.js';
+import * as out from './output.js';
 import type { RunContext } from './run-context.js';
+
+let inputsLogged = false;
+
+/**
+ * Each resolved input at debug, once. Called once every credential is masked: for a run that connects, after
+ * connect() has masked what only the parsed kubeconfig shows, so that every mask precedes every other line.
+ */
+export function logInputs(inputs: ActionInputs): void {
+  if (inputsLogged) return;
+  inputsLogged = true;
+  for (const line of inputLines(inputs)) out.debug(line);
+}
 
 /** A refusal by the action's own checks (not the engine's), reported as any failure is. */
 export class ActionFailure extends Error {}
@@ -69,6 +82,7 @@ export async function connect(r: Pick<Run, 'inputs' | 'context' | 'logger' | 'ku
   try {
     const { loaded } = await resolveKubeconfig(r.kubeconfigInput, r.inputs.context);
     await maskConnectionSecrets(loaded);
+    logInputs(r.inputs);
     r.logger.debug(`kubeconfig from ${loaded.source}, context ${loaded.context}, server ${loaded.server}`);
     const { KubeClient } = await loadKube();
     return KubeClient.create(loaded.kc, r.logger);
