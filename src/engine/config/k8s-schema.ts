@@ -13,7 +13,7 @@ import * as k8s from '@kubernetes/client-node/dist/gen/models/ObjectSerializer.j
 import { isAlias, isMap, isScalar, isSeq, type Document, type LineCounter, type Node } from 'yaml';
 import { isExtendedResource, isQuantity, parseQuantity } from '../kube/quantity.js';
 import type { ProblemList } from './collect.js';
-import { describe } from './load-yaml.js';
+import { describe } from './yaml-file.js';
 import { quoteValue } from './quote.js';
 import { isQualifiedName } from '../kube/names.js';
 import type { SourceRef } from './spec.js';

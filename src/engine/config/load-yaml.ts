@@ -4,11 +4,10 @@
  * LineCounter, so every problem points at the line and column of the node it is about.
  */
 import { quoteValue } from './quote.js';
-import { isAlias, isMap, isScalar, isSeq, LineCounter, type Node, parseDocument, type Document } from 'yaml';
-
+import { isMap, isScalar, LineCounter, type Node, parseDocument } from 'yaml';
 import { checkDagStages, parseDag } from './dag.js';
 import { checkProjectFile, projectPath, readProjectText } from './files.js';
-import { checkStageNames, describeNumberRule, NUMBER_RULES, type NumberRule, ProblemList, satisfiesNumberRule } from './collect.js';
+import { checkStageNames, NUMBER_RULES, ProblemList } from './collect.js';
 import {
   ENV_NAME_EXPECTED,
   IMAGE_EXPECTED,
@@ -23,6 +22,8 @@ import { isDns1123Label, isDns1123Subdomain } from '../kube/names.js';
 import { hasNameCharacters } from '../plan/names.js';
 import type { BatchSpec, ProjectSpec, SecretRef, ServiceSpec, SourceRef, StageSpec } from './spec.js';
 import { nearest } from './suggest.js';
+import { describe, isEmpty, YamlFile, type Entries } from './yaml-file.js';
+
 
 /** Schema versions we read, and the name of the project section in each. */
 const SECTION_BY_VERSION = { '1.0': 'project', '1.1': 'pipeline' } as const;
@@ -34,163 +35,6 @@ const STAGE_KEYS = ['executable_module_path', 'args', 'cpu_request', 'memory_req
 const BATCH_KEYS = ['max_completion_time_seconds', 'retries'];
 const SERVICE_KEYS = ['max_startup_time_seconds', 'replicas', 'port', 'ingress'];
 const LOGGING_KEYS = ['log_level'];
-
-/** A mapping's entries by key, keeping the key node for positions. */
-type Entries = Map<string, { key: Node; value: Node | null }>;
-
-class YamlFile {
-  constructor(
-    readonly file: string,
-    private readonly lines: LineCounter,
-    private readonly doc: Document.Parsed,
-    readonly problems: ProblemList,
-  ) {}
-
-  at(node: Node | null | undefined, fallback?: SourceRef): SourceRef {
-    // A key written without a value has an empty null scalar after the colon; point at the key instead.
-    const blank = isScalar(node) && node.value === null && !node.source;
-    const offset = blank ? undefined : node?.range?.[0];
-    if (offset === undefined) return fallback ?? { file: this.file };
-    const { line, col } = this.lines.linePos(offset);
-    return { file: this.file, line, column: col };
-  }
-
-  /** Follows an alias (`*anchor`) to the node it names. */
-  resolve(node: unknown): Node | null {
-    if (isAlias(node)) return (node.resolve(this.doc) as Node | undefined) ?? null;
-    return (node as Node | null | undefined) ?? null;
-  }
-
-  error(at: SourceRef, message: string): void {
-    this.problems.error(at, message);
-  }
-
-  /** The entries of a mapping, or `undefined` (reported) when `node` is not one. */
-  mapping(node: Node | null, dotted: string, where: SourceRef): Entries | undefined {
-    if (!isMap(node)) {
-      this.error(this.at(node, where), `${dotted} must be a mapping, got ${describe(node)}`);
-      return undefined;
-    }
-    const entries: Entries = new Map();
-    for (const pair of node.items) {
-      const key = this.resolve(pair.key);
-      if (!isScalar(key) || key.value === null || typeof key.value === 'object') {
-        this.error(this.at(key, where), `${dotted} keys must be plain names, got ${describe(key)}`);
-        continue;
-      }
-      // Duplicate keys are already reported by the parser (uniqueKeys).
-      const name = String(key.value);
-      if (!entries.has(name)) entries.set(name, { key, value: this.resolve(pair.value) });
-    }
-    return entries;
-  }
-
-  /** Unknown keys are warnings (Bodywork ignored them), with the nearest known key. */
-  warnUnknown(entries: Entries, known: readonly string[], dotted: string): void {
-    for (const [name, { key }] of entries) {
-      if (known.includes(name)) continue;
-      const close = nearest(name, known);
-      const where = dotted === '' ? '' : ` in ${dotted}`;
-      this.problems.warning(
-        this.at(key),
-        close !== undefined ? `unknown key ${name}${where}; did you mean ${close}?` : `unknown key ${name}${where} is ignored (known keys: ${known.join(', ')})`,
-      );
-    }
-  }
-
-  /** A required (or optional) entry; reports `missing key a.b` at the parent's key. */
-  entry(entries: Entries, key: string, dotted: string, where: SourceRef, required = true): { key: Node; value: Node | null } | undefined {
-    const found = entries.get(key);
-    if (!found && required) this.error(where, `missing key ${join(dotted, key)}`);
-    return found;
-  }
-
-  string(entries: Entries, key: string, dotted: string, where: SourceRef, required = true): { value: string; at: SourceRef } | undefined {
-    const found = this.entry(entries, key, dotted, where, required);
-    if (!found) return undefined;
-    const at = this.at(found.value, this.at(found.key));
-    if (!isScalar(found.value) || typeof found.value.value !== 'string') {
-      this.error(at, `${join(dotted, key)} must be a string, got ${describe(found.value, 'string')}`);
-      return undefined;
-    }
-    return { value: found.value.value, at };
-  }
-
-  number(entries: Entries, key: string, dotted: string, where: SourceRef, rule: NumberRule): number {
-    const found = this.entry(entries, key, dotted, where);
-    if (!found) return Number.NaN;
-    const value = isScalar(found.value) ? found.value.value : undefined;
-    if (typeof value !== 'number' || !satisfiesNumberRule(rule, value)) {
-      this.error(this.at(found.value, this.at(found.key)), `${join(dotted, key)} must be ${describeNumberRule(rule)}, got ${describe(found.value, 'number')}`);
-      return Number.NaN;
-    }
-    return value;
-  }
-
-  boolean(entries: Entries, key: string, dotted: string, where: SourceRef, required = true): boolean | undefined {
-    const found = this.entry(entries, key, dotted, where, required);
-    if (!found) return undefined;
-    const value = isScalar(found.value) ? found.value.value : undefined;
-    if (typeof value !== 'boolean') {
-      this.error(this.at(found.value, this.at(found.key)), `${join(dotted, key)} must be true or false, got ${describe(found.value, 'boolean')}`);
-      return undefined;
-    }
-    return value;
-  }
-
-  /** An optional list of strings (`args`, `requirements`); each element is checked. */
-  stringList(entries: Entries, key: string, dotted: string, where: SourceRef): string[] {
-    const found = this.entry(entries, key, dotted, where, false);
-    if (!found || isEmpty(found.value)) return [];
-    const list = found.value;
-    if (!isSeq(list)) {
-      this.error(this.at(list), `${join(dotted, key)} must be a list of strings, got ${describe(list)}`);
-      return [];
-    }
-    const values: string[] = [];
-    list.items.forEach((raw, index) => {
-      const item = this.resolve(raw);
-      if (isScalar(item) && typeof item.value === 'string') values.push(item.value);
-      else this.error(this.at(item, this.at(list)), `${join(dotted, key)}[${index}] must be a string, got ${describe(item, 'string')}`);
-    });
-    return values;
-  }
-}
-
-function join(dotted: string, key: string): string {
-  return dotted === '' ? key : `${dotted}.${key}`;
-}
-
-/** The kind of value a key expects, so `describe` can say when the type is the mistake. */
-export type Expected = 'string' | 'number' | 'boolean' | 'other';
-
-const NUMBER_TEXT = /^[+-]?(\d+(\.\d*)?|\.\d+)([eE][+-]?\d+)?$/;
-
-/** What a node is, for "got ...": values quoted, plus a hint when quoting (or not quoting) is the mistake. */
-export function describe(node: Node | null | undefined, expected: Expected = 'other'): string {
-  if (node === null || node === undefined) return 'nothing';
-  if (isMap(node)) return 'a mapping';
-  if (isSeq(node)) return 'a list';
-  if (!isScalar(node)) return 'an unsupported value';
-  const value = node.value;
-  if (value === null) return 'nothing';
-  if (typeof value === 'string') {
-    const looksNumeric = NUMBER_TEXT.test(value.trim());
-    const looksBoolean = /^(true|false)$/i.test(value.trim());
-    if ((expected === 'number' && looksNumeric) || (expected === 'boolean' && looksBoolean)) return `${quoteValue(value)} (a string; remove the quotes)`;
-    return quoteValue(value);
-  }
-  const text = quoteValue(node.source ?? String(value));
-  if (expected === 'string' && (typeof value === 'number' || typeof value === 'boolean')) return `${text} (a ${typeof value}; quote it to make it a string)`;
-  if (expected === 'boolean' && typeof value === 'number') return `${text} (a number)`;
-  if (expected === 'number' && typeof value === 'boolean') return `${text} (a boolean)`;
-  return text;
-}
-
-/** True for a key written without a value (`secrets:`), which YAML reads as null. */
-function isEmpty(node: Node | null): boolean {
-  return node === null || (isScalar(node) && node.value === null);
-}
 
 /** The key written at `offset` (the parser only gives its first character's position). */
 function duplicateKeyAt(text: string, offset: number): string {
@@ -286,84 +130,9 @@ export async function loadYamlProject(root: string, file: string, problems: Prob
   const sectionEntry = top.get(sectionName) ?? other;
   const dotted = sectionEntry === other ? otherSection : sectionName;
   const pipeline = sectionEntry ? yaml.mapping(sectionEntry.value, dotted, yaml.at(sectionEntry.key)) : undefined;
-  let name: string | undefined;
-  let image: string | undefined;
-  let namespace: string | undefined;
-  let runOnFailure: string | undefined;
-  let dagSource: SourceRef = { file };
-  let steps: string[][] = [];
-  if (pipeline && sectionEntry) {
-    const where = yaml.at(sectionEntry.key);
-    yaml.warnUnknown(pipeline, PIPELINE_KEYS, dotted);
-
-    const nameFound = yaml.string(pipeline, 'name', dotted, where);
-    if (nameFound && !hasNameCharacters(nameFound.value)) {
-      problems.error(nameFound.at, `${dotted}.name must be ${KUBERNETES_NAME_EXPECTED}, got ${quoteValue(nameFound.value)}`);
-    } else {
-      name = nameFound?.value;
-    }
-
-    const imageFound = yaml.string(pipeline, 'docker_image', dotted, where);
-    if (imageFound && !isImageReference(imageFound.value)) {
-      problems.error(imageFound.at, `${dotted}.docker_image must be ${IMAGE_EXPECTED}, got ${quoteValue(imageFound.value)}`);
-    } else {
-      image = imageFound?.value;
-    }
-
-    const namespaceFound = yaml.string(pipeline, 'namespace', dotted, where, false);
-    if (namespaceFound && namespaceFound.value !== '') {
-      if (isDns1123Label(namespaceFound.value)) namespace = namespaceFound.value;
-      else
-        problems.error(
-          namespaceFound.at,
-          `${dotted}.namespace must be a Kubernetes namespace name (lower-case letters, digits and "-", at most 63 characters), got ${quoteValue(namespaceFound.value)}`,
-        );
-    }
-
-    const dag = yaml.string(pipeline, 'DAG', dotted, where);
-    if (dag) {
-      dagSource = dag.at;
-      const parsed = parseDag(dag.value);
-      steps = parsed.steps;
-      for (const message of parsed.problems) problems.error(dag.at, message);
-      if (stageEntries) {
-        const known = [...stageEntries.keys()];
-        for (const message of checkDagStages(steps, (s) => stageEntries.has(s), known, (s, hint) => `DAG names stage ${quoteValue(s)}, which is not defined in stages${hint}`)) {
-          problems.error(dag.at, message);
-        }
-      }
-    }
-
-    // run_on_failure: "" (Bodywork's default) means none.
-    const failure = yaml.string(pipeline, 'run_on_failure', dotted, where, false);
-    if (failure && failure.value !== '') {
-      const target = stages[failure.value];
-      if (stageEntries && !stageEntries.has(failure.value)) {
-        const close = nearest(failure.value, stageEntries.keys());
-        problems.error(
-          failure.at,
-          `${dotted}.run_on_failure must name a batch stage defined in stages, got ${quoteValue(failure.value)}${close !== undefined ? `; did you mean ${quoteValue(close)}?` : ''}`,
-        );
-      } else if (target && target.type !== 'batch') {
-        problems.error(failure.at, `${dotted}.run_on_failure must name a batch stage, got ${quoteValue(failure.value)} (a ${target.type} stage)`);
-      } else {
-        runOnFailure = failure.value;
-      }
-    }
-
-    // Accepted for compatibility, but we do not act on them.
-    if (pipeline.has('usage_stats')) {
-      yaml.boolean(pipeline, 'usage_stats', dotted, where, false);
-      problems.warning(yaml.at(pipeline.get('usage_stats')?.key), `${dotted}.usage_stats is accepted but ignored: bodywork-deploy sends no usage statistics`);
-    }
-    if (pipeline.has('secrets_group')) {
-      yaml.string(pipeline, 'secrets_group', dotted, where, false);
-      problems.warning(
-        yaml.at(pipeline.get('secrets_group')?.key),
-        `${dotted}.secrets_group is accepted but ignored: bodywork-deploy does not copy secrets from a group; create the Secrets named in stages.*.secrets in the target namespace`,
-      );
-    }
-  }
+  const fields: PipelineFields = { dagSource: { file }, steps: [] };
+  if (pipeline && sectionEntry) readPipeline(yaml, pipeline, dotted, yaml.at(sectionEntry.key), stages, stageEntries, fields);
+  const { name, image, namespace, runOnFailure, dagSource, steps } = fields;
 
   // Stage names, as the objects the plan names after them (schema "1.0" prefixes the project name).
   if (stageEntries) {
@@ -401,6 +170,89 @@ export async function loadYamlProject(root: string, file: string, problems: Prob
   if (namespace !== undefined) spec.namespace = namespace;
   if (runOnFailure !== undefined) spec.runOnFailure = runOnFailure;
   return spec;
+}
+
+/** The project section's fields (`pipeline`, or `project` in schema "1.0"), as far as they are right. */
+interface PipelineFields {
+  name?: string;
+  image?: string;
+  namespace?: string;
+  runOnFailure?: string;
+  dagSource: SourceRef;
+  steps: string[][];
+}
+
+/** Reads the project section into `f`, recording a problem for each wrong field. */
+function readPipeline(yaml: YamlFile, pipeline: Entries, dotted: string, where: SourceRef, stages: Record<string, StageSpec>, stageEntries: Entries | undefined, f: PipelineFields): void {
+    yaml.warnUnknown(pipeline, PIPELINE_KEYS, dotted);
+
+  const nameFound = yaml.string(pipeline, 'name', dotted, where);
+  if (nameFound && !hasNameCharacters(nameFound.value)) {
+    yaml.problems.error(nameFound.at, `${dotted}.name must be ${KUBERNETES_NAME_EXPECTED}, got ${quoteValue(nameFound.value)}`);
+  } else {
+    f.name = nameFound?.value;
+  }
+
+  const imageFound = yaml.string(pipeline, 'docker_image', dotted, where);
+  if (imageFound && !isImageReference(imageFound.value)) {
+    yaml.problems.error(imageFound.at, `${dotted}.docker_image must be ${IMAGE_EXPECTED}, got ${quoteValue(imageFound.value)}`);
+  } else {
+    f.image = imageFound?.value;
+  }
+
+  const namespaceFound = yaml.string(pipeline, 'namespace', dotted, where, false);
+  if (namespaceFound && namespaceFound.value !== '') {
+    if (isDns1123Label(namespaceFound.value)) f.namespace = namespaceFound.value;
+    else
+      yaml.problems.error(
+        namespaceFound.at,
+        `${dotted}.namespace must be a Kubernetes namespace name (lower-case letters, digits and "-", at most 63 characters), got ${quoteValue(namespaceFound.value)}`,
+      );
+  }
+
+  const dag = yaml.string(pipeline, 'DAG', dotted, where);
+  if (dag) {
+    f.dagSource = dag.at;
+    const parsed = parseDag(dag.value);
+    f.steps = parsed.steps;
+    for (const message of parsed.problems) yaml.problems.error(dag.at, message);
+    if (stageEntries) {
+      const known = [...stageEntries.keys()];
+      for (const message of checkDagStages(f.steps, (s) => stageEntries.has(s), known, (s, hint) => `DAG names stage ${quoteValue(s)}, which is not defined in stages${hint}`)) {
+        yaml.problems.error(dag.at, message);
+      }
+    }
+  }
+
+  // run_on_failure: "" (Bodywork's default) means none.
+  const failure = yaml.string(pipeline, 'run_on_failure', dotted, where, false);
+  if (failure && failure.value !== '') {
+    const target = stages[failure.value];
+    if (stageEntries && !stageEntries.has(failure.value)) {
+      const close = nearest(failure.value, stageEntries.keys());
+      yaml.problems.error(
+        failure.at,
+        `${dotted}.run_on_failure must name a batch stage defined in stages, got ${quoteValue(failure.value)}${close !== undefined ? `; did you mean ${quoteValue(close)}?` : ''}`,
+      );
+    } else if (target && target.type !== 'batch') {
+      yaml.problems.error(failure.at, `${dotted}.run_on_failure must name a batch stage, got ${quoteValue(failure.value)} (a ${target.type} stage)`);
+    } else {
+      f.runOnFailure = failure.value;
+    }
+  }
+
+  // Accepted for compatibility, but we do not act on them.
+  if (pipeline.has('usage_stats')) {
+    yaml.boolean(pipeline, 'usage_stats', dotted, where, false);
+    yaml.problems.warning(yaml.at(pipeline.get('usage_stats')?.key), `${dotted}.usage_stats is accepted but ignored: bodywork-deploy sends no usage statistics`);
+  }
+  if (pipeline.has('secrets_group')) {
+    yaml.string(pipeline, 'secrets_group', dotted, where, false);
+    yaml.problems.warning(
+      yaml.at(pipeline.get('secrets_group')?.key),
+      `${dotted}.secrets_group is accepted but ignored: bodywork-deploy does not copy secrets from a group; create the Secrets named in stages.*.secrets in the target namespace`,
+    );
+  }
 }
 
 /** Loads `stages.<name>`; returns a spec even when parts are wrong (the errors are recorded). */
