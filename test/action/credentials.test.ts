@@ -1,16 +1,7 @@
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import { tmpdir } from 'node:os';
 import { looksLikePath, maskKubeconfigText, parseSecrets, resolveKubeconfig } from '../../src/action/credentials.js';
-
-/** What @actions/core wrote to stdout (its commands: ::add-mask:: ...). */
-function captureStdout(): { lines: () => string[] } {
-  const chunks: string[] = [];
-  vi.spyOn(process.stdout, 'write').mockImplementation((chunk: string | Uint8Array) => {
-    chunks.push(String(chunk));
-    return true;
-  });
-  return { lines: () => chunks.join('').split('\n').filter((l) => l !== '') };
-}
+import { captureStdout } from './support/capture-stdout.js';
 
 afterEach(() => {
   vi.restoreAllMocks();

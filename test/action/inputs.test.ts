@@ -2,16 +2,7 @@
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import { inputLines, readInputs, type ActionInputs } from '../../src/action/inputs.js';
 import { clearSecrets, redact } from '../../src/engine/index.js';
-
-/** What @actions/core wrote to stdout (its commands: ::add-mask:: ...). */
-function captureStdout(): { lines: () => string[] } {
-  const chunks: string[] = [];
-  vi.spyOn(process.stdout, 'write').mockImplementation((chunk: string | Uint8Array) => {
-    chunks.push(String(chunk));
-    return true;
-  });
-  return { lines: () => chunks.join('').split('\n').filter((l) => l !== '') };
-}
+import { captureStdout } from './support/capture-stdout.js';
 
 /** An input reader over `table`, counting reads per input (unset inputs read as '', as the runner passes them). */
 function reader(table: Record<string, string>): { read: (name: string) => string; reads: Map<string, number> } {
