@@ -50,7 +50,7 @@ export default tseslint.config(
     rules: {
       'no-restricted-imports': [
         'error',
-        { patterns: [{ group: ['**/engine/**', '!**/engine/index.js', '!**/engine/base.js'], message: "Import the engine from its index ('../engine/index.js'); its load… functions lazy-load the heavy parts." }] },
+        { patterns: [typedKubeApis, { group: ['**/engine/**', '!**/engine/index.js', '!**/engine/base.js'], message: "Import the engine from its index ('../engine/index.js'); its load… functions lazy-load the heavy parts." }] },
       ],
       'no-restricted-syntax': [
         'error',
