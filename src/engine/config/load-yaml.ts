@@ -85,22 +85,7 @@ export async function loadYamlProject(root: string, file: string, problems: Prob
   if (!top) return undefined;
 
   // version and the project section's name
-  const versionEntry = top.get('version');
-  let version: SchemaVersion | undefined;
-  if (!versionEntry) {
-    problems.error({ file }, `missing key version; expected version: "1.1" (or "1.0")`);
-  } else {
-    const node = versionEntry.value;
-    const value = isScalar(node) ? node.value : undefined;
-    if (typeof value === 'string' && (SUPPORTED as string[]).includes(value)) {
-      version = value as SchemaVersion;
-    } else {
-      problems.error(
-        yaml.at(node, yaml.at(versionEntry.key)),
-        `version must be one of the supported schema versions "1.1" (with section pipeline) or "1.0" (with section project), got ${describe(node, 'string')}`,
-      );
-    }
-  }
+  const version = readVersion(yaml, top);
   const sectionName = version !== undefined ? SECTION_BY_VERSION[version] : top.has('pipeline') || !top.has('project') ? 'pipeline' : 'project';
   const otherSection = sectionName === 'pipeline' ? 'project' : 'pipeline';
   const other = top.get(otherSection);
@@ -139,20 +124,7 @@ export async function loadYamlProject(root: string, file: string, problems: Prob
     checkStageNames({ format: 'yaml', schemaVersion: version ?? '1.1', name: name ?? '' }, [...stageEntries.keys()], (stage) => yaml.at(stageEntries.get(stage)?.key), problems);
   }
 
-  // logging
-  let logLevel: string | undefined;
-  const loggingEntry = top.get('logging');
-  const logging = loggingEntry ? yaml.mapping(loggingEntry.value, 'logging', yaml.at(loggingEntry.key)) : undefined;
-  if (logging && loggingEntry) {
-    yaml.warnUnknown(logging, LOGGING_KEYS, 'logging');
-    const level = yaml.string(logging, 'log_level', 'logging', yaml.at(loggingEntry.key));
-    if (level && !(LOG_LEVELS as readonly string[]).includes(level.value.toUpperCase())) {
-      problems.error(level.at, `logging.log_level must be one of ${LOG_LEVELS.join(', ')}, got ${quoteValue(level.value)}`);
-    } else {
-      if (level && level.value !== level.value.toUpperCase()) problems.warning(level.at, lowerCaseLogLevel('logging.log_level', level.value));
-      logLevel = level?.value.toUpperCase();
-    }
-  }
+  const logLevel = readLogging(yaml, top);
 
   if (version === undefined || name === undefined || image === undefined || logLevel === undefined) return undefined;
   const spec: ProjectSpec = {
@@ -170,6 +142,43 @@ export async function loadYamlProject(root: string, file: string, problems: Prob
   if (namespace !== undefined) spec.namespace = namespace;
   if (runOnFailure !== undefined) spec.runOnFailure = runOnFailure;
   return spec;
+}
+
+/** The schema version, or undefined when it is missing or not one we read (recorded). */
+function readVersion(yaml: YamlFile, top: Entries): SchemaVersion | undefined {
+  const versionEntry = top.get('version');
+  if (!versionEntry) {
+    yaml.problems.error({ file: yaml.file }, `missing key version; expected version: "1.1" (or "1.0")`);
+  } else {
+    const node = versionEntry.value;
+    const value = isScalar(node) ? node.value : undefined;
+    if (typeof value === 'string' && (SUPPORTED as string[]).includes(value)) {
+      return value as SchemaVersion;
+    } else {
+      yaml.problems.error(
+        yaml.at(node, yaml.at(versionEntry.key)),
+        `version must be one of the supported schema versions "1.1" (with section pipeline) or "1.0" (with section project), got ${describe(node, 'string')}`,
+      );
+    }
+  }
+  return undefined;
+}
+
+/** The `logging` section's log level (upper case), or undefined when it is missing or wrong (recorded). */
+function readLogging(yaml: YamlFile, top: Entries): string | undefined {
+  const loggingEntry = top.get('logging');
+  const logging = loggingEntry ? yaml.mapping(loggingEntry.value, 'logging', yaml.at(loggingEntry.key)) : undefined;
+  if (logging && loggingEntry) {
+    yaml.warnUnknown(logging, LOGGING_KEYS, 'logging');
+    const level = yaml.string(logging, 'log_level', 'logging', yaml.at(loggingEntry.key));
+    if (level && !(LOG_LEVELS as readonly string[]).includes(level.value.toUpperCase())) {
+      yaml.problems.error(level.at, `logging.log_level must be one of ${LOG_LEVELS.join(', ')}, got ${quoteValue(level.value)}`);
+    } else {
+      if (level && level.value !== level.value.toUpperCase()) yaml.problems.warning(level.at, lowerCaseLogLevel('logging.log_level', level.value));
+      return level?.value.toUpperCase();
+    }
+  }
+  return undefined;
 }
 
 /** The project section's fields (`pipeline`, or `project` in schema "1.0"), as far as they are right. */
