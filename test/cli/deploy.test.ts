@@ -143,7 +143,7 @@ describe('bodywork-deploy deploy', () => {
     expect(r.stderr.trimEnd().split('\n').at(-1)).toBe('2 problems in test/cli/fixtures/bad-ini');
     const bad = await cli('deploy', 'test/cli/fixtures/warnings', '--kubeconfig', s.kubeconfigFile, '--timeout', 'soon');
     expect(bad.code).toBe(2);
-    expect(bad.stderr).toContain("--timeout must be a duration such as 30m, 1h or 90s, got 'soon'");
+    expect(bad.stderr).toContain("--timeout must be a duration such as 30m, 1h or 90s, at most 596h, got 'soon'");
     expect(await namespaces()).toEqual(before);
   });
 
