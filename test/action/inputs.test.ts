@@ -79,7 +79,6 @@ describe('the action inputs', () => {
     [{ preview: 'maybe' }, "input preview: expected one of auto, true, false, got 'maybe'"],
     [{ prune: 'sometimes' }, "input prune: expected true or false, got 'sometimes'"],
     [{ 'dry-run': 'true' }, 'input dry-run: only for command: sweep-previews (use command: plan to see what a deploy would do), got command: deploy'],
-    [{ runner: 'cluster', 'code-source': 'git' }, 'input runner: cluster ships the project in ConfigMaps; it cannot be combined with code-source: git'],
     [{ 'registry-server': 'ghcr.io', 'registry-password': 'pa55word' }, 'inputs registry-server, registry-username, registry-password: registry credentials need a username (for ghcr.io with the GitHub token: github.actor)'],
   ])('refuses %j', (table, message) => {
     captureStdout();
