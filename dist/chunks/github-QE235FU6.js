@@ -1,2 +1,0 @@
-import { createRequire as __bodyworkCreateRequire } from 'node:module'; const require = __bodyworkCreateRequire(import.meta.url);
-import{a,b,c,d,e,f}from"./chunk-DGMK7QT2.js";import"./chunk-LKWEEFE4.js";import"./chunk-5XMITJQU.js";import"./chunk-JWRT5HXP.js";import"./chunk-6RXN7FII.js";export{c as ACTIONS_BOT,b as ENVIRONMENT_OUTCOME_TEXT,a as ENVIRONMENT_PERMISSION_HINT,e as GitHubPreview,f as GitHubPulls,d as commentMarker};

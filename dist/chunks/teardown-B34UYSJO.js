@@ -1,2 +1,0 @@
-import { createRequire as __bodyworkCreateRequire } from 'node:module'; const require = __bodyworkCreateRequire(import.meta.url);
-import{a,b,c,d}from"./chunk-YQZOMOBY.js";import"./chunk-WTJYWKXB.js";import"./chunk-TLQH3FK5.js";import"./chunk-T5BJCPZI.js";import"./chunk-FAZED6XK.js";import"./chunk-JWRT5HXP.js";import"./chunk-6RXN7FII.js";export{b as NAMESPACE_GONE_MS,a as PROJECT_KINDS,c as isOurNamespace,d as teardownProject};

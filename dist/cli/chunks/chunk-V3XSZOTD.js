@@ -1,0 +1,2 @@
+import { createRequire as __bodyworkCreateRequire } from 'node:module'; const require = __bodyworkCreateRequire(import.meta.url);
+var r=class extends Error{constructor(e){super(e),this.name="KubeConfigError"}};function n(t){let e=t.trim();if(/^[A-Za-z0-9+/=_\-\s]+$/.test(e)&&!/[:{]/.test(e)){let s=Buffer.from(e.replace(/\s+/g,""),"base64").toString("utf8");if(/^\s*(apiVersion|kind|clusters|contexts|users|current-context|preferences|\{|---)/m.test(s))return s;throw new r("the kubeconfig content is neither YAML nor base64-encoded YAML")}return t}export{r as a,n as b};

@@ -1,2 +1,0 @@
-import { createRequire as __bodyworkCreateRequire } from 'node:module'; const require = __bodyworkCreateRequire(import.meta.url);
-function t(e,r=1048576){let o;return()=>{if(!(e.writableLength<=r))return o??=new Promise(s=>{let i=()=>{for(let n of["drain","close","error"])e.off(n,i);o=void 0,s()};for(let n of["drain","close","error"])e.once(n,i)}),o}}var g={debug(){},info(){},warn(){},error(){},group:(e,r)=>r()};export{t as a,g as b};

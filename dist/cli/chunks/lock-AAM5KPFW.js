@@ -1,2 +1,0 @@
-import { createRequire as __bodyworkCreateRequire } from 'node:module'; const require = __bodyworkCreateRequire(import.meta.url);
-import{a,b,c,d,e,f}from"./chunk-7TEXHOVC.js";import"./chunk-UDYHLLW7.js";import"./chunk-BZKGZE7Y.js";import"./chunk-KVZCB222.js";import"./chunk-DJVWPCLJ.js";import"./chunk-W7QW5ONM.js";import"./chunk-JJWQNJ4Q.js";import"./chunk-FTKL2XQK.js";import"./chunk-VSZ5SVKH.js";import"./chunk-NNUH566B.js";export{b as DEFAULT_LEASE_DURATION_SECONDS,a as LOCK_NAME,d as LockTimeoutError,f as acquireLock,c as defaultHolder,e as leaseExpiry};

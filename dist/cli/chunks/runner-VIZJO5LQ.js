@@ -1,2 +1,0 @@
-import { createRequire as __bodyworkCreateRequire } from 'node:module'; const require = __bodyworkCreateRequire(import.meta.url);
-import{q as a,r as b,s as c,t as d,u as e}from"./chunk-FIJGV5OP.js";import"./chunk-5XMITJQU.js";import"./chunk-JJWQNJ4Q.js";import"./chunk-FTKL2XQK.js";import"./chunk-VSZ5SVKH.js";import"./chunk-NNUH566B.js";export{a as CLI_BUNDLE_ENV,b as cliBundleDir,e as progressRecorder,d as startInCluster,c as startWaitMs};
