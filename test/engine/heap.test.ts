@@ -14,22 +14,27 @@ const SLACK = 8 * 1024 * 1024;
 const MB = 1024 * 1024;
 const heapModule = join(import.meta.dirname, '..', '..', 'src', 'engine', 'heap.ts');
 
-/** Runs the workload (with or without the cap) and returns the young generation's largest size, in bytes. */
-function largestYoungGeneration(capped: boolean): number {
+/**
+ * Runs the workload in a fresh node process after `setup` (the bounds to apply) and returns the largest size of a
+ * heap space: `new_space`'s size (the young generation) or `old_space`'s use, in bytes. The strings are kept for a
+ * while (`window` at most), so each scavenge promotes some, as a log stream's queued lines do.
+ */
+function largest(setup: string, space: 'new_space' | 'old_space', window: number, batches: number): number {
   const script = `
     import v8 from 'node:v8';
-    import { capYoungGeneration } from ${JSON.stringify(heapModule)};
-    if (${capped}) capYoungGeneration();
-    const young = () => v8.getHeapSpaceStatistics().find((s) => s.space_name === 'new_space').space_size;
-    let largest = young();
+    import { boundOldGeneration, capYoungGeneration } from ${JSON.stringify(heapModule)};
+    ${setup}
+    const stats = v8.getHeapSpaceStatistics;
+    const size = () => stats().find((s) => s.space_name === '${space}')['${space === 'new_space' ? 'space_size' : 'space_used_size'}'];
+    let largest = size();
     let keep = [];
     // Batches, with a turn of the event loop between them (the GC observer is told there), as a log stream runs.
-    for (let batch = 0; batch < 300; batch++) {
+    for (let batch = 0; batch < ${batches}; batch++) {
       for (let i = 0; i < 50_000; i++) {
         keep.push('line ' + batch + ' ' + i + ' of a long stage log');
-        if (keep.length > 20_000) keep = [];
+        if (keep.length > ${window}) keep = [];
       }
-      largest = Math.max(largest, young());
+      largest = Math.max(largest, size());
       await new Promise((resolve) => setImmediate(resolve));
     }
     console.log(largest);
@@ -37,6 +42,9 @@ function largestYoungGeneration(capped: boolean): number {
   const out = execFileSync(process.execPath, ['--import', import.meta.resolve('tsx'), '--input-type=module', '-e', script], { encoding: 'utf8' });
   return Number(out.trim());
 }
+
+const largestYoungGeneration = (capped: boolean) => largest(capped ? 'capYoungGeneration();' : '', 'new_space', 20_000, 300);
+const largestOldGeneration = (bounded: boolean) => largest(`capYoungGeneration();${bounded ? ` boundOldGeneration(${SLACK});` : ''}`, 'old_space', 50_000, 300);
 
 describe('capYoungGeneration', () => {
   it('stops the young generation growing at the cap, where V8 alone grows it further', () => {
@@ -47,30 +55,6 @@ describe('capYoungGeneration', () => {
     expect(free, `without the cap the young generation grew only to ${free / MB} MB`).toBeGreaterThan(2 * YOUNG_GENERATION_CAP_BYTES);
   });
 });
-
-/** Runs the workload (with or without the old generation's bound) and returns the old generation's largest use, in bytes. */
-function largestOldGeneration(bounded: boolean): number {
-  const script = `
-    import v8 from 'node:v8';
-    import { boundOldGeneration, capYoungGeneration } from ${JSON.stringify(heapModule)};
-    capYoungGeneration();
-    if (${bounded}) boundOldGeneration(${SLACK});
-    const old = () => v8.getHeapSpaceStatistics().find((s) => s.space_name === 'old_space').space_used_size;
-    let largest = old();
-    let keep = [];
-    for (let batch = 0; batch < 300; batch++) {
-      for (let i = 0; i < 50_000; i++) {
-        keep.push('line ' + batch + ' ' + i + ' of a long stage log');
-        if (keep.length > 50_000) keep = [];
-      }
-      largest = Math.max(largest, old());
-      await new Promise((resolve) => setImmediate(resolve));
-    }
-    console.log(largest);
-  `;
-  const out = execFileSync(process.execPath, ['--import', import.meta.resolve('tsx'), '--input-type=module', '-e', script], { encoding: 'utf8' });
-  return Number(out.trim());
-}
 
 describe('boundOldGeneration', () => {
   it('keeps the old generation within its slack of what is live, where V8 alone lets promoted garbage pile up', () => {
