@@ -11,7 +11,8 @@ import https from 'node:https';
 import type { AddressInfo } from 'node:net';
 import type { TLSSocket } from 'node:tls';
 import { StatusError } from '../machinery/errors.js';
-import type { PodLogOptions, PodLogSource } from '../types.js';
+import { logOptionsFromQuery, streamLog } from '../machinery/pod-log.js';
+import type { PodLogSource } from '../types.js';
 
 export interface KubeletServerOptions {
   logs: PodLogSource;
@@ -38,23 +39,6 @@ function status(res: import('node:http').ServerResponse, code: number, reason: s
   res.end(body);
 }
 
-function bool(q: URLSearchParams, n: string): boolean {
-  const v = q.get(n);
-  return v !== null && v !== 'false' && v !== '0';
-}
-
-/** The query of /containerLogs (also what the API server forwards from pods/log). */
-export function logOptionsFromQuery(q: URLSearchParams, container?: string): PodLogOptions {
-  const lo: PodLogOptions = { follow: bool(q, 'follow'), previous: bool(q, 'previous'), timestamps: bool(q, 'timestamps') };
-  if (container) lo.container = container;
-  for (const n of ['tailLines', 'sinceSeconds', 'limitBytes'] as const) {
-    const v = q.get(n);
-    if (v !== null && v !== '') lo[n] = Number(v);
-  }
-  if (q.get('sinceTime')) lo.sinceTime = q.get('sinceTime')!;
-  return lo;
-}
-
 export async function startKubeletServer(o: KubeletServerOptions): Promise<KubeletServer> {
   const server = https.createServer({ cert: o.cert, key: o.key, ca: o.clientCA, requestCert: true, rejectUnauthorized: false }, (req, res) => {
     const sock = req.socket as TLSSocket;
@@ -76,12 +60,7 @@ export async function startKubeletServer(o: KubeletServerOptions): Promise<Kubel
       if (err instanceof StatusError) return status(res, err.code, err.reason, err.message);
       return status(res, 500, 'InternalError', (err as Error).message);
     }
-    res.writeHead(200, { 'Content-Type': 'text/plain', 'Cache-Control': 'no-cache, private', 'Transfer-Encoding': 'chunked' });
-    res.flushHeaders();
-    stream.on('data', (c) => res.write(c));
-    stream.on('end', () => res.end());
-    stream.on('error', () => res.end());
-    res.on('close', () => stream.destroy());
+    streamLog(res, stream);
   });
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject);

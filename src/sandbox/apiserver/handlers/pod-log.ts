@@ -1,10 +1,10 @@
 /** pods/log (K pkg/registry/core/pod/rest/log.go): from an in-process log source, or proxied to the pod's kubelet. */
 import https from 'node:https';
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import type { KubeObject, PodLogOptions } from '../../types.js';
+import type { KubeObject } from '../../types.js';
+import { logOptionsFromQuery, streamLog } from '../../machinery/pod-log.js';
 import { StatusError, badRequest, internalError } from '../../machinery/errors.js';
 import type { HandlerContext } from './context.js';
-import { boolParam } from './request.js';
 import { sendStatus } from './responses.js';
 import type { Route } from './route.js';
 
@@ -25,24 +25,7 @@ export function podLog(ctx: HandlerContext, _req: IncomingMessage, res: ServerRe
     throw badRequest(`container ${container} is not valid for pod ${pod.metadata.name}`);
   }
   if (!ctx.logs) return proxyPodLog(ctx, res, pod, container!, q);
-  const num = (n: string) => (q.get(n) !== null ? Number(q.get(n)) : undefined);
-  const lo: PodLogOptions = {
-    container,
-    follow: boolParam(q, 'follow') ?? false,
-    previous: boolParam(q, 'previous') ?? false,
-    timestamps: boolParam(q, 'timestamps') ?? false,
-  };
-  if (num('tailLines') !== undefined) lo.tailLines = num('tailLines');
-  if (num('sinceSeconds') !== undefined) lo.sinceSeconds = num('sinceSeconds');
-  if (num('limitBytes') !== undefined) lo.limitBytes = num('limitBytes');
-  if (q.get('sinceTime')) lo.sinceTime = q.get('sinceTime')!;
-  const stream = ctx.logs.open(route.namespace!, route.name!, lo);
-  res.writeHead(200, { 'Content-Type': 'text/plain', 'Cache-Control': 'no-cache, private', 'Transfer-Encoding': 'chunked' });
-  res.flushHeaders();
-  stream.on('data', (c) => res.write(c));
-  stream.on('end', () => res.end());
-  stream.on('error', () => res.end());
-  res.on('close', () => stream.destroy());
+  streamLog(res, ctx.logs.open(route.namespace!, route.name!, logOptionsFromQuery(q, container)));
 }
 
 /**
