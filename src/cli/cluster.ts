@@ -6,7 +6,8 @@
 import { execFile } from 'node:child_process';
 import { type Command, Option } from 'commander';
 import { loadKube, BundleError, PlanError, bundleProject, planProject, type ProjectSpec, type KubeClient, type Logger, type CodeSource, type DeployPlan, type PlanOptions } from '../engine/index.js';
-import { CliExit, EXIT_USAGE } from './io.js';
+import { CliExit, EXIT_USAGE, stderrLogger, type CliIo } from './io.js';
+import { loadProjectOrExit } from './project.js';
 
 export interface ClusterFlags {
   kubeconfig?: string;
@@ -123,4 +124,20 @@ export function renderTable(rows: string[][], style: (cell: string, row: number,
 /** The `-o, --output <format>` option: `text` (default) or `json` (one JSON document on stdout, messages on stderr). */
 export function outputOption(formats: string[] = ['text', 'json']): Option {
   return new Option('-o, --output <format>', `output format: ${formats.join(' or ')}`).choices(formats).default(formats[0]);
+}
+
+/**
+ * Where status, cancel, teardown and schedule start: the logger `-v` asks for, the project at `dir`, its plan in the
+ * flags' namespace (no code bundle: they read or remove, or ship the code themselves), and a client.
+ */
+export async function projectOnCluster(
+  dir: string,
+  flags: ClusterFlags & { namespace?: string; verbose?: boolean },
+  io: CliIo,
+  options: PlanOptions = {},
+): Promise<{ logger: Logger; spec: ProjectSpec; plan: DeployPlan; client: KubeClient }> {
+  const logger = stderrLogger(io, flags.verbose === true);
+  const spec = await loadProjectOrExit(dir, io);
+  const plan = await planOrExit(spec, { ...(flags.namespace !== undefined ? { namespace: flags.namespace } : {}), ...options }, false);
+  return { logger, spec, plan, client: await clientFromFlags(flags, logger) };
 }

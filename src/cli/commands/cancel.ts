@@ -5,9 +5,8 @@
  * none was running; 1 when the runner could not be stopped in time.
  */
 import type { Command } from 'commander';
-import { type ClusterFlags, clientFromFlags, outputOption, planOrExit, withClusterOptions } from '../cluster.js';
-import { CliExit, type CliIo, EXIT_FAILURE, oneLine, printJson, stderrLogger } from '../io.js';
-import { loadProjectOrExit } from '../project.js';
+import { type ClusterFlags, outputOption, withClusterOptions, projectOnCluster } from '../cluster.js';
+import { CliExit, type CliIo, EXIT_FAILURE, oneLine, printJson } from '../io.js';
 import { loadRunner, errorMessage } from '../../engine/index.js';
 
 interface CancelFlags extends ClusterFlags {
@@ -24,10 +23,7 @@ export function registerCancel(program: Command, io: CliIo): void {
   withClusterOptions(command)
     .addOption(outputOption())
     .action(async (dir: string, flags: CancelFlags) => {
-      const logger = stderrLogger(io, flags.verbose === true);
-      const spec = await loadProjectOrExit(dir, io);
-      const plan = await planOrExit(spec, flags.namespace !== undefined ? { namespace: flags.namespace } : {}, false);
-      const client = await clientFromFlags(flags, logger);
+      const { logger, spec, plan, client } = await projectOnCluster(dir, flags, io);
       const { cancelRunner } = await loadRunner();
       let result;
       try {

@@ -5,9 +5,8 @@
  */
 import { type Command, Option } from 'commander';
 import { loadRunner, formatDuration, BundleError, bundleProject, DEFAULT_KEEP_JOBS, DEFAULT_LOCK_TIMEOUT, DEFAULT_TIMEOUT } from '../../engine/index.js';
-import { type ClusterFlags, clientFromFlags, planOrExit, withClusterOptions } from '../cluster.js';
-import { CliExit, type CliIo, collect, EXIT_USAGE, oneLine, stderrLogger } from '../io.js';
-import { loadProjectOrExit } from '../project.js';
+import { type ClusterFlags, withClusterOptions, projectOnCluster } from '../cluster.js';
+import { CliExit, type CliIo, collect, EXIT_USAGE, oneLine } from '../io.js';
 import { settingsFromFlags } from '../settings.js';
 import { cliBundleDir } from '../runner.js';
 
@@ -51,11 +50,8 @@ export function registerSchedule(program: Command, io: CliIo): void {
       if (flags.delete !== true && (flags.cron === undefined || flags.cron.trim().split(/\s+/).length < 5 && !flags.cron.trim().startsWith('@'))) {
         throw new CliExit(EXIT_USAGE, 'error: --cron needs a schedule of five fields, e.g. "0 3 * * *" (or @daily, @hourly)');
       }
-      const logger = stderrLogger(io, flags.verbose === true);
-      const spec = await loadProjectOrExit(dir, io);
       const { stages } = settings;
-      const plan = await planOrExit(spec, { ...(flags.namespace !== undefined ? { namespace: flags.namespace } : {}), ...(stages !== undefined ? { stages } : {}) }, false);
-      const client = await clientFromFlags(flags, logger);
+      const { logger, spec, plan, client } = await projectOnCluster(dir, flags, io, stages !== undefined ? { stages } : {});
       const runner = await loadRunner();
       if (flags.delete === true) {
         const name = runner.runnerCronJobName(spec.name);

@@ -8,9 +8,8 @@
 import type { Command } from 'commander';
 import type { V1Deployment, V1Job } from '@kubernetes/client-node';
 import { loadBatchStage, loadRunner, LABEL_STAGE, formatDuration, errorMessage, type DeployPlan, type KubeClient, type RunnerStatus } from '../../engine/index.js';
-import { type ClusterFlags, clientFromFlags, outputOption, withClusterOptions, planOrExit, renderTable } from '../cluster.js';
-import { CliExit, type CliIo, EXIT_FAILURE, oneLine, paint, printJson, stderrLogger } from '../io.js';
-import { loadProjectOrExit } from '../project.js';
+import { type ClusterFlags, outputOption, withClusterOptions, renderTable, projectOnCluster } from '../cluster.js';
+import { CliExit, type CliIo, EXIT_FAILURE, oneLine, paint, printJson } from '../io.js';
 import { statusStyle } from '../style.js';
 
 interface StatusFlags extends ClusterFlags {
@@ -109,10 +108,7 @@ export function registerStatus(program: Command, io: CliIo): void {
   withClusterOptions(command)
     .addOption(outputOption())
     .action(async (dir: string, flags: StatusFlags) => {
-      const logger = stderrLogger(io, flags.verbose === true);
-      const spec = await loadProjectOrExit(dir, io);
-      const plan = await planOrExit(spec, flags.namespace !== undefined ? { namespace: flags.namespace } : {}, false);
-      const client = await clientFromFlags(flags, logger);
+      const { plan, client } = await projectOnCluster(dir, flags, io);
       let status: ProjectStatus;
       try {
         status = await readStatus(client, plan);

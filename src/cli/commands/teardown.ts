@@ -5,9 +5,8 @@
  * them).
  */
 import type { Command } from 'commander';
-import { type ClusterFlags, clientFromFlags, withClusterOptions, planOrExit } from '../cluster.js';
-import { CliExit, type CliIo, EXIT_FAILURE, plural, stderrLogger } from '../io.js';
-import { loadProjectOrExit } from '../project.js';
+import { type ClusterFlags, withClusterOptions, projectOnCluster } from '../cluster.js';
+import { CliExit, type CliIo, EXIT_FAILURE, plural } from '../io.js';
 import { loadTeardown, errorMessage } from '../../engine/index.js';
 
 interface TeardownFlags extends ClusterFlags {
@@ -21,10 +20,7 @@ export function registerTeardown(program: Command, io: CliIo): void {
     .description("delete the project from the cluster: its namespace if this tool created it, else every object with the project's labels")
     .argument('[dir]', 'project directory', '.');
   withClusterOptions(command).action(async (dir: string, flags: TeardownFlags) => {
-      const logger = stderrLogger(io, flags.verbose === true);
-      const spec = await loadProjectOrExit(dir, io);
-      const plan = await planOrExit(spec, flags.namespace !== undefined ? { namespace: flags.namespace } : {}, false);
-      const client = await clientFromFlags(flags, logger);
+      const { logger, plan, client } = await projectOnCluster(dir, flags, io);
       const { teardownProject } = await loadTeardown();
       const ns = plan.namespace;
       try {
