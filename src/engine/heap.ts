@@ -62,9 +62,11 @@ export function boundOldGeneration(slackBytes = OLD_GENERATION_SLACK_BYTES): () 
   let floor = oldGenerationBytes();
   const isMajor = (e: PerformanceEntry): boolean => (e as PerformanceEntry & { detail?: { kind?: number } }).detail?.kind === constants.NODE_PERFORMANCE_GC_MAJOR;
   const observer = new PerformanceObserver((list) => {
-    // A full collection (V8's or ours) sets the new floor; after a scavenge, the growth since may call for one.
-    if (!list.getEntries().some(isMajor) && oldGenerationBytes() <= floor + slackBytes) return;
-    if (!list.getEntries().some(isMajor)) gc();
+    // A full collection (V8's or ours) sets the new floor; after scavenges only, the growth since may call for one.
+    if (!list.getEntries().some(isMajor)) {
+      if (oldGenerationBytes() <= floor + slackBytes) return;
+      gc();
+    }
     floor = oldGenerationBytes();
   });
   observer.observe({ entryTypes: ['gc'] });

@@ -72,6 +72,15 @@ describe('KubeClient verbs', () => {
     expect(client.totalRequests()).toBe(5);
   });
 
+  it('warmed discovery: one request per group version, shared by the calls that start while it is on its way', async () => {
+    const client = c.newClient();
+    client.warmDiscovery(['Job', 'CronJob', 'ConfigMap', 'Secret']);
+    // Four calls started together on two group versions: without the sharing each would fetch its list.
+    await Promise.all([client.list('Job', 'verbs'), client.list('CronJob', 'verbs'), client.list('ConfigMap', 'verbs'), client.get('ConfigMap', 'verbs', 'none').catch(() => undefined)]);
+    client.warmDiscovery(['Job', 'ConfigMap']);
+    expect(client.requestCounts()).toEqual({ discover: 2, list: 3, get: 1 });
+  });
+
   it('rejects an unknown kind name before any request', async () => {
     const client = c.newClient();
     await expect(client.get('Widget', 'verbs', 'x')).rejects.toThrow("unknown kind 'Widget': pass { apiVersion, kind }");
