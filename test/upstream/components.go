@@ -56,6 +56,10 @@ func startEtcd(dir string) (*embed.Etcd, string, error) {
 	cfg.InitialCluster = cfg.InitialClusterFromName(cfg.Name)
 	cfg.LogOutputs = []string{filepath.Join(dir, "etcd.log")}
 	cfg.LogLevel = "warn"
+	// Throwaway data: a write need not survive a crash, so etcd skips fsync
+	// (its --unsafe-no-fsync, meant for tests). The API server's bootstrap
+	// writes a few hundred RBAC objects one by one at start-up.
+	cfg.UnsafeNoFsync = true
 	e, err := embed.StartEtcd(cfg)
 	if err != nil {
 		return nil, "", fmt.Errorf("etcd: %w", err)
