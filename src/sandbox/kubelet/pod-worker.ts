@@ -99,6 +99,8 @@ export class PodWorker {
   private torndown = false;
   /** Isolated mode: the pod's sandbox. */
   private readonly sandboxes: PodSandboxHolder | undefined;
+  /** When the kubelet took the pod: its probes tick from here (ProbeContext.tickerStartMs). */
+  private readonly addedMs: number;
 
   constructor(
     pod: KubeObject,
@@ -108,6 +110,7 @@ export class PodWorker {
     this.uid = pod.metadata.uid!;
     this.namespace = pod.metadata.namespace!;
     this.name = pod.metadata.name!;
+    this.addedMs = env.clock.now();
     this.podDir = path.join(env.dataDir, 'pods', this.uid);
     const event = this.event.bind(this);
     this.status = new PodStatusManager(
@@ -263,6 +266,7 @@ export class PodWorker {
   private proberHost(c: ContainerState): ProberHost {
     return {
       host: this.currentPodIP() ?? this.env.hostIP,
+      tickerStartMs: this.addedMs,
       sandbox: this.sandbox,
       ...(this.env.network ? { dial: this.env.network.dial } : {}),
       event: (type, reason, message) => this.event(type, reason, message, c),

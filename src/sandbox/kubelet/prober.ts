@@ -12,6 +12,8 @@ import { ProbeWorker, type ProbeContext, type ProbeKind } from './probes.js';
 export interface ProberHost {
   /** Where network probes connect: the pod IP. */
   host: string;
+  /** When the kubelet took the pod (ProbeContext.tickerStartMs). */
+  tickerStartMs: number;
   /** Isolated: exec probes run inside the container's namespaces. */
   sandbox: PodSandbox | undefined;
   /** How TCP and HTTP probes connect (network/index.ts Network.dial); unset: directly. */
@@ -35,6 +37,7 @@ export function startProbes(c: ContainerState, inst: ContainerInstance, process:
   const sb = host.sandbox;
   const ctx: ProbeContext = {
     host: host.host,
+    tickerStartMs: host.tickerStartMs,
     ...(host.dial ? { dial: host.dial } : {}),
     ports,
     env,

@@ -1,8 +1,9 @@
 /**
  * Container probes (K pkg/kubelet/prober/{prober.go,worker.go}; K pkg/probe/{exec,http,tcp}).
  *
- * A worker per probe and container instance: first run after initialDelaySeconds, then every periodSeconds; the
- * result flips to failure after failureThreshold consecutive failures and to success after successThreshold
+ * A worker per probe and container instance, on a ticker of periodSeconds that started when the kubelet took the pod
+ * (see ProbeContext.tickerStartMs): its first run is the first tick at least initialDelaySeconds after the container
+ * started; the result flips to failure after failureThreshold consecutive failures and to success after successThreshold
  * consecutive successes. Initial results as upstream: readiness starts as failure, liveness as success, startup as
  * unknown (not started). Liveness and readiness are not run until the startup probe succeeded.
  */
@@ -35,6 +36,15 @@ export interface ProbeContext {
   wrapExec?: (argv: string[]) => string[];
   /** Host-network pods: the container's user (run-as.ts), whom exec probes run as too. */
   user?: { uid: number; gid: number };
+  /**
+   * When the probe's ticker started (epoch ms): when the kubelet took the pod. Upstream makes a pod's probe workers
+   * when the pod is added (K pkg/kubelet/prober/prober_manager.go AddPod), and each ticks from then on for the pod's
+   * life, across container restarts; a tick before the container runs probes nothing (worker.go doProbe). So where a
+   * tick falls against the moment a server starts listening has nothing to do with when the container started. A
+   * ticker started with the container instead probes at once, just before a fast server listens, and then waits
+   * almost a whole period. Unset: the container's start.
+   */
+  tickerStartMs?: number;
 }
 
 function resolvePort(port: number | string, ctx: ProbeContext): number {
@@ -141,6 +151,12 @@ export async function runProbe(probe: any, ctx: ProbeContext): Promise<ProbeOutc
   }
 }
 
+/** The first tick of a ticker (a tick at `tick`, then every `periodSeconds`) at or after `notBefore` (all epoch ms). */
+export function tickAtOrAfter(tick: number, periodSeconds: number, notBefore: number): number {
+  const periodMs = periodSeconds * 1000;
+  return tick >= notBefore ? tick : tick + Math.ceil((notBefore - tick) / periodMs) * periodMs;
+}
+
 /** Result as the prober manager keeps it: undefined = unknown. */
 export type ProbeState = boolean | undefined;
 
@@ -162,11 +178,14 @@ export class ProbeWorker {
     private readonly gate: () => boolean,
     /** Called when `result` changes, or on every failed run (for the Unhealthy event) with `failedOutput`. */
     private readonly onChange: (worker: ProbeWorker, failedOutput?: string) => void,
+    /** Runs one probe (a test gives its own, to see when runs happen). */
+    private readonly run: (probe: any, ctx: ProbeContext) => Promise<ProbeOutcome> = runProbe,
   ) {
     this.result = kind === 'readiness' ? false : kind === 'liveness' ? true : undefined;
-    const delayMs = (probe.initialDelaySeconds ?? 0) * 1000;
-    this.nextTick = Date.now() + delayMs;
-    this.timer = setTimeout(() => void this.tick(), delayMs);
+    const now = Date.now();
+    // The first tick at least initialDelaySeconds after the container started (upstream's doProbe skips earlier ones).
+    this.nextTick = ctx.tickerStartMs ?? now;
+    this.timer = setTimeout(() => void this.tick(), this.untilNextTick(now + (probe.initialDelaySeconds ?? 0) * 1000));
   }
 
   /**
@@ -184,7 +203,7 @@ export class ProbeWorker {
     if (this.stopped) return;
     if (this.gate()) {
       this.running = true;
-      const o = await runProbe(this.probe, this.ctx).finally(() => (this.running = false));
+      const o = await this.run(this.probe, this.ctx).finally(() => (this.running = false));
       if (this.stopped) return;
       const before = this.result;
       if (o.ok) {
@@ -211,11 +230,11 @@ export class ProbeWorker {
    * time.Ticker, ticks dropped when a probe overran them), not a period after the last probe ended: a failed probe
    * that took 0.4 s (a pod still starting) must not push the next one to 1.4 s. A manual trigger leaves the ticker as it is.
    */
-  private untilNextTick(): number {
-    const periodMs = (this.probe.periodSeconds ?? 10) * 1000;
+  private untilNextTick(notBefore?: number): number {
     const now = Date.now();
-    while (this.nextTick <= now) this.nextTick += periodMs;
-    return this.nextTick - now;
+    // The first run may fall on a tick that is due now; later ones come after the run that just ended.
+    this.nextTick = notBefore !== undefined ? tickAtOrAfter(this.nextTick, this.probe.periodSeconds ?? 10, notBefore) : tickAtOrAfter(this.nextTick, this.probe.periodSeconds ?? 10, now + 1);
+    return Math.max(0, this.nextTick - now);
   }
 
   stop(): void {
