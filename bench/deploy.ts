@@ -22,7 +22,7 @@ import { distFromArgs } from './action-run.js';
 import { runAction } from './ours-action.js';
 import { runOurs } from './ours.js';
 import { DAG, writeProject } from './project.js';
-import { requestTable, stepTable, summaryTable, type ClusterRuns } from './report.js';
+import { clusterLatencyTable, requestTable, stepTable, summaryTable, type ClusterRuns } from './report.js';
 import type { RunSample } from './sample.js';
 
 function option(name: string): string | undefined {
@@ -96,6 +96,8 @@ try {
   console.log(`${summaryTable(all)}\n`);
   console.log('Per step (medians over runs and the step\'s stages; finish = script end or listening, seen = pod terminated or Ready in the API, reported = the deployer done):\n');
   console.log(`${stepTable(all)}\n`);
+  console.log('Cluster latency per step (created→script start above), split at the moments the pod reached a watcher:\n');
+  console.log(`${clusterLatencyTable(all)}\n`);
   console.log(`${requestTable(all)}\n`);
   if (noKubectl) console.log(`kubectl baseline not run: ${noKubectl}\n`);
   console.log(BODYWORK_NOT_RUN);

@@ -9,6 +9,8 @@ import { nullLogger } from '../src/engine/logger.js';
 interface Seen {
   /** First seen at all (ADDED): the object exists in the API. */
   created: number;
+  /** Pods: first seen bound to a node (the scheduler's part done). */
+  scheduled?: number;
   /** Pods: first seen with a container running / terminated / the Ready condition True. */
   running?: number;
   terminated?: number;
@@ -41,6 +43,7 @@ export class Observer {
     let s = this.seen.get(key);
     if (!s) this.seen.set(key, (s = { created: now, labels: o.metadata.labels ?? {} }));
     if (kind !== 'Pod') return;
+    if (s.scheduled === undefined && o.spec?.nodeName) s.scheduled = now;
     const states = (o.status?.containerStatuses ?? []).map((c: any) => c.state ?? {});
     if (s.running === undefined && states.some((st: any) => st.running || st.terminated)) s.running = now;
     if (s.terminated === undefined && states.length > 0 && states.every((st: any) => st.terminated)) s.terminated = now;

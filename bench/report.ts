@@ -102,6 +102,31 @@ export function stepTable(all: ClusterRuns[]): string {
 }
 
 /** API requests per stage, by verb: medians over the runs of each run's count divided by its stages. */
+/** The cluster's latency of each step split by who acted: the workload controller, the scheduler, the kubelet, and the container's own start (its command up to the script's first line). */
+export function clusterLatencyTable(all: ClusterRuns[]): string {
+  const rows: string[][] = [];
+  const span = (a: number | undefined, b: number | undefined) => (a === undefined || b === undefined ? undefined : b - a);
+  for (const c of all) {
+    for (const runs of [c.ours, c.kubectl]) {
+      if (runs.length === 0) continue;
+      for (const step of steps(runs[0]!)) {
+        const samples = runs.flatMap((r) => ofStep(r, step));
+        const d = (f: (s: StageSample) => number | undefined) => milli(median(samples.map(f)));
+        rows.push([
+          c.cluster,
+          runs[0]!.deployer,
+          String(step),
+          d((s) => span(s.created, s.podCreated)),
+          d((s) => span(s.podCreated, s.podScheduled)),
+          d((s) => span(s.podScheduled, s.podRunning)),
+          d((s) => span(s.podRunning, s.scriptStart)),
+        ]);
+      }
+    }
+  }
+  return table(['cluster', 'deployer', 'step', 'controller: created→pod', 'scheduler: pod→bound', 'kubelet: bound→running', 'container: running→script start'], rows);
+}
+
 export function requestTable(all: ClusterRuns[]): string {
   const rows: string[][] = [];
   for (const c of all) {

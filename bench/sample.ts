@@ -14,6 +14,10 @@ export interface StageSample {
   stepStart: number;
   /** The stage's Job or Deployment first seen in the API. */
   created?: number;
+  /** The stage's (latest) pod first seen: created, bound to the node, with its container running. */
+  podCreated?: number;
+  podScheduled?: number;
+  podRunning?: number;
   /** The script's own stamps. */
   scriptStart?: number;
   scriptEnd?: number;
@@ -51,6 +55,9 @@ export async function stageSample(observer: Observer, namespace: string, stage: 
     stepStart,
     done,
     created: observer.created(object[0], namespace, object[1]) ?? observer.firstCreated(object[0], namespace, stage.selector),
+    podCreated: pod?.created,
+    podScheduled: pod?.scheduled,
+    podRunning: pod?.running,
     scriptStart: stamps.start,
     scriptEnd: stamps.end,
     listening: stamps.listening,
