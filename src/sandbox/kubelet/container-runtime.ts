@@ -16,7 +16,7 @@ import { errorMessage } from '../../engine/errors.js';
 import { nowRFC3339 } from '../machinery/time.js';
 import type { Clock } from '../machinery/clock.js';
 import type { ContainerMount, PodRuntime, PodSandbox } from '../network/index.js';
-import { ONE_OUTPUT } from '../network/pod.js';
+import { ONE_OUTPUT } from '../network/container-setup.js';
 import type { KubeObject } from '../types.js';
 import { buildEnv, ConfigError, expand, mountMap, rewritePaths, type EnvContext } from './config.js';
 import type { ContainerInstance, ContainerState } from './container-state.js';
@@ -193,7 +193,7 @@ export class ContainerRuntime {
   private launch(pod: PodContext, c: ContainerState, inst: ContainerInstance, config: ProcessConfig): void {
     const sb = pod.sandbox;
     const { argv, env, cwd, user } = config;
-    // Host network: a shell joins stderr to stdout, as the isolated mount setup does (network/pod.ts ONE_OUTPUT).
+    // Host network: a shell joins stderr to stdout, as the isolated mount setup does (network/container-setup.ts ONE_OUTPUT).
     let [file, ...args]: string[] = ['/bin/sh', '-c', `exec "$@" ${ONE_OUTPUT}`, argv[0], ...argv];
     if (sb) [file, ...args] = sb.containerArgv(argv, config.mounts, cwd, user);
     let child: ChildProcess;
