@@ -12,7 +12,7 @@ import { serviceEnvVars } from '../network/hosts.js';
 import { shareWithPods } from '../kubelet/run-as.js';
 import { createPythonEnvironments, type PythonEnvironments } from '../python/index.js';
 import type { KubeObject } from '../types.js';
-import type { Clock } from '../machinery/clock.js';
+import { systemClock, type Clock } from '../machinery/clock.js';
 import { createApiEventRecorder } from './events.js';
 import { nodeImageLayer } from './node-image.js';
 import { NodeHttp, type KubeconfigInput } from './http.js';
@@ -34,7 +34,8 @@ export interface NodeOptions {
   /** The node's InternalIP, the kubelet API's address and hostNetwork pods' IP (default 127.0.0.1). */
   hostIP?: string;
   capacity?: { cpu?: string; memory?: string };
-  kubelet?: Partial<Omit<KubeletOptions, 'dataDir' | 'nodeName' | 'events' | 'runtime' | 'hostIP'>>;
+  /** The kubelet's own options (its clock is the node's `clock`). */
+  kubelet?: Partial<Omit<KubeletOptions, 'dataDir' | 'nodeName' | 'events' | 'runtime' | 'hostIP' | 'clock'>>;
   /** The kubelet API over HTTPS: serving cert/key (PEM, naming hostIP) and the CA of allowed client certificates. */
   serving?: { cert: string; key: string; clientCA: string; port?: number; allowedUsers?: string[] };
   isolation?: IsolationMode;
@@ -47,6 +48,10 @@ export interface NodeOptions {
   python?: { executable?: string; cacheDir?: string } | false;
   warn?: (message: string) => void;
   log?: (message: string) => void;
+  /**
+   * Time for all of the node (default the system clock): its watches' restarts, the kubelet's work queue, back-offs,
+   * deadlines, probes and timestamps, its Events, the Lease and status reports.
+   */
   clock?: Clock;
   /** Lease renewal period (default 10 s) and full status report period (default 5 min). */
   leaseRenewMs?: number;
@@ -75,9 +80,10 @@ export async function attachNode(o: NodeOptions): Promise<SandboxNode> {
   const nodeName = o.nodeName ?? 'sandbox';
   const hostIP = o.hostIP ?? '127.0.0.1';
   const log = o.log ?? o.kubelet?.log ?? (() => {});
+  const clock = o.clock ?? systemClock;
   fs.mkdirSync(path.join(o.dataDir, 'pods'), { recursive: true });
   const api = new NodeHttp(o.kubeconfig);
-  const view = new NodeView(api, { nodeName, log });
+  const view = new NodeView(api, { nodeName, log, clock });
   const undo: (() => Promise<void> | void)[] = [() => view.stop()];
   const unwind = async (): Promise<void> => {
     for (const f of undo.reverse()) await f();
@@ -87,7 +93,7 @@ export async function attachNode(o: NodeOptions): Promise<SandboxNode> {
     const apiServer = serverAddress(api.server);
     const network = await startNetwork(view, { isolation: o.isolation, hostIP, warn: o.warn, log, shimDir: path.join(o.dataDir, 'loopback'), apiServer });
     undo.push(() => network.stop());
-    const events = createApiEventRecorder(api, { host: nodeName, log });
+    const events = createApiEventRecorder(api, { host: nodeName, log, clock });
     const pythonDir = (o.python && o.python.cacheDir) || path.join(o.dataDir, 'python');
     const python = o.python === false ? undefined : createPythonEnvironments({ dataDir: pythonDir, python: o.python?.executable, log });
     if (python) undo.push(() => python.close());
@@ -104,6 +110,7 @@ export async function attachNode(o: NodeOptions): Promise<SandboxNode> {
       events,
       runtime: network.runtime,
       ...(network.podAddresses ? { podAddresses: network.podAddresses } : {}),
+      clock,
     });
     undo.push(() => kubelet.stop());
     const server = o.serving ? await startKubeletServer({ logs: kubelet.logs, host: hostIP, ...o.serving }) : undefined;
@@ -113,7 +120,7 @@ export async function attachNode(o: NodeOptions): Promise<SandboxNode> {
       hostIP,
       kubeletPort: server?.port ?? 0,
       capacity: o.capacity,
-      clock: o.clock,
+      clock,
       renewMs: o.leaseRenewMs,
       statusReportMs: o.statusReportMs,
       log,
