@@ -2,7 +2,7 @@
  * The node's clock (attachNode's `clock`) is its kubelet's and its Event recorder's: a pod run on a FakeClock that
  * never moves carries that clock's time in its status, its Events and its log lines.
  */
-import type { Readable } from 'node:stream';
+import { text } from 'node:stream/consumers';
 import { afterEach, describe, expect, it } from 'vitest';
 import { FakeClock } from '../../support/fake-clock.js';
 import { eventsFor, startHarness, waitFor, type Harness } from '../controllers/helpers.js';
@@ -12,12 +12,6 @@ afterEach(async () => {
   await h?.stop();
   h = undefined;
 });
-
-async function readAll(s: Readable): Promise<string> {
-  let out = '';
-  for await (const chunk of s) out += chunk.toString();
-  return out;
-}
 
 describe("the node's clock", () => {
   it("stamps the kubelet's status, its Events and the log lines", async () => {
@@ -39,6 +33,6 @@ describe("the node's clock", () => {
       return events.some((e) => e.reason === 'Started') && events;
     }, 'the kubelet Events');
     for (const e of kubeletEvents) expect([e.reason, e.firstTimestamp, e.lastTimestamp]).toEqual([e.reason, now, now]);
-    expect(await readAll(h.kubelet.logs.open('default', 'timed', { timestamps: true }))).toBe(`${now} hello\n`);
+    expect(await text(h.kubelet.logs.open('default', 'timed', { timestamps: true }))).toBe(`${now} hello\n`);
   });
 });
