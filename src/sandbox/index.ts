@@ -16,6 +16,7 @@ import { createCertificateAuthority } from './pki.js';
 import { directDial, serviceUrlOf, type Dialer, type IsolationMode, type ServiceUrl } from './network/index.js';
 import { certKubeconfig, nodeCredentials } from './node/credentials.js';
 import { attachNode, type NodeOptions, type SandboxNode } from './node/index.js';
+import type { Clock } from './machinery/clock.js';
 import type { ClusterStore } from './types.js';
 
 export interface SandboxOptions {
@@ -33,7 +34,9 @@ export interface SandboxOptions {
   /** The node's cpu and memory (default this machine's: os.cpus().length, os.totalmem()): its Node object and the scheduler's resource fit. */
   capacity?: { cpu?: string | number; memory?: string | number };
   controllers?: Partial<ControllerOptions>;
-  kubelet?: Partial<Omit<KubeletOptions, 'dataDir' | 'nodeName' | 'events' | 'runtime'>>;
+  kubelet?: Partial<Omit<KubeletOptions, 'dataDir' | 'nodeName' | 'events' | 'runtime' | 'clock'>>;
+  /** Time for the controllers and the node (default the system clock; `controllers.clock` overrides it for the controllers). */
+  clock?: Clock;
   /**
    * Pod network isolation (network/index.ts). 'auto' (default): a network namespace and IP per pod, Service names
    * and cluster IPs inside pods, volumes at their mountPath — when the host allows it (Linux, `ip`, `unshare`,
@@ -91,7 +94,7 @@ export async function startSandbox(options: SandboxOptions = {}): Promise<Sandbo
   const hostIP = options.kubelet?.hostIP ?? '127.0.0.1';
   const creds = await nodeCredentials(ca, { nodeName: SANDBOX_NODE_NAME, hostIP });
   const capacity = nodeCapacity(options.capacity);
-  const controllers = startControllers(store, { nodeName: SANDBOX_NODE_NAME, nodeCapacity: capacity, rootCA: ca.cert, ...options.controllers });
+  const controllers = startControllers(store, { nodeName: SANDBOX_NODE_NAME, nodeCapacity: capacity, rootCA: ca.cert, clock: options.clock, ...options.controllers });
   let server: Awaited<ReturnType<typeof startApiServer>> | undefined;
   let node: SandboxNode | undefined;
   try {
@@ -112,6 +115,7 @@ export async function startSandbox(options: SandboxOptions = {}): Promise<Sandbo
       isolation: options.isolation,
       warn: options.warn,
       log: options.kubelet?.log,
+      clock: options.clock,
     });
   } catch (err) {
     // Nothing may outlive a failed start (attachNode cleans up after itself).

@@ -2,8 +2,7 @@
  * Field ownership (metadata.managedFields) and server-side apply.
  *
  * A reduced version of structured-merge-diff as used by AM pkg/util/managedfields/internal: every manager entry
- * (manager, operation, subresource) owns a set of field paths, encoded as FieldsV1 (`f:spec`, `f:replicas`,
- * `k:{"name":"web"}` for keyed list items, `v:"x"` for set members, `.` for the node itself). Update-style writes
+ * (manager, operation, subresource) owns a set of field paths (field-paths.ts), encoded as FieldsV1. Update-style writes
  * (create/PUT/non-apply PATCH) give their manager the fields they changed and take them from everyone else; Apply
  * gives its manager exactly the applied fields, removes fields it stopped applying when nobody else owns them, and
  * refuses to change another manager's field to a different value (409) unless forced.
@@ -11,9 +10,20 @@
 import type { KubeObject } from '../types.js';
 import { StatusError } from '../machinery/errors.js';
 import { deepEqual, isPlainObject, itemKey, listSchema, strategicMerge } from './patch.js';
-
-export type FieldPath = string[];
-export type FieldSet = Set<string>;
+import {
+  ATOMIC_FIELDS,
+  STRIPPED_META,
+  decodePath,
+  fieldSetOf,
+  fromFieldsV1,
+  leafPaths,
+  pathString,
+  removePaths,
+  resolve,
+  sameSet,
+  toFieldsV1,
+  type OwnershipScope,
+} from './field-paths.js';
 
 export interface ManagedFieldsEntry {
   manager: string;
@@ -23,199 +33,6 @@ export interface ManagedFieldsEntry {
   fieldsType: 'FieldsV1';
   fieldsV1: Record<string, any>;
   subresource?: string;
-}
-
-/** Which part of the object a write may own: main resource (no status when the type has a status subresource), status subresource, or all. */
-export type OwnershipScope = 'main' | 'status' | 'all';
-
-/** Metadata fields the server owns; never part of a manager's set (upstream strips them the same way). */
-const STRIPPED_META = new Set([
-  'name',
-  'namespace',
-  'uid',
-  'resourceVersion',
-  'generation',
-  'creationTimestamp',
-  'deletionTimestamp',
-  'deletionGracePeriodSeconds',
-  'managedFields',
-  'selfLink',
-]);
-
-/** Map-typed fields whose node itself is recorded (`.`), as structured-merge-diff does for maps. */
-const MAP_FIELDS = new Set(['labels', 'annotations', 'matchLabels', 'nodeSelector', 'data', 'binaryData', 'limits', 'requests']);
-
-/**
- * Atomic structs/maps (owned and replaced whole by apply): metav1.LabelSelector is `+structType=atomic`, Service
- * `spec.selector` and PodSpec `nodeSelector` are `+mapType=atomic`.
- */
-const ATOMIC_FIELDS = new Set(['selector', 'nodeSelector', 'labelSelector', 'namespaceSelector']);
-
-const enc = (p: FieldPath) => JSON.stringify(p);
-const dec = (s: string) => JSON.parse(s) as FieldPath;
-
-/** The paths of an object's fields (leaves, keyed-list items and map nodes). */
-/**
- * `mapNodes`: record map nodes (`.`), as structured-merge-diff does for the fields an Update changed; an applied
- * configuration's set holds its leaves and keyed-list items only (upstream: `{"f:data":{"f:x":{}}}` for an apply,
- * `{"f:data":{".":{},"f:x":{}}}` for a create), so a manager that loses its last leaf to a forced apply is dropped.
- */
-export function fieldSetOf(obj: KubeObject | Record<string, any>, scope: OwnershipScope, mapNodes = true): FieldSet {
-  const out: FieldSet = new Set();
-  const walk = (v: unknown, path: FieldPath, names: string[]) => walkFields(v, path, names, out, mapNodes);
-  for (const [k, v] of Object.entries(obj)) {
-    if (k === 'apiVersion' || k === 'kind' || v === undefined) continue;
-    if (scope === 'main' && k === 'status') continue;
-    if (scope === 'status' && k !== 'status' && k !== 'metadata') continue;
-    if (k === 'metadata' && isPlainObject(v)) {
-      for (const [mk, mv] of Object.entries(v)) {
-        if (STRIPPED_META.has(mk) || mv === undefined) continue;
-        walk(mv, ['f:metadata', `f:${mk}`], ['metadata', mk]);
-      }
-      continue;
-    }
-    walk(v, [`f:${k}`], [k]);
-  }
-  return out;
-}
-
-function walkFields(v: unknown, path: FieldPath, names: string[], out: FieldSet, mapNodes: boolean): void {
-  if (isPlainObject(v) && ATOMIC_FIELDS.has(names[names.length - 1])) {
-    out.add(enc(path));
-    return;
-  }
-  if (isPlainObject(v)) {
-    const entries = Object.entries(v).filter(([, x]) => x !== undefined);
-    if (entries.length === 0) {
-      out.add(enc(path));
-      return;
-    }
-    if (mapNodes && MAP_FIELDS.has(names[names.length - 1])) out.add(enc([...path, '.']));
-    for (const [k, x] of entries) walkFields(x, [...path, `f:${k}`], [...names, k], out, mapNodes);
-    return;
-  }
-  if (Array.isArray(v) && v.length > 0) {
-    const schema = listSchema(names);
-    if (schema.type === 'map') {
-      for (const item of v) {
-        const ip = [...path, `k:${JSON.stringify(itemKey(item, schema.keys))}`];
-        out.add(enc([...ip, '.']));
-        if (isPlainObject(item)) for (const [k, x] of Object.entries(item)) if (x !== undefined) walkFields(x, [...ip, `f:${k}`], [...names, k], out, mapNodes);
-      }
-      return;
-    }
-    if (schema.type === 'set') {
-      for (const item of v) out.add(enc([...path, `v:${JSON.stringify(item)}`]));
-      return;
-    }
-  }
-  out.add(enc(path));
-}
-
-/** FieldsV1 JSON tree from a set. */
-export function toFieldsV1(set: FieldSet): Record<string, any> {
-  const root: Record<string, any> = {};
-  for (const s of [...set].sort()) {
-    let node = root;
-    for (const el of dec(s)) node = node[el] ??= {};
-  }
-  return root;
-}
-
-export function fromFieldsV1(tree: Record<string, any> | undefined): FieldSet {
-  const out: FieldSet = new Set();
-  const rec = (node: Record<string, any>, path: FieldPath) => {
-    const keys = Object.keys(node);
-    if (keys.length === 0 && path.length) out.add(enc(path));
-    for (const k of keys) rec(node[k] ?? {}, [...path, k]);
-  };
-  if (tree) rec(tree, []);
-  return out;
-}
-
-/** Finds the value at a field path. */
-export function resolve(obj: unknown, path: FieldPath): { found: boolean; value?: unknown } {
-  let cur: unknown = obj;
-  for (const el of path) {
-    if (el === '.') return { found: true, value: cur };
-    if (el.startsWith('f:')) {
-      if (!isPlainObject(cur) || !(el.slice(2) in cur) || cur[el.slice(2)] === undefined) return { found: false };
-      cur = cur[el.slice(2)];
-    } else if (el.startsWith('k:')) {
-      const key = JSON.parse(el.slice(2)) as Record<string, unknown>;
-      if (!Array.isArray(cur)) return { found: false };
-      const keys = Object.keys(key);
-      const item = cur.find((x) => JSON.stringify(itemKey(x, keys)) === JSON.stringify(key));
-      if (item === undefined) return { found: false };
-      cur = item;
-    } else if (el.startsWith('v:')) {
-      const val = JSON.parse(el.slice(2));
-      if (!Array.isArray(cur) || !cur.some((x) => deepEqual(x, val))) return { found: false };
-      return { found: true, value: val };
-    }
-  }
-  return { found: true, value: cur };
-}
-
-/** `.spec.template.spec.containers[name="web"].image` (fieldpath.Path.String()). */
-export function pathString(path: FieldPath): string {
-  let s = '';
-  for (const el of path) {
-    if (el === '.') continue;
-    if (el.startsWith('f:')) s += `.${el.slice(2)}`;
-    else if (el.startsWith('k:')) {
-      const key = JSON.parse(el.slice(2)) as Record<string, unknown>;
-      s += `[${Object.entries(key)
-        .map(([k, v]) => `${k}=${JSON.stringify(v)}`)
-        .join(',')}]`;
-    } else if (el.startsWith('v:')) s += `[=${el.slice(2)}]`;
-  }
-  return s;
-}
-
-/** Removes the given paths from a (cloned) object, deepest first; removing `…/k:{…}/.` removes the list item. */
-export function removePaths(obj: Record<string, any>, paths: FieldPath[]): void {
-  const sorted = [...paths].sort((a, b) => b.length - a.length);
-  for (const p of sorted) {
-    const last = p[p.length - 1];
-    if (last === '.') {
-      const holder = p.slice(0, -1);
-      const target = resolve(obj, holder);
-      if (!target.found) continue;
-      const tail = holder[holder.length - 1];
-      if (tail.startsWith('k:')) removeAt(obj, holder);
-      else if (isPlainObject(target.value) && Object.keys(target.value).length === 0) removeAt(obj, holder);
-      continue;
-    }
-    removeAt(obj, p);
-  }
-}
-
-function removeAt(obj: Record<string, any>, p: FieldPath): void {
-  const parent = resolve(obj, p.slice(0, -1));
-  if (!parent.found) return;
-  const last = p[p.length - 1];
-  const pv = parent.value;
-  if (last.startsWith('f:') && isPlainObject(pv)) {
-    delete pv[last.slice(2)];
-    return;
-  }
-  if (Array.isArray(pv)) {
-    let idx = -1;
-    if (last.startsWith('k:')) {
-      const key = JSON.parse(last.slice(2)) as Record<string, unknown>;
-      const keys = Object.keys(key);
-      idx = pv.findIndex((x) => JSON.stringify(itemKey(x, keys)) === JSON.stringify(key));
-    } else if (last.startsWith('v:')) {
-      const val = JSON.parse(last.slice(2));
-      idx = pv.findIndex((x) => deepEqual(x, val));
-    }
-    if (idx >= 0) pv.splice(idx, 1);
-  }
-}
-
-function leafPaths(set: FieldSet): string[] {
-  return [...set].filter((s) => dec(s).at(-1) !== '.');
 }
 
 function sameEntry(e: ManagedFieldsEntry, manager: string, operation: string, subresource: string | undefined): boolean {
@@ -248,7 +65,7 @@ export function recordUpdate(
   const changed = new Set<string>();
   for (const p of newSet) {
     if (!oldSet.has(p)) changed.add(p);
-    else if (dec(p).at(-1) !== '.' && !deepEqual(resolve(oldObj, dec(p)).value, resolve(newObj, dec(p)).value)) changed.add(p);
+    else if (decodePath(p).at(-1) !== '.' && !deepEqual(resolve(oldObj, decodePath(p)).value, resolve(newObj, decodePath(p)).value)) changed.add(p);
   }
   const removed = [...oldSet].filter((p) => !newSet.has(p));
   const out: ManagedFieldsEntry[] = [];
@@ -331,10 +148,10 @@ export function applyConfig(
     const theirs = fromFieldsV1(e.fieldsV1);
     for (const p of leafPaths(appliedSet)) {
       if (!theirs.has(p)) continue;
-      const want = resolve(applied, dec(p));
-      const have = resolve(base, dec(p));
+      const want = resolve(applied, decodePath(p));
+      const have = resolve(base, decodePath(p));
       if (!have.found || !deepEqual(want.value, have.value)) {
-        conflicts.push({ manager: printManager(e), path: pathString(dec(p)), raw: p, entry: e });
+        conflicts.push({ manager: printManager(e), path: pathString(decodePath(p)), raw: p, entry: e });
       }
     }
   }
@@ -357,7 +174,7 @@ export function applyConfig(
   // Fields this manager applied before but not now, that nobody else owns, are removed.
   const othersOwn = new Set<string>();
   for (const e of out) for (const p of fromFieldsV1(e.fieldsV1)) othersOwn.add(p);
-  const drop = [...prevMine].filter((p) => !appliedSet.has(p) && !othersOwn.has(p)).map(dec);
+  const drop = [...prevMine].filter((p) => !appliedSet.has(p) && !othersOwn.has(p)).map(decodePath);
   removePaths(base, drop);
 
   const { apiVersion: _a, kind: _k, metadata: appliedMeta, ...rest } = applied;
@@ -407,9 +224,4 @@ function dropAtomic(base: unknown, applied: unknown, names: string[]): void {
       }
     }
   }
-}
-
-/** Compares two sets. */
-export function sameSet(a: FieldSet, b: FieldSet): boolean {
-  return a.size === b.size && [...a].every((x) => b.has(x));
 }

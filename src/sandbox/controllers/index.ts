@@ -1,9 +1,11 @@
 /**
  * The in-process controller manager: scheduler (resource fit), ReplicaSet, Deployment, Job (+ TTL after finished) and
- * Endpoints controllers, all reacting to the store's change stream through keyed work queues; and the controllers the
- * API's object lifecycle relies on (garbage collector, namespace controller, ServiceAccounts, root-CA publisher).
+ * Endpoints controllers, and the controllers the API's object lifecycle relies on (garbage collector, namespace
+ * controller, ServiceAccounts, root-CA publisher), all reacting to the store's change stream through keyed work queues
+ * (machinery/controller.ts).
  */
 import { systemClock, type Clock } from '../machinery/clock.js';
+import type { QueueController } from '../machinery/controller.js';
 import type { NodeCapacity } from '../machinery/capacity.js';
 import type { ClusterStore, EventRecorder } from '../types.js';
 import { DeploymentController } from './deployment/controller.js';
@@ -36,10 +38,8 @@ export interface ControllerOptions {
   enabled?: ControllerName[];
   /** The CA bundle published in every namespace's kube-root-ca.crt (startSandbox: its CA; default a placeholder). */
   rootCA?: string;
-  /** Time for every controller's conditions, deadlines, back-offs and passes (default the system clock; tests step a fake one). */
+  /** Time for every controller's conditions, deadlines, back-offs and retries (default the system clock; tests step a fake one). */
   clock?: Clock;
-  /** Delay of the garbage collector's and namespace controller's passes, and of re-creations, after a change (ms, default 1). */
-  lifecycleDelayMs?: number;
   events?: EventRecorder;
   log?: LogFn;
 }
@@ -51,7 +51,7 @@ export type ControllerName = (typeof LIFECYCLE_CONTROLLERS)[number] | (typeof WO
 
 export interface Controllers {
   events: EventRecorder;
-  /** Waits until the garbage collector's and the namespace controller's pending passes have run (tests, shutdown). */
+  /** Waits until the lifecycle controllers have nothing queued or being synced (tests, shutdown). */
   settle(): Promise<void>;
   stop(): Promise<void>;
 }
@@ -62,15 +62,14 @@ export function startControllers(store: ClusterStore, opts: Partial<ControllerOp
   // Shared with the kubelet in the sandbox: kubelet events carry `source.host` = the (single) node.
   const events = opts.events ?? createEventRecorder(store, { log, host: opts.nodeName ?? 'sandbox', clock });
   const on = new Set<ControllerName>(opts.enabled ?? [...LIFECYCLE_CONTROLLERS, ...WORKLOAD_CONTROLLERS]);
-  const running: { stop(): Promise<void> | void }[] = [];
-  const lifecycle = { clock, delayMs: opts.lifecycleDelayMs, log };
+  const running: QueueController[] = [];
+  const base = { clock, log };
   // The ServiceAccounts controller before the root-CA publisher: a new namespace gets its objects in upstream's order.
-  if (on.has('serviceaccount')) running.push(new ServiceAccountsController(store, lifecycle).start());
-  if (on.has('root-ca-cert-publisher')) running.push(new RootCACertPublisher(store, opts.rootCA, lifecycle).start());
-  const passes: (GarbageCollector | NamespaceController)[] = [];
-  if (on.has('garbagecollector')) passes.push(new GarbageCollector(store, lifecycle).start());
-  if (on.has('namespace')) passes.push(new NamespaceController(store, lifecycle).start());
-  running.push(...passes);
+  if (on.has('serviceaccount')) running.push(new ServiceAccountsController(store, base).start());
+  if (on.has('root-ca-cert-publisher')) running.push(new RootCACertPublisher(store, opts.rootCA, base).start());
+  if (on.has('garbagecollector')) running.push(new GarbageCollector(store, base).start());
+  if (on.has('namespace')) running.push(new NamespaceController(store, base).start());
+  const lifecycle = [...running];
   if (on.has('scheduler')) running.push(new Scheduler(store, { nodeName: opts.nodeName ?? 'sandbox', events, log, clock, capacity: opts.nodeCapacity, fits: opts.schedulerFits }).start());
   if (on.has('replicaset')) running.push(new ReplicaSetController(store, { events, log, clock }).start());
   if (on.has('deployment')) running.push(new DeploymentController(store, { events, log, clock }).start());
@@ -79,8 +78,8 @@ export function startControllers(store: ClusterStore, opts: Partial<ControllerOp
   return {
     events,
     async settle() {
-      // A pass of one can give the other work (a namespace's content deleted, then its dependents collected).
-      while (passes.some((p) => p.pending)) await Promise.all(passes.map((p) => p.settled()));
+      // A sync of one can give another work (a namespace's content deleted, then its dependents collected).
+      while (lifecycle.some((c) => c.busy)) await Promise.all(lifecycle.map((c) => c.idle()));
     },
     async stop() {
       await Promise.all(running.map((r) => r.stop()));

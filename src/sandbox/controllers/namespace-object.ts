@@ -1,58 +1,57 @@
 /**
  * A controller that keeps one object in every live namespace, as kube-controller-manager's ServiceAccounts controller
- * (the `default` ServiceAccount) and root-CA publisher (`kube-root-ca.crt`) do: created with the namespace (in the
- * same turn, so a pod created right after its namespace finds its ServiceAccount), and re-created shortly after it is
- * deleted.
+ * (the `default` ServiceAccount) and root-CA publisher (`kube-root-ca.crt`) do, keyed by namespace name: created with
+ * the namespace, and re-created when it is deleted.
  */
-import { systemClock, type Clock } from '../machinery/clock.js';
+import { QueueController, type ControllerBaseOptions } from '../machinery/controller.js';
 import type { ClusterStore, KubeObject, ResourceKey, StoreEvent } from '../types.js';
-import { CONTROLLER_MANAGER, safe, type LifecycleControllerOptions } from './lifecycle.js';
+import { CONTROLLER_MANAGER } from './lifecycle.js';
 
-export abstract class NamespaceObjectController {
-  private readonly clock: Clock;
-  private readonly delayMs: number;
-  private readonly timers = new Set<() => void>();
-  private unsubscribe: (() => void) | undefined;
-
+export abstract class NamespaceObjectController extends QueueController {
   constructor(
-    protected readonly store: ClusterStore,
-    private readonly key: ResourceKey,
-    private readonly name: string,
-    opts: LifecycleControllerOptions = {},
+    store: ClusterStore,
+    controllerName: string,
+    /** The resource and name of the object kept in every namespace. */
+    private readonly resource: ResourceKey,
+    private readonly objectName: string,
+    opts: ControllerBaseOptions = {},
   ) {
-    this.clock = opts.clock ?? systemClock;
-    this.delayMs = opts.delayMs ?? 1;
+    super(store, controllerName, opts);
   }
 
   /** The object to create in namespace `ns`. */
   protected abstract object(ns: string): KubeObject;
 
-  start(): this {
-    this.unsubscribe = this.store.subscribe((ev) => this.onEvent(ev));
-    for (const ns of this.store.list('namespaces', undefined).items) safe(() => this.ensure(ns.metadata.name!));
+  /** The namespaces present at start get their object at once, as new ones do (see handle). */
+  override start(): this {
+    super.start();
+    for (const ns of this.store.list('namespaces', undefined).items) this.syncNow(ns.metadata.name!);
     return this;
   }
 
-  stop(): void {
-    this.unsubscribe?.();
-    for (const cancel of this.timers) cancel();
-    this.timers.clear();
+  protected initialKeys(): string[] {
+    return [];
   }
 
-  private onEvent(ev: StoreEvent): void {
-    if (ev.key === 'namespaces' && ev.type === 'ADDED') safe(() => this.ensure(ev.object.metadata.name!));
-    else if (ev.key === this.key && ev.type === 'DELETED' && ev.object.metadata.name === this.name) {
-      const cancel = this.clock.after(this.delayMs, () => {
-        this.timers.delete(cancel);
-        safe(() => this.ensure(ev.object.metadata.namespace!));
-      });
-      this.timers.add(cancel);
+  protected handle(ev: StoreEvent): void {
+    // A new namespace gets its object in the same turn, not a queued one later: a pod created right after its namespace
+    // must find its ServiceAccount (upstream's clients retry that race; the sandbox's need not meet it).
+    if (ev.key === 'namespaces' && ev.type === 'ADDED') this.syncNow(ev.object.metadata.name!);
+    else if (ev.key === this.resource && ev.type === 'DELETED' && ev.object.metadata.name === this.objectName) this.queue.add(ev.object.metadata.namespace!);
+  }
+
+  /** Syncs a namespace in this turn; a failure is the queue's to retry. */
+  private syncNow(ns: string): void {
+    try {
+      this.sync(ns);
+    } catch {
+      this.queue.add(ns);
     }
   }
 
-  private ensure(ns: string): void {
+  protected sync(ns: string): void {
     const nsObj = this.store.find('namespaces', undefined, ns);
     if (!nsObj || nsObj.metadata.deletionTimestamp) return;
-    if (!this.store.find(this.key, ns, this.name)) this.store.create(this.key, ns, this.object(ns), CONTROLLER_MANAGER);
+    if (!this.store.find(this.resource, ns, this.objectName)) this.store.create(this.resource, ns, this.object(ns), CONTROLLER_MANAGER);
   }
 }

@@ -6,37 +6,42 @@
  * namespace Terminating, and refusing creates in it, are the API server's (its namespace registry and admission).
  */
 import { FINALIZER_KUBERNETES } from '../machinery/finalizers.js';
+import { QueueController, type ControllerBaseOptions } from '../machinery/controller.js';
 import { keyOf } from '../machinery/resource-key.js';
 import type { ClusterStore, StoreEvent } from '../types.js';
-import { CONTROLLER_MANAGER, PassController, safe, type LifecycleControllerOptions } from './lifecycle.js';
+import { CONTROLLER_MANAGER, safe } from './lifecycle.js';
 import { deepEqual } from '../machinery/objects.js';
 import { nowRFC3339 } from '../machinery/time.js';
 
-export class NamespaceController extends PassController {
-  /** Names of namespaces being deleted: while there is one, every change asks for a pass. */
+/** Keyed by namespace name, as upstream's: a Terminating namespace is queued whenever it or its content changes. */
+export class NamespaceController extends QueueController {
+  /** Names of namespaces being deleted. */
   private readonly terminating = new Set<string>();
 
-  constructor(store: ClusterStore, opts: LifecycleControllerOptions = {}) {
+  constructor(store: ClusterStore, opts: ControllerBaseOptions = {}) {
     super(store, 'namespace-controller', opts);
   }
 
-  protected seed(): void {
+  protected initialKeys(): string[] {
     for (const ns of this.store.list('namespaces', undefined).items) if (ns.metadata.deletionTimestamp) this.terminating.add(ns.metadata.name!);
-    if (this.terminating.size) this.pass.request();
+    return [...this.terminating];
   }
 
-  protected onEvent(ev: StoreEvent): void {
+  protected handle(ev: StoreEvent): void {
     if (ev.key === 'namespaces') {
-      if (ev.type !== 'DELETED' && ev.object.metadata.deletionTimestamp) this.terminating.add(ev.object.metadata.name!);
-      else this.terminating.delete(ev.object.metadata.name!);
+      const name = ev.object.metadata.name!;
+      if (ev.type !== 'DELETED' && ev.object.metadata.deletionTimestamp) this.terminating.add(name);
+      else this.terminating.delete(name);
+      if (this.terminating.has(name)) this.queue.add(name);
+      return;
     }
-    if (this.terminating.size) this.pass.request();
+    // Content gone or changed (a finalizer removed, a pod confirmed deleted): the namespace may be empty now.
+    const ns = ev.object.metadata.namespace;
+    if (ns && this.terminating.has(ns)) this.queue.add(ns);
   }
 
-  protected run(): void {
-    for (const nsObj of this.store.list('namespaces', undefined).items) {
-      if (nsObj.metadata.deletionTimestamp) this.syncNamespace(nsObj.metadata.name!);
-    }
+  protected sync(ns: string): void {
+    if (this.store.find('namespaces', undefined, ns)?.metadata.deletionTimestamp) this.syncNamespace(ns);
   }
 
   private namespacedKeys(): string[] {

@@ -3,7 +3,7 @@
  * API server's CA bundle in every namespace.
  */
 import type { ClusterStore, KubeObject } from '../types.js';
-import type { LifecycleControllerOptions } from './lifecycle.js';
+import type { ControllerBaseOptions } from '../machinery/controller.js';
 import { NamespaceObjectController } from './namespace-object.js';
 
 /** kube-root-ca.crt's content for a cluster with no API server CA (in-process tests). */
@@ -16,9 +16,9 @@ export class RootCACertPublisher extends NamespaceObjectController {
   constructor(
     store: ClusterStore,
     private readonly rootCA: string = PLACEHOLDER_CA,
-    opts: LifecycleControllerOptions = {},
+    opts: ControllerBaseOptions = {},
   ) {
-    super(store, 'configmaps', 'kube-root-ca.crt', opts);
+    super(store, 'root-ca-cert-publisher', 'configmaps', 'kube-root-ca.crt', opts);
   }
 
   protected object(): KubeObject {

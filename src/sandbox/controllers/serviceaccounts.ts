@@ -1,11 +1,11 @@
 /** The ServiceAccounts controller (K pkg/controller/serviceaccount): a `default` ServiceAccount in every namespace. */
 import type { ClusterStore, KubeObject } from '../types.js';
-import type { LifecycleControllerOptions } from './lifecycle.js';
+import type { ControllerBaseOptions } from '../machinery/controller.js';
 import { NamespaceObjectController } from './namespace-object.js';
 
 export class ServiceAccountsController extends NamespaceObjectController {
-  constructor(store: ClusterStore, opts: LifecycleControllerOptions = {}) {
-    super(store, 'serviceaccounts', 'default', opts);
+  constructor(store: ClusterStore, opts: ControllerBaseOptions = {}) {
+    super(store, 'serviceaccount-controller', 'serviceaccounts', 'default', opts);
   }
 
   protected object(): KubeObject {

@@ -3,9 +3,9 @@
  * (K pkg/kubelet/kubelet_pods.go makeEnvironmentVariables) and volumes (K pkg/volume/{configmap,secret,projected,
  * emptydir,hostpath,downwardapi}).
  *
- * Volumes are materialized under `<dataDir>/pods/<uid>/volumes/<name>`. With isolated pod sandboxes (network/pod.ts)
- * each container gets a mount namespace where they are bind-mounted at their real `mountPath`, and nothing is
- * rewritten. FALLBACK ONLY (host network, no mount namespaces: `isolation: 'none'` or a host that allows none):
+ * Volumes are materialized under `<dataDir>/pods/<uid>/volumes/<name>`. With isolated pod sandboxes
+ * (network/container-setup.ts) each container gets a mount namespace where they are bind-mounted at their real
+ * `mountPath`, and nothing is rewritten. FALLBACK ONLY (host network, no mount namespaces: `isolation: 'none'` or a host that allows none):
  * a container's processes see the host file system, so every absolute `mountPath` is rewritten, by path prefix, to
  * that host directory in the container's workingDir, command, args, env values and exec probes (`rewritePaths`). A
  * program that builds a mount path at run time (e.g. reads `/etc/config` from a constant inside a script file) will

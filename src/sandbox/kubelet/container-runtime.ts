@@ -14,9 +14,9 @@ import os from 'node:os';
 import path from 'node:path';
 import { errorMessage } from '../../engine/errors.js';
 import { nowRFC3339 } from '../machinery/time.js';
-import type { Clock } from '../machinery/clock.js';
+import { systemClock, type Clock } from '../machinery/clock.js';
 import type { ContainerMount, PodRuntime, PodSandbox } from '../network/index.js';
-import { ONE_OUTPUT } from '../network/pod.js';
+import { ONE_OUTPUT } from '../network/container-setup.js';
 import type { KubeObject } from '../types.js';
 import { buildEnv, ConfigError, expand, mountMap, rewritePaths, type EnvContext } from './config.js';
 import type { ContainerInstance, ContainerState } from './container-state.js';
@@ -76,6 +76,12 @@ const SIGNALS: Record<string, number> = os.constants.signals as unknown as Recor
 
 /** How long probes wait for an isolated container's command to replace the sandbox's mount setup. */
 const COMMAND_START_TIMEOUT_MS = 5000;
+
+/**
+ * Real time, not the kubelet's clock, for the waits on real processes (a command getting past the mount setup, a
+ * killed process closing): they take real time whatever that clock says.
+ */
+const processTime: Clock = systemClock;
 
 function killGroup(pid: number, signal: NodeJS.Signals): void {
   try {
@@ -169,7 +175,7 @@ export class ContainerRuntime {
     } catch {
       /* ignore */
     }
-    const inst: ContainerInstance = { n, containerID, startedAt: nowRFC3339(this.opts.clock.now()), logFile, writer: new LogWriter(logFile), done: false, killing: false, user };
+    const inst: ContainerInstance = { n, containerID, startedAt: nowRFC3339(this.opts.clock.now()), logFile, writer: new LogWriter(logFile, this.opts.clock), done: false, killing: false, user };
     c.current = inst;
     c.waiting = undefined;
     c.ready = false;
@@ -193,7 +199,7 @@ export class ContainerRuntime {
   private launch(pod: PodContext, c: ContainerState, inst: ContainerInstance, config: ProcessConfig): void {
     const sb = pod.sandbox;
     const { argv, env, cwd, user } = config;
-    // Host network: a shell joins stderr to stdout, as the isolated mount setup does (network/pod.ts ONE_OUTPUT).
+    // Host network: a shell joins stderr to stdout, as the isolated mount setup does (network/container-setup.ts ONE_OUTPUT).
     let [file, ...args]: string[] = ['/bin/sh', '-c', `exec "$@" ${ONE_OUTPUT}`, argv[0], ...argv];
     if (sb) [file, ...args] = sb.containerArgv(argv, config.mounts, cwd, user);
     let child: ChildProcess;
@@ -219,13 +225,13 @@ export class ContainerRuntime {
     // Probes start once the command runs, not while the sandbox's mount setup still does (upstream: after the
     // runtime started the container).
     const pid = child.pid;
-    const deadline = this.opts.clock.now() + COMMAND_START_TIMEOUT_MS;
+    const deadline = processTime.now() + COMMAND_START_TIMEOUT_MS;
     const wait = (): void => {
       if (c.current !== inst || inst.done || !pod.alive()) return;
-      if (sb.commandStarted(pid) || this.opts.clock.now() > deadline) {
+      if (sb.commandStarted(pid) || processTime.now() > deadline) {
         pod.running(inst, config);
         pod.requeue();
-      } else this.opts.clock.after(10, wait);
+      } else processTime.after(10, wait);
     };
     wait();
   }
@@ -310,7 +316,7 @@ export class ContainerRuntime {
     if (inst.done || !proc) return Promise.resolve();
     const closed = new Promise<void>((resolve) => {
       proc.once('close', () => resolve());
-      this.opts.clock.after(2000, resolve);
+      processTime.after(2000, resolve);
     });
     killGroup(inst.pid!, 'SIGKILL');
     return closed;

@@ -145,7 +145,7 @@ class SandboxKubelet implements Kubelet {
       log,
     };
     fs.mkdirSync(path.join(opts.dataDir, 'pods'), { recursive: true });
-    this.queue = new WorkQueue((key) => this.syncPod(key), { name: 'kubelet', log });
+    this.queue = new WorkQueue((key) => this.syncPod(key), { name: 'kubelet', log, clock });
     this.logs = { open: (namespace, podName, lo) => this.openLogs(namespace, podName, lo) };
     this.unsubscribe = api.subscribe((ev) => this.onEvent(ev));
     // Pods bound before the kubelet started.
@@ -204,7 +204,7 @@ class SandboxKubelet implements Kubelet {
     const w = this.workers.get(`${namespace}/${podName}`);
     const src = w && w.uid === pod.metadata.uid ? w.logFor(target.container, target.containerID) : undefined;
     if (!src) return Readable.from([]);
-    return openLogStream(src.file, src.writer, lo);
+    return openLogStream(src.file, src.writer, lo, this.shared.clock);
   }
 
   async stop(): Promise<void> {

@@ -11,6 +11,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { Readable } from 'node:stream';
 import { StringDecoder } from 'node:string_decoder';
+import { systemClock, type Clock } from '../machinery/clock.js';
 import { rfc3339Nano } from '../machinery/time.js';
 import { badRequest } from '../machinery/errors.js';
 import type { KubeObject, PodLogOptions } from '../types.js';
@@ -31,7 +32,11 @@ export class LogWriter extends EventEmitter {
   private readonly partial = { stdout: '', stderr: '' };
   private closedFlag = false;
 
-  constructor(readonly file: string) {
+  constructor(
+    readonly file: string,
+    /** Stamps each line (the kubelet's clock). */
+    private readonly clock: Pick<Clock, 'now'> = systemClock,
+  ) {
     super();
     this.setMaxListeners(0);
     fs.mkdirSync(path.dirname(file), { recursive: true });
@@ -59,7 +64,7 @@ export class LogWriter extends EventEmitter {
   }
 
   private emitLine(stream: 'stdout' | 'stderr', text: string): void {
-    const ms = Date.now();
+    const ms = this.clock.now();
     const line: LogLine = { ms, ts: rfc3339Nano(ms), stream, text };
     const complete = text.endsWith('\n');
     const body = complete ? text.slice(0, -1) : text;
@@ -109,10 +114,10 @@ export function readLogFile(file: string): LogLine[] {
  * complete lines as the kubelet does), sinceSeconds/sinceTime, timestamps (`<RFC3339Nano> ` prefix per line),
  * limitBytes (output cut at that many bytes) and follow (keep streaming until the instance ends).
  */
-export function openLogStream(file: string, writer: LogWriter | undefined, opts: PodLogOptions): Readable {
+export function openLogStream(file: string, writer: LogWriter | undefined, opts: PodLogOptions, clock: Pick<Clock, 'now'> = systemClock): Readable {
   let lines = readLogFile(file);
   let since: number | undefined;
-  if (opts.sinceSeconds !== undefined) since = Date.now() - opts.sinceSeconds * 1000;
+  if (opts.sinceSeconds !== undefined) since = clock.now() - opts.sinceSeconds * 1000;
   else if (opts.sinceTime) since = Date.parse(opts.sinceTime);
   if (since !== undefined && !Number.isNaN(since)) lines = lines.filter((l) => l.ms >= since);
   if (opts.tailLines !== undefined && opts.tailLines >= 0) lines = lines.slice(Math.max(0, lines.length - opts.tailLines));

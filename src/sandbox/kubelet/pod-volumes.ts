@@ -3,6 +3,7 @@
  * before any container starts; a missing Secret or ConfigMap leaves the pod waiting with a FailedMount event (once
  * per distinct message) and is retried.
  */
+import fs from 'node:fs';
 import path from 'node:path';
 import { ConfigError, materializeVolumes, type EnvContext } from './config.js';
 import { allowTraverse, openWritableVolumes, type RunAsOptions } from './run-as.js';
@@ -39,6 +40,8 @@ export class PodVolumes {
     if (this.dirs) return;
     const root = path.join(this.env.podDir, 'volumes');
     try {
+      // There even for a pod without volumes, as upstream's makePodDataDirs makes it: allowTraverse starts from it.
+      fs.mkdirSync(root, { recursive: true });
       this.dirs = materializeVolumes(ctx, root);
       openWritableVolumes(ctx.pod, this.dirs, this.env.runAs);
       allowTraverse(root, this.env.dataDir);

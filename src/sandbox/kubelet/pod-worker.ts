@@ -272,6 +272,7 @@ export class PodWorker {
       event: (type, reason, message) => this.event(type, reason, message, c),
       requeue: () => this.env.requeue(),
       kill: (inst, graceSeconds) => this.env.containerRuntime.kill(inst, this.graceMs(graceSeconds)),
+      clock: this.env.clock,
     };
   }
 

@@ -3,6 +3,7 @@
  * them: startup gates liveness and readiness, readiness sets the container's `ready`, a failed liveness or startup
  * probe kills the container so that it restarts. The probe runs themselves are probes.ts.
  */
+import type { Clock } from '../machinery/clock.js';
 import type { Dialer, PodSandbox } from '../network/index.js';
 import type { ContainerInstance, ContainerState } from './container-state.js';
 import type { ProcessConfig } from './container-runtime.js';
@@ -24,6 +25,8 @@ export interface ProberHost {
   requeue(): void;
   /** Kills the container after a failed liveness or startup probe (`graceSeconds`: the probe's own grace period). */
   kill(inst: ContainerInstance, graceSeconds: number | undefined): void;
+  /** The kubelet's clock, for the probes' tickers. */
+  clock: Clock;
 }
 
 const LABEL: Record<ProbeKind, string> = { startup: 'Startup', readiness: 'Readiness', liveness: 'Liveness' };
@@ -38,6 +41,7 @@ export function startProbes(c: ContainerState, inst: ContainerInstance, process:
   const ctx: ProbeContext = {
     host: host.host,
     tickerStartMs: host.tickerStartMs,
+    clock: host.clock,
     ...(host.dial ? { dial: host.dial } : {}),
     ports,
     env,

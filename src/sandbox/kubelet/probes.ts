@@ -10,6 +10,7 @@
 import { spawn } from 'node:child_process';
 import http from 'node:http';
 import https from 'node:https';
+import { systemClock, type Clock } from '../machinery/clock.js';
 import { connectVia, directDial, type Dialer } from '../network/dial.js';
 import { lookPath } from './run-as.js';
 import { errorMessage } from '../../engine/errors.js';
@@ -45,6 +46,8 @@ export interface ProbeContext {
    * almost a whole period. Unset: the container's start.
    */
   tickerStartMs?: number;
+  /** The kubelet's clock, for the ticker (default the system clock). */
+  clock?: Clock;
 }
 
 function resolvePort(port: number | string, ctx: ProbeContext): number {
@@ -75,6 +78,7 @@ function execProbe(cmd: string[], timeoutMs: number, ctx: ProbeContext): Promise
       clearTimeout(timer);
       resolve(o);
     };
+    // Real time (see runProbe).
     const timer = setTimeout(() => {
       try {
         if (child.pid) process.kill(-child.pid, 'SIGKILL');
@@ -139,6 +143,8 @@ function httpProbe(spec: any, port: number, timeoutMs: number, ctx: ProbeContext
 }
 
 export async function runProbe(probe: any, ctx: ProbeContext): Promise<ProbeOutcome> {
+  // Real time, not the kubelet's clock: the timeout bounds real work (a process, a connection, a request), which takes
+  // real time whatever that clock says.
   const timeoutMs = (probe.timeoutSeconds ?? 1) * 1000;
   try {
     if (probe.exec) return await execProbe(probe.exec.command, timeoutMs, ctx);
@@ -161,7 +167,9 @@ export function tickAtOrAfter(tick: number, periodSeconds: number, notBefore: nu
 export type ProbeState = boolean | undefined;
 
 export class ProbeWorker {
-  private timer: NodeJS.Timeout | undefined;
+  private readonly clock: Clock;
+  /** Cancels the next tick. */
+  private cancelTick: (() => void) | undefined;
   private stopped = false;
   private successes = 0;
   private failures = 0;
@@ -182,10 +190,11 @@ export class ProbeWorker {
     private readonly run: (probe: any, ctx: ProbeContext) => Promise<ProbeOutcome> = runProbe,
   ) {
     this.result = kind === 'readiness' ? false : kind === 'liveness' ? true : undefined;
-    const now = Date.now();
+    this.clock = ctx.clock ?? systemClock;
+    const now = this.clock.now();
     // The first tick at least initialDelaySeconds after the container started (upstream's doProbe skips earlier ones).
     this.nextTick = ctx.tickerStartMs ?? now;
-    this.timer = setTimeout(() => void this.tick(), this.untilNextTick(now + (probe.initialDelaySeconds ?? 0) * 1000));
+    this.cancelTick = this.clock.after(this.untilNextTick(now + (probe.initialDelaySeconds ?? 0) * 1000), () => void this.tick());
   }
 
   /**
@@ -195,7 +204,7 @@ export class ProbeWorker {
    */
   trigger(): void {
     if (this.stopped || this.running) return;
-    if (this.timer) clearTimeout(this.timer);
+    this.cancelTick?.();
     void this.tick();
   }
 
@@ -222,7 +231,7 @@ export class ProbeWorker {
       // After a liveness/startup failure the container is restarted and gets new workers.
       if (this.kind !== 'readiness' && this.result === false) return;
     }
-    if (!this.stopped) this.timer = setTimeout(() => void this.tick(), this.untilNextTick());
+    if (!this.stopped) this.cancelTick = this.clock.after(this.untilNextTick(), () => void this.tick());
   }
 
   /**
@@ -231,7 +240,7 @@ export class ProbeWorker {
    * that took 0.4 s (a pod still starting) must not push the next one to 1.4 s. A manual trigger leaves the ticker as it is.
    */
   private untilNextTick(notBefore?: number): number {
-    const now = Date.now();
+    const now = this.clock.now();
     // The first run may fall on a tick that is due now; later ones come after the run that just ended.
     this.nextTick = notBefore !== undefined ? tickAtOrAfter(this.nextTick, this.probe.periodSeconds ?? 10, notBefore) : tickAtOrAfter(this.nextTick, this.probe.periodSeconds ?? 10, now + 1);
     return Math.max(0, this.nextTick - now);
@@ -239,6 +248,6 @@ export class ProbeWorker {
 
   stop(): void {
     this.stopped = true;
-    if (this.timer) clearTimeout(this.timer);
+    this.cancelTick?.();
   }
 }

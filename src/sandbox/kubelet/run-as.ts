@@ -7,7 +7,7 @@
  * uid 0 or gid 0 is refused unless KubeletOptions.allowRootPods. Started as another user, the sandbox cannot
  * change users: pods run as that user, who holds nothing more than the sandbox's own rights. In rootless namespaces
  * (network/index.ts) too: only that uid is mapped there, and each container drops to it in a user namespace of its
- * own (network/pod.ts), so runAsUser/runAsGroup are not honoured there either.
+ * own (network/container-setup.ts), so runAsUser/runAsGroup are not honoured there either.
  */
 import fs from 'node:fs';
 import path from 'node:path';

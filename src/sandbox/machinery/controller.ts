@@ -1,6 +1,7 @@
 /**
  * The shape every in-process controller shares (client-go's informer + workqueue pattern): handlers turn the store's
- * change stream into keys, a WorkQueue on the injected clock syncs each key, start lists what exists.
+ * change stream into keys (an object's, or that of the object a change concerns: its owner, its namespace, its
+ * Service), a WorkQueue on the injected clock syncs each key and retries failures, start lists what exists.
  */
 import type { ClusterStore, StoreEvent } from '../types.js';
 import { systemClock, type Clock } from './clock.js';
@@ -41,12 +42,22 @@ export abstract class QueueController {
     await this.queue.stop();
   }
 
+  /** Whether a key is queued or being synced (retries and deadlines waiting on the clock aside). */
+  get busy(): boolean {
+    return this.queue.busy;
+  }
+
+  /** Resolves once no key is queued or being synced (retries and deadlines waiting on the clock aside). */
+  idle(): Promise<void> {
+    return this.queue.idle();
+  }
+
   /** The event handlers: which keys a change concerns. */
   protected abstract handle(ev: StoreEvent): void;
 
   /** Brings one key's objects to their desired state. */
   protected abstract sync(key: string): void | Promise<void>;
 
-  /** The keys to sync at start. */
+  /** The keys to sync at start, from what exists (the informers' initial list; a controller may note it meanwhile). */
   protected abstract initialKeys(): string[];
 }

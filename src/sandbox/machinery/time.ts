@@ -1,7 +1,7 @@
 /** Time as the API writes it (AM pkg/apis/meta/v1 Time and MicroTime, Go's RFC3339Nano for log lines). */
 
 /** metav1.Time: RFC3339 with second precision. */
-export function nowRFC3339(now = Date.now()): string {
+export function nowRFC3339(now: number): string {
   return new Date(Math.floor(now / 1000) * 1000).toISOString().replace('.000Z', 'Z');
 }
 

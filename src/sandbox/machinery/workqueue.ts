@@ -97,9 +97,14 @@ export class WorkQueue {
     }
   }
 
+  /** Whether a key is queued or being processed (timers excluded). */
+  get busy(): boolean {
+    return this.queued.size > 0 || this.processing.size > 0 || this.scheduled;
+  }
+
   /** Resolves when nothing is queued or being processed (timers excluded). */
   async idle(): Promise<void> {
-    while (this.queued.size || this.processing.size || this.scheduled) {
+    while (this.busy) {
       await (this.running ?? new Promise((r) => setImmediate(r)));
       await new Promise((r) => setImmediate(r));
     }

@@ -20,7 +20,8 @@
  *   from each pod's /etc/hosts (hosts.ts, rewritten when Services change); `*_SERVICE_HOST/PORT` variables from the
  *   Services that exist when a container starts.
  * - Namespaces are held by processes tied to this one (linux.ts), so nothing outlives a crash; stop() removes
- *   everything at once. Volumes appear at their mountPath through per-container mount namespaces (pod.ts).
+ *   everything at once. Volumes appear at their mountPath through per-container mount namespaces
+ *   (container-setup.ts).
  *
  * ROOTLESS (not root, and `unshare --user --map-root-user` works): the same picture without the host column. The
  * node namespace's helper is root of a user namespace that maps only our uid and owns every namespace of the
@@ -29,8 +30,8 @@
  * IP (the Service proxy, the kubelet's HTTP/TCP probes, the API server's proxy subresource) uses `dial`, which asks
  * the helper to connect from inside and hand the socket over IPC (dial.ts). Pods reach the host only through the
  * Service listeners the helper made (the `kubernetes` Service). Each sandbox's subnet lives in its own namespaces,
- * so parallel sandboxes may even share one. Containers run as our uid in a user namespace of their own (pod.ts):
- * runAsUser cannot be honoured (kubelet/run-as.ts), as when root is missing on the host network.
+ * so parallel sandboxes may even share one. Containers run as our uid in a user namespace of their own
+ * (container-setup.ts): runAsUser cannot be honoured (kubelet/run-as.ts), as when root is missing on the host network.
  *
  * FALLBACK (`isolation: 'none'`, not Linux, not root without user namespaces or with BODYWORK_SANDBOX_USERNS=0, a
  * tool missing, or the namespaces cannot be created): pods share the host network as in part 1 (each its own
@@ -47,9 +48,10 @@ import { directDial, type Dialer } from './dial.js';
 import { findExecutable, NodeNetwork, run, type Tools } from './linux.js';
 import { IsolatedPodSandbox, type PodSandbox } from './pod.js';
 import { podAddressesFor, type LoopbackAddresses } from './loopback.js';
-import { startServiceProxy, type ServiceUrl } from './proxy.js';
+import { ServiceProxy, type ServiceUrl } from './proxy.js';
 
-export type { ContainerMount, PodSandbox } from './pod.js';
+export type { ContainerMount } from './container-setup.js';
+export type { PodSandbox } from './pod.js';
 export type { ServiceUrl } from './proxy.js';
 export { connectVia, directDial, type Dialer } from './dial.js';
 
@@ -137,133 +139,149 @@ async function probeHost(): Promise<{ reason: string } | { tools: Tools; rootles
     tools[t] = p;
   }
   tools.chroot = findExecutable('chroot');
-  // Rootless containers drop to our own uid in a user namespace of their own (pod.ts): util-linux 2.38+.
+  // Rootless containers drop to our own uid in a user namespace of their own (container-setup.ts): util-linux 2.38+.
   if (rootless && !(await run(tools.unshare!, ['--help']).catch(() => '')).includes('--map-user=')) {
     return { reason: 'not running as root, and `unshare` has no --map-user (util-linux 2.38+)' };
   }
   return { tools: tools as Tools, rootless };
 }
 
+/** The node network when pods can be isolated, else why not. */
+async function createNodeNetwork(opts: NetworkOptions, log: (m: string) => void): Promise<{ node: NodeNetwork; tools: Tools } | { reason: string }> {
+  if (opts.isolation === 'none') return { reason: "isolation: 'none' was requested" };
+  const probe = await probeHost();
+  if ('reason' in probe) return probe;
+  try {
+    return { node: await NodeNetwork.create(probe.tools, log, { rootless: probe.rootless }), tools: probe.tools };
+  } catch (err) {
+    const what = probe.rootless ? 'not running as root, and cannot create user and network namespaces' : 'cannot create network namespaces';
+    return { reason: `${what}: ${errorMessage(err).split('\n')[0]}` };
+  }
+}
+
+export async function startNetwork(store: ObjectReader, opts: NetworkOptions = {}): Promise<Network> {
+  const log = opts.log ?? (() => {});
+  const hostIP = opts.hostIP ?? '127.0.0.1';
+  const isolated = await createNodeNetwork(opts, log);
+  const node = 'node' in isolated ? isolated.node : undefined;
+  const proxy = new ServiceProxy(store, { node, log, ...(opts.apiServer ? { apiServer: opts.apiServer } : {}) });
+  const services = { serviceUrls: () => proxy.urls(), settled: () => proxy.settled() };
+  if ('node' in isolated) {
+    const runtime = new IsolatedPodRuntime(store, isolated.node, isolated.tools, hostIP, log);
+    return {
+      mode: 'isolated',
+      ...(isolated.node.rootless ? { rootless: true } : {}),
+      podCIDR: isolated.node.cidr,
+      runtime,
+      dial: isolated.node.dial,
+      ...services,
+      async stop() {
+        runtime.stop();
+        await proxy.stop();
+        await isolated.node.close();
+      },
+    };
+  }
+  const podAddresses = opts.shimDir ? podAddressesFor(process.platform, hostIP, opts.shimDir) : undefined;
+  (opts.warn ?? ((m: string) => console.warn(m)))(fallbackNotice(isolated.reason, podAddresses !== undefined));
+  return {
+    mode: 'host',
+    reason: isolated.reason,
+    ...(podAddresses ? { podAddresses } : {}),
+    dial: directDial,
+    ...services,
+    stop: () => proxy.stop(),
+  };
+}
+
+/** A pod of the isolated runtime, with the /etc/hosts its containers see. */
 interface PodEntry {
   pod: KubeObject;
   podIP: string;
   hostsFile: string;
 }
 
-export async function startNetwork(store: ObjectReader, opts: NetworkOptions = {}): Promise<Network> {
-  const log = opts.log ?? (() => {});
-  const warn = opts.warn ?? ((m: string) => console.warn(m));
-  const hostIP = opts.hostIP ?? '127.0.0.1';
-  let node: NodeNetwork | undefined;
-  let reason: string | undefined;
-  let tools: Tools | undefined;
-  if (opts.isolation === 'none') reason = "isolation: 'none' was requested";
-  else {
-    const probe = await probeHost();
-    if ('reason' in probe) reason = probe.reason;
-    else {
-      tools = probe.tools;
+/**
+ * The isolated mode's pod runtime: pod sandboxes in the node network namespace, each with its /etc/hosts,
+ * /etc/resolv.conf and /etc/hostname, the hosts files rewritten whenever a Service's cluster IP comes, goes or changes.
+ */
+class IsolatedPodRuntime implements PodRuntime {
+  readonly dial: Dialer;
+  /** Pods on the pod network by uid (hostNetwork pods have no files of ours). */
+  private readonly pods = new Map<string, PodEntry>();
+  private scheduled = false;
+  private readonly unsubscribe: () => void;
+
+  constructor(
+    private readonly store: ObjectReader,
+    private readonly node: NodeNetwork,
+    private readonly tools: Tools,
+    private readonly hostIP: string,
+    private readonly log: (m: string) => void,
+  ) {
+    this.dial = node.dial;
+    this.unsubscribe = store.subscribe((ev: ViewEvent) => {
+      if (ev.key !== 'services' || this.scheduled) return;
+      if (ev.type === 'MODIFIED' && ev.old?.spec?.clusterIP === ev.object.spec?.clusterIP && ev.old?.spec?.type === ev.object.spec?.type) return;
+      this.scheduled = true;
+      setImmediate(() => this.rewriteHosts());
+    });
+  }
+
+  async createSandbox(pod: KubeObject, podDir: string): Promise<PodSandbox> {
+    const hostNetwork = pod.spec?.hostNetwork === true;
+    const hostname = hostNetwork ? os.hostname() : podHostname(pod);
+    const etc = path.join(podDir, 'etc');
+    fs.mkdirSync(etc, { recursive: true });
+    const files = { hosts: path.join(etc, 'hosts'), resolvConf: path.join(etc, 'resolv.conf'), hostname: path.join(etc, 'hostname') };
+    const nn = this.node;
+    const sb = await IsolatedPodSandbox.create({
+      tools: this.tools,
+      node: hostNetwork ? undefined : nn,
+      hostIP: this.hostIP,
+      hostname,
+      podDir,
+      files: hostNetwork ? {} : files,
+      log: this.log,
+      ...(nn.rootless ? { rootless: { enter: nn.enter, user: { uid: process.getuid!(), gid: process.getgid!() } } } : {}),
+    });
+    if (hostNetwork) return sb;
+    const key = pod.metadata.uid!;
+    const entry: PodEntry = { pod, podIP: sb.podIP, hostsFile: files.hosts };
+    fs.writeFileSync(files.hosts, hostsFileContent(pod, sb.podIP, serviceAddresses(this.store)));
+    fs.writeFileSync(files.resolvConf, resolvConfContent(pod.metadata.namespace!));
+    fs.writeFileSync(files.hostname, `${hostname}\n`);
+    this.pods.set(key, entry);
+    return {
+      podIP: sb.podIP,
+      containerArgv: (argv, mounts, cwd, user) => sb.containerArgv(argv, mounts, cwd, user),
+      commandStarted: (pid) => sb.commandStarted(pid),
+      execArgv: (pid, argv, cwd, user) => sb.execArgv(pid, argv, cwd, user),
+      destroy: async () => {
+        this.pods.delete(key);
+        await sb.destroy();
+      },
+    };
+  }
+
+  serviceEnv(pod: KubeObject): Map<string, string> {
+    return serviceEnv(this.store, pod);
+  }
+
+  stop(): void {
+    this.unsubscribe();
+  }
+
+  private rewriteHosts(): void {
+    this.scheduled = false;
+    const services = serviceAddresses(this.store);
+    for (const e of this.pods.values()) {
       try {
-        node = await NodeNetwork.create(tools, log, { rootless: probe.rootless });
+        // Same inode (truncate + write): the bind mounts in running containers see the new content.
+        fs.writeFileSync(e.hostsFile, hostsFileContent(e.pod, e.podIP, services));
       } catch (err) {
-        const what = probe.rootless ? 'not running as root, and cannot create user and network namespaces' : 'cannot create network namespaces';
-        reason = `${what}: ${errorMessage(err).split('\n')[0]}`;
+        this.log(`network: hosts file of ${e.pod.metadata.namespace}/${e.pod.metadata.name}: ${(err as Error).message}`);
       }
     }
   }
-  const podAddresses = !node && opts.shimDir ? podAddressesFor(process.platform, hostIP, opts.shimDir) : undefined;
-  if (!node) warn(fallbackNotice(reason!, podAddresses !== undefined));
-
-  const dial = node?.dial ?? directDial;
-  const proxy = startServiceProxy(store, { node, log, ...(opts.apiServer ? { apiServer: opts.apiServer } : {}) });
-  const pods = new Map<string, PodEntry>();
-  let unsubscribe = (): void => {};
-
-  if (node && tools) {
-    const t = tools;
-    const nn = node;
-    let scheduled = false;
-    const rewriteHosts = (): void => {
-      scheduled = false;
-      const services = serviceAddresses(store);
-      for (const e of pods.values()) {
-        try {
-          // Same inode (truncate + write): the bind mounts in running containers see the new content.
-          fs.writeFileSync(e.hostsFile, hostsFileContent(e.pod, e.podIP, services));
-        } catch (err) {
-          log(`network: hosts file of ${e.pod.metadata.namespace}/${e.pod.metadata.name}: ${(err as Error).message}`);
-        }
-      }
-    };
-    unsubscribe = store.subscribe((ev: ViewEvent) => {
-      if (ev.key !== 'services' || scheduled) return;
-      if (ev.type === 'MODIFIED' && ev.old?.spec?.clusterIP === ev.object.spec?.clusterIP && ev.old?.spec?.type === ev.object.spec?.type) return;
-      scheduled = true;
-      setImmediate(rewriteHosts);
-    });
-    const runtime: PodRuntime = {
-      async createSandbox(pod, podDir) {
-        const hostNetwork = pod.spec?.hostNetwork === true;
-        const hostname = hostNetwork ? os.hostname() : podHostname(pod);
-        const etc = path.join(podDir, 'etc');
-        fs.mkdirSync(etc, { recursive: true });
-        const sb = await IsolatedPodSandbox.create({
-          tools: t,
-          node: hostNetwork ? undefined : nn,
-          hostIP,
-          hostname,
-          podDir,
-          files: hostNetwork ? {} : { hosts: path.join(etc, 'hosts'), resolvConf: path.join(etc, 'resolv.conf'), hostname: path.join(etc, 'hostname') },
-          log,
-          ...(nn.rootless ? { rootless: { enter: nn.enter, user: { uid: process.getuid!(), gid: process.getgid!() } } } : {}),
-        });
-        if (hostNetwork) return sb;
-        const key = pod.metadata.uid!;
-        const entry: PodEntry = { pod, podIP: sb.podIP, hostsFile: path.join(etc, 'hosts') };
-        fs.writeFileSync(entry.hostsFile, hostsFileContent(pod, sb.podIP, serviceAddresses(store)));
-        fs.writeFileSync(path.join(etc, 'resolv.conf'), resolvConfContent(pod.metadata.namespace!));
-        fs.writeFileSync(path.join(etc, 'hostname'), `${hostname}\n`);
-        pods.set(key, entry);
-        return {
-          podIP: sb.podIP,
-          containerArgv: (argv, mounts, cwd, user) => sb.containerArgv(argv, mounts, cwd, user),
-          commandStarted: (pid) => sb.commandStarted(pid),
-          execArgv: (pid, argv, cwd, user) => sb.execArgv(pid, argv, cwd, user),
-          async destroy() {
-            pods.delete(key);
-            await sb.destroy();
-          },
-        };
-      },
-      serviceEnv: (pod) => serviceEnv(store, pod),
-      dial,
-    };
-    return {
-      mode: 'isolated',
-      ...(nn.rootless ? { rootless: true } : {}),
-      podCIDR: nn.cidr,
-      runtime,
-      dial,
-      serviceUrls: () => proxy.urls(),
-      settled: () => proxy.settled(),
-      async stop() {
-        unsubscribe();
-        await proxy.stop();
-        await nn.close();
-      },
-    };
-  }
-
-  return {
-    mode: 'host',
-    reason,
-    ...(podAddresses ? { podAddresses } : {}),
-    dial,
-    serviceUrls: () => proxy.urls(),
-    settled: () => proxy.settled(),
-    async stop() {
-      unsubscribe();
-      await proxy.stop();
-    },
-  };
 }

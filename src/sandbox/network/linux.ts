@@ -22,7 +22,7 @@ export interface Tools {
   unshare: string;
   nsenter: string;
   sh: string;
-  /** Optional: lets containers get new top-level directories without touching the host root (pod.ts). */
+  /** Optional: lets containers get new top-level directories without touching the host root (container-setup.ts). */
   chroot?: string;
 }
 

@@ -4,6 +4,7 @@
  * a merge PATCH of count/lastTimestamp, as client-go's recorder does. Best effort and in order per Event.
  */
 import { errorMessage } from '../../engine/errors.js';
+import { systemClock, type Clock } from '../machinery/clock.js';
 import { httpCode, isNotFound } from '../machinery/errors.js';
 import { eventKey, newEvent } from '../machinery/events.js';
 import { nowRFC3339 } from '../machinery/time.js';
@@ -15,7 +16,18 @@ export interface ApiEventRecorder extends EventRecorder {
   flush(): Promise<void>;
 }
 
-export function createApiEventRecorder(api: NodeHttp, opts: { host: string; log?: (m: string) => void; cacheSize?: number }): ApiEventRecorder {
+export interface ApiEventRecorderOptions {
+  /** `source.host` of the Events (the node). */
+  host: string;
+  log?: (m: string) => void;
+  /** Events remembered for aggregation (default 4096). */
+  cacheSize?: number;
+  /** Event timestamps (default the system clock). */
+  clock?: Clock;
+}
+
+export function createApiEventRecorder(api: NodeHttp, opts: ApiEventRecorderOptions): ApiEventRecorder {
+  const clock = opts.clock ?? systemClock;
   const cache = new Map<string, { namespace: string; name: string; count: number; sent: Promise<void> }>();
   const max = opts.cacheSize ?? 4096;
   let all: Promise<void> = Promise.resolve();
@@ -26,7 +38,7 @@ export function createApiEventRecorder(api: NodeHttp, opts: { host: string; log?
   return {
     record(involved: KubeObject, type, reason, message, source) {
       const key = eventKey(involved, type, reason, message, source);
-      const nowMs = Date.now();
+      const nowMs = clock.now();
       const now = nowRFC3339(nowMs);
       const hit = cache.get(key);
       if (hit) {

@@ -10,9 +10,9 @@ import { startKubelet, type Kubelet, type KubeletOptions } from '../kubelet/inde
 import { startNetwork, type IsolationMode, type Network } from '../network/index.js';
 import { serviceEnvVars } from '../network/hosts.js';
 import { shareWithPods } from '../kubelet/run-as.js';
-import { createPythonEnvironments } from '../python/index.js';
+import { createPythonEnvironments, type PythonEnvironments } from '../python/index.js';
 import type { KubeObject } from '../types.js';
-import type { Clock } from '../machinery/clock.js';
+import { systemClock, type Clock } from '../machinery/clock.js';
 import { createApiEventRecorder } from './events.js';
 import { nodeImageLayer } from './node-image.js';
 import { NodeHttp, type KubeconfigInput } from './http.js';
@@ -34,7 +34,8 @@ export interface NodeOptions {
   /** The node's InternalIP, the kubelet API's address and hostNetwork pods' IP (default 127.0.0.1). */
   hostIP?: string;
   capacity?: { cpu?: string; memory?: string };
-  kubelet?: Partial<Omit<KubeletOptions, 'dataDir' | 'nodeName' | 'events' | 'runtime' | 'hostIP'>>;
+  /** The kubelet's own options (its clock is the node's `clock`). */
+  kubelet?: Partial<Omit<KubeletOptions, 'dataDir' | 'nodeName' | 'events' | 'runtime' | 'hostIP' | 'clock'>>;
   /** The kubelet API over HTTPS: serving cert/key (PEM, naming hostIP) and the CA of allowed client certificates. */
   serving?: { cert: string; key: string; clientCA: string; port?: number; allowedUsers?: string[] };
   isolation?: IsolationMode;
@@ -47,6 +48,10 @@ export interface NodeOptions {
   python?: { executable?: string; cacheDir?: string } | false;
   warn?: (message: string) => void;
   log?: (message: string) => void;
+  /**
+   * Time for all of the node (default the system clock): its watches' restarts, the kubelet's work queue, back-offs,
+   * deadlines, probes and timestamps, its Events, the Lease and status reports.
+   */
   clock?: Clock;
   /** Lease renewal period (default 10 s) and full status report period (default 5 min). */
   leaseRenewMs?: number;
@@ -75,42 +80,26 @@ export async function attachNode(o: NodeOptions): Promise<SandboxNode> {
   const nodeName = o.nodeName ?? 'sandbox';
   const hostIP = o.hostIP ?? '127.0.0.1';
   const log = o.log ?? o.kubelet?.log ?? (() => {});
+  const clock = o.clock ?? systemClock;
   fs.mkdirSync(path.join(o.dataDir, 'pods'), { recursive: true });
   const api = new NodeHttp(o.kubeconfig);
-  const view = new NodeView(api, { nodeName, log });
+  const view = new NodeView(api, { nodeName, log, clock });
   const undo: (() => Promise<void> | void)[] = [() => view.stop()];
   const unwind = async (): Promise<void> => {
     for (const f of undo.reverse()) await f();
   };
   try {
     await view.start();
-    const apiUrl = new URL(api.server);
-    const apiServer = { host: apiUrl.hostname.replace(/^\[|\]$/g, ''), port: Number(apiUrl.port || (apiUrl.protocol === 'https:' ? 443 : 80)) };
+    const apiServer = serverAddress(api.server);
     const network = await startNetwork(view, { isolation: o.isolation, hostIP, warn: o.warn, log, shimDir: path.join(o.dataDir, 'loopback'), apiServer });
     undo.push(() => network.stop());
-    const events = createApiEventRecorder(api, { host: nodeName, log });
+    const events = createApiEventRecorder(api, { host: nodeName, log, clock });
     const pythonDir = (o.python && o.python.cacheDir) || path.join(o.dataDir, 'python');
     const python = o.python === false ? undefined : createPythonEnvironments({ dataDir: pythonDir, python: o.python?.executable, log });
     if (python) undo.push(() => python.close());
     // As root, pods run as a non-root user (kubelet/run-as.ts) and create venvs and pip-install in this cache.
     if (python) shareWithPods(pythonDir, o.kubelet?.runAs);
-    const nodeImage = nodeImageLayer(o.dataDir);
-    // Host network: cluster IPs do not route on the host, so the `kubernetes` Service's variables, which upstream's
-    // kubelet gives every pod, name the API server's own address, where in-cluster clients (the runner) find it.
-    const kubernetesEnv = network.mode === 'host' ? Object.fromEntries(serviceEnvVars({ apiVersion: 'v1', kind: 'Service', metadata: { name: 'kubernetes' }, spec: { clusterIP: apiServer.host, ports: [{ name: 'https', port: apiServer.port, protocol: 'TCP' }] } })) : undefined;
-    // Like image layers, each over the last: the host network's `kubernetes` Service, the Python venv, Node images' `node`, the loopback bind shim (host network), the caller's.
-    const layers = [
-      kubernetesEnv && (() => kubernetesEnv),
-      python && ((_pod: KubeObject, c: any, base: Readonly<Record<string, string>>) => python.containerEnv(typeof c?.image === 'string' ? c.image : '', base)),
-      (_pod: KubeObject, c: any, base: Readonly<Record<string, string>>) => nodeImage(typeof c?.image === 'string' ? c.image : '', base),
-      network.podAddresses && ((pod: KubeObject, _c: any, base: Readonly<Record<string, string>>) => network.podAddresses!.containerEnv(pod, base)),
-      o.kubelet?.containerEnv,
-    ].filter((f): f is NonNullable<KubeletOptions['containerEnv']> => typeof f === 'function');
-    const containerEnv: KubeletOptions['containerEnv'] = (pod, c, base) => {
-      let env: Record<string, string> = {};
-      for (const layer of layers) env = { ...env, ...layer(pod, c, { ...base, ...env }) };
-      return env;
-    };
+    const containerEnv = containerEnvironment({ dataDir: o.dataDir, apiServer, network, python, own: o.kubelet?.containerEnv });
     const kubelet = startKubelet(view, {
       ...o.kubelet,
       containerEnv,
@@ -121,6 +110,7 @@ export async function attachNode(o: NodeOptions): Promise<SandboxNode> {
       events,
       runtime: network.runtime,
       ...(network.podAddresses ? { podAddresses: network.podAddresses } : {}),
+      clock,
     });
     undo.push(() => kubelet.stop());
     const server = o.serving ? await startKubeletServer({ logs: kubelet.logs, host: hostIP, ...o.serving }) : undefined;
@@ -130,7 +120,7 @@ export async function attachNode(o: NodeOptions): Promise<SandboxNode> {
       hostIP,
       kubeletPort: server?.port ?? 0,
       capacity: o.capacity,
-      clock: o.clock,
+      clock,
       renewMs: o.leaseRenewMs,
       statusReportMs: o.statusReportMs,
       log,
@@ -164,4 +154,45 @@ export async function attachNode(o: NodeOptions): Promise<SandboxNode> {
     await unwind();
     throw err;
   }
+}
+
+/** Host and port of a server URL (IPv6 brackets removed). */
+function serverAddress(url: string): { host: string; port: number } {
+  const u = new URL(url);
+  return { host: u.hostname.replace(/^\[|\]$/g, ''), port: Number(u.port || (u.protocol === 'https:' ? 443 : 80)) };
+}
+
+type ContainerEnv = NonNullable<KubeletOptions['containerEnv']>;
+
+/**
+ * What a container's environment gets from this node, like image layers, each over the last: the host network's
+ * `kubernetes` Service, the Python venv, Node images' `node`, the loopback bind shim (host network), then the
+ * caller's own (`own`).
+ */
+function containerEnvironment(o: {
+  dataDir: string;
+  apiServer: { host: string; port: number };
+  network: Network;
+  python: PythonEnvironments | undefined;
+  own: ContainerEnv | undefined;
+}): ContainerEnv {
+  const { network, python, apiServer } = o;
+  const nodeImage = nodeImageLayer(o.dataDir);
+  const image = (c: any): string => (typeof c?.image === 'string' ? c.image : '');
+  // Host network: cluster IPs do not route on the host, so the `kubernetes` Service's variables, which upstream's
+  // kubelet gives every pod, name the API server's own address, where in-cluster clients (the runner) find it.
+  const kubernetes: KubeObject = { apiVersion: 'v1', kind: 'Service', metadata: { name: 'kubernetes' }, spec: { clusterIP: apiServer.host, ports: [{ name: 'https', port: apiServer.port, protocol: 'TCP' }] } };
+  const kubernetesEnv = network.mode === 'host' ? Object.fromEntries(serviceEnvVars(kubernetes)) : undefined;
+  const layers = [
+    kubernetesEnv && (() => kubernetesEnv),
+    python && ((_pod: KubeObject, c: any, base: Readonly<Record<string, string>>) => python.containerEnv(image(c), base)),
+    (_pod: KubeObject, c: any, base: Readonly<Record<string, string>>) => nodeImage(image(c), base),
+    network.podAddresses && ((pod: KubeObject, _c: any, base: Readonly<Record<string, string>>) => network.podAddresses!.containerEnv(pod, base)),
+    o.own,
+  ].filter((f): f is ContainerEnv => typeof f === 'function');
+  return (pod, c, base) => {
+    let env: Record<string, string> = {};
+    for (const layer of layers) env = { ...env, ...layer(pod, c, { ...base, ...env }) };
+    return env;
+  };
 }

@@ -35,7 +35,7 @@ const LEASE_NS = 'kube-node-lease';
 const arch = (): string => (process.arch === 'x64' ? 'amd64' : process.arch);
 
 /** The Node as this kubelet registers it (labels, capacity, addresses, conditions, nodeInfo, daemon endpoint). */
-export function nodeObject(o: Pick<NodeStatusOptions, 'nodeName' | 'hostIP' | 'kubeletPort' | 'capacity'>, nowMs = Date.now()): KubeObject {
+export function nodeObject(o: Pick<NodeStatusOptions, 'nodeName' | 'hostIP' | 'kubeletPort' | 'capacity'>, nowMs: number): KubeObject {
   const now = nowRFC3339(nowMs);
   const machine = machineCapacity();
   const cap = {

@@ -14,6 +14,7 @@
  */
 import { watchObjects } from '../../engine/kube/watch.js';
 import type { KubeletApi } from '../kubelet/api.js';
+import { systemClock, type Clock } from '../machinery/clock.js';
 import type { KubeObject } from '../types.js';
 import { collectionPath, NodeApiError, type NodeHttp } from './http.js';
 
@@ -47,6 +48,8 @@ export interface NodeViewOptions {
   log?: (message: string) => void;
   /** Pause before restarting a watch that gave up (default 1000 ms). */
   restartMs?: number;
+  /** Time for that pause (default the system clock). */
+  clock?: Clock;
 }
 
 const k = (ns: string | undefined, name: string): string => `${ns ?? ''}/${name}`;
@@ -153,7 +156,7 @@ export class NodeView implements KubeletApi {
           if (signal.aborted) break;
           this.log(`node view: watch of ${path}${fieldSelector ? `?fieldSelector=${fieldSelector}` : ''}: ${(err as Error).message}`);
           synced(); // readers see "not found" meanwhile rather than waiting forever
-          await new Promise((r) => setTimeout(r, this.opts.restartMs ?? 1000));
+          await new Promise<void>((r) => (this.opts.clock ?? systemClock).after(this.opts.restartMs ?? 1000, r));
         }
       }
       // A released reference: its objects leave the cache.

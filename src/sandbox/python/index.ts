@@ -139,126 +139,155 @@ function isExecutable(p: string): boolean {
 }
 
 export function createPythonEnvironments(opts: PythonEnvironmentsOptions): PythonEnvironments {
-  const root = path.resolve(opts.dataDir);
-  const python = resolvePython(opts.python);
-  const realInterpreter = realpathOr(python);
-  const log = opts.log ?? (() => {});
-  const helper = path.join(root, 'venv-helper.py');
-  const hookPth = path.join(root, 'hooks', '_bodywork_sandbox.pth');
-  const hookPy = path.join(root, 'hooks', '_bodywork_sandbox_pip.py');
-  const ledger = path.join(root, 'created.jsonl');
-  fs.mkdirSync(path.join(root, 'hooks'), { recursive: true });
-  fs.mkdirSync(path.join(root, 'venvs'), { recursive: true });
-  writeAtomic(helper, VENV_HELPER);
-  writeAtomic(hookPth, PIP_HOOK_PTH);
-  writeAtomic(hookPy, PIP_HOOK_PY);
+  return new PythonVenvCache(opts);
+}
 
-  const pipEnv: Record<string, string> = {
-    PIP_DEFAULT_TIMEOUT: String(opts.pipTimeoutSeconds ?? 5),
-    PIP_RETRIES: String(opts.pipRetries ?? 1),
-    PIP_DISABLE_PIP_VERSION_CHECK: '1',
-    PIP_REQUIRE_VIRTUALENV: '1',
-    PIP_NO_INPUT: '1',
-    PIP_CACHE_DIR: path.join(root, 'pip-cache'),
-    PYTHONNOUSERSITE: '1',
-  };
-  const layouts = new Map<string, { venvDir: string; shimDir: string }>();
-  const creating = new Map<string, Promise<void>>();
+/** Where an image's venv and shims live. */
+interface VenvLayout {
+  venvDir: string;
+  shimDir: string;
+}
 
-  const layout = (image: string): { venvDir: string; shimDir: string } => {
+/**
+ * The venvs of one cache directory: its helper and pip hooks written at construction, each image's layout (shims
+ * written on first use), and the creations under way.
+ */
+class PythonVenvCache implements PythonEnvironments {
+  readonly python: string;
+  private readonly root: string;
+  /** The interpreter's real path (python3 -> python3.11), part of each venv's key: a new Python version gets new venvs. */
+  private readonly realInterpreter: string;
+  private readonly log: (message: string) => void;
+  private readonly helper: string;
+  private readonly hookPth: string;
+  private readonly hookPy: string;
+  /** The ledger of venv creations (creations()). */
+  private readonly ledger: string;
+  /** What every container gets besides its venv on PATH (the module comment says why). */
+  private readonly pipEnv: Record<string, string>;
+  private readonly layouts = new Map<string, VenvLayout>();
+  /** Creations started by environmentFor, by venv directory. */
+  private readonly creating = new Map<string, Promise<void>>();
+
+  constructor(opts: PythonEnvironmentsOptions) {
+    this.root = path.resolve(opts.dataDir);
+    this.python = resolvePython(opts.python);
+    this.realInterpreter = realpathOr(this.python);
+    this.log = opts.log ?? (() => {});
+    const root = this.root;
+    this.helper = path.join(root, 'venv-helper.py');
+    this.hookPth = path.join(root, 'hooks', '_bodywork_sandbox.pth');
+    this.hookPy = path.join(root, 'hooks', '_bodywork_sandbox_pip.py');
+    this.ledger = path.join(root, 'created.jsonl');
+    fs.mkdirSync(path.join(root, 'hooks'), { recursive: true });
+    fs.mkdirSync(path.join(root, 'venvs'), { recursive: true });
+    writeAtomic(this.helper, VENV_HELPER);
+    writeAtomic(this.hookPth, PIP_HOOK_PTH);
+    writeAtomic(this.hookPy, PIP_HOOK_PY);
+    this.pipEnv = {
+      PIP_DEFAULT_TIMEOUT: String(opts.pipTimeoutSeconds ?? 5),
+      PIP_RETRIES: String(opts.pipRetries ?? 1),
+      PIP_DISABLE_PIP_VERSION_CHECK: '1',
+      PIP_REQUIRE_VIRTUALENV: '1',
+      PIP_NO_INPUT: '1',
+      PIP_CACHE_DIR: path.join(root, 'pip-cache'),
+      PYTHONNOUSERSITE: '1',
+    };
+  }
+
+  containerEnv(image: string, baseEnv: Readonly<Record<string, string>> = {}): Record<string, string> {
+    const { venvDir, shimDir } = this.layout(image);
+    const base = baseEnv.PATH ?? DEFAULT_PATH;
+    return { ...this.pipEnv, VIRTUAL_ENV: venvDir, PATH: [path.join(venvDir, 'bin'), shimDir, base].filter(Boolean).join(path.delimiter) };
+  }
+
+  async environmentFor(image: string, baseEnv?: Readonly<Record<string, string>>): Promise<PythonEnvironment> {
+    const env = this.containerEnv(image, baseEnv);
+    const { venvDir } = this.layout(image);
+    if (!fs.existsSync(venvDir)) {
+      let p = this.creating.get(venvDir);
+      if (!p) {
+        p = this.runHelper(venvDir, familiarImage(image)).finally(() => this.creating.delete(venvDir));
+        this.creating.set(venvDir, p);
+      }
+      await p;
+    }
+    return { image: familiarImage(image), venvDir, binDir: path.join(venvDir, 'bin'), env };
+  }
+
+  async install(image: string, requirements: string[], opts: { ownPackages?: boolean } = {}): Promise<void> {
+    const { venvDir, binDir, env } = await this.environmentFor(image);
+    if (opts.ownPackages) {
+      // venv's own switch (pyvenv.cfg), read by every interpreter start.
+      const cfg = path.join(venvDir, 'pyvenv.cfg');
+      const text = fs.readFileSync(cfg, 'utf8');
+      const own = text.replace(/^include-system-site-packages\s*=.*$/m, 'include-system-site-packages = false');
+      if (own !== text) writeAtomic(cfg, own);
+    }
+    this.log(`python: installing ${requirements.join(' ')} into the environment of image ${familiarImage(image)}`);
+    // pip's usual network patience here (the pods' PIP_DEFAULT_TIMEOUT/PIP_RETRIES are short on purpose).
+    const { PIP_DEFAULT_TIMEOUT: _t, PIP_RETRIES: _r, ...pipEnv } = env;
+    // Without the system's site-packages the venv has no pip of its own: the system's pip installs into it.
+    const [pip, ...pipArgs] = opts.ownPackages ? [this.python, '-m', 'pip', '--python', path.join(binDir, 'python')] : [path.join(binDir, 'pip')];
+    await new Promise<void>((resolve, reject) => {
+      execFile(
+        pip,
+        [...pipArgs, 'install', '--quiet', ...requirements],
+        { env: { ...process.env, ...pipEnv }, timeout: 900_000, maxBuffer: 16 * 1024 * 1024 },
+        (err, stdout, stderr) => {
+          if (err) reject(new Error(`pip install ${requirements.join(' ')} for image ${image} failed: ${`${stdout}${stderr}`.trim().split('\n').slice(-5).join('\n') || err.message}`));
+          else resolve();
+        },
+      );
+    });
+  }
+
+  creations(): VenvCreation[] {
+    let text: string;
+    try {
+      text = fs.readFileSync(this.ledger, 'utf8');
+    } catch {
+      return [];
+    }
+    const out: VenvCreation[] = [];
+    for (const line of text.split('\n')) {
+      if (!line.trim()) continue;
+      try {
+        out.push(JSON.parse(line) as VenvCreation);
+      } catch {
+        /* a torn line */
+      }
+    }
+    return out;
+  }
+
+  async close(): Promise<void> {
+    await Promise.allSettled([...this.creating.values()]);
+  }
+
+  private layout(image: string): VenvLayout {
     // References that name one image share its venv (`busybox`, `busybox:latest`, `docker.io/library/busybox`); the
     // short form keeps the venv directories' names readable.
     const img = familiarImage(image);
-    let l = layouts.get(img);
+    let l = this.layouts.get(img);
     if (l) return l;
-    // The interpreter's real path (python3 -> python3.11) is in the key: a new Python version gets new venvs.
-    const hash = crypto.createHash('sha256').update(`${img}\0${realInterpreter}`).digest('hex').slice(0, 12);
+    const hash = crypto.createHash('sha256').update(`${img}\0${this.realInterpreter}`).digest('hex').slice(0, 12);
     const slug = (img.replace(/[^A-Za-z0-9._-]+/g, '_').replace(/^[._-]+/, '') || 'image').slice(0, 48);
     const key = `${slug}-${hash}`;
-    l = { venvDir: path.join(root, 'venvs', key), shimDir: path.join(root, 'shims', key) };
+    l = { venvDir: path.join(this.root, 'venvs', key), shimDir: path.join(this.root, 'shims', key) };
     fs.mkdirSync(l.shimDir, { recursive: true });
+    const { python, helper, ledger, hookPth, hookPy } = this;
     for (const name of SHIM_NAMES) {
       writeAtomic(path.join(l.shimDir, name), shimScript({ name, venvDir: l.venvDir, python, helper, image: img, ledger, hookPth, hookPy }), 0o755);
     }
-    layouts.set(img, l);
+    this.layouts.set(img, l);
     return l;
-  };
+  }
 
-  const containerEnv = (image: string, baseEnv: Readonly<Record<string, string>> = {}): Record<string, string> => {
-    const { venvDir, shimDir } = layout(image);
-    const base = baseEnv.PATH ?? DEFAULT_PATH;
-    return { ...pipEnv, VIRTUAL_ENV: venvDir, PATH: [path.join(venvDir, 'bin'), shimDir, base].filter(Boolean).join(path.delimiter) };
-  };
-
-  return {
-    python,
-    containerEnv,
-    async environmentFor(image, baseEnv) {
-      const env = containerEnv(image, baseEnv);
-      const { venvDir } = layout(image);
-      if (!fs.existsSync(venvDir)) {
-        let p = creating.get(venvDir);
-        if (!p) {
-          p = runHelper(venvDir, familiarImage(image)).finally(() => creating.delete(venvDir));
-          creating.set(venvDir, p);
-        }
-        await p;
-      }
-      return { image: familiarImage(image), venvDir, binDir: path.join(venvDir, 'bin'), env };
-    },
-    async install(image, requirements, opts = {}) {
-      const { venvDir, binDir, env } = await this.environmentFor(image);
-      if (opts.ownPackages) {
-        // venv's own switch (pyvenv.cfg), read by every interpreter start.
-        const cfg = path.join(venvDir, 'pyvenv.cfg');
-        const text = fs.readFileSync(cfg, 'utf8');
-        const own = text.replace(/^include-system-site-packages\s*=.*$/m, 'include-system-site-packages = false');
-        if (own !== text) writeAtomic(cfg, own);
-      }
-      log(`python: installing ${requirements.join(' ')} into the environment of image ${familiarImage(image)}`);
-      // pip's usual network patience here (the pods' PIP_DEFAULT_TIMEOUT/PIP_RETRIES are short on purpose).
-      const { PIP_DEFAULT_TIMEOUT: _t, PIP_RETRIES: _r, ...pipEnv } = env;
-      // Without the system's site-packages the venv has no pip of its own: the system's pip installs into it.
-      const [pip, ...pipArgs] = opts.ownPackages ? [python, '-m', 'pip', '--python', path.join(binDir, 'python')] : [path.join(binDir, 'pip')];
-      await new Promise<void>((resolve, reject) => {
-        execFile(
-          pip,
-          [...pipArgs, 'install', '--quiet', ...requirements],
-          { env: { ...process.env, ...pipEnv }, timeout: 900_000, maxBuffer: 16 * 1024 * 1024 },
-          (err, stdout, stderr) => {
-            if (err) reject(new Error(`pip install ${requirements.join(' ')} for image ${image} failed: ${`${stdout}${stderr}`.trim().split('\n').slice(-5).join('\n') || err.message}`));
-            else resolve();
-          },
-        );
-      });
-    },
-    creations() {
-      let text: string;
-      try {
-        text = fs.readFileSync(ledger, 'utf8');
-      } catch {
-        return [];
-      }
-      const out: VenvCreation[] = [];
-      for (const line of text.split('\n')) {
-        if (!line.trim()) continue;
-        try {
-          out.push(JSON.parse(line) as VenvCreation);
-        } catch {
-          /* a torn line */
-        }
-      }
-      return out;
-    },
-    async close() {
-      await Promise.allSettled([...creating.values()]);
-    },
-  };
-
-  function runHelper(venvDir: string, image: string): Promise<void> {
-    log(`python: creating the environment of image ${image} in ${venvDir}`);
+  private runHelper(venvDir: string, image: string): Promise<void> {
+    this.log(`python: creating the environment of image ${image} in ${venvDir}`);
     return new Promise((resolve, reject) => {
-      execFile(python, ['-I', helper, venvDir, image, ledger, hookPth, hookPy], { timeout: 600_000 }, (err, _stdout, stderr) => {
+      execFile(this.python, ['-I', this.helper, venvDir, image, this.ledger, this.hookPth, this.hookPy], { timeout: 600_000 }, (err, _stdout, stderr) => {
         if (err) reject(new Error(`creating the Python environment of image ${image} failed: ${String(stderr).trim() || err.message}`));
         else resolve();
       });

@@ -1,6 +1,6 @@
 /**
- * The controllers read time only from their injected clock: deadlines and back-offs are driven here by stepping a
- * FakeClock, without a node and without waiting for them.
+ * The controllers read time only from their injected clock: deadlines, back-offs and condition times are driven here by
+ * stepping a FakeClock, without a node and without waiting for them.
  */
 import { afterEach, describe, expect, it } from 'vitest';
 import { createClusterStore } from '../../../src/sandbox/apiserver/registry.js';
@@ -72,5 +72,30 @@ describe('controllers on an injected clock', () => {
     expect(pods().filter((p) => p.status?.phase !== 'Failed')).toEqual([]);
     clock.advance(2_000);
     await waitFor(store, () => pods().some((p) => p.metadata.uid !== first.metadata.uid), 'the replacement pod');
+  });
+
+  it("the namespace controller's conditions carry clock time, and change it only when their status does", async () => {
+    const { store, clock } = start(['namespace']);
+    store.create('namespaces', undefined, { apiVersion: 'v1', kind: 'Namespace', metadata: { name: 'gone' } });
+    // A pod on a node is deleted gracefully: it stays until its kubelet confirms, content without finalizers.
+    store.create('pods', 'gone', { apiVersion: 'v1', kind: 'Pod', metadata: { name: 'p' }, spec: { nodeName: 'sandbox', containers: [{ name: 'c', image: 'busybox' }] } });
+    store.create('configmaps', 'gone', { apiVersion: 'v1', kind: 'ConfigMap', metadata: { name: 'held', finalizers: ['example.com/hold'] } });
+    store.delete('namespaces', undefined, 'gone');
+    await running!.settle();
+    const conditions = (): any[] => store.get('namespaces', undefined, 'gone').status.conditions;
+    const at = (type: string): string => conditions().find((c) => c.type === type)?.lastTransitionTime;
+    expect(conditions().find((c) => c.type === 'NamespaceFinalizersRemaining')).toMatchObject({ status: 'True', lastTransitionTime: '2030-01-01T00:00:00Z' });
+    expect(at('NamespaceContentRemaining')).toBe('2030-01-01T00:00:00Z');
+
+    clock.advance(60_000);
+    store.patch('configmaps', 'gone', 'held', 'merge', { metadata: { finalizers: null } });
+    await running!.settle();
+    expect(conditions().find((c) => c.type === 'NamespaceFinalizersRemaining')).toMatchObject({ status: 'False', lastTransitionTime: '2030-01-01T00:01:00Z' });
+    expect(at('NamespaceContentRemaining')).toBe('2030-01-01T00:00:00Z');
+
+    // The kubelet's confirmation: the namespace is empty, then finalized and removed.
+    store.delete('pods', 'gone', 'p', { gracePeriodSeconds: 0 });
+    await running!.settle();
+    expect(store.find('namespaces', undefined, 'gone')).toBeUndefined();
   });
 });

@@ -12,6 +12,7 @@ import type { Kubelet, KubeletOptions } from '../../../src/sandbox/kubelet/index
 import { certKubeconfig, nodeCredentials } from '../../../src/sandbox/node/credentials.js';
 import { attachNode, type SandboxNode } from '../../../src/sandbox/node/index.js';
 import { createCertificateAuthority } from '../../../src/sandbox/pki.js';
+import type { Clock } from '../../../src/sandbox/machinery/clock.js';
 import type { ClusterStore, KubeObject } from '../../../src/sandbox/types.js';
 
 export interface Harness {
@@ -24,16 +25,17 @@ export interface Harness {
   stop(): Promise<void>;
 }
 
-export type HarnessKubeletOptions = Partial<Omit<KubeletOptions, 'events'>> & { nodeCapacity?: { cpu?: string; memory?: string } };
+export type HarnessKubeletOptions = Partial<Omit<KubeletOptions, 'events' | 'clock'>> & { nodeCapacity?: { cpu?: string; memory?: string } };
 
-export async function startHarness(opts: { controllers?: Partial<ControllerOptions>; kubelet?: HarnessKubeletOptions } = {}): Promise<Harness> {
+/** `clock`: the node's (its kubelet's, its Events'), and the controllers' unless `controllers.clock` says otherwise. */
+export async function startHarness(opts: { controllers?: Partial<ControllerOptions>; kubelet?: HarnessKubeletOptions; clock?: Clock } = {}): Promise<Harness> {
   const store = createClusterStore();
   const dataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'sandbox-test-'));
   const logs: string[] = [];
   const log = (m: string): void => {
     logs.push(m);
   };
-  const controllers = startControllers(store, { nodeName: 'sandbox', jobBackoffBaseMs: 50, log, ...opts.controllers });
+  const controllers = startControllers(store, { nodeName: 'sandbox', jobBackoffBaseMs: 50, log, clock: opts.clock, ...opts.controllers });
   const ca = await createCertificateAuthority('harness-ca');
   const creds = await nodeCredentials(ca, { nodeName: 'sandbox', hostIP: '127.0.0.1' });
   const server = await startApiServer({ store, ca, kubeletClient: { ...creds.apiServerKubeletClient, ca: ca.cert } });
@@ -48,6 +50,7 @@ export async function startHarness(opts: { controllers?: Partial<ControllerOptio
     serving: { ...creds.kubeletServing, clientCA: ca.cert },
     kubelet: { crashLoopBackOffBaseMs: 300, crashLoopBackOffMaxMs: 2000, configRetryMs: 200, maxGracePeriodMs: 2000, ...kubelet },
     log,
+    clock: opts.clock,
   });
   return {
     store,

@@ -1,6 +1,6 @@
 /**
  * The controllers the object lifecycle relies on (garbage collector, namespace controller, ServiceAccounts, root-CA
- * publisher), on a store in-process with a hand-stepped clock: no timing, each pass runs when the test says.
+ * publisher), on a store in-process with a hand-stepped clock: no timing, the test waits until their queues are empty.
  */
 import { afterEach, describe, expect, it } from 'vitest';
 import { createClusterStore, type SandboxStore } from '../../../src/sandbox/apiserver/index.js';
@@ -21,6 +21,9 @@ function start(): { store: SandboxStore; clock: FakeClock } {
   return { store, clock };
 }
 
+/** Until the controllers have nothing left to do. */
+const settle = (): Promise<void> => running!.settle();
+
 const cm = (name: string, owner?: KubeObject, extra: Partial<KubeObject['metadata']> = {}): KubeObject => ({
   apiVersion: 'v1',
   kind: 'ConfigMap',
@@ -38,20 +41,20 @@ describe('ServiceAccounts controller and root-CA publisher', () => {
     store.create('pods', 'ml', { apiVersion: 'v1', kind: 'Pod', metadata: { name: 'p' }, spec: { containers: [{ name: 'c', image: 'busybox' }] } });
   });
 
-  it('re-create them shortly after they are deleted', () => {
-    const { store, clock } = start();
+  it('re-create them when they are deleted', async () => {
+    const { store } = start();
     store.delete('serviceaccounts', 'default', 'default');
     store.delete('configmaps', 'default', 'kube-root-ca.crt');
     expect(store.find('serviceaccounts', 'default', 'default')).toBeUndefined();
-    clock.runAll();
+    await settle();
     expect(store.find('serviceaccounts', 'default', 'default')).toBeDefined();
     expect(store.find('configmaps', 'default', 'kube-root-ca.crt')).toBeDefined();
   });
 });
 
 describe('garbage collector', () => {
-  it('Background: dependents whose owners are all gone are deleted', () => {
-    const { store, clock } = start();
+  it('Background: dependents whose owners are all gone are deleted', async () => {
+    const { store } = start();
     const owner = store.create('configmaps', 'default', cm('owner'));
     const other = store.create('configmaps', 'default', cm('other'));
     store.create('configmaps', 'default', cm('child', owner));
@@ -60,45 +63,45 @@ describe('garbage collector', () => {
     store.create('configmaps', 'default', both);
     store.delete('configmaps', 'default', 'owner');
     expect(store.find('configmaps', 'default', 'child')).toBeDefined();
-    clock.runAll();
+    await settle();
     expect(store.find('configmaps', 'default', 'child')).toBeUndefined();
     expect(store.find('configmaps', 'default', 'both')).toBeDefined();
   });
 
-  it('Orphan: dependents lose their owner reference, then the owner goes', () => {
-    const { store, clock } = start();
+  it('Orphan: dependents lose their owner reference, then the owner goes', async () => {
+    const { store } = start();
     const owner = store.create('configmaps', 'default', cm('owner'));
     store.create('configmaps', 'default', cm('child', owner));
     expect(store.delete('configmaps', 'default', 'owner', { propagationPolicy: 'Orphan' })?.metadata.finalizers).toEqual(['orphan']);
-    clock.runAll();
+    await settle();
     expect(store.find('configmaps', 'default', 'owner')).toBeUndefined();
     expect(store.get('configmaps', 'default', 'child').metadata.ownerReferences).toBeUndefined();
   });
 
-  it('Foreground: the owner stays until its blocking dependents are gone', () => {
-    const { store, clock } = start();
+  it('Foreground: the owner stays until its blocking dependents are gone', async () => {
+    const { store } = start();
     const owner = store.create('configmaps', 'default', cm('owner'));
     store.create('configmaps', 'default', cm('held', owner, { finalizers: ['example.com/hold'] }));
     store.delete('configmaps', 'default', 'owner', { propagationPolicy: 'Foreground' });
-    clock.runAll();
+    await settle();
     expect(store.get('configmaps', 'default', 'held').metadata.deletionTimestamp).toBeTruthy();
     expect(store.get('configmaps', 'default', 'owner').metadata.finalizers).toEqual(['foregroundDeletion']);
     store.patch('configmaps', 'default', 'held', 'merge', { metadata: { finalizers: null } });
-    clock.runAll();
+    await settle();
     expect(store.find('configmaps', 'default', 'owner')).toBeUndefined();
   });
 });
 
 describe('namespace controller', () => {
-  it('empties a Terminating namespace, reports what remains, then finalizes and removes it', () => {
-    const { store, clock } = start();
+  it('empties a Terminating namespace, reports what remains, then finalizes and removes it', async () => {
+    const { store } = start();
     store.create('namespaces', undefined, { apiVersion: 'v1', kind: 'Namespace', metadata: { name: 'gone' } });
     store.create('configmaps', 'gone', cm('data'));
     store.create('configmaps', 'gone', cm('held', undefined, { finalizers: ['example.com/hold'] }));
     const deleting = store.delete('namespaces', undefined, 'gone');
     expect(deleting?.status?.phase).toBe('Terminating');
     expect(() => store.create('configmaps', 'gone', cm('late'))).toThrow(/is being terminated/);
-    clock.runAll();
+    await settle();
     expect(store.list('configmaps', 'gone').items.map((o) => o.metadata.name)).toEqual(['held']);
     const ns = store.get('namespaces', undefined, 'gone');
     expect(ns.spec.finalizers).toEqual(['kubernetes']);
@@ -107,7 +110,7 @@ describe('namespace controller', () => {
     expect(() => store.delete('namespaces', undefined, 'gone')).toThrow(/ensuring all content is removed/);
 
     store.patch('configmaps', 'gone', 'held', 'merge', { metadata: { finalizers: null } });
-    clock.runAll();
+    await settle();
     expect(store.find('namespaces', undefined, 'gone')).toBeUndefined();
   });
 });

@@ -1,7 +1,7 @@
 /** Pure parts of the pod network: hosts/resolv files, service variables, the container mount script, endpoints. */
 import { describe, expect, it } from 'vitest';
 import { hostsFileContent, resolvConfContent, serviceEnv, serviceEnvVars } from '../../../src/sandbox/network/hosts.js';
-import { containerSetupScript } from '../../../src/sandbox/network/pod.js';
+import { containerSetupScript } from '../../../src/sandbox/network/container-setup.js';
 import { readyBackends } from '../../../src/sandbox/network/proxy.js';
 import { createClusterStore } from '../../../src/sandbox/apiserver/registry.js';
 import type { KubeObject } from '../../../src/sandbox/types.js';

@@ -14,7 +14,8 @@
  */
 import { badRequest } from '../../machinery/errors.js';
 import { GROUP_PACKAGES, TOP_LEVEL_MESSAGES, UNVERSIONED_KINDS, messageSpec, type FieldSpec, type MessageSpec } from './schema.js';
-import { ProtobufError, Reader, WIRE_BYTES, WIRE_FIXED32, WIRE_FIXED64, WIRE_NAMES, WIRE_VARINT } from './wire.js';
+import { decodeSpecial } from './special.js';
+import { ProtobufError, Reader, WIRE_BYTES, WIRE_FIXED32, WIRE_FIXED64, WIRE_VARINT, at, readFields, wireName } from './wire.js';
 
 export { ProtobufError } from './wire.js';
 
@@ -26,9 +27,6 @@ export type Json = null | boolean | number | string | Json[] | JsonObject;
 export interface JsonObject {
   [key: string]: Json;
 }
-
-/** Go's zero time.Time as Unix seconds (0001-01-01T00:00:00Z). */
-const GO_ZERO_TIME_SECONDS = -62135596800n;
 
 const SCALAR_WIRE: Readonly<Record<string, number>> = {
   string: WIRE_BYTES,
@@ -47,14 +45,6 @@ const SCALAR_WIRE: Readonly<Record<string, number>> = {
   sfixed64: WIRE_FIXED64,
   double: WIRE_FIXED64,
 };
-
-function wireName(wire: number): string {
-  return `wire type ${wire} (${WIRE_NAMES[wire] ?? 'invalid'})`;
-}
-
-function at(path: string): string {
-  return path ? ` at ${path}` : '';
-}
 
 function join(path: string, name: string): string {
   return path ? `${path}.${name}` : name;
@@ -243,94 +233,6 @@ function decodeMapEntry(msg: string, f: FieldSpec, buf: Uint8Array, path: string
   if (f.kind !== 'scalar') value = decodeComposite(f, composite ? concat(composite) : new Uint8Array(0), vpath);
   else if (value === undefined) value = f.type === 'string' || f.type === 'bytes' ? '' : f.type === 'bool' ? false : 0;
   return [key, value];
-}
-
-/** Reads a small fixed-schema message of a special type: field number -> [expected wire, reader]. */
-function readFields(name: string, buf: Uint8Array, path: string, fields: Record<number, [number, (r: Reader) => void]>): void {
-  const r = new Reader(buf);
-  while (!r.done) {
-    const { num, wire } = r.tag();
-    const f = fields[num];
-    if (!f) throw new ProtobufError(`unknown field number ${num} (${wireName(wire)}) in message ${name}${at(path)}`);
-    if (wire !== f[0]) throw new ProtobufError(`field ${num} of message ${name}${at(path)} is ${wireName(f[0])}, got ${wireName(wire)}`);
-    f[1](r);
-  }
-}
-
-/**
- * Types with their own JSON form: metav1.Time (RFC 3339, whole seconds: Time.Unmarshal drops the nanoseconds),
- * metav1.MicroTime (RFC 3339 with microseconds), resource.Quantity (its string), intstr.IntOrString (number or string),
- * metav1.FieldsV1 (its raw JSON).
- */
-export function decodeSpecial(type: string, buf: Uint8Array, path = ''): Json {
-  switch (type) {
-    case 'Time':
-    case 'MicroTime': {
-      if (buf.length === 0) return null; // Time.Marshal writes a zero time as no bytes
-      let seconds = 0n;
-      let nanos = 0;
-      readFields(`meta.v1.${type}`, buf, path, {
-        1: [WIRE_VARINT, (r) => (seconds = r.int64())],
-        2: [WIRE_VARINT, (r) => (nanos = r.int32())],
-      });
-      return formatTime(seconds, type === 'MicroTime' ? nanos - (nanos % 1000) : 0, type === 'MicroTime', path);
-    }
-    case 'Quantity': {
-      let s: string | undefined;
-      readFields('resource.Quantity', buf, path, { 1: [WIRE_BYTES, (r) => (s = r.string())] });
-      if (s === undefined) return '0';
-      if (!/^([+-]?[0-9.]+)([eEinumkKMGTP]*[-+]?[0-9]*)$/.test(s)) {
-        throw new ProtobufError(`quantity ${JSON.stringify(s)}${at(path)}: quantities must match the regular expression '^([+-]?[0-9.]+)([eEinumkKMGTP]*[-+]?[0-9]*)$'`);
-      }
-      return s;
-    }
-    case 'IntOrString': {
-      let kind = 0n;
-      let intVal = 0;
-      let strVal = '';
-      readFields('intstr.IntOrString', buf, path, {
-        1: [WIRE_VARINT, (r) => (kind = r.int64())],
-        2: [WIRE_VARINT, (r) => (intVal = r.int32())],
-        3: [WIRE_BYTES, (r) => (strVal = r.string())],
-      });
-      if (kind === 0n) return intVal;
-      if (kind === 1n) return strVal;
-      throw new ProtobufError(`IntOrString${at(path)} has an impossible type ${kind}`);
-    }
-    case 'FieldsV1': {
-      let raw: Uint8Array | undefined;
-      readFields('meta.v1.FieldsV1', buf, path, { 1: [WIRE_BYTES, (r) => (raw = r.bytes())] });
-      if (raw === undefined) return null;
-      try {
-        return JSON.parse(Buffer.from(raw).toString('utf8')) as Json;
-      } catch {
-        throw new ProtobufError(`FieldsV1${at(path)} does not hold JSON`);
-      }
-    }
-    default:
-      throw new ProtobufError(`no decoder for ${type}${at(path)}`);
-  }
-}
-
-/** RFC 3339 in UTC as metav1.Time/MicroTime MarshalJSON writes it; Go's zero time is `null`. */
-function formatTime(seconds: bigint, nanos: number, micro: boolean, path: string): string | null {
-  // time.Unix normalises nanoseconds outside [0, 1e9)
-  const total = seconds * 1_000_000_000n + BigInt(nanos);
-  let sec = total / 1_000_000_000n;
-  let ns = total % 1_000_000_000n;
-  if (ns < 0n) {
-    ns += 1_000_000_000n;
-    sec -= 1n;
-  }
-  if (sec === GO_ZERO_TIME_SECONDS && ns === 0n) return null;
-  const ms = Number(sec) * 1000;
-  const d = new Date(ms);
-  const year = d.getUTCFullYear();
-  if (!Number.isFinite(ms) || Number.isNaN(d.getTime()) || year < 0 || year > 9999) {
-    throw new ProtobufError(`time${at(path)} (${sec} seconds) is outside the years 0 to 9999`);
-  }
-  const base = d.toISOString().slice(0, 19);
-  return micro ? `${base}.${String(Number(ns) / 1000).padStart(6, '0')}Z` : `${base}Z`;
 }
 
 export interface DecodedBody {

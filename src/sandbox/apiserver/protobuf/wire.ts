@@ -168,3 +168,25 @@ export class Reader {
     }
   }
 }
+
+/** A wire type as error messages name it. */
+export function wireName(wire: number): string {
+  return `wire type ${wire} (${WIRE_NAMES[wire] ?? 'invalid'})`;
+}
+
+/** ` at <path>` for error messages (nothing at the top level). */
+export function at(path: string): string {
+  return path ? ` at ${path}` : '';
+}
+
+/** Reads a small fixed-schema message (a special type, an envelope): field number -> [expected wire, reader]. */
+export function readFields(name: string, buf: Uint8Array, path: string, fields: Record<number, [number, (r: Reader) => void]>): void {
+  const r = new Reader(buf);
+  while (!r.done) {
+    const { num, wire } = r.tag();
+    const f = fields[num];
+    if (!f) throw new ProtobufError(`unknown field number ${num} (${wireName(wire)}) in message ${name}${at(path)}`);
+    if (wire !== f[0]) throw new ProtobufError(`field ${num} of message ${name}${at(path)} is ${wireName(f[0])}, got ${wireName(wire)}`);
+    f[1](r);
+  }
+}

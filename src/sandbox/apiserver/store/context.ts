@@ -1,7 +1,7 @@
 /** What the registry's write paths share: the storage, the clock and random source, and the allocators. */
 import type { KubeObject, ResourceType } from '../../types.js';
 import { badRequest, namespaceTerminating, notFound } from '../../machinery/errors.js';
-import type { OwnershipScope } from '../fields.js';
+import type { OwnershipScope } from '../field-paths.js';
 import { hasStatusSubresource } from '../resources.js';
 import type { ServiceAddresses } from '../strategy/service-ips.js';
 import { gr, type Storage } from './storage.js';
