@@ -9,7 +9,9 @@
  *   starts with an empty one (a new container, a new layer); a volume the pod mounts at or below /tmp keeps the host's.
  *   What the host's /tmp held when the container started stays reachable at the same paths, through symlinks to the
  *   host directory bound inside the layer (HOST_LINK): the sandbox's own data dir (venvs, volumes) is often there,
- *   and containers see the host's other files too. So what a pod creates in /tmp is its own; only files inside host
+ *   and containers see the host's other files too. The container's mount setup makes those links
+ *   (network/container-setup.ts), in its own process: made here, on a machine whose /tmp holds thousands of entries,
+ *   they were that many blocking calls on the kubelet's event loop, seconds for every container start. So what a pod creates in /tmp is its own; only files inside host
  *   directories that already existed are shared, as everywhere else on the host's file system.
  * - Host network (no mount namespaces): the directory cannot appear at /tmp, so `TMPDIR` points at it (Python's
  *   tempfile, mktemp and most tools honour it) unless the pod's env sets TMPDIR. A path written into /tmp literally is
@@ -20,6 +22,14 @@ import fs from 'node:fs';
 import path from 'node:path';
 import type { ContainerMount } from '../network/index.js';
 import { allowTraverse } from './run-as.js';
+
+function isDirectory(p: string): boolean {
+  try {
+    return fs.statSync(p).isDirectory();
+  } catch {
+    return false;
+  }
+}
 
 /** The directories a container's writable layer covers in the sandbox. */
 export const PRIVATE_DIRS = ['/tmp', '/var/tmp'] as const;
@@ -44,18 +54,10 @@ export function createWritableLayer(podDir: string, name: string, n: number, vol
   const mounts: ContainerMount[] = [];
   for (const dir of PRIVATE_DIRS) {
     if (covered(dir)) continue;
-    let entries: string[];
-    try {
-      entries = isolated ? fs.readdirSync(dir) : [];
-    } catch {
-      continue; // the host has no such directory: nothing to replace
-    }
+    if (!isDirectory(dir)) continue; // the host has no such directory: nothing to replace
     const source = path.join(root, dir.slice(1).replace(/\//g, '-'));
     fs.mkdirSync(source, { recursive: true });
-    if (isolated) {
-      fs.mkdirSync(path.join(source, HOST_LINK));
-      for (const e of entries) if (e !== HOST_LINK) fs.symlinkSync(`${HOST_LINK}/${e}`, path.join(source, e));
-    }
+    if (isolated) fs.mkdirSync(path.join(source, HOST_LINK));
     // Sticky and world-writable like a real /tmp: the container may run as any user.
     fs.chmodSync(source, 0o1777);
     mounts.push({ mountPath: dir, source, readOnly: false, layer: { hostLink: HOST_LINK } });

@@ -30,7 +30,7 @@ export interface ContainerMount {
   /**
    * The container's writable layer at an existing host directory (kubelet/writable-layer.ts): mounted after every
    * volume (their sources may lie below it, in the data dir under /tmp), with the host directory bound at
-   * `<source>/<hostLink>`, where the layer's symlinks to the host's entries point.
+   * `<source>/<hostLink>` and a symlink in the layer to each of its entries.
    */
   layer?: { hostLink: string };
 }
@@ -203,7 +203,14 @@ class MountSetup {
       // An existing host directory (after the mounts whose sources it holds, see mountOrder). The host's own directory
       // stays reachable inside the layer (a plain bind: mounts below the host directory are not carried), then the
       // layer, with that bind (hence rbind), replaces the directory in this container only.
-      this.lines.push(`mount --bind ${shq(m.mountPath)} ${shq(`${m.source}/${m.layer.hostLink}`)}`, `mount --rbind ${shq(m.source)} ${this.at(m.mountPath)}`);
+      // The links (relative: `<hostLink>/<entry>`) come from one `find` and a few `ln` processes, not a process or a
+      // blocking call per entry: a shared machine's /tmp holds thousands.
+      const link = shq(m.layer.hostLink);
+      this.lines.push(
+        `mount --bind ${shq(m.mountPath)} ${shq(`${m.source}/${m.layer.hostLink}`)}`,
+        `(cd ${shq(m.source)} && find ${link} -mindepth 1 -maxdepth 1 ! -name ${link} -exec ln -s -t . -- {} +)`,
+        `mount --rbind ${shq(m.source)} ${this.at(m.mountPath)}`,
+      );
     } else {
       this.makeMountPoint(m.mountPath, this.sourceIsDir(m.source));
       this.lines.push(`mount --bind ${shq(m.source)} ${this.at(m.mountPath)}`);

@@ -265,6 +265,19 @@ describe.skipIf(!isolationPossible)('isolated pod network', () => {
     expect(fs.existsSync(marker)).toBe(false);
     const read = await runPod('tmp-reader', ['sh', '-c', `test ! -e ${marker} && test ! -e /var/tmp/bw-var && echo private`]);
     expect(read.log, read.log).toBe('private\n');
+    // What the host's /tmp held at the container's start is there at the same paths (dotfiles and odd names too), and
+    // inside those host directories the container writes through to the host.
+    const hostDir = fs.mkdtempSync(path.join('/tmp', '.bodywork host shared '));
+    try {
+      // The container's user is not root: a directory anyone may write.
+      fs.chmodSync(hostDir, 0o777);
+      fs.writeFileSync(path.join(hostDir, 'in.txt'), 'from host\n', { mode: 0o644 });
+      const through = await runPod('tmp-through', ['sh', '-c', 'cat "$0/in.txt" && echo from pod > "$0/out.txt"', hostDir]);
+      expect(through.log, through.log).toBe('from host\n');
+      expect(fs.readFileSync(path.join(hostDir, 'out.txt'), 'utf8')).toBe('from pod\n');
+    } finally {
+      fs.rmSync(hostDir, { recursive: true, force: true });
+    }
     // A volume at /tmp is what the container sees there (two containers of the pod share it).
     const shared = await runPod('tmp-volume', ['sh', '-c', 'echo kept > /tmp/v.txt'], { volumeMounts: [{ name: 't', mountPath: '/tmp' }] }, { volumes: [{ name: 't', emptyDir: {} }] });
     expect(shared.phase, shared.log).toBe('Succeeded');
