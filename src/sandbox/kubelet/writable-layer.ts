@@ -4,15 +4,17 @@
  * /tmp is gone for the service that would read it. The sandbox runs containers as host processes over the host's
  * root, so without this they would all share the host's /tmp.
  *
- * - Isolated pods (a mount namespace per container): /tmp and /var/tmp are bind mounts of a fresh directory per
- *   container instance (`<podDir>/containers/<name>/<restart>/tmp`), mode 1777 like a real /tmp. A restarted container
- *   starts with an empty one (a new container, a new layer); a volume the pod mounts at or below /tmp keeps the host's.
- *   What the host's /tmp held when the container started stays reachable at the same paths, through symlinks to the
- *   host directory bound inside the layer (HOST_LINK): the sandbox's own data dir (venvs, volumes) is often there,
- *   and containers see the host's other files too. The container's mount setup makes those links
- *   (network/container-setup.ts), in its own process: made here, on a machine whose /tmp holds thousands of entries,
- *   they were that many blocking calls on the kubelet's event loop, seconds for every container start. So what a pod creates in /tmp is its own; only files inside host
- *   directories that already existed are shared, as everywhere else on the host's file system.
+ * - Isolated pods (a mount namespace per container): /tmp and /var/tmp are a fresh tmpfs per container instance, mode
+ *   1777 like a real /tmp, mounted by the container's mount setup (network/container-setup.ts) on a directory made here
+ *   (`<podDir>/containers/<name>/<restart>/tmp`). A restarted container starts with an empty one (a new container, a
+ *   new layer), and it is gone, memory and all, with the container; a volume the pod mounts at or below /tmp keeps the
+ *   host's. Memory, as /tmp is on many Linux distributions, because the layer also holds a symlink to every entry of
+ *   the host's directory (bound inside the layer at HOST_LINK), so that what the host's /tmp held when the container
+ *   started stays reachable at the same paths: the sandbox's own data dir (venvs, volumes) is often there, and
+ *   containers see the host's other files too. A shared machine's /tmp holds thousands of entries: made on its disk,
+ *   those links took over a second per container; on a tmpfs, by one `find` and a few `ln` in the mount setup, some
+ *   30 ms. So what a pod creates in /tmp is its own; only files inside host directories that already existed are
+ *   shared, as everywhere else on the host's file system.
  * - Host network (no mount namespaces): the directory cannot appear at /tmp, so `TMPDIR` points at it (Python's
  *   tempfile, mktemp and most tools honour it) unless the pod's env sets TMPDIR. A path written into /tmp literally is
  *   shared in that fallback, which the fallback notice says.
@@ -57,7 +59,6 @@ export function createWritableLayer(podDir: string, name: string, n: number, vol
     if (!isDirectory(dir)) continue; // the host has no such directory: nothing to replace
     const source = path.join(root, dir.slice(1).replace(/\//g, '-'));
     fs.mkdirSync(source, { recursive: true });
-    if (isolated) fs.mkdirSync(path.join(source, HOST_LINK));
     // Sticky and world-writable like a real /tmp: the container may run as any user.
     fs.chmodSync(source, 0o1777);
     mounts.push({ mountPath: dir, source, readOnly: false, layer: { hostLink: HOST_LINK } });

@@ -29,8 +29,8 @@ export interface ContainerMount {
   readOnly: boolean;
   /**
    * The container's writable layer at an existing host directory (kubelet/writable-layer.ts): mounted after every
-   * volume (their sources may lie below it, in the data dir under /tmp), with the host directory bound at
-   * `<source>/<hostLink>` and a symlink in the layer to each of its entries.
+   * volume (their sources may lie below it, in the data dir under /tmp): a tmpfs mounted on `source`, with the host
+   * directory bound at `<source>/<hostLink>` and a symlink in the layer to each of its entries.
    */
   layer?: { hostLink: string };
 }
@@ -207,6 +207,8 @@ class MountSetup {
       // blocking call per entry: a shared machine's /tmp holds thousands.
       const link = shq(m.layer.hostLink);
       this.lines.push(
+        `mount -t tmpfs -o mode=1777 sandbox-layer ${shq(m.source)}`,
+        `mkdir ${shq(`${m.source}/${m.layer.hostLink}`)}`,
         `mount --bind ${shq(m.mountPath)} ${shq(`${m.source}/${m.layer.hostLink}`)}`,
         `(cd ${shq(m.source)} && find ${link} -mindepth 1 -maxdepth 1 ! -name ${link} -exec ln -s -t . -- {} +)`,
         `mount --rbind ${shq(m.source)} ${this.at(m.mountPath)}`,
