@@ -90,7 +90,8 @@ export function registerDeploy(program: Command, io: CliIo): void {
     .addOption(outputOption());
   withRegistryOptions(command, true)
     .action(async (dir: string, flags: DeployFlags) => {
-      const { timeoutMs, lockTimeoutMs, keepJobs, stages } = settingsFromFlags(flags);
+      const settings = settingsFromFlags(flags);
+      const { timeoutMs, lockTimeoutMs, keepJobs, stages } = settings;
       if (flags.runner === 'cluster' && flags.sandbox) {
         throw new CliExit(EXIT_USAGE, 'error: --runner cluster starts a Job in the cluster of a kubeconfig, which outlives this command; it cannot be combined with --sandbox');
       }
@@ -183,17 +184,8 @@ export function registerDeploy(program: Command, io: CliIo): void {
             signal: interrupted.signal,
             secrets: [...secrets, ...(registry.secret !== undefined ? [registry.secret] : [])],
             ...(flags.runnerImage !== undefined ? { runnerImage: flags.runnerImage } : {}),
-            settings: {
-              timeoutMs,
-              prune: flags.prune,
-              lockTimeoutMs,
-              keepJobs,
-              ...(flags.image !== undefined ? { image: flags.image } : {}),
-              ...(flags.ingressClass !== undefined ? { ingressClass: flags.ingressClass } : {}),
-              ...(stages !== undefined ? { stages } : {}),
-              ...(registry.imagePullSecrets !== undefined ? { imagePullSecrets: registry.imagePullSecrets } : {}),
-              ...(commitSha !== undefined ? { commitSha } : {}),
-            },
+            settings: { ...settings, ...(registry.imagePullSecrets !== undefined ? { imagePullSecrets: registry.imagePullSecrets } : {}) },
+            ...(commitSha !== undefined ? { commitSha } : {}),
           });
         }
         const progress = flags.progressJob !== undefined ? await (await import('../runner.js')).progressRecorder(client, logger, { project: spec.name, namespace: plan.namespace, job: flags.progressJob, runId }) : undefined;
