@@ -14,6 +14,9 @@
  *
  * Expiry compares the holder's `renewTime` with this machine's clock: clocks skewed by more than the lease duration
  * could take over a live lease (the default duration, 60 s, leaves room for ordinary skew).
+ *
+ * This file acquires; what an acquiring run does about the Lease it read (`decideLock`) and the Lease's reads and
+ * writes are lock-lease.ts; the held lock (renewal, loss, release) is lock-held.ts.
  */
 import { hostname } from 'node:os';
 import type { V1Lease } from '@kubernetes/client-node';
