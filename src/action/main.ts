@@ -10,7 +10,7 @@
  */
 import * as core from '@actions/core';
 import { isAbsolute, join, relative, sep } from 'node:path';
-import { loadDeploy, loadProject, planNamespace, planProject, errorMessage, type DeployResult, type DeployPlan, type PlannedServiceStage } from '../engine/index.js';
+import { loadDeploy, loadProject, planNamespace, planProject, errorMessage, type DeployResult, type DeployPlan, type DeploySettings, type PlannedServiceStage } from '../engine/index.js';
 import {
   failureLine,
   fillPublicUrl,
@@ -145,8 +145,10 @@ async function deployCommand(r: Run): Promise<void> {
   if (r.inputs.runner === 'cluster') {
     const { deployInCluster } = await import('./runner.js');
     const { inputs } = r;
-    const settings = { timeoutMs: inputs.timeoutMs, lockTimeoutMs: inputs.lockTimeoutMs, keepJobs: inputs.keepJobs, prune: inputs.prune, ...planInputs(r) };
-    const runner = { client, logger: r.logger, spec: r.spec, plan, code, runId, secrets: inputSecrets(r), settings, context: r.context };
+    // The engine's DeploySettings of the inputs, with the image pull secrets the plan has (the registry's among them).
+    const { commitSha, preview: _preview, ...planned } = planInputs(r);
+    const settings: DeploySettings = { timeoutMs: inputs.timeoutMs, lockTimeoutMs: inputs.lockTimeoutMs, keepJobs: inputs.keepJobs, prune: inputs.prune, ...planned };
+    const runner = { client, logger: r.logger, spec: r.spec, plan, code, runId, secrets: inputSecrets(r), settings, ...(commitSha !== undefined ? { commitSha } : {}), context: r.context };
     return await deployInCluster({ ...runner, ...(await previewComment(r)), ...(inputs.runnerImage ? { runnerImage: inputs.runnerImage } : {}) });
   }
 

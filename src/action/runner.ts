@@ -8,7 +8,7 @@
 import * as core from '@actions/core';
 import { existsSync } from 'node:fs';
 import { dirname, join } from 'node:path';
-import { loadRunner, type ProjectSpec, type SecretValues, type DeployResult, type KubeClient, type Logger, type DeployPlan, type PlanOptions, type RunnerDeploySettings, type RunnerPhase, type RunnerProgress, type RunnerStatus } from '../engine/index.js';
+import { loadRunner, type ProjectSpec, type SecretValues, type DeployResult, type KubeClient, type Logger, type DeployPlan, type DeploySettings, type PlanOptions, type RunnerPhase, type RunnerProgress, type RunnerStatus } from '../engine/index.js';
 import { commentByline, failureLine, stageTable, stagesOutput } from './deploy-summary.js';
 import { code, escapeHtml, table } from './markdown.js';
 import * as out from './output.js';
@@ -34,7 +34,9 @@ export interface InClusterDeploy {
   runId: string;
   secrets: SecretValues[];
   runnerImage?: string;
-  settings: RunnerDeploySettings;
+  settings: DeploySettings;
+  /** The commit deployed (the runner's pod has no checkout to ask). */
+  commitSha?: string;
   context: RunContext;
   comment?: PreviewComment;
 }
@@ -51,11 +53,11 @@ function followLines(namespace: string, job: string): string[][] {
 
 /** `runner: cluster`: starts the runner, waits for its first step, sets the outputs. */
 export async function deployInCluster(o: InClusterDeploy): Promise<void> {
-  const { runnerCode, startRunner, waitForRunnerStart } = await loadRunner();
+  const { runnerCode, runnerStartWaitMs, startRunner, waitForRunnerStart } = await loadRunner();
   const started = await startRunner({ ...o, code: runnerCode(o.code), cliDir: cliBundleDir(), ...(o.secrets.length > 0 ? { secrets: o.secrets } : {}), ...(o.runnerImage !== undefined ? { runnerImage: o.runnerImage } : {}) });
   core.setOutput('runner-job', started.job);
   core.setOutput('follow', started.follow);
-  const start = await waitForRunnerStart(o.client, started.namespace, started.job, { timeoutMs: (o.settings.lockTimeoutMs ?? 600_000) + 300_000, logger: o.logger });
+  const start = await waitForRunnerStart(o.client, started.namespace, started.job, { timeoutMs: runnerStartWaitMs(o.settings), logger: o.logger });
   if (!start.started) {
     for (const line of start.logTail ?? []) out.info(line);
     const now = new Date().toISOString();

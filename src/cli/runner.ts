@@ -4,7 +4,7 @@
  */
 import { existsSync, realpathSync } from 'node:fs';
 import { basename, dirname, join } from 'node:path';
-import { loadRunner, BundleError, PlanError, bundleProject, type ProjectSpec, type DeployProgress, type DeployResult, type SecretValues, type KubeClient, type Logger, type DeployPlan, type PlanOptions, type RunnerDeploySettings } from '../engine/index.js';
+import { loadRunner, BundleError, PlanError, bundleProject, type ProjectSpec, type DeployProgress, type DeployResult, type SecretValues, type KubeClient, type Logger, type DeployPlan, type DeploySettings, type PlanOptions } from '../engine/index.js';
 import { CliExit, type CliIo, EXIT_FAILURE, EXIT_USAGE, oneLine, printJson } from './io.js';
 
 /** Names the built CLI the runner ships (a directory holding its index.js and chunks/), instead of this one. */
@@ -18,11 +18,6 @@ export function cliBundleDir(env: NodeJS.ProcessEnv = process.env): string {
   throw new CliExit(EXIT_USAGE, `error: --runner cluster ships the built CLI, and this is not it (${entry ?? 'unknown entry'}): run dist/cli/index.js, or set ${CLI_BUNDLE_ENV} to a build (node scripts/build.mjs --out DIR; DIR/cli)`);
 }
 
-/** How long `deploy --runner cluster` waits for the first step: the lock wait, plus time for the image pull and the set-up. */
-export function startWaitMs(lockTimeoutMs: number | undefined): number {
-  return (lockTimeoutMs ?? 10 * 60_000) + 5 * 60_000;
-}
-
 export interface InClusterStart {
   io: CliIo;
   client: KubeClient;
@@ -32,7 +27,9 @@ export interface InClusterStart {
   /** The code source options the plan was made with: the runner's pod gets the project the same way. */
   source: Pick<PlanOptions, 'codeSource' | 'repoSubdir'>;
   runId: string;
-  settings: RunnerDeploySettings;
+  settings: DeploySettings;
+  /** The commit deployed (the runner's pod has no checkout to ask). */
+  commitSha?: string;
   secrets: SecretValues[];
   runnerImage?: string;
   json: boolean;
@@ -41,7 +38,7 @@ export interface InClusterStart {
 
 /** `deploy --runner cluster`: starts the runner, waits for its first step, prints where to follow it. */
 export async function startInCluster(o: InClusterStart): Promise<void> {
-  const { CliBundleError, runnerCode, startRunner, waitForRunnerStart } = await loadRunner();
+  const { CliBundleError, runnerCode, runnerStartWaitMs, startRunner, waitForRunnerStart } = await loadRunner();
   let code;
   try {
     code = runnerCode(o.source.codeSource?.type === 'git' ? o.source : { codeBundle: await bundleProject(o.spec, (m) => o.logger.debug(m)) });
@@ -61,6 +58,7 @@ export async function startInCluster(o: InClusterStart): Promise<void> {
       settings: o.settings,
       runId: o.runId,
       signal: o.signal,
+      ...(o.commitSha !== undefined ? { commitSha: o.commitSha } : {}),
       ...(o.runnerImage !== undefined ? { runnerImage: o.runnerImage } : {}),
       ...(o.secrets.length > 0 ? { secrets: o.secrets } : {}),
     });
@@ -68,7 +66,7 @@ export async function startInCluster(o: InClusterStart): Promise<void> {
     if (e instanceof CliBundleError) throw new CliExit(EXIT_USAGE, `error: ${e.message}`);
     throw e;
   }
-  const start = await waitForRunnerStart(o.client, started.namespace, started.job, { timeoutMs: startWaitMs(o.settings.lockTimeoutMs), signal: o.signal, logger: o.logger });
+  const start = await waitForRunnerStart(o.client, started.namespace, started.job, { timeoutMs: runnerStartWaitMs(o.settings), signal: o.signal, logger: o.logger });
   const doc = {
     project: o.plan.project,
     namespace: started.namespace,

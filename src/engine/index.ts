@@ -41,7 +41,7 @@ export { problemsLine, renderDiff, renderObjectLines, verdictLine } from './depl
 export { findPreviewNamespaces } from './deploy/previews.js';
 export type { ServerCheckResult } from './deploy/dry-run.js';
 export type { TeardownResult } from './deploy/teardown.js';
-export type { RunnerDeploySettings, RunnerPhase, RunnerProgress, RunnerStatus } from './runner/index.js';
+export type { RunnerPhase, RunnerProgress, RunnerStatus } from './runner/index.js';
 
 // Lazy entry functions: each resolves to the module, loading client-node with it on first use.
 /** The API client, kubeconfig loading and watches (kube/index.ts). */

@@ -4,13 +4,27 @@
  * of stages (or, with `-o json`, the DeployResult as one JSON document) goes to stdout. Exit 0: every stage succeeded; 1: the deployment failed; 2: bad usage or project
  * (nothing written to the cluster); 130/143: interrupted (SIGINT/SIGTERM; running stages cancelled, Jobs deleted).
  */
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { type Command, Option } from 'commander';
-import { loadDeploy, formatDuration, DEFAULT_KEEP_JOBS, DEFAULT_LOCK_TIMEOUT, DEFAULT_TIMEOUT, neutralise, newRunId, type DeployResult, type PlannedServiceStage } from '../../engine/index.js';
-import type { Sandbox } from '../../sandbox/index.js';
-import { OBJECT_STORE, OBJECT_STORE_KEYS } from '../../sandbox/object-store.js';
+import {
+  loadDeploy,
+  formatDuration,
+  DEFAULT_KEEP_JOBS,
+  DEFAULT_LOCK_TIMEOUT,
+  DEFAULT_TIMEOUT,
+  neutralise,
+  newRunId,
+  type DeployPlan,
+  type DeployResult,
+  type DeploySettings,
+  type KubeClient,
+  type Logger,
+  type PlannedServiceStage,
+  type PlanOptions,
+  type ProjectSpec,
+  type SecretInput,
+  type SecretValues,
+} from '../../engine/index.js';
+import { OBJECT_STORE_KEYS } from '../../sandbox/object-store.js';
 import { type ClusterFlags, type CodeSourceFlags, clientFromFlags, codeSourceOptions, gitCommit, outputOption, planOrExit, withClusterOptions, renderTable } from '../cluster.js';
 import { CliExit, type CliIo, collect, EXIT_FAILURE, EXIT_OK, EXIT_USAGE, oneLine, paint, printJson, stderrLogger } from '../io.js';
 import { type Paint, statusStyle } from '../style.js';
@@ -18,6 +32,7 @@ import { loadProjectOrExit } from '../project.js';
 import { settingsFromFlags } from '../settings.js';
 import { missingSandboxSecrets, type SecretFlags, secretsFromFlags } from '../secrets.js';
 import { type RegistryFlags, registryFromFlags, sandboxRegistries, withRegistryOptions } from '../registry.js';
+import { DeploySandbox } from './deploy-sandbox.js';
 
 interface DeployFlags extends ClusterFlags, CodeSourceFlags, SecretFlags, RegistryFlags {
   namespace?: string;
@@ -65,7 +80,13 @@ export function registerDeploy(program: Command, io: CliIo): void {
     .command('deploy')
     .description('deploy the project: batch stages as Jobs, service stages as Deployments, step by step, with live stage logs (exit 0: deployed, 1: failed, 2: bad usage or project)')
     .argument('[dir]', 'project directory', '.');
-  withClusterOptions(command, 'target namespace (default: the project namespace, else the project name)')
+  withDeployOptions(command);
+  withRegistryOptions(command, true).action((dir: string, flags: DeployFlags) => deploy(io, dir, flags));
+}
+
+/** The deploy command's own options, after the cluster's (the registry's come last). */
+function withDeployOptions(command: Command): Command {
+  return withClusterOptions(command, 'target namespace (default: the project namespace, else the project name)')
     .option('--image <image>', "image for every stage, instead of the project's")
     .option('--ingress-class <class>', "ingressClassName of service stages with an ingress (default: the cluster's default IngressClass, else nginx)")
     .option('--stages <names>', 'deploy only these stages (comma-separated config names)')
@@ -88,188 +109,205 @@ export function registerDeploy(program: Command, io: CliIo): void {
     .addOption(new Option('--in-cluster', "use the pod's service account, whatever kubeconfig exists").hideHelp())
     .addOption(new Option('--progress-job <job>', "record progress in the ConfigMap named as this runner Job").hideHelp())
     .addOption(outputOption());
-  withRegistryOptions(command, true)
-    .action(async (dir: string, flags: DeployFlags) => {
-      const { timeoutMs, lockTimeoutMs, keepJobs, stages } = settingsFromFlags(flags);
-      if (flags.runner === 'cluster' && flags.sandbox) {
-        throw new CliExit(EXIT_USAGE, 'error: --runner cluster starts a Job in the cluster of a kubeconfig, which outlives this command; it cannot be combined with --sandbox');
-      }
-      if (flags.runnerImage !== undefined && flags.runner !== 'cluster') throw new CliExit(EXIT_USAGE, 'error: --runner-image needs --runner cluster');
-      if (flags.sandbox && (flags.kubeconfig !== undefined || flags.context !== undefined)) {
-        throw new CliExit(EXIT_USAGE, 'error: --sandbox deploys into its own cluster; it cannot be combined with --kubeconfig or --context');
-      }
-      // Before anything is printed: from here on every message has the values redacted.
-      let secrets = await secretsFromFlags(flags);
-      const registry = registryFromFlags(flags);
-      const registries = flags.sandbox ? sandboxRegistries() : [];
-      const logger = stderrLogger(io, flags.verbose === true);
-      const spec = await loadProjectOrExit(dir, io);
-      const runId = flags.runId ?? newRunId();
-      const commitSha = flags.commit ?? (await gitCommit(dir));
-      const source = await codeSourceOptions(dir, flags, commitSha);
-      const plan = await planOrExit(spec, {
-        ...source,
-        ...(flags.namespace !== undefined ? { namespace: flags.namespace } : {}),
-        ...(flags.image !== undefined ? { image: flags.image } : {}),
-        ...(flags.ingressClass !== undefined ? { ingressClass: flags.ingressClass } : {}),
-        ...(stages !== undefined ? { stages } : {}),
-        ...(commitSha !== undefined ? { commitSha } : {}),
-        ...(registry.imagePullSecrets !== undefined ? { imagePullSecrets: registry.imagePullSecrets } : {}),
-        runId,
-      });
-      // A new sandbox has no Secrets: every key the stages read must be given, or the run could only fail. Secrets
-      // holding only object-store keys (AWS_*, S3_BUCKET) the sandbox's own object store fills.
-      const { objectStoreSecretNames, withObjectStoreSecrets } = await import('../object-store.js');
-      const storeSecrets = flags.sandbox ? objectStoreSecretNames(plan, secrets) : [];
-      if (flags.sandbox) {
-        const placeholders = Object.fromEntries(OBJECT_STORE_KEYS.map((k) => [k, '']));
-        const missing = missingSandboxSecrets(dir, plan, withObjectStoreSecrets(secrets, storeSecrets, placeholders));
-        for (const line of missing.lines) io.stderr(`${line}\n`);
-        if (missing.flags.length > 0) {
-          throw new CliExit(EXIT_USAGE, `error: the sandbox has none of the project's Secrets; add ${missing.flags.join(' ')} (or put NAME.KEY=VALUE lines in a --secrets-file)`);
-        }
-      }
+}
 
-      // Interrupts: the first cancels the run (or, when serving, stops the sandbox); a second quits at once.
-      const interrupted = new AbortController();
-      let received: NodeJS.Signals | undefined;
-      const onSignal = (signal: NodeJS.Signals): void => {
-        if (received !== undefined) {
-          io.stderr(`${signal} again: quitting without cleaning up\n`);
-          process.exit(SIGNAL_EXIT[signal] ?? EXIT_FAILURE);
-        }
-        received = signal;
-        io.stderr(`${signal}: stopping (press Ctrl-C again to quit at once)\n`);
-        interrupted.abort(new Error(`interrupted (${signal})`));
-      };
-      process.on('SIGINT', onSignal);
-      process.on('SIGTERM', onSignal);
+/** Exit 2 for flags that cannot go together. */
+function checkFlags(flags: DeployFlags): void {
+  if (flags.runner === 'cluster' && flags.sandbox) {
+    throw new CliExit(EXIT_USAGE, 'error: --runner cluster starts a Job in the cluster of a kubeconfig, which outlives this command; it cannot be combined with --sandbox');
+  }
+  if (flags.runnerImage !== undefined && flags.runner !== 'cluster') throw new CliExit(EXIT_USAGE, 'error: --runner-image needs --runner cluster');
+  if (flags.sandbox && (flags.kubeconfig !== undefined || flags.context !== undefined)) {
+    throw new CliExit(EXIT_USAGE, 'error: --sandbox deploys into its own cluster; it cannot be combined with --kubeconfig or --context');
+  }
+}
 
-      let sandbox: Sandbox | undefined;
-      let tempDir: string | undefined;
-      try {
-        let kubeconfigContent: string | undefined;
-        let kubeconfigPath: string | undefined;
-        if (flags.sandbox) {
-          tempDir = mkdtempSync(join(tmpdir(), 'bodywork-deploy-'));
-          kubeconfigPath = join(tempDir, 'kubeconfig');
-          const { persistentCacheDir, startSandbox } = await import('../../sandbox/index.js');
-          const cacheDir = persistentCacheDir();
-          sandbox = await startSandbox({
-            kubeconfigPath,
-            namespace: plan.namespace,
-            warn: (m) => logger.debug(m),
-            ...(cacheDir ? { python: { cacheDir } } : {}),
-            ...(registries.length > 0 ? { kubelet: { registries } } : {}),
-          });
-          kubeconfigContent = sandbox.kubeconfig;
-          const net = sandbox.network;
-          const note = net.mode === 'host' ? ` (pods on the host network: ${net.reason ?? 'no isolation available'})` : net.rootless ? ' (pods in rootless namespaces: not running as root)' : '';
-          io.stderr(`sandbox running at ${sandbox.url}${note}\n`);
-          io.stderr(`kubeconfig: ${kubeconfigPath} (try: kubectl --kubeconfig ${kubeconfigPath} get pods -n ${plan.namespace})\n`);
-        }
-        const client = await clientFromFlags(flags, logger, kubeconfigContent);
-        if (flags.runner === 'cluster') {
-          const { startInCluster } = await import('../runner.js');
-          return await startInCluster({
-            io,
-            client,
-            logger,
-            spec,
-            plan,
-            source,
-            runId,
-            json: flags.output === 'json',
-            signal: interrupted.signal,
-            secrets: [...secrets, ...(registry.secret !== undefined ? [registry.secret] : [])],
-            ...(flags.runnerImage !== undefined ? { runnerImage: flags.runnerImage } : {}),
-            settings: {
-              timeoutMs,
-              prune: flags.prune,
-              lockTimeoutMs,
-              keepJobs,
-              ...(flags.image !== undefined ? { image: flags.image } : {}),
-              ...(flags.ingressClass !== undefined ? { ingressClass: flags.ingressClass } : {}),
-              ...(stages !== undefined ? { stages } : {}),
-              ...(registry.imagePullSecrets !== undefined ? { imagePullSecrets: registry.imagePullSecrets } : {}),
-              ...(commitSha !== undefined ? { commitSha } : {}),
-            },
-          });
-        }
-        const progress = flags.progressJob !== undefined ? await (await import('../runner.js')).progressRecorder(client, logger, { project: spec.name, namespace: plan.namespace, job: flags.progressJob, runId }) : undefined;
-        if (sandbox !== undefined && storeSecrets.length > 0) {
-          const sb = sandbox;
-          const { startObjectStore } = await import('../object-store.js');
-          io.stderr(`starting the sandbox's object store for Secret ${storeSecrets.join(', ')} (S3-compatible, moto; its first start installs moto from PyPI)\n`);
-          const store = await startObjectStore(client, { isolated: sb.network.mode === 'isolated', loadImage: (i, r, o) => sb.loadImage(i, r, o), serviceUrl: (n, o) => sb.serviceUrl(n, o) }, { signal: interrupted.signal });
-          secrets = withObjectStoreSecrets(secrets, storeSecrets, store.data);
-          io.stderr(`object store: ${store.hostUrl} from this machine, ${store.endpoint} from pods, bucket ${store.bucket} (${OBJECT_STORE.namespace}/${OBJECT_STORE.name})\n`);
-        }
-        // Loaded here, not at start-up: the engine brings client-node (see scripts/build.mjs).
-        const { deployProject } = await loadDeploy();
-        if (interrupted.signal.aborted) throw new CliExit(SIGNAL_EXIT[received ?? 'SIGINT'], 'interrupted before the deployment started');
-        const result = await deployProject({
-          client,
-          logger,
-          spec,
-          plan,
-          runId,
-          signal: interrupted.signal,
-          timeoutMs,
-          prune: flags.prune,
-          // Stage log lines, each once, on stderr with the messages (stdout is for the result).
-          onLogLine: (_stage, line) => io.stderr(`${oneLine(line)}\n`),
-          keepJobs,
-          lockTimeoutMs,
-          ...(secrets.length > 0 || registry.secret !== undefined ? { secrets: [...secrets, ...(registry.secret !== undefined ? [registry.secret] : [])] } : {}),
-          ...(progress !== undefined ? { onProgress: progress.onProgress } : {}),
-        });
-        await progress?.finish(result, received !== undefined);
-        if (flags.output === 'json') printJson(io, { ...result, runId });
-        else io.stdout(resultTable(result, paint(io, 'stdout')).split('\n').map(neutralise).join('\n'));
-        for (const s of result.stages.filter((x) => x.status !== 'succeeded' && x.status !== 'skipped')) {
-          if (s.logTail && s.logTail.length > 0) io.stderr(`${oneLine(`last log lines of ${s.stage}:`)}\n${s.logTail.map((l) => `  ${oneLine(l)}`).join('\n')}\n`);
-        }
-        if (result.status === 'failure') io.stderr(`${oneLine(`deployment failed${result.reason ? `: ${result.reason}` : ''}`)}\n`);
-        if (result.status === 'failure' && /missing secret/.test(result.reason ?? '')) {
-          io.stderr(`give the values with --secret NAME.KEY=VALUE or --secrets-file FILE, or create the Secret first: bodywork-deploy secret create NAME KEY=VALUE -n ${plan.namespace}\n`);
-        }
-        if (received !== undefined) throw new CliExit(SIGNAL_EXIT[received] ?? EXIT_FAILURE);
-        const code = result.status === 'success' ? EXIT_OK : EXIT_FAILURE;
+/** A deploy as the flags ask for it: the project planned, the settings and secrets read, before any cluster is touched. */
+interface DeployRequest {
+  io: CliIo;
+  flags: DeployFlags;
+  logger: Logger;
+  spec: ProjectSpec;
+  plan: DeployPlan;
+  runId: string;
+  commitSha?: string;
+  source: Pick<PlanOptions, 'codeSource' | 'repoSubdir'>;
+  /** The engine's settings, the image pull secrets the plan has (the registry's among them) included. */
+  settings: DeploySettings;
+  /** The Secrets given with --secret and --secrets-file. */
+  given: SecretInput[];
+  /** The registry's Secret (--registry-server), to create with the given ones. */
+  registrySecret?: SecretValues;
+  /** In a sandbox: the Secrets its object store fills. */
+  storeSecrets: string[];
+  registries: ReturnType<typeof sandboxRegistries>;
+}
 
-        if (sandbox !== undefined && kubeconfigPath !== undefined) {
-          const services = plan.steps.flatMap((s) => s.stages).filter((s): s is PlannedServiceStage => s.type === 'service');
-          await printServiceAccess(io, sandbox, kubeconfigPath, plan.namespace, services, flags.output === 'json');
-          io.stderr('the sandbox keeps serving; stop it with Ctrl-C\n');
-          await new Promise<void>((resolve) => {
-            if (interrupted.signal.aborted) resolve();
-            else interrupted.signal.addEventListener('abort', () => resolve(), { once: true });
-          });
-          io.stderr('stopping the sandbox\n');
-        }
-        if (code !== EXIT_OK) throw new CliExit(code);
-      } finally {
-        process.off('SIGINT', onSignal);
-        process.off('SIGTERM', onSignal);
-        if (sandbox !== undefined) await sandbox.stop();
-        if (tempDir !== undefined) rmSync(tempDir, { recursive: true, force: true });
-      }
-    });
+/** `deploy`: plans, then runs the DAG here or starts the in-cluster runner; with --sandbox, in a sandbox it then keeps serving. */
+async function deploy(io: CliIo, dir: string, flags: DeployFlags): Promise<void> {
+  const r = await request(io, dir, flags);
+  const interrupts = new Interrupts(io);
+  const sandbox = flags.sandbox ? new DeploySandbox() : undefined;
+  try {
+    const kubeconfigContent = sandbox !== undefined ? await sandbox.start(io, r.logger, r.plan.namespace, r.registries) : undefined;
+    const client = await clientFromFlags(flags, r.logger, kubeconfigContent);
+    if (flags.runner === 'cluster') return await runInCluster(r, client, interrupts.signal);
+    const result = await deployHere(r, client, interrupts, sandbox);
+    report(r, result);
+    if (interrupts.received !== undefined) throw new CliExit(SIGNAL_EXIT[interrupts.received] ?? EXIT_FAILURE);
+    const code = result.status === 'success' ? EXIT_OK : EXIT_FAILURE;
+    if (sandbox !== undefined) {
+      const services = r.plan.steps.flatMap((s) => s.stages).filter((s): s is PlannedServiceStage => s.type === 'service');
+      await sandbox.serve(io, r.plan.namespace, services, flags.output === 'json', interrupts.signal);
+    }
+    if (code !== EXIT_OK) throw new CliExit(code);
+  } finally {
+    interrupts.dispose();
+    await sandbox?.stop();
+  }
+}
+
+/** Reads the flags, the secrets and the project, and plans it; exit 2 for bad usage or a project that cannot deploy. */
+async function request(io: CliIo, dir: string, flags: DeployFlags): Promise<DeployRequest> {
+  const settings = settingsFromFlags(flags);
+  checkFlags(flags);
+  // Before anything is printed: from here on every message has the values redacted.
+  const given = await secretsFromFlags(flags);
+  const registry = registryFromFlags(flags);
+  const registries = flags.sandbox ? sandboxRegistries() : [];
+  const logger = stderrLogger(io, flags.verbose === true);
+  const spec = await loadProjectOrExit(dir, io);
+  const runId = flags.runId ?? newRunId();
+  const commitSha = flags.commit ?? (await gitCommit(dir));
+  const source = await codeSourceOptions(dir, flags, commitSha);
+  const { stages } = settings;
+  const plan = await planOrExit(spec, {
+    ...source,
+    ...(flags.namespace !== undefined ? { namespace: flags.namespace } : {}),
+    ...(flags.image !== undefined ? { image: flags.image } : {}),
+    ...(flags.ingressClass !== undefined ? { ingressClass: flags.ingressClass } : {}),
+    ...(stages !== undefined ? { stages } : {}),
+    ...(commitSha !== undefined ? { commitSha } : {}),
+    ...(registry.imagePullSecrets !== undefined ? { imagePullSecrets: registry.imagePullSecrets } : {}),
+    runId,
+  });
+  const storeSecrets = await sandboxSecrets(io, dir, flags, plan, given);
+  return {
+    io,
+    flags,
+    logger,
+    spec,
+    plan,
+    runId,
+    ...(commitSha !== undefined ? { commitSha } : {}),
+    source,
+    settings: { ...settings, ...(registry.imagePullSecrets !== undefined ? { imagePullSecrets: registry.imagePullSecrets } : {}) },
+    given,
+    ...(registry.secret !== undefined ? { registrySecret: registry.secret } : {}),
+    storeSecrets,
+    registries,
+  };
 }
 
 /**
- * For each service: its host URL in the sandbox (stdout, or stderr when stdout holds the JSON document) and the
- * tutorial's way through `kubectl proxy`.
+ * With --sandbox: the Secrets the sandbox's object store fills (those holding only its keys: AWS_*, S3_BUCKET); exit 2
+ * when the stages read other keys not given: a new sandbox has no Secrets, so the run could only fail.
  */
-async function printServiceAccess(io: CliIo, sandbox: Sandbox, kubeconfigPath: string, namespace: string, services: PlannedServiceStage[], json: boolean): Promise<void> {
-  if (services.length === 0) return;
-  io.stderr(`services (reach them through kubectl proxy: kubectl --kubeconfig ${kubeconfigPath} proxy --port 8001):\n`);
-  for (const s of services) {
-    const name = s.service.metadata?.name ?? s.baseName;
-    const url = await sandbox.serviceUrl(name, { namespace });
-    const line = `${s.stage}: ${url ?? '(no endpoint yet)'}\n`;
-    if (json) io.stderr(line);
-    else io.stdout(line);
-    io.stderr(`  ${s.stage}: curl http://localhost:8001/api/v1/namespaces/${namespace}/services/${name}/proxy/<path>${url ? ` (or directly: ${url}/<path>)` : ''}\n`);
+async function sandboxSecrets(io: CliIo, dir: string, flags: DeployFlags, plan: DeployPlan, given: SecretInput[]): Promise<string[]> {
+  if (!flags.sandbox) return [];
+  const { objectStoreSecretNames, withObjectStoreSecrets } = await import('../object-store.js');
+  const storeSecrets = objectStoreSecretNames(plan, given);
+  const placeholders = Object.fromEntries(OBJECT_STORE_KEYS.map((k) => [k, '']));
+  const missing = missingSandboxSecrets(dir, plan, withObjectStoreSecrets(given, storeSecrets, placeholders));
+  for (const line of missing.lines) io.stderr(`${line}\n`);
+  if (missing.flags.length > 0) {
+    throw new CliExit(EXIT_USAGE, `error: the sandbox has none of the project's Secrets; add ${missing.flags.join(' ')} (or put NAME.KEY=VALUE lines in a --secrets-file)`);
+  }
+  return storeSecrets;
+}
+
+/** SIGINT and SIGTERM while deploying: the first cancels the run (or, when serving, stops the sandbox); a second quits at once. */
+class Interrupts {
+  private readonly controller = new AbortController();
+  readonly signal = this.controller.signal;
+  /** The first signal received. */
+  received: NodeJS.Signals | undefined;
+  private readonly onSignal = (signal: NodeJS.Signals): void => {
+    if (this.received !== undefined) {
+      this.io.stderr(`${signal} again: quitting without cleaning up\n`);
+      process.exit(SIGNAL_EXIT[signal] ?? EXIT_FAILURE);
+    }
+    this.received = signal;
+    this.io.stderr(`${signal}: stopping (press Ctrl-C again to quit at once)\n`);
+    this.controller.abort(new Error(`interrupted (${signal})`));
+  };
+
+  constructor(private readonly io: CliIo) {
+    process.on('SIGINT', this.onSignal);
+    process.on('SIGTERM', this.onSignal);
+  }
+
+  dispose(): void {
+    process.off('SIGINT', this.onSignal);
+    process.off('SIGTERM', this.onSignal);
+  }
+}
+
+/** --runner cluster: starts the in-cluster runner (which outlives this command) and returns once its first step is under way. */
+async function runInCluster(r: DeployRequest, client: KubeClient, signal: AbortSignal): Promise<void> {
+  const { startInCluster } = await import('../runner.js');
+  const { io, flags, logger, spec, plan, source, runId, commitSha, settings } = r;
+  const started = { io, client, logger, spec, plan, source, runId, settings, secrets: secretsToWrite(r.given, r.registrySecret), json: flags.output === 'json', signal };
+  await startInCluster({ ...started, ...(commitSha !== undefined ? { commitSha } : {}), ...(flags.runnerImage !== undefined ? { runnerImage: flags.runnerImage } : {}) });
+}
+
+/** The Secrets the run creates or updates under the lock: `given`, then the registry's. */
+function secretsToWrite(given: SecretInput[], registrySecret: SecretValues | undefined): SecretValues[] {
+  return [...given, ...(registrySecret !== undefined ? [registrySecret] : [])];
+}
+
+/**
+ * Runs the DAG in this process (inside the runner's pod too, recording its progress with --progress-job), after
+ * starting a sandbox's object store when its Secrets need it.
+ */
+async function deployHere(r: DeployRequest, client: KubeClient, interrupts: Interrupts, sandbox: DeploySandbox | undefined): Promise<DeployResult> {
+  const { io, flags, logger, spec, plan, runId, settings } = r;
+  const progress = flags.progressJob !== undefined ? await (await import('../runner.js')).progressRecorder(client, logger, { project: spec.name, namespace: plan.namespace, job: flags.progressJob, runId }) : undefined;
+  const given = sandbox !== undefined && r.storeSecrets.length > 0 ? await sandbox.withObjectStore(io, client, r.given, r.storeSecrets, interrupts.signal) : r.given;
+  const secrets = secretsToWrite(given, r.registrySecret);
+  // Loaded here, not at start-up: the engine brings client-node (see scripts/build.mjs).
+  const { deployProject } = await loadDeploy();
+  if (interrupts.signal.aborted) throw new CliExit(SIGNAL_EXIT[interrupts.received ?? 'SIGINT'], 'interrupted before the deployment started');
+  const result = await deployProject({
+    client,
+    logger,
+    spec,
+    plan,
+    runId,
+    signal: interrupts.signal,
+    timeoutMs: settings.timeoutMs,
+    prune: settings.prune,
+    // Stage log lines, each once, on stderr with the messages (stdout is for the result).
+    onLogLine: (_stage, line) => io.stderr(`${oneLine(line)}\n`),
+    keepJobs: settings.keepJobs,
+    lockTimeoutMs: settings.lockTimeoutMs,
+    ...(secrets.length > 0 ? { secrets } : {}),
+    ...(progress !== undefined ? { onProgress: progress.onProgress } : {}),
+  });
+  await progress?.finish(result, interrupts.received !== undefined);
+  return result;
+}
+
+/** The result on stdout (the table, or the JSON document), and on stderr the failed stages' last log lines and why it failed. */
+function report(r: DeployRequest, result: DeployResult): void {
+  const { io, flags, plan, runId } = r;
+  if (flags.output === 'json') printJson(io, { ...result, runId });
+  else io.stdout(resultTable(result, paint(io, 'stdout')).split('\n').map(neutralise).join('\n'));
+  for (const s of result.stages.filter((x) => x.status !== 'succeeded' && x.status !== 'skipped')) {
+    if (s.logTail && s.logTail.length > 0) io.stderr(`${oneLine(`last log lines of ${s.stage}:`)}\n${s.logTail.map((l) => `  ${oneLine(l)}`).join('\n')}\n`);
+  }
+  if (result.status === 'failure') io.stderr(`${oneLine(`deployment failed${result.reason ? `: ${result.reason}` : ''}`)}\n`);
+  if (result.status === 'failure' && /missing secret/.test(result.reason ?? '')) {
+    io.stderr(`give the values with --secret NAME.KEY=VALUE or --secrets-file FILE, or create the Secret first: bodywork-deploy secret create NAME KEY=VALUE -n ${plan.namespace}\n`);
   }
 }

@@ -56,111 +56,108 @@ const SECTION_HEADER = /^\[([^\]]*)\](.*)$/;
 
 /** Tokenizes INI text; never throws, every malformed line becomes a problem at its line. */
 export function parseIni(text: string): IniDocument {
-  const sections: IniSection[] = [];
-  const problems: IniSyntaxProblem[] = [];
   const lines = text.replace(/^\uFEFF/, '').split(/\r\n|\n|\r/);
   // A key file read as config (a mistaken link, a misnamed file) is reported without quoting any of it.
   const keyLine = lines.findIndex((l) => /-----BEGIN [A-Z0-9 ]*PRIVATE KEY-----/.test(l));
   if (keyLine >= 0) return { sections: [], problems: [{ line: keyLine + 1, message: 'this file holds a private key, not INI text; none of it is quoted here' }] };
+  const reader = new IniReader();
+  lines.forEach((raw, index) => reader.read(raw, index + 1));
+  return reader.finish(lines.length);
+}
 
-  let current: IniSection | undefined;
-  // The entry that an indented line would continue, and the indentation of its key line.
-  let open: { entry: IniEntry; indent: number; pending: string[] } | undefined;
+/** parseIni's state between lines: the section being filled, the value a deeper line continues, what was malformed. */
+class IniReader {
+  readonly sections: IniSection[] = [];
+  readonly problems: IniSyntaxProblem[] = [];
+  private current: IniSection | undefined;
+  /** The entry that an indented line would continue, and the indentation of its key line. */
+  private open: { entry: IniEntry; indent: number; pending: string[] } | undefined;
+  /** After a malformed header, its keys are skipped: the header itself was reported. */
+  private skipping = false;
+  /** Lines that are not INI are quoted only as short excerpts, and only the first few: the file may not be INI at all. */
+  private malformed = 0;
 
-  // After a malformed header, its keys are skipped: the header itself was reported.
-  let skipping = false;
-
-  // Lines that are not INI are quoted only as short excerpts, and only the first few: the file may not be INI at all.
-  let malformed = 0;
-  const excerpt = (line: string) => quoteValue(line, 30);
-  const badLine = (line: number, message: string) => {
-    malformed++;
-    if (malformed <= MAX_MALFORMED_SHOWN) problems.push({ line, message });
-  };
-
-  lines.forEach((raw, index) => {
-    const line = index + 1;
+  read(raw: string, line: number): void {
     const trimmed = raw.trim();
     const indent = raw.length - raw.trimStart().length;
 
     if (trimmed.startsWith('#') || trimmed.startsWith(';')) return; // full-line comment
     if (trimmed === '') {
       // configparser keeps empty lines inside a multi-line value if more indented lines follow.
-      if (open) open.pending.push('');
+      if (this.open) this.open.pending.push('');
       return;
     }
-    if (open && indent > open.indent) {
-      open.entry.value = [open.entry.value, ...open.pending, trimmed].join('\n').replace(/^\n+/, '');
-      open.pending = [];
+    if (this.open && indent > this.open.indent) {
+      this.open.entry.value = [this.open.entry.value, ...this.open.pending, trimmed].join('\n').replace(/^\n+/, '');
+      this.open.pending = [];
       return;
     }
-    open = undefined;
+    this.open = undefined;
 
     const header = SECTION_HEADER.exec(trimmed);
-    if (header) {
-      const name = header[1].trim();
-      if (header[2].trim() !== '') {
-        badLine(line, `malformed section header: expected "[name]" alone on the line, got ${excerpt(trimmed)}`);
-        current = undefined;
-        skipping = true;
-        return;
-      }
-      if (name === '') {
-        badLine(line, `malformed section header: the section name is empty, got ${excerpt(trimmed)}`);
-        current = undefined;
-        skipping = true;
-        return;
-      }
-      const earlier = sections.find((s) => s.name === name);
-      if (earlier) {
-        problems.push({ line, message: `duplicate section [${name}]; it was already defined at line ${earlier.line}` });
-        skipping = false;
-        current = earlier; // keep collecting keys so they are still checked (and duplicates reported)
-        return;
-      }
-      skipping = false;
-      current = { name, line, entries: [] };
-      sections.push(current);
-      return;
-    }
-    if (trimmed.startsWith('[')) {
-      badLine(line, `malformed section header: expected "[name]", got ${excerpt(trimmed)}`);
-      current = undefined;
-      skipping = true;
-      return;
-    }
+    if (header) this.header(line, trimmed, header[1].trim(), header[2].trim());
+    else if (trimmed.startsWith('[')) this.badHeader(line, `malformed section header: expected "[name]", got ${excerpt(trimmed)}`);
+    else this.keyValue(line, trimmed, indent);
+  }
 
+  finish(lineCount: number): IniDocument {
+    if (this.malformed > MAX_MALFORMED_SHOWN) {
+      this.problems.push({ line: lineCount, message: `${this.malformed - MAX_MALFORMED_SHOWN} more malformed lines not shown; is this an INI file?` });
+    }
+    this.problems.push(...interpolate(this.sections));
+    return { sections: this.sections, problems: this.problems };
+  }
+
+  private header(line: number, trimmed: string, name: string, rest: string): void {
+    if (rest !== '') return this.badHeader(line, `malformed section header: expected "[name]" alone on the line, got ${excerpt(trimmed)}`);
+    if (name === '') return this.badHeader(line, `malformed section header: the section name is empty, got ${excerpt(trimmed)}`);
+    this.skipping = false;
+    const earlier = this.sections.find((s) => s.name === name);
+    if (earlier) {
+      this.problems.push({ line, message: `duplicate section [${name}]; it was already defined at line ${earlier.line}` });
+      this.current = earlier; // keep collecting keys so they are still checked (and duplicates reported)
+      return;
+    }
+    this.current = { name, line, entries: [] };
+    this.sections.push(this.current);
+  }
+
+  private badHeader(line: number, message: string): void {
+    this.badLine(line, message);
+    this.current = undefined;
+    this.skipping = true;
+  }
+
+  private keyValue(line: number, trimmed: string, indent: number): void {
     const delimiter = trimmed.search(/[=:]/);
     if (delimiter === -1) {
-      badLine(line, `malformed line: expected "KEY = value", "[section]" or a comment starting with # or ;, got ${excerpt(trimmed)}`);
-      return;
+      return this.badLine(line, `malformed line: expected "KEY = value", "[section]" or a comment starting with # or ;, got ${excerpt(trimmed)}`);
     }
     const rawKey = trimmed.slice(0, delimiter).trim();
-    if (rawKey === '') {
-      badLine(line, `malformed line: the key before ${quoteValue(trimmed[delimiter] ?? '')} is empty, got ${excerpt(trimmed)}`);
-      return;
-    }
-    if (!current) {
-      if (!skipping) {
-        problems.push({ line, message: `key ${rawKey} appears before any [section] header; put it under a section such as [default]` });
-      }
+    if (rawKey === '') return this.badLine(line, `malformed line: the key before ${quoteValue(trimmed[delimiter] ?? '')} is empty, got ${excerpt(trimmed)}`);
+    if (!this.current) {
+      if (!this.skipping) this.problems.push({ line, message: `key ${rawKey} appears before any [section] header; put it under a section such as [default]` });
       return;
     }
     const entry: IniEntry = { rawKey, key: rawKey.toLowerCase(), value: trimmed.slice(delimiter + 1).trim(), line };
-    const earlier = current.entries.find((e) => e.key === entry.key);
+    const earlier = this.current.entries.find((e) => e.key === entry.key);
     if (earlier) {
-      problems.push({ line, message: `duplicate key ${rawKey} in [${current.name}]; it was already set at line ${earlier.line}` });
+      this.problems.push({ line, message: `duplicate key ${rawKey} in [${this.current.name}]; it was already set at line ${earlier.line}` });
       return;
     }
-    current.entries.push(entry);
-    open = { entry, indent, pending: [] };
-  });
-
-  if (malformed > MAX_MALFORMED_SHOWN) {
-    problems.push({ line: lines.length, message: `${malformed - MAX_MALFORMED_SHOWN} more malformed lines not shown; is this an INI file?` });
+    this.current.entries.push(entry);
+    this.open = { entry, indent, pending: [] };
   }
-  problems.push(...interpolate(sections));
-  return { sections, problems };
+
+  private badLine(line: number, message: string): void {
+    this.malformed++;
+    if (this.malformed <= MAX_MALFORMED_SHOWN) this.problems.push({ line, message });
+  }
+}
+
+/** A line that is not INI, quoted short. */
+function excerpt(line: string): string {
+  return quoteValue(line, 30);
 }
 
 /** configparser's MAX_INTERPOLATION_DEPTH: references nested deeper are an error. */

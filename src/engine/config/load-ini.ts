@@ -138,8 +138,9 @@ function joinAnd(items: readonly string[]): string {
   return items.length <= 1 ? items.join('') : `${items.slice(0, -1).join(', ')} and ${items.at(-1)}`;
 }
 
-/** Reads a number under `rule`, reporting `KEY must be <rule>, got "<text>"` at its line. */
-function numberValue(file: IniFile, found: { value: string; line: number } | undefined, key: string, rule: NumberRule, problems: ProblemList): number {
+/** Reads the number `[section] key` under `rule`, reporting `KEY must be <rule>, got "<text>"` at its line (NaN when wrong or missing). */
+function requiredNumber(file: IniFile, section: string, key: string, rule: NumberRule, problems: ProblemList): number {
+  const found = file.required(section, key);
   if (!found) return Number.NaN;
   const parsed = rule.whole ? parseWholeNumber(found.value) : parseDecimal(found.value);
   if (parsed === undefined || !satisfiesNumberRule(rule, parsed)) {
@@ -252,38 +253,14 @@ async function loadIniStage(root: string, stage: string, problems: ProblemList):
   const config = new IniFile(file, parseIni(read.text), STAGE_SCHEMA, problems);
 
   // [default]
-  const typeFound = config.required('default', 'STAGE_TYPE');
-  const type = typeFound?.value.toLowerCase();
-  if (typeFound && type !== 'batch' && type !== 'service') {
-    problems.error(config.at(typeFound.line), `STAGE_TYPE must be "batch" or "service", got ${quoteValue(typeFound.value)}`);
-  } else if (typeFound && typeFound.value !== type) {
-    problems.warning(config.at(typeFound.line), `STAGE_TYPE ${quoteValue(typeFound.value)} is read as ${type}; Bodywork accepted only "batch" or "service", in lower case`);
-  }
-
-  const script = config.required('default', 'EXECUTABLE_SCRIPT');
-  let executable = '';
-  let problem: Awaited<ReturnType<typeof checkProjectFile>>;
-  if (script) {
-    const relative = projectPath(`${stage}/${script.value}`);
-    if (script.value === '' || relative === undefined) {
-      problems.error(config.at(script.line), `EXECUTABLE_SCRIPT must name a file in ${stage}/, got ${quoteValue(script.value)}`);
-    } else if ((problem = await checkProjectFile(root, relative)) !== undefined) {
-      problems.error(config.at(script.line), `EXECUTABLE_SCRIPT must name a file in ${stage}/, got ${quoteValue(script.value)} (${problem.problem})`);
-    } else {
-      executable = relative;
-    }
-  }
-
-  const cpuRequest = numberValue(config, config.required('default', 'CPU_REQUEST'), 'CPU_REQUEST', NUMBER_RULES.cpuRequest, problems);
-  const memoryRequestMb = numberValue(config, config.required('default', 'MEMORY_REQUEST_MB'), 'MEMORY_REQUEST_MB', NUMBER_RULES.memoryRequestMb, problems);
-
+  const type = readStageType(config, problems);
   const spec: StageSpec = {
     name: stage,
     type: type === 'service' ? 'service' : 'batch',
-    executable,
+    executable: await readExecutable(root, stage, config, problems),
     args: [],
-    cpuRequest,
-    memoryRequestMb,
+    cpuRequest: requiredNumber(config, 'default', 'CPU_REQUEST', NUMBER_RULES.cpuRequest, problems),
+    memoryRequestMb: requiredNumber(config, 'default', 'MEMORY_REQUEST_MB', NUMBER_RULES.memoryRequestMb, problems),
     requirements: [],
     secrets: [],
     source: { file, line: 1 },
@@ -292,36 +269,76 @@ async function loadIniStage(root: string, stage: string, problems: ProblemList):
   // [batch] / [service]: only the section of the stage's type is read; the other one is ignored.
   if (type === 'batch') {
     spec.batch = {
-      maxCompletionTimeSeconds: numberValue(config, config.required('batch', 'MAX_COMPLETION_TIME_SECONDS'), 'MAX_COMPLETION_TIME_SECONDS', NUMBER_RULES.seconds, problems),
-      retries: numberValue(config, config.required('batch', 'RETRIES'), 'RETRIES', NUMBER_RULES.retries, problems),
+      maxCompletionTimeSeconds: requiredNumber(config, 'batch', 'MAX_COMPLETION_TIME_SECONDS', NUMBER_RULES.seconds, problems),
+      retries: requiredNumber(config, 'batch', 'RETRIES', NUMBER_RULES.retries, problems),
     };
     warnIgnoredSection(config, 'service', 'batch', problems);
   } else if (type === 'service') {
     spec.service = {
-      maxStartupTimeSeconds: numberValue(config, config.required('service', 'MAX_STARTUP_TIME_SECONDS'), 'MAX_STARTUP_TIME_SECONDS', NUMBER_RULES.seconds, problems),
-      replicas: numberValue(config, config.required('service', 'REPLICAS'), 'REPLICAS', NUMBER_RULES.replicas, problems),
-      port: numberValue(config, config.required('service', 'PORT'), 'PORT', NUMBER_RULES.port, problems),
-      ingress: false,
+      maxStartupTimeSeconds: requiredNumber(config, 'service', 'MAX_STARTUP_TIME_SECONDS', NUMBER_RULES.seconds, problems),
+      replicas: requiredNumber(config, 'service', 'REPLICAS', NUMBER_RULES.replicas, problems),
+      port: requiredNumber(config, 'service', 'PORT', NUMBER_RULES.port, problems),
+      ingress: readIngress(config, problems),
     };
-    const ingress = config.entry('service', 'INGRESS');
-    if (ingress && !ingress.unresolved) {
-      const value = unquote(ingress.value);
-      const parsed = parseIniBoolean(value);
-      if (parsed === undefined) {
-        problems.error(config.at(ingress.line), `INGRESS must be True or False (or yes/no, on/off, 1/0), got ${quoteValue(value)}`);
-      } else {
-        spec.service.ingress = parsed;
-        if (value !== 'True' && value !== 'False') {
-          problems.warning(config.at(ingress.line), `INGRESS ${quoteValue(value)} is read as ${parsed ? 'True' : 'False'}; Bodywork 1 accepted only True or False`);
-        }
-      }
-    }
     warnIgnoredSection(config, 'batch', 'service', problems);
   }
+  spec.secrets = readSecrets(config, problems);
+  await readRequirements(root, stage, config, problems, spec);
+  return spec;
+}
 
-  // [secrets] ENV_VAR = secret-name: the variable (also the key inside the Secret) is upper-cased
-  // and the Secret name lower-cased, as Bodywork did.
-  for (const entry of config.entries('secrets')) {
+/** `STAGE_TYPE`, lower-cased (warned when it was not); undefined when missing, reported when neither batch nor service. */
+function readStageType(config: IniFile, problems: ProblemList): string | undefined {
+  const found = config.required('default', 'STAGE_TYPE');
+  const type = found?.value.toLowerCase();
+  if (found && type !== 'batch' && type !== 'service') {
+    problems.error(config.at(found.line), `STAGE_TYPE must be "batch" or "service", got ${quoteValue(found.value)}`);
+  } else if (found && found.value !== type) {
+    problems.warning(config.at(found.line), `STAGE_TYPE ${quoteValue(found.value)} is read as ${type}; Bodywork accepted only "batch" or "service", in lower case`);
+  }
+  return type;
+}
+
+/** `EXECUTABLE_SCRIPT` as a path from the project root; '' when it is missing or names no file in the stage directory. */
+async function readExecutable(root: string, stage: string, config: IniFile, problems: ProblemList): Promise<string> {
+  const script = config.required('default', 'EXECUTABLE_SCRIPT');
+  if (!script) return '';
+  const relative = projectPath(`${stage}/${script.value}`);
+  const expected = `EXECUTABLE_SCRIPT must name a file in ${stage}/, got ${quoteValue(script.value)}`;
+  if (script.value === '' || relative === undefined) {
+    problems.error(config.at(script.line), expected);
+    return '';
+  }
+  const problem = await checkProjectFile(root, relative);
+  if (problem !== undefined) {
+    problems.error(config.at(script.line), `${expected} (${problem.problem})`);
+    return '';
+  }
+  return relative;
+}
+
+/** `[service] INGRESS`: optional, false by default; the words configparser's getboolean takes (warned unless True/False). */
+function readIngress(config: IniFile, problems: ProblemList): boolean {
+  const ingress = config.entry('service', 'INGRESS');
+  if (!ingress || ingress.unresolved) return false;
+  const value = unquote(ingress.value);
+  const parsed = parseIniBoolean(value);
+  if (parsed === undefined) {
+    problems.error(config.at(ingress.line), `INGRESS must be True or False (or yes/no, on/off, 1/0), got ${quoteValue(value)}`);
+    return false;
+  }
+  if (value !== 'True' && value !== 'False') {
+    problems.warning(config.at(ingress.line), `INGRESS ${quoteValue(value)} is read as ${parsed ? 'True' : 'False'}; Bodywork 1 accepted only True or False`);
+  }
+  return parsed;
+}
+
+/**
+ * `[secrets] ENV_VAR = secret-name`: the variable (also the key inside the Secret) is upper-cased and the Secret name
+ * lower-cased, as Bodywork did.
+ */
+function readSecrets(config: IniFile, problems: ProblemList): SecretRef[] {
+  return config.entries('secrets').map((entry) => {
     const env = entry.rawKey.toUpperCase();
     const secret = unquote(entry.value).toLowerCase();
     if (!isEnvVarName(env)) {
@@ -330,11 +347,12 @@ async function loadIniStage(root: string, stage: string, problems: ProblemList):
     if (!isDns1123Subdomain(secret)) {
       problems.error(config.at(entry.line), `[secrets] ${entry.rawKey} must be ${SECRET_NAME_EXPECTED}, got ${quoteValue(unquote(entry.value))}`);
     }
-    const ref: SecretRef = { env, secret, key: env, source: config.at(entry.line) };
-    spec.secrets.push(ref);
-  }
+    return { env, secret, key: env, source: config.at(entry.line) };
+  });
+}
 
-  // requirements.txt (optional here; Bodywork required it, even empty).
+/** The stage's `requirements.txt` into `spec` (optional here; Bodywork required it, even empty). */
+async function readRequirements(root: string, stage: string, config: IniFile, problems: ProblemList, spec: StageSpec): Promise<void> {
   const requirements = await readProjectText(root, `${stage}/${REQUIREMENTS}`);
   if (requirements.text !== undefined) {
     spec.requirements = requirementLines(requirements.text);
@@ -344,7 +362,6 @@ async function loadIniStage(root: string, stage: string, problems: ProblemList):
   } else {
     problems.error({ file: `${stage}/${REQUIREMENTS}` }, requirements.problem);
   }
-  return spec;
 }
 
 function warnIgnoredSection(config: IniFile, section: string, type: string, problems: ProblemList): void {

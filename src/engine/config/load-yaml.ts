@@ -44,45 +44,9 @@ function duplicateKeyAt(text: string, offset: number): string {
 
 /** Loads `bodywork.yaml` (or `bodywork.yml`): `file` is its name relative to the project root. */
 export async function loadYamlProject(root: string, file: string, problems: ProblemList): Promise<ProjectSpec | undefined> {
-  const read = await readProjectText(root, file);
-  if (read.text === undefined) {
-    problems.error({ file }, read.problem);
-    return undefined;
-  }
-  const text = read.text;
-  const lines = new LineCounter();
-  const doc = parseDocument(text, { lineCounter: lines, prettyErrors: false, uniqueKeys: true });
-  const yaml = new YamlFile(file, lines, doc, problems);
-
-  // Syntax errors at their position. After one, the document is a guess, so we stop there; a
-  // duplicate key leaves a usable document (the first value is kept), so checking goes on.
-  for (const e of doc.errors) {
-    const { line, col } = lines.linePos(e.pos[0]);
-    const message =
-      e.code === 'DUPLICATE_KEY'
-        ? `duplicate key ${duplicateKeyAt(text, e.pos[0])}; a key may appear only once in a mapping`
-        : `YAML syntax error: ${e.message}`;
-    problems.error({ file, line, column: col }, message);
-  }
-  if (doc.errors.some((e) => e.code !== 'DUPLICATE_KEY')) return undefined;
-
-  for (const w of doc.warnings) {
-    const { line, col } = lines.linePos(w.pos[0]);
-    problems.warning({ file, line, column: col }, `YAML: ${w.message}`);
-  }
-  const contents = yaml.resolve(doc.contents);
-  if (isEmpty(contents)) {
-    problems.error({ file }, 'the file is empty; expected the sections version, pipeline, stages and logging');
-    return undefined;
-  }
-  if (!isMap(contents)) {
-    // Not quoted: a file that is not a mapping may be anything (a key file read by mistake).
-    const kind = isScalar(contents) ? `a ${typeof contents.value}` : describe(contents);
-    problems.error(yaml.at(contents), `expected a mapping with the sections version, pipeline, stages and logging, got ${kind}`);
-    return undefined;
-  }
-  const top = yaml.mapping(contents, 'the file', { file });
-  if (!top) return undefined;
+  const read = await readYamlMapping(root, file, problems);
+  if (!read) return undefined;
+  const { yaml, top } = read;
 
   // version and the project section's name
   const version = readVersion(yaml, top);
@@ -142,6 +106,52 @@ export async function loadYamlProject(root: string, file: string, problems: Prob
   if (namespace !== undefined) spec.namespace = namespace;
   if (runOnFailure !== undefined) spec.runOnFailure = runOnFailure;
   return spec;
+}
+
+/**
+ * Reads and parses `file`: its top-level mapping, or undefined (recorded) when it cannot be read, has a syntax error,
+ * or is empty or not a mapping.
+ */
+async function readYamlMapping(root: string, file: string, problems: ProblemList): Promise<{ yaml: YamlFile; top: Entries } | undefined> {
+  const read = await readProjectText(root, file);
+  if (read.text === undefined) {
+    problems.error({ file }, read.problem);
+    return undefined;
+  }
+  const text = read.text;
+  const lines = new LineCounter();
+  const doc = parseDocument(text, { lineCounter: lines, prettyErrors: false, uniqueKeys: true });
+  const yaml = new YamlFile(file, lines, doc, problems);
+
+  // Syntax errors at their position. After one, the document is a guess, so we stop there; a
+  // duplicate key leaves a usable document (the first value is kept), so checking goes on.
+  for (const e of doc.errors) {
+    const { line, col } = lines.linePos(e.pos[0]);
+    const message =
+      e.code === 'DUPLICATE_KEY'
+        ? `duplicate key ${duplicateKeyAt(text, e.pos[0])}; a key may appear only once in a mapping`
+        : `YAML syntax error: ${e.message}`;
+    problems.error({ file, line, column: col }, message);
+  }
+  if (doc.errors.some((e) => e.code !== 'DUPLICATE_KEY')) return undefined;
+
+  for (const w of doc.warnings) {
+    const { line, col } = lines.linePos(w.pos[0]);
+    problems.warning({ file, line, column: col }, `YAML: ${w.message}`);
+  }
+  const contents = yaml.resolve(doc.contents);
+  if (isEmpty(contents)) {
+    problems.error({ file }, 'the file is empty; expected the sections version, pipeline, stages and logging');
+    return undefined;
+  }
+  if (!isMap(contents)) {
+    // Not quoted: a file that is not a mapping may be anything (a key file read by mistake).
+    const kind = isScalar(contents) ? `a ${typeof contents.value}` : describe(contents);
+    problems.error(yaml.at(contents), `expected a mapping with the sections version, pipeline, stages and logging, got ${kind}`);
+    return undefined;
+  }
+  const top = yaml.mapping(contents, 'the file', { file });
+  return top ? { yaml, top } : undefined;
 }
 
 /** The schema version, or undefined when it is missing or not one we read (recorded). */
@@ -272,25 +282,10 @@ async function loadYamlStage(root: string, yaml: YamlFile, name: string, keyNode
   if (!stage) return undefined;
   yaml.warnUnknown(stage, STAGE_KEYS, dotted);
 
-  // executable_module_path: relative to the project root; a .py module (or a .ipynb notebook, as Bodywork 3 allowed).
-  let executable = '';
-  let problem: Awaited<ReturnType<typeof checkProjectFile>>;
-  const module = yaml.string(stage, 'executable_module_path', dotted, where);
-  if (module) {
-    const relative = projectPath(module.value);
-    if (relative === undefined || !/\.(py|ipynb)$/.test(relative)) {
-      yaml.error(module.at, `${dotted}.executable_module_path must be a .py (or .ipynb) file inside the project, got ${quoteValue(module.value)}`);
-    } else if ((problem = await checkProjectFile(root, relative)) !== undefined) {
-      yaml.error(module.at, `${dotted}.executable_module_path must be a .py (or .ipynb) file inside the project, got ${quoteValue(module.value)} (${problem.problem})`);
-    } else {
-      executable = relative;
-    }
-  }
-
   const spec: StageSpec = {
     name,
     type: 'batch',
-    executable,
+    executable: await readExecutableModule(root, yaml, stage, dotted, where),
     args: yaml.stringList(stage, 'args', dotted, where),
     cpuRequest: yaml.number(stage, 'cpu_request', dotted, where, NUMBER_RULES.cpuRequest),
     memoryRequestMb: yaml.number(stage, 'memory_request_mb', dotted, where, NUMBER_RULES.memoryRequestMb),
@@ -298,22 +293,46 @@ async function loadYamlStage(root: string, yaml: YamlFile, name: string, keyNode
     secrets: [],
     source: where,
   };
+  spec.secrets = readStageSecrets(yaml, stage, dotted);
+  readStageKind(yaml, stage, dotted, where, version, spec);
+  return spec;
+}
 
-  // secrets: ENV_VAR: secret-name, used verbatim (Bodywork 2/3 did not change case).
-  const secretsEntry = stage.get('secrets');
-  if (secretsEntry && !isEmpty(secretsEntry.value)) {
-    const secrets = yaml.mapping(secretsEntry.value, `${dotted}.secrets`, yaml.at(secretsEntry.key));
-    for (const [env, { key }] of secrets ?? []) {
-      const at = yaml.at(key);
-      if (!isEnvVarName(env)) yaml.error(at, `${dotted}.secrets key must be ${ENV_NAME_EXPECTED}, got ${quoteValue(env)}`);
-      const secret = yaml.string(secrets ?? new Map(), env, `${dotted}.secrets`, at);
-      if (secret && !isDns1123Subdomain(secret.value)) yaml.error(secret.at, `${dotted}.secrets.${env} must be ${SECRET_NAME_EXPECTED}, got ${quoteValue(secret.value)}`);
-      const ref: SecretRef = { env, secret: secret?.value ?? '', key: env, source: at };
-      spec.secrets.push(ref);
-    }
+/** `executable_module_path`: relative to the project root; a .py module (or a .ipynb notebook, as Bodywork 3 allowed). '' when wrong. */
+async function readExecutableModule(root: string, yaml: YamlFile, stage: Entries, dotted: string, where: SourceRef): Promise<string> {
+  const module = yaml.string(stage, 'executable_module_path', dotted, where);
+  if (!module) return '';
+  const relative = projectPath(module.value);
+  const expected = `${dotted}.executable_module_path must be a .py (or .ipynb) file inside the project, got ${quoteValue(module.value)}`;
+  if (relative === undefined || !/\.(py|ipynb)$/.test(relative)) {
+    yaml.error(module.at, expected);
+    return '';
   }
+  const problem = await checkProjectFile(root, relative);
+  if (problem !== undefined) {
+    yaml.error(module.at, `${expected} (${problem.problem})`);
+    return '';
+  }
+  return relative;
+}
 
-  // Exactly one of batch and service.
+/** `secrets: ENV_VAR: secret-name`, used verbatim (Bodywork 2/3 did not change case). */
+function readStageSecrets(yaml: YamlFile, stage: Entries, dotted: string): SecretRef[] {
+  const secretsEntry = stage.get('secrets');
+  if (!secretsEntry || isEmpty(secretsEntry.value)) return [];
+  const secrets = yaml.mapping(secretsEntry.value, `${dotted}.secrets`, yaml.at(secretsEntry.key));
+  if (!secrets) return [];
+  return [...secrets].map(([env, { key }]) => {
+    const at = yaml.at(key);
+    if (!isEnvVarName(env)) yaml.error(at, `${dotted}.secrets key must be ${ENV_NAME_EXPECTED}, got ${quoteValue(env)}`);
+    const secret = yaml.string(secrets, env, `${dotted}.secrets`, at);
+    if (secret && !isDns1123Subdomain(secret.value)) yaml.error(secret.at, `${dotted}.secrets.${env} must be ${SECRET_NAME_EXPECTED}, got ${quoteValue(secret.value)}`);
+    return { env, secret: secret?.value ?? '', key: env, source: at };
+  });
+}
+
+/** Exactly one of `batch` and `service`: the stage's type and that section, into `spec`. */
+function readStageKind(yaml: YamlFile, stage: Entries, dotted: string, where: SourceRef, version: SchemaVersion | undefined, spec: StageSpec): void {
   const batchEntry = stage.get('batch');
   const serviceEntry = stage.get('service');
   if (batchEntry && serviceEntry) {
@@ -346,5 +365,4 @@ async function loadYamlStage(root: string, yaml: YamlFile, name: string, keyNode
       spec.service = serviceSpec;
     }
   }
-  return spec;
 }

@@ -97,35 +97,17 @@ export const runBatchStage: BatchStageRunner = async (ctx, stage, step) => {
     const violation = enforcedViolation(warnings, ctx.podSecurity);
     if (violation !== undefined) {
       // Its pods would all be rejected: fail now, not at the run's timeout, and stop the Job's controller retrying.
-      attempts.stop();
-      await ctx.client.delete('Job', ns, jobName, { propagationPolicy: 'Background' }).catch(() => false);
-      const reason = `${podSecurityReason(ns, violation)} (Job ${jobName} deleted)`;
-      ctx.logger.error(`[${stage.stage}] ${reason}`);
-      return result({ status: 'failed', reason });
+      await stopJob(ctx, jobName, attempts);
+      return result(stageFailed(ctx, stage, `${podSecurityReason(ns, violation)} (Job ${jobName} deleted)`));
     }
-    let seen = false;
-    const outcome = await Promise.race([
-      waitForObject<V1Job, { complete: boolean; condition?: V1JobCondition; gone?: true }>(
-        { client: ctx.client, path: `/apis/batch/v1/namespaces/${ns}/jobs`, name: jobName },
-        (j) => {
-          if (j === undefined) return seen ? { complete: false, gone: true } : undefined;
-          seen = true;
-          return jobOutcome(j);
-        },
-        { signal, description: `Job '${jobName}' to complete or fail` },
-      ),
-      attempts.fatalFound.then(() => undefined),
-      attempts.succeededFound.then((): { complete: boolean; condition?: V1JobCondition; gone?: true } => ({ complete: true })),
-    ]);
+    const outcome = await jobEnd(ctx, jobName, attempts, signal);
     if (outcome === undefined) {
       // A pod that cannot start: fail now rather than at the run's timeout, and stop the Job.
       const fatal = attempts.fatal!;
-      attempts.stop();
-      await ctx.client.delete('Job', ns, jobName, { propagationPolicy: 'Background' }).catch(() => false);
+      await stopJob(ctx, jobName, attempts);
       const events = await podWarningEvents(ctx, [fatal.pod]);
       const reason = `pod ${fatal.pod} cannot start: ${withPullFailure(fatal.reason, events)} (Job ${jobName} deleted)`;
-      ctx.logger.error(`[${stage.stage}] ${reason}`);
-      return result({ status: 'failed', reason, ...(events.length > 0 ? { events } : {}) });
+      return result({ ...stageFailed(ctx, stage, reason), ...(events.length > 0 ? { events } : {}) });
     }
     await readPodsNow(ctx, jobName, attempts);
     await attempts.drain(LOG_DRAIN_MS);
@@ -139,14 +121,48 @@ export const runBatchStage: BatchStageRunner = async (ctx, stage, step) => {
   } catch (e) {
     if (ctx.signal.aborted) return await cancelled();
     attempts.stop();
-    const message = errorMessage(e);
-    ctx.logger.error(`[${stage.stage}] ${message}`);
-    return result({ status: 'failed', reason: message });
+    return result(stageFailed(ctx, stage, errorMessage(e)));
   } finally {
     local.abort();
     if (await podWatch) ctx.logger.debug(`[${stage.stage}] pod watch ended with an error`);
   }
 };
+
+/** How a Job ended: its Complete or Failed condition, its deletion (`gone`), or a pod of it that succeeded. */
+type JobEnd = { complete: boolean; condition?: V1JobCondition; gone?: true };
+
+/**
+ * Waits for the Job's end (watching it), or for a pod of it that succeeded or cannot start (from `attempts`), which
+ * come sooner; resolves undefined for the pod that cannot start (`attempts.fatal`).
+ */
+function jobEnd(ctx: DeployContext, jobName: string, attempts: Attempts, signal: AbortSignal): Promise<JobEnd | undefined> {
+  let seen = false;
+  return Promise.race([
+    waitForObject<V1Job, JobEnd>(
+      { client: ctx.client, path: `/apis/batch/v1/namespaces/${ctx.namespace}/jobs`, name: jobName },
+      (j) => {
+        if (j === undefined) return seen ? { complete: false, gone: true } : undefined;
+        seen = true;
+        return jobOutcome(j);
+      },
+      { signal, description: `Job '${jobName}' to complete or fail` },
+    ),
+    attempts.fatalFound.then(() => undefined),
+    attempts.succeededFound.then((): JobEnd => ({ complete: true })),
+  ]);
+}
+
+/** Stops following the attempts and deletes the Job (Background: its pods go with it); a failed delete is let be. */
+async function stopJob(ctx: DeployContext, jobName: string, attempts: Attempts): Promise<void> {
+  attempts.stop();
+  await ctx.client.delete('Job', ctx.namespace, jobName, { propagationPolicy: 'Background' }).catch(() => false);
+}
+
+/** The stage failed for `reason` (its pods refused or unable to start, an API failure): logged, as a result. */
+function stageFailed(ctx: DeployContext, stage: PlannedBatchStage, reason: string): Partial<StageResult> {
+  ctx.logger.error(`[${stage.stage}] ${reason}`);
+  return { status: 'failed', reason };
+}
 
 /**
  * Watches the Job's pods into `attempts` until `signal`; resolves true when the watch failed. It lists first, so
@@ -176,7 +192,7 @@ function watchPods(ctx: DeployContext, stage: PlannedBatchStage, jobName: string
 }
 
 /** The result of a Job that failed (or was deleted): the reason with the last failed attempt's, its log tail and warning events. */
-async function jobFailure(ctx: DeployContext, stage: PlannedBatchStage, jobName: string, outcome: { condition?: V1JobCondition; gone?: true }, list: Attempt[]): Promise<Partial<StageResult>> {
+async function jobFailure(ctx: DeployContext, stage: PlannedBatchStage, jobName: string, outcome: JobEnd, list: Attempt[]): Promise<Partial<StageResult>> {
   const failed = list.filter((a) => attemptFailure(a.pod, stage.scriptLimit) !== undefined);
   const last = failed.at(-1);
   const why = outcome.gone

@@ -84,8 +84,7 @@ function describeFailure(r: StageResult): string {
  * every stage of the plan (in DAG order, then the run_on_failure stage if it ran) and why the run failed.
  */
 export async function deployProject(options: DeployOptions): Promise<DeployResult> {
-  const cleanup: (() => void)[] = [];
-  const held: { lock?: DeployLock } = {};
+  let run: DeployRun | undefined;
   try {
     // Ingresses without a class get the cluster's default class, else nginx (ingress-class.ts).
     let plan = options.plan;
@@ -93,172 +92,205 @@ export async function deployProject(options: DeployOptions): Promise<DeployResul
       const className = await resolveIngressClass(options.client, options.logger, options.signal);
       if (className !== undefined) plan = withIngressClass(plan, className);
     }
-    return await run({ ...options, plan }, cleanup, held);
+    run = new DeployRun({ ...options, plan });
+    return await run.run();
   } finally {
-    for (const fn of cleanup) fn();
-    // The deploy lock goes last, on every path (success, failure, cancellation).
-    await held.lock?.release();
+    await run?.close();
   }
 }
 
-async function run(options: DeployOptions, cleanup: (() => void)[], held: { lock?: DeployLock }): Promise<DeployResult> {
-  const { client, logger, spec, plan, runId } = options;
-  if (options.keepJobs !== undefined && (!Number.isInteger(options.keepJobs) || options.keepJobs < 0)) {
-    throw new RangeError(`keepJobs must be a whole number of 0 or more, got ${options.keepJobs}`);
-  }
-  const started = Date.now();
-  const startedAt = new Date(started).toISOString();
-  const namespace = plan.namespace;
-  const controller = new AbortController();
-  const onCallerAbort = () => controller.abort(options.signal?.reason instanceof Error && options.signal.reason.name !== 'AbortError' ? options.signal.reason : new Error('the deployment was cancelled'));
-  if (options.signal?.aborted) onCallerAbort();
-  else options.signal?.addEventListener('abort', onCallerAbort, { once: true });
-  const timer =
-    options.timeoutMs !== undefined ? setTimeout(() => controller.abort(new Error(`the deployment timed out after ${formatDuration(options.timeoutMs!)}`)), options.timeoutMs) : undefined;
-  cleanup.push(() => {
-    clearTimeout(timer);
-    options.signal?.removeEventListener('abort', onCallerAbort);
-  });
-
-  // The API discovery of every kind the run writes, fetched at once rather than as each kind is first used.
-  const kinds = [...plan.setup, ...plan.steps.flatMap((s) => s.stages.flatMap((st) => st.objects))].map((o) => ({ apiVersion: o.apiVersion ?? 'v1', kind: o.kind ?? '' }));
-  client.warmDiscovery([{ apiVersion: 'v1', kind: 'Namespace' }, { apiVersion: 'coordination.k8s.io/v1', kind: 'Lease' }, ...kinds.filter((k) => k.kind !== '')]);
-
-  const ctx: DeployContext = {
-    client,
-    logger,
-    spec,
-    plan,
-    namespace,
-    runId,
-    signal: controller.signal,
-    ...(options.onLogLine ? { onLogLine: options.onLogLine } : {}),
-    ...(options.keepJobs !== undefined ? { keepJobs: options.keepJobs } : {}),
+/**
+ * One run of a plan: its abort controller (the caller's signal, the timeout, a lost lock abort it), the deploy lock
+ * once held, and every stage's result so far (in DAG order; `skipped` until it runs).
+ */
+class DeployRun {
+  private readonly started = Date.now();
+  private readonly controller = new AbortController();
+  private readonly timer: ReturnType<typeof setTimeout> | undefined;
+  private readonly ctx: DeployContext;
+  private readonly results = new Map<string, StageResult>();
+  private lock: DeployLock | undefined;
+  private readonly onCallerAbort = () => {
+    const reason = this.options.signal?.reason;
+    this.controller.abort(reason instanceof Error && reason.name !== 'AbortError' ? reason : new Error('the deployment was cancelled'));
   };
-  const batch = options.runBatchStage ?? runBatchStage;
-  const service = options.runServiceStage ?? runServiceStage;
-  const results = new Map<string, StageResult>();
-  for (const step of plan.steps) for (const stage of step.stages) results.set(stage.stage, skipped(stage, step.index, 'not run'));
+  private readonly onLost = () => this.controller.abort(this.lock?.lost.reason);
 
-  const finish = (runReason?: string, extra: StageResult[] = []): DeployResult => {
-    clearTimeout(timer);
-    const stages = [...plan.steps.flatMap((s) => s.stages.map((st) => results.get(st.stage)!)), ...extra];
-    const ok = runReason === undefined && stages.every((s) => s.status === 'succeeded');
-    const durationMs = Date.now() - started;
-    if (ok) logger.info(`Deployment of ${plan.project} to namespace=${namespace} succeeded in ${formatDuration(durationMs)}`);
-    else logger.error(`Deployment of ${plan.project} to namespace=${namespace} failed${runReason ? `: ${runReason}` : ''}`);
-    return { project: plan.project, namespace, status: ok ? 'success' : 'failure', stages, startedAt, durationMs, ...(runReason !== undefined ? { reason: runReason } : {}) };
-  };
-  const skipAll = (reason: string) => {
-    for (const [name, r] of results) if (r.status === 'skipped') results.set(name, { ...r, reason });
-  };
+  constructor(private readonly options: DeployOptions) {
+    const { client, logger, spec, plan, runId, signal, timeoutMs } = options;
+    if (options.keepJobs !== undefined && (!Number.isInteger(options.keepJobs) || options.keepJobs < 0)) {
+      throw new RangeError(`keepJobs must be a whole number of 0 or more, got ${options.keepJobs}`);
+    }
+    if (signal?.aborted) this.onCallerAbort();
+    else signal?.addEventListener('abort', this.onCallerAbort, { once: true });
+    if (timeoutMs !== undefined) this.timer = setTimeout(() => this.controller.abort(new Error(`the deployment timed out after ${formatDuration(timeoutMs)}`)), timeoutMs);
 
-  logger.info(`Deploying ${plan.project} to namespace=${namespace} (run ${runId})`);
+    // The API discovery of every kind the run writes, fetched at once rather than as each kind is first used.
+    const kinds = [...plan.setup, ...plan.steps.flatMap((s) => s.stages.flatMap((st) => st.objects))].map((o) => ({ apiVersion: o.apiVersion ?? 'v1', kind: o.kind ?? '' }));
+    client.warmDiscovery([{ apiVersion: 'v1', kind: 'Namespace' }, { apiVersion: 'coordination.k8s.io/v1', kind: 'Lease' }, ...kinds.filter((k) => k.kind !== '')]);
 
-  // 1. Namespace and secrets: nothing runs unless both are in order. run_on_failure does not run for these (as Bodywork).
-  // The namespace first (the deploy lock lives in it), then the lock (one run at a time per namespace), then what a
-  // stale holder left running, then everything that writes: set-up objects and the given secrets, then the check.
-  try {
-    const ensured = await ensureNamespace(ctx);
-    if (ensured.podSecurity) ctx.podSecurity = ensured.podSecurity;
-    const lockTimeoutMs = options.lockTimeoutMs ?? DEFAULT_LOCK_TIMEOUT_MS;
-    held.lock = await acquireLock({
+    this.ctx = {
       client,
       logger,
-      namespace,
-      holder: options.holder ?? defaultHolder(runId),
-      project: plan.labels[LABEL_PART_OF],
-      signal: controller.signal,
-      timeoutMs: lockTimeoutMs,
-    });
-    const lost = held.lock.lost;
-    const onLost = () => controller.abort(lost.reason);
-    lost.addEventListener('abort', onLost, { once: true });
-    cleanup.push(() => lost.removeEventListener('abort', onLost));
-    if (held.lock.previousHolder !== undefined) {
-      await stopStaleRun({ client, logger, namespace, previousHolder: held.lock.previousHolder, timeoutMs: lockTimeoutMs, signal: controller.signal });
+      spec,
+      plan,
+      namespace: plan.namespace,
+      runId,
+      signal: this.controller.signal,
+      ...(options.onLogLine ? { onLogLine: options.onLogLine } : {}),
+      ...(options.keepJobs !== undefined ? { keepJobs: options.keepJobs } : {}),
+    };
+    for (const step of plan.steps) for (const stage of step.stages) this.results.set(stage.stage, skipped(stage, step.index, 'not run'));
+  }
+
+  async run(): Promise<DeployResult> {
+    const { client, logger, spec, plan, runId } = this.options;
+    const namespace = plan.namespace;
+    logger.info(`Deploying ${plan.project} to namespace=${namespace} (run ${runId})`);
+
+    // 1. Namespace and secrets: nothing runs unless both are in order. run_on_failure does not run for these (as Bodywork).
+    const unprepared = await this.prepare();
+    if (unprepared !== undefined) {
+      this.skipAll(`not run: ${unprepared}`);
+      return this.finish(unprepared);
     }
-    await setupNamespace(ctx, { namespaceCreated: ensured.created });
-    await applySecretValues({ ...ctx, labels: plan.labels }, options.secrets ?? []);
-    // Both only read: concurrently.
-    const [problems, pullProblems] = await Promise.all([checkSecrets(ctx), checkPullSecrets(ctx)]);
+
+    // 2. The DAG, step by step; every stage of a step at once.
+    const failure = await this.runSteps();
+    const signal = this.controller.signal;
+    const runReason = signal.aborted ? abortMessage(signal) : undefined;
+    if (failure !== undefined || signal.aborted) this.skipAll(`not run: ${signal.aborted ? runReason : `an earlier step failed (${failure})`}`);
+
+    // 3. run_on_failure, with the failure in EXCEPTION_MESSAGE (not after a cancellation: the run must stop).
+    const extra = failure !== undefined && !signal.aborted && plan.onFailure ? [await this.runOnFailure(plan.onFailure, failure)] : [];
+
+    // 4. Housekeeping after a success, still under the lock: objects of stages gone from the DAG, unused code bundles.
+    if (failure === undefined && !signal.aborted && this.options.prune !== false) await pruneProject({ client, logger, spec, plan, namespace, signal });
+    return this.finish(runReason, extra);
+  }
+
+  /** Stops the timer and the listeners, then releases the deploy lock (on every path: success, failure, cancellation). */
+  async close(): Promise<void> {
+    clearTimeout(this.timer);
+    this.options.signal?.removeEventListener('abort', this.onCallerAbort);
+    this.lock?.lost.removeEventListener('abort', this.onLost);
+    await this.lock?.release();
+  }
+
+  /**
+   * The namespace first (the deploy lock lives in it), then the lock (one run at a time per namespace), then what a
+   * stale holder left running, then everything that writes: set-up objects and the given secrets, then the check of
+   * the secrets the stages read. Resolves the reason the run cannot go on, if any.
+   */
+  private async prepare(): Promise<string | undefined> {
+    const { client, logger, plan, runId } = this.options;
+    const { ctx, controller } = this;
+    try {
+      const ensured = await ensureNamespace(ctx);
+      if (ensured.podSecurity) ctx.podSecurity = ensured.podSecurity;
+      const lockTimeoutMs = this.options.lockTimeoutMs ?? DEFAULT_LOCK_TIMEOUT_MS;
+      const holder = this.options.holder ?? defaultHolder(runId);
+      this.lock = await acquireLock({ client, logger, namespace: ctx.namespace, holder, project: plan.labels[LABEL_PART_OF], signal: controller.signal, timeoutMs: lockTimeoutMs });
+      this.lock.lost.addEventListener('abort', this.onLost, { once: true });
+      if (this.lock.previousHolder !== undefined) {
+        await stopStaleRun({ client, logger, namespace: ctx.namespace, previousHolder: this.lock.previousHolder, timeoutMs: lockTimeoutMs, signal: controller.signal });
+      }
+      await setupNamespace(ctx, { namespaceCreated: ensured.created });
+      await applySecretValues({ ...ctx, labels: plan.labels }, this.options.secrets ?? []);
+      return await this.checkSecrets();
+    } catch (e) {
+      if (controller.signal.aborted) return abortMessage(controller.signal);
+      return e instanceof LockTimeoutError ? e.message : `unable to set up namespace=${ctx.namespace}: ${errorMessage(e)}`;
+    }
+  }
+
+  /** The secrets and image pull secrets the stages need, checked (both only read: concurrently); the first problem. */
+  private async checkSecrets(): Promise<string | undefined> {
+    const { logger } = this.options;
+    const [problems, pullProblems] = await Promise.all([checkSecrets(this.ctx), checkPullSecrets(this.ctx)]);
     if (problems.length > 0) {
       for (const p of problems) logger.error(p.message, p.problem);
-      const reason =
-        problems.length === 1 ? `missing secret: ${problems[0].message}` : `${problems.length} missing secrets or keys; first: ${problems[0].message}`;
-      skipAll(`not run: ${reason}`);
-      return finish(reason);
+      return problems.length === 1 ? `missing secret: ${problems[0].message}` : `${problems.length} missing secrets or keys; first: ${problems[0].message}`;
     }
     if (pullProblems.length > 0) {
       for (const p of pullProblems) logger.error(p);
-      const reason = pullProblems.length === 1 ? pullProblems[0] : `${pullProblems.length} image pull secret problems; first: ${pullProblems[0]}`;
-      skipAll(`not run: ${reason}`);
-      return finish(reason);
+      return pullProblems.length === 1 ? pullProblems[0] : `${pullProblems.length} image pull secret problems; first: ${pullProblems[0]}`;
     }
-  } catch (e) {
-    const reason = controller.signal.aborted
-      ? abortMessage(controller.signal)
-      : e instanceof LockTimeoutError
-        ? e.message
-        : `unable to set up namespace=${namespace}: ${errorMessage(e)}`;
-    skipAll(`not run: ${reason}`);
-    return finish(reason);
+    return undefined;
   }
 
-  // 2. The DAG, step by step; every stage of a step at once.
-  let failure: string | undefined;
-  const progress = (position: number, running: string[]) => {
+  /** Runs the steps in order until one fails or the run is aborted; resolves the failure, if any. */
+  private async runSteps(): Promise<string | undefined> {
+    const { logger, spec, plan } = this.options;
+    let failure: string | undefined;
+    for (const [position, step] of plan.steps.entries()) {
+      if (failure !== undefined || this.controller.signal.aborted) break;
+      const names = step.stages.map((s) => s.stage);
+      this.progress(position + 1, names);
+      await logger.group(`Step ${step.index}/${spec.dag.length}: ${names.join(', ')}`, async () => {
+        const outcomes = await Promise.all(step.stages.map((stage) => this.runStage(stage, step.index)));
+        for (const r of outcomes) this.results.set(r.stage, r);
+        const bad = outcomes.filter((r) => r.status !== 'succeeded');
+        if (bad.length > 0) failure = bad.map(describeFailure).join('; ');
+        await Promise.all(step.stages.filter((s) => s.type === 'batch').map((s) => cleanupStageJobs(this.ctx, s, this.results.get(s.stage))));
+      });
+      this.progress(position + 1, []);
+    }
+    return failure;
+  }
+
+  private async runStage(stage: PlannedStage, step: number): Promise<StageResult> {
     try {
-      options.onProgress?.({ step: position, steps: plan.steps.length, running, stages: plan.steps.flatMap((s) => s.stages.map((st) => results.get(st.stage)!)) });
-    } catch {
-      // A progress observer must not break the run.
+      if (stage.type === 'batch') return await (this.options.runBatchStage ?? runBatchStage)(this.ctx, stage, step);
+      return await (this.options.runServiceStage ?? runServiceStage)(this.ctx, stage, step);
+    } catch (e) {
+      // Runners report failures; a throw is a bug or an API failure they did not catch.
+      return { stage: stage.stage, type: stage.type, step, status: this.controller.signal.aborted ? 'cancelled' : 'failed', attempts: 0, reason: errorMessage(e) };
     }
-  };
-  for (const [position, step] of plan.steps.entries()) {
-    if (failure !== undefined || controller.signal.aborted) break;
-    const names = step.stages.map((s) => s.stage);
-    progress(position + 1, names);
-    await logger.group(`Step ${step.index}/${spec.dag.length}: ${names.join(', ')}`, async () => {
-      const outcomes = await Promise.all(
-        step.stages.map(async (stage): Promise<StageResult> => {
-          try {
-            if (stage.type === 'batch') return await batch(ctx, stage, step.index);
-            return await service(ctx, stage, step.index);
-          } catch (e) {
-            // Runners report failures; a throw is a bug or an API failure they did not catch.
-            return { stage: stage.stage, type: stage.type, step: step.index, status: controller.signal.aborted ? 'cancelled' : 'failed', attempts: 0, reason: errorMessage(e) };
-          }
-        }),
-      );
-      for (const r of outcomes) results.set(r.stage, r);
-      const bad = outcomes.filter((r) => r.status !== 'succeeded');
-      if (bad.length > 0) failure = bad.map(describeFailure).join('; ');
-      await Promise.all(step.stages.filter((s) => s.type === 'batch').map((s) => cleanupStageJobs(ctx, s, results.get(s.stage))));
-    });
-    progress(position + 1, []);
   }
 
-  const aborted = controller.signal.aborted;
-  const runReason = aborted ? abortMessage(controller.signal) : undefined;
-  if (failure !== undefined || aborted) skipAll(`not run: ${aborted ? runReason : `an earlier step failed (${failure})`}`);
-
-  // 3. run_on_failure, with the failure in EXCEPTION_MESSAGE (not after a cancellation: the run must stop).
-  const extra: StageResult[] = [];
-  if (failure !== undefined && !aborted && plan.onFailure) {
-    const onFailure = withStageEnv(plan.onFailure, EXCEPTION_MESSAGE_ENV, failure);
-    await logger.group(`On failure: ${onFailure.stage}`, async () => {
+  /** The run_on_failure stage, told the failure in EXCEPTION_MESSAGE; its result as step 0. */
+  private async runOnFailure(stage: PlannedBatchStage, failure: string): Promise<StageResult> {
+    const onFailure = withStageEnv(stage, EXCEPTION_MESSAGE_ENV, failure);
+    return this.options.logger.group(`On failure: ${onFailure.stage}`, async () => {
       let r: StageResult;
       try {
-        r = await batch(ctx, onFailure, 0);
+        r = await (this.options.runBatchStage ?? runBatchStage)(this.ctx, onFailure, 0);
       } catch (e) {
         r = { stage: onFailure.stage, type: 'batch', step: 0, status: 'failed', attempts: 0, reason: errorMessage(e) };
       }
-      extra.push({ ...r, step: 0 });
-      await cleanupStageJobs(ctx, onFailure, r);
+      await cleanupStageJobs(this.ctx, onFailure, r);
+      return { ...r, step: 0 };
     });
   }
 
-  // 4. Housekeeping after a success, still under the lock: objects of stages gone from the DAG, unused code bundles.
-  if (failure === undefined && !aborted && options.prune !== false) await pruneProject({ client, logger, spec, plan, namespace, signal: controller.signal });
-  return finish(runReason, extra);
+  /** Tells the caller's observer where the run is; an observer that throws must not break the run. */
+  private progress(position: number, running: string[]): void {
+    const { plan, onProgress } = this.options;
+    try {
+      onProgress?.({ step: position, steps: plan.steps.length, running, stages: this.stageResults() });
+    } catch {
+      // Ignored: see above.
+    }
+  }
+
+  private skipAll(reason: string): void {
+    for (const [name, r] of this.results) if (r.status === 'skipped') this.results.set(name, { ...r, reason });
+  }
+
+  private stageResults(): StageResult[] {
+    return this.options.plan.steps.flatMap((s) => s.stages.map((st) => this.results.get(st.stage)!));
+  }
+
+  private finish(runReason?: string, extra: StageResult[] = []): DeployResult {
+    const { logger, plan } = this.options;
+    clearTimeout(this.timer);
+    const stages = [...this.stageResults(), ...extra];
+    const ok = runReason === undefined && stages.every((s) => s.status === 'succeeded');
+    const durationMs = Date.now() - this.started;
+    if (ok) logger.info(`Deployment of ${plan.project} to namespace=${plan.namespace} succeeded in ${formatDuration(durationMs)}`);
+    else logger.error(`Deployment of ${plan.project} to namespace=${plan.namespace} failed${runReason ? `: ${runReason}` : ''}`);
+    const startedAt = new Date(this.started).toISOString();
+    return { project: plan.project, namespace: plan.namespace, status: ok ? 'success' : 'failure', stages, startedAt, durationMs, ...(runReason !== undefined ? { reason: runReason } : {}) };
+  }
 }

@@ -14,19 +14,24 @@
  *
  * Expiry compares the holder's `renewTime` with this machine's clock: clocks skewed by more than the lease duration
  * could take over a live lease (the default duration, 60 s, leaves room for ordinary skew).
+ *
+ * This file acquires; what an acquiring run does about the Lease it read (`decideLock`) and the Lease's reads and
+ * writes are lock-lease.ts; the held lock (renewal, loss, release) is lock-held.ts.
  */
 import { hostname } from 'node:os';
-import type { V1Lease, V1MicroTime } from '@kubernetes/client-node';
-import { isKubeStatus, WaitTimeoutError, waitForObject, type KubeClient, type Manifest } from '../kube/index.js';
+import type { V1Lease } from '@kubernetes/client-node';
 import type { Logger } from '../logger.js';
+import type { KubeClient } from '../kube/index.js';
 import { LABEL_MANAGED_BY, LABEL_PART_OF, MANAGED_BY } from '../plan/index.js';
-import { errorMessage } from '../errors.js';
 import { DEFAULT_LOCK_TIMEOUT_MS } from '../settings.js';
+import { HeldLock, systemClock, type DeployLock, type LockClock } from './lock-held.js';
+import { decideLock, DEFAULT_LEASE_DURATION_SECONDS, LockLease, newLeaseSpec } from './lock-lease.js';
+
+export { DEFAULT_LEASE_DURATION_SECONDS, leaseExpiry } from './lock-lease.js';
+export type { DeployLock, LockClock } from './lock-held.js';
 
 /** The Lease's name in every namespace. */
 export const LOCK_NAME = 'bodywork-deploy';
-/** A holder that has not renewed for this long has gone. */
-export const DEFAULT_LEASE_DURATION_SECONDS = 60;
 
 /** `<runId> (<host>/<pid>)`: who holds the lock, in the Lease's holderIdentity and in messages. */
 export function defaultHolder(runId: string): string {
@@ -64,47 +69,8 @@ export interface LockOptions {
   signal?: AbortSignal;
   /** The Lease's name (default `bodywork-deploy`). */
   name?: string;
-}
-
-export interface DeployLock {
-  readonly namespace: string;
-  readonly holder: string;
-  /** Aborted (with an Error) when the lock was lost: another run took the Lease over. */
-  readonly lost: AbortSignal;
-  /** Set when the lock was taken over from a holder that stopped renewing it: that holder's identity. */
-  readonly previousHolder?: string;
-  /** Stops renewing and deletes the Lease if it is still ours. Never throws; safe to call twice. */
-  release(): Promise<void>;
-}
-
-/** MicroTime as the API server parses it (RFC 3339 with 6 fractional digits). */
-function microTime(ms: number): V1MicroTime {
-  return new Date(ms).toISOString().replace(/Z$/, '000Z') as unknown as V1MicroTime;
-}
-
-/** A MicroTime from the wire (client-node leaves it a string) or a Date, in ms; undefined when absent. */
-function timeOf(t: unknown): number | undefined {
-  if (t instanceof Date) return t.getTime();
-  if (typeof t === 'string') {
-    const ms = Date.parse(t);
-    return Number.isNaN(ms) ? undefined : ms;
-  }
-  return undefined;
-}
-
-function isoOf(t: unknown): string | undefined {
-  const ms = timeOf(t);
-  return ms === undefined ? undefined : new Date(ms).toISOString();
-}
-
-/** When the lease stops being valid (ms), from its last renewal (or acquisition) and duration. */
-export function leaseExpiry(lease: V1Lease, defaultDurationSeconds = DEFAULT_LEASE_DURATION_SECONDS): number {
-  const last = timeOf(lease.spec?.renewTime) ?? timeOf(lease.spec?.acquireTime) ?? 0;
-  return last + (lease.spec?.leaseDurationSeconds ?? defaultDurationSeconds) * 1000;
-}
-
-function message(e: unknown): string {
-  return errorMessage(e);
+  /** Deadlines, expiry, the Lease's times and the renewal timer (default the system's; the watch keeps real time). */
+  clock?: LockClock;
 }
 
 function seconds(ms: number): string {
@@ -118,196 +84,54 @@ function seconds(ms: number): string {
  */
 export async function acquireLock(opts: LockOptions): Promise<DeployLock> {
   const { client, logger, namespace, holder, signal } = opts;
-  const name = opts.name ?? LOCK_NAME;
-  const duration = opts.leaseDurationSeconds ?? DEFAULT_LEASE_DURATION_SECONDS;
+  const clock = opts.clock ?? systemClock;
+  const durationSeconds = opts.leaseDurationSeconds ?? DEFAULT_LEASE_DURATION_SECONDS;
   const timeoutMs = opts.timeoutMs ?? DEFAULT_LOCK_TIMEOUT_MS;
-  const deadline = Date.now() + timeoutMs;
+  const deadline = clock.now() + timeoutMs;
   const labels = { [LABEL_MANAGED_BY]: MANAGED_BY, ...(opts.project !== undefined ? { [LABEL_PART_OF]: opts.project } : {}) };
-
-  const body = (spec: V1Lease['spec'], resourceVersion?: string): V1Lease => ({
-    apiVersion: 'coordination.k8s.io/v1',
-    kind: 'Lease',
-    metadata: { name, namespace, labels, ...(resourceVersion !== undefined ? { resourceVersion } : {}) },
-    spec,
-  });
-
-  /** PUT based on `resourceVersion`; undefined when someone else wrote first (Conflict) or it is gone. */
-  const replace = async (lease: V1Lease, callSignal?: AbortSignal): Promise<V1Lease | undefined> => {
-    try {
-      return await client.replace<V1Lease>(lease as Manifest, { signal: callSignal });
-    } catch (e) {
-      if (isKubeStatus(e, 409) || isKubeStatus(e, 404)) return undefined;
-      throw e;
-    }
-  };
-
+  const lease = new LockLease(client, logger, namespace, opts.name ?? LOCK_NAME, labels);
+  const renewIntervalMs = opts.renewIntervalMs ?? Math.max(100, Math.floor((durationSeconds * 1000) / 3));
+  const held = (l: V1Lease, previousHolder?: string) => new HeldLock({ lease, logger, namespace, holder, durationSeconds, renewIntervalMs, clock }, l, previousHolder);
   const tryCreate = async (): Promise<V1Lease | undefined> => {
-    const now = Date.now();
-    try {
-      const created = await client.create<V1Lease>(
-        body({ holderIdentity: holder, leaseDurationSeconds: duration, acquireTime: microTime(now), renewTime: microTime(now), leaseTransitions: 0 }) as unknown as Manifest,
-        { signal },
-      );
-      // A retried create that met AlreadyExists reads the Lease back: it may be another run's.
-      return created.spec?.holderIdentity === holder ? created : undefined;
-    } catch (e) {
-      if (isKubeStatus(e, 409)) return undefined;
-      throw e;
-    }
-  };
-
-  /** Waits until the holder changes or the Lease goes, or until `ms` pass (expiry or deadline). */
-  const waitForChange = async (current: string, ms: number): Promise<void> => {
-    try {
-      await waitForObject<V1Lease, true>(
-        { client, path: `/apis/coordination.k8s.io/v1/namespaces/${namespace}/leases`, name, logger },
-        (o) => (o === undefined || (o.spec?.holderIdentity ?? '') !== current ? true : undefined),
-        { timeoutMs: Math.max(1, ms), signal, description: `the deploy lock in namespace=${namespace} to be released` },
-      );
-    } catch (e) {
-      if (e instanceof WaitTimeoutError) return;
-      throw e;
-    }
+    const created = await lease.create(newLeaseSpec(holder, durationSeconds, clock.now()), signal);
+    // A retried create that met AlreadyExists reads the Lease back: it may be another run's.
+    return created?.spec?.holderIdentity === holder ? created : undefined;
   };
 
   let announced = false;
   // A run deletes the Lease when it ends, so it is usually absent: create it first, and read it only when that fails.
   const first = await tryCreate();
-  if (first) return started(first);
+  if (first) return held(first);
   for (;;) {
     signal?.throwIfAborted();
-    const current = await client.find<V1Lease>('Lease', namespace, name, { signal });
-    const now = Date.now();
-    if (current === undefined) {
+    const current = await lease.find(signal);
+    const now = clock.now();
+    const decision = decideLock(current, { holder, durationSeconds, now });
+    if (decision.kind === 'create') {
       const created = await tryCreate();
-      if (created) return started(created);
-      continue;
-    }
-    const h = current.spec?.holderIdentity ?? '';
-    const expiry = leaseExpiry(current, duration);
-    if (h === '' || h === holder || expiry <= now) {
-      const taken = await replace(
-        body(
-          {
-            holderIdentity: holder,
-            leaseDurationSeconds: duration,
-            acquireTime: h === holder ? (current.spec?.acquireTime ?? microTime(now)) : microTime(now),
-            renewTime: microTime(now),
-            leaseTransitions: (current.spec?.leaseTransitions ?? 0) + (h !== holder && h !== '' ? 1 : 0),
-          },
-          current.metadata?.resourceVersion,
-        ),
-        signal,
-      );
-      if (taken) {
-        if (h !== '' && h !== holder) {
-          logger.warn(`took over the deploy lock in namespace=${namespace} from ${h}: it stopped renewing it at ${isoOf(current.spec?.renewTime) ?? 'an unknown time'}`);
-        }
-        return started(taken, h !== '' && h !== holder ? h : undefined);
+      if (created) return held(created);
+    } else if (decision.kind === 'take') {
+      const taken = await lease.replace(decision.spec, current?.metadata?.resourceVersion, signal);
+      if (!taken) continue;
+      const over = decision.takenOver;
+      if (over) logger.warn(`took over the deploy lock in namespace=${namespace} from ${over.holder}: it stopped renewing it at ${over.lastRenewal ?? 'an unknown time'}`);
+      return held(taken, over?.holder);
+    } else {
+      const { holder: h, since } = decision;
+      if (now >= deadline) {
+        throw new LockTimeoutError(
+          `namespace=${namespace} is locked by another deployment: ${h}${since ? ` holds it since ${since}` : ''}; gave up after waiting ${seconds(timeoutMs)} ` +
+            `(it expires if not renewed for ${decision.durationSeconds}s; kubectl -n ${namespace} get lease ${lease.name})`,
+          h,
+          since,
+        );
       }
-      continue;
-    }
-    const since = isoOf(current.spec?.acquireTime);
-    if (now >= deadline) {
-      throw new LockTimeoutError(
-        `namespace=${namespace} is locked by another deployment: ${h}${since ? ` holds it since ${since}` : ''}; gave up after waiting ${seconds(timeoutMs)} ` +
-          `(it expires if not renewed for ${current.spec?.leaseDurationSeconds ?? duration}s; kubectl -n ${namespace} get lease ${name})`,
-        h,
-        since,
-      );
-    }
-    if (!announced) {
-      logger.info(`waiting for the deploy lock in namespace=${namespace}: held by ${h}${since ? ` since ${since}` : ''} (up to ${seconds(deadline - now)})`);
-      announced = true;
-    }
-    // Wake at the holder's change, at its expiry (+ a margin, so it has passed), or at the deadline.
-    await waitForChange(h, Math.min(deadline - now, expiry + 50 - now));
-  }
-
-  function started(lease: V1Lease, previousHolder?: string): DeployLock {
-    let current = lease;
-    const lost = new AbortController();
-    const renewMs = opts.renewIntervalMs ?? Math.max(100, Math.floor((duration * 1000) / 3));
-    let stopped = false;
-    let timer: ReturnType<typeof setTimeout> | undefined;
-    let inflight: Promise<void> | undefined;
-    logger.info(`acquired the deploy lock in namespace=${namespace}${previousHolder !== undefined ? ' (taken over)' : ''} as ${holder}`);
-
-    const lose = (why: string) => {
-      stopped = true;
-      logger.error(`lost the deploy lock in namespace=${namespace}: ${why}`);
-      lost.abort(new Error(`lost the deploy lock in namespace=${namespace}: ${why}`));
-    };
-
-    const renew = async () => {
-      try {
-        for (let i = 0; i < 3 && !stopped; i++) {
-          const spec = { ...current.spec, holderIdentity: holder, leaseDurationSeconds: duration, renewTime: microTime(Date.now()) };
-          const r = await replace(body(spec, current.metadata?.resourceVersion));
-          if (r) {
-            current = r;
-            return;
-          }
-          // Conflict: ours still (a retried write that had landed), or taken over?
-          const fresh = await client.find<V1Lease>('Lease', namespace, name);
-          if (fresh === undefined || fresh.spec?.holderIdentity !== holder) {
-            lose(fresh === undefined ? 'the Lease was deleted' : `${fresh.spec?.holderIdentity ?? 'nobody'} holds it now`);
-            return;
-          }
-          current = fresh;
-        }
-      } catch (e) {
-        // Try again at the next renewal; the lease stays valid until its expiry.
-        logger.warn(`could not renew the deploy lock in namespace=${namespace}: ${message(e)}`);
+      if (!announced) {
+        logger.info(`waiting for the deploy lock in namespace=${namespace}: held by ${h}${since ? ` since ${since}` : ''} (up to ${seconds(deadline - now)})`);
+        announced = true;
       }
-    };
-
-    const schedule = () => {
-      if (stopped) return;
-      timer = setTimeout(() => {
-        inflight = renew().finally(() => {
-          inflight = undefined;
-          schedule();
-        });
-      }, renewMs);
-    };
-    schedule();
-
-    let released: Promise<void> | undefined;
-    const release = async () => {
-      stopped = true;
-      clearTimeout(timer);
-      await inflight;
-      if (lost.signal.aborted) return;
-      for (let i = 0; i < 3; i++) {
-        try {
-          // Only the version this run holds: a 409 when another run took the lock since (read again below).
-          if (await client.delete('Lease', namespace, name, { resourceVersion: current.metadata?.resourceVersion })) logger.debug(`released the deploy lock in namespace=${namespace}`);
-          return;
-        } catch (e) {
-          let why = e;
-          if (isKubeStatus(e, 409)) {
-            try {
-              const fresh = await client.find<V1Lease>('Lease', namespace, name);
-              if (fresh === undefined || fresh.spec?.holderIdentity !== holder) return;
-              current = fresh;
-              continue;
-            } catch (e2) {
-              why = e2;
-            }
-          }
-          logger.warn(`could not release the deploy lock in namespace=${namespace} (it expires ${duration}s after its last renewal): ${message(why)}`);
-          return;
-        }
-      }
-    };
-
-    return {
-      namespace,
-      holder,
-      lost: lost.signal,
-      ...(previousHolder !== undefined ? { previousHolder } : {}),
-      release: () => (released ??= release()),
-    };
+      // Wake at the holder's change, at its expiry (+ a margin, so it has passed), or at the deadline.
+      await lease.waitForChange(h, Math.min(deadline - now, decision.expiry + 50 - now), signal);
+    }
   }
 }

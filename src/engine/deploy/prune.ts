@@ -50,7 +50,8 @@ export interface PruneResult {
 const STAGE_KINDS = ['Deployment', 'Service', 'Ingress', 'Job'] as const;
 type StageKind = (typeof STAGE_KINDS)[number];
 
-type Obj = KubernetesObject & { spec?: { template?: V1PodTemplateSpec } & Partial<V1PodSpec> };
+/** A Pod, a workload with a pod template, or a CronJob with a Job template. */
+type Obj = KubernetesObject & { spec?: { template?: V1PodTemplateSpec; jobTemplate?: { spec?: { template?: V1PodTemplateSpec } } } & Partial<V1PodSpec> };
 
 function selectorOf(labels: Record<string, string>): string {
   return Object.entries(labels)
@@ -100,81 +101,24 @@ export async function pruneProject(opts: PruneOptions): Promise<PruneResult> {
     result.errors.push(msg);
     logger.warn(msg);
   };
-  const selector = selectorOf(plan.labels);
-  // `stage` label -> stage name in the config, for every stage the project deploys: the object name, and a
-  // Deployment's own label where the format's Bodywork version gave it the stage's name (INI, schema "1.0").
-  const stages = new Map<string, string>();
-  for (const s of [...spec.dag.flat(), ...(spec.runOnFailure !== undefined ? [spec.runOnFailure] : [])]) {
-    const name = stageObjectName(spec, s);
-    stages.set(name, s);
-    stages.set(stageLabelValue(spec, s, name, 'Deployment'), s);
-  }
-
-  let lists: { kind: StageKind; items: Obj[] }[];
-  let configMaps: KubernetesObject[];
-  let refHolders: { kind: string; items: Obj[] }[];
+  let listed: Listed;
   try {
-    lists = await Promise.all(STAGE_KINDS.map(async (kind) => ({ kind, items: (await client.list<Obj>(kind, ns, { labelSelector: selector, signal })).items })));
-    configMaps = (await client.list<KubernetesObject>('ConfigMap', ns, { labelSelector: `${selector},${LABEL_CODE_HASH}`, signal })).items;
-    // Every workload in the namespace, ours or not: a bundle someone still mounts stays.
-    refHolders = await Promise.all(['Deployment', 'ReplicaSet', 'Job', 'Pod'].map(async (kind) => ({ kind, items: (await client.list<Obj>(kind, ns, { signal })).items })));
-    // The in-cluster runner's schedule mounts the bundle of its project in every run it starts. A kubeconfig that
-    // may not list CronJobs (the README's RBAC before schedules) has made none: nothing to keep for them.
-    const cronJobs = await client.list<Obj>('CronJob', ns, { signal }).then((l) => l.items, () => []);
-    refHolders.push({ kind: 'CronJob', items: cronJobs });
+    listed = await listObjects(client, ns, selectorOf(plan.labels), signal);
   } catch (e) {
     fail(`list the objects to prune in namespace=${ns}`, e);
     return result;
   }
 
-  // 1. Stage objects.
-  const doomed = new Set<string>();
-  const stageDeletes: PrunedObject[] = [];
-  for (const { kind, items } of lists) {
-    for (const o of items) {
-      if (o.metadata?.deletionTimestamp) continue;
-      const reason = pruneReason(spec, stages, kind, o.metadata);
-      if (reason === undefined) continue;
-      if (o.metadata?.uid) doomed.add(o.metadata.uid);
-      stageDeletes.push({ kind, name: o.metadata?.name ?? '', reason });
-    }
-  }
-
-  // 2. Bundles still referred to by a live object (not being deleted, not pruned now, owner not gone).
-  const byUid = new Map<string, Obj>();
-  for (const { items } of refHolders) for (const o of items) if (o.metadata?.uid) byUid.set(o.metadata.uid, o);
-  const ownerKinds = new Set(['Deployment', 'ReplicaSet', 'Job']);
-  const aliveMemo = new Map<string, boolean>();
-  const alive = (o: Obj, depth = 0): boolean => {
-    const uid = o.metadata?.uid ?? '';
-    const memo = aliveMemo.get(uid);
-    if (memo !== undefined) return memo;
-    let ok = !o.metadata?.deletionTimestamp && !doomed.has(uid);
-    const owner = o.metadata?.ownerReferences?.find((r) => r.controller);
-    if (ok && owner && ownerKinds.has(owner.kind) && depth < 5) {
-      const ownerObj = byUid.get(owner.uid);
-      // The owner is gone: the garbage collector deletes this one too.
-      ok = ownerObj !== undefined && alive(ownerObj, depth + 1);
-    }
-    aliveMemo.set(uid, ok);
-    return ok;
-  };
-  const referenced = new Set<string>();
-  for (const { kind, items } of refHolders) {
-    for (const o of items) {
-      if (!alive(o)) continue;
-      const podSpec = kind === 'Pod' ? (o.spec as V1PodSpec | undefined) : kind === 'CronJob' ? (o.spec as { jobTemplate?: { spec?: { template?: V1PodTemplateSpec } } } | undefined)?.jobTemplate?.spec?.template?.spec : o.spec?.template?.spec;
-      for (const name of configMapRefs(podSpec)) referenced.add(name);
-    }
-  }
+  const stale = staleStageObjects(spec, listed.stageObjects);
+  const referenced = referencedConfigMaps(listed.refHolders, stale.uids);
   const current = new Set(plan.setup.filter((o) => o.kind === 'ConfigMap').map((o) => o.metadata?.name ?? ''));
-  const bundleDeletes: PrunedObject[] = configMaps
+  const bundleDeletes: PrunedObject[] = listed.configMaps
     .filter((cm) => !cm.metadata?.deletionTimestamp)
     .map((cm) => cm.metadata?.name ?? '')
     .filter((name) => name !== '' && !current.has(name) && !referenced.has(name))
     .map((name) => ({ kind: 'ConfigMap', name, reason: 'code bundle no longer used' }));
 
-  for (const p of [...stageDeletes, ...bundleDeletes]) {
+  for (const p of [...stale.deletes, ...bundleDeletes]) {
     try {
       if (await client.delete(p.kind, ns, p.name, { propagationPolicy: 'Background', signal })) {
         result.pruned.push(p);
@@ -186,4 +130,89 @@ export async function pruneProject(opts: PruneOptions): Promise<PruneResult> {
   }
   if (result.pruned.length === 0 && result.errors.length === 0) logger.debug(`nothing to prune in namespace=${ns}`);
   return result;
+}
+
+/** What pruning looks at: the project's stage objects and code bundles, and every workload that may mount a bundle. */
+export interface Listed {
+  stageObjects: { kind: StageKind; items: Obj[] }[];
+  configMaps: KubernetesObject[];
+  refHolders: { kind: string; items: Obj[] }[];
+}
+
+async function listObjects(client: KubeClient, ns: string, selector: string, signal: AbortSignal | undefined): Promise<Listed> {
+  const stageObjects = await Promise.all(STAGE_KINDS.map(async (kind) => ({ kind, items: (await client.list<Obj>(kind, ns, { labelSelector: selector, signal })).items })));
+  const configMaps = (await client.list<KubernetesObject>('ConfigMap', ns, { labelSelector: `${selector},${LABEL_CODE_HASH}`, signal })).items;
+  // Every workload in the namespace, ours or not: a bundle someone still mounts stays.
+  const refHolders = await Promise.all(['Deployment', 'ReplicaSet', 'Job', 'Pod'].map(async (kind) => ({ kind, items: (await client.list<Obj>(kind, ns, { signal })).items })));
+  // The in-cluster runner's schedule mounts the bundle of its project in every run it starts. A kubeconfig that
+  // may not list CronJobs (the README's RBAC before schedules) has made none: nothing to keep for them.
+  const cronJobs = await client.list<Obj>('CronJob', ns, { signal }).then((l) => l.items, () => []);
+  refHolders.push({ kind: 'CronJob', items: cronJobs });
+  return { stageObjects, configMaps, refHolders };
+}
+
+/** The stage objects to delete (see `pruneReason`), in list order, and their uids. */
+function staleStageObjects(spec: ProjectSpec, lists: Listed['stageObjects']): { deletes: PrunedObject[]; uids: Set<string> } {
+  // `stage` label -> stage name in the config, for every stage the project deploys: the object name, and a
+  // Deployment's own label where the format's Bodywork version gave it the stage's name (INI, schema "1.0").
+  const stages = new Map<string, string>();
+  for (const s of [...spec.dag.flat(), ...(spec.runOnFailure !== undefined ? [spec.runOnFailure] : [])]) {
+    const name = stageObjectName(spec, s);
+    stages.set(name, s);
+    stages.set(stageLabelValue(spec, s, name, 'Deployment'), s);
+  }
+  const deletes: PrunedObject[] = [];
+  const uids = new Set<string>();
+  for (const { kind, items } of lists) {
+    for (const o of items) {
+      if (o.metadata?.deletionTimestamp) continue;
+      const reason = pruneReason(spec, stages, kind, o.metadata);
+      if (reason === undefined) continue;
+      if (o.metadata?.uid) uids.add(o.metadata.uid);
+      deletes.push({ kind, name: o.metadata?.name ?? '', reason });
+    }
+  }
+  return { deletes, uids };
+}
+
+/** Kinds whose objects' deletion takes their dependents with them (the garbage collector's). */
+const OWNER_KINDS = new Set(['Deployment', 'ReplicaSet', 'Job']);
+
+/**
+ * ConfigMaps still referred to by a live object: not being deleted, not pruned now (`doomed`), and not the dependent
+ * of an owner that is gone or going (the pods of a Job deleted in the background).
+ */
+export function referencedConfigMaps(refHolders: Listed['refHolders'], doomed: Set<string>): Set<string> {
+  const byUid = new Map<string, Obj>();
+  for (const { items } of refHolders) for (const o of items) if (o.metadata?.uid) byUid.set(o.metadata.uid, o);
+  const aliveMemo = new Map<string, boolean>();
+  const alive = (o: Obj, depth = 0): boolean => {
+    const uid = o.metadata?.uid ?? '';
+    const memo = aliveMemo.get(uid);
+    if (memo !== undefined) return memo;
+    let ok = !o.metadata?.deletionTimestamp && !doomed.has(uid);
+    const owner = o.metadata?.ownerReferences?.find((r) => r.controller);
+    if (ok && owner && OWNER_KINDS.has(owner.kind) && depth < 5) {
+      const ownerObj = byUid.get(owner.uid);
+      // The owner is gone: the garbage collector deletes this one too.
+      ok = ownerObj !== undefined && alive(ownerObj, depth + 1);
+    }
+    aliveMemo.set(uid, ok);
+    return ok;
+  };
+  const referenced = new Set<string>();
+  for (const { kind, items } of refHolders) {
+    for (const o of items) {
+      if (!alive(o)) continue;
+      for (const name of configMapRefs(podSpecOf(kind, o))) referenced.add(name);
+    }
+  }
+  return referenced;
+}
+
+/** The pod spec of a Pod, a CronJob (its Job template's) or a workload (its template's). */
+function podSpecOf(kind: string, o: Obj): V1PodSpec | undefined {
+  if (kind === 'Pod') return o.spec as V1PodSpec | undefined;
+  if (kind === 'CronJob') return o.spec?.jobTemplate?.spec?.template?.spec;
+  return o.spec?.template?.spec;
 }

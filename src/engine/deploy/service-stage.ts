@@ -13,7 +13,8 @@ import { MAX_SURGE, type PlannedServiceStage } from '../plan/index.js';
 import { logSources } from './pod-diagnosis.js';
 import { podWarningEvents, withPullFailure } from './pod-events.js';
 import { ServicePodLogs } from './stage-log.js';
-import { chooseRollbackTarget, revisionOf, rollbackManifest, stripTemplate, templateOf, waitForRollout, type RolloutOutcome } from './rollout.js';
+import { chooseRollbackTarget, revisionOf, rollbackManifest, stripTemplate, templateOf } from './rollout.js';
+import { waitForRollout, type RolloutOutcome } from './rollout-wait.js';
 import type { DeployContext, ServiceStageRunner, StageResult } from './types.js';
 
 /** Added to the startup time budget: scheduling, process start, the controllers' reaction. */

@@ -29,4 +29,5 @@ export {
   type DeleteOptions,
   type ObjectList,
 } from './client.js';
-export { watchObjects, waitFor, waitForObject, WaitTimeoutError, type WatchArgs, type WatchEvent, type WatchEventType, type WatchObjectsOptions, type WaitOptions } from './watch.js';
+export { watchObjects, type WatchArgs, type WatchEvent, type WatchEventType, type WatchObjectsOptions } from './watch.js';
+export { waitFor, waitForObject, WaitTimeoutError, type WaitOptions } from './wait.js';

@@ -13,12 +13,15 @@
  * callback; it sends no `allowWatchBookmarks`, so a quiet collection costs a full reconnect every 30 s; it takes no
  * AbortSignal; re-list deletions and updates are not told apart from live ones; and it cannot start from a known
  * resourceVersion. Writing the loop here is shorter than patching around those.
+ *
+ * How a connection ended and what the loop does next are pure functions (`watchEndOf`, `nextWatchStep`); the class
+ * `CollectionWatch` holds the loop's state. Waiting for a state of the objects is wait.ts.
  */
 import { Watch, type KubernetesObject } from '@kubernetes/client-node';
 import type { Logger } from '../logger.js';
 import { fillKind, type KubeClient, targetOfPath, toModel } from './client.js';
-import { KubeApiError, parseStatus, toKubeApiError } from './errors.js';
-import { abortReason, abortableSleep, backoffMs } from './retry.js';
+import { KubeApiError, parseStatus, toKubeApiError, type KubeApiErrorFields, type KubeTarget } from './errors.js';
+import { abortableSleep, backoffMs } from './retry.js';
 
 export type WatchEventType = 'ADDED' | 'MODIFIED' | 'DELETED';
 
@@ -70,110 +73,201 @@ function rvOf(o: unknown): string | undefined {
   return (o as KubernetesObject | undefined)?.metadata?.resourceVersion ?? undefined;
 }
 
-/** Internal: how one watch connection ended. */
-type WatchEnd = { kind: 'closed' } | { kind: 'timeout' } | { kind: 'expired' } | { kind: 'aborted' } | { kind: 'failed'; error: KubeApiError };
+/** How one watch connection ended. */
+export type WatchEnd = { kind: 'closed' } | { kind: 'timeout' } | { kind: 'expired' } | { kind: 'aborted' } | { kind: 'failed'; error: KubeApiError };
+
+/** What one watch connection saw before it ended: events delivered, a 410 ERROR event, another ERROR event. */
+export interface ConnectionState {
+  events: number;
+  expired: boolean;
+  errorEvent?: KubeApiError;
+}
+
+/** How a connection ended, from client-node's done callback's error and what the connection saw. */
+export function watchEndOf(err: unknown, seen: ConnectionState, aborted: boolean, toError: (err: unknown) => KubeApiError): WatchEnd {
+  if (aborted) return { kind: 'aborted' };
+  if (seen.expired || (err as { statusCode?: number } | null)?.statusCode === 410) return { kind: 'expired' };
+  if (seen.errorEvent) return { kind: 'failed', error: seen.errorEvent };
+  if (!err) return { kind: 'closed' };
+  if ((err as { name?: string }).name === 'TimeoutError') return { kind: 'timeout' };
+  return { kind: 'failed', error: toError(err) };
+}
+
+/** What the loop does after a connection ended. */
+export type WatchStep =
+  | { next: 'stop' }
+  /** Nothing is wrong: watch again at once from the last version seen (the failure count restarts). */
+  | { next: 'resume' }
+  /** Back off (counting a failure), then watch again. */
+  | { next: 'retry'; error: KubeApiError }
+  /** List again (the version is too old); `backOff` first when the last list's version expired at once too. */
+  | { next: 'relist'; backOff?: KubeApiError };
+
+/**
+ * The loop's decision after a connection `end`ed, given the `events` it delivered, how long it lasted and how many
+ * watches before it expired in a row.
+ */
+export function nextWatchStep(end: WatchEnd, run: { events: number; elapsedMs: number; expiredInARow: number }, target: KubeTarget): WatchStep {
+  const unhealthy = (serverMessage: string, extra: Partial<KubeApiErrorFields> = {}) =>
+    new KubeApiError({ verb: 'watch', ...target, causes: [], retryable: true, delivery: 'yes', serverMessage, ...extra });
+  switch (end.kind) {
+    case 'aborted':
+      return { next: 'stop' };
+    case 'expired':
+      // Expired again straight after a re-list: do not hammer the server with list+watch pairs.
+      return run.events === 0 && run.expiredInARow > 0
+        ? { next: 'relist', backOff: unhealthy('the watch expired again right after a list', { statusCode: 410, reason: 'Expired' }) }
+        : { next: 'relist' };
+    case 'timeout':
+      // client-node's idle timeout: nothing is wrong, resume at once from the last version seen.
+      return { next: 'resume' };
+    case 'closed':
+      // A server that closes at once, again and again, is not healthy: back off unless the watch did some work.
+      return run.events > 0 || run.elapsedMs > 1000 ? { next: 'resume' } : { next: 'retry', error: unhealthy('the server closed the watch at once') };
+    case 'failed':
+      return { next: 'retry', error: end.error };
+  }
+}
 
 /**
  * Watches a collection until `signal` aborts (then resolves). Rejects with a `KubeApiError` on failures a retry
  * cannot fix (403, 404, …) or after `maxConsecutiveFailures` failed reconnections in a row.
  */
 export async function watchObjects<T extends KubernetesObject>(opts: WatchObjectsOptions<T>): Promise<void> {
-  const { client, path, signal } = opts;
-  const logger = opts.logger ?? client.logger;
-  const target = targetOfPath(path);
-  const cache = new Map<string, T>();
-  const watch = new Watch(client.kc);
-  if (opts.idleTimeoutMs !== undefined) (watch as unknown as { requestTimeoutMs: number }).requestTimeoutMs = opts.idleTimeoutMs;
-  const maxFailures = opts.maxConsecutiveFailures ?? 10;
-  let rv = opts.resourceVersion;
-  let listApiVersion: string | undefined;
-  let listKind: string | undefined;
-  let failures = 0;
-  let expiredInARow = 0;
+  return new CollectionWatch<T>(opts).run();
+}
 
-  const emit = (type: WatchEventType, object: T, synthetic: boolean) => opts.onEvent?.({ type, object, synthetic }, cache);
+/**
+ * One `watchObjects`: the cache of the collection, the version to resume from (the last list's, event's or
+ * bookmark's), and the count of failed connections in a row that its back-off grows with.
+ */
+class CollectionWatch<T extends KubernetesObject> {
+  private readonly cache = new Map<string, T>();
+  private readonly watch: Watch;
+  private readonly logger: Logger;
+  private readonly target: KubeTarget;
+  private readonly maxFailures: number;
+  private rv: string | undefined;
+  /** The list's apiVersion and kind: watch events' objects are typed (or filled in) as the list's items. */
+  private listApiVersion: string | undefined;
+  private listKind: string | undefined;
+  private failures = 0;
+  private expiredInARow = 0;
+
+  constructor(private readonly opts: WatchObjectsOptions<T>) {
+    this.logger = opts.logger ?? opts.client.logger;
+    this.target = targetOfPath(opts.path);
+    this.watch = new Watch(opts.client.kc);
+    if (opts.idleTimeoutMs !== undefined) (this.watch as unknown as { requestTimeoutMs: number }).requestTimeoutMs = opts.idleTimeoutMs;
+    this.maxFailures = opts.maxConsecutiveFailures ?? 10;
+    this.rv = opts.resourceVersion;
+  }
+
+  async run(): Promise<void> {
+    const { path, signal } = this.opts;
+    try {
+      if (!this.rv) await this.relist();
+      for (;;) {
+        if (signal.aborted) return;
+        const started = Date.now();
+        const { end, events } = await this.watchOnce();
+        if (end.kind !== 'expired') this.expiredInARow = 0;
+        if (events > 0) this.failures = 0;
+        const step = nextWatchStep(end, { events, elapsedMs: Date.now() - started, expiredInARow: this.expiredInARow }, this.target);
+        switch (step.next) {
+          case 'stop':
+            return;
+          case 'resume':
+            if (end.kind === 'timeout') this.logger.debug(`Watch of ${path} idle for too long (client timeout); resuming from resourceVersion ${this.rv}`);
+            this.failures = 0;
+            break;
+          case 'retry':
+            await this.backoff(step.error);
+            break;
+          case 'relist':
+            this.logger.debug(`Watch of ${path} expired at resourceVersion ${this.rv}; listing again`);
+            if (step.backOff) await this.backoff(step.backOff);
+            this.expiredInARow++;
+            if (!(await this.relistUntilDone())) return;
+            break;
+        }
+      }
+    } catch (e) {
+      if (signal.aborted) return;
+      throw e;
+    }
+  }
+
+  private emit(type: WatchEventType, object: T, synthetic: boolean): void {
+    this.opts.onEvent?.({ type, object, synthetic }, this.cache);
+  }
 
   /** Lists, replaces the cache and emits the difference as synthetic events. */
-  const relist = async () => {
-    const list = await client.listPath<T>(path, { labelSelector: opts.labelSelector, fieldSelector: opts.fieldSelector, signal, raw: opts.raw });
-    listApiVersion = list.apiVersion;
-    listKind = list.kind;
+  private async relist(): Promise<void> {
+    const { client, path, signal } = this.opts;
+    const list = await client.listPath<T>(path, { labelSelector: this.opts.labelSelector, fieldSelector: this.opts.fieldSelector, signal, raw: this.opts.raw });
+    this.listApiVersion = list.apiVersion;
+    this.listKind = list.kind;
     const fresh = new Map(list.items.map((o) => [keyOf(path, o), o]));
-    for (const [k, old] of [...cache]) {
+    for (const [k, old] of [...this.cache]) {
       if (!fresh.has(k)) {
-        cache.delete(k);
-        emit('DELETED', old, true);
+        this.cache.delete(k);
+        this.emit('DELETED', old, true);
       }
     }
     for (const [k, o] of fresh) {
-      const old = cache.get(k);
+      const old = this.cache.get(k);
       if (old && rvOf(old) === rvOf(o)) continue;
-      cache.set(k, o);
-      emit(old ? 'MODIFIED' : 'ADDED', o, true);
+      this.cache.set(k, o);
+      this.emit(old ? 'MODIFIED' : 'ADDED', o, true);
     }
-    rv = list.resourceVersion;
-    opts.onSync?.(cache);
-  };
+    this.rv = list.resourceVersion;
+    this.opts.onSync?.(this.cache);
+  }
+
+  /** Lists again, backing off between failures; false when aborted meanwhile. */
+  private async relistUntilDone(): Promise<boolean> {
+    for (;;) {
+      try {
+        await this.relist();
+        return true;
+      } catch (e) {
+        if (this.opts.signal.aborted) return false;
+        await this.backoff(toKubeApiError(e, { verb: 'list', ...this.target, server: this.opts.client.server }));
+      }
+    }
+  }
+
+  private async backoff(err: KubeApiError): Promise<void> {
+    this.failures++;
+    if (!err.retryable || this.failures >= this.maxFailures) throw err;
+    const delay = backoffMs(this.failures, { ...this.opts.backoff, retryAfterSeconds: err.retryAfterSeconds });
+    this.logger.debug(`Re-watching ${this.opts.path} in ${delay} ms (failure ${this.failures}/${this.maxFailures}): ${err.message}`);
+    await abortableSleep(delay, this.opts.signal);
+  }
 
   /** One watch connection, from `rv`, until it ends. */
-  const watchOnce = async (): Promise<{ end: WatchEnd; events: number }> => {
-    let events = 0;
-    let expired = false;
-    let errorEvent: KubeApiError | undefined;
+  private async watchOnce(): Promise<{ end: WatchEnd; events: number }> {
+    const { client, path, signal } = this.opts;
+    const seen: ConnectionState = { events: 0, expired: false };
     let settle!: (end: WatchEnd) => void;
     const ended = new Promise<WatchEnd>((resolve) => (settle = resolve));
     const onAbort = () => settle({ kind: 'aborted' });
     signal.addEventListener('abort', onAbort, { once: true });
-    const query: Record<string, string | boolean> = { allowWatchBookmarks: true };
-    if (rv) query.resourceVersion = rv;
-    if (opts.labelSelector) query.labelSelector = opts.labelSelector;
-    if (opts.fieldSelector) query.fieldSelector = opts.fieldSelector;
+    const toError = (err: unknown) => toKubeApiError(err, { verb: 'watch', ...this.target, server: client.server });
     client.countRequest('watch');
-    logger.debug(`WATCH ${path} from resourceVersion ${rv ?? '(none)'}`);
+    this.logger.debug(`WATCH ${path} from resourceVersion ${this.rv ?? '(none)'}`);
     // Not awaited: watch() resolves only once the response headers arrive, and an abort must not wait for that.
     let finished = false;
     let controller: AbortController | undefined;
-    watch
+    this.watch
       .watch(
         path,
-        query,
+        this.query(),
         (type: string, obj: unknown) => {
-          if (finished || signal.aborted) return;
-          if (type === 'ERROR') {
-            const status = parseStatus(obj);
-            if (status?.code === 410) expired = true;
-            else errorEvent = toKubeApiError(status ?? obj, { verb: 'watch', ...target, server: client.server });
-            return;
-          }
-          const newRV = rvOf(obj);
-          if (type === 'BOOKMARK') {
-            if (newRV) rv = newRV;
-            return;
-          }
-          if (type !== 'ADDED' && type !== 'MODIFIED' && type !== 'DELETED') return;
-          events++;
-          const o = opts.raw ? fillKind<T>(obj, listApiVersion, listKind) : toModel<T>(obj, listApiVersion, listKind);
-          const k = keyOf(path, o);
-          if (newRV) rv = newRV;
-          if (type === 'DELETED') {
-            cache.delete(k);
-            emit('DELETED', o, false);
-            return;
-          }
-          const old = cache.get(k);
-          // Never hand the consumer the same version twice.
-          if (old && rvOf(old) === newRV) return;
-          cache.set(k, o);
-          emit(old ? 'MODIFIED' : 'ADDED', o, false);
+          if (!finished && !signal.aborted) this.receive(type, obj, seen, toError);
         },
-        (err: unknown) => {
-          if (signal.aborted) settle({ kind: 'aborted' });
-          else if (expired || (err as { statusCode?: number } | null)?.statusCode === 410) settle({ kind: 'expired' });
-          else if (errorEvent) settle({ kind: 'failed', error: errorEvent });
-          else if (!err) settle({ kind: 'closed' });
-          else if ((err as { name?: string }).name === 'TimeoutError') settle({ kind: 'timeout' });
-          else settle({ kind: 'failed', error: toKubeApiError(err, { verb: 'watch', ...target, server: client.server }) });
-        },
+        (err: unknown) => settle(watchEndOf(err, seen, signal.aborted, toError)),
       )
       .then(
         (c) => {
@@ -181,157 +275,50 @@ export async function watchObjects<T extends KubernetesObject>(opts: WatchObject
           if (finished) c.abort();
         },
         // watch() rejects only for kubeconfig problems (no cluster, HTTP without insecure-skip-tls-verify, exec plugin).
-        (err: unknown) => settle({ kind: 'failed', error: toKubeApiError(err, { verb: 'watch', ...target, server: client.server }) }),
+        (err: unknown) => settle({ kind: 'failed', error: toError(err) }),
       );
     const end = await ended;
     finished = true;
     signal.removeEventListener('abort', onAbort);
     controller?.abort();
-    return { end, events };
-  };
+    return { end, events: seen.events };
+  }
 
-  const backoff = async (err: KubeApiError) => {
-    failures++;
-    if (!err.retryable || failures >= maxFailures) throw err;
-    const delay = backoffMs(failures, { ...opts.backoff, retryAfterSeconds: err.retryAfterSeconds });
-    logger.debug(`Re-watching ${path} in ${delay} ms (failure ${failures}/${maxFailures}): ${err.message}`);
-    await abortableSleep(delay, signal);
-  };
+  private query(): Record<string, string | boolean> {
+    const query: Record<string, string | boolean> = { allowWatchBookmarks: true };
+    if (this.rv) query.resourceVersion = this.rv;
+    if (this.opts.labelSelector) query.labelSelector = this.opts.labelSelector;
+    if (this.opts.fieldSelector) query.fieldSelector = this.opts.fieldSelector;
+    return query;
+  }
 
-  try {
-    if (!rv) await relist();
-    for (;;) {
-      if (signal.aborted) return;
-      const started = Date.now();
-      const { end, events } = await watchOnce();
-      if (end.kind !== 'expired') expiredInARow = 0;
-      if (events > 0) failures = 0;
-      switch (end.kind) {
-        case 'aborted':
-          return;
-        case 'expired':
-          logger.debug(`Watch of ${path} expired at resourceVersion ${rv}; listing again`);
-          // Expired again straight after a re-list: do not hammer the server with list+watch pairs.
-          if (events === 0 && expiredInARow > 0) await backoff(new KubeApiError({ verb: 'watch', ...target, statusCode: 410, reason: 'Expired', causes: [], retryable: true, delivery: 'yes', serverMessage: 'the watch expired again right after a list' }));
-          expiredInARow++;
-          for (;;) {
-            try {
-              await relist();
-              break;
-            } catch (e) {
-              if (signal.aborted) return;
-              await backoff(toKubeApiError(e, { verb: 'list', ...target, server: client.server }));
-            }
-          }
-          break;
-        case 'timeout':
-          // client-node's idle timeout: nothing is wrong, resume at once from the last version seen.
-          logger.debug(`Watch of ${path} idle for too long (client timeout); resuming from resourceVersion ${rv}`);
-          failures = 0;
-          break;
-        case 'closed':
-          // A server that closes at once, again and again, is not healthy: back off unless the watch did some work.
-          if (events > 0 || Date.now() - started > 1000) failures = 0;
-          else await backoff(new KubeApiError({ verb: 'watch', ...target, causes: [], retryable: true, delivery: 'yes', serverMessage: 'the server closed the watch at once' }));
-          break;
-        case 'failed':
-          await backoff(end.error);
-          break;
-      }
+  /** One line of the watch: an ERROR (noted in `seen`), a BOOKMARK (its version), or a change into the cache. */
+  private receive(type: string, obj: unknown, seen: ConnectionState, toError: (err: unknown) => KubeApiError): void {
+    if (type === 'ERROR') {
+      const status = parseStatus(obj);
+      if (status?.code === 410) seen.expired = true;
+      else seen.errorEvent = toError(status ?? obj);
+      return;
     }
-  } catch (e) {
-    if (signal.aborted) return;
-    throw e;
+    const newRV = rvOf(obj);
+    if (type === 'BOOKMARK') {
+      if (newRV) this.rv = newRV;
+      return;
+    }
+    if (type !== 'ADDED' && type !== 'MODIFIED' && type !== 'DELETED') return;
+    seen.events++;
+    const o = this.opts.raw ? fillKind<T>(obj, this.listApiVersion, this.listKind) : toModel<T>(obj, this.listApiVersion, this.listKind);
+    const k = keyOf(this.opts.path, o);
+    if (newRV) this.rv = newRV;
+    if (type === 'DELETED') {
+      this.cache.delete(k);
+      this.emit('DELETED', o, false);
+      return;
+    }
+    const old = this.cache.get(k);
+    // Never hand the consumer the same version twice.
+    if (old && rvOf(old) === newRV) return;
+    this.cache.set(k, o);
+    this.emit(old ? 'MODIFIED' : 'ADDED', o, false);
   }
-}
-
-export interface WaitOptions {
-  /** Reject with a timeout error after this long (default: no timeout). */
-  timeoutMs?: number;
-  signal?: AbortSignal;
-  /** What is awaited, for the timeout message ("Job 'stage-1' to complete"). */
-  description?: string;
-}
-
-/** `waitFor` ran out of time; `last` is the state seen last. */
-export class WaitTimeoutError<T = unknown> extends Error {
-  constructor(
-    message: string,
-    readonly last: ReadonlyMap<string, T>,
-  ) {
-    super(message);
-    this.name = 'WaitTimeoutError';
-  }
-}
-
-/**
- * Watches until `predicate` returns something other than `undefined`/`false`/`null` for the current objects
- * (checked after every list and after every live event), and resolves with that value. Rejects on timeout
- * (`WaitTimeoutError`), with the signal's reason on abort, and with the watch's error when it fails for good.
- */
-export async function waitFor<T extends KubernetesObject, R>(
-  args: WatchArgs,
-  predicate: (objects: ReadonlyMap<string, T>) => R | undefined | false | null,
-  opts: WaitOptions = {},
-): Promise<R> {
-  if (opts.signal?.aborted) throw abortReason(opts.signal);
-  const inner = new AbortController();
-  let last: ReadonlyMap<string, T> = new Map();
-  return new Promise<R>((resolve, reject) => {
-    let done = false;
-    const finish = (fn: () => void) => {
-      if (done) return;
-      done = true;
-      clearTimeout(timer);
-      opts.signal?.removeEventListener('abort', onAbort);
-      inner.abort();
-      fn();
-    };
-    const onAbort = () => finish(() => reject(abortReason(opts.signal!)));
-    opts.signal?.addEventListener('abort', onAbort, { once: true });
-    const timer =
-      opts.timeoutMs !== undefined
-        ? setTimeout(
-            () =>
-              finish(() =>
-                reject(new WaitTimeoutError(`Timed out after ${Math.round(opts.timeoutMs! / 1000)} s waiting for ${opts.description ?? `objects at ${args.path}`}`, new Map(last))),
-              ),
-            opts.timeoutMs,
-          )
-        : undefined;
-    const check = (objects: ReadonlyMap<string, T>) => {
-      if (done) return;
-      last = objects;
-      let r: R | undefined | false | null;
-      try {
-        r = predicate(objects);
-      } catch (e) {
-        finish(() => reject(e));
-        return;
-      }
-      if (r !== undefined && r !== false && r !== null) {
-        const value = r;
-        finish(() => resolve(value));
-      }
-    };
-    // A re-list's synthetic events pass through a half-updated cache: judge its state once, after the list.
-    watchObjects<T>({ ...args, signal: inner.signal, onSync: check, onEvent: (e, objects) => e.synthetic || check(objects) }).then(
-      () => finish(() => reject(new Error(`watch of ${args.path} ended`))),
-      (e: unknown) => finish(() => reject(e)),
-    );
-  });
-}
-
-/**
- * Waits for one object: `predicate` gets it (or `undefined` while it does not exist). Watches with a
- * `metadata.name` field selector.
- */
-export async function waitForObject<T extends KubernetesObject, R>(
-  args: WatchArgs & { name: string },
-  predicate: (object: T | undefined) => R | undefined | false | null,
-  opts: WaitOptions = {},
-): Promise<R> {
-  const { name, ...rest } = args;
-  const fieldSelector = [`metadata.name=${name}`, args.fieldSelector].filter(Boolean).join(',');
-  return waitFor<T, R>({ ...rest, fieldSelector }, (objects) => predicate(objects.get(name)), opts);
 }

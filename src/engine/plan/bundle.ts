@@ -117,78 +117,15 @@ export async function bundleProject(
   const selection = await select(spec.root);
   const paths = selection.files;
   for (const { path, reason } of selection.excluded) debug(`code bundle: left out ${path} (${reason})`);
-  const chosen = new Set(paths);
-  const missing = requiredFiles(spec).filter((f) => !chosen.has(f));
-  if (missing.length > 0) {
-    const why = (f: string) => selection.excluded.find((e) => e.path === f || f.startsWith(e.path.endsWith('/') ? e.path : `${e.path}/`))?.reason;
-    throw new BundleError(
-      missing.map((f) => `${f} is ${selection.source === 'git' && why(f) === 'not tracked by git' ? 'not tracked by git' : `left out of the code bundle (${why(f) ?? 'not found'})`}`).join('; ') +
-        (selection.source === 'git' ? ': the bundle ships only files git tracks; git add them (and commit, for CI)' : ''),
-    );
-  }
-  const keys = configMapKeys(paths);
-  const files: BundleFile[] = [];
-  const digest = createHash('sha256');
-  for (const path of paths) {
-    const read = await readProjectFile(spec.root, path);
-    if (read.content === undefined) throw new BundleError(read.problem);
-    const content = read.content;
-    const binary = !isUtf8(content);
-    const key = keys.get(path) as string;
-    const encodedBytes = key.length + (binary ? Math.ceil(content.length / 3) * 4 : content.length);
-    files.push({ path, key, content, binary, encodedBytes, sha256: createHash('sha256').update(content).digest('hex') });
-    // Length-prefixed, so no two different file sets hash alike.
-    digest.update(`${Buffer.byteLength(path)}:${path}:${content.length}:`).update(content);
-  }
-  const hash = digest.digest('hex');
-
-  // Size limits
-  const oversized = files.filter((f) => f.encodedBytes > CONFIGMAP_BUDGET_BYTES);
-  if (oversized.length > 0) {
-    throw new BundleError(
-      `${oversized.map((f) => `${f.path} (${formatMiB(f.encodedBytes)})`).join(', ')} ${oversized.length === 1 ? 'is' : 'are'} larger than one ConfigMap holds ` +
-        `(${CONFIGMAP_BUDGET_BYTES / 1024} KiB): keep data and models out of the project directory (e.g. in object storage), or use the \`git\` code source (code-source: git) so stages clone the repository`,
-    );
-  }
-  const total = files.reduce((n, f) => n + f.encodedBytes, 0);
-  if (total > BUNDLE_LIMIT_BYTES) {
-    throw new BundleError(
-      `the project's files take ${formatMiB(total)} in ConfigMaps, more than the ${formatMiB(BUNDLE_LIMIT_BYTES)} limit: ` +
-        `keep data and models out of the project directory, or use the \`git\` code source (code-source: git) so stages clone the repository`,
-    );
-  }
-
-  // Split in path order into ConfigMaps of at most CONFIGMAP_BUDGET_BYTES each.
-  const chunks: BundleFile[][] = [];
-  let size = Infinity;
-  for (const file of files) {
-    if (size + file.encodedBytes > CONFIGMAP_BUDGET_BYTES) {
-      chunks.push([]);
-      size = 0;
-    }
-    chunks[chunks.length - 1]?.push(file);
-    size += file.encodedBytes;
-  }
+  checkRequiredFiles(spec, selection);
+  const { files, hash } = await readBundleFiles(spec.root, paths);
+  checkSizes(files);
+  const chunks = splitIntoChunks(files);
 
   // Room for `-code-<hash10>-<n>` within 63 characters.
   const base = `${toDnsLabel(spec.name, 40)}-code-${hash.slice(0, 10)}`;
-  const configMaps: V1ConfigMap[] = chunks.map((chunk, i) => {
-    const data: Record<string, string> = {};
-    const binaryData: Record<string, string> = {};
-    for (const f of chunk) {
-      if (f.binary) binaryData[f.key] = f.content.toString('base64');
-      else data[f.key] = f.content.toString('utf8');
-    }
-    return {
-      apiVersion: 'v1',
-      kind: 'ConfigMap',
-      metadata: { name: chunks.length === 1 ? base : `${base}-${i + 1}`, labels: { ...projectLabels(toDnsLabel(spec.name)), [LABEL_CODE_HASH]: hash.slice(0, 10) } },
-      immutable: true,
-      ...(Object.keys(data).length > 0 ? { data } : {}),
-      ...(Object.keys(binaryData).length > 0 ? { binaryData } : {}),
-    };
-  });
-
+  const labels = { ...projectLabels(toDnsLabel(spec.name)), [LABEL_CODE_HASH]: hash.slice(0, 10) };
+  const configMaps = chunks.map((chunk, i) => configMapOf(chunks.length === 1 ? base : `${base}-${i + 1}`, labels, chunk));
   const volume: V1Volume = {
     name: CODE_VOLUME_NAME,
     projected: {
@@ -205,5 +142,87 @@ export async function bundleProject(
     entries: files.map((f) => ({ path: f.path, bytes: f.content.length, sha256: f.sha256 })),
     excluded: selection.excluded,
     totalBytes: files.reduce((n, f) => n + f.content.length, 0),
+  };
+}
+
+/** Throws `BundleError` naming each file a stage needs that the selection left out, and why. */
+function checkRequiredFiles(spec: Partial<Pick<ProjectSpec, 'configFile' | 'stages' | 'format'>>, selection: Awaited<ReturnType<typeof selectProjectFiles>>): void {
+  const chosen = new Set(selection.files);
+  const missing = requiredFiles(spec).filter((f) => !chosen.has(f));
+  if (missing.length === 0) return;
+  const why = (f: string) => selection.excluded.find((e) => e.path === f || f.startsWith(e.path.endsWith('/') ? e.path : `${e.path}/`))?.reason;
+  throw new BundleError(
+    missing.map((f) => `${f} is ${selection.source === 'git' && why(f) === 'not tracked by git' ? 'not tracked by git' : `left out of the code bundle (${why(f) ?? 'not found'})`}`).join('; ') +
+      (selection.source === 'git' ? ': the bundle ships only files git tracks; git add them (and commit, for CI)' : ''),
+  );
+}
+
+/** Reads `paths` (in order) with their ConfigMap keys and sizes, and the hash of the whole set. */
+async function readBundleFiles(root: string, paths: string[]): Promise<{ files: BundleFile[]; hash: string }> {
+  const keys = configMapKeys(paths);
+  const files: BundleFile[] = [];
+  const digest = createHash('sha256');
+  for (const path of paths) {
+    const read = await readProjectFile(root, path);
+    if (read.content === undefined) throw new BundleError(read.problem);
+    const content = read.content;
+    const binary = !isUtf8(content);
+    const key = keys.get(path) as string;
+    const encodedBytes = key.length + (binary ? Math.ceil(content.length / 3) * 4 : content.length);
+    files.push({ path, key, content, binary, encodedBytes, sha256: createHash('sha256').update(content).digest('hex') });
+    // Length-prefixed, so no two different file sets hash alike.
+    digest.update(`${Buffer.byteLength(path)}:${path}:${content.length}:`).update(content);
+  }
+  return { files, hash: digest.digest('hex') };
+}
+
+/** Throws `BundleError` for a file larger than one ConfigMap holds, or a bundle over `BUNDLE_LIMIT_BYTES`. */
+function checkSizes(files: BundleFile[]): void {
+  const oversized = files.filter((f) => f.encodedBytes > CONFIGMAP_BUDGET_BYTES);
+  if (oversized.length > 0) {
+    throw new BundleError(
+      `${oversized.map((f) => `${f.path} (${formatMiB(f.encodedBytes)})`).join(', ')} ${oversized.length === 1 ? 'is' : 'are'} larger than one ConfigMap holds ` +
+        `(${CONFIGMAP_BUDGET_BYTES / 1024} KiB): keep data and models out of the project directory (e.g. in object storage), or use the \`git\` code source (code-source: git) so stages clone the repository`,
+    );
+  }
+  const total = files.reduce((n, f) => n + f.encodedBytes, 0);
+  if (total > BUNDLE_LIMIT_BYTES) {
+    throw new BundleError(
+      `the project's files take ${formatMiB(total)} in ConfigMaps, more than the ${formatMiB(BUNDLE_LIMIT_BYTES)} limit: ` +
+        `keep data and models out of the project directory, or use the \`git\` code source (code-source: git) so stages clone the repository`,
+    );
+  }
+}
+
+/** Splits `files` in path order into ConfigMaps' worth of at most CONFIGMAP_BUDGET_BYTES each. */
+function splitIntoChunks(files: BundleFile[]): BundleFile[][] {
+  const chunks: BundleFile[][] = [];
+  let size = Infinity;
+  for (const file of files) {
+    if (size + file.encodedBytes > CONFIGMAP_BUDGET_BYTES) {
+      chunks.push([]);
+      size = 0;
+    }
+    chunks[chunks.length - 1]?.push(file);
+    size += file.encodedBytes;
+  }
+  return chunks;
+}
+
+/** One immutable ConfigMap of the bundle: UTF-8 files in `data`, the rest in `binaryData`. */
+function configMapOf(name: string, labels: Record<string, string>, chunk: BundleFile[]): V1ConfigMap {
+  const data: Record<string, string> = {};
+  const binaryData: Record<string, string> = {};
+  for (const f of chunk) {
+    if (f.binary) binaryData[f.key] = f.content.toString('base64');
+    else data[f.key] = f.content.toString('utf8');
+  }
+  return {
+    apiVersion: 'v1',
+    kind: 'ConfigMap',
+    metadata: { name, labels: { ...labels } },
+    immutable: true,
+    ...(Object.keys(data).length > 0 ? { data } : {}),
+    ...(Object.keys(binaryData).length > 0 ? { binaryData } : {}),
   };
 }

@@ -16,21 +16,7 @@ import { packCliBundle } from './cli-bundle.js';
 import { markCliBundleUsed, markedUsed, pruneCliBundles } from './cli-prune.js';
 import { ANNOTATION_RUN_ID, runnerAccountObjects, runnerCronJob, runnerJob, runnerJobName, runnerLabels, runnerPodTemplate, type RunnerCode } from './objects.js';
 import { followCommand, isFinal, parseProgress, type RunnerProgress } from './progress.js';
-import { DEFAULT_LOCK_TIMEOUT_MS } from '../settings.js';
-
-/** What the in-cluster `deploy` is told: the same settings a deploy from the runner takes. */
-export interface RunnerDeploySettings {
-  timeoutMs: number;
-  lockTimeoutMs?: number;
-  keepJobs?: number;
-  prune?: boolean;
-  image?: string;
-  ingressClass?: string;
-  stages?: string[];
-  imagePullSecrets?: string[];
-  /** The commit deployed (labels, GIT_COMMIT_HASH): the runner's pod has no checkout to ask, or no git. */
-  commitSha?: string;
-}
+import type { DeploySettings } from '../settings.js';
 
 export interface RunnerSetup {
   client: KubeClient;
@@ -43,7 +29,10 @@ export interface RunnerSetup {
   cliDir: string;
   /** The runner's image (default node:24-slim). */
   runnerImage?: string;
-  settings: RunnerDeploySettings;
+  /** The deploy's settings, passed on to the in-cluster `deploy` as its flags. */
+  settings: DeploySettings;
+  /** The commit deployed (labels, GIT_COMMIT_HASH): the runner's pod has no checkout to ask, or no git. */
+  commitSha?: string;
   /** Secrets to write before the runner starts, under the namespace's deploy lock. */
   secrets?: SecretValues[];
   signal?: AbortSignal;
@@ -73,15 +62,15 @@ function codeArgs(code: RunnerCode): string[] {
 }
 
 /** The `deploy` flags the runner passes on (after the project directory). */
-export function runnerDeployArgs(namespace: string, s: RunnerDeploySettings, code: RunnerCode, runId?: string): string[] {
+export function runnerDeployArgs(namespace: string, s: DeploySettings, code: RunnerCode, run: { runId?: string; commitSha?: string } = {}): string[] {
   return [
     '--namespace', namespace,
     ...codeArgs(code),
-    ...(s.commitSha !== undefined && 'bundle' in code ? ['--commit', s.commitSha] : []),
-    ...(runId !== undefined ? ['--run-id', runId] : []),
+    ...(run.commitSha !== undefined && 'bundle' in code ? ['--commit', run.commitSha] : []),
+    ...(run.runId !== undefined ? ['--run-id', run.runId] : []),
     '--timeout', seconds(s.timeoutMs),
-    ...(s.lockTimeoutMs !== undefined ? ['--lock-timeout', seconds(s.lockTimeoutMs)] : []),
-    ...(s.keepJobs !== undefined ? ['--keep-jobs', String(s.keepJobs)] : []),
+    '--lock-timeout', seconds(s.lockTimeoutMs),
+    '--keep-jobs', String(s.keepJobs),
     ...(s.prune === false ? ['--no-prune'] : []),
     ...(s.image !== undefined ? ['--image', s.image] : []),
     ...(s.ingressClass !== undefined ? ['--ingress-class', s.ingressClass] : []),
@@ -91,8 +80,13 @@ export function runnerDeployArgs(namespace: string, s: RunnerDeploySettings, cod
 }
 
 /** The run's deadline for its Job: its timeout, its lock wait and ten minutes for the set-up and the cleanup. */
-function deadlineSeconds(s: RunnerDeploySettings): number {
-  return Math.ceil((s.timeoutMs + (s.lockTimeoutMs ?? DEFAULT_LOCK_TIMEOUT_MS)) / 1000) + 600;
+function deadlineSeconds(s: Pick<DeploySettings, 'timeoutMs' | 'lockTimeoutMs'>): number {
+  return Math.ceil((s.timeoutMs + s.lockTimeoutMs) / 1000) + 600;
+}
+
+/** How long starting a run may take before its first step is under way: its lock wait, then five minutes for the image pull and the set-up. */
+export function runnerStartWaitMs(s: Pick<DeploySettings, 'lockTimeoutMs'>): number {
+  return s.lockTimeoutMs + 5 * 60_000;
 }
 
 /** Creates `obj`; resolves false when it existed. */
@@ -117,7 +111,7 @@ async function prepare(o: RunnerSetup, runId: string | undefined): Promise<V1Pod
   await ensureNamespace({ client, logger, plan, namespace, signal });
   for (const obj of runnerAccountObjects(namespace, o.spec.name)) await client.apply(obj as unknown as Manifest, { signal });
   if (o.secrets !== undefined && o.secrets.length > 0) {
-    const lock = await acquireLock({ client, logger, namespace, holder: `runner set-up ${runId ?? 'schedule'}`, project: plan.labels[LABEL_PART_OF], signal, timeoutMs: o.settings.lockTimeoutMs ?? DEFAULT_LOCK_TIMEOUT_MS });
+    const lock = await acquireLock({ client, logger, namespace, holder: `runner set-up ${runId ?? 'schedule'}`, project: plan.labels[LABEL_PART_OF], signal, timeoutMs: o.settings.lockTimeoutMs });
     try {
       await applySecretValues({ client, logger, namespace, signal, labels: plan.labels }, o.secrets);
     } finally {
@@ -133,7 +127,7 @@ async function prepare(o: RunnerSetup, runId: string | undefined): Promise<V1Pod
     ...(o.runnerImage !== undefined ? { image: o.runnerImage } : {}),
     cliVolume: cli.volume,
     code: o.code,
-    deployArgs: runnerDeployArgs(namespace, o.settings, o.code, runId),
+    deployArgs: runnerDeployArgs(namespace, o.settings, o.code, { runId, commitSha: o.commitSha }),
     ...(runId !== undefined ? { annotations: { [ANNOTATION_RUN_ID]: runId } } : {}),
   });
 }
