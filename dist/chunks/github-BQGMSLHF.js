@@ -1,2 +1,0 @@
-import { createRequire as __bodyworkCreateRequire } from 'node:module'; const require = __bodyworkCreateRequire(import.meta.url);
-import{a,b,c,d,e,f}from"./chunk-F3ZIZGB2.js";import"./chunk-XB7S433J.js";import"./chunk-5XMITJQU.js";import"./chunk-KZGEBFUX.js";import"./chunk-QPTWWRU3.js";import"./chunk-ENLSC2RA.js";import"./chunk-37YDDG6L.js";import"./chunk-PH4NULUV.js";export{c as ACTIONS_BOT,b as ENVIRONMENT_OUTCOME_TEXT,a as ENVIRONMENT_PERMISSION_HINT,e as GitHubPreview,f as GitHubPulls,d as commentMarker};

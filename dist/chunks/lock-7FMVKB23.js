@@ -1,2 +1,0 @@
-import { createRequire as __bodyworkCreateRequire } from 'node:module'; const require = __bodyworkCreateRequire(import.meta.url);
-import{a,b,c,d,e,f}from"./chunk-WWLWDS2S.js";import"./chunk-ENLSC2RA.js";import"./chunk-37YDDG6L.js";import"./chunk-RDSTJXX2.js";import"./chunk-PH4NULUV.js";export{b as DEFAULT_LEASE_DURATION_SECONDS,a as LOCK_NAME,d as LockTimeoutError,f as acquireLock,c as defaultHolder,e as leaseExpiry};

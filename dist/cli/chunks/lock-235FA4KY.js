@@ -1,2 +1,0 @@
-import { createRequire as __bodyworkCreateRequire } from 'node:module'; const require = __bodyworkCreateRequire(import.meta.url);
-import{a,b,c,d,e,f}from"./chunk-RC73SGBH.js";import"./chunk-W5ZVNTHP.js";import"./chunk-GATNY7SI.js";import"./chunk-E4Y22DZC.js";import"./chunk-LVPHQB3K.js";import"./chunk-Z3CZ55JQ.js";import"./chunk-V3XSZOTD.js";import"./chunk-FVHC6JVI.js";export{b as DEFAULT_LEASE_DURATION_SECONDS,a as LOCK_NAME,d as LockTimeoutError,f as acquireLock,c as defaultHolder,e as leaseExpiry};
