@@ -283,14 +283,16 @@ export class NodeNetwork {
       'route add local 10.96.0.0/12 dev lo',
     ]);
     // Routing between the bridge and the uplink, and ARP answers for the host address on the bridge (pods see
-    // 10.244.N.254 inside their /24).
+    // 10.244.N.254 inside their /24), at once: the kernel delays a proxy ARP answer by a random part of
+    // neigh/br0/proxy_delay (0.8 s by default), which every pod's first packet back to the host (a probe's SYN-ACK,
+    // a Service's first reply) waited for.
     await run(this.tools.nsenter, [
       ...this.enter,
       `--net=${this.netns}`,
       '--',
       this.tools.sh,
       '-c',
-      'echo 1 > /proc/sys/net/ipv4/ip_forward && echo 1 > /proc/sys/net/ipv4/conf/br0/proxy_arp',
+      'echo 1 > /proc/sys/net/ipv4/ip_forward && echo 1 > /proc/sys/net/ipv4/conf/br0/proxy_arp && echo 0 > /proc/sys/net/ipv4/neigh/br0/proxy_delay',
     ]);
   }
 

@@ -285,6 +285,17 @@ describe.skipIf(!isolationPossible)('isolated pod network', () => {
     expect(fs.readFileSync(path.join(sb.dataDir, 'pods', pod.metadata!.uid!, 'volumes', 't', 'v.txt'), 'utf8')).toBe('kept\n');
   }, 60_000);
 
+  it('answers proxy ARP on the node bridge at once, not after a random part of 0.8 s', async () => {
+    // Pods see the host's address inside their /24; the bridge answers for it (proxy_arp). The kernel's default
+    // proxy_delay held up every pod's first packet back to the host: a probe's first SYN-ACK, a Service's first reply.
+    const { execFileSync } = await import('node:child_process');
+    const helper = [...childProcesses().entries()].find(([, cmd]) => cmd.includes("process.on('disconnect'"));
+    expect(helper).toBeDefined();
+    const sysctl = (name: string) => execFileSync('nsenter', [`--net=/proc/${helper![0]}/ns/net`, 'cat', `/proc/sys/net/ipv4/${name}`]).toString().trim();
+    expect(sysctl('conf/br0/proxy_arp')).toBe('1');
+    expect(sysctl('neigh/br0/proxy_delay')).toBe('0');
+  });
+
   it('stop() leaves no namespaces, links or processes behind', async () => {
     const index = sb.network.podCIDR!.split('.')[2];
     const link = `bwsbx${index}`;
