@@ -5,6 +5,11 @@ export function errorMessage(e: unknown): string {
   return e instanceof Error ? e.message : String(e);
 }
 
+/** An error's first line, for a one-line reason (a stack or a server's multi-line text stays in debug output). */
+export function errorLine(e: unknown): string {
+  return errorMessage(e).split('\n')[0]!;
+}
+
 /** Why a run was aborted, for messages: the signal's own reason when it gave one, else `cancelled`. */
 export function abortMessage(signal: AbortSignal): string {
   const r: unknown = signal.reason;

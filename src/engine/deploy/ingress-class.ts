@@ -7,7 +7,7 @@
  * DefaultIngressClass admission applies the cluster's default, if any: a debug line says so.
  */
 import type { V1IngressClass } from '@kubernetes/client-node';
-import { KubeApiError, type KubeClient } from '../kube/index.js';
+import { isKubeStatus, KubeApiError, type KubeClient } from '../kube/index.js';
 import type { Logger } from '../logger.js';
 import type { DeployPlan } from '../plan/index.js';
 import { errorMessage } from '../errors.js';
@@ -31,12 +31,11 @@ export async function resolveIngressClass(client: KubeClient, logger: Logger, si
   try {
     classes = (await client.list<V1IngressClass>('IngressClass', undefined, signal ? { signal } : {})).items;
   } catch (e) {
-    const status = e instanceof KubeApiError ? e.statusCode : undefined;
-    if (status === 404) {
+    if (e instanceof KubeApiError && e.isNotFound) {
       logger.debug(`this cluster serves no IngressClasses: ingresses get class ${FALLBACK_INGRESS_CLASS}`);
       return FALLBACK_INGRESS_CLASS;
     }
-    const why = status === 403 ? 'not allowed to list IngressClasses' : `could not list IngressClasses (${errorMessage(e)})`;
+    const why = isKubeStatus(e, 403) ? 'not allowed to list IngressClasses' : `could not list IngressClasses (${errorMessage(e)})`;
     logger.debug(`${why}: ingresses get no class, so the cluster's default class applies, if it has one (set --ingress-class / ingress-class to choose)`);
     return undefined;
   }

@@ -9,6 +9,7 @@
  */
 import type { V1Deployment, V1Ingress, V1Pod, V1ReplicaSet } from '@kubernetes/client-node';
 import { KubeApiError, type KubeClient } from '../kube/index.js';
+import { errorLine } from '../errors.js';
 import { MAX_SURGE, type PlannedServiceStage } from '../plan/index.js';
 import { logSources } from './pod-diagnosis.js';
 import { podWarningEvents, withPullFailure } from './pod-events.js';
@@ -56,10 +57,9 @@ function startupBudget(stage: PlannedServiceStage): string {
   return `${setting} is ${seconds} s per wave of new pods${graceSeconds > 0 ? `, plus ${graceSeconds} s for installing` : ''}`;
 }
 
-function errorMessage(e: unknown): string {
-  if (e instanceof KubeApiError) return e.message;
-  if (e instanceof Error) return e.message.split('\n')[0];
-  return String(e);
+/** A one-line reason: an API error's whole message (it is one line, with the server's Status), else the first line. */
+function reasonOf(e: unknown): string {
+  return e instanceof KubeApiError ? e.message : errorLine(e);
 }
 
 /** JSON with sorted keys: templates compared the way the deployment controller does (ignoring key order). */
@@ -176,7 +176,7 @@ class ServiceStageRun {
         if (before && phase === 'objects') return this.result({ status: 'cancelled', reason: 'cancelled before the Deployment was applied' });
         return this.cancel(before);
       }
-      const reason = errorMessage(e);
+      const reason = reasonOf(e);
       log.error(`${tag}: ${reason}`);
       if (phase === 'before') return this.result({ status: 'failed', reason });
       // The server refused the Deployment (invalid, immutable selector, forbidden): an existing one is unchanged.
@@ -206,8 +206,8 @@ class ServiceStageRun {
       return await this.undo(before, reason, logTail);
     } catch (e) {
       const what = before ? 'could not roll back' : 'could not delete the objects of the first deployment';
-      this.ctx.logger.error(`${this.tag}: ${what}: ${errorMessage(e)}`);
-      return this.result({ status: 'failed', reason: `${reason}; ${what}: ${errorMessage(e)}`, ...(logTail.length > 0 ? { logTail } : {}) });
+      this.ctx.logger.error(`${this.tag}: ${what}: ${reasonOf(e)}`);
+      return this.result({ status: 'failed', reason: `${reason}; ${what}: ${reasonOf(e)}`, ...(logTail.length > 0 ? { logTail } : {}) });
     }
   }
 
@@ -224,7 +224,7 @@ class ServiceStageRun {
       if (r.kind === 'none') return this.result({ status: 'cancelled', reason: `cancelled during the rollout; ${r.why}` });
       return this.result({ status: 'cancelled', reason: `cancelled during the rollout; rolling back to revision ${r.revision} (not awaited)` });
     } catch (e) {
-      return this.result({ status: 'cancelled', reason: `cancelled during the rollout; the undo failed: ${errorMessage(e)}` });
+      return this.result({ status: 'cancelled', reason: `cancelled during the rollout; the undo failed: ${reasonOf(e)}` });
     }
   }
 
@@ -302,7 +302,7 @@ class ServiceStageRun {
       if (!host) return undefined;
       return `http://${host.includes(':') && !host.startsWith('[') ? `[${host}]` : host}${this.stage.ingressPath}/`;
     } catch (e) {
-      this.ctx.logger.debug(`${this.tag}: no public URL: ${errorMessage(e)}`);
+      this.ctx.logger.debug(`${this.tag}: no public URL: ${reasonOf(e)}`);
       return undefined;
     }
   }
@@ -331,7 +331,7 @@ class ServiceStageRun {
             text = await this.client.podLog(this.namespace, podName, { container: src.container, tailLines, previous, signal });
             break;
           } catch (e) {
-            this.ctx.logger.debug(`${this.tag}: no ${previous ? 'previous ' : ''}log of ${podName}/${src.container}: ${errorMessage(e)}`);
+            this.ctx.logger.debug(`${this.tag}: no ${previous ? 'previous ' : ''}log of ${podName}/${src.container}: ${reasonOf(e)}`);
           }
         }
         if (text === undefined) continue;

@@ -11,6 +11,7 @@ import { delimiter, join } from 'node:path';
 import { KubeConfig, type Cluster, type Context, type User } from '@kubernetes/client-node';
 import { ExecPluginError, prepareExecPlugin } from './exec-plugin.js';
 import { decodeContent, KubeConfigError } from './kubeconfig-content.js';
+import { errorLine } from '../errors.js';
 
 export { decodeContent, KubeConfigError } from './kubeconfig-content.js';
 
@@ -156,7 +157,7 @@ function loadString(kc: KubeConfig, text: string, what: string): void {
   try {
     kc.loadFromString(text);
   } catch (e) {
-    throw new KubeConfigError(`${what} is not a valid kubeconfig: ${(e as Error).message.split('\n')[0]}`);
+    throw new KubeConfigError(`${what} is not a valid kubeconfig: ${errorLine(e)}`);
   }
   // A YAML scalar or an empty document loads "successfully" into nothing.
   if (kc.getContexts().length === 0 && kc.getClusters().length === 0) {
@@ -169,7 +170,7 @@ function loadFile(kc: KubeConfig, file: string): void {
   try {
     kc.loadFromFile(file);
   } catch (e) {
-    throw new KubeConfigError(`kubeconfig file '${file}' is not a valid kubeconfig: ${(e as Error).message.split('\n')[0]}`);
+    throw new KubeConfigError(`kubeconfig file '${file}' is not a valid kubeconfig: ${errorLine(e)}`);
   }
 }
 

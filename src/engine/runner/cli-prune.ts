@@ -59,7 +59,7 @@ export async function pruneCliBundles(client: KubeClient, logger: Logger, namesp
       if (await client.delete('ConfigMap', namespace, name, { resourceVersion: cm.metadata!.resourceVersion!, ...call })) deleted.push(name);
     } catch (e) {
       // Changed since it was read: a start has just used it.
-      if (!(e instanceof KubeApiError && e.statusCode === 409)) logger.warn(`could not delete the runner's old CLI bundle ${name} in namespace=${namespace}: ${errorMessage(e)}`);
+      if (!(e instanceof KubeApiError && e.isConflict)) logger.warn(`could not delete the runner's old CLI bundle ${name} in namespace=${namespace}: ${errorMessage(e)}`);
     }
   }
   if (deleted.length > 0) logger.info(`deleted ${deleted.length} unused ConfigMap${deleted.length === 1 ? '' : 's'} of older runner CLIs in namespace=${namespace}: ${deleted.join(', ')}`);

@@ -96,7 +96,7 @@ async function createIfMissing(client: KubeClient, obj: V1ConfigMap, signal?: Ab
     return true;
   } catch (e) {
     // Content-addressed and immutable: one that exists holds the same files.
-    if (!(e instanceof KubeApiError && e.statusCode === 409)) throw e;
+    if (!(e instanceof KubeApiError && e.isAlreadyExists)) throw e;
     return false;
   }
 }

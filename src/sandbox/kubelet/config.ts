@@ -14,6 +14,7 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import type { KubeObject } from '../types.js';
+import { isQuantity, parseQuantity } from '../../engine/kube/quantity.js';
 
 /** A configuration problem that keeps a container waiting (reason CreateContainerConfigError / FailedMount). */
 export class ConfigError extends Error {}
@@ -53,23 +54,18 @@ export function resolveFieldRef(pod: KubeObject, fieldPath: string, hostIP: stri
   }
 }
 
-const MEMORY_UNITS: Record<string, number> = { Ki: 2 ** 10, Mi: 2 ** 20, Gi: 2 ** 30, Ti: 2 ** 40, k: 1e3, M: 1e6, G: 1e9, T: 1e12, m: 1e-3, '': 1 };
-
-function quantity(q: string | number | undefined): number | undefined {
-  if (q === undefined) return undefined;
-  if (typeof q === 'number') return q;
-  const m = /^([0-9.]+)([A-Za-z]*)$/.exec(q);
-  if (!m || MEMORY_UNITS[m[2]] === undefined) return undefined;
-  return Number(m[1]) * MEMORY_UNITS[m[2]];
-}
-
-/** resourceFieldRef: limits fall back to the node's allocatable (here: the host's CPUs and memory). */
+/**
+ * resourceFieldRef, as K pkg/api/v1/resource ExtractContainerResourceValue: the value over the divisor (default 1),
+ * rounded up, in exact integers: CPU in milli-units (MilliValue), the rest in units (Value). Limits fall back to the
+ * node's allocatable (here: the host's CPUs and memory).
+ */
 function resolveResourceRef(container: any, ref: { resource: string; divisor?: string }, hostCpus: number, hostMem: number): string {
   const [kind, res] = ref.resource.split('.');
   const src = kind === 'limits' ? container.resources?.limits : container.resources?.requests;
-  let v = quantity(src?.[res]);
-  if (v === undefined) v = kind === 'limits' ? (res === 'cpu' ? hostCpus : hostMem) : 0;
-  const div = quantity(ref.divisor) || 1;
+  const scale = res === 'cpu' ? 3 : 0;
+  const exact = (q: string | number | undefined): number | undefined => (q !== undefined && isQuantity(q) ? parseQuantity(q, scale) : undefined);
+  const v = exact(src?.[res]) ?? (kind === 'limits' ? (res === 'cpu' ? hostCpus * 1000 : hostMem) : 0);
+  const div = exact(ref.divisor) || 10 ** scale;
   return String(Math.ceil(v / div));
 }
 

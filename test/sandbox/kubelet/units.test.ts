@@ -3,7 +3,7 @@ import os from 'node:os';
 import path from 'node:path';
 import type { Readable } from 'node:stream';
 import { afterEach, describe, expect, it } from 'vitest';
-import { expand, mountMap, rewritePaths } from '../../../src/sandbox/kubelet/config.js';
+import { buildEnv, expand, mountMap, rewritePaths } from '../../../src/sandbox/kubelet/config.js';
 import { LogWriter, openLogStream } from '../../../src/sandbox/kubelet/logs.js';
 import { goDuration } from '../../../src/sandbox/kubelet/backoff.js';
 import { normalizeImage } from '../../../src/sandbox/machinery/images.js';
@@ -110,5 +110,26 @@ describe('command lookup as the pod user', () => {
     expect(lookPath('tool', priv, '/', { uid: process.getuid?.() ?? 0, gid: other.gid })).toBe(path.join(priv, 'tool'));
     expect(lookPath('public', root, '/', other)).toBeUndefined();
     fs.chmodSync(priv, 0o755); // for the clean-up
+  });
+});
+
+describe('resourceFieldRef', () => {
+  it('gives the value over the divisor, rounded up, in exact units (CPU in milli-units), limits defaulting to the node', () => {
+    const ref = (resource: string, divisor?: string) => ({ valueFrom: { resourceFieldRef: { resource, ...(divisor ? { divisor } : {}) } } });
+    const container = {
+      resources: { requests: { cpu: '250m', memory: '100Mi' }, limits: { cpu: '1500m' } },
+      env: [
+        { name: 'REQ_CPU', ...ref('requests.cpu') },
+        { name: 'REQ_CPU_M', ...ref('requests.cpu', '1m') },
+        { name: 'LIM_CPU', ...ref('limits.cpu') },
+        { name: 'REQ_MEM_MI', ...ref('requests.memory', '1Mi') },
+        { name: 'REQ_MEM_G', ...ref('requests.memory', '1G') },
+        { name: 'LIM_MEM', ...ref('limits.memory') },
+        { name: 'REQ_STORAGE', ...ref('requests.ephemeral-storage') },
+      ],
+    };
+    const ctx = { store: { find: () => undefined }, pod: { apiVersion: 'v1', kind: 'Pod', metadata: { namespace: 'ns', name: 'p' } }, hostIP: '10.0.0.1', podIP: '10.0.0.2', hostCpus: 2, hostMem: 8 * 2 ** 30 };
+    const env = Object.fromEntries(buildEnv(ctx, container));
+    expect(env).toMatchObject({ REQ_CPU: '1', REQ_CPU_M: '250', LIM_CPU: '2', REQ_MEM_MI: '100', REQ_MEM_G: '1', LIM_MEM: String(8 * 2 ** 30), REQ_STORAGE: '0' });
   });
 });

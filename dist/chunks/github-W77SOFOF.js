@@ -1,2 +1,0 @@
-import { createRequire as __bodyworkCreateRequire } from 'node:module'; const require = __bodyworkCreateRequire(import.meta.url);
-import{a,b,c,d,e,f}from"./chunk-EWUGTW5Z.js";import"./chunk-E3C33PDF.js";import"./chunk-5XMITJQU.js";import"./chunk-RJ2EZCQQ.js";import"./chunk-QPTWWRU3.js";import"./chunk-ENLSC2RA.js";import"./chunk-ZOYKAFO2.js";import"./chunk-PH4NULUV.js";export{c as ACTIONS_BOT,b as ENVIRONMENT_OUTCOME_TEXT,a as ENVIRONMENT_PERMISSION_HINT,e as GitHubPreview,f as GitHubPulls,d as commentMarker};

@@ -1,2 +1,0 @@
-import { createRequire as __bodyworkCreateRequire } from 'node:module'; const require = __bodyworkCreateRequire(import.meta.url);
-import{a,b,c,d,e,f}from"./chunk-2XGKJAI5.js";import"./chunk-ENLSC2RA.js";import"./chunk-ZOYKAFO2.js";import"./chunk-MQZEGQ34.js";import"./chunk-PH4NULUV.js";export{a as DEFAULT_LEASE_DURATION_SECONDS,c as LOCK_NAME,e as LockTimeoutError,f as acquireLock,d as defaultHolder,b as leaseExpiry};

@@ -1,2 +1,0 @@
-import { createRequire as __bodyworkCreateRequire } from 'node:module'; const require = __bodyworkCreateRequire(import.meta.url);
-import{g as a,h as b,i as c,j as d,k as e,l as f,m as g}from"./chunk-CFT6YCBD.js";import"./chunk-W5ZVNTHP.js";import"./chunk-NKUNLV2I.js";import"./chunk-QGVYNNYO.js";import"./chunk-E4Y22DZC.js";import"./chunk-OKWFY6SL.js";import"./chunk-KUKVVET5.js";import"./chunk-V3XSZOTD.js";import"./chunk-FVHC6JVI.js";export{b as LOG_DRAIN_MS,a as LOG_TAIL_LINES,c as attemptFailure,g as cleanupStageJobs,d as jobNameFor,e as jobOutcome,f as runBatchStage};

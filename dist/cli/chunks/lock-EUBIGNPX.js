@@ -1,2 +1,0 @@
-import { createRequire as __bodyworkCreateRequire } from 'node:module'; const require = __bodyworkCreateRequire(import.meta.url);
-import{a,b,c,d,e,f}from"./chunk-53LVC3W2.js";import"./chunk-W5ZVNTHP.js";import"./chunk-QGVYNNYO.js";import"./chunk-E4Y22DZC.js";import"./chunk-OKWFY6SL.js";import"./chunk-KUKVVET5.js";import"./chunk-V3XSZOTD.js";import"./chunk-FVHC6JVI.js";export{a as DEFAULT_LEASE_DURATION_SECONDS,c as LOCK_NAME,e as LockTimeoutError,f as acquireLock,d as defaultHolder,b as leaseExpiry};

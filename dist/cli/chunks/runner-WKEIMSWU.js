@@ -1,2 +1,0 @@
-import { createRequire as __bodyworkCreateRequire } from 'node:module'; const require = __bodyworkCreateRequire(import.meta.url);
-import{n as a,o as b,p as c,q as d}from"./chunk-HOPWAUZX.js";import"./chunk-S7CE43EF.js";import"./chunk-DPZP6VLH.js";import"./chunk-5XMITJQU.js";import"./chunk-HAICY5E6.js";import"./chunk-QPTWWRU3.js";import"./chunk-W5ZVNTHP.js";import"./chunk-QGVYNNYO.js";import"./chunk-E4Y22DZC.js";import"./chunk-V3XSZOTD.js";import"./chunk-FVHC6JVI.js";export{a as CLI_BUNDLE_ENV,b as cliBundleDir,d as progressRecorder,c as startInCluster};
