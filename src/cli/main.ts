@@ -1,8 +1,9 @@
 /** Entry point of the `bodywork-deploy` CLI (bundled by esbuild into dist/cli/index.js, which gets the shebang; scripts/build.mjs). */
-import { boundHeap } from '../engine/index.js';
+import { boundHeap, cacheCompiledCode } from '../engine/index.js';
 import { processIo } from './io.js';
 import { run } from './program.js';
 
+cacheCompiledCode();
 boundHeap();
 void run(process.argv.slice(2), processIo).then((code) => {
   // Not process.exit(): stdout may still be flushing a large plan into a pipe.

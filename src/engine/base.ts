@@ -11,3 +11,4 @@ export { streamBacklog, type Logger } from './logger.js';
 export { addSecret, clearSecrets, redact } from './redact.js';
 export { neutralise, safeLine, safeLines } from './untrusted.js';
 export { boundHeap, capYoungGeneration } from './heap.js';
+export { cacheCompiledCode } from './compile-cache.js';
