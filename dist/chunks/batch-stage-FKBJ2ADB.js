@@ -1,2 +1,0 @@
-import { createRequire as __bodyworkCreateRequire } from 'node:module'; const require = __bodyworkCreateRequire(import.meta.url);
-import{g as a,h as b,i as c,j as d,k as e,l as f,m as g}from"./chunk-UAI3I6DG.js";import"./chunk-ENLSC2RA.js";import"./chunk-NKUNLV2I.js";import"./chunk-STBXA627.js";import"./chunk-AZ6RJDIE.js";import"./chunk-7T3YRETS.js";export{b as LOG_DRAIN_MS,a as LOG_TAIL_LINES,c as attemptFailure,g as cleanupStageJobs,d as jobNameFor,e as jobOutcome,f as runBatchStage};

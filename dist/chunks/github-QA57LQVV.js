@@ -1,2 +1,0 @@
-import { createRequire as __bodyworkCreateRequire } from 'node:module'; const require = __bodyworkCreateRequire(import.meta.url);
-import{a,b,c,d,e,f}from"./chunk-OYMSAMNF.js";import"./chunk-O23NO2OQ.js";import"./chunk-5XMITJQU.js";import"./chunk-FUOS45H4.js";import"./chunk-QPTWWRU3.js";import"./chunk-ENLSC2RA.js";import"./chunk-STBXA627.js";import"./chunk-7T3YRETS.js";export{c as ACTIONS_BOT,b as ENVIRONMENT_OUTCOME_TEXT,a as ENVIRONMENT_PERMISSION_HINT,e as GitHubPreview,f as GitHubPulls,d as commentMarker};

@@ -1,2 +1,0 @@
-import { createRequire as __bodyworkCreateRequire } from 'node:module'; const require = __bodyworkCreateRequire(import.meta.url);
-import{a,b,c,d,e,f}from"./chunk-ZNPGMWCF.js";import"./chunk-ENLSC2RA.js";import"./chunk-STBXA627.js";import"./chunk-AZ6RJDIE.js";import"./chunk-7T3YRETS.js";export{a as DEFAULT_LEASE_DURATION_SECONDS,c as LOCK_NAME,e as LockTimeoutError,f as acquireLock,d as defaultHolder,b as leaseExpiry};

@@ -1,2 +1,0 @@
-import { createRequire as __bodyworkCreateRequire } from 'node:module'; const require = __bodyworkCreateRequire(import.meta.url);
-import{g as a,h as b,i as c,j as d,k as e,l as f,m as g}from"./chunk-EPS2HDQM.js";import"./chunk-W5ZVNTHP.js";import"./chunk-NKUNLV2I.js";import"./chunk-ZEC5J5PJ.js";import"./chunk-4N7XUW5X.js";import"./chunk-T5AEMKOC.js";import"./chunk-QVCTTM6N.js";import"./chunk-V3XSZOTD.js";import"./chunk-SGSHQ4YA.js";export{b as LOG_DRAIN_MS,a as LOG_TAIL_LINES,c as attemptFailure,g as cleanupStageJobs,d as jobNameFor,e as jobOutcome,f as runBatchStage};

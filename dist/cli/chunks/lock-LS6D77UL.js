@@ -1,2 +1,0 @@
-import { createRequire as __bodyworkCreateRequire } from 'node:module'; const require = __bodyworkCreateRequire(import.meta.url);
-import{a,b,c,d,e,f}from"./chunk-SPUU36XK.js";import"./chunk-W5ZVNTHP.js";import"./chunk-ZEC5J5PJ.js";import"./chunk-4N7XUW5X.js";import"./chunk-T5AEMKOC.js";import"./chunk-QVCTTM6N.js";import"./chunk-V3XSZOTD.js";import"./chunk-SGSHQ4YA.js";export{a as DEFAULT_LEASE_DURATION_SECONDS,c as LOCK_NAME,e as LockTimeoutError,f as acquireLock,d as defaultHolder,b as leaseExpiry};

@@ -1,2 +1,0 @@
-import { createRequire as __bodyworkCreateRequire } from 'node:module'; const require = __bodyworkCreateRequire(import.meta.url);
-import{n as a,o as b,p as c,q as d}from"./chunk-6BO4A4BE.js";import"./chunk-5K4RHTCR.js";import"./chunk-DPZP6VLH.js";import"./chunk-5XMITJQU.js";import"./chunk-36E7G3SK.js";import"./chunk-QPTWWRU3.js";import"./chunk-W5ZVNTHP.js";import"./chunk-ZEC5J5PJ.js";import"./chunk-4N7XUW5X.js";import"./chunk-V3XSZOTD.js";import"./chunk-SGSHQ4YA.js";export{a as CLI_BUNDLE_ENV,b as cliBundleDir,d as progressRecorder,c as startInCluster};
