@@ -3,10 +3,10 @@ import fs from 'node:fs';
 import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
-import type { Readable } from 'node:stream';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import type { KubeObject } from '../../../src/sandbox/types.js';
 import { eventsFor, pidAlive, startHarness, waitFor, type Harness } from '../controllers/helpers.js';
+import { text } from 'node:stream/consumers';
 
 let h: Harness;
 beforeEach(async () => {
@@ -29,12 +29,6 @@ function pod(name: string, containers: any[], spec: Record<string, unknown> = {}
 const getPod = (name: string) => h.store.get('pods', 'default', name);
 const status = (name: string, c = 0) => getPod(name).status?.containerStatuses?.[c];
 const cond = (p: KubeObject, type: string) => (p.status?.conditions ?? []).find((c: any) => c.type === type);
-
-async function readAll(s: Readable): Promise<string> {
-  let out = '';
-  for await (const chunk of s) out += chunk.toString();
-  return out;
-}
 
 async function freePort(): Promise<number> {
   return new Promise((resolve) => {
@@ -62,7 +56,7 @@ describe('kubelet', () => {
     h.store.create('pods', 'default', pod('ordered', [{ name: 'c', command: ['sh', '-c', script] }], { restartPolicy: 'Never' }));
     await waitFor(h.store, () => getPod('ordered').status?.phase === 'Succeeded', 'Succeeded');
     const expected = Array.from({ length: 300 }, (_, k) => `out ${k + 1}\nerr ${k + 1}\n`).join('');
-    expect(await readAll(h.kubelet.logs.open('default', 'ordered', {}))).toBe(expected);
+    expect(await text(h.kubelet.logs.open('default', 'ordered', {}))).toBe(expected);
   });
 
   it('runs a pod to Succeeded with kubelet-shaped status and events', async () => {
@@ -86,7 +80,7 @@ describe('kubelet', () => {
     expect(cs).toMatchObject({ name: 'c', ready: false, started: false, restartCount: 0, image: 'docker.io/library/busybox:latest', lastState: {} });
     expect(cs.state.terminated).toMatchObject({ exitCode: 0, reason: 'Completed' });
     expect(cs.containerID).toMatch(/^sandbox:\/\/[0-9a-f]{64}$/);
-    expect(await readAll(h.kubelet.logs.open('default', 'once', {}))).toBe('hello once from default\n');
+    expect(await text(h.kubelet.logs.open('default', 'once', {}))).toBe('hello once from default\n');
     const reasons = eventsFor(h.store, 'default', 'once').map((e) => `${e.reason}:${e.message}`);
     expect(reasons).toEqual(
       expect.arrayContaining([
@@ -118,7 +112,7 @@ describe('kubelet', () => {
     // short (300 ms, doubling): on a slow machine the next run may start between the status read and the log reads
     // (its log still empty), so the two logs are read again until they are read within one back-off.
     const [current, previous] = await eventually(async () => {
-      const logs = [await readAll(h.kubelet.logs.open('default', 'crash', {})), await readAll(h.kubelet.logs.open('default', 'crash', { previous: true }))];
+      const logs = [await text(h.kubelet.logs.open('default', 'crash', {})), await text(h.kubelet.logs.open('default', 'crash', { previous: true }))];
       return logs.every((l) => /^run at \d+\n$/.test(l)) && logs;
     }, 'the current and previous logs of the crash-looping container');
     expect(current).toMatch(/^run at \d+\n$/);
@@ -147,10 +141,10 @@ describe('kubelet', () => {
     expect(logError('talk', { container: 'zz' })).toBe('400 container zz is not valid for pod talk');
     expect(logError('talk', { container: 'a', previous: true })).toBe('400 previous terminated container "a" in pod "talk" not found');
     await waitFor(h.store, () => readAllSync('talk', 'a').includes('err'), 'output', 5000, 50);
-    expect(await readAll(h.kubelet.logs.open('default', 'talk', { container: 'a', tailLines: 2 }))).toBe('line5\nerr\n');
-    const ts = await readAll(h.kubelet.logs.open('default', 'talk', { container: 'a', timestamps: true, tailLines: 1 }));
+    expect(await text(h.kubelet.logs.open('default', 'talk', { container: 'a', tailLines: 2 }))).toBe('line5\nerr\n');
+    const ts = await text(h.kubelet.logs.open('default', 'talk', { container: 'a', timestamps: true, tailLines: 1 }));
     expect(ts).toMatch(/^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(\.\d{1,9})?Z err\n$/);
-    expect(await readAll(h.kubelet.logs.open('default', 'talk', { container: 'a', limitBytes: 8 }))).toBe('line1\nli');
+    expect(await text(h.kubelet.logs.open('default', 'talk', { container: 'a', limitBytes: 8 }))).toBe('line1\nli');
     // follow: the stream delivers what is written later.
     const follow = h.kubelet.logs.open('default', 'talk', { container: 'a', follow: true, tailLines: 1 });
     fs.writeFileSync(go, '');
@@ -276,7 +270,7 @@ describe('kubelet', () => {
     expect(eventsFor(h.store, 'default', 'cfgpod').some((e) => e.reason === 'Failed' && e.message === 'Error: secret "creds" not found')).toBe(true);
     h.store.create('secrets', 'default', { apiVersion: 'v1', kind: 'Secret', metadata: { name: 'creds' }, data: { token: Buffer.from('s3cret').toString('base64') } });
     await waitFor(h.store, () => getPod('cfgpod').status?.phase === 'Succeeded', 'Succeeded');
-    expect(await readAll(h.kubelet.logs.open('default', 'cfgpod', {}))).toBe('hi from a volume\ntoken=s3cret\nok\n');
+    expect(await text(h.kubelet.logs.open('default', 'cfgpod', {}))).toBe('hi from a volume\ntoken=s3cret\nok\n');
   });
 
   it('init containers run first and in order; a failing one fails a Never pod', async () => {

@@ -1,13 +1,13 @@
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import type { Readable } from 'node:stream';
 import { afterEach, describe, expect, it } from 'vitest';
 import { buildEnv, expand, mountMap, rewritePaths } from '../../../src/sandbox/kubelet/config.js';
 import { LogWriter, openLogStream } from '../../../src/sandbox/kubelet/logs.js';
 import { goDuration } from '../../../src/sandbox/kubelet/backoff.js';
 import { normalizeImage } from '../../../src/sandbox/machinery/images.js';
 import { lookPath } from '../../../src/sandbox/kubelet/run-as.js';
+import { text } from 'node:stream/consumers';
 
 const dirs: string[] = [];
 afterEach(() => {
@@ -18,12 +18,6 @@ function tmp(): string {
   dirs.push(d);
   return d;
 }
-async function readAll(s: Readable): Promise<string> {
-  let out = '';
-  for await (const c of s) out += c.toString();
-  return out;
-}
-
 describe('container logs', () => {
   it('keeps partial lines, interleaves streams in order and filters by time', async () => {
     const file = path.join(tmp(), 'c', '0.log');
@@ -32,10 +26,10 @@ describe('container logs', () => {
     w.write('stderr', Buffer.from('e1\n'));
     w.write('stdout', Buffer.from('2\nno newline'));
     w.close();
-    expect(await readAll(openLogStream(file, w, {}))).toBe('a1\ne1\na2\nno newline');
-    expect(await readAll(openLogStream(file, w, { tailLines: 2 }))).toBe('a2\nno newline');
-    expect(await readAll(openLogStream(file, w, { sinceTime: new Date(Date.now() + 60_000).toISOString() }))).toBe('');
-    expect(await readAll(openLogStream(file, w, { sinceSeconds: 60 }))).toBe('a1\ne1\na2\nno newline');
+    expect(await text(openLogStream(file, w, {}))).toBe('a1\ne1\na2\nno newline');
+    expect(await text(openLogStream(file, w, { tailLines: 2 }))).toBe('a2\nno newline');
+    expect(await text(openLogStream(file, w, { sinceTime: new Date(Date.now() + 60_000).toISOString() }))).toBe('');
+    expect(await text(openLogStream(file, w, { sinceSeconds: 60 }))).toBe('a1\ne1\na2\nno newline');
     expect(fs.readFileSync(file, 'utf8').split('\n')[0]).toMatch(/^\S+Z stdout F a1$/);
   });
 
@@ -45,8 +39,8 @@ describe('container logs', () => {
     w.write('stdout', Buffer.from('before\n'));
     const s = openLogStream(file, w, { follow: true });
     const limited = openLogStream(file, w, { follow: true, limitBytes: 10 });
-    const all = readAll(s);
-    const cut = readAll(limited);
+    const all = text(s);
+    const cut = text(limited);
     w.write('stdout', Buffer.from('after\n'));
     w.close();
     expect(await all).toBe('before\nafter\n');
