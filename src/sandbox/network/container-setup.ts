@@ -204,13 +204,14 @@ class MountSetup {
       // stays reachable inside the layer (a plain bind: mounts below the host directory are not carried), then the
       // layer, with that bind (hence rbind), replaces the directory in this container only.
       // The links (relative: `<hostLink>/<entry>`) come from one `find` and a few `ln` processes, not a process or a
-      // blocking call per entry: a shared machine's /tmp holds thousands.
+      // blocking call per entry: a shared machine's /tmp holds thousands. Best effort: an entry another process
+      // removes while find reads the directory makes find report it and fail, which must not fail the container.
       const link = shq(m.layer.hostLink);
       this.lines.push(
         `mount -t tmpfs -o mode=1777 sandbox-layer ${shq(m.source)}`,
         `mkdir ${shq(`${m.source}/${m.layer.hostLink}`)}`,
         `mount --bind ${shq(m.mountPath)} ${shq(`${m.source}/${m.layer.hostLink}`)}`,
-        `(cd ${shq(m.source)} && find ${link} -mindepth 1 -maxdepth 1 ! -name ${link} -exec ln -s -t . -- {} +)`,
+        `(cd ${shq(m.source)} && find ${link} -mindepth 1 -maxdepth 1 ! -name ${link} -exec ln -s -t . -- {} + 2>/dev/null || :)`,
         `mount --rbind ${shq(m.source)} ${this.at(m.mountPath)}`,
       );
     } else {
