@@ -1,5 +1,5 @@
-/** A Clock (src/sandbox/machinery/clock.ts) that tests step by hand: timers fire only when `advance` passes them. */
-import type { Clock } from '../../src/sandbox/machinery/clock.js';
+/** A Clock (src/engine/clock.ts) that tests step by hand: timers fire only when `advance` passes them. */
+import type { Clock } from '../../src/engine/clock.js';
 
 export class FakeClock implements Clock {
   t = Date.parse('2030-01-01T00:00:00Z');

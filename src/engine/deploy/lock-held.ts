@@ -3,23 +3,12 @@
  * over, released (deleted, never someone else's) at the end.
  */
 import type { V1Lease } from '@kubernetes/client-node';
+import type { Clock } from '../clock.js';
 import { errorMessage } from '../errors.js';
 import { isKubeStatus } from '../kube/index.js';
 import type { Logger } from '../logger.js';
 import { microTime, type LeaseAccess } from './lock-lease.js';
 
-/** The time the lock reads and the timers it sets: the system's, or a test's. */
-export interface LockClock {
-  now(): number;
-  setTimeout(fn: () => void, ms: number): unknown;
-  clearTimeout(timer: unknown): void;
-}
-
-export const systemClock: LockClock = {
-  now: () => Date.now(),
-  setTimeout: (fn, ms) => setTimeout(fn, ms),
-  clearTimeout: (timer) => clearTimeout(timer as ReturnType<typeof setTimeout>),
-};
 
 export interface DeployLock {
   readonly namespace: string;
@@ -40,7 +29,7 @@ export interface HeldLockOptions {
   holder: string;
   durationSeconds: number;
   renewIntervalMs: number;
-  clock: LockClock;
+  clock: Clock;
 }
 
 /** Tries per renewal or release when a Conflict shows the Lease is still ours (a retried write that had landed). */
@@ -58,7 +47,7 @@ export class HeldLock implements DeployLock {
   private readonly lostController = new AbortController();
   private current: V1Lease;
   private stopped = false;
-  private timer: unknown;
+  private cancelRenewal: (() => void) | undefined;
   private inflight: Promise<void> | undefined;
   private released: Promise<void> | undefined;
 
@@ -82,12 +71,12 @@ export class HeldLock implements DeployLock {
 
   private schedule(): void {
     if (this.stopped) return;
-    this.timer = this.o.clock.setTimeout(() => {
+    this.cancelRenewal = this.o.clock.after(this.o.renewIntervalMs, () => {
       this.inflight = this.renew().finally(() => {
         this.inflight = undefined;
         this.schedule();
       });
-    }, this.o.renewIntervalMs);
+    });
   }
 
   private async renew(): Promise<void> {
@@ -121,7 +110,7 @@ export class HeldLock implements DeployLock {
 
   private async stopAndDelete(): Promise<void> {
     this.stopped = true;
-    this.o.clock.clearTimeout(this.timer);
+    this.cancelRenewal?.();
     await this.inflight;
     if (this.lost.aborted) return;
     for (let i = 0; i < CONFLICT_RETRIES; i++) {

@@ -24,11 +24,12 @@ import type { Logger } from '../logger.js';
 import type { KubeClient } from '../kube/index.js';
 import { LABEL_MANAGED_BY, LABEL_PART_OF, MANAGED_BY } from '../plan/index.js';
 import { DEFAULT_LOCK_TIMEOUT_MS } from '../settings.js';
-import { HeldLock, systemClock, type DeployLock, type LockClock } from './lock-held.js';
+import { systemClock, type Clock } from '../clock.js';
+import { HeldLock, type DeployLock } from './lock-held.js';
 import { decideLock, DEFAULT_LEASE_DURATION_SECONDS, LockLease, newLeaseSpec } from './lock-lease.js';
 
 export { DEFAULT_LEASE_DURATION_SECONDS, leaseExpiry } from './lock-lease.js';
-export type { DeployLock, LockClock } from './lock-held.js';
+export type { DeployLock } from './lock-held.js';
 
 /** The Lease's name in every namespace. */
 export const LOCK_NAME = 'bodywork-deploy';
@@ -70,7 +71,7 @@ export interface LockOptions {
   /** The Lease's name (default `bodywork-deploy`). */
   name?: string;
   /** Deadlines, expiry, the Lease's times and the renewal timer (default the system's; the watch keeps real time). */
-  clock?: LockClock;
+  clock?: Clock;
 }
 
 function seconds(ms: number): string {

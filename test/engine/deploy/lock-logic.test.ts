@@ -4,7 +4,8 @@
  */
 import type { V1Lease, V1LeaseSpec } from '@kubernetes/client-node';
 import { describe, expect, it } from 'vitest';
-import { HeldLock, type LockClock } from '../../../src/engine/deploy/lock-held.js';
+import { HeldLock } from '../../../src/engine/deploy/lock-held.js';
+import { FakeClock } from '../../support/fake-clock.js';
 import { decideLock, microTime, type LeaseAccess } from '../../../src/engine/deploy/lock-lease.js';
 import { KubeApiError } from '../../../src/engine/kube/index.js';
 import { RecordingLogger } from '../../../src/engine/logger.js';
@@ -42,31 +43,10 @@ describe('decideLock', () => {
   });
 });
 
-/** A clock whose time and timers move only when told. */
-class ManualClock implements LockClock {
-  time = T0;
-  private next = 0;
-  readonly timers = new Map<number, { fn: () => void; at: number }>();
-  now(): number {
-    return this.time;
-  }
-  setTimeout(fn: () => void, ms: number): unknown {
-    this.timers.set(++this.next, { fn, at: this.time + ms });
-    return this.next;
-  }
-  clearTimeout(timer: unknown): void {
-    this.timers.delete(timer as number);
-  }
-  /** Moves the time on by `ms`, runs the timers due, and lets what they started finish (the Lease answers at once). */
-  async advance(ms: number): Promise<void> {
-    this.time += ms;
-    for (const [id, t] of [...this.timers]) {
-      if (t.at > this.time) continue;
-      this.timers.delete(id);
-      t.fn();
-    }
-    await new Promise((resolve) => setImmediate(resolve));
-  }
+/** Moves `clock` on by `ms` and lets what its timers started finish (the Lease answers at once). */
+async function advance(clock: FakeClock, ms: number): Promise<void> {
+  clock.advance(ms);
+  await new Promise((resolve) => setImmediate(resolve));
 }
 
 /** One Lease with resourceVersion preconditions, as the API server keeps it. */
@@ -100,7 +80,8 @@ class StoredLease implements LeaseAccess {
 
 function hold(spec: V1LeaseSpec) {
   const store = new StoredLease(spec);
-  const clock = new ManualClock();
+  const clock = new FakeClock();
+  clock.t = T0;
   const logger = new RecordingLogger();
   const lock = new HeldLock({ lease: store, logger, namespace: 'ns', holder: 'me (h/1)', durationSeconds: 60, renewIntervalMs: 20_000, clock }, store.stored!);
   return { store, clock, logger, lock };
@@ -111,27 +92,27 @@ describe('HeldLock', () => {
 
   it("renews every interval at the clock's time, keeping the acquireTime, and releases the version it holds", async () => {
     const { store, clock, lock } = hold(mine);
-    await clock.advance(19_999);
+    await advance(clock, 19_999);
     expect(store.version).toBe(7);
-    await clock.advance(1);
-    await clock.advance(20_000);
+    await advance(clock, 1);
+    await advance(clock, 20_000);
     expect(store.stored?.spec).toEqual({ ...mine, renewTime: microTime(T0 + 40_000) });
     expect(store.version).toBe(9);
     await lock.release();
     await lock.release();
     expect(store.deletes).toEqual(['9']);
     expect(store.stored).toBeUndefined();
-    expect(clock.timers.size).toBe(0);
+    expect(clock.pending).toBe(0);
   });
 
   it('is lost when a renewal finds another holder: it stops renewing and its release leaves the Lease alone', async () => {
     const { store, clock, logger, lock } = hold(mine);
     store.write({ holderIdentity: 'intruder (x/3)' });
-    await clock.advance(20_000);
+    await advance(clock, 20_000);
     expect(lock.lost.aborted).toBe(true);
     expect(String(lock.lost.reason)).toBe('Error: lost the deploy lock in namespace=ns: intruder (x/3) holds it now');
     expect(logger.messages('error')).toEqual(['lost the deploy lock in namespace=ns: intruder (x/3) holds it now']);
-    expect(clock.timers.size).toBe(0);
+    expect(clock.pending).toBe(0);
     await lock.release();
     expect(store.deletes).toEqual([]);
     expect(store.stored?.spec?.holderIdentity).toBe('intruder (x/3)');
@@ -140,7 +121,7 @@ describe('HeldLock', () => {
   it('after a conflicting write that kept it ours (a retried write that had landed), renews and releases the latest version', async () => {
     const { store, clock, lock } = hold(mine);
     store.write({ ...mine, renewTime: microTime(T0 + 1) });
-    await clock.advance(20_000);
+    await advance(clock, 20_000);
     expect(lock.lost.aborted).toBe(false);
     expect(store.version).toBe(9);
     store.write({ ...mine, renewTime: microTime(T0 + 2) });
