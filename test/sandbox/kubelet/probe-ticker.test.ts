@@ -1,9 +1,10 @@
 /**
  * When a probe runs: on a ticker that started when the kubelet took the pod (upstream's prober manager makes the
- * workers at AddPod), not when the container started. Fake timers: the runs' times are the ticker's, not the machine's.
+ * workers at AddPod), not when the container started. On a FakeClock: the runs' times are the ticker's, not the machine's.
  */
-import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { ProbeWorker, tickAtOrAfter, type ProbeContext, type ProbeOutcome } from '../../../src/sandbox/kubelet/probes.js';
+import { FakeClock } from '../../support/fake-clock.js';
 
 describe('tickAtOrAfter', () => {
   it('is the ticker start itself when that is not before the bound', () => {
@@ -18,17 +19,21 @@ describe('tickAtOrAfter', () => {
 });
 
 describe('a probe worker', () => {
-  const T = 1_000_000;
-  beforeEach(() => {
-    vi.useFakeTimers({ toFake: ['setTimeout', 'clearTimeout', 'Date'] });
-    vi.setSystemTime(T);
-  });
-  afterEach(() => vi.useRealTimers());
+  const clock = new FakeClock();
+  const T = clock.now();
+  /** Fires what is due now, then moves the clock on in 1 ms steps, letting each probe run finish before the next timer. */
+  async function advance(ms: number): Promise<void> {
+    for (let i = 0; i <= ms; i++) {
+      clock.advance(i === 0 ? 0 : 1);
+      await new Promise((resolve) => setImmediate(resolve));
+    }
+  }
 
   function worker(probe: object, tickerStartMs: number, runs: number[], outcome: () => ProbeOutcome = () => ({ ok: false, output: 'refused' })): ProbeWorker {
-    const ctx: ProbeContext = { host: '127.0.0.1', ports: new Map(), env: {}, rewrite: (s) => s, tickerStartMs };
+    clock.t = T;
+    const ctx: ProbeContext = { host: '127.0.0.1', ports: new Map(), env: {}, rewrite: (s) => s, tickerStartMs, clock };
     const run = async (): Promise<ProbeOutcome> => {
-      runs.push(Date.now() - T);
+      runs.push(clock.now() - T);
       return outcome();
     };
     return new ProbeWorker('startup', { tcpSocket: { port: 1 }, periodSeconds: 1, failureThreshold: 100, ...probe }, ctx, () => true, () => {}, run);
@@ -38,7 +43,7 @@ describe('a probe worker', () => {
     const runs: number[] = [];
     // The kubelet took the pod 700 ms before this container started.
     const w = worker({}, T - 700, runs);
-    await vi.advanceTimersByTimeAsync(2_500);
+    await advance(2_500);
     w.stop();
     expect(runs).toEqual([300, 1_300, 2_300]);
   });
@@ -46,7 +51,7 @@ describe('a probe worker', () => {
   it('skips the ticks before initialDelaySeconds has passed', async () => {
     const runs: number[] = [];
     const w = worker({ initialDelaySeconds: 2 }, T - 700, runs);
-    await vi.advanceTimersByTimeAsync(3_500);
+    await advance(3_500);
     w.stop();
     expect(runs).toEqual([2_300, 3_300]);
   });
@@ -55,7 +60,7 @@ describe('a probe worker', () => {
     const runs: number[] = [];
     // A container that restarted 5.15 s after the pod was taken.
     const w = worker({}, T - 5_150, runs);
-    await vi.advanceTimersByTimeAsync(1_000);
+    await advance(1_000);
     w.stop();
     expect(runs).toEqual([850]);
   });
@@ -63,7 +68,7 @@ describe('a probe worker', () => {
   it('stops a startup probe once it succeeded', async () => {
     const runs: number[] = [];
     const w = worker({}, T, runs, () => ({ ok: runs.length >= 2, output: '' }));
-    await vi.advanceTimersByTimeAsync(5_000);
+    await advance(5_000);
     w.stop();
     expect(runs).toEqual([0, 1_000]);
     expect(w.result).toBe(true);
