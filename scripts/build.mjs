@@ -26,6 +26,39 @@ const bundles = [
   ['src/cli/main.ts', 'cli'],
 ];
 
+/**
+ * Node's ES module facade of `node:http` reads every export, and three of them (WebSocket, CloseEvent, MessageEvent)
+ * are getters that compile Node's internal undici: 50-100 ms of start-up on every run, for classes nothing here uses.
+ * The bundled ESM dependencies that import `http` (client-node, undici) get it through `require` (the banner's), which
+ * builds no facade. The module stays the same object either way.
+ */
+const httpThroughRequire = {
+  name: 'http-through-require',
+  setup(b) {
+    b.onResolve({ filter: /^(node:)?http$/ }, (args) =>
+      args.namespace === 'http-through-require' ? { path: 'node:http', external: true } : { path: 'node:http', namespace: 'http-through-require' },
+    );
+    b.onLoad({ filter: /.*/, namespace: 'http-through-require' }, () => ({ contents: "module.exports = require('node:http');", loader: 'js' }));
+  },
+};
+
+/**
+ * @actions/core imports @actions/http-client for `getIDToken` alone, and that imports undici (400 KB) at its top: the
+ * action would evaluate undici on every run without ever calling it. Declared free of side effects, both are dropped
+ * from a bundle that does not use them (the action asks for no OIDC token); where used (Octokit, in the github chunk),
+ * they stay, loaded with that chunk.
+ */
+const unusedHttpClient = {
+  name: 'unused-http-client',
+  setup(b) {
+    b.onResolve({ filter: /^(@actions\/http-client|undici)$/ }, async (args) => {
+      if (args.pluginData === 'unused-http-client') return undefined;
+      const r = await b.resolve(args.path, { resolveDir: args.resolveDir, kind: args.kind, importer: args.importer, pluginData: 'unused-http-client' });
+      return { ...r, sideEffects: false };
+    });
+  },
+};
+
 const listFiles = (dir) =>
   readdirSync(dir, { recursive: true })
     .map((f) => String(f).split('\\').join('/'))
@@ -63,6 +96,7 @@ await Promise.all(
       chunkNames: 'chunks/[name]-[hash]',
       banner: { js: "import { createRequire as __bodyworkCreateRequire } from 'node:module'; const require = __bodyworkCreateRequire(import.meta.url);" },
       legalComments: 'none',
+      plugins: [httpThroughRequire, unusedHttpClient],
       logLevel: 'warning',
     }),
   ),

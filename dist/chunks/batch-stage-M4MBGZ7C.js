@@ -1,2 +1,0 @@
-import { createRequire as __bodyworkCreateRequire } from 'node:module'; const require = __bodyworkCreateRequire(import.meta.url);
-import{g as a,h as b,i as c,j as d,k as e,l as f,m as g}from"./chunk-ATI35FFH.js";import"./chunk-ENLSC2RA.js";import"./chunk-NKUNLV2I.js";import"./chunk-DEPOYOXG.js";import"./chunk-G4L423PS.js";import"./chunk-RKYEUWBY.js";import"./chunk-LGTLQMAW.js";import"./chunk-E3SOCTKH.js";import"./chunk-6RXN7FII.js";export{b as LOG_DRAIN_MS,a as LOG_TAIL_LINES,c as attemptFailure,g as cleanupStageJobs,d as jobNameFor,e as jobOutcome,f as runBatchStage};
