@@ -42,6 +42,7 @@ import {
   type WriteOptions,
 } from './client-types.js';
 import { isKubeStatus, type KubeTarget, type KubeVerb } from './errors.js';
+import { ConnectionPools } from './connections.js';
 import { ObjectApi, type KubeApis } from './object-api.js';
 import { withRetry } from './retry.js';
 import { fillKind, parseWarnings, targetOf, targetOfPath, toModel } from './wire.js';
@@ -67,6 +68,8 @@ export class KubeClient {
   readonly server: string;
   /** The kubeconfig context's namespace, or `default`. */
   readonly defaultNamespace: string;
+  /** Requests and watches share connections (connections.ts). */
+  readonly connections: ConnectionPools;
   private readonly config: Configuration;
   private readonly als = new AsyncLocalStorage<CallContext>();
   private readonly counts = new Map<string, number>();
@@ -81,9 +84,10 @@ export class KubeClient {
     this.server = cluster.server;
     this.defaultNamespace = kc.getContextObject(kc.getCurrentContext())?.namespace || 'default';
     const userAgent = options.userAgent ?? DEFAULT_FIELD_MANAGER;
+    this.connections = new ConnectionPools(kc);
     this.config = createConfiguration({
       baseServer: new ServerConfiguration<Record<string, string>>(cluster.server, {}),
-      authMethods: { default: kc },
+      authMethods: { default: { getName: () => 'kubeconfig', applySecurityAuthentication: (ctx: RequestContext) => this.connections.applySecurityAuthentication(ctx) } },
       promiseMiddleware: [
         {
           pre: async (ctx: RequestContext) => {
@@ -354,7 +358,7 @@ export class KubeClient {
       ctx.setHeaderParam('Content-Type', 'application/json');
       ctx.setBody(JSON.stringify(body));
     }
-    await this.kc.applySecurityAuthentication(ctx);
+    await this.connections.applySecurityAuthentication(ctx);
     for (const m of this.config.middleware) await m.pre(ctx).toPromise();
     const rsp = await this.config.httpApi.send(ctx).toPromise();
     const text = await rsp.body.text();

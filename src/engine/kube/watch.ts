@@ -157,7 +157,7 @@ class CollectionWatch<T extends KubernetesObject> {
   constructor(private readonly opts: WatchObjectsOptions<T>) {
     this.logger = opts.logger ?? opts.client.logger;
     this.target = targetOfPath(opts.path);
-    this.watch = new Watch(opts.client.kc);
+    this.watch = new Watch(opts.client.connections.pooledConfig());
     if (opts.idleTimeoutMs !== undefined) (this.watch as unknown as { requestTimeoutMs: number }).requestTimeoutMs = opts.idleTimeoutMs;
     this.maxFailures = opts.maxConsecutiveFailures ?? 10;
     this.rv = opts.resourceVersion;

@@ -63,6 +63,8 @@ export interface ApiServer {
   watchHub: WatchHub;
   /** Decisions taken by the fault injector, in order (empty without faults). */
   faultLog: readonly string[];
+  /** TLS connections accepted so far (tests: clients reuse connections). */
+  readonly tlsConnections: number;
 }
 
 export async function startApiServer(opts: ApiServerOptions): Promise<ApiServer> {
@@ -108,6 +110,8 @@ export async function startApiServer(opts: ApiServerOptions): Promise<ApiServer>
     });
   });
   server.keepAliveTimeout = 30_000;
+  let tlsConnections = 0;
+  server.on('secureConnection', () => tlsConnections++);
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject);
     server.listen(opts.port ?? 0, host, () => resolve());
@@ -134,6 +138,9 @@ export async function startApiServer(opts: ApiServerOptions): Promise<ApiServer>
     watchHub: hub,
     get faultLog() {
       return faults?.log ?? [];
+    },
+    get tlsConnections() {
+      return tlsConnections;
     },
     close: async () => {
       for (const w of [...openWatches]) w.end();

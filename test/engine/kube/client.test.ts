@@ -94,6 +94,19 @@ describe('KubeClient verbs', () => {
     await expect(client.get('ConfigMap', 'verbs', 'x', { signal: ac.signal })).rejects.toMatchObject({ name: 'AbortError' });
     expect(client.totalRequests()).toBe(0);
   });
+
+  it('requests one after another reuse one TLS connection (client-node alone opens one per request)', async () => {
+    const client = c.newClient();
+    await client.apply(configMap('verbs', 'reuse', { N: '0' }));
+    const before = c.server.tlsConnections;
+    for (let i = 1; i <= 10; i++) {
+      await client.apply(configMap('verbs', 'reuse', { N: String(i) }));
+      await client.get('ConfigMap', 'verbs', 'reuse');
+    }
+    await client.list('ConfigMap', 'verbs');
+    expect(client.totalRequests()).toBeGreaterThanOrEqual(22);
+    expect(c.server.tlsConnections - before).toBe(0);
+  });
 });
 
 describe('retries against injected faults', () => {

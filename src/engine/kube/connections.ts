@@ -1,0 +1,81 @@
+/**
+ * One connection pool per TLS set-up, shared by a client's requests and watches.
+ *
+ * client-node 2.0.1's `KubeConfig.applySecurityAuthentication` gives every request a new undici `Agent`, so every
+ * request opened its own TCP and TLS connection and then left it idle (20 GETs in a row: 21 handshakes, each a key
+ * exchange on both ends). client-go keeps one transport per TLS configuration; this does the same. client-node still
+ * decides everything about the request: its headers (tokens, exec plugins, basic auth) and its dispatcher's kind and
+ * options (TLS material, proxy, SOCKS). Only the `Agent` it made is swapped for the one made before for the same
+ * options, whose idle connections are then reused.
+ */
+import { createHash } from 'node:crypto';
+import type { RequestOptions } from 'node:https';
+import type { KubeConfig, RequestContext } from '@kubernetes/client-node';
+
+type Dispatcher = NonNullable<ReturnType<RequestContext['getDispatcher']>>;
+
+/** Pools kept at once: a new one is made when the TLS material changes (an exec plugin's certificate rotates). */
+const MAX_POOLS = 4;
+
+export class ConnectionPools {
+  private readonly pools = new Map<string, Dispatcher>();
+
+  constructor(private readonly kc: KubeConfig) {}
+
+  /** `KubeConfig.applySecurityAuthentication`, with the request's dispatcher taken from the pool for its options. */
+  async applySecurityAuthentication(ctx: RequestContext): Promise<void> {
+    await this.kc.applySecurityAuthentication(ctx);
+    const made = ctx.getDispatcher();
+    if (made === undefined) return;
+    const key = await this.optionsKey();
+    const pooled = this.pools.get(key);
+    if (pooled !== undefined) {
+      ctx.setDispatcher(pooled);
+      // Never connected: closing it only drops the object.
+      void made.close().catch(() => {});
+      return;
+    }
+    this.pools.set(key, made);
+    for (const [oldKey, old] of this.pools) {
+      if (this.pools.size <= MAX_POOLS) break;
+      this.pools.delete(oldKey);
+      // Lets requests in flight on it finish; nothing new goes to it.
+      void old.close().catch(() => {});
+    }
+  }
+
+  /** The kubeconfig with this pooling, for client-node's `Watch` (which authenticates through the config it is given). */
+  pooledConfig(): KubeConfig {
+    return Object.create(this.kc, { applySecurityAuthentication: { value: (ctx: RequestContext) => this.applySecurityAuthentication(ctx) } }) as KubeConfig;
+  }
+
+  /** Closes every pool's connections (requests in flight finish first). */
+  async close(): Promise<void> {
+    const pools = [...this.pools.values()];
+    this.pools.clear();
+    await Promise.all(pools.map((p) => p.close().catch(() => {})));
+  }
+
+  /** What client-node builds the dispatcher from (`createDispatcherOptions` over the TLS options), as a digest. */
+  private async optionsKey(): Promise<string> {
+    const tls: RequestOptions = {};
+    await this.kc.applyToHTTPSOptions(tls);
+    const options = this.kc.createDispatcherOptions(this.kc.getCurrentCluster(), {
+      ca: tls.ca,
+      cert: tls.cert,
+      key: tls.key,
+      pfx: tls.pfx,
+      passphrase: tls.passphrase,
+      ...(tls.rejectUnauthorized !== undefined ? { rejectUnauthorized: tls.rejectUnauthorized } : {}),
+      ...(tls.servername !== undefined ? { servername: tls.servername } : {}),
+    });
+    const hash = createHash('sha256');
+    hash.update(JSON.stringify(options, (_k, v: unknown) => (isBufferJson(v) ? Buffer.from(v.data).toString('base64') : v)));
+    return hash.digest('hex');
+  }
+}
+
+/** A Buffer as JSON.stringify hands it to a replacer (after its toJSON). */
+function isBufferJson(v: unknown): v is { type: 'Buffer'; data: number[] } {
+  return typeof v === 'object' && v !== null && (v as { type?: unknown }).type === 'Buffer' && Array.isArray((v as { data?: unknown }).data);
+}
