@@ -84,7 +84,7 @@ export async function attachNode(o: NodeOptions): Promise<SandboxNode> {
   fs.mkdirSync(path.join(o.dataDir, 'pods'), { recursive: true });
   const api = new NodeHttp(o.kubeconfig);
   const view = new NodeView(api, { nodeName, log, clock });
-  const undo: (() => Promise<void> | void)[] = [() => view.stop()];
+  const undo: (() => Promise<void> | void)[] = [() => api.close(), () => view.stop()];
   const unwind = async (): Promise<void> => {
     for (const f of undo.reverse()) await f();
   };
@@ -148,6 +148,7 @@ export async function attachNode(o: NodeOptions): Promise<SandboxNode> {
         await network.stop();
         view.stop();
         await events.flush();
+        api.close();
       })()),
     };
   } catch (err) {
