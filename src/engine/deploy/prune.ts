@@ -140,13 +140,17 @@ export interface Listed {
 }
 
 async function listObjects(client: KubeClient, ns: string, selector: string, signal: AbortSignal | undefined): Promise<Listed> {
-  const stageObjects = await Promise.all(STAGE_KINDS.map(async (kind) => ({ kind, items: (await client.list<Obj>(kind, ns, { labelSelector: selector, signal })).items })));
-  const configMaps = (await client.list<KubernetesObject>('ConfigMap', ns, { labelSelector: `${selector},${LABEL_CODE_HASH}`, signal })).items;
-  // Every workload in the namespace, ours or not: a bundle someone still mounts stays.
-  const refHolders = await Promise.all(['Deployment', 'ReplicaSet', 'Job', 'Pod'].map(async (kind) => ({ kind, items: (await client.list<Obj>(kind, ns, { signal })).items })));
-  // The in-cluster runner's schedule mounts the bundle of its project in every run it starts. A kubeconfig that
-  // may not list CronJobs (the README's RBAC before schedules) has made none: nothing to keep for them.
-  const cronJobs = await client.list<Obj>('CronJob', ns, { signal }).then((l) => l.items, () => []);
+  // All read at once: each list is a snapshot of its own, taken in any order, and the deploy lock keeps this project's
+  // own writes away meanwhile.
+  const [stageObjects, configMaps, refHolders, cronJobs] = await Promise.all([
+    Promise.all(STAGE_KINDS.map(async (kind) => ({ kind, items: (await client.list<Obj>(kind, ns, { labelSelector: selector, signal })).items }))),
+    client.list<KubernetesObject>('ConfigMap', ns, { labelSelector: `${selector},${LABEL_CODE_HASH}`, signal }).then((l) => l.items),
+    // Every workload in the namespace, ours or not: a bundle someone still mounts stays.
+    Promise.all(['Deployment', 'ReplicaSet', 'Job', 'Pod'].map(async (kind) => ({ kind, items: (await client.list<Obj>(kind, ns, { signal })).items }))),
+    // The in-cluster runner's schedule mounts the bundle of its project in every run it starts. A kubeconfig that
+    // may not list CronJobs (the README's RBAC before schedules) has made none: nothing to keep for them.
+    client.list<Obj>('CronJob', ns, { signal }).then((l) => l.items, () => []),
+  ]);
   refHolders.push({ kind: 'CronJob', items: cronJobs });
   return { stageObjects, configMaps, refHolders };
 }
