@@ -136,11 +136,11 @@ function withPublicUrls(result: DeployResult, plan: DeployPlan, r: Run): DeployR
 async function deployCommand(r: Run): Promise<void> {
   // Started now, awaited once the plan is ready: the engine's chunk loads while the project's files are read.
   const engine = loadDeploy();
-  const client = await connect(r);
+  // Side by side: the client (client-node's chunk to load) and the code bundle (git and the project's files to read).
+  const [client, code] = await Promise.all([connect(r), codeInputs(r)]);
   // Per-run Job names derive from the run id, so it must differ between any two deploys: GITHUB_RUN_ID, the attempt
   // (re-runs) and a random part (two steps of one job deploying the same project).
   const runId = newRunId(r);
-  const code = await codeInputs(r);
   const plan = planProject(r.spec, { namespace: r.namespace, ...planInputs(r), runId, ...code });
   if (r.inputs.runner === 'cluster') {
     const { deployInCluster } = await import('./runner.js');
