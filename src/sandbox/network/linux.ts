@@ -188,6 +188,11 @@ export class NodeNetwork {
     return this.rootless ? ['--preserve-credentials', `--user=/proc/${this.helper.pid}/ns/user`] : [];
   }
 
+  /** The pid holding the node namespace (`ip link … netns <pid>`). */
+  get pid(): number {
+    return this.helper.pid!;
+  }
+
   /** `/proc/<pid>/ns/net` of the node namespace. */
   get netns(): string {
     return `/proc/${this.helper.pid}/ns/net`;

@@ -15,7 +15,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import type { ProcessUser } from '../kubelet/run-as.js';
 import { CD_SCRIPT, SETUP_ARG0, containerSetupScript, type ContainerMount, type PodFiles } from './container-setup.js';
-import { killAndWait, run, type NodeNetwork, type Tools } from './linux.js';
+import { killAndWait, type NodeNetwork, type Tools } from './linux.js';
 
 export interface PodSandbox {
   /** The pod's IP (the host's for hostNetwork pods). */
@@ -43,15 +43,29 @@ export interface PodSandboxParams {
 }
 
 /**
- * The holder: sets the hostname, reports ready, then waits for EOF on stdin. EOF without a kill first means the
- * sandbox process died: it then SIGKILLs every process left in the pod's network namespace (the containers) so
- * nothing outlives a crash. A normal teardown kills the holder before closing stdin, skipping that sweep.
+ * The holder: in the pod's new namespaces it sets the hostname and makes the pod's network itself (a veth pair with
+ * its peer in the node namespace on the bridge, eth0 with the pod IP, loopback, the default route), reports ready,
+ * then reads its stdin. `stop` (a teardown) deletes the veth pair and exits. EOF without `stop` means the sandbox
+ * process died: it then SIGKILLs every process left in the pod's network namespace (the containers) so nothing
+ * outlives a crash, and the pair goes with the namespace.
+ *
+ * Why the holder does it and not the kubelet: each process the kubelet starts forks the whole sandbox process, which
+ * blocks its event loop for as long as copying its page tables takes (libuv forks on Linux; tens of milliseconds at a
+ * few hundred MB, nodejs/node#14917), so a pod's start went from three such forks to one.
+ *
+ * Arguments: $1 ip, $2 nsenter, $3 the node namespace's pid, $4 the veth's node end, $5 the pod IP, $6 the gateway,
+ * $7 the hostname (last, which tests find the holder by).
  */
 const HOLDER_SCRIPT = [
+  'ip=$1; nsenter=$2; node=$3; veth=$4; addr=$5; gateway=$6; name=$7',
   // Rootless, /proc/sys/kernel/hostname stays the host root's file: sethostname(2) is allowed in our UTS namespace.
-  '{ echo "$1" > /proc/sys/kernel/hostname; } 2>/dev/null || hostname "$1" || exit 1',
+  '{ echo "$name" > /proc/sys/kernel/hostname; } 2>/dev/null || hostname "$name" || exit 1',
+  '"$ip" link add eth0 type veth peer name "$veth" netns "$node" || exit 1',
+  `printf '%s\\n' "link set $veth master br0" "link set $veth up" | "$nsenter" --net="/proc/$node/ns/net" -- "$ip" -batch - || exit 1`,
+  `printf '%s\\n' "link set lo up" "addr add $addr/24 dev eth0" "link set eth0 up" "route add default via $gateway" | "$ip" -batch - || exit 1`,
   'echo ready',
-  'cat > /dev/null',
+  'read -r line || line=',
+  'if [ "$line" = stop ]; then "$ip" link del eth0 2>/dev/null; exit 0; fi',
   'me=$(readlink /proc/$$/ns/net)',
   'for p in /proc/[0-9]*; do n=${p#/proc/}; [ "$n" != $$ ] && [ "$(readlink $p/ns/net 2>/dev/null)" = "$me" ] && kill -9 "$n" 2>/dev/null; done',
   'exit 0',
@@ -72,14 +86,13 @@ export class IsolatedPodSandbox implements PodSandbox {
 
   static async create(p: PodSandboxParams): Promise<IsolatedPodSandbox> {
     if (!p.node) return new IsolatedPodSandbox(p, p.hostIP, undefined);
-    const enter = p.rootless ? [p.tools.nsenter, ...p.rootless.enter, '--'] : [];
-    const [file, ...args] = [...enter, p.tools.unshare, '--net', '--uts', '--ipc', '--', p.tools.sh, '-c', HOLDER_SCRIPT, 'sh', p.hostname];
-    const holder = spawn(file, args, {
-      stdio: ['pipe', 'pipe', 'pipe'],
-      detached: true,
-    });
+    const tools = p.tools;
+    const ip = p.node.allocateIP();
+    const enter = p.rootless ? [tools.nsenter, ...p.rootless.enter, '--'] : [];
+    const holderArgs = [tools.ip, tools.nsenter, String(p.node.pid), vethName(ip), ip, p.node.gateway, p.hostname];
+    const [file, ...args] = [...enter, tools.unshare, '--net', '--uts', '--ipc', '--', tools.sh, '-c', HOLDER_SCRIPT, 'sh', ...holderArgs];
+    const holder = spawn(file, args, { stdio: ['pipe', 'pipe', 'pipe'], detached: true });
     holder.stdin!.on('error', () => {});
-    let ip: string | undefined;
     try {
       await new Promise<void>((resolve, reject) => {
         let out = '';
@@ -94,29 +107,18 @@ export class IsolatedPodSandbox implements PodSandbox {
         });
         holder.stderr!.on('data', (d: Buffer) => (err += d.toString()));
         holder.once('error', (e) => reject(e));
-        holder.once('exit', (code) => reject(new Error(`unshare --net --uts exited with ${code}: ${err.trim()}`)));
+        holder.once('exit', (code) => reject(new Error(`the pod's namespace holder exited with ${code}: ${err.trim()}`)));
       });
       holder.removeAllListeners('exit');
       holder.removeAllListeners('error');
       holder.on('error', () => {});
-      ip = p.node.allocateIP();
-      const veth = vethName(ip);
-      await p.node.ipBatch([`link add ${veth} type veth peer name eth0 netns ${holder.pid}`, `link set ${veth} master br0`, `link set ${veth} up`]);
-      await run(p.tools.nsenter, [...(p.rootless?.enter ?? []), `--net=/proc/${holder.pid}/ns/net`, '--', p.tools.ip, '-batch', '-'], [
-        'link set lo up',
-        `addr add ${ip}/24 dev eth0`,
-        'link set eth0 up',
-        `route add default via ${p.node.gateway}`,
-        '',
-      ].join('\n'));
       return new IsolatedPodSandbox(p, ip, holder);
     } catch (err) {
       await killAndWait(holder);
       holder.stdin?.end();
-      if (ip) {
-        await p.node.ipBatch([`link del ${vethName(ip)}`]).catch(() => undefined);
-        p.node.releaseIP(ip);
-      }
+      // The pair goes with the namespace; deleting it now frees its name at once (the namespace's cleanup is asynchronous).
+      await p.node.ipBatch([`link del ${vethName(ip)}`]).catch(() => undefined);
+      p.node.releaseIP(ip);
       throw err;
     }
   }
@@ -171,15 +173,24 @@ export class IsolatedPodSandbox implements PodSandbox {
   async destroy(): Promise<void> {
     if (this.destroyed) return;
     this.destroyed = true;
-    if (this.holder) {
-      const stdin = this.holder.stdin;
-      await killAndWait(this.holder);
-      stdin?.end();
-      if (this.p.node) {
-        await this.p.node.ipBatch([`link del ${vethName(this.podIP)}`]).catch(() => undefined);
-        this.p.node.releaseIP(this.podIP);
-      }
+    const { holder } = this;
+    if (!holder || !this.p.node) return;
+    // `stop`: the holder deletes the veth pair and exits. One that does not (stuck, or gone) is killed, and the pair
+    // deleted from the node's side.
+    const stopped = await new Promise<boolean>((resolve) => {
+      if (holder.exitCode !== null || holder.signalCode !== null) return resolve(false);
+      const t = setTimeout(() => resolve(false), 2000);
+      holder.once('exit', (code) => {
+        clearTimeout(t);
+        resolve(code === 0);
+      });
+      holder.stdin!.end('stop\n');
+    });
+    if (!stopped) {
+      await killAndWait(holder);
+      await this.p.node.ipBatch([`link del ${vethName(this.podIP)}`]).catch(() => undefined);
     }
+    this.p.node.releaseIP(this.podIP);
   }
 }
 

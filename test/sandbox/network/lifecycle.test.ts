@@ -56,9 +56,9 @@ describe.skipIf(!isolationPossible)('pod network lifecycle', () => {
     const firstIP = (await clients(a).core.readNamespacedPod({ name: 'first', namespace: 'default' })).status!.podIP!;
     const veth = `veth${firstIP.split('.')[3]}@`;
     expect(helperLinks()).toContain(veth);
-    // The pod's namespace holder (its hostname is its last argument) and every process in its network namespace.
+    // The pod's namespace holder (its IP among its arguments, its hostname the last) and every process in its network namespace.
     const kids = childProcesses();
-    const holderPid = [...kids].find(([, cmd]) => cmd.endsWith(' sh first'))![0];
+    const holderPid = [...kids].find(([, cmd]) => cmd.includes(` ${firstIP} `) && cmd.endsWith(' first'))![0];
     const netns = fs.readlinkSync(`/proc/${holderPid}/ns/net`);
     const inPod = [...kids.keys()].filter((pid) => {
       try {
