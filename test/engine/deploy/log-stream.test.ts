@@ -92,3 +92,35 @@ it('stops at once when aborted, and gives up after repeated failures', async () 
   await followPodLog({ client, namespace: 'ns', pod: 'p-2', container: 'bodywork', signal: abort.signal, onLine: () => {}, terminated: () => false, nextChange: () => new Promise(() => {}) });
   expect(n).toBe(before);
 });
+
+it('does not take a following stream that ends cleanly mid-line for a whole line: the next request sends it whole, once', async () => {
+  // An API server ends its response properly when its own stream from the kubelet breaks (a handler that returns),
+  // so a follow can end without an error in the middle of a line while the container still writes.
+  const requests: URLSearchParams[] = [];
+  let terminated = false;
+  server = createServer((req, res) => {
+    requests.push(new URL(req.url ?? '/', 'http://x').searchParams);
+    res.writeHead(200, { 'Content-Type': 'text/plain' });
+    if (requests.length === 1) res.end(`${T1} a\n${T2} b\n${T2} whole li`);
+    else {
+      terminated = true;
+      res.end(`${T2} b\n${T2} whole line\n${T3} last, without a newline`);
+    }
+  });
+  await new Promise<void>((resolve) => server!.listen(0, '127.0.0.1', resolve));
+  const client = KubeClient.create(loadKubeConfig({ content: kubeconfigFor(`http://127.0.0.1:${(server.address() as AddressInfo).port}`) }).kc);
+  const lines: string[] = [];
+  await followPodLog({
+    client,
+    namespace: 'ns',
+    pod: 'p-3',
+    container: 'bodywork',
+    signal: new AbortController().signal,
+    onLine: (l) => lines.push(l),
+    terminated: () => terminated,
+    nextChange: () => Promise.resolve(),
+  });
+  // The last request was the final read (follow=false): its last line, without a newline, is the log's end.
+  expect(requests.map((q) => q.get('follow'))).toEqual(['true', 'true', 'false']);
+  expect(lines).toEqual(['a', 'b', 'whole line', 'last, without a newline']);
+});
