@@ -6,7 +6,7 @@
  * survival rate adds up, and it grows to 128 MB (two 64 MB semi-spaces): half of the deployer's peak RSS, for objects
  * that die young anyway. `node --max-semi-space-size` would cap it, but the runner starts the action as
  * `node dist/index.js` with no way to pass node flags, and V8 fixes the maximum when the process starts. The growth
- * factor, though, is read at each growth: set to 1 once the young generation has reached the cap, it stops growing.
+ * factor, though, is read at each growth: set to 1 while the young generation is at the cap, it stops growing.
  * The cost is more scavenges (each promotes a little more) for a young generation a quarter the default maximum size.
  */
 import { constants, PerformanceObserver, type PerformanceEntry } from 'node:perf_hooks';
@@ -20,20 +20,27 @@ function youngGenerationBytes(): number {
   return v8.getHeapSpaceStatistics().find((s) => s.space_name === 'new_space')?.space_size ?? 0;
 }
 
+/** V8's own `--semi-space-growth-factor`, which lets the young generation grow again. */
+const V8_SEMI_SPACE_GROWTH_FACTOR = 2;
+
 /**
- * Watches garbage collections (a scavenge is when the young generation grows) and stops its growth once it is at
- * least `capBytes`. Idempotent per process; returns a function that stops watching (growth stays stopped).
+ * Watches garbage collections (a scavenge is when the young generation grows) and stops its growth while it is at
+ * least `capBytes`. V8 also shrinks the young generation (to 1 MB when its memory reducer runs, after a quiet spell: a
+ * log stream paused behind a slow reader), and with growth stopped it stayed that small: a scavenge at every MB
+ * allocated promoted the lines in flight, and over a 100 MB stage log the old generation took 35 MB of that garbage.
+ * So growth is allowed again whenever it is under the cap. Returns a function that stops watching (the growth factor
+ * stays as last set).
  */
 export function capYoungGeneration(capBytes = YOUNG_GENERATION_CAP_BYTES): () => void {
-  const stopGrowth = (): boolean => {
-    if (youngGenerationBytes() < capBytes) return false;
-    v8.setFlagsFromString('--semi-space-growth-factor=1');
-    return true;
+  let stopped = false;
+  const adjust = (): void => {
+    const atCap = youngGenerationBytes() >= capBytes;
+    if (atCap === stopped) return;
+    stopped = atCap;
+    v8.setFlagsFromString(`--semi-space-growth-factor=${atCap ? 1 : V8_SEMI_SPACE_GROWTH_FACTOR}`);
   };
-  if (stopGrowth()) return () => {};
-  const observer = new PerformanceObserver((_list, obs) => {
-    if (stopGrowth()) obs.disconnect();
-  });
+  adjust();
+  const observer = new PerformanceObserver(adjust);
   observer.observe({ entryTypes: ['gc'] });
   return () => observer.disconnect();
 }
@@ -55,6 +62,10 @@ function oldGenerationBytes(): number {
  * new context once `--expose-gc` is set) when the old generation has grown `slackBytes` past what the last full
  * collection left; it is checked after each scavenge, so the cost is one full collection per `slackBytes` promoted.
  * Returns a function that stops it.
+ *
+ * A backstop now for stage logs: since they wait on the output stream's backpressure (logger.ts streamBacklog) and
+ * the young generation grows back after V8 shrinks it (above), a 100 MB stage log promoted 2-4 MB in all and the
+ * action's RSS stayed flat (126 MB) with this bound turned off.
  */
 export function boundOldGeneration(slackBytes = OLD_GENERATION_SLACK_BYTES): () => void {
   v8.setFlagsFromString('--expose-gc');

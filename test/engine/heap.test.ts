@@ -56,6 +56,44 @@ describe('capYoungGeneration', () => {
   });
 });
 
+describe('capYoungGeneration after V8 shrinks the young generation', () => {
+  it('lets it grow back to the cap, where it stayed at its smallest size', () => {
+    // V8's memory reducer (a quiet spell) shrinks the young generation; a last-resort collection does the same at once.
+    const script = `
+      import v8 from 'node:v8';
+      import { runInNewContext } from 'node:vm';
+      import { capYoungGeneration } from ${JSON.stringify(heapModule)};
+      capYoungGeneration();
+      v8.setFlagsFromString('--expose-gc');
+      const gc = runInNewContext('gc');
+      const size = () => v8.getHeapSpaceStatistics().find((s) => s.space_name === 'new_space').space_size;
+      async function work() {
+        let keep = [];
+        let largest = 0;
+        for (let batch = 0; batch < 150; batch++) {
+          for (let i = 0; i < 50_000; i++) {
+            keep.push('line ' + batch + ' ' + i + ' of a long stage log');
+            if (keep.length > 20_000) keep = [];
+          }
+          largest = Math.max(largest, size());
+          await new Promise((resolve) => setImmediate(resolve));
+        }
+        return largest;
+      }
+      const grown = await work();
+      gc({ type: 'major', flavor: 'last-resort' });
+      const shrunk = size();
+      console.log(JSON.stringify({ grown, shrunk, regrown: await work() }));
+    `;
+    const out = execFileSync(process.execPath, ['--import', import.meta.resolve('tsx'), '--input-type=module', '-e', script], { encoding: 'utf8' });
+    const { grown, shrunk, regrown } = JSON.parse(out) as Record<string, number>;
+    expect(grown).toBeGreaterThanOrEqual(YOUNG_GENERATION_CAP_BYTES);
+    expect(shrunk, 'the last-resort collection did not shrink the young generation').toBeLessThan(YOUNG_GENERATION_CAP_BYTES / 4);
+    expect(regrown).toBeGreaterThanOrEqual(YOUNG_GENERATION_CAP_BYTES);
+    expect(regrown).toBeLessThanOrEqual(2 * YOUNG_GENERATION_CAP_BYTES);
+  });
+});
+
 describe('boundOldGeneration', () => {
   it('keeps the old generation within its slack of what is live, where V8 alone lets promoted garbage pile up', () => {
     const free = largestOldGeneration(false);

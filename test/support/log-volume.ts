@@ -51,7 +51,7 @@ export interface LogTally {
   once: number;
   missing: number;
   doubled: number;
-  /** Numbered lines whose text was not what the script printed (cut, merged, or a bar's intermediate state). */
+  /** Numbered lines whose text was not what the script printed (cut anywhere, merged, or a bar's intermediate state). */
   wrong: number;
   /** The script's closing `END N` line arrived. */
   ended: boolean;
@@ -80,7 +80,11 @@ export class LogLineTally {
       return;
     }
     const m = /^[LP](\d{8}) /.exec(text);
-    if (!m) return;
+    if (!m) {
+      // A piece of a numbered line cut within its number (`L000` or `P`) is wrong too, not someone else's line.
+      if (/^[LP](\d|$)/.test(text)) this.wrong++;
+      return;
+    }
     const i = Number(m[1]);
     if (i >= this.expected || text !== expectedText(i)) {
       this.wrong++;

@@ -145,7 +145,10 @@ export async function followPodLog(opts: FollowLogOptions): Promise<void> {
         res.on('error', reject);
         res.on('aborted', () => reject(new Error('the log stream was cut')));
       });
-      lines.end();
+      // A last line without its newline is the log's end only in the final read. A follow can end cleanly mid-line (an
+      // API server ends its response properly when its own stream from the kubelet breaks): delivered, that piece
+      // would count as the line, and the next request, sending the line whole, would have it skipped as seen.
+      if (finalRead) lines.end();
       failures = 0;
     } catch (e) {
       if (signal.aborted) return;

@@ -92,3 +92,90 @@ it('stops at once when aborted, and gives up after repeated failures', async () 
   await followPodLog({ client, namespace: 'ns', pod: 'p-2', container: 'bodywork', signal: abort.signal, onLine: () => {}, terminated: () => false, nextChange: () => new Promise(() => {}) });
   expect(n).toBe(before);
 });
+
+it('does not take a following stream that ends cleanly mid-line for a whole line: the next request sends it whole, once', async () => {
+  // An API server ends its response properly when its own stream from the kubelet breaks (a handler that returns),
+  // so a follow can end without an error in the middle of a line while the container still writes.
+  const requests: URLSearchParams[] = [];
+  let terminated = false;
+  server = createServer((req, res) => {
+    requests.push(new URL(req.url ?? '/', 'http://x').searchParams);
+    res.writeHead(200, { 'Content-Type': 'text/plain' });
+    if (requests.length === 1) res.end(`${T1} a\n${T2} b\n${T2} whole li`);
+    else {
+      terminated = true;
+      res.end(`${T2} b\n${T2} whole line\n${T3} last, without a newline`);
+    }
+  });
+  await new Promise<void>((resolve) => server!.listen(0, '127.0.0.1', resolve));
+  const client = KubeClient.create(loadKubeConfig({ content: kubeconfigFor(`http://127.0.0.1:${(server.address() as AddressInfo).port}`) }).kc);
+  const lines: string[] = [];
+  await followPodLog({
+    client,
+    namespace: 'ns',
+    pod: 'p-3',
+    container: 'bodywork',
+    signal: new AbortController().signal,
+    onLine: (l) => lines.push(l),
+    terminated: () => terminated,
+    nextChange: () => Promise.resolve(),
+  });
+  // The last request was the final read (follow=false): its last line, without a newline, is the log's end.
+  expect(requests.map((q) => q.get('follow'))).toEqual(['true', 'true', 'false']);
+  expect(lines).toEqual(['a', 'b', 'whole line', 'last, without a newline']);
+});
+
+it('delivers every line exactly once however often its stream is cut, by errors or clean ends, anywhere in a line', async () => {
+  // A log of numbered lines, four to a millisecond (lines that share a timestamp), with \r progress bars among them.
+  const lines: { ms: number; ts: string; text: string }[] = [];
+  for (let i = 0; i < 2000; i++) {
+    const ms = Date.UTC(2024, 0, 1) + Math.floor(i / 4) * 37;
+    const text = i % 50 === 49 ? `bar ${i} 0%\rbar ${i} 50%\rbar ${i}` : `line ${i}`;
+    lines.push({ ms, ts: new Date(ms).toISOString(), text });
+  }
+  const rendered = lines.map((l) => `${l.ts} ${l.text}\n`);
+  const starts: number[] = [];
+  rendered.reduce((at, r) => (starts.push(at), at + r.length), 0);
+  const full = rendered.join('');
+  // Cut points in the whole log (a fixed pseudo-random sequence), each at least a line past the one before.
+  const cuts: number[] = [];
+  for (let at = 0, seed = 7; ; ) {
+    seed = (seed * 1103515245 + 12345) % 2 ** 31;
+    at += 60 + (seed % 6000);
+    if (at >= full.length) break;
+    cuts.push(at);
+  }
+  let request = 0;
+  server = createServer((req, res) => {
+    const since = new URL(req.url ?? '/', 'http://x').searchParams.get('sinceTime');
+    const first = since === null ? 0 : lines.findIndex((l) => l.ms >= Date.parse(since));
+    const from = first < 0 ? full.length : starts[first]!;
+    res.writeHead(200, { 'Content-Type': 'text/plain' });
+    const cut = cuts[request];
+    const kind = request++ % 2 === 0 ? 'error' : 'clean end';
+    if (cut === undefined || cut <= from) {
+      // No more cuts: the container has ended, and its last line has no newline.
+      res.end(full.slice(from, -1));
+      return;
+    }
+    res.write(full.slice(from, cut));
+    if (kind === 'clean end') res.end();
+    else setImmediate(() => res.socket?.destroy());
+  });
+  await new Promise<void>((resolve) => server!.listen(0, '127.0.0.1', resolve));
+  const client = KubeClient.create(loadKubeConfig({ content: kubeconfigFor(`http://127.0.0.1:${(server.address() as AddressInfo).port}`) }).kc);
+  const got: string[] = [];
+  await followPodLog({
+    client,
+    namespace: 'ns',
+    pod: 'p-4',
+    container: 'bodywork',
+    signal: new AbortController().signal,
+    onLine: (l) => got.push(l),
+    terminated: () => request > cuts.length,
+    nextChange: () => Promise.resolve(),
+    maxFailures: 10_000,
+  });
+  expect(cuts.length).toBeGreaterThan(20);
+  expect(got).toEqual(lines.map((l) => l.text.split('\r').at(-1)));
+});
