@@ -14,7 +14,6 @@ const bundle: CodeBundle = {
   hash: 'ab'.repeat(32),
   files: ['bodywork.ini'],
   entries: [{ path: 'bodywork.ini', bytes: 10, sha256: 'cd'.repeat(32) }],
-  excluded: [],
   totalBytes: 10,
   configMaps: [{ apiVersion: 'v1', kind: 'ConfigMap', metadata: { name: 'code-abababab', labels: {} }, immutable: true, data: { 'bodywork.ini': '[default]\n' } }],
   volume: { name: 'bodywork-project', projected: { sources: [{ configMap: { name: 'code-abababab', items: [{ key: 'bodywork.ini', path: 'bodywork.ini' }] } }] } },

@@ -34,7 +34,6 @@ const fakeBundle: CodeBundle = {
   hash: 'ab'.repeat(32),
   files: ['bodywork.ini'],
   entries: [{ path: 'bodywork.ini', bytes: 10, sha256: 'cd'.repeat(32) }],
-  excluded: [],
   totalBytes: 10,
   configMaps: [
     { apiVersion: 'v1', kind: 'ConfigMap', metadata: { name: 'bodywork-ml-pipeline-project-code-abababab', labels: {} }, immutable: true, data: { 'bodywork.ini': '[default]\n' } },
