@@ -2,7 +2,8 @@
 import type { V1Container, V1PodTemplateSpec } from '@kubernetes/client-node';
 import { describe, expect, it } from 'vitest';
 import type { PodOverride, PodOverrides, ProjectSpec } from '../../../src/engine/config/spec.js';
-import { planObjects, planProject, renderPlanYaml, type CodeBundle, type DeployPlan } from '../../../src/engine/plan/index.js';
+import { planObjects, planProject, type CodeBundle, type DeployPlan } from '../../../src/engine/plan/index.js';
+import { renderPlanYaml } from '../../../src/engine/plan/render.js';
 import { applyPodOverrides } from '../../../src/engine/plan/overrides.js';
 import { apiServerProblems } from './k8s-validate.js';
 import { irisPipelineSpec } from './specs.js';

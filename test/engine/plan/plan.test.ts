@@ -5,7 +5,6 @@ import {
   PlanError,
   planObjects,
   planProject,
-  renderPlanYaml,
   NOTEBOOK_RUNNER,
   SCRIPT_RUNNER,
   shellQuote,
@@ -13,6 +12,7 @@ import {
   type PlannedBatchStage,
   type PlannedServiceStage,
 } from '../../../src/engine/plan/index.js';
+import { renderPlanYaml } from '../../../src/engine/plan/render.js';
 import { apiServerProblems } from './k8s-validate.js';
 import { irisPipelineSpec, yamlTestProjectSpec } from './specs.js';
 
