@@ -10,7 +10,7 @@
 import { Command, CommanderError } from 'commander';
 import { CliExit, type CliIo, EXIT_FAILURE, EXIT_OK, EXIT_USAGE } from './io.js';
 import { VERSION } from './version.js';
-import { errorMessage } from '../engine/index.js';
+import { errorMessage } from '../engine/base.js';
 
 type Register = (program: Command, io: CliIo) => void;
 
