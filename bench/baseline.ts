@@ -4,7 +4,8 @@
  * step's stages in parallel, the next step once all of them are done. Requests are counted from kubectl's `-v=6` log.
  */
 import { spawn, spawnSync } from 'node:child_process';
-import { renderPlanYaml, type DeployPlan } from '../src/engine/plan/index.js';
+import type { DeployPlan } from '../src/engine/plan/index.js';
+import { renderPlanYaml } from '../src/engine/plan/render.js';
 import type { Observer } from './observer.js';
 import { stageSample, type RunSample } from './sample.js';
 

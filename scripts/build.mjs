@@ -9,6 +9,7 @@
 // is deterministic: check-dist proves it) and nothing is rebuilt. `--force` always rebuilds.
 import { createHash } from 'node:crypto';
 import { existsSync, mkdtempSync, readFileSync, readdirSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { builtinModules } from 'node:module';
 import { tmpdir } from 'node:os';
 import { join, relative } from 'node:path';
 import { build } from 'esbuild';
@@ -25,22 +26,6 @@ const bundles = [
   ['src/action/post.ts', 'post'],
   ['src/cli/main.ts', 'cli'],
 ];
-
-/**
- * Node's ES module facade of `node:http` reads every export, and three of them (WebSocket, CloseEvent, MessageEvent)
- * are getters that compile Node's internal undici: 50-100 ms of start-up on every run, for classes nothing here uses.
- * The bundled ESM dependencies that import `http` (client-node, undici) get it through `require` (the banner's), which
- * builds no facade. The module stays the same object either way.
- */
-const httpThroughRequire = {
-  name: 'http-through-require',
-  setup(b) {
-    b.onResolve({ filter: /^(node:)?http$/ }, (args) =>
-      args.namespace === 'http-through-require' ? { path: 'node:http', external: true } : { path: 'node:http', namespace: 'http-through-require' },
-    );
-    b.onLoad({ filter: /.*/, namespace: 'http-through-require' }, () => ({ contents: "module.exports = require('node:http');", loader: 'js' }));
-  },
-};
 
 /**
  * @actions/core imports @actions/http-client for `getIDToken` alone, and that imports undici (400 KB) at its top: the
@@ -79,6 +64,31 @@ if (!check && !force && !outArg && existsSync(hashPath) && readFileSync(hashPath
   process.exit(0);
 }
 
+/**
+ * Node's own modules, imported statically, are read with `process.getBuiltinModule` instead. For `import … from
+ * 'node:http'` Node builds an ES module facade, reading every export, which runs the lazy getters too: node:http's
+ * WebSocket, CloseEvent and MessageEvent compile Node's internal undici (50-100 ms, for classes nothing here uses);
+ * node:process, node:fs and node:util, which commander imports, load process.report, fs's streams, util's parseArgs
+ * and more (18 internal modules for `validate`, several ms). The module made here exports the same names, each read
+ * where it is used only (a pure call esbuild drops when unused). Not live bindings, which nothing here needs; a name
+ * this Node lacks fails the build.
+ */
+const builtinsWithoutFacade = {
+  name: 'builtins-without-facade',
+  setup(b) {
+    const builtins = new Set(builtinModules);
+    b.onResolve({ filter: /^(node:)?[a-z0-9_/]+$/ }, ({ path, kind }) => {
+      const name = path.replace(/^node:/, '');
+      return kind === 'import-statement' && builtins.has(name) ? { path: name, namespace: 'builtin' } : undefined;
+    });
+    b.onLoad({ filter: /.*/, namespace: 'builtin' }, ({ path }) => {
+      const names = Object.getOwnPropertyNames(process.getBuiltinModule(`node:${path}`)).filter((n) => /^[A-Za-z_$][\w$]*$/.test(n) && n !== 'default');
+      const exports = names.map((n) => `export const ${n} = /* @__PURE__ */ (() => m.${n})();`);
+      return { contents: [`const m = process.getBuiltinModule('node:${path}');`, 'export default m;', ...exports].join('\n'), loader: 'js' };
+    });
+  },
+};
+
 if (!check && !outArg) rmSync(out, { recursive: true, force: true });
 // The bundles are independent, so they build side by side; each keeps its chunks in its own directory.
 // The banner gives the bundled CommonJS dependencies (client-node and its own) the `require` an ES module lacks.
@@ -96,8 +106,8 @@ await Promise.all(
       chunkNames: 'chunks/[name]-[hash]',
       banner: { js: "import { createRequire as __bodyworkCreateRequire } from 'node:module'; const require = __bodyworkCreateRequire(import.meta.url);" },
       legalComments: 'none',
-      plugins: [httpThroughRequire, unusedHttpClient],
       logLevel: 'warning',
+      plugins: [builtinsWithoutFacade, unusedHttpClient],
     }),
   ),
 );

@@ -14,7 +14,7 @@ export async function planCommand(r: Run): Promise<void> {
   const server = r.kubeconfigInput !== undefined;
   const plan = planProject(r.spec, { namespace: r.namespace, ...planInputs(r), ...(server ? { runId: newRunId(r) } : {}), ...(await codeInputs(r)) });
   if (!server) {
-    await out.writeSummary(renderPlanSummary(plan, r.context));
+    await out.writeSummary(await renderPlanSummary(plan, r.context));
     core.setOutput('status', 'success');
     out.info(`planned ${plan.steps.length} steps for ${plan.project} in namespace ${plan.namespace}; see the job summary`);
     return;
@@ -24,7 +24,7 @@ export async function planCommand(r: Run): Promise<void> {
   const check = await r.logger.group(`Server-side dry run in namespace=${plan.namespace}`, () => checkOnServer({ client, logger: r.logger, plan, secrets: inputSecrets(r) }));
   for (const o of check.refused) r.logger.error(`the API server refuses ${o.object}: ${o.message ?? ''}`);
   for (const m of check.missingSecrets) r.logger.error(`${m.usedBy}: ${m.message}`);
-  await out.writeSummary(renderPlanSummary(plan, r.context, check));
+  await out.writeSummary(await renderPlanSummary(plan, r.context, check));
   core.setOutput('status', check.ok ? 'success' : 'failure');
   out.info(`planned ${plan.steps.length} steps for ${plan.project} in namespace ${plan.namespace}: ${verdictLine(check)}; see the job summary`);
   if (!check.ok) out.fail(`bodywork-deploy: ${problemsLine(check)}`);

@@ -4,11 +4,11 @@
  * what is deployed. Server messages and cluster fields are untrusted: escaped, and in <pre> blocks (no markdown fence
  * a backtick in them could close).
  */
-import { renderDiff, renderObjectLines, verdictLine, planObjects, renderPlanYaml, type ServerCheckResult, type DeployPlan } from '../engine/index.js';
+import { renderDiff, renderObjectLines, verdictLine, planObjects, loadPlanYaml, type ServerCheckResult, type DeployPlan } from '../engine/index.js';
 import { code, details, escapeHtml, SUMMARY_LIMIT_BYTES, table, truncateBytes } from './markdown.js';
 import type { RunContext } from './run-context.js';
 
-export function renderPlanSummary(plan: DeployPlan, context: RunContext, server?: ServerCheckResult): string {
+export async function renderPlanSummary(plan: DeployPlan, context: RunContext, server?: ServerCheckResult): Promise<string> {
   const parts: string[] = [];
   parts.push(`## ${server && !server.ok ? '❌ ' : ''}Bodywork plan: ${escapeHtml(plan.project)}\n`);
   parts.push(header(plan, context));
@@ -37,6 +37,7 @@ export function renderPlanSummary(plan: DeployPlan, context: RunContext, server?
   const head = parts.join('\n');
   // The YAML goes last and is cut to what the size limit leaves.
   const yamlBudget = SUMMARY_LIMIT_BYTES - Buffer.byteLength(head) - 1024;
+  const { renderPlanYaml } = await loadPlanYaml();
   return `${head}\n${details('Plan as YAML', truncateBytes(renderPlanYaml(plan), Math.max(yamlBudget, 0)))}`;
 }
 

@@ -7,8 +7,8 @@
  * broken up (engine/untrusted.ts). Secret values given on the command line (`--secret`, `--secrets-file`, `secret
  * create`) are replaced by `***` (engine/redact.ts) before that, so no stage log line or message prints one.
  */
-import path from 'node:path';
-import { formatProblem, streamBacklog, redact, safeLine, type ConfigProblem, type Logger } from '../engine/index.js';
+// The engine's base only: the entry point imports this module, and the index would bring all the engine parts it names.
+import { streamBacklog, redact, safeLine, type Logger } from '../engine/base.js';
 import { colorEnabled, type Paint, painter } from './style.js';
 
 /** Success. */
@@ -48,11 +48,6 @@ export class CliExit extends Error {
     super(message);
     this.name = 'CliExit';
   }
-}
-
-/** A problem as `<dir>/<file>:line: message` (one safe line), so the path works from where the command was run. */
-export function formatProblemIn(dir: string, problem: ConfigProblem): string {
-  return safeLine(formatProblem({ ...problem, file: path.join(dir, problem.file) }));
 }
 
 /** `text` as one line that no CI runner reads as a command, secret values redacted. */

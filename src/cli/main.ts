@@ -1,5 +1,5 @@
 /** Entry point of the `bodywork-deploy` CLI (bundled by esbuild into dist/cli/index.js, which gets the shebang; scripts/build.mjs). */
-import { boundHeap, cacheCompiledCode } from '../engine/index.js';
+import { boundHeap, cacheCompiledCode } from '../engine/base.js';
 import { processIo } from './io.js';
 import { run } from './program.js';
 

@@ -1,23 +1,45 @@
 /**
  * The `bodywork-deploy` command line: a thin shell over the engine. Each subcommand lives in
  * `commands/<name>.ts` and registers itself here. Exit codes: 0 success, 1 failure, 2 usage or project problems.
+ *
+ * The subcommands' modules are loaded with import(), so esbuild puts each in a chunk of its own (scripts/build.mjs):
+ * a command line that names a subcommand loads that one alone (`validate` does not parse `deploy`'s code or the
+ * engine parts only `deploy` uses), `--version` none, and any other (`--help`, `help deploy`, a typo to suggest
+ * for) all of them.
  */
 import { Command, CommanderError } from 'commander';
-import { registerCancel } from './commands/cancel.js';
-import { registerDeploy } from './commands/deploy.js';
-import { registerPlan } from './commands/plan.js';
-import { registerSandbox } from './commands/sandbox.js';
-import { registerSchedule } from './commands/schedule.js';
-import { registerSecret } from './commands/secret.js';
-import { registerStatus } from './commands/status.js';
-import { registerTeardown } from './commands/teardown.js';
-import { registerValidate } from './commands/validate.js';
 import { CliExit, type CliIo, EXIT_FAILURE, EXIT_OK, EXIT_USAGE } from './io.js';
 import { VERSION } from './version.js';
-import { errorMessage } from '../engine/index.js';
+import { errorMessage } from '../engine/base.js';
 
-/** Builds the program; output goes through `io`, and commander never exits the process itself. */
-export function createProgram(io: CliIo): Command {
+type Register = (program: Command, io: CliIo) => void;
+
+/** Each subcommand's name (as it registers itself) and its module's register function, in the order help lists them. */
+const COMMANDS: Record<string, () => Promise<Register>> = {
+  validate: async () => (await import('./commands/validate.js')).registerValidate,
+  plan: async () => (await import('./commands/plan.js')).registerPlan,
+  deploy: async () => (await import('./commands/deploy.js')).registerDeploy,
+  status: async () => (await import('./commands/status.js')).registerStatus,
+  cancel: async () => (await import('./commands/cancel.js')).registerCancel,
+  schedule: async () => (await import('./commands/schedule.js')).registerSchedule,
+  teardown: async () => (await import('./commands/teardown.js')).registerTeardown,
+  secret: async () => (await import('./commands/secret.js')).registerSecret,
+  sandbox: async () => (await import('./commands/sandbox.js')).registerSandbox,
+};
+
+/** The subcommands `args` needs: the one it starts with, none to print the version, else all of them. */
+export function commandsFor(args: string[]): string[] {
+  const first = args[0];
+  if (first !== undefined && Object.hasOwn(COMMANDS, first)) return [first];
+  return first === '-V' || first === '--version' ? [] : Object.keys(COMMANDS);
+}
+
+/**
+ * Builds the program with the subcommands `names` (all by default); output goes through `io`, and commander never
+ * exits the process itself.
+ */
+export async function createProgram(io: CliIo, names: string[] = Object.keys(COMMANDS)): Promise<Command> {
+  const registers = await Promise.all(names.map((name) => COMMANDS[name]!()));
   const program = new Command('bodywork-deploy')
     .description('Deploy Bodywork ML projects (batch stages as Jobs, service stages as Deployments) to Kubernetes.')
     .version(VERSION, '-V, --version', 'print the version')
@@ -26,15 +48,7 @@ export function createProgram(io: CliIo): Command {
     // Inherited by the subcommands created below.
     .exitOverride()
     .configureOutput({ writeOut: io.stdout, writeErr: io.stderr });
-  registerValidate(program, io);
-  registerPlan(program, io);
-  registerDeploy(program, io);
-  registerStatus(program, io);
-  registerCancel(program, io);
-  registerSchedule(program, io);
-  registerTeardown(program, io);
-  registerSecret(program, io);
-  registerSandbox(program, io);
+  for (const register of registers) register(program, io);
   pointToHelp(program, 'bodywork-deploy');
   return program;
 }
@@ -47,7 +61,7 @@ function pointToHelp(command: Command, path: string): void {
 
 /** Runs the command line `args` (without node and script) and resolves to the exit code. */
 export async function run(args: string[], io: CliIo): Promise<number> {
-  const program = createProgram(io);
+  const program = await createProgram(io, commandsFor(args));
   try {
     await program.parseAsync(args, { from: 'user' });
     return EXIT_OK;

@@ -1,6 +1,12 @@
 /** Loading a project for a command: every problem printed, and an exit with code 2 when there is an error. */
-import { loadProject, type ProjectSpec } from '../engine/index.js';
-import { CliExit, type CliIo, EXIT_USAGE, formatProblemIn, plural } from './io.js';
+import path from 'node:path';
+import { formatProblem, loadProject, safeLine, type ConfigProblem, type ProjectSpec } from '../engine/index.js';
+import { CliExit, type CliIo, EXIT_USAGE, plural } from './io.js';
+
+/** A problem as `<dir>/<file>:line: message` (one safe line), so the path works from where the command was run. */
+export function formatProblemIn(dir: string, problem: ConfigProblem): string {
+  return safeLine(formatProblem({ ...problem, file: path.join(dir, problem.file) }));
+}
 
 /**
  * Loads the project in `dir`, printing every problem (warnings included) to stderr. Without errors it

@@ -69,13 +69,15 @@ function oldGenerationBytes(): number {
  */
 export function boundOldGeneration(slackBytes = OLD_GENERATION_SLACK_BYTES): () => void {
   v8.setFlagsFromString('--expose-gc');
-  const gc = runInNewContext('gc') as () => void;
+  // The context (a millisecond or two) is made when the first collection is due, which a short command never reaches.
+  let gc: (() => void) | undefined;
   let floor = oldGenerationBytes();
   const isMajor = (e: PerformanceEntry): boolean => (e as PerformanceEntry & { detail?: { kind?: number } }).detail?.kind === constants.NODE_PERFORMANCE_GC_MAJOR;
   const observer = new PerformanceObserver((list) => {
     // A full collection (V8's or ours) sets the new floor; after scavenges only, the growth since may call for one.
     if (!list.getEntries().some(isMajor)) {
       if (oldGenerationBytes() <= floor + slackBytes) return;
+      gc ??= runInNewContext('gc') as () => void;
       gc();
     }
     floor = oldGenerationBytes();

@@ -43,7 +43,7 @@ export type { ServerCheckResult } from './deploy/dry-run.js';
 export type { TeardownResult } from './deploy/teardown.js';
 export type { RunnerPhase, RunnerProgress, RunnerStatus } from './runner/index.js';
 
-// Lazy entry functions: each resolves to the module, loading client-node with it on first use.
+// Lazy entry functions: each resolves to the module, loading client-node (or the YAML library) with it on first use.
 /** The API client, kubeconfig loading and watches (kube/index.ts). */
 export const loadKube = () => import('./kube/index.js');
 /** `deployProject` (deploy/deploy.ts). */
@@ -56,5 +56,7 @@ export const loadDryRun = () => import('./deploy/dry-run.js');
 export const loadLock = () => import('./deploy/lock.js');
 /** `jobOutcome` and the batch stages' Jobs (deploy/batch-stage.ts). */
 export const loadBatchStage = () => import('./deploy/batch-stage.js');
+/** `renderPlanYaml` (plan/render.ts), with the YAML library. */
+export const loadPlanYaml = () => import('./plan/render.js');
 /** The in-cluster runner (runner/index.ts). */
 export const loadRunner = () => import('./runner/index.js');

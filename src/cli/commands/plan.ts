@@ -5,7 +5,7 @@
  * diff against what is deployed, and the command fails (exit 1) when the server refuses anything.
  */
 import type { Command } from 'commander';
-import { newRunId, loadDryRun, problemsLine, renderDiff, renderObjectLines, verdictLine, BundleError, PlanError, bundleProject, displayObjects, planObjects, planProject, renderPlanYaml, redact, safeLines, type DeployPlan, type PlannedObject, type ServerCheckResult } from '../../engine/index.js';
+import { newRunId, loadDryRun, problemsLine, renderDiff, renderObjectLines, verdictLine, BundleError, PlanError, bundleProject, displayObjects, planObjects, planProject, loadPlanYaml, redact, safeLines, type DeployPlan, type PlannedObject, type ServerCheckResult } from '../../engine/index.js';
 import { type ClusterFlags, type CodeSourceFlags, clientFromFlags, codeSourceOptions, outputOption } from '../cluster.js';
 import { CliExit, type CliIo, EXIT_FAILURE, EXIT_USAGE, collect, oneLine, paint, plural, printJson, stderrLogger } from '../io.js';
 import { loadProjectOrExit } from '../project.js';
@@ -116,7 +116,7 @@ export function registerPlan(program: Command, io: CliIo): void {
           return await serverCheck(io, flags, plan, secrets);
         }
         if (flags.output === 'json') printJson(io, planDocument(plan, flags.showCode === true));
-        else io.stdout(renderPlanYaml(plan, { codeContents: flags.showCode === true }));
+        else io.stdout((await loadPlanYaml()).renderPlanYaml(plan, { codeContents: flags.showCode === true }));
         const stages = plan.steps.reduce((n, step) => n + step.stages.length, 0);
         io.stderr(
           `planned ${plural(stages, 'stage')} in ${plural(plan.steps.length, 'step')} into namespace ${plan.namespace}: ` +

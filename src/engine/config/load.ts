@@ -3,7 +3,6 @@ import path from 'node:path';
 import { ProblemList } from './collect.js';
 import { isDirectory, isFile } from './files.js';
 import { INI_PROJECT_FILE, loadIniProject } from './load-ini.js';
-import { loadYamlProject } from './load-yaml.js';
 import { loadOverrides } from './overrides.js';
 import { type ConfigProblem, sortProblems } from './problems.js';
 import type { ProjectSpec } from './spec.js';
@@ -45,6 +44,8 @@ export async function loadProject(dir: string): Promise<LoadResult> {
   } else if (chosen === INI_PROJECT_FILE) {
     spec = await loadIniProject(root, problems);
   } else {
+    // The YAML parser is loaded for YAML projects only (as the overrides file's reader is, overrides.ts).
+    const { loadYamlProject } = await import('./load-yaml.js');
     spec = await loadYamlProject(root, chosen, problems);
   }
 

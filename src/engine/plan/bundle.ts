@@ -18,7 +18,7 @@ import { readProjectFile } from '../config/files.js';
 import type { ProjectSpec } from '../config/spec.js';
 import { projectLabels } from './labels.js';
 import { shortHash, toDnsLabel } from './names.js';
-import { ProjectFileError, selectProjectFiles } from './project-files.js';
+import { gitLeftOut, type ProjectFileSelection, ProjectFileError, selectProjectFiles } from './project-files.js';
 import type { CodeBundle } from './types.js';
 
 /** Name of the projected volume holding the project. */
@@ -71,7 +71,7 @@ export async function listProjectFiles(root: string): Promise<string[]> {
   return (await select(root)).files;
 }
 
-async function select(root: string): Promise<Awaited<ReturnType<typeof selectProjectFiles>>> {
+async function select(root: string): Promise<ProjectFileSelection> {
   try {
     return await selectProjectFiles(root);
   } catch (error) {
@@ -106,18 +106,24 @@ export function configMapKeys(paths: string[]): Map<string, string> {
   return keys;
 }
 
+/** What the bundle leaves out of `selection` and why; in a git checkout this asks git again (project-files.ts). */
+async function leftOut(root: string, selection: ProjectFileSelection): Promise<ProjectFileSelection['excluded']> {
+  return selection.source === 'git' ? [...(await gitLeftOut(root)), ...selection.excluded] : selection.excluded;
+}
+
 /**
  * Reads the project's files and packs them into content-addressed, immutable ConfigMaps plus the
  * projected volume that mounts them. Throws `BundleError` when the project is too large for ConfigMaps.
+ * `debug`, when given, is told each file left out and why.
  */
 export async function bundleProject(
   spec: Pick<ProjectSpec, 'root' | 'name'> & Partial<Pick<ProjectSpec, 'configFile' | 'stages' | 'format'>>,
-  debug: (message: string) => void = () => {},
+  debug?: (message: string) => void,
 ): Promise<CodeBundle> {
   const selection = await select(spec.root);
   const paths = selection.files;
-  for (const { path, reason } of selection.excluded) debug(`code bundle: left out ${path} (${reason})`);
-  checkRequiredFiles(spec, selection);
+  if (debug !== undefined) for (const { path, reason } of await leftOut(spec.root, selection)) debug(`code bundle: left out ${path} (${reason})`);
+  await checkRequiredFiles(spec, selection);
   const { files, hash } = await readBundleFiles(spec.root, paths);
   checkSizes(files);
   const chunks = splitIntoChunks(files);
@@ -140,17 +146,17 @@ export async function bundleProject(
     volume,
     files: paths,
     entries: files.map((f) => ({ path: f.path, bytes: f.content.length, sha256: f.sha256 })),
-    excluded: selection.excluded,
     totalBytes: files.reduce((n, f) => n + f.content.length, 0),
   };
 }
 
 /** Throws `BundleError` naming each file a stage needs that the selection left out, and why. */
-function checkRequiredFiles(spec: Partial<Pick<ProjectSpec, 'configFile' | 'stages' | 'format'>>, selection: Awaited<ReturnType<typeof selectProjectFiles>>): void {
+async function checkRequiredFiles(spec: Pick<ProjectSpec, 'root'> & Partial<Pick<ProjectSpec, 'configFile' | 'stages' | 'format'>>, selection: ProjectFileSelection): Promise<void> {
   const chosen = new Set(selection.files);
   const missing = requiredFiles(spec).filter((f) => !chosen.has(f));
   if (missing.length === 0) return;
-  const why = (f: string) => selection.excluded.find((e) => e.path === f || f.startsWith(e.path.endsWith('/') ? e.path : `${e.path}/`))?.reason;
+  const excluded = await leftOut(spec.root, selection);
+  const why = (f: string) => excluded.find((e) => e.path === f || f.startsWith(e.path.endsWith('/') ? e.path : `${e.path}/`))?.reason;
   throw new BundleError(
     missing.map((f) => `${f} is ${selection.source === 'git' && why(f) === 'not tracked by git' ? 'not tracked by git' : `left out of the code bundle (${why(f) ?? 'not found'})`}`).join('; ') +
       (selection.source === 'git' ? ': the bundle ships only files git tracks; git add them (and commit, for CI)' : ''),

@@ -33,5 +33,6 @@ export {
 } from './plan.js';
 export { BUNDLE_LIMIT_BYTES, BundleError, CODE_VOLUME_NAME, CONFIGMAP_BUDGET_BYTES, bundleProject, configMapKeys, listProjectFiles } from './bundle.js';
 export { GIT_CHECKOUT_PATH, GIT_IMAGE, GIT_INIT_CONTAINER_NAME, GIT_TOKEN_SECRET_KEY, GIT_VOLUME_NAME, checkGitSource, gitCode, gitFetchScript } from './git-source.js';
-export { displayObjects, renderPlanYaml, withoutCode } from './render.js';
+// renderPlanYaml (render.ts) is not here: it brings the YAML library, so the engine's index loads it lazily (loadPlanYaml).
+export { displayObjects, withoutCode } from './display.js';
 export { REGISTRY_SECRET, checkPullSecretNames, pullSecretsField } from './pull-secrets.js';

@@ -7,6 +7,9 @@
  * - Otherwise every file that the project's `.gitignore` files (at any depth) do not exclude, read with `ignore`.
  * - In both, never credential-looking files (`sensitive-files.ts`), tool folders (`EXCLUDED_DIRS`,
  *   `EXCLUDED_FILES`), links to directories, or links that leave the project.
+ *
+ * Which files git leaves out (untracked, ignored) is another two `git ls-files` runs, each about as long as the first:
+ * `gitLeftOut` lists them apart, for the callers that say why a file is not in the bundle (a debug log, an error).
  */
 import { execFile } from 'node:child_process';
 import { readdir, readFile } from 'node:fs/promises';
@@ -42,7 +45,7 @@ export const EXCLUDED_FILES = [/\.py[co]$/, /^\.DS_Store$/];
 export interface ProjectFileSelection {
   /** Bundled paths: relative, forward slashes, sorted. */
   files: string[];
-  /** Paths left out, each with why (folders end with `/`). */
+  /** Paths left out, each with why (folders end with `/`); not those git leaves out (`gitLeftOut`). */
   excluded: { path: string; reason: string }[];
   /** Where the list came from. */
   source: 'git' | 'directory';
@@ -94,7 +97,7 @@ function alwaysExcluded(path: string): string | undefined {
 export async function selectProjectFiles(root: string): Promise<ProjectFileSelection> {
   // Fails outside a git checkout (or without git): then the directory is read instead.
   const tracked = await gitPaths(root, ['ls-files', '-z', '--cached']);
-  const selection = tracked !== undefined ? await fromGit(root, tracked) : await fromDirectory(root);
+  const selection = tracked !== undefined ? { files: tracked.map(pathText), excluded: [], source: 'git' as const } : await fromDirectory(root);
   const files: string[] = [];
   for (const path of selection.files) {
     const reason = alwaysExcluded(path);
@@ -110,17 +113,17 @@ export async function selectProjectFiles(root: string): Promise<ProjectFileSelec
   return { ...selection, files: [...new Set(files)].sort() };
 }
 
-async function fromGit(root: string, tracked: Buffer[]): Promise<ProjectFileSelection> {
-  const files = tracked.map(pathText);
-  const excluded: ProjectFileSelection['excluded'] = [];
-  // Said for the debug log only, so names are decoded leniently.
-  for (const raw of (await gitPaths(root, ['ls-files', '-z', '--others', '--exclude-standard', '--directory'])) ?? []) {
-    excluded.push({ path: raw.toString('utf8'), reason: 'not tracked by git' });
-  }
-  for (const raw of (await gitPaths(root, ['ls-files', '-z', '--others', '--ignored', '--exclude-standard', '--directory'])) ?? []) {
-    excluded.push({ path: raw.toString('utf8'), reason: 'ignored by .gitignore' });
-  }
-  return { files, excluded, source: 'git' };
+/** What git leaves out of a selection from `root` (`source: 'git'`): untracked, then ignored paths, each with why. */
+export async function gitLeftOut(root: string): Promise<ProjectFileSelection['excluded']> {
+  const [untracked, ignored] = await Promise.all([
+    gitPaths(root, ['ls-files', '-z', '--others', '--exclude-standard', '--directory']),
+    gitPaths(root, ['ls-files', '-z', '--others', '--ignored', '--exclude-standard', '--directory']),
+  ]);
+  // Said in a debug line or an error message only, so names are decoded leniently.
+  return [
+    ...(untracked ?? []).map((raw) => ({ path: raw.toString('utf8'), reason: 'not tracked by git' })),
+    ...(ignored ?? []).map((raw) => ({ path: raw.toString('utf8'), reason: 'ignored by .gitignore' })),
+  ];
 }
 
 async function fromDirectory(root: string): Promise<ProjectFileSelection> {

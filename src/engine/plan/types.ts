@@ -34,8 +34,6 @@ export interface CodeBundle {
   files: string[];
   /** The same files with their size in bytes and SHA-256 (hex): what summaries list instead of contents. */
   entries: { path: string; bytes: number; sha256: string }[];
-  /** Files and folders of the project left out of the bundle, and why. */
-  excluded: { path: string; reason: string }[];
   /** Bytes of file content (before base64). */
   totalBytes: number;
 }

@@ -9,7 +9,8 @@ import { dirname, join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { renderPlanSummary } from '../../../src/action/plan-summary.js';
 import { loadProject } from '../../../src/engine/config/load.js';
-import { BundleError, bundleProject, planProject, renderPlanYaml } from '../../../src/engine/plan/index.js';
+import { BundleError, bundleProject, planProject } from '../../../src/engine/plan/index.js';
+import { renderPlanYaml } from '../../../src/engine/plan/render.js';
 import { sensitiveReason } from '../../../src/engine/plan/sensitive-files.js';
 
 const dirs: string[] = [];
@@ -51,7 +52,7 @@ async function shipped(root: string) {
   const debug: string[] = [];
   const bundle = await bundleProject(spec!, (m) => debug.push(m));
   const plan = planProject(spec!, { codeBundle: bundle, commitSha: 'a'.repeat(40), runId: '1' });
-  const printed = renderPlanYaml(plan) + renderPlanSummary(plan, {} as Parameters<typeof renderPlanSummary>[1]);
+  const printed = renderPlanYaml(plan) + (await renderPlanSummary(plan, {} as Parameters<typeof renderPlanSummary>[1]));
   return { bundle, debug, printed, plan };
 }
 

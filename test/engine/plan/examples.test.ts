@@ -2,7 +2,8 @@ import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
 import { loadProject } from '../../../src/engine/config/load.js';
 import type { ProjectSpec } from '../../../src/engine/config/spec.js';
-import { bundleProject, planObjects, planProject, renderPlanYaml } from '../../../src/engine/plan/index.js';
+import { bundleProject, planObjects, planProject } from '../../../src/engine/plan/index.js';
+import { renderPlanYaml } from '../../../src/engine/plan/render.js';
 import { apiServerProblems } from './k8s-validate.js';
 
 const examples = fileURLToPath(new URL('../../../examples/', import.meta.url));

@@ -2,7 +2,8 @@
 import type { V1Container, V1PodTemplateSpec } from '@kubernetes/client-node';
 import { describe, expect, it } from 'vitest';
 import type { PodOverride, PodOverrides, ProjectSpec } from '../../../src/engine/config/spec.js';
-import { planObjects, planProject, renderPlanYaml, type CodeBundle, type DeployPlan } from '../../../src/engine/plan/index.js';
+import { planObjects, planProject, type CodeBundle, type DeployPlan } from '../../../src/engine/plan/index.js';
+import { renderPlanYaml } from '../../../src/engine/plan/render.js';
 import { applyPodOverrides } from '../../../src/engine/plan/overrides.js';
 import { apiServerProblems } from './k8s-validate.js';
 import { irisPipelineSpec } from './specs.js';
@@ -14,7 +15,6 @@ const bundle: CodeBundle = {
   hash: 'ab'.repeat(32),
   files: ['bodywork.ini'],
   entries: [{ path: 'bodywork.ini', bytes: 10, sha256: 'cd'.repeat(32) }],
-  excluded: [],
   totalBytes: 10,
   configMaps: [{ apiVersion: 'v1', kind: 'ConfigMap', metadata: { name: 'code-abababab', labels: {} }, immutable: true, data: { 'bodywork.ini': '[default]\n' } }],
   volume: { name: 'bodywork-project', projected: { sources: [{ configMap: { name: 'code-abababab', items: [{ key: 'bodywork.ini', path: 'bodywork.ini' }] } }] } },

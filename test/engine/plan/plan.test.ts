@@ -5,7 +5,6 @@ import {
   PlanError,
   planObjects,
   planProject,
-  renderPlanYaml,
   NOTEBOOK_RUNNER,
   SCRIPT_RUNNER,
   shellQuote,
@@ -13,6 +12,7 @@ import {
   type PlannedBatchStage,
   type PlannedServiceStage,
 } from '../../../src/engine/plan/index.js';
+import { renderPlanYaml } from '../../../src/engine/plan/render.js';
 import { apiServerProblems } from './k8s-validate.js';
 import { irisPipelineSpec, yamlTestProjectSpec } from './specs.js';
 
@@ -34,7 +34,6 @@ const fakeBundle: CodeBundle = {
   hash: 'ab'.repeat(32),
   files: ['bodywork.ini'],
   entries: [{ path: 'bodywork.ini', bytes: 10, sha256: 'cd'.repeat(32) }],
-  excluded: [],
   totalBytes: 10,
   configMaps: [
     { apiVersion: 'v1', kind: 'ConfigMap', metadata: { name: 'bodywork-ml-pipeline-project-code-abababab', labels: {} }, immutable: true, data: { 'bodywork.ini': '[default]\n' } },

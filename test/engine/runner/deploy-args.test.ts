@@ -3,7 +3,7 @@ import { describe, expect, it } from 'vitest';
 import { runnerDeployArgs, runnerStartWaitMs, type RunnerCode } from '../../../src/engine/runner/index.js';
 import { parseDeploySettings } from '../../../src/engine/settings.js';
 
-const bundle: RunnerCode = { bundle: { hash: 'h', configMaps: [], volume: { name: 'v' }, files: [], entries: [], excluded: [], totalBytes: 0 } };
+const bundle: RunnerCode = { bundle: { hash: 'h', configMaps: [], volume: { name: 'v' }, files: [], entries: [], totalBytes: 0 } };
 const git: RunnerCode = { git: { type: 'git', url: 'https://example.com/p.git', commit: 'abc123' } };
 
 describe('runnerDeployArgs', () => {
