@@ -1,2 +1,0 @@
-import { createRequire as __bodyworkCreateRequire } from 'node:module'; const require = __bodyworkCreateRequire(import.meta.url);
-import{a,b,c,d,e,f}from"./chunk-52EJZBQ3.js";import"./chunk-ENLSC2RA.js";import"./chunk-DEPOYOXG.js";import"./chunk-G4L423PS.js";import"./chunk-FVTYZZFK.js";import"./chunk-HKQAF6YS.js";import"./chunk-5YELHHL5.js";import"./chunk-E3SOCTKH.js";import"./chunk-6RXN7FII.js";export{a as DEFAULT_LEASE_DURATION_SECONDS,c as LOCK_NAME,e as LockTimeoutError,f as acquireLock,d as defaultHolder,b as leaseExpiry};
