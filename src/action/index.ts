@@ -2,9 +2,10 @@
  * The action's entry point (bundled into dist/index.js, scripts/build.mjs): it only imports and calls, so everything
  * it runs, input parsing first, can be tested in-process (test/action/inputs.test.ts).
  */
-import { boundHeap, cacheCompiledCode } from '../engine/index.js';
+import { cacheCompiledCode, loadHeapBounds } from '../engine/index.js';
 import { run } from './main.js';
 
 cacheCompiledCode();
-boundHeap();
+// Not awaited: the bounds matter once stage logs stream, long after the first request.
+void loadHeapBounds().then((heap) => heap.boundHeap());
 await run();

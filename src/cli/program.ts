@@ -27,6 +27,18 @@ const COMMANDS: Record<string, () => Promise<Register>> = {
   sandbox: async () => (await import('./commands/sandbox.js')).registerSandbox,
 };
 
+/**
+ * The subcommands that run for long and stream stage logs, whose process the heap bounds keep flat (engine/heap.ts);
+ * the others print and exit before they would matter.
+ */
+const LONG_RUNNING = new Set(['deploy', 'sandbox']);
+
+/** Whether `args` runs a long-running subcommand (LONG_RUNNING). */
+export function runsLong(args: string[]): boolean {
+  const names = commandsFor(args);
+  return names.length === 1 && LONG_RUNNING.has(names[0]!);
+}
+
 /** The subcommands `args` needs: the one it starts with, none to print the version, else all of them. */
 export function commandsFor(args: string[]): string[] {
   const first = args[0];

@@ -1,7 +1,7 @@
 /** The program loads the subcommands a command line needs (program.ts: each is a chunk of its own in the bundle). */
 import { describe, expect, it } from 'vitest';
 import type { CliIo } from '../../src/cli/io.js';
-import { commandsFor, createProgram, run } from '../../src/cli/program.js';
+import { commandsFor, createProgram, run, runsLong } from '../../src/cli/program.js';
 
 const io: CliIo = { stdout: () => {}, stderr: () => {} };
 const ALL = ['validate', 'plan', 'deploy', 'status', 'cancel', 'schedule', 'teardown', 'secret', 'sandbox'];
@@ -18,6 +18,12 @@ describe('the subcommands loaded', () => {
     expect(commandsFor(['--version'])).toEqual([]);
     expect(commandsFor(['-V'])).toEqual([]);
     for (const args of [['--help'], ['-h'], ['help', 'deploy'], ['valdate'], ['--bogus', 'validate']]) expect(commandsFor(args)).toEqual(ALL);
+  });
+
+  it('the heap bounds are for deploy and sandbox alone (commands that run long and stream logs)', () => {
+    expect(runsLong(['deploy', 'examples/iris-pipeline', '--sandbox'])).toBe(true);
+    expect(runsLong(['sandbox'])).toBe(true);
+    for (const args of [['validate', 'x'], ['plan', 'x'], ['--version'], ['--help'], ['help', 'deploy'], ['status']]) expect(runsLong(args)).toBe(false);
   });
 
   it('help lists every command, and a typo is still suggested the command it meant', async () => {

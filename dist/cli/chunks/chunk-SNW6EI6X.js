@@ -1,0 +1,3 @@
+import { createRequire as __bodyworkCreateRequire } from 'node:module'; const require = __bodyworkCreateRequire(import.meta.url);
+function s(e){return e instanceof Error?e.message:String(e)}function t(e){return s(e).split(`
+`)[0]}function g(e){let r=e.reason;return r instanceof Error&&r.name!=="AbortError"?r.message:typeof r=="string"&&r!==""?r:"cancelled"}function l(e){let r;return()=>{if(e.writableNeedDrain)return r??=new Promise(i=>{let o=()=>{for(let n of["drain","close","error"])e.off(n,o);r=void 0,i()};for(let n of["drain","close","error"])e.once(n,o)}),r}}var f={debug(){},info(){},warn(){},error(){},group:(e,r)=>r()};export{s as a,t as b,g as c,l as d,f as e};

@@ -1,3 +1,0 @@
-import { createRequire as __bodyworkCreateRequire } from 'node:module'; const require = __bodyworkCreateRequire(import.meta.url);
-function i(e){return e instanceof Error?e.message:String(e)}function g(e){return i(e).split(`
-`)[0]}function a(e){let r=e.reason;return r instanceof Error&&r.name!=="AbortError"?r.message:typeof r=="string"&&r!==""?r:"cancelled"}function c(e){let r;return()=>{if(e.writableNeedDrain)return r??=new Promise(s=>{let o=()=>{for(let n of["drain","close","error"])e.off(n,o);r=void 0,s()};for(let n of["drain","close","error"])e.once(n,o)}),r}}var l={debug(){},info(){},warn(){},error(){},group:(e,r)=>r()};var t=process.getBuiltinModule("node:vm"),m=t;var f=t.runInNewContext;export{i as a,g as b,a as c,c as d,l as e,m as f,f as g};
