@@ -9,7 +9,6 @@ import { isKubeStatus } from '../kube/index.js';
 import type { Logger } from '../logger.js';
 import { microTime, type LeaseAccess } from './lock-lease.js';
 
-
 export interface DeployLock {
   readonly namespace: string;
   readonly holder: string;

@@ -8,7 +8,7 @@
  * options (TLS material, proxy, SOCKS). Only the `Agent` it made is swapped for the one made before for the same
  * options, whose idle connections are then reused.
  */
-import { createHash } from 'node:crypto';
+import { createHash, type Hash } from 'node:crypto';
 import type { RequestOptions } from 'node:https';
 import type { KubeConfig, RequestContext } from '@kubernetes/client-node';
 
@@ -49,14 +49,11 @@ export class ConnectionPools {
     return Object.create(this.kc, { applySecurityAuthentication: { value: (ctx: RequestContext) => this.applySecurityAuthentication(ctx) } }) as KubeConfig;
   }
 
-  /** Closes every pool's connections (requests in flight finish first). */
-  async close(): Promise<void> {
-    const pools = [...this.pools.values()];
-    this.pools.clear();
-    await Promise.all(pools.map((p) => p.close().catch(() => {})));
-  }
-
-  /** What client-node builds the dispatcher from (`createDispatcherOptions` over the TLS options), as a digest. */
+  /**
+   * What client-node builds the dispatcher from (`createDispatcherOptions` over the TLS options), as a digest. This
+   * asks the kubeconfig for its options a second time per request (client-node already did, for the headers): the
+   * price of leaving the choice of dispatcher (proxy, SOCKS, TLS) to client-node rather than writing it again here.
+   */
   private async optionsKey(): Promise<string> {
     const tls: RequestOptions = {};
     await this.kc.applyToHTTPSOptions(tls);
@@ -70,12 +67,19 @@ export class ConnectionPools {
       ...(tls.servername !== undefined ? { servername: tls.servername } : {}),
     });
     const hash = createHash('sha256');
-    hash.update(JSON.stringify(options, (_k, v: unknown) => (isBufferJson(v) ? Buffer.from(v.data).toString('base64') : v)));
+    digest(hash, options);
     return hash.digest('hex');
   }
 }
 
-/** A Buffer as JSON.stringify hands it to a replacer (after its toJSON). */
-function isBufferJson(v: unknown): v is { type: 'Buffer'; data: number[] } {
-  return typeof v === 'object' && v !== null && (v as { type?: unknown }).type === 'Buffer' && Array.isArray((v as { data?: unknown }).data);
+/** Feeds `value` to `hash`: Buffers and strings as they are, objects key by key (sorted), arrays item by item. */
+function digest(hash: Hash, value: unknown): void {
+  if (Buffer.isBuffer(value) || typeof value === 'string') hash.update(`${typeof value}:${value.length}:`).update(value);
+  else if (Array.isArray(value)) for (const item of ['[', ...value, ']']) digest(hash, item);
+  else if (typeof value === 'object' && value !== null) {
+    for (const key of Object.keys(value).sort()) {
+      hash.update(`${key}=`);
+      digest(hash, (value as Record<string, unknown>)[key]);
+    }
+  } else hash.update(`${String(value)};`);
 }

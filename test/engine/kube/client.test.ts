@@ -5,6 +5,7 @@ import { Readable } from 'node:stream';
 import { ApiException, type V1ConfigMap, type V1Job } from '@kubernetes/client-node';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { KubeApiError, KubeClient, loadKubeConfig, shouldRetry, toKubeApiError, withRetry } from '../../../src/engine/kube/index.js';
+import { createCertificateAuthority } from '../../../src/sandbox/pki.js';
 import type { PodLogOptions } from '../../../src/sandbox/types.js';
 import { RecordingLogger } from '../../../src/engine/logger.js';
 import { configMap, kubeconfigFor, startTestCluster, type TestCluster } from './helpers.js';
@@ -106,6 +107,15 @@ describe('KubeClient verbs', () => {
     await client.list('ConfigMap', 'verbs');
     expect(client.totalRequests()).toBeGreaterThanOrEqual(22);
     expect(c.server.tlsConnections - before).toBe(0);
+  });
+
+  it('a changed CA gets a connection of its own: one made under the old CA is not reused for it', async () => {
+    const client = c.newClient();
+    await client.get('ConfigMap', 'verbs', 'reuse');
+    const cluster = client.kc.getCurrentCluster()!;
+    const other = await createCertificateAuthority('not the sandbox');
+    (cluster as { caData?: string }).caData = Buffer.from(other.cert).toString('base64');
+    await expect(client.get('ConfigMap', 'verbs', 'reuse')).rejects.toThrow(/certificate/i);
   });
 });
 
