@@ -7,38 +7,55 @@ export type Manifest = KubernetesObject & { [field: string]: unknown };
 /** `apiVersion` + `kind` of a resource type, or the kind alone for the types the engine deploys. */
 export type KindRef = string | { apiVersion: string; kind: string };
 
-/** API versions of the kinds the engine uses, so callers can say `'Job'`. */
-export const KNOWN_KINDS: Readonly<Record<string, string>> = {
-  Namespace: 'v1',
-  ConfigMap: 'v1',
-  Secret: 'v1',
-  Service: 'v1',
-  ServiceAccount: 'v1',
-  Pod: 'v1',
-  Event: 'v1',
-  Endpoints: 'v1',
-  PersistentVolumeClaim: 'v1',
-  Job: 'batch/v1',
-  CronJob: 'batch/v1',
-  Deployment: 'apps/v1',
-  ReplicaSet: 'apps/v1',
-  StatefulSet: 'apps/v1',
-  Ingress: 'networking.k8s.io/v1',
-  IngressClass: 'networking.k8s.io/v1',
-  NetworkPolicy: 'networking.k8s.io/v1',
-  Role: 'rbac.authorization.k8s.io/v1',
-  RoleBinding: 'rbac.authorization.k8s.io/v1',
-  ClusterRole: 'rbac.authorization.k8s.io/v1',
-  ClusterRoleBinding: 'rbac.authorization.k8s.io/v1',
-  Lease: 'coordination.k8s.io/v1',
+/** Where the API serves a kind: its group version, its resource (the plural in its paths) and its scope. */
+export interface KindMapping {
+  apiVersion: string;
+  resource: string;
+  namespaced: boolean;
+}
+
+const kind = (apiVersion: string, resource: string, namespaced = true): KindMapping => ({ apiVersion, resource, namespaced });
+
+/**
+ * The built-in kinds the engine uses, so callers can say `'Job'`, with their paths. Kubernetes fixes these (every one
+ * is GA, none changed since 1.22), so a request for one needs no discovery round trip first, as client-go's typed
+ * clients name their resources; the discovery of other kinds is fetched as before (object-api.ts).
+ * test/sandbox/conformance/kubectl.test.ts checks this table against the cluster's discovery, upstream's included.
+ */
+export const KNOWN_KINDS: Readonly<Record<string, KindMapping>> = {
+  Namespace: kind('v1', 'namespaces', false),
+  ConfigMap: kind('v1', 'configmaps'),
+  Secret: kind('v1', 'secrets'),
+  Service: kind('v1', 'services'),
+  ServiceAccount: kind('v1', 'serviceaccounts'),
+  Pod: kind('v1', 'pods'),
+  Event: kind('v1', 'events'),
+  Endpoints: kind('v1', 'endpoints'),
+  Job: kind('batch/v1', 'jobs'),
+  CronJob: kind('batch/v1', 'cronjobs'),
+  Deployment: kind('apps/v1', 'deployments'),
+  ReplicaSet: kind('apps/v1', 'replicasets'),
+  Ingress: kind('networking.k8s.io/v1', 'ingresses'),
+  IngressClass: kind('networking.k8s.io/v1', 'ingressclasses', false),
+  Role: kind('rbac.authorization.k8s.io/v1', 'roles'),
+  RoleBinding: kind('rbac.authorization.k8s.io/v1', 'rolebindings'),
+  ClusterRole: kind('rbac.authorization.k8s.io/v1', 'clusterroles', false),
+  ClusterRoleBinding: kind('rbac.authorization.k8s.io/v1', 'clusterrolebindings', false),
+  Lease: kind('coordination.k8s.io/v1', 'leases'),
 };
+
+/** The mapping of `kind` in `apiVersion` when it is a known kind in that group version. */
+export function knownMapping(apiVersion: string, kindName: string): KindMapping | undefined {
+  const mapping = Object.hasOwn(KNOWN_KINDS, kindName) ? KNOWN_KINDS[kindName] : undefined;
+  return mapping?.apiVersion === apiVersion ? mapping : undefined;
+}
 
 /** Resolves a `KindRef` to apiVersion + kind. */
 export function resolveKind(ref: KindRef): { apiVersion: string; kind: string } {
   if (typeof ref !== 'string') return ref;
-  const apiVersion = KNOWN_KINDS[ref];
-  if (!apiVersion) throw new Error(`unknown kind '${ref}': pass { apiVersion, kind }`);
-  return { apiVersion, kind: ref };
+  const mapping = Object.hasOwn(KNOWN_KINDS, ref) ? KNOWN_KINDS[ref] : undefined;
+  if (!mapping) throw new Error(`unknown kind '${ref}': pass { apiVersion, kind }`);
+  return { apiVersion: mapping.apiVersion, kind: ref };
 }
 
 export interface KubeClientOptions {

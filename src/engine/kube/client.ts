@@ -29,6 +29,7 @@ import {
 import { nullLogger, type Logger } from '../logger.js';
 import {
   KNOWN_KINDS,
+  knownMapping,
   resolveKind,
   type ApplyOptions,
   type CallOptions,
@@ -369,8 +370,9 @@ export class KubeClient {
 
   private withNamespace<T extends KubernetesObject>(obj: T): T {
     if (!obj.kind) throw new Error('object has no kind');
-    const apiVersion = obj.apiVersion ?? KNOWN_KINDS[obj.kind];
-    const clusterScoped = ['Namespace', 'ClusterRole', 'ClusterRoleBinding', 'Node', 'PersistentVolume', 'StorageClass', 'CustomResourceDefinition'].includes(obj.kind);
+    const apiVersion = obj.apiVersion ?? (Object.hasOwn(KNOWN_KINDS, obj.kind) ? KNOWN_KINDS[obj.kind]!.apiVersion : undefined);
+    const known = apiVersion !== undefined ? knownMapping(apiVersion, obj.kind) : undefined;
+    const clusterScoped = known ? !known.namespaced : ['Node', 'PersistentVolume', 'StorageClass', 'CustomResourceDefinition'].includes(obj.kind);
     if (clusterScoped || obj.metadata?.namespace) return { ...obj, apiVersion };
     return { ...obj, apiVersion, metadata: { ...obj.metadata, namespace: this.defaultNamespace } };
   }

@@ -6,7 +6,7 @@ import type { KubernetesObject } from '@kubernetes/client-node';
 // Not re-exported by the package index; the package has no `exports` map, so the deep import is allowed.
 import { ObjectSerializer } from '@kubernetes/client-node/dist/serializer.js';
 import { KNOWN_KINDS } from './client-types.js';
-import { pluralOf, type KubeTarget } from './errors.js';
+import type { KubeTarget } from './errors.js';
 
 /**
  * The texts of a `Warning` header (RFC 7234 `299 - "text"`, several joined by `, ` when the server sent more than
@@ -65,6 +65,5 @@ export function targetOfPath(path: string): KubeTarget {
 
 /** `jobs` -> `Job` for the known kinds; other resources keep their plural. */
 function kindForResource(resource: string): string {
-  for (const kind of Object.keys(KNOWN_KINDS)) if (pluralOf(kind).toLowerCase() === resource) return kind;
-  return resource;
+  return Object.entries(KNOWN_KINDS).find(([, m]) => m.resource === resource)?.[0] ?? resource;
 }

@@ -9,6 +9,7 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { KNOWN_KINDS } from '../../../src/engine/kube/index.js';
 import { startTestCluster, type TestCluster } from '../../support/cluster.js';
 
 let sandbox: TestCluster;
@@ -79,6 +80,19 @@ beforeAll(async () => {
 afterAll(async () => {
   await sandbox?.stop();
   rmSync(dir, { recursive: true, force: true });
+});
+
+describe('discovery', () => {
+  // The engine sends requests for these kinds without discovering them first (client-types.ts).
+  it("serves every kind the engine maps statically at the resource and scope of the engine's table", async () => {
+    const versions = [...new Set(Object.values(KNOWN_KINDS).map((m) => m.apiVersion))];
+    const served = new Map<string, { name: string; namespaced: boolean }>();
+    for (const v of versions) {
+      const list = JSON.parse(await ok('get', '--raw', v === 'v1' ? '/api/v1' : `/apis/${v}`)) as { resources: { name: string; kind: string; namespaced: boolean }[] };
+      for (const r of list.resources) if (!r.name.includes('/')) served.set(`${v} ${r.kind}`, { name: r.name, namespaced: r.namespaced });
+    }
+    for (const [kind, m] of Object.entries(KNOWN_KINDS)) expect(served.get(`${m.apiVersion} ${kind}`), kind).toEqual({ name: m.resource, namespaced: m.namespaced });
+  });
 });
 
 describe('kubectl against the test cluster, step by step', () => {
