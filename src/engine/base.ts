@@ -11,5 +11,6 @@ export { streamBacklog, type Logger } from './logger.js';
 export { addSecret, clearSecrets, redact } from './redact.js';
 export { neutralise, safeLine, safeLines } from './untrusted.js';
 export { cacheCompiledCode } from './compile-cache.js';
+export { exitWhenFlushed } from './exit.js';
 /** The heap bounds (heap.ts), for a process that runs long; their modules (v8, vm, perf_hooks) are not loaded otherwise. */
 export const loadHeapBounds = () => import('./heap.js');
