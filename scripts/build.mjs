@@ -9,7 +9,7 @@
 // is deterministic: check-dist proves it) and nothing is rebuilt. `--force` always rebuilds.
 import { createHash } from 'node:crypto';
 import { existsSync, mkdtempSync, readFileSync, readdirSync, rmSync, statSync, writeFileSync } from 'node:fs';
-import { builtinModules } from 'node:module';
+import { builtinModules, createRequire } from 'node:module';
 import { tmpdir } from 'node:os';
 import { join, relative } from 'node:path';
 import { build } from 'esbuild';
@@ -40,6 +40,35 @@ const unusedHttpClient = {
       if (args.pluginData === 'unused-http-client') return undefined;
       const r = await b.resolve(args.path, { resolveDir: args.resolveDir, kind: args.kind, importer: args.importer, pluginData: 'unused-http-client' });
       return { ...r, sideEffects: false };
+    });
+  },
+};
+
+/**
+ * client-node imports `fetch`, `Agent` and `ProxyAgent` from undici (its own 8.x), whose index is CommonJS that
+ * evaluates all of undici at once: mocks, caches, WebSocket, EventSource, cookies, HTTP/2 and every other dispatcher,
+ * 730 KB that esbuild cannot shake out of CommonJS. Here client-node's `undici` is a module taking the three from the
+ * files that define them, so the rest is never bundled (undici's package has no `exports` map: the files are public
+ * paths). What the index adds to them is a wrapper of fetch that appends the caller's frames to an error's stack.
+ * A name client-node imports that this module lacks fails the build.
+ */
+const undiciForClientNode = {
+  name: 'undici-for-client-node',
+  setup(b) {
+    b.onResolve({ filter: /^undici$/ }, ({ importer }) =>
+      /[\\/]@kubernetes[\\/]client-node[\\/]/.test(importer) ? { path: createRequire(importer).resolve('undici'), namespace: 'undici-for-client-node' } : undefined,
+    );
+    b.onLoad({ filter: /.*/, namespace: 'undici-for-client-node' }, ({ path }) => {
+      const lib = (file) => JSON.stringify(join(path, '..', 'lib', file));
+      return {
+        contents: [
+          `export { default as Agent } from ${lib('dispatcher/agent.js')};`,
+          `export { default as ProxyAgent } from ${lib('dispatcher/proxy-agent.js')};`,
+          `export { fetch } from ${lib('web/fetch/index.js')};`,
+        ].join('\n'),
+        resolveDir: join(path, '..'),
+        loader: 'js',
+      };
     });
   },
 };
@@ -107,7 +136,7 @@ await Promise.all(
       banner: { js: "import { createRequire as __bodyworkCreateRequire } from 'node:module'; const require = __bodyworkCreateRequire(import.meta.url);" },
       legalComments: 'none',
       logLevel: 'warning',
-      plugins: [builtinsWithoutFacade, unusedHttpClient],
+      plugins: [builtinsWithoutFacade, unusedHttpClient, undiciForClientNode],
     }),
   ),
 );

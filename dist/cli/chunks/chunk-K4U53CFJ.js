@@ -1,2 +1,0 @@
-import { createRequire as __bodyworkCreateRequire } from 'node:module'; const require = __bodyworkCreateRequire(import.meta.url);
-function o(e){return e.replace(/##\[/g,"##\u200B[").replace(/^(\s*):(?=:)/,"$1:\u200B")}function s(e){return o(e.replace(/\r/g,"\\r").replace(/\n/g,"\\n"))}function p(e){let t=e.split(/\r\n|\r|\n/);return t.length>1&&t.at(-1)===""&&t.pop(),t.map(o)}var n=process.getBuiltinModule("node:module"),r=n;function a(){try{r.enableCompileCache?.()}catch{}}var P=()=>import("./heap-DK3MUEUM.js");export{o as a,s as b,p as c,a as d,P as e};
