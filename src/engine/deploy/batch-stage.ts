@@ -109,7 +109,8 @@ export const runBatchStage: BatchStageRunner = async (ctx, stage, step) => {
       const reason = `pod ${fatal.pod} cannot start: ${withPullFailure(fatal.reason, events)} (Job ${jobName} deleted)`;
       return result({ ...stageFailed(ctx, stage, reason), ...(events.length > 0 ? { events } : {}) });
     }
-    await readPodsNow(ctx, jobName, attempts);
+    // The pod watch delivers events in order, so when it showed the success it had shown every earlier attempt.
+    if (!outcome.byPodWatch) await readPodsNow(ctx, jobName, attempts);
     await attempts.drain(LOG_DRAIN_MS);
     if (ctx.signal.aborted) return await cancelled();
     const list = attempts.list();
@@ -128,8 +129,8 @@ export const runBatchStage: BatchStageRunner = async (ctx, stage, step) => {
   }
 };
 
-/** How a Job ended: its Complete or Failed condition, its deletion (`gone`), or a pod of it that succeeded. */
-type JobEnd = { complete: boolean; condition?: V1JobCondition; gone?: true };
+/** How a Job ended: its Complete or Failed condition, its deletion (`gone`), or a pod of it that succeeded (`byPodWatch`). */
+type JobEnd = { complete: boolean; condition?: V1JobCondition; gone?: true; byPodWatch?: true };
 
 /**
  * Waits for the Job's end (watching it), or for a pod of it that succeeded or cannot start (from `attempts`), which
@@ -148,7 +149,7 @@ function jobEnd(ctx: DeployContext, jobName: string, attempts: Attempts, signal:
       { signal, description: `Job '${jobName}' to complete or fail` },
     ),
     attempts.fatalFound.then(() => undefined),
-    attempts.succeededFound.then((): JobEnd => ({ complete: true })),
+    attempts.succeededFound.then((): JobEnd => ({ complete: true, byPodWatch: true })),
   ]);
 }
 
