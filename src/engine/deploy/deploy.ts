@@ -223,6 +223,7 @@ class DeployRun {
   private async runSteps(): Promise<string | undefined> {
     const { logger, spec, plan } = this.options;
     let failure: string | undefined;
+    const cleanups: Promise<string[]>[] = [];
     for (const [position, step] of plan.steps.entries()) {
       if (failure !== undefined || this.controller.signal.aborted) break;
       const names = step.stages.map((s) => s.stage);
@@ -232,10 +233,12 @@ class DeployRun {
         for (const r of outcomes) this.results.set(r.stage, r);
         const bad = outcomes.filter((r) => r.status !== 'succeeded');
         if (bad.length > 0) failure = bad.map(describeFailure).join('; ');
-        await Promise.all(step.stages.filter((s) => s.type === 'batch').map((s) => cleanupStageJobs(this.ctx, s, this.results.get(s.stage))));
+        // Off the critical path: the next step need not wait for earlier runs' Jobs to go (awaited below, under the lock).
+        for (const s of step.stages) if (s.type === 'batch') cleanups.push(cleanupStageJobs(this.ctx, s, this.results.get(s.stage)));
       });
       this.progress(position + 1, []);
     }
+    await Promise.all(cleanups);
     return failure;
   }
 
