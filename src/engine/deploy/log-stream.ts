@@ -56,10 +56,22 @@ function timeKey(ts: string): string {
 async function openLog(client: KubeClient, path: string, query: URLSearchParams, signal: AbortSignal): Promise<IncomingMessage> {
   const url = new URL(client.server.replace(/\/+$/, '') + path);
   url.search = query.toString();
-  const opts: https.RequestOptions = { headers: {} };
-  await client.kc.applyToHTTPSOptions(opts);
+  const opts = await client.connections.httpsOptions();
   const secure = url.protocol === 'https:';
   if (!secure) delete opts.agent;
+  try {
+    return await sendLogRequest(client, url, opts, secure, signal);
+  } catch (e) {
+    // A kept-alive connection the server closed as the request went out on it: the request was not handled, so it
+    // goes again, once, on a new connection (Node's documentation on `reusedSocket`).
+    if (!(e instanceof StaleConnection)) throw e;
+    return sendLogRequest(client, url, opts, secure, signal);
+  }
+}
+
+class StaleConnection extends Error {}
+
+function sendLogRequest(client: KubeClient, url: URL, opts: https.RequestOptions, secure: boolean, signal: AbortSignal): Promise<IncomingMessage> {
   client.countRequest('read logs of');
   return new Promise((resolve, reject) => {
     const req = (secure ? https : http).request(url, { ...opts, method: 'GET', signal }, (res) => {
@@ -73,7 +85,7 @@ async function openLog(client: KubeClient, path: string, query: URLSearchParams,
       res.on('end', () => reject(new Error(`HTTP ${res.statusCode}: ${body.slice(0, 300)}`)));
       res.on('error', reject);
     });
-    req.on('error', reject);
+    req.on('error', (e: NodeJS.ErrnoException) => reject(req.reusedSocket && e.code === 'ECONNRESET' ? new StaleConnection(e.message) : e));
     req.end();
   });
 }

@@ -1,9 +1,11 @@
 /** followPodLog against a scripted log endpoint: resumption after a cut stream without repeating or losing lines. */
 import { createServer, type Server } from 'node:http';
+import { createServer as createHttpsServer } from 'node:https';
 import type { AddressInfo } from 'node:net';
 import { afterEach, expect, it } from 'vitest';
 import { followPodLog } from '../../../src/engine/deploy/log-stream.js';
 import { KubeClient, loadKubeConfig } from '../../../src/engine/kube/index.js';
+import { createCertificateAuthority, issueCertificate } from '../../../src/sandbox/pki.js';
 import { kubeconfigFor } from '../kube/helpers.js';
 
 let server: Server | undefined;
@@ -178,4 +180,32 @@ it('delivers every line exactly once however often its stream is cut, by errors 
   });
   expect(cuts.length).toBeGreaterThan(20);
   expect(got).toEqual(lines.map((l) => l.text.split('\r').at(-1)));
+});
+
+it('log follows one after another share one kept-alive TLS connection; one the server closed is left for a new one', async () => {
+  const ca = await createCertificateAuthority('log-stream test');
+  const pair = await issueCertificate(ca, { commonName: 'localhost', dnsNames: ['localhost'], ipAddresses: ['127.0.0.1'], usage: 'server' });
+  let connections = 0;
+  const https = createHttpsServer({ cert: pair.cert, key: pair.key }, (req, res) => {
+    res.writeHead(200, { 'Content-Type': 'text/plain' });
+    res.end(`${T1} ${new URL(req.url ?? '/', 'https://x').pathname.split('/')[6]}\n`);
+  });
+  https.on('secureConnection', () => connections++);
+  server = https;
+  await new Promise<void>((resolve) => https.listen(0, '127.0.0.1', resolve));
+  const url = `https://127.0.0.1:${(https.address() as AddressInfo).port}`;
+  const kubeconfig = kubeconfigFor(url).replace('    insecure-skip-tls-verify: true', `    certificate-authority-data: ${Buffer.from(ca.cert).toString('base64')}`);
+  const client = KubeClient.create(loadKubeConfig({ content: kubeconfig }).kc);
+  const follow = async (pod: string) => {
+    const lines: string[] = [];
+    const errors: string[] = [];
+    await followPodLog({ client, namespace: 'ns', pod, container: 'c', signal: new AbortController().signal, onLine: (l) => lines.push(l), onError: (m) => errors.push(m), terminated: () => true, nextChange: () => Promise.resolve() });
+    return { lines, errors };
+  };
+  for (let i = 0; i < 5; i++) expect(await follow(`p-${i}`)).toEqual({ lines: [`p-${i}`], errors: [] });
+  expect(connections).toBe(1);
+  // The server drops its idle connections: the next follow gets a new one, without an error.
+  https.closeIdleConnections();
+  expect(await follow('p-after')).toEqual({ lines: ['p-after'], errors: [] });
+  expect(connections).toBe(2);
 });
