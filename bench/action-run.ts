@@ -38,6 +38,8 @@ export interface BundleRunOptions {
   onLine?: (line: string) => void;
   /** Node options for the action's process (BENCH_NODE_ARGS, space-separated, e.g. a heap limit to tell retention from lazy GC). */
   nodeArgs?: string[];
+  /** Step debug on (RUNNER_DEBUG=1): the action prints each API request as it sends it. */
+  debug?: boolean;
 }
 
 export async function runActionBundle(o: BundleRunOptions): Promise<BundleRun> {
@@ -58,6 +60,7 @@ export async function runActionBundle(o: BundleRunOptions): Promise<BundleRun> {
     GITHUB_RUN_ID: String(Date.now()),
     GITHUB_REPOSITORY: 'acme/bench',
     RUNNER_TEMP: dir,
+    ...(o.debug ? { RUNNER_DEBUG: '1' } : {}),
   };
   for (const [name, value] of Object.entries({ kubeconfig: o.kubeconfig, 'project-dir': o.projectDir, ...o.inputs })) env[`INPUT_${name.toUpperCase()}`] = value;
   const entry = join(o.dist, 'index.js');
