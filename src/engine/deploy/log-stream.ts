@@ -11,7 +11,7 @@
  */
 import http, { type IncomingMessage } from 'node:http';
 import https from 'node:https';
-import type { KubeClient } from '../kube/index.js';
+import { requestFailure, resendIfStale, type KubeClient } from '../kube/index.js';
 import { LogLineSplitter } from './log-lines.js';
 import { errorMessage } from '../errors.js';
 
@@ -59,17 +59,8 @@ async function openLog(client: KubeClient, path: string, query: URLSearchParams,
   const opts = await client.connections.httpsOptions();
   const secure = url.protocol === 'https:';
   if (!secure) delete opts.agent;
-  try {
-    return await sendLogRequest(client, url, opts, secure, signal);
-  } catch (e) {
-    // A kept-alive connection the server closed as the request went out on it: the request was not handled, so it
-    // goes again, once, on a new connection (Node's documentation on `reusedSocket`).
-    if (!(e instanceof StaleConnection)) throw e;
-    return sendLogRequest(client, url, opts, secure, signal);
-  }
+  return resendIfStale(() => sendLogRequest(client, url, opts, secure, signal));
 }
-
-class StaleConnection extends Error {}
 
 function sendLogRequest(client: KubeClient, url: URL, opts: https.RequestOptions, secure: boolean, signal: AbortSignal): Promise<IncomingMessage> {
   client.countRequest('read logs of');
@@ -85,7 +76,7 @@ function sendLogRequest(client: KubeClient, url: URL, opts: https.RequestOptions
       res.on('end', () => reject(new Error(`HTTP ${res.statusCode}: ${body.slice(0, 300)}`)));
       res.on('error', reject);
     });
-    req.on('error', (e: NodeJS.ErrnoException) => reject(req.reusedSocket && e.code === 'ECONNRESET' ? new StaleConnection(e.message) : e));
+    req.on('error', (e: NodeJS.ErrnoException) => reject(requestFailure(req, e)));
     req.end();
   });
 }

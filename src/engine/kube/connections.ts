@@ -11,9 +11,11 @@
  * Log follows go through node:https (log-stream.ts says why). client-node's `applyToHTTPSOptions` gives them an
  * https.Agent that does not keep connections alive, so each follow paid a new TLS context (parsing the CA) and a
  * handshake on both ends, about 3 ms of the deploy's CPU per follow and as much of the API server's. `httpsOptions`
- * swaps it for a kept-alive Agent per TLS set-up, with its TLS context made once.
+ * swaps it for a kept-alive Agent per TLS set-up, with its TLS context made once; the sandbox's kubelet sends its
+ * requests through it too. `resendIfStale` is what every request on such a connection needs.
  */
 import { createHash, type Hash } from 'node:crypto';
+import type { ClientRequest } from 'node:http';
 import https, { type RequestOptions } from 'node:https';
 import { createSecureContext } from 'node:tls';
 import type { KubeConfig, RequestContext } from '@kubernetes/client-node';
@@ -78,6 +80,12 @@ export class ConnectionPools {
     return opts;
   }
 
+  /** Closes the kept-alive connections of `httpsOptions` (the requests through client-node close their own). */
+  close(): void {
+    for (const agent of this.agents.values()) agent.destroy();
+    this.agents.clear();
+  }
+
   /** The kubeconfig with this pooling, for client-node's `Watch` (which authenticates through the config it is given). */
   pooledConfig(): KubeConfig {
     return Object.create(this.kc, { applySecurityAuthentication: { value: (ctx: RequestContext) => this.applySecurityAuthentication(ctx) } }) as KubeConfig;
@@ -116,4 +124,25 @@ function digest(hash: Hash, value: unknown): void {
       digest(hash, (value as Record<string, unknown>)[key]);
     }
   } else hash.update(`${String(value)};`);
+}
+
+/**
+ * A request that failed on a kept-alive connection the server had closed, idle on its side, just as the request went
+ * out on it (`reusedSocket` and ECONNRESET): the server never handled it.
+ */
+export class StaleConnection extends Error {}
+
+/** What a node:http(s) request's 'error' rejects with: a StaleConnection when it is that case, else `other(e)`. */
+export function requestFailure(req: ClientRequest, e: NodeJS.ErrnoException, other: (e: NodeJS.ErrnoException) => Error = (x) => x): Error {
+  return req.reusedSocket && e.code === 'ECONNRESET' ? new StaleConnection(e.message) : other(e);
+}
+
+/** Runs `send`, and once more, on a new connection, when it met a StaleConnection: what Node's documentation advises. */
+export async function resendIfStale<T>(send: () => Promise<T>): Promise<T> {
+  try {
+    return await send();
+  } catch (e) {
+    if (!(e instanceof StaleConnection)) throw e;
+    return send();
+  }
 }

@@ -29,5 +29,6 @@ export {
   type DeleteOptions,
   type ObjectList,
 } from './client.js';
+export { requestFailure, resendIfStale, StaleConnection } from './connections.js';
 export { watchObjects, type WatchArgs, type WatchEvent, type WatchEventType, type WatchObjectsOptions } from './watch.js';
 export { waitFor, waitForObject, WaitTimeoutError, type WaitOptions } from './wait.js';

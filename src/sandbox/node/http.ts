@@ -11,6 +11,7 @@ import http from 'node:http';
 import https from 'node:https';
 import { KubeConfig } from '@kubernetes/client-node';
 import { KubeClient } from '../../engine/kube/client.js';
+import { requestFailure, resendIfStale } from '../../engine/kube/connections.js';
 
 export type KubeconfigInput = string | KubeConfig | object;
 
@@ -38,12 +39,6 @@ export class NodeHttp {
   readonly server: string;
   /** For watches (engine/kube/watch.ts watchObjects). */
   readonly client: KubeClient;
-  /**
-   * Kept-alive connections, as the kubelet's client-go transport keeps its one connection: the agent client-node's
-   * `applyToHTTPSOptions` hands out closes each connection after its response, so each status write paid a TLS
-   * handshake. The agent pools by the request's own TLS options (its CA, certificate and key).
-   */
-  private readonly agents = { 'https:': new https.Agent({ keepAlive: true }), 'http:': new http.Agent({ keepAlive: true }) };
 
   constructor(kubeconfig: KubeconfigInput) {
     this.kc = loadKubeconfig(kubeconfig);
@@ -55,26 +50,21 @@ export class NodeHttp {
 
   /** Closes the kept-alive connections. */
   close(): void {
-    for (const agent of Object.values(this.agents)) agent.destroy();
+    this.client.connections.close();
   }
 
   /** Sends one request; resolves with the parsed JSON body (undefined when empty); non-2xx rejects with NodeApiError. */
   async request<T = any>(method: string, path: string, body?: unknown, contentType = 'application/json'): Promise<T> {
     const url = new URL(this.server + path);
-    const opts: https.RequestOptions = { method, headers: { Accept: 'application/json', 'User-Agent': 'kubelet/bodywork-sandbox' } };
-    await this.kc.applyToHTTPSOptions(opts);
-    opts.agent = url.protocol === 'https:' ? this.agents['https:'] : this.agents['http:'];
+    // Kept-alive connections, as the kubelet's client-go transport keeps its one connection (engine/kube/connections.ts).
+    const opts = await this.client.connections.httpsOptions();
+    opts.method = method;
+    Object.assign(opts.headers!, { Accept: 'application/json', 'User-Agent': 'kubelet/bodywork-sandbox' });
+    if (url.protocol !== 'https:') delete opts.agent;
     const data = body === undefined ? undefined : JSON.stringify(body);
     if (data !== undefined) Object.assign(opts.headers!, { 'Content-Type': contentType, 'Content-Length': Buffer.byteLength(data) });
     const what = `${method} ${path}`;
-    try {
-      return await this.send<T>(url, opts, data, what);
-    } catch (e) {
-      // The server closed a kept-alive connection, idle on its side, as the request went out on it: the request was
-      // not handled, so it goes again (once) on a new connection, as Node's documentation advises for `reusedSocket`.
-      if (!(e instanceof StaleConnection)) throw e;
-      return this.send<T>(url, opts, data, what);
-    }
+    return resendIfStale(() => this.send<T>(url, opts, data, what));
   }
 
   private send<T>(url: URL, opts: https.RequestOptions, data: string | undefined, what: string): Promise<T> {
@@ -97,13 +87,12 @@ export class NodeHttp {
           else reject(new NodeApiError(`${what}: ${code} ${parsed?.message ?? text.slice(0, 200)}`, code, parsed?.reason));
         });
       });
-      req.on('error', (e: NodeJS.ErrnoException) => reject(req.reusedSocket && e.code === 'ECONNRESET' ? new StaleConnection() : new NodeApiError(`${what}: ${e.message}`, 0)));
+      req.on('error', (e: NodeJS.ErrnoException) => reject(requestFailure(req, e, (x) => new NodeApiError(`${what}: ${x.message}`, 0))));
       req.end(data);
     });
   }
 }
 
-class StaleConnection extends Error {}
 
 /** `/api/v1/namespaces/ns/pods` style collection path of a core or grouped resource. */
 export function collectionPath(group: string, version: string, resource: string, namespace?: string): string {

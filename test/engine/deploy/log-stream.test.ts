@@ -209,3 +209,37 @@ it('log follows one after another share one kept-alive TLS connection; one the s
   expect(await follow('p-after')).toEqual({ lines: ['p-after'], errors: [] });
   expect(connections).toBe(2);
 });
+
+it('a request on a kept-alive connection the server drops unanswered goes again at once on a new one, without an error', async () => {
+  const ca = await createCertificateAuthority('log-stream test');
+  const pair = await issueCertificate(ca, { commonName: 'localhost', dnsNames: ['localhost'], ipAddresses: ['127.0.0.1'], usage: 'server' });
+  let connections = 0;
+  const served = new WeakMap<object, number>();
+  const https = createHttpsServer({ cert: pair.cert, key: pair.key }, (req, res) => {
+    const n = (served.get(req.socket) ?? 0) + 1;
+    served.set(req.socket, n);
+    // The second request on a connection: closed unanswered, as a server closing an idle connection just then does.
+    if (n === 2) {
+      req.socket.destroy();
+      return;
+    }
+    res.writeHead(200, { 'Content-Type': 'text/plain' });
+    res.end(`${T1} ${new URL(req.url ?? '/', 'https://x').pathname.split('/')[6]}\n`);
+  });
+  https.on('secureConnection', () => connections++);
+  server = https;
+  await new Promise<void>((resolve) => https.listen(0, '127.0.0.1', resolve));
+  const url = `https://127.0.0.1:${(https.address() as AddressInfo).port}`;
+  const kubeconfig = kubeconfigFor(url).replace('    insecure-skip-tls-verify: true', `    certificate-authority-data: ${Buffer.from(ca.cert).toString('base64')}`);
+  const client = KubeClient.create(loadKubeConfig({ content: kubeconfig }).kc);
+  const follow = async (pod: string) => {
+    const lines: string[] = [];
+    const errors: string[] = [];
+    await followPodLog({ client, namespace: 'ns', pod, container: 'c', signal: new AbortController().signal, onLine: (l) => lines.push(l), onError: (m) => errors.push(m), terminated: () => true, nextChange: () => Promise.resolve() });
+    return { lines, errors };
+  };
+  expect(await follow('p-1')).toEqual({ lines: ['p-1'], errors: [] });
+  expect(await follow('p-2')).toEqual({ lines: ['p-2'], errors: [] });
+  expect(connections).toBe(2);
+  expect(client.requestCounts()['read logs of']).toBe(3);
+});
