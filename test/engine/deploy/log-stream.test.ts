@@ -182,51 +182,26 @@ it('delivers every line exactly once however often its stream is cut, by errors 
   expect(got).toEqual(lines.map((l) => l.text.split('\r').at(-1)));
 });
 
-it('log follows one after another share one kept-alive TLS connection; one the server closed is left for a new one', async () => {
+/**
+ * An HTTPS log endpoint whose every response is one line, the pod's name; `drop(n)` says whether to close the
+ * connection unanswered at its n-th request. With a client trusting its CA, and a terminated container's follow.
+ */
+async function tlsLogServer(drop: (n: number) => boolean = () => false) {
   const ca = await createCertificateAuthority('log-stream test');
   const pair = await issueCertificate(ca, { commonName: 'localhost', dnsNames: ['localhost'], ipAddresses: ['127.0.0.1'], usage: 'server' });
-  let connections = 0;
-  const https = createHttpsServer({ cert: pair.cert, key: pair.key }, (req, res) => {
-    res.writeHead(200, { 'Content-Type': 'text/plain' });
-    res.end(`${T1} ${new URL(req.url ?? '/', 'https://x').pathname.split('/')[6]}\n`);
-  });
-  https.on('secureConnection', () => connections++);
-  server = https;
-  await new Promise<void>((resolve) => https.listen(0, '127.0.0.1', resolve));
-  const url = `https://127.0.0.1:${(https.address() as AddressInfo).port}`;
-  const kubeconfig = kubeconfigFor(url).replace('    insecure-skip-tls-verify: true', `    certificate-authority-data: ${Buffer.from(ca.cert).toString('base64')}`);
-  const client = KubeClient.create(loadKubeConfig({ content: kubeconfig }).kc);
-  const follow = async (pod: string) => {
-    const lines: string[] = [];
-    const errors: string[] = [];
-    await followPodLog({ client, namespace: 'ns', pod, container: 'c', signal: new AbortController().signal, onLine: (l) => lines.push(l), onError: (m) => errors.push(m), terminated: () => true, nextChange: () => Promise.resolve() });
-    return { lines, errors };
-  };
-  for (let i = 0; i < 5; i++) expect(await follow(`p-${i}`)).toEqual({ lines: [`p-${i}`], errors: [] });
-  expect(connections).toBe(1);
-  // The server drops its idle connections: the next follow gets a new one, without an error.
-  https.closeIdleConnections();
-  expect(await follow('p-after')).toEqual({ lines: ['p-after'], errors: [] });
-  expect(connections).toBe(2);
-});
-
-it('a request on a kept-alive connection the server drops unanswered goes again at once on a new one, without an error', async () => {
-  const ca = await createCertificateAuthority('log-stream test');
-  const pair = await issueCertificate(ca, { commonName: 'localhost', dnsNames: ['localhost'], ipAddresses: ['127.0.0.1'], usage: 'server' });
-  let connections = 0;
+  const state = { connections: 0 };
   const served = new WeakMap<object, number>();
   const https = createHttpsServer({ cert: pair.cert, key: pair.key }, (req, res) => {
     const n = (served.get(req.socket) ?? 0) + 1;
     served.set(req.socket, n);
-    // The second request on a connection: closed unanswered, as a server closing an idle connection just then does.
-    if (n === 2) {
+    if (drop(n)) {
       req.socket.destroy();
       return;
     }
     res.writeHead(200, { 'Content-Type': 'text/plain' });
     res.end(`${T1} ${new URL(req.url ?? '/', 'https://x').pathname.split('/')[6]}\n`);
   });
-  https.on('secureConnection', () => connections++);
+  https.on('secureConnection', () => state.connections++);
   server = https;
   await new Promise<void>((resolve) => https.listen(0, '127.0.0.1', resolve));
   const url = `https://127.0.0.1:${(https.address() as AddressInfo).port}`;
@@ -238,8 +213,24 @@ it('a request on a kept-alive connection the server drops unanswered goes again 
     await followPodLog({ client, namespace: 'ns', pod, container: 'c', signal: new AbortController().signal, onLine: (l) => lines.push(l), onError: (m) => errors.push(m), terminated: () => true, nextChange: () => Promise.resolve() });
     return { lines, errors };
   };
+  return { https, state, client, follow };
+}
+
+it('log follows one after another share one kept-alive TLS connection; one the server closed is left for a new one', async () => {
+  const { https, state, follow } = await tlsLogServer();
+  for (let i = 0; i < 5; i++) expect(await follow(`p-${i}`)).toEqual({ lines: [`p-${i}`], errors: [] });
+  expect(state.connections).toBe(1);
+  // The server drops its idle connections: the next follow gets a new one, without an error.
+  https.closeIdleConnections();
+  expect(await follow('p-after')).toEqual({ lines: ['p-after'], errors: [] });
+  expect(state.connections).toBe(2);
+});
+
+it('a request on a kept-alive connection the server drops unanswered goes again at once on a new one, without an error', async () => {
+  // The second request on a connection: closed unanswered, as a server closing an idle connection just then does.
+  const { state, client, follow } = await tlsLogServer((n) => n === 2);
   expect(await follow('p-1')).toEqual({ lines: ['p-1'], errors: [] });
   expect(await follow('p-2')).toEqual({ lines: ['p-2'], errors: [] });
-  expect(connections).toBe(2);
+  expect(state.connections).toBe(2);
   expect(client.requestCounts()['read logs of']).toBe(3);
 });
