@@ -3,7 +3,7 @@
  * timeline. Deploys the benchmark's project (bench/project.ts) N times (default 3) with step debug on and prints every
  * line of its output with the milliseconds since its spawn, so the set-up (the process up to its first API request,
  * then each request) and the tail (prune, the lock, the summary, the exit) can be read request by request. The
- * last line of each run is its exit. Asserts nothing.
+ * last line of each run is its exit, with the process's CPU time and peak RSS (GNU time). Asserts nothing.
  */
 import { rm } from 'node:fs/promises';
 import { startTestCluster, type ClusterTarget } from '../test/support/cluster.js';
@@ -22,7 +22,7 @@ try {
     const t0 = performance.now();
     const stamp = (line: string) => console.log(`${(performance.now() - t0).toFixed(0).padStart(6)} ${line}`);
     const run = await runActionBundle({ dist, kubeconfig: cluster.kubeconfig, workspace: projectDir, projectDir: '.', inputs: { namespace: `trace-${i}`, timeout: '10m' }, debug: true, onLine: stamp });
-    stamp(`exit ${run.status}`);
+    stamp(`exit ${run.status}${run.cpuMs !== undefined ? `, CPU ${run.cpuMs.toFixed(0)} ms, peak RSS ${Math.round(run.maxRssKb! / 1024)} MB` : ''}`);
   }
 } finally {
   await cluster.stop();
