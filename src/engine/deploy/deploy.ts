@@ -125,11 +125,6 @@ class DeployRun {
     else signal?.addEventListener('abort', this.onCallerAbort, { once: true });
     if (timeoutMs !== undefined) this.timer = setTimeout(() => this.controller.abort(new Error(`the deployment timed out after ${formatDuration(timeoutMs)}`)), timeoutMs);
 
-    // The API discovery of every kind the run writes that is not a known kind (those need none: client-types.ts),
-    // fetched at once rather than as each kind is first used.
-    const kinds = [...plan.setup, ...plan.steps.flatMap((s) => s.stages.flatMap((st) => st.objects))].map((o) => ({ apiVersion: o.apiVersion ?? 'v1', kind: o.kind ?? '' }));
-    client.warmDiscovery([{ apiVersion: 'v1', kind: 'Namespace' }, { apiVersion: 'coordination.k8s.io/v1', kind: 'Lease' }, ...kinds.filter((k) => k.kind !== '')]);
-
     this.ctx = {
       client,
       logger,

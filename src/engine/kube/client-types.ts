@@ -44,16 +44,21 @@ export const KNOWN_KINDS: Readonly<Record<string, KindMapping>> = {
   Lease: kind('coordination.k8s.io/v1', 'leases'),
 };
 
-/** The mapping of `kind` in `apiVersion` when it is a known kind in that group version. */
+/** The mapping of `kindName` when it is a known kind (an own key: not `constructor` and the like). */
+export function knownKind(kindName: string): KindMapping | undefined {
+  return Object.hasOwn(KNOWN_KINDS, kindName) ? KNOWN_KINDS[kindName] : undefined;
+}
+
+/** The mapping of `kindName` in `apiVersion` when it is a known kind in that group version. */
 export function knownMapping(apiVersion: string, kindName: string): KindMapping | undefined {
-  const mapping = Object.hasOwn(KNOWN_KINDS, kindName) ? KNOWN_KINDS[kindName] : undefined;
+  const mapping = knownKind(kindName);
   return mapping?.apiVersion === apiVersion ? mapping : undefined;
 }
 
 /** Resolves a `KindRef` to apiVersion + kind. */
 export function resolveKind(ref: KindRef): { apiVersion: string; kind: string } {
   if (typeof ref !== 'string') return ref;
-  const mapping = Object.hasOwn(KNOWN_KINDS, ref) ? KNOWN_KINDS[ref] : undefined;
+  const mapping = knownKind(ref);
   if (!mapping) throw new Error(`unknown kind '${ref}': pass { apiVersion, kind }`);
   return { apiVersion: mapping.apiVersion, kind: ref };
 }

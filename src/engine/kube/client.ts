@@ -28,7 +28,7 @@ import {
 } from '@kubernetes/client-node';
 import { nullLogger, type Logger } from '../logger.js';
 import {
-  KNOWN_KINDS,
+  knownKind,
   knownMapping,
   resolveKind,
   type ApplyOptions,
@@ -165,14 +165,6 @@ export class KubeClient {
       logger: this.logger,
       ...this.options.retry,
     });
-  }
-
-  /** Fetches ahead, concurrently, the API discovery the calls on these kinds will need (see ObjectApi). */
-  warmDiscovery(kinds: KindRef[]): void {
-    for (const kind of kinds) {
-      const k = resolveKind(kind);
-      this.apis.objects.warm(k.apiVersion, k.kind);
-    }
   }
 
   // -------------------------------------------------------------------------------------------------------------
@@ -370,7 +362,7 @@ export class KubeClient {
 
   private withNamespace<T extends KubernetesObject>(obj: T): T {
     if (!obj.kind) throw new Error('object has no kind');
-    const apiVersion = obj.apiVersion ?? (Object.hasOwn(KNOWN_KINDS, obj.kind) ? KNOWN_KINDS[obj.kind]!.apiVersion : undefined);
+    const apiVersion = obj.apiVersion ?? knownKind(obj.kind)?.apiVersion;
     const known = apiVersion !== undefined ? knownMapping(apiVersion, obj.kind) : undefined;
     const clusterScoped = known ? !known.namespaced : ['Node', 'PersistentVolume', 'StorageClass', 'CustomResourceDefinition'].includes(obj.kind);
     if (clusterScoped || obj.metadata?.namespace) return { ...obj, apiVersion };

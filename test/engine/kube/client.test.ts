@@ -76,16 +76,6 @@ describe('KubeClient verbs', () => {
     expect(client.totalRequests()).toBe(7);
   });
 
-  it('warmed discovery: one request per group version, shared by the calls that start while it is on its way', async () => {
-    const client = c.newClient();
-    const node = { apiVersion: 'v1', kind: 'Node' };
-    client.warmDiscovery([node, 'Job', 'ConfigMap']);
-    // Three calls started together: without the sharing each would fetch the list of v1.
-    await Promise.all([client.list(node, undefined), client.list(node, undefined), client.get(node, undefined, 'none').catch(() => undefined), client.list('Job', 'verbs')]);
-    client.warmDiscovery([node]);
-    expect(client.requestCounts()).toEqual({ discover: 1, list: 3, get: 1 });
-  });
-
   it('rejects an unknown kind name before any request', async () => {
     const client = c.newClient();
     await expect(client.get('Widget', 'verbs', 'x')).rejects.toThrow("unknown kind 'Widget': pass { apiVersion, kind }");
