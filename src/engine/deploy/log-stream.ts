@@ -57,15 +57,13 @@ async function openLog(client: KubeClient, path: string, query: URLSearchParams,
   const url = new URL(client.server.replace(/\/+$/, '') + path);
   url.search = query.toString();
   const opts = await client.connections.httpsOptions();
-  const secure = url.protocol === 'https:';
-  if (!secure) delete opts.agent;
-  return resendIfStale(() => sendLogRequest(client, url, opts, secure, signal));
+  return resendIfStale(() => sendLogRequest(client, url, opts, signal));
 }
 
-function sendLogRequest(client: KubeClient, url: URL, opts: https.RequestOptions, secure: boolean, signal: AbortSignal): Promise<IncomingMessage> {
+function sendLogRequest(client: KubeClient, url: URL, opts: https.RequestOptions, signal: AbortSignal): Promise<IncomingMessage> {
   client.countRequest('read logs of');
   return new Promise((resolve, reject) => {
-    const req = (secure ? https : http).request(url, { ...opts, method: 'GET', signal }, (res) => {
+    const req = (url.protocol === 'https:' ? https : http).request(url, { ...opts, method: 'GET', signal }, (res) => {
       if (res.statusCode === 200) {
         resolve(res);
         return;

@@ -15,7 +15,7 @@
  * requests through it too. `resendIfStale` is what every request on such a connection needs.
  */
 import { createHash, type Hash } from 'node:crypto';
-import type { ClientRequest } from 'node:http';
+import http, { type ClientRequest } from 'node:http';
 import https, { type RequestOptions } from 'node:https';
 import { createSecureContext } from 'node:tls';
 import type { KubeConfig, RequestContext } from '@kubernetes/client-node';
@@ -55,11 +55,13 @@ export class ConnectionPools {
 
   /**
    * `KubeConfig.applyToHTTPSOptions` (headers, TLS, the proxy's agent), with a plain https.Agent swapped for the
-   * kept-alive one of the same TLS options. A proxy's agent (proxy-url) is left as client-node made it.
+   * kept-alive one of the same TLS options. For an http:// server its plain http.Agent is dropped, so Node's global
+   * agent (kept alive) carries the request. A proxy's agent (proxy-url) is left as client-node made it.
    */
   async httpsOptions(): Promise<RequestOptions> {
     const opts: RequestOptions = { headers: {} };
     await this.kc.applyToHTTPSOptions(opts);
+    if (opts.agent?.constructor === http.Agent) delete opts.agent;
     if (opts.agent?.constructor !== https.Agent) return opts;
     const tls = { ca: opts.ca, cert: opts.cert, key: opts.key, pfx: opts.pfx, passphrase: opts.passphrase };
     const verify = { ...(opts.rejectUnauthorized !== undefined ? { rejectUnauthorized: opts.rejectUnauthorized } : {}), ...(opts.servername !== undefined ? { servername: opts.servername } : {}) };

@@ -60,7 +60,6 @@ export class NodeHttp {
     const opts = await this.client.connections.httpsOptions();
     opts.method = method;
     Object.assign(opts.headers!, { Accept: 'application/json', 'User-Agent': 'kubelet/bodywork-sandbox' });
-    if (url.protocol !== 'https:') delete opts.agent;
     const data = body === undefined ? undefined : JSON.stringify(body);
     if (data !== undefined) Object.assign(opts.headers!, { 'Content-Type': contentType, 'Content-Length': Buffer.byteLength(data) });
     const what = `${method} ${path}`;
