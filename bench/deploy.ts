@@ -43,6 +43,14 @@ const { spec } = await loadProject(projectDir);
 if (!spec) throw new Error('the benchmark project does not load');
 const codeBundle = await bundleProject(spec);
 
+/** The run, with the CPU this process (the sandbox or our node, and the observer) spent during it. */
+async function withHostCpu(run: () => Promise<RunSample>): Promise<RunSample> {
+  const before = process.cpuUsage();
+  const sample = await run();
+  const { user, system } = process.cpuUsage(before);
+  return { ...sample, hostCpuMs: (user + system) / 1000 };
+}
+
 async function benchCluster(target: ClusterTarget): Promise<ClusterRuns> {
   const tmp = await mkdtemp(join(tmpdir(), 'bodywork-bench-kube-'));
   const kubeconfigPath = join(tmp, 'kubeconfig');
@@ -60,16 +68,18 @@ async function benchCluster(target: ClusterTarget): Promise<ClusterRuns> {
       const ours = async () => {
         const ns = `bench-ours-${i}`;
         out.ours.push(
-          action
-            ? await runAction(action.dist, cluster.kubeconfig, projectDir, observer, planProject(spec!, { namespace: ns, codeBundle }))
-            : await runOurs(client, observer, spec!, codeBundle, ns, runId),
+          await withHostCpu(() =>
+            action
+              ? runAction(action.dist, cluster.kubeconfig, projectDir, observer, planProject(spec!, { namespace: ns, codeBundle }))
+              : runOurs(client, observer, spec!, codeBundle, ns, runId),
+          ),
         );
         await drop(ns);
       };
       const plain = async () => {
         if (noKubectl) return;
         const plan = planProject(spec!, { namespace: `bench-kubectl-${i}`, runId, codeBundle });
-        out.kubectl.push(await runKubectl(kubectl, observer, plan));
+        out.kubectl.push(await withHostCpu(() => runKubectl(kubectl, observer, plan)));
         await drop(plan.namespace);
       };
       // Alternate who goes first, so neither always runs on a machine still busy with the other's clean-up.

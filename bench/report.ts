@@ -49,11 +49,12 @@ export function summaryTable(all: ClusterRuns[]): string {
         ratio(median(runs.map((r) => r.wallMs / (runNominalMs(r) ?? NaN)))),
         sec(median(runs.map((r) => r.setupMs))),
         sec(median(runs.map((r) => r.tailMs))),
+        sec(median(runs.map((r) => r.hostCpuMs))),
         runs === c.ours ? ratio(paired) : '',
       ]);
     }
   }
-  return table(['cluster', 'deployer', 'wall', 'nominal', 'wall/nominal', 'set-up', 'tail', 'ours/kubectl'], rows);
+  return table(['cluster', 'deployer', 'wall', 'nominal', 'wall/nominal', 'set-up', 'tail', 'host CPU', 'ours/kubectl'], rows);
 }
 
 /**

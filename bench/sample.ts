@@ -40,6 +40,11 @@ export interface RunSample {
   stages: StageSample[];
   /** API requests of the run by verb (ours: KubeClient's verbs; kubectl: HTTP methods from its -v=6 log). */
   requests: Record<string, number>;
+  /**
+   * CPU time of the bench's own process during the run: the embedded sandbox (API server, controllers, kubelet) or,
+   * upstream, our node's kubelet, plus the observer's watches, which are alike for both deployers.
+   */
+  hostCpuMs?: number;
 }
 
 /** The stage's times; read before its namespace is deleted (the script stamps come from the pod's log). */
