@@ -216,21 +216,24 @@ async function jobFailure(ctx: DeployContext, stage: PlannedBatchStage, jobName:
  * Deletes the stage's finished Jobs (Background propagation) except the most recent `ctx.keepJobs` (default 1), so
  * `kubectl logs job/<name>` still shows the last run; with 0, every finished Job goes. Jobs still running (another run's) are left alone, and
  * so are other projects' Jobs of a stage with the same name in a shared namespace (selected by project too).
+ * In a namespace this run created, the only Job of the stage is this run's: no list.
  * Resolves with the names deleted; failures are logged as warnings, never thrown.
  */
 export async function cleanupStageJobs(
-  ctx: Pick<DeployContext, 'client' | 'logger' | 'namespace' | 'plan' | 'keepJobs'>,
+  ctx: Pick<DeployContext, 'client' | 'logger' | 'namespace' | 'plan' | 'keepJobs' | 'namespaceCreated'>,
   stage: Pick<PlannedBatchStage, 'baseName' | 'stage'>,
   result?: Pick<StageResult, 'object' | 'status'>,
 ): Promise<string[]> {
+  // This run's Job is finished once its stage is (its pod succeeded), before its controller marks it Complete.
+  const ours = result && (result.status === 'succeeded' || result.status === 'failed') ? result.object : undefined;
+  const keep = ctx.keepJobs ?? DEFAULT_KEEP_JOBS;
+  if (ctx.namespaceCreated && (keep > 0 || ours === undefined)) return [];
   try {
     const { items } = await ctx.client.list<V1Job>('Job', ctx.namespace, { labelSelector: `${LABEL_STAGE}=${stage.baseName},${LABEL_MANAGED_BY}=${MANAGED_BY},${LABEL_PART_OF}=${ctx.plan.labels[LABEL_PART_OF]}` });
     const time = (j: V1Job) => new Date(j.metadata?.creationTimestamp ?? 0).getTime();
     const sorted = [...items].sort((a, b) => time(b) - time(a) || (b.metadata?.name ?? '').localeCompare(a.metadata?.name ?? ''));
-    // This run's Job is finished once its stage is (its pod succeeded), before its controller marks it Complete.
-    const ours = result && (result.status === 'succeeded' || result.status === 'failed') ? result.object : undefined;
     const deleted: string[] = [];
-    for (const j of sorted.slice(ctx.keepJobs ?? DEFAULT_KEEP_JOBS)) {
+    for (const j of sorted.slice(keep)) {
       if (j.metadata?.deletionTimestamp || !(`Job/${j.metadata?.name}` === ours || (await jobFinished(ctx, j)))) continue;
       const name = j.metadata?.name ?? '';
       if (await ctx.client.delete('Job', ctx.namespace, name, { propagationPolicy: 'Background' })) deleted.push(name);

@@ -160,8 +160,9 @@ class DeployRun {
     // 3. run_on_failure, with the failure in EXCEPTION_MESSAGE (not after a cancellation: the run must stop).
     const extra = failure !== undefined && !signal.aborted && plan.onFailure ? [await this.runOnFailure(plan.onFailure, failure)] : [];
 
-    // 4. Housekeeping after a success, still under the lock: objects of stages gone from the DAG, unused code bundles.
-    if (failure === undefined && !signal.aborted && this.options.prune !== false) await pruneProject({ client, logger, spec, plan, namespace, signal });
+    // 4. Housekeeping after a success, still under the lock: objects of stages gone from the DAG, unused code bundles
+    // (none in a namespace this run created).
+    if (failure === undefined && !signal.aborted && this.options.prune !== false && !this.ctx.namespaceCreated) await pruneProject({ client, logger, spec, plan, namespace, signal });
     return this.finish(runReason, extra);
   }
 
@@ -184,6 +185,7 @@ class DeployRun {
     try {
       const ensured = await ensureNamespace(ctx);
       if (ensured.podSecurity) ctx.podSecurity = ensured.podSecurity;
+      if (ensured.created) ctx.namespaceCreated = true;
       const lockTimeoutMs = this.options.lockTimeoutMs ?? DEFAULT_LOCK_TIMEOUT_MS;
       const holder = this.options.holder ?? defaultHolder(runId);
       this.lock = await acquireLock({ client, logger, namespace: ctx.namespace, holder, project: plan.labels[LABEL_PART_OF], signal: controller.signal, timeoutMs: lockTimeoutMs });

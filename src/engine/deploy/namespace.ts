@@ -95,20 +95,26 @@ export interface EnsuredNamespace {
   podSecurity?: string;
 }
 
-/** Applies the stages' ServiceAccount, Role or RoleBinding; for the ServiceAccount, whether it existed before. */
-async function applyAccessObject(ctx: NamespaceSetupContext, obj: PlannedObject): Promise<'existed' | 'created' | 'applied'> {
+/**
+ * Applies the stages' ServiceAccount, Role or RoleBinding; for the ServiceAccount, whether it existed before (not
+ * looked up in a namespace just created: `fresh`).
+ */
+async function applyAccessObject(ctx: NamespaceSetupContext, obj: PlannedObject, fresh: boolean): Promise<'existed' | 'created' | 'applied'> {
   const ns = ctx.namespace;
   const name = obj.metadata?.name ?? '';
-  const existed = obj.kind === 'ServiceAccount' ? await ctx.client.exists('ServiceAccount', ns, name, { signal: ctx.signal }) : undefined;
+  const existed = obj.kind === 'ServiceAccount' ? !fresh && (await ctx.client.exists('ServiceAccount', ns, name, { signal: ctx.signal })) : undefined;
   const manifest =
     obj.kind === 'RoleBinding' ? { ...obj, subjects: (obj as { subjects?: { namespace?: string }[] }).subjects?.map((s) => ({ ...s, namespace: ns })) } : obj;
   await ctx.client.apply(inNamespace(manifest as PlannedObject, ns) as unknown as Manifest, { signal: ctx.signal });
   return existed === undefined ? 'applied' : existed ? 'existed' : 'created';
 }
 
-/** Creates a code ConfigMap unless it exists (its name is the hash of its content, so an existing one is the same). */
-async function ensureCodeConfigMap(ctx: NamespaceSetupContext, cm: PlannedObject): Promise<'existed' | 'created' | 'raced'> {
-  if (await ctx.client.exists('ConfigMap', ctx.namespace, cm.metadata?.name ?? '', { signal: ctx.signal })) return 'existed';
+/**
+ * Creates a code ConfigMap unless it exists (its name is the hash of its content, so an existing one is the same);
+ * in a namespace just created (`fresh`), without looking first.
+ */
+async function ensureCodeConfigMap(ctx: NamespaceSetupContext, cm: PlannedObject, fresh: boolean): Promise<'existed' | 'created' | 'raced'> {
+  if (!fresh && (await ctx.client.exists('ConfigMap', ctx.namespace, cm.metadata?.name ?? '', { signal: ctx.signal }))) return 'existed';
   return (await createIfMissing(ctx, inNamespace(cm, ctx.namespace))) ? 'created' : 'raced';
 }
 
@@ -126,6 +132,8 @@ export async function setupNamespace(ctx: NamespaceSetupContext, opts: { namespa
 
   // The namespace: here, unless the caller ensured it already (deployProject does, to lock the namespace first).
   result.namespaceCreated = opts.namespaceCreated ?? (await ensureNamespace(ctx)).created;
+  // Just created: it holds nothing of ours yet, so nothing is looked up before it is written.
+  const fresh = result.namespaceCreated;
 
   // Written concurrently, but each RoleBinding after the Roles: the API server lets a user who is not cluster-admin
   // (the README's RBAC, the in-cluster runner) bind only a Role it can read the rules of (its escalation check); the
@@ -133,10 +141,10 @@ export async function setupNamespace(ctx: NamespaceSetupContext, opts: { namespa
   const rbac = planned.filter((o) => o.kind === 'ServiceAccount' || o.kind === 'Role' || o.kind === 'RoleBinding');
   const configMaps = planned.filter((o) => o.kind === 'ConfigMap');
   const writeRbac = async () => {
-    const first = await Promise.all(rbac.map((obj) => (obj.kind === 'RoleBinding' ? undefined : applyAccessObject(ctx, obj))));
-    return Promise.all(rbac.map((obj, i) => (obj.kind === 'RoleBinding' ? applyAccessObject(ctx, obj) : first[i])));
+    const first = await Promise.all(rbac.map((obj) => (obj.kind === 'RoleBinding' ? undefined : applyAccessObject(ctx, obj, fresh))));
+    return Promise.all(rbac.map((obj, i) => (obj.kind === 'RoleBinding' ? applyAccessObject(ctx, obj, fresh) : first[i])));
   };
-  const [applied, ensured] = await Promise.all([writeRbac(), Promise.all(configMaps.map((cm) => ensureCodeConfigMap(ctx, cm)))]);
+  const [applied, ensured] = await Promise.all([writeRbac(), Promise.all(configMaps.map((cm) => ensureCodeConfigMap(ctx, cm, fresh)))]);
   for (const [i, obj] of rbac.entries()) {
     const name = obj.metadata?.name ?? '';
     if (obj.kind === 'ServiceAccount') {

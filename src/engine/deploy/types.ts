@@ -94,6 +94,11 @@ export interface DeployContext {
   keepJobs?: number;
   /** The Pod Security level the namespace enforces (pod-security.ts), once the namespace is known. */
   podSecurity?: string;
+  /**
+   * This run created the namespace, so nothing of the project was in it before: no earlier Deployment to find, no
+   * earlier runs' Jobs to clean up, nothing to prune. Those lookups are skipped (a first deploy, a new PR preview).
+   */
+  namespaceCreated?: boolean;
 }
 
 /** Runs one batch stage's Job to completion: never throws for a stage failure, only reports it. */

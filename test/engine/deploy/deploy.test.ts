@@ -2,6 +2,7 @@
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { deployProject } from '../../../src/engine/deploy/deploy.js';
+import { KubeClient, loadKubeConfig } from '../../../src/engine/kube/index.js';
 import { RecordingLogger } from '../../../src/engine/logger.js';
 import { batchProject, httpServer, newRunId, planDir, sharedDir, useDeploySandbox, writeProject } from './helpers.js';
 
@@ -53,5 +54,49 @@ describe('a step with a batch and a service stage', () => {
     expect(r.stages[1].url).toBe('http://api.mixed.svc.cluster.local:5000');
     expect(lines).toContain('[train] the service is starting alongside');
     expect(lines).toContain('[check] api says: model v1');
+  });
+});
+
+describe('a namespace the run created', () => {
+  it('is not searched for what cannot be in it yet; the next run into it looks, cleans up and prunes', async () => {
+    const dir = await s.project(
+      batchProject('fresh-ns', 'train >> api', {
+        train: { script: 'print("trained", flush=True)\n' },
+        api: { script: httpServer(5000, 'model v1'), service: { port: 5000 } },
+      }),
+    );
+    const { spec, plan } = await planDir(dir);
+    // Each run's own client: its debug lines are its requests, one per line (`GET /api/v1/...`).
+    const deploy = async () => {
+      const logger = new RecordingLogger();
+      const client = KubeClient.create(loadKubeConfig({ content: s.sandbox.kubeconfig }).kc, logger);
+      const r = await deployProject({ client, logger, spec, plan, runId: newRunId(), timeoutMs: 90_000 });
+      expect(r.status, JSON.stringify(r, null, 1)).toBe('success');
+      const requests = logger.messages('debug').filter((m) => /^(GET|POST|PATCH|PUT|DELETE) \//.test(m));
+      return { logger, requests, lookups: requests.filter((m) => /^GET .*\/(serviceaccounts\/bodywork-stage|configmaps\/fresh-ns-code-[0-9a-f]+|deployments\/api)$|^GET .*\/(jobs\?labelSelector=stage|cronjobs)/.test(m)) };
+    };
+
+    const first = await deploy();
+    expect(first.logger.messages('info')).toContain('creating namespace=fresh-ns');
+    // The namespace's own GET answered 404 before its POST; nothing else was looked up: no ServiceAccount or code
+    // ConfigMap by name, no earlier Deployment, no earlier runs' Jobs, no prune (its lists include CronJobs).
+    expect(first.lookups).toEqual([]);
+    expect(first.logger.messages('debug')).not.toContain('nothing to prune in namespace=fresh-ns');
+
+    const second = await deploy();
+    expect(second.logger.messages('info')).toContain('namespace=fresh-ns already exists');
+    expect(second.lookups.map((m) => m.replace(/\?.*/, '').replace(/-code-[0-9a-f]+$/, '-code-HASH'))).toEqual(
+      expect.arrayContaining([
+        'GET /api/v1/namespaces/fresh-ns/serviceaccounts/bodywork-stage',
+        'GET /api/v1/namespaces/fresh-ns/configmaps/fresh-ns-code-HASH',
+        'GET /apis/apps/v1/namespaces/fresh-ns/deployments/api',
+        'GET /apis/batch/v1/namespaces/fresh-ns/jobs',
+        'GET /apis/batch/v1/namespaces/fresh-ns/cronjobs',
+      ]),
+    );
+    expect(second.logger.messages('debug')).toContain('nothing to prune in namespace=fresh-ns');
+    // The first run's Job went in the second's clean-up (one kept per stage: the latest).
+    const jobs = await s.client.list('Job', 'fresh-ns');
+    expect(jobs.items.filter((j) => !j.metadata?.deletionTimestamp).map((j) => j.metadata?.name)).toEqual([expect.stringMatching(/^train-/)]);
   });
 });

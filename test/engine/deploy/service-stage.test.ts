@@ -269,6 +269,35 @@ describe('runServiceStage', () => {
     expect(await client.exists('Ingress', namespace, STAGE)).toBe(false);
   });
 
+  it('applies a first deployment\'s objects at once, and deletes them all when the server refuses one; an update is left untouched', async () => {
+    const { spec, namespace } = await project({ replicas: 1 });
+    const refused = (runId: string) => {
+      const p = sandboxPlan(spec, namespace, runId);
+      p.stage.service.spec!.ports![0]!.port = 70000;
+      return p;
+    };
+    // First deployment: the Deployment went out with the Service, so it is deleted again.
+    const first = refused('run-1');
+    const r1 = await runServiceStage(deployContext(client, logger, spec, first.plan, 'run-1'), first.stage, 1);
+    expect(r1.status).toBe('failed');
+    expect(r1.reason).toMatch(/spec\.ports\[0\]\.port.*must be between 1 and 65535/);
+    const deploymentApplies = () => logger.messages('debug').filter((m) => m.startsWith(`PATCH /apis/apps/v1/namespaces/${namespace}/deployments/${STAGE}?`)).length;
+    expect(deploymentApplies()).toBe(1);
+    expect(await client.exists('Deployment', namespace, STAGE)).toBe(false);
+    expect(await client.exists('Service', namespace, STAGE)).toBe(false);
+
+    // An update: the Service goes first, and its refusal leaves the serving Deployment as it was.
+    const good = sandboxPlan(spec, namespace, 'run-2');
+    expect((await runServiceStage(deployContext(client, logger, spec, good.plan, 'run-2'), good.stage, 1)).status).toBe('succeeded');
+    const update = refused('run-3');
+    const r3 = await runServiceStage(deployContext(client, logger, spec, update.plan, 'run-3'), update.stage, 1);
+    expect(r3.status).toBe('failed');
+    expect(deploymentApplies()).toBe(2);
+    const d = await deployment(namespace, STAGE);
+    expect(d.spec?.template.metadata?.annotations?.['bodywork.dev/run-id']).toBe('run-2');
+    expect(rev(d)).toBe('1');
+  });
+
   it('reports a missing secret key with the kubelet\'s message (CreateContainerConfigError)', async () => {
     const { spec, namespace } = await project({ replicas: 1, secrets: [{ env: 'PASSWORD', secret: 'creds', key: 'PASSWORD', source: { file: 'bodywork.yaml', line: 12 } }] });
     await client.apply({ apiVersion: 'v1', kind: 'Secret', metadata: { name: 'creds', namespace }, stringData: { USERNAME: 'alice' } });
