@@ -107,10 +107,11 @@ describe('a deployment through an unreliable API server', () => {
     }
 
     // The faults did happen: retried 500s and 429s, and watches resumed after being cut.
-    // (Seeded: every request draws the same random numbers, so how many faults hit depends only on how many requests.)
+    // (Seeded: every request draws the same random numbers, so how many faults hit depends only on how many requests,
+    // which changes with the engine: at least one of each kind says the faults happened.)
     const debug = faulty.clientLog.messages('debug');
     const watches = (o: Outcome) => o.clientLog.messages('debug').filter((m) => m.startsWith('WATCH ')).length;
-    expect(debug.filter((m) => m.startsWith('Retrying') && m.includes(': 500 ')).length).toBeGreaterThanOrEqual(2);
+    expect(debug.filter((m) => m.startsWith('Retrying') && m.includes(': 500 ')).length).toBeGreaterThanOrEqual(1);
     expect(debug.filter((m) => m.startsWith('Retrying') && m.includes(': 429 ')).length).toBeGreaterThanOrEqual(1);
     expect(watches(faulty), 'watches cut every 2 s are re-established').toBeGreaterThan(watches(healthy) + 3);
     expect(healthy.clientLog.messages('debug').some((m) => m.startsWith('Retrying'))).toBe(false);
