@@ -96,6 +96,7 @@ export interface ListOptions {
 export type StoreEventType = 'ADDED' | 'MODIFIED' | 'DELETED';
 
 /** A change in the store, delivered to in-process subscribers (controllers, kubelet) after it is committed. */
+/** A committed change, as subscribers hear it: its objects are the stored ones, frozen (clone what you change). */
 export interface StoreEvent {
   type: StoreEventType;
   key: ResourceKey;
@@ -117,6 +118,13 @@ export interface ClusterStore {
   /** `get` that answers undefined instead of throwing NotFound. */
   find(key: ResourceKey, namespace: string | undefined, name: string): KubeObject | undefined;
   list(key: ResourceKey, namespace: string | undefined, opts?: ListOptions): { items: KubeObject[]; resourceVersion: string };
+  /**
+   * `find` and `list`'s items without the copies: the stored objects themselves, frozen (changing one throws). For
+   * readers that only look, as upstream's controllers read their informers' shared caches; copying every object
+   * of a namespace at each sync was the largest part of the sandbox's CPU. Clone what you need to change.
+   */
+  peek(key: ResourceKey, namespace: string | undefined, name: string): KubeObject | undefined;
+  view(key: ResourceKey, namespace: string | undefined, opts?: ListOptions): KubeObject[];
   update(key: ResourceKey, namespace: string | undefined, name: string, obj: KubeObject, opts?: WriteOptions): KubeObject;
   patch(key: ResourceKey, namespace: string | undefined, name: string, type: PatchType, patch: unknown, opts?: PatchOptions): KubeObject;
   /**

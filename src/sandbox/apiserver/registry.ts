@@ -8,7 +8,7 @@
  * pod binding, scale). What kube-controller-manager does upstream (garbage collection, the namespace lifecycle's
  * content deletion, the `default` ServiceAccount and `kube-root-ca.crt` of every namespace) is in ../controllers/.
  */
-import type { ClusterStore, ListOptions, ResourceType } from '../types.js';
+import type { ClusterStore, KubeObject, ListOptions, ResourceKey, ResourceType } from '../types.js';
 import { notFound } from '../machinery/errors.js';
 import { RESOURCE_TYPES } from './resources.js';
 import { compileFilter, filterMatches } from './selectors.js';
@@ -80,23 +80,29 @@ export function createClusterStore(opts: ClusterStoreOptions = {}): SandboxStore
       return o && structuredClone(o);
     },
     list(key, namespace, lopts: ListOptions = {}) {
-      const r = storage.resourceFor(key);
-      const filter = compileFilter(r, lopts.labelSelector, lopts.fieldSelector);
-      const items = [];
-      const ns = scopeNs(r, namespace);
-      for (const o of storage.buckets.get(key)!.values()) {
-        if (ns && o.metadata.namespace !== ns) continue;
-        if (filterMatches(filter, r, o)) items.push(structuredClone(o));
-      }
-      items.sort((a, b) => (a.metadata.namespace ?? '').localeCompare(b.metadata.namespace ?? '') || a.metadata.name!.localeCompare(b.metadata.name!));
-      return { items, resourceVersion: String(storage.resourceVersion) };
+      return { items: selected(storage, key, namespace, lopts).map((o) => structuredClone(o)), resourceVersion: String(storage.resourceVersion) };
     },
+    peek: (key, namespace, name) => storage.raw(key, namespace, name),
+    view: (key, namespace, lopts = {}) => selected(storage, key, namespace, lopts),
     update: (key, namespace, name, obj, wopts = {}) => updateObject(c, key, namespace, name, obj, wopts),
     patch: (key, namespace, name, type, patch, popts = {}) => patchObject(c, key, namespace, name, type, patch, popts),
     delete: (key, namespace, name, dopts = {}) => deleteObject(c, key, namespace, name, dopts),
     subscribe: (listener) => storage.subscribe(listener),
   };
   return store;
+}
+
+/** The stored objects of `key` in `namespace` (all namespaces when undefined) that the selectors match, by namespace and name. */
+function selected(storage: Storage, key: ResourceKey, namespace: string | undefined, lopts: ListOptions): KubeObject[] {
+  const r = storage.resourceFor(key);
+  const filter = compileFilter(r, lopts.labelSelector, lopts.fieldSelector);
+  const items: KubeObject[] = [];
+  const ns = scopeNs(r, namespace);
+  for (const o of storage.buckets.get(key)!.values()) {
+    if (ns && o.metadata.namespace !== ns) continue;
+    if (filterMatches(filter, r, o)) items.push(o);
+  }
+  return items.sort((a, b) => (a.metadata.namespace ?? '').localeCompare(b.metadata.namespace ?? '') || a.metadata.name!.localeCompare(b.metadata.name!));
 }
 
 /** The namespaces and the `kubernetes` Service a fresh cluster has (the API server's bootstrap controllers upstream). */

@@ -59,7 +59,7 @@ export class WatchHub {
     // resourceVersion (an earlier change of one is not kept). So a watch from any resourceVersion of this server's
     // life resumes, as upstream's does on a fresh cluster, instead of meeting 410 for what predates the hub.
     const seed: HubEvent[] = RESOURCE_TYPES.flatMap((resource) =>
-      store.list(keyOf(resource), undefined).items.map((object) => ({ rv: Number(object.metadata.resourceVersion), ev: { type: 'ADDED' as const, key: keyOf(resource), resource, object } })),
+      store.view(keyOf(resource), undefined).map((object) => ({ rv: Number(object.metadata.resourceVersion), ev: { type: 'ADDED' as const, key: keyOf(resource), resource, object } })),
     );
     seed.sort((a, b) => a.rv - b.rv);
     this.compactedRV = seed.length > this.size ? seed[seed.length - this.size - 1].rv : 0;
@@ -107,9 +107,9 @@ export class WatchHub {
     const from = req.resourceVersion ?? 0;
     let lastRV: number;
     if (from === 0 || req.sendInitialEvents) {
-      const { items, resourceVersion } = this.store.list(key, r.namespaced ? req.namespace : undefined);
-      for (const o of items) if (inScope(o)) send('ADDED', o);
-      lastRV = Number(resourceVersion);
+      // Read, not changed: sent as JSON.
+      for (const o of this.store.view(key, r.namespaced ? req.namespace : undefined)) if (inScope(o)) send('ADDED', o);
+      lastRV = currentRV(this.store);
       if (req.sendInitialEvents) initialEventsEnd?.(lastRV);
     } else {
       if (from < this.compactedRV) throw expired(`too old resource version: ${from} (${this.compactedRV})`);

@@ -36,7 +36,7 @@ export class EndpointsController extends QueueController {
 
   protected initialKeys(): string[] {
     if (!this.store.resources.some((r) => r.group === '' && r.resource === 'endpoints')) return [];
-    return this.store.list('services', undefined).items.map(keyOf);
+    return this.store.view('services', undefined).map(keyOf);
   }
 
   // -------------------------------------------------------------------------------------------------------------
@@ -57,7 +57,7 @@ export class EndpointsController extends QueueController {
     const { namespace, name } = ev.object.metadata;
     setImmediate(() => {
       try {
-        if (!this.store.find('services', namespace, name!)) this.store.delete('endpoints', namespace, name!);
+        if (!this.store.peek('services', namespace, name!)) this.store.delete('endpoints', namespace, name!);
       } catch {
         /* already gone */
       }
@@ -76,7 +76,7 @@ export class EndpointsController extends QueueController {
   /** syncService. */
   protected sync(key: string): void {
     const [ns, name] = splitKey(key);
-    const svc = this.store.find('services', ns, name);
+    const svc = this.store.peek('services', ns, name);
     if (!svc || !svc.spec?.selector || svc.metadata.deletionTimestamp) return;
     const subsets = this.subsets(svc);
     const labels: Record<string, string> = { ...(svc.metadata.labels ?? {}) };
@@ -100,7 +100,7 @@ export class EndpointsController extends QueueController {
     const ns = svc.metadata.namespace!;
     const publishNotReady = svc.spec.publishNotReadyAddresses === true;
     const groups = new Map<string, { ports: any[]; addresses: any[]; notReadyAddresses: any[] }>();
-    const pods = this.store.list('pods', ns).items.filter(
+    const pods = this.store.view('pods', ns).filter(
       (p) => selectorMatches({ matchLabels: svc.spec.selector }, p.metadata.labels) && p.status?.podIP && !isTerminal(p) && !p.metadata.deletionTimestamp,
     );
     for (const pod of pods) {

@@ -57,7 +57,7 @@ export class GarbageCollector extends QueueController {
 
   protected sync(uid: string): void {
     const node = this.nodes.get(uid);
-    const obj = node && this.store.find(node.key, node.namespace, node.name);
+    const obj = node && this.store.peek(node.key, node.namespace, node.name);
     if (!node || !obj || obj.metadata.uid !== uid || !this.hasWork(obj)) return;
     const finalizers = obj.metadata.finalizers ?? [];
     // Dependents whose owners are all gone are deleted (Background), as the GC's attemptToDeleteItem does.
@@ -94,14 +94,14 @@ export class GarbageCollector extends QueueController {
     const out: { key: ResourceKey; obj: KubeObject }[] = [];
     for (const d of this.dependents.get(uid) ?? []) {
       const node = this.nodes.get(d);
-      const obj = node && this.store.find(node.key, node.namespace, node.name);
+      const obj = node && this.store.peek(node.key, node.namespace, node.name);
       if (node && obj?.metadata.uid === d && (obj.metadata.ownerReferences ?? []).some((ref) => ref.uid === uid)) out.push({ key: node.key, obj });
     }
     return out;
   }
 
   private removeFinalizer(node: GraphNode, fin: string): void {
-    const cur = this.store.find(node.key, node.namespace, node.name);
+    const cur = this.store.peek(node.key, node.namespace, node.name);
     if (!cur) return;
     const c = structuredClone(cur);
     c.metadata.finalizers = (c.metadata.finalizers ?? []).filter((f) => f !== fin);

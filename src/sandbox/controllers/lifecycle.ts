@@ -26,7 +26,7 @@ export function allObjects(store: ClusterStore): { key: ResourceKey; obj: KubeOb
   const out: { key: ResourceKey; obj: KubeObject }[] = [];
   for (const r of store.resources) {
     const key = keyOf(r);
-    for (const obj of store.list(key, undefined).items) out.push({ key, obj });
+    for (const obj of store.view(key, undefined)) out.push({ key, obj });
   }
   return out;
 }

@@ -25,7 +25,7 @@ export abstract class NamespaceObjectController extends QueueController {
   /** The namespaces present at start get their object at once, as new ones do (see handle). */
   override start(): this {
     super.start();
-    for (const ns of this.store.list('namespaces', undefined).items) this.syncNow(ns.metadata.name!);
+    for (const ns of this.store.view('namespaces', undefined)) this.syncNow(ns.metadata.name!);
     return this;
   }
 
@@ -50,8 +50,8 @@ export abstract class NamespaceObjectController extends QueueController {
   }
 
   protected sync(ns: string): void {
-    const nsObj = this.store.find('namespaces', undefined, ns);
+    const nsObj = this.store.peek('namespaces', undefined, ns);
     if (!nsObj || nsObj.metadata.deletionTimestamp) return;
-    if (!this.store.find(this.resource, ns, this.objectName)) this.store.create(this.resource, ns, this.object(ns), CONTROLLER_MANAGER);
+    if (!this.store.peek(this.resource, ns, this.objectName)) this.store.create(this.resource, ns, this.object(ns), CONTROLLER_MANAGER);
   }
 }

@@ -23,7 +23,7 @@ export class NamespaceController extends QueueController {
   }
 
   protected initialKeys(): string[] {
-    for (const ns of this.store.list('namespaces', undefined).items) if (ns.metadata.deletionTimestamp) this.terminating.add(ns.metadata.name!);
+    for (const ns of this.store.view('namespaces', undefined)) if (ns.metadata.deletionTimestamp) this.terminating.add(ns.metadata.name!);
     return [...this.terminating];
   }
 
@@ -41,7 +41,7 @@ export class NamespaceController extends QueueController {
   }
 
   protected sync(ns: string): void {
-    if (this.store.find('namespaces', undefined, ns)?.metadata.deletionTimestamp) this.syncNamespace(ns);
+    if (this.store.peek('namespaces', undefined, ns)?.metadata.deletionTimestamp) this.syncNamespace(ns);
   }
 
   private namespacedKeys(): string[] {
@@ -52,19 +52,19 @@ export class NamespaceController extends QueueController {
   private syncNamespace(ns: string): void {
     let remaining = 0;
     for (const key of this.namespacedKeys()) {
-      for (const o of this.store.list(key, ns).items) {
+      for (const o of this.store.view(key, ns)) {
         remaining++;
         if (!o.metadata.deletionTimestamp) safe(() => this.store.delete(key, ns, o.metadata.name!, { propagationPolicy: 'Background' }));
       }
     }
     if (remaining > 0 && this.reportRemaining(ns)) return;
     safe(() => {
-      const cur = this.store.find('namespaces', undefined, ns);
+      const cur = this.store.peek('namespaces', undefined, ns);
       if (!cur) return;
       if ((cur.spec?.finalizers ?? []).includes(FINALIZER_KUBERNETES)) {
         this.store.update('namespaces', undefined, ns, { ...cur, spec: { ...cur.spec, finalizers: cur.spec.finalizers.filter((f: string) => f !== FINALIZER_KUBERNETES) } }, { ...CONTROLLER_MANAGER, subresource: 'finalize' });
       }
-      const after = this.store.find('namespaces', undefined, ns);
+      const after = this.store.peek('namespaces', undefined, ns);
       if (after && !(after.spec?.finalizers ?? []).length && !(after.metadata.finalizers ?? []).length) this.store.delete('namespaces', undefined, ns);
     });
   }
@@ -75,7 +75,7 @@ export class NamespaceController extends QueueController {
     const finalizers = new Map<string, number>();
     for (const r of this.store.resources) {
       if (!r.namespaced) continue;
-      for (const o of this.store.list(keyOf(r), ns).items) {
+      for (const o of this.store.view(keyOf(r), ns)) {
         const gr = `${r.resource}.${r.group}`;
         counts.set(gr, (counts.get(gr) ?? 0) + 1);
         for (const f of o.metadata.finalizers ?? []) finalizers.set(f, (finalizers.get(f) ?? 0) + 1);
@@ -88,7 +88,7 @@ export class NamespaceController extends QueueController {
 
   /** The namespace controller's status conditions while content remains (K pkg/controller/namespace/deletion). */
   private reportNamespaceConditions(ns: string, counts: Map<string, number>, finalizers: Map<string, number>): void {
-    const cur = this.store.find('namespaces', undefined, ns);
+    const cur = this.store.peek('namespaces', undefined, ns);
     if (!cur) return;
     const old: any[] = cur.status?.conditions ?? [];
     const cond = (type: string, status: string, reason: string, message: string) => {

@@ -69,7 +69,7 @@ export class ReplicaSetController extends QueueController {
   }
 
   protected initialKeys(): string[] {
-    return this.store.list('apps/replicasets', undefined).items.map(keyOf);
+    return this.store.view('apps/replicasets', undefined).map(keyOf);
   }
 
   // -------------------------------------------------------------------------------------------------------------
@@ -97,9 +97,9 @@ export class ReplicaSetController extends QueueController {
   /** syncReplicaSet. */
   protected sync(key: string): void {
     const [ns, name] = splitKey(key);
-    const rs = this.store.find('apps/replicasets', ns, name);
+    const rs = this.store.peek('apps/replicasets', ns, name);
     if (!rs) return;
-    const allPods = this.store.list('pods', ns).items.filter((p) => isPodActive(p));
+    const allPods = this.store.view('pods', ns).filter((p) => isPodActive(p));
     const pods = claimObjects(this.store, 'pods', rs, rs.spec?.selector, allPods);
     const failure = rs.metadata.deletionTimestamp ? undefined : this.manageReplicas(rs, pods);
     this.updateStatus(rs, failure);

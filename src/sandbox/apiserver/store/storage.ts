@@ -43,7 +43,7 @@ export class Storage {
     return r;
   }
 
-  /** The stored object itself (not a copy: callers clone before changing or handing it out). */
+  /** The stored object itself, frozen (not a copy: callers clone before changing it). */
   raw(key: ResourceKey, ns: string | undefined, name: string): KubeObject | undefined {
     const r = this.resourceFor(key);
     return this.buckets.get(key)!.get(itemKey(scopeNs(r, ns), name));
@@ -66,7 +66,7 @@ export class Storage {
         const ev = this.queue.shift()!;
         for (const l of [...this.listeners]) {
           try {
-            l(listenerEvent(ev));
+            l(ev);
           } catch {
             // A failing subscriber must not break the write that triggered it (or the other subscribers).
           }
@@ -82,6 +82,7 @@ export class Storage {
     this.rv++;
     const stored = structuredClone(obj);
     stored.metadata.resourceVersion = String(this.rv);
+    deepFreeze(stored);
     const k = itemKey(stored.metadata.namespace, stored.metadata.name!);
     if (type === 'DELETED') {
       this.buckets.get(key)!.delete(k);
@@ -96,22 +97,13 @@ export class Storage {
 }
 
 /**
- * A subscriber's own view of an event: its objects are copies of the stored ones (a subscriber may change what it
- * gets), made when it first reads them. Most subscribers look only at the event's resource and pass over the rest,
- * and copying every pod write once per subscriber was a large part of the sandbox's CPU.
+ * Freezes an object and everything in it. Stored objects are handed to readers without copies (the registry's `peek`
+ * and `view`, and every subscriber's events), so a reader that changed one would change the store: with this it
+ * throws instead (ES modules are strict). Copying each write once per subscriber, and each object of a namespace at
+ * every controller sync, was most of the sandbox's CPU during a deploy.
  */
-function listenerEvent(ev: StoreEvent): StoreEvent {
-  let object: KubeObject | undefined;
-  let old: KubeObject | undefined;
-  return {
-    type: ev.type,
-    key: ev.key,
-    resource: ev.resource,
-    get object() {
-      return (object ??= structuredClone(ev.object));
-    },
-    get old() {
-      return ev.old && (old ??= structuredClone(ev.old));
-    },
-  };
+function deepFreeze(o: unknown): void {
+  if (o === null || typeof o !== 'object' || Object.isFrozen(o)) return;
+  Object.freeze(o);
+  for (const v of Object.values(o)) deepFreeze(v);
 }

@@ -36,7 +36,7 @@ export class DeploymentController extends QueueController implements DeploymentE
   }
 
   protected initialKeys(): string[] {
-    return this.store.list('apps/deployments', undefined).items.map(keyOf);
+    return this.store.view('apps/deployments', undefined).map(keyOf);
   }
 
   event(d: KubeObject, type: 'Normal' | 'Warning', reason: string, message: string): void {
@@ -67,7 +67,7 @@ export class DeploymentController extends QueueController implements DeploymentE
     if (!gone && !finished) return;
     const ref = controllerRef(ev.object);
     if (ref?.kind !== 'ReplicaSet') return;
-    const rs = this.store.find('apps/replicasets', ev.object.metadata.namespace, ref.name);
+    const rs = this.store.peek('apps/replicasets', ev.object.metadata.namespace, ref.name);
     if (rs) this.enqueueOwnerOfRS(rs);
   }
 
@@ -80,13 +80,13 @@ export class DeploymentController extends QueueController implements DeploymentE
   /** syncDeployment. */
   protected sync(key: string): void {
     const [ns, name] = splitKey(key);
-    const d = this.store.find('apps/deployments', ns, name);
+    const d = this.store.peek('apps/deployments', ns, name);
     if (!d || d.metadata.deletionTimestamp) return;
     if (d.spec?.selector && Object.keys(d.spec.selector).length === 0) {
       this.event(d, 'Warning', 'SelectingAll', 'This deployment is selecting all pods. A non-empty selector is required.');
       return;
     }
-    const rsList = claimObjects(this.store, 'apps/replicasets', d, d.spec?.selector, this.store.list('apps/replicasets', ns).items);
+    const rsList = claimObjects(this.store, 'apps/replicasets', d, d.spec?.selector, this.store.view('apps/replicasets', ns));
     const newRS = rsList.filter((rs) => equalIgnoreHash(rs.spec?.template, d.spec?.template)).sort(byCreation)[0];
     const r: Rollout = { d, newRS, oldRSs: rsList.filter((rs) => rs !== newRS), status: clone(d.status ?? {}) };
 

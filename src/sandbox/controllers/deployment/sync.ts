@@ -97,7 +97,7 @@ function createNewReplicaSet(env: DeploymentEnv, r: Rollout, rsList: KubeObject[
   } catch (err) {
     if (httpCode(err) === 409) {
       // Hash collision (sync.go): reuse if it is ours with an equal template, else bump collisionCount and retry.
-      const other = rsList.find((x) => x.metadata.name === rs.metadata.name) ?? env.store.find('apps/replicasets', ns, rs.metadata.name!);
+      const other = rsList.find((x) => x.metadata.name === rs.metadata.name) ?? env.store.peek('apps/replicasets', ns, rs.metadata.name!);
       if (other && controllerRef(other)?.uid === d.metadata.uid && equalIgnoreHash(other.spec?.template, d.spec?.template)) {
         r.newRS = other;
         return undefined;

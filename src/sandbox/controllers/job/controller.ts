@@ -47,7 +47,7 @@ export class JobController extends QueueController implements JobEnv {
   }
 
   protected initialKeys(): string[] {
-    return this.store.list('batch/jobs', undefined).items.map(keyOf);
+    return this.store.view('batch/jobs', undefined).map(keyOf);
   }
 
   event(job: KubeObject, type: 'Normal' | 'Warning', reason: string, message: string): void {
@@ -74,7 +74,7 @@ export class JobController extends QueueController implements JobEnv {
   private onJobPod(ev: StoreEvent): void {
     const ref = controllerRef(ev.object)!;
     const ns = ev.object.metadata.namespace;
-    if (this.store.find('batch/jobs', ns, ref.name)?.metadata.uid === ref.uid) this.queue.add(`${ns}/${ref.name}`);
+    if (this.store.peek('batch/jobs', ns, ref.name)?.metadata.uid === ref.uid) this.queue.add(`${ns}/${ref.name}`);
     // The owning job is gone: nobody else will ever remove the finalizer.
     else if (ev.type !== 'DELETED' && hasTrackingFinalizer(ev.object)) this.releaseLater(ev.object);
   }
@@ -82,7 +82,7 @@ export class JobController extends QueueController implements JobEnv {
   /** A pod without controller: the Jobs that may adopt it sync; syncOrphanPod when none can. */
   private onOrphanPod(pod: KubeObject): void {
     let adoptable = false;
-    for (const j of this.store.list('batch/jobs', pod.metadata.namespace).items)
+    for (const j of this.store.view('batch/jobs', pod.metadata.namespace))
       if (selectorMatches(j.spec?.selector, pod.metadata.labels) && !isJobFinished(j) && !j.metadata.deletionTimestamp) {
         adoptable = true;
         this.queue.add(keyOf(j));
@@ -113,9 +113,9 @@ export class JobController extends QueueController implements JobEnv {
   /** syncJob. */
   protected sync(key: string): void {
     const [ns, name] = splitKey(key);
-    const job = this.store.find('batch/jobs', ns, name);
+    const job = this.store.peek('batch/jobs', ns, name);
     if (!job) return this.forget(key);
-    const all = this.store.list('pods', ns).items;
+    const all = this.store.view('pods', ns);
     // Finished or being deleted: release the pods' finalizers (orphaned ones included), nothing else.
     const owned = all.filter((p) => controllerRef(p)?.uid === job.metadata.uid);
     if (isJobFinished(job)) {
@@ -147,7 +147,7 @@ export class JobController extends QueueController implements JobEnv {
     if (!this.writeStatus(s)) return;
     for (const p of s.toRelease) removeTrackingFinalizer(this, p);
     if (s.nextWake !== undefined) this.queue.addAfter(key, s.nextWake + 5);
-    if (s.conditions.some((c) => (c.type === 'Complete' || c.type === 'Failed') && c.status === 'True')) this.expire(this.store.find('batch/jobs', ns, name) ?? job);
+    if (s.conditions.some((c) => (c.type === 'Complete' || c.type === 'Failed') && c.status === 'True')) this.expire(this.store.peek('batch/jobs', ns, name) ?? job);
   }
 
   private begin(job: KubeObject, pods: KubeObject[]): JobSync {
@@ -168,7 +168,7 @@ export class JobController extends QueueController implements JobEnv {
     const { job, status } = s;
     const ns = job.metadata.namespace!;
     const name = job.metadata.name!;
-    const ours = this.store.list('pods', ns).items.filter((p) => controllerRef(p)?.uid === job.metadata.uid);
+    const ours = this.store.view('pods', ns).filter((p) => controllerRef(p)?.uid === job.metadata.uid);
     const stillActive = ours.filter(isPodActive);
     status.active = stillActive.length;
     status.ready = stillActive.filter(isPodReady).length;

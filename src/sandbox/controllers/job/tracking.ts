@@ -20,7 +20,7 @@ export const hasTrackingFinalizer = (pod: KubeObject): boolean => !!pod.metadata
 export function removeTrackingFinalizer(env: JobEnv, pod: KubeObject): void {
   if (!hasTrackingFinalizer(pod)) return;
   try {
-    const cur = env.store.find('pods', pod.metadata.namespace, pod.metadata.name!);
+    const cur = env.store.peek('pods', pod.metadata.namespace, pod.metadata.name!);
     if (!cur || cur.metadata.uid !== pod.metadata.uid) return;
     const rest = (cur.metadata.finalizers ?? []).filter((f) => f !== JOB_TRACKING_FINALIZER);
     env.store.patch('pods', pod.metadata.namespace, pod.metadata.name!, 'merge', { metadata: { finalizers: rest.length ? rest : null } }, { fieldManager: SOURCE });

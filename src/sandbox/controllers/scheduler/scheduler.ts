@@ -106,7 +106,7 @@ export class Scheduler extends QueueController {
 
   /** Moves every unschedulable pod back to the queue, highest priority then oldest first (K PrioritySort). */
   private retryUnschedulable(): void {
-    const pods = [...this.unschedulable].map((k) => this.store.find('pods', ...splitKey(k))).filter((p): p is KubeObject => !!p);
+    const pods = [...this.unschedulable].map((k) => this.store.peek('pods', ...splitKey(k))).filter((p): p is KubeObject => !!p);
     pods.sort(
       (a, b) =>
         (b.spec?.priority ?? 0) - (a.spec?.priority ?? 0) ||
@@ -121,15 +121,15 @@ export class Scheduler extends QueueController {
   /** scheduleOne: filter, then bind or record why not. */
   protected sync(key: string): void {
     const [ns, name] = splitKey(key);
-    const pod = this.store.find('pods', ns, name);
+    const pod = this.store.peek('pods', ns, name);
     if (!pod || !this.wants(pod)) {
       this.unschedulable.delete(key);
       return;
     }
     const nodeName = this.opts.nodeName;
-    const node = this.store.find('nodes', undefined, nodeName);
+    const node = this.store.peek('nodes', undefined, nodeName);
     const placement = node ? placementFailure(pod, node) : undefined;
-    const onNode = this.store.list('pods', undefined).items.filter((p) => p.spec?.nodeName === nodeName && !isTerminal(p));
+    const onNode = this.store.view('pods', undefined).filter((p) => p.spec?.nodeName === nodeName && !isTerminal(p));
     const reasons = placement ? [placement.reason] : insufficientResources(pod, onNode, this.allocatable());
     const extra = placement ? undefined : this.opts.fits?.(pod, nodeName);
     if (extra) reasons.push(extra);
@@ -149,7 +149,7 @@ export class Scheduler extends QueueController {
 
   /** The node's allocatable as the Node object says, else the configured fallback. */
   private allocatable(): Allocatable {
-    const node = this.store.find('nodes', undefined, this.opts.nodeName);
+    const node = this.store.peek('nodes', undefined, this.opts.nodeName);
     const a = node?.status?.allocatable ?? node?.status?.capacity ?? {};
     const q = (v: unknown, dflt: string | number, scale: number): number => {
       try {
