@@ -66,8 +66,8 @@ export class EndpointsController extends QueueController {
 
   private servicesFor(pod: KubeObject): string[] {
     return this.store
-      .list('services', pod.metadata.namespace)
-      .items.filter((s) => s.spec?.selector && selectorMatches({ matchLabels: s.spec.selector }, pod.metadata.labels))
+      .view('services', pod.metadata.namespace)
+      .filter((s) => s.spec?.selector && selectorMatches({ matchLabels: s.spec.selector }, pod.metadata.labels))
       .map((s) => keyOf(s));
   }
 

@@ -148,8 +148,8 @@ export class ReplicaSetController extends QueueController {
     const now = this.clock.now();
     const minReady = rs.spec?.minReadySeconds ?? 0;
     const pods = this.store
-      .list('pods', ns)
-      .items.filter((p) => isPodActive(p) && controllerRef(p)?.uid === rs.metadata.uid && selectorMatches(rs.spec?.selector, p.metadata.labels));
+      .view('pods', ns)
+      .filter((p) => isPodActive(p) && controllerRef(p)?.uid === rs.metadata.uid && selectorMatches(rs.spec?.selector, p.metadata.labels));
     const tmplLabels: Record<string, string> = rs.spec?.template?.metadata?.labels ?? {};
     let fully = 0;
     let ready = 0;

@@ -6,7 +6,7 @@ import { deepEqual, isPlainObject } from '../patch.js';
 import { apiVersionOf, hasStatusSubresource } from '../resources.js';
 import { applyDefaults, hasGeneration, validate } from '../strategy.js';
 import { scaleReplicas } from '../strategy/apps.js';
-import { scopeOf, stripTimes, type RegistryContext } from './context.js';
+import { equalButTimes, scopeOf, type RegistryContext } from './context.js';
 import { gr, scopeNs } from './storage.js';
 
 export function updateObject(
@@ -55,7 +55,7 @@ export function updateObject(
   if (!m.managedFields.length) delete m.managedFields;
 
   // A write that changes nothing (timestamps of managedFields aside) is not a write: same resourceVersion, no event.
-  if (deepEqual(stripTimes(obj), stripTimes(existing))) return structuredClone(existing);
+  if (equalButTimes(obj, existing)) return structuredClone(existing);
   if (wopts.dryRun) return structuredClone(obj);
 
   // ShouldDeleteDuringUpdate: the last finalizer went away from an object whose deletion was already decided.

@@ -45,6 +45,6 @@ function oldPodsRunning(env: DeploymentEnv, r: Rollout): boolean {
   if (r.oldRSs.some((rs) => (rs.status?.replicas ?? 0) > 0)) return true;
   const oldUIDs = new Set(r.oldRSs.map((rs) => rs.metadata.uid));
   return env.store
-    .list('pods', r.d.metadata.namespace)
-    .items.some((p) => oldUIDs.has(controllerRef(p)?.uid) && !isTerminal(p));
+    .view('pods', r.d.metadata.namespace)
+    .some((p) => oldUIDs.has(controllerRef(p)?.uid) && !isTerminal(p));
 }

@@ -64,8 +64,8 @@ export class Scheduler extends QueueController {
 
   protected initialKeys(): string[] {
     return this.store
-      .list('pods', undefined)
-      .items.filter((p) => this.wants(p))
+      .view('pods', undefined)
+      .filter((p) => this.wants(p))
       .map(keyOf);
   }
 
