@@ -13,9 +13,9 @@ export function list(ctx: HandlerContext, req: IncomingMessage, res: ServerRespo
   if (q.get('sendInitialEvents') !== null) {
     throw invalid({ group: 'meta.k8s.io', kind: 'ListOptions' }, '', [field.forbidden('sendInitialEvents', 'sendInitialEvents is forbidden for list')]);
   }
-  const listed = ctx.store.list(keyOf(r), route.namespace, { labelSelector: q.get('labelSelector') ?? undefined, fieldSelector: q.get('fieldSelector') ?? undefined });
-  let items = listed.items;
-  let resourceVersion = listed.resourceVersion;
+  // The stored objects themselves (read, then sent as JSON), at the store's version of the same moment.
+  let items = ctx.store.view(keyOf(r), route.namespace, { labelSelector: q.get('labelSelector') ?? undefined, fieldSelector: q.get('fieldSelector') ?? undefined });
+  let resourceVersion = String(ctx.hub.resourceVersion);
   const metadata: Record<string, unknown> = {};
   // Chunking (limit/continue): the token carries the list's resourceVersion and the key to start after, like
   // upstream's (AS pkg/storage/continue.go); pages come from the current state, and a token older than the watch

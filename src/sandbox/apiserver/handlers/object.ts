@@ -34,7 +34,8 @@ export async function object(ctx: HandlerContext, req: IncomingMessage, res: Ser
   }
   switch (method) {
     case 'GET': {
-      const obj = ctx.store.get(keyOf(r), ns, name);
+      // The stored object (sent as JSON, not changed); `get` for the NotFound when there is none.
+      const obj = ctx.store.peek(keyOf(r), ns, name) ?? ctx.store.get(keyOf(r), ns, name);
       if (!sub && wantsTable(req.headers.accept)) return sendJson(res, 200, toTable(r, [obj], { includeObject: includeObject(q) }));
       return sendJson(res, 200, obj);
     }

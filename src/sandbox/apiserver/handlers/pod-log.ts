@@ -9,7 +9,8 @@ import { sendStatus } from './responses.js';
 import type { Route } from './route.js';
 
 export function podLog(ctx: HandlerContext, _req: IncomingMessage, res: ServerResponse, route: Route, q: URLSearchParams): void {
-  const pod = ctx.store.get('pods', route.namespace, route.name!);
+  // Read only: the stored pod (`get` for the NotFound when there is none).
+  const pod = ctx.store.peek('pods', route.namespace, route.name!) ?? ctx.store.get('pods', route.namespace, route.name!);
   const names = (pod.spec?.containers ?? []).map((c: any) => c.name as string);
   const initNames = (pod.spec?.initContainers ?? []).map((c: any) => c.name as string);
   let container = q.get('container') || undefined;
