@@ -122,7 +122,8 @@ class ServiceStageRun {
     const log = ctx.logger;
     if (ctx.signal.aborted) return this.result({ status: 'cancelled', attempts: 0, reason: 'cancelled before the stage started' });
     let before: V1Deployment | undefined;
-    // How far the writes got: nothing sent, Service/Ingress applied (or in flight), Deployment apply in flight, applied.
+    // How far the writes got: nothing sent, Service/Ingress applied (or in flight), Deployment apply in flight (a first
+    // deployment's objects all at once), applied.
     let phase: 'before' | 'objects' | 'applying' | 'applied' = 'before';
     try {
       // In a namespace this run created there is nothing to find.
