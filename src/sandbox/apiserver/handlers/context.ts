@@ -1,7 +1,7 @@
 /** What the request handlers share: the store, the watch hub, fault injection and the server's own state. */
 import type { Dialer } from '../../network/dial.js';
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import type { ClusterStore, PodLogSource } from '../../types.js';
+import type { ClusterStore, KubeObject, PodLogSource, ResourceKey } from '../../types.js';
 import type { FaultInjector } from '../faults.js';
 import type { WatchHub } from '../watch.js';
 import type { Discovery } from './discovery.js';
@@ -24,4 +24,12 @@ export interface HandlerContext {
   openWatches: Set<ServerResponse>;
   /** Tokens TokenRequest issued, with their expiry (ms since the epoch). */
   serviceAccountTokens: Map<string, number>;
+}
+
+/**
+ * The stored object itself, frozen (the store's `peek`), for a handler that only reads it or sends it as JSON; the
+ * store's NotFound when there is none.
+ */
+export function storedObject(ctx: Pick<HandlerContext, 'store'>, key: ResourceKey, namespace: string | undefined, name: string): KubeObject {
+  return ctx.store.peek(key, namespace, name) ?? ctx.store.get(key, namespace, name);
 }

@@ -6,7 +6,7 @@ import { RETURNS_DELETED_OBJECT } from '../registry.js';
 import { keyOf } from '../resources.js';
 import { bindPod } from '../strategy/pods.js';
 import { toTable, wantsTable } from '../tables.js';
-import type { HandlerContext } from './context.js';
+import { storedObject, type HandlerContext } from './context.js';
 import { PATCH_MEDIA, PATCH_TYPES, boolParam, checkFields, checkKind, decodeObject, deleteOptions, dryRun, includeObject, manager, mediaType, readBody } from './request.js';
 import { sendJson } from './responses.js';
 import type { Route } from './route.js';
@@ -34,8 +34,7 @@ export async function object(ctx: HandlerContext, req: IncomingMessage, res: Ser
   }
   switch (method) {
     case 'GET': {
-      // The stored object (sent as JSON, not changed); `get` for the NotFound when there is none.
-      const obj = ctx.store.peek(keyOf(r), ns, name) ?? ctx.store.get(keyOf(r), ns, name);
+      const obj = storedObject(ctx, keyOf(r), ns, name);
       if (!sub && wantsTable(req.headers.accept)) return sendJson(res, 200, toTable(r, [obj], { includeObject: includeObject(q) }));
       return sendJson(res, 200, obj);
     }
@@ -72,7 +71,7 @@ async function patch(ctx: HandlerContext, req: IncomingMessage, res: ServerRespo
   }
   if (type !== 'json') checkFields(res, q, r, patch);
   const force = boolParam(q, 'force');
-  const existed = ctx.store.find(keyOf(r), ns, name) !== undefined;
+  const existed = ctx.store.peek(keyOf(r), ns, name) !== undefined;
   const out = ctx.store.patch(keyOf(r), ns, name, type, patch, {
     dryRun: dryRun(q),
     fieldManager: type === 'apply' ? (q.get('fieldManager') ?? undefined) : manager(req, q),

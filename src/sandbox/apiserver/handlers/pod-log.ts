@@ -4,13 +4,12 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { KubeObject } from '../../types.js';
 import { logOptionsFromQuery, streamLog } from '../../machinery/pod-log.js';
 import { StatusError, badRequest, internalError } from '../../machinery/errors.js';
-import type { HandlerContext } from './context.js';
+import { storedObject, type HandlerContext } from './context.js';
 import { sendStatus } from './responses.js';
 import type { Route } from './route.js';
 
 export function podLog(ctx: HandlerContext, _req: IncomingMessage, res: ServerResponse, route: Route, q: URLSearchParams): void {
-  // Read only: the stored pod (`get` for the NotFound when there is none).
-  const pod = ctx.store.peek('pods', route.namespace, route.name!) ?? ctx.store.get('pods', route.namespace, route.name!);
+  const pod = storedObject(ctx, 'pods', route.namespace, route.name!);
   const names = (pod.spec?.containers ?? []).map((c: any) => c.name as string);
   const initNames = (pod.spec?.initContainers ?? []).map((c: any) => c.name as string);
   let container = q.get('container') || undefined;

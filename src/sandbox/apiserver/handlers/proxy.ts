@@ -2,7 +2,7 @@
 import http, { type IncomingMessage, type ServerResponse } from 'node:http';
 import { connectVia } from '../../network/dial.js';
 import { serviceUnavailable } from '../../machinery/errors.js';
-import type { HandlerContext } from './context.js';
+import { storedObject, type HandlerContext } from './context.js';
 import { sendStatus } from './responses.js';
 import type { Route } from './route.js';
 
@@ -19,12 +19,12 @@ export async function proxy(ctx: HandlerContext, req: IncomingMessage, res: Serv
     // port is named answers 503 to `services/<svc>/proxy`.
     let portName = portSpec ?? '';
     if (/^\d+$/.test(portName)) {
-      const svc = ctx.store.get('services', route.namespace, name);
+      const svc = storedObject(ctx, 'services', route.namespace, name);
       const sp = ((svc.spec?.ports ?? []) as any[]).find((p) => String(p.port) === portName);
       if (!sp) throw serviceUnavailable(`no service port ${portName} found for service "${name}"`);
       portName = sp.name ?? '';
     }
-    const ep = ctx.store.find('endpoints', route.namespace, name);
+    const ep = ctx.store.peek('endpoints', route.namespace, name);
     let found: { host: string; port: number } | undefined;
     for (const subset of ep?.subsets ?? []) {
       const port = (subset.ports ?? []).find((p: any) => (p.name ?? '') === portName);
@@ -37,7 +37,7 @@ export async function proxy(ctx: HandlerContext, req: IncomingMessage, res: Serv
     if (!found) throw serviceUnavailable(`no endpoints available for service "${name}"`);
     target = found;
   } else {
-    const pod = ctx.store.get('pods', route.namespace, name);
+    const pod = storedObject(ctx, 'pods', route.namespace, name);
     const ip = pod.status?.podIP;
     const ports = (pod.spec?.containers ?? []).flatMap((c: any) => c.ports ?? []);
     const p = portSpec === undefined ? ports[0]?.containerPort : (ports.find((x: any) => x.name === portSpec)?.containerPort ?? Number(portSpec));
