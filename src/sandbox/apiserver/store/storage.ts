@@ -77,10 +77,14 @@ export class Storage {
     }
   }
 
+  /**
+   * Stores `obj` as it is, frozen: it is the write path's own working copy (create, update, patch and delete each
+   * build one), handed over, so no copy is made here. Answers a copy, which the caller may change.
+   */
   commit(type: StoreEventType, key: ResourceKey, obj: KubeObject, old?: KubeObject): KubeObject {
     const r = this.types.get(key)!;
     this.rv++;
-    const stored = structuredClone(obj);
+    const stored = obj;
     stored.metadata.resourceVersion = String(this.rv);
     deepFreeze(stored);
     const k = itemKey(stored.metadata.namespace, stored.metadata.name!);
