@@ -92,7 +92,6 @@ export class NodeHttp {
   }
 }
 
-
 /** `/api/v1/namespaces/ns/pods` style collection path of a core or grouped resource. */
 export function collectionPath(group: string, version: string, resource: string, namespace?: string): string {
   const base = group ? `/apis/${group}/${version}` : `/api/${version}`;
