@@ -8,7 +8,7 @@
  * pod binding, scale). What kube-controller-manager does upstream (garbage collection, the namespace lifecycle's
  * content deletion, the `default` ServiceAccount and `kube-root-ca.crt` of every namespace) is in ../controllers/.
  */
-import type { ClusterStore, KubeObject, ListOptions, ResourceKey, ResourceType } from '../types.js';
+import type { ClusterStore, KubeObject, ListOptions, ResourceKey, ResourceType, StoreEvent } from '../types.js';
 import { notFound } from '../machinery/errors.js';
 import { RESOURCE_TYPES } from './resources.js';
 import { compileFilter, filterMatches } from './selectors.js';
@@ -28,6 +28,13 @@ export interface ClusterStoreOptions {
   random?: () => number;
   /** Field manager for in-process writes that name none (default `sandbox`). */
   defaultFieldManager?: string;
+  /** Hears of a subscriber that threw on a committed change (default: said on stderr with its stack). */
+  onSubscriberError?: (error: unknown, event: StoreEvent) => void;
+}
+
+function reportSubscriberError(error: unknown, e: StoreEvent): void {
+  const what = `${e.type} ${e.key} ${e.object.metadata.namespace ? `${e.object.metadata.namespace}/` : ''}${e.object.metadata.name}`;
+  console.error(`sandbox: a subscriber of the store failed on ${what}:`, error);
 }
 
 /** The registry plus what the HTTP layer needs beyond the shared contract. */
@@ -46,7 +53,7 @@ export const KUBERNETES_SERVICE_IP = '10.96.0.1';
 
 export function createClusterStore(opts: ClusterStoreOptions = {}): SandboxStore {
   const addresses = new ServiceAddresses(opts.random ?? Math.random);
-  const storage = new Storage((r, obj) => addresses.release(r, obj));
+  const storage = new Storage((r, obj) => addresses.release(r, obj), opts.onSubscriberError ?? reportSubscriberError);
   const c: RegistryContext = {
     storage,
     now: opts.now ?? (() => new Date()),

@@ -49,3 +49,25 @@ describe('shared stored objects', () => {
     expect(s.view('configmaps', 'default', { labelSelector: 'app=b' })).toEqual([]);
   });
 });
+
+describe('a subscriber that throws', () => {
+  it('is reported with the event, and neither the write nor the other subscribers notice', () => {
+    const failures: { error: unknown; event: StoreEvent }[] = [];
+    const s = createClusterStore({ onSubscriberError: (error, event) => failures.push({ error, event }) });
+    const heard: string[] = [];
+    // The bug freezing catches: a subscriber changing the event's (shared, frozen) object.
+    s.subscribe((e) => {
+      e.object.metadata.labels!.app = 'changed';
+    });
+    s.subscribe((e) => heard.push(`${e.type} ${e.object.metadata.name}`));
+    const created = s.create('configmaps', 'default', configMap({ k: 'v1' }));
+
+    expect(created.metadata.labels).toEqual({ app: 'a' });
+    expect(heard).toEqual(['ADDED cm']);
+    expect(failures).toHaveLength(1);
+    expect(failures[0]!.error).toBeInstanceOf(TypeError);
+    expect(failures[0]!.event.type).toBe('ADDED');
+    expect(failures[0]!.event.object.metadata.name).toBe('cm');
+    expect(s.peek('configmaps', 'default', 'cm')!.metadata.labels).toEqual({ app: 'a' });
+  });
+});

@@ -27,8 +27,14 @@ export class Storage {
   private readonly queue: StoreEvent[] = [];
   private draining = false;
 
-  /** `onRemoved` runs at the commit of a removal, before anyone hears of it (releases what the object held). */
-  constructor(private readonly onRemoved: (r: ResourceType, obj: KubeObject) => void = () => {}) {
+  /**
+   * `onRemoved` runs at the commit of a removal, before anyone hears of it (releases what the object held).
+   * `onSubscriberError` hears of a subscriber that threw: the write and the other subscribers go on regardless.
+   */
+  constructor(
+    private readonly onRemoved: (r: ResourceType, obj: KubeObject) => void = () => {},
+    private readonly onSubscriberError: (error: unknown, event: StoreEvent) => void = () => {},
+  ) {
     for (const k of this.types.keys()) this.buckets.set(k, new Map());
   }
 
@@ -67,8 +73,10 @@ export class Storage {
         for (const l of [...this.listeners]) {
           try {
             l(ev);
-          } catch {
-            // A failing subscriber must not break the write that triggered it (or the other subscribers).
+          } catch (error) {
+            // A failing subscriber must not break the write that triggered it (or the other subscribers), but it is a
+            // bug (one that changed a frozen event object throws a TypeError here): said, not swallowed.
+            this.onSubscriberError(error, ev);
           }
         }
       }
