@@ -57,6 +57,8 @@ interface CallContext {
   verb: KubeVerb;
   signal?: AbortSignal;
   warnings?: string[];
+  /** The HTTP status of the call's last response. */
+  status?: number;
 }
 
 const DEFAULT_FIELD_MANAGER = 'bodywork-deploy';
@@ -74,6 +76,8 @@ export class KubeClient {
   private readonly config: Configuration;
   private readonly als = new AsyncLocalStorage<CallContext>();
   private readonly counts = new Map<string, number>();
+  /** Objects as a create or apply of this client answered them when that very request created them (creationVersion). */
+  private readonly createdByCall = new WeakMap<object, string>();
 
   private constructor(
     readonly kc: KubeConfig,
@@ -99,11 +103,13 @@ export class KubeClient {
             return ctx;
           },
           post: async (rsp: ResponseContext) => {
+            const call = this.als.getStore();
+            if (call) call.status = rsp.httpStatusCode;
             const header = rsp.headers['warning'];
             if (header) {
               const texts = parseWarnings(header);
               for (const t of texts) this.logger.debug(`the API server warns: ${t}`);
-              this.als.getStore()?.warnings?.push(...texts);
+              call?.warnings?.push(...texts);
             }
             return rsp;
           },
@@ -157,8 +163,11 @@ export class KubeClient {
    * Runs `fn` against the typed APIs with retries and error translation: the one way every call goes.
    * `idempotent: false` retries only failures that surely never reached the server.
    */
-  async call<T>(verb: KubeVerb, target: KubeTarget, fn: (apis: KubeApis, attempt: number) => Promise<T>, opts: CallOptions & { idempotent?: boolean } = {}): Promise<T> {
-    return withRetry((attempt) => this.als.run({ verb, signal: opts.signal, warnings: opts.warnings }, () => fn(this.apis, attempt)), {
+  async call<T>(verb: KubeVerb, target: KubeTarget, fn: (apis: KubeApis, attempt: number, call: CallContext) => Promise<T>, opts: CallOptions & { idempotent?: boolean } = {}): Promise<T> {
+    return withRetry((attempt) => {
+      const call: CallContext = { verb, signal: opts.signal, warnings: opts.warnings };
+      return this.als.run(call, () => fn(this.apis, attempt, call));
+    }, {
       context: { verb, ...target, server: this.server },
       idempotent: opts.idempotent ?? verb !== 'create',
       signal: opts.signal,
@@ -177,10 +186,34 @@ export class KubeClient {
    */
   async apply<T extends KubernetesObject = KubernetesObject>(obj: Manifest, opts: ApplyOptions = {}): Promise<T> {
     const spec = this.withNamespace(obj);
-    return this.call('apply', targetOf(spec), ({ objects }) =>
-      objects.patch(structuredClone(spec) as unknown as T, undefined, opts.dryRun ? 'All' : undefined, opts.fieldManager ?? DEFAULT_FIELD_MANAGER, opts.force ?? true, PatchStrategy.ServerSideApply),
+    return this.call(
+      'apply',
+      targetOf(spec),
+      async ({ objects }, attempt, call) =>
+        this.noteCreation(
+          await objects.patch(structuredClone(spec) as unknown as T, undefined, opts.dryRun ? 'All' : undefined, opts.fieldManager ?? DEFAULT_FIELD_MANAGER, opts.force ?? true, PatchStrategy.ServerSideApply),
+          attempt,
+          call,
+          opts,
+        ),
       opts,
     );
+  }
+
+  /**
+   * The resourceVersion at which `obj` came into being, when it is the answer of a `create` or `apply` of this client
+   * whose first request created it (HTTP 201). Nothing made after it (its pods, its ReplicaSets) existed at that
+   * version, so a watch from there shows all of them with no list first. Undefined for any other object: an update's,
+   * a dry run's, or a retried write's, whose answer may come from after other changes (a read-back, a no-op apply).
+   */
+  creationVersion(obj: KubernetesObject): string | undefined {
+    return this.createdByCall.get(obj);
+  }
+
+  private noteCreation<T extends KubernetesObject>(obj: T, attempt: number, call: CallContext, opts: WriteOptions): T {
+    const rv = obj.metadata?.resourceVersion;
+    if (attempt === 1 && call.status === 201 && !opts.dryRun && rv) this.createdByCall.set(obj, rv);
+    return obj;
   }
 
   /**
@@ -194,9 +227,9 @@ export class KubeClient {
     return this.call(
       'create',
       target,
-      async ({ objects }, attempt) => {
+      async ({ objects }, attempt, call) => {
         try {
-          return await objects.create(structuredClone(spec) as unknown as T, undefined, opts.dryRun ? 'All' : undefined);
+          return this.noteCreation(await objects.create(structuredClone(spec) as unknown as T, undefined, opts.dryRun ? 'All' : undefined), attempt, call, opts);
         } catch (e) {
           if (attempt > 1 && !opts.dryRun && e instanceof ApiException && e.code === 409 && target.name) {
             this.logger.debug(`${target.kind} '${target.name}' exists after a retried create; reading it back`);

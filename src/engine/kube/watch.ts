@@ -38,8 +38,13 @@ export interface WatchArgs {
   path: string;
   labelSelector?: string;
   fieldSelector?: string;
-  /** Watch from this version without listing first (the cache then starts empty). */
+  /** Watch from this version without listing first (the cache then starts empty, or as `initial`). */
   resourceVersion?: string;
+  /**
+   * With `resourceVersion`: the collection as it was at that version (for example none of a new Job's pods, at the
+   * Job's creation), taken as the first list's answer would be: the cache starts with it, then `onSync`.
+   */
+  initial?: readonly KubernetesObject[];
   logger?: Logger;
   /** Consecutive failed (re)connections tolerated before giving up (default 10). */
   maxConsecutiveFailures?: number;
@@ -167,6 +172,7 @@ class CollectionWatch<T extends KubernetesObject> {
     const { path, signal } = this.opts;
     try {
       if (!this.rv) await this.relist();
+      else if (this.opts.initial) this.seed(this.opts.initial as readonly T[]);
       for (;;) {
         if (signal.aborted) return;
         const started = Date.now();
@@ -222,6 +228,15 @@ class CollectionWatch<T extends KubernetesObject> {
       this.emit(old ? 'MODIFIED' : 'ADDED', o, true);
     }
     this.rv = list.resourceVersion;
+    this.opts.onSync?.(this.cache);
+  }
+
+  /** The collection as known at `rv` without a list (`initial`): cached and emitted as a list's would be. */
+  private seed(objects: readonly T[]): void {
+    for (const o of objects) {
+      this.cache.set(keyOf(this.opts.path, o), o);
+      this.emit('ADDED', o, true);
+    }
     this.opts.onSync?.(this.cache);
   }
 

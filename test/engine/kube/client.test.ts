@@ -28,6 +28,20 @@ describe('KubeClient verbs', () => {
     expect(changed.metadata?.managedFields?.map((f) => [f.manager, f.operation])).toEqual([['bodywork-deploy', 'Apply']]);
   });
 
+  it('tells the version at which its own create or apply made an object (creationVersion), and nothing for other answers', async () => {
+    const created = await c.client.create(configMap('verbs', 'born-created', { v: '1' }));
+    expect(c.client.creationVersion(created)).toBe(created.metadata?.resourceVersion);
+    const applied = await c.client.apply(configMap('verbs', 'born-applied', { v: '1' }));
+    expect(c.client.creationVersion(applied)).toBe(applied.metadata?.resourceVersion);
+    // An apply that changed or kept an existing object, dry runs (which store nothing) and a read: not a creation.
+    const updated = await c.client.apply(configMap('verbs', 'born-applied', { v: '2' }));
+    const same = await c.client.apply(configMap('verbs', 'born-applied', { v: '2' }));
+    const dryCreate = await c.client.create(configMap('verbs', 'born-dry', { v: '1' }), { dryRun: true });
+    const dryApply = await c.client.apply(configMap('verbs', 'born-dry', { v: '1' }), { dryRun: true });
+    const read = await c.client.get('ConfigMap', 'verbs', 'born-created');
+    for (const o of [updated, same, dryCreate, dryApply, read]) expect(c.client.creationVersion(o)).toBeUndefined();
+  });
+
   it('apply puts a namespaced object without namespace into the context namespace', async () => {
     const cm = await c.client.apply({ apiVersion: 'v1', kind: 'ConfigMap', metadata: { name: 'no-ns' }, data: {} });
     expect(cm.metadata?.namespace).toBe('default');
@@ -288,6 +302,8 @@ describe('create after a lost response', () => {
       const created = await client.create<V1ConfigMap>(configMap('default', 'exactly-once', { v: '1' }));
       expect(created.metadata?.uid).toBeTruthy();
       expect(created.data).toEqual({ v: '1' });
+      // Read back, so its version may be later than the creation: watches of what came after it must list first.
+      expect(client.creationVersion(created)).toBeUndefined();
       expect(cut).toBe(1);
       expect(client.requestCounts()).toMatchObject({ create: 2, get: 1 });
       expect(logger.messages('debug')).toContain("ConfigMap 'exactly-once' exists after a retried create; reading it back");

@@ -23,7 +23,7 @@ function seen(e: WatchEvent<V1ConfigMap>): Seen {
 }
 
 /** Starts watchObjects on the namespace's ConfigMaps; resolves after the first list. */
-async function startWatch(c: TestCluster, ns: string, extra: { resourceVersion?: string } = {}) {
+async function startWatch(c: TestCluster, ns: string, extra: { resourceVersion?: string; initial?: V1ConfigMap[] } = {}) {
   const ac = new AbortController();
   const events = new Collector<Seen>();
   const syncs = new Collector<string[]>();
@@ -211,6 +211,27 @@ describe('watchObjects', () => {
     const w = await startWatch(c, 'w4', { resourceVersion: first.metadata!.resourceVersion! });
     await w.syncs.until((s) => s.length === 1);
     expect(w.events.items.map((e) => [e.type, e.name, e.data?.v, e.synthetic])).toEqual([['ADDED', 'x', '2', true]]);
+    w.ac.abort();
+    await w.done;
+  });
+
+  it('given a resourceVersion and the objects at it, starts from them without a list, then replays what came after', async () => {
+    const c = await freshCluster();
+    await c.client.apply({ apiVersion: 'v1', kind: 'Namespace', metadata: { name: 'w9' } });
+    const x = await c.client.apply<V1ConfigMap>(cm('w9', 'x', { v: '1' }));
+    // Changed before the watch starts: it must still see both, from x's version on.
+    await c.client.apply(cm('w9', 'x', { v: '2' }));
+    await c.client.apply(cm('w9', 'y', { v: '1' }));
+    const lists = c.client.requestCounts().list ?? 0;
+    const w = await startWatch(c, 'w9', { resourceVersion: x.metadata!.resourceVersion!, initial: [x] });
+    await w.events.until((e) => e.length === 3);
+    expect(w.syncs.items).toEqual([['x']]);
+    expect(w.events.items.map((e) => [e.type, e.name, e.data?.v, e.synthetic])).toEqual([
+      ['ADDED', 'x', '1', true],
+      ['MODIFIED', 'x', '2', false],
+      ['ADDED', 'y', '1', false],
+    ]);
+    expect(c.client.requestCounts().list ?? 0).toBe(lists);
     w.ac.abort();
     await w.done;
   });
