@@ -87,20 +87,24 @@ export const runBatchStage: BatchStageRunner = async (ctx, stage, step) => {
   const job: V1Job = structuredClone(stage.job);
   job.metadata = { ...job.metadata, name: jobName, namespace: ns };
 
-  const podWatch = watchPods(ctx, stage, jobName, attempts, signal);
+  let podWatch: Promise<boolean> | undefined;
 
   try {
     ctx.logger.info(`[${stage.stage}] creating Job ${jobName} in namespace=${ns} (${retries + 1} attempt${retries === 0 ? '' : 's'} at most)`);
     attemptedCreate = true;
     const warnings: string[] = [];
-    await ctx.client.create(job as unknown as Manifest, { signal: ctx.signal, warnings });
+    const created = await ctx.client.create<V1Job>(job as unknown as Manifest, { signal: ctx.signal, warnings });
+    // Watched from the create's own version, where the Job is as created and has no pod yet: no lists needed.
+    // A create that was retried answers from later (a read-back): then the watches list first.
+    const since = ctx.client.creationVersion(created);
+    podWatch = watchPods(ctx, stage, jobName, attempts, signal, since);
     const violation = enforcedViolation(warnings, ctx.podSecurity);
     if (violation !== undefined) {
       // Its pods would all be rejected: fail now, not at the run's timeout, and stop the Job's controller retrying.
       await stopJob(ctx, jobName, attempts);
       return result(stageFailed(ctx, stage, `${podSecurityReason(ns, violation)} (Job ${jobName} deleted)`));
     }
-    const outcome = await jobEnd(ctx, jobName, attempts, signal);
+    const outcome = await jobEnd(ctx, jobName, attempts, signal, since !== undefined ? created : undefined);
     if (outcome === undefined) {
       // A pod that cannot start: fail now rather than at the run's timeout, and stop the Job.
       const fatal = attempts.fatal!;
@@ -125,7 +129,7 @@ export const runBatchStage: BatchStageRunner = async (ctx, stage, step) => {
     return result(stageFailed(ctx, stage, errorMessage(e)));
   } finally {
     local.abort();
-    if (await podWatch) ctx.logger.debug(`[${stage.stage}] pod watch ended with an error`);
+    if (podWatch && (await podWatch)) ctx.logger.debug(`[${stage.stage}] pod watch ended with an error`);
   }
 };
 
@@ -134,13 +138,15 @@ type JobEnd = { complete: boolean; condition?: V1JobCondition; gone?: true; byPo
 
 /**
  * Waits for the Job's end (watching it), or for a pod of it that succeeded or cannot start (from `attempts`), which
- * come sooner; resolves undefined for the pod that cannot start (`attempts.fatal`).
+ * come sooner; resolves undefined for the pod that cannot start (`attempts.fatal`). `created`: the Job as its create
+ * answered (KubeClient.creationVersion), watched from there instead of listed.
  */
-function jobEnd(ctx: DeployContext, jobName: string, attempts: Attempts, signal: AbortSignal): Promise<JobEnd | undefined> {
+function jobEnd(ctx: DeployContext, jobName: string, attempts: Attempts, signal: AbortSignal, created?: V1Job): Promise<JobEnd | undefined> {
   let seen = false;
+  const from = created?.metadata?.resourceVersion !== undefined ? { resourceVersion: created.metadata.resourceVersion, initial: [created] } : {};
   return Promise.race([
     waitForObject<V1Job, JobEnd>(
-      { client: ctx.client, path: `/apis/batch/v1/namespaces/${ctx.namespace}/jobs`, name: jobName },
+      { client: ctx.client, path: `/apis/batch/v1/namespaces/${ctx.namespace}/jobs`, name: jobName, ...from },
       (j) => {
         if (j === undefined) return seen ? { complete: false, gone: true } : undefined;
         seen = true;
@@ -167,13 +173,16 @@ function stageFailed(ctx: DeployContext, stage: PlannedBatchStage, reason: strin
 
 /**
  * Watches the Job's pods into `attempts` until `signal`; resolves true when the watch failed. It lists first, so
- * pods created before it started are not missed.
+ * pods created before it started are not missed; or, given `since` (the Job's creation version, when it had no pod
+ * yet), it watches from there.
  */
-function watchPods(ctx: DeployContext, stage: PlannedBatchStage, jobName: string, attempts: Attempts, signal: AbortSignal): Promise<boolean> {
+function watchPods(ctx: DeployContext, stage: PlannedBatchStage, jobName: string, attempts: Attempts, signal: AbortSignal, since?: string): Promise<boolean> {
   return watchObjects<V1Pod>({
     client: ctx.client,
     path: `/api/v1/namespaces/${ctx.namespace}/pods`,
     labelSelector: `job-name=${jobName}`,
+    // At the Job's creation it had no pods.
+    ...(since !== undefined ? { resourceVersion: since, initial: [] } : {}),
     signal,
     onEvent: (e) => {
       if (e.type !== 'DELETED') attempts.update(e.object);

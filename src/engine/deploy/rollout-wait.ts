@@ -38,6 +38,12 @@ export interface WaitForRolloutOptions {
   onPods?: (pods: V1Pod[]) => void;
   /** Watch tuning (tests). */
   watch?: { idleTimeoutMs?: number; backoff?: { baseMs?: number; capMs?: number } };
+  /**
+   * The Deployment as the apply that created it answered (KubeClient.creationVersion): the watches start from its
+   * version, where it had no ReplicaSet and no pod, instead of listing. (A ReplicaSet it adopts, left orphaned by an
+   * earlier Deployment of that name, still shows: adopting it is a change of it.)
+   */
+  created?: V1Deployment;
 }
 
 /** What the waiter has seen so far. */
@@ -135,19 +141,26 @@ class RolloutWaiter {
   ) {}
 
   start(): void {
-    const { namespace, name, signal } = this.opts;
+    const { namespace, name, signal, created } = this.opts;
     signal.addEventListener('abort', this.onAbort, { once: true });
     this.timer = setTimeout(() => this.finish(rolloutTimeout(this.view(), this.opts.timeoutMs, this.opts.description)), this.opts.timeoutMs);
-    this.follow<V1ReplicaSet>({ path: `/apis/apps/v1/namespaces/${namespace}/replicasets`, labelSelector: this.selector() }, this.inner.signal, (objects) => {
+    this.follow<V1ReplicaSet>({ path: `/apis/apps/v1/namespaces/${namespace}/replicasets`, labelSelector: this.selector(), ...this.since([]) }, this.inner.signal, (objects) => {
       this.replicaSets = new Map(objects);
       this.evaluate();
     });
-    this.follow<V1Deployment>({ path: `/apis/apps/v1/namespaces/${namespace}/deployments`, fieldSelector: `metadata.name=${name}` }, this.inner.signal, (objects, listed) => {
+    const deployments = { path: `/apis/apps/v1/namespaces/${namespace}/deployments`, fieldSelector: `metadata.name=${name}`, ...this.since(created ? [created] : []) };
+    this.follow<V1Deployment>(deployments, this.inner.signal, (objects, listed) => {
       this.deployment = objects.get(name);
       // Absent from a list (the first one included): it was deleted.
       if (listed || this.deployment) this.deploymentSeen = true;
       this.evaluate();
     });
+  }
+
+  /** Where a watch starts: from the Deployment's creation, with what existed then (`initial`); else by listing. */
+  private since(initial: KubernetesObject[]): { resourceVersion?: string; initial?: KubernetesObject[] } {
+    const rv = this.opts.created?.metadata?.resourceVersion;
+    return rv !== undefined ? { resourceVersion: rv, initial } : {};
   }
 
   private selector(): string {
@@ -192,7 +205,7 @@ class RolloutWaiter {
     this.pods = new Map();
     this.inner.signal.addEventListener('abort', () => ac.abort(), { once: true });
     const path = `/api/v1/namespaces/${this.opts.namespace}/pods`;
-    this.follow<V1Pod>({ path, labelSelector: `${this.selector()},${POD_TEMPLATE_HASH_LABEL}=${hash}` }, ac.signal, (objects, listed) => {
+    this.follow<V1Pod>({ path, labelSelector: `${this.selector()},${POD_TEMPLATE_HASH_LABEL}=${hash}`, ...this.since([]) }, ac.signal, (objects, listed) => {
       if (this.podWatch !== podWatch) return;
       if (listed) podWatch.synced = true;
       this.pods = objects;
@@ -206,7 +219,7 @@ class RolloutWaiter {
    * event; a re-list's synthetic events pass through a half-updated cache, so its state is judged once, after it.
    */
   private follow<T extends KubernetesObject>(
-    args: { path: string; labelSelector?: string; fieldSelector?: string },
+    args: { path: string; labelSelector?: string; fieldSelector?: string; resourceVersion?: string; initial?: KubernetesObject[] },
     signal: AbortSignal,
     update: (objects: ReadonlyMap<string, T>, listed: boolean) => void,
   ): void {

@@ -122,6 +122,7 @@ class ServiceStageRun {
     const log = ctx.logger;
     if (ctx.signal.aborted) return this.result({ status: 'cancelled', attempts: 0, reason: 'cancelled before the stage started' });
     let before: V1Deployment | undefined;
+    let applied: V1Deployment | undefined;
     // How far the writes got: nothing sent, Service/Ingress applied (or in flight), Deployment apply in flight (a first
     // deployment's objects all at once), applied.
     let phase: 'before' | 'objects' | 'applying' | 'applied' = 'before';
@@ -137,11 +138,13 @@ class ServiceStageRun {
         await this.apply(this.stage.service, ctx.signal);
         if (this.stage.ingress) await this.apply(this.stage.ingress, ctx.signal);
         phase = 'applying';
-        await this.apply<V1Deployment>(this.stage.deployment, ctx.signal);
+        applied = await this.apply<V1Deployment>(this.stage.deployment, ctx.signal);
       } else {
         // A first deployment: all at once (a failure deletes them all), so its pods start one round trip sooner.
         phase = 'applying';
-        await allApplied([this.stage.service, this.stage.ingress, this.stage.deployment].filter((o) => o !== undefined).map((o) => this.apply(o, ctx.signal)));
+        const deployment = this.apply<V1Deployment>(this.stage.deployment, ctx.signal);
+        await allApplied([deployment, ...[this.stage.service, this.stage.ingress].filter((o) => o !== undefined).map((o) => this.apply(o, ctx.signal))]);
+        applied = await deployment;
       }
       phase = 'applied';
       const slow = this.slowStartNotice();
@@ -157,6 +160,8 @@ class ServiceStageRun {
         logger: log,
         description: `the rollout of Deployment ${this.name}`,
         watch: this.options.watch,
+        // Created by this apply: watched from its creation, no lists.
+        ...(this.client.creationVersion(applied) !== undefined ? { created: applied } : {}),
         onProgress: (ready, desired) => log.info(`${tag}: ${ready}/${desired} new replicas ready`),
         onPods: (pods) => podLogs.update(pods),
       }).finally(async () => {

@@ -100,3 +100,39 @@ describe('a namespace the run created', () => {
     expect(jobs.items.filter((j) => !j.metadata?.deletionTimestamp).map((j) => j.metadata?.name)).toEqual([expect.stringMatching(/^train-/)]);
   });
 });
+
+describe("a stage's watches", () => {
+  it('start from what its create or first apply answered, listing nothing; an update of a service lists what it finds', async () => {
+    const dir = await s.project(
+      batchProject('watch-from', 'train >> api', {
+        train: { script: 'print("trained", flush=True)\n' },
+        api: { script: httpServer(5000, 'model v1'), service: { port: 5000 } },
+      }),
+    );
+    const { spec, plan } = await planDir(dir);
+    // The requests of the stages' watches (a Job's pods and the Job; a rollout's ReplicaSets, Deployment and new
+    // pods), by their selectors; the clean-up's and prune's lists select by other labels.
+    const watchLists = /^GET \S+\/(pods\?labelSelector=job-name|jobs\?fieldSelector=metadata\.name|replicasets\?labelSelector=stage|deployments\?fieldSelector=metadata\.name|pods\?labelSelector=stage=[^&]*pod-template-hash)/;
+    const deploy = async () => {
+      const logger = new RecordingLogger();
+      const client = KubeClient.create(loadKubeConfig({ content: s.sandbox.kubeconfig }).kc, logger);
+      const r = await deployProject({ client, logger, spec, plan, runId: newRunId(), timeoutMs: 90_000 });
+      expect(r.status, JSON.stringify(r, null, 1)).toBe('success');
+      const debug = logger.messages('debug').map((m) => decodeURIComponent(decodeURIComponent(m)));
+      return {
+        lists: debug.filter((m) => watchLists.test(m)).map((m) => watchLists.exec(m)![1]!.replace(/\?.*/, '')),
+        watches: debug.filter((m) => /^WATCH \S+\/(pods|jobs|replicasets|deployments) /.test(m)),
+      };
+    };
+
+    const first = await deploy();
+    expect(first.lists).toEqual([]);
+    for (const kind of ['pods', 'jobs', 'replicasets', 'deployments']) expect(first.watches.some((w) => w.includes(`/${kind} from resourceVersion `))).toBe(true);
+    expect(first.watches.filter((w) => !/ from resourceVersion \d+$/.test(w))).toEqual([]);
+
+    // The Deployment exists now: the rollout lists its ReplicaSets, itself and the new ReplicaSet's pods. The new Job
+    // is created afresh, so its stage still lists nothing.
+    const second = await deploy();
+    expect([...new Set(second.lists)].sort()).toEqual(['deployments', 'pods', 'replicasets']);
+  });
+});
