@@ -41,7 +41,8 @@ export interface WaitForRolloutOptions {
   /**
    * The Deployment as the apply that created it answered (KubeClient.creationVersion): the watches start from its
    * version, where it had no ReplicaSet and no pod, instead of listing. (A ReplicaSet it adopts, left orphaned by an
-   * earlier Deployment of that name, still shows: adopting it is a change of it.)
+   * earlier Deployment of that name, still shows, adopting it being a change of it; that one's pods show as they
+   * change. The outcome is the Deployment's status either way.)
    */
   created?: V1Deployment;
 }
