@@ -2,6 +2,7 @@
  * The words of KubeApiError's messages (errors.ts): what was being done to which object, the status or connection
  * failure, and a hint at the fix.
  */
+import { KNOWN_KINDS } from './client-types.js';
 import type { KubeApiErrorFields, KubeErrorCause, KubeTarget } from './errors.js';
 
 const REASONS: Record<number, string> = {
@@ -43,6 +44,16 @@ function renderCauses(causes: KubeErrorCause[]): string {
   return causes.map((c) => (c.field ? `${c.field}: ${c.message}` : c.message)).join('; ');
 }
 
+/** What RBAC was asked for a call, in its own words (`watch pods in namespace 'ml'`); undefined for discovery. */
+function rbacRequest(f: KubeApiErrorFields): string | undefined {
+  const resource = KNOWN_KINDS[f.kind]?.resource ?? f.kind.toLowerCase();
+  const where = f.namespace ? ` in namespace '${f.namespace}'` : '';
+  if (f.verb === 'discover') return undefined;
+  if (f.verb === 'read logs of') return `get pods/log${where}`;
+  // Server-side apply is a PATCH (and a create, when the object is new).
+  return `${f.verb === 'apply' ? 'patch' : f.verb} ${resource}${where}`;
+}
+
 /** The one-line message of a KubeApiError: the verb, the object, the status or connection failure, and a hint. */
 export function renderMessage(f: KubeApiErrorFields): string {
   const action = `${f.verb} ${describeTarget(f)}`;
@@ -66,6 +77,9 @@ function hintForStatus(f: KubeApiErrorFields): string {
       return 'the credentials in the kubeconfig are missing, invalid or expired; refresh the token or kubeconfig';
     case 403: {
       if (causes.some((c) => c.reason === 'NamespaceTerminating')) return `namespace '${f.namespace ?? ''}' is being deleted: wait for it to go or deploy to another namespace`;
+      // A refusal with no Status to say what was refused (client-node's Watch drops a refused watch's answer): say it.
+      const refused = f.serverMessage ? undefined : rbacRequest(f);
+      if (refused) return `the deploying identity cannot ${refused}: grant it with a Role and RoleBinding (RBAC)`;
       return 'the deploying identity lacks this permission: grant it with a Role and RoleBinding (RBAC)';
     }
     case 404:

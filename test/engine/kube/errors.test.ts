@@ -223,6 +223,16 @@ describe('toKubeApiError for failures the sandbox cannot produce', () => {
     );
   });
 
+  it("403 to a watch (client-node's Watch keeps no Status) says which verb on which resource was refused", () => {
+    const refused = Object.assign(new Error('Forbidden'), { statusCode: 403 });
+    const e = toKubeApiError(refused, { verb: 'watch', kind: 'ReplicaSet', namespace: 'ml', server: ctx.server });
+    expect(e.message).toBe(
+      `Kubernetes API refused to watch ReplicaSets in namespace 'ml': 403 Forbidden — the deploying identity cannot watch replicasets in namespace 'ml': grant it with a Role and RoleBinding (RBAC)`,
+    );
+    const logs = toKubeApiError(Object.assign(new Error('Forbidden'), { statusCode: 403 }), { verb: 'read logs of', kind: 'Pod', namespace: 'ml', name: 'p', server: ctx.server });
+    expect(logs.message).toContain('the deploying identity cannot get pods/log in namespace \'ml\'');
+  });
+
   it('401 with a Status body (KubernetesObjectApi reads it) keeps one dash', () => {
     const e = toKubeApiError(new ApiException(401, 'x', '{"kind":"Status","code":401,"reason":"Unauthorized","message":"Unauthorized"}', {}), ctx);
     expect(e.message).toBe(
