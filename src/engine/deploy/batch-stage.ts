@@ -87,7 +87,7 @@ export const runBatchStage: BatchStageRunner = async (ctx, stage, step) => {
   const job: V1Job = structuredClone(stage.job);
   job.metadata = { ...job.metadata, name: jobName, namespace: ns };
 
-  let podWatch: Promise<boolean> | undefined;
+  let podWatch: Promise<void> | undefined;
 
   try {
     ctx.logger.info(`[${stage.stage}] creating Job ${jobName} in namespace=${ns} (${retries + 1} attempt${retries === 0 ? '' : 's'} at most)`);
@@ -129,7 +129,7 @@ export const runBatchStage: BatchStageRunner = async (ctx, stage, step) => {
     return result(stageFailed(ctx, stage, errorMessage(e)));
   } finally {
     local.abort();
-    if (podWatch && (await podWatch)) ctx.logger.debug(`[${stage.stage}] pod watch ended with an error`);
+    await podWatch;
   }
 };
 
@@ -172,11 +172,11 @@ function stageFailed(ctx: DeployContext, stage: PlannedBatchStage, reason: strin
 }
 
 /**
- * Watches the Job's pods into `attempts` until `signal`; resolves true when the watch failed. It lists first, so
+ * Watches the Job's pods into `attempts` until `signal`; a failure of the watch is warned of. It lists first, so
  * pods created before it started are not missed; or, given `since` (the Job's creation version, when it had no pod
  * yet), it watches from there.
  */
-function watchPods(ctx: DeployContext, stage: PlannedBatchStage, jobName: string, attempts: Attempts, signal: AbortSignal, since?: string): Promise<boolean> {
+function watchPods(ctx: DeployContext, stage: PlannedBatchStage, jobName: string, attempts: Attempts, signal: AbortSignal, since?: string): Promise<void> {
   return watchObjects<V1Pod>({
     client: ctx.client,
     path: `/api/v1/namespaces/${ctx.namespace}/pods`,
@@ -192,13 +192,10 @@ function watchPods(ctx: DeployContext, stage: PlannedBatchStage, jobName: string
         attempts.changed();
       }
     },
-  }).then(
-    () => false,
-    (e: unknown) => {
-      ctx.logger.debug(`[${stage.stage}] pod watch of Job ${jobName} failed: ${errorMessage(e)}`);
-      return true;
-    },
-  );
+  }).catch((e: unknown) => {
+    // The Job's outcome does not depend on it, but its attempts' logs are followed from it.
+    ctx.logger.warn(`[${stage.stage}] the watch of Job ${jobName}'s pods failed: ${errorMessage(e)}; the stage's log may be incomplete`);
+  });
 }
 
 /** The result of a Job that failed (or was deleted): the reason with the last failed attempt's, its log tail and warning events. */
