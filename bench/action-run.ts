@@ -40,6 +40,8 @@ export interface BundleRunOptions {
   nodeArgs?: string[];
   /** Step debug on (RUNNER_DEBUG=1): the action prints each API request as it sends it. */
   debug?: boolean;
+  /** An empty Node compile cache of its own (`NODE_COMPILE_CACHE`), as on a fresh hosted runner: every chunk compiled. */
+  coldCompileCache?: boolean;
 }
 
 export async function runActionBundle(o: BundleRunOptions): Promise<BundleRun> {
@@ -61,6 +63,7 @@ export async function runActionBundle(o: BundleRunOptions): Promise<BundleRun> {
     GITHUB_REPOSITORY: 'acme/bench',
     RUNNER_TEMP: dir,
     ...(o.debug ? { RUNNER_DEBUG: '1' } : {}),
+    ...(o.coldCompileCache ? { NODE_COMPILE_CACHE: join(dir, 'node-compile-cache') } : {}),
   };
   for (const [name, value] of Object.entries({ kubeconfig: o.kubeconfig, 'project-dir': o.projectDir, ...o.inputs })) env[`INPUT_${name.toUpperCase()}`] = value;
   const entry = join(o.dist, 'index.js');

@@ -4,8 +4,10 @@
  * medians as tables: wall against the nominal work (what the stage scripts measured themselves), where each step's
  * time goes, and API requests per stage. Timing is only ever reported, never asserted.
  *
- * Usage: npm run bench [-- --runs 5 | --quick] [--cluster embedded|upstream|both] [--action [--dist DIR | --build]]
+ * Usage: npm run bench [-- --runs 5 | --quick] [--cluster embedded|upstream|both] [--action [--dist DIR | --build] [--cold]]
  * With --action, "ours" is the action bundle run from outside (bench/ours-action.ts) instead of the engine in this process.
+ * With --cold, every run starts as on a fresh hosted runner: the action with an empty Node compile cache, kubectl with
+ * an empty discovery cache (otherwise both are kept across the runs, as on a person's machine or a self-hosted runner).
  */
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
@@ -37,6 +39,8 @@ const targets: ClusterTarget[] = clusterArg === 'both' ? ['embedded', 'upstream'
 const noKubectl = kubectlMissing();
 const progress = (m: string) => process.stderr.write(`${m}\n`);
 const action = process.argv.includes('--action') ? distFromArgs(process.argv) : undefined;
+const cold = process.argv.includes('--cold');
+if (cold && !action) throw new Error('--cold is for --action: the engine in this process has compiled its code already');
 
 const projectDir = await writeProject();
 const { spec } = await loadProject(projectDir);
@@ -70,7 +74,7 @@ async function benchCluster(target: ClusterTarget): Promise<ClusterRuns> {
         out.ours.push(
           await withHostCpu(() =>
             action
-              ? runAction(action.dist, cluster.kubeconfig, projectDir, observer, planProject(spec!, { namespace: ns, codeBundle }))
+              ? runAction(action.dist, cluster.kubeconfig, projectDir, observer, planProject(spec!, { namespace: ns, codeBundle }), cold)
               : runOurs(client, observer, spec!, codeBundle, ns, runId),
           ),
         );
@@ -79,7 +83,8 @@ async function benchCluster(target: ClusterTarget): Promise<ClusterRuns> {
       const plain = async () => {
         if (noKubectl) return;
         const plan = planProject(spec!, { namespace: `bench-kubectl-${i}`, runId, codeBundle });
-        out.kubectl.push(await withHostCpu(() => runKubectl(kubectl, observer, plan)));
+        const baseline = cold ? new Kubectl(kubeconfigPath, join(tmp, `kubectl-cache-${i}`)) : kubectl;
+        out.kubectl.push(await withHostCpu(() => runKubectl(baseline, observer, plan)));
         await drop(plan.namespace);
       };
       // Alternate who goes first, so neither always runs on a machine still busy with the other's clean-up.
@@ -101,7 +106,7 @@ try {
     progress(`starting the ${target} cluster…`);
     all.push(await benchCluster(target));
   }
-  console.log(`# Deploy benchmark: DAG "${DAG}" (YAML 1.1), medians of ${runs} runs, ${new Date().toISOString().slice(0, 10)}\n`);
+  console.log(`# Deploy benchmark: DAG "${DAG}" (YAML 1.1), medians of ${runs} runs, ${new Date().toISOString().slice(0, 10)}${cold ? ', every run cold (empty compile and discovery caches)' : ''}\n`);
   console.log('Nominal work: per step, the longest stage as its script measured itself (batch: start to end; service: start to listening).\n');
   console.log(`${summaryTable(all)}\n`);
   console.log('Per step (medians over runs and the step\'s stages; finish = script end or listening, seen = pod terminated or Ready in the API, reported = the deployer done):\n');

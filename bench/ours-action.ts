@@ -15,10 +15,13 @@ interface StageOutput {
   durationMs?: number;
 }
 
-/** `plan` is the engine's plan of the same project and namespace (its Job names differ: the action picks its run id). */
-export async function runAction(dist: string, kubeconfig: string, projectDir: string, observer: Observer, plan: DeployPlan): Promise<RunSample> {
+/**
+ * `plan` is the engine's plan of the same project and namespace (its Job names differ: the action picks its run id).
+ * `cold`: with an empty compile cache (action-run.ts).
+ */
+export async function runAction(dist: string, kubeconfig: string, projectDir: string, observer: Observer, plan: DeployPlan, cold = false): Promise<RunSample> {
   const t0 = Date.now();
-  const run = await runActionBundle({ dist, kubeconfig, workspace: projectDir, projectDir: '.', inputs: { namespace: plan.namespace, timeout: '10m' } });
+  const run = await runActionBundle({ dist, kubeconfig, workspace: projectDir, projectDir: '.', inputs: { namespace: plan.namespace, timeout: '10m' }, coldCompileCache: cold });
   const end = Date.now();
   const stages = JSON.parse(run.outputs.stages ?? '[]') as StageOutput[];
   if (run.status !== 0 || run.outputs.status !== 'success') throw new Error(`the action failed in ${plan.namespace}:\n${run.tail.join('\n')}`);
