@@ -46,10 +46,11 @@ function renderCauses(causes: KubeErrorCause[]): string {
 
 /** What RBAC was asked for a call, in its own words (`watch pods in namespace 'ml'`); undefined for discovery. */
 function rbacRequest(f: KubeApiErrorFields): string | undefined {
-  const resource = KNOWN_KINDS[f.kind]?.resource ?? f.kind.toLowerCase();
-  const where = f.namespace ? ` in namespace '${f.namespace}'` : '';
   if (f.verb === 'discover') return undefined;
+  const where = f.namespace ? ` in namespace '${f.namespace}'` : '';
   if (f.verb === 'read logs of') return `get pods/log${where}`;
+  // A watch's target is named by its path's resource, which stands for itself when it is no known kind's.
+  const resource = KNOWN_KINDS[f.kind]?.resource ?? f.kind.toLowerCase();
   // Server-side apply is a PATCH (and a create, when the object is new).
   return `${f.verb === 'apply' ? 'patch' : f.verb} ${resource}${where}`;
 }

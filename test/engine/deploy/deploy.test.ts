@@ -118,7 +118,11 @@ describe("a stage's watches", () => {
       const client = KubeClient.create(loadKubeConfig({ content: s.sandbox.kubeconfig }).kc, logger);
       const r = await deployProject({ client, logger, spec, plan, runId: newRunId(), timeoutMs: 90_000 });
       expect(r.status, JSON.stringify(r, null, 1)).toBe('success');
-      const debug = logger.messages('debug').map((m) => decodeURIComponent(decodeURIComponent(m)));
+      // Request lines, their queries decoded (`%3D` for `=`); only those: another debug line may hold a bare %.
+      const debug = logger
+        .messages('debug')
+        .filter((m) => /^(GET|WATCH) \//.test(m))
+        .map((m) => decodeURIComponent(m));
       return {
         lists: debug.filter((m) => watchLists.test(m)).map((m) => watchLists.exec(m)![1]!.replace(/\?.*/, '')),
         watches: debug.filter((m) => /^WATCH \S+\/(pods|jobs|replicasets|deployments) /.test(m)),
