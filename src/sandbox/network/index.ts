@@ -182,15 +182,19 @@ export async function startNetwork(store: ObjectReader, opts: NetworkOptions = {
       },
     };
   }
-  const podAddresses = opts.shimDir ? podAddressesFor(process.platform, hostIP, opts.shimDir) : undefined;
-  (opts.warn ?? ((m: string) => console.warn(m)))(fallbackNotice(isolated.reason, podAddresses !== undefined));
+  const warn = opts.warn ?? ((m: string) => console.warn(m));
+  const podAddresses = opts.shimDir ? await podAddressesFor(process.platform, hostIP, opts.shimDir, warn) : undefined;
+  warn(fallbackNotice(isolated.reason, podAddresses !== undefined));
   return {
     mode: 'host',
     reason: isolated.reason,
     ...(podAddresses ? { podAddresses } : {}),
     dial: directDial,
     ...services,
-    stop: () => proxy.stop(),
+    async stop() {
+      await proxy.stop();
+      podAddresses?.stop();
+    },
   };
 }
 

@@ -9,8 +9,13 @@
  * PYTHONPATH, narrows such binds to the pod's address. The sandbox only runs Python images, whose servers all bind
  * through `socket.socket.bind`. Binds to one address (127.0.0.1 included: a sidecar's) are left as they are.
  * macOS routes only 127.0.0.1 to loopback, so there the fallback keeps the host's address (see podAddressesFor).
+ *
+ * Two sandboxes on one machine (two `deploy --sandbox`, test files run side by side) must not hand out the same
+ * addresses, or their servers take each other's ports. So each claims blocks of 254 addresses (127.A.B.1-254) for
+ * itself (`LoopbackBlocks`), and reuses an address once its pod is gone, the longest-free first.
  */
 import fs from 'node:fs';
+import net from 'node:net';
 import path from 'node:path';
 import type { KubeObject } from '../types.js';
 
@@ -34,23 +39,73 @@ if _pod_ip:
     _socket.socket.bind = _pod_bind
 `;
 
+/** Addresses in a block: 127.A.B.1 to 127.A.B.254. */
+const PER_BLOCK = 254;
+/** Blocks in 127.1.0.0-127.254.255.255. */
+const BLOCKS = 254 * 256;
+/** Free addresses left in the claimed blocks when the next block is claimed, ahead of need (claiming is asynchronous). */
+const CLAIM_AHEAD = 32;
+
+/**
+ * The blocks of loopback addresses this sandbox holds, claimed machine-wide, lowest free first: a claim is a listening
+ * socket in Linux's abstract UNIX namespace named after the block. The kernel refuses a second listener on a name and
+ * frees it when its process ends however it ends, so a crashed sandbox leaves no stale claim behind, and two
+ * sandboxes in one network namespace (the loopback addresses' scope too) never hold the same block.
+ */
+export class LoopbackBlocks {
+  private readonly servers: net.Server[] = [];
+  readonly held: number[] = [];
+
+  constructor(private readonly prefix = 'bodywork-sandbox-loopback') {}
+
+  /** Claims the lowest free block. Where claims cannot be made at all, takes the next block unclaimed, as before claims. */
+  async claim(): Promise<number> {
+    for (let block = 0; block < BLOCKS; block++) {
+      if (this.held.includes(block)) continue;
+      const server = net.createServer();
+      const error = await new Promise<NodeJS.ErrnoException | undefined>((resolve) => {
+        server.once('error', resolve);
+        server.listen(`\0${this.prefix}/${block}`, () => resolve(undefined));
+      });
+      if (error?.code === 'EADDRINUSE') continue;
+      if (error === undefined) {
+        server.unref();
+        this.servers.push(server);
+      }
+      this.held.push(block);
+      return block;
+    }
+    throw new Error('every block of loopback addresses is claimed by another sandbox');
+  }
+
+  release(): void {
+    for (const s of this.servers.splice(0)) s.close();
+  }
+}
+
 export class LoopbackAddresses {
   private readonly byPod = new Map<string, string>();
-  /** Addresses handed out so far; never reused while the sandbox runs (16 million of them before a wrap). */
-  private next = 0;
+  /** Addresses handed out from the claimed blocks so far, in order. */
+  private handedOut = 0;
+  /** Addresses whose pods are gone, longest-free first: handed out again once the claimed blocks have none fresh. */
+  private readonly free: string[] = [];
+  private claiming: Promise<unknown> | undefined;
 
   private constructor(
     private readonly hostIP: string,
     /** The directory holding sitecustomize.py (readable by every pod user). */
     readonly shimDir: string,
+    private readonly blocks: LoopbackBlocks,
+    private readonly warn: (message: string) => void,
   ) {}
 
-  /** Writes the bind shim under `dir`. */
-  static create(hostIP: string, dir: string): LoopbackAddresses {
+  /** Writes the bind shim under `dir` and claims a first block of addresses. */
+  static async create(hostIP: string, dir: string, blocks = new LoopbackBlocks(), warn: (message: string) => void = (m) => console.warn(m)): Promise<LoopbackAddresses> {
     fs.mkdirSync(dir, { recursive: true, mode: 0o755 });
     fs.chmodSync(dir, 0o755);
     fs.writeFileSync(path.join(dir, 'sitecustomize.py'), SITECUSTOMIZE, { mode: 0o644 });
-    return new LoopbackAddresses(hostIP, dir);
+    await blocks.claim();
+    return new LoopbackAddresses(hostIP, dir, blocks, warn);
   }
 
   /** The pod's IP: its own loopback address, or the host's for a hostNetwork pod. Stable for the pod's life. */
@@ -59,15 +114,47 @@ export class LoopbackAddresses {
     const uid = pod.metadata.uid ?? `${pod.metadata.namespace}/${pod.metadata.name}`;
     let ip = this.byPod.get(uid);
     if (!ip) {
-      ip = loopbackAddress(this.next++);
+      ip = this.nextAddress();
       this.byPod.set(uid, ip);
     }
     return ip;
   }
 
-  /** Forgets a pod that is gone. */
+  private nextAddress(): string {
+    const capacity = this.blocks.held.length * PER_BLOCK;
+    if (capacity - this.handedOut + this.free.length <= CLAIM_AHEAD && !this.claiming) {
+      this.claiming = this.blocks.claim().then(
+        () => (this.claiming = undefined),
+        // Said once: no more claims are tried.
+        (e: unknown) => this.warn(`bodywork sandbox: ${(e as Error).message}`),
+      );
+    }
+    if (this.handedOut < capacity) {
+      const n = this.handedOut++;
+      return loopbackAddress(this.blocks.held[Math.floor(n / PER_BLOCK)]! * PER_BLOCK + (n % PER_BLOCK));
+    }
+    const reused = this.free.shift();
+    if (reused !== undefined) return reused;
+    // Only when the pods holding addresses outgrow the next claim before it answers: the pod is retried.
+    throw new Error(`no loopback address is free for a pod: ${this.byPod.size} pods hold the ${capacity} claimed`);
+  }
+
+  /** Forgets a pod that is gone; its address may be handed out again. */
   release(uid: string): void {
+    const ip = this.byPod.get(uid);
+    if (ip === undefined) return;
     this.byPod.delete(uid);
+    this.free.push(ip);
+  }
+
+  /** Resolves once a claim of another block, started ahead of need, has answered. */
+  async claimed(): Promise<void> {
+    await this.claiming;
+  }
+
+  /** Gives the claimed blocks back (the sandbox stops). */
+  stop(): void {
+    this.blocks.release();
   }
 
   /** Environment for a container of `pod`: the shim first on PYTHONPATH (before the image's own), and its address. */
@@ -88,6 +175,6 @@ export function loopbackAddress(n: number): string {
 }
 
 /** Per-pod loopback addresses where the platform routes 127.0.0.0/8 to loopback (Linux); undefined elsewhere. */
-export function podAddressesFor(platform: NodeJS.Platform, hostIP: string, dir: string): LoopbackAddresses | undefined {
-  return platform === 'linux' && hostIP.startsWith('127.') ? LoopbackAddresses.create(hostIP, dir) : undefined;
+export async function podAddressesFor(platform: NodeJS.Platform, hostIP: string, dir: string, warn?: (message: string) => void): Promise<LoopbackAddresses | undefined> {
+  return platform === 'linux' && hostIP.startsWith('127.') ? LoopbackAddresses.create(hostIP, dir, new LoopbackBlocks(), warn) : undefined;
 }
