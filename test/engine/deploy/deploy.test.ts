@@ -57,21 +57,32 @@ describe('a step with a batch and a service stage', () => {
   });
 });
 
+/**
+ * A deploy of `train >> api` into `namespace`, returning a function that runs it with a client of its own, whose
+ * debug lines are then that run's requests, one per line (`GET /api/v1/...`), and its watches (`WATCH ...`).
+ */
+async function trainAndServe(namespace: string): Promise<() => Promise<RecordingLogger>> {
+  const dir = await s.project(
+    batchProject(namespace, 'train >> api', {
+      train: { script: 'print("trained", flush=True)\n' },
+      api: { script: httpServer(5000, 'model v1'), service: { port: 5000 } },
+    }),
+  );
+  const { spec, plan } = await planDir(dir);
+  return async () => {
+    const logger = new RecordingLogger();
+    const client = KubeClient.create(loadKubeConfig({ content: s.sandbox.kubeconfig }).kc, logger);
+    const r = await deployProject({ client, logger, spec, plan, runId: newRunId(), timeoutMs: 90_000 });
+    expect(r.status, JSON.stringify(r, null, 1)).toBe('success');
+    return logger;
+  };
+}
+
 describe('a namespace the run created', () => {
   it('is not searched for what cannot be in it yet; the next run into it looks, cleans up and prunes', async () => {
-    const dir = await s.project(
-      batchProject('fresh-ns', 'train >> api', {
-        train: { script: 'print("trained", flush=True)\n' },
-        api: { script: httpServer(5000, 'model v1'), service: { port: 5000 } },
-      }),
-    );
-    const { spec, plan } = await planDir(dir);
-    // Each run's own client: its debug lines are its requests, one per line (`GET /api/v1/...`).
+    const run = await trainAndServe('fresh-ns');
     const deploy = async () => {
-      const logger = new RecordingLogger();
-      const client = KubeClient.create(loadKubeConfig({ content: s.sandbox.kubeconfig }).kc, logger);
-      const r = await deployProject({ client, logger, spec, plan, runId: newRunId(), timeoutMs: 90_000 });
-      expect(r.status, JSON.stringify(r, null, 1)).toBe('success');
+      const logger = await run();
       const requests = logger.messages('debug').filter((m) => /^(GET|POST|PATCH|PUT|DELETE) \//.test(m));
       return { logger, requests, lookups: requests.filter((m) => /^GET .*\/(serviceaccounts\/bodywork-stage|configmaps\/fresh-ns-code-[0-9a-f]+|deployments\/api)$|^GET .*\/(jobs\?labelSelector=stage|cronjobs)/.test(m)) };
     };
@@ -103,21 +114,12 @@ describe('a namespace the run created', () => {
 
 describe("a stage's watches", () => {
   it('start from what its create or first apply answered, listing nothing; an update of a service lists what it finds', async () => {
-    const dir = await s.project(
-      batchProject('watch-from', 'train >> api', {
-        train: { script: 'print("trained", flush=True)\n' },
-        api: { script: httpServer(5000, 'model v1'), service: { port: 5000 } },
-      }),
-    );
-    const { spec, plan } = await planDir(dir);
+    const run = await trainAndServe('watch-from');
     // The requests of the stages' watches (a Job's pods and the Job; a rollout's ReplicaSets, Deployment and new
     // pods), by their selectors; the clean-up's and prune's lists select by other labels.
     const watchLists = /^GET \S+\/(pods\?labelSelector=job-name|jobs\?fieldSelector=metadata\.name|replicasets\?labelSelector=stage|deployments\?fieldSelector=metadata\.name|pods\?labelSelector=stage=[^&]*pod-template-hash)/;
     const deploy = async () => {
-      const logger = new RecordingLogger();
-      const client = KubeClient.create(loadKubeConfig({ content: s.sandbox.kubeconfig }).kc, logger);
-      const r = await deployProject({ client, logger, spec, plan, runId: newRunId(), timeoutMs: 90_000 });
-      expect(r.status, JSON.stringify(r, null, 1)).toBe('success');
+      const logger = await run();
       // Request lines, their queries decoded (`%3D` for `=`); only those: another debug line may hold a bare %.
       const debug = logger
         .messages('debug')
