@@ -13,7 +13,7 @@
  * image pull and the install, and says so when the set-up took longer than the script's limit.
  */
 import type { V1Job, V1JobCondition, V1Pod } from '@kubernetes/client-node';
-import { type Manifest, watchObjects, waitForObject } from '../kube/index.js';
+import { fromVersion, type Manifest, type WatchArgs, watchObjects, waitForObject } from '../kube/index.js';
 import { LABEL_MANAGED_BY, LABEL_PART_OF, LABEL_STAGE, MANAGED_BY, runJobName, type PlannedBatchStage } from '../plan/index.js';
 import { podWarningEvents, withPullFailure } from './pod-events.js';
 import { emitStageLine } from './stage-log.js';
@@ -97,14 +97,14 @@ export const runBatchStage: BatchStageRunner = async (ctx, stage, step) => {
     // Watched from the create's own version, where the Job is as created and has no pod yet: no lists needed.
     // A create that was retried answers from later (a read-back): then the watches list first.
     const since = ctx.client.creationVersion(created);
-    podWatch = watchPods(ctx, stage, jobName, attempts, signal, since);
+    podWatch = watchPods(ctx, stage, jobName, attempts, signal, fromVersion(since, []));
     const violation = enforcedViolation(warnings, ctx.podSecurity);
     if (violation !== undefined) {
       // Its pods would all be rejected: fail now, not at the run's timeout, and stop the Job's controller retrying.
       await stopJob(ctx, jobName, attempts);
       return result(stageFailed(ctx, stage, `${podSecurityReason(ns, violation)} (Job ${jobName} deleted)`));
     }
-    const outcome = await jobEnd(ctx, jobName, attempts, signal, since !== undefined ? created : undefined);
+    const outcome = await jobEnd(ctx, jobName, attempts, signal, fromVersion(since, [created]));
     if (outcome === undefined) {
       // A pod that cannot start: fail now rather than at the run's timeout, and stop the Job.
       const fatal = attempts.fatal!;
@@ -138,12 +138,11 @@ type JobEnd = { complete: boolean; condition?: V1JobCondition; gone?: true; byPo
 
 /**
  * Waits for the Job's end (watching it), or for a pod of it that succeeded or cannot start (from `attempts`), which
- * come sooner; resolves undefined for the pod that cannot start (`attempts.fatal`). `created`: the Job as its create
- * answered (KubeClient.creationVersion), watched from there instead of listed.
+ * come sooner; resolves undefined for the pod that cannot start (`attempts.fatal`). The Job is watched `from` its
+ * creation (KubeClient.creationVersion) when known, else listed first.
  */
-function jobEnd(ctx: DeployContext, jobName: string, attempts: Attempts, signal: AbortSignal, created?: V1Job): Promise<JobEnd | undefined> {
+function jobEnd(ctx: DeployContext, jobName: string, attempts: Attempts, signal: AbortSignal, from: Pick<WatchArgs, 'resourceVersion' | 'initial'>): Promise<JobEnd | undefined> {
   let seen = false;
-  const from = created?.metadata?.resourceVersion !== undefined ? { resourceVersion: created.metadata.resourceVersion, initial: [created] } : {};
   return Promise.race([
     waitForObject<V1Job, JobEnd>(
       { client: ctx.client, path: `/apis/batch/v1/namespaces/${ctx.namespace}/jobs`, name: jobName, ...from },
@@ -173,16 +172,14 @@ function stageFailed(ctx: DeployContext, stage: PlannedBatchStage, reason: strin
 
 /**
  * Watches the Job's pods into `attempts` until `signal`; a failure of the watch is warned of. It lists first, so
- * pods created before it started are not missed; or, given `since` (the Job's creation version, when it had no pod
- * yet), it watches from there.
+ * pods created before it started are not missed; or watches `from` the Job's creation, when it had no pod yet.
  */
-function watchPods(ctx: DeployContext, stage: PlannedBatchStage, jobName: string, attempts: Attempts, signal: AbortSignal, since?: string): Promise<void> {
+function watchPods(ctx: DeployContext, stage: PlannedBatchStage, jobName: string, attempts: Attempts, signal: AbortSignal, from: Pick<WatchArgs, 'resourceVersion' | 'initial'>): Promise<void> {
   return watchObjects<V1Pod>({
     client: ctx.client,
     path: `/api/v1/namespaces/${ctx.namespace}/pods`,
     labelSelector: `job-name=${jobName}`,
-    // At the Job's creation it had no pods.
-    ...(since !== undefined ? { resourceVersion: since, initial: [] } : {}),
+    ...from,
     signal,
     onEvent: (e) => {
       if (e.type !== 'DELETED') attempts.update(e.object);

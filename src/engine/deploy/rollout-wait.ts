@@ -7,7 +7,7 @@
  * `judgeRollout`, and the timeout's words `rolloutTimeout`; `RolloutWaiter` holds the watches and the state.
  */
 import type { KubernetesObject, V1Deployment, V1Pod, V1ReplicaSet } from '@kubernetes/client-node';
-import { watchObjects, type KubeClient } from '../kube/index.js';
+import { fromVersion, watchObjects, type KubeClient, type WatchArgs } from '../kube/index.js';
 import type { Logger } from '../logger.js';
 import { diagnosePod, isPodReady } from './pod-diagnosis.js';
 import { findNewReplicaSet, POD_TEMPLATE_HASH_LABEL, replicaFailure, rolloutStatus } from './rollout.js';
@@ -159,9 +159,8 @@ class RolloutWaiter {
   }
 
   /** Where a watch starts: from the Deployment's creation, with what existed then (`initial`); else by listing. */
-  private since(initial: KubernetesObject[]): { resourceVersion?: string; initial?: KubernetesObject[] } {
-    const rv = this.opts.created?.metadata?.resourceVersion;
-    return rv !== undefined ? { resourceVersion: rv, initial } : {};
+  private since(initial: KubernetesObject[]) {
+    return fromVersion(this.opts.created?.metadata?.resourceVersion, initial);
   }
 
   private selector(): string {
@@ -220,7 +219,7 @@ class RolloutWaiter {
    * event; a re-list's synthetic events pass through a half-updated cache, so its state is judged once, after it.
    */
   private follow<T extends KubernetesObject>(
-    args: { path: string; labelSelector?: string; fieldSelector?: string; resourceVersion?: string; initial?: KubernetesObject[] },
+    args: Pick<WatchArgs, 'path' | 'labelSelector' | 'fieldSelector' | 'resourceVersion' | 'initial'>,
     signal: AbortSignal,
     update: (objects: ReadonlyMap<string, T>, listed: boolean) => void,
   ): void {

@@ -30,5 +30,5 @@ export {
   type ObjectList,
 } from './client.js';
 export { requestFailure, resendIfStale, StaleConnection } from './connections.js';
-export { watchObjects, type WatchArgs, type WatchEvent, type WatchEventType, type WatchObjectsOptions } from './watch.js';
+export { fromVersion, watchObjects, type WatchArgs, type WatchEvent, type WatchEventType, type WatchObjectsOptions } from './watch.js';
 export { waitFor, waitForObject, WaitTimeoutError, type WaitOptions } from './wait.js';

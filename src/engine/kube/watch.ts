@@ -67,6 +67,14 @@ export interface WatchObjectsOptions<T> extends WatchArgs {
   onSync?: (objects: ReadonlyMap<string, T>) => void;
 }
 
+/**
+ * Where a watch starts: from `resourceVersion` with the collection as it was then (`initial`), or, without a
+ * version, by listing (the `WatchArgs` to spread in).
+ */
+export function fromVersion(resourceVersion: string | undefined, initial: readonly KubernetesObject[]): Pick<WatchArgs, 'resourceVersion' | 'initial'> {
+  return resourceVersion !== undefined ? { resourceVersion, initial } : {};
+}
+
 /** Cache key: the name, or `namespace/name` when watching a namespaced kind across namespaces. */
 function keyOf(path: string, o: KubernetesObject): string {
   const name = o.metadata?.name ?? '';
