@@ -55,6 +55,7 @@ const CLAIM_AHEAD = 32;
 export class LoopbackBlocks {
   private readonly servers: net.Server[] = [];
   readonly held: number[] = [];
+  private released = false;
 
   constructor(private readonly prefix = 'bodywork-sandbox-loopback') {}
 
@@ -68,7 +69,9 @@ export class LoopbackBlocks {
         server.listen(`\0${this.prefix}/${block}`, () => resolve(undefined));
       });
       if (error?.code === 'EADDRINUSE') continue;
-      if (error === undefined) {
+      // A claim made ahead of need that answers after the sandbox stopped is given back at once.
+      if (error === undefined && this.released) server.close();
+      else if (error === undefined) {
         server.unref();
         this.servers.push(server);
       }
@@ -79,6 +82,7 @@ export class LoopbackBlocks {
   }
 
   release(): void {
+    this.released = true;
     for (const s of this.servers.splice(0)) s.close();
   }
 }

@@ -37,6 +37,20 @@ describe.runIf(process.platform === 'linux')('loopback address blocks', () => {
     c.release();
   });
 
+  it('claimed after they were given back (a claim ahead of need that answers late) are freed at once', async () => {
+    const p = prefix();
+    const a = new LoopbackBlocks(p);
+    expect(await a.claim()).toBe(0);
+    const late = a.claim();
+    a.release();
+    expect(await late).toBe(1);
+    const [b, c] = [new LoopbackBlocks(p), new LoopbackBlocks(p)];
+    expect(await b.claim()).toBe(0);
+    expect(await c.claim()).toBe(1);
+    b.release();
+    c.release();
+  });
+
   it('held by a process that died are free at once (the kernel drops its claim)', async () => {
     const p = prefix();
     const loopback = join(import.meta.dirname, '../../../src/sandbox/network/loopback.ts');
