@@ -82,9 +82,15 @@ describe('the main job as an unprivileged user', () => {
       const client = KubeClient.create(loadKubeConfig({ path: kubeconfig! }).kc, nullLogger);
       const pods = (await client.list<V1Pod>('Pod', NAMESPACE, { labelSelector: 'stage=stage-2-deploy-scoring-service' })).items;
       const ips = pods.filter((p) => p.status?.conditions?.some((c) => c.type === 'Ready' && c.status === 'True')).map((p) => p.status?.podIP);
-      expect(ips).toHaveLength(2);
+      // On failure: each pod's phase, conditions and container states, and what the deploy printed.
+      const states = pods.map((p) => ({ name: p.metadata?.name, ip: p.status?.podIP, conditions: p.status?.conditions, containers: p.status?.containerStatuses }));
+      expect(ips, `${JSON.stringify(states, null, 1)}\n${stderr}`).toHaveLength(2);
       expect(new Set(ips).size).toBe(2);
       for (const ip of ips) expect(ip).toMatch(m.podIP);
+      // Each server listened at the first try: a replica whose bind failed exits and restarts, and may look ready
+      // meanwhile (its probe reaching the other's wildcard listener), so readiness alone proves nothing.
+      expect(pods.map((p) => p.status?.containerStatuses?.[0]?.restartCount), JSON.stringify(states, null, 1)).toEqual([0, 0]);
+      expect(stderr).not.toContain('Address already in use');
 
       // The tutorial's request, through the service's host URL.
       const url = /^ {2}stage-2-deploy-scoring-service: curl .* \(or directly: (http:\/\/127\.0\.0\.1:\d+)\/<path>\)$/m.exec(stderr)?.[1];

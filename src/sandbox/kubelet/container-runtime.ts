@@ -15,7 +15,7 @@ import path from 'node:path';
 import { errorMessage } from '../../engine/errors.js';
 import { nowRFC3339 } from '../machinery/time.js';
 import { systemClock, type Clock } from '../machinery/clock.js';
-import type { ContainerMount, PodRuntime, PodSandbox } from '../network/index.js';
+import type { ContainerMount, PodAddresses, PodRuntime, PodSandbox } from '../network/index.js';
 import { ONE_OUTPUT } from '../network/container-setup.js';
 import type { KubeObject } from '../types.js';
 import { buildEnv, ConfigError, expand, mountMap, rewritePaths, type EnvContext } from './config.js';
@@ -30,6 +30,11 @@ export interface ContainerRuntimeOptions {
   baseEnv: Record<string, string>;
   /** Extra environment for one container, applied over baseEnv and under the pod's own env (KubeletOptions.containerEnv). */
   containerEnv?: (pod: KubeObject, container: any, baseEnv: Readonly<Record<string, string>>) => Record<string, string> | undefined;
+  /**
+   * Host network: each pod's loopback address and its bind shim (network/loopback.ts). The shim's variables are set
+   * over the pod's own env, as a runtime's injected settings are: a stage's `PYTHONPATH` must not drop the shim.
+   */
+  podAddresses?: Pick<PodAddresses, 'containerEnv'>;
   /** Whom containers run as when the sandbox is root (run-as.ts). */
   runAs: RunAsOptions;
   /** Isolated pod sandboxes (their Service environment); undefined: host network. */
@@ -151,6 +156,7 @@ export class ContainerRuntime {
     // Not the sandbox's own HOME (root's): `/`, as a runtime gives a user the image does not know; the pod's env wins.
     if (user) env.HOME = '/';
     for (const [k, v] of vars) env[k] = rewrite(v);
+    Object.assign(env, this.opts.podAddresses?.containerEnv(pod.pod, env));
     // $(VAR) references in command and args are expanded from the container env (ExpandContainerCommandAndArgs).
     const argv = [...cmd, ...(spec.args ?? [])].map((a: string) => rewrite(expand(a, vars)));
     const cwd = spec.workingDir ? rewrite(spec.workingDir) : undefined;

@@ -58,7 +58,10 @@ export interface KubeletOptions {
    * Service names and variables. Unset: pods share the host network (podIP = hostIP) and mount paths are rewritten.
    */
   runtime?: PodRuntime;
-  /** Without `runtime`: each pod's IP on the host network (network/loopback.ts); unset: the host's. */
+  /**
+   * Without `runtime`: each pod's IP on the host network, and the bind shim's environment, set over the pod's own env
+   * (network/loopback.ts); unset: the host's IP.
+   */
   podAddresses?: PodAddresses;
   /** Whom pods run as when the sandbox is root (run-as.ts): default user 65534:65534; allowRootPods permits uid/gid 0. */
   runAs?: RunAsOptions;
@@ -123,7 +126,7 @@ class SandboxKubelet implements Kubelet {
     const log = opts.log ?? (() => {});
     const clock = opts.clock ?? systemClock;
     const baseEnv = opts.baseEnv ?? defaultBaseEnv();
-    this.containerRuntime = new ContainerRuntime({ dataDir: opts.dataDir, baseEnv, containerEnv: opts.containerEnv, runAs: opts.runAs ?? {}, network: opts.runtime, clock });
+    this.containerRuntime = new ContainerRuntime({ dataDir: opts.dataDir, baseEnv, containerEnv: opts.containerEnv, podAddresses: opts.podAddresses, runAs: opts.runAs ?? {}, network: opts.runtime, clock });
     this.images = new ImagePuller({ registries: opts.registries ?? [], clock, ...(opts.imagePullBackOffBaseMs !== undefined ? { backOffBaseMs: opts.imagePullBackOffBaseMs } : {}) });
     this.shared = {
       api,

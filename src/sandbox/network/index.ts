@@ -60,8 +60,8 @@ export const USERNS_VARIABLE = 'BODYWORK_SANDBOX_USERNS';
 
 export type IsolationMode = 'auto' | 'none';
 
-/** What the kubelet asks of per-pod addresses on the host network. */
-export type PodAddresses = Pick<LoopbackAddresses, 'addressOf' | 'release'>;
+/** What the kubelet asks of per-pod addresses on the host network: the address, and the bind shim's environment. */
+export type PodAddresses = Pick<LoopbackAddresses, 'addressOf' | 'release' | 'containerEnv'>;
 
 export interface NetworkOptions {
   /** 'auto' (default): isolate pods when the host allows it, else fall back to the host network; 'none': never. */

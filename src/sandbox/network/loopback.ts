@@ -5,9 +5,10 @@
  * set-up. So each pod gets an address of its own there (127.1.0.1, 127.1.0.2, ...) as its pod IP: the endpoints,
  * the Service proxy and the probes use it, and two replicas listening on the same port do not clash, provided each
  * listens on its own address. A server binding the wildcard (`0.0.0.0`, `''`: Flask's `host="0.0.0.0"`,
- * http.server's default) would take the port on every address, so a `sitecustomize` module, put first on the pods'
- * PYTHONPATH, narrows such binds to the pod's address. The sandbox only runs Python images, whose servers all bind
- * through `socket.socket.bind`. Binds to one address (127.0.0.1 included: a sidecar's) are left as they are.
+ * http.server's default; a dual-stack `::`) would take the port on every address, so a `sitecustomize` module, put
+ * first on the pods' PYTHONPATH (over the pod's own, by the kubelet), narrows such binds to the pod's address and
+ * then runs the sitecustomize it shadows. The sandbox only runs Python images, whose servers all bind through
+ * `socket.socket.bind`. Binds to one address (127.0.0.1 included: a sidecar's) are left as they are.
  * macOS routes only 127.0.0.1 to loopback, so there the fallback keeps the host's address (see podAddressesFor).
  *
  * Two sandboxes on one machine (two `deploy --sandbox`, test files run side by side) must not hand out the same
@@ -26,17 +27,34 @@ const SITECUSTOMIZE = `# Written by the bodywork sandbox (network/loopback.ts): 
 # address; a bind to the wildcard address is narrowed to this pod's, so replicas can listen on the same port.
 import os as _os
 import socket as _socket
+import sys as _sys
 
 _pod_ip = _os.environ.get(${JSON.stringify(POD_IP_VARIABLE)})
 if _pod_ip:
     _bind = _socket.socket.bind
 
     def _pod_bind(self, address):
-        if self.family == _socket.AF_INET and isinstance(address, tuple) and address[0] in ("", "0.0.0.0"):
-            address = (_pod_ip,) + tuple(address[1:])
+        if isinstance(address, tuple) and address:
+            if self.family == _socket.AF_INET and address[0] in ("", "0.0.0.0"):
+                address = (_pod_ip,) + tuple(address[1:])
+            elif self.family == _socket.AF_INET6 and address[0] in ("", "::"):
+                # A dual-stack "::" takes the port on every IPv4 address too; the pod's own, IPv4-mapped, does not.
+                address = ("::ffff:" + _pod_ip,) + tuple(address[1:])
         return _bind(self, address)
 
     _socket.socket.bind = _pod_bind
+
+# This module shadows any other sitecustomize on the path (the image's, the project's, Debian's): run the next one.
+def _run_next_sitecustomize():
+    import importlib.machinery
+    import importlib.util
+    here = _os.path.dirname(_os.path.realpath(__file__))
+    rest = [p for p in _sys.path if _os.path.realpath(p or ".") != here]
+    spec = importlib.machinery.PathFinder.find_spec("sitecustomize", rest)
+    if spec is not None and spec.loader is not None:
+        spec.loader.exec_module(importlib.util.module_from_spec(spec))
+
+_run_next_sitecustomize()
 `;
 
 /** Addresses in a block: 127.A.B.1 to 127.A.B.254. */

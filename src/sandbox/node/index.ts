@@ -167,8 +167,8 @@ type ContainerEnv = NonNullable<KubeletOptions['containerEnv']>;
 
 /**
  * What a container's environment gets from this node, like image layers, each over the last: the host network's
- * `kubernetes` Service, the Python venv, Node images' `node`, the loopback bind shim (host network), then the
- * caller's own (`own`).
+ * `kubernetes` Service, the Python venv, Node images' `node`, then the caller's own (`own`). The loopback bind shim
+ * (host network) is not one of them: the kubelet sets it over the pod's own env (KubeletOptions.podAddresses).
  */
 function containerEnvironment(o: {
   dataDir: string;
@@ -188,7 +188,6 @@ function containerEnvironment(o: {
     kubernetesEnv && (() => kubernetesEnv),
     python && ((_pod: KubeObject, c: any, base: Readonly<Record<string, string>>) => python.containerEnv(image(c), base)),
     (_pod: KubeObject, c: any, base: Readonly<Record<string, string>>) => nodeImage(image(c), base),
-    network.podAddresses && ((pod: KubeObject, _c: any, base: Readonly<Record<string, string>>) => network.podAddresses!.containerEnv(pod, base)),
     o.own,
   ].filter((f): f is ContainerEnv => typeof f === 'function');
   return (pod, c, base) => {

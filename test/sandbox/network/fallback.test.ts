@@ -65,33 +65,46 @@ describe('host-network fallback', () => {
     expect(all.map((u) => `${u.namespace}/${u.name}:${u.port}`)).toEqual(['default/kubernetes:443', 'default/solo:80']);
   });
 
-  it('lets two replicas of a Python server listen on the same port, each on its own loopback address', async () => {
+  it('lets two replicas of a Python server listen on the same port, each on its own loopback address, whatever their PYTHONPATH', async () => {
     const port = 20_000 + Math.floor(Math.random() * 20_000);
-    // Binds the wildcard address, as Flask's host="0.0.0.0" and http.server's default do; answers with its pod IP.
-    const server = [
-      'import http.server, os',
-      'class H(http.server.BaseHTTPRequestHandler):',
-      '    def do_GET(self):',
-      '        data = os.environ["MY_POD_IP"].encode()',
-      '        self.send_response(200)',
-      '        self.send_header("Content-Length", str(len(data)))',
-      '        self.end_headers()',
-      '        self.wfile.write(data)',
-      `http.server.HTTPServer(("0.0.0.0", ${port}), H).serve_forever()`,
-    ].join('\n');
+    // Binds the wildcard address, as Flask's host="0.0.0.0" and http.server's default do (or a dual-stack "::");
+    // answers with its pod IP.
+    const server = (host: string): string =>
+      [
+        'import http.server, os, socket',
+        'class H(http.server.BaseHTTPRequestHandler):',
+        '    def do_GET(self):',
+        '        data = os.environ["MY_POD_IP"].encode()',
+        '        self.send_response(200)',
+        '        self.send_header("Content-Length", str(len(data)))',
+        '        self.end_headers()',
+        '        self.wfile.write(data)',
+        'class S(http.server.HTTPServer):',
+        `    address_family = socket.AF_INET6 if ${JSON.stringify(host)} == "::" else socket.AF_INET`,
+        `S((${JSON.stringify(host)}, ${port}), H).serve_forever()`,
+      ].join('\n');
+    // Their own PYTHONPATH, as every Bodywork stage has, holding a sitecustomize of their own: the shim is kept
+    // ahead of it, and runs it.
+    await c.core.createNamespacedConfigMap({ namespace: 'default', body: { metadata: { name: 'site' }, data: { 'sitecustomize.py': 'print("own sitecustomize ran", flush=True)\n' } } });
     await c.core.createNamespacedService({ namespace: 'default', body: { metadata: { name: 'twins' }, spec: { selector: { app: 'twins' }, ports: [{ port: 80, targetPort: port }] } } });
-    for (const name of ['twin-a', 'twin-b']) {
+    const twins = { 'twin-a': '0.0.0.0', 'twin-b': '::' };
+    for (const [name, host] of Object.entries(twins)) {
       await c.core.createNamespacedPod({
         namespace: 'default',
         body: {
           metadata: { name, labels: { app: 'twins' } },
           spec: {
+            volumes: [{ name: 'site', configMap: { name: 'site' } }],
             containers: [
               {
                 name: 'web',
                 image: 'python:3.12',
-                command: ['python3', '-c', server],
-                env: [{ name: 'MY_POD_IP', valueFrom: { fieldRef: { fieldPath: 'status.podIP' } } }],
+                command: ['python3', '-c', server(host)],
+                env: [
+                  { name: 'MY_POD_IP', valueFrom: { fieldRef: { fieldPath: 'status.podIP' } } },
+                  { name: 'PYTHONPATH', value: '/opt/site' },
+                ],
+                volumeMounts: [{ name: 'site', mountPath: '/opt/site' }],
                 readinessProbe: { tcpSocket: { port }, periodSeconds: 1 },
               },
             ],
@@ -99,8 +112,9 @@ describe('host-network fallback', () => {
         },
       });
     }
+    const names = Object.keys(twins);
     const ips = await until(async () => {
-      const pods = await Promise.all(['twin-a', 'twin-b'].map((name) => c.core.readNamespacedPod({ name, namespace: 'default' })));
+      const pods = await Promise.all(names.map((name) => c.core.readNamespacedPod({ name, namespace: 'default' })));
       const ready = pods.every((x) => x.status?.conditions?.find((k) => k.type === 'Ready')?.status === 'True');
       return ready && pods.map((x) => x.status?.podIP ?? '');
     }, 'both replicas Ready');
@@ -112,6 +126,12 @@ describe('host-network fallback', () => {
     const answers = new Set<string>();
     for (let i = 0; i < 4; i++) answers.add(await (await fetch(url!, { headers: { connection: 'close' } })).text());
     expect([...answers].sort()).toEqual([...ips].sort());
+    // Neither bind failed: a replica whose server could not listen would have exited and been restarted.
+    for (const name of names) {
+      const pod = await c.core.readNamespacedPod({ name, namespace: 'default' });
+      expect(pod.status?.containerStatuses?.[0]?.restartCount, name).toBe(0);
+      expect(String(await c.core.readNamespacedPodLog({ name, namespace: 'default', container: 'web' }))).toContain('own sitecustomize ran\n');
+    }
   });
 
   it('gives each container a private TMPDIR (no mount namespace to put it at /tmp)', async () => {
