@@ -1,0 +1,2 @@
+import { createRequire as __bodyworkCreateRequire } from 'node:module'; const require = __bodyworkCreateRequire(import.meta.url);
+var e=process.getBuiltinModule("node:path"),o=e;var r=e.isAbsolute,n=e.join,c=e.relative;var s=e.dirname;var p=e.sep,a=e.delimiter;var i=e.posix;var t=process.getBuiltinModule("node:crypto");var l=t.createHash;var m=t.randomBytes;var y=t.randomUUID;export{l as a,m as b,y as c,o as d,r as e,n as f,c as g,s as h,p as i,a as j,i as k};

@@ -1,2 +1,0 @@
-import { createRequire as __bodyworkCreateRequire } from 'node:module'; const require = __bodyworkCreateRequire(import.meta.url);
-var e=process.getBuiltinModule("node:path"),o=e;var r=e.isAbsolute,c=e.join,n=e.relative;var p=e.dirname;var s=e.sep,i=e.delimiter;var a=e.posix;var t=process.getBuiltinModule("node:crypto");var l=t.createHash;var m=t.randomBytes;var y=t.randomUUID;export{l as a,m as b,y as c,o as d,r as e,c as f,n as g,p as h,s as i,i as j,a as k};

@@ -1,4 +1,0 @@
-import { createRequire as __bodyworkCreateRequire } from 'node:module'; const require = __bodyworkCreateRequire(import.meta.url);
-import{a as g}from"./chunk-NGOESOM7.js";import{g as i,h as p}from"./chunk-6CVRWSXP.js";import"./chunk-4G4AQZGR.js";import"./chunk-XPGBOEEK.js";import"./chunk-TEHSXZ64.js";import"./chunk-MZHU5HYD.js";import{d as m}from"./chunk-6RXN7FII.js";var l=m(g(),1);function a(e,r){return(0,l.stringify)(r.codeContents===!0?e:p(e),{lineWidth:0,aliasDuplicateObjects:!1})}function $(e,r={}){let o=e.setup.map(n=>a(n,r)),f=e.steps.length;for(let[n,s]of e.steps.entries()){let c=`# step ${n+1}/${f} (DAG step ${s.index}): ${s.stages.map(t=>`${t.stage} (${t.type})`).join(", ")}
-`;s.stages.flatMap(t=>t.objects).forEach((t,d)=>o.push(`${d===0?c:""}${a(t,r)}`))}if(o.length!==i(e).length)throw new Error("internal error: rendered objects differ from the plan");return o.map(n=>`---
-${n}`).join("")}export{$ as renderPlanYaml};

@@ -1,0 +1,8 @@
+import { createRequire as __bodyworkCreateRequire } from 'node:module'; const require = __bodyworkCreateRequire(import.meta.url);
+import{b as c}from"./chunk-KQGDZKCC.js";import{b as d}from"./chunk-5XMITJQU.js";import{a as u}from"./chunk-MGTEBOFU.js";import{d as l}from"./chunk-SNW6EI6X.js";function i(r,e=process.env){return e.NO_COLOR!==void 0&&e.NO_COLOR!==""?!1:r.isTTY===!0&&e.TERM!=="dumb"}function p(r){return r?(e,o)=>u(e,o,{validateStream:!1}):(e,o)=>o}function x(r){if(/^(succeeded|ready)\b/.test(r))return"green";if(/^failed\b/.test(r))return"red";if(/^(rolled-back|cancelled|not ready|running)\b/.test(r))return"yellow";if(/^(skipped|not deployed)\b/.test(r))return"dim"}var $=0,k=1,E=2,I={stdout:r=>process.stdout.write(r),stderr:r=>process.stderr.write(r),colors:{stdout:i(process.stdout),stderr:i(process.stderr)},stderrBacklog:l(process.stderr)};function g(r,e){return p(r.colors?.[e]===!0)}var a=class extends Error{constructor(o,t=""){super(t);this.code=o;this.name="CliExit"}code};function s(r){return c(d(r))}function w(r,e){return`${r} ${e}${r===1?"":"s"}`}function T(r,e=[]){return[...e,r]}function L(r,e=!1){let o=g(r,"stderr");return{debug:t=>{e&&r.stderr(`${o("dim","debug:")} ${s(t)}
+`)},info:t=>r.stderr(`${s(t)}
+`),warn:t=>r.stderr(`${o("yellow","warning:")} ${s(t)}
+`),error:t=>r.stderr(`${o("red","error:")} ${s(t)}
+`),group:async(t,n)=>(r.stderr(`${o("bold",s(t))}
+`),n()),...r.stderrBacklog?{backlog:r.stderrBacklog}:{}}}function O(r,e){let o=JSON.stringify(e,(t,n)=>typeof n=="string"?d(n):n,2);r.stdout(`${o.replace(/##\[/g,"\\u0023#[")}
+`)}export{x as a,$ as b,k as c,E as d,I as e,g as f,a as g,s as h,w as i,T as j,L as k,O as l};

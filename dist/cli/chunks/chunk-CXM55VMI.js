@@ -1,0 +1,2 @@
+import { createRequire as __bodyworkCreateRequire } from 'node:module'; const require = __bodyworkCreateRequire(import.meta.url);
+var t=process.getBuiltinModule("node:fs"),o=t;var e=t.accessSync;var n=t.existsSync;var c=t.mkdirSync;var r=t.mkdtempSync;var s=t.readdirSync;var p=t.readFileSync;var x=t.realpathSync;var a=t.renameSync;var i=t.rmSync;var y=t.statSync;var S=t.writeFileSync;var m=t.constants;export{o as a,e as b,n as c,c as d,r as e,s as f,p as g,x as h,a as i,i as j,y as k,S as l,m};

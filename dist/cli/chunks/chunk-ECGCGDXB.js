@@ -1,2 +1,0 @@
-import { createRequire as __bodyworkCreateRequire } from 'node:module'; const require = __bodyworkCreateRequire(import.meta.url);
-var t=process.getBuiltinModule("node:crypto"),o=t;var r=t.createHash;var c=t.randomBytes;var n=t.randomUUID;var p=t.timingSafeEqual;var s=t.webcrypto;var e=process.getBuiltinModule("node:path"),a=e,x=e.resolve;var l=e.isAbsolute,m=e.join;var y=e.dirname,f=e.basename;var g=e.delimiter;var h=e.posix;export{o as a,r as b,c,n as d,p as e,s as f,a as g,x as h,l as i,m as j,y as k,f as l,g as m,h as n};

@@ -1,3 +1,0 @@
-import { createRequire as __bodyworkCreateRequire } from 'node:module'; const require = __bodyworkCreateRequire(import.meta.url);
-import{a as p,b as m}from"./chunk-TLAQWWNE.js";import{d as i,g as s,i as f}from"./chunk-JLC6PVT5.js";import{b as n}from"./chunk-BSG2AEEO.js";import{g as l}from"./chunk-ECGCGDXB.js";function c(e,t){return n(p({...t,file:l.join(e,t.file)}))}async function b(e,t){let{spec:o,problems:r}=await m(e);for(let a of r)t.stderr(`${c(e,a)}
-`);if(o===void 0)throw new s(i,`${f(r.length,"problem")} in ${e}`);return o}function j(e){return{stages:new Set(e.dag.flat()).size,steps:e.dag.length}}export{b as a,j as b};

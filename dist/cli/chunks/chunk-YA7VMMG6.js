@@ -1,0 +1,2 @@
+import { createRequire as __bodyworkCreateRequire } from 'node:module'; const require = __bodyworkCreateRequire(import.meta.url);
+var t=process.getBuiltinModule("node:crypto"),o=t;var r=t.createHash;var n=t.randomBytes;var c=t.randomUUID;var s=t.timingSafeEqual;var p=t.webcrypto;var e=process.getBuiltinModule("node:path"),i=e,x=e.resolve;var l=e.isAbsolute,m=e.join;var y=e.dirname,f=e.basename;var g=e.delimiter;var d=e.posix;export{o as a,r as b,n as c,c as d,s as e,p as f,i as g,x as h,l as i,m as j,y as k,f as l,g as m,d as n};
