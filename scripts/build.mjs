@@ -14,6 +14,15 @@ import { tmpdir } from 'node:os';
 import { join, relative } from 'node:path';
 import { build } from 'esbuild';
 
+// The bundles read the names Node's own modules export (builtinsWithoutFacade below), which differ between Node
+// versions: they are built by the Node the action runs on (.node-version, as action.yml `using: node24` and the
+// workflows), so that every build agrees.
+const NODE_MAJOR = Number(readFileSync(new URL('../.node-version', import.meta.url), 'utf8').trim());
+if (Number(process.versions.node.split('.')[0]) !== NODE_MAJOR) {
+  console.error(`build with Node ${NODE_MAJOR}, the action's runtime (this is Node ${process.versions.node}): the bundles depend on the version of Node's built-in modules`);
+  process.exit(1);
+}
+
 const check = process.argv.includes('--check');
 const force = process.argv.includes('--force');
 const root = new URL('..', import.meta.url).pathname;
