@@ -20,7 +20,8 @@ import { ONE_OUTPUT } from '../network/container-setup.js';
 import type { KubeObject } from '../types.js';
 import { buildEnv, ConfigError, expand, mountMap, rewritePaths, type EnvContext } from './config.js';
 import type { ContainerInstance, ContainerState } from './container-state.js';
-import { LogWriter, readLogFile } from './logs.js';
+import { readLogTail } from './log-reader.js';
+import { LogWriter } from './logs.js';
 import { containerUser, lookPath, type ProcessUser, type RunAsOptions } from './run-as.js';
 import { createWritableLayer } from './writable-layer.js';
 
@@ -281,9 +282,7 @@ export class ContainerRuntime {
     // limitation): nothing maps /dev/termination-log.
     if (!message && exitCode !== 0 && c.spec.terminationMessagePolicy === 'FallbackToLogsOnError' && reason !== 'StartError') {
       inst.writer.close();
-      const tail = readLogFile(inst.logFile).slice(-80).map((l) => l.text).join('');
-      const buf = Buffer.from(tail, 'utf8');
-      const msg = buf.length > 2048 ? buf.subarray(buf.length - 2048).toString('utf8') : tail;
+      const msg = readLogTail(inst.logFile, 80, 2048);
       if (msg) inst.message = msg;
     }
     inst.finishedMs = this.opts.clock.now();

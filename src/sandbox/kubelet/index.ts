@@ -27,7 +27,8 @@ import type { PodAddresses, PodRuntime } from '../network/index.js';
 import type { KubeletApi } from './api.js';
 import { ContainerRuntime } from './container-runtime.js';
 import { ImagePuller, type PrivateRegistry } from './image-pull.js';
-import { logTarget, openLogStream } from './logs.js';
+import { LogFileStream } from './log-reader.js';
+import { logTarget } from './logs.js';
 import { PodWorker, type PodWorkerEnv } from './pod-worker.js';
 import type { RunAsOptions } from './run-as.js';
 
@@ -207,7 +208,7 @@ class SandboxKubelet implements Kubelet {
     const w = this.workers.get(`${namespace}/${podName}`);
     const src = w && w.uid === pod.metadata.uid ? w.logFor(target.container, target.containerID) : undefined;
     if (!src) return Readable.from([]);
-    return openLogStream(src.file, src.writer, lo, this.shared.clock);
+    return new LogFileStream(src.file, src.writer, lo, this.shared.clock);
   }
 
   async stop(): Promise<void> {

@@ -1,5 +1,5 @@
 /**
- * Container log capture and the `pods/log` reader.
+ * Container log capture, and which instance a `pods/log` request reads (log-reader.ts reads it).
  *
  * Each container instance writes one file `<dataDir>/pods/<uid>/logs/<container>/<restartCount>.log` in the CRI
  * log format the real kubelet reads (K pkg/kubelet/kuberuntime/logs/logs.go): `<RFC3339Nano> <stream> <P|F> <text>`
@@ -9,21 +9,12 @@
 import { EventEmitter } from 'node:events';
 import fs from 'node:fs';
 import path from 'node:path';
-import { Readable } from 'node:stream';
 import { StringDecoder } from 'node:string_decoder';
 import { systemClock, type Clock } from '../machinery/clock.js';
 import { rfc3339Nano } from '../machinery/time.js';
 import { badRequest } from '../machinery/errors.js';
 import type { KubeObject, PodLogOptions } from '../types.js';
-
-export interface LogLine {
-  /** Epoch ms, for since filters. */
-  ms: number;
-  ts: string;
-  stream: 'stdout' | 'stderr';
-  /** Text including the trailing newline when the line is complete. */
-  text: string;
-}
+import type { LogLine } from './log-reader.js';
 
 /** Writes one container instance's output and notifies followers. */
 export class LogWriter extends EventEmitter {
@@ -84,90 +75,6 @@ export class LogWriter extends EventEmitter {
     fs.closeSync(this.fd);
     this.emit('end');
   }
-}
-
-export function readLogFile(file: string): LogLine[] {
-  let raw: string;
-  try {
-    raw = fs.readFileSync(file, 'utf8');
-  } catch {
-    return [];
-  }
-  const out: LogLine[] = [];
-  for (const rec of raw.split('\n')) {
-    if (!rec) continue;
-    const a = rec.indexOf(' ');
-    const b = rec.indexOf(' ', a + 1);
-    const c = rec.indexOf(' ', b + 1);
-    if (a < 0 || b < 0 || c < 0) continue;
-    const ts = rec.slice(0, a);
-    const stream = rec.slice(a + 1, b) as 'stdout' | 'stderr';
-    const tag = rec.slice(b + 1, c);
-    const body = rec.slice(c + 1);
-    out.push({ ms: Date.parse(ts), ts, stream, text: tag === 'F' ? `${body}\n` : body });
-  }
-  return out;
-}
-
-/**
- * A Readable over one instance's log with the `pods/log` options applied: tailLines (last N lines, counted on
- * complete lines as the kubelet does), sinceSeconds/sinceTime, timestamps (`<RFC3339Nano> ` prefix per line),
- * limitBytes (output cut at that many bytes) and follow (keep streaming until the instance ends).
- */
-export function openLogStream(file: string, writer: LogWriter | undefined, opts: PodLogOptions, clock: Pick<Clock, 'now'> = systemClock): Readable {
-  let lines = readLogFile(file);
-  let since: number | undefined;
-  if (opts.sinceSeconds !== undefined) since = clock.now() - opts.sinceSeconds * 1000;
-  else if (opts.sinceTime) since = Date.parse(opts.sinceTime);
-  if (since !== undefined && !Number.isNaN(since)) lines = lines.filter((l) => l.ms >= since);
-  if (opts.tailLines !== undefined && opts.tailLines >= 0) lines = lines.slice(Math.max(0, lines.length - opts.tailLines));
-
-  let remaining = opts.limitBytes !== undefined && opts.limitBytes > 0 ? opts.limitBytes : Infinity;
-  const render = (l: LogLine): string => (opts.timestamps ? `${l.ts} ${l.text}` : l.text);
-
-  const follow = opts.follow === true && writer !== undefined && !writer.closed;
-  let detach = (): void => {};
-  const stream = new Readable({
-    read() {},
-    destroy(err, cb) {
-      detach();
-      cb(err);
-    },
-  });
-  const push = (text: string): boolean => {
-    if (remaining <= 0) return false;
-    let buf = Buffer.from(text, 'utf8');
-    if (buf.length > remaining) buf = buf.subarray(0, remaining);
-    remaining -= buf.length;
-    stream.push(buf);
-    if (remaining <= 0) {
-      detach();
-      stream.push(null);
-      return false;
-    }
-    return true;
-  };
-  for (const l of lines) if (!push(render(l))) return stream;
-  if (!follow) {
-    stream.push(null);
-    return stream;
-  }
-  const onLine = (l: LogLine): void => {
-    if (since !== undefined && l.ms < since) return;
-    push(render(l));
-  };
-  const onEnd = (): void => {
-    detach();
-    if (remaining > 0) stream.push(null);
-  };
-  writer.on('line', onLine);
-  writer.once('end', onEnd);
-  detach = () => {
-    writer.off('line', onLine);
-    writer.off('end', onEnd);
-    detach = () => {};
-  };
-  return stream;
 }
 
 /** The container a `pods/log` request names: `lo.container`, else the pod's only one (K pkg/registry/core/pod/strategy.go LogLocation). */

@@ -23,12 +23,14 @@ export function logOptionsFromQuery(q: URLSearchParams, container?: string): Pod
   return lo;
 }
 
-/** Streams a log to the response as upstream does (chunked text, headers at once so a follow starts), ending with it. */
+/**
+ * Streams a log to the response as upstream does (chunked text, headers at once so a follow starts), ending with it.
+ * Piped: a client that reads slowly slows the reading of the file, rather than the rest queueing in memory.
+ */
 export function streamLog(res: ServerResponse, stream: Readable): void {
   res.writeHead(200, { 'Content-Type': 'text/plain', 'Cache-Control': 'no-cache, private', 'Transfer-Encoding': 'chunked' });
   res.flushHeaders();
-  stream.on('data', (c) => res.write(c));
-  stream.on('end', () => res.end());
+  stream.pipe(res);
   stream.on('error', () => res.end());
   res.on('close', () => stream.destroy());
 }

@@ -140,7 +140,7 @@ describe('kubelet', () => {
     expect(logError('talk', {})).toBe('400 a container name must be specified for pod talk, choose one of: [a b]');
     expect(logError('talk', { container: 'zz' })).toBe('400 container zz is not valid for pod talk');
     expect(logError('talk', { container: 'a', previous: true })).toBe('400 previous terminated container "a" in pod "talk" not found');
-    await waitFor(h.store, () => readAllSync('talk', 'a').includes('err'), 'output', 5000, 50);
+    await eventually(async () => (await readAll('talk', 'a')).includes('err'), 'output');
     expect(await text(h.kubelet.logs.open('default', 'talk', { container: 'a', tailLines: 2 }))).toBe('line5\nerr\n');
     const ts = await text(h.kubelet.logs.open('default', 'talk', { container: 'a', timestamps: true, tailLines: 1 }));
     expect(ts).toMatch(/^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(\.\d{1,9})?Z err\n$/);
@@ -170,8 +170,11 @@ describe('kubelet', () => {
   it('deleting a pod stops its process group (SIGTERM, then gone) and removes the pod', async () => {
     // `$$` is Kubernetes' escape for `$` in command/args: the shell gets `$$` only when written `$$$$`.
     h.store.create('pods', 'default', pod('victim', [{ name: 'c', command: ['sh', '-c', 'sleep 300 & echo "pids $$$$ $!"; wait'] }]));
-    await waitFor(h.store, () => readAllSync('victim', 'c').startsWith('pids'), 'pid printed', 5000, 50);
-    const [, shPid, sleepPid] = readAllSync('victim', 'c').trim().split(' ').map(Number);
+    const printed = await eventually(async () => {
+      const out = await readAll('victim', 'c');
+      return out.startsWith('pids') && out;
+    }, 'pid printed');
+    const [, shPid, sleepPid] = printed.trim().split(' ').map(Number);
     expect(pidAlive(shPid)).toBe(true);
     expect(pidAlive(sleepPid)).toBe(true);
     const deleting = h.store.delete('pods', 'default', 'victim');
@@ -348,8 +351,11 @@ describe('kubelet', () => {
 
   it('stop() kills every process it started', async () => {
     h.store.create('pods', 'default', pod('orphan', [{ name: 'c', command: ['sh', '-c', 'echo "pid $$$$"; sleep 300'] }]));
-    await waitFor(h.store, () => readAllSync('orphan', 'c').startsWith('pid'), 'pid printed', 5000, 50);
-    const pid = Number(readAllSync('orphan', 'c').trim().split(' ')[1]);
+    const printed = await eventually(async () => {
+      const out = await readAll('orphan', 'c');
+      return out.startsWith('pid') && out;
+    }, 'pid printed');
+    const pid = Number(printed.trim().split(' ')[1]);
     expect(pidAlive(pid)).toBe(true);
     await h.kubelet.stop();
     await waitFor(h.store, () => !pidAlive(pid), 'process gone', 3000, 20);
@@ -357,14 +363,9 @@ describe('kubelet', () => {
 });
 
 /** Current log text of a container, or '' while it cannot be read. */
-function readAllSync(pod: string, container: string): string {
+async function readAll(pod: string, container: string): Promise<string> {
   try {
-    const s = h.kubelet.logs.open('default', pod, { container });
-    let out = '';
-    let chunk: Buffer | null;
-    while ((chunk = s.read()) !== null) out += chunk.toString();
-    s.destroy();
-    return out;
+    return await text(h.kubelet.logs.open('default', pod, { container }));
   } catch {
     return '';
   }

@@ -3,7 +3,8 @@ import os from 'node:os';
 import path from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { buildEnv, expand, mountMap, rewritePaths } from '../../../src/sandbox/kubelet/config.js';
-import { LogWriter, openLogStream } from '../../../src/sandbox/kubelet/logs.js';
+import { LogFileStream, readLogTail } from '../../../src/sandbox/kubelet/log-reader.js';
+import { LogWriter } from '../../../src/sandbox/kubelet/logs.js';
 import { goDuration } from '../../../src/sandbox/kubelet/backoff.js';
 import { normalizeImage } from '../../../src/sandbox/machinery/images.js';
 import { lookPath } from '../../../src/sandbox/kubelet/run-as.js';
@@ -26,10 +27,12 @@ describe('container logs', () => {
     w.write('stderr', Buffer.from('e1\n'));
     w.write('stdout', Buffer.from('2\nno newline'));
     w.close();
-    expect(await text(openLogStream(file, w, {}))).toBe('a1\ne1\na2\nno newline');
-    expect(await text(openLogStream(file, w, { tailLines: 2 }))).toBe('a2\nno newline');
-    expect(await text(openLogStream(file, w, { sinceTime: new Date(Date.now() + 60_000).toISOString() }))).toBe('');
-    expect(await text(openLogStream(file, w, { sinceSeconds: 60 }))).toBe('a1\ne1\na2\nno newline');
+    expect(await text(new LogFileStream(file, w, {}))).toBe('a1\ne1\na2\nno newline');
+    expect(await text(new LogFileStream(file, w, { tailLines: 2 }))).toBe('a2\nno newline');
+    expect(await text(new LogFileStream(file, w, { sinceTime: new Date(Date.now() + 60_000).toISOString() }))).toBe('');
+    expect(await text(new LogFileStream(file, w, { sinceSeconds: 60 }))).toBe('a1\ne1\na2\nno newline');
+    expect(await text(new LogFileStream(file, w, { sinceSeconds: 60, tailLines: 2 }))).toBe('a2\nno newline');
+    expect(await text(new LogFileStream(file, w, { tailLines: 9 }))).toBe('a1\ne1\na2\nno newline');
     expect(fs.readFileSync(file, 'utf8').split('\n')[0]).toMatch(/^\S+Z stdout F a1$/);
   });
 
@@ -37,14 +40,58 @@ describe('container logs', () => {
     const file = path.join(tmp(), 'c', '0.log');
     const w = new LogWriter(file);
     w.write('stdout', Buffer.from('before\n'));
-    const s = openLogStream(file, w, { follow: true });
-    const limited = openLogStream(file, w, { follow: true, limitBytes: 10 });
+    const s = new LogFileStream(file, w, { follow: true });
+    const limited = new LogFileStream(file, w, { follow: true, limitBytes: 10 });
     const all = text(s);
     const cut = text(limited);
     w.write('stdout', Buffer.from('after\n'));
     w.close();
     expect(await all).toBe('before\nafter\n');
     expect(await cut).toBe('before\naft');
+  });
+});
+
+describe('reading a large log', () => {
+  /** A closed log of `n` lines `line <i> é…` (multi-byte characters fall across every read boundary). */
+  function bigLog(n: number): { file: string; w: LogWriter; lines: string[] } {
+    const file = path.join(tmp(), 'c', '0.log');
+    const w = new LogWriter(file);
+    const lines = Array.from({ length: n }, (_, i) => `line ${i} ${'é'.repeat(i % 97)}\n`);
+    for (let i = 0; i < n; i += 1000) w.write('stdout', Buffer.from(lines.slice(i, i + 1000).join('')));
+    w.close();
+    return { file, w, lines };
+  }
+
+  it('reads every line once, in order, whatever falls on a chunk boundary', async () => {
+    const { file, w, lines } = bigLog(20_000);
+    expect(fs.statSync(file).size).toBeGreaterThan(1024 * 1024);
+    expect(await text(new LogFileStream(file, w, {}))).toBe(lines.join(''));
+    expect(await text(new LogFileStream(file, w, { tailLines: 3 }))).toBe(lines.slice(-3).join(''));
+    expect(await text(new LogFileStream(file, w, { tailLines: 0 }))).toBe('');
+    expect(await text(new LogFileStream(file, w, { limitBytes: 100 }))).toBe(Buffer.from(lines.join('')).subarray(0, 100).toString());
+  });
+
+  it('reads no further ahead than its reader while the reader does not read', async () => {
+    const { file, w } = bigLog(20_000);
+    const s = new LogFileStream(file, w, {});
+    await new Promise((resolve) => s.once('readable', resolve));
+    // Time for a reader that ignored backpressure to read ahead; this one stops at the first push the buffer refused
+    // and holds about one 64 KiB read, not the 1 MB file, however long it is given.
+    await new Promise((resolve) => setTimeout(resolve, 50));
+    expect(s.readableLength).toBeLessThan(256 * 1024);
+    s.destroy();
+  });
+
+  it('gives FallbackToLogsOnError the last 80 lines, 2048 bytes at most, from the end of the file', () => {
+    const { file, lines } = bigLog(20_000);
+    const want = Buffer.from(lines.slice(-80).join(''));
+    expect(readLogTail(file, 80, 2048)).toBe(want.subarray(want.length - 2048).toString());
+    const short = path.join(tmp(), 'c', '0.log');
+    const w = new LogWriter(short);
+    w.write('stderr', Buffer.from('Traceback\nValueError: x'));
+    w.close();
+    expect(readLogTail(short, 80, 2048)).toBe('Traceback\nValueError: x');
+    expect(readLogTail(path.join(tmp(), 'none.log'), 80, 2048)).toBe('');
   });
 });
 
