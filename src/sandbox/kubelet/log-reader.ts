@@ -29,7 +29,7 @@ const CHUNK_BYTES = 64 * 1024;
 const NEWLINE = 0x0a;
 
 /** One record, `<RFC3339Nano> <stream> <P|F> <text>`; undefined when malformed. */
-export function parseLogRecord(rec: string): LogLine | undefined {
+function parseLogRecord(rec: string): LogLine | undefined {
   const a = rec.indexOf(' ');
   const b = rec.indexOf(' ', a + 1);
   const c = rec.indexOf(' ', b + 1);
